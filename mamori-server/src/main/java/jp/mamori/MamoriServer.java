@@ -1,0 +1,205 @@
+package jp.mamori;
+
+import jp.mamori.access.AccessPolicy;
+import jp.mamori.config.ConfigException;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.db.Database;
+import jp.mamori.identity.Bootstrap;
+import jp.mamori.identity.SystemClients;
+import jp.mamori.records.FhirSupport;
+import jp.mamori.records.RecordService;
+import jp.mamori.web.ApiHandler;
+import jp.mamori.web.FhirEndpoint;
+import jp.mamori.web.HttpServer;
+import jp.mamori.web.Tls;
+import org.hl7.fhir.r4.model.Patient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+
+/** A running Mamori: database, record service and HTTPS listener, started and stopped together. */
+public final class MamoriServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MamoriServer.class);
+    public static final String VERSION = "0.1.0";
+
+    private final ServerConfig config;
+    private final DataFolderLock lock;
+    private final Database db;
+    private final RecordService records;
+    private final SystemClients clients;
+    private final HttpServer http;
+    private final Tls.Material tls;
+    private final Optional<Path> bootstrapFile;
+
+    private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
+                         SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile) {
+        this.config = config;
+        this.lock = lock;
+        this.db = db;
+        this.records = records;
+        this.clients = clients;
+        this.http = http;
+        this.tls = tls;
+        this.bootstrapFile = bootstrapFile;
+    }
+
+    /** Starts everything; on failure, whatever was started is stopped again. */
+    public static MamoriServer start(ServerConfig cfg) throws Exception {
+        for (String d : cfg.deviations()) {
+            log.warn("DEVIATION from the secure defaults: {}", d);
+        }
+        DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
+        Database db = null;
+        try {
+            db = Database.open(cfg.database(), cfg.dataDir(), 24);
+            checkDurability(db, cfg);
+            FhirSupport fhir = new FhirSupport();
+            fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
+            RecordService records = new RecordService(db.dataSource(), new AccessPolicy(), fhir,
+                    cfg.defaultPageSize(), cfg.maxPageSize());
+            SystemClients clients = new SystemClients(db.dataSource());
+            Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
+            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
+            HttpServer http = new HttpServer(cfg,
+                    new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null), tls);
+            Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
+            http.start();
+            return new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap);
+        } catch (Exception | Error e) {
+            if (db != null) {
+                db.close();
+            }
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static void checkDurability(Database db, ServerConfig cfg) {
+        for (String s : List.of("fsync", "synchronous_commit", "full_page_writes")) {
+            String v = db.setting(s);
+            if (!"on".equals(v)) {
+                if (cfg.database().embedded()) {
+                    throw new ConfigException("embedded PostgreSQL runs with " + s + "=" + v
+                            + "; acknowledged writes would not be durable");
+                }
+                log.warn("DEVIATION: external PostgreSQL has {}={}; acknowledged writes may be lost in a crash", s, v);
+            }
+        }
+    }
+
+    /** What the operator needs to know at start: where things are, and the one line that says it is ready. */
+    public void printStartup(PrintStream out) {
+        out.println("Mamori " + VERSION + " / 守り — data: " + config.dataDir() + ", database: " + db.description());
+        if (tls != null) {
+            out.println((tls.generated() ? "Generated a self-signed TLS certificate: " : "TLS certificate: ")
+                    + tls.location());
+            out.println("TLS certificate SHA-256 fingerprint: " + tls.sha256Fingerprint());
+        } else {
+            out.println("WARNING: plain HTTP on loopback only; do not use for patient data over a network."
+                    + " / 警告: 平文HTTPで動作しています");
+        }
+        bootstrapFile.ifPresent(p -> out.println("One-time bootstrap secret for enrolling the first administrator: "
+                + p + " (readable by this OS user only) / 初期管理者登録用のワンタイムシークレット"));
+        out.println("Create an API client: ./mamori client create --data " + config.dataDir()
+                + " --name NAME --scopes 'system/*.*'");
+        out.println("Mamori ready at " + baseUrl());
+        out.flush();
+    }
+
+    public String baseUrl() {
+        String host = config.bindAddress().equals("0.0.0.0") || config.bindAddress().equals("::")
+                ? "localhost" : config.bindAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return http.scheme() + "://" + host + ":" + http.port() + "/fhir";
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public RecordService records() {
+        return records;
+    }
+
+    public SystemClients clients() {
+        return clients;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public void join() throws InterruptedException {
+        http.join();
+    }
+
+    @Override
+    public void close() {
+        try {
+            http.close();
+        } catch (Exception e) {
+            log.warn("HTTP listener did not stop cleanly: {}", e.getMessage());
+        }
+        db.close();
+        lock.close();
+    }
+
+    /** Only one Mamori process works on a data folder at a time. */
+    public static final class DataFolderLock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private DataFolderLock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        public static DataFolderLock acquire(Path dataDir) throws IOException {
+            Optional<DataFolderLock> l = tryAcquire(dataDir);
+            if (l.isEmpty()) {
+                throw new ConfigException("another Mamori process is using " + dataDir
+                        + " / このデータフォルダは他の Mamori プロセスが使用中です");
+            }
+            return l.get();
+        }
+
+        public static Optional<DataFolderLock> tryAcquire(Path dataDir) throws IOException {
+            Files.createDirectories(dataDir.resolve("runtime"));
+            FileChannel ch = FileChannel.open(dataDir.resolve("runtime").resolve("mamori.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                FileLock l = ch.tryLock();
+                if (l == null) {
+                    ch.close();
+                    return Optional.empty();
+                }
+                return Optional.of(new DataFolderLock(ch, l));
+            } catch (OverlappingFileLockException e) {
+                ch.close();
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                lock.release();
+                channel.close();
+            } catch (IOException ignored) {
+                // The lock goes with the process anyway.
+            }
+        }
+    }
+}

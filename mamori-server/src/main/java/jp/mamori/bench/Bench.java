@@ -1,0 +1,232 @@
+package jp.mamori.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code mamori bench}: a closed-loop load generator for any FHIR R4 server.
+ *
+ * <p>Each of {@code --concurrency} workers is a virtual user that repeatedly sends a request, waits
+ * for the full response and records its latency. The scenario first runs {@code --warmup} seconds
+ * unmeasured, then {@code --seconds} measured; a worker checks the deadline before each request.
+ *
+ * <p>Counting: {@code requests} is every measured request (started after the warmup) that got a
+ * response or failed; {@code errors} are non-2xx responses plus transport failures. Latency
+ * percentiles (nearest rank, see {@link LatencyRecorder}) cover every request that got a response,
+ * including non-2xx ones. {@code rps} is requests divided by the time from the end of the warmup
+ * until the last worker finished its last request.
+ *
+ * <p>Exit codes: 0 when the run completed and at least one request succeeded, 1 when the server
+ * cannot be reached, setup fails or no request succeeded, 2 for a usage error.
+ */
+public final class Bench {
+
+    /** Pause after a transport failure so a dead server does not turn workers into busy loops. */
+    private static final long FAILURE_PAUSE_MILLIS = 10;
+
+    private Bench() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args the arguments after {@code bench}
+     * @param out  receives exactly one result line (or the usage text for {@code --help})
+     * @param err  receives progress messages and errors, one line each
+     * @return the process exit code
+     */
+    public static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.println(Options.USAGE);
+            return 0;
+        }
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (Options.UsageException e) {
+            err.println("bench: " + e.getMessage());
+            return 2;
+        }
+        try {
+            return run(options, out, err);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("bench: interrupted");
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("bench: unexpected error: " + HttpSupport.describe(e));
+            return 1;
+        }
+    }
+
+    private static int run(Options options, PrintStream out, PrintStream err) throws InterruptedException {
+        ExecutorService executor = Executors.newFixedThreadPool(options.concurrency(),
+                Thread.ofPlatform().name("bench-http-", 0).daemon(true).factory());
+        try (HttpClient client = HttpSupport.client(executor, options.insecure())) {
+            FhirRequests requests = new FhirRequests(options.base(), options.token(), List.of());
+
+            // Fail early with one clear line if the server cannot be reached at all.
+            HttpRequest metadata = requests.metadata();
+            try {
+                HttpResponse<byte[]> response = client.send(metadata, HttpResponse.BodyHandlers.ofByteArray());
+                if (!HttpSupport.isSuccess(response.statusCode())) {
+                    err.println("bench: warning: "
+                            + HttpSupport.httpError(metadata, response.statusCode(), response.body()));
+                }
+            } catch (IOException e) {
+                err.println("bench: cannot connect to " + options.base() + ": " + HttpSupport.describe(e));
+                return 1;
+            }
+
+            if (options.scenario().needsSetup()) {
+                List<String> ids;
+                try {
+                    ids = PatientSetup.createPatients(client, requests, options.patients(),
+                            options.concurrency(), err);
+                } catch (PatientSetup.SetupException e) {
+                    err.println("bench: setup failed: " + e.getMessage());
+                    return 1;
+                }
+                if (options.scenario().needsIds() && ids.isEmpty()) {
+                    err.println("bench: setup failed: the server's answers did not name the created patients' ids");
+                    return 1;
+                }
+                requests = requests.withIds(ids);
+            }
+            return measure(client, requests, options, out, err);
+        } finally {
+            executor.shutdownNow();
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int measure(HttpClient client, FhirRequests requests, Options options,
+                               PrintStream out, PrintStream err) throws InterruptedException {
+        err.println(String.format(Locale.ROOT, "bench: %s with %d workers: warmup %ds, measuring %ds",
+                options.scenario().label(), options.concurrency(), options.warmup(), options.seconds()));
+        long start = System.nanoTime();
+        long measureStart = start + TimeUnit.SECONDS.toNanos(options.warmup());
+        long deadline = measureStart + TimeUnit.SECONDS.toNanos(options.seconds());
+        AtomicReference<String> firstError = new AtomicReference<>();
+
+        List<Worker> workers = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < options.concurrency(); i++) {
+            Worker worker = new Worker(client, requests, options.scenario(), measureStart, deadline, firstError);
+            workers.add(worker);
+            threads.add(Thread.ofPlatform().name("bench-worker-" + i).start(worker));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        double elapsedSeconds = Math.max(1, System.nanoTime() - measureStart) / 1e9;
+
+        LatencyRecorder latencies = new LatencyRecorder();
+        long total = 0;
+        long errors = 0;
+        for (Worker worker : workers) {
+            if (worker.crash != null) {
+                err.println("bench: unexpected error: " + HttpSupport.describe(worker.crash));
+                return 1;
+            }
+            latencies.addAll(worker.latencies);
+            total += worker.count;
+            errors += worker.errors;
+        }
+        if (errors > 0) {
+            err.println("bench: " + errors + " errors; first: " + firstError.get());
+        }
+        LatencyRecorder.Summary summary = latencies.summary();
+        out.println(String.format(Locale.ROOT,
+                "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
+                        + " p50=%s p95=%s p99=%s base=%s",
+                options.scenario().label(), options.concurrency(), options.seconds(), total, errors,
+                total / elapsedSeconds, millis(summary, summary.p50()), millis(summary, summary.p95()),
+                millis(summary, summary.p99()), options.base()));
+        return total > errors ? 0 : 1;
+    }
+
+    private static String millis(LatencyRecorder.Summary summary, long micros) {
+        return summary.count() == 0 ? "n/a" : String.format(Locale.ROOT, "%.2fms", micros / 1000.0);
+    }
+
+    /** One virtual user: its own recorder and counters, merged after all workers have stopped. */
+    private static final class Worker implements Runnable {
+        private final HttpClient client;
+        private final FhirRequests requests;
+        private final Scenario scenario;
+        private final long measureStart;
+        private final long deadline;
+        private final AtomicReference<String> firstError;
+
+        final LatencyRecorder latencies = new LatencyRecorder();
+        long count;
+        long errors;
+        RuntimeException crash;
+
+        Worker(HttpClient client, FhirRequests requests, Scenario scenario, long measureStart, long deadline,
+               AtomicReference<String> firstError) {
+            this.client = client;
+            this.requests = requests;
+            this.scenario = scenario;
+            this.measureStart = measureStart;
+            this.deadline = deadline;
+            this.firstError = firstError;
+        }
+
+        @Override
+        public void run() {
+            try {
+                loop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                crash = e;
+            }
+        }
+
+        private void loop() throws InterruptedException {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            while (true) {
+                long now = System.nanoTime();
+                if (now - deadline >= 0) {
+                    return;
+                }
+                boolean measured = now - measureStart >= 0;
+                HttpRequest request = scenario.next(requests, random);
+                long sent = System.nanoTime();
+                try {
+                    HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                    long micros = (System.nanoTime() - sent) / 1_000;
+                    if (measured) {
+                        count++;
+                        latencies.record(micros);
+                        if (!HttpSupport.isSuccess(response.statusCode())) {
+                            errors++;
+                            firstError.compareAndSet(null,
+                                    HttpSupport.httpError(request, response.statusCode(), response.body()));
+                        }
+                    }
+                } catch (IOException e) {
+                    if (measured) {
+                        count++;
+                        errors++;
+                        firstError.compareAndSet(null, HttpSupport.target(request) + ": " + HttpSupport.describe(e));
+                    }
+                    Thread.sleep(FAILURE_PAUSE_MILLIS);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package jp.mamori.bench;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Validated command line options of {@code mamori bench}.
+ *
+ * @param base        FHIR base URL without a trailing slash
+ * @param token       bearer token, or {@code null} for none
+ * @param scenario    the workload to run
+ * @param concurrency number of virtual users (worker threads)
+ * @param seconds     measured duration
+ * @param warmup      unmeasured duration before the measurement
+ * @param insecure    trust any TLS certificate and skip hostname verification
+ * @param patients    number of patients created during setup (ignored by scenarios without setup)
+ */
+record Options(String base, String token, Scenario scenario, int concurrency, int seconds, int warmup,
+               boolean insecure, int patients) {
+
+    static final String USAGE = "usage: mamori bench --base URL [--token T]"
+            + " --scenario create|read|search|transaction|mixed [--concurrency N] [--seconds S]"
+            + " [--warmup S] [--insecure] [--patients N]";
+
+    private static final Set<String> WITH_VALUE =
+            Set.of("--base", "--token", "--scenario", "--concurrency", "--seconds", "--warmup", "--patients");
+
+    /** A usage error; its message is one human-readable line without the "bench: " prefix. */
+    static final class UsageException extends IllegalArgumentException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Parses and validates the arguments (the words after {@code bench}).
+     * Accepts both {@code --name value} and {@code --name=value}.
+     *
+     * @throws UsageException on any missing, unknown, repeated or invalid option
+     */
+    static Options parse(List<String> args) {
+        Map<String, String> values = new HashMap<>();
+        boolean insecure = false;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (name.equals("--insecure") && value == null) {
+                insecure = true;
+                continue;
+            }
+            if (!WITH_VALUE.contains(name)) {
+                throw new UsageException("unknown option '" + arg + "'");
+            }
+            if (value == null) {
+                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                    throw new UsageException(name + " requires a value");
+                }
+                value = args.get(++i);
+            }
+            if (values.put(name, value) != null) {
+                throw new UsageException(name + " given more than once");
+            }
+        }
+
+        String base = parseBase(values.get("--base"));
+        String token = values.get("--token");
+        if (token != null && (token.isBlank() || token.chars().anyMatch(c -> c <= ' ' || c > '~'))) {
+            throw new UsageException("--token must be printable ASCII without spaces");
+        }
+        String scenarioName = values.get("--scenario");
+        Scenario scenario = scenarioName == null ? null : Scenario.byLabel(scenarioName);
+        if (scenario == null) {
+            throw new UsageException("--scenario must be one of " + Scenario.labels());
+        }
+        int concurrency = intOption(values, "--concurrency", 16, 1, 10_000);
+        int seconds = intOption(values, "--seconds", 30, 1, 86_400);
+        int warmup = intOption(values, "--warmup", 5, 0, 86_400);
+        int patients = intOption(values, "--patients", scenario.defaultPatients(), 1, 10_000_000);
+        return new Options(base, token, scenario, concurrency, seconds, warmup, insecure, patients);
+    }
+
+    private static String parseBase(String raw) {
+        if (raw == null) {
+            throw new UsageException("--base is required (e.g. --base https://127.0.0.1:8443/fhir)");
+        }
+        String base = raw.strip();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        URI uri;
+        try {
+            uri = new URI(base);
+        } catch (Exception e) {
+            uri = null;
+        }
+        if (uri == null || uri.getHost() == null || uri.getQuery() != null || uri.getFragment() != null
+                || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+            throw new UsageException("--base must be an http:// or https:// URL, got '" + raw + "'");
+        }
+        return base;
+    }
+
+    private static int intOption(Map<String, String> values, String name, int fallback, int min, int max) {
+        String raw = values.get(name);
+        if (raw == null) {
+            return fallback;
+        }
+        int value;
+        try {
+            value = Integer.parseInt(raw.strip());
+        } catch (NumberFormatException e) {
+            value = Integer.MIN_VALUE;
+        }
+        if (value < min || value > max) {
+            throw new UsageException(name + " must be a whole number from " + min + " to " + max + ", got '" + raw + "'");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,135 @@
+package jp.mamori.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting of a Mamori server, validated once before anything starts. The defaults are the
+ * guideline-compliant settings; a weaker one is accepted only when asked for by name, and is then listed
+ * by {@link #deviations()} so that logs and compliance evidence can show it.
+ *
+ * <p>{@link #toString()} masks secrets.
+ */
+public record ServerConfig(
+        Path dataDir,
+        String bindAddress,
+        int port,
+        boolean plainHttp,
+        Optional<Path> keystore,
+        Optional<String> keystorePassword,
+        Database database,
+        long maxBodyBytes,
+        int defaultPageSize,
+        int maxPageSize) {
+
+    public static final int DEFAULT_PORT = 8443;
+    /** Large enough for the transaction bundles that synthetic-patient generators produce (tens of MB). */
+    public static final long DEFAULT_MAX_BODY_BYTES = 128L * 1024 * 1024;
+
+    /** Where the records live: the embedded PostgreSQL under the data folder, or an external server. */
+    public record Database(Optional<String> jdbcUrl, Optional<String> user, Optional<String> password) {
+        public boolean embedded() {
+            return jdbcUrl.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return embedded() ? "embedded" : jdbcUrl.get() + " user=" + user.orElse("(default)")
+                    + " password=" + (password.isPresent() ? "****" : "(none)");
+        }
+    }
+
+    public ServerConfig {
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("--port must be between 0 and 65535, got " + port);
+        }
+        if (maxBodyBytes < 1024) {
+            throw new ConfigException("--max-body must be at least 1024 bytes");
+        }
+        if (defaultPageSize < 1 || maxPageSize < defaultPageSize) {
+            throw new ConfigException("page sizes must satisfy 1 <= default <= max");
+        }
+        if (plainHttp && !isLoopback(bindAddress)) {
+            throw new ConfigException("--http (plain HTTP) is allowed only on a loopback address; "
+                    + "bind with --bind 127.0.0.1 or drop --http / 平文HTTPはループバックアドレスでのみ使用できます");
+        }
+        if (keystore.isPresent() && keystorePassword.isEmpty()) {
+            throw new ConfigException("--keystore needs its password in MAMORI_KEYSTORE_PASSWORD");
+        }
+    }
+
+    /** Settings weaker than the guideline-compliant defaults, one line each. Empty when none. */
+    public List<String> deviations() {
+        List<String> out = new ArrayList<>();
+        if (plainHttp) {
+            out.add("plain HTTP without TLS on " + bindAddress + ":" + port + " (NET-1/NET-3 expect TLS)");
+        }
+        return out;
+    }
+
+    /** Parses {@code serve} options. Environment supplies secrets so they stay out of process listings. */
+    public static ServerConfig fromArgs(List<String> args, Map<String, String> env) {
+        Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
+                "--keystore", "--max-body"), List.of("--http"));
+        Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
+        boolean http = a.flag("--http");
+        String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
+        int port = a.intValue("--port").orElse(http ? 8080 : DEFAULT_PORT);
+        Database db = new Database(
+                a.value("--db-url").or(() -> Optional.ofNullable(env.get("MAMORI_DB_URL"))).map(ServerConfig::jdbcUrl),
+                a.value("--db-user").or(() -> Optional.ofNullable(env.get("MAMORI_DB_USER"))),
+                a.value("--db-password").or(() -> Optional.ofNullable(env.get("MAMORI_DB_PASSWORD"))));
+        long maxBody = a.value("--max-body").map(ServerConfig::parseSize).orElse(DEFAULT_MAX_BODY_BYTES);
+        return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
+                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 50, 1000);
+    }
+
+    /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */
+    static String jdbcUrl(String url) {
+        if (url.startsWith("jdbc:postgresql:")) {
+            return url;
+        }
+        if (url.startsWith("postgresql://") || url.startsWith("postgres://")) {
+            return "jdbc:postgresql://" + url.substring(url.indexOf("://") + 3);
+        }
+        throw new ConfigException("--db-url must be jdbc:postgresql://HOST:PORT/DB or postgresql://HOST:PORT/DB");
+    }
+
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase();
+        long mult = 1;
+        if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
+            mult = switch (t.charAt(t.length() - 1)) {
+                case 'K' -> 1024L;
+                case 'M' -> 1024L * 1024;
+                default -> 1024L * 1024 * 1024;
+            };
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t), mult);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException("--max-body must be a size such as 128M, got '" + s + "'");
+        }
+    }
+
+    static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ServerConfig[data=" + dataDir + ", bind=" + bindAddress + ":" + port + ", tls=" + !plainHttp
+                + ", keystore=" + keystore.map(Path::toString).orElse("(generated)") + ", database=" + database
+                + ", maxBody=" + maxBodyBytes + "]";
+    }
+}

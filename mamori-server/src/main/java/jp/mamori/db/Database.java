@@ -1,0 +1,181 @@
+package jp.mamori.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import jp.mamori.config.ConfigException;
+import jp.mamori.config.ServerConfig;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The PostgreSQL database behind Mamori: the embedded server under the data folder, or an external one.
+ *
+ * <p>Migrations run as the connecting user; request handling runs as {@code mamori_app}, a role without
+ * UPDATE or DELETE on version history (set with {@code SET ROLE} on every pooled connection).
+ * The embedded server runs with durable commits: an acknowledged write survives a crash of either process.
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+    /** Settings that make every acknowledged commit durable, whatever the embedded defaults are. */
+    static final Map<String, String> DURABLE = Map.of(
+            "fsync", "on",
+            "synchronous_commit", "on",
+            "full_page_writes", "on");
+
+    private final EmbeddedPostgres embedded;
+    private final HikariDataSource pool;
+    private final String description;
+
+    private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description) {
+        this.embedded = embedded;
+        this.pool = pool;
+        this.description = description;
+    }
+
+    /** Opens (and, for the embedded server, starts) the database, then brings its schema up to date. */
+    public static Database open(ServerConfig.Database cfg, Path dataDir, int poolSize) {
+        if (cfg.embedded()) {
+            return openEmbedded(dataDir, poolSize);
+        }
+        String url = cfg.jdbcUrl().orElseThrow();
+        migrate(url, cfg.user().orElse(null), cfg.password().orElse(null));
+        return new Database(null, pool(url, cfg.user().orElse(null), cfg.password().orElse(null), poolSize), url);
+    }
+
+    private static Database openEmbedded(Path dataDir, int poolSize) {
+        Path pgData = dataDir.resolve("pg");
+        try {
+            Files.createDirectories(dataDir);
+            String password = Secrets.readOrCreate(dataDir.resolve("secrets").resolve("db-superuser-password"));
+            Path pwfile = dataDir.resolve("secrets").resolve("db-superuser-password");
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
+                    .setDataDirectory(pgData)
+                    .setCleanDataDirectory(false)
+                    .setOverrideWorkingDirectory(dataDir.resolve("runtime").resolve("pg-bin").toFile())
+                    .setPGStartupWait(java.time.Duration.ofSeconds(60))
+                    // initdb options: password authentication instead of the embedded default of trust.
+                    .setLocaleConfig("auth", "scram-sha-256")
+                    .setLocaleConfig("pwfile", pwfile.toString())
+                    .setLocaleConfig("locale", "C")
+                    .setConnectConfig("password", password)
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .setServerConfig("max_connections", "100")
+                    .setServerConfig("timezone", "UTC");
+            DURABLE.forEach(b::setServerConfig);
+            EmbeddedPostgres pg = b.start();
+            String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+            Files.createDirectories(dataDir.resolve("runtime"));
+            Files.writeString(dataDir.resolve("runtime").resolve("db-port"), Integer.toString(pg.getPort()));
+            try {
+                migrate(url, "postgres", password);
+                return new Database(pg, pool(url, "postgres", password, poolSize), "embedded PostgreSQL in " + pgData);
+            } catch (RuntimeException e) {
+                pg.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start the embedded PostgreSQL in " + pgData
+                    + " (is another Mamori process using this data folder?)", e);
+        }
+    }
+
+    /** Connects to the embedded database of a server that is running on this data folder, if any. */
+    public static Optional<Database> attachRunning(Path dataDir, int poolSize) {
+        Path portFile = dataDir.resolve("runtime").resolve("db-port");
+        Path pwFile = dataDir.resolve("secrets").resolve("db-superuser-password");
+        if (!Files.exists(portFile) || !Files.exists(pwFile)) {
+            return Optional.empty();
+        }
+        try {
+            String url = "jdbc:postgresql://127.0.0.1:" + Files.readString(portFile).trim() + "/postgres";
+            String password = Files.readString(pwFile).trim();
+            try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", password)) {
+                c.isValid(2);
+            }
+            return Optional.of(new Database(null, pool(url, "postgres", password, poolSize), "running server's database"));
+        } catch (IOException | SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    static void migrate(String url, String user, String password) {
+        try {
+            Flyway.configure()
+                    .dataSource(url, user, password)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
+        } catch (org.flywaydb.core.api.FlywayException e) {
+            throw new ConfigException("database migration failed on " + url + ": " + e.getMessage());
+        }
+    }
+
+    private static HikariDataSource pool(String url, String user, String password, int size) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        if (user != null) {
+            hc.setUsername(user);
+        }
+        if (password != null) {
+            hc.setPassword(password);
+        }
+        hc.setMaximumPoolSize(size);
+        hc.setMinimumIdle(Math.min(4, size));
+        hc.setPoolName("mamori");
+        hc.setAutoCommit(true);
+        // Request handling never runs with more than the runtime role's privileges.
+        hc.setConnectionInitSql("SET ROLE mamori_app");
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("reWriteBatchedInserts", "true");
+        props.put("ApplicationName", "mamori");
+        props.forEach(hc::addDataSourceProperty);
+        return new HikariDataSource(hc);
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The current value of a server setting, e.g. {@code fsync}. */
+    public String setting(String name) {
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT current_setting('" + name.replace("'", "") + "')")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read setting " + name, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        if (embedded != null) {
+            try {
+                embedded.close();
+            } catch (IOException e) {
+                log.warn("embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+            }
+        }
+    }
+}

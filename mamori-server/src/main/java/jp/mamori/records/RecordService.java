@@ -1,0 +1,665 @@
+package jp.mamori.records;
+
+import jp.mamori.access.AccessPolicy;
+import jp.mamori.access.Caller;
+import jp.mamori.access.Scope.Permission;
+import jp.mamori.db.DataAccessException;
+import jp.mamori.db.Tx;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Resource;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The only way in to stored records. Every operation, whether from the REST API, a bundle entry or an
+ * include, passes {@link AccessPolicy} here before the store is touched, and every version written takes
+ * its author from the authenticated {@link Caller} and its time from the server clock.
+ */
+public final class RecordService {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+    private static final int MAX_INCLUDES = 1000;
+
+    private final DataSource ds;
+    private final AccessPolicy policy;
+    private final FhirSupport fhir;
+    private final SearchIndexer indexer = new SearchIndexer();
+    private final RecordStore store = new RecordStore();
+    private final int defaultPageSize;
+    private final int maxPageSize;
+
+    public RecordService(DataSource ds, AccessPolicy policy, FhirSupport fhir, int defaultPageSize, int maxPageSize) {
+        this.ds = ds;
+        this.policy = policy;
+        this.fhir = fhir;
+        this.defaultPageSize = defaultPageSize;
+        this.maxPageSize = maxPageSize;
+    }
+
+    /** A version as returned to callers. {@code body} is null for a deletion. */
+    public record Stored(String type, String id, int version, Instant lastUpdated, String body, String author,
+                         String reason, String operation, String lifecycle, String contentSha256) {
+        static Stored of(RecordStore.Version v) {
+            return new Stored(v.type(), v.id(), v.version(), v.recordedAt(), v.body(), v.author(), v.reason(),
+                    v.operation(), v.lifecycle(), VersionHash.hex(v.contentSha256()));
+        }
+
+        public boolean deleted() {
+            return body == null;
+        }
+    }
+
+    /** The outcome of a write: the version now current, and whether it was newly created (201). */
+    public record WriteResult(Stored stored, boolean created, boolean unchanged) {
+    }
+
+    /** A page of search results with the resources they include. */
+    public record SearchPage(List<Stored> matches, List<Stored> includes, Integer total, String nextCursor) {
+    }
+
+    /** A page of history, newest first. */
+    public record HistoryPage(List<Stored> versions, String nextCursor) {
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    public Stored read(Caller caller, String type, String id) {
+        return Tx.read(ds, c -> read(c, caller, type, id));
+    }
+
+    Stored read(Connection c, Caller caller, String type, String id) throws SQLException {
+        requireType(type);
+        policy.require(caller, type, Permission.READ);
+        RecordStore.Version v = store.current(c, type, id);
+        if (v == null) {
+            throw FhirError.notFound(type + "/" + id + " is not known / 該当する記録がありません");
+        }
+        if (v.deleted()) {
+            throw FhirError.gone(type + "/" + id + " was deleted in version " + v.version());
+        }
+        return Stored.of(v);
+    }
+
+    Stored vread(Connection c, Caller caller, String type, String id, String versionText) throws SQLException {
+        requireType(type);
+        policy.require(caller, type, Permission.READ);
+        RecordStore.Version v = store.version(c, type, id, parseVersion(versionText));
+        if (v == null) {
+            throw FhirError.notFound(type + "/" + id + "/_history/" + versionText + " is not known");
+        }
+        if (v.deleted()) {
+            throw FhirError.gone(type + "/" + id + " version " + versionText + " records its deletion");
+        }
+        return Stored.of(v);
+    }
+
+    void requireSearch(Caller caller, String type) {
+        policy.require(caller, type, Permission.SEARCH);
+    }
+
+    public Stored vread(Caller caller, String type, String id, String versionText) {
+        return Tx.read(ds, c -> vread(c, caller, type, id, versionText));
+    }
+
+    public HistoryPage history(Caller caller, String type, String id, Instant since, Integer count, String cursor) {
+        int limit = pageSize(count);
+        Instant from = since == null ? Instant.EPOCH : since;
+        if (type != null) {
+            requireType(type);
+            policy.require(caller, type, Permission.READ);
+        } else if (!policy.allows(caller, "*", Permission.READ)) {
+            throw FhirError.forbidden("system history needs read access to every type (system/*.read)");
+        }
+        return Tx.read(ds, c -> {
+            List<RecordStore.Version> rows;
+            if (id != null) {
+                RecordStore.Head head = store.head(c, type, id, false);
+                if (head == null) {
+                    throw FhirError.notFound(type + "/" + id + " is not known");
+                }
+                int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
+                rows = store.instanceHistory(c, head.pk(), before, from, limit + 1);
+            } else {
+                long before = cursor == null ? Long.MAX_VALUE : parseCursorNumber(cursor);
+                rows = store.history(c, type, before, from, limit + 1);
+            }
+            String next = null;
+            if (rows.size() > limit) {
+                rows = rows.subList(0, limit);
+                RecordStore.Version last = rows.get(limit - 1);
+                next = Long.toString(id != null ? last.version() : last.seq());
+            }
+            return new HistoryPage(rows.stream().map(Stored::of).toList(), next);
+        });
+    }
+
+    public SearchPage search(Caller caller, String type, Map<String, List<String>> params) {
+        requireType(type);
+        policy.require(caller, type, Permission.SEARCH);
+        return Tx.read(ds, c -> searchIn(c, caller, type, params));
+    }
+
+    SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params)
+            throws SQLException {
+        SearchQuery q = SearchQuery.parse(type, params);
+        String summary = first(params, "_summary");
+        String totalMode = first(params, "_total");
+        int limit = pageSize(params.containsKey("_count") ? parseInt(first(params, "_count"), "_count") : null);
+        boolean countOnly = "count".equals(summary) || limit == 0;
+        Integer total = null;
+        if (countOnly || "accurate".equals(totalMode) || "estimate".equals(totalMode)) {
+            total = count(c, q);
+        }
+        if (countOnly) {
+            return new SearchPage(List.of(), List.of(), total, null);
+        }
+        List<Object> args = new ArrayList<>(q.whereArgs());
+        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM resource r WHERE " + q.whereSql();
+        String cursor = first(params, "_cursor");
+        if (cursor != null) {
+            sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
+        }
+        sql += q.orderSql() + " LIMIT " + (limit + 1);
+        List<Long> pks = new ArrayList<>();
+        List<List<String>> keys = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pks.add(rs.getLong(1));
+                    List<String> k = new ArrayList<>();
+                    for (int i = 0; i < q.sort.size(); i++) {
+                        k.add(rs.getString(2 + i));
+                    }
+                    k.add(Long.toString(rs.getLong(1)));
+                    keys.add(k);
+                }
+            }
+        }
+        String next = null;
+        if (pks.size() > limit) {
+            pks = pks.subList(0, limit);
+            next = SearchQuery.encodeCursor(keys.get(limit - 1));
+        } else if (total == null && cursor == null) {
+            total = pks.size(); // the whole result is on this page
+        }
+        List<RecordStore.Version> matches = store.currentByPk(c, pks);
+        List<RecordStore.Version> includes = includes(c, caller, type, matches, params);
+        return new SearchPage(matches.stream().map(Stored::of).toList(),
+                includes.stream().map(Stored::of).toList(), total, next);
+    }
+
+    private int count(Connection c, SearchQuery q) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM resource r WHERE " + q.whereSql())) {
+            bind(ps, q.whereArgs());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** _include and _revinclude of the page; types the caller may not read are left out. */
+    private List<RecordStore.Version> includes(Connection c, Caller caller, String type,
+                                               List<RecordStore.Version> matches, Map<String, List<String>> params)
+            throws SQLException {
+        List<String> inc = params.getOrDefault("_include", List.of());
+        List<String> rev = params.getOrDefault("_revinclude", List.of());
+        if ((inc.isEmpty() && rev.isEmpty()) || matches.isEmpty()) {
+            return List.of();
+        }
+        Set<Long> seen = new LinkedHashSet<>();
+        matches.forEach(m -> seen.add(m.pk()));
+        Long[] pageKeys = matches.stream().map(RecordStore.Version::pk).toArray(Long[]::new);
+        String[] pageIds = matches.stream().map(RecordStore.Version::id).toArray(String[]::new);
+        List<Long> found = new ArrayList<>();
+        for (String spec : inc) {
+            String[] p = spec.split(":");
+            if (!p[0].equals(type) || p.length < 2 || p.length > 3) {
+                throw FhirError.badRequest("_include must be " + type + ":param[:TargetType] or " + type + ":*");
+            }
+            if (!p[1].equals("*")) {
+                requireReferenceParam(type, p[1]);
+            }
+            String sql = "SELECT t.res_pk FROM sp_reference x JOIN resource t ON t.res_type = x.target_type"
+                    + " AND t.res_id = x.target_id WHERE x.res_pk = ANY(?) AND NOT t.deleted"
+                    + (p[1].equals("*") ? "" : " AND x.param = ?") + (p.length == 3 ? " AND x.target_type = ?" : "");
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                ps.setArray(i++, c.createArrayOf("bigint", pageKeys));
+                if (!p[1].equals("*")) {
+                    ps.setString(i++, p[1]);
+                }
+                if (p.length == 3) {
+                    ps.setString(i, p[2]);
+                }
+                collect(ps, found);
+            }
+        }
+        for (String spec : rev) {
+            String[] p = spec.split(":");
+            if (p.length < 2 || p.length > 3 || !FhirSupport.isResourceType(p[0])) {
+                throw FhirError.badRequest("_revinclude must be SourceType:param, e.g. Observation:subject");
+            }
+            requireReferenceParam(p[0], p[1]);
+            try (PreparedStatement ps = c.prepareStatement("SELECT x.res_pk FROM sp_reference x JOIN resource s"
+                    + " ON s.res_pk = x.res_pk WHERE x.res_type = ? AND x.param = ? AND x.target_type = ?"
+                    + " AND x.target_id = ANY(?) AND NOT s.deleted")) {
+                ps.setString(1, p[0]);
+                ps.setString(2, p[1]);
+                ps.setString(3, type);
+                ps.setArray(4, c.createArrayOf("text", pageIds));
+                collect(ps, found);
+            }
+        }
+        List<Long> wanted = new ArrayList<>();
+        for (Long pk : found) {
+            if (seen.add(pk) && wanted.size() < MAX_INCLUDES) {
+                wanted.add(pk);
+            }
+        }
+        List<RecordStore.Version> out = new ArrayList<>();
+        for (RecordStore.Version v : store.currentByPk(c, wanted)) {
+            if (policy.allows(caller, v.type(), Permission.READ)) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    private static void requireReferenceParam(String type, String name) {
+        var sp = SearchQuery.searchParam(type, name);
+        if (sp.getParamType() != ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
+            throw FhirError.badRequest("'" + name + "' of " + type + " is not a reference parameter");
+        }
+    }
+
+    private static void collect(PreparedStatement ps, List<Long> out) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+    }
+
+    /** Resolves a conditional URL's query ({@code identifier=x|y}) to the matching ids, within {@code c}. */
+    List<String> matchIds(Connection c, Caller caller, String type, Map<String, List<String>> criteria)
+            throws SQLException {
+        policy.require(caller, type, Permission.SEARCH);
+        if (criteria.isEmpty()) {
+            throw FhirError.badRequest("a conditional operation needs search criteria");
+        }
+        SearchQuery q = SearchQuery.parse(type, criteria);
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.res_id FROM resource r WHERE " + q.whereSql()
+                + " LIMIT 2")) {
+            bind(ps, q.whereArgs());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Creates a resource, or with {@code ifNoneExist}, returns the single existing match instead. */
+    public WriteResult create(Caller caller, IBaseResource res, Map<String, List<String>> ifNoneExist, String reason) {
+        return inTx(c -> createIn(c, caller, res, ifNoneExist, reason, null));
+    }
+
+    WriteResult createIn(Connection c, Caller caller, IBaseResource res, Map<String, List<String>> ifNoneExist,
+                         String reason, String assignedId) throws SQLException {
+        String type = FhirSupport.CTX.getResourceType(res);
+        policy.require(caller, type, Permission.CREATE);
+        if (ifNoneExist != null) {
+            lockCriteria(c, type, ifNoneExist);
+            List<String> ids = matchIds(c, caller, type, ifNoneExist);
+            if (ids.size() > 1) {
+                throw FhirError.preconditionFailed("If-None-Exist matches more than one " + type);
+            }
+            if (ids.size() == 1) {
+                policy.require(caller, type, Permission.READ);
+                return new WriteResult(Stored.of(store.current(c, type, ids.get(0))), false, true);
+            }
+        }
+        String id = assignedId != null ? assignedId : UUID.randomUUID().toString();
+        return writeNew(c, caller, (Resource) res, type, id, reason);
+    }
+
+    private WriteResult writeNew(Connection c, Caller caller, Resource res, String type, String id, String reason)
+            throws SQLException {
+        fhir.validate(res);
+        String lifecycle = Lifecycle.of(res);
+        String op = "create";
+        if (Lifecycle.ENTERED_IN_ERROR.equals(lifecycle)) {
+            throw FhirError.unprocessable("a new record cannot start as entered-in-error");
+        }
+        RecordStore.Version v = prepare(res, type, id, 1, caller, reason, op, lifecycle, VersionHash.GENESIS);
+        try {
+            store.write(c, null, v, indexer.extract(res));
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) {
+                throw FhirError.conflict(type + "/" + id + " was created at the same time by another request; retry");
+            }
+            throw e;
+        }
+        return new WriteResult(Stored.of(v), true, false);
+    }
+
+    /** Updates (or creates with the client's id) {@code type/id}; {@code ifMatch} is the expected version. */
+    public WriteResult update(Caller caller, String type, String id, IBaseResource res, Integer ifMatch,
+                              String reason) {
+        return inTx(c -> updateIn(c, caller, type, id, res, ifMatch, reason));
+    }
+
+    WriteResult updateIn(Connection c, Caller caller, String type, String id, IBaseResource res, Integer ifMatch,
+                         String reason) throws SQLException {
+        requireType(type);
+        String bodyType = FhirSupport.CTX.getResourceType(res);
+        if (!bodyType.equals(type)) {
+            throw FhirError.badRequest("the body is a " + bodyType + " but the URL names " + type);
+        }
+        if (!ID.matcher(id).matches()) {
+            throw FhirError.badRequest("'" + id + "' is not a valid id (1-64 of A-Z a-z 0-9 - .)");
+        }
+        if (res.getIdElement().hasIdPart() && !res.getIdElement().getIdPart().equals(id)) {
+            throw FhirError.badRequest("the body's id '" + res.getIdElement().getIdPart()
+                    + "' differs from the URL's id '" + id + "'");
+        }
+        policy.require(caller, type, Permission.UPDATE);
+        RecordStore.Head head = store.head(c, type, id, true);
+        if (head == null) {
+            if (ifMatch != null) {
+                throw FhirError.preconditionFailed(type + "/" + id + " does not exist, so If-Match cannot hold");
+            }
+            policy.require(caller, type, Permission.CREATE);
+            return writeNew(c, caller, (Resource) res, type, id, reason);
+        }
+        if (ifMatch != null && ifMatch != head.version()) {
+            throw FhirError.preconditionFailed(type + "/" + id + " is at version " + head.version()
+                    + ", not " + ifMatch + ": someone changed it since you read it; reload and reapply your change"
+                    + " / 他の利用者が更新しました。最新版を読み直してください");
+        }
+        Resource r = (Resource) res;
+        fhir.validate(r);
+        String lifecycle = Lifecycle.of(r);
+        String op = "update";
+        if (!head.deleted() && Lifecycle.isLocked(head.lifecycle())) {
+            if (reason == null) {
+                throw FhirError.unprocessable(type + "/" + id + " is finalized (" + head.lifecycle()
+                        + "); a change needs a reason (X-Mamori-Reason header) / 確定済みの記録の変更には理由が必要です");
+            }
+            if (lifecycle == null || Lifecycle.DRAFT.equals(lifecycle)) {
+                throw FhirError.unprocessable(type + "/" + id + " is finalized and cannot return to draft;"
+                        + " amend it or mark it entered-in-error / 確定済みの記録は下書きに戻せません");
+            }
+            op = Lifecycle.ENTERED_IN_ERROR.equals(lifecycle) ? "entered-in-error" : "amend";
+        } else if (Lifecycle.ENTERED_IN_ERROR.equals(lifecycle)) {
+            if (reason == null) {
+                throw FhirError.unprocessable("marking " + type + "/" + id
+                        + " entered-in-error needs a reason (X-Mamori-Reason header) / 理由が必要です");
+            }
+            op = "entered-in-error";
+        }
+        RecordStore.Version v = prepare(r, type, id, head.version() + 1, caller, reason, op, lifecycle, head.chain());
+        store.write(c, head, v, indexer.extract(r));
+        return new WriteResult(Stored.of(v), false, false);
+    }
+
+    /** PUT Type?criteria: updates the single match, creates when there is none, 412 when several. */
+    public WriteResult conditionalUpdate(Caller caller, String type, Map<String, List<String>> criteria,
+                                         IBaseResource res, Integer ifMatch, String reason) {
+        return inTx(c -> conditionalUpdateIn(c, caller, type, criteria, res, ifMatch, reason));
+    }
+
+    WriteResult conditionalUpdateIn(Connection c, Caller caller, String type, Map<String, List<String>> criteria,
+                                    IBaseResource res, Integer ifMatch, String reason) throws SQLException {
+        requireType(type);
+        lockCriteria(c, type, criteria);
+        List<String> ids = matchIds(c, caller, type, criteria);
+        if (ids.size() > 1) {
+            throw FhirError.preconditionFailed("the conditional update matches more than one " + type);
+        }
+        if (ids.isEmpty()) {
+            String id = res.getIdElement().hasIdPart() ? res.getIdElement().getIdPart() : UUID.randomUUID().toString();
+            return updateIn(c, caller, type, id, res, ifMatch, reason);
+        }
+        return updateIn(c, caller, type, ids.get(0), res, ifMatch, reason);
+    }
+
+    /** Marks a resource deleted in a new version; every earlier version stays readable. */
+    public WriteResult delete(Caller caller, String type, String id, String reason) {
+        return inTx(c -> deleteIn(c, caller, type, id, reason));
+    }
+
+    WriteResult deleteIn(Connection c, Caller caller, String type, String id, String reason) throws SQLException {
+        requireType(type);
+        policy.require(caller, type, Permission.DELETE);
+        RecordStore.Head head = store.head(c, type, id, true);
+        if (head == null) {
+            throw FhirError.notFound(type + "/" + id + " is not known");
+        }
+        if (head.deleted()) {
+            return new WriteResult(Stored.of(store.current(c, type, id)), false, true);
+        }
+        if (reason == null) {
+            throw FhirError.unprocessable("deleting " + type + "/" + id + " needs a reason (X-Mamori-Reason header);"
+                    + " the record and its history are kept / 削除には理由が必要です");
+        }
+        Instant now = now();
+        RecordStore.Version v = new RecordStore.Version(head.pk(), 0, type, id, head.version() + 1, now,
+                caller.principal(), reason, "delete", head.lifecycle(), null, null,
+                VersionHash.chain(head.chain(), type, id, head.version() + 1, now, caller.principal(), reason,
+                        "delete", head.lifecycle(), null));
+        store.write(c, head, v, new IndexRows());
+        return new WriteResult(Stored.of(v), false, false);
+    }
+
+    public WriteResult conditionalDelete(Caller caller, String type, Map<String, List<String>> criteria,
+                                         String reason) {
+        return inTx(c -> {
+            requireType(type);
+            List<String> ids = matchIds(c, caller, type, criteria);
+            if (ids.size() > 1) {
+                throw FhirError.preconditionFailed("the conditional delete matches more than one " + type);
+            }
+            if (ids.isEmpty()) {
+                throw FhirError.notFound("no " + type + " matches the criteria");
+            }
+            return deleteIn(c, caller, type, ids.get(0), reason);
+        });
+    }
+
+    private RecordStore.Version prepare(Resource res, String type, String id, int version, Caller caller,
+                                        String reason, String op, String lifecycle, byte[] previousChain) {
+        Instant now = now();
+        res.setId(type + "/" + id);
+        res.getMeta().setVersionId(Integer.toString(version));
+        res.getMeta().setLastUpdated(java.util.Date.from(now));
+        String body = FhirSupport.canonicalJson(res);
+        byte[] content = VersionHash.content(body);
+        byte[] chain = VersionHash.chain(previousChain, type, id, version, now, caller.principal(), reason, op,
+                lifecycle, content);
+        return new RecordStore.Version(0, 0, type, id, version, now, caller.principal(), reason, op, lifecycle,
+                body, content, chain);
+    }
+
+    /** Serializes conditional operations on the same criteria so two cannot both create. */
+    private static void lockCriteria(Connection c, String type, Map<String, List<String>> criteria)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+            ps.setString(1, type + "?" + new java.util.TreeMap<>(criteria));
+            ps.execute();
+        }
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** Runs {@code work} in one database transaction on behalf of a bundle. */
+    <T> T inTx(Tx.Work<T> work) {
+        try {
+            return Tx.inTransaction(ds, work);
+        } catch (DataAccessException e) {
+            if ("40001".equals(e.sqlState()) || "40P01".equals(e.sqlState())) {
+                throw FhirError.conflict("a concurrent change conflicted with this request; retry it");
+            }
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- verification
+
+    /** What verification found about one stored version. */
+    public record Mismatch(String type, String id, int version, String problem, String expected, String actual) {
+    }
+
+    /** Recomputes every version's content hash and hash chain; returns the count checked. */
+    public long verifyAll(java.util.function.Consumer<Mismatch> report) {
+        long[] n = {0};
+        Tx.read(ds, c -> {
+            long[] pk = {-1};
+            byte[][] chain = {VersionHash.GENESIS};
+            int[] expectVersion = {1};
+            store.forEachVersion(c, v -> {
+                n[0]++;
+                if (v.pk() != pk[0]) {
+                    pk[0] = v.pk();
+                    chain[0] = VersionHash.GENESIS;
+                    expectVersion[0] = 1;
+                }
+                if (v.version() != expectVersion[0]) {
+                    report.accept(new Mismatch(v.type(), v.id(), v.version(), "version sequence broken",
+                            Integer.toString(expectVersion[0]), Integer.toString(v.version())));
+                }
+                expectVersion[0] = v.version() + 1;
+                byte[] content = VersionHash.content(v.body());
+                if (!java.util.Arrays.equals(content, v.contentSha256())) {
+                    report.accept(new Mismatch(v.type(), v.id(), v.version(), "content hash mismatch",
+                            VersionHash.hex(v.contentSha256()), VersionHash.hex(content)));
+                }
+                byte[] expected = VersionHash.chain(chain[0], v.type(), v.id(), v.version(), v.recordedAt(),
+                        v.author(), v.reason(), v.operation(), v.lifecycle(), v.contentSha256());
+                if (!java.util.Arrays.equals(expected, v.chainSha256())) {
+                    report.accept(new Mismatch(v.type(), v.id(), v.version(), "chain hash mismatch",
+                            VersionHash.hex(v.chainSha256()), VersionHash.hex(expected)));
+                }
+                chain[0] = v.chainSha256();
+            });
+            try (PreparedStatement ps = c.prepareStatement("SELECT r.res_type, r.res_id, r.version,"
+                    + " (SELECT max(v.version) FROM resource_version v WHERE v.res_pk = r.res_pk) FROM resource r"
+                    + " WHERE r.version IS DISTINCT FROM (SELECT max(v.version) FROM resource_version v"
+                    + " WHERE v.res_pk = r.res_pk)");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    report.accept(new Mismatch(rs.getString(1), rs.getString(2), rs.getInt(3),
+                            "head points at a version that is not the latest stored",
+                            rs.getString(4), Integer.toString(rs.getInt(3))));
+                }
+            }
+            return null;
+        });
+        return n[0];
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    static void requireType(String type) {
+        if (!FhirSupport.isResourceType(type)) {
+            throw FhirError.notFound("'" + type + "' is not an R4 resource type / 不明なリソース種別です");
+        }
+    }
+
+    private int pageSize(Integer count) {
+        if (count == null) {
+            return defaultPageSize;
+        }
+        if (count < 0) {
+            throw FhirError.badRequest("_count must not be negative");
+        }
+        return Math.min(count, maxPageSize);
+    }
+
+    private static int parseVersion(String text) {
+        try {
+            int v = Integer.parseInt(text);
+            if (v < 1) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw FhirError.notFound("version '" + text + "' is not known");
+        }
+    }
+
+    private static long parseCursorNumber(String cursor) {
+        try {
+            return Long.parseLong(cursor);
+        } catch (NumberFormatException e) {
+            throw FhirError.badRequest("the paging link is not valid; start again");
+        }
+    }
+
+    static int parseInt(String s, String name) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw FhirError.badRequest(name + " must be a whole number, got '" + s + "'");
+        }
+    }
+
+    static String first(Map<String, List<String>> params, String key) {
+        List<String> v = params.get(key);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            ps.setObject(i + 1, args.get(i));
+        }
+    }
+
+    static Map<String, List<String>> parseQuery(String query) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (query == null || query.isEmpty()) {
+            return out;
+        }
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String k = decode(eq < 0 ? pair : pair.substring(0, eq));
+            String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
+            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        try {
+            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw FhirError.badRequest("malformed percent-encoding in the query");
+        }
+    }
+}

@@ -1,0 +1,312 @@
+package jp.mamori.records;
+
+import java.math.BigDecimal;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * SQL for resources and their versions. Package-private: everything outside reaches records through
+ * {@link RecordService}, which authorizes first.
+ *
+ * <p>Versions are only ever inserted. A write is one statement (data-modifying CTEs) that appends the
+ * version, moves the head and rebuilds the search index rows, so it costs one round trip and one commit.
+ */
+final class RecordStore {
+
+    /** The current state of a resource, as kept in {@code resource}. */
+    record Head(long pk, String type, String id, int version, boolean deleted, String lifecycle, Instant lastUpdated,
+                byte[] chain) {
+    }
+
+    /** One stored version, as kept in {@code resource_version}. */
+    record Version(long pk, long seq, String type, String id, int version, Instant recordedAt, String author,
+                   String reason, String operation, String lifecycle, String body, byte[] contentSha256,
+                   byte[] chainSha256) {
+        boolean deleted() {
+            return body == null;
+        }
+    }
+
+    private static final String VERSION_COLUMNS = "v.res_pk, v.seq, v.res_type, v.res_id, v.version, v.recorded_at, "
+            + "v.author, v.reason, v.operation, v.lifecycle, v.body, v.content_sha256, v.chain_sha256";
+
+    static Version version(ResultSet rs) throws SQLException {
+        return new Version(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+                rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                rs.getString(11), rs.getBytes(12), rs.getBytes(13));
+    }
+
+    Head head(Connection c, String type, String id, boolean lock) throws SQLException {
+        String sql = "SELECT r.res_pk, r.version, r.deleted, r.lifecycle, r.last_updated, v.chain_sha256 "
+                + "FROM resource r JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version "
+                + "WHERE r.res_type = ? AND r.res_id = ?" + (lock ? " FOR UPDATE OF r" : "");
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, type);
+            ps.setString(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return new Head(rs.getLong(1), type, id, rs.getInt(2), rs.getBoolean(3), rs.getString(4),
+                        rs.getTimestamp(5).toInstant(), rs.getBytes(6));
+            }
+        }
+    }
+
+    /** The current version of a resource (which may be a deletion), or null if it never existed. */
+    Version current(Connection c, String type, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + " FROM resource r JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version"
+                + " WHERE r.res_type = ? AND r.res_id = ?")) {
+            ps.setString(1, type);
+            ps.setString(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? version(rs) : null;
+            }
+        }
+    }
+
+    Version version(Connection c, String type, String id, int version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + " FROM resource r JOIN resource_version v ON v.res_pk = r.res_pk"
+                + " WHERE r.res_type = ? AND r.res_id = ? AND v.version = ?")) {
+            ps.setString(1, type);
+            ps.setString(2, id);
+            ps.setInt(3, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? version(rs) : null;
+            }
+        }
+    }
+
+    /** Current versions of the given resources, in the order of {@code pks}. Deleted ones are skipped. */
+    List<Version> currentByPk(Connection c, List<Long> pks) throws SQLException {
+        if (pks.isEmpty()) {
+            return List.of();
+        }
+        List<Version> out = new ArrayList<>(pks.size());
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + " FROM unnest(?::bigint[]) WITH ORDINALITY AS k(pk, ord)"
+                + " JOIN resource r ON r.res_pk = k.pk"
+                + " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version"
+                + " WHERE NOT r.deleted ORDER BY k.ord")) {
+            ps.setArray(1, c.createArrayOf("bigint", pks.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(version(rs));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Appends {@code v} and makes it current; {@code previous} is null for a new resource. The caller holds
+     * the head's row lock (or, for a new resource, the unique key decides who wins). Returns the res_pk.
+     */
+    long write(Connection c, Head previous, Version v, IndexRows rows) throws SQLException {
+        StringBuilder sql = new StringBuilder("WITH ");
+        boolean create = previous == null;
+        if (create) {
+            sql.append("h AS (INSERT INTO resource (res_type, res_id, version, deleted, lifecycle, last_updated)"
+                    + " VALUES (?, ?, ?, ?, ?, ?) RETURNING res_pk)");
+        } else {
+            sql.append("h AS (UPDATE resource SET version = ?, deleted = ?, lifecycle = ?, last_updated = ?"
+                    + " WHERE res_pk = ? AND version = ? RETURNING res_pk)");
+        }
+        sql.append(", ver AS (INSERT INTO resource_version (res_pk, version, res_type, res_id, recorded_at, author,"
+                + " reason, operation, lifecycle, body, content_sha256, chain_sha256)"
+                + " SELECT h.res_pk, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM h)");
+        if (!create) {
+            for (String t : INDEX_TABLES) {
+                sql.append(", d_").append(t).append(" AS (DELETE FROM ").append(t)
+                        .append(" WHERE res_pk = (SELECT res_pk FROM h))");
+            }
+        }
+        if (!rows.strings.isEmpty()) {
+            sql.append(", i_str AS (INSERT INTO sp_string (res_pk, res_type, param, norm, exact)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[]) u)");
+        }
+        if (!rows.tokens.isEmpty()) {
+            sql.append(", i_tok AS (INSERT INTO sp_token (res_pk, res_type, param, system, code, display)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[], ?::text[]) u)");
+        }
+        if (!rows.dates.isEmpty()) {
+            sql.append(", i_date AS (INSERT INTO sp_date (res_pk, res_type, param, lo, hi)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::timestamptz[], ?::timestamptz[]) u)");
+        }
+        if (!rows.refs.isEmpty()) {
+            sql.append(", i_ref AS (INSERT INTO sp_reference (res_pk, res_type, param, target_type, target_id, url)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[], ?::text[]) u)");
+        }
+        if (!rows.quantities.isEmpty()) {
+            sql.append(", i_qty AS (INSERT INTO sp_quantity (res_pk, res_type, param, value, system, code)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::numeric[], ?::text[], ?::text[]) u)");
+        }
+        if (!rows.uris.isEmpty()) {
+            sql.append(", i_uri AS (INSERT INTO sp_uri (res_pk, res_type, param, uri)"
+                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[]) u)");
+        }
+        sql.append(" SELECT res_pk FROM h");
+
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            Timestamp at = Timestamp.from(v.recordedAt());
+            if (create) {
+                ps.setString(i++, v.type());
+                ps.setString(i++, v.id());
+                ps.setInt(i++, v.version());
+                ps.setBoolean(i++, v.deleted());
+                ps.setString(i++, v.lifecycle());
+                ps.setTimestamp(i++, at);
+            } else {
+                ps.setInt(i++, v.version());
+                ps.setBoolean(i++, v.deleted());
+                ps.setString(i++, v.lifecycle());
+                ps.setTimestamp(i++, at);
+                ps.setLong(i++, previous.pk());
+                ps.setInt(i++, previous.version());
+            }
+            ps.setInt(i++, v.version());
+            ps.setString(i++, v.type());
+            ps.setString(i++, v.id());
+            ps.setTimestamp(i++, at);
+            ps.setString(i++, v.author());
+            ps.setString(i++, v.reason());
+            ps.setString(i++, v.operation());
+            ps.setString(i++, v.lifecycle());
+            ps.setString(i++, v.body());
+            ps.setBytes(i++, v.contentSha256());
+            ps.setBytes(i++, v.chainSha256());
+            if (!rows.strings.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::param));
+                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::norm));
+                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::exact));
+            }
+            if (!rows.tokens.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::param));
+                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::system));
+                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::code));
+                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::display));
+            }
+            if (!rows.dates.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.dates, IndexRows.Date::param));
+                ps.setArray(i++, c.createArrayOf("timestamptz", rows.dates.stream().map(d -> ts(d.lo())).toArray()));
+                ps.setArray(i++, c.createArrayOf("timestamptz", rows.dates.stream().map(d -> ts(d.hi())).toArray()));
+            }
+            if (!rows.refs.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::param));
+                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::targetType));
+                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::targetId));
+                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::url));
+            }
+            if (!rows.quantities.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::param));
+                ps.setArray(i++, c.createArrayOf("numeric",
+                        rows.quantities.stream().map(IndexRows.Quantity::value).toArray(BigDecimal[]::new)));
+                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::system));
+                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::code));
+            }
+            if (!rows.uris.isEmpty()) {
+                ps.setString(i++, v.type());
+                ps.setArray(i++, texts(c, rows.uris, IndexRows.Uri::param));
+                ps.setArray(i++, texts(c, rows.uris, IndexRows.Uri::uri));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    // The head moved between our lock and the write: cannot happen under the row lock.
+                    throw new SQLException("version conflict on " + v.type() + "/" + v.id(), "40001");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    static final List<String> INDEX_TABLES = List.of("sp_string", "sp_token", "sp_date", "sp_reference",
+            "sp_quantity", "sp_uri");
+
+    private static Timestamp ts(OffsetDateTime t) {
+        return Timestamp.from(t.toInstant());
+    }
+
+    private static <T> Array texts(Connection c, Collection<T> rows, java.util.function.Function<T, String> f)
+            throws SQLException {
+        return c.createArrayOf("text", rows.stream().map(f).toArray(String[]::new));
+    }
+
+    /** Versions of one resource, newest first, starting below {@code beforeVersion} (exclusive). */
+    List<Version> instanceHistory(Connection c, long pk, int beforeVersion, Instant since, int limit)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS + " FROM resource_version v"
+                + " WHERE v.res_pk = ? AND v.version < ? AND v.recorded_at >= ? ORDER BY v.version DESC LIMIT ?")) {
+            ps.setLong(1, pk);
+            ps.setInt(2, beforeVersion);
+            ps.setTimestamp(3, Timestamp.from(since));
+            ps.setInt(4, limit);
+            return list(ps);
+        }
+    }
+
+    /** Versions of a type (or of all types when {@code type} is null), newest first, below {@code beforeSeq}. */
+    List<Version> history(Connection c, String type, long beforeSeq, Instant since, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS + " FROM resource_version v"
+                + " WHERE " + (type == null ? "" : "v.res_type = ? AND ")
+                + "v.seq < ? AND v.recorded_at >= ? ORDER BY v.seq DESC LIMIT ?")) {
+            int i = 1;
+            if (type != null) {
+                ps.setString(i++, type);
+            }
+            ps.setLong(i++, beforeSeq);
+            ps.setTimestamp(i++, Timestamp.from(since));
+            ps.setInt(i, limit);
+            return list(ps);
+        }
+    }
+
+    private static List<Version> list(PreparedStatement ps) throws SQLException {
+        List<Version> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(version(rs));
+            }
+        }
+        return out;
+    }
+
+    /** Every stored version in (resource, version) order, streamed; for verification. */
+    void forEachVersion(Connection c, SqlConsumer<Version> consumer) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false); // a server-side cursor needs a transaction
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + " FROM resource_version v ORDER BY v.res_pk, v.version")) {
+            ps.setFetchSize(1000);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    consumer.accept(version(rs));
+                }
+            }
+        } finally {
+            c.commit();
+            c.setAutoCommit(auto);
+        }
+    }
+
+    @FunctionalInterface
+    interface SqlConsumer<T> {
+        void accept(T t) throws SQLException;
+    }
+}

@@ -1,0 +1,54 @@
+package jp.mamori.web;
+
+import jp.mamori.db.DataAccessException;
+import jp.mamori.records.FhirError;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Turns every failure into an HTTP status and an OperationOutcome. Known errors say what was wrong and
+ * what to do; anything unexpected is logged with an incident id and answered with that id only, never
+ * with a stack trace or internal detail.
+ */
+public final class ErrorMapper {
+    private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {
+    }
+
+    public static FhirError map(Throwable t) {
+        if (t instanceof FhirError e) {
+            return e;
+        }
+        if (t instanceof DataAccessException d && "57P01".equals(d.sqlState()) || t instanceof DataAccessException d2
+                && d2.sqlState() != null && d2.sqlState().startsWith("08")) {
+            log.error("database unavailable: {}", t.getMessage());
+            return new FhirError(503, OperationOutcome.IssueType.TRANSIENT,
+                    "the database is not available; retry shortly / データベースに接続できません");
+        }
+        if (t instanceof java.sql.SQLTransientConnectionException || t.getCause() instanceof
+                java.sql.SQLTransientConnectionException) {
+            return new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "the server is busy; retry shortly");
+        }
+        String incident = UUID.randomUUID().toString();
+        log.error("unexpected failure, incident {}", incident, t);
+        return new FhirError(500, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.FATAL,
+                OperationOutcome.IssueType.EXCEPTION, "internal error; incident " + incident
+                + " has been logged / 内部エラーが発生しました (" + incident + ")", null)));
+    }
+
+    public static OperationOutcome outcome(FhirError err) {
+        OperationOutcome oo = new OperationOutcome();
+        for (FhirError.Issue i : err.issues()) {
+            var issue = oo.addIssue().setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
+            if (i.expression() != null && !i.expression().isBlank()) {
+                issue.addExpression(i.expression());
+            }
+        }
+        return oo;
+    }
+}
