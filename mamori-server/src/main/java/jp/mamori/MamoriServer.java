@@ -63,7 +63,7 @@ public final class MamoriServer implements AutoCloseable {
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
-            FhirSupport fhir = new FhirSupport();
+            FhirSupport fhir = new FhirSupport(cfg.validation());
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             RecordService records = new RecordService(db.dataSource(), new AccessPolicy(), fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());

@@ -26,7 +26,7 @@ public final class Main {
             usage: mamori COMMAND [options]
               serve            start the server (--data DIR, --port N, --bind ADDR, --db-url URL,
                                --db-user U, --db-password P or MAMORI_DB_PASSWORD, --keystore P12, --max-body 128M,
-                               --http for plain HTTP on loopback only)
+                               --validation structure|full, --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
               client list      --data DIR
               client revoke    --data DIR --id CLIENT_ID --reason TEXT
@@ -222,8 +222,11 @@ public final class Main {
             int[] bad = {0};
             long n = rs.verifyAll(m -> {
                 bad[0]++;
+                // Hash problems carry (stored, recomputed); sequence and head problems carry (expected, found).
+                boolean hash = m.problem().contains("hash");
                 out.println("MISMATCH " + m.type() + "/" + m.id() + " version " + m.version() + ": " + m.problem()
-                        + " (stored " + m.expected() + ", computed " + m.actual() + ")");
+                        + (hash ? " (stored " + m.expected() + ", computed " + m.actual() + ")"
+                                : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
             if (bad[0] == 0) {
                 out.println("verify-records: " + n + " versions checked, all hashes match / 全版のハッシュが一致しました");

@@ -1,5 +1,7 @@
 package jp.mamori.config;
 
+import jp.mamori.records.FhirSupport;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -25,7 +27,8 @@ public record ServerConfig(
         Database database,
         long maxBodyBytes,
         int defaultPageSize,
-        int maxPageSize) {
+        int maxPageSize,
+        FhirSupport.Validation validation) {
 
     public static final int DEFAULT_PORT = 8443;
     /** Large enough for the transaction bundles that synthetic-patient generators produce (tens of MB). */
@@ -75,7 +78,7 @@ public record ServerConfig(
     /** Parses {@code serve} options. Environment supplies secrets so they stay out of process listings. */
     public static ServerConfig fromArgs(List<String> args, Map<String, String> env) {
         Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
-                "--keystore", "--max-body"), List.of("--http"));
+                "--keystore", "--max-body", "--validation"), List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -85,8 +88,13 @@ public record ServerConfig(
                 a.value("--db-user").or(() -> Optional.ofNullable(env.get("MAMORI_DB_USER"))),
                 a.value("--db-password").or(() -> Optional.ofNullable(env.get("MAMORI_DB_PASSWORD"))));
         long maxBody = a.value("--max-body").map(ServerConfig::parseSize).orElse(DEFAULT_MAX_BODY_BYTES);
+        FhirSupport.Validation validation = switch (a.value("--validation").orElse("structure")) {
+            case "structure" -> FhirSupport.Validation.STRUCTURE;
+            case "full" -> FhirSupport.Validation.FULL;
+            default -> throw new ConfigException("--validation must be structure or full");
+        };
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
-                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 50, 1000);
+                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 50, 1000, validation);
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */
@@ -130,6 +138,6 @@ public record ServerConfig(
     public String toString() {
         return "ServerConfig[data=" + dataDir + ", bind=" + bindAddress + ":" + port + ", tls=" + !plainHttp
                 + ", keystore=" + keystore.map(Path::toString).orElse("(generated)") + ", database=" + database
-                + ", maxBody=" + maxBodyBytes + "]";
+                + ", maxBody=" + maxBodyBytes + ", validation=" + validation + "]";
     }
 }

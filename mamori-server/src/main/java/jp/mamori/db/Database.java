@@ -19,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -64,11 +65,20 @@ public final class Database implements AutoCloseable {
             Files.createDirectories(dataDir);
             String password = Secrets.readOrCreate(dataDir.resolve("secrets").resolve("db-superuser-password"));
             Path pwfile = dataDir.resolve("secrets").resolve("db-superuser-password");
+            // The caller holds the data folder lock, so a postmaster still running on pgData was left behind by a
+            // Mamori process that was killed: stop it, or the new one cannot start.
+            Path pgLogFile = postgresLog(dataDir);
+            stopOrphanedPostmaster(pgData, pgLogFile);
+            ProcessBuilder.Redirect pgLog = ProcessBuilder.Redirect.appendTo(pgLogFile.toFile());
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setDataDirectory(pgData)
                     .setCleanDataDirectory(false)
                     .setOverrideWorkingDirectory(dataDir.resolve("runtime").resolve("pg-bin").toFile())
                     .setPGStartupWait(java.time.Duration.ofSeconds(60))
+                    // initdb, pg_ctl and the server log to a file, not to a pipe into this JVM (whose logs would
+                    // drop them, and which a crash of this JVM would leave without a reader).
+                    .setOutputRedirector(pgLog)
+                    .setErrorRedirector(pgLog)
                     // initdb options: password authentication instead of the embedded default of trust.
                     .setLocaleConfig("auth", "scram-sha-256")
                     .setLocaleConfig("pwfile", pwfile.toString())
@@ -91,7 +101,86 @@ public final class Database implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the embedded PostgreSQL in " + pgData
-                    + " (is another Mamori process using this data folder?)", e);
+                    + "; see " + dataDir.resolve("runtime").resolve(POSTGRES_LOG), e);
+        }
+    }
+
+    static final String POSTGRES_LOG = "postgres.log";
+
+    /** The embedded server's log file, created readable by its owner only (failed statements may be logged). */
+    private static Path postgresLog(Path dataDir) throws IOException {
+        Path log = dataDir.resolve("runtime").resolve(POSTGRES_LOG);
+        Files.createDirectories(log.getParent());
+        if (!Files.exists(log)) {
+            Files.createFile(log);
+        }
+        try {
+            Files.setPosixFilePermissions(log, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // Not a POSIX file system: rely on the folder's ACLs.
+        }
+        return log;
+    }
+
+    /**
+     * Stops a PostgreSQL server that still runs on {@code pgData} although no Mamori process holds the data
+     * folder (its JVM was killed; the postmaster survives it). Fast shutdown, or immediate if that does not
+     * finish in a minute: either way every committed transaction is in the WAL, and the next start recovers
+     * from it. The postmaster exits only after its children, so when it is gone the shared memory is free.
+     * A stale {@code postmaster.pid} whose process is gone needs nothing: PostgreSQL removes it itself.
+     */
+    static void stopOrphanedPostmaster(Path pgData, Path logFile) throws IOException {
+        Path pidFile = pgData.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(pidFile);
+        } catch (IOException e) {
+            return;
+        }
+        if (lines.size() < 2) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(lines.get(0).trim());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        Optional<ProcessHandle> pm = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        Optional<String> command = pm.flatMap(h -> h.info().command());
+        boolean ours = command.map(c -> c.endsWith("/postgres") || c.endsWith("\\postgres.exe")).orElse(false)
+                && samePath(Path.of(lines.get(1).trim()), pgData);
+        if (!ours) {
+            return; // not running, or the pid now belongs to some other process
+        }
+        log.warn("a PostgreSQL server (pid {}) is still running on {} from a Mamori process that ended without"
+                + " stopping it; stopping it before starting a new one", pid, pgData);
+        // SIGINT is PostgreSQL's fast shutdown, SIGQUIT its immediate one. Not pg_ctl: it refuses to run as root.
+        for (String signal : List.of("INT", "QUIT")) {
+            try {
+                Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+                p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                pm.get().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while stopping the leftover PostgreSQL server", e);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // try the next signal
+            }
+        }
+        throw new IOException("a leftover PostgreSQL server (pid " + pid + ") on " + pgData + " did not stop");
+    }
+
+    private static boolean samePath(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
         }
     }
 

@@ -69,7 +69,10 @@ public final class BundleProcessor {
                 String type = e.getResource().fhirType();
                 String id = null;
                 if (e.getRequest().hasIfNoneExist()) {
-                    List<String> ids = records.matchIds(c, caller, type, query(e.getRequest().getIfNoneExist()));
+                    Map<String, List<String>> criteria = query(e.getRequest().getIfNoneExist());
+                    // held until commit: a concurrent transaction with the same condition waits, then finds ours
+                    RecordService.lockCriteria(c, type, criteria);
+                    List<String> ids = records.matchIds(c, caller, type, criteria);
                     if (ids.size() > 1) {
                         throw at(i, FhirError.preconditionFailed("ifNoneExist matches more than one " + type));
                     }
@@ -287,10 +290,26 @@ public final class BundleProcessor {
             issues.add(new FhirError.Issue(i.severity(), i.type(), "Bundle.entry[" + index + "]: " + i.diagnostics()
                     + (err.status() >= 400 ? " — the transaction was not applied; nothing was written"
                     + " / トランザクション全体を取り消しました" : ""),
-                    i.expression() == null ? "Bundle.entry[" + index + "]" : "Bundle.entry[" + index + "].resource."
-                            + i.expression()));
+                    inEntry(index, i.expression())));
         }
         return new FhirError(err.status(), issues);
+    }
+
+    /**
+     * A path in an entry's resource ({@code Patient.gender}) as a path in the bundle
+     * ({@code Bundle.entry[2].resource.gender}).
+     */
+    private static String inEntry(int index, String expression) {
+        String entry = "Bundle.entry[" + index + "]";
+        if (expression == null) {
+            return entry;
+        }
+        int dot = expression.indexOf('.');
+        String head = dot < 0 ? expression : expression.substring(0, dot);
+        if (!FhirSupport.isResourceType(head)) {
+            return entry + ".resource." + expression;
+        }
+        return entry + ".resource" + (dot < 0 ? "" : expression.substring(dot));
     }
 
     static String reasonPhrase(int status) {

@@ -10,6 +10,9 @@ import ca.uhn.fhir.validation.FhirValidator;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.SingleValidationMessage;
 import ca.uhn.fhir.validation.ValidationResult;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
@@ -19,7 +22,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 
-import java.io.Reader;
+import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,9 +47,31 @@ public final class FhirSupport {
         }
     }
 
+    /** How deeply writes are validated. */
+    public enum Validation {
+        /** Strict parsing plus cardinality, reference targets and required codes at every depth (default). */
+        STRUCTURE,
+        /** STRUCTURE plus HAPI's instance validator: FHIRPath invariants and terminology (about 10 ms a resource). */
+        FULL
+    }
+
+    private final Validation mode;
     private final FhirValidator validator;
 
     public FhirSupport() {
+        this(Validation.STRUCTURE);
+    }
+
+    public FhirSupport(Validation mode) {
+        this.mode = mode;
+        this.validator = mode == Validation.FULL ? instanceValidator() : null;
+    }
+
+    public Validation mode() {
+        return mode;
+    }
+
+    private static FhirValidator instanceValidator() {
         ValidationSupportChain chain = new ValidationSupportChain(
                 new DefaultProfileValidationSupport(CTX),
                 new SnapshotGeneratingValidationSupport(CTX),
@@ -56,45 +83,48 @@ public final class FhirSupport {
         instanceValidator.setBestPracticeWarningLevel(
                 org.hl7.fhir.r5.utils.validation.constants.BestPracticeWarningLevel.Ignore);
         instanceValidator.setAssumeValidRestReferences(true);
-        validator = CTX.newValidator();
-        validator.setValidateAgainstStandardSchema(false);
-        validator.setValidateAgainstStandardSchematron(false);
-        validator.registerValidatorModule(instanceValidator);
+        FhirValidator v = CTX.newValidator();
+        v.setValidateAgainstStandardSchema(false);
+        v.setValidateAgainstStandardSchematron(false);
+        v.registerValidatorModule(instanceValidator);
+        return v;
     }
 
     /**
      * Parses a resource. Malformed syntax is a 400; well-formed content that does not fit the R4 model
      * (unknown element, wrong type, bad value) is a 422 naming each element.
      */
-    public static IBaseResource parse(Format format, Reader body) {
+    public static IBaseResource parse(Format format, byte[] body) {
         Collector errors = new Collector();
         IParser p = (format == Format.JSON ? CTX.newJsonParser() : CTX.newXmlParser()).setParserErrorHandler(errors);
         IBaseResource res;
         try {
-            res = p.parseResource(body);
+            res = p.parseResource(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
         } catch (DataFormatException e) {
-            if (!errors.issues.isEmpty()) {
-                throw new FhirError(422, errors.issues);
+            if (!errors.problems.isEmpty()) {
+                throw new FhirError(422, errors.issues(format, body));
             }
             throw FhirError.badRequest("malformed " + format.name() + " body: " + clean(e.getMessage())
                     + " / 本文を解析できません");
         } catch (RuntimeException e) {
             throw FhirError.badRequest("malformed " + format.name() + " body / 本文を解析できません");
         }
-        if (!errors.issues.isEmpty()) {
-            throw new FhirError(422, errors.issues);
+        if (!errors.problems.isEmpty()) {
+            throw new FhirError(422, errors.issues(format, body));
         }
         return res;
     }
 
     /** Validates against the base R4 definitions: any error refuses the write with 422. */
     public void validate(IBaseResource res) {
-        ValidationResult result = validator.validateWithResult(res);
-        List<FhirError.Issue> issues = new ArrayList<>();
-        for (SingleValidationMessage m : result.getMessages()) {
-            if (m.getSeverity() == ResultSeverityEnum.ERROR || m.getSeverity() == ResultSeverityEnum.FATAL) {
-                issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
-                        OperationOutcome.IssueType.STRUCTURE, m.getMessage(), m.getLocationString()));
+        List<FhirError.Issue> issues = new ArrayList<>(StructureValidator.check(res));
+        if (issues.isEmpty() && validator != null) {
+            ValidationResult result = validator.validateWithResult(res);
+            for (SingleValidationMessage m : result.getMessages()) {
+                if (m.getSeverity() == ResultSeverityEnum.ERROR || m.getSeverity() == ResultSeverityEnum.FATAL) {
+                    issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
+                            OperationOutcome.IssueType.STRUCTURE, m.getMessage(), m.getLocationString()));
+                }
             }
         }
         if (!issues.isEmpty()) {
@@ -136,33 +166,54 @@ public final class FhirSupport {
         return m.length() > 300 ? m.substring(0, 300) + "…" : m;
     }
 
-    /** Collects parse problems instead of silently dropping unknown content. */
+    /**
+     * Collects parse problems instead of silently dropping unknown content. HAPI tells only the name of
+     * the element at fault, so each problem is then located in the body ({@link ElementSpots}) to report
+     * a FHIRPath such as {@code Patient.name[0].bogus}.
+     */
     private static final class Collector implements IParserErrorHandler {
-        final List<FhirError.Issue> issues = new ArrayList<>();
+        /** One problem: the element's name (null when unknown), its value when it has one, the message. */
+        private record Problem(String element, String value, String message) {
+        }
+
+        final List<Problem> problems = new ArrayList<>();
 
         private void add(IParseLocation loc, String message) {
-            String where = loc == null ? null : loc.getParentElementName();
-            issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR, OperationOutcome.IssueType.STRUCTURE,
-                    message, where));
+            add(loc == null ? null : loc.getParentElementName(), null, message);
+        }
+
+        private void add(String element, String value, String message) {
+            problems.add(new Problem(element, value, message));
+        }
+
+        List<FhirError.Issue> issues(Format format, byte[] body) {
+            ElementSpots spots = ElementSpots.of(format, body);
+            List<FhirError.Issue> issues = new ArrayList<>();
+            for (Problem p : problems) {
+                issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
+                        OperationOutcome.IssueType.STRUCTURE, p.message(), spots.locate(p.element(), p.value())));
+            }
+            return issues;
         }
 
         @Override
         public void containedResourceWithNoId(IParseLocation loc) {
-            add(loc, "contained resource has no id");
+            add("contained", null, "contained resource has no id");
         }
 
         @Override
         public void incorrectJsonType(IParseLocation loc, String element, BaseJsonLikeValue.ValueType expected,
                                       BaseJsonLikeValue.ScalarType expectedScalar, BaseJsonLikeValue.ValueType found,
                                       BaseJsonLikeValue.ScalarType foundScalar) {
-            add(loc, "element '" + element + "' has the wrong JSON type: expected " + expected
+            add(element, null, "element '" + element + "' has the wrong JSON type: expected " + expected
                     + (expectedScalar == null ? "" : " " + expectedScalar) + ", found " + found
                     + (foundScalar == null ? "" : " " + foundScalar));
         }
 
         @Override
         public void invalidValue(IParseLocation loc, String value, String error) {
-            add(loc, "invalid value '" + abbreviate(value) + "': " + clean(error));
+            add(loc == null ? null : loc.getParentElementName(), value,
+                    "invalid value '" + abbreviate(value) + "': " + clean(error));
         }
 
         @Override
@@ -172,7 +223,7 @@ public final class FhirSupport {
 
         @Override
         public void unexpectedRepeatingElement(IParseLocation loc, String element) {
-            add(loc, "element '" + element + "' may appear only once");
+            add(element, null, "element '" + element + "' may appear only once");
         }
 
         @Override
@@ -182,7 +233,7 @@ public final class FhirSupport {
 
         @Override
         public void unknownElement(IParseLocation loc, String name) {
-            add(loc, "unknown element '" + name + "'");
+            add(name, null, "unknown element '" + name + "'");
         }
 
         @Override
@@ -197,11 +248,138 @@ public final class FhirSupport {
 
         @Override
         public void extensionContainsValueAndNestedExtensions(IParseLocation loc) {
-            add(loc, "an extension may have a value or nested extensions, not both");
+            add("extension", null, "an extension may have a value or nested extensions, not both");
         }
 
         private static String abbreviate(String s) {
             return s == null ? "" : s.length() > 80 ? s.substring(0, 80) + "…" : s;
+        }
+    }
+
+    /**
+     * Every element of a body in document order with its FHIRPath ({@code Patient.name[0].family}), so
+     * that a problem HAPI reports by element name can be pointed at. Each spot is used for one problem,
+     * in order, as HAPI reports problems in document order too.
+     */
+    private static final class ElementSpots {
+        private record Spot(String name, String path, String value) {
+        }
+
+        private final List<Spot> spots = new ArrayList<>();
+        private final boolean[] used;
+        private final String root;
+
+        private ElementSpots(Format format, byte[] body) {
+            String r = null;
+            try {
+                r = format == Format.JSON ? json(body) : xml(body);
+            } catch (Exception e) {
+                // a body HAPI could read but we cannot: report without locations
+            }
+            root = r;
+            used = new boolean[spots.size()];
+        }
+
+        static ElementSpots of(Format format, byte[] body) {
+            return new ElementSpots(format, body);
+        }
+
+        /** The path of the first unused element named {@code name} (with {@code value}, when given). */
+        String locate(String name, String value) {
+            if (name == null) {
+                return root;
+            }
+            for (int pass = value == null ? 1 : 0; pass < 2; pass++) {
+                for (int i = 0; i < spots.size(); i++) {
+                    Spot s = spots.get(i);
+                    if (!used[i] && s.name().equals(name) && (pass == 1 || value.equals(s.value()))) {
+                        used[i] = true;
+                        return s.path();
+                    }
+                }
+            }
+            return root == null ? name : root + "." + name;
+        }
+
+        private String json(byte[] body) throws java.io.IOException {
+            try (JsonParser p = new JsonFactory().createParser(body)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    return null;
+                }
+                String type = jsonObject(p, "");
+                if (type != null) {
+                    spots.replaceAll(s -> new Spot(s.name(), type + s.path(), s.value()));
+                }
+                return type;
+            }
+        }
+
+        /** Walks an object whose START_OBJECT was just read; returns its resourceType, if any. */
+        private String jsonObject(JsonParser p, String path) throws java.io.IOException {
+            String type = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String n = p.currentName();
+                JsonToken t = p.nextToken();
+                if (n.equals("resourceType") && t == JsonToken.VALUE_STRING) {
+                    type = p.getText();
+                    continue;
+                }
+                String name = n.startsWith("_") ? n.substring(1) : n;
+                jsonValue(p, name, path + "." + name);
+            }
+            return type;
+        }
+
+        private void jsonValue(JsonParser p, String name, String path) throws java.io.IOException {
+            JsonToken t = p.currentToken();
+            if (t == JsonToken.START_ARRAY) {
+                int i = 0;
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    jsonValue(p, name, path + "[" + i++ + "]");
+                }
+            } else if (t == JsonToken.START_OBJECT) {
+                spots.add(new Spot(name, path, null));
+                jsonObject(p, path);
+            } else {
+                spots.add(new Spot(name, path, p.getText()));
+            }
+        }
+
+        private String xml(byte[] body) throws javax.xml.stream.XMLStreamException {
+            javax.xml.stream.XMLInputFactory f = javax.xml.stream.XMLInputFactory.newFactory();
+            f.setProperty(javax.xml.stream.XMLInputFactory.SUPPORT_DTD, false);
+            f.setProperty(javax.xml.stream.XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+            javax.xml.stream.XMLStreamReader x = f.createXMLStreamReader(new ByteArrayInputStream(body));
+            String type = null;
+            java.util.Deque<String> paths = new java.util.ArrayDeque<>();
+            java.util.Deque<java.util.Map<String, Integer>> counts = new java.util.ArrayDeque<>();
+            try {
+                while (x.hasNext()) {
+                    int ev = x.next();
+                    if (ev == javax.xml.stream.XMLStreamConstants.START_ELEMENT) {
+                        String n = x.getLocalName();
+                        String path;
+                        if (paths.isEmpty()) {
+                            type = n;
+                            path = n;
+                        } else if (Character.isUpperCase(n.charAt(0))) {
+                            path = paths.peek(); // a resource inside resource or contained: no element of its own
+                        } else {
+                            int i = counts.peek().merge(n, 1, Integer::sum) - 1;
+                            path = paths.peek() + "." + n + (i > 0 ? "[" + i + "]" : "");
+                            spots.add(new Spot(n, path, x.getAttributeValue(null, "value")));
+                        }
+                        paths.push(path);
+                        counts.push(new java.util.HashMap<>());
+                    } else if (ev == javax.xml.stream.XMLStreamConstants.END_ELEMENT) {
+                        paths.pop();
+                        counts.pop();
+                    }
+                }
+            } finally {
+                x.close();
+            }
+            return type;
         }
     }
 }

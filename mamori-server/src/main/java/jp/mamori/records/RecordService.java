@@ -154,7 +154,7 @@ public final class RecordService {
 
     SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params)
             throws SQLException {
-        SearchQuery q = SearchQuery.parse(type, params);
+        SearchQuery q = parseQuery(caller, type, params);
         String summary = first(params, "_summary");
         String totalMode = first(params, "_total");
         int limit = pageSize(params.containsKey("_count") ? parseInt(first(params, "_count"), "_count") : null);
@@ -200,6 +200,15 @@ public final class RecordService {
         List<RecordStore.Version> includes = includes(c, caller, type, matches, params);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
+    }
+
+    /** The query, once the caller is known to be allowed to search every type it looks into (chains, _has). */
+    private SearchQuery parseQuery(Caller caller, String type, Map<String, List<String>> params) {
+        SearchQuery q = SearchQuery.parse(type, params);
+        for (String joined : q.joinedTypes) {
+            policy.require(caller, joined, Permission.SEARCH);
+        }
+        return q;
     }
 
     private int count(Connection c, SearchQuery q) throws SQLException {
@@ -302,7 +311,7 @@ public final class RecordService {
         if (criteria.isEmpty()) {
             throw FhirError.badRequest("a conditional operation needs search criteria");
         }
-        SearchQuery q = SearchQuery.parse(type, criteria);
+        SearchQuery q = parseQuery(caller, type, criteria);
         List<String> ids = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT r.res_id FROM resource r WHERE " + q.whereSql()
                 + " LIMIT 2")) {
@@ -501,7 +510,7 @@ public final class RecordService {
     }
 
     /** Serializes conditional operations on the same criteria so two cannot both create. */
-    private static void lockCriteria(Connection c, String type, Map<String, List<String>> criteria)
+    static void lockCriteria(Connection c, String type, Map<String, List<String>> criteria)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
             ps.setString(1, type + "?" + new java.util.TreeMap<>(criteria));

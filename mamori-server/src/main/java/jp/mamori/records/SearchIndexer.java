@@ -31,7 +31,6 @@ import org.hl7.fhir.r4.model.UriType;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,12 +50,16 @@ public final class SearchIndexer {
             "_content", "_list", "_has", "_query", "_filter");
 
     private final Map<String, List<Param>> paramsByType = new ConcurrentHashMap<>();
-    private final ThreadLocal<Engine> engines = ThreadLocal.withInitial(Engine::new);
+    /**
+     * One FHIRPath engine for all threads: each engine builds its own view of the R4 definitions (tens of
+     * MB), so one per request thread exhausts the heap. Evaluation does not modify the engine, and HAPI's
+     * own server shares one the same way; parsed expressions are shared too.
+     */
+    private static final Engine ENGINE = new Engine();
 
-    /** A FHIRPath engine with its parsed expressions; engines are not shared between threads. */
     private static final class Engine {
         final IFhirPath fhirPath = FhirSupport.CTX.newFhirPath();
-        final Map<String, IFhirPath.IParsedExpression> parsed = new HashMap<>();
+        final Map<String, IFhirPath.IParsedExpression> parsed = new ConcurrentHashMap<>();
 
         Engine() {
             fhirPath.setEvaluationContext(new IFhirPathEvaluationContext() {
@@ -106,7 +109,7 @@ public final class SearchIndexer {
     public IndexRows extract(IBaseResource res) {
         String type = FhirSupport.CTX.getResourceType(res);
         IndexRows rows = new IndexRows();
-        Engine engine = engines.get();
+        Engine engine = ENGINE;
         for (Param p : params(type)) {
             List<IBase> values;
             try {

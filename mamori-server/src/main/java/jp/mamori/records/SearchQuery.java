@@ -38,6 +38,8 @@ final class SearchQuery {
     private final List<String> where = new ArrayList<>();
     private final List<Object> args = new ArrayList<>();
     final List<SortKey> sort = new ArrayList<>();
+    /** Other types the conditions look into (chain targets, _has sources): the caller must be able to search them. */
+    final Set<String> joinedTypes = new java.util.TreeSet<>();
 
     private SearchQuery(String type) {
         this.type = type;
@@ -315,36 +317,21 @@ final class SearchQuery {
         String sql = switch (prefix) {
             case "eq" -> "(" + lo + " >= ? AND " + hi + " <= ?)";
             case "ne" -> "NOT (" + lo + " >= ? AND " + hi + " <= ?)";
-            case "gt" -> "(" + hi + " > ? AND ? IS NOT NULL)";
-            case "lt" -> "(" + lo + " < ? AND ? IS NOT NULL)";
-            case "ge" -> "(" + hi + " > ? AND ? IS NOT NULL)";
-            case "le" -> "(" + lo + " < ? AND ? IS NOT NULL)";
-            case "sa" -> "(" + lo + " >= ? AND ? IS NOT NULL)";
-            case "eb" -> "(" + hi + " <= ? AND ? IS NOT NULL)";
+            case "gt", "ge" -> "(" + hi + " > ?)";
+            case "lt", "le" -> "(" + lo + " < ?)";
+            case "sa" -> "(" + lo + " >= ?)";
+            case "eb" -> "(" + hi + " <= ?)";
             case "ap" -> "(" + lo + " < ? AND " + hi + " > ?)";
             default -> throw FhirError.badRequest("unknown date prefix '" + prefix + "'");
         };
+        // One-sided prefixes compare with one bound of the searched interval.
         switch (prefix) {
             case "eq", "ne" -> {
                 args.add(qlo);
                 args.add(qhi);
             }
-            case "gt", "sa" -> {
-                args.add(qhi);
-                args.add(qhi);
-            }
-            case "lt", "eb" -> {
-                args.add(qlo);
-                args.add(qlo);
-            }
-            case "ge" -> {
-                args.add(qlo);
-                args.add(qlo);
-            }
-            case "le" -> {
-                args.add(qhi);
-                args.add(qhi);
-            }
+            case "gt", "sa", "le" -> args.add(qhi);
+            case "lt", "eb", "ge" -> args.add(qlo);
             default -> { // ap: the searched interval widened by 10% of its distance from now, at least a day
                 OffsetDateTime now = OffsetDateTime.now();
                 long dist = Math.abs(Duration.between(now, q.lo()).toSeconds());
@@ -411,6 +398,7 @@ final class SearchQuery {
         if (!FhirSupport.isResourceType(target)) {
             throw FhirError.badRequest("unknown target type '" + target + "'");
         }
+        joinedTypes.add(target);
         String alias = "c" + depth;
         args.add(rtype);
         args.add(name);
@@ -433,6 +421,7 @@ final class SearchQuery {
         if (ref.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {
             throw FhirError.badRequest("'" + parts[2] + "' of " + source + " is not a reference parameter");
         }
+        joinedTypes.add(source);
         String alias = "h" + depth;
         args.add(source);
         args.add(parts[2]);

@@ -70,6 +70,7 @@ public final class ApiHandler extends Handler.Abstract {
                 errorFormat = safeFormat(rq);
                 reply = metadata ? fhir.metadata(rq) : fhir.handle(rq);
             } else {
+                authenticate(request); // anonymous callers learn nothing, not even which paths exist
                 throw FhirError.notFound("nothing at " + path + "; the FHIR API is at /fhir");
             }
         } catch (Throwable t) {
@@ -117,7 +118,114 @@ public final class ApiHandler extends Handler.Abstract {
             }
             holdsLargePermit[0] = true;
         }
-        return new LimitedInputStream(Content.Source.asInputStream(request), maxBody);
+        InputStream in = new LimitedInputStream(Content.Source.asInputStream(request), maxBody);
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        String t = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
+        return t.contains("json") ? new ExponentGuard(in, true) : t.contains("xml") ? new ExponentGuard(in, false) : in;
+    }
+
+    /**
+     * Refuses numbers with huge exponents before a parser sees them: HAPI turns every JSON decimal into its
+     * plain digits, so {@code 1e-999999999} in a tiny body would need gigabytes of heap, and a stored one
+     * would do so again on every later parse. Checked are JSON numbers outside strings, and XML attribute
+     * values that are a bare number; an exponent beyond ±{@value #MAX_EXPONENT} is a 400.
+     */
+    static final class ExponentGuard extends java.io.FilterInputStream {
+        static final int MAX_EXPONENT = 1000;
+        private final boolean json;
+        private boolean inString;
+        private boolean escaped;
+        private int quote;
+        private boolean number;
+        private boolean bare;
+        private boolean seenE;
+        private int exponent;
+
+        ExponentGuard(InputStream in, boolean json) {
+            super(in);
+            this.json = json;
+        }
+
+        @Override
+        public int read() throws java.io.IOException {
+            int b = super.read();
+            scan(b);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws java.io.IOException {
+            int n = super.read(buf, off, len);
+            if (n < 0) {
+                scan(-1);
+            }
+            for (int i = 0; i < n; i++) {
+                scan(buf[off + i] & 0xff);
+            }
+            return n;
+        }
+
+        private void scan(int b) {
+            if (json) {
+                if (inString) {
+                    if (escaped) {
+                        escaped = false;
+                    } else if (b == '\\') {
+                        escaped = true;
+                    } else if (b == '"') {
+                        inString = false;
+                    }
+                } else if (isNumberChar(b)) {
+                    numberChar(b);
+                } else {
+                    endNumber();
+                    inString = b == '"';
+                }
+            } else if (quote != 0) {
+                if (b == quote || b < 0) {
+                    if (bare) {
+                        endNumber();
+                    }
+                    number = false;
+                    quote = 0;
+                } else if (isNumberChar(b)) {
+                    numberChar(b);
+                } else {
+                    bare = false;
+                }
+            } else if (b == '"' || b == '\'') {
+                quote = b;
+                bare = true;
+                number = false;
+            }
+        }
+
+        private static boolean isNumberChar(int b) {
+            return (b >= '0' && b <= '9') || b == '.' || b == '-' || b == '+' || b == 'e' || b == 'E';
+        }
+
+        private void numberChar(int b) {
+            if (!number) {
+                number = true;
+                seenE = false;
+                exponent = 0;
+            }
+            if (b == 'e' || b == 'E') {
+                seenE = true;
+                exponent = 0;
+            } else if (seenE && b >= '0' && b <= '9') {
+                exponent = Math.min(exponent * 10 + (b - '0'), 1_000_000);
+            }
+        }
+
+        private void endNumber() {
+            if (number && seenE && exponent > MAX_EXPONENT) {
+                number = false;
+                throw FhirError.badRequest("a number's exponent is beyond ±" + MAX_EXPONENT
+                        + " / 数値の指数が大きすぎます");
+            }
+            number = false;
+        }
     }
 
     private static FhirSupport.Format safeFormat(FhirRequest rq) {
@@ -134,9 +242,8 @@ public final class ApiHandler extends Handler.Abstract {
         return scheme + "://" + uri.getAuthority() + "/fhir";
     }
 
-    private void write(Request request, Response response, Callback callback, Reply reply) {
-        response.setStatus(reply.status());
-        var h = response.getHeaders();
+    /** The headers every answer carries, including the ones Jetty makes itself for malformed requests. */
+    static void securityHeaders(org.eclipse.jetty.http.HttpFields.Mutable h, boolean tls) {
         h.put("Cache-Control", "no-store");
         h.put("X-Content-Type-Options", "nosniff");
         h.put("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
@@ -145,7 +252,19 @@ public final class ApiHandler extends Handler.Abstract {
         if (tls) {
             h.put("Strict-Transport-Security", "max-age=31536000");
         }
+    }
+
+    private void write(Request request, Response response, Callback callback, Reply reply) {
+        response.setStatus(reply.status());
+        var h = response.getHeaders();
+        securityHeaders(h, tls);
         reply.headers().forEach(h::put);
+        // A body left unread (e.g. a request refused before it was read) would make Jetty drop the
+        // connection after this answer without saying so, and the client's next request on it would fail.
+        // Skip what has already arrived; if more is still coming, say that this connection closes.
+        if (!request.consumeAvailable()) {
+            h.put(HttpHeader.CONNECTION, "close");
+        }
         if (reply.contentType() != null) {
             h.put(HttpHeader.CONTENT_TYPE, reply.contentType());
         }

@@ -30,6 +30,16 @@ public final class ErrorMapper {
             return new FhirError(503, OperationOutcome.IssueType.TRANSIENT,
                     "the database is not available; retry shortly / データベースに接続できません");
         }
+        if (t instanceof DataAccessException d && d.sqlState() != null && d.sqlState().startsWith("22")) {
+            // Class 22 "data exception": a value that came with the request cannot be stored or compared
+            // (e.g. U+0000 in a string, a malformed cursor). The client's input, not the server, is at fault.
+            String incident = UUID.randomUUID().toString();
+            log.warn("request value refused by the database ({}), incident {}: {}", d.sqlState(), incident,
+                    t.getMessage());
+            return new FhirError(400, OperationOutcome.IssueType.INVALID, "a value in the request cannot be"
+                    + " stored or searched (for example the character U+0000); incident " + incident
+                    + " / リクエストに使用できない値が含まれています");
+        }
         if (t instanceof java.sql.SQLTransientConnectionException || t.getCause() instanceof
                 java.sql.SQLTransientConnectionException) {
             return new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "the server is busy; retry shortly");
@@ -44,11 +54,25 @@ public final class ErrorMapper {
     public static OperationOutcome outcome(FhirError err) {
         OperationOutcome oo = new OperationOutcome();
         for (FhirError.Issue i : err.issues()) {
-            var issue = oo.addIssue().setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
+            var issue = oo.addIssue().setSeverity(i.severity()).setCode(i.type()).setDiagnostics(withoutJavaNames(
+                    i.diagnostics()));
             if (i.expression() != null && !i.expression().isBlank()) {
                 issue.addExpression(i.expression());
             }
         }
         return oo;
+    }
+
+    /** Java exception names such as {@code java.lang.NumberFormatException: } that libraries put in messages. */
+    private static final java.util.regex.Pattern JAVA_EXCEPTION = java.util.regex.Pattern.compile(
+            "\\b(?:[a-z][a-z0-9_]*\\.)*[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
+
+    /** Diagnostics say what was wrong with the request, never which Java class noticed it. */
+    static String withoutJavaNames(String diagnostics) {
+        if (diagnostics == null) {
+            return null;
+        }
+        String s = JAVA_EXCEPTION.matcher(diagnostics).replaceAll("").strip();
+        return s.isEmpty() ? "invalid request" : s;
     }
 }

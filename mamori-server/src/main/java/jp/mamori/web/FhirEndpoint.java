@@ -16,8 +16,6 @@ import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.OperationOutcome;
 
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -383,8 +381,9 @@ public final class FhirEndpoint {
         List<String> parts = new ArrayList<>();
         params.forEach((k, vs) -> {
             for (String v : vs) {
+                // '|' stays percent-encoded: it is not a legal URI character (RFC 3986) and clients refuse it
                 parts.add(java.net.URLEncoder.encode(k, StandardCharsets.UTF_8).replace("%3A", ":") + "="
-                        + java.net.URLEncoder.encode(v, StandardCharsets.UTF_8).replace("%7C", "|").replace("%2C", ","));
+                        + java.net.URLEncoder.encode(v, StandardCharsets.UTF_8).replace("%2C", ","));
             }
         });
         return String.join("&", parts);
@@ -392,12 +391,14 @@ public final class FhirEndpoint {
 
     private IBaseResource parseBody(FhirRequest rq, String expectedType) {
         FhirSupport.Format f = rq.bodyFormat();
-        IBaseResource res;
-        try (InputStream in = rq.body().get(); Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            res = FhirSupport.parse(f, r);
+        byte[] bytes;
+        try (InputStream in = rq.body().get()) {
+            // read fully first: a body over the limit is a 413 here, not a parse error
+            bytes = in.readAllBytes();
         } catch (java.io.IOException e) {
             throw FhirError.badRequest("the request body could not be read");
         }
+        IBaseResource res = FhirSupport.parse(f, bytes);
         String t = FhirSupport.CTX.getResourceType(res);
         if (!t.equals(expectedType)) {
             throw FhirError.badRequest("expected a " + expectedType + " in the body, found a " + t);

@@ -1,0 +1,124 @@
+package jp.mamori.edge;
+
+import jp.mamori.testing.Fhir;
+import jp.mamori.testing.TestServer;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The specific inputs the fuzz run found mishandled, kept as fixed cases. */
+class MalformedInputTest {
+    private final TestServer s = TestServer.shared();
+
+    private static final String OBSERVATION = "{\"resourceType\":\"Observation\",\"status\":\"final\","
+            + "\"code\":{\"text\":\"%s\"},\"valueQuantity\":{\"value\":%s}}";
+
+    private Edge.Answer raw(String method, String target, Map<String, String> extra, String body) throws Exception {
+        Map<String, String> h = new java.util.LinkedHashMap<>();
+        h.put("Authorization", "Bearer " + s.adminToken());
+        h.putAll(extra);
+        return Edge.raw(s, method, target, h, body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static OperationOutcome outcome(Edge.Answer a) {
+        assertTrue(a.header("Content-Type").startsWith("application/fhir+json"), a.headers().toString());
+        assertEquals("no-store", a.header("Cache-Control"), a.headers().toString());
+        assertEquals("nosniff", a.header("X-Content-Type-Options"));
+        assertTrue(a.header("Strict-Transport-Security") != null);
+        return Fhir.parse(OperationOutcome.class, a.text());
+    }
+
+    @Test
+    void aDecimalWithAHugeExponentIsRefusedWithoutExhaustingMemory() throws Exception {
+        // HAPI expands JSON decimals to plain digits: 1e-999999999 would need a gigabyte-long string.
+        for (String n : List.of("1e-999999999", "-9.5E+999999999", "1e1001")) {
+            var r = s.post("/Observation", OBSERVATION.formatted("x", n));
+            assertEquals(400, r.statusCode(), n + ": " + r.body());
+        }
+        String xml = "<Observation xmlns=\"http://hl7.org/fhir\"><status value=\"final\"/><code><text value=\"x\"/>"
+                + "</code><valueQuantity><value value=\"1e-999999999\"/></valueQuantity></Observation>";
+        var rx = s.send(s.request("/Observation").header("Content-Type", "application/fhir+xml")
+                .POST(HttpRequest.BodyPublishers.ofString(xml)).build());
+        assertEquals(400, rx.statusCode(), rx.body());
+    }
+
+    @Test
+    void ordinaryExponentsAndNumberLikeTextAreStillAccepted() {
+        var small = s.post("/Observation", OBSERVATION.formatted("1e-999999999 in text", "1.5e2"));
+        assertEquals(201, small.statusCode(), small.body());
+        var edge = s.post("/Observation", OBSERVATION.formatted("x", "1e-300"));
+        assertTrue(edge.statusCode() == 201 || edge.statusCode() == 422, edge.body());
+    }
+
+    @Test
+    void aNulCharacterInAStringIsAClientErrorNotA500() {
+        for (String body : List.of("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\\u0000b\"}]}",
+                "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:x\",\"value\":\"\\u0000\"}]}")) {
+            var r = s.post("/Patient", body);
+            assertTrue(r.statusCode() == 400 || r.statusCode() == 422, r.statusCode() + " " + r.body());
+            assertEquals(OperationOutcome.IssueType.INVALID.toCode(),
+                    Fhir.parse(OperationOutcome.class, r.body()).getIssueFirstRep().getCode().toCode(), r.body());
+        }
+        var search = s.get("/Patient?name=a%00b");
+        assertTrue(search.statusCode() < 500, search.statusCode() + " " + search.body());
+    }
+
+    @Test
+    void aForgedSearchCursorIsAClientError() {
+        for (String cursor : List.of("AAAA", "w6cn", "garbage", "%FF%FE", "eyJ4IjoxfQ")) {
+            var r = s.get("/Observation?_cursor=" + cursor);
+            assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, cursor + ": " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    @Test
+    void diagnosticsNameTheProblemNotTheJavaException() {
+        var r = s.post("/Patient", "{\"resourceType\":\"Patient\",\"multipleBirthInteger\":99999999999999999999}");
+        assertEquals(422, r.statusCode(), r.body());
+        assertFalse(r.body().contains("Exception") || r.body().contains("java."), r.body());
+        assertTrue(r.body().contains("99999999999999999999"), "still says which value: " + r.body());
+        var deep = s.send(s.request("/Patient").header("Content-Type", "application/fhir+xml")
+                .POST(HttpRequest.BodyPublishers.ofString("<a>".repeat(5000) + "</a>".repeat(5000))).build());
+        assertEquals(400, deep.statusCode(), deep.body());
+        assertFalse(deep.body().contains("Exception"), deep.body());
+    }
+
+    @Test
+    void requestsJettyRefusesGetAnOperationOutcomeWithTheSecurityHeaders() throws Exception {
+        for (String method : List.of("GET", "PUT", "DELETE")) {
+            for (String target : List.of("/fhir/Patient/%zz", "/fhir/Patient/x%2Fy", "/fhir/%2e%2e/health",
+                    "/fhir/Pat%00ient")) {
+                Edge.Answer a = raw(method, target, method.equals("PUT")
+                        ? Map.of("Content-Type", "application/fhir+json") : Map.of(), method.equals("PUT") ? "{}" : null);
+                assertEquals(400, a.status(), method + " " + target + ": " + a.text());
+                assertFalse(outcome(a).getIssue().isEmpty());
+            }
+        }
+        Edge.Answer tooLong = raw("GET", "/fhir/Patient?name=" + "x".repeat(40_000), Map.of(), null);
+        assertTrue(tooLong.status() == 414 || tooLong.status() == 431, tooLong.status() + " " + tooLong.text());
+        outcome(tooLong);
+        Edge.Answer bigHeader = raw("GET", "/fhir/Patient", Map.of("X-Big", "y".repeat(40_000)), null);
+        assertEquals(431, bigHeader.status(), bigHeader.text());
+        outcome(bigHeader);
+    }
+
+    @Test
+    void aRefusedLargeBodyStillGetsItsAnswer() throws Exception {
+        // POST _search takes a form; a large JSON body is refused before it is read.
+        String big = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "長".repeat(200_000) + "\"}]}";
+        Edge.Answer a = raw("POST", "/fhir/Patient/_search", Map.of("Content-Type", "application/fhir+json"), big);
+        assertEquals(415, a.status(), a.text());
+        outcome(a);
+        HttpResponse<String> after = s.get("/Patient?_count=1");
+        assertEquals(200, after.statusCode());
+    }
+}

@@ -1,0 +1,153 @@
+package jp.mamori.edge;
+
+import jp.mamori.MamoriServer;
+import jp.mamori.cli.Main;
+import jp.mamori.config.ConfigException;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Settings that cannot work are refused before anything starts, with a message naming the option. */
+class ServerConfigEdgeTest {
+    private static ServerConfig parse(String... args) {
+        return ServerConfig.fromArgs(List.of(args), Map.of());
+    }
+
+    private static String refusal(String... args) {
+        return assertThrows(ConfigException.class, () -> parse(args), String.join(" ", args)).getMessage();
+    }
+
+    @Test
+    void plainHttpOnAnyAddressIsRefusedWithAMessageSayingWhy() {
+        for (String bind : List.of("0.0.0.0", "::", "192.0.2.10", "no-such-host.invalid")) {
+            String m = refusal("--http", "--bind", bind);
+            assertTrue(m.contains("--http") && m.contains("loopback"), m);
+        }
+    }
+
+    @Test
+    void plainHttpOnLoopbackIsAcceptedAndListedAsADeviation() {
+        for (String bind : List.of("127.0.0.1", "::1", "localhost")) {
+            ServerConfig c = parse("--http", "--bind", bind);
+            assertTrue(c.plainHttp());
+            assertEquals(1, c.deviations().size(), c.deviations().toString());
+            assertTrue(c.deviations().get(0).contains("plain HTTP"), c.deviations().toString());
+        }
+        assertEquals(List.of(), parse().deviations(), "the defaults deviate from nothing");
+    }
+
+    @Test
+    void unknownOptionMissingValueAndBadValuesNameTheOption() {
+        assertTrue(refusal("--prot", "8443").contains("--prot"));
+        assertTrue(refusal("--port").contains("--port needs a value"));
+        assertTrue(refusal("--port", "eighty").contains("--port"));
+        assertTrue(refusal("--port", "70000").contains("--port"));
+        assertTrue(refusal("--port", "-1").contains("--port"));
+        assertTrue(refusal("--port=").contains("--port"));
+        assertTrue(refusal("--port", "1", "--port", "2").contains("--port given twice"));
+        assertTrue(refusal("--max-body", "12X").contains("--max-body"));
+        assertTrue(refusal("--max-body", "10").contains("--max-body"));
+        assertTrue(refusal("--max-body", "99999999999G").contains("--max-body"));
+        assertTrue(refusal("--db-url", "mysql://db/x").contains("--db-url"));
+        assertTrue(refusal("--keystore", "/tmp/x.p12").contains("--keystore"));
+        assertTrue(refusal("--http=yes").contains("--http=yes"));
+        assertTrue(refusal("serve").contains("'serve'"));
+    }
+
+    @Test
+    void serveRefusesABadSettingWithExitCode2AndOneLine() {
+        for (List<String> argv : List.of(List.of("serve", "--http", "--bind", "0.0.0.0"),
+                List.of("serve", "--port", "x"), List.of("serve", "--bogus"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+            assertEquals(2, code, argv.toString());
+            String e = err.toString(StandardCharsets.UTF_8);
+            assertEquals(1, e.lines().count(), e);
+            assertTrue(e.startsWith("mamori serve: "), e);
+            assertEquals("", out.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void theStartupOutputSaysReadyAtAnHttpsUrl() {
+        TestServer s = TestServer.shared();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        s.server().printStartup(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("Mamori ready at https://")), out);
+        assertTrue(out.contains("Mamori ready at " + s.base()), out);
+        assertFalse(out.contains("WARNING"), out);
+    }
+
+    @Test
+    void plainHttpOnLoopbackStartsAndServesHttpWithTheDeviationShown() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "test-data"))
+                .resolve("http-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", data.toString(), "--http", "--port", "0"), Map.of());
+        assertEquals("127.0.0.1", cfg.bindAddress(), "--http binds to loopback by default");
+        try (MamoriServer server = MamoriServer.start(cfg)) {
+            assertTrue(server.baseUrl().startsWith("http://127.0.0.1:"), server.baseUrl());
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            server.printStartup(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            String out = buf.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("WARNING: plain HTTP"), out);
+            assertTrue(out.contains("Mamori ready at http://127.0.0.1:"), out);
+            assertFalse(Files.exists(data.resolve("tls").resolve("server.p12")), "no certificate is made for --http");
+
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String origin = "http://127.0.0.1:" + server.port();
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(origin + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode());
+            assertTrue(health.headers().firstValue("Strict-Transport-Security").isEmpty(),
+                    "HSTS over plain HTTP means nothing");
+            HttpResponse<String> anon = http.send(HttpRequest.newBuilder(URI.create(origin + "/fhir/Patient")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anon.statusCode(), "plain HTTP still needs a token");
+
+            String token = server.clients().create("http-test", "system/*.*", "test").token();
+            HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(origin + "/fhir/Patient"))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/fhir+json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"active\":true}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body());
+            assertTrue(created.headers().firstValue("Location").orElse("").startsWith(origin + "/fhir/Patient/"),
+                    created.headers().toString());
+        }
+    }
+
+    @Test
+    void helpListsEveryCommandAndUnknownCommandsExit2() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, Main.run(List.of("help"), new PrintStream(out), new PrintStream(new ByteArrayOutputStream()),
+                Map.of()));
+        List<String> missing = new ArrayList<>();
+        for (String cmd : List.of("serve", "client create", "client list", "client revoke", "verify-records", "bench")) {
+            if (!out.toString().contains(cmd)) {
+                missing.add(cmd);
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+}

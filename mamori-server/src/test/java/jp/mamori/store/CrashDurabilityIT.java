@@ -1,0 +1,445 @@
+package jp.mamori.store;
+
+import jp.mamori.testing.ExternalPostgres;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * An acknowledged write survives {@code kill -9} of the server and of its embedded database at any moment, and
+ * after a restart the store verifies clean.
+ *
+ * <p>The packaged server runs as a separate OS process. Eight clients create Patients, each with a unique
+ * identifier, and remember which creates were acknowledged (201) and with what content. While they write, the
+ * server JVM and the whole PostgreSQL process tree are killed with SIGKILL. The server is restarted on the same
+ * data folder; every acknowledged create must be readable with the same content, unacknowledged ones may or may
+ * not be there (but never twice), and {@code verify-records} must exit 0. Two such cycles run on one data folder,
+ * then a third that kills only the server JVM, leaving its PostgreSQL orphaned: the restart must deal with it.
+ */
+class CrashDurabilityIT {
+    private static final int CLIENTS = 8;
+    /** What each cycle kills: the server and its database, twice; then the server JVM alone. */
+    private static final List<Kill> CYCLES = List.of(Kill.SERVER_AND_DATABASE, Kill.SERVER_AND_DATABASE,
+            Kill.SERVER_ONLY);
+
+    enum Kill {
+        /** SIGKILL to the server JVM and to every PostgreSQL process: as in a power cut or an OOM kill of both. */
+        SERVER_AND_DATABASE,
+        /** SIGKILL to the server JVM only: its PostgreSQL server lives on, orphaned, holding the data folder. */
+        SERVER_ONLY
+    }
+    private static final Duration LOAD_BEFORE_KILL = Duration.ofSeconds(3);
+
+    private final Path jar = jar();
+    private final String javaCommand = ProcessHandle.current().info().command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    private final Path data = Path.of("target", "crash-it", "data-" + UUID.randomUUID().toString().substring(0, 8))
+            .toAbsolutePath();
+    private final Path logs = data.resolveSibling(data.getFileName() + "-logs");
+
+    /** What a client was told about one create. */
+    record Ack(String identifier, String id, String body) {
+    }
+
+    @Test
+    void acknowledgedCreatesSurviveKillNineOfServerAndDatabaseAndTheStoreVerifiesClean() throws Exception {
+        Files.createDirectories(logs);
+        Map<String, Ack> acked = new ConcurrentHashMap<>();
+        List<String> unacked = java.util.Collections.synchronizedList(new ArrayList<>());
+        Server server = null;
+        try {
+            server = Server.start(this, 0);
+            String token = createClient();
+            for (int cycle = 1; cycle <= CYCLES.size(); cycle++) {
+                Kill kill = CYCLES.get(cycle - 1);
+                HttpClient http = ExternalPostgres.httpClientFor(data);
+                int ackedBefore = acked.size();
+                int unackedBefore = unacked.size();
+                Optional<ProcessHandle> postmasterBefore = postmaster(data);
+                runLoadAndKill(server, http, token, cycle, kill, acked, unacked);
+                log("cycle " + cycle + " (" + kill + "): acknowledged " + (acked.size() - ackedBefore) + ", unacknowledged "
+                        + (unacked.size() - unackedBefore));
+                assertTrue(acked.size() - ackedBefore > 0, "no create was acknowledged before the kill in cycle "
+                        + cycle + "; see " + logs);
+
+                if (kill == Kill.SERVER_ONLY) {
+                    assertTrue(postmasterBefore.isPresent() && postmasterBefore.get().isAlive(),
+                            "the orphaned postmaster should still be running before the restart");
+                }
+                long t0 = System.nanoTime();
+                server = Server.start(this, cycle);
+                log("restart " + cycle + " ready after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
+                        + " ms");
+                if (kill == Kill.SERVER_ONLY) {
+                    // Not our child, so its exit is seen by polling: allow a moment.
+                    postmasterBefore.get().onExit().get(10, TimeUnit.SECONDS);
+                    assertTrue(!postmasterBefore.get().isAlive(),
+                            "the restart should have stopped the orphaned postmaster");
+                }
+                http = ExternalPostgres.httpClientFor(data);
+                checkEverythingAcknowledgedIsThere(server, http, token, acked, unacked, cycle);
+                Result v = runJar("verify-records", "--data", data.toString());
+                assertEquals(0, v.code(), "verify-records after crash " + cycle + ":\n" + v.out() + v.err());
+                assertTrue(v.out().contains("all hashes match"), v.out());
+            }
+            // Finally a clean stop, and the offline verification (verify-records starting the database itself).
+            server.stopGracefully();
+            server = null;
+            Result v = runJar("verify-records", "--data", data.toString());
+            assertEquals(0, v.code(), "verify-records on the stopped data folder:\n" + v.out() + v.err());
+            assertTrue(v.out().contains("all hashes match"), v.out());
+        } finally {
+            if (server != null) {
+                server.killEverything();
+            }
+            killPostmaster(data);
+        }
+    }
+
+    private void runLoadAndKill(Server server, HttpClient http, String token, int cycle, Kill kill,
+                                Map<String, Ack> acked, List<String> unacked) throws Exception {
+        // The first create in a fresh server JVM loads the FHIR validator and can take seconds; do it before the
+        // clock starts so that the load really is running when the kill comes.
+        String warm = "crash-" + cycle + "-warmup-" + UUID.randomUUID();
+        HttpResponse<String> w = http.send(HttpRequest.newBuilder(URI.create(server.base() + "/Patient"))
+                .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/fhir+json")
+                .POST(HttpRequest.BodyPublishers.ofString(Patients.json(warm, "ウォームアップ"), StandardCharsets.UTF_8))
+                .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertEquals(201, w.statusCode(), w.body());
+        acked.put(warm, new Ack(warm, Patients.idFromLocation(w.headers().firstValue("Location").orElseThrow()),
+                w.body()));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(CLIENTS);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < CLIENTS; t++) {
+            int thread = t;
+            Thread th = Thread.ofPlatform().name("crash-client-" + t).start(() -> {
+                try {
+                    for (int n = 0; !stop.get(); n++) {
+                        String ident = "crash-" + cycle + "-" + thread + "-" + n + "-" + UUID.randomUUID();
+                        HttpRequest rq = HttpRequest.newBuilder(URI.create(server.base() + "/Patient"))
+                                .timeout(Duration.ofSeconds(20))
+                                .header("Authorization", "Bearer " + token)
+                                .header("Content-Type", "application/fhir+json")
+                                .POST(HttpRequest.BodyPublishers.ofString(Patients.json(ident, "クラッシュ" + n),
+                                        StandardCharsets.UTF_8))
+                                .build();
+                        try {
+                            HttpResponse<String> r = http.send(rq, HttpResponse.BodyHandlers.ofString(
+                                    StandardCharsets.UTF_8));
+                            if (r.statusCode() == 201) {
+                                String id = Patients.idFromLocation(r.headers().firstValue("Location").orElseThrow());
+                                acked.put(ident, new Ack(ident, id, r.body()));
+                            } else {
+                                unacked.add(ident);
+                                failures.incrementAndGet();
+                                if (!stop.get()) {
+                                    log("client " + thread + ": status " + r.statusCode() + " " + r.body());
+                                }
+                            }
+                        } catch (java.net.ConnectException e) {
+                            refused.incrementAndGet(); // never reached the server: nothing to look for
+                            if (!stop.get()) {
+                                Thread.sleep(20);
+                            }
+                        } catch (IOException e) {
+                            unacked.add(ident);
+                            failures.incrementAndGet();
+                            if (!stop.get()) {
+                                if (failures.get() < 5) {
+                                    log("client " + thread + ": " + e);
+                                }
+                                Thread.sleep(20); // the server is going down; do not spin
+                            }
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.countDown();
+                }
+            });
+            threads.add(th);
+        }
+        try {
+            Thread.sleep(LOAD_BEFORE_KILL.toMillis());
+            if (kill == Kill.SERVER_AND_DATABASE) {
+                server.killEverything(); // while the clients are writing
+            } else {
+                server.killServerOnly();
+            }
+        } finally {
+            stop.set(true);
+            if (!done.await(60, TimeUnit.SECONDS)) {
+                threads.forEach(Thread::interrupt);
+                fail("clients did not stop after the kill");
+            }
+            log("cycle " + cycle + ": " + refused.get() + " creates refused at connect after the kill (not counted)");
+        }
+    }
+
+    private void checkEverythingAcknowledgedIsThere(Server server, HttpClient http, String token,
+                                                    Map<String, Ack> acked, List<String> unacked, int cycle)
+            throws Exception {
+        int found = 0;
+        List<String> lost = new ArrayList<>();
+        List<String> changed = new ArrayList<>();
+        for (Ack a : acked.values()) {
+            HttpResponse<String> r = get(http, token, server.base() + "/Patient/" + a.id());
+            if (r.statusCode() != 200) {
+                lost.add(a.identifier() + " -> Patient/" + a.id() + ": " + r.statusCode());
+            } else if (!r.body().equals(a.body())) {
+                changed.add(a.identifier() + " -> Patient/" + a.id() + "\n  told:   " + a.body() + "\n  stored: "
+                        + r.body());
+            } else {
+                found++;
+            }
+            int matches = matchesFor(http, token, server, a.identifier());
+            if (matches != 1) {
+                changed.add(a.identifier() + " is stored " + matches + " times");
+            }
+        }
+        int unackedStored = 0;
+        for (String ident : unacked) {
+            int matches = matchesFor(http, token, server, ident);
+            if (matches > 1) {
+                changed.add("unacknowledged " + ident + " is stored " + matches + " times");
+            }
+            unackedStored += matches;
+        }
+        log("after restart " + cycle + ": acknowledged " + acked.size() + ", found " + found
+                + ", unacknowledged " + unacked.size() + " of which stored " + unackedStored);
+        assertTrue(lost.isEmpty(), lost.size() + " acknowledged creates are lost: " + lost);
+        assertTrue(changed.isEmpty(), String.join("\n", changed));
+        assertEquals(acked.size(), found);
+    }
+
+    private static int matchesFor(HttpClient http, String token, Server server, String ident) throws Exception {
+        HttpResponse<String> r = get(http, token, server.base() + "/Patient?identifier="
+                + URLEncoder.encode(Patients.SYSTEM + "|" + ident, StandardCharsets.UTF_8) + "&_count=10");
+        assertEquals(200, r.statusCode(), r.body());
+        int n = 0;
+        for (int i = r.body().indexOf("\"fullUrl\""); i >= 0; i = r.body().indexOf("\"fullUrl\"", i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String token, String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token).GET().build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private String createClient() throws Exception {
+        Result r = runJar("client", "create", "--data", data.toString(), "--name", "crash", "--scopes", "system/*.*");
+        assertEquals(0, r.code(), r.out() + r.err());
+        List<String> lines = r.out().lines().filter(l -> !l.isBlank()).toList();
+        return lines.get(lines.size() - 1).trim();
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    private Result runJar(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(javaCommand, "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        String name = args[0] + "-" + System.nanoTime();
+        Path out = logs.resolve(name + ".out");
+        Path err = logs.resolve(name + ".err");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+                fail("timed out: " + cmd);
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** One server process, its output copied to a log file, ready once it prints "Mamori ready at". */
+    static final class Server {
+        private final Process process;
+        private final Path data;
+        private final int port;
+
+        private Server(Process process, Path data, int port) {
+            this.process = process;
+            this.data = data;
+            this.port = port;
+        }
+
+        static Server start(CrashDurabilityIT it, int generation) throws Exception {
+            int port = freePort();
+            List<String> cmd = List.of(it.javaCommand, "-jar", it.jar.toString(), "serve", "--data", it.data.toString(),
+                    "--port", Integer.toString(port), "--bind", "127.0.0.1");
+            Path out = it.logs.resolve("serve-" + generation + ".out");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Server s = new Server(p, it.data, port);
+            CountDownLatch ready = new CountDownLatch(1);
+            Thread.ofPlatform().daemon().name("serve-" + generation + "-output").start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8)); PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        w.println(line);
+                        w.flush();
+                        if (line.contains("Mamori ready at")) {
+                            ready.countDown();
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // The process was killed.
+                }
+            });
+            boolean ok = false;
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+                while (!ready.await(200, TimeUnit.MILLISECONDS)) {
+                    if (!p.isAlive() || System.nanoTime() > deadline) {
+                        fail("server (start " + generation + ") did not become ready"
+                                + (p.isAlive() ? " in time" : ", exit code " + p.exitValue()) + ":\n"
+                                + readQuietly(out));
+                    }
+                }
+                ok = true;
+                return s;
+            } finally {
+                if (!ok) {
+                    s.killEverything();
+                }
+            }
+        }
+
+        String base() {
+            return "https://127.0.0.1:" + port + "/fhir";
+        }
+
+        /** SIGKILL to the server JVM and to the embedded PostgreSQL: the postmaster and all its children. */
+        void killEverything() {
+            Optional<ProcessHandle> postmaster = postmaster(data);
+            List<ProcessHandle> tree = new ArrayList<>();
+            postmaster.ifPresent(pm -> {
+                tree.add(pm);
+                pm.descendants().forEach(tree::add);
+            });
+            process.destroyForcibly();
+            tree.forEach(ProcessHandle::destroyForcibly);
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+                for (ProcessHandle h : tree) {
+                    h.onExit().get(30, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("processes did not die", e);
+            }
+        }
+
+        /** SIGKILL to the server JVM alone. */
+        void killServerOnly() throws InterruptedException {
+            process.destroyForcibly();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the server JVM did not die");
+            }
+        }
+
+        /** SIGTERM: the server's shutdown hook stops the database. */
+        void stopGracefully() throws Exception {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                killEverything();
+                fail("the server did not stop on SIGTERM");
+            }
+        }
+    }
+
+    /** The postmaster of the embedded database, from the first line of pg/postmaster.pid, if it is running. */
+    static Optional<ProcessHandle> postmaster(Path data) {
+        Path pidFile = data.resolve("pg").resolve("postmaster.pid");
+        try {
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty()) {
+                return Optional.empty();
+            }
+            return ProcessHandle.of(Long.parseLong(lines.get(0).trim()))
+                    .filter(ProcessHandle::isAlive)
+                    .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(false));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void killPostmaster(Path data) {
+        postmaster(data).ifPresent(pm -> {
+            pm.descendants().forEach(ProcessHandle::destroyForcibly);
+            pm.destroyForcibly();
+        });
+    }
+
+    private static Path jar() {
+        String configured = System.getProperty("mamori.jar");
+        Path p = configured != null ? Path.of(configured)
+                : Path.of("target", "mamori-server-0.1.0-SNAPSHOT-all.jar");
+        assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
+                + p.toAbsolutePath());
+        return p.toAbsolutePath();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return "(no output)";
+        }
+    }
+
+    private void log(String line) {
+        System.out.println("CrashDurabilityIT: " + line);
+        try {
+            Files.writeString(logs.resolve("summary.txt"), line + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
