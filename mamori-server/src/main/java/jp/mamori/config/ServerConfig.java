@@ -35,7 +35,13 @@ public record ServerConfig(
     public static final long DEFAULT_MAX_BODY_BYTES = 128L * 1024 * 1024;
 
     /** Where the records live: the embedded PostgreSQL under the data folder, or an external server. */
-    public record Database(Optional<String> jdbcUrl, Optional<String> user, Optional<String> password) {
+    /**
+     * @param appPassword the password the server gives its runtime role {@code mamori_app} and logs in with
+     *                    (external databases; the embedded one generates its own). Without it, an external
+     *                    database is used through {@code SET ROLE}, which a deviation reports.
+     */
+    public record Database(Optional<String> jdbcUrl, Optional<String> user, Optional<String> password,
+                           Optional<String> appPassword) {
         public boolean embedded() {
             return jdbcUrl.isEmpty();
         }
@@ -43,7 +49,8 @@ public record ServerConfig(
         @Override
         public String toString() {
             return embedded() ? "embedded" : jdbcUrl.get() + " user=" + user.orElse("(default)")
-                    + " password=" + (password.isPresent() ? "****" : "(none)");
+                    + " password=" + (password.isPresent() ? "****" : "(none)")
+                    + " app-password=" + (appPassword.isPresent() ? "****" : "(none: SET ROLE)");
         }
     }
 
@@ -72,6 +79,10 @@ public record ServerConfig(
         if (plainHttp) {
             out.add("plain HTTP without TLS on " + bindAddress + ":" + port + " (NET-1/NET-3 expect TLS)");
         }
+        if (!database.embedded() && database.appPassword().isEmpty()) {
+            out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
+                    + " SET ROLE from the owner's login, which injected SQL could RESET");
+        }
         return out;
     }
 
@@ -86,7 +97,8 @@ public record ServerConfig(
         Database db = new Database(
                 a.value("--db-url").or(() -> Optional.ofNullable(env.get("MAMORI_DB_URL"))).map(ServerConfig::jdbcUrl),
                 a.value("--db-user").or(() -> Optional.ofNullable(env.get("MAMORI_DB_USER"))),
-                a.value("--db-password").or(() -> Optional.ofNullable(env.get("MAMORI_DB_PASSWORD"))));
+                a.value("--db-password").or(() -> Optional.ofNullable(env.get("MAMORI_DB_PASSWORD"))),
+                Optional.ofNullable(env.get("MAMORI_DB_APP_PASSWORD")).filter(v -> !v.isBlank()));
         long maxBody = a.value("--max-body").map(ServerConfig::parseSize).orElse(DEFAULT_MAX_BODY_BYTES);
         FhirSupport.Validation validation = switch (a.value("--validation").orElse("structure")) {
             case "structure" -> FhirSupport.Validation.STRUCTURE;

@@ -26,8 +26,8 @@ import java.util.Optional;
 /**
  * The PostgreSQL database behind Mamori: the embedded server under the data folder, or an external one.
  *
- * <p>Migrations run as the connecting user; request handling runs as {@code mamori_app}, a role without
- * UPDATE or DELETE on version history (set with {@code SET ROLE} on every pooled connection).
+ * <p>Migrations run as the configured (owner) user; request handling logs in as {@code mamori_app}, a role
+ * without UPDATE or DELETE on version history and without any way back to the owner's privileges.
  * The embedded server runs with durable commits: an acknowledged write survives a crash of either process.
  */
 public final class Database implements AutoCloseable {
@@ -55,8 +55,14 @@ public final class Database implements AutoCloseable {
             return openEmbedded(dataDir, poolSize);
         }
         String url = cfg.jdbcUrl().orElseThrow();
-        migrate(url, cfg.user().orElse(null), cfg.password().orElse(null));
-        return new Database(null, pool(url, cfg.user().orElse(null), cfg.password().orElse(null), poolSize), url);
+        String user = cfg.user().orElse(null);
+        String password = cfg.password().orElse(null);
+        migrate(url, user, password);
+        if (cfg.appPassword().isPresent()) {
+            enableAppLogin(url, user, password, cfg.appPassword().get());
+            return new Database(null, pool(url, APP_ROLE, cfg.appPassword().get(), poolSize, false), url);
+        }
+        return new Database(null, pool(url, user, password, poolSize, true), url);
     }
 
     private static Database openEmbedded(Path dataDir, int poolSize) {
@@ -94,7 +100,10 @@ public final class Database implements AutoCloseable {
             Files.writeString(dataDir.resolve("runtime").resolve("db-port"), Integer.toString(pg.getPort()));
             try {
                 migrate(url, "postgres", password);
-                return new Database(pg, pool(url, "postgres", password, poolSize), "embedded PostgreSQL in " + pgData);
+                String appPassword = Secrets.readOrCreate(dataDir.resolve("secrets").resolve(APP_PASSWORD_FILE));
+                enableAppLogin(url, "postgres", password, appPassword);
+                return new Database(pg, pool(url, APP_ROLE, appPassword, poolSize, false),
+                        "embedded PostgreSQL in " + pgData);
             } catch (RuntimeException e) {
                 pg.close();
                 throw e;
@@ -184,20 +193,43 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** The runtime role: SELECT and INSERT on history, never UPDATE or DELETE (see V1 migration). */
+    public static final String APP_ROLE = "mamori_app";
+    static final String APP_PASSWORD_FILE = "db-app-password";
+
+    /**
+     * Lets the runtime role log in with {@code appPassword}, so request handling connects as that role
+     * itself. Reaching it by SET ROLE from a more privileged login would leave RESET ROLE one injected
+     * statement away. The password travels as a SCRAM verifier computed here, never in clear.
+     */
+    static void enableAppLogin(String url, String user, String password, String appPassword) {
+        try (Connection c = java.sql.DriverManager.getConnection(url, user, password);
+             Statement st = c.createStatement()) {
+            // Created with every attribute off (V1); only LOGIN is added. A CREATEROLE owner may do that much.
+            st.execute("ALTER ROLE " + APP_ROLE + " LOGIN");
+            c.unwrap(org.postgresql.PGConnection.class).alterUserPassword(APP_ROLE, appPassword.toCharArray(),
+                    "scram-sha-256");
+        } catch (SQLException e) {
+            throw new ConfigException("cannot enable the runtime role " + APP_ROLE + " on " + url
+                    + " (the migration user needs CREATEROLE): " + e.getMessage());
+        }
+    }
+
     /** Connects to the embedded database of a server that is running on this data folder, if any. */
     public static Optional<Database> attachRunning(Path dataDir, int poolSize) {
         Path portFile = dataDir.resolve("runtime").resolve("db-port");
-        Path pwFile = dataDir.resolve("secrets").resolve("db-superuser-password");
+        Path pwFile = dataDir.resolve("secrets").resolve(APP_PASSWORD_FILE);
         if (!Files.exists(portFile) || !Files.exists(pwFile)) {
             return Optional.empty();
         }
         try {
             String url = "jdbc:postgresql://127.0.0.1:" + Files.readString(portFile).trim() + "/postgres";
             String password = Files.readString(pwFile).trim();
-            try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", password)) {
+            try (Connection c = java.sql.DriverManager.getConnection(url, APP_ROLE, password)) {
                 c.isValid(2);
             }
-            return Optional.of(new Database(null, pool(url, "postgres", password, poolSize), "running server's database"));
+            return Optional.of(new Database(null, pool(url, APP_ROLE, password, poolSize, false),
+                    "running server's database"));
         } catch (IOException | SQLException e) {
             return Optional.empty();
         }
@@ -215,7 +247,7 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private static HikariDataSource pool(String url, String user, String password, int size) {
+    private static HikariDataSource pool(String url, String user, String password, int size, boolean setRole) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         if (user != null) {
@@ -228,8 +260,10 @@ public final class Database implements AutoCloseable {
         hc.setMinimumIdle(Math.min(4, size));
         hc.setPoolName("mamori");
         hc.setAutoCommit(true);
-        // Request handling never runs with more than the runtime role's privileges.
-        hc.setConnectionInitSql("SET ROLE mamori_app");
+        if (setRole) {
+            // Fallback for an external database without an app password (reported as a deviation).
+            hc.setConnectionInitSql("SET ROLE " + APP_ROLE);
+        }
         Map<String, String> props = new LinkedHashMap<>();
         props.put("reWriteBatchedInserts", "true");
         props.put("ApplicationName", "mamori");

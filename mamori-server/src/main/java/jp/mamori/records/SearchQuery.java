@@ -586,8 +586,14 @@ final class SearchQuery {
         exprs.add("r.res_pk");
         desc.add(!sort.isEmpty() && sort.get(0).desc());
         casts.add("bigint");
-        if (cursor.size() != exprs.size()) {
+        if (cursor.size() != exprs.size() || !cursor.get(cursor.size() - 1).matches("[0-9]{1,18}")) {
             throw FhirError.badRequest("the paging link is not valid for this search; start the search again");
+        }
+        for (int i = 0; i < casts.size() - 1; i++) {
+            if (casts.get(i).equals("timestamptz")
+                    && !cursor.get(i).matches("-?infinity|[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+([+-][0-9:]+|Z)?")) {
+                throw FhirError.badRequest("the paging link is not valid for this search; start the search again");
+            }
         }
         List<String> ors = new ArrayList<>();
         for (int i = 0; i < exprs.size(); i++) {

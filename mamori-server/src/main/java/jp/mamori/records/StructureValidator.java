@@ -85,7 +85,8 @@ final class StructureValidator {
                 if (v instanceof Enumeration<?> e && e.getValue() == null && e.getValueAsString() != null) {
                     issues.add(issue(at, "'" + e.getValueAsString() + "' is not a code of the required value set"));
                 }
-                if (v instanceof IPrimitiveType<?>) {
+                if (v instanceof IPrimitiveType<?> prim) {
+                    checkCharacters(prim, at, issues);
                     continue;
                 }
                 BaseRuntimeElementDefinition<?> vd = child.getChildElementDefinitionByDatatype(v.getClass());
@@ -95,6 +96,22 @@ final class StructureValidator {
                 if (vd instanceof BaseRuntimeElementCompositeDefinition<?> cd) {
                     composite(v, cd, at, issues, depth + 1);
                 }
+            }
+        }
+    }
+
+    /** FHIR strings may not hold control characters other than tab, carriage return and line feed. */
+    private static void checkCharacters(IPrimitiveType<?> prim, String at, List<FhirError.Issue> issues) {
+        String s = prim.getValueAsString();
+        if (s == null) {
+            return;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
+                issues.add(issue(at, "control character U+" + String.format("%04X", (int) c)
+                        + " is not allowed in a FHIR string / 制御文字は使用できません"));
+                return;
             }
         }
     }

@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -174,11 +173,6 @@ final class Edge {
             return i;
         }
         return -1;
-    }
-
-    /** The path part of the server's base URL, e.g. {@code /fhir}. */
-    static String basePath(TestServer s) {
-        return URI.create(s.base()).getPath();
     }
 
     /** A plain TCP connection, for speaking HTTP to the TLS port. */

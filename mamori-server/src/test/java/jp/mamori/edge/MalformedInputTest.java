@@ -60,13 +60,17 @@ class MalformedInputTest {
     }
 
     @Test
-    void aNulCharacterInAStringIsAClientErrorNotA500() {
-        for (String body : List.of("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\\u0000b\"}]}",
-                "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:x\",\"value\":\"\\u0000\"}]}")) {
-            var r = s.post("/Patient", body);
-            assertTrue(r.statusCode() == 400 || r.statusCode() == 422, r.statusCode() + " " + r.body());
-            assertEquals(OperationOutcome.IssueType.INVALID.toCode(),
-                    Fhir.parse(OperationOutcome.class, r.body()).getIssueFirstRep().getCode().toCode(), r.body());
+    void aNulCharacterInAStringIsRefusedWith422AtTheElement() {
+        Map<String, String> bodies = Map.of(
+                "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\\u0000b\"}]}", "Patient.name[0].family",
+                "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:x\",\"value\":\"\\u0000\"}]}",
+                "Patient.identifier[0].value");
+        for (Map.Entry<String, String> b : bodies.entrySet()) {
+            var r = s.post("/Patient", b.getKey());
+            assertEquals(422, r.statusCode(), r.body());
+            var issue = Fhir.parse(OperationOutcome.class, r.body()).getIssueFirstRep();
+            assertEquals(OperationOutcome.IssueType.STRUCTURE, issue.getCode(), r.body());
+            assertEquals(b.getValue(), issue.getExpression().get(0).getValue(), r.body());
         }
         var search = s.get("/Patient?name=a%00b");
         assertTrue(search.statusCode() < 500, search.statusCode() + " " + search.body());

@@ -50,4 +50,14 @@ class StructureValidatorTest {
     void aBundleWithoutTypeIsRefused() {
         assertEquals("Bundle.type", StructureValidator.check(new Bundle()).get(0).expression());
     }
+
+    @Test
+    void controlCharactersInStringsAreRefusedButTabsAndNewlinesAreNot() {
+        Patient bad = new Patient();
+        bad.addName().setFamily("山田\u0007");
+        assertEquals("Patient.name[0].family", StructureValidator.check(bad).get(0).expression());
+        Patient ok = new Patient();
+        ok.addName().setText("山田\t太郎\r\n");
+        assertTrue(StructureValidator.check(ok).isEmpty());
+    }
 }

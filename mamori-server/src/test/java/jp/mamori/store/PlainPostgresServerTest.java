@@ -53,7 +53,7 @@ class PlainPostgresServerTest {
                 .resolve("ext-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
         mamori = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", data.toString(), "--port", "0",
                         "--bind", "127.0.0.1", "--db-url", pg.jdbcUrl("mamori"), "--db-user", "mamori_owner"),
-                Map.of("MAMORI_DB_PASSWORD", OWNER_PASSWORD)));
+                Map.of("MAMORI_DB_PASSWORD", OWNER_PASSWORD, "MAMORI_DB_APP_PASSWORD", "app-" + OWNER_PASSWORD)));
         http = ExternalPostgres.httpClientFor(data);
         token = mamori.clients().create("ext-test", "system/*.*", "test").token();
     }
@@ -68,6 +68,16 @@ class PlainPostgresServerTest {
             if (pg != null) {
                 pg.close();
             }
+        }
+    }
+
+    @Test
+    void requestHandlingLogsInAsTheRuntimeRoleWithTheConfiguredAppPassword() throws Exception {
+        try (var c = mamori.database().dataSource().getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT session_user, current_setting('is_superuser')")) {
+            org.junit.jupiter.api.Assertions.assertTrue(rs.next());
+            org.junit.jupiter.api.Assertions.assertEquals("mamori_app", rs.getString(1));
+            org.junit.jupiter.api.Assertions.assertEquals("off", rs.getString(2));
         }
     }
 
