@@ -60,6 +60,7 @@ CREATE TRIGGER resource_version_no_truncate BEFORE TRUNCATE ON resource_version
   FOR EACH STATEMENT EXECUTE FUNCTION mamori_refuse_change();
 
 -- Search index: derived from the current version of each resource at write time, rebuilt on each write.
+-- The value indexes INCLUDE res_pk so that a search reads its matches from the index alone.
 CREATE TABLE sp_string (
   res_pk   bigint NOT NULL,
   res_type text   NOT NULL,
@@ -67,7 +68,7 @@ CREATE TABLE sp_string (
   norm     text   NOT NULL,
   exact    text   NOT NULL
 );
-CREATE INDEX sp_string_ix ON sp_string (res_type, param, norm text_pattern_ops);
+CREATE INDEX sp_string_ix ON sp_string (res_type, param, norm text_pattern_ops) INCLUDE (res_pk);
 CREATE INDEX sp_string_pk_ix ON sp_string (res_pk);
 
 CREATE TABLE sp_token (
@@ -78,7 +79,7 @@ CREATE TABLE sp_token (
   code     text,
   display  text
 );
-CREATE INDEX sp_token_ix ON sp_token (res_type, param, code, system);
+CREATE INDEX sp_token_ix ON sp_token (res_type, param, code, system) INCLUDE (res_pk);
 CREATE INDEX sp_token_pk_ix ON sp_token (res_pk);
 
 CREATE TABLE sp_date (
@@ -88,7 +89,7 @@ CREATE TABLE sp_date (
   lo       timestamptz NOT NULL,
   hi       timestamptz NOT NULL
 );
-CREATE INDEX sp_date_ix ON sp_date (res_type, param, lo, hi);
+CREATE INDEX sp_date_ix ON sp_date (res_type, param, lo, hi) INCLUDE (res_pk);
 CREATE INDEX sp_date_pk_ix ON sp_date (res_pk);
 
 CREATE TABLE sp_reference (
@@ -99,7 +100,7 @@ CREATE TABLE sp_reference (
   target_id   text,
   url         text
 );
-CREATE INDEX sp_reference_ix ON sp_reference (res_type, param, target_id, target_type);
+CREATE INDEX sp_reference_ix ON sp_reference (res_type, param, target_id, target_type) INCLUDE (res_pk);
 CREATE INDEX sp_reference_target_ix ON sp_reference (target_type, target_id);
 CREATE INDEX sp_reference_pk_ix ON sp_reference (res_pk);
 
@@ -111,7 +112,7 @@ CREATE TABLE sp_quantity (
   system   text,
   code     text
 );
-CREATE INDEX sp_quantity_ix ON sp_quantity (res_type, param, value);
+CREATE INDEX sp_quantity_ix ON sp_quantity (res_type, param, value) INCLUDE (res_pk);
 CREATE INDEX sp_quantity_pk_ix ON sp_quantity (res_pk);
 
 CREATE TABLE sp_uri (
@@ -120,7 +121,7 @@ CREATE TABLE sp_uri (
   param    text   NOT NULL,
   uri      text   NOT NULL
 );
-CREATE INDEX sp_uri_ix ON sp_uri (res_type, param, uri);
+CREATE INDEX sp_uri_ix ON sp_uri (res_type, param, uri) INCLUDE (res_pk);
 CREATE INDEX sp_uri_pk_ix ON sp_uri (res_pk);
 
 -- System clients (API callers) until people arrive with the identity capability. Tokens are kept only as

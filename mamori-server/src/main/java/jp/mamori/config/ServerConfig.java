@@ -106,7 +106,7 @@ public record ServerConfig(
             default -> throw new ConfigException("--validation must be structure or full");
         };
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
-                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 50, 1000, validation);
+                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation);
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */

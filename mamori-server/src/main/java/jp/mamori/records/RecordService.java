@@ -49,9 +49,13 @@ public final class RecordService {
         this.maxPageSize = maxPageSize;
     }
 
-    /** A version as returned to callers. {@code body} is null for a deletion. */
-    public record Stored(String type, String id, int version, Instant lastUpdated, String body, String author,
+    /** A version as returned to callers. {@code body} is the canonical JSON in UTF-8, null for a deletion. */
+    public record Stored(String type, String id, int version, Instant lastUpdated, byte[] body, String author,
                          String reason, String operation, String lifecycle, String contentSha256) {
+        public String bodyText() {
+            return body == null ? null : new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
         static Stored of(RecordStore.Version v) {
             return new Stored(v.type(), v.id(), v.version(), v.recordedAt(), v.body(), v.author(), v.reason(),
                     v.operation(), v.lifecycle(), VersionHash.hex(v.contentSha256()));
@@ -501,7 +505,7 @@ public final class RecordService {
         res.setId(type + "/" + id);
         res.getMeta().setVersionId(Integer.toString(version));
         res.getMeta().setLastUpdated(java.util.Date.from(now));
-        String body = FhirSupport.canonicalJson(res);
+        byte[] body = FhirSupport.canonicalJson(res).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] content = VersionHash.content(body);
         byte[] chain = VersionHash.chain(previousChain, type, id, version, now, caller.principal(), reason, op,
                 lifecycle, content);

@@ -1,6 +1,7 @@
 package jp.mamori.records;
 
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,7 +30,7 @@ final class RecordStore {
 
     /** One stored version, as kept in {@code resource_version}. */
     record Version(long pk, long seq, String type, String id, int version, Instant recordedAt, String author,
-                   String reason, String operation, String lifecycle, String body, byte[] contentSha256,
+                   String reason, String operation, String lifecycle, byte[] body, byte[] contentSha256,
                    byte[] chainSha256) {
         boolean deleted() {
             return body == null;
@@ -42,7 +43,7 @@ final class RecordStore {
     static Version version(ResultSet rs) throws SQLException {
         return new Version(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getInt(5),
                 rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                rs.getString(11), rs.getBytes(12), rs.getBytes(13));
+                rs.getBytes(11), rs.getBytes(12), rs.getBytes(13)); // a text column's bytes are its UTF-8
     }
 
     Head head(Connection c, String type, String id, boolean lock) throws SQLException {
@@ -184,7 +185,7 @@ final class RecordStore {
             ps.setString(i++, v.reason());
             ps.setString(i++, v.operation());
             ps.setString(i++, v.lifecycle());
-            ps.setString(i++, v.body());
+            ps.setString(i++, v.body() == null ? null : new String(v.body(), StandardCharsets.UTF_8));
             ps.setBytes(i++, v.contentSha256());
             ps.setBytes(i++, v.chainSha256());
             if (!rows.strings.isEmpty()) {

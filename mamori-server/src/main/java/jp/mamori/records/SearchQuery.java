@@ -31,6 +31,9 @@ final class SearchQuery {
     static final Set<String> CONTROL = Set.of("_count", "_sort", "_include", "_revinclude", "_summary", "_total",
             "_elements", "_format", "_pretty", "_cursor", "_contained", "_containedType");
 
+    /** The highest code point: every string that starts with a prefix sorts below prefix + this. */
+    private static final String PREFIX_END = new String(Character.toChars(0x10FFFF));
+
     record SortKey(String sqlExpr, boolean desc, String castType) {
     }
 
@@ -216,13 +219,22 @@ final class SearchQuery {
         List<String> ors = new ArrayList<>();
         List<Object> vals = new ArrayList<>();
         for (String v : splitOr(value)) {
+            String norm = TextNormalizer.normalize(v);
             if ("exact".equals(modifier)) {
-                ors.add("x.exact = ?");
+                // Equal strings have equal normal forms: the norm narrows the index range first.
+                ors.add("(x.norm = ? AND x.exact = ?)");
+                vals.add(norm);
                 vals.add(v);
-            } else {
-                String n = TextNormalizer.likeEscape(TextNormalizer.normalize(v));
+            } else if ("contains".equals(modifier)) {
                 ors.add("x.norm LIKE ?");
-                vals.add(("contains".equals(modifier) ? "%" : "") + n + "%");
+                vals.add("%" + TextNormalizer.likeEscape(norm) + "%");
+            } else {
+                // A prefix as a byte-wise range, which the text_pattern_ops index serves even in the generic
+                // plan of a prepared statement (LIKE with a parameter cannot use it there).
+                ors.add("(x.norm ~>=~ ? AND x.norm ~<~ ? AND x.norm LIKE ?)");
+                vals.add(norm);
+                vals.add(norm + PREFIX_END);
+                vals.add(TextNormalizer.likeEscape(norm) + "%");
             }
         }
         String sql = inIndex(a, "sp_string", rtype, name, ors);

@@ -29,6 +29,10 @@ public final class VersionHash {
         return body == null ? null : sha256(body.getBytes(StandardCharsets.UTF_8));
     }
 
+    public static byte[] content(byte[] utf8) {
+        return utf8 == null ? null : sha256(utf8);
+    }
+
     public static byte[] chain(byte[] previous, String type, String id, int version, Instant recordedAt, String author,
                                String reason, String operation, String lifecycle, byte[] content) {
         String envelope = String.join("\n", "mamori-version-v1", type, id, Integer.toString(version),

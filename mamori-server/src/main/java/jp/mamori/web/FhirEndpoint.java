@@ -39,12 +39,12 @@ public final class FhirEndpoint {
 
     private final RecordService records;
     private final BundleProcessor bundles;
-    private final String capabilityJson;
+    private final byte[] capabilityJson;
 
     public FhirEndpoint(RecordService records, String softwareVersion) {
         this.records = records;
         this.bundles = new BundleProcessor(records);
-        this.capabilityJson = FhirSupport.canonicalJson(capabilities(softwareVersion));
+        this.capabilityJson = FhirSupport.canonicalJson(capabilities(softwareVersion)).getBytes(StandardCharsets.UTF_8);
     }
 
     /** The capability statement is the one FHIR document that needs no authentication. */
@@ -184,8 +184,7 @@ public final class FhirEndpoint {
 
     private Reply search(FhirRequest rq, String type, Map<String, List<String>> params) {
         RecordService.SearchPage page = records.search(rq.caller(), type, params);
-        String json = searchBundleJson(rq, type, params, page);
-        return bundleReply(json, rq);
+        return bundleReply(searchBundleJson(rq, type, params, page), rq);
     }
 
     private Reply history(FhirRequest rq, String type, String id) {
@@ -201,7 +200,7 @@ public final class FhirEndpoint {
         Integer count = p.containsKey("_count") ? parseCount(p.get("_count").get(0)) : null;
         String cursor = p.containsKey("_cursor") ? p.get("_cursor").get(0) : null;
         RecordService.HistoryPage page = records.history(rq.caller(), type, id, since, count, cursor);
-        StringBuilder sb = new StringBuilder(4096);
+        Utf8Builder sb = new Utf8Builder(4096);
         sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\",\"link\":[");
         String self = rq.baseUrl() + "/" + String.join("/", rq.segments()) + (rq.rawQuery() == null ? ""
                 : "?" + rq.rawQuery());
@@ -232,7 +231,7 @@ public final class FhirEndpoint {
                     .append(st.lastUpdated()).append("\"}}");
         }
         sb.append("]}");
-        return bundleReply(sb.toString(), rq);
+        return bundleReply(sb.toBytes(), rq);
     }
 
     private Reply bundle(FhirRequest rq) {
@@ -240,7 +239,7 @@ public final class FhirEndpoint {
         Bundle b = (Bundle) parsed;
         List<BundleProcessor.EntryResult> results = bundles.process(rq.caller(), b, reason(rq));
         boolean tx = b.getType() == Bundle.BundleType.TRANSACTION;
-        StringBuilder sb = new StringBuilder(8192);
+        Utf8Builder sb = new Utf8Builder(8192);
         sb.append("{\"resourceType\":\"Bundle\",\"type\":\"").append(tx ? "transaction-response" : "batch-response")
                 .append("\",\"entry\":[");
         String prefer = preferReturn(rq);
@@ -281,14 +280,14 @@ public final class FhirEndpoint {
             sb.append("}}");
         }
         sb.append("]}");
-        return bundleReply(sb.toString(), rq);
+        return bundleReply(sb.toBytes(), rq);
     }
 
     // ---------------------------------------------------------------- bundles and bodies
 
-    private String searchBundleJson(FhirRequest rq, String type, Map<String, List<String>> params,
+    private byte[] searchBundleJson(FhirRequest rq, String type, Map<String, List<String>> params,
                                     RecordService.SearchPage page) {
-        StringBuilder sb = new StringBuilder(8192);
+        Utf8Builder sb = new Utf8Builder(8192);
         sb.append("{\"resourceType\":\"Bundle\",\"type\":\"searchset\"");
         if (page.total() != null) {
             sb.append(",\"total\":").append(page.total());
@@ -313,10 +312,10 @@ public final class FhirEndpoint {
             first = entry(sb, rq, st, "include", first, null, null);
         }
         sb.append("]}");
-        return sb.toString();
+        return sb.toBytes();
     }
 
-    private boolean entry(StringBuilder sb, FhirRequest rq, RecordService.Stored st, String mode, boolean first,
+    private boolean entry(Utf8Builder sb, FhirRequest rq, RecordService.Stored st, String mode, boolean first,
                           SummaryEnum summary, Set<String> elements) {
         if (!first) {
             sb.append(',');
@@ -328,11 +327,11 @@ public final class FhirEndpoint {
         return false;
     }
 
-    private static String shaped(String body, SummaryEnum summary, Set<String> elements) {
+    private static byte[] shaped(byte[] body, SummaryEnum summary, Set<String> elements) {
         if ((summary == null || summary == SummaryEnum.FALSE) && elements == null) {
             return body;
         }
-        IBaseResource r = FhirSupport.parseStored(body);
+        IBaseResource r = FhirSupport.parseStored(new String(body, StandardCharsets.UTF_8));
         IParser p = FhirSupport.CTX.newJsonParser();
         if (elements != null) {
             p.setEncodeElements(elements);
@@ -343,7 +342,7 @@ public final class FhirEndpoint {
         } else if (summary == SummaryEnum.DATA) {
             p.setSuppressNarratives(true);
         }
-        return p.encodeResourceToString(r);
+        return p.encodeResourceToString(r).getBytes(StandardCharsets.UTF_8);
     }
 
     private static SummaryEnum summary(Map<String, List<String>> params) {
@@ -371,7 +370,7 @@ public final class FhirEndpoint {
         return out;
     }
 
-    private static void link(StringBuilder sb, String rel, String url) {
+    private static void link(Utf8Builder sb, String rel, String url) {
         sb.append("{\"relation\":\"").append(rel).append("\",\"url\":");
         Json.str(sb, url);
         sb.append('}');
@@ -497,23 +496,23 @@ public final class FhirEndpoint {
 
     // ---------------------------------------------------------------- replies
 
-    private Reply resourceReply(int status, String json, FhirRequest rq, RecordService.Stored st) {
+    private Reply resourceReply(int status, byte[] json, FhirRequest rq, RecordService.Stored st) {
         FhirSupport.Format f = rq.responseFormat();
         if (f == FhirSupport.Format.JSON && !rq.pretty() && summary(rq.params()) == null
                 && elements(rq.params()) == null) {
-            return Reply.of(status, f.mediaType + ";charset=UTF-8", json);
+            return Reply.of(status, f.mediaType + ";charset=UTF-8", json); // the stored bytes as they are
         }
-        String shaped = shaped(json, summary(rq.params()), elements(rq.params()));
-        IBaseResource r = FhirSupport.parseStored(shaped);
+        byte[] shaped = shaped(json, summary(rq.params()), elements(rq.params()));
+        IBaseResource r = FhirSupport.parseStored(new String(shaped, StandardCharsets.UTF_8));
         return Reply.of(status, f.mediaType + ";charset=UTF-8", FhirSupport.encode(r, f, rq.pretty()));
     }
 
-    private static Reply bundleReply(String json, FhirRequest rq) {
+    private static Reply bundleReply(byte[] json, FhirRequest rq) {
         FhirSupport.Format f = rq.responseFormat();
         if (f == FhirSupport.Format.JSON && !rq.pretty()) {
             return Reply.of(200, f.mediaType + ";charset=UTF-8", json);
         }
-        IBaseResource r = FhirSupport.parseStored(json);
+        IBaseResource r = FhirSupport.parseStored(new String(json, StandardCharsets.UTF_8));
         return Reply.of(200, f.mediaType + ";charset=UTF-8", FhirSupport.encode(r, f, rq.pretty()));
     }
 

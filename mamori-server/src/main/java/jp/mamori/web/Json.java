@@ -27,6 +27,12 @@ final class Json {
         sb.append('"');
     }
 
+    static void str(Utf8Builder out, String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2);
+        str(sb, s);
+        out.append(sb.toString());
+    }
+
     static String str(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2);
         str(sb, s);

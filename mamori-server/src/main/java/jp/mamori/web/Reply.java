@@ -11,6 +11,10 @@ public record Reply(int status, String contentType, byte[] body, Map<String, Str
                 new LinkedHashMap<>());
     }
 
+    public static Reply of(int status, String contentType, byte[] body) {
+        return new Reply(status, contentType, body, new LinkedHashMap<>());
+    }
+
     public static Reply empty(int status) {
         return new Reply(status, null, new byte[0], new LinkedHashMap<>());
     }
