@@ -170,8 +170,8 @@ public final class RecordService {
         if (countOnly) {
             return new SearchPage(List.of(), List.of(), total, null);
         }
-        List<Object> args = new ArrayList<>(q.whereArgs());
-        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM resource r WHERE " + q.whereSql();
+        List<Object> args = new ArrayList<>(q.fromWhereArgs(false));
+        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM " + q.fromWhereSql(false);
         String cursor = first(params, "_cursor");
         if (cursor != null) {
             sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
@@ -216,8 +216,8 @@ public final class RecordService {
     }
 
     private int count(Connection c, SearchQuery q) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM resource r WHERE " + q.whereSql())) {
-            bind(ps, q.whereArgs());
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + q.fromWhereSql(false))) {
+            bind(ps, q.fromWhereArgs(false));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -317,9 +317,9 @@ public final class RecordService {
         }
         SearchQuery q = parseQuery(caller, type, criteria);
         List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.res_id FROM resource r WHERE " + q.whereSql()
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.res_id FROM " + q.fromWhereSql(true)
                 + " LIMIT 2")) {
-            bind(ps, q.whereArgs());
+            bind(ps, q.fromWhereArgs(true));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     ids.add(rs.getString(1));

@@ -569,17 +569,45 @@ final class SearchQuery {
 
     // ---- SQL assembly ----
 
-    String whereSql() {
-        StringBuilder sb = new StringBuilder("r.res_type = ? AND NOT r.deleted");
-        for (String w : where) {
-            sb.append(" AND ").append(w);
+    private static final String INDEX_LOOKUP = "r.res_pk IN (SELECT x.res_pk FROM ";
+
+    /**
+     * Whether the search can be answered from the index alone: its first condition is a lookup of indexed
+     * values and it sorts by nothing but the row key. Index rows exist only for the current version of
+     * resources that are not deleted (each write rebuilds them; a delete removes them), so such a search
+     * needs neither the type nor the deleted flag of {@code resource}, and skips a lookup per match.
+     */
+    private boolean indexDriven(boolean needResourceColumns) {
+        return !needResourceColumns && sort.isEmpty() && !where.isEmpty() && where.get(0).startsWith(INDEX_LOOKUP)
+                && where.get(0).endsWith(")");
+    }
+
+    /**
+     * The FROM and WHERE clauses of the search, binding alias {@code r} with at least {@code res_pk};
+     * with {@code needResourceColumns} it is the {@code resource} table itself.
+     */
+    String fromWhereSql(boolean needResourceColumns) {
+        StringBuilder sb = new StringBuilder();
+        int first = 0;
+        if (indexDriven(needResourceColumns)) {
+            String lookup = where.get(0); // r.res_pk IN (SELECT x.res_pk FROM ...)
+            String inner = lookup.substring("r.res_pk IN (".length(), lookup.length() - 1);
+            sb.append("(SELECT DISTINCT").append(inner.substring("SELECT".length())).append(") r WHERE true");
+            first = 1;
+        } else {
+            sb.append("resource r WHERE r.res_type = ? AND NOT r.deleted");
+        }
+        for (int i = first; i < where.size(); i++) {
+            sb.append(" AND ").append(where.get(i));
         }
         return sb.toString();
     }
 
-    List<Object> whereArgs() {
+    List<Object> fromWhereArgs(boolean needResourceColumns) {
         List<Object> out = new ArrayList<>();
-        out.add(type);
+        if (!indexDriven(needResourceColumns)) {
+            out.add(type);
+        }
         out.addAll(args);
         return out;
     }
