@@ -146,7 +146,7 @@ public final class BundleProcessor {
         Bundle.BundleEntryRequestComponent req = e.getRequest();
         String url = req.getUrl();
         String reason = reason(req, defaultReason);
-        Integer ifMatch = req.hasIfMatch() ? etagVersion(req.getIfMatch()) : null;
+        Integer ifMatch = req.hasIfMatch() ? QueryString.etagVersion(req.getIfMatch()) : null;
         switch (req.getMethod()) {
             case POST -> {
                 requireResource(e);
@@ -260,19 +260,6 @@ public final class BundleProcessor {
         return fallback;
     }
 
-    static Integer etagVersion(String etag) {
-        String v = etag.trim();
-        if (v.startsWith("W/")) {
-            v = v.substring(2);
-        }
-        v = v.replace("\"", "");
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw FhirError.badRequest("If-Match must be an ETag such as W/\"3\", got '" + etag + "'");
-        }
-    }
-
     private static String stripHistory(String url) {
         String u = url.startsWith("/") ? url.substring(1) : url;
         int h = u.indexOf("/_history");
@@ -280,7 +267,7 @@ public final class BundleProcessor {
     }
 
     private static Map<String, List<String>> query(String q) {
-        return RecordService.parseQuery(q.startsWith("?") ? q.substring(1) : q);
+        return QueryString.parse(q.startsWith("?") ? q.substring(1) : q);
     }
 
     /** Tells which entry failed, keeping the original status. */

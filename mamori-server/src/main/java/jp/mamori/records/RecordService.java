@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -651,28 +650,4 @@ public final class RecordService {
         }
     }
 
-    static Map<String, List<String>> parseQuery(String query) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (query == null || query.isEmpty()) {
-            return out;
-        }
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
-            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-        }
-        return out;
-    }
-
-    private static String decode(String s) {
-        try {
-            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw FhirError.badRequest("malformed percent-encoding in the query");
-        }
-    }
 }

@@ -7,6 +7,7 @@ import ca.uhn.fhir.rest.api.SummaryEnum;
 import jp.mamori.records.BundleProcessor;
 import jp.mamori.records.FhirError;
 import jp.mamori.records.FhirSupport;
+import jp.mamori.records.QueryString;
 import jp.mamori.records.RecordService;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -444,19 +445,7 @@ public final class FhirEndpoint {
 
     private static Integer ifMatch(FhirRequest rq) {
         String h = rq.header("If-Match");
-        if (h == null) {
-            return null;
-        }
-        String v = h.trim();
-        if (v.startsWith("W/")) {
-            v = v.substring(2);
-        }
-        v = v.replace("\"", "");
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw FhirError.badRequest("If-Match must be an ETag such as W/\"3\"");
-        }
+        return h == null ? null : QueryString.etagVersion(h);
     }
 
     private static int parseCount(String s) {

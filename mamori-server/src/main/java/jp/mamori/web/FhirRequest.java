@@ -3,12 +3,9 @@ package jp.mamori.web;
 import jp.mamori.access.Caller;
 import jp.mamori.records.FhirError;
 import jp.mamori.records.FhirSupport;
+import jp.mamori.records.QueryString;
 
 import java.io.InputStream;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,28 +22,11 @@ public record FhirRequest(String method, List<String> segments, String rawQuery,
     }
 
     public static Map<String, List<String>> parseQuery(String query) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (query == null || query.isEmpty()) {
-            return out;
-        }
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
-            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-        }
-        return out;
+        return QueryString.parse(query);
     }
 
     static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw FhirError.badRequest("malformed percent-encoding in the URL");
-        }
+        return QueryString.decode(s);
     }
 
     /** The format of the answer: _format wins over Accept; JSON unless XML is asked for. */
