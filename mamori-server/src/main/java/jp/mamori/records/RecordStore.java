@@ -46,19 +46,44 @@ final class RecordStore {
                 rs.getBytes(11), rs.getBytes(12), rs.getBytes(13)); // a text column's bytes are its UTF-8
     }
 
+    /**
+     * The head of a resource, or null. With {@code lock}, the head row is locked for the rest of the
+     * transaction. The lock is taken on {@code resource} alone: after waiting for a concurrent writer,
+     * PostgreSQL re-reads the locked row but not the rows joined to it, so a join to the version would
+     * lose the head. The chain value is then read by a second statement, whose fresh snapshot sees the
+     * version that the concurrent writer committed.
+     */
     Head head(Connection c, String type, String id, boolean lock) throws SQLException {
-        String sql = "SELECT r.res_pk, r.version, r.deleted, r.lifecycle, r.last_updated, v.chain_sha256 "
-                + "FROM resource r JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version "
-                + "WHERE r.res_type = ? AND r.res_id = ?" + (lock ? " FOR UPDATE OF r" : "");
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        long pk;
+        int version;
+        boolean deleted;
+        String lifecycle;
+        Instant lastUpdated;
+        try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, version, deleted, lifecycle, last_updated"
+                + " FROM resource WHERE res_type = ? AND res_id = ?" + (lock ? " FOR UPDATE" : ""))) {
             ps.setString(1, type);
             ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                return new Head(rs.getLong(1), type, id, rs.getInt(2), rs.getBoolean(3), rs.getString(4),
-                        rs.getTimestamp(5).toInstant(), rs.getBytes(6));
+                pk = rs.getLong(1);
+                version = rs.getInt(2);
+                deleted = rs.getBoolean(3);
+                lifecycle = rs.getString(4);
+                lastUpdated = rs.getTimestamp(5).toInstant();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT chain_sha256 FROM resource_version WHERE res_pk = ? AND version = ?")) {
+            ps.setLong(1, pk);
+            ps.setInt(2, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("resource " + type + "/" + id + " has no stored version " + version,
+                            "XX000");
+                }
+                return new Head(pk, type, id, version, deleted, lifecycle, lastUpdated, rs.getBytes(1));
             }
         }
     }
