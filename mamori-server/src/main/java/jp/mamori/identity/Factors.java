@@ -1,0 +1,228 @@
+package jp.mamori.identity;
+
+import jp.mamori.db.Tx;
+
+import javax.sql.DataSource;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+
+/**
+ * A person's second factors other than passkeys: a TOTP authenticator (its secret sealed with a key kept
+ * outside the database) and single-use recovery codes kept only as hashes. Each change is written to the
+ * account's change history.
+ */
+public final class Factors {
+    public static final int RECOVERY_CODES = 10;
+
+    /** A TOTP secret being set up: shown once as a QR code and as text, confirmed by the first code. */
+    public record TotpSetup(String secretBase32, String otpauthUri, String qrSvg) {
+        @Override
+        public String toString() {
+            return "TotpSetup[****]";
+        }
+    }
+
+    private final DataSource ds;
+    private final SecretSealer sealer;
+    private final Clock clock;
+    private final String issuer;
+
+    public Factors(DataSource ds, SecretSealer sealer, Clock clock, String issuer) {
+        this.ds = ds;
+        this.sealer = sealer;
+        this.clock = clock;
+        this.issuer = issuer;
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static byte[] aad(UUID account) {
+        return ByteBuffer.allocate(16 + 5).put("totp:".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .putLong(account.getMostSignificantBits()).putLong(account.getLeastSignificantBits()).array();
+    }
+
+    /**
+     * Starts (or restarts) TOTP setup for an account that has no confirmed authenticator. The secret is
+     * stored sealed and unconfirmed until {@link #confirmTotp} sees a correct code.
+     */
+    public TotpSetup beginTotp(UUID account, String loginId) {
+        byte[] secret = Totp.newSecret();
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_at FROM totp_credential WHERE account_id = ?"
+                    + " FOR UPDATE")) {
+                ps.setObject(1, account);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getTimestamp(1) != null) {
+                        throw new IdentityException("認証アプリは登録済みです。変更するには先に削除してください"
+                                + " / An authenticator app is already registered; remove it first to replace it");
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO totp_credential (account_id, secret_sealed,"
+                    + " created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET secret_sealed ="
+                    + " excluded.secret_sealed, created_at = excluded.created_at, last_step = 0")) {
+                ps.setObject(1, account);
+                ps.setBytes(2, sealer.seal(secret, aad(account)));
+                ps.setTimestamp(3, Timestamp.from(now));
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        String uri = Totp.otpauthUri(issuer, loginId, secret);
+        return new TotpSetup(Totp.base32(secret), uri, Qr.svg(uri, "認証アプリ登録用QRコード / QR code for the authenticator app"));
+    }
+
+    /** Confirms a pending TOTP setup with a code from the app. Returns false if the code is wrong. */
+    public boolean confirmTotp(UUID account, String code, String by) {
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            byte[] sealed;
+            try (PreparedStatement ps = c.prepareStatement("SELECT secret_sealed FROM totp_credential WHERE account_id = ?"
+                    + " AND confirmed_at IS NULL FOR UPDATE")) {
+                ps.setObject(1, account);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IdentityException("認証アプリの登録を最初からやり直してください / Start the authenticator setup again");
+                    }
+                    sealed = rs.getBytes(1);
+                }
+            }
+            OptionalLong step = Totp.verify(sealer.open(sealed, aad(account)), code, now, 0);
+            if (step.isEmpty()) {
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE totp_credential SET confirmed_at = ?, last_step = ?"
+                    + " WHERE account_id = ?")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setLong(2, step.getAsLong());
+                ps.setObject(3, account);
+                ps.executeUpdate();
+            }
+            Accounts.record(c, account, now, by, "factor.totp_registered", Accounts.JSON.createObjectNode());
+            return true;
+        });
+    }
+
+    /** Checks a TOTP code; a code (or an earlier one) that was already used is refused (replay). */
+    public boolean verifyTotp(UUID account, String code) {
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT secret_sealed, last_step FROM totp_credential"
+                    + " WHERE account_id = ? AND confirmed_at IS NOT NULL FOR UPDATE")) {
+                ps.setObject(1, account);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    OptionalLong step = Totp.verify(sealer.open(rs.getBytes(1), aad(account)), code, now, rs.getLong(2));
+                    if (step.isEmpty()) {
+                        return false;
+                    }
+                    try (PreparedStatement up = c.prepareStatement("UPDATE totp_credential SET last_step = ?"
+                            + " WHERE account_id = ?")) {
+                        up.setLong(1, step.getAsLong());
+                        up.setObject(2, account);
+                        up.executeUpdate();
+                    }
+                    return true;
+                }
+            }
+        });
+    }
+
+    public boolean hasTotp(UUID account) {
+        return Tx.read(ds, c -> exists(c, "SELECT 1 FROM totp_credential WHERE account_id = ? AND confirmed_at IS NOT NULL", account));
+    }
+
+    public void removeTotp(UUID account, String by) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM totp_credential WHERE account_id = ?")) {
+                ps.setObject(1, account);
+                if (ps.executeUpdate() > 0) {
+                    Accounts.record(c, account, now, by, "factor.totp_removed", Accounts.JSON.createObjectNode());
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Replaces all recovery codes with {@value #RECOVERY_CODES} new ones, returned once for the person to keep. */
+    public List<String> newRecoveryCodes(UUID account, String by) {
+        List<String> codes = RecoveryCodes.generate(RECOVERY_CODES);
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM recovery_code WHERE account_id = ?")) {
+                ps.setObject(1, account);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO recovery_code (account_id, code_sha256,"
+                    + " created_at) VALUES (?, ?, ?)")) {
+                for (String code : codes) {
+                    ps.setObject(1, account);
+                    ps.setBytes(2, RecoveryCodes.hash(RecoveryCodes.normalize(code)));
+                    ps.setTimestamp(3, Timestamp.from(now));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            Accounts.record(c, account, now, by, "factor.recovery_codes_issued",
+                    Accounts.JSON.createObjectNode().put("count", codes.size()));
+            return null;
+        });
+        return codes;
+    }
+
+    /** Uses up one recovery code; false if it is unknown or was used before. */
+    public boolean useRecoveryCode(UUID account, String entered) {
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE recovery_code SET used_at = ? WHERE account_id = ?"
+                    + " AND code_sha256 = ? AND used_at IS NULL")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setObject(2, account);
+                ps.setBytes(3, RecoveryCodes.hash(RecoveryCodes.normalize(entered)));
+                if (ps.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            Accounts.record(c, account, now, "account:self", "factor.recovery_code_used", Accounts.JSON.createObjectNode());
+            return true;
+        });
+    }
+
+    public int recoveryCodesLeft(UUID account) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM recovery_code WHERE account_id = ?"
+                    + " AND used_at IS NULL")) {
+                ps.setObject(1, account);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    static boolean exists(Connection c, String sql, UUID account) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, account);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+}

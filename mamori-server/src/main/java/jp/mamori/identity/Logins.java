@@ -1,0 +1,430 @@
+package jp.mamori.identity;
+
+import jp.mamori.db.Tx;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.text.Normalizer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Logging in: a password, then a second factor (TOTP, a passkey or a recovery code), or a passkey alone
+ * (possession plus the user verification the authenticator does, so two factors). Every success and failure
+ * is recorded in {@code auth_event}.
+ *
+ * <p>Brute force: failures are counted per login id, whether or not the id exists, and after
+ * {@link Settings#lockoutThreshold()} failures the id is locked for a time that doubles with each further
+ * failure; attempts are also limited per network address. An unknown id, a wrong password, a locked,
+ * suspended or retired account all get {@link #REFUSED} and cost one Argon2id hash, so neither the answer
+ * nor its timing tells them apart.
+ */
+public final class Logins {
+    public static final String REFUSED = "ログインIDまたはパスワードが正しくないか、現在ログインできません"
+            + " / The login id or password is wrong, or this account cannot log in now";
+    public static final String TOO_MANY = "試行回数が多すぎます。しばらく待ってから再度お試しください"
+            + " / Too many attempts from this address; wait a minute and try again";
+    public static final String WRONG_CODE = "確認コードが正しくありません / The code is not correct";
+
+    public record Settings(int lockoutThreshold, Duration firstLockout, Duration maxLockout, int attemptsPerMinute) {
+        public static final Settings DEFAULT = new Settings(5, Duration.ofSeconds(30), Duration.ofHours(1), 30);
+    }
+
+    /** What a correct password leads to. */
+    public sealed interface PasswordOutcome {
+        /** A second factor is due; the session is at {@link Sessions.Stage#SECOND_FACTOR}. */
+        record SecondFactorDue(String cookie) implements PasswordOutcome {
+        }
+
+        /** Logged in without a second factor: an emergency account, or a terminal with an MFA exception. */
+        record LoggedIn(String cookie, String why) implements PasswordOutcome {
+        }
+    }
+
+    private final DataSource ds;
+    private final Clock clock;
+    private final Settings settings;
+    private final PasswordHasher hasher;
+    private final Factors factors;
+    private final Passkeys passkeys;
+    private final Sessions sessions;
+    private final MfaExceptions exceptions;
+    private final Emergencies emergencies;
+    private final ConcurrentHashMap<String, long[]> perAddress = new ConcurrentHashMap<>();
+
+    public Logins(DataSource ds, Clock clock, Settings settings, PasswordHasher hasher, Factors factors,
+                  Passkeys passkeys, Sessions sessions, MfaExceptions exceptions, Emergencies emergencies) {
+        this.ds = ds;
+        this.clock = clock;
+        this.settings = settings;
+        this.hasher = hasher;
+        this.factors = factors;
+        this.passkeys = passkeys;
+        this.sessions = sessions;
+        this.exceptions = exceptions;
+        this.emergencies = emergencies;
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    static String normalizeLoginId(String raw) {
+        String s = raw == null ? "" : Normalizer.normalize(raw, Normalizer.Form.NFKC).strip().toLowerCase(Locale.ROOT);
+        return s.length() > 64 ? s.substring(0, 64) : s;
+    }
+
+    /**
+     * Checks a login id and password. Throws {@link IdentityException} with {@link #REFUSED} (or
+     * {@link #TOO_MANY}) on any failure.
+     */
+    public PasswordOutcome password(String rawLoginId, char[] password, String address, String userAgent) {
+        String loginId = normalizeLoginId(rawLoginId);
+        limitAddress(address);
+        Instant now = now();
+        Optional<Candidate> cand = Tx.read(ds, c -> candidate(c, loginId));
+        boolean locked = lockedUntil(loginId).map(u -> u.isAfter(now)).orElse(false);
+        boolean ok;
+        if (cand.isPresent() && cand.get().phc() != null) {
+            ok = hasher.verify(cand.get().phc(), password);
+        } else {
+            hasher.burn(password);
+            ok = false;
+        }
+        String why = null;
+        if (!ok) {
+            why = cand.isEmpty() ? "unknown login id" : "wrong password";
+        } else if (locked) {
+            why = "locked after repeated failures";
+        } else if (!cand.get().status().equals("active")) {
+            why = "account " + cand.get().status();
+        } else if (cand.get().retireAt() != null && !cand.get().retireAt().isAfter(now)) {
+            why = "account retired";
+        }
+        if (why != null) {
+            if (!locked) {
+                fail(loginId, now);
+            }
+            event(cand.map(Candidate::id).orElse(null), loginId, address, "login.password", false, why);
+            throw new IdentityException(REFUSED);
+        }
+        Candidate a = cand.get();
+        if (hasher.needsRehash(a.phc())) {
+            rehash(a.id(), a.phc(), password);
+        }
+        if (a.type().equals("emergency")) {
+            Optional<UUID> declaration = emergencies.active();
+            if (declaration.isEmpty()) {
+                event(a.id(), loginId, address, "login.password", false, "emergency account outside an emergency");
+                throw new IdentityException("非常時用アカウントは非常時の宣言中のみ使用できます / Emergency accounts work only while"
+                        + " an emergency is declared");
+            }
+            clearFailures(loginId);
+            String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+emergency", false, address,
+                    userAgent, null, declaration.get());
+            emergencies.recordUse(a.id(), declaration.get(), address);
+            loggedIn(a.id(), loginId, address, "emergency account");
+            return new PasswordOutcome.LoggedIn(cookie, "emergency");
+        }
+        clearFailures(loginId);
+        Optional<MfaExceptions.Exception> exception = exceptions.covering(address);
+        if (exception.isPresent()) {
+            String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+exception", false, address,
+                    userAgent, exception.get().id(), null);
+            loggedIn(a.id(), loginId, address, "MFA exception " + exception.get().name());
+            return new PasswordOutcome.LoggedIn(cookie, "exception");
+        }
+        event(a.id(), loginId, address, "login.password", true, null);
+        return new PasswordOutcome.SecondFactorDue(sessions.create(a.id(), Sessions.Stage.SECOND_FACTOR, "pwd",
+                false, address, userAgent, null, null));
+    }
+
+    /** The second factor after a password: a TOTP code or a recovery code. Returns the new session cookie. */
+    public String secondFactorCode(String cookie, Sessions.Session s, String code, boolean recovery, String address) {
+        limitAddress(address);
+        boolean ok = recovery ? factors.useRecoveryCode(s.accountId(), code) : factors.verifyTotp(s.accountId(), code);
+        String what = recovery ? "recovery code" : "totp";
+        if (!ok) {
+            secondFactorFailed(cookie, s, address, what);
+            throw new IdentityException(WRONG_CODE);
+        }
+        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, recovery ? "pwd+rec" : "pwd+otp", true);
+        loggedIn(s.accountId(), s.loginId(), address, what);
+        return fresh;
+    }
+
+    /** The second factor after a password, by passkey; the passkey must belong to the same account. */
+    public String secondFactorPasskey(String cookie, Sessions.Session s, String requestId, String response,
+                                      String address) {
+        limitAddress(address);
+        UUID who;
+        try {
+            who = passkeys.finishLogin(requestId, response);
+        } catch (IdentityException e) {
+            secondFactorFailed(cookie, s, address, "passkey: " + e.getMessage());
+            throw e;
+        }
+        if (!who.equals(s.accountId())) {
+            secondFactorFailed(cookie, s, address, "passkey of another account");
+            throw new IdentityException("このパスキーは別のアカウントのものです / This passkey belongs to another account");
+        }
+        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, "pwd+hwk", true);
+        loggedIn(s.accountId(), s.loginId(), address, "passkey");
+        return fresh;
+    }
+
+    /** Passkey login without a password: user verification by the authenticator is the second factor. */
+    public String passkeyLogin(String requestId, String response, String address, String userAgent) {
+        limitAddress(address);
+        UUID who;
+        try {
+            who = passkeys.finishLogin(requestId, response);
+        } catch (IdentityException e) {
+            event(null, null, address, "login.passkey", false, e.getMessage());
+            throw e;
+        }
+        Optional<Candidate> a = Tx.read(ds, c -> candidateById(c, who));
+        Instant now = now();
+        if (a.isEmpty() || !a.get().status().equals("active")
+                || (a.get().retireAt() != null && !a.get().retireAt().isAfter(now))
+                || lockedUntil(a.get().loginId()).map(u -> u.isAfter(now)).orElse(false)) {
+            event(who, a.map(Candidate::loginId).orElse(null), address, "login.passkey", false, "account cannot log in");
+            throw new IdentityException(REFUSED);
+        }
+        String cookie = sessions.create(who, Sessions.Stage.AUTHENTICATED, "hwk+uv", true, address, userAgent, null, null);
+        loggedIn(who, a.get().loginId(), address, "passkey (user verified)");
+        return cookie;
+    }
+
+    /**
+     * Step-up and unlock: a fresh second factor from the session's own person. For a locked session the
+     * password is asked too, unless a passkey (with user verification) is used.
+     */
+    public void reauthenticate(String cookie, Sessions.Session s, Optional<char[]> password, String code,
+                               boolean recovery, String address, String event) {
+        limitAddress(address);
+        if (password.isPresent()) {
+            Optional<Candidate> cand = Tx.read(ds, c -> candidateById(c, s.accountId()));
+            if (cand.isEmpty() || cand.get().phc() == null || !hasher.verify(cand.get().phc(), password.get())) {
+                secondFactorFailed(cookie, s, address, event + ": wrong password");
+                throw new IdentityException(REFUSED);
+            }
+        }
+        // Sessions that began without a second factor (emergency account, MFA-exempt terminal) have none to
+        // ask for again: their password is what they can give.
+        boolean passwordOnly = !s.amr().contains("+otp") && !s.amr().contains("+hwk") && !s.amr().contains("+rec")
+                && !s.amr().startsWith("hwk");
+        boolean ok;
+        if (code.isBlank()) {
+            ok = passwordOnly && password.isPresent();
+        } else {
+            ok = recovery ? factors.useRecoveryCode(s.accountId(), code) : factors.verifyTotp(s.accountId(), code);
+        }
+        if (!ok) {
+            secondFactorFailed(cookie, s, address, event + ": wrong code");
+            throw new IdentityException(WRONG_CODE);
+        }
+        if (s.locked()) {
+            sessions.unlock(cookie);
+        } else {
+            sessions.stepUp(cookie);
+        }
+        event(s.accountId(), s.loginId(), address, event, true, code.isBlank() ? "password" : recovery ? "recovery code" : "totp");
+    }
+
+    /** As {@link #reauthenticate}, with a passkey. */
+    public void reauthenticatePasskey(String cookie, Sessions.Session s, String requestId, String response,
+                                      String address, String event) {
+        limitAddress(address);
+        UUID who;
+        try {
+            who = passkeys.finishLogin(requestId, response);
+        } catch (IdentityException e) {
+            secondFactorFailed(cookie, s, address, event + ": " + e.getMessage());
+            throw e;
+        }
+        if (!who.equals(s.accountId())) {
+            secondFactorFailed(cookie, s, address, event + ": passkey of another account");
+            throw new IdentityException("このパスキーは別のアカウントのものです / This passkey belongs to another account");
+        }
+        if (s.locked()) {
+            sessions.unlock(cookie);
+        } else {
+            sessions.stepUp(cookie);
+        }
+        event(s.accountId(), s.loginId(), address, event, true, "passkey");
+    }
+
+    private void secondFactorFailed(String cookie, Sessions.Session s, String address, String what) {
+        Instant now = now();
+        event(s.accountId(), s.loginId(), address, "login.second_factor", false, what);
+        int failures = fail(s.loginId(), now);
+        if (failures >= settings.lockoutThreshold() && s.stage() != Sessions.Stage.AUTHENTICATED) {
+            sessions.end(cookie, "too many second-factor failures");
+        }
+    }
+
+    private void loggedIn(UUID account, String loginId, String address, String how) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE account SET last_login_at = ? WHERE account_id = ?")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setObject(2, account);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        clearFailures(loginId);
+        event(account, loginId, address, "login", true, how);
+    }
+
+    private void rehash(UUID account, String old, char[] password) {
+        String fresh = hasher.hash(password);
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE password_credential SET phc = ? WHERE account_id = ?"
+                    + " AND phc = ?")) {
+                ps.setString(1, fresh);
+                ps.setObject(2, account);
+                ps.setString(3, old);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    // ---- throttling ---------------------------------------------------------------------------------------
+
+    /** At most {@link Settings#attemptsPerMinute()} attempts per address per minute, in this process. */
+    private void limitAddress(String address) {
+        long minute = clock.millis() / 60_000;
+        long[] w = perAddress.compute(address, (k, v) -> {
+            if (v == null || v[0] != minute) {
+                return new long[]{minute, 1};
+            }
+            v[1]++;
+            return v;
+        });
+        if (perAddress.size() > 100_000) {
+            perAddress.clear();
+        }
+        if (w[1] > settings.attemptsPerMinute()) {
+            event(null, null, address, "login.rate_limited", false, "over " + settings.attemptsPerMinute() + "/min");
+            throw new IdentityException(TOO_MANY);
+        }
+    }
+
+    private Optional<Instant> lockedUntil(String loginId) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT locked_until FROM login_throttle WHERE login_id = ?")) {
+                ps.setString(1, loginId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(Accounts.instant(rs.getTimestamp(1))) : Optional.<Instant>empty();
+                }
+            }
+        });
+    }
+
+    /** Counts a failure; from the threshold on, locks the id for a time that doubles each time. */
+    private int fail(String loginId, Instant now) {
+        if (loginId == null || loginId.isEmpty()) {
+            return 0;
+        }
+        return Tx.inTransaction(ds, c -> {
+            int failures;
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO login_throttle (login_id, failures,"
+                    + " last_failure_at) VALUES (?, 1, ?) ON CONFLICT (login_id) DO UPDATE SET failures ="
+                    + " login_throttle.failures + 1, last_failure_at = excluded.last_failure_at RETURNING failures")) {
+                ps.setString(1, loginId);
+                ps.setTimestamp(2, Timestamp.from(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    failures = rs.getInt(1);
+                }
+            }
+            if (failures >= settings.lockoutThreshold()) {
+                int extra = Math.min(failures - settings.lockoutThreshold(), 20);
+                Duration d = settings.firstLockout().multipliedBy(1L << extra);
+                if (d.compareTo(settings.maxLockout()) > 0) {
+                    d = settings.maxLockout();
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE login_throttle SET locked_until = ?"
+                        + " WHERE login_id = ?")) {
+                    ps.setTimestamp(1, Timestamp.from(now.plus(d)));
+                    ps.setString(2, loginId);
+                    ps.executeUpdate();
+                }
+            }
+            return failures;
+        });
+    }
+
+    private void clearFailures(String loginId) {
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_throttle WHERE login_id = ?")) {
+                ps.setString(1, loginId);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Appends one authentication event; every success and failure goes through here. */
+    public void event(UUID account, String loginId, String address, String event, boolean success, String detail) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            insertEvent(c, now, account, loginId, address, event, success, detail);
+            return null;
+        });
+    }
+
+    static void insertEvent(Connection c, Instant now, UUID account, String loginId, String address, String event,
+                            boolean success, String detail) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO auth_event (at, account_id, login_id, address,"
+                + " event, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setTimestamp(1, Timestamp.from(now));
+            ps.setObject(2, account);
+            ps.setString(3, loginId == null ? null : loginId.substring(0, Math.min(64, loginId.length())));
+            ps.setString(4, address);
+            ps.setString(5, event);
+            ps.setString(6, success ? "success" : "failure");
+            ps.setString(7, detail == null ? null : detail.substring(0, Math.min(500, detail.length())));
+            ps.executeUpdate();
+        }
+    }
+
+    private record Candidate(UUID id, String loginId, String type, String status, Instant retireAt, String phc) {
+    }
+
+    private static Optional<Candidate> candidate(Connection c, String loginId) throws SQLException {
+        return one(c, "a.login_id = ?", loginId);
+    }
+
+    private static Optional<Candidate> candidateById(Connection c, UUID id) throws SQLException {
+        return one(c, "a.account_id = ?", id);
+    }
+
+    private static Optional<Candidate> one(Connection c, String where, Object key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.account_id, a.login_id, a.account_type, a.status,"
+                + " a.retire_at, p.phc FROM account a LEFT JOIN password_credential p ON p.account_id = a.account_id"
+                + " WHERE " + where)) {
+            ps.setObject(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Candidate(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+                        rs.getString(4), Accounts.instant(rs.getTimestamp(5)), rs.getString(6)));
+            }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+package jp.mamori.identity;
+
+import jp.mamori.db.Secrets;
+import jp.mamori.db.Tx;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Server-side sessions in PostgreSQL, so that every Mamori process on the same database shares them and a
+ * session ended anywhere is ended everywhere at once. The browser holds a random 256-bit id; the database
+ * holds only its SHA-256.
+ *
+ * <p>A session locks after {@link Settings#idleLock()} without requests (離席時のクリアスクリーン, AUTH-9):
+ * a locked session opens no page until its owner authenticates again. It ends after
+ * {@link Settings#maxLifetime()} whatever happens, and at once when its account is suspended or retired,
+ * including at a retirement time set in advance.
+ */
+public final class Sessions {
+    /** Requests within this time of the last recorded one do not write {@code last_seen_at} again. */
+    static final Duration TOUCH_EVERY = Duration.ofSeconds(15);
+    /** Step-up: a second factor given within this time counts as fresh. */
+    public static final Duration STEP_UP_FRESH = Duration.ofMinutes(5);
+
+    public record Settings(Duration idleLock, Duration maxLifetime) {
+        public static final Settings DEFAULT = new Settings(Duration.ofMinutes(15), Duration.ofHours(12));
+    }
+
+    public enum Stage {
+        /** Password given, second factor still due. */
+        SECOND_FACTOR("second_factor"),
+        /** Enrolling: password set, second factor being registered. */
+        ENROLMENT("enrolment"),
+        AUTHENTICATED("authenticated");
+
+        final String code;
+
+        Stage(String code) {
+            this.code = code;
+        }
+
+        static Stage of(String code) {
+            for (Stage s : values()) {
+                if (s.code.equals(code)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException(code);
+        }
+    }
+
+    /** A live session as the request gate sees it. {@code ref} names it in lists without revealing the id. */
+    public record Session(String ref, UUID accountId, String loginId, String displayName, Account.Type accountType,
+                          Set<String> roles, Stage stage, String amr, Instant createdAt, Instant lastSeenAt,
+                          Instant secondFactorAt, boolean locked, boolean mustChangePassword,
+                          UUID emergencyDeclarationId, Instant endsAt) {
+        public boolean stepUpFresh(Instant now) {
+            return secondFactorAt != null && !secondFactorAt.plus(STEP_UP_FRESH).isBefore(now);
+        }
+
+        public boolean hasRole(String role) {
+            return roles.contains(role);
+        }
+
+        public String principal() {
+            return "account:" + loginId;
+        }
+    }
+
+    /** A session as listed on "my sessions" and the administrator's page. */
+    public record Info(String ref, UUID accountId, String loginId, Stage stage, String amr, Instant createdAt,
+                       Instant lastSeenAt, boolean locked, String address, String userAgent) {
+    }
+
+    private final DataSource ds;
+    private final Clock clock;
+    private final Settings settings;
+
+    public Sessions(DataSource ds, Clock clock, Settings settings) {
+        this.ds = ds;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /** Starts a session and returns the cookie value, which is not kept anywhere but in the browser. */
+    public String create(UUID accountId, Stage stage, String amr, boolean secondFactor, String address,
+                         String userAgent, UUID mfaExceptionId, UUID emergencyDeclarationId) {
+        String cookie = Secrets.random256();
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO web_session (session_sha256, account_id, stage,"
+                    + " amr, created_at, authenticated_at, last_seen_at, second_factor_at, address, user_agent,"
+                    + " mfa_exception_id, emergency_declaration_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setBytes(1, Accounts.sha256(cookie));
+                ps.setObject(2, accountId);
+                ps.setString(3, stage.code);
+                ps.setString(4, amr);
+                ps.setTimestamp(5, Timestamp.from(now));
+                ps.setTimestamp(6, stage == Stage.AUTHENTICATED ? Timestamp.from(now) : null);
+                ps.setTimestamp(7, Timestamp.from(now));
+                ps.setTimestamp(8, secondFactor ? Timestamp.from(now) : null);
+                ps.setString(9, address);
+                ps.setString(10, userAgent == null ? null : userAgent.substring(0, Math.min(300, userAgent.length())));
+                ps.setObject(11, mfaExceptionId);
+                ps.setObject(12, emergencyDeclarationId);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        return cookie;
+    }
+
+    /**
+     * The session a cookie stands for, if it is still open. Locks it when it has been idle too long, ends it
+     * when it has lived too long or its account may no longer log in. One query in the common case.
+     */
+    public Optional<Session> check(String cookie) {
+        if (cookie == null || cookie.length() != 43) {
+            return Optional.empty();
+        }
+        byte[] hash = Accounts.sha256(cookie);
+        Instant now = now();
+        return Tx.read(ds, c -> {
+            Session s;
+            Instant retireAt;
+            String status;
+            Instant declarationEnds;
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.account_id, a.login_id, a.family_name || ' ' ||"
+                    + " a.given_name, a.account_type, s.stage, s.amr, s.created_at, s.last_seen_at, s.second_factor_at,"
+                    + " s.locked_at, a.must_change_password, s.emergency_declaration_id, a.status, a.retire_at,"
+                    + " (SELECT string_agg(role, ' ') FROM account_role r WHERE r.account_id = s.account_id),"
+                    + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
+                    + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id)"
+                    + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
+                    + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
+                ps.setBytes(1, hash);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<Session>empty();
+                    }
+                    Instant created = rs.getTimestamp(7).toInstant();
+                    String roles = rs.getString(15);
+                    declarationEnds = Accounts.instant(rs.getTimestamp(16));
+                    Instant ends = created.plus(settings.maxLifetime());
+                    if (declarationEnds != null && declarationEnds.isBefore(ends)) {
+                        ends = declarationEnds;
+                    }
+                    s = new Session(ref(hash), rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+                            Account.Type.of(rs.getString(4)), roles == null ? Set.of() : Set.of(roles.split(" ")),
+                            Stage.of(rs.getString(5)), rs.getString(6), created, rs.getTimestamp(8).toInstant(),
+                            Accounts.instant(rs.getTimestamp(9)), rs.getTimestamp(10) != null, rs.getBoolean(11),
+                            rs.getObject(12, UUID.class), ends);
+                    status = rs.getString(13);
+                    retireAt = Accounts.instant(rs.getTimestamp(14));
+                }
+            }
+            String endReason = null;
+            if (!now.isBefore(s.endsAt())) {
+                endReason = declarationEnds != null && !now.isBefore(declarationEnds) ? "emergency ended"
+                        : "maximum session lifetime reached";
+            } else if (retireAt != null && !now.isBefore(retireAt)) {
+                endReason = "account retired";
+            } else if (!status.equals("active") && !(s.stage() == Stage.ENROLMENT && status.equals("enrolment_pending"))) {
+                endReason = "account " + status;
+            }
+            if (endReason != null) {
+                end(c, hash, now, endReason);
+                return Optional.<Session>empty();
+            }
+            // Pre-authentication stages get the idle limit too, so a half-finished login does not wait forever.
+            if (!s.locked() && s.lastSeenAt().plus(settings.idleLock()).isBefore(now)) {
+                if (s.stage() != Stage.AUTHENTICATED) {
+                    end(c, hash, now, "idle before authentication finished");
+                    return Optional.<Session>empty();
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ?"
+                        + " WHERE session_sha256 = ? AND locked_at IS NULL")) {
+                    ps.setTimestamp(1, Timestamp.from(now));
+                    ps.setBytes(2, hash);
+                    ps.executeUpdate();
+                }
+                return Optional.of(withLocked(s, true));
+            }
+            if (!s.locked() && s.lastSeenAt().plus(TOUCH_EVERY).isBefore(now)) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET last_seen_at = ?"
+                        + " WHERE session_sha256 = ?")) {
+                    ps.setTimestamp(1, Timestamp.from(now));
+                    ps.setBytes(2, hash);
+                    ps.executeUpdate();
+                }
+            }
+            return Optional.of(s);
+        });
+    }
+
+    private static Session withLocked(Session s, boolean locked) {
+        return new Session(s.ref(), s.accountId(), s.loginId(), s.displayName(), s.accountType(), s.roles(), s.stage(),
+                s.amr(), s.createdAt(), s.lastSeenAt(), s.secondFactorAt(), locked, s.mustChangePassword(),
+                s.emergencyDeclarationId(), s.endsAt());
+    }
+
+    /**
+     * Moves a session to a new stage under a new id (the old cookie stops working: session fixation
+     * defence). {@code secondFactor} records that a second factor was just given. Returns the new cookie.
+     */
+    public String advance(String cookie, Stage stage, String amr, boolean secondFactor) {
+        String fresh = Secrets.random256();
+        Instant now = now();
+        int n = Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET session_sha256 = ?, stage = ?,"
+                    + " amr = ?, authenticated_at = CASE WHEN ? THEN coalesce(authenticated_at, ?) END,"
+                    + " second_factor_at = CASE WHEN ? THEN ? ELSE second_factor_at END, last_seen_at = ?,"
+                    + " locked_at = NULL WHERE session_sha256 = ? AND ended_at IS NULL")) {
+                boolean auth = stage == Stage.AUTHENTICATED;
+                ps.setBytes(1, Accounts.sha256(fresh));
+                ps.setString(2, stage.code);
+                ps.setString(3, amr);
+                ps.setBoolean(4, auth);
+                ps.setTimestamp(5, Timestamp.from(now));
+                ps.setBoolean(6, secondFactor);
+                ps.setTimestamp(7, Timestamp.from(now));
+                ps.setTimestamp(8, Timestamp.from(now));
+                ps.setBytes(9, Accounts.sha256(cookie));
+                return ps.executeUpdate();
+            }
+        });
+        if (n != 1) {
+            throw new IdentityException("セッションが終了しています。もう一度ログインしてください / The session has ended; log in again");
+        }
+        return fresh;
+    }
+
+    /** Locks the session now (the person stepped away, or pressed "lock"). */
+    public void lock(String cookie) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ? WHERE session_sha256 = ?"
+                    + " AND ended_at IS NULL AND locked_at IS NULL AND stage = 'authenticated'")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setBytes(2, Accounts.sha256(cookie));
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Unlocks a locked session after its owner authenticated again; counts as a fresh second factor. */
+    public void unlock(String cookie) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = NULL, last_seen_at = ?,"
+                    + " second_factor_at = ? WHERE session_sha256 = ? AND ended_at IS NULL")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setBytes(3, Accounts.sha256(cookie));
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Records a fresh second factor (step-up) without changing anything else. */
+    public void stepUp(String cookie) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET second_factor_at = ?, last_seen_at = ?"
+                    + " WHERE session_sha256 = ? AND ended_at IS NULL")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setBytes(3, Accounts.sha256(cookie));
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Ends the session a cookie stands for (logout). */
+    public void end(String cookie, String reason) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            end(c, Accounts.sha256(cookie), now, reason);
+            return null;
+        });
+    }
+
+    private static void end(Connection c, byte[] hash, Instant now, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET ended_at = ?, end_reason = ?"
+                + " WHERE session_sha256 = ? AND ended_at IS NULL")) {
+            ps.setTimestamp(1, Timestamp.from(now));
+            ps.setString(2, reason);
+            ps.setBytes(3, hash);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Ends one listed session. With {@code owner} set, only that account's session can be ended (a person
+     * ending their own); an administrator passes empty. Returns the account whose session ended.
+     */
+    public Optional<UUID> endByRef(String ref, Optional<UUID> owner, String by, String reason) {
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET ended_at = ?, end_reason = ?"
+                    + " WHERE substr(encode(session_sha256, 'hex'), 1, 16) = ? AND ended_at IS NULL"
+                    + " AND (?::uuid IS NULL OR account_id = ?::uuid) RETURNING account_id")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setString(2, reason + " (by " + by + ")");
+                ps.setString(3, ref);
+                ps.setObject(4, owner.orElse(null));
+                ps.setObject(5, owner.orElse(null));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<UUID>empty();
+                    }
+                    UUID account = rs.getObject(1, UUID.class);
+                    Accounts.record(c, account, now, by, "session.ended",
+                            Accounts.JSON.createObjectNode().put("session", ref).put("reason", reason));
+                    return Optional.of(account);
+                }
+            }
+        });
+    }
+
+    /** Open sessions, of one account or (empty) of all accounts, newest first. */
+    public List<Info> open(Optional<UUID> account) {
+        return Tx.read(ds, c -> {
+            List<Info> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.session_sha256, s.account_id, a.login_id, s.stage,"
+                    + " s.amr, s.created_at, s.last_seen_at, s.locked_at, s.address, s.user_agent FROM web_session s"
+                    + " JOIN account a ON a.account_id = s.account_id WHERE s.ended_at IS NULL"
+                    + " AND (?::uuid IS NULL OR s.account_id = ?::uuid) AND s.created_at > ?"
+                    + " ORDER BY s.last_seen_at DESC LIMIT 500")) {
+                ps.setObject(1, account.orElse(null));
+                ps.setObject(2, account.orElse(null));
+                ps.setTimestamp(3, Timestamp.from(now().minus(settings.maxLifetime())));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Info(ref(rs.getBytes(1)), rs.getObject(2, UUID.class), rs.getString(3),
+                                Stage.of(rs.getString(4)), rs.getString(5), rs.getTimestamp(6).toInstant(),
+                                rs.getTimestamp(7).toInstant(), rs.getTimestamp(8) != null, rs.getString(9),
+                                rs.getString(10)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The public name of a session: the first 8 bytes of its hash, in hex. */
+    static String ref(byte[] hash) {
+        return HexFormat.of().formatHex(hash, 0, 8);
+    }
+}

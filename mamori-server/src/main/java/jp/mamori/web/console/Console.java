@@ -1,0 +1,330 @@
+package jp.mamori.web.console;
+
+import jp.mamori.identity.Accounts;
+import jp.mamori.identity.Identity;
+import jp.mamori.identity.IdentityException;
+import jp.mamori.identity.Sessions;
+import jp.mamori.records.FhirError;
+import jp.mamori.records.QueryString;
+import jp.mamori.web.Reply;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The console: server-rendered pages for people. Every console request passes one gate, {@link #handle},
+ * which parses the form, refuses cross-site and CSRF-less state changes, finds the session, and applies the
+ * route's access rule (logged in, not locked, administrator, fresh second factor) before any page code runs.
+ * Pages never check these themselves.
+ */
+public final class Console {
+    private static final Logger log = LoggerFactory.getLogger(Console.class);
+    static final int MAX_FORM = 64 * 1024;
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
+
+    /** Who may open a route. */
+    enum Access {
+        /** Anyone; a session is looked up if present but not required. */
+        PUBLIC,
+        /** A session whose password was accepted and whose second factor is due. */
+        SECOND_FACTOR,
+        /** A session registering its first second factor. */
+        ENROLMENT,
+        /** A logged-in session, even a locked one (the lock screen itself). */
+        LOCKED_OK,
+        /** A logged-in, unlocked session. */
+        USER,
+        /** As USER, with the account administrator role. */
+        ADMIN
+    }
+
+    @FunctionalInterface
+    interface Page {
+        Reply serve(ConsoleRequest r) throws Exception;
+    }
+
+    record Route(Access access, boolean stepUp, Page page) {
+    }
+
+    private final Identity identity;
+    private final boolean tls;
+    private final Clock clock;
+    private final String sessionCookie;
+    private final String preCookie;
+    private final Map<String, Route> routes = new HashMap<>();
+
+    public Console(Identity identity, boolean tls, Clock clock) {
+        this.identity = identity;
+        this.tls = tls;
+        this.clock = clock;
+        // __Host- cookies are bound to this exact origin and cannot be set by a sibling domain (cookie tossing).
+        this.sessionCookie = tls ? "__Host-mamori-session" : "mamori-session";
+        this.preCookie = tls ? "__Host-mamori-pre" : "mamori-pre";
+        new AuthPages(identity, this).register();
+        new AccountPages(identity, this).register();
+    }
+
+    void route(String method, String path, Access access, boolean stepUp, Page page) {
+        routes.put(method + " " + path, new Route(access, stepUp, page));
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    /** Answers one request under {@code /console} (or {@code /}). */
+    public Reply handle(Request request, String path) {
+        String method = request.getMethod();
+        Map<String, String> cookies = cookies(request.getHeaders().get(HttpHeader.COOKIE));
+        ConsoleRequest.Lang lang = "en".equals(cookies.get("mamori-lang")) ? ConsoleRequest.Lang.EN : ConsoleRequest.Lang.JA;
+        String newPre = null;
+        try {
+            if (path.equals("/") || path.equals("/console") || path.equals("/console/")) {
+                path = "/console/home";
+            }
+            if (path.startsWith("/console/static/") && (method.equals("GET") || method.equals("HEAD"))) {
+                return Static.serve(path.substring("/console/static/".length()));
+            }
+            if (path.equals("/console/lang") && method.equals("GET")) {
+                String to = "en".equals(param(request, "to")) ? "en" : "ja";
+                return redirect(safeNext(param(request, "next"))).header("Set-Cookie", "mamori-lang=" + to
+                        + "; Path=/; Max-Age=31536000; SameSite=Strict" + (tls ? "; Secure" : ""));
+            }
+            String key = (method.equals("HEAD") ? "GET" : method) + " " + path;
+            Route route = routes.get(key);
+            if (route == null) {
+                return page(lang, 404, lang.t("ページが見つかりません", "Page not found"), null,
+                        Html.message("error", "ページが見つかりません / Page not found") + "<p><a href=\"/console\">"
+                                + lang.t("ホームへ", "Home") + "</a></p>");
+            }
+            String sessionValue = cookies.get(sessionCookie);
+            String pre = cookies.get(preCookie);
+            if (pre == null || pre.length() != 43) {
+                pre = jp.mamori.db.Secrets.random256();
+                newPre = pre;
+            }
+            boolean state = !method.equals("GET") && !method.equals("HEAD");
+            Map<String, List<String>> form = Map.of();
+            if (state) {
+                crossSite(request);
+                form = form(request);
+                String sent = first(form, "csrf");
+                boolean ok = sessionValue != null && csrfToken(sessionValue).equals(sent)
+                        || csrfToken(pre).equals(sent);
+                if (!ok) {
+                    log.info("console: refused {} {} without a valid CSRF token from {}", method, path,
+                            Request.getRemoteAddr(request));
+                    return page(lang, 403, lang.t("操作を受け付けられません", "Request refused"), null, Html.message("error",
+                            "この操作は受け付けられません（画面を開き直してください） / This request was refused: reload the page"
+                                    + " and try again (CSRF token missing or wrong)"));
+                }
+            }
+            Optional<Sessions.Session> session = sessionValue == null ? Optional.empty()
+                    : identity.sessions().check(sessionValue);
+            Sessions.Session s = session.orElse(null);
+            String csrf = csrfToken(s != null ? sessionValue : pre);
+            ConsoleRequest r = new ConsoleRequest(method, path, QueryString.parse(request.getHttpURI().getQuery()), form,
+                    name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
+                    s != null ? sessionValue : null, s, csrf);
+            Reply gate = gate(route, r, path);
+            Reply reply = gate != null ? gate : route.page().serve(r);
+            if (newPre != null) {
+                reply.header("Set-Cookie", cookie(preCookie, newPre));
+            }
+            return reply;
+        } catch (IdentityException e) {
+            return page(lang, 400, lang.t("エラー", "Error"), null, Html.message("error", e.getMessage())
+                    + "<p><a href=\"/console\">" + lang.t("戻る", "Back") + "</a></p>");
+        } catch (FhirError e) {
+            return page(lang, e.status(), lang.t("エラー", "Error"), null, Html.message("error", e.getMessage()));
+        } catch (Exception e) {
+            log.error("console page {} failed", path, e);
+            return page(lang, 500, lang.t("エラー", "Error"), null, Html.message("error",
+                    "内部エラーが発生しました。時間をおいて再度お試しください / An internal error occurred; try again later"));
+        }
+    }
+
+    /** The access rule of the route; null when the page may run. */
+    private Reply gate(Route route, ConsoleRequest r, String path) {
+        Sessions.Session s = r.session();
+        switch (route.access()) {
+            case PUBLIC -> {
+                return null;
+            }
+            case SECOND_FACTOR -> {
+                return s != null && s.stage() == Sessions.Stage.SECOND_FACTOR ? null : redirect("/console/login");
+            }
+            case ENROLMENT -> {
+                return s != null && s.stage() == Sessions.Stage.ENROLMENT ? null : redirect("/console/login");
+            }
+            default -> {
+            }
+        }
+        if (s == null || s.stage() != Sessions.Stage.AUTHENTICATED) {
+            return redirect("/console/login");
+        }
+        if (route.access() == Access.LOCKED_OK) {
+            return null;
+        }
+        if (s.locked()) {
+            return r.method().equals("GET") ? redirect("/console/lock") : redirect("/console/lock");
+        }
+        if (s.mustChangePassword() && !path.equals("/console/me/password") && !path.equals("/console/logout")) {
+            return redirect("/console/me/password");
+        }
+        if (route.access() == Access.ADMIN && !s.hasRole(Accounts.ADMIN_ROLE)) {
+            return page(r.lang(), 403, r.t("権限がありません", "Not allowed"), r, Html.message("error",
+                    "このページはアカウント管理者のみが使えます / Only account administrators may use this page"));
+        }
+        if (route.stepUp() && !s.stepUpFresh(clock.instant())) {
+            if (r.method().equals("GET")) {
+                return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(path + query(r), StandardCharsets.UTF_8));
+            }
+            return page(r.lang(), 403, r.t("再認証が必要です", "Re-authentication required"), r, Html.message("error",
+                    "この操作の前に、もう一度本人確認が必要です / Confirm it is you before this action")
+                    + "<p><a class=\"button\" href=\"/console/step-up?next=" + Html.esc(java.net.URLEncoder.encode(
+                    refererPath(r), StandardCharsets.UTF_8)) + "\">" + r.t("本人確認へ", "Confirm it is you") + "</a></p>");
+        }
+        return null;
+    }
+
+    private static String query(ConsoleRequest r) {
+        StringBuilder sb = new StringBuilder();
+        r.query().forEach((k, vs) -> vs.forEach(v -> sb.append(sb.isEmpty() ? "?" : "&").append(
+                java.net.URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=').append(
+                java.net.URLEncoder.encode(v, StandardCharsets.UTF_8))));
+        return sb.toString();
+    }
+
+    private static String refererPath(ConsoleRequest r) {
+        String ref = r.header().apply("Referer");
+        if (ref != null) {
+            int i = ref.indexOf("/console/");
+            if (i >= 0) {
+                return safeNext(ref.substring(i));
+            }
+        }
+        return "/console/home";
+    }
+
+    /** Refuses requests another site made the browser send (checked before any form is read). */
+    private void crossSite(Request request) {
+        String site = request.getHeaders().get("Sec-Fetch-Site");
+        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+            throw new FhirError(403, OperationOutcome.IssueType.SECURITY,
+                    "他のサイトからの操作は受け付けません / Requests from other sites are refused");
+        }
+        String origin = request.getHeaders().get(HttpHeader.ORIGIN);
+        if (origin != null && !origin.equals("null")) {
+            String host = request.getHeaders().get(HttpHeader.HOST);
+            String expected = (tls ? "https://" : "http://") + host;
+            if (host == null || !origin.equalsIgnoreCase(expected)) {
+                throw new FhirError(403, OperationOutcome.IssueType.SECURITY,
+                        "他のサイトからの操作は受け付けません / Requests from other sites are refused");
+            }
+        }
+    }
+
+    private static Map<String, List<String>> form(Request request) throws IOException {
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (type == null || !type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+            throw new FhirError(415, OperationOutcome.IssueType.NOTSUPPORTED,
+                    "フォームの形式が正しくありません / Send the form as application/x-www-form-urlencoded");
+        }
+        if (request.getLength() > MAX_FORM) {
+            throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes(MAX_FORM + 1);
+            if (b.length > MAX_FORM) {
+                throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
+            }
+            return ConsoleRequest.parseForm(new String(b, StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String param(Request request, String name) {
+        List<String> v = QueryString.parse(request.getHttpURI().getQuery()).get(name);
+        return v == null || v.isEmpty() ? "" : v.get(0);
+    }
+
+    private static String first(Map<String, List<String>> form, String name) {
+        List<String> v = form.get(name);
+        return v == null || v.isEmpty() ? "" : v.get(0);
+    }
+
+    /**
+     * The CSRF token of a cookie: its SHA-256, which a page can show and another site cannot compute
+     * (the cookie is HttpOnly and never leaves this origin). Stateless, so every server process agrees.
+     */
+    static String csrfToken(String cookieValue) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(jp.mamori.records.VersionHash.sha256(
+                ("mamori-csrf:" + cookieValue).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static Map<String, String> cookies(String header) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (header == null) {
+            return out;
+        }
+        for (String part : header.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                out.putIfAbsent(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
+            }
+        }
+        return out;
+    }
+
+    String cookie(String name, String value) {
+        return name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "");
+    }
+
+    /** Sets the session cookie to a new value (login, rotation). */
+    Reply withSession(Reply reply, String value) {
+        return reply.header("Set-Cookie", cookie(sessionCookie, value));
+    }
+
+    Reply clearSession(Reply reply) {
+        return reply.header("Set-Cookie", sessionCookie + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+                + (tls ? "; Secure" : ""));
+    }
+
+    static Reply redirect(String to) {
+        return Reply.empty(303).header("Location", to);
+    }
+
+    /** Only paths inside the console: an open redirect would hand a logged-in person to another site. */
+    static String safeNext(String next) {
+        if (next == null || !next.startsWith("/console/") || next.startsWith("//") || next.contains("\\")
+                || next.contains("\r") || next.contains("\n")) {
+            return "/console/home";
+        }
+        return next;
+    }
+
+    /** A whole page in the console layout. */
+    Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
+        return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, body, identity.sessions()
+                .settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP);
+    }
+
+    Reply page(ConsoleRequest r, String title, String body) {
+        return page(r.lang(), 200, title, r, body);
+    }
+}

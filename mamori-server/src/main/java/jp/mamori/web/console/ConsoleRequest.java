@@ -1,0 +1,48 @@
+package jp.mamori.web.console;
+
+import jp.mamori.identity.Sessions;
+import jp.mamori.records.QueryString;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * One request to the console as the pages see it, after the gate: the form is parsed, the CSRF token checked
+ * and, for pages that need one, the session found.
+ *
+ * @param cookie the session cookie value, when there is a session
+ */
+record ConsoleRequest(String method, String path, Map<String, List<String>> query, Map<String, List<String>> form,
+                      Function<String, String> header, String address, Lang lang, String cookie,
+                      Sessions.Session session, String csrf) {
+
+    enum Lang {
+        JA, EN;
+
+        String t(String ja, String en) {
+            return this == JA ? ja : en;
+        }
+    }
+
+    String param(String name) {
+        List<String> v = form.get(name);
+        if (v == null || v.isEmpty()) {
+            v = query.get(name);
+        }
+        return v == null || v.isEmpty() ? "" : v.get(0);
+    }
+
+    List<String> params(String name) {
+        List<String> v = form.get(name);
+        return v == null ? List.of() : v;
+    }
+
+    String t(String ja, String en) {
+        return lang.t(ja, en);
+    }
+
+    static Map<String, List<String>> parseForm(String body) {
+        return QueryString.parse(body);
+    }
+}

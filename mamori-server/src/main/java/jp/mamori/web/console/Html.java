@@ -1,0 +1,51 @@
+package jp.mamori.web.console;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+
+/** HTML text for the console: every value goes through {@link #esc} before it reaches a page. */
+final class Html {
+    static final ZoneId JST = ZoneId.of("Asia/Tokyo");
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(JST);
+
+    private Html() {
+    }
+
+    static String esc(Object o) {
+        if (o == null) {
+            return "";
+        }
+        String s = o.toString();
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    static String time(Instant t) {
+        return t == null ? "—" : TIME.format(t);
+    }
+
+    /** A message that may hold several lines ("日本語 / English" each), as paragraphs. */
+    static String message(String kind, String text) {
+        if (text == null || text.isBlank()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("<div class=\"msg " + kind + "\" role=\"" + (kind.equals("error") ? "alert" : "status")
+                + "\">");
+        for (String line : text.split("\n")) {
+            sb.append("<p>").append(esc(line)).append("</p>");
+        }
+        return sb.append("</div>").toString();
+    }
+}
