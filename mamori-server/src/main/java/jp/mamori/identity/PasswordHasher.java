@@ -29,12 +29,13 @@ import java.util.regex.Pattern;
  * counts characters in. Changing it would make every stored hash fail, so it is part of the format.
  *
  * <p>Cost: {@link #DEFAULT} is OWASP's first Argon2id choice, m=46 MiB, t=1, p=1. Measured with this class's
- * primitive (Bouncy Castle 1.81.1) on a 2-core Intel Xeon virtual machine under JDK 25.0.3: about 46 to 56 ms per
- * hash (mean of ten, after warm-up). RFC 9106's second recommendation (m=64 MiB, t=3, p=4) took about 175 to 186 ms
- * there, because Bouncy Castle fills the four lanes one after another on one thread, so p=4 brings no speed-up,
- * only cost. As one hash is not clearly under 50 ms we keep OWASP's figure: at shift change many staff sign in
- * within minutes, and on a small two-core server 50 ms per sign-in leaves room for the records work, where 185 ms
- * would not. The stored parameters let a faster server raise them later.
+ * primitive (Bouncy Castle 1.81.1) on a 2-core Intel Xeon virtual machine under JDK 25.0.3: 45 to 48 ms per hash at
+ * best and 56 to 57 ms on average (runs of ten and twenty after warm-up). RFC 9106's second recommendation
+ * (m=64 MiB, t=3, p=4) took 175 to 183 ms at best there, because Bouncy Castle fills the four lanes one after
+ * another on one thread, so p=4 brings no speed-up, only cost. As one hash is not under 50 ms we keep OWASP's
+ * figure: at shift change many staff sign in within minutes, and on a small two-core server about 50 ms per sign-in
+ * leaves room for the records work, where 180 ms would not. The stored parameters let a faster server raise them
+ * later; {@link #needsRehash} then upgrades each hash at its next sign-in.
  *
  * <p>Memory and denial of service: at most {@code maxConcurrent} hashes run at once, each using
  * {@code memoryKiB} of heap; the caller chooses {@code maxConcurrent} so that this product fits the heap with room to
