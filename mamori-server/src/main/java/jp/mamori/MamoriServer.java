@@ -5,6 +5,17 @@ import jp.mamori.config.ConfigException;
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Database;
 import jp.mamori.identity.Bootstrap;
+import jp.mamori.identity.Identity;
+import jp.mamori.identity.Logins;
+import jp.mamori.identity.Sessions;
+import jp.mamori.web.console.Console;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import jp.mamori.identity.SystemClients;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
@@ -40,9 +51,12 @@ public final class MamoriServer implements AutoCloseable {
     private final HttpServer http;
     private final Tls.Material tls;
     private final Optional<Path> bootstrapFile;
+    private final Identity identity;
+    private final java.util.concurrent.ScheduledExecutorService sweeper;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
-                         SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile) {
+                         SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
+                         Identity identity, java.util.concurrent.ScheduledExecutorService sweeper) {
         this.config = config;
         this.lock = lock;
         this.db = db;
@@ -51,6 +65,8 @@ public final class MamoriServer implements AutoCloseable {
         this.http = http;
         this.tls = tls;
         this.bootstrapFile = bootstrapFile;
+        this.identity = identity;
+        this.sweeper = sweeper;
     }
 
     /** Starts everything; on failure, whatever was started is stopped again. */
@@ -70,11 +86,28 @@ public final class MamoriServer implements AutoCloseable {
             SystemClients clients = new SystemClients(db.dataSource());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
-            HttpServer http = new HttpServer(cfg,
-                    new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null), tls);
+            ApiHandler api = new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null);
+            HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.start();
-            return new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap);
+            Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http), Clock.systemUTC());
+            api.console(new Console(identity, tls != null, Clock.systemUTC()));
+            ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "mamori-account-sweep");
+                t.setDaemon(true);
+                return t;
+            });
+            ServerConfig.IdentityOptions o = cfg.identity();
+            sweeper.scheduleWithFixedDelay(() -> {
+                try {
+                    for (String done : identity.accounts().sweep(o.unusedDays(), o.suspendUnused())) {
+                        log.info("accounts: {}", done);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("account sweep failed: {}", e.getMessage());
+                }
+            }, 0, 60, TimeUnit.SECONDS);
+            return new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity, sweeper);
         } catch (Exception | Error e) {
             if (db != null) {
                 db.close();
@@ -82,6 +115,17 @@ public final class MamoriServer implements AutoCloseable {
             lock.close();
             throw e;
         }
+    }
+
+    /** The exact origin people use: --public-url, else this host name and the port the listener got. */
+    static Identity.Settings identitySettings(ServerConfig cfg, HttpServer http) {
+        String origin = cfg.publicUrl().orElseGet(() -> http.scheme() + "://localhost:" + http.port());
+        String host = URI.create(origin).getHost();
+        ServerConfig.IdentityOptions o = cfg.identity();
+        return new Identity.Settings(new Sessions.Settings(Duration.ofMinutes(o.idleLockMinutes()),
+                Duration.ofHours(o.maxSessionHours())), Logins.Settings.DEFAULT, o.minPasswordLength(),
+                Duration.ofHours(o.enrolmentCodeHours()), o.unusedDays(), o.suspendUnused(), host, Set.of(origin),
+                "Mamori");
     }
 
     private static void checkDurability(Database db, ServerConfig cfg) {
@@ -108,12 +152,27 @@ public final class MamoriServer implements AutoCloseable {
             out.println("WARNING: plain HTTP on loopback only; do not use for patient data over a network."
                     + " / 警告: 平文HTTPで動作しています");
         }
-        bootstrapFile.ifPresent(p -> out.println("One-time bootstrap secret for enrolling the first administrator: "
-                + p + " (readable by this OS user only) / 初期管理者登録用のワンタイムシークレット"));
+        String console = consoleUrl();
+        if (bootstrapFile.isPresent() && identity.enrolment().setupOpen()) {
+            out.println("First administrator: open " + console + "/setup and enter the one-time bootstrap secret from "
+                    + bootstrapFile.get() + " (readable by this OS user only)");
+            out.println("最初の管理者の登録: " + console + "/setup を開き、上記ファイルのワンタイムシークレットを入力してください");
+        } else {
+            out.println("Console / 管理画面: " + console);
+        }
         out.println("Create an API client: ./mamori client create --data " + config.dataDir()
                 + " --name NAME --scopes 'system/*.*'");
         out.println("Mamori ready at " + baseUrl());
         out.flush();
+    }
+
+    /** The console's address as people open it. */
+    public String consoleUrl() {
+        return identity.settings().origins().iterator().next() + "/console";
+    }
+
+    public Identity identity() {
+        return identity;
     }
 
     public String baseUrl() {
@@ -147,6 +206,7 @@ public final class MamoriServer implements AutoCloseable {
 
     @Override
     public void close() {
+        sweeper.shutdownNow();
         try {
             http.close();
         } catch (Exception e) {

@@ -28,7 +28,38 @@ public record ServerConfig(
         long maxBodyBytes,
         int defaultPageSize,
         int maxPageSize,
-        FhirSupport.Validation validation) {
+        FhirSupport.Validation validation,
+        Optional<String> publicUrl,
+        IdentityOptions identity) {
+
+    /**
+     * Identity settings as given on the command line; defaults are the guideline-compliant values.
+     *
+     * @param unusedDays    an active account without a login for this many days is unused (ACCT-2)
+     * @param suspendUnused suspend unused accounts (default) rather than only report them
+     */
+    public record IdentityOptions(int idleLockMinutes, int maxSessionHours, int unusedDays, boolean suspendUnused,
+                                  int minPasswordLength, int enrolmentCodeHours) {
+        public static final IdentityOptions DEFAULT = new IdentityOptions(15, 12, 90, true, 12, 72);
+
+        public IdentityOptions {
+            if (idleLockMinutes < 1 || idleLockMinutes > 120) {
+                throw new ConfigException("--session-idle-minutes must be between 1 and 120");
+            }
+            if (maxSessionHours < 1 || maxSessionHours > 24) {
+                throw new ConfigException("--session-max-hours must be between 1 and 24");
+            }
+            if (unusedDays < 7 || unusedDays > 730) {
+                throw new ConfigException("--unused-days must be between 7 and 730");
+            }
+            if (minPasswordLength < 8 || minPasswordLength > 64) {
+                throw new ConfigException("--min-password-length must be between 8 and 64");
+            }
+            if (enrolmentCodeHours < 1 || enrolmentCodeHours > 24 * 14) {
+                throw new ConfigException("--enrolment-code-hours must be between 1 and 336");
+            }
+        }
+    }
 
     public static final int DEFAULT_PORT = 8443;
     /** Large enough for the transaction bundles that synthetic-patient generators produce (tens of MB). */
@@ -68,6 +99,13 @@ public record ServerConfig(
             throw new ConfigException("--http (plain HTTP) is allowed only on a loopback address; "
                     + "bind with --bind 127.0.0.1 or drop --http / 平文HTTPはループバックアドレスでのみ使用できます");
         }
+        if (publicUrl.isPresent()) {
+            String u = publicUrl.get();
+            if (!u.matches("https://[A-Za-z0-9.-]+(:[0-9]{1,5})?") && !(plainHttp
+                    && u.matches("http://(localhost|127\\.0\\.0\\.1)(:[0-9]{1,5})?"))) {
+                throw new ConfigException("--public-url must be https://HOST[:PORT] (the address people open, without a path)");
+            }
+        }
         if (keystore.isPresent() && keystorePassword.isEmpty()) {
             throw new ConfigException("--keystore needs its password in MAMORI_KEYSTORE_PASSWORD");
         }
@@ -79,6 +117,22 @@ public record ServerConfig(
         if (plainHttp) {
             out.add("plain HTTP without TLS on " + bindAddress + ":" + port + " (NET-1/NET-3 expect TLS)");
         }
+        IdentityOptions d = IdentityOptions.DEFAULT;
+        if (identity.idleLockMinutes() > d.idleLockMinutes()) {
+            out.add("sessions lock after " + identity.idleLockMinutes() + " idle minutes (default 15; AUTH-9)");
+        }
+        if (identity.maxSessionHours() > d.maxSessionHours()) {
+            out.add("sessions last up to " + identity.maxSessionHours() + " hours (default 12)");
+        }
+        if (identity.minPasswordLength() < d.minPasswordLength()) {
+            out.add("passwords may be as short as " + identity.minPasswordLength() + " characters (default 12; AUTH-5)");
+        }
+        if (!identity.suspendUnused()) {
+            out.add("unused accounts are reported but not suspended (ACCT-2)");
+        }
+        if (identity.unusedDays() > d.unusedDays()) {
+            out.add("accounts count as unused only after " + identity.unusedDays() + " days (default 90; ACCT-2)");
+        }
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -89,7 +143,9 @@ public record ServerConfig(
     /** Parses {@code serve} options. Environment supplies secrets so they stay out of process listings. */
     public static ServerConfig fromArgs(List<String> args, Map<String, String> env) {
         Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
-                "--keystore", "--max-body", "--validation"), List.of("--http"));
+                "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
+                "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
+                "--enrolment-code-hours"), List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -105,8 +161,20 @@ public record ServerConfig(
             case "full" -> FhirSupport.Validation.FULL;
             default -> throw new ConfigException("--validation must be structure or full");
         };
+        IdentityOptions d = IdentityOptions.DEFAULT;
+        boolean suspend = switch (a.value("--unused-action").orElse("suspend")) {
+            case "suspend" -> true;
+            case "report" -> false;
+            default -> throw new ConfigException("--unused-action must be suspend or report");
+        };
+        IdentityOptions identity = new IdentityOptions(a.intValue("--session-idle-minutes").orElse(d.idleLockMinutes()),
+                a.intValue("--session-max-hours").orElse(d.maxSessionHours()),
+                a.intValue("--unused-days").orElse(d.unusedDays()), suspend,
+                a.intValue("--min-password-length").orElse(d.minPasswordLength()),
+                a.intValue("--enrolment-code-hours").orElse(d.enrolmentCodeHours()));
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
-                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation);
+                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
+                a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity);
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */

@@ -34,12 +34,18 @@ public final class ApiHandler extends Handler.Abstract {
     private final long maxBody;
     private final boolean tls;
     private final Semaphore largeBodies = new Semaphore(2);
+    /** Set once the listener's port is known (WebAuthn needs the exact origin); until then /console is 503. */
+    private volatile jp.mamori.web.console.Console console;
 
     public ApiHandler(FhirEndpoint fhir, SystemClients clients, long maxBody, boolean tls) {
         this.fhir = fhir;
         this.clients = clients;
         this.maxBody = maxBody;
         this.tls = tls;
+    }
+
+    public void console(jp.mamori.web.console.Console console) {
+        this.console = console;
     }
 
     @Override
@@ -53,6 +59,9 @@ public final class ApiHandler extends Handler.Abstract {
         try {
             if (path.equals("/health")) {
                 reply = Reply.of(200, "application/json", "{\"status\":\"ok\"}");
+            } else if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
+                jp.mamori.web.console.Console c = console;
+                reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中") : c.handle(request, path);
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
                 List<String> segments = new ArrayList<>();
                 for (String s : path.substring(5).split("/")) {
