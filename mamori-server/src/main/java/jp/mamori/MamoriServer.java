@@ -67,7 +67,7 @@ public final class MamoriServer implements AutoCloseable {
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             RecordService records = new RecordService(db.dataSource(), new AccessPolicy(), fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
-            SystemClients clients = new SystemClients(db.dataSource());
+            SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
             HttpServer http = new HttpServer(cfg,

@@ -28,7 +28,8 @@ public record ServerConfig(
         long maxBodyBytes,
         int defaultPageSize,
         int maxPageSize,
-        FhirSupport.Validation validation) {
+        FhirSupport.Validation validation,
+        java.time.Duration accessTokenLifetime) {
 
     public static final int DEFAULT_PORT = 8443;
     /** Large enough for the transaction bundles that synthetic-patient generators produce (tens of MB). */
@@ -68,6 +69,9 @@ public record ServerConfig(
             throw new ConfigException("--http (plain HTTP) is allowed only on a loopback address; "
                     + "bind with --bind 127.0.0.1 or drop --http / 平文HTTPはループバックアドレスでのみ使用できます");
         }
+        if (accessTokenLifetime.toSeconds() < 1 || accessTokenLifetime.toSeconds() > 3600) {
+            throw new ConfigException("--access-token-lifetime must be 1 to 3600 seconds");
+        }
         if (keystore.isPresent() && keystorePassword.isEmpty()) {
             throw new ConfigException("--keystore needs its password in MAMORI_KEYSTORE_PASSWORD");
         }
@@ -89,7 +93,7 @@ public record ServerConfig(
     /** Parses {@code serve} options. Environment supplies secrets so they stay out of process listings. */
     public static ServerConfig fromArgs(List<String> args, Map<String, String> env) {
         Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
-                "--keystore", "--max-body", "--validation"), List.of("--http"));
+                "--keystore", "--max-body", "--validation", "--access-token-lifetime"), List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -106,7 +110,8 @@ public record ServerConfig(
             default -> throw new ConfigException("--validation must be structure or full");
         };
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
-                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation);
+                Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
+                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)));
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */
