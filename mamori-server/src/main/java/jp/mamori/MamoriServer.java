@@ -111,7 +111,7 @@ public final class MamoriServer implements AutoCloseable {
         bootstrapFile.ifPresent(p -> out.println("One-time bootstrap secret for enrolling the first administrator: "
                 + p + " (readable by this OS user only) / 初期管理者登録用のワンタイムシークレット"));
         out.println("Create an API client: ./mamori client create --data " + config.dataDir()
-                + " --name NAME --scopes 'system/*.*'");
+                + " --name NAME --scopes 'system/*.*' --owner WHO --purpose WHY [--cert CLIENT.pem | --jwks KEYS.json]");
         out.println("Mamori ready at " + baseUrl());
         out.flush();
     }
