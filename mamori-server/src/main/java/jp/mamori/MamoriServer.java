@@ -83,7 +83,7 @@ public final class MamoriServer implements AutoCloseable {
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             RecordService records = new RecordService(db.dataSource(), new AccessPolicy(), fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
-            SystemClients clients = new SystemClients(db.dataSource());
+            SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
             ApiHandler api = new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null);
@@ -161,7 +161,7 @@ public final class MamoriServer implements AutoCloseable {
             out.println("Console / 管理画面: " + console);
         }
         out.println("Create an API client: ./mamori client create --data " + config.dataDir()
-                + " --name NAME --scopes 'system/*.*'");
+                + " --name NAME --scopes 'system/*.*' --owner WHO --purpose WHY [--cert CLIENT.pem | --jwks KEYS.json]");
         out.println("Mamori ready at " + baseUrl());
         out.flush();
     }

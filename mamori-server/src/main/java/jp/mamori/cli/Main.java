@@ -9,9 +9,20 @@ import jp.mamori.db.Database;
 import jp.mamori.identity.SystemClients;
 import jp.mamori.records.RecordService;
 
+import com.nimbusds.jose.jwk.JWKSet;
+
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,8 +37,11 @@ public final class Main {
             usage: mamori COMMAND [options]
               serve            start the server (--data DIR, --port N, --bind ADDR, --db-url URL,
                                --db-user U, --db-password P or MAMORI_DB_PASSWORD, --keystore P12, --max-body 128M,
-                               --validation structure|full, --http for plain HTTP on loopback only)
+                               --validation structure|full, --access-token-lifetime SECONDS (300),
+                               --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
+                               --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
+                               [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)
               client list      --data DIR
               client revoke    --data DIR --id CLIENT_ID --reason TEXT
               verify-records   --data DIR   recompute every stored version's hashes
@@ -169,27 +183,68 @@ public final class Main {
         List<String> common = List.of("--data", "--db-url", "--db-user", "--db-password");
         switch (sub) {
             case "create" -> {
-                Args a = Args.parse(args.subList(1, args.size()), concat(common, "--name", "--scopes"), List.of());
+                Args a = Args.parse(args.subList(1, args.size()), concat(common, "--name", "--scopes", "--owner",
+                        "--purpose", "--expires-days", "--cert", "--jwks"), List.of());
                 String name = a.required("--name");
                 String scopes = a.required("--scopes");
                 jp.mamori.access.Scope.parseList(scopes); // refuse bad scopes before touching the database
+                if (a.value("--owner").isEmpty() || a.value("--purpose").isEmpty()) {
+                    throw new ConfigException("--owner と --purpose は必須です / --owner and --purpose are required:"
+                            + " who answers for this client, and what it is for");
+                }
+                if (a.value("--cert").isPresent() && a.value("--jwks").isPresent()) {
+                    throw new ConfigException("--cert と --jwks はどちらか一方です / give either --cert or --jwks,"
+                            + " not both");
+                }
+                int days = a.intValue("--expires-days").orElse(SystemClients.DEFAULT_EXPIRY_DAYS);
+                X509Certificate cert = a.value("--cert").map(Main::certificate).orElse(null);
+                JWKSet jwks = a.value("--jwks").map(Main::jwks).orElse(null);
+                SystemClients.NewClient spec = new SystemClients.NewClient(name, scopes, a.required("--owner"),
+                        a.required("--purpose"), days, cert, jwks);
                 try (Opened o = Opened.open(a, env)) {
-                    SystemClients.Created c = new SystemClients(o.db.dataSource()).create(name, scopes, operator());
-                    out.println("Created system client " + c.client().clientId() + " \"" + c.client().name()
-                            + "\" with scopes: " + c.client().scopes());
-                    out.println("The token below is shown only once; store it safely."
-                            + " / トークンはこの一度だけ表示されます。安全に保管してください。");
-                    out.println(c.token());
+                    SystemClients.Created c = new SystemClients(o.db.dataSource()).create(spec, operator());
+                    SystemClients.Client cl = c.client();
+                    out.println("Created system client " + cl.clientId() + " \"" + cl.name()
+                            + "\" with scopes: " + cl.scopes());
+                    out.println("owner: " + cl.owner() + ", purpose: " + cl.purpose() + ", expires: "
+                            + cl.expiresAt());
+                    switch (cl.method()) {
+                        case BEARER -> {
+                            out.println("The token below is shown only once; store it safely."
+                                    + " / トークンはこの一度だけ表示されます。安全に保管してください。");
+                            out.println(c.token());
+                        }
+                        case MTLS -> {
+                            out.println("Authenticates with its TLS client certificate, SHA-256 "
+                                    + HexFormat.ofDelimiter(":").withUpperCase().formatHex(
+                                    SystemClients.certificatePin(cert))
+                                    + " / クライアント証明書で認証します. client_id:");
+                            out.println(cl.clientId());
+                        }
+                        case PRIVATE_KEY_JWT -> {
+                            out.println("Authenticates with signed JWT assertions (private_key_jwt, iss = sub ="
+                                    + " client_id, aud = https://HOST:PORT/oauth/token) / 署名付きJWTで認証します."
+                                    + " client_id:");
+                            out.println(cl.clientId());
+                        }
+                    }
                 }
                 return 0;
             }
             case "list" -> {
                 Args a = Args.parse(args.subList(1, args.size()), common, List.of());
                 try (Opened o = Opened.open(a, env)) {
-                    out.println("client_id\tstatus\tname\tscopes\tcreated_at\tcreated_by");
+                    out.println("client_id\tstatus\tmethod\tname\towner\tpurpose\tscopes\texpires_at\tcreated_at"
+                            + "\tcreated_by");
+                    Instant now = Instant.now();
                     for (SystemClients.Client c : new SystemClients(o.db.dataSource()).list()) {
-                        out.println(c.clientId() + "\t" + (c.active() ? "active" : "revoked " + c.revokedAt())
-                                + "\t" + c.name() + "\t" + c.scopes() + "\t" + c.createdAt() + "\t" + c.createdBy());
+                        String status = !c.active() ? "revoked " + c.revokedAt()
+                                : c.expired(now) ? "EXPIRED" : "active";
+                        String method = c.method() == SystemClients.Method.BEARER
+                                ? "bearer (static token: weaker, prefer mtls or private_key_jwt)" : c.method().dbName;
+                        out.println(c.clientId() + "\t" + status + "\t" + method + "\t" + c.name() + "\t"
+                                + orDash(c.owner()) + "\t" + orDash(c.purpose()) + "\t" + c.scopes() + "\t"
+                                + c.expiresAt() + "\t" + c.createdAt() + "\t" + c.createdBy());
                     }
                 }
                 return 0;
@@ -235,6 +290,34 @@ public final class Main {
             out.println("verify-records: " + n + " versions checked, " + bad[0] + " mismatches"
                     + " / 不一致があります");
             return 1;
+        }
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s.replace('\t', ' ').replace('\n', ' ');
+    }
+
+    /** The one X.509 certificate (PEM or DER) in {@code file}. */
+    private static X509Certificate certificate(String file) {
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            var all = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (all.size() != 1) {
+                throw new ConfigException("--cert " + file + " には証明書を1つだけ入れてください / must hold exactly"
+                        + " one certificate, found " + all.size());
+            }
+            return (X509Certificate) all.iterator().next();
+        } catch (IOException | CertificateException e) {
+            throw new ConfigException("--cert " + file + " を読めません / cannot read the certificate: "
+                    + oneLine(e));
+        }
+    }
+
+    /** The public JWK set in {@code file}, checked for registration. */
+    private static JWKSet jwks(String file) {
+        try {
+            return SystemClients.parseJwks(Files.readString(Path.of(file)));
+        } catch (IOException e) {
+            throw new ConfigException("--jwks " + file + " を読めません / cannot read the JWK set: " + oneLine(e));
         }
     }
 

@@ -30,7 +30,8 @@ public record ServerConfig(
         int maxPageSize,
         FhirSupport.Validation validation,
         Optional<String> publicUrl,
-        IdentityOptions identity) {
+        IdentityOptions identity,
+        java.time.Duration accessTokenLifetime) {
 
     /**
      * Identity settings as given on the command line; defaults are the guideline-compliant values.
@@ -106,6 +107,9 @@ public record ServerConfig(
                 throw new ConfigException("--public-url must be https://HOST[:PORT] (the address people open, without a path)");
             }
         }
+        if (accessTokenLifetime.toSeconds() < 1 || accessTokenLifetime.toSeconds() > 3600) {
+            throw new ConfigException("--access-token-lifetime must be 1 to 3600 seconds");
+        }
         if (keystore.isPresent() && keystorePassword.isEmpty()) {
             throw new ConfigException("--keystore needs its password in MAMORI_KEYSTORE_PASSWORD");
         }
@@ -145,7 +149,7 @@ public record ServerConfig(
         Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
                 "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
-                "--enrolment-code-hours"), List.of("--http"));
+                "--enrolment-code-hours", "--access-token-lifetime"), List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -174,7 +178,8 @@ public record ServerConfig(
                 a.intValue("--enrolment-code-hours").orElse(d.enrolmentCodeHours()));
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
-                a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity);
+                a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
+                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)));
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */

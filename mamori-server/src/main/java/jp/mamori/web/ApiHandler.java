@@ -2,6 +2,7 @@ package jp.mamori.web;
 
 import jp.mamori.access.Caller;
 import jp.mamori.identity.SystemClients;
+import jp.mamori.identity.TokenEndpoint;
 import jp.mamori.records.FhirError;
 import jp.mamori.records.FhirSupport;
 import org.eclipse.jetty.http.HttpHeader;
@@ -23,7 +24,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
- * headers. Only {@code /health} and {@code /fhir/metadata} are answered without authentication.
+ * headers. Only {@code /health} and {@code /fhir/metadata} are answered without authentication; the token
+ * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint}). A request
+ * authenticates with {@code Authorization: Bearer} (a static or access token) or, without that header, with
+ * the TLS client certificate pinned for a system client.
  */
 public final class ApiHandler extends Handler.Abstract {
     /** Bodies larger than this are parsed a few at a time, so large bundles cannot exhaust the heap. */
@@ -31,6 +35,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private final FhirEndpoint fhir;
     private final SystemClients clients;
+    private final TokenEndpoint tokens;
     private final long maxBody;
     private final boolean tls;
     private final Semaphore largeBodies = new Semaphore(2);
@@ -40,6 +45,7 @@ public final class ApiHandler extends Handler.Abstract {
     public ApiHandler(FhirEndpoint fhir, SystemClients clients, long maxBody, boolean tls) {
         this.fhir = fhir;
         this.clients = clients;
+        this.tokens = new TokenEndpoint(clients);
         this.maxBody = maxBody;
         this.tls = tls;
     }
@@ -62,6 +68,11 @@ public final class ApiHandler extends Handler.Abstract {
             } else if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
                 jp.mamori.web.console.Console c = console;
                 reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中") : c.handle(request, path);
+            } else if (path.equals(TokenEndpoint.PATH)) {
+                TokenEndpoint.Answer a = tokens.handle(method, request.getHeaders().get(HttpHeader.CONTENT_TYPE),
+                        () -> body(request, holdsLargePermit), Tls.clientCertificate(request),
+                        baseUrl(request).replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
+                reply = Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
                 List<String> segments = new ArrayList<>();
                 for (String s : path.substring(5).split("/")) {
@@ -102,6 +113,12 @@ public final class ApiHandler extends Handler.Abstract {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             Optional<Caller> c = clients.authenticate(auth.substring(7).trim(), Request.getRemoteAddr(request));
+            if (c.isPresent()) {
+                return c.get();
+            }
+        } else if (auth == null && Tls.clientCertificate(request) != null) {
+            Optional<Caller> c = clients.authenticateCertificate(Tls.clientCertificate(request),
+                    Request.getRemoteAddr(request));
             if (c.isPresent()) {
                 return c.get();
             }

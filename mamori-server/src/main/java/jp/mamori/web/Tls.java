@@ -13,13 +13,20 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -28,12 +35,15 @@ import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.security.cert.CRL;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
@@ -166,9 +176,21 @@ public final class Tls {
         }
     }
 
-    /** Jetty's server-side TLS with only the allowed protocols and suites. */
+    /**
+     * Jetty's server-side TLS with only the allowed protocols and suites. A client certificate is asked for
+     * but not required ({@code wantClientAuth}): browsers and bearer-token clients connect without one, and
+     * system clients registered with a certificate present theirs (NET-6). Any certificate is accepted at
+     * this layer, see {@link PinnedByApplication}.
+     */
     public static SslContextFactory.Server contextFactory(Material m) {
-        SslContextFactory.Server f = new SslContextFactory.Server();
+        SslContextFactory.Server f = new SslContextFactory.Server() {
+            @Override
+            protected TrustManager[] getTrustManagers(KeyStore trustStore, Collection<? extends CRL> crls) {
+                return new TrustManager[]{new PinnedByApplication()};
+            }
+        };
+        f.setWantClientAuth(true);
+        f.setNeedClientAuth(false);
         f.setKeyStore(m.keyStore());
         f.setKeyStorePassword(m.password());
         f.setIncludeProtocols(PROTOCOLS.toArray(String[]::new));
@@ -179,5 +201,76 @@ public final class Tls {
         f.setRenegotiationAllowed(false);
         f.setSniRequired(false);
         return f;
+    }
+
+    /**
+     * The client certificate the TLS connection of {@code request} presented, or null. Read from the session
+     * data that Jetty's {@code SecureRequestCustomizer} attaches to each request on a TLS connection.
+     */
+    public static X509Certificate clientCertificate(Request request) {
+        if (request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE) instanceof EndPoint.SslSessionData ssl) {
+            X509Certificate[] chain = ssl.peerCertificates();
+            if (chain != null && chain.length > 0) {
+                return chain[0];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Accepts whatever client certificate a TLS client presents, self-signed or not, and names no acceptable
+     * issuers. This is safe because a certificate authenticates nobody by being accepted here: the
+     * application recognises a system client only when the certificate is exactly the one registered for it
+     * (the SHA-256 of its DER encoding, see {@code SystemClients.authenticateCertificate}) and within its
+     * validity dates, so no chain to a CA is needed and no CA can mint a certificate that passes. The TLS
+     * handshake itself still proves that the client holds the certificate's private key (CertificateVerify),
+     * which a trust manager cannot switch off. Connections without a certificate are accepted too; they
+     * authenticate with a token or not at all.
+     *
+     * <p>Server certificates are never checked with this class: it refuses them.
+     */
+    static final class PinnedByApplication extends X509ExtendedTrustManager {
+        private static final X509Certificate[] NONE = new X509Certificate[0];
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            if (chain == null || chain.length == 0) {
+                throw new CertificateException("empty client certificate chain");
+            }
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("server certificates are not checked by the client-certificate pin");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return NONE;
+        }
     }
 }

@@ -1,6 +1,11 @@
 package jp.mamori.edge;
 
 import jp.mamori.cli.Main;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import jp.mamori.testing.TestIdentity;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -10,11 +15,15 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +72,7 @@ class CliTest {
         TestServer s = TestServer.shared();
         String name = "cli-" + UUID.randomUUID().toString().substring(0, 8);
         Run r = run("client", "create", "--data", s.dataDir().toString(), "--name", name, "--scopes",
-                "system/Patient.read");
+                "system/Patient.read", "--owner", "医療情報部 / medical informatics", "--purpose", "CLI test");
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
         String token = r.lastLine();
@@ -141,9 +150,107 @@ class CliTest {
         assertEquals(2, noName.code());
         assertTrue(noName.err().contains("--name"), noName.err());
         Run longName = run("client", "create", "--data", s.dataDir().toString(), "--name", "n".repeat(201),
-                "--scopes", "system/*.*");
+                "--scopes", "system/*.*", "--owner", "o", "--purpose", "p");
         assertEquals(2, longName.code(), longName.err());
         assertEquals(1, longName.err().lines().count(), longName.err());
+        assertTrue(longName.err().contains("--name"), longName.err());
+    }
+
+    @Test
+    void createWithoutOwnerOrPurposeExits2WithOneLineSayingSo() {
+        TestServer s = TestServer.shared();
+        for (List<String> missing : List.of(List.of("--owner", "o"), List.of("--purpose", "p"), List.<String>of())) {
+            List<String> argv = new ArrayList<>(List.of("client", "create", "--data", s.dataDir().toString(),
+                    "--name", "no-owner", "--scopes", "system/*.read"));
+            argv.addAll(missing);
+            Run r = run(argv.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains("--owner") && r.err().contains("--purpose") && r.err().contains("必須"),
+                    r.err());
+            assertEquals("", r.out());
+        }
+        Run tooLong = run("client", "create", "--data", s.dataDir().toString(), "--name", "long-lived", "--scopes",
+                "system/*.read", "--owner", "o", "--purpose", "p", "--expires-days", "1096");
+        assertEquals(2, tooLong.code(), tooLong.err());
+        assertTrue(tooLong.err().contains("--expires-days"), tooLong.err());
+    }
+
+    @Test
+    void createWithACertificatePrintsNoTokenAndTheCertificateAuthenticates() throws Exception {
+        TestServer s = TestServer.shared();
+        TestIdentity id = TestIdentity.selfSigned();
+        Path pem = Files.createTempFile(Path.of("target"), "client", ".pem");
+        Files.writeString(pem, id.pem());
+        Run r = run("client", "create", "--data", s.dataDir().toString(), "--name", "lab-system", "--scopes",
+                "system/Patient.read", "--owner", "検査部 / laboratory", "--purpose", "results interface",
+                "--expires-days", "90", "--cert", pem.toString());
+        assertEquals(0, r.code(), r.err());
+        String id0 = clientId(r);
+        assertEquals(id0, r.lastLine(), "the client id is the last line; there is no token");
+        assertFalse(r.out().contains("mamori_"), r.out());
+        HttpResponse<String> read = TestIdentity.httpClient(s, id).send(HttpRequest.newBuilder(URI.create(s.base()
+                + "/Patient?_count=1")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, read.statusCode(), read.body());
+
+        Run again = run("client", "create", "--data", s.dataDir().toString(), "--name", "lab-system-2", "--scopes",
+                "system/Patient.read", "--owner", "o", "--purpose", "p", "--cert", pem.toString());
+        assertEquals(2, again.code(), "one certificate, one client");
+        assertEquals(1, again.err().lines().count(), again.err());
+
+        Run list = run("client", "list", "--data", s.dataDir().toString());
+        String row = list.out().lines().filter(l -> l.startsWith(id0 + "\t")).findFirst().orElse("");
+        assertTrue(row.contains("\tactive\tmtls\tlab-system\t検査部 / laboratory\tresults interface\t"), row);
+        Instant expires = Instant.parse(row.split("\t")[7]);
+        assertTrue(Math.abs(Duration.between(Instant.now().plus(Duration.ofDays(90)), expires).toMinutes()) < 5, row);
+    }
+
+    @Test
+    void createWithAJwkSetPrintsTheClientIdLastAndRefusesPrivateKeys() throws Exception {
+        TestServer s = TestServer.shared();
+        ECKey key = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();
+        Path pub = Files.createTempFile(Path.of("target"), "jwks", ".json");
+        Files.writeString(pub, new JWKSet(key.toPublicJWK()).toString());
+        Run r = run("client", "create", "--data", s.dataDir().toString(), "--name", "pharmacy", "--scopes",
+                "system/MedicationRequest.read", "--owner", "薬剤部 / pharmacy", "--purpose", "dispensing",
+                "--jwks", pub.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(clientId(r), r.lastLine());
+        Run list = run("client", "list", "--data", s.dataDir().toString());
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith(clientId(r) + "\tactive\tprivate_key_jwt\t")),
+                list.out());
+
+        Path priv = Files.createTempFile(Path.of("target"), "jwks", ".json");
+        Files.writeString(priv, new JWKSet(key).toString(false));
+        Run bad = run("client", "create", "--data", s.dataDir().toString(), "--name", "leaky", "--scopes",
+                "system/*.read", "--owner", "o", "--purpose", "p", "--jwks", priv.toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertEquals(1, bad.err().lines().count(), bad.err());
+        assertTrue(bad.err().contains("private key"), bad.err());
+        Run both = run("client", "create", "--data", s.dataDir().toString(), "--name", "both", "--scopes",
+                "system/*.read", "--owner", "o", "--purpose", "p", "--jwks", pub.toString(), "--cert", "x.pem");
+        assertEquals(2, both.code(), both.err());
+        Run missing = run("client", "create", "--data", s.dataDir().toString(), "--name", "nofile", "--scopes",
+                "system/*.read", "--owner", "o", "--purpose", "p", "--cert", "target/does-not-exist.pem");
+        assertEquals(2, missing.code(), missing.err());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+    }
+
+    @Test
+    void listShowsBearerAsTheWeakerMethodAndFlagsExpiredClients() throws Exception {
+        TestServer s = TestServer.shared();
+        Run r = run("client", "create", "--data", s.dataDir().toString(), "--name", "old-style", "--scopes",
+                "system/*.read", "--owner", "o", "--purpose", "p");
+        String id = clientId(r);
+        try (Connection c = s.superuserConnection(); PreparedStatement ps = c.prepareStatement(
+                "update system_client set expires_at = created_at + interval '1 millisecond' where client_id = ?")) {
+            ps.setString(1, id);
+            assertEquals(1, ps.executeUpdate());
+        }
+        Run list = run("client", "list", "--data", s.dataDir().toString());
+        String row = list.out().lines().filter(l -> l.startsWith(id + "\t")).findFirst().orElse("");
+        assertTrue(row.startsWith(id + "\tEXPIRED\tbearer (static token: weaker"), row);
+        assertEquals(401, status(s, r.lastLine()), "an expired client authenticates nowhere");
     }
 
     @Test
@@ -151,7 +258,7 @@ class CliTest {
         TestServer s = TestServer.shared();
         String name = "cli-revoke-" + UUID.randomUUID().toString().substring(0, 8);
         Run created = run("client", "create", "--data", s.dataDir().toString(), "--name", name, "--scopes",
-                "system/*.read");
+                "system/*.read", "--owner", "o", "--purpose", "p");
         assertEquals(0, created.code(), created.err());
         String token = created.lastLine();
         String id = clientId(created);
@@ -212,7 +319,8 @@ class CliTest {
         TestServer stopped = TestServer.start(List.of());
         String data = stopped.dataDir().toString();
         stopped.close();
-        Run r = run("client", "create", "--data", data, "--name", "offline", "--scopes", "system/*.*");
+        Run r = run("client", "create", "--data", data, "--name", "offline", "--scopes", "system/*.*",
+                "--owner", "o", "--purpose", "p");
         assertEquals(0, r.code(), r.err());
         String token = r.lastLine();
         assertTrue(token.startsWith("mamori_"), token);
