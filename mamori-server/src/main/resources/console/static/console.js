@@ -1,0 +1,42 @@
+// Mamori console: clears and locks the screen after the idle time the server states (AUTH-9).
+// The server locks idle sessions on its own as well; this makes the screen go blank at once, even when
+// nobody clicks anything.
+(function () {
+  'use strict';
+  var body = document.body;
+  var idle = body && parseInt(body.getAttribute('data-idle-seconds') || '0', 10);
+  if (!idle) {
+    return;
+  }
+  var last = Date.now();
+  ['mousemove', 'mousedown', 'keydown', 'touchstart', 'scroll', 'wheel'].forEach(function (ev) {
+    window.addEventListener(ev, function () { last = Date.now(); }, { passive: true });
+  });
+  function lockNow() {
+    var form = document.getElementById('lock-form');
+    var csrf = form ? form.querySelector('input[name="csrf"]').value : '';
+    // Clear the screen first: what was on it must not stay visible while the request travels.
+    var main = document.querySelector('main');
+    if (main) {
+      main.replaceChildren();
+      var p = document.createElement('p');
+      p.textContent = 'ロックしています… / Locking…';
+      main.appendChild(p);
+    }
+    if (form) {
+      var why = document.createElement('input');
+      why.type = 'hidden';
+      why.name = 'why';
+      why.value = 'idle';
+      form.appendChild(why);
+      form.submit();
+    } else {
+      window.location.assign('/console/lock');
+    }
+  }
+  setInterval(function () {
+    if (Date.now() - last >= idle * 1000) {
+      lockNow();
+    }
+  }, 1000);
+})();
