@@ -578,9 +578,23 @@ final class SearchQuery {
      * needs neither the type nor the deleted flag of {@code resource}, and skips a lookup per match.
      */
     private boolean indexDriven(boolean needResourceColumns) {
-        return !needResourceColumns && sort.isEmpty() && !where.isEmpty() && where.get(0).startsWith(INDEX_LOOKUP)
-                && where.get(0).endsWith(")");
+        if (needResourceColumns || !sort.isEmpty() || where.isEmpty() || !where.get(0).startsWith(INDEX_LOOKUP)
+                || !where.get(0).endsWith(")")) {
+            return false;
+        }
+        // The other conditions may use only the row key: _id and _lastUpdated read columns of resource.
+        for (int i = 1; i < where.size(); i++) {
+            java.util.regex.Matcher m = RESOURCE_COLUMN.matcher(where.get(i));
+            while (m.find()) {
+                if (!m.group(1).equals("res_pk")) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
+
+    private static final java.util.regex.Pattern RESOURCE_COLUMN = java.util.regex.Pattern.compile("\\br\\.(\\w+)");
 
     /**
      * The FROM and WHERE clauses of the search, binding alias {@code r} with at least {@code res_pk};

@@ -44,6 +44,20 @@ class PatientSearchTest {
     }
 
     @Test
+    void anIndexLookupCombinesWithIdAndLastUpdated() {
+        // Found by FuzzTest: an index lookup followed by _id or _lastUpdated was answered from the index
+        // alone, where resource columns do not exist (a 500).
+        String v = uid();
+        String a = createId("Patient", patient(v, "Combo"));
+        String b = createId("Patient", patient(v, "Combo"));
+        assertEquals(Set.of(a), found(ident(v) + "&_id=" + a));
+        assertEquals(Set.of(a, b), found(ident(v) + "&_id=" + enc(a + "," + b)));
+        assertEquals(Set.of(a, b), found(ident(v) + "&_lastUpdated=gt2020-01-01"));
+        assertEquals(Set.of(), found(ident(v) + "&_lastUpdated=lt2020-01-01"));
+        assertEquals(Set.of(), found(ident(v) + "&_id=json"));
+    }
+
+    @Test
     void stringParametersMatchByPrefixIgnoringCaseAndAccents() {
         String v = uid();
         String id = createId("Patient", patient(v, "Müller" + v, "Émile", null, null));
