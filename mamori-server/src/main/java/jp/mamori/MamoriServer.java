@@ -87,6 +87,7 @@ public final class MamoriServer implements AutoCloseable {
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
             ApiHandler api = new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null);
+            cfg.publicUrl().ifPresent(api::publicUrl);
             HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.start();

@@ -6,6 +6,7 @@ import jp.mamori.config.Args;
 import jp.mamori.config.ConfigException;
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Database;
+import jp.mamori.identity.Emergencies;
 import jp.mamori.identity.SystemClients;
 import jp.mamori.records.RecordService;
 
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +46,10 @@ public final class Main {
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)
               client list      --data DIR
               client revoke    --data DIR --id CLIENT_ID --reason TEXT
+              emergency declare --data DIR --by NAME --reason TEXT [--hours N (4, at most 24)]
+                               lets sealed emergency accounts log in (also when the console cannot be used)
+              emergency end    --data DIR --by NAME
+              emergency status --data DIR
               verify-records   --data DIR   recompute every stored version's hashes
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
                                --concurrency N --seconds S [--insecure]
@@ -72,6 +78,7 @@ public final class Main {
                 case "serve" -> serve(rest, out, env);
                 case "client" -> client(rest, out, err, env);
                 case "verify-records" -> verify(rest, out, env);
+                case "emergency" -> emergency(rest, out, err, env);
                 case "bench" -> jp.mamori.bench.Bench.run(rest, out, err);
                 case "version", "--version" -> {
                     out.println("mamori " + MamoriServer.VERSION);
@@ -268,6 +275,72 @@ public final class Main {
                 return 2;
             }
         }
+    }
+
+    /**
+     * Declares or ends an emergency from the server's own machine: the path that still works when people
+     * cannot log in to the console (DEGRADED-2). The declarer is named and recorded with the OS user.
+     */
+    private static int emergency(List<String> args, PrintStream out, PrintStream err, Map<String, String> env)
+            throws Exception {
+        if (args.isEmpty()) {
+            err.println("mamori emergency: say declare, end or status");
+            return 2;
+        }
+        List<String> common = List.of("--data", "--db-url", "--db-user", "--db-password");
+        String sub = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        switch (sub) {
+            case "declare" -> {
+                Args a = Args.parse(rest, concat(common, "--by", "--reason", "--hours"), List.of());
+                String by = a.required("--by");
+                String reason = a.required("--reason");
+                int hours = a.intValue("--hours").orElse(4);
+                try (Opened o = Opened.open(a, env)) {
+                    Emergencies e = emergencies(o);
+                    if (e.current().isPresent()) {
+                        err.println("mamori emergency declare: an emergency is already declared until "
+                                + e.current().get().expiresAt() + " / 既に非常時が宣言されています");
+                        return 1;
+                    }
+                    Emergencies.Declaration d = e.declare(by + " (" + operator() + ")", reason, Duration.ofHours(hours));
+                    out.println("Emergency declared until " + d.expiresAt() + ": emergency accounts can log in;"
+                            + " every use is recorded for review / 非常時を宣言しました。非常時用アカウントが使用できます");
+                }
+                return 0;
+            }
+            case "end" -> {
+                Args a = Args.parse(rest, concat(common, "--by"), List.of());
+                String by = a.required("--by");
+                try (Opened o = Opened.open(a, env)) {
+                    int n = emergencies(o).end(by + " (" + operator() + ")");
+                    out.println(n == 0 ? "No emergency was declared / 宣言中の非常時はありません"
+                            : "Emergency ended; emergency sessions ended / 非常時を終了しました");
+                }
+                return 0;
+            }
+            case "status" -> {
+                Args a = Args.parse(rest, common, List.of());
+                try (Opened o = Opened.open(a, env)) {
+                    Emergencies e = emergencies(o);
+                    Optional<Emergencies.Declaration> d = e.current();
+                    out.println(d.map(x -> "declared by " + x.declaredBy() + " at " + x.declaredAt() + " until "
+                            + x.expiresAt() + ": " + x.reason()).orElse("no emergency declared / 非常時の宣言はありません"));
+                    out.println("uses awaiting review / 未確認の利用: " + e.uses(true).size());
+                }
+                return 0;
+            }
+            default -> {
+                err.println("mamori emergency: unknown subcommand '" + sub + "'; say declare, end or status");
+                return 2;
+            }
+        }
+    }
+
+    private static Emergencies emergencies(Opened o) {
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        return new Emergencies(o.db.dataSource(), clock, new jp.mamori.identity.Accounts(o.db.dataSource(), clock),
+                new jp.mamori.identity.PasswordHasher(jp.mamori.identity.PasswordHasher.DEFAULT, 1));
     }
 
     private static int verify(List<String> args, PrintStream out, Map<String, String> env) throws Exception {

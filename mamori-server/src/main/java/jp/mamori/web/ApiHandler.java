@@ -262,7 +262,18 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    /** Set from --public-url: then links and the token endpoint's audience never come from the Host header. */
+    private volatile String publicUrl;
+
+    public void publicUrl(String url) {
+        this.publicUrl = url;
+    }
+
     private String baseUrl(Request request) {
+        String fixed = publicUrl;
+        if (fixed != null) {
+            return fixed + "/fhir";
+        }
         var uri = request.getHttpURI();
         String scheme = tls ? "https" : "http";
         return scheme + "://" + uri.getAuthority() + "/fhir";

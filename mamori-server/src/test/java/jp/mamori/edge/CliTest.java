@@ -131,6 +131,40 @@ class CliTest {
     }
 
     @Test
+    void anEmergencyIsDeclaredAndEndedFromTheServerMachineByANamedPerson() throws Exception {
+        try (TestServer s = TestServer.start(List.of())) {
+            String data = s.dataDir().toString();
+            Run none = run("emergency", "status", "--data", data);
+            assertEquals(0, none.code(), none.err());
+            assertTrue(none.out().contains("no emergency declared"), none.out());
+            Run noReason = run("emergency", "declare", "--data", data, "--by", "当直医 山田");
+            assertEquals(2, noReason.code());
+            assertTrue(noReason.err().contains("--reason"), noReason.err());
+            Run tooLong = run("emergency", "declare", "--data", data, "--by", "当直医 山田", "--reason",
+                    "認証サーバー障害", "--hours", "48");
+            assertEquals(1, tooLong.code(), tooLong.out());
+            assertEquals(1, tooLong.err().lines().count(), tooLong.err());
+            Run declared = run("emergency", "declare", "--data", data, "--by", "当直医 山田", "--reason",
+                    "認証サーバー障害 / authentication outage", "--hours", "2");
+            assertEquals(0, declared.code(), declared.err());
+            assertTrue(s.server().identity().emergencies().active().isPresent());
+            Run status = run("emergency", "status", "--data", data);
+            assertTrue(status.out().contains("当直医 山田"), status.out());
+            Run again = run("emergency", "declare", "--data", data, "--by", "x", "--reason", "second one");
+            assertEquals(1, again.code());
+            Run ended = run("emergency", "end", "--data", data, "--by", "当直医 山田");
+            assertEquals(0, ended.code(), ended.err());
+            assertTrue(s.server().identity().emergencies().active().isEmpty());
+            try (Connection c = s.superuserConnection(); var rs = c.createStatement().executeQuery(
+                    "SELECT declared_by, ended_by FROM emergency_declaration")) {
+                assertTrue(rs.next());
+                assertTrue(rs.getString(1).startsWith("当直医 山田 (cli:"), rs.getString(1));
+                assertTrue(rs.getString(2).startsWith("当直医 山田 (cli:"), rs.getString(2));
+            }
+        }
+    }
+
+    @Test
     void badScopesExit2WithOneLine() {
         TestServer s = TestServer.shared();
         for (String scopes : List.of("system/Patient.fly", "", "  ", "patient/*.read", "system/Patient.sr",
