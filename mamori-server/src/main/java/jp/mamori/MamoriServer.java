@@ -92,7 +92,10 @@ public final class MamoriServer implements AutoCloseable {
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http), Clock.systemUTC());
-            api.console(new Console(identity, tls != null, Clock.systemUTC()));
+            api.console(new Console(identity, tls != null, Clock.systemUTC(), cfg.deviations()));
+            for (String d : identity.mfaExceptions().deviations()) {
+                log.warn("DEVIATION from the secure defaults: {}", d);
+            }
             ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "mamori-account-sweep");
                 t.setDaemon(true);

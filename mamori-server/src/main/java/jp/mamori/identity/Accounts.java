@@ -344,8 +344,8 @@ public final class Accounts {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
             Account a = lockAccount(c, id);
-            if (a.type() != Account.Type.STAFF) {
-                throw new IdentityException("登録コードは職員アカウントにのみ発行できます / Enrolment codes are for staff accounts");
+            if (a.type() == Account.Type.EMERGENCY) {
+                throw new IdentityException("非常時用アカウントには登録コードを発行できません / Emergency accounts do not enrol");
             }
             if (a.status() == Account.Status.RETIRED || a.status() == Account.Status.SUSPENDED) {
                 throw new IdentityException("停止中・退職済のアカウントには発行できません / The account is suspended or retired");

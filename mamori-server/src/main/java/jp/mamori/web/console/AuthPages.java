@@ -83,6 +83,28 @@ final class AuthPages {
                             "Two-factor exceptions")).append("</a></li>");
         }
         b.append("</ul>");
+        if (s.hasRole(Accounts.ADMIN_ROLE)) {
+            java.util.List<String> deviations = new java.util.ArrayList<>(console.configDeviations());
+            deviations.addAll(id.mfaExceptions().deviations());
+            b.append("<section class=\"card\" id=\"deviations\"><h2>").append(r.t("安全な既定値からの逸脱", "Deviations from the secure defaults"))
+                    .append("</h2>");
+            if (deviations.isEmpty()) {
+                b.append("<p>").append(r.t("ありません。すべて既定の安全な設定で動作しています。", "None: every setting is the secure default."))
+                        .append("</p>");
+            } else {
+                b.append("<ul>");
+                for (String d : deviations) {
+                    b.append("<li>").append(esc(d)).append("</li>");
+                }
+                b.append("</ul>");
+            }
+            int pending = id.emergencies().uses(true).size();
+            if (pending > 0) {
+                b.append(Html.message("error", "未確認の非常時用アカウント利用が " + pending + " 件あります / " + pending
+                        + " emergency account use(s) await review"));
+            }
+            b.append("</section>");
+        }
         return console.page(r, r.t("ホーム", "Home"), b.toString());
     }
 
@@ -274,6 +296,7 @@ final class AuthPages {
         } catch (IdentityException e) {
             return status(enrolFactorPage(r, e.getMessage()), 400);
         }
+        id.accounts().note(r.session().accountId(), r.session().principal(), "factor.passkey_registered", java.util.Map.of());
         return finished(r, "pwd+hwk");
     }
 

@@ -68,7 +68,11 @@ public final class Console {
     private final String preCookie;
     private final Map<String, Route> routes = new HashMap<>();
 
-    public Console(Identity identity, boolean tls, Clock clock) {
+    private final java.util.List<String> configDeviations;
+
+    /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
+    public Console(Identity identity, boolean tls, Clock clock, java.util.List<String> configDeviations) {
+        this.configDeviations = java.util.List.copyOf(configDeviations);
         this.identity = identity;
         this.tls = tls;
         this.clock = clock;
@@ -81,6 +85,10 @@ public final class Console {
 
     void route(String method, String path, Access access, boolean stepUp, Page page) {
         routes.put(method + " " + path, new Route(access, stepUp, page));
+    }
+
+    java.util.List<String> configDeviations() {
+        return configDeviations;
     }
 
     Clock clock() {
