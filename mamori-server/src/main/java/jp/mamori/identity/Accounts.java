@@ -509,6 +509,16 @@ public final class Accounts {
                 return null;
             });
         }
+        // Failure counters of ids nobody has tried for a day and that are not locked: kept no longer than needed.
+        Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_throttle WHERE last_failure_at < ?"
+                    + " AND (locked_until IS NULL OR locked_until < ?)")) {
+                ps.setTimestamp(1, Timestamp.from(now.minus(Duration.ofDays(1))));
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.executeUpdate();
+            }
+            return null;
+        });
         if (suspendUnused) {
             for (Unused u : unused(unusedDays)) {
                 if (u.account().type() == Account.Type.EMERGENCY) {
@@ -615,12 +625,59 @@ public final class Accounts {
         });
     }
 
-    /** The whole ledger, retired accounts included, by login id. */
+    /** Whether any account exists at all (the first-setup check). */
+    public boolean any() {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM account)");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        });
+    }
+
+    /** The whole ledger, retired accounts included, by login id: four queries whatever its size. */
     public List<Account> list() {
         return Tx.read(ds, c -> {
+            Map<UUID, Set<String>> roles = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, role FROM account_role ORDER BY role");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    roles.computeIfAbsent(rs.getObject(1, UUID.class), k -> new LinkedHashSet<>()).add(rs.getString(2));
+                }
+            }
+            Map<UUID, List<Account.Qualification>> quals = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT aq.account_id, q.code, q.name_ja, q.name_en,"
+                    + " aq.licence_number FROM account_qualification aq JOIN qualification q ON q.code = aq.qualification"
+                    + " ORDER BY q.sort_order");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    quals.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(
+                            new Account.Qualification(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+                }
+            }
+            Map<UUID, List<String>> depts = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, department FROM account_department"
+                    + " ORDER BY department");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    depts.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(rs.getString(2));
+                }
+            }
             List<Account> out = new ArrayList<>();
-            for (UUID id : ids(c, "SELECT account_id FROM account ORDER BY login_id")) {
-                load(c, id).ifPresent(out::add);
+            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, login_id, family_name, given_name,"
+                    + " family_kana, given_kana, account_type, status, status_reason, status_changed_at, retire_at,"
+                    + " created_at, created_by, last_login_at, must_change_password FROM account ORDER BY login_id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    UUID id = rs.getObject(1, UUID.class);
+                    out.add(new Account(id, rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getString(6), Account.Type.of(rs.getString(7)), Account.Status.of(rs.getString(8)),
+                            rs.getString(9), instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11)),
+                            instant(rs.getTimestamp(12)), rs.getString(13), instant(rs.getTimestamp(14)),
+                            rs.getBoolean(15), roles.getOrDefault(id, Set.of()), quals.getOrDefault(id, List.of()),
+                            depts.getOrDefault(id, List.of())));
+                }
             }
             return out;
         });

@@ -79,7 +79,7 @@ public final class Emergencies {
         String phc = hasher.hash(pw);
         Instant now = now();
         UUID id = UUID.randomUUID();
-        String kana = labelKana == null || labelKana.isBlank() ? "イチ" : labelKana.strip();
+        String kana = labelKana == null || labelKana.isBlank() ? l : labelKana.strip();
         Account a = Tx.inTransaction(ds, c -> {
             accounts.insertAccount(c, id, loginId, "非常時用", l, "ヒジョウジヨウ", kana, Account.Type.EMERGENCY,
                     Account.Status.ACTIVE, "非常時の宣言中のみ使用可 / usable only during a declared emergency", now, by);

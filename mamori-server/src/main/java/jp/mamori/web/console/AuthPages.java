@@ -152,7 +152,7 @@ final class AuthPages {
     // ---- login --------------------------------------------------------------------------------------------
 
     private Reply loginPage(ConsoleRequest r, String error) {
-        if (id.enrolment().setupOpen() && id.accounts().list().isEmpty()) {
+        if (id.enrolment().setupOpen() && !id.accounts().any()) {
             return Console.redirect("/console/setup");
         }
         if (r.session() != null && r.session().stage() == Sessions.Stage.AUTHENTICATED) {
