@@ -365,7 +365,23 @@ public final class Accounts {
                 ps.setTimestamp(5, Timestamp.from(now.plus(ttl)));
                 ps.executeUpdate();
             }
-            if (a.status() == Account.Status.CREATED) {
+            if (a.status() == Account.Status.ACTIVE) {
+                // Re-enrolment (forgotten password, lost factors): after the administrator has verified the
+                // person again, everything the old credentials could do stops now.
+                int ended = endSessions(c, id, now, "re-enrolment");
+                for (String sql : List.of("DELETE FROM totp_credential WHERE account_id = ?",
+                        "DELETE FROM recovery_code WHERE account_id = ?",
+                        "UPDATE webauthn_credential SET removed_at = now(), removed_by = 're-enrolment'"
+                                + " WHERE account_id = ? AND removed_at IS NULL")) {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        ps.setObject(1, id);
+                        ps.executeUpdate();
+                    }
+                }
+                setStatus(c, id, Account.Status.ENROLMENT_PENDING, "再登録中 / re-enrolling", now);
+                record(c, id, now, by, "account.reenrolment_started",
+                        JSON.createObjectNode().put("sessionsEnded", ended));
+            } else if (a.status() == Account.Status.CREATED) {
                 setStatus(c, id, Account.Status.ENROLMENT_PENDING, null, now);
             }
             record(c, id, now, by, "enrolment.code_issued",

@@ -331,9 +331,17 @@ final class AccountPages {
                 .append("</dl></section>");
         String hidden = csrf(r) + "<input type=\"hidden\" name=\"id\" value=\"" + a.id() + "\">";
         b.append("<section class=\"card actions\"><h2>").append(r.t("操作", "Actions")).append("</h2>");
-        if (a.type() == Account.Type.STAFF && (a.status() == Account.Status.CREATED || a.status() == Account.Status.ENROLMENT_PENDING)) {
+        if (a.type() != Account.Type.EMERGENCY && (a.status() == Account.Status.CREATED
+                || a.status() == Account.Status.ENROLMENT_PENDING)) {
             b.append("<form method=\"post\" action=\"/console/admin/account/enrolment-code\">").append(hidden)
                     .append("<button type=\"submit\">").append(r.t("登録コードを発行", "Issue an enrolment code")).append("</button></form>");
+        }
+        if (a.type() != Account.Type.EMERGENCY && a.status() == Account.Status.ACTIVE) {
+            b.append("<form method=\"post\" action=\"/console/admin/account/enrolment-code\" class=\"inline\">").append(hidden)
+                    .append("<button type=\"submit\" class=\"secondary\">").append(r.t(
+                            "再登録（本人確認後。パスワードと認証手段を無効にし登録コードを発行）",
+                            "Re-enrol (after verifying the person: revokes password use and factors, issues a code)"))
+                    .append("</button></form>");
         }
         if (a.status() != Account.Status.RETIRED && a.status() != Account.Status.SUSPENDED) {
             b.append(reasonForm(r, "/console/admin/account/suspend", hidden, "停止", "Suspend", ""));
