@@ -40,7 +40,9 @@ public final class Main {
               serve            start the server (--data DIR, --port N, --bind ADDR, --db-url URL,
                                --db-user U, --db-password P or MAMORI_DB_PASSWORD, --keystore P12, --max-body 128M,
                                --validation structure|full, --access-token-lifetime SECONDS (300),
-                               --http for plain HTTP on loopback only)
+                               --public-url https://HOST:PORT, --session-idle-minutes 15, --session-max-hours 12,
+                               --unused-days 90, --unused-action suspend|report, --min-password-length 12,
+                               --enrolment-code-hours 72, --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)
