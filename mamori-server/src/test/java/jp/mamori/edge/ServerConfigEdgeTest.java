@@ -56,6 +56,43 @@ class ServerConfigEdgeTest {
     }
 
     @Test
+    void identitySettingsOutOfRangeAreRefusedNamingTheOption() {
+        assertTrue(refusal("--session-idle-minutes", "0").contains("--session-idle-minutes"));
+        assertTrue(refusal("--session-idle-minutes", "121").contains("--session-idle-minutes"));
+        assertTrue(refusal("--session-max-hours", "25").contains("--session-max-hours"));
+        assertTrue(refusal("--unused-days", "3").contains("--unused-days"));
+        assertTrue(refusal("--unused-action", "delete").contains("--unused-action"));
+        assertTrue(refusal("--min-password-length", "6").contains("--min-password-length"));
+        assertTrue(refusal("--enrolment-code-hours", "1000").contains("--enrolment-code-hours"));
+        assertTrue(refusal("--session-idle-minutes", "ten").contains("--session-idle-minutes"));
+    }
+
+    @Test
+    void weakerIdentitySettingsAreAcceptedAndEachIsADeviation() {
+        ServerConfig c = parse("--session-idle-minutes", "30", "--session-max-hours", "24", "--unused-days", "180",
+                "--unused-action", "report", "--min-password-length", "8");
+        List<String> d = c.deviations();
+        assertEquals(5, d.size(), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("30 idle minutes")), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("not suspended")), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("as short as 8")), d.toString());
+        ServerConfig stricter = parse("--session-idle-minutes", "5", "--session-max-hours", "8", "--unused-days", "30",
+                "--min-password-length", "16");
+        assertEquals(List.of(), stricter.deviations(), "stricter than the defaults deviates from nothing");
+    }
+
+    @Test
+    void aPublicUrlMustBeHttpsWithoutAPath() {
+        assertTrue(refusal("--public-url", "http://mamori.example.jp").contains("--public-url"));
+        assertTrue(refusal("--public-url", "https://mamori.example.jp/console").contains("--public-url"));
+        assertTrue(refusal("--public-url", "javascript:alert(1)").contains("--public-url"));
+        assertEquals("https://mamori.example.jp:8443",
+                parse("--public-url", "https://mamori.example.jp:8443/").publicUrl().orElseThrow());
+        assertEquals("http://localhost:8080", parse("--http", "--public-url", "http://localhost:8080")
+                .publicUrl().orElseThrow());
+    }
+
+    @Test
     void unknownOptionMissingValueAndBadValuesNameTheOption() {
         assertTrue(refusal("--prot", "8443").contains("--prot"));
         assertTrue(refusal("--port").contains("--port needs a value"));
