@@ -25,7 +25,7 @@ class AnonymousAccessTest {
     private static final List<String> PATHS = List.of("/fhir", "/fhir/", "/fhir/Patient", "/fhir/Patient/x",
             "/fhir/Patient/x/_history", "/fhir/Patient/x/_history/1", "/fhir/_history", "/fhir/Patient/_search",
             "/fhir/Patient/_history", "/fhir/Observation", "/fhir/NotAType", "/fhir/$export", "/fhir/Patient/$expunge",
-            "/", "/admin", "/healthz", "/health/x", "/fhir/metadata/x", "/fhir/Patient/metadata");
+            "/admin", "/healthz", "/health/x", "/fhir/metadata/x", "/fhir/Patient/metadata");
     private static final List<String> METHODS = List.of("GET", "POST", "PUT", "DELETE");
 
     private final TestServer s = TestServer.shared();
@@ -95,6 +95,24 @@ class AnonymousAccessTest {
         HttpResponse<String> ok = send("GET", "/fhir/metadata", null);
         assertEquals(200, ok.statusCode());
         assertTrue(ok.headers().firstValue("Connection").isEmpty(), "a request without a body keeps the connection");
+    }
+
+    @Test
+    void consolePagesWithoutASessionLeadOnlyToTheLoginPage() {
+        for (String path : List.of("/", "/console", "/console/home", "/console/me", "/console/admin/accounts",
+                "/console/admin/accounts.csv", "/console/admin/account?id=00000000-0000-0000-0000-000000000000",
+                "/console/admin/sessions", "/console/lock", "/console/login/factor", "/console/enrol/factor")) {
+            HttpResponse<String> r = send("GET", path, null);
+            assertEquals(303, r.statusCode(), path);
+            String to = r.headers().firstValue("Location").orElse("");
+            assertTrue(to.equals("/console/login") || to.equals("/console/home"), path + " -> " + to);
+            assertEquals("", r.body(), path);
+        }
+        // A state change without a session (and so without a CSRF token) is refused before anything else.
+        HttpRequest post = HttpRequest.newBuilder(URI.create(origin() + "/console/admin/account/suspend"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("id=00000000-0000-0000-0000-000000000000&reason=x")).build();
+        assertEquals(403, s.send(post).statusCode());
     }
 
     @Test
