@@ -69,6 +69,10 @@ public final class TestServer implements AutoCloseable {
     }
 
     static HttpClient httpClient(Path data) throws Exception {
+        if (!Files.exists(data.resolve("tls").resolve("server.p12"))) { // --http: no certificate to trust
+            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+        }
         KeyStore ks = KeyStore.getInstance("PKCS12");
         char[] pw = Files.readString(data.resolve("secrets").resolve("tls-keystore-password")).trim().toCharArray();
         try (InputStream in = Files.newInputStream(data.resolve("tls").resolve("server.p12"))) {
@@ -92,6 +96,14 @@ public final class TestServer implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /**
+     * The console as a browser opens it: {@code http(s)://localhost:PORT}, the origin passkeys are bound to
+     * (not 127.0.0.1, which WebAuthn would refuse as another origin).
+     */
+    public String consoleOrigin() {
+        return server.consoleUrl().substring(0, server.consoleUrl().length() - "/console".length());
     }
 
     /** e.g. https://127.0.0.1:43123/fhir */

@@ -1,0 +1,81 @@
+package jp.mamori.web.console;
+
+import jp.mamori.testing.Browser;
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The clear screen after idle time (AUTH-9) in a real Chromium: console.js locks, the server agrees. */
+class IdleLockBrowserTest {
+    private static TestServer server;
+    private Browser browser;
+
+    @BeforeAll
+    static void startServer() {
+        if (!Browser.available()) {
+            return; // each test is skipped (or fails, in CI) in startBrowser
+        }
+        server = TestServer.start(List.of("--http", "--session-idle-minutes", "1"));
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void startBrowser() {
+        Browser.assumeAvailable();
+        browser = Browser.start(server.consoleOrigin());
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void aPageLeftAloneForTheIdleTimeIsClearedAndLockedUntilPasswordAndCode() {
+        ConsoleSteps.enrolWithCode(browser, server, "kobayashi.mei", false);
+        ConsoleSteps.App app = ConsoleSteps.enrolTotp(browser);
+        ConsoleSteps.continueToHome(browser);
+        browser.open("/console/me");
+        assertTrue(browser.dom().contains("kobayashi.mei") && browser.text().contains("認証手段"), browser.text());
+
+        long start = System.nanoTime();
+        browser.waitForPath("/console/lock", Duration.ofSeconds(90)); // nobody touches the page meanwhile
+        long waited = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+        assertTrue(waited >= 55, "locked after " + waited + " s, before the idle time of 60 s");
+        assertTrue(browser.text().contains("画面はロックされています"), browser.text());
+        String dom = browser.dom();
+        assertFalse(dom.contains("kobayashi.mei") || dom.contains("認証手段") || dom.contains("ログイン中のセッション"),
+                "the locked screen still holds the earlier page:\n" + dom);
+
+        // Going back does not bring the page back: the server answers with the lock screen.
+        browser.driver().navigate().back();
+        assertFalse(browser.dom().contains("認証手段"), browser.dom());
+        browser.open("/console/me");
+        assertEquals("/console/lock", browser.path(), "a locked session opens nothing but the lock screen");
+
+        browser.fill("/console/unlock", "password", ConsoleSteps.PASSWORD)
+                .fill("/console/unlock", "code", app.nextCode()).submit("確認");
+        assertEquals("/console/home", browser.path(), browser.text());
+        browser.open("/console/me");
+        assertEquals("/console/me", browser.path());
+        assertTrue(browser.text().contains("kobayashi.mei"), browser.text());
+    }
+}
