@@ -166,6 +166,11 @@ public final class Enrolment {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
             Account a = accounts.lockAccount(c, s.accountId());
+            try (PreparedStatement ps = c.prepareStatement("UPDATE account SET last_login_at = ? WHERE account_id = ?")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setObject(2, a.id());
+                ps.executeUpdate();
+            }
             if (a.status() == Account.Status.ENROLMENT_PENDING) {
                 accounts.setStatus(c, a.id(), Account.Status.ACTIVE, null, now);
                 Accounts.record(c, a.id(), now, a.principal(), "account.activated",

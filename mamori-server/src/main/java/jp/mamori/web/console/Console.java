@@ -200,13 +200,9 @@ public final class Console {
                     "このページはアカウント管理者のみが使えます / Only account administrators may use this page"));
         }
         if (route.stepUp() && !s.stepUpFresh(clock.instant())) {
-            if (r.method().equals("GET")) {
-                return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(path + query(r), StandardCharsets.UTF_8));
-            }
-            return page(r.lang(), 403, r.t("再認証が必要です", "Re-authentication required"), r, Html.message("error",
-                    "この操作の前に、もう一度本人確認が必要です / Confirm it is you before this action")
-                    + "<p><a class=\"button\" href=\"/console/step-up?next=" + Html.esc(java.net.URLEncoder.encode(
-                    refererPath(r), StandardCharsets.UTF_8)) + "\">" + r.t("本人確認へ", "Confirm it is you") + "</a></p>");
+            // A page: confirm, then open it. A form: nothing is done; confirm, then back to the page it was on.
+            String next = r.method().equals("GET") ? path + query(r) : refererPath(r);
+            return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8));
         }
         return null;
     }
@@ -328,8 +324,11 @@ public final class Console {
 
     /** A whole page in the console layout. */
     Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
+        // same-origin: the console's own form posts then carry Origin and Referer (checked, and used to return
+        // after step-up), while other sites still learn nothing of console addresses.
         return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, body, identity.sessions()
-                .settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP);
+                .settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP)
+                .header("Referrer-Policy", "same-origin");
     }
 
     Reply page(ConsoleRequest r, String title, String body) {
