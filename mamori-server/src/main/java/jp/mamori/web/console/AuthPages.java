@@ -90,7 +90,7 @@ final class AuthPages {
 
     private Reply setupPage(ConsoleRequest r, String error) {
         if (!id.enrolment().setupOpen()) {
-            return console.page(r, r.t("初期設定", "First setup"), Html.message("info",
+            return console.page(r, r.t("初期設定", "First setup"), Html.message("error", error) + Html.message("info",
                     "初期設定は完了しています。ログインしてください / Setup is complete; log in")
                     + "<p><a class=\"button\" href=\"/console/login\">" + r.t("ログインへ", "Log in") + "</a></p>");
         }
@@ -123,7 +123,7 @@ final class AuthPages {
                     r.header().apply("User-Agent"));
             return console.withSession(Console.redirect("/console/enrol/factor"), cookie);
         } catch (IdentityException e) {
-            return setupPage(r, e.getMessage());
+            return status(setupPage(r, e.getMessage()), 400);
         }
     }
 
