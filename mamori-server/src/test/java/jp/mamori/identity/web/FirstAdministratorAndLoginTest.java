@@ -101,6 +101,9 @@ class FirstAdministratorAndLoginTest {
         assertEquals("/console/home", withRecovery.path(), withRecovery::toString);
         assertEquals("pwd+rec", h.one("SELECT amr FROM web_session WHERE ended_at IS NULL AND account_id = ?"
                 + " ORDER BY created_at DESC LIMIT 1", admin.accountId));
+        assertEquals(admin.principal(), h.one("SELECT by_principal FROM account_change WHERE account_id = ? AND action ="
+                + " 'factor.recovery_code_used' ORDER BY change_id DESC LIMIT 1", admin.accountId),
+                "the history names who used the code");
         admin.logOut(b);
 
         admin.password(b);
