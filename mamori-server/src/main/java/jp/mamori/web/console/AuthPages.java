@@ -287,7 +287,7 @@ final class AuthPages {
     }
 
     private Reply finished(ConsoleRequest r, String amr) {
-        Enrolment.Finished f = id.enrolment().finish(r.cookie(), r.session(), amr);
+        Enrolment.Finished f = id.enrolment().finish(r.cookie(), r.session(), amr, r.address());
         return console.withSession(recoveryCodesPage(r, f.recoveryCodes(), r.t("登録が完了しました", "You are enrolled")), f.cookie());
     }
 

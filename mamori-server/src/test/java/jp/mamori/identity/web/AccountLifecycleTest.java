@@ -98,6 +98,8 @@ class AccountLifecycleTest {
         p.keepRecoveryCodes(done);
         assertEquals("active", h.status(id));
         assertEquals("/console/home", p.browser.get("/console/home").path());
+        assertEquals("127.0.0.1", h.one("SELECT address FROM auth_event WHERE account_id = ?"
+                + " AND event = 'enrolment.finished'", id), "the event records where the person enrolled from");
         p.logOut(p.browser);
         p.logIn();
 
