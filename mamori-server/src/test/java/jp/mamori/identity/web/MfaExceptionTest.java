@@ -43,6 +43,11 @@ class MfaExceptionTest {
                 "control", "救急外来の入口でICカードと静脈認証による入室管理を行う", "expires", expires);
         assertEquals(400, wide.status(), wide::toString);
         assertTrue(wide.error().contains("The range is too wide"), wide::toString);
+        // A range written with host bits set (an address inside it, not its network address) is answered, not a 500.
+        Browser.Page hostBits = h.adminSubmit("/console/admin/mfa-exceptions", "name", "検査室端末", "range", "10.9.8.7/28",
+                "control", "検査室はICカードで入室管理されている", "expires", expires);
+        assertEquals(400, hostBits.status(), hostBits::toString);
+        assertTrue(hostBits.error().contains("10.9.8.0/28"), () -> "names the network address: " + hostBits.error());
         assertEquals(0L, (Long) h.one("SELECT count(*) FROM mfa_exception"));
 
         Browser.Page granted = h.adminSubmit("/console/admin/mfa-exceptions", "name", "救急外来 処置室端末",
