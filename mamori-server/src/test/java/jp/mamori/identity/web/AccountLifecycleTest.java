@@ -162,6 +162,14 @@ class AccountLifecycleTest {
         assertTrue(h.execute("UPDATE web_session SET second_factor_at = now() - interval '6 minutes'"
                 + " WHERE account_id = ? AND ended_at IS NULL", admin.accountId) >= 1);
 
+        // A state change on a step-up route is refused outright (a POST cannot be replayed after the step-up).
+        String late = Person.uniqueId("osoi.c");
+        admin.browser.get("/console/admin/accounts/new");
+        Browser.Page stale = admin.browser.submit("/console/admin/accounts/new", Hospital.pairs(Hospital.staffFields(late, "内科")));
+        assertEquals(403, stale.status(), stale::toString);
+        assertTrue(stale.contains(Hospital.STEP_UP_NEEDED));
+        assertEquals(null, h.accountId(late));
+
         Browser.Page stepUp = admin.browser.get("/console/admin/accounts.csv");
         assertEquals("/console/step-up", stepUp.path(), stepUp::toString);
         assertFalse(stepUp.response().headers().firstValue("Content-Type").orElse("").startsWith("text/csv"));
@@ -183,6 +191,12 @@ class AccountLifecycleTest {
                 + " 'export.account_ledger' ORDER BY event_id DESC LIMIT 1", admin.accountId));
         assertEquals("success", h.one("SELECT outcome FROM auth_event WHERE account_id = ? AND event = 'step_up'"
                 + " ORDER BY event_id DESC LIMIT 1", admin.accountId));
+
+        // Aged again, the same form goes through after the step-up page, as a person would do it.
+        h.execute("UPDATE web_session SET second_factor_at = now() - interval '6 minutes' WHERE account_id = ?"
+                + " AND ended_at IS NULL", admin.accountId);
+        h.createStaff(late, "内科");
+        assertNotNull(h.accountId(late));
     }
 
     @Test
