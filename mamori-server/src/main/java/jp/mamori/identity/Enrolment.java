@@ -162,7 +162,7 @@ public final class Enrolment {
      * Finishes enrolment once a second factor is registered: the account becomes active, recovery codes are
      * issued (shown once), and the session is logged in under a new id.
      */
-    public Finished finish(String cookie, Sessions.Session s, String amr) {
+    public Finished finish(String cookie, Sessions.Session s, String amr, String address) {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
             Account a = accounts.lockAccount(c, s.accountId());
@@ -180,7 +180,7 @@ public final class Enrolment {
         });
         List<String> codes = factors.newRecoveryCodes(s.accountId(), s.principal());
         String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, amr, true);
-        logins.event(s.accountId(), s.loginId(), "enrolment", "enrolment.finished", true, amr);
+        logins.event(s.accountId(), s.loginId(), address, "enrolment.finished", true, amr);
         return new Finished(fresh, codes);
     }
 

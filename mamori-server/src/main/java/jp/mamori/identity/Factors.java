@@ -186,8 +186,8 @@ public final class Factors {
         return codes;
     }
 
-    /** Uses up one recovery code; false if it is unknown or was used before. */
-    public boolean useRecoveryCode(UUID account, String entered) {
+    /** Uses up one recovery code; false if it is unknown or was used before. {@code by} is who used it. */
+    public boolean useRecoveryCode(UUID account, String entered, String by) {
         Instant now = now();
         return Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE recovery_code SET used_at = ? WHERE account_id = ?"
@@ -199,7 +199,7 @@ public final class Factors {
                     return false;
                 }
             }
-            Accounts.record(c, account, now, "account:self", "factor.recovery_code_used", Accounts.JSON.createObjectNode());
+            Accounts.record(c, account, now, by, "factor.recovery_code_used", Accounts.JSON.createObjectNode());
             return true;
         });
     }

@@ -152,7 +152,8 @@ public final class Logins {
     /** The second factor after a password: a TOTP code or a recovery code. Returns the new session cookie. */
     public String secondFactorCode(String cookie, Sessions.Session s, String code, boolean recovery, String address) {
         limitAddress(address);
-        boolean ok = recovery ? factors.useRecoveryCode(s.accountId(), code) : factors.verifyTotp(s.accountId(), code);
+        boolean ok = recovery ? factors.useRecoveryCode(s.accountId(), code, s.principal())
+                : factors.verifyTotp(s.accountId(), code);
         String what = recovery ? "recovery code" : "totp";
         if (!ok) {
             secondFactorFailed(cookie, s, address, what);
@@ -228,7 +229,8 @@ public final class Logins {
         if (code.isBlank()) {
             ok = passwordOnly && password.isPresent();
         } else {
-            ok = recovery ? factors.useRecoveryCode(s.accountId(), code) : factors.verifyTotp(s.accountId(), code);
+            ok = recovery ? factors.useRecoveryCode(s.accountId(), code, s.principal())
+                    : factors.verifyTotp(s.accountId(), code);
         }
         if (!ok) {
             secondFactorFailed(cookie, s, address, event + ": wrong code");

@@ -110,6 +110,23 @@ public final class MfaExceptions {
             throw new IdentityException("範囲が広すぎます（IPv4は/24まで、IPv6は/64まで） / The range is too wide"
                     + " (at most /24 for IPv4, /64 for IPv6)");
         }
+        // PostgreSQL's cidr refuses an address with bits set right of the mask (10.1.2.3/24): say which
+        // network was meant instead of failing on the insert.
+        byte[] b = a.getAddress();
+        for (int i = 0; i < b.length; i++) {
+            int keep = Math.max(0, Math.min(8, bits - i * 8));
+            b[i] = (byte) (b[i] & (0xff << (8 - keep)));
+        }
+        String network;
+        try {
+            network = InetAddress.getByAddress(b).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        if (!network.equals(a.getHostAddress())) {
+            throw new IdentityException("範囲はネットワークアドレスで指定してください（例 " + network + "/" + bits + "）"
+                    + " / Give the range by its network address: " + network + "/" + bits);
+        }
         return a.getHostAddress() + "/" + bits;
     }
 

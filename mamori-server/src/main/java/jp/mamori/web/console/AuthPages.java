@@ -112,7 +112,7 @@ final class AuthPages {
 
     private Reply setupPage(ConsoleRequest r, String error) {
         if (!id.enrolment().setupOpen()) {
-            return console.page(r, r.t("初期設定", "First setup"), Html.message("info",
+            return console.page(r, r.t("初期設定", "First setup"), Html.message("error", error) + Html.message("info",
                     "初期設定は完了しています。ログインしてください / Setup is complete; log in")
                     + "<p><a class=\"button\" href=\"/console/login\">" + r.t("ログインへ", "Log in") + "</a></p>");
         }
@@ -145,7 +145,7 @@ final class AuthPages {
                     r.header().apply("User-Agent"));
             return console.withSession(Console.redirect("/console/enrol/factor"), cookie);
         } catch (IdentityException e) {
-            return setupPage(r, e.getMessage());
+            return status(setupPage(r, e.getMessage()), 400);
         }
     }
 
@@ -310,7 +310,7 @@ final class AuthPages {
     }
 
     private Reply finished(ConsoleRequest r, String amr) {
-        Enrolment.Finished f = id.enrolment().finish(r.cookie(), r.session(), amr);
+        Enrolment.Finished f = id.enrolment().finish(r.cookie(), r.session(), amr, r.address());
         return console.withSession(recoveryCodesPage(r, f.recoveryCodes(), r.t("登録が完了しました", "You are enrolled")), f.cookie());
     }
 
