@@ -120,6 +120,8 @@ public final class Emergencies {
                 ps.setTimestamp(5, Timestamp.from(now.plus(duration)));
                 ps.executeUpdate();
             }
+            Logins.insertEvent(c, now, null, null, "local", "emergency.declared", true,
+                    declaredBy.strip() + ": " + reason.strip() + " (until " + now.plus(duration) + ")");
             return null;
         });
         return new Declaration(id, declaredBy.strip(), reason.strip(), now, now.plus(duration), null, null);
@@ -136,6 +138,9 @@ public final class Emergencies {
                 ps.setString(2, by);
                 ps.setTimestamp(3, Timestamp.from(now));
                 n = ps.executeUpdate();
+            }
+            if (n > 0) {
+                Logins.insertEvent(c, now, null, null, "local", "emergency.ended", true, "by " + by);
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET ended_at = ?, end_reason ="
                     + " 'emergency ended' WHERE ended_at IS NULL AND emergency_declaration_id IS NOT NULL")) {

@@ -129,7 +129,14 @@ public final class Console {
             boolean state = !method.equals("GET") && !method.equals("HEAD");
             Map<String, List<String>> form = Map.of();
             if (state) {
-                crossSite(request);
+                try {
+                    crossSite(request);
+                } catch (FhirError e) {
+                    log.info("console: refused cross-site {} {} from {} (Origin {}, Sec-Fetch-Site {})", method, path,
+                            Request.getRemoteAddr(request), request.getHeaders().get(HttpHeader.ORIGIN),
+                            request.getHeaders().get("Sec-Fetch-Site"));
+                    throw e;
+                }
                 form = form(request);
                 String sent = first(form, "csrf");
                 boolean ok = sessionValue != null && csrfToken(sessionValue).equals(sent)

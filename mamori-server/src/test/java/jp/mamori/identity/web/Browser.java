@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 /**
  * One simulated person at one browser: its own cookie jar, redirects followed, and the last page remembered
  * so that forms can be submitted as a browser would (hidden fields, the CSRF token among them, come from the
- * page). Requests carry the Origin and Sec-Fetch-Site headers a current browser sends for a same-origin form.
+ * page). Requests carry the Origin, Sec-Fetch-Site and Referer headers a current browser sends for a same-origin form.
  */
 final class Browser {
     static final String TOO_MANY = "Too many attempts from this address";
@@ -102,6 +102,9 @@ final class Browser {
         Map<String, String> h = new LinkedHashMap<>();
         h.put("Origin", origin);
         h.put("Sec-Fetch-Site", "same-origin");
+        if (last() != null) {
+            h.put("Referer", last().uri().toString()); // the console's Referrer-Policy is same-origin
+        }
         h.putAll(headers);
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(origin + path))
                 .header("Content-Type", "application/x-www-form-urlencoded")
