@@ -228,6 +228,22 @@ public final class Accounts {
         }
     }
 
+    /** Adds a qualification (e.g. a licence obtained after the account was made); recorded in the history. */
+    public void addQualification(UUID id, QualificationGrant grant, String by) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            Account a = lockAccount(c, id);
+            if (a.status() == Account.Status.RETIRED) {
+                throw new IdentityException("退職済のアカウントです / The account is retired");
+            }
+            if (a.qualifications().stream().anyMatch(q -> q.code().equals(grant.code()))) {
+                throw new IdentityException("この資格は登録済みです / This qualification is already recorded");
+            }
+            setQualifications(c, id, List.of(grant), now, by);
+            return null;
+        });
+    }
+
     /** Records a further identity proofing (e.g. when a licence is renewed or the first record was incomplete). */
     public void addProofingRecord(UUID id, Proofing p, String by) {
         checkProofing(p);

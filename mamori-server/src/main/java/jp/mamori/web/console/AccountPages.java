@@ -61,6 +61,7 @@ final class AccountPages {
         console.route("POST", "/console/admin/account/retire", ADMIN, true, this::retire);
         console.route("POST", "/console/admin/account/compromised", ADMIN, true, this::compromised);
         console.route("POST", "/console/admin/account/proofing", ADMIN, true, this::addProofing);
+        console.route("POST", "/console/admin/account/qualification", ADMIN, true, this::addQualification);
         console.route("GET", "/console/admin/unused", ADMIN, false, this::unused);
         console.route("GET", "/console/admin/sessions", ADMIN, false, this::sessions);
         console.route("POST", "/console/admin/sessions/end", ADMIN, true, this::endSession);
@@ -355,6 +356,17 @@ final class AccountPages {
             b.append(reasonForm(r, "/console/admin/account/compromised", hidden, "パスワード漏えい（変更を強制）",
                     "Password compromised (force change)", ""));
         }
+        if (a.status() != Account.Status.RETIRED) {
+            b.append("<form method=\"post\" action=\"/console/admin/account/qualification\" class=\"inline\">").append(hidden)
+                    .append("<label>").append(r.t("資格を追加", "Add a qualification")).append("<select name=\"qualification\">");
+            for (Accounts.CatalogueEntry q : id.accounts().catalogue()) {
+                b.append("<option value=\"").append(esc(q.code())).append("\">").append(esc(r.t(q.nameJa(), q.nameEn())))
+                        .append("</option>");
+            }
+            b.append("</select></label><label>").append(r.t("免許番号", "Licence number"))
+                    .append("<input name=\"licence\" maxlength=\"40\"></label><button type=\"submit\">")
+                    .append(r.t("追加", "Add")).append("</button></form>");
+        }
         b.append("</section><section class=\"card\"><h2>").append(r.t("本人確認の記録", "Identity proofing")).append("</h2><table><tbody>");
         for (Accounts.Proofing p : id.accounts().proofings(a.id())) {
             b.append("<tr><td>").append(esc(p.method())).append("</td><td>").append(esc(p.documentType())).append("</td><td>")
@@ -430,6 +442,13 @@ final class AccountPages {
         Account a = target(r);
         id.accounts().addProofingRecord(a.id(), proofing(r), r.session().principal());
         return accountPage(r, "本人確認を記録しました / Proofing recorded", "");
+    }
+
+    private Reply addQualification(ConsoleRequest r) {
+        Account a = target(r);
+        id.accounts().addQualification(a.id(), new Accounts.QualificationGrant(r.param("qualification"),
+                r.param("licence")), r.session().principal());
+        return accountPage(r, "資格を追加しました / Qualification added", "");
     }
 
     private Reply unused(ConsoleRequest r) {

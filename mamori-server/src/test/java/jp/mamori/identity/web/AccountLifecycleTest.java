@@ -49,6 +49,26 @@ class AccountLifecycleTest {
     }
 
     @Test
+    void aQualificationAddedLaterNeedsItsLicenceNumberAndIsRecorded() {
+        String nurse = Person.uniqueId("kango.");
+        UUID id = h.createStaff(nurse, "病棟");
+        h.admin.browser.get("/console/admin/account?id=" + id);
+        Browser.Page noLicence = h.adminSubmit("/console/admin/account/qualification", "qualification", "nurse",
+                "licence", "");
+        assertEquals(400, noLicence.status(), noLicence::toString);
+        assertTrue(noLicence.error().contains("licence number"), noLicence::toString);
+        h.admin.browser.get("/console/admin/account?id=" + id);
+        Browser.Page added = h.adminSubmit("/console/admin/account/qualification", "qualification", "nurse",
+                "licence", "ＡＢ１２３４５");
+        assertEquals(200, added.status(), added::toString);
+        assertEquals("AB12345", h.one("SELECT licence_number FROM account_qualification WHERE account_id = ?"
+                + " AND qualification = 'nurse'", id));
+        assertEquals(1L, (long) h.<Long>one("SELECT count(*) FROM account_change WHERE account_id = ?"
+                + " AND action = 'qualification.added' AND detail->>'qualification' = 'nurse' AND by_principal = ?", id,
+                h.admin.principal()));
+    }
+
+    @Test
     void accountsAreForOneIdentifiedPersonAndTheirEnrolmentCodeWorksOnce() {
         for (String generic : List.of("nurse01", "admin")) {
             Browser.Page refused = createAccount(Hospital.staffFields(generic, "内科"));
