@@ -59,9 +59,11 @@ import java.util.regex.Pattern;
  *   <li>{@code session-check}: {@link Sessions#check} called directly on valid sessions, by 1 and by
  *       {@code --concurrency} threads: calls per second and latency percentiles. The console calls it exactly
  *       once per request, so this is what a session adds to a request.</li>
+ *   <li>{@code session-check-touching}: the same on sessions last seen more than 15 s before, so that each check
+ *       also writes {@code last_seen_at}, as a person's click usually does.</li>
  *   <li>{@code db-round-trip}: a pooled connection and {@code SELECT 1}, the floor under any query.</li>
- *   <li>{@code http-session}: the same console page, {@code GET /console/home}, over HTTPS in three forms sent in
- *       turn by each client: without a session cookie (no check: 303 to the login page), with the cookie of an
+ *   <li>{@code http-session}: the same console page, {@code GET /console/home}, over HTTPS with 1 and with
+ *       {@code --concurrency} clients, in three forms sent in turn by each client: without a session cookie (no check: 303 to the login page), with the cookie of an
  *       ended session (the check runs its query and finds nothing: the same 303) and with a valid session (the
  *       check succeeds and the page is rendered). The difference between the first two is the check over HTTP
  *       with everything else equal.</li>
