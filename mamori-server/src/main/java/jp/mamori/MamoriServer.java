@@ -71,6 +71,15 @@ public final class MamoriServer implements AutoCloseable {
 
     /** Starts everything; on failure, whatever was started is stopped again. */
     public static MamoriServer start(ServerConfig cfg) throws Exception {
+        return start(cfg, Logins.Settings.DEFAULT);
+    }
+
+    /**
+     * As {@link #start(ServerConfig)} with other login throttling settings. Not reachable from {@code serve}:
+     * for the identity benchmark, whose clients all come from one address and would otherwise meet the
+     * per-address limit after a few logins.
+     */
+    public static MamoriServer start(ServerConfig cfg, Logins.Settings logins) throws Exception {
         for (String d : cfg.deviations()) {
             log.warn("DEVIATION from the secure defaults: {}", d);
         }
@@ -91,7 +100,8 @@ public final class MamoriServer implements AutoCloseable {
             HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.start();
-            Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http), Clock.systemUTC());
+            Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
+                    Clock.systemUTC());
             api.console(new Console(identity, tls != null, Clock.systemUTC(), cfg.deviations()));
             for (String d : identity.mfaExceptions().deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
@@ -122,12 +132,12 @@ public final class MamoriServer implements AutoCloseable {
     }
 
     /** The exact origin people use: --public-url, else this host name and the port the listener got. */
-    static Identity.Settings identitySettings(ServerConfig cfg, HttpServer http) {
+    static Identity.Settings identitySettings(ServerConfig cfg, HttpServer http, Logins.Settings logins) {
         String origin = cfg.publicUrl().orElseGet(() -> http.scheme() + "://localhost:" + http.port());
         String host = URI.create(origin).getHost();
         ServerConfig.IdentityOptions o = cfg.identity();
         return new Identity.Settings(new Sessions.Settings(Duration.ofMinutes(o.idleLockMinutes()),
-                Duration.ofHours(o.maxSessionHours())), Logins.Settings.DEFAULT, o.minPasswordLength(),
+                Duration.ofHours(o.maxSessionHours())), logins, o.minPasswordLength(),
                 Duration.ofHours(o.enrolmentCodeHours()), o.unusedDays(), o.suspendUnused(), host, Set.of(origin),
                 "Mamori");
     }

@@ -23,7 +23,8 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
 
     static final String USAGE = "usage: mamori bench --base URL [--token T]"
             + " --scenario create|read|search|transaction|mixed [--concurrency N] [--seconds S]"
-            + " [--warmup S] [--insecure] [--patients N]";
+            + " [--warmup S] [--insecure] [--patients N]\n"
+            + "       mamori bench identity --data NEW-DIR [--concurrency N] [--seconds S] [--warmup S] [--accounts N]";
 
     private static final Set<String> WITH_VALUE =
             Set.of("--base", "--token", "--scenario", "--concurrency", "--seconds", "--warmup", "--patients");
@@ -109,7 +110,7 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
         return base;
     }
 
-    private static int intOption(Map<String, String> values, String name, int fallback, int min, int max) {
+    static int intOption(Map<String, String> values, String name, int fallback, int min, int max) {
         String raw = values.get(name);
         if (raw == null) {
             return fallback;

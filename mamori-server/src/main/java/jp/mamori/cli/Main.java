@@ -55,6 +55,8 @@ public final class Main {
               verify-records   --data DIR   recompute every stored version's hashes
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
                                --concurrency N --seconds S [--insecure]
+              bench identity   --data NEW-DIR [--concurrency N] [--seconds S] [--warmup S] [--accounts N]
+                               login rate and session-check cost, on a server it starts itself
               version
             """;
 
