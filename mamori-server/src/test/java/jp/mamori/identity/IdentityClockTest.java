@@ -117,7 +117,7 @@ class IdentityClockTest {
         Sessions.Session s = id.sessions().check(cookie).orElseThrow();
         byte[] secret = base32(id.factors().beginTotp(a.id(), login).secretBase32());
         assertTrue(id.factors().confirmTotp(a.id(), Totp.code(secret, Totp.step(clock.instant())), a.principal()));
-        Enrolment.Finished f = id.enrolment().finish(cookie, s, "pwd+otp");
+        Enrolment.Finished f = id.enrolment().finish(cookie, s, "pwd+otp", address());
         return new Person(a.id(), login, secret, f.cookie());
     }
 
