@@ -36,6 +36,7 @@ public final class Logins {
             + " / Too many attempts from this address; wait a minute and try again";
     public static final String WRONG_CODE = "確認コードが正しくありません / The code is not correct";
 
+    /** @param attemptsPerMinute failed attempts allowed per network address per minute */
     public record Settings(int lockoutThreshold, Duration firstLockout, Duration maxLockout, int attemptsPerMinute) {
         public static final Settings DEFAULT = new Settings(5, Duration.ofSeconds(30), Duration.ofHours(1), 30);
     }
@@ -112,6 +113,7 @@ public final class Logins {
             why = "account retired";
         }
         if (why != null) {
+            addressFailed(address);
             if (!locked) {
                 fail(loginId, now);
             }
@@ -125,6 +127,7 @@ public final class Logins {
         if (a.type().equals("emergency")) {
             Optional<UUID> declaration = emergencies.active();
             if (declaration.isEmpty()) {
+                addressFailed(address);
                 event(a.id(), loginId, address, "login.password", false, "emergency account outside an emergency");
                 throw new IdentityException("非常時用アカウントは非常時の宣言中のみ使用できます / Emergency accounts work only while"
                         + " an emergency is declared");
@@ -191,6 +194,7 @@ public final class Logins {
         try {
             who = passkeys.finishLogin(requestId, response);
         } catch (IdentityException e) {
+            addressFailed(address);
             event(null, null, address, "login.passkey", false, e.getMessage());
             throw e;
         }
@@ -199,6 +203,7 @@ public final class Logins {
         if (a.isEmpty() || !a.get().status().equals("active")
                 || (a.get().retireAt() != null && !a.get().retireAt().isAfter(now))
                 || lockedUntil(a.get().loginId()).map(u -> u.isAfter(now)).orElse(false)) {
+            addressFailed(address);
             event(who, a.map(Candidate::loginId).orElse(null), address, "login.passkey", false, "account cannot log in");
             throw new IdentityException(REFUSED);
         }
@@ -268,6 +273,7 @@ public final class Logins {
     }
 
     private void secondFactorFailed(String cookie, Sessions.Session s, String address, String what) {
+        addressFailed(address);
         Instant now = now();
         event(s.accountId(), s.loginId(), address, "login.second_factor", false, what);
         int failures = fail(s.loginId(), now);
@@ -306,23 +312,34 @@ public final class Logins {
 
     // ---- throttling ---------------------------------------------------------------------------------------
 
-    /** At most {@link Settings#attemptsPerMinute()} attempts per address per minute, in this process. */
+    /**
+     * Refuses an address that has failed {@link Settings#attemptsPerMinute()} times in the current minute, in
+     * this process. Only failures count, so a ward where a whole shift logs in through one address (a NAT or
+     * proxy) is never slowed by its own successful logins.
+     */
     private void limitAddress(String address) {
         long minute = clock.millis() / 60_000;
-        long[] w = perAddress.compute(address, (k, v) -> {
+        long[] w = perAddress.get(address);
+        if (w != null && w[0] == minute && w[1] >= settings.attemptsPerMinute()) {
+            event(null, null, address, "login.rate_limited", false, "over " + settings.attemptsPerMinute()
+                    + " failures/min");
+            throw new IdentityException(TOO_MANY);
+        }
+    }
+
+    /** Counts one failed attempt from {@code address} in the current minute. */
+    private void addressFailed(String address) {
+        long minute = clock.millis() / 60_000;
+        if (perAddress.size() > 100_000) {
+            perAddress.clear();
+        }
+        perAddress.compute(address, (k, v) -> {
             if (v == null || v[0] != minute) {
                 return new long[]{minute, 1};
             }
             v[1]++;
             return v;
         });
-        if (perAddress.size() > 100_000) {
-            perAddress.clear();
-        }
-        if (w[1] > settings.attemptsPerMinute()) {
-            event(null, null, address, "login.rate_limited", false, "over " + settings.attemptsPerMinute() + "/min");
-            throw new IdentityException(TOO_MANY);
-        }
     }
 
     private Optional<Instant> lockedUntil(String loginId) {

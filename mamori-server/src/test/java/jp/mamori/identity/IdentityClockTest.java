@@ -402,6 +402,31 @@ class IdentityClockTest {
         assertEquals(0, failures(p), "a success clears the failures");
     }
 
+    @Test
+    void anAddressIsLimitedByItsFailuresNotByItsSuccessfulLogins() throws Exception {
+        id = identity(clock, new Logins.Settings(100, Duration.ofSeconds(10), Duration.ofSeconds(60), 3));
+        Person p = enrol("peraddress");
+        clock.advance(Duration.ofMinutes(1).minusMillis(clock.millis() % 60_000)); // the start of a minute
+        for (int i = 0; i < 6; i++) {
+            assertInstanceOf(Logins.PasswordOutcome.SecondFactorDue.class,
+                    id.logins().password(p.loginId(), PASSWORD, "10.0.0.5", "test"), "success " + i + " is not limited");
+        }
+        char[] wrong = "not the password at all".toCharArray();
+        for (int i = 0; i < 3; i++) {
+            IdentityException e = assertThrows(IdentityException.class,
+                    () -> id.logins().password(p.loginId(), wrong, "10.0.0.6", "test"));
+            assertEquals(Logins.REFUSED, e.getMessage());
+        }
+        IdentityException limited = assertThrows(IdentityException.class,
+                () -> id.logins().password(p.loginId(), PASSWORD, "10.0.0.6", "test"));
+        assertEquals(Logins.TOO_MANY, limited.getMessage(), "the fourth attempt after three failures, even a right one");
+        assertInstanceOf(Logins.PasswordOutcome.SecondFactorDue.class,
+                id.logins().password(p.loginId(), PASSWORD, "10.0.0.5", "test"), "another address is not affected");
+        clock.advance(Duration.ofMinutes(1));
+        assertInstanceOf(Logins.PasswordOutcome.SecondFactorDue.class,
+                id.logins().password(p.loginId(), PASSWORD, "10.0.0.6", "test"), "the next minute");
+    }
+
     private void refused(Person p, char[] password) {
         IdentityException e = assertThrows(IdentityException.class,
                 () -> id.logins().password(p.loginId(), password, address(), "test"));
