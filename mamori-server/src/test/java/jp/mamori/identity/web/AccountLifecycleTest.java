@@ -50,7 +50,7 @@ class AccountLifecycleTest {
 
     @Test
     void aQualificationAddedLaterNeedsItsLicenceNumberAndIsRecorded() {
-        String nurse = Person.uniqueId("kango.");
+        String nurse = Person.uniqueId("sato.h");
         UUID id = h.createStaff(nurse, "病棟");
         h.admin.browser.get("/console/admin/account?id=" + id);
         Browser.Page noLicence = h.adminSubmit("/console/admin/account/qualification", "qualification", "nurse",
