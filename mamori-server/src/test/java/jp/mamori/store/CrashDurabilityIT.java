@@ -262,7 +262,8 @@ class CrashDurabilityIT {
     }
 
     private String createClient() throws Exception {
-        Result r = runJar("client", "create", "--data", data.toString(), "--name", "crash", "--scopes", "system/*.*");
+        Result r = runJar("client", "create", "--data", data.toString(), "--name", "crash", "--scopes", "system/*.*",
+                "--owner", "crash test", "--purpose", "write load during kill -9");
         assertEquals(0, r.code(), r.out() + r.err());
         List<String> lines = r.out().lines().filter(l -> !l.isBlank()).toList();
         return lines.get(lines.size() - 1).trim();
