@@ -293,6 +293,38 @@ class AccessModelTest {
         }
     }
 
+    @Test
+    void aPersonContextWithAThousandRelationshipsIsReadInOneRequestsWorth() throws Exception {
+        UUID nurse = account("kango-m", false);
+        for (int i = 0; i < 20; i++) {
+            roles.assign(adminA, nurse, i % 2 == 0 ? "nurse" : "therapist", "病棟" + i, null);
+        }
+        try (Connection c = server.superuserConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO care_assignment (care_id, account_id, patient_id, kind, department, valid_from, added_by,"
+                        + " added_at) SELECT gen_random_uuid(), ?, 'bulk-' || g, 'care_team', '病棟' || (g % 20),"
+                        + " now() - interval '1 day', ?, now() FROM generate_series(1, 1000) g")) {
+            ps.setObject(1, nurse);
+            ps.setObject(2, adminA);
+            assertEquals(1000, ps.executeUpdate());
+        }
+        PersonContext ctx = null;
+        int n = 30;
+        long start = 0;
+        for (int i = 0; i < n + 10; i++) {
+            if (i == 10) {
+                start = System.nanoTime();
+            }
+            ctx = PersonContext.load(ds, nurse, Instant.now());
+        }
+        double us = (System.nanoTime() - start) / 1000.0 / n;
+        System.out.printf("PersonContext.load: %.0f µs for 20 roles and 1,000 care relationships%n", us);
+        assertEquals(20, ctx.roles().size());
+        assertTrue(access.decide(ctx, "bulk-8", categories.byCode("nursing").orElseThrow(), Action.READ, Set.of(),
+                Instant.now()).permitted(), "bulk-8 is in 病棟8, where the person is a nurse");
+        assertFalse(access.decide(ctx, "bulk-7", categories.byCode("nursing").orElseThrow(), Action.READ, Set.of(),
+                Instant.now()).permitted(), "bulk-7 is in 病棟7, where the person is a therapist without nursing records");
+    }
+
     static String login(UUID id) throws SQLException {
         try (Connection c = server.superuserConnection();
              PreparedStatement ps = c.prepareStatement("SELECT login_id FROM account WHERE account_id = ?")) {
