@@ -127,7 +127,7 @@ public final class Roles {
 
     /**
      * Replaces a role's permissions. A role without clinical content is refused clinical categories (the
-     * database refuses them too).
+     * database refuses them too). An administrator cannot change a clinical role they hold themselves.
      */
     public void setPermissions(UUID actor, String role, Map<String, Set<Action>> permissions) {
         Instant now = now();
@@ -141,6 +141,20 @@ public final class Roles {
                         throw new AccessException("役割「" + role + "」はありません / No role " + role);
                     }
                     clinicalContent = rs.getBoolean(1);
+                }
+            }
+            if (clinicalContent) {
+                // Otherwise a self-granted clinical role, once approved, could be widened without four eyes.
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM role_assignment WHERE account_id = ?"
+                        + " AND role = ? AND revoked_at IS NULL LIMIT 1")) {
+                    ps.setObject(1, actor);
+                    ps.setString(2, role);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            throw new AccessException("自分が持つ診療系の役割の権限は、別の管理者が変更します / The permissions"
+                                    + " of a clinical role you hold yourself are changed by a different administrator");
+                        }
+                    }
                 }
             }
             Map<String, Boolean> clinical = new TreeMap<>();

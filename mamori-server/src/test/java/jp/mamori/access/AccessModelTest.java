@@ -238,6 +238,20 @@ class AccessModelTest {
     }
 
     @Test
+    void anAdministratorCannotWidenAClinicalRoleTheyHold() throws Exception {
+        UUID admin = account("kanri-w", true);
+        String code = "r" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        roles.createRole(admin, code, "褥瘡対策チーム", "Pressure ulcer team", true, PersonContext.Scope.DEPARTMENT);
+        roles.setPermissions(admin, code, Map.of("nursing", EnumSet.of(Action.READ)));
+        roles.approve(adminA, roles.assign(admin, admin, code, "皮膚科", null).id());
+        AccessException e = assertThrows(AccessException.class, () -> roles.setPermissions(admin, code,
+                Map.of("nursing", EnumSet.of(Action.READ), "clinical_notes", EnumSet.allOf(Action.class))));
+        assertTrue(e.getMessage().contains("different administrator"), e.getMessage());
+        roles.setPermissions(adminB, code, Map.of("nursing", EnumSet.of(Action.READ, Action.SEARCH)));
+        assertEquals(Map.of("nursing", EnumSet.of(Action.READ, Action.SEARCH)), roles.get(code).permissions());
+    }
+
+    @Test
     void everyChangeIsRecordedWithWhoMadeIt() throws Exception {
         UUID person = account("rireki", false);
         Roles.Assignment a = roles.assign(adminA, person, "nurse", "3西病棟", null);
