@@ -1,0 +1,225 @@
+package jp.mamori.access;
+
+import jp.mamori.db.Tx;
+
+import javax.sql.DataSource;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Everything {@link PersonAccess#decide} needs about one person, read once per request (two queries) so that
+ * each decision afterwards is in memory: the roles they hold (approved, not revoked) with department, scope
+ * and permissions; their sensitivity privileges; and their current care assignments.
+ *
+ * <p>At construction the roles are folded into one table per (category, action): whether some role grants it
+ * with hospital scope, and otherwise the departments in which a role grants it. A second table counts only
+ * roles that may hold clinical content, so that system administrators, auditors and clerks never reach
+ * clinical categories whatever permission rows exist.
+ */
+public final class PersonContext {
+    /** A role held in one department (or ward), with the permissions of the role. */
+    public record HeldRole(String role, String department, Scope scope, boolean clinicalContent,
+                           Map<String, Set<Action>> permissions) {
+        public HeldRole {
+            permissions = Map.copyOf(permissions);
+        }
+    }
+
+    /** How far a role's clinical reach extends: the department (or ward) it is held in, or the whole hospital. */
+    public enum Scope {
+        DEPARTMENT("department"), WARD("ward"), HOSPITAL("hospital");
+
+        public final String code;
+
+        Scope(String code) {
+            this.code = code;
+        }
+
+        public static Scope of(String code) {
+            for (Scope s : values()) {
+                if (s.code.equals(code)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown scope " + code);
+        }
+    }
+
+    /**
+     * One current care assignment; {@code department} null means a personal assignment valid in every
+     * department; {@code validTo} null means open-ended.
+     */
+    public record Care(String department, Instant validFrom, Instant validTo) {
+        boolean validAt(Instant t) {
+            return !t.isBefore(validFrom) && (validTo == null || t.isBefore(validTo));
+        }
+    }
+
+    /** Where (category, action) is granted: everywhere, or in these departments. */
+    record Need(boolean hospital, Set<String> departments) {
+    }
+
+    private final UUID accountId;
+    private final List<HeldRole> roles;
+    private final Set<String> privileges;
+    private final Map<String, List<Care>> care;
+    private final Map<String, Need[]> any;
+    private final Map<String, Need[]> clinical;
+
+    public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care) {
+        this.accountId = accountId;
+        this.roles = List.copyOf(roles);
+        this.privileges = Set.copyOf(privileges);
+        Map<String, List<Care>> c = new HashMap<>();
+        care.forEach((k, v) -> c.put(k, List.copyOf(v)));
+        this.care = c;
+        this.any = fold(this.roles, false);
+        this.clinical = fold(this.roles, true);
+    }
+
+    private static Map<String, Need[]> fold(List<HeldRole> roles, boolean clinicalOnly) {
+        Map<String, boolean[]> hospital = new HashMap<>();
+        Map<String, List<Set<String>>> departments = new HashMap<>();
+        int n = Action.values().length;
+        for (HeldRole r : roles) {
+            if (clinicalOnly && !r.clinicalContent()) {
+                continue;
+            }
+            for (Map.Entry<String, Set<Action>> e : r.permissions().entrySet()) {
+                boolean[] h = hospital.computeIfAbsent(e.getKey(), k -> new boolean[n]);
+                List<Set<String>> d = departments.computeIfAbsent(e.getKey(), k -> {
+                    List<Set<String>> l = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        l.add(null);
+                    }
+                    return l;
+                });
+                for (Action a : e.getValue()) {
+                    int i = a.ordinal();
+                    if (r.scope() == Scope.HOSPITAL) {
+                        h[i] = true;
+                    } else {
+                        if (d.get(i) == null) {
+                            d.set(i, new HashSet<>());
+                        }
+                        d.get(i).add(r.department());
+                    }
+                }
+            }
+        }
+        Map<String, Need[]> out = new HashMap<>();
+        for (String category : hospital.keySet()) {
+            boolean[] h = hospital.get(category);
+            List<Set<String>> d = departments.get(category);
+            Need[] needs = new Need[n];
+            for (int i = 0; i < n; i++) {
+                if (h[i] || d.get(i) != null) {
+                    needs[i] = new Need(h[i], d.get(i) == null ? Set.of() : Set.copyOf(d.get(i)));
+                }
+            }
+            out.put(category, needs);
+        }
+        return out;
+    }
+
+    /** Reads a person's roles, privileges and care assignments current at {@code now}. */
+    public static PersonContext load(DataSource ds, UUID accountId, Instant now) {
+        return Tx.read(ds, c -> {
+            Map<String, HeldRole> roles = new LinkedHashMap<>();
+            Map<String, Map<String, Set<Action>>> perms = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT ra.role, ra.department, ra.scope,"
+                    + " r.clinical_content, rp.category, rp.action FROM role_assignment ra"
+                    + " JOIN account a ON a.account_id = ra.account_id AND a.status = 'active'"
+                    + " JOIN role r ON r.code = ra.role"
+                    + " LEFT JOIN role_permission rp ON rp.role = ra.role"
+                    + " WHERE ra.account_id = ? AND ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL")) {
+                ps.setObject(1, accountId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String key = rs.getString(1) + '\u0000' + rs.getString(2);
+                        Map<String, Set<Action>> p = perms.computeIfAbsent(key, k -> new HashMap<>());
+                        roles.putIfAbsent(key, new HeldRole(rs.getString(1), rs.getString(2), Scope.of(rs.getString(3)),
+                                rs.getBoolean(4), Map.of()));
+                        if (rs.getString(5) != null) {
+                            p.computeIfAbsent(rs.getString(5), k -> EnumSet.noneOf(Action.class)).add(Action.of(rs.getString(6)));
+                        }
+                    }
+                }
+            }
+            List<HeldRole> held = new ArrayList<>();
+            roles.forEach((k, r) -> held.add(new HeldRole(r.role(), r.department(), r.scope(), r.clinicalContent(),
+                    perms.get(k))));
+            Set<String> privileges = new HashSet<>();
+            Map<String, List<Care>> care = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 'c', patient_id, department, valid_from, valid_to FROM care_assignment"
+                    + " WHERE account_id = ? AND ended_at IS NULL AND (valid_to IS NULL OR valid_to > ?)"
+                    + " UNION ALL SELECT 'p', label, NULL, NULL, NULL FROM sensitivity_privilege"
+                    + " WHERE account_id = ? AND approved_at IS NOT NULL AND revoked_at IS NULL")) {
+                ps.setObject(1, accountId);
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setObject(3, accountId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if ("p".equals(rs.getString(1))) {
+                            privileges.add(rs.getString(2));
+                        } else {
+                            Timestamp to = rs.getTimestamp(5);
+                            care.computeIfAbsent(rs.getString(2), k -> new ArrayList<>()).add(new Care(rs.getString(3),
+                                    rs.getTimestamp(4).toInstant(), to == null ? null : to.toInstant()));
+                        }
+                    }
+                }
+            }
+            return new PersonContext(accountId, held, privileges, care);
+        });
+    }
+
+    public UUID accountId() {
+        return accountId;
+    }
+
+    public List<HeldRole> roles() {
+        return roles;
+    }
+
+    public Set<String> privileges() {
+        return privileges;
+    }
+
+    Need need(Category category, Action action) {
+        Need[] needs = (category.clinical() ? clinical : any).get(category.code());
+        return needs == null ? null : needs[action.ordinal()];
+    }
+
+    /** Whether a care assignment for the patient, valid at {@code now}, lies in one of {@code departments}. */
+    boolean caresFor(String patientId, Set<String> departments, Instant now) {
+        List<Care> list = care.get(patientId);
+        if (list == null) {
+            return false;
+        }
+        for (Care c : list) {
+            if (c.validAt(now) && (c.department() == null || departments.contains(c.department()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether some role grants (category, action) when roles without clinical content are counted too. */
+    boolean grantedByNonClinicalRoleOnly(Category category, Action action) {
+        Need[] n = any.get(category.code());
+        return n != null && n[action.ordinal()] != null;
+    }
+}
