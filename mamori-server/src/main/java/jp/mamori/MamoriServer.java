@@ -102,7 +102,9 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
-            api.console(new Console(identity, tls != null, Clock.systemUTC(), cfg.deviations()));
+            jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
+                    jp.mamori.access.BreakGlass.Settings.DEFAULT, new jp.mamori.access.LogNotifier());
+            api.console(new Console(identity, breakGlass, tls != null, Clock.systemUTC(), cfg.deviations()));
             for (String d : identity.mfaExceptions().deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
             }
@@ -119,6 +121,11 @@ public final class MamoriServer implements AutoCloseable {
                     }
                 } catch (RuntimeException e) {
                     log.warn("account sweep failed: {}", e.getMessage());
+                }
+                try {
+                    breakGlass.escalate(Clock.systemUTC().instant());
+                } catch (RuntimeException e) {
+                    log.warn("break-glass escalation failed: {}", e.getMessage());
                 }
             }, 0, 60, TimeUnit.SECONDS);
             return new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity, sweeper);

@@ -69,10 +69,13 @@ public final class Console {
     private final Map<String, Route> routes = new HashMap<>();
 
     private final java.util.List<String> configDeviations;
+    private final jp.mamori.access.BreakGlass breakGlass;
 
     /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
-    public Console(Identity identity, boolean tls, Clock clock, java.util.List<String> configDeviations) {
+    public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, boolean tls, Clock clock,
+                   java.util.List<String> configDeviations) {
         this.configDeviations = java.util.List.copyOf(configDeviations);
+        this.breakGlass = breakGlass;
         this.identity = identity;
         this.tls = tls;
         this.clock = clock;
@@ -81,6 +84,7 @@ public final class Console {
         this.preCookie = tls ? "__Host-mamori-pre" : "mamori-pre";
         new AuthPages(identity, this).register();
         new AccountPages(identity, this).register();
+        new BreakGlassPages(identity, breakGlass, this).register();
     }
 
     void route(String method, String path, Access access, boolean stepUp, Page page) {
@@ -333,9 +337,18 @@ public final class Console {
     Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
         // same-origin: the console's own form posts then carry Origin and Referer (checked, and used to return
         // after step-up), while other sites still learn nothing of console addresses.
-        return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, body, identity.sessions()
-                .settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP)
+        return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, breakGlassBanner(r), body,
+                identity.sessions().settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP)
                 .header("Referrer-Policy", "same-origin");
+    }
+
+    /** The break-glass banner on every page of a logged-in person who holds an active use. */
+    private String breakGlassBanner(ConsoleRequest r) {
+        Sessions.Session s = r == null ? null : r.session();
+        if (s == null || s.stage() != Sessions.Stage.AUTHENTICATED || s.locked()) {
+            return "";
+        }
+        return BreakGlassPages.banner(r, breakGlass.activeFor(s.accountId(), clock.instant()));
     }
 
     Reply page(ConsoleRequest r, String title, String body) {

@@ -8,7 +8,9 @@ final class Layout {
     private Layout() {
     }
 
-    static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String body, long idleSeconds) {
+    /** @param banner HTML shown above the page on every page while it applies (break-glass), or "" */
+    static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String banner, String body,
+                         long idleSeconds) {
         Sessions.Session s = r == null ? null : r.session();
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         StringBuilder sb = new StringBuilder(4096);
@@ -22,9 +24,12 @@ final class Layout {
         sb.append("<header class=\"top\"><a class=\"brand\" href=\"/console\">守り <span>Mamori</span></a>");
         if (in) {
             sb.append("<nav><a href=\"/console/home\">").append(lang.t("ホーム", "Home")).append("</a>")
-                    .append("<a href=\"/console/me\">").append(lang.t("マイアカウント", "My account")).append("</a>");
+                    .append("<a href=\"/console/me\">").append(lang.t("マイアカウント", "My account")).append("</a>")
+                    .append("<a href=\"/console/break-glass\">").append(lang.t("緊急時アクセス", "Break-glass")).append("</a>");
             if (s.hasRole(Accounts.ADMIN_ROLE)) {
-                sb.append("<a href=\"/console/admin/accounts\">").append(lang.t("アカウント管理", "Accounts")).append("</a>");
+                sb.append("<a href=\"/console/admin/accounts\">").append(lang.t("アカウント管理", "Accounts")).append("</a>")
+                        .append("<a href=\"/console/admin/break-glass\">").append(lang.t("緊急時アクセス確認", "Break-glass review"))
+                        .append("</a>");
             }
             sb.append("</nav><div class=\"who\">").append(Html.esc(s.displayName())).append(" (")
                     .append(Html.esc(s.loginId())).append(")");
@@ -42,6 +47,7 @@ final class Layout {
         sb.append("<a class=\"lang\" href=\"/console/lang?to=").append(lang == ConsoleRequest.Lang.JA ? "en" : "ja")
                 .append("&amp;next=").append(Html.esc(java.net.URLEncoder.encode(here, java.nio.charset.StandardCharsets.UTF_8)))
                 .append("\">").append(lang == ConsoleRequest.Lang.JA ? "English" : "日本語").append("</a></header>");
+        sb.append(banner);
         sb.append("<main><h1>").append(Html.esc(title)).append("</h1>").append(body).append("</main>");
         sb.append("<footer>守り Mamori — ").append(lang.t("医療情報システムの安全管理に関するガイドライン準拠",
                 "built to Japan's medical information security guideline")).append("</footer></body></html>");
