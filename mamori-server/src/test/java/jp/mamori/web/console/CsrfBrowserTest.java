@@ -6,10 +6,10 @@ import jp.mamori.identity.Accounts;
 import jp.mamori.testing.Browser;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the person is logged in, and a console form loses its CSRF field. Nothing may change.
  */
 class CsrfBrowserTest {
-    private static TestServer server;
+    @RegisterExtension
+    static final ConsoleInBrowser console = new ConsoleInBrowser();
+    private TestServer server;
     /** The other site: a second loopback server whose pages are set per test. */
     private static HttpServer otherSite;
     private static final Map<String, String> PAGES = new ConcurrentHashMap<>();
@@ -44,10 +46,6 @@ class CsrfBrowserTest {
 
     @BeforeAll
     static void startServers() throws IOException {
-        if (!Browser.available()) {
-            return; // each test is skipped (or fails, in CI) in startBrowser
-        }
-        server = TestServer.start(List.of("--http"));
         otherSite = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         otherSite.createContext("/", ex -> {
             String page = PAGES.getOrDefault(ex.getRequestURI().getPath(), "not here");
@@ -66,22 +64,12 @@ class CsrfBrowserTest {
         if (otherSite != null) {
             otherSite.stop(0);
         }
-        if (server != null) {
-            server.close();
-        }
     }
 
     @BeforeEach
-    void startBrowser() {
-        Browser.assumeAvailable();
-        browser = Browser.start(server.consoleOrigin());
-    }
-
-    @AfterEach
-    void closeBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
+    void bind() {
+        server = console.server();
+        browser = console.browser();
     }
 
     @Test
@@ -138,17 +126,17 @@ class CsrfBrowserTest {
         return id;
     }
 
-    private static UUID staffAccount(String loginId) {
+    private UUID staffAccount(String loginId) {
         return server.server().identity().accounts().create(new Accounts.NewAccount(loginId, "木村", "彩", "キムラ", "アヤ",
                 Account.Type.STAFF, List.of(), List.of(), Set.of(), new Accounts.Proofing("in_person", "staff_id",
                         "browser test", "account:test-admin", Instant.now())), "account:test-admin").id();
     }
 
-    private static Account.Status status(UUID account) {
+    private Account.Status status(UUID account) {
         return server.server().identity().accounts().find(account).orElseThrow().status();
     }
 
-    private static String passwordHash(UUID account) throws SQLException {
+    private String passwordHash(UUID account) throws SQLException {
         try (Connection c = server.server().database().dataSource().getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT phc FROM password_credential WHERE account_id = ?")) {
             ps.setObject(1, account);

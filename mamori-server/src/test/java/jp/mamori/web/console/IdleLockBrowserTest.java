@@ -2,14 +2,11 @@ package jp.mamori.web.console;
 
 import jp.mamori.testing.Browser;
 import jp.mamori.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,35 +14,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The clear screen after idle time (AUTH-9) in a real Chromium: console.js locks, the server agrees. */
 class IdleLockBrowserTest {
-    private static TestServer server;
+    @RegisterExtension
+    static final ConsoleInBrowser console = new ConsoleInBrowser("--session-idle-minutes", "1");
+    private TestServer server;
     private Browser browser;
 
-    @BeforeAll
-    static void startServer() {
-        if (!Browser.available()) {
-            return; // each test is skipped (or fails, in CI) in startBrowser
-        }
-        server = TestServer.start(List.of("--http", "--session-idle-minutes", "1"));
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
     @BeforeEach
-    void startBrowser() {
-        Browser.assumeAvailable();
-        browser = Browser.start(server.consoleOrigin());
-    }
-
-    @AfterEach
-    void closeBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
+    void bind() {
+        server = console.server();
+        browser = console.browser();
     }
 
     @Test
