@@ -201,7 +201,7 @@ public final class Console {
             return null;
         }
         if (s.locked()) {
-            return r.method().equals("GET") ? redirect("/console/lock") : redirect("/console/lock");
+            return redirect("/console/lock");
         }
         if (s.mustChangePassword() && !path.equals("/console/me/password") && !path.equals("/console/logout")) {
             return redirect("/console/me/password");
