@@ -35,15 +35,21 @@ CREATE TABLE access_review_item (
 CREATE INDEX access_review_item_review_ix ON access_review_item (review_id, item_id);
 
 -- A review can only be completed, once; an item can only be decided, once. Nothing is deleted.
-CREATE FUNCTION mamori_access_review_close_once() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION mamori_access_review_complete_once() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'access_review' AND OLD.completed_at IS NULL
-     AND NEW.completed_at IS NOT NULL AND NEW.review_id = OLD.review_id AND NEW.department = OLD.department
+  IF TG_OP = 'UPDATE' AND OLD.completed_at IS NULL AND NEW.completed_at IS NOT NULL
+     AND NEW.review_id = OLD.review_id AND NEW.department = OLD.department
      AND NEW.started_by = OLD.started_by AND NEW.started_at = OLD.started_at THEN
     RETURN NEW;
   END IF;
-  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'access_review_item' AND OLD.decision IS NULL
-     AND NEW.decision IS NOT NULL AND NEW.item_id = OLD.item_id AND NEW.review_id = OLD.review_id
+  RAISE EXCEPTION 'mamori: % on % is refused: the access review history is never rewritten', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE FUNCTION mamori_access_review_decide_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.decision IS NULL AND NEW.decision IS NOT NULL
+     AND NEW.item_id = OLD.item_id AND NEW.review_id = OLD.review_id
      AND NEW.assignment_id = OLD.assignment_id AND NEW.account_id = OLD.account_id AND NEW.role = OLD.role
      AND NEW.department = OLD.department AND NEW.last_used_at IS NOT DISTINCT FROM OLD.last_used_at THEN
     RETURN NEW;
@@ -52,10 +58,10 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END
 $$;
-CREATE TRIGGER access_review_close_once BEFORE UPDATE OR DELETE ON access_review
-  FOR EACH ROW EXECUTE FUNCTION mamori_access_review_close_once();
+CREATE TRIGGER access_review_complete_once BEFORE UPDATE OR DELETE ON access_review
+  FOR EACH ROW EXECUTE FUNCTION mamori_access_review_complete_once();
 CREATE TRIGGER access_review_item_decide_once BEFORE UPDATE OR DELETE ON access_review_item
-  FOR EACH ROW EXECUTE FUNCTION mamori_access_review_close_once();
+  FOR EACH ROW EXECUTE FUNCTION mamori_access_review_decide_once();
 CREATE TRIGGER access_review_no_truncate BEFORE TRUNCATE ON access_review
   FOR EACH STATEMENT EXECUTE FUNCTION mamori_refuse_change();
 CREATE TRIGGER access_review_item_no_truncate BEFORE TRUNCATE ON access_review_item
