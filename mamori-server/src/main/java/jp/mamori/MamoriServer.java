@@ -104,7 +104,8 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
                     jp.mamori.access.BreakGlass.Settings.DEFAULT, new jp.mamori.access.LogNotifier());
-            api.console(new Console(identity, breakGlass, tls != null, Clock.systemUTC(), cfg.deviations()));
+            api.console(new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
+                    Clock.systemUTC()), tls != null, Clock.systemUTC(), cfg.deviations()));
             for (String d : identity.mfaExceptions().deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
             }

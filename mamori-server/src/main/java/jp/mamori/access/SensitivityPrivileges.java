@@ -28,6 +28,9 @@ public final class SensitivityPrivileges {
         }
     }
 
+    public record Label(String code, String nameJa, String nameEn) {
+    }
+
     private final DataSource ds;
     private final Clock clock;
 
@@ -124,6 +127,25 @@ public final class SensitivityPrivileges {
         return Tx.read(ds, c -> query(c, "account_id = ?", account));
     }
 
+    /** The guarded labels. */
+    public List<Label> labels() {
+        return Tx.read(ds, c -> {
+            List<Label> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT code, name_ja, name_en FROM sensitivity_label ORDER BY code");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Label(rs.getString(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Privileges awaiting a second administrator. */
+    public List<Privilege> pending() {
+        return Tx.read(ds, c -> query(c, "approved_at IS NULL AND revoked_at IS NULL", null));
+    }
+
     private static Privilege load(Connection c, UUID id) throws SQLException {
         List<Privilege> l = query(c, "privilege_id = ?", id);
         if (l.isEmpty()) {
@@ -137,7 +159,9 @@ public final class SensitivityPrivileges {
         try (PreparedStatement ps = c.prepareStatement("SELECT privilege_id, account_id, label, four_eyes, granted_by,"
                 + " granted_at, approved_by, approved_at, revoked_at FROM sensitivity_privilege WHERE " + where
                 + " ORDER BY granted_at, privilege_id")) {
-            ps.setObject(1, param);
+            if (param != null) {
+                ps.setObject(1, param);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Privilege(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class), rs.getString(3),

@@ -72,8 +72,8 @@ public final class Console {
     private final jp.mamori.access.BreakGlass breakGlass;
 
     /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
-    public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, boolean tls, Clock clock,
-                   java.util.List<String> configDeviations) {
+    public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, jp.mamori.access.AccessAdmin access,
+                   boolean tls, Clock clock, java.util.List<String> configDeviations) {
         this.configDeviations = java.util.List.copyOf(configDeviations);
         this.breakGlass = breakGlass;
         this.identity = identity;
@@ -85,6 +85,7 @@ public final class Console {
         new AuthPages(identity, this).register();
         new AccountPages(identity, this).register();
         new BreakGlassPages(identity, breakGlass, this).register();
+        new AccessPages(identity, access, this).register();
     }
 
     void route(String method, String path, Access access, boolean stepUp, Page page) {

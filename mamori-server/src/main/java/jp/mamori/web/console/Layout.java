@@ -29,7 +29,7 @@ final class Layout {
             if (s.hasRole(Accounts.ADMIN_ROLE)) {
                 sb.append("<a href=\"/console/admin/accounts\">").append(lang.t("アカウント管理", "Accounts")).append("</a>")
                         .append("<a href=\"/console/admin/break-glass\">").append(lang.t("緊急時アクセス確認", "Break-glass review"))
-                        .append("</a>");
+                        .append("</a><a href=\"/console/admin/access\">").append(lang.t("アクセス権", "Access")).append("</a>");
             }
             sb.append("</nav><div class=\"who\">").append(Html.esc(s.displayName())).append(" (")
                     .append(Html.esc(s.loginId())).append(")");

@@ -117,9 +117,13 @@ final class Hospital implements AutoCloseable {
     }
 
     /** Creates a staff account on the admin pages; returns its id (the admin's browser is on its page). */
-    UUID createStaff(String loginId, String department) {
+    UUID createStaff(String loginId, String department, String... extraFields) {
         admin.browser.get("/console/admin/accounts/new");
-        Browser.Page p = adminSubmit("/console/admin/accounts/new", pairs(staffFields(loginId, department)));
+        Map<String, String> f = staffFields(loginId, department);
+        for (int i = 0; i < extraFields.length; i += 2) {
+            f.put(extraFields[i], extraFields[i + 1]);
+        }
+        Browser.Page p = adminSubmit("/console/admin/accounts/new", pairs(f));
         assertEquals("/console/admin/account", p.path(), p::toString);
         return UUID.fromString(p.uri().getQuery().replaceFirst("^id=", ""));
     }
@@ -139,9 +143,9 @@ final class Hospital implements AutoCloseable {
     }
 
     /** The whole way in for a new member of staff: account, code, enrolment with TOTP. Logged in afterwards. */
-    Person enrolStaff(String stem, String department) {
+    Person enrolStaff(String stem, String department, String... extraFields) {
         String loginId = Person.uniqueId(stem);
-        UUID id = createStaff(loginId, department);
+        UUID id = createStaff(loginId, department, extraFields);
         String code = issueCode(id);
         Person p = new Person(loginId, Person.newPassword(), new Browser(server, loginId));
         p.accountId = id;
