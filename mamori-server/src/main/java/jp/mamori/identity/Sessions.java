@@ -150,7 +150,12 @@ public final class Sessions {
             try (PreparedStatement ps = c.prepareStatement("SELECT s.account_id, a.login_id, a.family_name || ' ' ||"
                     + " a.given_name, a.account_type, s.stage, s.amr, s.created_at, s.last_seen_at, s.second_factor_at,"
                     + " s.locked_at, a.must_change_password, s.emergency_declaration_id, a.status, a.retire_at,"
-                    + " (SELECT string_agg(role, ' ') FROM account_role r WHERE r.account_id = s.account_id),"
+                    // Roles from the identity ledger and, once in force (approved where four eyes apply), from the
+                    // access model's assignments: an administrator approved there opens the admin pages too.
+                    + " (SELECT string_agg(DISTINCT x.role, ' ') FROM (SELECT r.role FROM account_role r"
+                    + "  WHERE r.account_id = s.account_id UNION ALL SELECT ra.role FROM role_assignment ra"
+                    + "  WHERE ra.account_id = s.account_id AND ra.revoked_at IS NULL"
+                    + "  AND (NOT ra.four_eyes OR ra.approved_at IS NOT NULL)) x),"
                     + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
                     + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id)"
                     + " FROM web_session s JOIN account a ON a.account_id = s.account_id"

@@ -427,6 +427,34 @@ class IdentityClockTest {
                 id.logins().password(p.loginId(), PASSWORD, "10.0.0.6", "test"), "the next minute");
     }
 
+    @Test
+    void anAdministratorApprovedInTheAccessModelHoldsTheRoleInTheSessionFromTheNextRequest() {
+        java.util.function.Function<String, UUID> admin = login -> id.accounts().create(new Accounts.NewAccount(
+                login + UUID.randomUUID().toString().substring(0, 6).replaceAll("[0-9]", "q"), "管理", "太郎", "カンリ",
+                "タロウ", Account.Type.STAFF, List.of(), List.of("情報システム部"), Set.of(Accounts.ADMIN_ROLE),
+                new Accounts.Proofing("in_person", "staff_id", null, "test admin", clock.instant())), "test:admin").id();
+        UUID first = admin.apply("kanri-a");
+        UUID second = admin.apply("kanri-b");
+        try (Connection c = server.superuserConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE account SET status = 'active' WHERE account_id IN (?, ?)")) {
+            ps.setObject(1, first);
+            ps.setObject(2, second);
+            assertEquals(2, ps.executeUpdate()); // as if both had enrolled
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        Person p = enrol("shinnin");
+        jp.mamori.access.Roles roles = new jp.mamori.access.Roles(ds, clock);
+        jp.mamori.access.Roles.Assignment pending = roles.assign(first, p.id(), Accounts.ADMIN_ROLE, "情報システム部",
+                jp.mamori.access.PersonContext.Scope.HOSPITAL);
+        assertTrue(pending.pending(), "administrator rights wait for a second administrator");
+        assertFalse(id.sessions().check(p.cookie()).orElseThrow().hasRole(Accounts.ADMIN_ROLE));
+        roles.approve(second, pending.id());
+        assertTrue(id.sessions().check(p.cookie()).orElseThrow().hasRole(Accounts.ADMIN_ROLE));
+        roles.revoke(first, pending.id(), "異動 / transferred");
+        assertFalse(id.sessions().check(p.cookie()).orElseThrow().hasRole(Accounts.ADMIN_ROLE), "revoked at once");
+    }
+
     private void refused(Person p, char[] password) {
         IdentityException e = assertThrows(IdentityException.class,
                 () -> id.logins().password(p.loginId(), password, address(), "test"));
