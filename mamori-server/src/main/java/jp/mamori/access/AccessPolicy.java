@@ -1,18 +1,88 @@
 package jp.mamori.access;
 
 import jp.mamori.records.FhirError;
+import jp.mamori.records.RowFilter;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * The one authorization point for patient data. The record service calls it for every read, search,
  * history, write and bundle entry; no handler reaches the store around it (ACCESS-*).
  *
- * <p>Today it enforces the SMART scopes of system clients; care relationships, sensitivity labels and
- * break-glass attach here as the access capability grows.
+ * <p>System clients: their SMART scopes, per resource type. People ({@link Caller#person()}): the
+ * {@link PersonAccess} decision per resource, from its information category ({@link Categories}, with the
+ * document type for note-bearing types), the patient it belongs to, its {@code meta.security} labels and,
+ * standing in for a missing care relationship only, an active break-glass use for that patient; every
+ * access made under break-glass is marked. Searches by people are filtered in SQL by {@link #rowFilter}
+ * with the same rules, so counts and pages see only what the person may read. People do not write through
+ * this path yet, nor read history: both are refused.
  */
 public final class AccessPolicy {
+    /** The reference parameters that name the patient a resource belongs to. */
+    public static final List<String> PATIENT_PARAMS = List.of("patient", "subject");
+    /** The token parameter holding the document type of note-bearing resources. */
+    public static final String DOC_TYPE_PARAM = "type";
+    /** The token parameter holding {@code meta.security}. */
+    public static final String LABEL_PARAM = "_security";
 
-    /** Throws a 403 {@link FhirError} unless {@code caller} may do {@code p} on resources of {@code type}. */
+    /** What the decision needs to know about one resource version. */
+    public record Subject(String type, String id, Set<String> patients, Set<String> docCodings, Set<String> labels) {
+        public Subject {
+            patients = Set.copyOf(patients);
+            docCodings = Set.copyOf(docCodings);
+            labels = Set.copyOf(labels);
+        }
+
+        String ref() {
+            return type + "/" + id;
+        }
+    }
+
+    private record Outcome(boolean permitted, String reason, boolean breakGlass, Set<UUID> grants) {
+    }
+
+    private final Categories categories;
+    private final PersonAccess access;
+    private final BreakGlass breakGlass;
+    private final Clock clock;
+
+    /** Scopes of system clients only; every person is refused. */
+    public AccessPolicy() {
+        this(null, null, null, Clock.systemUTC());
+    }
+
+    /** System clients by scope, people by {@link PersonAccess}. */
+    public AccessPolicy(Categories categories, PersonAccess access, BreakGlass breakGlass, Clock clock) {
+        this.categories = categories;
+        this.access = access;
+        this.breakGlass = breakGlass;
+        this.clock = clock;
+    }
+
+    /**
+     * Throws a 403 {@link FhirError} unless {@code caller} may do {@code p} on resources of {@code type}. For a
+     * person this is the first gate only (some role grants the action on some category of the type); each
+     * resource is then decided by {@link #requireRecord}, and searches are filtered by {@link #rowFilter}.
+     */
     public void require(Caller caller, String type, Scope.Permission p) {
+        if (caller.isPerson()) {
+            String missing = personTypeGate(caller, type, p);
+            if (missing != null) {
+                throw FhirError.forbidden(missing);
+            }
+            return;
+        }
         if (!allows(caller, type, p)) {
             throw FhirError.forbidden("scope system/" + type + "." + letter(p) + " (or system/" + type
                     + "." + (p == Scope.Permission.READ || p == Scope.Permission.SEARCH ? "read" : "write")
@@ -21,14 +91,255 @@ public final class AccessPolicy {
         }
     }
 
-    /** Whether {@code caller} may do {@code p} on resources of {@code type}; for filtering includes. */
+    /** Whether {@code caller} may do {@code p} on resources of {@code type} (for a person: the first gate only). */
     public boolean allows(Caller caller, String type, Scope.Permission p) {
+        if (caller.isPerson()) {
+            return personTypeGate(caller, type, p) == null;
+        }
         for (Scope s : caller.scopes()) {
             if (s.allows(type, p)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static Set<Action> actions(Scope.Permission p) {
+        return p == Scope.Permission.SEARCH ? EnumSet.of(Action.READ, Action.SEARCH) : EnumSet.of(Action.READ);
+    }
+
+    /** Null when the person passes the type gate, else what is missing. */
+    private String personTypeGate(Caller caller, String type, Scope.Permission p) {
+        if (categories == null) {
+            return "職員による診療情報の利用はこのサーバではまだ有効ではありません / Access by people is not enabled on"
+                    + " this server";
+        }
+        if (p != Scope.Permission.READ && p != Scope.Permission.SEARCH) {
+            return "職員による記録の書き込みはこの経路ではまだできません / People cannot yet write records through this"
+                    + " path (" + p.name().toLowerCase() + " on " + type + ")";
+        }
+        if ("*".equals(type)) {
+            return "全種別にまたがる操作は職員には許可されていません / Operations across all types are not available to"
+                    + " people";
+        }
+        Category fallback = categories.resolve(type);
+        Set<Category> possible = new LinkedHashSet<>();
+        possible.add(fallback);
+        possible.addAll(categories.docRules(type).keySet());
+        for (Category c : possible) {
+            boolean all = true;
+            for (Action a : actions(p)) {
+                all &= caller.person().need(c, a) != null;
+            }
+            if (all) {
+                return null;
+            }
+        }
+        for (Action a : actions(p)) {
+            if (caller.person().need(fallback, a) == null) {
+                return type + ": " + access.decide(caller.person(), null, fallback, a, Set.of(), now()).reason();
+            }
+        }
+        return type + ": 権限がありません / Not permitted";
+    }
+
+    /** Throws a 403 unless the person may read this resource version; marks a read under break-glass. */
+    public void requireRecord(Caller caller, Subject s) {
+        if (!caller.isPerson()) {
+            return;
+        }
+        Outcome o = decide(caller, s, EnumSet.of(Action.READ));
+        if (!o.permitted()) {
+            throw FhirError.forbidden(message(s, o));
+        }
+        mark(caller, s, o, "read");
+    }
+
+    /**
+     * Whether a person may see this resource among search results (read and search); marks it when seen
+     * under break-glass. Always true for a system client (its scopes were checked per type).
+     */
+    public boolean visibleInSearch(Caller caller, Subject s) {
+        if (!caller.isPerson()) {
+            return true;
+        }
+        Outcome o = decide(caller, s, EnumSet.of(Action.READ, Action.SEARCH));
+        if (!o.permitted()) {
+            return false;
+        }
+        try {
+            mark(caller, s, o, "search");
+            return true;
+        } catch (FhirError e) {
+            return false;
+        }
+    }
+
+    private static String message(Subject s, Outcome o) {
+        return s.ref() + ": " + o.reason() + (o.breakGlass()
+                ? " — 緊急時アクセス（ブレークグラス）を開始すれば閲覧できます / break-glass is available for this patient"
+                : "");
+    }
+
+    private void mark(Caller caller, Subject s, Outcome o, String what) {
+        for (UUID g : o.grants()) {
+            try {
+                breakGlass.markAccess(g, s.ref() + " " + what);
+            } catch (BreakGlass.Refused e) {
+                throw FhirError.forbidden(s.ref() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The categories of a resource: those its document type codings select, else the category of its type. */
+    private Set<Category> categoriesOf(Subject s) {
+        Set<Category> out = new LinkedHashSet<>();
+        categories.docRules(s.type()).forEach((c, codings) -> {
+            for (String coding : codings) {
+                if (s.docCodings().contains(coding)) {
+                    out.add(c);
+                    break;
+                }
+            }
+        });
+        if (out.isEmpty()) {
+            out.add(categories.resolve(s.type()));
+        }
+        return out;
+    }
+
+    private Outcome decide(Caller caller, Subject s, Set<Action> actions) {
+        if (categories == null) {
+            return new Outcome(false, personTypeGate(caller, s.type(), Scope.Permission.READ), false, Set.of());
+        }
+        PersonContext who = caller.person();
+        Instant now = now();
+        Set<UUID> grants = new LinkedHashSet<>();
+        Map<String, Optional<BreakGlass.Grant>> active = new HashMap<>();
+        for (Category c : categoriesOf(s)) {
+            for (Action a : actions) {
+                List<String> patients = new ArrayList<>(s.patients());
+                if (!c.clinical() || patients.isEmpty()) {
+                    patients = new ArrayList<>();
+                    patients.add(null);
+                }
+                for (String p : patients) {
+                    Decision d = access.decide(who, p, c, a, s.labels(), now);
+                    if (d.permitted()) {
+                        continue;
+                    }
+                    if (d.breakGlass() && breakGlass != null && p != null) {
+                        Optional<BreakGlass.Grant> g = active.computeIfAbsent(p,
+                                k -> breakGlass.active(who.accountId(), k, now));
+                        if (g.isPresent()) {
+                            grants.add(g.get().id());
+                            continue;
+                        }
+                    }
+                    return new Outcome(false, d.reason(), d.breakGlass(), Set.of());
+                }
+            }
+        }
+        return new Outcome(true, "permitted", false, grants);
+    }
+
+    /**
+     * The SQL condition that keeps, in a search by a person, only rows they may read and search: the same
+     * rules as {@link #visibleInSearch}, over the index tables ({@code sp_reference} patient/subject for the
+     * patient, {@code sp_token} type for the document type and _security for labels). Null for system clients.
+     */
+    public RowFilter rowFilter(Caller caller) {
+        if (!caller.isPerson()) {
+            return null;
+        }
+        if (categories == null) {
+            throw FhirError.forbidden(personTypeGate(caller, "Patient", Scope.Permission.SEARCH));
+        }
+        PersonContext who = caller.person();
+        Instant now = now();
+        Set<String> emergency = new HashSet<>();
+        if (breakGlass != null) {
+            for (BreakGlass.Grant g : breakGlass.activeFor(who.accountId(), now)) {
+                emergency.add(g.patientId());
+            }
+        }
+        Set<String> hidden = new HashSet<>(access.guardedLabels());
+        hidden.removeAll(who.privileges());
+        String[] hiddenLabels = hidden.toArray(String[]::new);
+        return (alias, type, args) -> {
+            List<String> and = new ArrayList<>();
+            Map<Category, Set<String>> rules = categories.docRules(type);
+            Set<String> allDoc = new HashSet<>();
+            rules.values().forEach(allDoc::addAll);
+            for (Map.Entry<Category, Set<String>> e : rules.entrySet()) {
+                String has = docTypeIn(alias, e.getValue(), args);
+                and.add("(NOT " + has + " OR " + allowed(alias, type, e.getKey(), who, emergency, now, args) + ")");
+            }
+            if (rules.isEmpty()) {
+                and.add(allowed(alias, type, categories.resolve(type), who, emergency, now, args));
+            } else {
+                // Rows with none of the document types above take the category of their type.
+                String has = docTypeIn(alias, allDoc, args);
+                and.add("(" + has + " OR " + allowed(alias, type, categories.resolve(type), who, emergency, now, args) + ")");
+            }
+            if (hiddenLabels.length > 0) {
+                and.add("NOT EXISTS (SELECT 1 FROM sp_token pl WHERE pl.res_pk = " + alias + ".res_pk AND pl.param = '"
+                        + LABEL_PARAM + "' AND pl.code = ANY(?))");
+                args.add(hiddenLabels);
+            }
+            return "(" + String.join(" AND ", and) + ")";
+        };
+    }
+
+    private static String docTypeIn(String alias, Set<String> codings, List<Object> args) {
+        args.add(codings.toArray(String[]::new));
+        return "EXISTS (SELECT 1 FROM sp_token pd WHERE pd.res_pk = " + alias + ".res_pk AND pd.param = '"
+                + DOC_TYPE_PARAM + "' AND pd.system || '|' || pd.code = ANY(?))";
+    }
+
+    /** Whether rows of {@code type} in category {@code c} are readable and searchable, as SQL. */
+    private static String allowed(String alias, String type, Category c, PersonContext who, Set<String> emergency,
+                                  Instant now, List<Object> args) {
+        List<String> and = new ArrayList<>();
+        List<Object> mine = new ArrayList<>();
+        for (Action a : EnumSet.of(Action.READ, Action.SEARCH)) {
+            PersonContext.Need need = who.need(c, a);
+            if (need == null) {
+                return "false";
+            }
+            if (!c.clinical()) {
+                continue;
+            }
+            if (need.hospital()) {
+                and.add(hasPatient(alias, type));
+                continue;
+            }
+            Set<String> patients = who.caredFor(need.departments(), now);
+            patients.addAll(emergency);
+            String[] ids = patients.toArray(String[]::new);
+            if ("Patient".equals(type)) {
+                and.add(alias + ".res_id = ANY(?)");
+            } else {
+                and.add("(" + hasPatient(alias, type) + " AND NOT EXISTS (SELECT 1 FROM sp_reference pp WHERE pp.res_pk = "
+                        + alias + ".res_pk AND pp.param IN ('patient', 'subject') AND pp.target_type = 'Patient'"
+                        + " AND NOT (pp.target_id = ANY(?))))");
+            }
+            mine.add(ids);
+        }
+        args.addAll(mine);
+        return and.isEmpty() ? "true" : "(" + String.join(" AND ", and) + ")";
+    }
+
+    private static String hasPatient(String alias, String type) {
+        if ("Patient".equals(type)) {
+            return "true";
+        }
+        return "EXISTS (SELECT 1 FROM sp_reference pp WHERE pp.res_pk = " + alias + ".res_pk AND pp.param IN"
+                + " ('patient', 'subject') AND pp.target_type = 'Patient')";
+    }
+
+    private Instant now() {
+        return clock.instant();
     }
 
     private static char letter(Scope.Permission p) {

@@ -32,8 +32,8 @@ import java.util.regex.Pattern;
  * waits in a review queue, and unreviewed uses past {@link Settings#escalateAfter()} are escalated and
  * notified again. The history is append-only in the database (V6).
  *
- * <p>The FHIR authorization consults {@link #active} once access control is wired; until then this is
- * the capability and its console pages.
+ * <p>{@link AccessPolicy} consults {@link #active} (and {@link #activeFor} for searches) for person callers
+ * of the record service, and marks every access made under a use.
  */
 public final class BreakGlass {
     private static final Logger log = LoggerFactory.getLogger(BreakGlass.class);

@@ -120,6 +120,22 @@ public final class Categories {
         return s.byType.getOrDefault(resourceType, s.fallback);
     }
 
+    /**
+     * The document-type rules of {@code resourceType}: for each category, the codings ("system|code") that
+     * put a resource of that type into it. Empty for types without such rules.
+     */
+    public Map<Category, java.util.Set<String>> docRules(String resourceType) {
+        Snapshot s = snapshot;
+        Map<Category, java.util.Set<String>> out = new HashMap<>();
+        String prefix = resourceType + '|';
+        s.byDoc.forEach((key, c) -> {
+            if (key.startsWith(prefix)) {
+                out.computeIfAbsent(c, k -> new java.util.TreeSet<>()).add(key.substring(prefix.length()));
+            }
+        });
+        return out;
+    }
+
     public Optional<Category> byCode(String code) {
         return Optional.ofNullable(snapshot.byCode.get(code));
     }

@@ -44,13 +44,25 @@ final class SearchQuery {
     /** Other types the conditions look into (chain targets, _has sources): the caller must be able to search them. */
     final Set<String> joinedTypes = new java.util.TreeSet<>();
 
-    private SearchQuery(String type) {
+    /** Rows the caller may see, for the main query and every chained and _has subquery; null: all rows. */
+    private final RowFilter filter;
+
+    private SearchQuery(String type, RowFilter filter) {
         this.type = type;
+        this.filter = filter;
     }
 
     /** Builds the filter for {@code type} from the (already decoded) parameters. */
     static SearchQuery parse(String type, Map<String, List<String>> params) {
-        SearchQuery q = new SearchQuery(type);
+        return parse(type, params, null);
+    }
+
+    /**
+     * Builds the filter for {@code type}; with a {@link RowFilter}, only rows it keeps are matched, counted,
+     * paged, or looked at by chained parameters and _has.
+     */
+    static SearchQuery parse(String type, Map<String, List<String>> params, RowFilter filter) {
+        SearchQuery q = new SearchQuery(type, filter);
         for (Map.Entry<String, List<String>> e : params.entrySet()) {
             String key = e.getKey();
             if (CONTROL.contains(key)) {
@@ -59,6 +71,10 @@ final class SearchQuery {
             for (String value : e.getValue()) {
                 q.where.add(q.condition("r", type, key, value, 0));
             }
+        }
+        if (filter != null) {
+            // Last, so that its arguments follow those of the conditions above, as its SQL does.
+            q.where.add(filter.condition("r", type, q.args));
         }
         List<String> sorts = params.getOrDefault("_sort", List.of());
         for (String s : sorts) {
@@ -416,10 +432,15 @@ final class SearchQuery {
         args.add(name);
         args.add(target);
         args.add(target);
-        String inner = condition(alias, target, chain, value, depth + 1);
+        String inner = restricted(alias, target, condition(alias, target, chain, value, depth + 1));
         return a + ".res_pk IN (SELECT x.res_pk FROM sp_reference x WHERE x.res_type = ? AND x.param = ?"
                 + " AND x.target_type = ? AND x.target_id IN (SELECT " + alias + ".res_id FROM resource " + alias
                 + " WHERE " + alias + ".res_type = ? AND NOT " + alias + ".deleted AND " + inner + "))";
+    }
+
+    /** {@code cond}, and with a row filter also the rows of the subquery the caller may see. */
+    private String restricted(String alias, String rtype, String cond) {
+        return filter == null ? cond : cond + " AND " + filter.condition(alias, rtype, args);
     }
 
     /** {@code _has:Observation:patient:code=X}: resources that some Observation with code X refers to. */
@@ -439,7 +460,7 @@ final class SearchQuery {
         args.add(parts[2]);
         args.add(rtype);
         args.add(source);
-        String inner = condition(alias, source, parts[3], value, depth + 1);
+        String inner = restricted(alias, source, condition(alias, source, parts[3], value, depth + 1));
         return a + ".res_id IN (SELECT x.target_id FROM sp_reference x WHERE x.res_type = ? AND x.param = ?"
                 + " AND x.target_type = ? AND x.res_pk IN (SELECT " + alias + ".res_pk FROM resource " + alias
                 + " WHERE " + alias + ".res_type = ? AND NOT " + alias + ".deleted AND " + inner + "))";
