@@ -102,8 +102,16 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
+            ServerConfig.AccessOptions ao = cfg.access();
+            jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
+            if (ao.syslog().isPresent()) {
+                notifier = jp.mamori.access.SecurityNotifier.all(List.of(notifier, new jp.mamori.access.SyslogNotifier(
+                        ao.syslogHost(), ao.syslogPort(), java.net.InetAddress.getLocalHost().getHostName(),
+                        ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault() : null)));
+            }
             jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
-                    jp.mamori.access.BreakGlass.Settings.DEFAULT, new jp.mamori.access.LogNotifier());
+                    new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
+                            Duration.ofHours(ao.reviewEscalationHours())), notifier);
             api.console(new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
                     Clock.systemUTC()), tls != null, Clock.systemUTC(), cfg.deviations()));
             for (String d : identity.mfaExceptions().deviations()) {

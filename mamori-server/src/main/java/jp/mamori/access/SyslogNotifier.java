@@ -32,18 +32,30 @@ public final class SyslogNotifier implements SecurityNotifier {
     private final String host;
     private final int port;
     private final String hostname;
+    /** TLS (RFC 5425: the same octet-counted frames inside TLS), or null for plain TCP. */
+    private final javax.net.ssl.SSLSocketFactory tls;
 
     public SyslogNotifier(String host, int port) {
-        this(host, port, localHostname());
+        this(host, port, localHostname(), null);
     }
 
     public SyslogNotifier(String host, int port, String hostname) {
+        this(host, port, hostname, null);
+    }
+
+    /**
+     * @param tls the TLS socket factory (its trust store decides which collectors are trusted; the collector's
+     *            host name is verified), or null for plain TCP, which callers MUST restrict to loopback: the
+     *            notices name patients.
+     */
+    public SyslogNotifier(String host, int port, String hostname, javax.net.ssl.SSLSocketFactory tls) {
         if (host == null || host.isBlank() || port < 1 || port > 65535) {
             throw new IllegalArgumentException("syslog needs host:port");
         }
         this.host = host;
         this.port = port;
         this.hostname = printable(hostname, 255);
+        this.tls = tls;
     }
 
     private static String localHostname() {
@@ -58,13 +70,26 @@ public final class SyslogNotifier implements SecurityNotifier {
     public synchronized void notify(Notice n) {
         byte[] msg = message(n).getBytes(StandardCharsets.UTF_8);
         byte[] head = (msg.length + " ").getBytes(StandardCharsets.US_ASCII);
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(host, port), TIMEOUT_MS);
-            s.setSoTimeout(TIMEOUT_MS);
+        try (Socket raw = new Socket()) {
+            raw.connect(new InetSocketAddress(host, port), TIMEOUT_MS);
+            raw.setSoTimeout(TIMEOUT_MS);
+            Socket s = raw;
+            if (tls != null) {
+                javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) tls.createSocket(raw, host, port, true);
+                javax.net.ssl.SSLParameters params = t.getSSLParameters();
+                params.setEndpointIdentificationAlgorithm("HTTPS"); // the collector's name must match its certificate
+                params.setProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
+                t.setSSLParameters(params);
+                t.startHandshake();
+                s = t;
+            }
             OutputStream out = s.getOutputStream();
             out.write(head);
             out.write(msg);
             out.flush();
+            if (s != raw) {
+                s.close();
+            }
         } catch (IOException e) {
             log.warn("security notice {} not delivered to syslog {}:{}: {}", n.event(), host, port, e.toString());
         }

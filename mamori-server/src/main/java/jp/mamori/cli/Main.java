@@ -42,7 +42,9 @@ public final class Main {
                                --validation structure|full, --access-token-lifetime SECONDS (300),
                                --public-url https://HOST:PORT, --session-idle-minutes 15, --session-max-hours 12,
                                --unused-days 90, --unused-action suspend|report, --min-password-length 12,
-                               --enrolment-code-hours 72, --http for plain HTTP on loopback only)
+                               --enrolment-code-hours 72, --break-glass-hours 2, --break-glass-review-hours 72,
+                               --notify-syslog-tls HOST:PORT | --notify-syslog 127.0.0.1:PORT,
+                               --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)

@@ -31,7 +31,51 @@ public record ServerConfig(
         FhirSupport.Validation validation,
         Optional<String> publicUrl,
         IdentityOptions identity,
-        java.time.Duration accessTokenLifetime) {
+        java.time.Duration accessTokenLifetime,
+        AccessOptions access) {
+
+    /**
+     * Break-glass and security notices.
+     *
+     * @param syslog    where security notices go besides the log and the console inbox, if anywhere
+     * @param syslogTls whether to send them over TLS (RFC 5425); plain TCP only to a loopback relay
+     */
+    public record AccessOptions(int breakGlassHours, int reviewEscalationHours, Optional<String> syslog,
+                                boolean syslogTls) {
+        public static final AccessOptions DEFAULT = new AccessOptions(2, 72, Optional.empty(), false);
+
+        public AccessOptions {
+            if (breakGlassHours < 1 || breakGlassHours > 12) {
+                throw new ConfigException("--break-glass-hours must be between 1 and 12");
+            }
+            if (reviewEscalationHours < 1 || reviewEscalationHours > 24 * 30) {
+                throw new ConfigException("--break-glass-review-hours must be between 1 and 720");
+            }
+            if (syslog.isPresent()) {
+                String v = syslog.get();
+                int colon = v.lastIndexOf(':');
+                boolean ok = colon > 0 && v.substring(colon + 1).matches("[0-9]{1,5}")
+                        && Integer.parseInt(v.substring(colon + 1)) >= 1 && Integer.parseInt(v.substring(colon + 1)) <= 65535;
+                if (!ok) {
+                    throw new ConfigException("--notify-syslog and --notify-syslog-tls take HOST:PORT");
+                }
+                if (!syslogTls && !isLoopback(v.substring(0, colon).replace("[", "").replace("]", ""))) {
+                    throw new ConfigException("--notify-syslog (plain TCP) is allowed only to a loopback relay: notices"
+                            + " name patients; use --notify-syslog-tls HOST:PORT / 平文のsyslog送信はループバックのみです");
+                }
+            }
+        }
+
+        public String syslogHost() {
+            String v = syslog.orElseThrow();
+            return v.substring(0, v.lastIndexOf(':')).replace("[", "").replace("]", "");
+        }
+
+        public int syslogPort() {
+            String v = syslog.orElseThrow();
+            return Integer.parseInt(v.substring(v.lastIndexOf(':') + 1));
+        }
+    }
 
     /**
      * Identity settings as given on the command line; defaults are the guideline-compliant values.
@@ -134,6 +178,13 @@ public record ServerConfig(
         if (!identity.suspendUnused()) {
             out.add("unused accounts are reported but not suspended (ACCT-2)");
         }
+        if (access.breakGlassHours() > AccessOptions.DEFAULT.breakGlassHours()) {
+            out.add("break-glass lasts " + access.breakGlassHours() + " hours (default 2)");
+        }
+        if (access.reviewEscalationHours() > AccessOptions.DEFAULT.reviewEscalationHours()) {
+            out.add("unreviewed break-glass uses escalate only after " + access.reviewEscalationHours()
+                    + " hours (default 72)");
+        }
         if (identity.unusedDays() > d.unusedDays()) {
             out.add("accounts count as unused only after " + identity.unusedDays() + " days (default 90; ACCT-2)");
         }
@@ -149,7 +200,8 @@ public record ServerConfig(
         Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
                 "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
-                "--enrolment-code-hours", "--access-token-lifetime"), List.of("--http"));
+                "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
+                "--notify-syslog", "--notify-syslog-tls"), List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -179,7 +231,18 @@ public record ServerConfig(
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
-                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)));
+                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a));
+    }
+
+    private static AccessOptions accessOptions(Args a) {
+        if (a.value("--notify-syslog").isPresent() && a.value("--notify-syslog-tls").isPresent()) {
+            throw new ConfigException("give --notify-syslog or --notify-syslog-tls, not both");
+        }
+        AccessOptions d = AccessOptions.DEFAULT;
+        return new AccessOptions(a.intValue("--break-glass-hours").orElse(d.breakGlassHours()),
+                a.intValue("--break-glass-review-hours").orElse(d.reviewEscalationHours()),
+                a.value("--notify-syslog-tls").or(() -> a.value("--notify-syslog")),
+                a.value("--notify-syslog-tls").isPresent());
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */

@@ -82,6 +82,31 @@ class ServerConfigEdgeTest {
     }
 
     @Test
+    void securityNoticesGoToSyslogOverTlsOrToALoopbackRelayOnly() {
+        assertTrue(refusal("--notify-syslog", "siem.example.jp:514").contains("loopback"));
+        assertTrue(refusal("--notify-syslog-tls", "siem.example.jp").contains("HOST:PORT"));
+        assertTrue(refusal("--notify-syslog-tls", "siem.example.jp:70000").contains("HOST:PORT"));
+        assertTrue(refusal("--notify-syslog", "127.0.0.1:514", "--notify-syslog-tls", "siem.example.jp:6514")
+                .contains("not both"));
+        ServerConfig tls = parse("--notify-syslog-tls", "siem.example.jp:6514");
+        assertTrue(tls.access().syslogTls());
+        assertEquals("siem.example.jp", tls.access().syslogHost());
+        assertEquals(6514, tls.access().syslogPort());
+        ServerConfig relay = parse("--notify-syslog", "127.0.0.1:514");
+        assertEquals(false, relay.access().syslogTls());
+        assertEquals(List.of(), relay.deviations());
+    }
+
+    @Test
+    void longerBreakGlassOrLaterEscalationIsADeviation() {
+        assertTrue(refusal("--break-glass-hours", "13").contains("--break-glass-hours"));
+        assertTrue(refusal("--break-glass-review-hours", "0").contains("--break-glass-review-hours"));
+        List<String> d = parse("--break-glass-hours", "4", "--break-glass-review-hours", "168").deviations();
+        assertEquals(2, d.size(), d.toString());
+        assertEquals(List.of(), parse("--break-glass-hours", "1", "--break-glass-review-hours", "24").deviations());
+    }
+
+    @Test
     void aPublicUrlMustBeHttpsWithoutAPath() {
         assertTrue(refusal("--public-url", "http://mamori.example.jp").contains("--public-url"));
         assertTrue(refusal("--public-url", "https://mamori.example.jp/console").contains("--public-url"));
