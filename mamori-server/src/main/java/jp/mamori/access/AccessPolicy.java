@@ -317,12 +317,14 @@ public final class AccessPolicy {
             Set<String> patients = who.caredFor(need.departments(), now);
             patients.addAll(emergency);
             String[] ids = patients.toArray(String[]::new);
+            // NOT IN over a subquery is a hashed subplan: one lookup per index row, whatever plan the statement
+            // gets, where NOT (x = ANY(?)) compared each row with every id (1,000 care relationships: 1,000 each).
             if ("Patient".equals(type)) {
                 and.add(alias + ".res_id = ANY(?)");
             } else {
                 and.add("(" + hasPatient(alias, type) + " AND NOT EXISTS (SELECT 1 FROM sp_reference pp WHERE pp.res_pk = "
                         + alias + ".res_pk AND pp.param IN ('patient', 'subject') AND pp.target_type = 'Patient'"
-                        + " AND NOT (pp.target_id = ANY(?))))");
+                        + " AND pp.target_id NOT IN (SELECT unnest(?::text[]))))");
             }
             mine.add(ids);
         }

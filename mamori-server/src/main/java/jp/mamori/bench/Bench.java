@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * including non-2xx ones. {@code rps} is requests divided by the time from the end of the warmup
  * until the last worker finished its last request.
  *
- * <p>{@code mamori bench identity} measures logins and session checks instead: see {@link IdentityBench}.
+ * <p>{@code mamori bench identity} measures logins and session checks instead: see {@link IdentityBench};
+ * {@code mamori bench access} the authorization decision for people: see {@link AccessBench}.
  *
  * <p>Exit codes: 0 when the run completed and at least one request succeeded, 1 when the server
  * cannot be reached, setup fails or no request succeeded, 2 for a usage error.
@@ -51,6 +52,9 @@ public final class Bench {
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         if (!args.isEmpty() && args.get(0).equals("identity")) {
             return IdentityBench.run(args.subList(1, args.size()), out, err);
+        }
+        if (!args.isEmpty() && args.get(0).equals("access")) {
+            return AccessBench.run(args.subList(1, args.size()), out, err);
         }
         if (args.contains("--help") || args.contains("-h")) {
             out.println(Options.USAGE);

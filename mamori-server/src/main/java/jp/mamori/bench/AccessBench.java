@@ -1,0 +1,428 @@
+package jp.mamori.bench;
+
+import jp.mamori.MamoriServer;
+import jp.mamori.access.AccessPolicy;
+import jp.mamori.access.Action;
+import jp.mamori.access.BreakGlass;
+import jp.mamori.access.CareRelationships;
+import jp.mamori.access.Categories;
+import jp.mamori.access.Category;
+import jp.mamori.access.Caller;
+import jp.mamori.access.PersonAccess;
+import jp.mamori.access.PersonContext;
+import jp.mamori.access.Roles;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.db.Tx;
+import jp.mamori.identity.Account;
+import jp.mamori.identity.Accounts;
+import jp.mamori.identity.Bootstrap;
+import jp.mamori.identity.Identity;
+import jp.mamori.records.FhirSupport;
+import jp.mamori.records.RecordService;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+
+import javax.sql.DataSource;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * {@code mamori bench access}: what the authorization decision for people costs, measured in-process at the
+ * {@link RecordService} level (people do not reach the HTTP API yet). Starts a Mamori server on a new data folder,
+ * creates {@code --patients} patients with a Condition and two Observations each, a policy of 20 roles (8
+ * institution roles added to the seeded ones) and a physician of 内科 with {@code --related} care relationships in
+ * that department, then runs {@code read} (a Patient or a Condition of a related patient, in turn) and
+ * {@code search} ({@code Condition?patient=} a related patient, or {@code Observation?code=...&_count=20}, in turn)
+ * with {@code --concurrency} threads, four ways:
+ *
+ * <ol>
+ *   <li>{@code system}: a system client with {@code system/*.*} (scopes only, no per-resource decision);</li>
+ *   <li>{@code person-per-request}: the physician, {@link PersonContext#load} once per operation, as a console
+ *       request would;</li>
+ *   <li>{@code person-cached}: the physician, the context loaded once per thread;</li>
+ *   <li>{@code permit-all}: a person-shaped caller whose {@link AccessPolicy} permits everything, built here as a
+ *       test build would (one non-clinical category for every type, a hospital-wide role granting it, no guarded
+ *       labels): the same code path with nothing to decide and no SQL condition to speak of.</li>
+ * </ol>
+ * One line per run on {@code out}, then the ratios of the person runs to permit-all.
+ *
+ * <p>Exit codes: 0 when every run counted operations, found matches and had no error, 1 otherwise, 2 for a
+ * usage error.
+ */
+public final class AccessBench {
+    static final String USAGE = "usage: mamori bench access --data NEW-DIR [--concurrency N (16)] [--seconds S (20)]"
+            + " [--warmup S (5)] [--patients N (2000)] [--related N (1000)]";
+    private static final String BY = "bench:access";
+    private static final String DEPT = "内科";
+    private static final char[] PASSWORD = "Bench-Sakura 4 kawa!".toCharArray();
+    private static final String CODE_SYSTEM = "http://loinc.org";
+    private static final List<String> CODES = List.of("8480-6", "8462-4", "8867-4", "8310-5", "29463-7", "8302-2",
+            "2339-0", "718-7", "2160-0", "1742-6");
+    /** Institution roles added to the 12 seeded ones: 20 in all. */
+    private static final int INSTITUTION_ROLES = 8;
+
+    record AccessOptions(Path data, int concurrency, int seconds, int warmup, int patients, int related) {
+        static AccessOptions parse(List<String> args) {
+            Map<String, String> values = new HashMap<>();
+            Set<String> known = Set.of("--data", "--concurrency", "--seconds", "--warmup", "--patients", "--related");
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
+                String name = arg;
+                String value = null;
+                int eq = arg.indexOf('=');
+                if (arg.startsWith("--") && eq > 0) {
+                    name = arg.substring(0, eq);
+                    value = arg.substring(eq + 1);
+                }
+                if (!known.contains(name)) {
+                    throw new Options.UsageException("unknown option '" + arg + "'");
+                }
+                if (value == null) {
+                    if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                        throw new Options.UsageException(name + " requires a value");
+                    }
+                    value = args.get(++i);
+                }
+                if (values.put(name, value) != null) {
+                    throw new Options.UsageException(name + " given more than once");
+                }
+            }
+            String data = values.get("--data");
+            if (data == null || data.isBlank()) {
+                throw new Options.UsageException("--data is required: a new folder for the bench server's database");
+            }
+            AccessOptions o = new AccessOptions(Path.of(data).toAbsolutePath().normalize(),
+                    Options.intOption(values, "--concurrency", 16, 1, 64),
+                    Options.intOption(values, "--seconds", 20, 1, 3_600),
+                    Options.intOption(values, "--warmup", 5, 0, 3_600),
+                    Options.intOption(values, "--patients", 2000, 2, 1_000_000),
+                    Options.intOption(values, "--related", 1000, 1, 1_000_000));
+            if (o.related() > o.patients()) {
+                throw new Options.UsageException("--related cannot exceed --patients");
+            }
+            return o;
+        }
+    }
+
+    private AccessBench() {
+    }
+
+    /** Runs the access benchmark; {@code args} are the words after {@code bench access}. */
+    public static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.println(USAGE);
+            return 0;
+        }
+        AccessOptions o;
+        try {
+            o = AccessOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("bench access: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        try {
+            if (Files.exists(o.data()) && (!Files.isDirectory(o.data()) || Files.list(o.data()).findAny().isPresent())) {
+                err.println("bench access: " + o.data() + " is not a new, empty folder; the benchmark creates its own"
+                        + " server and data there");
+                return 2;
+            }
+            return run(o, out, err);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("bench access: interrupted");
+            return 1;
+        } catch (Exception e) {
+            err.println("bench access: failed: " + HttpSupport.describe(e));
+            return 1;
+        }
+    }
+
+    /** The data a run works on. */
+    record Data(List<String> related, Map<String, String> conditionOf, UUID physician) {
+    }
+
+    private static int run(AccessOptions o, PrintStream out, PrintStream err) throws Exception {
+        ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", o.data().toString(), "--port", "0", "--bind",
+                "127.0.0.1"), Map.of());
+        err.println("bench access: starting a server on " + o.data());
+        try (MamoriServer server = MamoriServer.start(cfg)) {
+            DataSource ds = server.database().dataSource();
+            Clock clock = Clock.systemUTC();
+            Data data = setUp(server, o, err);
+
+            BreakGlass breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
+            AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass, clock);
+            RecordService records = new RecordService(ds, policy, new FhirSupport(), cfg.defaultPageSize(),
+                    cfg.maxPageSize());
+            RecordService permitAllRecords = new RecordService(ds, permitAllPolicy(clock), new FhirSupport(),
+                    cfg.defaultPageSize(), cfg.maxPageSize());
+            Caller system = Caller.system("bench-access");
+            Caller permitAll = Caller.person(permitAllContext(data.physician()), "bench permit-all", "127.0.0.1");
+            Supplier<Caller> perRequest = () -> Caller.person(PersonContext.load(ds, data.physician(), Instant.now()),
+                    "bench physician", "127.0.0.1");
+            Caller loaded = perRequest.get();
+            err.println(String.format(Locale.ROOT, "bench access: physician holds %d roles and %d care relationships;"
+                    + " %d roles defined", loaded.person().roles().size(), data.related().size(), roleCount(ds)));
+
+            boolean ok = true;
+            for (String op : List.of("read", "search")) {
+                Map<String, Double> rates = new LinkedHashMap<>();
+                ok &= measure(op, "system", records, ThreadLocal.withInitial(() -> system)::get, data, o, out, err, rates);
+                ok &= measure(op, "person-per-request", records, perRequest, data, o, out, err, rates);
+                ThreadLocal<Caller> perThread = ThreadLocal.withInitial(perRequest);
+                ok &= measure(op, "person-cached", records, perThread::get, data, o, out, err, rates);
+                ok &= measure(op, "permit-all", permitAllRecords, () -> permitAll, data, o, out, err, rates);
+                double base = rates.get("permit-all");
+                out.println(String.format(Locale.ROOT, "bench access op=%s ratio person-per-request/permit-all=%.3f"
+                                + " person-cached/permit-all=%.3f system/permit-all=%.3f", op,
+                        rates.get("person-per-request") / base, rates.get("person-cached") / base,
+                        rates.get("system") / base));
+            }
+            return ok ? 0 : 1;
+        }
+    }
+
+    /** Everything permitted, as a test build would construct it: not reachable through any configuration. */
+    static AccessPolicy permitAllPolicy(Clock clock) {
+        Category all = new Category("bench_all", "全て（ベンチ）", "Everything (bench)", false);
+        return new AccessPolicy(Categories.of(List.of(all), List.of(new Categories.Rule("*", null, null, all.code()))),
+                new PersonAccess(Set.of()), null, clock);
+    }
+
+    static PersonContext permitAllContext(UUID account) {
+        return new PersonContext(account, List.of(new PersonContext.HeldRole("bench_all", "bench",
+                PersonContext.Scope.HOSPITAL, false, Map.of("bench_all", EnumSet.of(Action.READ, Action.SEARCH)))),
+                Set.of(), Map.of());
+    }
+
+    private static long roleCount(DataSource ds) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM role"); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    private static boolean measure(String op, String who, RecordService records, Supplier<Caller> caller, Data data,
+                                   AccessOptions o, PrintStream out, PrintStream err, Map<String, Double> rates)
+            throws InterruptedException {
+        err.println("bench access: " + op + " as " + who + ", " + o.concurrency() + " threads");
+        int threads = o.concurrency();
+        IdentityBench.Timings[] per = new IdentityBench.Timings[threads];
+        long[] matches = new long[threads];
+        AtomicReference<String> firstError = new AtomicReference<>();
+        long start = System.nanoTime();
+        long measureStart = start + TimeUnit.SECONDS.toNanos(o.warmup());
+        long deadline = measureStart + TimeUnit.SECONDS.toNanos(o.seconds());
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            int w = i;
+            per[w] = new IdentityBench.Timings();
+            workers.add(Thread.ofPlatform().name("bench-access-" + i).start(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                for (long n = w; ; n++) {
+                    long begin = System.nanoTime();
+                    if (begin - deadline >= 0) {
+                        return;
+                    }
+                    boolean measured = begin - measureStart >= 0;
+                    String patient = data.related().get(random.nextInt(data.related().size()));
+                    int found;
+                    String failure = null;
+                    try {
+                        Caller c = caller.get();
+                        if (op.equals("read")) {
+                            found = n % 2 == 0 ? one(records.read(c, "Patient", patient))
+                                    : one(records.read(c, "Condition", data.conditionOf().get(patient)));
+                        } else if (n % 2 == 0) {
+                            found = records.search(c, "Condition", Map.of("patient", List.of(patient))).matches().size();
+                            if (found == 0) {
+                                failure = "Condition?patient=" + patient + " found nothing";
+                            }
+                        } else {
+                            found = records.search(c, "Observation", Map.of("code",
+                                    List.of(CODE_SYSTEM + "|" + CODES.get(random.nextInt(CODES.size()))),
+                                    "_count", List.of("20"))).matches().size();
+                        }
+                    } catch (RuntimeException e) {
+                        found = 0;
+                        failure = HttpSupport.describe(e);
+                    }
+                    long took = System.nanoTime() - begin;
+                    if (measured) {
+                        per[w].record(took);
+                        matches[w] += found;
+                        if (failure != null) {
+                            per[w].errors++;
+                            firstError.compareAndSet(null, failure);
+                        }
+                    }
+                }
+            }));
+        }
+        for (Thread t : workers) {
+            t.join();
+        }
+        double seconds = Math.max(1, System.nanoTime() - measureStart) / 1e9;
+        IdentityBench.Timings all = new IdentityBench.Timings();
+        long found = 0;
+        for (int i = 0; i < threads; i++) {
+            all.addAll(per[i]);
+            found += matches[i];
+        }
+        if (firstError.get() != null) {
+            err.println("bench access: " + all.errors + " errors; first: " + firstError.get());
+        }
+        double rate = all.count() / seconds;
+        rates.put(who, rate);
+        out.println(String.format(Locale.ROOT, "bench access op=%s caller=%s threads=%d ops=%d errors=%d found=%d"
+                        + " rate=%.0f/s %s", op, who, threads, all.count(), all.errors, found, rate, all.describe()));
+        return all.count() > 0 && all.errors == 0 && found > 0;
+    }
+
+    private static int one(RecordService.Stored s) {
+        return s == null ? 0 : 1;
+    }
+
+    // ---- setup --------------------------------------------------------------------------------------------
+
+    private static Data setUp(MamoriServer server, AccessOptions o, PrintStream err) throws Exception {
+        Identity id = server.identity();
+        DataSource ds = server.database().dataSource();
+        Clock clock = Clock.systemUTC();
+        String secret = Files.readString(o.data().resolve("secrets").resolve(Bootstrap.FILE_NAME)).strip();
+        Accounts.Proofing proofing = new Accounts.Proofing("in_person", "staff_id", "bench", BY, Instant.now());
+        id.enrolment().setupFirstAdministrator(secret, new Accounts.NewAccount("bench-admin", "試験", "管理者",
+                "シケン", "カンリシャ", Account.Type.STAFF, List.of(), List.of(), Set.of(), proofing), PASSWORD, PASSWORD,
+                "127.0.0.1", "mamori bench");
+        // Activated directly (no second factor is registered): recorded in each account's history.
+        UUID admin = activate(id, ds, "bench-admin");
+        id.accounts().create(new Accounts.NewAccount("bench-ishi", "試験", "医師", "シケン", "イシ",
+                Account.Type.STAFF, List.of(), List.of(DEPT), Set.of(), proofing), BY);
+        UUID doctorId = activate(id, ds, "bench-ishi");
+        record Doctor(UUID id) {
+        }
+        Doctor doctor = new Doctor(doctorId);
+
+        // The policy: 8 institution roles, of which the physician holds two (department scope) besides 医師.
+        Roles roles = new Roles(ds, clock);
+        for (int i = 1; i <= INSTITUTION_ROLES; i++) {
+            boolean clinical = i % 2 == 0;
+            String code = String.format(Locale.ROOT, "inst_role_%02d", i);
+            roles.createRole(admin, code, "施設役割" + i, "Institution role " + i, clinical,
+                    PersonContext.Scope.DEPARTMENT);
+            Map<String, Set<Action>> perms = new LinkedHashMap<>();
+            perms.put("demographics", EnumSet.of(Action.READ, Action.SEARCH));
+            perms.put("encounters", EnumSet.of(Action.READ, Action.SEARCH, Action.CREATE));
+            if (clinical) {
+                perms.put("nursing", EnumSet.of(Action.READ, Action.SEARCH));
+                perms.put("results", EnumSet.of(Action.READ, Action.SEARCH));
+            } else {
+                perms.put("billing", EnumSet.of(Action.READ, Action.SEARCH));
+            }
+            roles.setPermissions(admin, code, perms);
+        }
+        roles.assign(admin, doctor.id(), "physician", DEPT, null);
+        roles.assign(admin, doctor.id(), "inst_role_01", DEPT, null);
+        roles.assign(admin, doctor.id(), "inst_role_02", DEPT, null);
+
+        err.println("bench access: creating " + o.patients() + " patients with a Condition and two Observations each");
+        long began = System.nanoTime();
+        RecordService records = server.records();
+        Caller system = Caller.system("bench-access-setup");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<String[]>> made = new ArrayList<>();
+            for (int i = 0; i < o.patients(); i++) {
+                int n = i;
+                made.add(pool.submit(() -> patient(records, system, n)));
+            }
+            List<String> patients = new ArrayList<>();
+            Map<String, String> conditionOf = new HashMap<>();
+            for (Future<String[]> f : made) {
+                String[] pc = f.get();
+                patients.add(pc[0]);
+                conditionOf.put(pc[0], pc[1]);
+            }
+            err.println(String.format(Locale.ROOT, "bench access: records created in %.1f s; adding %d care"
+                    + " relationships", (System.nanoTime() - began) / 1e9, o.related()));
+            CareRelationships care = new CareRelationships(ds, clock);
+            List<String> related = List.copyOf(patients.subList(0, o.related()));
+            List<Future<?>> added = new ArrayList<>();
+            for (String p : related) {
+                added.add(pool.submit(() -> care.add(admin, doctor.id(), p, CareRelationships.Kind.CARE_TEAM, DEPT,
+                        null, null)));
+            }
+            for (Future<?> f : added) {
+                f.get();
+            }
+            return new Data(related, Map.copyOf(conditionOf), doctor.id());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static UUID activate(Identity id, DataSource ds, String loginId) {
+        UUID account = Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE account SET status = 'active',"
+                    + " status_changed_at = ? WHERE login_id = ? RETURNING account_id")) {
+                ps.setTimestamp(1, Timestamp.from(Instant.now()));
+                ps.setString(2, loginId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("no account " + loginId);
+                    }
+                    return rs.getObject(1, UUID.class);
+                }
+            }
+        });
+        id.accounts().note(account, BY, "bench.activated", Map.of("note", "activated by mamori bench"));
+        return account;
+    }
+
+    private static String[] patient(RecordService records, Caller system, int n) {
+        Patient p = new Patient();
+        p.addName().setFamily("試験" + n).addGiven("太郎");
+        String pid = records.create(system, p, null, null).stored().id();
+        Condition c = new Condition();
+        c.setSubject(new Reference("Patient/" + pid));
+        c.setCode(new CodeableConcept().setText("高血圧"));
+        String cid = records.create(system, c, null, null).stored().id();
+        for (int k = 0; k < 2; k++) {
+            Observation ob = new Observation();
+            ob.setStatus(Observation.ObservationStatus.FINAL);
+            ob.setCode(new CodeableConcept());
+            ob.getCode().addCoding().setSystem(CODE_SYSTEM).setCode(CODES.get((2 * n + k) % CODES.size()));
+            ob.setSubject(new Reference("Patient/" + pid));
+            records.create(system, ob, null, null);
+        }
+        return new String[]{pid, cid};
+    }
+}

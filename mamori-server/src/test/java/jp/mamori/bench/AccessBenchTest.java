@@ -1,0 +1,58 @@
+package jp.mamori.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static jp.mamori.bench.OptionsTest.print;
+import static jp.mamori.bench.OptionsTest.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Runs {@code bench access} briefly against a fresh data folder: every run counts operations, finds matches, errs never. */
+class AccessBenchTest {
+
+    @Test
+    void everyRunCountsOperationsAndNoErrors() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "test-data"))
+                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "2", "--seconds", "1",
+                "--warmup", "0", "--patients", "30", "--related", "12"), print(out), print(err));
+        String o = text(out);
+        assertEquals(0, code, o + text(err));
+        List<String> runs = new ArrayList<>();
+        Matcher m = Pattern.compile("^bench access op=(\\w+) caller=([a-z-]+) threads=2 ops=(\\d+) errors=(\\d+)"
+                + " found=(\\d+) rate=\\d+/s mean=\\S+ p50=\\d+\\.\\d{3}ms p95=\\S+ p99=\\S+$", Pattern.MULTILINE).matcher(o);
+        while (m.find()) {
+            runs.add(m.group(1) + ":" + m.group(2));
+            assertTrue(Long.parseLong(m.group(3)) > 0, m.group());
+            assertEquals("0", m.group(4), m.group());
+            assertTrue(Long.parseLong(m.group(5)) > 0, m.group());
+        }
+        assertEquals(List.of("read:system", "read:person-per-request", "read:person-cached", "read:permit-all",
+                "search:system", "search:person-per-request", "search:person-cached", "search:permit-all"), runs, o);
+        assertTrue(Pattern.compile("(?m)^bench access op=read ratio person-per-request/permit-all=\\d+\\.\\d{3}"
+                + " person-cached/permit-all=\\d+\\.\\d{3}").matcher(o).find(), o);
+        assertTrue(o.contains("op=search ratio "), o);
+    }
+
+    @Test
+    void aFolderInUseIsRefused() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "test-data")
+                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)));
+        Files.writeString(data.resolve("something"), "x");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, Bench.run(List.of("access", "--data", data.toString()), print(out), print(err)));
+        assertTrue(text(err).contains("not a new, empty folder"), text(err));
+    }
+}
