@@ -29,7 +29,10 @@ import java.util.regex.Pattern;
  *
  * <p>Four eyes: assigning a role with clinical content to oneself, or assigning account_admin or
  * system_admin to anyone, creates a pending assignment that gives nothing until a different administrator
- * (neither the granter nor the grantee) approves it.
+ * (neither the granter nor the grantee) approves it. The one exception is a clinic with a single active
+ * administrator: that administrator may approve the administrator rights they requested for someone else
+ * ({@link #approve}); the approval is marked sole_admin and stays a deviation until a third administrator
+ * confirms it ({@link #confirm}).
  */
 public final class Roles {
     private static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{1,40}");
@@ -40,13 +43,19 @@ public final class Roles {
 
     public record Assignment(UUID id, UUID accountId, String role, String department, PersonContext.Scope scope,
                              boolean fourEyes, UUID grantedBy, Instant grantedAt, UUID approvedBy, Instant approvedAt,
-                             Instant revokedAt, UUID revokedBy) {
+                             Instant revokedAt, UUID revokedBy, boolean soleAdmin, UUID confirmedBy,
+                             Instant confirmedAt) {
         public boolean pending() {
             return approvedAt == null && revokedAt == null;
         }
 
         public boolean inForce() {
             return approvedAt != null && revokedAt == null;
+        }
+
+        /** Approved by a sole administrator for themself-requested administrator rights, not yet confirmed. */
+        public boolean awaitingConfirmation() {
+            return soleAdmin && confirmedAt == null && revokedAt == null;
         }
     }
 
@@ -209,61 +218,153 @@ public final class Roles {
      * Returns the assignment, which is pending when four eyes apply.
      */
     public Assignment assign(UUID actor, UUID account, String role, String department, PersonContext.Scope scope) {
-        if (department == null || department.isBlank() || department.length() > 100) {
-            throw new AccessException("部署（または病棟）を入力してください / Enter the department or ward");
+        checkDepartment(department);
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            String by = AccessLedger.requireAdministrator(c, actor);
+            return load(c, assignIn(c, by, actor, account, role, department, scope, now, null));
+        });
+    }
+
+    /**
+     * What a new account gets when an administrator creates it, in one transaction: the default roles of each
+     * of its qualifications ({@link #defaultRolesFor}) in each of its departments, and, when asked for on the
+     * form, account_admin (pending until a second administrator approves; see {@link #approve}). The
+     * granter is the creating administrator, so a clinical default role is not a self-grant; administrator
+     * roles (system_admin as the default of システム管理者 too) wait for four eyes as always. Returns the
+     * assignments made or requested.
+     */
+    public List<Assignment> assignAtCreation(UUID actor, UUID account, List<String> qualifications,
+                                             List<String> departments, boolean administrator) {
+        List<String> depts = new ArrayList<>();
+        for (String d : departments == null ? List.<String>of() : departments) {
+            if (d != null && !d.isBlank() && !depts.contains(d.strip())) {
+                depts.add(d.strip());
+            }
         }
         Instant now = now();
         return Tx.inTransaction(ds, c -> {
             String by = AccessLedger.requireAdministrator(c, actor);
-            boolean clinicalContent;
-            PersonContext.Scope s;
-            try (PreparedStatement ps = c.prepareStatement("SELECT clinical_content, default_scope FROM role WHERE code = ?")) {
-                ps.setString(1, role);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new AccessException("役割「" + role + "」はありません / No role " + role);
-                    }
-                    clinicalContent = rs.getBoolean(1);
-                    s = scope != null ? scope : PersonContext.Scope.of(rs.getString(2));
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM account WHERE account_id = ? AND status <> 'retired'")) {
-                ps.setObject(1, account);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new AccessException("有効なアカウントではありません / Not an account that can hold roles");
+            List<UUID> ids = new ArrayList<>();
+            java.util.Set<String> given = new java.util.HashSet<>();
+            for (String q : qualifications == null ? List.<String>of() : qualifications) {
+                for (String role : defaultRolesFor(c, q)) {
+                    for (String d : depts) {
+                        checkDepartment(d);
+                        if (given.add(role + "|" + d)) {
+                            ids.add(assignIn(c, by, actor, account, role, d, null, now, "default for qualification " + q));
+                        }
                     }
                 }
             }
-            boolean fourEyes = (account.equals(actor) && clinicalContent)
-                    || AccessLedger.ACCOUNT_ADMIN.equals(role) || AccessLedger.SYSTEM_ADMIN.equals(role);
-            UUID id = UUID.randomUUID();
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO role_assignment (assignment_id, account_id,"
-                    + " role, department, scope, four_eyes, granted_by, granted_at, approved_by, approved_at)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                ps.setObject(1, id);
-                ps.setObject(2, account);
-                ps.setString(3, role);
-                ps.setString(4, department.strip());
-                ps.setString(5, s.code);
-                ps.setBoolean(6, fourEyes);
-                ps.setObject(7, actor);
-                ps.setTimestamp(8, Timestamp.from(now));
-                ps.setObject(9, fourEyes ? null : actor);
-                ps.setTimestamp(10, fourEyes ? null : Timestamp.from(now));
-                if (ps.executeUpdate() == 0) {
-                    throw new AccessException("この部署で同じ役割が既に割り当てられています（承認待ちを含む） / The account already"
-                            + " holds (or awaits) this role in this department");
+            if (administrator) {
+                // account_admin is hospital-wide by default; it is recorded against the first department.
+                String d = depts.isEmpty() ? "病院全体" : depts.get(0);
+                if (given.add(AccessLedger.ACCOUNT_ADMIN + "|" + d)) {
+                    ids.add(assignIn(c, by, actor, account, AccessLedger.ACCOUNT_ADMIN, d, null, now,
+                            "requested on the new-account form"));
                 }
             }
-            AccessLedger.record(c, now, by, fourEyes ? "role.assignment_requested" : "role.assigned",
-                    "account:" + account, AccessLedger.detail().put("assignment", id.toString()).put("role", role)
-                            .put("department", department.strip()).put("scope", s.code).put("fourEyes", fourEyes));
-            return load(c, id);
+            List<Assignment> out = new ArrayList<>();
+            for (UUID id : ids) {
+                out.add(load(c, id));
+            }
+            return out;
         });
     }
 
-    /** A second administrator approves a pending assignment; the granter and the grantee cannot. */
+    private static void checkDepartment(String department) {
+        if (department == null || department.isBlank() || department.length() > 100) {
+            throw new AccessException("部署（または病棟）を入力してください / Enter the department or ward");
+        }
+    }
+
+    private static UUID assignIn(Connection c, String by, UUID actor, UUID account, String role, String department,
+                                 PersonContext.Scope scope, Instant now, String origin) throws SQLException {
+        boolean clinicalContent;
+        PersonContext.Scope s;
+        try (PreparedStatement ps = c.prepareStatement("SELECT clinical_content, default_scope FROM role WHERE code = ?")) {
+            ps.setString(1, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AccessException("役割「" + role + "」はありません / No role " + role);
+                }
+                clinicalContent = rs.getBoolean(1);
+                s = scope != null ? scope : PersonContext.Scope.of(rs.getString(2));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM account WHERE account_id = ? AND status <> 'retired'")) {
+            ps.setObject(1, account);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AccessException("有効なアカウントではありません / Not an account that can hold roles");
+                }
+            }
+        }
+        boolean fourEyes = (account.equals(actor) && clinicalContent) || isAdministratorRole(role);
+        UUID id = UUID.randomUUID();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO role_assignment (assignment_id, account_id,"
+                + " role, department, scope, four_eyes, granted_by, granted_at, approved_by, approved_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+            ps.setObject(1, id);
+            ps.setObject(2, account);
+            ps.setString(3, role);
+            ps.setString(4, department.strip());
+            ps.setString(5, s.code);
+            ps.setBoolean(6, fourEyes);
+            ps.setObject(7, actor);
+            ps.setTimestamp(8, Timestamp.from(now));
+            ps.setObject(9, fourEyes ? null : actor);
+            ps.setTimestamp(10, fourEyes ? null : Timestamp.from(now));
+            if (ps.executeUpdate() == 0) {
+                throw new AccessException("この部署で同じ役割が既に割り当てられています（承認待ちを含む） / The account already"
+                        + " holds (or awaits) this role in this department");
+            }
+        }
+        var d = AccessLedger.detail().put("assignment", id.toString()).put("role", role)
+                .put("department", department.strip()).put("scope", s.code).put("fourEyes", fourEyes);
+        if (origin != null) {
+            d.put("origin", origin);
+        }
+        AccessLedger.record(c, now, by, fourEyes ? "role.assignment_requested" : "role.assigned", "account:" + account, d);
+        return id;
+    }
+
+    private static boolean isAdministratorRole(String role) {
+        return AccessLedger.ACCOUNT_ADMIN.equals(role) || AccessLedger.SYSTEM_ADMIN.equals(role);
+    }
+
+    /**
+     * Whether {@code actor} is the only active administrator (an active account with the identity ledger's
+     * account_admin role or an approved, unrevoked account_admin/system_admin assignment).
+     */
+    public boolean soleAdministrator(UUID actor) {
+        return Tx.read(ds, c -> soleAdministrator(c, actor));
+    }
+
+    private static boolean soleAdministrator(Connection c, UUID actor) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT array_agg(a.account_id) FROM account a WHERE a.status = 'active'"
+                + " AND (EXISTS (SELECT 1 FROM role_assignment ra WHERE ra.account_id = a.account_id"
+                + " AND ra.role IN ('account_admin', 'system_admin') AND ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL)"
+                + " OR EXISTS (SELECT 1 FROM account_role ar WHERE ar.account_id = a.account_id AND ar.role = 'account_admin'))");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            java.sql.Array arr = rs.getArray(1);
+            if (arr == null) {
+                return false;
+            }
+            Object[] ids = (Object[]) arr.getArray();
+            return ids.length == 1 && actor.equals(ids[0]);
+        }
+    }
+
+    /**
+     * A second administrator approves a pending assignment; the granter and the grantee cannot. Exception: the
+     * only active administrator may approve administrator rights (account_admin, system_admin) they requested
+     * for someone else, since nobody else could; the console asks for a fresh second factor first. That
+     * approval is marked sole_admin, recorded with the detail "sole administrator", and is listed as a
+     * deviation until a third administrator confirms it ({@link #confirm}).
+     */
     public Assignment approve(UUID actor, UUID assignment) {
         Instant now = now();
         return Tx.inTransaction(ds, c -> {
@@ -272,23 +373,64 @@ public final class Roles {
             if (!a.pending()) {
                 throw new AccessException("承認待ちの割り当てではありません / The assignment is not awaiting approval");
             }
-            if (actor.equals(a.grantedBy()) || actor.equals(a.accountId())) {
+            boolean soleAdmin = actor.equals(a.grantedBy()) && !actor.equals(a.accountId())
+                    && isAdministratorRole(a.role()) && soleAdministrator(c, actor);
+            if (!soleAdmin && (actor.equals(a.grantedBy()) || actor.equals(a.accountId()))) {
                 throw new AccessException("割り当てた本人・割り当てを受ける本人は承認できません。別の管理者の承認が必要です"
                         + " / The approval must come from a different administrator than the one who granted or"
                         + " receives it");
             }
             try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE role_assignment SET approved_by = ?, approved_at = ? WHERE assignment_id = ?")) {
+                    "UPDATE role_assignment SET approved_by = ?, approved_at = ?, sole_admin = ? WHERE assignment_id = ?")) {
+                ps.setObject(1, actor);
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setBoolean(3, soleAdmin);
+                ps.setObject(4, assignment);
+                ps.executeUpdate();
+            }
+            var d = AccessLedger.detail().put("assignment", assignment.toString()).put("role", a.role())
+                    .put("department", a.department());
+            if (soleAdmin) {
+                d.put("soleAdministrator", true).put("note", "sole administrator");
+            }
+            AccessLedger.record(c, now, by, "role.assignment_approved", "account:" + a.accountId(), d);
+            return load(c, assignment);
+        });
+    }
+
+    /**
+     * A third administrator (neither the sole administrator who approved nor the grantee) confirms an approval
+     * given by a sole administrator; it then stops being listed as a deviation.
+     */
+    public Assignment confirm(UUID actor, UUID assignment) {
+        Instant now = now();
+        return Tx.inTransaction(ds, c -> {
+            String by = AccessLedger.requireAdministrator(c, actor);
+            Assignment a = lock(c, assignment);
+            if (!a.awaitingConfirmation()) {
+                throw new AccessException("確認待ちの承認ではありません / The assignment does not await confirmation");
+            }
+            if (actor.equals(a.approvedBy()) || actor.equals(a.accountId())) {
+                throw new AccessException("承認した本人・割り当てを受けた本人は確認できません。三人目の管理者が確認します"
+                        + " / A third administrator, neither the approver nor the grantee, confirms");
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE role_assignment SET confirmed_by = ?, confirmed_at = ? WHERE assignment_id = ?")) {
                 ps.setObject(1, actor);
                 ps.setTimestamp(2, Timestamp.from(now));
                 ps.setObject(3, assignment);
                 ps.executeUpdate();
             }
-            AccessLedger.record(c, now, by, "role.assignment_approved", "account:" + a.accountId(),
+            AccessLedger.record(c, now, by, "role.sole_admin_approval_confirmed", "account:" + a.accountId(),
                     AccessLedger.detail().put("assignment", assignment.toString()).put("role", a.role())
                             .put("department", a.department()));
             return load(c, assignment);
         });
+    }
+
+    /** Approvals given by a sole administrator that no third administrator has confirmed yet (deviations). */
+    public List<Assignment> awaitingConfirmation() {
+        return Tx.read(ds, c -> query(c, "sole_admin AND confirmed_at IS NULL AND revoked_at IS NULL", null));
     }
 
     /** Revokes an assignment (or rejects a pending one). */
@@ -326,7 +468,11 @@ public final class Roles {
 
     /** Roles offered by default for a qualification (e.g. 看護師 → nurse). */
     public List<String> defaultRolesFor(String qualification) {
-        return Tx.read(ds, c -> {
+        return Tx.read(ds, c -> defaultRolesFor(c, qualification));
+    }
+
+    private static List<String> defaultRolesFor(Connection c, String qualification) throws SQLException {
+        {
             List<String> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT role FROM qualification_default_role WHERE qualification = ? ORDER BY role")) {
@@ -338,11 +484,11 @@ public final class Roles {
                 }
             }
             return out;
-        });
+        }
     }
 
     private static final String COLUMNS = "assignment_id, account_id, role, department, scope, four_eyes, granted_by,"
-            + " granted_at, approved_by, approved_at, revoked_at, revoked_by";
+            + " granted_at, approved_by, approved_at, revoked_at, revoked_by, sole_admin, confirmed_by, confirmed_at";
 
     private static Assignment lock(Connection c, UUID id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
@@ -381,7 +527,8 @@ public final class Roles {
         return new Assignment(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class), rs.getString(3),
                 rs.getString(4), PersonContext.Scope.of(rs.getString(5)), rs.getBoolean(6), rs.getObject(7, UUID.class),
                 instant(rs.getTimestamp(8)), rs.getObject(9, UUID.class), instant(rs.getTimestamp(10)),
-                instant(rs.getTimestamp(11)), rs.getObject(12, UUID.class));
+                instant(rs.getTimestamp(11)), rs.getObject(12, UUID.class), rs.getBoolean(13),
+                rs.getObject(14, UUID.class), instant(rs.getTimestamp(15)));
     }
 
     static Instant instant(Timestamp t) {

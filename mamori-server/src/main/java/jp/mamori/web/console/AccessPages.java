@@ -64,6 +64,7 @@ final class AccessPages {
         console.route("GET", "/console/admin/approvals", ADMIN, false, r -> approvals(r, ""));
         console.route("POST", "/console/admin/approvals/approve", ADMIN, true, this::approve);
         console.route("POST", "/console/admin/approvals/reject", ADMIN, true, this::reject);
+        console.route("POST", "/console/admin/approvals/confirm", ADMIN, true, this::confirm);
         console.route("GET", "/console/admin/care", ADMIN, false, r -> care(r, ""));
         console.route("POST", "/console/admin/care/add", ADMIN, true, this::addCare);
         console.route("POST", "/console/admin/care/end", ADMIN, true, this::endCare);
@@ -317,19 +318,49 @@ final class AccessPages {
                 .append("</th><th>").append(esc(r.t("対象者", "Person"))).append("</th><th>").append(esc(r.t("内容", "What")))
                 .append("</th><th>").append(esc(r.t("申請者", "Requested by"))).append("</th><th>").append(esc(r.t("日時", "When")))
                 .append("</th><th></th></tr></thead><tbody>");
+        boolean sole = access.roles().soleAdministrator(me);
         for (Roles.Assignment a : access.roles().pending()) {
+            boolean soleMayApprove = sole && me.equals(a.grantedBy()) && !me.equals(a.accountId())
+                    && (a.role().equals("account_admin") || a.role().equals("system_admin"));
             b.append(pendingRow(r, "role", a.id(), r.t("役割", "Role"), a.accountId(),
                     roleName(r, roles, a.role()) + " / " + a.department() + " / " + scope(r, a.scope()), a.grantedBy(),
-                    a.grantedAt(), me));
+                    a.grantedAt(), soleMayApprove ? null : me));
         }
         for (SensitivityPrivileges.Privilege p : access.privileges().pending()) {
             b.append(pendingRow(r, "privilege", p.id(), r.t("機微情報の権限", "Sensitivity privilege"), p.accountId(),
                     p.label(), p.grantedBy(), p.grantedAt(), me));
         }
         b.append("</tbody></table></section>");
+        if (sole) {
+            b.append("<p id=\"sole-admin\">").append(esc(r.t("管理者があなた一人のため、二人目の管理者の権限はあなた自身が承認できます。"
+                    + "この承認は記録され、三人目の管理者が確認するまで逸脱としてホームに表示されます。",
+                    "You are the only administrator, so you may approve the second administrator's rights yourself. The"
+                            + " approval is recorded and listed as a deviation on the home page until a third administrator"
+                            + " confirms it."))).append("</p>");
+        }
+        List<Roles.Assignment> unconfirmed = access.roles().awaitingConfirmation();
+        if (!unconfirmed.isEmpty()) {
+            b.append("<section class=\"card\"><h2>").append(esc(r.t("唯一の管理者による承認（確認待ち）",
+                    "Approved by a sole administrator (awaiting confirmation)"))).append("</h2><table id=\"unconfirmed\"><tbody>");
+            for (Roles.Assignment a : unconfirmed) {
+                b.append("<tr><td>").append(esc(login(a.accountId()))).append("</td><td>")
+                        .append(esc(roleName(r, roles, a.role()) + " / " + a.department())).append("</td><td>")
+                        .append(esc(login(a.approvedBy()))).append(" ").append(time(a.approvedAt())).append("</td><td>");
+                if (!me.equals(a.approvedBy()) && !me.equals(a.accountId())) {
+                    b.append("<form method=\"post\" action=\"/console/admin/approvals/confirm\" class=\"inline\">")
+                            .append(csrf(r)).append("<input type=\"hidden\" name=\"item\" value=\"").append(a.id())
+                            .append("\"><button type=\"submit\">").append(esc(r.t("確認", "Confirm"))).append("</button></form>");
+                } else {
+                    b.append(esc(r.t("三人目の管理者の確認待ち", "Awaiting a third administrator")));
+                }
+                b.append("</td></tr>");
+            }
+            b.append("</tbody></table></section>");
+        }
         return console.page(r, r.t("承認待ち", "Awaiting approval"), b.toString());
     }
 
+    /** {@code me} null: the approve button is shown (the sole administrator approving a second administrator). */
     private String pendingRow(ConsoleRequest r, String kind, UUID itemId, String kindLabel, UUID account, String what,
                               UUID grantedBy, java.time.Instant at, UUID me) {
         StringBuilder b = new StringBuilder("<tr><td>").append(esc(kindLabel)).append("</td><td>").append(esc(login(account)))
@@ -337,7 +368,7 @@ final class AccessPages {
                 .append(time(at)).append("</td><td>");
         String hidden = csrf(r) + "<input type=\"hidden\" name=\"kind\" value=\"" + kind + "\"><input type=\"hidden\""
                 + " name=\"item\" value=\"" + itemId + "\">";
-        if (!me.equals(grantedBy) && !me.equals(account)) {
+        if (me == null || (!me.equals(grantedBy) && !me.equals(account))) {
             b.append("<form method=\"post\" action=\"/console/admin/approvals/approve\" class=\"inline\">").append(hidden)
                     .append("<button type=\"submit\">").append(esc(r.t("承認", "Approve"))).append("</button></form>");
         } else {
@@ -346,7 +377,7 @@ final class AccessPages {
         b.append("<form method=\"post\" action=\"/console/admin/approvals/reject\" class=\"inline\">").append(hidden)
                 .append("<input name=\"reason\" required maxlength=\"500\" placeholder=\"").append(esc(r.t("理由", "Reason")))
                 .append("\"><button type=\"submit\" class=\"secondary\">")
-                .append(esc(me.equals(grantedBy) ? r.t("取り下げ", "Withdraw") : r.t("却下", "Reject"))).append("</button></form></td></tr>");
+                .append(esc(grantedBy.equals(me) ? r.t("取り下げ", "Withdraw") : r.t("却下", "Reject"))).append("</button></form></td></tr>");
         return b.toString();
     }
 
@@ -358,6 +389,13 @@ final class AccessPages {
             } else {
                 access.roles().approve(r.session().accountId(), item);
             }
+            return Console.redirect("/console/admin/approvals");
+        }, e -> approvals(r, e));
+    }
+
+    private Reply confirm(ConsoleRequest r) {
+        return act(() -> {
+            access.roles().confirm(r.session().accountId(), uuid(r.param("item")));
             return Console.redirect("/console/admin/approvals");
         }, e -> approvals(r, e));
     }

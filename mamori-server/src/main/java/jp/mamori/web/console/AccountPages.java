@@ -33,10 +33,12 @@ import static jp.mamori.web.console.Html.time;
 /** "My account" for everyone, and account administration (the ledger) for account administrators. */
 final class AccountPages {
     private final Identity id;
+    private final jp.mamori.access.AccessAdmin access;
     private final Console console;
 
-    AccountPages(Identity id, Console console) {
+    AccountPages(Identity id, jp.mamori.access.AccessAdmin access, Console console) {
         this.id = id;
+        this.access = access;
         this.console = console;
     }
 
@@ -247,7 +249,10 @@ final class AccountPages {
         }
         b.append("</fieldset>").append(field(r, "departments", "部署（読点・カンマ区切り）", "Departments (comma separated)", "text", "off", false))
                 .append("<label class=\"check\"><input type=\"checkbox\" name=\"admin\" value=\"1\"> ")
-                .append(r.t("アカウント管理者にする", "Make an account administrator")).append("</label>");
+                .append(r.t("アカウント管理者にする（別の管理者の承認後に有効）",
+                        "Make an account administrator (in force once a second administrator approves)")).append("</label>")
+                .append("<p class=\"hint\">").append(r.t("資格に応じた既定の役割が各部署で割り当てられます。",
+                        "The default roles of the qualifications are assigned in each department.")).append("</p>");
         b.append(proofingFields(r)).append("<button type=\"submit\">").append(r.t("作成", "Create")).append("</button></form>");
         return console.page(r, r.t("アカウントの作成", "Create an account"), b.toString());
     }
@@ -297,9 +302,19 @@ final class AccountPages {
             }
             List<String> depts = List.of(r.param("departments").split("[,、，]"));
             Account.Type type = r.param("type").equals("vendor") ? Account.Type.VENDOR : Account.Type.STAFF;
+            // account_role is for the bootstrap administrator only: every other administrator is an account_admin
+            // role assignment that waits for a second administrator's approval (four eyes, ADR 0005).
             Account a = id.accounts().create(new Accounts.NewAccount(r.param("login_id"), r.param("family_name"),
                     r.param("given_name"), r.param("family_kana"), r.param("given_kana"), type, quals, depts,
-                    r.param("admin").equals("1") ? Set.of(Accounts.ADMIN_ROLE) : Set.of(), proofing(r)), r.session().principal());
+                    Set.of(), proofing(r)), r.session().principal());
+            boolean admin = r.param("admin").equals("1");
+            try {
+                access.roles().assignAtCreation(r.session().accountId(), a.id(),
+                        a.qualifications().stream().map(Account.Qualification::code).toList(), a.departments(), admin);
+            } catch (jp.mamori.access.AccessException e) {
+                // The account exists; its roles are set on its roles page, which shows what is (not) there.
+                return Console.redirect("/console/admin/account/roles?id=" + a.id());
+            }
             return Console.redirect("/console/admin/account?id=" + a.id());
         } catch (IdentityException e) {
             return AuthPages.status(newAccountPage(r, e.getMessage()), 400);

@@ -86,6 +86,14 @@ final class AuthPages {
         if (s.hasRole(Accounts.ADMIN_ROLE)) {
             java.util.List<String> deviations = new java.util.ArrayList<>(console.configDeviations());
             deviations.addAll(id.mfaExceptions().deviations());
+            if (console.access() != null) {
+                for (jp.mamori.access.Roles.Assignment a : console.access().roles().awaitingConfirmation()) {
+                    String who = id.accounts().find(a.accountId()).map(x -> x.loginId()).orElse(a.accountId().toString());
+                    deviations.add("唯一の管理者による承認（三人目の管理者の確認待ち） / Approved by the sole administrator,"
+                            + " awaiting a third administrator's confirmation: " + a.role() + " → " + who + " ("
+                            + a.department() + ")");
+                }
+            }
             b.append("<section class=\"card\" id=\"deviations\"><h2>").append(r.t("安全な既定値からの逸脱", "Deviations from the secure defaults"))
                     .append("</h2>");
             if (deviations.isEmpty()) {

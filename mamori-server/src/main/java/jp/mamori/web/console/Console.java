@@ -70,12 +70,14 @@ public final class Console {
 
     private final java.util.List<String> configDeviations;
     private final jp.mamori.access.BreakGlass breakGlass;
+    private final jp.mamori.access.AccessAdmin access;
 
     /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
     public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, jp.mamori.access.AccessAdmin access,
                    boolean tls, Clock clock, java.util.List<String> configDeviations) {
         this.configDeviations = java.util.List.copyOf(configDeviations);
         this.breakGlass = breakGlass;
+        this.access = access;
         this.identity = identity;
         this.tls = tls;
         this.clock = clock;
@@ -83,13 +85,17 @@ public final class Console {
         this.sessionCookie = tls ? "__Host-mamori-session" : "mamori-session";
         this.preCookie = tls ? "__Host-mamori-pre" : "mamori-pre";
         new AuthPages(identity, this).register();
-        new AccountPages(identity, this).register();
+        new AccountPages(identity, access, this).register();
         new BreakGlassPages(identity, breakGlass, this).register();
         new AccessPages(identity, access, this).register();
     }
 
     void route(String method, String path, Access access, boolean stepUp, Page page) {
         routes.put(method + " " + path, new Route(access, stepUp, page));
+    }
+
+    jp.mamori.access.AccessAdmin access() {
+        return access;
     }
 
     java.util.List<String> configDeviations() {

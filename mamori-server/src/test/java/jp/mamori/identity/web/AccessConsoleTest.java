@@ -18,7 +18,7 @@ class AccessConsoleTest {
     static final List<String> POSTS = List.of("/console/admin/roles", "/console/admin/role/permissions",
             "/console/admin/account/roles/assign", "/console/admin/account/roles/revoke",
             "/console/admin/account/privileges/grant", "/console/admin/account/privileges/revoke",
-            "/console/admin/approvals/approve", "/console/admin/approvals/reject", "/console/admin/care/add",
+            "/console/admin/approvals/approve", "/console/admin/approvals/reject", "/console/admin/approvals/confirm", "/console/admin/care/add",
             "/console/admin/care/end", "/console/admin/access-review/start", "/console/admin/access-review/decide",
             "/console/admin/access-review/complete");
 
@@ -40,12 +40,12 @@ class AccessConsoleTest {
                     && assignments.contains("有効") && assignments.contains("病棟"), assignments);
 
             List<Map<String, Object>> rows = h.rows("SELECT role, department, scope, granted_by, approved_by"
-                    + " FROM role_assignment WHERE account_id = ?", nurse);
+                    + " FROM role_assignment WHERE account_id = ? AND role = 'nurse'", nurse);
             assertEquals(1, rows.size());
             assertEquals("ward", rows.get(0).get("scope"), "the nurse role's default scope");
             assertEquals(h.admin.accountId, rows.get(0).get("approved_by"), "no four eyes for someone else's clinical role");
             assertEquals(h.admin.principal(), h.one("SELECT by_principal FROM access_change WHERE action = 'role.assigned'"
-                    + " AND subject = ?", "account:" + nurse));
+                    + " AND subject = ? AND detail->>'role' = 'nurse'", "account:" + nurse));
 
             Browser.Page history = h.admin.browser.get("/console/admin/access-history");
             assertTrue(table(history, "access-changes").contains("role.assigned"), history::toString);
@@ -91,7 +91,7 @@ class AccessConsoleTest {
             assertTrue(refused.error().contains("別の管理者"), refused.error());
             assertNull(h.one("SELECT approved_at FROM role_assignment WHERE assignment_id = ?", again));
 
-            Person second = h.enrolStaff("kanri.j", "情報システム部", "admin", "1");
+            Person second = h.enrolAdministrator("kanri.j", "情報システム部");
             Browser b = second.browser;
             Browser.Page theirs = b.get("/console/admin/approvals");
             assertEquals(200, theirs.status(), theirs::toString);
@@ -104,7 +104,7 @@ class AccessConsoleTest {
             assertEquals("/console/admin/approvals", approved.path(), approved::toString);
             assertEquals(second.accountId, h.one("SELECT approved_by FROM role_assignment WHERE assignment_id = ?", again));
             assertEquals(second.principal(), h.one("SELECT by_principal FROM access_change"
-                    + " WHERE action = 'role.assignment_approved'"));
+                    + " WHERE action = 'role.assignment_approved' AND detail->>'assignment' = ?", again.toString()));
             Browser.Page mine = h.admin.browser.get("/console/admin/account/roles?id=" + me);
             assertTrue(table(mine, "assignments").contains("有効"), mine::toString);
         }
@@ -134,6 +134,93 @@ class AccessConsoleTest {
             assertEquals(0L, (long) h.<Long>one("SELECT count(*) FROM role WHERE code = 'ward_clerk'"));
             assertEquals(0L, (long) h.<Long>one("SELECT count(*) FROM access_review"));
             assertFalse(POSTS.isEmpty());
+        }
+    }
+
+    @Test
+    void administratorRightsFromTheNewAccountFormWaitForASecondAdministrator() {
+        try (Hospital h = Hospital.open()) {
+            Person second = h.enrolStaff("kanri.s", "総務課", "admin", "1");
+            assertEquals(0L, (long) h.<Long>one("SELECT count(*) FROM account_role WHERE account_id = ?", second.accountId),
+                    "account_role is for the bootstrap administrator only");
+            UUID asked = h.one("SELECT assignment_id FROM role_assignment WHERE account_id = ? AND role = 'account_admin'"
+                    + " AND four_eyes AND approved_at IS NULL AND revoked_at IS NULL", second.accountId);
+            assertNotNull(asked, "the box asks for an account_admin assignment through the four-eyes queue");
+            assertEquals(403, second.browser.get("/console/admin/accounts").status(), "no administrator rights yet");
+
+            // The first administrator is the only one: they may approve, flagged, after a fresh second factor.
+            Browser.Page queue = h.admin.browser.get("/console/admin/approvals");
+            assertTrue(queue.contains("id=\"sole-admin\"") && table(queue, "pending").contains("/console/admin/approvals/approve"),
+                    queue::toString);
+            Browser.Page approved = h.adminSubmit("/console/admin/approvals/approve", "kind", "role", "item", asked.toString());
+            assertEquals("/console/admin/approvals", approved.path(), approved::toString);
+            assertEquals(h.admin.accountId, h.one("SELECT approved_by FROM role_assignment WHERE assignment_id = ?", asked));
+            assertEquals(Boolean.TRUE, h.one("SELECT sole_admin FROM role_assignment WHERE assignment_id = ?", asked));
+            assertEquals("sole administrator", h.one("SELECT detail->>'note' FROM access_change"
+                    + " WHERE action = 'role.assignment_approved' AND detail->>'assignment' = ?", asked.toString()));
+            assertEquals(200, second.browser.get("/console/admin/accounts").status(), "rights in force after approval");
+            Browser.Page home = h.admin.browser.get("/console/home");
+            assertTrue(home.contains("唯一の管理者による承認"), "listed among the deviations: " + home);
+
+            // The grantee cannot confirm; with two administrators, nobody approves their own request any more.
+            Browser.Page theirs = second.browser.get("/console/admin/approvals");
+            assertFalse(table(theirs, "unconfirmed").contains("/console/admin/approvals/confirm"), theirs::toString);
+            Person third = h.enrolStaff("kanri.m", "総務課", "admin", "1");
+            UUID thirdAsked = h.one("SELECT assignment_id FROM role_assignment WHERE account_id = ? AND role = 'account_admin'",
+                    third.accountId);
+            Browser.Page q = h.admin.browser.get("/console/admin/approvals");
+            assertFalse(q.contains("id=\"sole-admin\""), "no longer the only administrator");
+            assertFalse(table(q, "pending").contains("/console/admin/approvals/approve"), q::toString);
+            Browser.Page refused = h.admin.browser.post("/console/admin/approvals/approve",
+                    Map.of("csrf", q.csrf(), "kind", "role", "item", thirdAsked.toString()), Map.of());
+            assertEquals(400, refused.status(), refused::toString);
+            assertNull(h.one("SELECT approved_at FROM role_assignment WHERE assignment_id = ?", thirdAsked));
+
+            Browser b = second.browser;
+            b.get("/console/admin/approvals");
+            Browser.Page ok = b.submit("/console/admin/approvals/approve", "kind", "role", "item", thirdAsked.toString());
+            if (ok.path().equals(Hospital.STEP_UP_PATH)) {
+                second.stepUpQuickly(b);
+                ok = b.submit("/console/admin/approvals/approve", "kind", "role", "item", thirdAsked.toString());
+            }
+            assertEquals(second.accountId, h.one("SELECT approved_by FROM role_assignment WHERE assignment_id = ?", thirdAsked));
+            assertEquals(Boolean.FALSE, h.one("SELECT sole_admin FROM role_assignment WHERE assignment_id = ?", thirdAsked));
+
+            // A third administrator confirms the sole administrator's approval; the deviation goes away.
+            Browser t = third.browser;
+            Browser.Page list = t.get("/console/admin/approvals");
+            assertTrue(table(list, "unconfirmed").contains("/console/admin/approvals/confirm"), list::toString);
+            Browser.Page confirmed = t.submit("/console/admin/approvals/confirm");
+            if (confirmed.path().equals(Hospital.STEP_UP_PATH)) {
+                third.stepUpQuickly(t);
+                confirmed = t.submit("/console/admin/approvals/confirm");
+            }
+            assertEquals("/console/admin/approvals", confirmed.path(), confirmed::toString);
+            assertEquals(third.accountId, h.one("SELECT confirmed_by FROM role_assignment WHERE assignment_id = ?", asked));
+            assertFalse(h.admin.browser.get("/console/home").contains("唯一の管理者による承認"));
+        }
+    }
+
+    @Test
+    void aNurseCreatedInAWardHoldsTheNurseRoleThere() {
+        try (Hospital h = Hospital.open()) {
+            UUID nurse = h.createStaff(Person.uniqueId("kango.a"), "5階東病棟、外来", "qualification", "nurse",
+                    "licence_nurse", "N" + Math.abs(System.nanoTime() % 1_000_000_000L));
+            List<Map<String, Object>> rows = h.rows("SELECT role, department, scope, four_eyes, granted_by, approved_by"
+                    + " FROM role_assignment WHERE account_id = ? AND revoked_at IS NULL ORDER BY department", nurse);
+            assertEquals(2, rows.size(), rows::toString);
+            assertEquals("nurse", rows.get(0).get("role"));
+            assertEquals(List.of("5階東病棟", "外来"), rows.stream().map(r -> r.get("department")).sorted().toList());
+            for (Map<String, Object> r : rows) {
+                assertEquals("ward", r.get("scope"), "the nurse role's default scope");
+                assertEquals(Boolean.FALSE, r.get("four_eyes"), "granted by the creating administrator: not a self-grant");
+                assertEquals(h.admin.accountId, r.get("approved_by"));
+            }
+            assertEquals(2L, (long) h.<Long>one("SELECT count(*) FROM access_change WHERE action = 'role.assigned'"
+                    + " AND subject = ? AND by_principal = ? AND detail->>'role' = 'nurse'"
+                    + " AND detail->>'origin' = 'default for qualification nurse'", "account:" + nurse, h.admin.principal()));
+            Browser.Page page = h.admin.browser.get("/console/admin/account/roles?id=" + nurse);
+            assertTrue(table(page, "assignments").contains("看護師 (nurse)"), page::toString);
         }
     }
 

@@ -160,6 +160,24 @@ final class Hospital implements AutoCloseable {
         return p;
     }
 
+    /**
+     * A second (or further) administrator: the new-account form's administrator box asks for an account_admin
+     * assignment, which the first administrator then approves on the approvals page (as the sole administrator
+     * when nobody else is one yet: flagged and listed as a deviation). Logged in afterwards, with the rights.
+     */
+    Person enrolAdministrator(String stem, String department) {
+        Person p = enrolStaff(stem, department, "admin", "1");
+        UUID pending = one("SELECT assignment_id FROM role_assignment WHERE account_id = ? AND role = 'account_admin'"
+                + " AND approved_at IS NULL AND revoked_at IS NULL", p.accountId);
+        assertTrue(pending != null, "the administrator box asks for an account_admin assignment");
+        admin.browser.get("/console/admin/approvals");
+        Browser.Page done = adminSubmit("/console/admin/approvals/approve", "kind", "role", "item", pending.toString());
+        assertEquals("/console/admin/approvals", done.path(), done::toString);
+        assertTrue(one("SELECT approved_at FROM role_assignment WHERE assignment_id = ?", pending) != null,
+                "approved by the first administrator");
+        return p;
+    }
+
     /** Submits one of the reason forms (suspend, retire, compromised...) on the account's page. */
     Browser.Page accountAction(UUID id, String action, String... fields) {
         openAccount(id);
