@@ -302,6 +302,8 @@ public final class AccessPolicy {
                                   Instant now, List<Object> args) {
         List<String> and = new ArrayList<>();
         List<Object> mine = new ArrayList<>();
+        // READ and SEARCH usually need the same departments: one condition (and one id array) for both.
+        Set<Set<String>> done = new HashSet<>();
         for (Action a : EnumSet.of(Action.READ, Action.SEARCH)) {
             PersonContext.Need need = who.need(c, a);
             if (need == null) {
@@ -311,16 +313,21 @@ public final class AccessPolicy {
                 continue;
             }
             if (need.hospital()) {
-                and.add(hasPatient(alias, type));
+                if (done.add(Set.of())) {
+                    and.add(hasPatient(alias, type));
+                }
+                continue;
+            }
+            if (!done.add(Set.copyOf(need.departments()))) {
                 continue;
             }
             Set<String> patients = who.caredFor(need.departments(), now);
             patients.addAll(emergency);
             String[] ids = patients.toArray(String[]::new);
-            // NOT IN over a subquery is a hashed subplan: one lookup per index row, whatever plan the statement
-            // gets, where NOT (x = ANY(?)) compared each row with every id (1,000 care relationships: 1,000 each).
+            // IN / NOT IN over a subquery is a hashed subplan: one lookup per row, where x = ANY(?) compared each
+            // row with every id (1,000 care relationships: 1,000 comparisons each).
             if ("Patient".equals(type)) {
-                and.add(alias + ".res_id = ANY(?)");
+                and.add(alias + ".res_id IN (SELECT unnest(?::text[]))");
             } else {
                 and.add("(" + hasPatient(alias, type) + " AND NOT EXISTS (SELECT 1 FROM sp_reference pp WHERE pp.res_pk = "
                         + alias + ".res_pk AND pp.param IN ('patient', 'subject') AND pp.target_type = 'Patient'"

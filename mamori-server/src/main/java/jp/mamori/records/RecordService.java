@@ -211,8 +211,9 @@ public final class RecordService {
             // The query kept only rows the person may see; deciding each again in memory also marks what
             // is seen under break-glass, and drops (and reports) anything the two disagree on.
             List<RecordStore.Version> kept = new ArrayList<>();
+            Map<Long, AccessPolicy.Subject> subjects = indexedSubjects(c, matches);
             for (RecordStore.Version v : matches) {
-                if (policy.visibleInSearch(caller, subject(caller, v))) {
+                if (policy.visibleInSearch(caller, subjects.get(v.pk()))) {
                     kept.add(v);
                 } else {
                     log.error("search filter let through {}/{} for {}; dropped", v.type(), v.id(), caller.principal());
@@ -304,11 +305,66 @@ public final class RecordService {
             }
         }
         List<RecordStore.Version> out = new ArrayList<>();
-        for (RecordStore.Version v : store.currentByPk(c, wanted)) {
+        List<RecordStore.Version> candidates = store.currentByPk(c, wanted);
+        Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? indexedSubjects(c, candidates) : Map.of();
+        for (RecordStore.Version v : candidates) {
             if (policy.allows(caller, v.type(), Permission.READ)
-                    && (!caller.isPerson() || policy.visibleInSearch(caller, subject(caller, v)))) {
+                    && (!caller.isPerson() || policy.visibleInSearch(caller, subjects.get(v.pk())))) {
                 out.add(v);
             }
+        }
+        return out;
+    }
+
+    /**
+     * What the access decision needs about current versions, read from their index rows in two queries for
+     * the whole page: the rows were extracted from exactly these versions when they were written (index rows
+     * exist only for the current version of a live resource), so this equals {@link #subject} without
+     * parsing and indexing every body again.
+     */
+    private Map<Long, AccessPolicy.Subject> indexedSubjects(Connection c, List<RecordStore.Version> versions)
+            throws SQLException {
+        Map<Long, Set<String>> patients = new java.util.HashMap<>();
+        Map<Long, Set<String>> docCodings = new java.util.HashMap<>();
+        Map<Long, Set<String>> labels = new java.util.HashMap<>();
+        if (!versions.isEmpty()) {
+            java.sql.Array pks = c.createArrayOf("bigint", versions.stream().map(RecordStore.Version::pk).toArray());
+            try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, target_id FROM sp_reference WHERE"
+                    + " res_pk = ANY(?) AND param IN ('patient', 'subject') AND target_type = 'Patient'"
+                    + " AND target_id IS NOT NULL")) {
+                ps.setArray(1, pks);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        patients.computeIfAbsent(rs.getLong(1), k -> new java.util.HashSet<>()).add(rs.getString(2));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, param, system, code FROM sp_token WHERE"
+                    + " res_pk = ANY(?) AND param IN (?, ?) AND code IS NOT NULL")) {
+                ps.setArray(1, pks);
+                ps.setString(2, AccessPolicy.DOC_TYPE_PARAM);
+                ps.setString(3, AccessPolicy.LABEL_PARAM);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long pk = rs.getLong(1);
+                        if (AccessPolicy.LABEL_PARAM.equals(rs.getString(2))) {
+                            labels.computeIfAbsent(pk, k -> new java.util.HashSet<>()).add(rs.getString(4));
+                        } else if (rs.getString(3) != null) {
+                            docCodings.computeIfAbsent(pk, k -> new java.util.HashSet<>()).add(rs.getString(3) + "|"
+                                    + rs.getString(4));
+                        }
+                    }
+                }
+            }
+        }
+        Map<Long, AccessPolicy.Subject> out = new java.util.HashMap<>();
+        for (RecordStore.Version v : versions) {
+            Set<String> ps = new java.util.HashSet<>(patients.getOrDefault(v.pk(), Set.of()));
+            if ("Patient".equals(v.type())) {
+                ps.add(v.id());
+            }
+            out.put(v.pk(), new AccessPolicy.Subject(v.type(), v.id(), ps, docCodings.getOrDefault(v.pk(), Set.of()),
+                    labels.getOrDefault(v.pk(), Set.of())));
         }
         return out;
     }
