@@ -241,11 +241,7 @@ public final class Logins {
             secondFactorFailed(cookie, s, address, event + ": wrong code");
             throw new IdentityException(WRONG_CODE);
         }
-        if (s.locked()) {
-            sessions.unlock(cookie);
-        } else {
-            sessions.stepUp(cookie);
-        }
+        sessions.reauthenticated(cookie);
         event(s.accountId(), s.loginId(), address, event, true, code.isBlank() ? "password" : recovery ? "recovery code" : "totp");
     }
 
@@ -264,11 +260,7 @@ public final class Logins {
             secondFactorFailed(cookie, s, address, event + ": passkey of another account");
             throw new IdentityException("このパスキーは別のアカウントのものです / This passkey belongs to another account");
         }
-        if (s.locked()) {
-            sessions.unlock(cookie);
-        } else {
-            sessions.stepUp(cookie);
-        }
+        sessions.reauthenticated(cookie);
         event(s.accountId(), s.loginId(), address, event, true, "passkey");
     }
 

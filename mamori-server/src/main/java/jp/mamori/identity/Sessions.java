@@ -284,26 +284,15 @@ public final class Sessions {
         });
     }
 
-    /** Unlocks a locked session after its owner authenticated again; counts as a fresh second factor. */
-    public void unlock(String cookie) {
+    /**
+     * Records that the session's owner just authenticated again (step-up, or unlocking a locked session):
+     * a fresh second factor, and the lock, if any, is lifted.
+     */
+    public void reauthenticated(String cookie) {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = NULL, last_seen_at = ?,"
                     + " second_factor_at = ? WHERE session_sha256 = ? AND ended_at IS NULL")) {
-                ps.setTimestamp(1, Timestamp.from(now));
-                ps.setTimestamp(2, Timestamp.from(now));
-                ps.setBytes(3, Accounts.sha256(cookie));
-                return ps.executeUpdate();
-            }
-        });
-    }
-
-    /** Records a fresh second factor (step-up) without changing anything else. */
-    public void stepUp(String cookie) {
-        Instant now = now();
-        Tx.inTransaction(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET second_factor_at = ?, last_seen_at = ?"
-                    + " WHERE session_sha256 = ? AND ended_at IS NULL")) {
                 ps.setTimestamp(1, Timestamp.from(now));
                 ps.setTimestamp(2, Timestamp.from(now));
                 ps.setBytes(3, Accounts.sha256(cookie));

@@ -200,7 +200,7 @@ class IdentityClockTest {
         assertTrue(open(p.cookie()).locked(), "a locked session is locked, not ended, by more idle time");
         assertEquals(lockedAt, row(p.cookie()).locked(), "the lock time is not rewritten");
 
-        id.sessions().unlock(p.cookie());
+        id.sessions().reauthenticated(p.cookie());
         assertFalse(open(p.cookie()).locked());
         clock.advance(Duration.ofMinutes(15));
         assertFalse(open(p.cookie()).locked(), "unlocking restarts the idle time");
