@@ -114,7 +114,7 @@ public final class MamoriServer implements AutoCloseable {
                             Duration.ofHours(ao.reviewEscalationHours())), notifier);
             api.console(new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
                     Clock.systemUTC()), tls != null, Clock.systemUTC(), cfg.deviations()));
-            for (String d : identity.mfaExceptions().deviations()) {
+            for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
             }
             ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -4,7 +4,6 @@ import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -22,30 +21,6 @@ public record Identity(Settings settings, Accounts accounts, Sessions sessions, 
     public record Settings(Sessions.Settings sessions, Logins.Settings logins, int minPasswordLength,
                            Duration enrolmentCodeTtl, int unusedDays, boolean suspendUnused, String rpId,
                            Set<String> origins, String issuer) {
-        public static final int DEFAULT_UNUSED_DAYS = 90;
-        public static final Duration DEFAULT_ENROLMENT_TTL = Duration.ofHours(72);
-
-        /** Settings weaker than the guideline-compliant defaults, one line each. */
-        public List<String> deviations() {
-            List<String> out = new ArrayList<>();
-            if (sessions.idleLock().compareTo(Sessions.Settings.DEFAULT.idleLock()) > 0) {
-                out.add("sessions lock after " + sessions.idleLock().toMinutes() + " idle minutes (default 15; AUTH-9)");
-            }
-            if (sessions.maxLifetime().compareTo(Sessions.Settings.DEFAULT.maxLifetime()) > 0) {
-                out.add("sessions last up to " + sessions.maxLifetime().toHours() + " hours (default 12)");
-            }
-            if (minPasswordLength < PasswordPolicy.DEFAULT_MIN_LENGTH) {
-                out.add("passwords may be as short as " + minPasswordLength + " characters (default "
-                        + PasswordPolicy.DEFAULT_MIN_LENGTH + "; AUTH-5)");
-            }
-            if (!suspendUnused) {
-                out.add("accounts unused for " + unusedDays + " days are reported but not suspended (ACCT-2)");
-            }
-            if (unusedDays > DEFAULT_UNUSED_DAYS) {
-                out.add("accounts count as unused only after " + unusedDays + " days (default 90; ACCT-2)");
-            }
-            return out;
-        }
     }
 
     public static Identity create(DataSource ds, Path dataDir, Settings s, Clock clock) {
@@ -63,10 +38,11 @@ public record Identity(Settings settings, Accounts accounts, Sessions sessions, 
         return new Identity(s, accounts, sessions, logins, enrolment, factors, passkeys, exceptions, emergencies);
     }
 
-    /** Configuration deviations plus the MFA exceptions in force. */
+    /**
+     * Deviations from the secure defaults that arise while the server runs: the MFA exceptions in force.
+     * The identity settings themselves are reported by {@link jp.mamori.config.ServerConfig#deviations()}.
+     */
     public List<String> deviations() {
-        List<String> out = new ArrayList<>(settings.deviations());
-        out.addAll(mfaExceptions.deviations());
-        return out;
+        return mfaExceptions.deviations();
     }
 }

@@ -85,7 +85,7 @@ final class AuthPages {
         b.append("</ul>");
         if (s.hasRole(Accounts.ADMIN_ROLE)) {
             java.util.List<String> deviations = new java.util.ArrayList<>(console.configDeviations());
-            deviations.addAll(id.mfaExceptions().deviations());
+            deviations.addAll(id.deviations());
             if (console.access() != null) {
                 for (jp.mamori.access.Roles.Assignment a : console.access().roles().awaitingConfirmation()) {
                     String who = id.accounts().find(a.accountId()).map(x -> x.loginId()).orElse(a.accountId().toString());
