@@ -88,35 +88,9 @@ public final class AccessBench {
 
     record AccessOptions(Path data, int concurrency, int seconds, int warmup, int patients, int related) {
         static AccessOptions parse(List<String> args) {
-            Map<String, String> values = new HashMap<>();
-            Set<String> known = Set.of("--data", "--concurrency", "--seconds", "--warmup", "--patients", "--related");
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                String name = arg;
-                String value = null;
-                int eq = arg.indexOf('=');
-                if (arg.startsWith("--") && eq > 0) {
-                    name = arg.substring(0, eq);
-                    value = arg.substring(eq + 1);
-                }
-                if (!known.contains(name)) {
-                    throw new Options.UsageException("unknown option '" + arg + "'");
-                }
-                if (value == null) {
-                    if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
-                        throw new Options.UsageException(name + " requires a value");
-                    }
-                    value = args.get(++i);
-                }
-                if (values.put(name, value) != null) {
-                    throw new Options.UsageException(name + " given more than once");
-                }
-            }
-            String data = values.get("--data");
-            if (data == null || data.isBlank()) {
-                throw new Options.UsageException("--data is required: a new folder for the bench server's database");
-            }
-            AccessOptions o = new AccessOptions(Path.of(data).toAbsolutePath().normalize(),
+            Map<String, String> values = Options.values(args, Set.of("--data", "--concurrency", "--seconds",
+                    "--warmup", "--patients", "--related"), Set.of());
+            AccessOptions o = new AccessOptions(Options.dataOption(values),
                     Options.intOption(values, "--concurrency", 16, 1, 64),
                     Options.intOption(values, "--seconds", 20, 1, 3_600),
                     Options.intOption(values, "--warmup", 5, 0, 3_600),
@@ -134,33 +108,8 @@ public final class AccessBench {
 
     /** Runs the access benchmark; {@code args} are the words after {@code bench access}. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        if (args.contains("--help") || args.contains("-h")) {
-            out.println(USAGE);
-            return 0;
-        }
-        AccessOptions o;
-        try {
-            o = AccessOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("bench access: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        }
-        try {
-            if (Files.exists(o.data()) && (!Files.isDirectory(o.data()) || Files.list(o.data()).findAny().isPresent())) {
-                err.println("bench access: " + o.data() + " is not a new, empty folder; the benchmark creates its own"
-                        + " server and data there");
-                return 2;
-            }
-            return run(o, out, err);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("bench access: interrupted");
-            return 1;
-        } catch (Exception e) {
-            err.println("bench access: failed: " + HttpSupport.describe(e));
-            return 1;
-        }
+        return InProcessBench.main("access", USAGE, "server and data there", args, AccessOptions::parse, AccessOptions::data,
+                AccessBench::run, out, err);
     }
 
     /** The data a run works on. */

@@ -35,7 +35,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -94,35 +93,9 @@ public final class IdentityBench {
 
     record IdentityOptions(Path data, int concurrency, int seconds, int warmup, int accounts) {
         static IdentityOptions parse(List<String> args) {
-            Map<String, String> values = new HashMap<>();
-            Set<String> known = Set.of("--data", "--concurrency", "--seconds", "--warmup", "--accounts");
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                String name = arg;
-                String value = null;
-                int eq = arg.indexOf('=');
-                if (arg.startsWith("--") && eq > 0) {
-                    name = arg.substring(0, eq);
-                    value = arg.substring(eq + 1);
-                }
-                if (!known.contains(name)) {
-                    throw new Options.UsageException("unknown option '" + arg + "'");
-                }
-                if (value == null) {
-                    if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
-                        throw new Options.UsageException(name + " requires a value");
-                    }
-                    value = args.get(++i);
-                }
-                if (values.put(name, value) != null) {
-                    throw new Options.UsageException(name + " given more than once");
-                }
-            }
-            String data = values.get("--data");
-            if (data == null || data.isBlank()) {
-                throw new Options.UsageException("--data is required: a new folder for the bench server's database");
-            }
-            IdentityOptions o = new IdentityOptions(Path.of(data).toAbsolutePath().normalize(),
+            Map<String, String> values = Options.values(args,
+                    Set.of("--data", "--concurrency", "--seconds", "--warmup", "--accounts"), Set.of());
+            IdentityOptions o = new IdentityOptions(Options.dataOption(values),
                     Options.intOption(values, "--concurrency", 4, 1, 64),
                     Options.intOption(values, "--seconds", 20, 1, 3_600),
                     Options.intOption(values, "--warmup", 5, 0, 3_600),
@@ -139,33 +112,8 @@ public final class IdentityBench {
 
     /** Runs the identity benchmark; {@code args} are the words after {@code bench identity}. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        if (args.contains("--help") || args.contains("-h")) {
-            out.println(USAGE);
-            return 0;
-        }
-        IdentityOptions o;
-        try {
-            o = IdentityOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("bench identity: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        }
-        try {
-            if (Files.exists(o.data()) && (!Files.isDirectory(o.data()) || Files.list(o.data()).findAny().isPresent())) {
-                err.println("bench identity: " + o.data() + " is not a new, empty folder; the benchmark creates its own"
-                        + " server and accounts there");
-                return 2;
-            }
-            return run(o, out, err);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("bench identity: interrupted");
-            return 1;
-        } catch (Exception e) {
-            err.println("bench identity: failed: " + HttpSupport.describe(e));
-            return 1;
-        }
+        return InProcessBench.main("identity", USAGE, "server and accounts there", args, IdentityOptions::parse, IdentityOptions::data,
+                IdentityBench::run, out, err);
     }
 
     private static int run(IdentityOptions o, PrintStream out, PrintStream err) throws Exception {

@@ -43,34 +43,8 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
      * @throws UsageException on any missing, unknown, repeated or invalid option
      */
     static Options parse(List<String> args) {
-        Map<String, String> values = new HashMap<>();
-        boolean insecure = false;
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            String name = arg;
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            }
-            if (name.equals("--insecure") && value == null) {
-                insecure = true;
-                continue;
-            }
-            if (!WITH_VALUE.contains(name)) {
-                throw new UsageException("unknown option '" + arg + "'");
-            }
-            if (value == null) {
-                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
-                    throw new UsageException(name + " requires a value");
-                }
-                value = args.get(++i);
-            }
-            if (values.put(name, value) != null) {
-                throw new UsageException(name + " given more than once");
-            }
-        }
+        Map<String, String> values = values(args, WITH_VALUE, Set.of("--insecure"));
+        boolean insecure = values.containsKey("--insecure");
 
         String base = parseBase(values.get("--base"));
         String token = values.get("--token");
@@ -87,6 +61,52 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
         int warmup = intOption(values, "--warmup", 5, 0, 86_400);
         int patients = intOption(values, "--patients", scenario.defaultPatients(), 1, 10_000_000);
         return new Options(base, token, scenario, concurrency, seconds, warmup, insecure, patients);
+    }
+
+    /**
+     * The options among {@code args}, as {@code --name value} or {@code --name=value}; each option of
+     * {@code withValue} at most once, each of {@code flags} alone (mapped to "").
+     *
+     * @throws UsageException on an unknown, repeated or valueless option
+     */
+    static Map<String, String> values(List<String> args, Set<String> withValue, Set<String> flags) {
+        Map<String, String> values = new HashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (flags.contains(name) && value == null) {
+                values.put(name, "");
+                continue;
+            }
+            if (!withValue.contains(name)) {
+                throw new UsageException("unknown option '" + arg + "'");
+            }
+            if (value == null) {
+                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                    throw new UsageException(name + " requires a value");
+                }
+                value = args.get(++i);
+            }
+            if (values.put(name, value) != null) {
+                throw new UsageException(name + " given more than once");
+            }
+        }
+        return values;
+    }
+
+    /** The required {@code --data} folder of an in-process benchmark, absolute. */
+    static java.nio.file.Path dataOption(Map<String, String> values) {
+        String data = values.get("--data");
+        if (data == null || data.isBlank()) {
+            throw new UsageException("--data is required: a new folder for the bench server's database");
+        }
+        return java.nio.file.Path.of(data).toAbsolutePath().normalize();
     }
 
     private static String parseBase(String raw) {
