@@ -228,8 +228,7 @@ public final class Logins {
         }
         // Sessions that began without a second factor (emergency account, MFA-exempt terminal) have none to
         // ask for again: their password is what they can give.
-        boolean passwordOnly = !s.amr().contains("+otp") && !s.amr().contains("+hwk") && !s.amr().contains("+rec")
-                && !s.amr().startsWith("hwk");
+        boolean passwordOnly = s.withoutSecondFactor();
         boolean ok;
         if (code.isBlank()) {
             ok = passwordOnly && password.isPresent();

@@ -68,6 +68,14 @@ public final class Sessions {
                           Set<String> roles, Stage stage, String amr, Instant createdAt, Instant lastSeenAt,
                           Instant secondFactorAt, boolean locked, boolean mustChangePassword,
                           UUID emergencyDeclarationId, Instant endsAt) {
+        /**
+         * Whether the session began without a second factor (an emergency account, or a terminal with an MFA
+         * exception): re-authenticating it can ask only for the password.
+         */
+        public boolean withoutSecondFactor() {
+            return amr.endsWith("+emergency") || amr.endsWith("+exception");
+        }
+
         public boolean stepUpFresh(Instant now) {
             return secondFactorAt != null && !secondFactorAt.plus(STEP_UP_FRESH).isBefore(now);
         }

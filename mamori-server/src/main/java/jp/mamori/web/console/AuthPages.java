@@ -392,7 +392,7 @@ final class AuthPages {
     private Reply stepUp(ConsoleRequest r) {
         try {
             boolean recovery = !r.param("recovery_code").isBlank();
-            boolean passwordOnly = r.session().amr().contains("emergency") || r.session().amr().contains("exception");
+            boolean passwordOnly = r.session().withoutSecondFactor();
             id.logins().reauthenticate(r.cookie(), r.session(), passwordOnly
                             ? Optional.of(r.param("password").toCharArray()) : Optional.empty(),
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address(), "step_up");
@@ -437,7 +437,7 @@ final class AuthPages {
     /** The forms that re-authenticate a session: passkey, or (password and) code. */
     private String reauthForms(ConsoleRequest r, String action, boolean lock) {
         Sessions.Session s = r.session();
-        boolean passwordOnly = s.amr().contains("emergency") || s.amr().contains("exception");
+        boolean passwordOnly = s.withoutSecondFactor();
         StringBuilder b = new StringBuilder();
         if (!passwordOnly && id.passkeys().hasAny(s.accountId())) {
             b.append(passkeyForm(r, action + "/passkey", "login", id.passkeys().startLogin(Optional.of(s.accountId())),
