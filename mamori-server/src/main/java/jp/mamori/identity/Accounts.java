@@ -670,49 +670,7 @@ public final class Accounts {
 
     /** The whole ledger, retired accounts included, by login id: four queries whatever its size. */
     public List<Account> list() {
-        return Tx.read(ds, c -> {
-            Map<UUID, Set<String>> roles = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, role FROM account_role ORDER BY role");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    roles.computeIfAbsent(rs.getObject(1, UUID.class), k -> new LinkedHashSet<>()).add(rs.getString(2));
-                }
-            }
-            Map<UUID, List<Account.Qualification>> quals = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT aq.account_id, q.code, q.name_ja, q.name_en,"
-                    + " aq.licence_number FROM account_qualification aq JOIN qualification q ON q.code = aq.qualification"
-                    + " ORDER BY q.sort_order");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    quals.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(
-                            new Account.Qualification(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
-                }
-            }
-            Map<UUID, List<String>> depts = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, department FROM account_department"
-                    + " ORDER BY department");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    depts.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(rs.getString(2));
-                }
-            }
-            List<Account> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, login_id, family_name, given_name,"
-                    + " family_kana, given_kana, account_type, status, status_reason, status_changed_at, retire_at,"
-                    + " created_at, created_by, last_login_at, must_change_password FROM account ORDER BY login_id");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    UUID id = rs.getObject(1, UUID.class);
-                    out.add(new Account(id, rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), Account.Type.of(rs.getString(7)), Account.Status.of(rs.getString(8)),
-                            rs.getString(9), instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11)),
-                            instant(rs.getTimestamp(12)), rs.getString(13), instant(rs.getTimestamp(14)),
-                            rs.getBoolean(15), roles.getOrDefault(id, Set.of()), quals.getOrDefault(id, List.of()),
-                            depts.getOrDefault(id, List.of())));
-                }
-            }
-            return out;
-        });
+        return Tx.read(ds, c -> fetch(c, null));
     }
 
     public List<Change> history(UUID id) {
@@ -816,57 +774,66 @@ public final class Accounts {
     }
 
     static Optional<Account> load(Connection c, UUID id) throws SQLException {
-        Account base;
-        try (PreparedStatement ps = c.prepareStatement("SELECT login_id, family_name, given_name, family_kana,"
+        return fetch(c, id).stream().findFirst();
+    }
+
+    /** Accounts with their roles, qualifications and departments: one account, or (null) all, by login id. */
+    private static List<Account> fetch(Connection c, UUID only) throws SQLException {
+        String where = only == null ? "" : " WHERE account_id = ?";
+        Map<UUID, Set<String>> roles = new java.util.HashMap<>();
+        try (PreparedStatement ps = prepare(c, "SELECT account_id, role FROM account_role" + where + " ORDER BY role", only);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                roles.computeIfAbsent(rs.getObject(1, UUID.class), k -> new LinkedHashSet<>()).add(rs.getString(2));
+            }
+        }
+        Map<UUID, List<Account.Qualification>> quals = new java.util.HashMap<>();
+        try (PreparedStatement ps = prepare(c, "SELECT aq.account_id, q.code, q.name_ja, q.name_en, aq.licence_number"
+                + " FROM account_qualification aq JOIN qualification q ON q.code = aq.qualification"
+                + (only == null ? "" : " WHERE aq.account_id = ?") + " ORDER BY q.sort_order", only);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                quals.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(
+                        new Account.Qualification(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+            }
+        }
+        Map<UUID, List<String>> depts = new java.util.HashMap<>();
+        try (PreparedStatement ps = prepare(c, "SELECT account_id, department FROM account_department" + where
+                + " ORDER BY department", only);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                depts.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(rs.getString(2));
+            }
+        }
+        List<Account> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, "SELECT account_id, login_id, family_name, given_name, family_kana,"
                 + " given_kana, account_type, status, status_reason, status_changed_at, retire_at, created_at,"
-                + " created_by, last_login_at, must_change_password FROM account WHERE account_id = ?")) {
-            ps.setObject(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                base = new Account(id, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), Account.Type.of(rs.getString(6)), Account.Status.of(rs.getString(7)),
-                        rs.getString(8), instant(rs.getTimestamp(9)), instant(rs.getTimestamp(10)),
-                        instant(rs.getTimestamp(11)), rs.getString(12), instant(rs.getTimestamp(13)),
-                        rs.getBoolean(14), Set.of(), List.of(), List.of());
+                + " created_by, last_login_at, must_change_password FROM account" + where + " ORDER BY login_id", only);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                UUID id = rs.getObject(1, UUID.class);
+                out.add(new Account(id, rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), Account.Type.of(rs.getString(7)), Account.Status.of(rs.getString(8)),
+                        rs.getString(9), instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11)),
+                        instant(rs.getTimestamp(12)), rs.getString(13), instant(rs.getTimestamp(14)),
+                        rs.getBoolean(15), roles.getOrDefault(id, Set.of()), quals.getOrDefault(id, List.of()),
+                        depts.getOrDefault(id, List.of())));
             }
         }
-        Set<String> roles = new LinkedHashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT role FROM account_role WHERE account_id = ? ORDER BY role")) {
-            ps.setObject(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    roles.add(rs.getString(1));
-                }
+        return out;
+    }
+
+    private static PreparedStatement prepare(Connection c, String sql, UUID only) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        try {
+            if (only != null) {
+                ps.setObject(1, only);
             }
+            return ps;
+        } catch (SQLException e) {
+            ps.close();
+            throw e;
         }
-        List<Account.Qualification> quals = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT q.code, q.name_ja, q.name_en, aq.licence_number FROM"
-                + " account_qualification aq JOIN qualification q ON q.code = aq.qualification WHERE aq.account_id = ?"
-                + " ORDER BY q.sort_order")) {
-            ps.setObject(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    quals.add(new Account.Qualification(rs.getString(1), rs.getString(2), rs.getString(3),
-                            rs.getString(4)));
-                }
-            }
-        }
-        List<String> depts = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT department FROM account_department WHERE account_id = ?"
-                + " ORDER BY department")) {
-            ps.setObject(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    depts.add(rs.getString(1));
-                }
-            }
-        }
-        return Optional.of(new Account(base.id(), base.loginId(), base.familyName(), base.givenName(),
-                base.familyKana(), base.givenKana(), base.type(), base.status(), base.statusReason(),
-                base.statusChangedAt(), base.retireAt(), base.createdAt(), base.createdBy(), base.lastLoginAt(),
-                base.mustChangePassword(), roles, quals, depts));
     }
 
     static List<UUID> ids(Connection c, String sql, Object... params) throws SQLException {
