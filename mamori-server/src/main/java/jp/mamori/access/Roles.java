@@ -236,6 +236,15 @@ public final class Roles {
      */
     public List<Assignment> assignAtCreation(UUID actor, UUID account, List<String> qualifications,
                                              List<String> departments, boolean administrator) {
+        return Tx.inTransaction(ds, c -> assignAtCreation(c, actor, account, qualifications, departments, administrator));
+    }
+
+    /**
+     * As {@link #assignAtCreation(UUID, UUID, List, List, boolean)}, inside the caller's transaction: the one
+     * that creates the account, so that an account never exists without the roles it was created with.
+     */
+    public List<Assignment> assignAtCreation(Connection c, UUID actor, UUID account, List<String> qualifications,
+                                             List<String> departments, boolean administrator) throws SQLException {
         List<String> depts = new ArrayList<>();
         for (String d : departments == null ? List.<String>of() : departments) {
             if (d != null && !d.isBlank() && !depts.contains(d.strip())) {
@@ -243,34 +252,32 @@ public final class Roles {
             }
         }
         Instant now = now();
-        return Tx.inTransaction(ds, c -> {
-            String by = AccessLedger.requireAdministrator(c, actor);
-            List<UUID> ids = new ArrayList<>();
-            java.util.Set<String> given = new java.util.HashSet<>();
-            for (String q : qualifications == null ? List.<String>of() : qualifications) {
-                for (String role : defaultRolesFor(c, q)) {
-                    for (String d : depts) {
-                        checkDepartment(d);
-                        if (given.add(role + "|" + d)) {
-                            ids.add(assignIn(c, by, actor, account, role, d, null, now, "default for qualification " + q));
-                        }
+        String by = AccessLedger.requireAdministrator(c, actor);
+        List<UUID> ids = new ArrayList<>();
+        java.util.Set<String> given = new java.util.HashSet<>();
+        for (String q : qualifications == null ? List.<String>of() : qualifications) {
+            for (String role : defaultRolesFor(c, q)) {
+                for (String d : depts) {
+                    checkDepartment(d);
+                    if (given.add(role + "|" + d)) {
+                        ids.add(assignIn(c, by, actor, account, role, d, null, now, "default for qualification " + q));
                     }
                 }
             }
-            if (administrator) {
-                // account_admin is hospital-wide by default; it is recorded against the first department.
-                String d = depts.isEmpty() ? "病院全体" : depts.get(0);
-                if (given.add(AccessLedger.ACCOUNT_ADMIN + "|" + d)) {
-                    ids.add(assignIn(c, by, actor, account, AccessLedger.ACCOUNT_ADMIN, d, null, now,
-                            "requested on the new-account form"));
-                }
+        }
+        if (administrator) {
+            // account_admin is hospital-wide by default; it is recorded against the first department.
+            String d = depts.isEmpty() ? "病院全体" : depts.get(0);
+            if (given.add(AccessLedger.ACCOUNT_ADMIN + "|" + d)) {
+                ids.add(assignIn(c, by, actor, account, AccessLedger.ACCOUNT_ADMIN, d, null, now,
+                        "requested on the new-account form"));
             }
-            List<Assignment> out = new ArrayList<>();
-            for (UUID id : ids) {
-                out.add(load(c, id));
-            }
-            return out;
-        });
+        }
+        List<Assignment> out = new ArrayList<>();
+        for (UUID id : ids) {
+            out.add(load(c, id));
+        }
+        return out;
     }
 
     private static void checkDepartment(String department) {

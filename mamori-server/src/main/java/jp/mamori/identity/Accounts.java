@@ -105,6 +105,21 @@ public final class Accounts {
      * @throws IdentityException with a message for the administrator when something is missing or refused
      */
     public Account create(NewAccount n, String by) {
+        return create(n, by, (c, a) -> {
+        });
+    }
+
+    /** Work that belongs to creating an account (e.g. its default roles) and commits or rolls back with it. */
+    @FunctionalInterface
+    public interface AlsoInTransaction {
+        void run(Connection c, Account created) throws SQLException;
+    }
+
+    /**
+     * As {@link #create(NewAccount, String)}, with {@code also} run in the same transaction: if it fails,
+     * no account is created.
+     */
+    public Account create(NewAccount n, String by, AlsoInTransaction also) {
         String loginId = checkLoginId(n.loginId());
         String family = name(n.familyName(), "姓 / family name");
         String given = name(n.givenName(), "名 / given name");
@@ -116,7 +131,11 @@ public final class Accounts {
         }
         checkProofing(n.proofing());
         Instant now = now();
-        return Tx.inTransaction(ds, c -> createIn(c, n, loginId, family, given, familyKana, givenKana, now, by));
+        return Tx.inTransaction(ds, c -> {
+            Account a = createIn(c, n, loginId, family, given, familyKana, givenKana, now, by);
+            also.run(c, a);
+            return a;
+        });
     }
 
     Account createIn(Connection c, NewAccount n, String loginId, String family, String given, String familyKana,

@@ -455,6 +455,19 @@ class IdentityClockTest {
         assertFalse(id.sessions().check(p.cookie()).orElseThrow().hasRole(Accounts.ADMIN_ROLE), "revoked at once");
     }
 
+    @Test
+    void anAccountWhoseRolesCannotBeGivenIsNotCreatedAtAll() {
+        UUID notAnAdministrator = enrol("hiraishoku").id();
+        String login = "hanbun-" + UUID.randomUUID().toString().substring(0, 6).replaceAll("[0-9]", "q");
+        jp.mamori.access.Roles roles = new jp.mamori.access.Roles(ds, clock);
+        assertThrows(jp.mamori.access.AccessException.class, () -> id.accounts().create(new Accounts.NewAccount(login,
+                "看護", "花子", "カンゴ", "ハナコ", Account.Type.STAFF, List.of(new Accounts.QualificationGrant("nurse",
+                "N-" + login)), List.of("5階東病棟"), Set.of(), new Accounts.Proofing("in_person", "staff_id", null,
+                "test admin", clock.instant())), "test:admin", (c, created) -> roles.assignAtCreation(c,
+                notAnAdministrator, created.id(), List.of("nurse"), created.departments(), false)));
+        assertTrue(id.accounts().findByLogin(login).isEmpty(), "no account without the roles it was created with");
+    }
+
     private void refused(Person p, char[] password) {
         IdentityException e = assertThrows(IdentityException.class,
                 () -> id.logins().password(p.loginId(), password, address(), "test"));

@@ -304,19 +304,16 @@ final class AccountPages {
             Account.Type type = r.param("type").equals("vendor") ? Account.Type.VENDOR : Account.Type.STAFF;
             // account_role is for the bootstrap administrator only: every other administrator is an account_admin
             // role assignment that waits for a second administrator's approval (four eyes, ADR 0005).
+            boolean admin = r.param("admin").equals("1");
+            // The account and the roles it is created with commit together: no account without its roles.
             Account a = id.accounts().create(new Accounts.NewAccount(r.param("login_id"), r.param("family_name"),
                     r.param("given_name"), r.param("family_kana"), r.param("given_kana"), type, quals, depts,
-                    Set.of(), proofing(r)), r.session().principal());
-            boolean admin = r.param("admin").equals("1");
-            try {
-                access.roles().assignAtCreation(r.session().accountId(), a.id(),
-                        a.qualifications().stream().map(Account.Qualification::code).toList(), a.departments(), admin);
-            } catch (jp.mamori.access.AccessException e) {
-                // The account exists; its roles are set on its roles page, which shows what is (not) there.
-                return Console.redirect("/console/admin/account/roles?id=" + a.id());
-            }
+                    Set.of(), proofing(r)), r.session().principal(), (c, created) -> access.roles().assignAtCreation(c,
+                    r.session().accountId(), created.id(),
+                    created.qualifications().stream().map(Account.Qualification::code).toList(),
+                    created.departments(), admin));
             return Console.redirect("/console/admin/account?id=" + a.id());
-        } catch (IdentityException e) {
+        } catch (IdentityException | jp.mamori.access.AccessException e) {
             return AuthPages.status(newAccountPage(r, e.getMessage()), 400);
         }
     }
