@@ -132,14 +132,12 @@ public final class Logins {
                 throw new IdentityException("非常時用アカウントは非常時の宣言中のみ使用できます / Emergency accounts work only while"
                         + " an emergency is declared");
             }
-            clearFailures(loginId);
             String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+emergency", false, address,
                     userAgent, null, declaration.get());
             emergencies.recordUse(a.id(), declaration.get(), address);
             loggedIn(a.id(), loginId, address, "emergency account");
             return new PasswordOutcome.LoggedIn(cookie, "emergency");
         }
-        clearFailures(loginId);
         Optional<MfaExceptions.Exception> exception = exceptions.covering(address);
         if (exception.isPresent()) {
             String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+exception", false, address,
@@ -147,6 +145,7 @@ public final class Logins {
             loggedIn(a.id(), loginId, address, "MFA exception " + exception.get().name());
             return new PasswordOutcome.LoggedIn(cookie, "exception");
         }
+        clearFailures(loginId);
         event(a.id(), loginId, address, "login.password", true, null);
         return new PasswordOutcome.SecondFactorDue(sessions.create(a.id(), Sessions.Stage.SECOND_FACTOR, "pwd",
                 false, address, userAgent, null, null));
@@ -273,6 +272,7 @@ public final class Logins {
         }
     }
 
+    /** A finished login: last login time, failure counter cleared and the event, in one transaction. */
     private void loggedIn(UUID account, String loginId, String address, String how) {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
@@ -281,10 +281,10 @@ public final class Logins {
                 ps.setObject(2, account);
                 ps.executeUpdate();
             }
+            clearFailures(c, loginId);
+            insertEvent(c, now, account, loginId, address, "login", true, how);
             return null;
         });
-        clearFailures(loginId);
-        event(account, loginId, address, "login", true, how);
     }
 
     private void rehash(UUID account, String old, char[] password) {
@@ -380,12 +380,16 @@ public final class Logins {
 
     private void clearFailures(String loginId) {
         Tx.inTransaction(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_throttle WHERE login_id = ?")) {
-                ps.setString(1, loginId);
-                ps.executeUpdate();
-            }
+            clearFailures(c, loginId);
             return null;
         });
+    }
+
+    private static void clearFailures(Connection c, String loginId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_throttle WHERE login_id = ?")) {
+            ps.setString(1, loginId);
+            ps.executeUpdate();
+        }
     }
 
     /** Appends one authentication event; every success and failure goes through here. */
