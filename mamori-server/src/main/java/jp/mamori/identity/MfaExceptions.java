@@ -134,23 +134,20 @@ public final class MfaExceptions {
     public Optional<Exception> covering(String address) {
         Instant now = now();
         return Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT exception_id FROM mfa_exception WHERE revoked_at IS NULL"
-                    + " AND expires_at > ? AND ?::inet <<= address_range ORDER BY granted_at LIMIT 1")) {
+            try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE revoked_at IS NULL AND expires_at > ?"
+                    + " AND ?::inet <<= address_range ORDER BY granted_at LIMIT 1")) {
                 ps.setTimestamp(1, Timestamp.from(now));
                 ps.setString(2, address);
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<UUID>empty();
-                    }
-                    return Optional.of(rs.getObject(1, UUID.class));
+                    return rs.next() ? Optional.of(row(rs)) : Optional.<Exception>empty();
                 }
             } catch (java.sql.SQLException e) {
                 if ("22P02".equals(e.getSQLState())) {
-                    return Optional.<UUID>empty(); // not an IP address (e.g. a Unix socket): no exception applies
+                    return Optional.<Exception>empty(); // not an IP address (e.g. a Unix socket): no exception applies
                 }
                 throw e;
             }
-        }).flatMap(id -> list().stream().filter(e -> e.id().equals(id)).findFirst());
+        });
     }
 
     public boolean revoke(UUID id, String by) {
@@ -166,21 +163,26 @@ public final class MfaExceptions {
         });
     }
 
+    private static final String SELECT = "SELECT exception_id, name, address_range::text, compensating_control,"
+            + " granted_by, granted_at, expires_at, revoked_at, revoked_by FROM mfa_exception";
+
     public List<Exception> list() {
         return Tx.read(ds, c -> {
             List<Exception> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT exception_id, name, address_range::text,"
-                    + " compensating_control, granted_by, granted_at, expires_at, revoked_at, revoked_by"
-                    + " FROM mfa_exception ORDER BY granted_at DESC");
+            try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY granted_at DESC");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Exception(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
-                            rs.getString(4), rs.getString(5), rs.getTimestamp(6).toInstant(),
-                            rs.getTimestamp(7).toInstant(), Accounts.instant(rs.getTimestamp(8)), rs.getString(9)));
+                    out.add(row(rs));
                 }
             }
             return out;
         });
+    }
+
+    private static Exception row(ResultSet rs) throws java.sql.SQLException {
+        return new Exception(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getString(5), rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant(),
+                Accounts.instant(rs.getTimestamp(8)), rs.getString(9));
     }
 
     /** One line per exception in force, for the deviations report. */
