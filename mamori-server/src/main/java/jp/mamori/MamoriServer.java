@@ -90,7 +90,22 @@ public final class MamoriServer implements AutoCloseable {
             checkDurability(db, cfg);
             FhirSupport fhir = new FhirSupport(cfg.validation());
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
-            RecordService records = new RecordService(db.dataSource(), new AccessPolicy(), fhir,
+            ServerConfig.AccessOptions ao = cfg.access();
+            jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
+            if (ao.syslog().isPresent()) {
+                notifier = jp.mamori.access.SecurityNotifier.all(List.of(notifier, new jp.mamori.access.SyslogNotifier(
+                        ao.syslogHost(), ao.syslogPort(), java.net.InetAddress.getLocalHost().getHostName(),
+                        ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault() : null)));
+            }
+            jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
+                    new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
+                            Duration.ofHours(ao.reviewEscalationHours())), notifier);
+            // One authorization point for every path to patient data (ACCESS-*): system clients by scope, people by
+            // roles, care relationships (recorded and from encounters), sensitivity privileges and break-glass.
+            AccessPolicy policy = new AccessPolicy(jp.mamori.access.Categories.load(db.dataSource()),
+                    jp.mamori.access.PersonAccess.load(db.dataSource()), breakGlass,
+                    new jp.mamori.access.EncounterRelations(db.dataSource()), Clock.systemUTC());
+            RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
@@ -102,16 +117,6 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
-            ServerConfig.AccessOptions ao = cfg.access();
-            jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
-            if (ao.syslog().isPresent()) {
-                notifier = jp.mamori.access.SecurityNotifier.all(List.of(notifier, new jp.mamori.access.SyslogNotifier(
-                        ao.syslogHost(), ao.syslogPort(), java.net.InetAddress.getLocalHost().getHostName(),
-                        ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault() : null)));
-            }
-            jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
-                    new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
-                            Duration.ofHours(ao.reviewEscalationHours())), notifier);
             api.console(new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
                     Clock.systemUTC()), tls != null, Clock.systemUTC(), cfg.deviations()));
             for (String d : identity.deviations()) {

@@ -64,12 +64,18 @@ public final class CareRelationships {
      * Records that {@code account} cares for {@code patientId} (a FHIR Patient logical id) from
      * {@code validFrom} (null: now) until {@code validTo} (null: until ended).
      */
-    public CareAssignment add(UUID actor, UUID account, String patientId, Kind kind, String department,
+    public CareAssignment add(UUID actor, UUID account, String patientId, Kind kind, String departmentName,
                               Instant validFrom, Instant validTo) {
         if (patientId == null || !PATIENT_ID.matcher(patientId).matches()) {
             throw new AccessException("患者IDが正しくありません / Not a patient id");
         }
         Instant now = now();
+        String department = departmentName == null ? null : Roles.department(departmentName);
+        if (departmentName != null) {
+            if (department == null) {
+                throw new AccessException("部署（または病棟）の名前が正しくありません / Not a department or ward name");
+            }
+        }
         Instant from = validFrom == null ? now : validFrom.truncatedTo(ChronoUnit.MICROS);
         if (validTo != null && !validTo.isAfter(from)) {
             throw new AccessException("終了日時は開始日時より後にしてください / The end must be after the start");

@@ -20,7 +20,8 @@ import java.util.Set;
  *       staff-as-patient; the set is data) needs the matching privilege.</li>
  *   <li>For clinical categories a care relationship within the role's scope: hospital scope needs none;
  *       department and ward scope need a current care assignment in a department (or ward) where the person
- *       holds a granting role, or a personal assignment without department.</li>
+ *       holds a granting role, or a personal assignment without department, or a current or recent encounter of
+ *       the patient there ({@link EncounterRelations}).</li>
  * </ol>
  * Break-glass is offered only when the relationship is the one thing missing.
  */
@@ -51,6 +52,15 @@ public final class PersonAccess {
 
     public Decision decide(PersonContext who, String patientId, Category category, Action action,
                            Set<String> securityLabels, Instant now) {
+        return decide(who, patientId, category, action, securityLabels, now, Set.of());
+    }
+
+    /**
+     * As above, knowing that the patient has a current or recent encounter in {@code encounterPlaces} (departments
+     * or wards, already limited to those whose time after the encounter has not run out for the person).
+     */
+    public Decision decide(PersonContext who, String patientId, Category category, Action action,
+                           Set<String> securityLabels, Instant now, Set<String> encounterPlaces) {
         PersonContext.Need need = who.need(category, action);
         if (need == null) {
             if (category.clinical() && who.grantedByNonClinicalRoleOnly(category, action)) {
@@ -79,6 +89,12 @@ public final class PersonAccess {
         }
         if (who.caresFor(patientId, need.departments(), now)) {
             return Decision.permit("担当関係による許可 / Permitted by a care relationship");
+        }
+        for (String place : encounterPlaces) {
+            if (need.departments().contains(place)) {
+                return Decision.permit("診療科・病棟の受診（入院）による許可 / Permitted by a current or recent encounter in "
+                        + place);
+            }
         }
         return Decision.denyButBreakGlass("この患者との担当関係がありません / No care relationship with this patient");
     }

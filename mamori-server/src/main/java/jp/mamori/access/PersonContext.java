@@ -6,6 +6,7 @@ import javax.sql.DataSource;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -30,9 +31,15 @@ import java.util.UUID;
 public final class PersonContext {
     /** A role held in one department (or ward), with the permissions of the role. */
     public record HeldRole(String role, String department, Scope scope, boolean clinicalContent,
-                           Map<String, Set<Action>> permissions) {
+                           Map<String, Set<Action>> permissions, int recentEncounterDays) {
         public HeldRole {
             permissions = Map.copyOf(permissions);
+        }
+
+        /** With the default 30 days of relationship after an encounter in the department ends. */
+        public HeldRole(String role, String department, Scope scope, boolean clinicalContent,
+                        Map<String, Set<Action>> permissions) {
+            this(role, department, scope, clinicalContent, permissions, 30);
         }
     }
 
@@ -70,6 +77,13 @@ public final class PersonContext {
     record Need(boolean hospital, Set<String> departments) {
     }
 
+    /**
+     * The departments and wards where the person holds a clinical role with department or ward scope, each with
+     * the longest time after an encounter there ends during which the encounter still relates them to its
+     * patient.
+     */
+    private final Map<String, Duration> encounterPlaces;
+
     private final UUID accountId;
     private final List<HeldRole> roles;
     private final Set<String> privileges;
@@ -86,6 +100,14 @@ public final class PersonContext {
         this.care = c;
         this.any = fold(this.roles, false);
         this.clinical = fold(this.roles, true);
+        Map<String, Duration> places = new HashMap<>();
+        for (HeldRole r : this.roles) {
+            if (r.clinicalContent() && r.scope() != Scope.HOSPITAL) {
+                places.merge(r.department(), Duration.ofDays(r.recentEncounterDays()),
+                        (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            }
+        }
+        this.encounterPlaces = Map.copyOf(places);
     }
 
     private static Map<String, Need[]> fold(List<HeldRole> roles, boolean clinicalOnly) {
@@ -139,7 +161,7 @@ public final class PersonContext {
             Map<String, HeldRole> roles = new LinkedHashMap<>();
             Map<String, Map<String, Set<Action>>> perms = new HashMap<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT ra.role, ra.department, ra.scope,"
-                    + " r.clinical_content, rp.category, rp.action FROM role_assignment ra"
+                    + " r.clinical_content, rp.category, rp.action, r.recent_encounter_days FROM role_assignment ra"
                     + " JOIN account a ON a.account_id = ra.account_id AND a.status = 'active'"
                     + " JOIN role r ON r.code = ra.role"
                     + " LEFT JOIN role_permission rp ON rp.role = ra.role"
@@ -150,7 +172,7 @@ public final class PersonContext {
                         String key = rs.getString(1) + '\u0000' + rs.getString(2);
                         Map<String, Set<Action>> p = perms.computeIfAbsent(key, k -> new HashMap<>());
                         roles.putIfAbsent(key, new HeldRole(rs.getString(1), rs.getString(2), Scope.of(rs.getString(3)),
-                                rs.getBoolean(4), Map.of()));
+                                rs.getBoolean(4), Map.of(), rs.getInt(7)));
                         if (rs.getString(5) != null) {
                             p.computeIfAbsent(rs.getString(5), k -> EnumSet.noneOf(Action.class)).add(Action.of(rs.getString(6)));
                         }
@@ -159,7 +181,7 @@ public final class PersonContext {
             }
             List<HeldRole> held = new ArrayList<>();
             roles.forEach((k, r) -> held.add(new HeldRole(r.role(), r.department(), r.scope(), r.clinicalContent(),
-                    perms.get(k))));
+                    perms.get(k), r.recentEncounterDays())));
             Set<String> privileges = new HashSet<>();
             Map<String, List<Care>> care = new HashMap<>();
             try (PreparedStatement ps = c.prepareStatement(
@@ -198,6 +220,11 @@ public final class PersonContext {
         return privileges;
     }
 
+    /** Departments and wards whose encounters may relate the person to a patient, with how long after they end. */
+    public Map<String, Duration> encounterPlaces() {
+        return encounterPlaces;
+    }
+
     Need need(Category category, Action action) {
         Need[] needs = (category.clinical() ? clinical : any).get(category.code());
         return needs == null ? null : needs[action.ordinal()];
@@ -212,6 +239,19 @@ public final class PersonContext {
         for (Care c : list) {
             if (c.validAt(now) && (c.department() == null || departments.contains(c.department()))) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether some care assignment for the patient, in any department, is valid at {@code now}. */
+    boolean caresForAnywhere(String patientId, Instant now) {
+        List<Care> list = care.get(patientId);
+        if (list != null) {
+            for (Care c : list) {
+                if (c.validAt(now)) {
+                    return true;
+                }
             }
         }
         return false;

@@ -280,6 +280,14 @@ public final class Roles {
         return out;
     }
 
+    /**
+     * A department or ward name as stored: NFKC-normalised and trimmed, the form encounters' department and ward
+     * names are compared in (full-width and half-width spellings of one name are one department).
+     */
+    static String department(String name) {
+        return jp.mamori.records.SearchIndexer.placeName(name);
+    }
+
     private static void checkDepartment(String department) {
         if (department == null || department.isBlank() || department.length() > 100) {
             throw new AccessException("部署（または病棟）を入力してください / Enter the department or ward");
@@ -316,7 +324,7 @@ public final class Roles {
             ps.setObject(1, id);
             ps.setObject(2, account);
             ps.setString(3, role);
-            ps.setString(4, department.strip());
+            ps.setString(4, department(department));
             ps.setString(5, s.code);
             ps.setBoolean(6, fourEyes);
             ps.setObject(7, actor);
@@ -329,7 +337,7 @@ public final class Roles {
             }
         }
         var d = AccessLedger.detail().put("assignment", id.toString()).put("role", role)
-                .put("department", department.strip()).put("scope", s.code).put("fourEyes", fourEyes);
+                .put("department", department(department)).put("scope", s.code).put("fourEyes", fourEyes);
         if (origin != null) {
             d.put("origin", origin);
         }

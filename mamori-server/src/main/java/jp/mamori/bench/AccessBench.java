@@ -126,7 +126,8 @@ public final class AccessBench {
             Data data = setUp(server, o, err);
 
             BreakGlass breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
-            AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass, clock);
+            AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
+                    new jp.mamori.access.EncounterRelations(ds), clock);
             RecordService records = new RecordService(ds, policy, new FhirSupport(), cfg.defaultPageSize(),
                     cfg.maxPageSize());
             RecordService permitAllRecords = new RecordService(ds, permitAllPolicy(clock), new FhirSupport(),
@@ -161,7 +162,7 @@ public final class AccessBench {
     static AccessPolicy permitAllPolicy(Clock clock) {
         Category all = new Category("bench_all", "全て（ベンチ）", "Everything (bench)", false);
         return new AccessPolicy(Categories.of(List.of(all), List.of(new Categories.Rule("*", null, null, all.code()))),
-                new PersonAccess(Set.of()), null, clock);
+                new PersonAccess(Set.of()), null, null, clock);
     }
 
     static PersonContext permitAllContext(UUID account) {

@@ -67,7 +67,7 @@ public final class Sessions {
     public record Session(String ref, UUID accountId, String loginId, String displayName, Account.Type accountType,
                           Set<String> roles, Stage stage, String amr, Instant createdAt, Instant lastSeenAt,
                           Instant secondFactorAt, boolean locked, boolean mustChangePassword,
-                          UUID emergencyDeclarationId, Instant endsAt) {
+                          UUID emergencyDeclarationId, Instant endsAt, long accessVersion) {
         /**
          * Whether the session began without a second factor (an emergency account, or a terminal with an MFA
          * exception): re-authenticating it can ask only for the password.
@@ -165,7 +165,11 @@ public final class Sessions {
                     + "  WHERE ra.account_id = s.account_id AND ra.revoked_at IS NULL"
                     + "  AND (NOT ra.four_eyes OR ra.approved_at IS NOT NULL)) x),"
                     + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
-                    + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id)"
+                    + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id),"
+                    // Changes with every change of the person's roles, care relationships and privileges, and of
+                    // the policy: what a server read about the person stays valid while this stays the same.
+                    + " (SELECT coalesce(sum(v.version), 0) FROM access_version v WHERE v.account_id IN (s.account_id,"
+                    + "  '00000000-0000-0000-0000-000000000000'))"
                     + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
                     + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
                 ps.setBytes(1, hash);
@@ -184,7 +188,7 @@ public final class Sessions {
                             Account.Type.of(rs.getString(4)), roles == null ? Set.of() : Set.of(roles.split(" ")),
                             Stage.of(rs.getString(5)), rs.getString(6), created, rs.getTimestamp(8).toInstant(),
                             Accounts.instant(rs.getTimestamp(9)), rs.getTimestamp(10) != null, rs.getBoolean(11),
-                            rs.getObject(12, UUID.class), ends);
+                            rs.getObject(12, UUID.class), ends, rs.getLong(17));
                     status = rs.getString(13);
                     retireAt = Accounts.instant(rs.getTimestamp(14));
                 }
@@ -245,7 +249,7 @@ public final class Sessions {
     private static Session withLocked(Session s, boolean locked) {
         return new Session(s.ref(), s.accountId(), s.loginId(), s.displayName(), s.accountType(), s.roles(), s.stage(),
                 s.amr(), s.createdAt(), s.lastSeenAt(), s.secondFactorAt(), locked, s.mustChangePassword(),
-                s.emergencyDeclarationId(), s.endsAt());
+                s.emergencyDeclarationId(), s.endsAt(), s.accessVersion());
     }
 
     /**

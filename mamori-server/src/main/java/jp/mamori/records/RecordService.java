@@ -210,13 +210,13 @@ public final class RecordService {
         if (caller.isPerson()) {
             // The query kept only rows the person may see; deciding each again in memory also marks what
             // is seen under break-glass, and drops (and reports) anything the two disagree on.
-            List<RecordStore.Version> kept = new ArrayList<>();
-            Map<Long, AccessPolicy.Subject> subjects = indexedSubjects(c, matches);
-            for (RecordStore.Version v : matches) {
-                if (policy.visibleInSearch(caller, subjects.get(v.pk()))) {
-                    kept.add(v);
-                } else {
-                    log.error("search filter let through {}/{} for {}; dropped", v.type(), v.id(), caller.principal());
+            List<RecordStore.Version> kept = visible(c, caller, matches);
+            if (kept.size() != matches.size()) {
+                for (RecordStore.Version v : matches) {
+                    if (!kept.contains(v)) {
+                        log.error("search filter let through {}/{} for {}; dropped", v.type(), v.id(),
+                                caller.principal());
+                    }
                 }
             }
             matches = kept;
@@ -304,69 +304,63 @@ public final class RecordService {
                 wanted.add(pk);
             }
         }
-        List<RecordStore.Version> out = new ArrayList<>();
-        List<RecordStore.Version> candidates = store.currentByPk(c, wanted);
-        Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? indexedSubjects(c, candidates) : Map.of();
-        for (RecordStore.Version v : candidates) {
-            if (policy.allows(caller, v.type(), Permission.READ)
-                    && (!caller.isPerson() || policy.visibleInSearch(caller, subjects.get(v.pk())))) {
-                out.add(v);
+        List<RecordStore.Version> readable = new ArrayList<>();
+        for (RecordStore.Version v : store.currentByPk(c, wanted)) {
+            if (policy.allows(caller, v.type(), Permission.READ)) {
+                readable.add(v);
+            }
+        }
+        return caller.isPerson() ? visible(c, caller, readable) : readable;
+    }
+
+    /** The versions of a page a person may read and search, deciding the page at once; marks break-glass use. */
+    private List<RecordStore.Version> visible(Connection c, Caller caller, List<RecordStore.Version> versions)
+            throws SQLException {
+        Map<Long, AccessPolicy.Subject> subjects = indexedSubjects(c, versions);
+        List<AccessPolicy.Subject> page = new ArrayList<>(versions.size());
+        for (RecordStore.Version v : versions) {
+            page.add(subjects.get(v.pk()));
+        }
+        Set<AccessPolicy.Subject> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        kept.addAll(policy.visibleInSearch(caller, page));
+        List<RecordStore.Version> out = new ArrayList<>(versions.size());
+        for (int i = 0; i < versions.size(); i++) {
+            if (kept.contains(page.get(i))) {
+                out.add(versions.get(i));
             }
         }
         return out;
     }
 
     /**
-     * What the access decision needs about current versions, read from their index rows in two queries for
-     * the whole page: the rows were extracted from exactly these versions when they were written (index rows
-     * exist only for the current version of a live resource), so this equals {@link #subject} without
-     * parsing and indexing every body again.
+     * What the access decision needs about current versions, in one query for the whole page: the patients,
+     * document type codings and labels that were extracted from exactly these versions when they were written
+     * and kept on the resource head, so this equals {@link #subject} without parsing every body again.
      */
     private Map<Long, AccessPolicy.Subject> indexedSubjects(Connection c, List<RecordStore.Version> versions)
             throws SQLException {
-        Map<Long, Set<String>> patients = new java.util.HashMap<>();
-        Map<Long, Set<String>> docCodings = new java.util.HashMap<>();
-        Map<Long, Set<String>> labels = new java.util.HashMap<>();
-        if (!versions.isEmpty()) {
-            java.sql.Array pks = c.createArrayOf("bigint", versions.stream().map(RecordStore.Version::pk).toArray());
-            try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, target_id FROM sp_reference WHERE"
-                    + " res_pk = ANY(?) AND param IN ('patient', 'subject') AND target_type = 'Patient'"
-                    + " AND target_id IS NOT NULL")) {
-                ps.setArray(1, pks);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        patients.computeIfAbsent(rs.getLong(1), k -> new java.util.HashSet<>()).add(rs.getString(2));
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, param, system, code FROM sp_token WHERE"
-                    + " res_pk = ANY(?) AND param IN (?, ?) AND code IS NOT NULL")) {
-                ps.setArray(1, pks);
-                ps.setString(2, AccessPolicy.DOC_TYPE_PARAM);
-                ps.setString(3, AccessPolicy.LABEL_PARAM);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        long pk = rs.getLong(1);
-                        if (AccessPolicy.LABEL_PARAM.equals(rs.getString(2))) {
-                            labels.computeIfAbsent(pk, k -> new java.util.HashSet<>()).add(rs.getString(4));
-                        } else if (rs.getString(3) != null) {
-                            docCodings.computeIfAbsent(pk, k -> new java.util.HashSet<>()).add(rs.getString(3) + "|"
-                                    + rs.getString(4));
-                        }
-                    }
-                }
-            }
-        }
         Map<Long, AccessPolicy.Subject> out = new java.util.HashMap<>();
-        for (RecordStore.Version v : versions) {
-            Set<String> ps = new java.util.HashSet<>(patients.getOrDefault(v.pk(), Set.of()));
-            if ("Patient".equals(v.type())) {
-                ps.add(v.id());
+        if (versions.isEmpty()) {
+            return out;
+        }
+        Map<Long, RecordStore.Version> byPk = new java.util.HashMap<>();
+        versions.forEach(v -> byPk.put(v.pk(), v));
+        try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, patients, doc_codes, labels FROM resource"
+                + " WHERE res_pk = ANY(?)")) {
+            ps.setArray(1, c.createArrayOf("bigint", byPk.keySet().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    RecordStore.Version v = byPk.get(rs.getLong(1));
+                    out.put(v.pk(), new AccessPolicy.Subject(v.type(), v.id(), texts(rs.getArray(2)),
+                            texts(rs.getArray(3)), texts(rs.getArray(4))));
+                }
             }
-            out.put(v.pk(), new AccessPolicy.Subject(v.type(), v.id(), ps, docCodings.getOrDefault(v.pk(), Set.of()),
-                    labels.getOrDefault(v.pk(), Set.of())));
         }
         return out;
+    }
+
+    private static Set<String> texts(java.sql.Array a) throws SQLException {
+        return a == null ? Set.of() : Set.copyOf(java.util.Arrays.asList((String[]) a.getArray()));
     }
 
     /** What the access decision needs about a version: its patient, document type and labels, from its index rows. */
@@ -376,26 +370,8 @@ public final class RecordService {
         }
         IndexRows rows = indexer.extract(FhirSupport.parseStored(new String(v.body(),
                 java.nio.charset.StandardCharsets.UTF_8)));
-        Set<String> patients = new java.util.HashSet<>();
-        if ("Patient".equals(v.type())) {
-            patients.add(v.id());
-        }
-        for (IndexRows.Ref r : rows.refs) {
-            if (AccessPolicy.PATIENT_PARAMS.contains(r.param()) && "Patient".equals(r.targetType())
-                    && r.targetId() != null) {
-                patients.add(r.targetId());
-            }
-        }
-        Set<String> docCodings = new java.util.HashSet<>();
-        Set<String> labels = new java.util.HashSet<>();
-        for (IndexRows.Token t : rows.tokens) {
-            if (AccessPolicy.DOC_TYPE_PARAM.equals(t.param()) && t.system() != null && t.code() != null) {
-                docCodings.add(t.system() + "|" + t.code());
-            } else if (AccessPolicy.LABEL_PARAM.equals(t.param()) && t.code() != null) {
-                labels.add(t.code());
-            }
-        }
-        return new AccessPolicy.Subject(v.type(), v.id(), patients, docCodings, labels);
+        return new AccessPolicy.Subject(v.type(), v.id(), rows.patients(v.type(), v.id()), rows.docCodes(),
+                rows.labels());
     }
 
     private static void requireReferenceParam(String type, String name) {

@@ -143,11 +143,11 @@ final class RecordStore {
         StringBuilder sql = new StringBuilder("WITH ");
         boolean create = previous == null;
         if (create) {
-            sql.append("h AS (INSERT INTO resource (res_type, res_id, version, deleted, lifecycle, last_updated)"
-                    + " VALUES (?, ?, ?, ?, ?, ?) RETURNING res_pk)");
+            sql.append("h AS (INSERT INTO resource (res_type, res_id, version, deleted, lifecycle, last_updated,"
+                    + " patients, doc_codes, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING res_pk)");
         } else {
-            sql.append("h AS (UPDATE resource SET version = ?, deleted = ?, lifecycle = ?, last_updated = ?"
-                    + " WHERE res_pk = ? AND version = ? RETURNING res_pk)");
+            sql.append("h AS (UPDATE resource SET version = ?, deleted = ?, lifecycle = ?, last_updated = ?,"
+                    + " patients = ?, doc_codes = ?, labels = ? WHERE res_pk = ? AND version = ? RETURNING res_pk)");
         }
         sql.append(", ver AS (INSERT INTO resource_version (res_pk, version, res_type, res_id, recorded_at, author,"
                 + " reason, operation, lifecycle, body, content_sha256, chain_sha256)"
@@ -178,6 +178,10 @@ final class RecordStore {
             sql.append(", i_qty AS (INSERT INTO sp_quantity (res_pk, res_type, param, value, system, code)"
                     + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::numeric[], ?::text[], ?::text[]) u)");
         }
+        if (!rows.places.isEmpty()) {
+            sql.append(", i_place AS (INSERT INTO encounter_care (res_pk, patient_id, place, starts, ends)"
+                    + " SELECT h.res_pk, u.* FROM h, unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) u)");
+        }
         if (!rows.uris.isEmpty()) {
             sql.append(", i_uri AS (INSERT INTO sp_uri (res_pk, res_type, param, uri)"
                     + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[]) u)");
@@ -187,6 +191,10 @@ final class RecordStore {
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int i = 1;
             Timestamp at = Timestamp.from(v.recordedAt());
+            Array patients = c.createArrayOf("text", rows.patients(v.type(), v.id()).toArray());
+            if (v.deleted()) {
+                patients = c.createArrayOf("text", new String[0]);
+            }
             if (create) {
                 ps.setString(i++, v.type());
                 ps.setString(i++, v.id());
@@ -194,11 +202,17 @@ final class RecordStore {
                 ps.setBoolean(i++, v.deleted());
                 ps.setString(i++, v.lifecycle());
                 ps.setTimestamp(i++, at);
+                ps.setArray(i++, patients);
+                ps.setArray(i++, c.createArrayOf("text", rows.docCodes().toArray()));
+                ps.setArray(i++, c.createArrayOf("text", rows.labels().toArray()));
             } else {
                 ps.setInt(i++, v.version());
                 ps.setBoolean(i++, v.deleted());
                 ps.setString(i++, v.lifecycle());
                 ps.setTimestamp(i++, at);
+                ps.setArray(i++, patients);
+                ps.setArray(i++, c.createArrayOf("text", rows.docCodes().toArray()));
+                ps.setArray(i++, c.createArrayOf("text", rows.labels().toArray()));
                 ps.setLong(i++, previous.pk());
                 ps.setInt(i++, previous.version());
             }
@@ -247,6 +261,14 @@ final class RecordStore {
                 ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::system));
                 ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::code));
             }
+            if (!rows.places.isEmpty()) {
+                ps.setArray(i++, texts(c, rows.places, IndexRows.Place::patientId));
+                ps.setArray(i++, texts(c, rows.places, IndexRows.Place::place));
+                ps.setArray(i++, c.createArrayOf("timestamptz", rows.places.stream()
+                        .map(p -> p.starts() == null ? null : ts(p.starts())).toArray()));
+                ps.setArray(i++, c.createArrayOf("timestamptz", rows.places.stream()
+                        .map(p -> p.ends() == null ? null : ts(p.ends())).toArray()));
+            }
             if (!rows.uris.isEmpty()) {
                 ps.setString(i++, v.type());
                 ps.setArray(i++, texts(c, rows.uris, IndexRows.Uri::param));
@@ -263,7 +285,7 @@ final class RecordStore {
     }
 
     static final List<String> INDEX_TABLES = List.of("sp_string", "sp_token", "sp_date", "sp_reference",
-            "sp_quantity", "sp_uri");
+            "sp_quantity", "sp_uri", "encounter_care");
 
     private static Timestamp ts(OffsetDateTime t) {
         return Timestamp.from(t.toInstant());

@@ -33,6 +33,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -121,7 +122,81 @@ public final class SearchIndexer {
                 add(rows, p, v);
             }
         }
+        if (res instanceof org.hl7.fhir.r4.model.Encounter e) {
+            places(rows, e);
+        }
         return rows;
+    }
+
+    /**
+     * The departments and wards an encounter belongs to, for care relationships (ACCESS-1): the names in
+     * {@code serviceType} (text and coding displays), {@code serviceProvider.display} and each
+     * {@code location.location.display}, NFKC-normalised and trimmed as department names in role assignments
+     * are. Planned, arrived, triaged, in-progress and on-leave encounters last (no end); a finished one ends at
+     * {@code period.end} (else its start, else its last update); cancelled, entered-in-error and unknown ones
+     * relate nobody.
+     */
+    private static void places(IndexRows rows, org.hl7.fhir.r4.model.Encounter e) {
+        if (!e.hasSubject() || !e.getSubject().hasReferenceElement()) {
+            return;
+        }
+        IIdType subject = e.getSubject().getReferenceElement();
+        if (!"Patient".equals(subject.getResourceType()) || subject.getIdPart() == null || subject.isAbsolute()) {
+            return;
+        }
+        java.time.OffsetDateTime starts = e.getPeriod().hasStart() ? odt(e.getPeriod().getStartElement()) : null;
+        java.time.OffsetDateTime ends;
+        var status = e.getStatus();
+        if (status == null) {
+            return;
+        }
+        switch (status) {
+            case PLANNED, ARRIVED, TRIAGED, INPROGRESS, ONLEAVE -> ends = null;
+            case FINISHED -> {
+                if (e.getPeriod().hasEnd()) {
+                    ends = odt(e.getPeriod().getEndElement());
+                } else if (starts != null) {
+                    ends = starts;
+                } else if (e.getMeta().hasLastUpdated()) {
+                    ends = e.getMeta().getLastUpdated().toInstant().atOffset(java.time.ZoneOffset.UTC);
+                } else {
+                    return;
+                }
+            }
+            default -> {
+                return;
+            }
+        }
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (CodeableConcept cc : List.of(e.getServiceType())) {
+            names.add(cc.getText());
+            for (Coding coding : cc.getCoding()) {
+                names.add(coding.getDisplay());
+            }
+        }
+        names.add(e.getServiceProvider().getDisplay());
+        for (var l : e.getLocation()) {
+            names.add(l.getLocation().getDisplay());
+        }
+        for (String n : names) {
+            String place = placeName(n);
+            if (place != null) {
+                rows.places.add(new IndexRows.Place(subject.getIdPart(), place, starts, ends));
+            }
+        }
+    }
+
+    /** A department or ward name as compared for care relationships: NFKC, trimmed; null when blank or too long. */
+    public static String placeName(String name) {
+        if (name == null) {
+            return null;
+        }
+        String n = java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFKC).strip();
+        return n.isEmpty() || n.length() > 100 ? null : n;
+    }
+
+    private static java.time.OffsetDateTime odt(BaseDateTimeType t) {
+        return t.getValue() == null ? null : t.getValue().toInstant().atOffset(java.time.ZoneOffset.UTC);
     }
 
     private static void add(IndexRows rows, Param p, IBase v) {

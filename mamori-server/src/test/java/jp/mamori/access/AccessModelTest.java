@@ -50,26 +50,8 @@ class AccessModelTest {
         adminB = account("kanri-b", true);
     }
 
-    /** An active account made behind the server's back; {@code admin} gives the identity ledger's admin role. */
     static UUID account(String prefix, boolean admin) throws SQLException {
-        UUID id = UUID.randomUUID();
-        try (Connection c = server.superuserConnection()) {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO account (account_id, login_id, family_name,"
-                    + " given_name, family_kana, given_kana, account_type, status, status_changed_at, created_at,"
-                    + " created_by) VALUES (?, ?, '試験', '太郎', 'シケン', 'タロウ', 'staff', 'active', now(), now(), 'test')")) {
-                ps.setObject(1, id);
-                ps.setString(2, prefix + "-" + id.toString().substring(0, 8));
-                ps.executeUpdate();
-            }
-            if (admin) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO account_role (account_id, role) VALUES (?, 'account_admin')")) {
-                    ps.setObject(1, id);
-                    ps.executeUpdate();
-                }
-            }
-        }
-        return id;
+        return AccessFixtures.account(server, prefix, admin);
     }
 
     static String patient() {

@@ -101,7 +101,7 @@ class BreakGlassTest {
     private static Sessions.Session session(UUID account, String login, Instant factorAt) {
         return new Sessions.Session("ref-" + login, account, login, "試験 花子", Account.Type.STAFF, Set.of(),
                 Sessions.Stage.AUTHENTICATED, "pwd+otp", factorAt, factorAt, factorAt, false, false, null,
-                factorAt.plus(Duration.ofHours(12)));
+                factorAt.plus(Duration.ofHours(12)), 0);
     }
 
     private BreakGlass.Grant startNow(Sessions.Session who, String patient) {

@@ -74,7 +74,8 @@ class PersonAccessPathTest {
         ds = server.server().database().dataSource();
         Clock clock = Clock.systemUTC();
         breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
-        AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass, clock);
+        AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
+                new EncounterRelations(ds), clock);
         records = new RecordService(ds, policy, new FhirSupport(), 10, 100);
         roles = new Roles(ds, clock);
         care = new CareRelationships(ds, clock);
@@ -160,24 +161,7 @@ class PersonAccessPathTest {
     }
 
     private static UUID account(String prefix, boolean admin) throws SQLException {
-        UUID id = UUID.randomUUID();
-        try (Connection c = server.superuserConnection()) {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO account (account_id, login_id, family_name,"
-                    + " given_name, family_kana, given_kana, account_type, status, status_changed_at, created_at,"
-                    + " created_by) VALUES (?, ?, '試験', '太郎', 'シケン', 'タロウ', 'staff', 'active', now(), now(), 'test')")) {
-                ps.setObject(1, id);
-                ps.setString(2, prefix + "-" + id.toString().substring(0, 8));
-                ps.executeUpdate();
-            }
-            if (admin) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO account_role (account_id, role) VALUES (?, 'account_admin')")) {
-                    ps.setObject(1, id);
-                    ps.executeUpdate();
-                }
-            }
-        }
-        return id;
+        return AccessFixtures.account(server, prefix, admin);
     }
 
     private static Caller as(UUID account) {
@@ -253,7 +237,7 @@ class PersonAccessPathTest {
 
         Instant now = Instant.now();
         Sessions.Session s = new Sessions.Session("ref-" + er, er, "kyukyu", "試験 太郎", Account.Type.STAFF, Set.of(),
-                Sessions.Stage.AUTHENTICATED, "pwd+otp", now, now, now, false, false, null, now.plus(Duration.ofHours(12)));
+                Sessions.Stage.AUTHENTICATED, "pwd+otp", now, now, now, false, false, null, now.plus(Duration.ofHours(12)), 0);
         BreakGlass.Grant g = breakGlass.start(s, pB, "unconscious_patient", "救急搬送、意識なし。既往歴の確認が必要",
                 "10.0.0.9", now);
         Caller after = as(er);
