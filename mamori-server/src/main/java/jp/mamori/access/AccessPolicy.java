@@ -1,6 +1,7 @@
 package jp.mamori.access;
 
 import jp.mamori.records.FhirError;
+import jp.mamori.records.Lifecycle;
 import jp.mamori.records.RowFilter;
 
 import java.time.Clock;
@@ -25,8 +26,9 @@ import java.util.UUID;
  * document type for note-bearing types), the patient it belongs to, its {@code meta.security} labels and,
  * standing in for a missing care relationship only, an active break-glass use for that patient; every
  * access made under break-glass is marked. Searches by people are filtered in SQL by {@link #rowFilter}
- * with the same rules, so counts and pages see only what the person may read. People do not write through
- * this path yet, nor read history: both are refused.
+ * with the same rules, so counts and pages see only what the person may read. Writes by people are decided by
+ * {@link #requireWrite} (creation, edit, finalization, amendment and correction are different actions), and
+ * history by people is per resource, each version decided on its own.
  */
 public final class AccessPolicy {
     /** The reference parameters that name the patient a resource belongs to. */
@@ -110,8 +112,18 @@ public final class AccessPolicy {
         return false;
     }
 
-    private static Set<Action> actions(Scope.Permission p) {
-        return p == Scope.Permission.SEARCH ? EnumSet.of(Action.READ, Action.SEARCH) : EnumSet.of(Action.READ);
+    /**
+     * The actions a permission stands for at the type gate, and whether all of them (reads) or any of them (an
+     * update may turn out to be an edit, a finalization, an amendment or a correction) must be granted.
+     */
+    private static Set<Action> gateActions(Scope.Permission p) {
+        return switch (p) {
+            case READ -> EnumSet.of(Action.READ);
+            case SEARCH -> EnumSet.of(Action.READ, Action.SEARCH);
+            case CREATE -> EnumSet.of(Action.CREATE);
+            case UPDATE -> EnumSet.of(Action.UPDATE, Action.FINALIZE, Action.AMEND, Action.ENTER_IN_ERROR);
+            case DELETE -> EnumSet.of(Action.ENTER_IN_ERROR);
+        };
     }
 
     /** Null when the person passes the type gate, else what is missing. */
@@ -120,33 +132,95 @@ public final class AccessPolicy {
             return "職員による診療情報の利用はこのサーバではまだ有効ではありません / Access by people is not enabled on"
                     + " this server";
         }
-        if (p != Scope.Permission.READ && p != Scope.Permission.SEARCH) {
-            return "職員による記録の書き込みはこの経路ではまだできません / People cannot yet write records through this"
-                    + " path (" + p.name().toLowerCase() + " on " + type + ")";
-        }
         if ("*".equals(type)) {
             return "全種別にまたがる操作は職員には許可されていません / Operations across all types are not available to"
                     + " people";
         }
+        boolean all = p == Scope.Permission.READ || p == Scope.Permission.SEARCH;
+        Set<Action> actions = gateActions(p);
         Category fallback = categories.resolve(type);
         Set<Category> possible = new LinkedHashSet<>();
         possible.add(fallback);
         possible.addAll(categories.docRules(type).keySet());
         for (Category c : possible) {
-            boolean all = true;
-            for (Action a : actions(p)) {
-                all &= caller.person().need(c, a) != null;
+            int granted = 0;
+            for (Action a : actions) {
+                if (caller.person().need(c, a) != null) {
+                    granted++;
+                }
             }
-            if (all) {
+            if (all ? granted == actions.size() : granted > 0) {
                 return null;
             }
         }
-        for (Action a : actions(p)) {
+        for (Action a : actions) {
             if (caller.person().need(fallback, a) == null) {
                 return type + ": " + access.decide(caller.person(), null, fallback, a, Set.of(), now()).reason();
             }
         }
         return type + ": 権限がありません / Not permitted";
+    }
+
+    /**
+     * A change a person asks for: the current version ({@code before}, null when creating or when the resource
+     * was deleted) and the new one ({@code after}, null when deleting), with their lifecycle stages.
+     */
+    public record Write(Subject before, String beforeLifecycle, Subject after, String afterLifecycle) {
+    }
+
+    /**
+     * What a change is, as actions of the access model: a new record is a creation (and a finalization when it
+     * is created final); a change of a draft is an edit, or a finalization when it becomes final; any change of a
+     * finalized record is an amendment; marking a record entered-in-error, or deleting it, is a correction.
+     */
+    static Set<Action> writeActions(Write w) {
+        if (w.after() == null || Lifecycle.ENTERED_IN_ERROR.equals(w.afterLifecycle())) {
+            return EnumSet.of(Action.ENTER_IN_ERROR);
+        }
+        boolean nowFinal = Lifecycle.isLocked(w.afterLifecycle());
+        if (w.before() == null) {
+            return nowFinal ? EnumSet.of(Action.CREATE, Action.FINALIZE) : EnumSet.of(Action.CREATE);
+        }
+        if (Lifecycle.isLocked(w.beforeLifecycle())) {
+            return EnumSet.of(Action.AMEND);
+        }
+        return nowFinal ? EnumSet.of(Action.FINALIZE) : EnumSet.of(Action.UPDATE);
+    }
+
+    /**
+     * Throws a 403 unless the person may make this change: the actions of {@link #writeActions} are decided for
+     * the current version and for the new one alike (a record cannot be moved to, or taken from, a patient the
+     * person may not write for), by the same rules as reads; under break-glass the write is marked. No-op for
+     * system clients, whose scopes were checked per type.
+     */
+    public void requireWrite(Caller caller, Write w) {
+        if (!caller.isPerson()) {
+            return;
+        }
+        Set<Action> actions = writeActions(w);
+        Relations relations = new Relations(caller);
+        for (Subject s : java.util.Arrays.asList(w.before(), w.after())) {
+            if (s == null) {
+                continue;
+            }
+            Outcome o = decide(caller, s, actions, relations);
+            if (!o.permitted()) {
+                throw FhirError.forbidden(message(s, o));
+            }
+            mark(caller, s, o, actions.iterator().next().name().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /**
+     * Throws a 403 unless a person may read the history of this resource: only one resource's history (not a
+     * type's or the server's), and each version is then decided by {@link #requireRecord} on its own (earlier
+     * versions may have belonged to another patient or carried other labels).
+     */
+    public void requireHistory(Caller caller, String type, String id) {
+        if (caller.isPerson() && id == null) {
+            throw FhirError.forbidden("種別全体・サーバ全体の履歴は職員には提供しません。個々の記録の履歴を参照してください"
+                    + " / People read the history of one record at a time, not of a type or the whole server");
+        }
     }
 
     /** Throws a 403 unless the person may read this resource version; marks a read under break-glass. */

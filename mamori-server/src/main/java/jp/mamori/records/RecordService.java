@@ -123,10 +123,7 @@ public final class RecordService {
     public HistoryPage history(Caller caller, String type, String id, Instant since, Integer count, String cursor) {
         int limit = pageSize(count);
         Instant from = since == null ? Instant.EPOCH : since;
-        if (caller.isPerson()) {
-            // Earlier versions may belong to another patient or carry other labels; not decided yet.
-            throw FhirError.forbidden("履歴の参照は職員にはまだ提供していません / History is not yet available to people");
-        }
+        policy.requireHistory(caller, type, id);
         if (type != null) {
             requireType(type);
             policy.require(caller, type, Permission.READ);
@@ -151,6 +148,16 @@ public final class RecordService {
                 rows = rows.subList(0, limit);
                 RecordStore.Version last = rows.get(limit - 1);
                 next = Long.toString(id != null ? last.version() : last.seq());
+            }
+            if (caller.isPerson()) {
+                // Each version on its own: one the person may not read refuses the page (a history with holes
+                // would misstate who changed what); a deletion version shows no content and is decided by the
+                // version before it, which is on this page or was decided on an earlier one.
+                for (RecordStore.Version v : rows) {
+                    if (!v.deleted()) {
+                        policy.requireRecord(caller, subject(caller, v));
+                    }
+                }
             }
             return new HistoryPage(rows.stream().map(Stored::of).toList(), next);
         });
@@ -363,6 +370,10 @@ public final class RecordService {
         return a == null ? Set.of() : Set.copyOf(java.util.Arrays.asList((String[]) a.getArray()));
     }
 
+    private static AccessPolicy.Subject subject(String type, String id, IndexRows rows) {
+        return new AccessPolicy.Subject(type, id, rows.patients(type, id), rows.docCodes(), rows.labels());
+    }
+
     /** What the access decision needs about a version: its patient, document type and labels, from its index rows. */
     private AccessPolicy.Subject subject(Caller caller, RecordStore.Version v) {
         if (!caller.isPerson()) {
@@ -444,9 +455,11 @@ public final class RecordService {
         if (Lifecycle.ENTERED_IN_ERROR.equals(lifecycle)) {
             throw FhirError.unprocessable("a new record cannot start as entered-in-error");
         }
+        IndexRows rows = indexer.extract(res);
+        policy.requireWrite(caller, new AccessPolicy.Write(null, null, subject(type, id, rows), lifecycle));
         RecordStore.Version v = prepare(res, type, id, 1, caller, reason, op, lifecycle, VersionHash.GENESIS);
         try {
-            store.write(c, null, v, indexer.extract(res));
+            store.write(c, null, v, rows);
         } catch (SQLException e) {
             if ("23505".equals(e.getSQLState())) {
                 throw FhirError.conflict(type + "/" + id + " was created at the same time by another request; retry");
@@ -511,8 +524,11 @@ public final class RecordService {
             }
             op = "entered-in-error";
         }
+        IndexRows rows = indexer.extract(r);
+        policy.requireWrite(caller, new AccessPolicy.Write(head.deleted() ? null : head.subject(),
+                head.deleted() ? null : head.lifecycle(), subject(type, id, rows), lifecycle));
         RecordStore.Version v = prepare(r, type, id, head.version() + 1, caller, reason, op, lifecycle, head.chain());
-        store.write(c, head, v, indexer.extract(r));
+        store.write(c, head, v, rows);
         return new WriteResult(Stored.of(v), false, false);
     }
 
@@ -556,6 +572,7 @@ public final class RecordService {
             throw FhirError.unprocessable("deleting " + type + "/" + id + " needs a reason (X-Mamori-Reason header);"
                     + " the record and its history are kept / 削除には理由が必要です");
         }
+        policy.requireWrite(caller, new AccessPolicy.Write(head.subject(), head.lifecycle(), null, null));
         Instant now = now();
         RecordStore.Version v = new RecordStore.Version(head.pk(), 0, type, id, head.version() + 1, now,
                 caller.principal(), reason, "delete", head.lifecycle(), null, null,

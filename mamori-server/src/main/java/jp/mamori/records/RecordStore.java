@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * SQL for resources and their versions. Package-private: everything outside reaches records through
@@ -25,7 +26,11 @@ final class RecordStore {
 
     /** The current state of a resource, as kept in {@code resource}. */
     record Head(long pk, String type, String id, int version, boolean deleted, String lifecycle, Instant lastUpdated,
-                byte[] chain) {
+                byte[] chain, Set<String> patients, Set<String> docCodes, Set<String> labels) {
+        /** What the access decision needs about the current version. */
+        jp.mamori.access.AccessPolicy.Subject subject() {
+            return new jp.mamori.access.AccessPolicy.Subject(type, id, patients, docCodes, labels);
+        }
     }
 
     /** One stored version, as kept in {@code resource_version}. */
@@ -59,8 +64,10 @@ final class RecordStore {
         boolean deleted;
         String lifecycle;
         Instant lastUpdated;
-        try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, version, deleted, lifecycle, last_updated"
-                + " FROM resource WHERE res_type = ? AND res_id = ?" + (lock ? " FOR UPDATE" : ""))) {
+        Set<String>[] subject = newSets();
+        try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, version, deleted, lifecycle, last_updated,"
+                + " patients, doc_codes, labels FROM resource WHERE res_type = ? AND res_id = ?"
+                + (lock ? " FOR UPDATE" : ""))) {
             ps.setString(1, type);
             ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
@@ -72,6 +79,9 @@ final class RecordStore {
                 deleted = rs.getBoolean(3);
                 lifecycle = rs.getString(4);
                 lastUpdated = rs.getTimestamp(5).toInstant();
+                for (int i = 0; i < 3; i++) {
+                    subject[i] = Set.copyOf(java.util.Arrays.asList((String[]) rs.getArray(6 + i).getArray()));
+                }
             }
         }
         try (PreparedStatement ps = c.prepareStatement(
@@ -83,9 +93,15 @@ final class RecordStore {
                     throw new SQLException("resource " + type + "/" + id + " has no stored version " + version,
                             "XX000");
                 }
-                return new Head(pk, type, id, version, deleted, lifecycle, lastUpdated, rs.getBytes(1));
+                return new Head(pk, type, id, version, deleted, lifecycle, lastUpdated, rs.getBytes(1), subject[0],
+                        subject[1], subject[2]);
             }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<String>[] newSets() {
+        return (Set<String>[]) new Set<?>[3];
     }
 
     /** The current version of a resource (which may be a deletion), or null if it never existed. */

@@ -216,8 +216,10 @@ class PersonAccessPathTest {
         assertTrue(e.getMessage().contains("clinical content") || e.getMessage().contains("No role grants"),
                 e.getMessage());
         forbidden(() -> records.search(c, "Condition", q("subject", "Patient/" + pA)));
-        forbidden(() -> records.history(c, "Patient", pA, null, null, null));
-        forbidden(() -> records.create(c, new Patient(), null, null));
+        // Demographics are theirs to read, with their history, one record at a time.
+        assertEquals(pA, records.history(c, "Patient", pA, null, null, null).versions().get(0).id());
+        forbidden(() -> records.history(c, "Patient", null, null, null, null));
+        forbidden(() -> records.history(c, "Condition", cA, null, null, null));
     }
 
     @Test
