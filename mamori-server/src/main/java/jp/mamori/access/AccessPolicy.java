@@ -482,17 +482,42 @@ public final class AccessPolicy {
             if (!done.add(Set.copyOf(need.departments()))) {
                 continue;
             }
-            Set<String> patients = who.caredFor(need.departments(), now);
-            patients.addAll(emergency);
-            // Every patient of the row is cared for (an id in the set: a hashed subplan, one lookup each) or has
-            // a current or recent encounter in one of the departments (an index probe, only for the others).
-            mine.add(patients.toArray(String[]::new));
-            String encounter = EncounterRelations.sql("pp.id", who, need.departments(), now, mine);
-            and.add("(" + hasPatient(alias) + " AND NOT EXISTS (SELECT 1 FROM unnest(" + alias + ".patients) pp(id)"
-                    + " WHERE pp.id NOT IN (SELECT unnest(?::text[])) AND NOT " + encounter + "))");
+            // Nearly every row belongs to one patient: that case is decided on the column itself; rows of several
+            // patients take the general form. Either way the relationship is looked up in the tables it lives in
+            // (PostgreSQL turns each EXISTS into one hashed lookup per row), so the statement carries no list of
+            // the person's patients, which made planning it cost more than running it.
+            String one = alias + ".patients[1]";
+            String single = related(one, who, need.departments(), emergency, now, mine);
+            String several = "NOT EXISTS (SELECT 1 FROM unnest(" + alias + ".patients) pp(id) WHERE NOT "
+                    + related("pp.id", who, need.departments(), emergency, now, mine) + ")";
+            and.add("(CASE cardinality(" + alias + ".patients) WHEN 0 THEN false WHEN 1 THEN " + single + " ELSE ("
+                    + several + ") END)");
         }
         args.addAll(mine);
         return and.isEmpty() ? "true" : "(" + String.join(" AND ", and) + ")";
+    }
+
+    /**
+     * SQL: the person relates to patient {@code expr} within {@code departments}: a current care assignment there
+     * (or without department), an active break-glass use, or a current or recent encounter there. The same rules
+     * as {@link PersonContext#caresFor} and {@link EncounterRelations}.
+     */
+    private static String related(String expr, PersonContext who, Set<String> departments, Set<String> emergency,
+                                  Instant now, List<Object> args) {
+        String t = now.toString();
+        args.add(who.accountId().toString());
+        args.add(t);
+        args.add(t);
+        args.add(departments.toArray(String[]::new));
+        String care = "EXISTS (SELECT 1 FROM care_assignment ca WHERE ca.account_id = ?::uuid AND ca.patient_id = "
+                + expr + " AND ca.ended_at IS NULL AND ca.valid_from <= ?::timestamptz AND (ca.valid_to IS NULL"
+                + " OR ca.valid_to > ?::timestamptz) AND (ca.department IS NULL OR ca.department = ANY(?::text[])))";
+        String glass = "false";
+        if (!emergency.isEmpty()) {
+            args.add(emergency.toArray(String[]::new));
+            glass = expr + " = ANY(?::text[])";
+        }
+        return "(" + care + " OR " + glass + " OR " + EncounterRelations.sql(expr, who, departments, now, args) + ")";
     }
 
     private static String hasPatient(String alias) {

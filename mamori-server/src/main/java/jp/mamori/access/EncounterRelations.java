@@ -63,25 +63,28 @@ public final class EncounterRelations {
 
     /**
      * The SQL condition (for {@link AccessPolicy#rowFilter}) that patient id {@code patientExpr} has a current or
-     * recent encounter in one of {@code departments}, with the person's time limits; adds its arguments.
+     * recent encounter in one of {@code departments}, with the person's time limits; adds its arguments. One index
+     * probe of {@code encounter_care (patient_id, place, ends)} per group of places with the same time limit
+     * (usually one group).
      */
     static String sql(String patientExpr, PersonContext who, Set<String> departments, Instant now, List<Object> args) {
-        List<String> places = new ArrayList<>();
-        List<String> since = new ArrayList<>();
+        Map<Duration, List<String>> groups = new java.util.TreeMap<>();
         for (String d : departments) {
             Duration keep = who.encounterPlaces().get(d);
             if (keep != null) {
-                places.add(d);
-                since.add(now.minus(keep).toString());
+                groups.computeIfAbsent(keep, k -> new ArrayList<>()).add(d);
             }
         }
-        if (places.isEmpty()) {
+        if (groups.isEmpty()) {
             return "false";
         }
-        args.add(places.toArray(String[]::new));
-        args.add(since.toArray(String[]::new));
-        return "EXISTS (SELECT 1 FROM encounter_care ec JOIN unnest(?::text[], ?::timestamptz[]) u(place, since)"
-                + " ON u.place = ec.place WHERE ec.patient_id = " + patientExpr
-                + " AND (ec.ends IS NULL OR ec.ends > u.since))";
+        List<String> or = new ArrayList<>();
+        groups.forEach((keep, places) -> {
+            or.add("(ec.place = ANY(?::text[]) AND (ec.ends IS NULL OR ec.ends > ?::timestamptz))");
+            args.add(places.toArray(String[]::new));
+            args.add(now.minus(keep).toString());
+        });
+        return "EXISTS (SELECT 1 FROM encounter_care ec WHERE ec.patient_id = " + patientExpr + " AND ("
+                + String.join(" OR ", or) + "))";
     }
 }

@@ -257,23 +257,6 @@ public final class PersonContext {
         return false;
     }
 
-    /**
-     * The patients with a care assignment, valid at {@code now}, in one of {@code departments} or without
-     * department: the set {@link #caresFor} answers true for, for filtering a search in SQL.
-     */
-    Set<String> caredFor(Set<String> departments, Instant now) {
-        Set<String> out = new HashSet<>();
-        care.forEach((patient, list) -> {
-            for (Care c : list) {
-                if (c.validAt(now) && (c.department() == null || departments.contains(c.department()))) {
-                    out.add(patient);
-                    break;
-                }
-            }
-        });
-        return out;
-    }
-
     /** Whether some role grants (category, action) when roles without clinical content are counted too. */
     boolean grantedByNonClinicalRoleOnly(Category category, Action action) {
         Need[] n = any.get(category.code());

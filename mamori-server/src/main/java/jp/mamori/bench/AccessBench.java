@@ -57,13 +57,15 @@ import java.util.function.Supplier;
  * creates {@code --patients} patients with a Condition and two Observations each, a policy of 20 roles (8
  * institution roles added to the seeded ones) and a physician of 内科 with {@code --related} care relationships in
  * that department, then runs {@code read} (a Patient or a Condition of a related patient, in turn) and
- * {@code search} ({@code Condition?patient=} a related patient, or {@code Observation?code=...&_count=20}, in turn)
+ * {@code search-patient} ({@code Condition?patient=} a related patient: the clinician's usual search) and
+ * {@code search-code} ({@code Observation?code=...&_count=20} across all patients, half of them unrelated)
  * with {@code --concurrency} threads, four ways:
  *
  * <ol>
  *   <li>{@code system}: a system client with {@code system/*.*} (scopes only, no per-resource decision);</li>
- *   <li>{@code person-per-request}: the physician, {@link PersonContext#load} once per operation, as a console
- *       request would;</li>
+ *   <li>{@code person-uncached}: the physician, {@link PersonContext#load} once per operation;</li>
+ *   <li>{@code person-per-request}: the physician as a console request: the access version read per operation,
+ *       the context from {@link jp.mamori.access.PersonContexts} (read again only when the version changes);</li>
  *   <li>{@code person-cached}: the physician, the context loaded once per thread;</li>
  *   <li>{@code permit-all}: a person-shaped caller whose {@link AccessPolicy} permits everything, built here as a
  *       test build would (one non-clinical category for every type, a hospital-wide role granting it, no guarded
@@ -134,25 +136,32 @@ public final class AccessBench {
                     cfg.defaultPageSize(), cfg.maxPageSize());
             Caller system = Caller.system("bench-access");
             Caller permitAll = Caller.person(permitAllContext(data.physician()), "bench permit-all", "127.0.0.1");
-            Supplier<Caller> perRequest = () -> Caller.person(PersonContext.load(ds, data.physician(), Instant.now()),
+            Supplier<Caller> uncached = () -> Caller.person(PersonContext.load(ds, data.physician(), Instant.now()),
                     "bench physician", "127.0.0.1");
-            Caller loaded = perRequest.get();
+            // As a console request: the session check reads the access version (here a query of its own, which
+            // the real session check folds into its one query), and the context is read again only if it changed.
+            jp.mamori.access.PersonContexts contexts = new jp.mamori.access.PersonContexts(ds, clock, 10_000);
+            Supplier<Caller> perRequest = () -> Caller.person(contexts.get(data.physician(),
+                    accessVersion(ds, data.physician())), "bench physician", "127.0.0.1");
+            Caller loaded = uncached.get();
             err.println(String.format(Locale.ROOT, "bench access: physician holds %d roles and %d care relationships;"
                     + " %d roles defined", loaded.person().roles().size(), data.related().size(), roleCount(ds)));
 
             boolean ok = true;
-            for (String op : List.of("read", "search")) {
+            for (String op : List.of("read", "search-patient", "search-code")) {
                 Map<String, Double> rates = new LinkedHashMap<>();
                 ok &= measure(op, "system", records, ThreadLocal.withInitial(() -> system)::get, data, o, out, err, rates);
+                ok &= measure(op, "person-uncached", records, uncached, data, o, out, err, rates);
                 ok &= measure(op, "person-per-request", records, perRequest, data, o, out, err, rates);
-                ThreadLocal<Caller> perThread = ThreadLocal.withInitial(perRequest);
+                ThreadLocal<Caller> perThread = ThreadLocal.withInitial(uncached);
                 ok &= measure(op, "person-cached", records, perThread::get, data, o, out, err, rates);
                 ok &= measure(op, "permit-all", permitAllRecords, () -> permitAll, data, o, out, err, rates);
                 double base = rates.get("permit-all");
                 out.println(String.format(Locale.ROOT, "bench access op=%s ratio person-per-request/permit-all=%.3f"
-                                + " person-cached/permit-all=%.3f system/permit-all=%.3f", op,
+                                + " person-cached/permit-all=%.3f person-uncached/permit-all=%.3f"
+                                + " system/permit-all=%.3f", op,
                         rates.get("person-per-request") / base, rates.get("person-cached") / base,
-                        rates.get("system") / base));
+                        rates.get("person-uncached") / base, rates.get("system") / base));
             }
             return ok ? 0 : 1;
         }
@@ -169,6 +178,19 @@ public final class AccessBench {
         return new PersonContext(account, List.of(new PersonContext.HeldRole("bench_all", "bench",
                 PersonContext.Scope.HOSPITAL, false, Map.of("bench_all", EnumSet.of(Action.READ, Action.SEARCH)))),
                 Set.of(), Map.of());
+    }
+
+    private static long accessVersion(DataSource ds, UUID account) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM access_version"
+                    + " WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
+                ps.setObject(1, account);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
     }
 
     private static long roleCount(DataSource ds) {
@@ -211,7 +233,7 @@ public final class AccessBench {
                         if (op.equals("read")) {
                             found = n % 2 == 0 ? one(records.read(c, "Patient", patient))
                                     : one(records.read(c, "Condition", data.conditionOf().get(patient)));
-                        } else if (n % 2 == 0) {
+                        } else if (op.equals("search-patient")) {
                             found = records.search(c, "Condition", Map.of("patient", List.of(patient))).matches().size();
                             if (found == 0) {
                                 failure = "Condition?patient=" + patient + " found nothing";
@@ -262,6 +284,25 @@ public final class AccessBench {
     }
 
     // ---- setup --------------------------------------------------------------------------------------------
+
+    /**
+     * Gathers planner statistics on the new data, as autovacuum does in a database in use (a minute or more after
+     * the changes): without them PostgreSQL plans the relationship lookups for empty tables. Done as the database
+     * superuser of the embedded server, whose password is in the data folder; an external database is left alone.
+     */
+    private static void analyze(Path data, PrintStream err) throws Exception {
+        Path port = data.resolve("runtime").resolve("db-port");
+        Path password = data.resolve("secrets").resolve("db-superuser-password");
+        if (!Files.exists(port) || !Files.exists(password)) {
+            err.println("bench access: not the embedded database; statistics left to autovacuum");
+            return;
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                + Files.readString(port).strip() + "/postgres", "postgres", Files.readString(password).strip());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("ANALYZE");
+        }
+    }
 
     private static Data setUp(MamoriServer server, AccessOptions o, PrintStream err) throws Exception {
         Identity id = server.identity();
@@ -333,6 +374,7 @@ public final class AccessBench {
             for (Future<?> f : added) {
                 f.get();
             }
+            analyze(o.data(), err);
             return new Data(related, Map.copyOf(conditionOf), doctor.id());
         } finally {
             pool.shutdownNow();

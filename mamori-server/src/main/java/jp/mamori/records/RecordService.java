@@ -213,11 +213,12 @@ public final class RecordService {
         } else if (total == null && cursor == null) {
             total = pks.size(); // the whole result is on this page
         }
-        List<RecordStore.Version> matches = store.currentByPk(c, pks);
+        Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
+        List<RecordStore.Version> matches = store.currentByPk(c, pks, subjects);
         if (caller.isPerson()) {
             // The query kept only rows the person may see; deciding each again in memory also marks what
             // is seen under break-glass, and drops (and reports) anything the two disagree on.
-            List<RecordStore.Version> kept = visible(c, caller, matches);
+            List<RecordStore.Version> kept = visible(caller, matches, subjects);
             if (kept.size() != matches.size()) {
                 for (RecordStore.Version v : matches) {
                     if (!kept.contains(v)) {
@@ -312,18 +313,18 @@ public final class RecordService {
             }
         }
         List<RecordStore.Version> readable = new ArrayList<>();
-        for (RecordStore.Version v : store.currentByPk(c, wanted)) {
+        Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
+        for (RecordStore.Version v : store.currentByPk(c, wanted, subjects)) {
             if (policy.allows(caller, v.type(), Permission.READ)) {
                 readable.add(v);
             }
         }
-        return caller.isPerson() ? visible(c, caller, readable) : readable;
+        return caller.isPerson() ? visible(caller, readable, subjects) : readable;
     }
 
     /** The versions of a page a person may read and search, deciding the page at once; marks break-glass use. */
-    private List<RecordStore.Version> visible(Connection c, Caller caller, List<RecordStore.Version> versions)
-            throws SQLException {
-        Map<Long, AccessPolicy.Subject> subjects = indexedSubjects(c, versions);
+    private List<RecordStore.Version> visible(Caller caller, List<RecordStore.Version> versions,
+                                              Map<Long, AccessPolicy.Subject> subjects) {
         List<AccessPolicy.Subject> page = new ArrayList<>(versions.size());
         for (RecordStore.Version v : versions) {
             page.add(subjects.get(v.pk()));
@@ -337,37 +338,6 @@ public final class RecordService {
             }
         }
         return out;
-    }
-
-    /**
-     * What the access decision needs about current versions, in one query for the whole page: the patients,
-     * document type codings and labels that were extracted from exactly these versions when they were written
-     * and kept on the resource head, so this equals {@link #subject} without parsing every body again.
-     */
-    private Map<Long, AccessPolicy.Subject> indexedSubjects(Connection c, List<RecordStore.Version> versions)
-            throws SQLException {
-        Map<Long, AccessPolicy.Subject> out = new java.util.HashMap<>();
-        if (versions.isEmpty()) {
-            return out;
-        }
-        Map<Long, RecordStore.Version> byPk = new java.util.HashMap<>();
-        versions.forEach(v -> byPk.put(v.pk(), v));
-        try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, patients, doc_codes, labels FROM resource"
-                + " WHERE res_pk = ANY(?)")) {
-            ps.setArray(1, c.createArrayOf("bigint", byPk.keySet().toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    RecordStore.Version v = byPk.get(rs.getLong(1));
-                    out.put(v.pk(), new AccessPolicy.Subject(v.type(), v.id(), texts(rs.getArray(2)),
-                            texts(rs.getArray(3)), texts(rs.getArray(4))));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static Set<String> texts(java.sql.Array a) throws SQLException {
-        return a == null ? Set.of() : Set.copyOf(java.util.Arrays.asList((String[]) a.getArray()));
     }
 
     private static AccessPolicy.Subject subject(String type, String id, IndexRows rows) {

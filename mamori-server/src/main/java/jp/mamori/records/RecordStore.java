@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -80,7 +81,7 @@ final class RecordStore {
                 lifecycle = rs.getString(4);
                 lastUpdated = rs.getTimestamp(5).toInstant();
                 for (int i = 0; i < 3; i++) {
-                    subject[i] = Set.copyOf(java.util.Arrays.asList((String[]) rs.getArray(6 + i).getArray()));
+                    subject[i] = texts(rs, 6 + i);
                 }
             }
         }
@@ -132,11 +133,21 @@ final class RecordStore {
 
     /** Current versions of the given resources, in the order of {@code pks}. Deleted ones are skipped. */
     List<Version> currentByPk(Connection c, List<Long> pks) throws SQLException {
+        return currentByPk(c, pks, null);
+    }
+
+    /**
+     * As {@link #currentByPk(Connection, List)}; with {@code subjects}, also what the access decision needs about
+     * each version (kept on the head), in the same query.
+     */
+    List<Version> currentByPk(Connection c, List<Long> pks, Map<Long, jp.mamori.access.AccessPolicy.Subject> subjects)
+            throws SQLException {
         if (pks.isEmpty()) {
             return List.of();
         }
         List<Version> out = new ArrayList<>(pks.size());
         try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + (subjects == null ? "" : ", r.patients, r.doc_codes, r.labels")
                 + " FROM unnest(?::bigint[]) WITH ORDINALITY AS k(pk, ord)"
                 + " JOIN resource r ON r.res_pk = k.pk"
                 + " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version"
@@ -144,11 +155,21 @@ final class RecordStore {
             ps.setArray(1, c.createArrayOf("bigint", pks.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(version(rs));
+                    Version v = version(rs);
+                    out.add(v);
+                    if (subjects != null) {
+                        subjects.put(v.pk(), new jp.mamori.access.AccessPolicy.Subject(v.type(), v.id(), texts(rs, 14),
+                                texts(rs, 15), texts(rs, 16)));
+                    }
                 }
             }
         }
         return out;
+    }
+
+    private static Set<String> texts(ResultSet rs, int column) throws SQLException {
+        java.sql.Array a = rs.getArray(column);
+        return a == null ? Set.of() : Set.copyOf(java.util.Arrays.asList((String[]) a.getArray()));
     }
 
     /**

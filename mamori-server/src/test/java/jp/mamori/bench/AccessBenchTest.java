@@ -30,7 +30,7 @@ class AccessBenchTest {
         String o = text(out);
         assertEquals(0, code, o + text(err));
         List<String> runs = new ArrayList<>();
-        Matcher m = Pattern.compile("^bench access op=(\\w+) caller=([a-z-]+) threads=2 ops=(\\d+) errors=(\\d+)"
+        Matcher m = Pattern.compile("^bench access op=([\\w-]+) caller=([a-z-]+) threads=2 ops=(\\d+) errors=(\\d+)"
                 + " found=(\\d+) rate=\\d+/s mean=\\S+ p50=\\d+\\.\\d{3}ms p95=\\S+ p99=\\S+$", Pattern.MULTILINE).matcher(o);
         while (m.find()) {
             runs.add(m.group(1) + ":" + m.group(2));
@@ -38,11 +38,15 @@ class AccessBenchTest {
             assertEquals("0", m.group(4), m.group());
             assertTrue(Long.parseLong(m.group(5)) > 0, m.group());
         }
-        assertEquals(List.of("read:system", "read:person-per-request", "read:person-cached", "read:permit-all",
-                "search:system", "search:person-per-request", "search:person-cached", "search:permit-all"), runs, o);
+        assertEquals(List.of("read:system", "read:person-uncached", "read:person-per-request", "read:person-cached",
+                "read:permit-all", "search-patient:system", "search-patient:person-uncached",
+                "search-patient:person-per-request", "search-patient:person-cached", "search-patient:permit-all",
+                "search-code:system", "search-code:person-uncached", "search-code:person-per-request",
+                "search-code:person-cached", "search-code:permit-all"), runs, o);
         assertTrue(Pattern.compile("(?m)^bench access op=read ratio person-per-request/permit-all=\\d+\\.\\d{3}"
                 + " person-cached/permit-all=\\d+\\.\\d{3}").matcher(o).find(), o);
-        assertTrue(o.contains("op=search ratio "), o);
+        assertTrue(o.contains("op=search-patient ratio "), o);
+        assertTrue(o.contains("op=search-code ratio "), o);
     }
 
     @Test
