@@ -25,7 +25,7 @@ final class Bench {
     private Bench() {
     }
 
-    static int run(long n, int every, int runs, Path dir, PrintStream out) throws IOException {
+    static int run(long n, int every, int runs, int threads, Path dir, PrintStream out) throws IOException {
         if (n < 1 || every < 1 || runs < 1) {
             throw new IllegalArgumentException("--entries, --checkpoint-every and --runs must be positive");
         }
@@ -40,6 +40,11 @@ final class Bench {
             out.printf("generated %,d entries (%,.1f MB, %.0f bytes/entry), %,d checkpoints in %.2f s, in %s%n",
                     n, bytes / 1e6, (double) bytes / n, n / every, gen / 1e9, d);
             TrailVerifier v = new TrailVerifier(signer.verifierKey());
+            if (threads > 0) {
+                v = v.threads(threads);
+            }
+            out.printf("verifying with %s hashing thread(s); load average before: %s%n",
+                    threads > 0 ? String.valueOf(threads) : "the default", loadAverage());
             double[] secs = new double[runs];
             for (int i = 0; i < runs; i++) {
                 Report r = v.verify(Export.open(d));
@@ -56,6 +61,7 @@ final class Bench {
             double median = sorted[runs / 2];
             out.printf("best %.3f s (%,.0f entries/s, %,.0f MB/s), median %.3f s (%,.0f entries/s); target: 1,000,000 entries in <= 3 s%n",
                     best, n / best, bytes / 1e6 / best, median, n / median);
+            out.println("load average after: " + loadAverage());
             return Main.OK;
         } finally {
             if (temp) {
@@ -63,6 +69,17 @@ final class Bench {
                     s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
+        }
+    }
+
+    /** The 1/5/15-minute load averages where the system shows them (Linux), to judge a noisy measurement. */
+    static String loadAverage() {
+        try {
+            String s = Files.readString(Path.of("/proc/loadavg")).strip();
+            String[] f = s.split(" ");
+            return f[0] + " " + f[1] + " " + f[2] + " on " + Runtime.getRuntime().availableProcessors() + " processors";
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 

@@ -24,7 +24,7 @@ public final class Main {
     private static final String USAGE_TEXT = """
             使い方 / usage: java -jar mamori-ledger.jar <command> ...
               verify <export-dir | entries.jsonl> [--key <vkey | key-file>] [--origin NAME]
-                     [--checkpoints FILE] [--start FILE] [--max-findings N] [--quiet]
+                     [--checkpoints FILE] [--start FILE] [--max-findings N] [--threads N] [--quiet]
                   監査証跡のエクスポートを検証 / verify an exported audit trail
               inclusion <proof-file> --key <vkey | key-file> [--origin NAME]
               inclusion --index I --size N (--entry-file F | --leaf B64) --root B64 [--proof B64,B64,...]
@@ -32,7 +32,7 @@ public final class Main {
               consistency <proof-file> --key <vkey | key-file> [--origin NAME]
               consistency --size1 M --size2 N --root1 B64 --root2 B64 [--proof B64,B64,...]
                   2 つのチェックポイントの一貫性を検証 / check that a later checkpoint extends an earlier one
-              bench [--entries N] [--checkpoint-every K] [--runs R] [--dir DIR]
+              bench [--entries N] [--checkpoint-every K] [--runs R] [--threads N] [--dir DIR]
                   検証速度の計測 / measure verification speed
             exit: 0 検証成功 verified, 1 改ざん検出 tampering found, 2 入力エラー usage or input error
             """;
@@ -56,8 +56,12 @@ public final class Main {
                 case "verify" -> verify(a, out);
                 case "inclusion" -> inclusion(a, out);
                 case "consistency" -> consistency(a, out);
-                case "bench" -> Bench.run(a.longOpt("entries", 1_000_000), (int) a.longOpt("checkpoint-every", 1000),
-                        (int) a.longOpt("runs", 3), a.opt("dir") == null ? null : Path.of(a.opt("dir")), out);
+                case "bench" -> {
+                    a.allow("entries", "checkpoint-every", "runs", "threads", "dir");
+                    yield Bench.run(a.longOpt("entries", 1_000_000), (int) a.longOpt("checkpoint-every", 1000),
+                            (int) a.longOpt("runs", 3), (int) a.longOpt("threads", 0),
+                            a.opt("dir") == null ? null : Path.of(a.opt("dir")), out);
+                }
                 default -> throw new UsageException("不明なコマンド / unknown command: " + args[0]);
             };
         } catch (UsageException | IllegalArgumentException e) {
@@ -76,7 +80,7 @@ public final class Main {
     }
 
     private static int verify(Args a, PrintStream out) throws IOException {
-        a.allow("key", "origin", "checkpoints", "start", "max-findings", "quiet");
+        a.allow("key", "origin", "checkpoints", "start", "max-findings", "quiet", "threads");
         if (a.positional.size() != 1) {
             throw new UsageException("verify にはエクスポートを 1 つ指定します / verify takes one export directory or entries file");
         }
@@ -93,6 +97,9 @@ public final class Main {
         }
         TrailVerifier v = new TrailVerifier(key).keyFromExport(fromExport)
                 .maxFindings((int) a.longOpt("max-findings", 1000));
+        if (a.opt("threads") != null) {
+            v = v.threads((int) a.longOpt("threads", 1));
+        }
         if (a.opt("origin") != null) {
             v = v.origin(a.opt("origin"));
         }

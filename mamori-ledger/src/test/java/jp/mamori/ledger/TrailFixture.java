@@ -85,8 +85,20 @@ final class TrailFixture {
         Files.writeString(dir.resolve(Export.CHECKPOINTS), text, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Verifies as one stream, then on two threads with chunks that cut lines at odd places, and checks that
+     * every way finds the same.
+     */
     Report verify() throws IOException {
         save();
-        return new TrailVerifier(signer.verifierKey()).verify(Export.open(dir));
+        TrailVerifier v = new TrailVerifier(signer.verifierKey());
+        Report stream = v.threads(1).verify(Export.open(dir));
+        for (int chunk : new int[] {1, 37, 1000, 1 << 20}) {
+            Report parallel = v.threads(2).chunkSize(chunk).verify(Export.open(dir));
+            org.junit.jupiter.api.Assertions.assertEquals(stream.findings(), parallel.findings(), "chunk " + chunk);
+            org.junit.jupiter.api.Assertions.assertEquals(stream.entries(), parallel.entries());
+            org.junit.jupiter.api.Assertions.assertEquals(stream.checkpointsMatched(), parallel.checkpointsMatched());
+        }
+        return stream;
     }
 }
