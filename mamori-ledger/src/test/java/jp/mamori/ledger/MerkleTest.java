@@ -255,4 +255,20 @@ class MerkleTest {
             assertArrayEquals(expected.get(i), actual.get(i), "hash " + i);
         }
     }
+
+    @Test
+    void theWorkedExampleOfTheExportFormatDocumentHolds() {
+        byte[] e0 = "{\"seq\":0,\"time\":\"2026-11-23T01:15:30.000000Z\",\"actor\":\"person-00042\",\"action\":\"read\",\"patients\":[\"Patient/123\"]}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] h0 = Merkle.leafHash(e0);
+        assertEquals("1MuYiFbFS3jtNMclaQi6fLGZZYgxbkbNhPk/7Vk8YPw=", java.util.Base64.getEncoder().encodeToString(h0));
+        byte[] e1 = (ExportWriter.entryPrefix(1, h0) + "\"time\":\"2026-11-23T01:15:31.250000Z\",\"actor\":\"person-00042\","
+                + "\"action\":\"search\",\"patients\":[\"Patient/123\",\"Patient/456\"]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] h1 = Merkle.leafHash(e1);
+        assertEquals("65cpVWhOL7TRtBzrphkWg+4gRZE9tSBpfwbKy3Z5CLA=", java.util.Base64.getEncoder().encodeToString(h1));
+        CompactRange tree = new CompactRange();
+        tree.append(h0);
+        tree.append(h1);
+        assertEquals("ipjEk9zbo0Ybs+2itNy+EwZrT5Fo8qwVXOlFbbCS16U=", java.util.Base64.getEncoder().encodeToString(tree.root()));
+    }
 }
