@@ -89,10 +89,6 @@ public final class Merkle {
         }
     }
 
-    static String hex(byte[] b) {
-        return java.util.HexFormat.of().formatHex(b);
-    }
-
     static byte[] copy(byte[] b) {
         return Arrays.copyOf(b, b.length);
     }

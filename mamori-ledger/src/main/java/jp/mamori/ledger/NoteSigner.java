@@ -6,7 +6,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Signature;
-import java.util.Base64;
 
 /**
  * Signs notes (checkpoints) with an Ed25519 private key under a key name, in the C2SP signed-note
@@ -64,9 +63,5 @@ public final class NoteSigner {
     @Override
     public String toString() {
         return "NoteSigner[" + verifierKey.format() + "]";
-    }
-
-    static String b64(byte[] b) {
-        return Base64.getEncoder().encodeToString(b);
     }
 }

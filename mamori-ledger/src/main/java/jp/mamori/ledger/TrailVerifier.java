@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -600,9 +599,5 @@ public final class TrailVerifier {
             all.addAll(stream);
             return new Report(all, omitted, lineNo, tree.size(), totalCheckpoints, matched, covered, nanos);
         }
-    }
-
-    static String b64(byte[] h) {
-        return Base64.getEncoder().encodeToString(h);
     }
 }
