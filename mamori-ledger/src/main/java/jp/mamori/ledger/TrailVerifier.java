@@ -193,6 +193,8 @@ public final class TrailVerifier {
         private int matched;
         private long lastGood;
         private long covered;
+        /** The largest checkpoint size checked against the entries, matched or not. */
+        private long reached;
         private int failStreak;
         private Cp streakLast;
         private long expected;
@@ -508,6 +510,7 @@ public final class TrailVerifier {
         }
 
         private void checkRoot(Cp cp, byte[] root) {
+            reached = Math.max(reached, cp.size());
             if (Merkle.same(root, cp.note().checkpoint().root())) {
                 if (failStreak > 1) {
                     streakSummary();
@@ -560,8 +563,10 @@ public final class TrailVerifier {
             for (int i = next; i < cps.size(); i++) {
                 if (cps.get(i).size() <= expected) {
                     unreachable++;
+                    reached = Math.max(reached, cps.get(i).size());
                 } else {
                     truncatedBy = cps.get(i);
+                    reached = Math.max(reached, truncatedBy.size());
                 }
             }
             if (unreachable > 0) {
@@ -577,10 +582,11 @@ public final class TrailVerifier {
                                 + truncatedBy.size() + " entries but the export ends before seq " + from + ": entries seq " + from
                                 + "–" + (truncatedBy.size() - 1) + " are missing (truncated)"));
             }
-            if (size > covered && !cps.isEmpty()) {
-                add(new Finding(Finding.Kind.NOT_COVERED, lineOf(covered), covered,
-                        "seq " + covered + "–" + (size - 1) + " はまだ署名付きチェックポイントに含まれていません / entries seq "
-                                + covered + "–" + (size - 1) + " are not yet covered by a signed checkpoint"));
+            long signedUpTo = Math.max(reached, Math.max(covered, startSize));
+            if (size > signedUpTo && !cps.isEmpty()) {
+                add(new Finding(Finding.Kind.NOT_COVERED, lineOf(signedUpTo), signedUpTo,
+                        "seq " + signedUpTo + "–" + (size - 1) + " はまだ署名付きチェックポイントに含まれていません / entries seq "
+                                + signedUpTo + "–" + (size - 1) + " are not yet covered by a signed checkpoint"));
             }
         }
 
