@@ -33,6 +33,7 @@ public final class DemoData {
     private final RecordService records;
     private final BundleProcessor bundles;
     private final Caller caller = Caller.system("demo-data");
+    private final Map<String, String> amendTargets = new HashMap<>();
 
     public DemoData(DataSource ds) {
         FhirSupport fhir = new FhirSupport();
@@ -47,6 +48,7 @@ public final class DemoData {
         Map<String, String> resolved = new HashMap<>();
         List<DemoGenerator.Entry> pending = new ArrayList<>();
         List<DemoGenerator.Entry> toAmend = new ArrayList<>();
+        amendTargets.clear();
         int resources = 0;
         for (int i = 0; i < patients; i++) {
             for (DemoGenerator.Entry e : gen.patient(i).entries()) {
@@ -59,14 +61,15 @@ public final class DemoData {
                 }
             }
             if (resolved.size() > 50_000) { // references never cross patients, so earlier ones can go
+                resources += flush(pending, resolved);
                 resolved.clear();
             }
         }
         resources += flush(pending, resolved);
         for (DemoGenerator.Entry e : toAmend) {
-            String ref = resolved.get(e.fullUrl());
+            String ref = amendTargets.get(e.fullUrl());
             Composition amended = e.amended();
-            rewrite(amended, resolved);
+            rewrite(amended, amendTargets);
             String id = ref.substring(ref.indexOf('/') + 1);
             amended.setId(id);
             records.update(caller, "Composition", id, amended, 1, e.amendReason());
@@ -88,6 +91,18 @@ public final class DemoData {
         for (int i = 0; i < pending.size(); i++) {
             RecordService.Stored s = results.get(i).stored();
             resolved.put(pending.get(i).fullUrl(), s.type() + "/" + s.id());
+        }
+        for (int i = 0; i < pending.size(); i++) { // what an amendment needs: the note and what it refers to
+            DemoGenerator.Entry e = pending.get(i);
+            if (e.amended() != null) {
+                amendTargets.put(e.fullUrl(), resolved.get(e.fullUrl()));
+                for (Reference ref : FhirSupport.CTX.newTerser().getAllPopulatedChildElementsOfType(e.amended(),
+                        Reference.class)) {
+                    if (resolved.containsKey(ref.getReference())) {
+                        amendTargets.put(ref.getReference(), resolved.get(ref.getReference()));
+                    }
+                }
+            }
         }
         int n = pending.size();
         pending.clear();

@@ -59,6 +59,13 @@ class DemoDataCliTest {
                     + URLEncoder.encode(DemoGenerator.ORIGIN_SYSTEM + "|synthetic", StandardCharsets.UTF_8) + "&_count=200");
             assertEquals(200, notes.statusCode(), notes.body());
             assertTrue(notes.body().contains("11506-3"), notes.body());
+            // A chart larger than one transaction: references and amendments cross transaction boundaries.
+            Run big = run("demo-data", "--data", s.dataDir().toString(), "--patients", "2", "--seed", "78",
+                    "--observations-per-patient", "450", "--notes-per-patient", "40");
+            assertEquals(0, big.code(), big.err());
+            HttpResponse<String> obs = s.get("/Observation?_summary=count&code="
+                    + URLEncoder.encode("http://loinc.org|4548-4", StandardCharsets.UTF_8));
+            assertEquals(200, obs.statusCode(), obs.body());
             Run verify = run("verify-records", "--data", s.dataDir().toString());
             assertEquals(0, verify.code(), verify.out() + verify.err());
         }
