@@ -55,6 +55,8 @@ public final class Main {
               emergency end    --data DIR --by NAME
               emergency status --data DIR
               verify-records   --data DIR   recompute every stored version's hashes
+              demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
+                               [--notes-per-patient N]   create synthetic patients, tagged as synthetic
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
                                --concurrency N --seconds S [--insecure]
               bench identity   --data NEW-DIR [--concurrency N] [--seconds S] [--warmup S] [--accounts N]
@@ -84,6 +86,7 @@ public final class Main {
                 case "serve" -> serve(rest, out, env);
                 case "client" -> client(rest, out, err, env);
                 case "verify-records" -> verify(rest, out, env);
+                case "demo-data" -> demoData(rest, out, env);
                 case "emergency" -> emergency(rest, out, err, env);
                 case "bench" -> jp.mamori.bench.Bench.run(rest, out, err);
                 case "version", "--version" -> {
@@ -370,6 +373,47 @@ public final class Main {
                     + " / 不一致があります");
             return 1;
         }
+    }
+
+    /** Synthetic patients written through the record service, for trying the console (issue 6). */
+    private static int demoData(List<String> args, PrintStream out, Map<String, String> env) throws Exception {
+        Args a = Args.parse(args, List.of("--data", "--db-url", "--db-user", "--db-password", "--patients", "--seed",
+                "--observations-per-patient", "--notes-per-patient"), List.of());
+        int patients = bounded(a, "--patients", 20, 1, 1_000_000);
+        int observations = bounded(a, "--observations-per-patient", 0, 0, 100_000);
+        int notes = bounded(a, "--notes-per-patient", 0, 0, 10_000);
+        long seed;
+        try {
+            seed = a.value("--seed").map(Long::parseLong).orElse(1L);
+        } catch (NumberFormatException e) {
+            throw new ConfigException("--seed は整数で指定してください / --seed must be a whole number");
+        }
+        try (Opened o = Opened.open(a, env)) {
+            jp.mamori.demo.DemoData.Summary s = new jp.mamori.demo.DemoData(o.db.dataSource()).create(patients, seed,
+                    new jp.mamori.demo.DemoGenerator.Options(observations, notes),
+                    java.time.LocalDate.now(java.time.ZoneId.of("Asia/Tokyo")));
+            out.println("demo-data: " + s.patients() + " synthetic patients, " + s.resources() + " resources ("
+                    + s.amended() + " notes amended) in " + String.format(java.util.Locale.ROOT, "%.1f",
+                    s.millis() / 1000.0) + " s, seed " + seed + " / 合成患者を" + s.patients() + "人作成しました");
+        }
+        return 0;
+    }
+
+    private static int bounded(Args a, String name, int otherwise, int min, int max) {
+        Optional<String> v = a.value(name);
+        if (v.isEmpty()) {
+            return otherwise;
+        }
+        try {
+            int n = Integer.parseInt(v.get());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(name + " は " + min + "〜" + max + " の整数で指定してください / " + name
+                + " must be a whole number from " + min + " to " + max);
     }
 
     private static String orDash(String s) {

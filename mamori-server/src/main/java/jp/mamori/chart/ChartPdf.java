@@ -1,0 +1,261 @@
+package jp.mamori.chart;
+
+import jp.mamori.chart.JpDates.Lang;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDDocumentInformation;
+import org.apache.pdfbox.pdmodel.PDPage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Calendar;
+import java.util.Collection;
+import java.util.GregorianCalendar;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Printouts as PDF (STORE-1 見読性 on paper): a progress note version and a chart summary, A4 portrait, in
+ * Japanese with the font embedded. Every page carries the patient (name and ID), page N / M, who printed it and
+ * when (with the zone), and the document reference, version and SHA-256, so a paper copy can be traced to the
+ * exact stored version.
+ *
+ * <p>Rendering only: the caller MUST have checked that the person may read what is printed and MUST record the
+ * print as an audited action; nothing here reads the store.
+ */
+public final class ChartPdf {
+    /** Who printed, when, and how times are shown. */
+    public record Printing(String printedBy, Instant printedAt, JpDates dates) {
+        public Printing {
+            Objects.requireNonNull(printedBy, "printedBy");
+            Objects.requireNonNull(printedAt, "printedAt");
+            Objects.requireNonNull(dates, "dates");
+        }
+    }
+
+    /** The patient as the page header names them. {@code sex} as shown (男 / 女 / その他); any field may be null. */
+    public record Patient(String name, String kana, String patientId, String sex, LocalDate birthDate) {
+    }
+
+    /**
+     * What a printed page is a copy of: a reference such as {@code Composition/abc}, its version, and the
+     * stored version's SHA-256 (hex). For a chart summary, see {@link #fingerprint}.
+     */
+    public record Trace(String reference, String version, String sha256) {
+        public Trace {
+            Objects.requireNonNull(reference, "reference");
+            Objects.requireNonNull(version, "version");
+            Objects.requireNonNull(sha256, "sha256");
+        }
+    }
+
+    /**
+     * One version of a progress note. {@code status} is the Composition status code (preliminary, final, amended,
+     * entered-in-error); {@code reason} the reason recorded with this version, if any.
+     */
+    public record NoteVersion(Trace trace, String title, String status, String author, Instant date,
+                              Instant recordedAt, String recordedBy, String department, String reason,
+                              String subjective, String objective, String assessment, String plan) {
+    }
+
+    public record Problem(String name, String onset, String status) {
+    }
+
+    public record Allergy(String substance, String reaction, String criticality) {
+    }
+
+    public record Medication(String name, String dosage, String period, String status) {
+    }
+
+    /** One result: the value as written (with its flag, e.g. H or L) and the reference range as text. */
+    public record Result(Instant time, String value, String flag, String range) {
+    }
+
+    /** Results of one test, newest first as the caller orders them. */
+    public record ResultTable(String name, String unit, List<Result> results) {
+    }
+
+    public record NoteEntry(Instant date, String title, String author, String status, String reference) {
+    }
+
+    /** A chart summary; {@code alerts} are printed in the banner (allergies, infections, sensitivity markers). */
+    public record ChartSummary(Trace trace, List<String> alerts, List<Problem> problems, List<Allergy> allergies,
+                               List<Medication> medications, List<ResultTable> results, List<NoteEntry> notes) {
+    }
+
+    private ChartPdf() {
+    }
+
+    /** The note version as a PDF. */
+    public static byte[] note(Patient patient, NoteVersion note, Printing printing) {
+        return render(patient, note.trace(), note.title() == null ? "経過記録" : note.title(), printing, l -> {
+            JpDates d = printing.dates();
+            l.heading(nz(note.title(), "経過記録 (Progress note)"), 15);
+            List<List<String>> meta = new ArrayList<>();
+            meta.add(List.of("状態 Status", statusLabel(note.status())));
+            meta.add(List.of("記載者 Author", nz(note.author(), "")));
+            if (note.date() != null) {
+                meta.add(List.of("記載日時 Date", d.dateTimeWithZone(note.date(), Lang.JA)));
+            }
+            if (note.department() != null) {
+                meta.add(List.of("診療科 Department", note.department()));
+            }
+            if (note.recordedAt() != null) {
+                meta.add(List.of("この版の保存 Stored", d.dateTimeWithZone(note.recordedAt(), Lang.JA)
+                        + (note.recordedBy() == null ? "" : "  " + note.recordedBy())));
+            }
+            if (note.reason() != null && !note.reason().isBlank()) {
+                meta.add(List.of("変更理由 Reason", note.reason()));
+            }
+            meta.add(List.of("版 Version", note.trace().reference() + " 版 " + note.trace().version()));
+            meta.add(List.of("SHA-256", note.trace().sha256()));
+            l.table(new float[]{0.25f, 0.75f}, List.of("項目", "内容"), meta, 9);
+            l.space(6);
+            section(l, "S 主観的情報 (Subjective)", note.subjective());
+            section(l, "O 客観的情報 (Objective)", note.objective());
+            section(l, "A 評価 (Assessment)", note.assessment());
+            section(l, "P 計画 (Plan)", note.plan());
+        });
+    }
+
+    /** The chart summary as a PDF. */
+    public static byte[] summary(Patient patient, ChartSummary s, Printing printing) {
+        return render(patient, s.trace(), "診療録要約 (Chart summary)", printing, l -> {
+            JpDates d = printing.dates();
+            l.heading("診療録要約 (Chart summary)", 15);
+            if (!s.alerts().isEmpty()) {
+                l.paragraph("注意 Alerts: " + String.join(" / ", s.alerts()), 10, 0);
+                l.space(4);
+            }
+            l.heading("問題リスト (Problems)", 12);
+            l.table(new float[]{0.6f, 0.2f, 0.2f}, List.of("病名", "発症", "状態"),
+                    s.problems().stream().map(p -> List.of(nz(p.name(), ""), nz(p.onset(), ""), nz(p.status(), "")))
+                            .toList(), 9);
+            l.heading("アレルギー (Allergies)", 12);
+            l.table(new float[]{0.4f, 0.4f, 0.2f}, List.of("物質", "反応", "重篤度"),
+                    s.allergies().stream().map(a -> List.of(nz(a.substance(), ""), nz(a.reaction(), ""),
+                            nz(a.criticality(), ""))).toList(), 9);
+            l.heading("処方 (Medications)", 12);
+            l.table(new float[]{0.35f, 0.35f, 0.18f, 0.12f}, List.of("薬剤", "用法・用量", "期間", "状態"),
+                    s.medications().stream().map(m -> List.of(nz(m.name(), ""), nz(m.dosage(), ""),
+                            nz(m.period(), ""), nz(m.status(), ""))).toList(), 9);
+            l.heading("検査結果 (Results)", 12);
+            for (ResultTable t : s.results()) {
+                l.paragraph(t.name() + (t.unit() == null || t.unit().isBlank() ? "" : " (" + t.unit() + ")"), 10, 0);
+                l.table(new float[]{0.35f, 0.2f, 0.1f, 0.35f}, List.of("日時", "値", "判定", "基準範囲"),
+                        t.results().stream().map(r -> List.of(d.dateTime(r.time(), Lang.JA), nz(r.value(), ""),
+                                nz(r.flag(), ""), nz(r.range(), ""))).toList(), 9);
+            }
+            l.heading("記録 (Notes)", 12);
+            l.table(new float[]{0.22f, 0.33f, 0.17f, 0.12f, 0.16f}, List.of("日時", "表題", "記載者", "状態", "文書"),
+                    s.notes().stream().map(n -> List.of(n.date() == null ? "" : d.dateTime(n.date(), Lang.JA),
+                            nz(n.title(), ""), nz(n.author(), ""), statusLabel(n.status()), nz(n.reference(), "")))
+                            .toList(), 9);
+        });
+    }
+
+    /**
+     * A SHA-256 over the stored versions a summary shows ({@code Type/id/_history/version} plus each version's
+     * hash, one per entry): the same set of versions gives the same fingerprint in any order, so a printed
+     * summary can be matched to what the store held when it was printed.
+     */
+    public static String fingerprint(Collection<String> versionKeys) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            versionKeys.stream().sorted().forEach(k -> md.update((k + "\n").getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The Composition status as printed: Japanese, then the code. */
+    public static String statusLabel(String status) {
+        if (status == null) {
+            return "";
+        }
+        return switch (status) {
+            case "preliminary" -> "下書き (preliminary)";
+            case "final" -> "確定 (final)";
+            case "amended" -> "修正済 (amended)";
+            case "entered-in-error" -> "記載誤り (entered-in-error)";
+            default -> status;
+        };
+    }
+
+    private interface Body {
+        void write(PdfLayout layout);
+    }
+
+    private static void section(PdfLayout l, String title, String text) {
+        l.heading(title, 11);
+        l.paragraph(text == null || text.isBlank() ? "（記載なし）" : text, PdfLayout.BODY, 6);
+        l.space(6);
+    }
+
+    private static byte[] render(Patient patient, Trace trace, String title, Printing printing, Body body) {
+        try (PDDocument doc = new PDDocument(); PdfFont font = PdfFont.load(doc)) {
+            PdfLayout layout = new PdfLayout(doc, font);
+            body.write(layout);
+            layout.finish();
+            decorate(layout, patient, trace, printing);
+            PDDocumentInformation info = doc.getDocumentInformation();
+            info.setTitle(title);
+            info.setCreator("Mamori");
+            info.setSubject(trace.reference() + " version " + trace.version() + " sha256 " + trace.sha256());
+            Calendar created = new GregorianCalendar(java.util.TimeZone.getTimeZone(printing.dates().zone()));
+            created.setTimeInMillis(printing.printedAt().toEpochMilli());
+            info.setCreationDate(created);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+            doc.save(out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the PDF could not be written", e);
+        }
+    }
+
+    /** Header and footer on every page; drawn last, when the page count is known. */
+    private static void decorate(PdfLayout l, Patient p, Trace trace, Printing printing) {
+        JpDates d = printing.dates();
+        int total = l.pages.size();
+        String who = nz(p.name(), "") + (p.kana() == null ? "" : "（" + p.kana() + "）");
+        StringBuilder banner = new StringBuilder("患者 ").append(who).append("   患者ID ").append(nz(p.patientId(), "-"));
+        if (p.birthDate() != null) {
+            banner.append("   生年月日 ").append(d.date(p.birthDate(), Lang.JA)).append(" (")
+                    .append(JpDates.ageText(p.birthDate(), d.localDate(printing.printedAt()), Lang.JA)).append(")");
+        }
+        if (p.sex() != null) {
+            banner.append("   ").append(p.sex());
+        }
+        String header = l.font.printable(banner.toString());
+        String traceLine = l.font.printable("文書 " + trace.reference() + "   版 " + trace.version() + "   SHA-256 "
+                + trace.sha256());
+        String printed = l.font.printable("印刷者 " + printing.printedBy() + "   印刷日時 "
+                + d.dateTimeWithZone(printing.printedAt(), Lang.JA));
+        float right = PdfLayout.A4.getWidth() - PdfLayout.MARGIN_X;
+        for (int i = 0; i < total; i++) {
+            PDPage page = l.pages.get(i);
+            String pageNo = (i + 1) + " / " + total;
+            l.decorate(page, () -> {
+                float top = PdfLayout.A4.getHeight() - 40;
+                l.draw(PdfLayout.MARGIN_X, top, 9, header, false);
+                l.line(PdfLayout.MARGIN_X, top - 6, right, 0.6f);
+                l.line(PdfLayout.MARGIN_X, 46, right, 0.4f);
+                l.draw(PdfLayout.MARGIN_X, 36, 7, traceLine, false);
+                l.draw(PdfLayout.MARGIN_X, 25, 7, printed, false);
+                l.draw(right - l.font.width(pageNo, 9), 25, 9, pageNo, false);
+            });
+        }
+    }
+
+    private static String nz(String s, String otherwise) {
+        return s == null ? otherwise : s;
+    }
+}

@@ -1,0 +1,216 @@
+package jp.mamori.chart;
+
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.graphics.state.RenderingMode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Flows headings, paragraphs and tables down A4 portrait pages, starting a new page when the next line does not
+ * fit (a table repeats its header on the new page). Headers and footers are drawn afterwards by the caller, once
+ * the number of pages is known.
+ */
+final class PdfLayout {
+    static final PDRectangle A4 = PDRectangle.A4;
+    static final float MARGIN_X = 42;
+    static final float TOP = A4.getHeight() - 70;      // body starts below the page header
+    static final float BOTTOM = 62;                     // and ends above the page footer
+    static final float BODY = 10;
+    static final float LEADING = 1.45f;
+
+    final PDDocument doc;
+    final PdfFont font;
+    final List<PDPage> pages = new ArrayList<>();
+    private PDPageContentStream cs;
+    private float y;
+
+    PdfLayout(PDDocument doc, PdfFont font) {
+        this.doc = doc;
+        this.font = font;
+        newPage();
+    }
+
+    float width() {
+        return A4.getWidth() - 2 * MARGIN_X;
+    }
+
+    private void newPage() {
+        try {
+            if (cs != null) {
+                cs.close();
+            }
+            PDPage page = new PDPage(A4);
+            doc.addPage(page);
+            pages.add(page);
+            cs = new PDPageContentStream(doc, page);
+            y = TOP;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private boolean fits(float height) {
+        return y - height >= BOTTOM;
+    }
+
+    void space(float points) {
+        y -= points;
+    }
+
+    /** A section heading, kept on the same page as at least two lines of what follows. */
+    void heading(String text, float size) {
+        float h = size * LEADING + 4 + 2 * BODY * LEADING;
+        if (!fits(h)) {
+            newPage();
+        }
+        y -= size * LEADING;
+        draw(MARGIN_X, y + size * 0.3f, size, font.printable(text), true);
+        rule(MARGIN_X, y, MARGIN_X + width(), 0.6f);
+        y -= 4;
+    }
+
+    /** Wrapped text; {@code indent} from the left margin. */
+    void paragraph(String text, float size, float indent) {
+        String p = font.printable(text == null ? "" : text);
+        float lh = size * LEADING;
+        for (String line : LineBreaker.wrap(p, width() - indent, s -> font.width(s, size))) {
+            if (!fits(lh)) {
+                newPage();
+            }
+            y -= lh;
+            draw(MARGIN_X + indent, y + size * 0.3f, size, line, false);
+        }
+    }
+
+    /**
+     * A table with column widths as fractions of the text width. Rows taller than what is left of the page
+     * continue on the next page, under a repeated header.
+     */
+    void table(float[] fractions, List<String> header, List<List<String>> rows, float size) {
+        float[] widths = new float[fractions.length];
+        for (int i = 0; i < widths.length; i++) {
+            widths[i] = fractions[i] * width();
+        }
+        float lh = size * LEADING;
+        if (!fits(3 * lh)) {
+            newPage();
+        }
+        tableRow(widths, wrapCells(widths, header, size), size, true);
+        for (List<String> row : rows) {
+            List<List<String>> cells = wrapCells(widths, row, size);
+            int height = cells.stream().mapToInt(List::size).max().orElse(1);
+            int from = 0;
+            while (from < height) {
+                int room = (int) Math.floor((y - BOTTOM - 2) / lh);
+                if (room < 1) {
+                    newPage();
+                    tableRow(widths, wrapCells(widths, header, size), size, true);
+                    continue;
+                }
+                int to = Math.min(height, from + room);
+                List<List<String>> part = new ArrayList<>();
+                for (List<String> c : cells) {
+                    part.add(c.subList(Math.min(from, c.size()), Math.min(to, c.size())));
+                }
+                tableRow(widths, part, size, false);
+                from = to;
+            }
+        }
+        y -= 4;
+    }
+
+    private List<List<String>> wrapCells(float[] widths, List<String> row, float size) {
+        List<List<String>> cells = new ArrayList<>();
+        for (int i = 0; i < widths.length; i++) {
+            String text = font.printable(i < row.size() && row.get(i) != null ? row.get(i) : "");
+            cells.add(LineBreaker.wrap(text, widths[i] - 6, s -> font.width(s, size)));
+        }
+        return cells;
+    }
+
+    private void tableRow(float[] widths, List<List<String>> cells, float size, boolean header) {
+        float lh = size * LEADING;
+        int lines = Math.max(1, cells.stream().mapToInt(List::size).max().orElse(1));
+        float top = y;
+        float x = MARGIN_X;
+        for (int i = 0; i < widths.length; i++) {
+            List<String> c = cells.get(i);
+            for (int l = 0; l < c.size(); l++) {
+                draw(x + 3, top - (l + 1) * lh + size * 0.3f, size, c.get(l), header);
+            }
+            x += widths[i];
+        }
+        y = top - lines * lh - 2;
+        rule(MARGIN_X, y, MARGIN_X + width(), header ? 0.6f : 0.2f);
+    }
+
+    void draw(float x, float baseline, float size, String printable, boolean bold) {
+        if (printable.isEmpty()) {
+            return;
+        }
+        try {
+            cs.beginText();
+            cs.setFont(font.font, size);
+            if (bold) { // one regular font: fill and stroke the outline for emphasis
+                cs.setRenderingMode(RenderingMode.FILL_STROKE);
+                cs.setLineWidth(size / 40f);
+            }
+            cs.newLineAtOffset(x, baseline);
+            cs.showText(printable);
+            cs.endText();
+            if (bold) {
+                cs.setRenderingMode(RenderingMode.FILL);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void rule(float x1, float yy, float x2, float width) {
+        try {
+            cs.setLineWidth(width);
+            cs.moveTo(x1, yy);
+            cs.lineTo(x2, yy);
+            cs.stroke();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Ends the flow; afterwards pages may be decorated with {@link #decorate}. */
+    void finish() {
+        try {
+            cs.close();
+            cs = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Draws on top of a finished page (header and footer). */
+    void decorate(PDPage page, Decorator d) {
+        try (PDPageContentStream s = new PDPageContentStream(doc, page, PDPageContentStream.AppendMode.APPEND, true,
+                true)) {
+            cs = s;
+            d.draw();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            cs = null;
+        }
+    }
+
+    interface Decorator {
+        void draw() throws IOException;
+    }
+
+    void line(float x1, float yy, float x2, float width) {
+        rule(x1, yy, x2, width);
+    }
+}

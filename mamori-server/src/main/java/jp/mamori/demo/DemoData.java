@@ -1,0 +1,121 @@
+package jp.mamori.demo;
+
+import jp.mamori.access.AccessPolicy;
+import jp.mamori.access.Caller;
+import jp.mamori.records.BundleProcessor;
+import jp.mamori.records.FhirSupport;
+import jp.mamori.records.RecordService;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Composition;
+import org.hl7.fhir.r4.model.Reference;
+
+import javax.sql.DataSource;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes synthetic patients through the record service's own write path: transaction bundles of about
+ * {@link #CHUNK} entries (several small patients per transaction, or a large chart over several), validated,
+ * versioned and hashed like any other write, by the system caller {@code system:demo-data}. Amended notes are
+ * then updated with their reason, so their history shows a final and an amended version.
+ */
+public final class DemoData {
+    static final int CHUNK = 400;
+    static final String REASON = "合成デモデータの作成 / creating synthetic demo data";
+
+    /** What was written. */
+    public record Summary(int patients, int resources, int amended, long millis) {
+    }
+
+    private final RecordService records;
+    private final BundleProcessor bundles;
+    private final Caller caller = Caller.system("demo-data");
+    private final Map<String, String> amendTargets = new HashMap<>();
+
+    public DemoData(DataSource ds) {
+        FhirSupport fhir = new FhirSupport();
+        this.records = new RecordService(ds, new AccessPolicy(), fhir, 50, 1000);
+        this.bundles = new BundleProcessor(records);
+    }
+
+    /** Creates {@code patients} patients from {@code seed}; a failed transaction leaves nothing of its chunk. */
+    public Summary create(int patients, long seed, DemoGenerator.Options options, LocalDate today) {
+        long started = System.nanoTime();
+        DemoGenerator gen = new DemoGenerator(seed, options, today);
+        Map<String, String> resolved = new HashMap<>();
+        List<DemoGenerator.Entry> pending = new ArrayList<>();
+        List<DemoGenerator.Entry> toAmend = new ArrayList<>();
+        amendTargets.clear();
+        int resources = 0;
+        for (int i = 0; i < patients; i++) {
+            for (DemoGenerator.Entry e : gen.patient(i).entries()) {
+                pending.add(e);
+                if (e.amended() != null) {
+                    toAmend.add(e);
+                }
+                if (pending.size() >= CHUNK) {
+                    resources += flush(pending, resolved);
+                }
+            }
+            if (resolved.size() > 50_000) { // references never cross patients, so earlier ones can go
+                resources += flush(pending, resolved);
+                resolved.clear();
+            }
+        }
+        resources += flush(pending, resolved);
+        for (DemoGenerator.Entry e : toAmend) {
+            String ref = amendTargets.get(e.fullUrl());
+            Composition amended = e.amended();
+            rewrite(amended, amendTargets);
+            String id = ref.substring(ref.indexOf('/') + 1);
+            amended.setId(id);
+            records.update(caller, "Composition", id, amended, 1, e.amendReason());
+        }
+        return new Summary(patients, resources, toAmend.size(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private int flush(List<DemoGenerator.Entry> pending, Map<String, String> resolved) {
+        if (pending.isEmpty()) {
+            return 0;
+        }
+        Bundle b = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        for (DemoGenerator.Entry e : pending) {
+            rewrite(e.resource(), resolved);
+            b.addEntry().setFullUrl(e.fullUrl()).setResource(e.resource()).getRequest()
+                    .setMethod(Bundle.HTTPVerb.POST).setUrl(e.resource().fhirType());
+        }
+        List<BundleProcessor.EntryResult> results = bundles.process(caller, b, REASON);
+        for (int i = 0; i < pending.size(); i++) {
+            RecordService.Stored s = results.get(i).stored();
+            resolved.put(pending.get(i).fullUrl(), s.type() + "/" + s.id());
+        }
+        for (int i = 0; i < pending.size(); i++) { // what an amendment needs: the note and what it refers to
+            DemoGenerator.Entry e = pending.get(i);
+            if (e.amended() != null) {
+                amendTargets.put(e.fullUrl(), resolved.get(e.fullUrl()));
+                for (Reference ref : FhirSupport.CTX.newTerser().getAllPopulatedChildElementsOfType(e.amended(),
+                        Reference.class)) {
+                    if (resolved.containsKey(ref.getReference())) {
+                        amendTargets.put(ref.getReference(), resolved.get(ref.getReference()));
+                    }
+                }
+            }
+        }
+        int n = pending.size();
+        pending.clear();
+        return n;
+    }
+
+    /** References to entries written in an earlier transaction are replaced by their stored ids. */
+    private static void rewrite(org.hl7.fhir.r4.model.Resource res, Map<String, String> resolved) {
+        for (Reference ref : FhirSupport.CTX.newTerser().getAllPopulatedChildElementsOfType(res, Reference.class)) {
+            String target = ref.getReference();
+            if (target != null && resolved.containsKey(target)) {
+                ref.setReference(resolved.get(target));
+            }
+        }
+    }
+}
