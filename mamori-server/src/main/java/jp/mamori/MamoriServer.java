@@ -53,6 +53,7 @@ public final class MamoriServer implements AutoCloseable {
     private final Optional<Path> bootstrapFile;
     private final Identity identity;
     private final java.util.concurrent.ScheduledExecutorService sweeper;
+    private jp.mamori.audit.Audit audit;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -85,9 +86,15 @@ public final class MamoriServer implements AutoCloseable {
         }
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         Database db = null;
+        jp.mamori.audit.Audit audit = null;
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
+            audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
+                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations());
+            for (String d : audit.deviations()) {
+                log.warn("DEVIATION from the secure defaults: {}", d);
+            }
             FhirSupport fhir = new FhirSupport(cfg.validation());
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             ServerConfig.AccessOptions ao = cfg.access();
@@ -110,15 +117,18 @@ public final class MamoriServer implements AutoCloseable {
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
-            ApiHandler api = new ApiHandler(endpoint, clients, cfg.maxBodyBytes(), tls != null);
+            ApiHandler api = new ApiHandler(endpoint, audit.api(), clients, cfg.maxBodyBytes(), tls != null);
             cfg.publicUrl().ifPresent(api::publicUrl);
             HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
-            api.console(new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
-                    Clock.systemUTC()), tls != null, Clock.systemUTC(), cfg.deviations()));
+            Console console = new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
+                    Clock.systemUTC()), tls != null, Clock.systemUTC(),
+                    java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
+            console.auditPages(audit);
+            api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
             }
@@ -142,8 +152,14 @@ public final class MamoriServer implements AutoCloseable {
                     log.warn("break-glass escalation failed: {}", e.getMessage());
                 }
             }, 0, 60, TimeUnit.SECONDS);
-            return new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity, sweeper);
+            MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
+                    sweeper);
+            server.audit = audit;
+            return server;
         } catch (Exception | Error e) {
+            if (audit != null) {
+                audit.close();
+            }
             if (db != null) {
                 db.close();
             }
@@ -235,6 +251,10 @@ public final class MamoriServer implements AutoCloseable {
         return db;
     }
 
+    public jp.mamori.audit.Audit audit() {
+        return audit;
+    }
+
     public void join() throws InterruptedException {
         http.join();
     }
@@ -247,6 +267,7 @@ public final class MamoriServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("HTTP listener did not stop cleanly: {}", e.getMessage());
         }
+        audit.close();
         db.close();
         lock.close();
     }

@@ -6,9 +6,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 
@@ -68,28 +66,10 @@ public final class SyslogNotifier implements SecurityNotifier {
 
     @Override
     public synchronized void notify(Notice n) {
-        byte[] msg = message(n).getBytes(StandardCharsets.UTF_8);
-        byte[] head = (msg.length + " ").getBytes(StandardCharsets.US_ASCII);
-        try (Socket raw = new Socket()) {
-            raw.connect(new InetSocketAddress(host, port), TIMEOUT_MS);
-            raw.setSoTimeout(TIMEOUT_MS);
-            Socket s = raw;
-            if (tls != null) {
-                javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) tls.createSocket(raw, host, port, true);
-                javax.net.ssl.SSLParameters params = t.getSSLParameters();
-                params.setEndpointIdentificationAlgorithm("HTTPS"); // the collector's name must match its certificate
-                params.setProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
-                t.setSSLParameters(params);
-                t.startHandshake();
-                s = t;
-            }
+        try (Socket s = SyslogTransport.connect(host, port, tls, TIMEOUT_MS)) {
             OutputStream out = s.getOutputStream();
-            out.write(head);
-            out.write(msg);
+            SyslogTransport.frame(out, message(n));
             out.flush();
-            if (s != raw) {
-                s.close();
-            }
         } catch (IOException e) {
             log.warn("security notice {} not delivered to syslog {}:{}: {}", n.event(), host, port, e.toString());
         }
@@ -109,18 +89,8 @@ public final class SyslogNotifier implements SecurityNotifier {
         return sb.toString();
     }
 
-    /** PRINTUSASCII without space; "-" when nothing is left (the NILVALUE). */
     static String printable(String s, int max) {
-        StringBuilder sb = new StringBuilder();
-        if (s != null) {
-            for (int i = 0; i < s.length() && sb.length() < max; i++) {
-                char c = s.charAt(i);
-                if (c > 32 && c < 127) {
-                    sb.append(c);
-                }
-            }
-        }
-        return sb.isEmpty() ? "-" : sb.toString();
+        return SyslogTransport.printable(s, max);
     }
 
     private static String paramName(String k) {
@@ -128,19 +98,7 @@ public final class SyslogNotifier implements SecurityNotifier {
         return p.isEmpty() ? "-" : p;
     }
 
-    /** PARAM-VALUE: '"', '\' and ']' escaped with a backslash (RFC 5424 6.3.3). */
     static String sdValue(String v) {
-        if (v == null) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder(v.length());
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            if (c == '"' || c == '\\' || c == ']') {
-                sb.append('\\');
-            }
-            sb.append(c == '\n' || c == '\r' ? ' ' : c);
-        }
-        return sb.toString();
+        return SyslogTransport.sdValue(v);
     }
 }

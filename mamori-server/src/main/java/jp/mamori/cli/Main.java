@@ -365,6 +365,12 @@ public final class Main {
                         + (hash ? " (stored " + m.expected() + ", computed " + m.actual() + ")"
                                 : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
+            try (jp.mamori.audit.AuditTrail trail = new jp.mamori.audit.AuditTrail(o.db.dataSource(),
+                    jp.mamori.audit.AuditTrail.Settings.DEFAULT)) {
+                trail.append(jp.mamori.audit.AuditRecord.system("verify-records", "verify.records",
+                        bad[0] == 0 ? "success" : "error", Map.of("versions", Long.toString(n),
+                                "mismatches", Integer.toString(bad[0]))));
+            }
             if (bad[0] == 0) {
                 out.println("verify-records: " + n + " versions checked, all hashes match / 全版のハッシュが一致しました");
                 return 0;

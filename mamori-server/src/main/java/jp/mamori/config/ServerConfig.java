@@ -32,7 +32,64 @@ public record ServerConfig(
         Optional<String> publicUrl,
         IdentityOptions identity,
         java.time.Duration accessTokenLifetime,
-        AccessOptions access) {
+        AccessOptions access,
+        AuditOptions audit) {
+
+    /** As before the audit options existed: the audit defaults. */
+    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
+                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
+                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access) {
+        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
+                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, AuditOptions.DEFAULT);
+    }
+
+    /**
+     * The audit trail. Auditing itself has no option: it is always on.
+     *
+     * @param retentionYears     how long entries are kept at least (AUDIT-5; nothing deletes them)
+     * @param syslogTls          HOST:PORT of a SIEM receiving every entry over TLS syslog (RFC 5425), if any
+     * @param syslogCa           the CA certificate(s) the SIEM's certificate must chain to (PEM); else the JDK's
+     * @param clockCheckMinutes  how often the host clock's synchronisation is recorded
+     * @param workStartHour      working hours for the after-hours report, [start, end) in Japan time
+     * @param volumeFactor       a person's day is unusual above this many times their median daily count
+     */
+    public record AuditOptions(int retentionYears, Optional<String> syslogTls, Optional<Path> syslogCa,
+                               int clockCheckMinutes, int workStartHour, int workEndHour, double volumeFactor) {
+        public static final AuditOptions DEFAULT = new AuditOptions(5, Optional.empty(), Optional.empty(), 10, 8, 19,
+                3.0);
+
+        public AuditOptions {
+            if (retentionYears < 1 || retentionYears > 100) {
+                throw new ConfigException("--audit-retention-years must be 1 to 100");
+            }
+            if (clockCheckMinutes < 1 || clockCheckMinutes > 1440) {
+                throw new ConfigException("--audit-clock-check-minutes must be 1 to 1440");
+            }
+            if (workStartHour < 0 || workEndHour > 24 || workStartHour >= workEndHour) {
+                throw new ConfigException("--audit-working-hours must be START-END in whole hours, e.g. 8-19");
+            }
+            if (!(volumeFactor > 1.0) || volumeFactor > 100) {
+                throw new ConfigException("--audit-volume-factor must be above 1 and at most 100");
+            }
+            if (syslogTls.isPresent() && !syslogTls.get().matches("\\[?[A-Za-z0-9.:-]+\\]?:[0-9]{1,5}")) {
+                throw new ConfigException("--audit-syslog-tls takes HOST:PORT");
+            }
+            if (syslogCa.isPresent() && syslogTls.isEmpty()) {
+                throw new ConfigException("--audit-syslog-ca needs --audit-syslog-tls");
+            }
+        }
+
+        public String syslogHost() {
+            String v = syslogTls.orElseThrow();
+            return v.substring(0, v.lastIndexOf(':')).replace("[", "").replace("]", "");
+        }
+
+        public int syslogPort() {
+            String v = syslogTls.orElseThrow();
+            return Integer.parseInt(v.substring(v.lastIndexOf(':') + 1));
+        }
+    }
 
     /**
      * Break-glass and security notices.
@@ -188,6 +245,10 @@ public record ServerConfig(
         if (identity.unusedDays() > d.unusedDays()) {
             out.add("accounts count as unused only after " + identity.unusedDays() + " days (default 90; ACCT-2)");
         }
+        if (audit.retentionYears() < AuditOptions.DEFAULT.retentionYears()) {
+            out.add("audit entries are kept for " + audit.retentionYears() + " years (default 5, the longest statutory"
+                    + " record retention; AUDIT-5)");
+        }
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -201,7 +262,9 @@ public record ServerConfig(
                 "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
-                "--notify-syslog", "--notify-syslog-tls"), List.of("--http"));
+                "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
+                "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor"),
+                List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -231,7 +294,32 @@ public record ServerConfig(
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
-                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a));
+                java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
+                auditOptions(a));
+    }
+
+    private static AuditOptions auditOptions(Args a) {
+        AuditOptions d = AuditOptions.DEFAULT;
+        int start = d.workStartHour();
+        int end = d.workEndHour();
+        if (a.value("--audit-working-hours").isPresent()) {
+            String[] p = a.value("--audit-working-hours").get().split("-");
+            try {
+                start = Integer.parseInt(p[0].strip());
+                end = Integer.parseInt(p[1].strip());
+            } catch (RuntimeException e) {
+                throw new ConfigException("--audit-working-hours must be START-END in whole hours, e.g. 8-19");
+            }
+        }
+        double factor;
+        try {
+            factor = a.value("--audit-volume-factor").map(Double::parseDouble).orElse(d.volumeFactor());
+        } catch (NumberFormatException e) {
+            throw new ConfigException("--audit-volume-factor must be a number such as 3");
+        }
+        return new AuditOptions(a.intValue("--audit-retention-years").orElse(d.retentionYears()),
+                a.value("--audit-syslog-tls"), a.value("--audit-syslog-ca").map(Path::of),
+                a.intValue("--audit-clock-check-minutes").orElse(d.clockCheckMinutes()), start, end, factor);
     }
 
     private static AccessOptions accessOptions(Args a) {

@@ -766,18 +766,7 @@ public final class Accounts {
     }
 
     private static void csv(StringBuilder sb, String... cells) {
-        for (int i = 0; i < cells.length; i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            String v = cells[i] == null ? "" : cells[i];
-            // A cell starting with = + - @ would be a formula in a spreadsheet (CSV injection).
-            if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
-                v = "'" + v;
-            }
-            sb.append('"').append(v.replace("\"", "\"\"")).append('"');
-        }
-        sb.append("\r\n");
+        jp.mamori.text.Csv.row(sb, cells);
     }
 
     Account lockAccount(Connection c, UUID id) throws SQLException {

@@ -715,7 +715,15 @@ public final class RecordService {
 
     private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
         for (int i = 0; i < args.size(); i++) {
-            ps.setObject(i + 1, args.get(i));
+            Object a = args.get(i);
+            if (a instanceof String[] texts) {
+                // A typed text[] parameter: the driver then prepares the statement on the server after a few uses,
+                // so that PostgreSQL can keep its plan (a Java array passed as an object was sent untyped, and
+                // every execution was planned afresh).
+                ps.setArray(i + 1, ps.getConnection().createArrayOf("text", texts));
+            } else {
+                ps.setObject(i + 1, a);
+            }
         }
     }
 

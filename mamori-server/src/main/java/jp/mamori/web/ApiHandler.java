@@ -34,6 +34,7 @@ public final class ApiHandler extends Handler.Abstract {
     static final long LARGE_BODY = 1024 * 1024;
 
     private final FhirEndpoint fhir;
+    private final jp.mamori.audit.ApiAudit audit;
     private final SystemClients clients;
     private final TokenEndpoint tokens;
     private final long maxBody;
@@ -42,8 +43,10 @@ public final class ApiHandler extends Handler.Abstract {
     /** Set once the listener's port is known (WebAuthn needs the exact origin); until then /console is 503. */
     private volatile jp.mamori.web.console.Console console;
 
-    public ApiHandler(FhirEndpoint fhir, SystemClients clients, long maxBody, boolean tls) {
+    public ApiHandler(FhirEndpoint fhir, jp.mamori.audit.ApiAudit audit, SystemClients clients, long maxBody,
+                      boolean tls) {
         this.fhir = fhir;
+        this.audit = audit;
         this.clients = clients;
         this.tokens = new TokenEndpoint(clients);
         this.maxBody = maxBody;
@@ -84,11 +87,15 @@ public final class ApiHandler extends Handler.Abstract {
                 String base = baseUrl(request);
                 boolean metadata = segments.size() == 1 && segments.get(0).equals("metadata")
                         && (method.equals("GET") || method.equals("HEAD"));
-                Caller caller = metadata ? null : authenticate(request);
+                jp.mamori.audit.ApiAudit.Request audited = new jp.mamori.audit.ApiAudit.Request(method, segments,
+                        Request.getRemoteAddr(request), credential(request));
+                Caller caller = metadata ? null : audit.authenticate(audited, () -> authenticate(request));
                 FhirRequest rq = new FhirRequest(method, segments, query, params,
                         name -> request.getHeaders().get(name), () -> body(request, holdsLargePermit), caller, base);
                 errorFormat = safeFormat(rq);
-                reply = metadata ? fhir.metadata(rq) : fhir.handle(rq);
+                reply = metadata ? fhir.metadata(rq) : audit.around(caller, audited, () -> fhir.handle(rq),
+                        r -> new jp.mamori.audit.ApiAudit.Answer(r.status(), r.body(), r.contentType(),
+                                r.headers().get("Location"), r.headers().get("ETag")));
             } else {
                 authenticate(request); // anonymous callers learn nothing, not even which paths exist
                 throw FhirError.notFound("nothing at " + path + "; the FHIR API is at /fhir");
@@ -107,6 +114,20 @@ public final class ApiHandler extends Handler.Abstract {
         }
         write(request, response, callback, reply);
         return true;
+    }
+
+    /** What the request authenticated with (token or certificate), for the audit's session hash only. */
+    private static String credential(Request request) {
+        String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (auth != null) {
+            return auth;
+        }
+        java.security.cert.X509Certificate cert = Tls.clientCertificate(request);
+        try {
+            return cert == null ? null : java.util.Base64.getEncoder().encodeToString(cert.getEncoded());
+        } catch (java.security.cert.CertificateEncodingException e) {
+            return null;
+        }
     }
 
     private Caller authenticate(Request request) {

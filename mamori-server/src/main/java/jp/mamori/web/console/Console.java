@@ -90,6 +90,11 @@ public final class Console {
         new AccessPages(identity, access, this).register();
     }
 
+    /** Adds the audit pages (they need the running trail, which starts with the server). */
+    public void auditPages(jp.mamori.audit.Audit audit) {
+        new AuditPages(identity, audit, this).register();
+    }
+
     void route(String method, String path, Access access, boolean stepUp, Page page) {
         routes.put(method + " " + path, new Route(access, stepUp, page));
     }
@@ -104,6 +109,11 @@ public final class Console {
 
     Clock clock() {
         return clock;
+    }
+
+    /** This server's name as reports and exports show it. */
+    String hostName() {
+        return identity.settings().rpId();
     }
 
     /** Answers one request under {@code /console} (or {@code /}). */

@@ -1,0 +1,145 @@
+package jp.mamori.audit;
+
+import jp.mamori.config.ServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The audit capability of a running server: the trail and its appender, the FHIR API's choke point, the
+ * reports, SIEM forwarding and the periodic clock check. Started once with the server; records its own start
+ * (with the configuration in force) and stop.
+ */
+public final class Audit implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Audit.class);
+
+    private final DataSource ds;
+    private final AuditTrail trail;
+    private final ApiAudit api;
+    private final AuditReports reports;
+    private final SiemForwarder siem;
+    private final ScheduledExecutorService clock;
+    private volatile ClockCheck.Status lastClock;
+
+    private Audit(DataSource ds, AuditTrail trail, ApiAudit api, AuditReports reports, SiemForwarder siem,
+                  ScheduledExecutorService clock) {
+        this.ds = ds;
+        this.trail = trail;
+        this.api = api;
+        this.reports = reports;
+        this.siem = siem;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts the trail, records the start with the configuration and the clock status, and schedules the clock
+     * check. {@code config} is the non-secret summary to record; {@code deviations} the configuration's.
+     */
+    public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
+                              List<String> deviations) {
+        AuditTrail trail = new AuditTrail(ds, AuditTrail.Settings.DEFAULT);
+        SiemForwarder siem = null;
+        if (o.syslogTls().isPresent()) {
+            siem = new SiemForwarder(o.syslogHost(), o.syslogPort(), hostname, SiemForwarder.trusting(o.syslogCa()));
+            trail.onAppended(siem::offer);
+        }
+        ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mamori-audit-clock");
+            t.setDaemon(true);
+            return t;
+        });
+        Audit a = new Audit(ds, trail, new ApiAudit(trail, ds), new AuditReports(ds, o), siem, clock);
+        try {
+            Map<String, String> cfg = new LinkedHashMap<>();
+            cfg.put("version", version);
+            cfg.put("retentionYears", Integer.toString(o.retentionYears()));
+            cfg.put("siem", o.syslogTls().orElse("none"));
+            cfg.put("deviations", String.join(" | ", deviations));
+            trail.append(AuditRecord.system("server", "server.start", "success", cfg));
+            a.checkClock();
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        clock.scheduleWithFixedDelay(() -> {
+            try {
+                a.checkClock();
+            } catch (RuntimeException e) {
+                log.warn("audit: the clock check could not be recorded: {}", e.toString());
+            }
+        }, o.clockCheckMinutes(), o.clockCheckMinutes(), TimeUnit.MINUTES);
+        return a;
+    }
+
+    /** Records whether the host clock is synchronised now. */
+    public ClockCheck.Status checkClock() {
+        ClockCheck.Status s = ClockCheck.now();
+        lastClock = s;
+        trail.append(AuditRecord.system("clock", "clock.check", s.synced() ? "success" : "error",
+                Map.of("state", s.state(), "source", s.source())));
+        return s;
+    }
+
+    /** Deviations that arise at run time: an unsynchronised or unknown clock. */
+    public List<String> deviations() {
+        List<String> out = new ArrayList<>();
+        ClockCheck.Status s = lastClock;
+        if (s != null && ClockCheck.deviation(s) != null) {
+            out.add(ClockCheck.deviation(s));
+        }
+        return out;
+    }
+
+    public ClockCheck.Status lastClock() {
+        return lastClock;
+    }
+
+    /**
+     * Whether this person may see the trail: a role holding the non-clinical category {@code audit} with
+     * {@code action} (監査担当 holds read, search, export, print), as the access model decides for any category.
+     */
+    public boolean permits(java.util.UUID account, jp.mamori.access.Action action) {
+        jp.mamori.access.PersonContext p = jp.mamori.access.PersonContext.load(ds, account, java.time.Instant.now());
+        for (jp.mamori.access.PersonContext.HeldRole r : p.roles()) {
+            if (r.permissions().getOrDefault("audit", java.util.Set.of()).contains(action)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public AuditTrail trail() {
+        return trail;
+    }
+
+    public ApiAudit api() {
+        return api;
+    }
+
+    public AuditReports reports() {
+        return reports;
+    }
+
+    /** Records the stop, then stores what is queued and stops forwarding. */
+    @Override
+    public void close() {
+        clock.shutdownNow();
+        try {
+            trail.append(AuditRecord.system("server", "server.stop", "success", Map.of()));
+        } catch (RuntimeException e) {
+            log.warn("audit: the server stop could not be recorded: {}", e.toString());
+        }
+        trail.close();
+        if (siem != null) {
+            siem.close();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package jp.mamori.audit;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What one audit entry says, before the trail gives it a sequence number: who (actor, kind, display, roles,
+ * department), when, whose (patients), what (resources with versions, action), the outcome, the purpose, from
+ * where (address) and in which session (a hash, never the session secret).
+ *
+ * @param at        when it happened, server clock, kept to the microsecond
+ * @param actorKind person, client, system or anonymous
+ * @param outcome   success, refused, invalid or error
+ * @param detail    extra facts, written with sorted keys so that the same record always encodes the same way
+ */
+public record AuditRecord(Instant at, String actor, String actorKind, String display, List<String> roles,
+                          String department, List<String> patients, List<String> resources, String action,
+                          String outcome, String purpose, String address, String session, boolean breakGlass,
+                          Map<String, String> detail) {
+    public static final Set<String> KINDS = Set.of("person", "client", "system", "anonymous");
+    public static final Set<String> OUTCOMES = Set.of("success", "refused", "invalid", "error");
+
+    public AuditRecord {
+        if (at == null || actor == null || actor.isBlank() || action == null || action.isBlank()
+                || purpose == null || purpose.isBlank()) {
+            throw new IllegalArgumentException("an audit record needs a time, an actor, an action and a purpose");
+        }
+        if (!KINDS.contains(actorKind) || !OUTCOMES.contains(outcome)) {
+            throw new IllegalArgumentException("unknown actor kind or outcome: " + actorKind + "/" + outcome);
+        }
+        at = at.truncatedTo(ChronoUnit.MICROS);
+        roles = roles == null ? List.of() : List.copyOf(roles);
+        patients = patients == null ? List.of() : patients.stream().distinct().sorted().toList();
+        resources = resources == null ? List.of() : resources.stream().distinct().toList();
+        detail = detail == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(detail));
+    }
+
+    /** A security or maintenance event of the server itself (start, stop, clock check, verification run). */
+    public static AuditRecord system(String what, String action, String outcome, Map<String, String> detail) {
+        return new AuditRecord(Instant.now(), "system:" + what, "system", "Mamori " + what, List.of(), null, List.of(),
+                List.of(), action, outcome, "security", "local", null, false, detail);
+    }
+}

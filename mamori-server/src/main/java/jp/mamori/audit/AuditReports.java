@@ -1,0 +1,355 @@
+package jp.mamori.audit;
+
+import jp.mamori.config.ServerConfig;
+import jp.mamori.db.Tx;
+import jp.mamori.records.TextNormalizer;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.Date;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The reports over the trail (AUDIT-2, AUDIT-8, AUDIT-10), each one SQL query over the indexed columns of
+ * {@code audit_entry}, and the review sign-off. Viewing a report is itself audited by the caller (the console
+ * page), which knows who is looking.
+ */
+public final class AuditReports {
+    /** Hospital time, for working hours and per-day counts. */
+    public static final ZoneId JST = ZoneId.of("Asia/Tokyo");
+    /** Actions that read or write patient data (the rest are security and administration events). */
+    static final String RECORD_ACTIONS = "('read', 'vread', 'search', 'history', 'create', 'update', 'delete',"
+            + " 'finalize', 'amend', 'entered-in-error', 'transaction', 'export', 'print', 'break-glass.use')";
+    private static final String COLUMNS = "seq, recorded_at, actor, actor_kind, actor_display, roles, department,"
+            + " patients, action, outcome, purpose, resources, address, session_hash, break_glass";
+
+    /** One entry as the reports show it. */
+    public record Row(long seq, Instant at, String actor, String kind, String display, List<String> roles,
+                      String department, List<String> patients, String action, String outcome, String purpose,
+                      List<String> resources, String address, String session, boolean breakGlass) {
+    }
+
+    /** Entries of one patient in a window, and the counts per patient (AUDIT-10). */
+    public record PatientCount(String patient, long accesses, long people) {
+    }
+
+    /** A person's day that stands out against their own median. */
+    public record UnusualDay(String actor, String display, LocalDate day, long count, double median) {
+    }
+
+    /** An access by a staff member to a patient with the same family name. */
+    public record SameName(Row entry, String patient, String familyName) {
+    }
+
+    public record Review(long id, LocalDate from, LocalDate to, String department, String findings, String reviewer,
+                         Instant at) {
+    }
+
+    /** One day of the coverage dashboard: entries that day, and the reviews covering it. */
+    public record CoverageDay(LocalDate day, long entries, List<Long> reviews) {
+        public boolean reviewed() {
+            return !reviews.isEmpty();
+        }
+    }
+
+    private final DataSource ds;
+    private final ServerConfig.AuditOptions options;
+
+    public AuditReports(DataSource ds, ServerConfig.AuditOptions options) {
+        this.ds = ds;
+        this.options = options;
+    }
+
+    public ServerConfig.AuditOptions options() {
+        return options;
+    }
+
+    /** Who accessed this patient's record, oldest first (also the disclosure printout for the patient). */
+    public List<Row> patientAccess(String patient, Instant from, Instant to, int limit) {
+        return rows("WHERE patients @> ARRAY[?]::text[] AND recorded_at >= ? AND recorded_at < ? ORDER BY seq LIMIT ?",
+                patient, from, to, limit);
+    }
+
+    /** What one person or client did, oldest first. */
+    public List<Row> actorActivity(String actor, Instant from, Instant to, int limit) {
+        return rows("WHERE actor = ANY(?) AND recorded_at >= ? AND recorded_at < ? ORDER BY seq LIMIT ?",
+                actorForms(actor), from, to, limit);
+    }
+
+    /**
+     * The forms an actor is recorded under: a person appears as {@code account:UUID} (record access) and as
+     * {@code account:LOGIN} (console administration); either form, or a bare login id, finds both.
+     */
+    String[] actorForms(String actor) {
+        String key = actor.startsWith("account:") ? actor.substring(8) : actor;
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT account_id::text, login_id FROM account"
+                    + " WHERE account_id::text = ? OR login_id = ?")) {
+                ps.setString(1, key);
+                ps.setString(2, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return new String[]{"account:" + rs.getString(1), "account:" + rs.getString(2)};
+                    }
+                }
+            }
+            return new String[]{actor};
+        });
+    }
+
+    /** Every access to patient data in the window, in time order (AUDIT-10: identifiers in time order). */
+    public List<Row> window(Instant from, Instant to, int limit) {
+        return rows("WHERE recorded_at >= ? AND recorded_at < ? AND cardinality(patients) > 0 AND action IN "
+                + RECORD_ACTIONS + " ORDER BY seq LIMIT ?", from, to, limit);
+    }
+
+    /** How often each patient was accessed in the window, and by how many different actors, most first. */
+    public List<PatientCount> countsPerPatient(Instant from, Instant to) {
+        return Tx.read(ds, c -> {
+            List<PatientCount> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT p, count(*), count(DISTINCT actor) FROM audit_entry,"
+                    + " unnest(patients) AS p WHERE recorded_at >= ? AND recorded_at < ? AND action IN " + RECORD_ACTIONS
+                    + " GROUP BY p ORDER BY count(*) DESC, p LIMIT 1000")) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new PatientCount(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Everything done under break-glass in the window. */
+    public List<Row> breakGlass(Instant from, Instant to, int limit) {
+        return rows("WHERE break_glass AND recorded_at >= ? AND recorded_at < ? ORDER BY seq LIMIT ?", from, to, limit);
+    }
+
+    /** Accesses to patient data by people outside working hours (Japan time) or on a weekend. */
+    public List<Row> afterHours(Instant from, Instant to, int limit) {
+        return rows("WHERE recorded_at >= ? AND recorded_at < ? AND actor_kind = 'person' AND cardinality(patients) > 0"
+                + " AND (extract(hour FROM recorded_at AT TIME ZONE 'Asia/Tokyo') < " + options.workStartHour()
+                + " OR extract(hour FROM recorded_at AT TIME ZONE 'Asia/Tokyo') >= " + options.workEndHour()
+                + " OR extract(isodow FROM recorded_at AT TIME ZONE 'Asia/Tokyo') >= 6) ORDER BY seq LIMIT ?",
+                from, to, limit);
+    }
+
+    /** People's days with more than {@code volumeFactor} times their own median daily count of record accesses. */
+    public List<UnusualDay> unusualVolume(Instant from, Instant to) {
+        return Tx.read(ds, c -> {
+            List<UnusualDay> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("WITH d AS (SELECT actor, max(actor_display) AS display,"
+                    + " (recorded_at AT TIME ZONE 'Asia/Tokyo')::date AS day, count(*) AS n FROM audit_entry"
+                    + " WHERE recorded_at >= ? AND recorded_at < ? AND actor_kind = 'person' AND action IN "
+                    + RECORD_ACTIONS + " GROUP BY actor, day), m AS (SELECT actor,"
+                    + " percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median FROM d GROUP BY actor)"
+                    + " SELECT d.actor, d.display, d.day, d.n, m.median FROM d JOIN m USING (actor)"
+                    + " WHERE d.n > ? * m.median ORDER BY d.day, d.actor")) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                ps.setDouble(3, options.volumeFactor());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new UnusualDay(rs.getString(1), rs.getString(2), rs.getDate(3).toLocalDate(),
+                                rs.getLong(4), rs.getDouble(5)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Accesses by staff to patients who share their family name (kanji or kana, compared after the same
+     * normalisation as name search): a relative's record is a classic misuse.
+     */
+    public List<SameName> sameFamilyName(Instant from, Instant to, int limit) {
+        return Tx.read(ds, c -> {
+            List<SameName> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT e.seq, p, a.family_name, a.family_kana,"
+                    + " array_agg(DISTINCT s.norm) FROM audit_entry e CROSS JOIN unnest(e.patients) AS p"
+                    + " JOIN account a ON e.actor IN ('account:' || a.account_id::text, 'account:' || a.login_id)"
+                    + " JOIN resource r ON r.res_type = 'Patient' AND r.res_id = p"
+                    + " JOIN sp_string s ON s.res_pk = r.res_pk AND s.param = 'family'"
+                    + " WHERE e.recorded_at >= ? AND e.recorded_at < ? AND e.actor_kind = 'person' AND e.action IN "
+                    + RECORD_ACTIONS + " GROUP BY e.seq, p, a.family_name, a.family_kana ORDER BY e.seq")) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                Map<Long, String[]> hits = new LinkedHashMap<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String kanji = TextNormalizer.normalize(rs.getString(3));
+                        String kana = TextNormalizer.normalize(rs.getString(4));
+                        for (String n : AuditTrail.strings(rs.getArray(5))) {
+                            if (n.equals(kanji) || n.equals(kana)) {
+                                hits.putIfAbsent(rs.getLong(1), new String[]{rs.getString(2), rs.getString(3)});
+                                break;
+                            }
+                        }
+                    }
+                }
+                for (Map.Entry<Long, String[]> h : hits.entrySet()) {
+                    if (out.size() >= limit) {
+                        break;
+                    }
+                    Row row = rowsIn(c, "WHERE seq = ?", List.of(h.getKey())).get(0);
+                    out.add(new SameName(row, h.getValue()[0], h.getValue()[1]));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The newest entries, newest first (the trail's status page). */
+    public List<Row> latest(int limit) {
+        return rows("ORDER BY seq DESC LIMIT ?", limit);
+    }
+
+    /** The size of the trail: the next leaf index. */
+    public long size() {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT next_seq FROM audit_head");
+                 ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- review sign-off (AUDIT-2)
+
+    /**
+     * Records that {@code reviewer} reviewed the days {@code from}..{@code to} (optionally one department) with
+     * these findings; the sign-off is also appended to the trail, in the same request.
+     */
+    public Review signOff(AuditTrail trail, LocalDate from, LocalDate to, String department, String findings,
+                          String reviewer, String reviewerDisplay, String address) {
+        if (from == null || to == null || to.isBefore(from)) {
+            throw new IllegalArgumentException("期間が正しくありません / The period is not valid");
+        }
+        if (findings == null || findings.isBlank() || findings.length() > 4000) {
+            throw new IllegalArgumentException("所見を入力してください（4000文字まで） / Enter the findings (up to 4000 characters)");
+        }
+        String dept = department == null || department.isBlank() ? null : department.strip();
+        Instant now = Instant.now();
+        long id = Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_review (period_from, period_to, department,"
+                    + " findings, reviewer, reviewed_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING review_id")) {
+                ps.setDate(1, Date.valueOf(from));
+                ps.setDate(2, Date.valueOf(to));
+                ps.setString(3, dept);
+                ps.setString(4, findings.strip());
+                ps.setString(5, reviewer);
+                ps.setTimestamp(6, Timestamp.from(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        Map<String, String> d = new TreeMap<>();
+        d.put("review", Long.toString(id));
+        d.put("from", from.toString());
+        d.put("to", to.toString());
+        d.put("findings", findings.strip());
+        if (dept != null) {
+            d.put("department", dept);
+        }
+        trail.append(new AuditRecord(now, reviewer, "person", reviewerDisplay, List.of(), dept, List.of(),
+                List.of("AuditReview/" + id), "audit.review", "success", "audit", address, null, false, d));
+        return new Review(id, from, to, dept, findings.strip(), reviewer, now);
+    }
+
+    public List<Review> reviews(LocalDate from, LocalDate to) {
+        return Tx.read(ds, c -> {
+            List<Review> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT review_id, period_from, period_to, department,"
+                    + " findings, reviewer, reviewed_at FROM audit_review WHERE period_to >= ? AND period_from <= ?"
+                    + " ORDER BY period_from, review_id")) {
+                ps.setDate(1, Date.valueOf(from));
+                ps.setDate(2, Date.valueOf(to));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Review(rs.getLong(1), rs.getDate(2).toLocalDate(), rs.getDate(3).toLocalDate(),
+                                rs.getString(4), rs.getString(5), rs.getString(6), rs.getTimestamp(7).toInstant()));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Each day from {@code from} to {@code to}: how many entries, and which hospital-wide reviews cover it. */
+    public List<CoverageDay> coverage(LocalDate from, LocalDate to) {
+        List<Review> reviews = reviews(from, to);
+        Map<LocalDate, Long> counts = Tx.read(ds, c -> {
+            Map<LocalDate, Long> m = new TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT (recorded_at AT TIME ZONE 'Asia/Tokyo')::date, count(*)"
+                    + " FROM audit_entry WHERE recorded_at >= ? AND recorded_at < ? GROUP BY 1")) {
+                ps.setTimestamp(1, Timestamp.from(from.atStartOfDay(JST).toInstant()));
+                ps.setTimestamp(2, Timestamp.from(to.plusDays(1).atStartOfDay(JST).toInstant()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        m.put(rs.getDate(1).toLocalDate(), rs.getLong(2));
+                    }
+                }
+            }
+            return m;
+        });
+        List<CoverageDay> out = new ArrayList<>();
+        for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
+            List<Long> by = new ArrayList<>();
+            for (Review r : reviews) {
+                if (r.department() == null && !d.isBefore(r.from()) && !d.isAfter(r.to())) {
+                    by.add(r.id());
+                }
+            }
+            out.add(new CoverageDay(d, counts.getOrDefault(d, 0L), by));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private List<Row> rows(String where, Object... args) {
+        return Tx.read(ds, c -> rowsIn(c, where, List.of(args)));
+    }
+
+    private static List<Row> rowsIn(Connection c, String where, List<Object> args) throws SQLException {
+        List<Row> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM audit_entry " + where)) {
+            for (int i = 0; i < args.size(); i++) {
+                Object a = args.get(i);
+                if (a instanceof Instant t) {
+                    ps.setTimestamp(i + 1, Timestamp.from(t));
+                } else if (a instanceof String[] arr) {
+                    ps.setArray(i + 1, c.createArrayOf("text", arr));
+                } else {
+                    ps.setObject(i + 1, a);
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Row(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
+                            rs.getString(5), AuditTrail.strings(rs.getArray(6)), rs.getString(7),
+                            AuditTrail.strings(rs.getArray(8)), rs.getString(9), rs.getString(10), rs.getString(11),
+                            AuditTrail.strings(rs.getArray(12)), rs.getString(13), rs.getString(14),
+                            rs.getBoolean(15)));
+                }
+            }
+        }
+        return out;
+    }
+}

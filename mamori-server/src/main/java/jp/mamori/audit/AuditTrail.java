@@ -1,0 +1,334 @@
+package jp.mamori.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The one appender of the audit trail, committing entries in groups.
+ *
+ * <p>Request threads call {@link #append}, which returns only once the entry is durable (committed with
+ * {@code synchronous_commit = on}) and throws {@link AuditUnavailable} otherwise: a caller MUST NOT answer the
+ * request it records with any data in that case. One writer thread takes everything queued, locks the one
+ * {@code audit_head} row, gives each entry the next sequence number and its predecessor's leaf hash, inserts the
+ * batch, moves the head and commits, then releases the waiters. Events written by other capabilities land in
+ * {@code audit_outbox} in their own transactions (database triggers) and are moved into the trail in the same
+ * way, ahead of the queued entries of the batch.
+ *
+ * <p>The queue is bounded: when it is full, {@link #append} waits a little and then gives up (back-pressure),
+ * so an overloaded or unreachable database turns into 503 answers instead of unbounded memory. There is no
+ * switch that turns auditing off.
+ */
+public final class AuditTrail implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AuditTrail.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param queueCapacity entries waiting for the writer at most
+     * @param maxBatch      entries per transaction at most (queued plus outbox)
+     * @param enqueueWait   how long {@link #append} waits for room in a full queue
+     * @param durableWait   how long {@link #append} waits for its entry to commit
+     * @param outboxPoll    how often the writer looks at the outbox when nothing is queued
+     */
+    public record Settings(int queueCapacity, int maxBatch, Duration enqueueWait, Duration durableWait,
+                           Duration outboxPoll) {
+        public static final Settings DEFAULT = new Settings(20_000, 1000, Duration.ofSeconds(2),
+                Duration.ofSeconds(15), Duration.ofMillis(250));
+    }
+
+    /** An entry as stored: its leaf index, canonical bytes and leaf hash. */
+    public record Appended(long seq, byte[] entry, byte[] leafHash, AuditRecord record) {
+    }
+
+    /** Counters for tests and the benchmark: committed transactions and the entries they held. */
+    public record Stats(long transactions, long entries, long failedBatches) {
+    }
+
+    private static final class Pending {
+        final AuditRecord record;
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile long seq = -1;
+        volatile Throwable failure;
+
+        Pending(AuditRecord record) {
+            this.record = record;
+        }
+    }
+
+    private final DataSource ds;
+    private final Settings settings;
+    private final BlockingQueue<Pending> queue;
+    private final Thread writer;
+    private final List<Consumer<Appended>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong transactions = new AtomicLong();
+    private final AtomicLong entries = new AtomicLong();
+    private final AtomicLong failedBatches = new AtomicLong();
+    private volatile boolean closed;
+
+    public AuditTrail(DataSource ds, Settings settings) {
+        this.ds = ds;
+        this.settings = settings;
+        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        this.writer = new Thread(this::run, "mamori-audit-writer");
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    /**
+     * Appends one entry and returns its sequence number once it is durable.
+     *
+     * @throws AuditUnavailable when it could not be stored in time; the caller MUST then refuse to answer
+     */
+    public long append(AuditRecord r) {
+        if (closed) {
+            throw new AuditUnavailable("the audit trail is closed", null);
+        }
+        Pending p = new Pending(r);
+        try {
+            if (!queue.offer(p, settings.enqueueWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AuditUnavailable("the audit queue is full", null);
+            }
+            if (!p.done.await(settings.durableWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AuditUnavailable("the audit entry was not stored in time", null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailable("interrupted", e);
+        }
+        if (p.failure != null) {
+            throw new AuditUnavailable("the audit entry could not be stored", p.failure);
+        }
+        return p.seq;
+    }
+
+    /** Called on the writer thread after each commit, in sequence order; it MUST return quickly. */
+    public void onAppended(Consumer<Appended> listener) {
+        listeners.add(listener);
+    }
+
+    public Stats stats() {
+        return new Stats(transactions.get(), entries.get(), failedBatches.get());
+    }
+
+    // ---------------------------------------------------------------- the writer
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>();
+        while (!closed || !queue.isEmpty()) {
+            batch.clear();
+            try {
+                Pending first = queue.poll(settings.outboxPoll().toMillis(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, settings.maxBatch() - 1);
+                }
+            } catch (InterruptedException e) {
+                if (!closed) {
+                    continue;
+                }
+            }
+            List<Appended> written;
+            try {
+                written = write(batch);
+            } catch (Throwable t) {
+                failedBatches.incrementAndGet();
+                log.error("audit: a batch of {} entries could not be stored: {}", batch.size(), t.toString());
+                for (Pending p : batch) {
+                    p.failure = t;
+                    p.done.countDown();
+                }
+                continue;
+            }
+            for (Pending p : batch) {
+                p.done.countDown();
+            }
+            for (Appended a : written) {
+                for (Consumer<Appended> l : listeners) {
+                    try {
+                        l.accept(a);
+                    } catch (RuntimeException e) {
+                        log.warn("audit listener failed on entry {}: {}", a.seq(), e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    /** One transaction: lock the head, take the outbox, number and insert everything, move the head, commit. */
+    private List<Appended> write(List<Pending> batch) throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                List<Appended> out = writeIn(c, batch);
+                if (out.isEmpty()) {
+                    c.rollback();
+                } else {
+                    c.commit();
+                    transactions.incrementAndGet();
+                    entries.addAndGet(out.size());
+                }
+                return out;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private List<Appended> writeIn(Connection c, List<Pending> batch) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL synchronous_commit = on");
+        }
+        long seq;
+        byte[] prev;
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head FOR UPDATE")) {
+            if (!rs.next()) {
+                throw new SQLException("audit_head has no row");
+            }
+            seq = rs.getLong(1);
+            prev = rs.getBytes(2);
+        }
+        List<AuditRecord> records = new ArrayList<>(takeOutbox(c, Math.max(1, settings.maxBatch() - batch.size())));
+        int fromOutbox = records.size();
+        batch.forEach(p -> records.add(p.record));
+        if (records.isEmpty()) {
+            return List.of();
+        }
+        List<Appended> out = new ArrayList<>(records.size());
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash,"
+                + " actor, actor_kind, actor_display, roles, department, patients, action, outcome, purpose, resources,"
+                + " address, session_hash, break_glass) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (AuditRecord r : records) {
+                byte[] entry = EntryCodec.encode(seq, prev, r);
+                byte[] leaf = EntryCodec.leafHash(entry);
+                ps.setLong(1, seq);
+                ps.setTimestamp(2, Timestamp.from(r.at()));
+                ps.setBytes(3, entry);
+                ps.setBytes(4, leaf);
+                ps.setString(5, r.actor());
+                ps.setString(6, r.actorKind());
+                ps.setString(7, r.display());
+                ps.setArray(8, text(c, r.roles()));
+                ps.setString(9, r.department());
+                ps.setArray(10, text(c, r.patients()));
+                ps.setString(11, r.action());
+                ps.setString(12, r.outcome());
+                ps.setString(13, r.purpose());
+                ps.setArray(14, text(c, r.resources()));
+                ps.setString(15, r.address());
+                ps.setString(16, r.session());
+                ps.setBoolean(17, r.breakGlass());
+                ps.addBatch();
+                out.add(new Appended(seq, entry, leaf, r));
+                seq++;
+                prev = leaf;
+            }
+            ps.executeBatch();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {
+            ps.setLong(1, seq);
+            ps.setBytes(2, prev);
+            ps.executeUpdate();
+        }
+        Iterator<Pending> it = batch.iterator();
+        for (int i = fromOutbox; i < out.size(); i++) {
+            it.next().seq = out.get(i).seq();
+        }
+        return out;
+    }
+
+    private static Array text(Connection c, List<String> values) throws SQLException {
+        return c.createArrayOf("text", values.toArray());
+    }
+
+    /** Moves up to {@code limit} outbox rows into this transaction, oldest first (the head lock serialises drains). */
+    private static List<AuditRecord> takeOutbox(Connection c, int limit) throws SQLException {
+        record Row(long id, AuditRecord r) {
+        }
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM audit_outbox WHERE outbox_id IN (SELECT outbox_id"
+                + " FROM audit_outbox ORDER BY outbox_id LIMIT ?) RETURNING outbox_id, at, actor,"
+                + " actor_kind, actor_display, patients, action, outcome, purpose, resources, address, session_hash,"
+                + " break_glass, detail::text")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String kind = AuditRecord.KINDS.contains(rs.getString(4)) ? rs.getString(4) : "system";
+                    String outcome = AuditRecord.OUTCOMES.contains(rs.getString(8)) ? rs.getString(8) : "error";
+                    rows.add(new Row(rs.getLong(1), new AuditRecord(rs.getTimestamp(2).toInstant(),
+                            rs.getString(3), kind, rs.getString(5), List.of(), null, strings(rs.getArray(6)),
+                            strings(rs.getArray(10)), rs.getString(7), outcome, rs.getString(9), rs.getString(11),
+                            rs.getString(12), rs.getBoolean(13), detail(rs.getString(14)))));
+                }
+            }
+        }
+        rows.sort(Comparator.comparingLong(Row::id));
+        return rows.stream().map(Row::r).toList();
+    }
+
+    static List<String> strings(Array a) throws SQLException {
+        if (a == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : (Object[]) a.getArray()) {
+            if (o != null) {
+                out.add(o.toString());
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> detail(String json) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (json == null) {
+            return out;
+        }
+        try {
+            JsonNode n = JSON.readTree(json);
+            n.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText()
+                    : e.getValue().toString()));
+        } catch (java.io.IOException e) {
+            out.put("raw", json);
+        }
+        return out;
+    }
+
+    /** Stores what is queued, then stops the writer. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package jp.mamori.audit;
+
+import ca.uhn.fhir.context.FhirContext;
+import jp.mamori.testing.TestServer;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** AUDIT-1, AUDIT-3: every access is in the trail before it is answered, and the trail only grows. */
+class AuditTrailTest {
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.shared();
+    }
+
+    static String patientJson(String family) {
+        return "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}";
+    }
+
+    static String create(TestServer s, String json) {
+        HttpResponse<String> r = s.post(json.contains("\"Patient\"") ? "/Patient" : "/Observation", json);
+        assertEquals(201, r.statusCode(), r.body());
+        String loc = r.headers().firstValue("Location").orElseThrow();
+        return loc.replaceAll(".*/(Patient|Observation)/([^/]+)/_history/.*", "$2");
+    }
+
+    /** The entries whose resources or patients mention {@code what}, newest first. */
+    static List<AuditReports.Row> entriesAbout(TestServer s, String patient) {
+        return s.server().audit().reports().patientAccess(patient, Instant.EPOCH, Instant.now().plusSeconds(5), 100);
+    }
+
+    @Test
+    void aReadIsInTheTrailWhenItsAnswerArrives() {
+        String id = create(server, patientJson("監査" + UUID.randomUUID().toString().substring(0, 6)));
+        HttpResponse<String> read = server.get("/Patient/" + id);
+        assertEquals(200, read.statusCode());
+        // No waiting: the answer came only after the entry was durable.
+        AuditReports.Row e = entriesAbout(server, id).stream().filter(r -> r.action().equals("read")).findFirst()
+                .orElseThrow(() -> new AssertionError("no read entry for Patient/" + id));
+        assertEquals("success", e.outcome());
+        assertEquals("client", e.kind());
+        assertTrue(e.actor().startsWith("client:"), e.actor());
+        assertEquals(List.of("Patient/" + id + "/_history/1"), e.resources());
+        assertEquals("127.0.0.1", e.address());
+        assertTrue(e.session() != null && e.session().length() == 24, "session hash recorded");
+        assertFalse(new String(entryBytes(e.seq()), StandardCharsets.UTF_8).contains(server.adminToken()),
+                "the token itself is never recorded");
+    }
+
+    @Test
+    void aCreateIsRecordedWithItsVersionAndPatient() {
+        String id = create(server, patientJson("作成" + UUID.randomUUID().toString().substring(0, 6)));
+        String obs = create(server, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"体温\"},"
+                + "\"subject\":{\"reference\":\"Patient/" + id + "\"}}");
+        List<AuditReports.Row> rows = entriesAbout(server, id);
+        assertTrue(rows.stream().anyMatch(r -> r.action().equals("create")
+                && r.resources().contains("Observation/" + obs + "/_history/1")), rows.toString());
+    }
+
+    @Test
+    void aSearchRecordsEveryPatientItReturned() {
+        String family = "検索" + UUID.randomUUID().toString().substring(0, 6);
+        String a = create(server, patientJson(family));
+        String b = create(server, patientJson(family));
+        HttpResponse<String> found = server.get("/Patient?family=" + java.net.URLEncoder.encode(family, StandardCharsets.UTF_8));
+        assertEquals(200, found.statusCode(), found.body());
+        AuditReports.Row e = entriesAbout(server, a).stream().filter(r -> r.action().equals("search")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of(a, b).stream().sorted().toList(), e.patients());
+        assertTrue(e.resources().containsAll(List.of("Patient/" + a + "/_history/1", "Patient/" + b + "/_history/1")));
+    }
+
+    @Test
+    void aRefusedRequestIsRecordedAsRefused() {
+        String id = create(server, patientJson("拒否" + UUID.randomUUID().toString().substring(0, 6)));
+        String token = server.tokenWithScopes("system/Observation.read");
+        HttpResponse<String> r = server.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base()
+                + "/Patient/" + id)).header("Authorization", "Bearer " + token).GET().build());
+        assertEquals(403, r.statusCode());
+        AuditReports.Row e = entriesAbout(server, id).stream().filter(x -> x.outcome().equals("refused")).findFirst()
+                .orElseThrow(() -> new AssertionError("no refused entry"));
+        assertEquals("read", e.action());
+        assertEquals(List.of("Patient/" + id), e.resources());
+    }
+
+    @Test
+    void entriesChainTheirLeafHashesWithoutGapsUnderSixteenThreads() throws Exception {
+        AuditTrail trail = server.server().audit().trail();
+        AuditTrail.Stats before = trail.stats();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        List<Future<Long>> seqs = new ArrayList<>();
+        for (int i = 0; i < 16 * 40; i++) {
+            int n = i;
+            seqs.add(pool.submit(() -> trail.append(new AuditRecord(Instant.now(), "system:test", "system", null,
+                    List.of(), null, List.of("p" + (n % 7)), List.of(), "test.append", "success", "maintenance", null,
+                    null, false, Map.of("n", Integer.toString(n))))));
+        }
+        List<Long> got = new ArrayList<>();
+        for (Future<Long> f : seqs) {
+            got.add(f.get());
+        }
+        pool.shutdown();
+        AuditTrail.Stats after = trail.stats();
+        assertEquals(got.size(), got.stream().distinct().count(), "each append got its own sequence number");
+        long entries = after.entries() - before.entries();
+        long transactions = after.transactions() - before.transactions();
+        assertTrue(entries >= got.size());
+        assertTrue(transactions < entries, "group commit: " + transactions + " transactions for " + entries + " entries");
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT seq, entry, leaf_hash FROM audit_entry ORDER BY seq")) {
+            long expect = 0;
+            byte[] prev = null;
+            while (rs.next()) {
+                assertEquals(expect, rs.getLong(1), "no gap in the sequence");
+                byte[] entry = rs.getBytes(2);
+                assertArrayEquals(EntryCodec.leafHash(entry), rs.getBytes(3), "leaf hash of entry " + expect);
+                String text = new String(entry, StandardCharsets.UTF_8);
+                String head = prev == null ? "{\"seq\":0,\"time\":" : "{\"seq\":" + expect + ",\"prev\":\""
+                        + Base64.getEncoder().encodeToString(prev) + "\",";
+                assertTrue(text.startsWith(head), text);
+                assertFalse(text.contains("\n"));
+                prev = rs.getBytes(3);
+                expect++;
+            }
+            try (ResultSet h = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head")) {
+                h.next();
+                assertTrue(h.getLong(1) >= expect);
+            }
+        }
+    }
+
+    @Test
+    void theRuntimeRoleCannotChangeTheTrailAndTriggersStopTheOwner() throws Exception {
+        server.get("/Patient?_count=1");
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+            for (String sql : List.of("UPDATE audit_entry SET actor = 'mallory'", "DELETE FROM audit_entry",
+                    "TRUNCATE audit_entry", "DELETE FROM audit_head", "UPDATE audit_head SET next_seq = 0")) {
+                SQLException e = assertThrows(SQLException.class, () -> st.execute(sql), sql);
+                assertEquals("42501", e.getSQLState(), sql + ": " + e.getMessage());
+            }
+            st.execute("SET ROLE mamori_app");
+            for (String sql : List.of("UPDATE audit_entry SET actor = 'mallory'", "DELETE FROM audit_entry",
+                    "TRUNCATE audit_entry", "UPDATE audit_review SET findings = 'x'", "DELETE FROM audit_review")) {
+                SQLException e = assertThrows(SQLException.class, () -> st.execute(sql), sql);
+                assertTrue(e.getMessage().contains("permission denied"), sql + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void eventsWrittenByOtherCapabilitiesReachTheTrailThroughTheOutbox() throws Exception {
+        String login = "outbox-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+            st.execute("SET ROLE mamori_app");
+            st.execute("INSERT INTO auth_event (at, login_id, address, event, outcome) VALUES (now(), '" + login
+                    + "', '192.0.2.1', 'login.password', 'failure')");
+        }
+        AuditReports.Row e = null;
+        for (int i = 0; i < 100 && e == null; i++) {
+            e = server.server().audit().reports().actorActivity("login:" + login, Instant.EPOCH,
+                    Instant.now().plusSeconds(5), 10).stream().findFirst().orElse(null);
+            if (e == null) {
+                Thread.sleep(50);
+            }
+        }
+        assertTrue(e != null, "the login failure reached the trail");
+        assertEquals("auth.login.password", e.action());
+        assertEquals("refused", e.outcome());
+        assertEquals("192.0.2.1", e.address());
+    }
+
+    @Test
+    void anEntryExportsAsABalpShapedAuditEvent() {
+        String id = create(server, patientJson("出力" + UUID.randomUUID().toString().substring(0, 6)));
+        server.get("/Patient/" + id);
+        AuditReports.Row row = entriesAbout(server, id).stream().filter(r -> r.action().equals("read")).findFirst()
+                .orElseThrow();
+        String json = new AuditExport("mamori.example.jp").ndjson(List.of(row)).strip();
+        AuditEvent e = FhirContext.forR4Cached().newJsonParser().parseResource(AuditEvent.class, json);
+        assertEquals("rest", e.getType().getCode());
+        assertEquals("read", e.getSubtypeFirstRep().getCode());
+        assertEquals(AuditEvent.AuditEventAction.R, e.getAction());
+        assertEquals(AuditEvent.AuditEventOutcome._0, e.getOutcome());
+        AuditEvent.AuditEventAgentComponent who = e.getAgent().stream().filter(a -> a.getRequestor()).findFirst()
+                .orElseThrow();
+        assertEquals(row.actor(), who.getWho().getIdentifier().getValue());
+        assertEquals("127.0.0.1", who.getNetwork().getAddress());
+        assertEquals("mamori.example.jp", e.getSource().getSite());
+        assertTrue(e.getSource().getObserver().hasDisplay());
+        assertTrue(e.getEntity().stream().anyMatch(x -> x.getWhat().getReference().equals("Patient/" + id)
+                && x.getRole().getCode().equals("1")));
+        assertTrue(e.getEntity().stream().anyMatch(x -> x.getWhat().getReference().equals("Patient/" + id
+                + "/_history/1") && x.getRole().getCode().equals("4")));
+        assertEquals("HOPERAT", e.getPurposeOfEventFirstRep().getCodingFirstRep().getCode());
+        String csv = AuditExport.csv(List.of(row));
+        assertTrue(csv.startsWith("\uFEFF番号,日時,利用者"), csv);
+        assertTrue(csv.contains("\"" + row.seq() + "\""));
+    }
+
+    private static byte[] entryBytes(long seq) {
+        try (Connection c = server.superuserConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT entry FROM audit_entry WHERE seq = ?")) {
+            ps.setLong(1, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBytes(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package jp.mamori.audit;
+
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** No audit, no answer: when the entry cannot be stored, the request gets a 503 and none of the data. */
+class AuditUnavailableTest {
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(List.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void aReadWhoseEntryCannotBeStoredIsAnswered503WithoutTheRecord() throws Exception {
+        String family = "非開示" + UUID.randomUUID().toString().substring(0, 6);
+        HttpResponse<String> created = server.post("/Patient", AuditTrailTest.patientJson(family));
+        assertEquals(201, created.statusCode());
+        String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+            st.execute("REVOKE INSERT ON audit_entry FROM mamori_app");
+        }
+        try {
+            HttpResponse<String> read = server.get("/Patient/" + id);
+            assertEquals(503, read.statusCode(), read.body());
+            assertTrue(read.body().contains("監査記録を保存できないため応答できません"), read.body());
+            assertFalse(read.body().contains(family), "no patient data in the refusal");
+            HttpResponse<String> search = server.get("/Patient?_id=" + id);
+            assertEquals(503, search.statusCode());
+            assertFalse(search.body().contains(family));
+        } finally {
+            try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+                st.execute("GRANT INSERT ON audit_entry TO mamori_app");
+            }
+        }
+        assertEquals(200, server.get("/Patient/" + id).statusCode(), "answers again once entries can be stored");
+    }
+}
