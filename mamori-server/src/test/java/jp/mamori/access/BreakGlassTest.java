@@ -139,16 +139,7 @@ class BreakGlassTest {
     }
 
     private static long accessVersion(UUID account) {
-        return jp.mamori.db.Tx.read(ds, c -> {
-            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM"
-                    + " access_version WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
-                ps.setObject(1, account);
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        return AccessFixtures.accessVersion(ds, account);
     }
 
     @Test
