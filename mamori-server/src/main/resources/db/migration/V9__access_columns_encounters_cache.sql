@@ -50,6 +50,10 @@ UPDATE role_assignment SET department = btrim(normalize(department, NFKC))
 UPDATE care_assignment SET department = btrim(normalize(department, NFKC))
   WHERE department IS NOT NULL AND department <> btrim(normalize(department, NFKC));
 
+-- A person's search asks, per row, whether this person has a current assignment for this patient: one exact
+-- index lookup (the account index alone would read all of the person's assignments for each row).
+CREATE INDEX care_assignment_account_patient_ix ON care_assignment (account_id, patient_id) WHERE ended_at IS NULL;
+
 -- Access versions: account_id = the nil UUID stands for the policy as a whole (roles and permissions).
 CREATE TABLE access_version (
   account_id  uuid   PRIMARY KEY,

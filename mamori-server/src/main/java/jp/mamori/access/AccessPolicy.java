@@ -505,7 +505,10 @@ public final class AccessPolicy {
         args.add(departments.toArray(String[]::new));
         String care = "EXISTS (SELECT 1 FROM care_assignment ca WHERE ca.account_id = ?::uuid AND ca.patient_id = "
                 + expr + " AND ca.ended_at IS NULL AND ca.valid_from <= ?::timestamptz AND (ca.valid_to IS NULL"
-                + " OR ca.valid_to > ?::timestamptz) AND (ca.department IS NULL OR ca.department = ANY(?::text[])))";
+                + " OR ca.valid_to > ?::timestamptz) AND (ca.department IS NULL OR ca.department = ANY(?::text[]))"
+                // OFFSET 0 keeps this a lookup per row: a generic plan cannot tell that one person's assignments are
+                // few, and hashing "all assignments of account $n" meant reading the whole table for every search.
+                + " OFFSET 0)";
         String glass = "false";
         if (!emergency.isEmpty()) {
             args.add(emergency.toArray(String[]::new));

@@ -85,6 +85,6 @@ public final class EncounterRelations {
             args.add(now.minus(keep).toString());
         });
         return "EXISTS (SELECT 1 FROM encounter_care ec WHERE ec.patient_id = " + patientExpr + " AND ("
-                + String.join(" OR ", or) + "))";
+                + String.join(" OR ", or) + ") OFFSET 0)"; // a lookup per row, not a hash of the department's encounters
     }
 }
