@@ -322,7 +322,7 @@ final class ClinicalPages {
         LocalDate birth = FhirText.birthDate(j);
         LocalDate today = dates.localDate(clinical.clock().instant());
         StringBuilder b = new StringBuilder("<section class=\"patient-banner\" id=\"patient-banner\" aria-label=\"")
-                .append(esc(r.t("患者情報", "Patient"))).append("\"><div class=\"who\"><span class=\"pname\">")
+                .append(esc(r.t("患者情報", "Patient"))).append("\"><div class=\"pt-who\"><span class=\"pname\">")
                 .append(esc(FhirText.name(j))).append("</span> <span class=\"kana\">").append(esc(FhirText.kana(j)))
                 .append("</span></div><dl class=\"facts\"><dt>").append(esc(r.t("性別", "Sex"))).append("</dt><dd>")
                 .append(esc(FhirText.sex(j, r.lang()))).append("</dd><dt>").append(esc(r.t("年齢", "Age"))).append("</dt><dd>");
