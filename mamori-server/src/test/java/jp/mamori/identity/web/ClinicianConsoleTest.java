@@ -97,6 +97,19 @@ class ClinicianConsoleTest {
             Browser.Page unknown = b.get("/console/patients/no-such-patient");
             assertEquals(403, unknown.status(), "an unknown patient looks the same as a refused one");
 
+            // Break-glass from the refusal page: the chart opens, marked, and the entry says so.
+            Browser.Page form = b.get("/console/break-glass?patient=" + ichiro);
+            assertTrue(form.contains("value=\"" + ichiro + "\""), "the refusal page's link fills in the patient");
+            Browser.Page started = b.submit("/console/break-glass", "patient", ichiro, "reason", "emergency_treatment",
+                    "reason_text", "救急外来で意識障害、既往歴の確認が必要");
+            assertEquals("/console/break-glass", started.path(), started::toString);
+            Browser.Page glass = b.get("/console/patients/" + ichiro);
+            assertEquals(200, glass.status(), glass::toString);
+            assertTrue(glass.contains("id=\"banner-break-glass\"") && glass.contains("/console/documents/"), "opened under break-glass");
+            assertEquals(1L, (long) h.<Long>one("SELECT count(*) FROM audit_entry WHERE actor = ? AND action = 'read'"
+                    + " AND outcome = 'success' AND purpose = 'break-glass' AND break_glass AND ? = ANY(patients)",
+                    doctorActor, ichiro), "the view is recorded as break-glass");
+
             Browser.Page asClerk = clerk.browser.get("/console/patients/" + hanako);
             assertEquals(200, asClerk.status(), asClerk::toString);
             assertTrue(asClerk.contains("ヤマダ") && asClerk.contains("9000000001"), "demographics");
