@@ -91,7 +91,7 @@ public final class MamoriServer implements AutoCloseable {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
             audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
-                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations());
+                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir());
             for (String d : audit.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
             }

@@ -5,7 +5,7 @@
 --  2. Care relationships derived from encounters: a current or recent encounter names the departments and
 --     wards it belongs to; people holding a role there relate to the patient.
 --  3. A version per account (and one for the whole policy) that changes with every change of roles,
---     permissions, care assignments and privileges, so that servers may keep what they read about a person
+--     permissions, care assignments, privileges and break-glass uses, so that servers may keep what they read about a person
 --     until it changes.
 
 ALTER TABLE resource
@@ -61,7 +61,7 @@ CREATE FUNCTION mamori_bump_access_version() RETURNS trigger LANGUAGE plpgsql AS
 DECLARE
   who uuid;
 BEGIN
-  IF TG_TABLE_NAME IN ('role_assignment', 'care_assignment', 'sensitivity_privilege') THEN
+  IF TG_TABLE_NAME IN ('role_assignment', 'care_assignment', 'sensitivity_privilege', 'break_glass') THEN
     who := CASE WHEN TG_OP = 'DELETE' THEN OLD.account_id ELSE NEW.account_id END;
   ELSE
     who := '00000000-0000-0000-0000-000000000000';
@@ -76,6 +76,8 @@ CREATE TRIGGER role_assignment_access_version AFTER INSERT OR UPDATE OR DELETE O
 CREATE TRIGGER care_assignment_access_version AFTER INSERT OR UPDATE OR DELETE ON care_assignment
   FOR EACH ROW EXECUTE FUNCTION mamori_bump_access_version();
 CREATE TRIGGER sensitivity_privilege_access_version AFTER INSERT OR UPDATE OR DELETE ON sensitivity_privilege
+  FOR EACH ROW EXECUTE FUNCTION mamori_bump_access_version();
+CREATE TRIGGER break_glass_access_version AFTER INSERT OR UPDATE ON break_glass
   FOR EACH ROW EXECUTE FUNCTION mamori_bump_access_version();
 CREATE TRIGGER role_permission_access_version AFTER INSERT OR UPDATE OR DELETE ON role_permission
   FOR EACH STATEMENT EXECUTE FUNCTION mamori_bump_access_version();

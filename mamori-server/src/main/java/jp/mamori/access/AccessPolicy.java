@@ -386,7 +386,6 @@ public final class AccessPolicy {
         PersonContext who = caller.person();
         Instant now = now();
         Set<UUID> grants = new LinkedHashSet<>();
-        Map<String, Optional<BreakGlass.Grant>> active = new HashMap<>();
         for (Category c : categoriesOf(s)) {
             for (Action a : actions) {
                 List<String> patients = new ArrayList<>(s.patients());
@@ -403,10 +402,9 @@ public final class AccessPolicy {
                         continue;
                     }
                     if (d.breakGlass() && breakGlass != null && p != null) {
-                        Optional<BreakGlass.Grant> g = active.computeIfAbsent(p,
-                                k -> breakGlass.active(who.accountId(), k, now));
+                        Optional<PersonContext.Glass> g = who.breakGlass(p, now);
                         if (g.isPresent()) {
-                            grants.add(g.get().id());
+                            grants.add(g.get().grantId());
                             continue;
                         }
                     }
@@ -431,12 +429,8 @@ public final class AccessPolicy {
         }
         PersonContext who = caller.person();
         Instant now = now();
-        Set<String> emergency = new HashSet<>();
-        if (breakGlass != null) {
-            for (BreakGlass.Grant g : breakGlass.activeFor(who.accountId(), now)) {
-                emergency.add(g.patientId());
-            }
-        }
+        // Active break-glass uses come with the person's context (a use started or ended changes its version).
+        Set<String> emergency = breakGlass == null ? Set.of() : who.breakGlassPatients(now);
         Set<String> hidden = new HashSet<>(access.guardedLabels());
         hidden.removeAll(who.privileges());
         String[] hiddenLabels = hidden.toArray(String[]::new);

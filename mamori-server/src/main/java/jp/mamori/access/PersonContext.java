@@ -73,6 +73,10 @@ public final class PersonContext {
         }
     }
 
+    /** An active break-glass use for one patient, until it expires (or ends early: the version changes then). */
+    public record Glass(UUID grantId, String patientId, Instant expiresAt) {
+    }
+
     /** Where (category, action) is granted: everywhere, or in these departments. */
     record Need(boolean hospital, Set<String> departments) {
     }
@@ -91,8 +95,16 @@ public final class PersonContext {
     private final Map<String, Need[]> any;
     private final Map<String, Need[]> clinical;
 
+    private final List<Glass> glass;
+
     public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care) {
+        this(accountId, roles, privileges, care, List.of());
+    }
+
+    public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
+                         List<Glass> glass) {
         this.accountId = accountId;
+        this.glass = List.copyOf(glass);
         this.roles = List.copyOf(roles);
         this.privileges = Set.copyOf(privileges);
         Map<String, List<Care>> c = new HashMap<>();
@@ -184,18 +196,26 @@ public final class PersonContext {
                     perms.get(k), r.recentEncounterDays())));
             Set<String> privileges = new HashSet<>();
             Map<String, List<Care>> care = new HashMap<>();
+            List<Glass> glass = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT 'c', patient_id, department, valid_from, valid_to FROM care_assignment"
                     + " WHERE account_id = ? AND ended_at IS NULL AND (valid_to IS NULL OR valid_to > ?)"
                     + " UNION ALL SELECT 'p', label, NULL, NULL, NULL FROM sensitivity_privilege"
-                    + " WHERE account_id = ? AND approved_at IS NOT NULL AND revoked_at IS NULL")) {
+                    + " WHERE account_id = ? AND approved_at IS NOT NULL AND revoked_at IS NULL"
+                    + " UNION ALL SELECT 'g', patient_id, break_glass_id::text, started_at, expires_at FROM break_glass"
+                    + " WHERE account_id = ? AND ended_at IS NULL AND expires_at > ?")) {
                 ps.setObject(1, accountId);
                 ps.setTimestamp(2, Timestamp.from(now));
                 ps.setObject(3, accountId);
+                ps.setObject(4, accountId);
+                ps.setTimestamp(5, Timestamp.from(now));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if ("p".equals(rs.getString(1))) {
                             privileges.add(rs.getString(2));
+                        } else if ("g".equals(rs.getString(1))) {
+                            glass.add(new Glass(UUID.fromString(rs.getString(3)), rs.getString(2),
+                                    rs.getTimestamp(5).toInstant()));
                         } else {
                             Timestamp to = rs.getTimestamp(5);
                             care.computeIfAbsent(rs.getString(2), k -> new ArrayList<>()).add(new Care(rs.getString(3),
@@ -204,7 +224,7 @@ public final class PersonContext {
                     }
                 }
             }
-            return new PersonContext(accountId, held, privileges, care);
+            return new PersonContext(accountId, held, privileges, care, glass);
         });
     }
 
@@ -218,6 +238,27 @@ public final class PersonContext {
 
     public Set<String> privileges() {
         return privileges;
+    }
+
+    /** The active break-glass use for the patient at {@code now}, if any. */
+    public java.util.Optional<Glass> breakGlass(String patientId, Instant now) {
+        for (Glass g : glass) {
+            if (g.patientId().equals(patientId) && g.expiresAt().isAfter(now)) {
+                return java.util.Optional.of(g);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The patients with an active break-glass use at {@code now}. */
+    public Set<String> breakGlassPatients(Instant now) {
+        Set<String> out = new HashSet<>();
+        for (Glass g : glass) {
+            if (g.expiresAt().isAfter(now)) {
+                out.add(g.patientId());
+            }
+        }
+        return out;
     }
 
     /** Departments and wards whose encounters may relate the person to a patient, with how long after they end. */

@@ -116,12 +116,13 @@ public final class ApiAudit {
         Set<String> patients = new LinkedHashSet<>();
         if (!rq.segments().isEmpty() && FhirSupport.isResourceType(rq.segments().get(0))) {
             List<String> s = rq.segments();
-            String ref = s.size() >= 2 && !s.get(1).startsWith("_") ? s.get(0) + "/" + s.get(1) : s.get(0);
+            boolean instance = s.size() >= 2 && !s.get(1).startsWith("_") && !s.get(1).startsWith("$");
+            String ref = instance ? s.get(0) + "/" + s.get(1) : s.get(0);
             if (s.size() == 4 && s.get(2).equals("_history")) {
                 ref += "/_history/" + s.get(3);
             }
             resources.add(ref);
-            if (s.get(0).equals("Patient") && s.size() >= 2 && !s.get(1).startsWith("_")) {
+            if (s.get(0).equals("Patient") && instance) {
                 patients.add(s.get(1));
             }
         }
@@ -203,7 +204,8 @@ public final class ApiAudit {
             return m.equals("POST") ? "transaction" : "unknown";
         }
         if (s.get(s.size() - 1).startsWith("$") || s.get(0).startsWith("$")) {
-            return "operation";
+            // a bulk export takes data out of the hospital's hands: recorded as export, asked for or refused
+            return s.get(s.size() - 1).equals("$export") ? "export" : "operation";
         }
         if (s.get(0).equals("_history")) {
             return "history";

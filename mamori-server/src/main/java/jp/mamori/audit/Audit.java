@@ -28,6 +28,7 @@ public final class Audit implements AutoCloseable {
     private final SiemForwarder siem;
     private final ScheduledExecutorService clock;
     private volatile ClockCheck.Status lastClock;
+    private Checkpointer checkpointer;
 
     private Audit(DataSource ds, AuditTrail trail, ApiAudit api, AuditReports reports, SiemForwarder siem,
                   ScheduledExecutorService clock) {
@@ -45,6 +46,15 @@ public final class Audit implements AutoCloseable {
      */
     public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
                               List<String> deviations) {
+        return start(ds, o, hostname, version, deviations, null);
+    }
+
+    /**
+     * As above, and with {@code dataDir} (not null) signs checkpoints with the key in its secrets, anchored in
+     * {@code --audit-anchor-dir} (default {@code <data>/audit-anchor}) and time-stamped by {@code --audit-tsa-url}.
+     */
+    public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
+                              List<String> deviations, java.nio.file.Path dataDir) {
         AuditTrail trail = new AuditTrail(ds, AuditTrail.Settings.DEFAULT);
         SiemForwarder siem = null;
         if (o.syslogTls().isPresent()) {
@@ -63,8 +73,22 @@ public final class Audit implements AutoCloseable {
             cfg.put("retentionYears", Integer.toString(o.retentionYears()));
             cfg.put("siem", o.syslogTls().orElse("none"));
             cfg.put("deviations", String.join(" | ", deviations));
+            if (dataDir != null) {
+                a.checkpointer = checkpointer(ds, o, hostname, dataDir).recordingTo(trail);
+                cfg.put("checkpointSeconds", Integer.toString(o.checkpointSeconds()));
+                cfg.put("anchor", a.checkpointer.anchor().dir().toString());
+                cfg.put("tsa", o.tsaUrl().orElse("none"));
+                cfg.put("verifierKey", a.checkpointer.signer().verifierKey().format());
+                log.info("audit: checkpoints signed by {} every {} s, anchored in {}",
+                        a.checkpointer.signer().verifierKey().format(), o.checkpointSeconds(),
+                        a.checkpointer.anchor().dir());
+            }
             trail.append(AuditRecord.system("server", "server.start", "success", cfg));
             a.checkClock();
+            if (a.checkpointer != null) {
+                a.checkpointer.checkpoint();
+                a.checkpointer.start(java.time.Duration.ofSeconds(o.checkpointSeconds()));
+            }
         } catch (RuntimeException e) {
             a.close();
             throw e;
@@ -88,9 +112,27 @@ public final class Audit implements AutoCloseable {
         return s;
     }
 
-    /** Deviations that arise at run time: an unsynchronised or unknown clock. */
+    /** The checkpointer for the data folder {@code dataDir}: its key, anchor folder and TSA as configured. */
+    public static Checkpointer checkpointer(DataSource ds, ServerConfig.AuditOptions o, String hostname,
+                                            java.nio.file.Path dataDir) {
+        jp.mamori.ledger.NoteSigner signer = SigningKey.loadOrCreate(dataDir, hostname + "/mamori-audit");
+        Anchor anchor = new Anchor(o.anchorDir().orElse(dataDir.resolve("audit-anchor")));
+        TimeStamper tsa = o.tsaUrl().map(u -> new TimeStamper(java.net.URI.create(u), java.time.Duration.ofSeconds(10)))
+                .orElse(null);
+        return new Checkpointer(ds, signer, anchor, tsa);
+    }
+
+    /** The checkpointer, or null when started without a data folder. */
+    public Checkpointer checkpointer() {
+        return checkpointer;
+    }
+
+    /** Deviations that arise at run time: an unsynchronised or unknown clock, checkpoint problems. */
     public List<String> deviations() {
         List<String> out = new ArrayList<>();
+        if (checkpointer != null) {
+            out.addAll(checkpointer.deviations());
+        }
         ClockCheck.Status s = lastClock;
         if (s != null && ClockCheck.deviation(s) != null) {
             out.add(ClockCheck.deviation(s));
@@ -136,6 +178,9 @@ public final class Audit implements AutoCloseable {
             trail.append(AuditRecord.system("server", "server.stop", "success", Map.of()));
         } catch (RuntimeException e) {
             log.warn("audit: the server stop could not be recorded: {}", e.toString());
+        }
+        if (checkpointer != null) {
+            checkpointer.close();
         }
         trail.close();
         if (siem != null) {

@@ -44,6 +44,8 @@ public final class Main {
                                --unused-days 90, --unused-action suspend|report, --min-password-length 12,
                                --enrolment-code-hours 72, --break-glass-hours 2, --break-glass-review-hours 72,
                                --notify-syslog-tls HOST:PORT | --notify-syslog 127.0.0.1:PORT,
+                               --audit-checkpoint-seconds 10, --audit-anchor-dir DIR (WORM; data/audit-anchor),
+                               --audit-tsa-url URL (RFC 3161),
                                --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
@@ -55,6 +57,10 @@ public final class Main {
               emergency end    --data DIR --by NAME
               emergency status --data DIR
               verify-records   --data DIR   recompute every stored version's hashes
+              audit-export     --data DIR --out DIR [--from SEQ]   the audit trail in the ledger export format
+              audit-proof      --data DIR --seq N [--size M] | --from-size M --to-size N   [--out FILE]
+                               inclusion proof of one entry, or consistency proof between two checkpoints
+              audit-verify     --data DIR   export and verify the audit trail with the checkpoint key
               demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
                                [--notes-per-patient N]   create synthetic patients, tagged as synthetic
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
@@ -86,6 +92,9 @@ public final class Main {
                 case "serve" -> serve(rest, out, env);
                 case "client" -> client(rest, out, err, env);
                 case "verify-records" -> verify(rest, out, env);
+                case "audit-export" -> AuditCommands.export(rest, out, env);
+                case "audit-proof" -> AuditCommands.proof(rest, out, env);
+                case "audit-verify" -> AuditCommands.verify(rest, out, env);
                 case "demo-data" -> demoData(rest, out, env);
                 case "emergency" -> emergency(rest, out, err, env);
                 case "bench" -> jp.mamori.bench.Bench.run(rest, out, err);

@@ -53,11 +53,22 @@ public record ServerConfig(
      * @param clockCheckMinutes  how often the host clock's synchronisation is recorded
      * @param workStartHour      working hours for the after-hours report, [start, end) in Japan time
      * @param volumeFactor       a person's day is unusual above this many times their median daily count
+     * @param checkpointSeconds  how often a checkpoint is signed when entries were added (AUDIT-3)
+     * @param anchorDir          the append-only folder for checkpoint copies (WORM media); else data/audit-anchor
+     * @param tsaUrl             an RFC 3161 time-stamp authority for every checkpoint, if any
      */
     public record AuditOptions(int retentionYears, Optional<String> syslogTls, Optional<Path> syslogCa,
-                               int clockCheckMinutes, int workStartHour, int workEndHour, double volumeFactor) {
+                               int clockCheckMinutes, int workStartHour, int workEndHour, double volumeFactor,
+                               int checkpointSeconds, Optional<Path> anchorDir, Optional<String> tsaUrl) {
         public static final AuditOptions DEFAULT = new AuditOptions(5, Optional.empty(), Optional.empty(), 10, 8, 19,
-                3.0);
+                3.0, 10, Optional.empty(), Optional.empty());
+
+        /** As before checkpoints had options: their defaults. */
+        public AuditOptions(int retentionYears, Optional<String> syslogTls, Optional<Path> syslogCa,
+                            int clockCheckMinutes, int workStartHour, int workEndHour, double volumeFactor) {
+            this(retentionYears, syslogTls, syslogCa, clockCheckMinutes, workStartHour, workEndHour, volumeFactor, 10,
+                    Optional.empty(), Optional.empty());
+        }
 
         public AuditOptions {
             if (retentionYears < 1 || retentionYears > 100) {
@@ -77,6 +88,12 @@ public record ServerConfig(
             }
             if (syslogCa.isPresent() && syslogTls.isEmpty()) {
                 throw new ConfigException("--audit-syslog-ca needs --audit-syslog-tls");
+            }
+            if (checkpointSeconds < 1 || checkpointSeconds > 3600) {
+                throw new ConfigException("--audit-checkpoint-seconds must be 1 to 3600");
+            }
+            if (tsaUrl.isPresent() && !tsaUrl.get().matches("https?://\\S+")) {
+                throw new ConfigException("--audit-tsa-url takes an http:// or https:// URL");
             }
         }
 
@@ -249,6 +266,10 @@ public record ServerConfig(
             out.add("audit entries are kept for " + audit.retentionYears() + " years (default 5, the longest statutory"
                     + " record retention; AUDIT-5)");
         }
+        if (audit.checkpointSeconds() > AuditOptions.DEFAULT.checkpointSeconds()) {
+            out.add("audit checkpoints are signed every " + audit.checkpointSeconds() + " s (default 10): more entries"
+                    + " wait unproven (AUDIT-3)");
+        }
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -263,7 +284,8 @@ public record ServerConfig(
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
                 "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
-                "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor"),
+                "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor",
+                "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url"),
                 List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -319,7 +341,9 @@ public record ServerConfig(
         }
         return new AuditOptions(a.intValue("--audit-retention-years").orElse(d.retentionYears()),
                 a.value("--audit-syslog-tls"), a.value("--audit-syslog-ca").map(Path::of),
-                a.intValue("--audit-clock-check-minutes").orElse(d.clockCheckMinutes()), start, end, factor);
+                a.intValue("--audit-clock-check-minutes").orElse(d.clockCheckMinutes()), start, end, factor,
+                a.intValue("--audit-checkpoint-seconds").orElse(d.checkpointSeconds()),
+                a.value("--audit-anchor-dir").map(p -> Path.of(p).toAbsolutePath().normalize()), a.value("--audit-tsa-url"));
     }
 
     private static AccessOptions accessOptions(Args a) {

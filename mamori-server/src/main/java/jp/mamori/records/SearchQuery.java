@@ -46,6 +46,8 @@ final class SearchQuery {
 
     /** Rows the caller may see, for the main query and every chained and _has subquery; null: all rows. */
     private final RowFilter filter;
+    /** Where the row filter's arguments begin in {@link #args}; -1 without a filter. */
+    private int filterArgStart = -1;
 
     private SearchQuery(String type, RowFilter filter) {
         this.type = type;
@@ -74,6 +76,7 @@ final class SearchQuery {
         }
         if (filter != null) {
             // Last, so that its arguments follow those of the conditions above, as its SQL does.
+            q.filterArgStart = q.args.size();
             q.where.add(filter.condition("r", type, q.args));
         }
         List<String> sorts = params.getOrDefault("_sort", List.of());
@@ -599,12 +602,16 @@ final class SearchQuery {
      * needs neither the type nor the deleted flag of {@code resource}, and skips a lookup per match.
      */
     private boolean indexDriven(boolean needResourceColumns) {
-        if (needResourceColumns || !sort.isEmpty() || where.isEmpty() || !where.get(0).startsWith(INDEX_LOOKUP)
+        return indexDriven(needResourceColumns, where.size());
+    }
+
+    private boolean indexDriven(boolean needResourceColumns, int n) {
+        if (needResourceColumns || !sort.isEmpty() || n == 0 || !where.get(0).startsWith(INDEX_LOOKUP)
                 || !where.get(0).endsWith(")")) {
             return false;
         }
         // The other conditions may use only the row key: _id and _lastUpdated read columns of resource.
-        for (int i = 1; i < where.size(); i++) {
+        for (int i = 1; i < n; i++) {
             java.util.regex.Matcher m = RESOURCE_COLUMN.matcher(where.get(i));
             while (m.find()) {
                 if (!m.group(1).equals("res_pk")) {
@@ -622,9 +629,13 @@ final class SearchQuery {
      * with {@code needResourceColumns} it is the {@code resource} table itself.
      */
     String fromWhereSql(boolean needResourceColumns) {
+        return fromWhereSql(needResourceColumns, where.size());
+    }
+
+    private String fromWhereSql(boolean needResourceColumns, int n) {
         StringBuilder sb = new StringBuilder();
         int first = 0;
-        if (indexDriven(needResourceColumns)) {
+        if (indexDriven(needResourceColumns, n)) {
             String lookup = where.get(0); // r.res_pk IN (SELECT x.res_pk FROM ...)
             String inner = lookup.substring("r.res_pk IN (".length(), lookup.length() - 1);
             sb.append("(SELECT DISTINCT").append(inner.substring("SELECT".length())).append(") r WHERE true");
@@ -632,10 +643,44 @@ final class SearchQuery {
         } else {
             sb.append("resource r WHERE r.res_type = ? AND NOT r.deleted");
         }
-        for (int i = first; i < where.size(); i++) {
+        for (int i = first; i < n; i++) {
             sb.append(" AND ").append(where.get(i));
         }
         return sb.toString();
+    }
+
+    /**
+     * Whether a person's search is best paged in chunks (see {@code RecordService}): it has a row filter, the
+     * default order, and does not already name one patient, so that most matches may be of other patients.
+     */
+    boolean acrossPatients(Map<String, List<String>> params) {
+        if (filter == null || !sort.isEmpty()) {
+            return false;
+        }
+        for (String key : params.keySet()) {
+            String name = key.split("[:.]", 2)[0];
+            if (name.equals("patient") || name.equals("subject") || (type.equals("Patient") && name.equals("_id"))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The next {@code chunk} matches after {@code afterPk} in key order, without the row filter. */
+    String candidatesSql(long afterPk, int chunk, List<Object> out) {
+        int n = where.size() - 1;
+        if (!indexDriven(false, n)) {
+            out.add(type);
+        }
+        out.addAll(args.subList(0, filterArgStart));
+        out.add(afterPk);
+        return "SELECT r.res_pk FROM " + fromWhereSql(false, n) + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT " + chunk;
+    }
+
+    /** Which of the given rows (the first argument, a bigint[]) the row filter keeps. */
+    String keptSql(List<Object> out) {
+        out.addAll(args.subList(filterArgStart, args.size()));
+        return "SELECT r.res_pk FROM resource r WHERE r.res_pk = ANY(?::bigint[]) AND " + where.get(where.size() - 1);
     }
 
     List<Object> fromWhereArgs(boolean needResourceColumns) {

@@ -12,6 +12,27 @@ final class AccessFixtures {
     private AccessFixtures() {
     }
 
+    /** The record service with the full policy for people, as the server builds it (small pages for paging tests). */
+    static jp.mamori.records.RecordService records(javax.sql.DataSource ds, BreakGlass breakGlass) {
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        return new jp.mamori.records.RecordService(ds, new AccessPolicy(Categories.load(ds), PersonAccess.load(ds),
+                breakGlass, new EncounterRelations(ds), clock), new jp.mamori.records.FhirSupport(), 10, 100);
+    }
+
+    /** What the session check reads as the person's access version. */
+    static long accessVersion(javax.sql.DataSource ds, UUID account) {
+        return jp.mamori.db.Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM access_version"
+                    + " WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
+                ps.setObject(1, account);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
     /** An active account whose login id starts with {@code prefix}; {@code admin} gives the ledger's admin role. */
     static UUID account(TestServer server, String prefix, boolean admin) throws SQLException {
         UUID id = UUID.randomUUID();

@@ -138,6 +138,26 @@ class BreakGlassTest {
                 + " now() + interval '1 hour', 'x', 'x')"));
     }
 
+    private static long accessVersion(UUID account) {
+        return AccessFixtures.accessVersion(ds, account);
+    }
+
+    @Test
+    void aCachedContextSeesABreakGlassUseFromItsStartToItsEnd() {
+        Sessions.Session who = person("内科", now);
+        PersonContexts contexts = new PersonContexts(ds, clock, 10);
+        assertTrue(contexts.get(who.accountId(), accessVersion(who.accountId())).breakGlass("p-7", now).isEmpty());
+        BreakGlass.Grant g = startNow(who, "p-7");
+        PersonContext during = contexts.get(who.accountId(), accessVersion(who.accountId()));
+        assertEquals(g.id(), during.breakGlass("p-7", now).orElseThrow().grantId(), "the start changed the version");
+        assertEquals(Set.of("p-7"), during.breakGlassPatients(now));
+        assertTrue(during.breakGlass("p-7", g.expiresAt()).isEmpty(), "over when it expires, without a reload");
+        assertTrue(breakGlass.end(g.id(), who, now.plusSeconds(10)));
+        assertTrue(contexts.get(who.accountId(), accessVersion(who.accountId())).breakGlass("p-7", now.plusSeconds(11))
+                .isEmpty(), "ending it early changed the version again");
+        assertEquals(3, contexts.loads());
+    }
+
     @Test
     void accessLastsTwoHoursForThatOnePatientOnly() {
         Sessions.Session who = person("内科", now);

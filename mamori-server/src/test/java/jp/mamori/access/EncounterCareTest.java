@@ -1,14 +1,12 @@
 package jp.mamori.access;
 
 import jp.mamori.records.FhirError;
-import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 import jp.mamori.testing.TestServer;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Encounter;
-import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Reference;
@@ -62,8 +60,7 @@ class EncounterCareTest {
         ds = server.server().database().dataSource();
         Clock clock = Clock.systemUTC();
         BreakGlass breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
-        records = new RecordService(ds, new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
-                new EncounterRelations(ds), clock), new FhirSupport(), 10, 100);
+        records = AccessFixtures.records(ds, breakGlass);
         roles = new Roles(ds, clock);
         care = new CareRelationships(ds, clock);
         tag = UUID.randomUUID().toString().substring(0, 8);
@@ -224,16 +221,8 @@ class EncounterCareTest {
         return out;
     }
 
-    private static long accessVersion(UUID account) throws SQLException {
-        try (Connection c = server.superuserConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM access_version"
-                     + " WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
-            ps.setObject(1, account);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+    private static long accessVersion(UUID account) {
+        return AccessFixtures.accessVersion(ds, account);
     }
 
     @Test

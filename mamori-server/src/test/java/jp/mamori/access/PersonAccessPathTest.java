@@ -15,8 +15,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,9 +72,7 @@ class PersonAccessPathTest {
         ds = server.server().database().dataSource();
         Clock clock = Clock.systemUTC();
         breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
-        AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
-                new EncounterRelations(ds), clock);
-        records = new RecordService(ds, policy, new FhirSupport(), 10, 100);
+        records = AccessFixtures.records(ds, breakGlass);
         roles = new Roles(ds, clock);
         care = new CareRelationships(ds, clock);
         privileges = new SensitivityPrivileges(ds, clock);

@@ -51,8 +51,7 @@ class PersonWriteTest {
         ds = server.server().database().dataSource();
         Clock clock = Clock.systemUTC();
         breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
-        records = new RecordService(ds, new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
-                new EncounterRelations(ds), clock), new FhirSupport(), 10, 100);
+        records = AccessFixtures.records(ds, breakGlass);
         Roles roles = new Roles(ds, clock);
         CareRelationships care = new CareRelationships(ds, clock);
         UUID admin = AccessFixtures.account(server, "kanri", true);

@@ -82,6 +82,7 @@ final class AuditPages {
                         + clock.source() + ")")).append("<br>")
                 .append(r.t("保存期間", "Retention")).append(": ").append(audit.reports().options().retentionYears())
                 .append(r.t("年（削除は行いません）", " years (nothing is deleted)")).append("</p>");
+        checkpointStatus(r, b);
         b.append("<h2>").append(r.t("レポート", "Reports")).append("</h2>");
         b.append("<form method=\"get\" action=\"/console/audit/report\" class=\"stack\"><label>")
                 .append(r.t("種類", "Report")).append(" <select name=\"kind\">");
@@ -118,6 +119,37 @@ final class AuditPages {
                 .append(" <textarea name=\"findings\" required maxlength=\"4000\"></textarea></label><button>")
                 .append(r.t("レビュー済みとして記録", "Record as reviewed")).append("</button></form>");
         return console.page(r, r.t("監査記録", "Audit trail"), b.toString());
+    }
+
+    /** The verification status (AUDIT-3): the last signed checkpoint, its time-stamp and anchor, any problem. */
+    private void checkpointStatus(ConsoleRequest r, StringBuilder b) {
+        jp.mamori.audit.Checkpointer cp = audit.checkpointer();
+        if (cp == null) {
+            return;
+        }
+        jp.mamori.audit.Checkpointer.Status st = cp.status();
+        b.append("<h2>").append(r.t("署名済みチェックポイント", "Signed checkpoint")).append("</h2><p>");
+        if (st.last() == null) {
+            b.append(r.t("まだありません", "none yet"));
+        } else {
+            var last = st.last();
+            b.append(r.t("記録数", "Size")).append(": ").append(last.size()).append("<br>")
+                    .append(r.t("署名時刻", "Signed")).append(": ").append(esc(last.signedAt().toString())).append("<br>")
+                    .append(r.t("タイムスタンプ", "Time-stamp")).append(": ").append(esc(switch (last.tsaStatus()) {
+                        case "ok" -> r.t("取得済み（RFC 3161）", "obtained (RFC 3161)");
+                        case "failed" -> r.t("失敗", "failed") + " — " + last.tsaError();
+                        default -> r.t("設定なし", "not configured");
+                    })).append("<br>").append(r.t("アンカー", "Anchor")).append(": ")
+                    .append(esc(last.anchorStatus().equals("ok") ? r.t("書込み済み", "written") + " (" + cp.anchor().dir()
+                            + ")" : r.t("失敗", "failed") + " — " + last.anchorError())).append("<br>")
+                    .append(r.t("検証鍵", "Verifier key")).append(": <code>")
+                    .append(esc(cp.signer().verifierKey().format())).append("</code>");
+        }
+        b.append("</p>");
+        if (st.problem() != null) {
+            b.append(Html.message("error", "監査証跡の整合性に問題があります / Audit trail integrity problem: "
+                    + st.problem()));
+        }
     }
 
     private static List<String[]> kinds() {

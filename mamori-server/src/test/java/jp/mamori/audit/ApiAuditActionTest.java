@@ -1,0 +1,47 @@
+package jp.mamori.audit;
+
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The action an API request is recorded under (AUDIT-1): a bulk export is an export, whatever its answer. */
+class ApiAuditActionTest {
+
+    private static String action(String method, String... segments) {
+        return ApiAudit.action(new ApiAudit.Request(method, List.of(segments), "127.0.0.1", null));
+    }
+
+    @Test
+    void interactionsAreNamedFromMethodAndPath() {
+        assertEquals("read", action("GET", "Patient", "p1"));
+        assertEquals("vread", action("GET", "Patient", "p1", "_history", "2"));
+        assertEquals("search", action("GET", "Observation"));
+        assertEquals("search", action("POST", "Observation", "_search"));
+        assertEquals("history", action("GET", "Patient", "p1", "_history"));
+        assertEquals("create", action("POST", "Observation"));
+        assertEquals("transaction", action("POST"));
+        assertEquals("export", action("GET", "$export"));
+        assertEquals("export", action("GET", "Patient", "$export"));
+        assertEquals("export", action("GET", "Group", "g1", "$export"));
+        assertEquals("operation", action("POST", "Patient", "p1", "$expunge"));
+    }
+
+    @Test
+    void aBulkExportRequestIsInTheTrailAsAnExportEvenWhenRefused() {
+        TestServer server = TestServer.shared();
+        Instant before = Instant.now().minusSeconds(1);
+        HttpResponse<String> r = server.get("/Patient/$export");
+        assertTrue(r.statusCode() >= 400, "not offered: " + r.statusCode());
+        AuditReports.Row e = server.server().audit().reports().latest(50).stream()
+                .filter(x -> x.action().equals("export") && x.resources().contains("Patient")
+                        && !x.at().isBefore(before.truncatedTo(java.time.temporal.ChronoUnit.MICROS)))
+                .findFirst().orElseThrow(() -> new AssertionError("no export entry for GET /Patient/$export"));
+        assertEquals("refused", e.outcome());
+    }
+}

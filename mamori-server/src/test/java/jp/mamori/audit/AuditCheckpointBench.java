@@ -1,0 +1,127 @@
+package jp.mamori.audit;
+
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Figures for docs/performance.md, "Audit trail (server)": sustained appends per second through the one appender,
+ * the size of an entry on disk, and the cost of a checkpoint over 1,000,000 new entries. Not part of the test run
+ * (the name does not end in Test); run it alone:
+ * {@code ./mvnw -o -q -pl mamori-server test -Dtest=AuditCheckpointBench -Dsurefire.failIfNoSpecifiedTests=false}.
+ * Prints one line per figure.
+ */
+class AuditCheckpointBench {
+    static final int THREADS = 16;
+    static final int SECONDS = 10;
+    static final int BULK = 1_000_000;
+
+    @Test
+    void measure() throws Exception {
+        try (TestServer s = TestServer.start(List.of())) {
+            AuditTrail trail = s.server().audit().trail();
+            Checkpointer cp = s.server().audit().checkpointer();
+
+            // 1. Sustained appends: 16 threads, each waiting for its entry to be durable, as requests do.
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong n = new AtomicLong();
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            for (int t = 0; t < THREADS; t++) {
+                int id = t;
+                pool.submit(() -> {
+                    while (!stop.get()) {
+                        trail.append(new AuditRecord(java.time.Instant.now(), "account:0000" + id, "person",
+                                "山田 太郎", List.of("医師"), "内科", List.of("p-" + n.get() % 5000),
+                                List.of("Patient/p-" + n.get() % 5000 + "/_history/1"), "read", "success", "treatment",
+                                "192.0.2." + id, "abcdefghijklmnopqrstuvwx", false, Map.of()));
+                        n.incrementAndGet();
+                    }
+                    return null;
+                });
+            }
+            Thread.sleep(2000);
+            long n0 = n.get();
+            AuditTrail.Stats st0 = trail.stats();
+            long t0 = System.nanoTime();
+            Thread.sleep(SECONDS * 1000L);
+            long n1 = n.get();
+            AuditTrail.Stats st1 = trail.stats();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            stop.set(true);
+            pool.shutdown();
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+            System.out.printf(Locale.ROOT, "appends: %d threads, %.0f entries/s, %.1f entries per transaction%n",
+                    THREADS, (n1 - n0) / secs, (double) (st1.entries() - st0.entries())
+                            / Math.max(1, st1.transactions() - st0.transactions()));
+
+            TrailLedger.Stored before = cp.checkpoint();
+            try (Connection c = s.superuserConnection(); Statement q = c.createStatement()) {
+                q.execute("VACUUM ANALYZE audit_entry");
+                try (ResultSet rs = q.executeQuery("SELECT pg_total_relation_size('audit_entry'), count(*),"
+                        + " avg(octet_length(entry)) FROM audit_entry")) {
+                    rs.next();
+                    System.out.printf(Locale.ROOT, "entry size: %d entries, %.0f bytes on disk each with indexes,"
+                                    + " canonical entry %.0f bytes%n", rs.getLong(2),
+                            rs.getLong(1) / (double) rs.getLong(2), rs.getDouble(3));
+                }
+
+                // 2. 1,000,000 entries appended behind the checkpointer (as after a long outage of it), then one
+                //    checkpoint over them: read leaf hashes, extend the tree, store subtree hashes, sign.
+                c.setAutoCommit(false);
+                long head;
+                try (ResultSet rs = q.executeQuery("SELECT next_seq FROM audit_head FOR UPDATE")) {
+                    rs.next();
+                    head = rs.getLong(1);
+                }
+                q.executeUpdate("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash, actor, actor_kind, action,"
+                        + " outcome, purpose) SELECT g, now(), e, sha256('\\x00'::bytea || e), 'account:bench', 'person',"
+                        + " 'read', 'success', 'treatment' FROM (SELECT g, convert_to('{\"seq\":' || g || ',\"time\":\"x\","
+                        + "\"actor\":\"account:bench\",\"action\":\"read\"}', 'UTF8') AS e FROM generate_series("
+                        + head + ", " + (head + BULK - 1) + ") g) x");
+                q.executeUpdate("UPDATE audit_head SET next_seq = " + (head + BULK) + ", last_leaf = (SELECT leaf_hash"
+                        + " FROM audit_entry WHERE seq = " + (head + BULK - 1) + ")");
+                c.commit();
+                c.setAutoCommit(true);
+                q.execute("VACUUM ANALYZE audit_entry");
+            }
+            System.gc();
+            long heap0 = used();
+            long peak = 0;
+            long c0 = System.nanoTime();
+            TrailLedger.Stored big = cp.checkpoint();
+            double cps = (System.nanoTime() - c0) / 1e9;
+            peak = Math.max(peak, used() - heap0);
+            System.out.printf(Locale.ROOT, "checkpoint over %d new entries (tree size %d): %.2f s, heap grew %.0f MB%n",
+                    big.size() - before.size(), big.size(), cps, peak / 1e6);
+            try (Connection c = s.superuserConnection(); Statement q = c.createStatement();
+                 ResultSet rs = q.executeQuery("SELECT count(*), pg_total_relation_size('audit_subtree')"
+                         + " FROM audit_subtree")) {
+                rs.next();
+                System.out.printf(Locale.ROOT, "subtree hashes: %d rows, %d bytes%n", rs.getLong(1), rs.getLong(2));
+            }
+            // 3. A proof at that size, from the stored hashes.
+            long p0 = System.nanoTime();
+            try (Connection c = s.superuserConnection()) {
+                TrailLedger.inclusion(c, big.size() / 3, null);
+            }
+            System.out.printf(Locale.ROOT, "inclusion proof at size %d: %.1f ms%n", big.size(),
+                    (System.nanoTime() - p0) / 1e6);
+        }
+    }
+
+    private static long used() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+}
