@@ -128,6 +128,9 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC()), tls != null, Clock.systemUTC(),
                     java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
             console.auditPages(audit);
+            console.clinicalPages(new jp.mamori.web.console.Clinical(records, policy,
+                    new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
+                    breakGlass, db.dataSource(), Clock.systemUTC()));
             api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);

@@ -236,6 +236,21 @@ public final class AccessPolicy {
     }
 
     /**
+     * Throws a 403 unless the person may do {@code action} (e.g. {@link Action#PRINT}) on this resource, by the
+     * same rules as reads; marks it under break-glass. No-op for system clients.
+     */
+    public void requireAction(Caller caller, Subject s, Action action) {
+        if (!caller.isPerson()) {
+            return;
+        }
+        Outcome o = decide(caller, s, EnumSet.of(action), new Relations(caller));
+        if (!o.permitted()) {
+            throw FhirError.forbidden(message(s, o));
+        }
+        mark(caller, s, o, action.code);
+    }
+
+    /**
      * Whether a person may see this resource among search results (read and search); marks it when seen
      * under break-glass. Always true for a system client (its scopes were checked per type).
      */

@@ -60,6 +60,18 @@ final class AuthPages {
         return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(r.csrf()) + "\">";
     }
 
+    private static final java.util.Set<String> NON_CLINICAL = java.util.Set.of("account_admin", "system_admin", "auditor");
+
+    /** Whether the person holds a role of the access model (clinical or clerical) that reads patient data. */
+    static boolean clinicalRole(Sessions.Session s) {
+        for (String role : s.roles()) {
+            if (!NON_CLINICAL.contains(role)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Reply home(ConsoleRequest r) {
         Sessions.Session s = r.session();
         StringBuilder b = new StringBuilder();
@@ -72,7 +84,12 @@ final class AuthPages {
             b.append(Html.message("info", "この端末は二要素認証の例外として登録されています / This terminal is registered as an"
                     + " exception to two-factor authentication"));
         }
-        b.append("<ul class=\"tiles\"><li><a href=\"/console/me\">").append(r.t("マイアカウント（認証手段・セッション・パスワード）",
+        b.append("<ul class=\"tiles\">");
+        if (console.clinical() && clinicalRole(s)) {
+            b.append("<li><a href=\"/console/patients\" id=\"patients-link\">").append(r.t("患者検索・カルテ",
+                    "Patients and charts")).append("</a></li>");
+        }
+        b.append("<li><a href=\"/console/me\">").append(r.t("マイアカウント（認証手段・セッション・パスワード）",
                 "My account (factors, sessions, password)")).append("</a></li>");
         if (s.hasRole(Accounts.ADMIN_ROLE)) {
             b.append("<li><a href=\"/console/admin/accounts\">").append(r.t("アカウント管理（台帳）", "Account ledger"))

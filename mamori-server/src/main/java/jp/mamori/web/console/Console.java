@@ -67,10 +67,13 @@ public final class Console {
     private final String sessionCookie;
     private final String preCookie;
     private final Map<String, Route> routes = new HashMap<>();
+    /** Routes for every path under a prefix ({@code GET /console/patients/}), the page reads the rest. */
+    private final Map<String, Route> prefixRoutes = new LinkedHashMap<>();
 
     private final java.util.List<String> configDeviations;
     private final jp.mamori.access.BreakGlass breakGlass;
     private final jp.mamori.access.AccessAdmin access;
+    private volatile Clinical clinical;
 
     /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
     public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, jp.mamori.access.AccessAdmin access,
@@ -97,6 +100,38 @@ public final class Console {
 
     void route(String method, String path, Access access, boolean stepUp, Page page) {
         routes.put(method + " " + path, new Route(access, stepUp, page));
+    }
+
+    /** A route for every path that starts with {@code prefix} (which ends with '/'); exact routes win. */
+    void routePrefix(String method, String prefix, Access access, boolean stepUp, Page page) {
+        prefixRoutes.put(method + " " + prefix, new Route(access, stepUp, page));
+    }
+
+    private Route find(String key) {
+        Route exact = routes.get(key);
+        if (exact != null) {
+            return exact;
+        }
+        for (Map.Entry<String, Route> e : prefixRoutes.entrySet()) {
+            if (key.startsWith(e.getKey()) && key.length() > e.getKey().length()) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Adds the clinician pages (patient search, chart, documents, notes, printing); their patient data comes only
+     * through {@code clinical}.
+     */
+    public void clinicalPages(Clinical clinical) {
+        new ClinicalPages(clinical, this).register();
+        this.clinical = clinical;
+    }
+
+    /** Whether the clinician pages are there (the home page links to them). */
+    boolean clinical() {
+        return clinical != null;
     }
 
     jp.mamori.access.AccessAdmin access() {
@@ -135,7 +170,7 @@ public final class Console {
                         + "; Path=/; Max-Age=31536000; SameSite=Strict" + (tls ? "; Secure" : ""));
             }
             String key = (method.equals("HEAD") ? "GET" : method) + " " + path;
-            Route route = routes.get(key);
+            Route route = find(key);
             if (route == null) {
                 return page(lang, 404, lang.t("ページが見つかりません", "Page not found"), null,
                         Html.message("error", "ページが見つかりません / Page not found") + "<p><a href=\"/console\">"

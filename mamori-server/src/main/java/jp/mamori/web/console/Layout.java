@@ -23,7 +23,11 @@ final class Layout {
         sb.append("<body").append(in ? " data-idle-seconds=\"" + idleSeconds + "\"" : "").append(">");
         sb.append("<header class=\"top\"><a class=\"brand\" href=\"/console\">守り <span>Mamori</span></a>");
         if (in) {
-            sb.append("<nav><a href=\"/console/home\">").append(lang.t("ホーム", "Home")).append("</a>")
+            sb.append("<nav><a href=\"/console/home\">").append(lang.t("ホーム", "Home")).append("</a>");
+            if (AuthPages.clinicalRole(s)) {
+                sb.append("<a href=\"/console/patients\">").append(lang.t("患者", "Patients")).append("</a>");
+            }
+            sb
                     .append("<a href=\"/console/me\">").append(lang.t("マイアカウント", "My account")).append("</a>")
                     .append("<a href=\"/console/break-glass\">").append(lang.t("緊急時アクセス", "Break-glass")).append("</a>");
             if (s.hasRole(Accounts.ADMIN_ROLE)) {

@@ -1,0 +1,343 @@
+package jp.mamori.web.console;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jp.mamori.access.AccessPolicy;
+import jp.mamori.access.Action;
+import jp.mamori.access.BreakGlass;
+import jp.mamori.access.Caller;
+import jp.mamori.access.PersonContext;
+import jp.mamori.access.PersonContexts;
+import jp.mamori.audit.AuditRecord;
+import jp.mamori.audit.AuditTrail;
+import jp.mamori.audit.AuditUnavailable;
+import jp.mamori.db.Tx;
+import jp.mamori.identity.Sessions;
+import jp.mamori.records.FhirError;
+import jp.mamori.records.FhirSupport;
+import jp.mamori.records.IndexRows;
+import jp.mamori.records.RecordService;
+import jp.mamori.records.RecordService.Stored;
+import jp.mamori.records.SearchIndexer;
+import org.hl7.fhir.r4.model.Resource;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The one way console pages reach patient data. For each page view, search, write and print it builds the
+ * person's {@link Caller} (their access context from {@link PersonContexts}, keyed by the session's access
+ * version), asks the {@link RecordService} (so {@link AccessPolicy} decides everything), and appends ONE audit
+ * entry naming the patients and the resource versions actually shown or written, the action, the purpose
+ * ({@code treatment}, or {@code break-glass} under an active break-glass use) and the outcome, refusals
+ * included, before the page is rendered. When the entry cannot be stored the page is not shown (503).
+ */
+public final class Clinical {
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** What a reader of a person's own FHIR answer can see as text of a refusal that break-glass would lift. */
+    static final String BREAK_GLASS_HINT = "break-glass is available";
+    private static final int PAGE = 1000;
+
+    private final RecordService records;
+    private final AccessPolicy policy;
+    private final PersonContexts contexts;
+    private final AuditTrail trail;
+    private final BreakGlass breakGlass;
+    private final DataSource ds;
+    private final Clock clock;
+    private final SearchIndexer indexer = new SearchIndexer();
+
+    public Clinical(RecordService records, AccessPolicy policy, PersonContexts contexts, AuditTrail trail,
+                    BreakGlass breakGlass, DataSource ds, Clock clock) {
+        this.records = records;
+        this.policy = policy;
+        this.contexts = contexts;
+        this.trail = trail;
+        this.breakGlass = breakGlass;
+        this.ds = ds;
+        this.clock = clock;
+    }
+
+    /** A stored version with its JSON, as pages read it. */
+    record Res(Stored stored, JsonNode json) {
+        String ref() {
+            return stored.type() + "/" + stored.id();
+        }
+
+        String versionRef() {
+            return ref() + "/_history/" + stored.version();
+        }
+    }
+
+    /**
+     * One audited operation: every resource read, searched or written through it is recorded as shown (with its
+     * version and patients); the entry is appended once, when the operation ends. Pages reach patient data only
+     * inside {@link #run}, through this object.
+     */
+    final class Unit {
+        final Caller caller;
+        private String action;
+        final Set<String> patients = new LinkedHashSet<>();
+        final Set<String> resources = new LinkedHashSet<>();
+        final Map<String, String> detail = new LinkedHashMap<>();
+
+        private Unit(Caller caller, String action) {
+            this.caller = caller;
+            this.action = action;
+        }
+
+        /** The action recorded (e.g. an update that turned out to be a finalization). */
+        void action(String a) {
+            this.action = a;
+        }
+
+        void detail(String key, String value) {
+            detail.put(key, value);
+        }
+
+        private Res shown(Res r) {
+            resources.add(r.versionRef());
+            patients.addAll(patientsOf(r));
+            return r;
+        }
+
+        Res read(String type, String id) {
+            return shown(res(records.read(caller, type, id)));
+        }
+
+        Res vread(String type, String id, int version) {
+            return shown(res(records.vread(caller, type, id, Integer.toString(version))));
+        }
+
+        /** Every match of a search, page after page (the store filters each page for the person), up to {@code max}. */
+        List<Res> search(String type, Map<String, List<String>> params, int max) {
+            List<Res> out = new ArrayList<>();
+            Map<String, List<String>> p = new LinkedHashMap<>(params);
+            p.put("_count", List.of(Integer.toString(Math.min(PAGE, max))));
+            while (true) {
+                RecordService.SearchPage page = records.search(caller, type, p);
+                for (Stored s : page.matches()) {
+                    out.add(shown(res(s)));
+                }
+                if (page.nextCursor() == null || out.size() >= max) {
+                    return out;
+                }
+                p.put("_cursor", List.of(page.nextCursor()));
+            }
+        }
+
+        /** A patient's resources of one type; null when the person may not search that type at all (the type gate). */
+        List<Res> ofPatient(String type, String patientId, int max) {
+            if (!policy.allows(caller, type, jp.mamori.access.Scope.Permission.SEARCH)) {
+                return null;
+            }
+            return search(type, Map.of("patient", List.of("Patient/" + patientId)), max);
+        }
+
+        /** Every version of a resource, newest first; each decided for the person on its own. */
+        List<Res> history(String type, String id) {
+            List<Res> out = new ArrayList<>();
+            String cursor = null;
+            do {
+                RecordService.HistoryPage page = records.history(caller, type, id, null, PAGE, cursor);
+                for (Stored s : page.versions()) {
+                    Res r = new Res(s, s.deleted() ? null : json(s));
+                    resources.add(r.versionRef());
+                    out.add(r);
+                }
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            return out;
+        }
+
+        Res create(Resource res) {
+            return shown(res(records.create(caller, res, null, null).stored()));
+        }
+
+        Res update(String type, String id, Resource res, int ifMatch, String reason) {
+            return shown(res(records.update(caller, type, id, res, ifMatch, reason).stored()));
+        }
+
+        /** Throws a 403 unless the person may do {@code action} (print) on this version. */
+        void require(Res r, Action a) {
+            policy.requireAction(caller, subject(r), a);
+        }
+
+        /**
+         * Throws a 403 unless the person may read this patient's clinical notes, when they hold any role that reads
+         * clinical notes at all: the chart's gate. Demographics are hospital-wide for most roles, so a Patient that
+         * can be read says nothing about the care relationship; this asks the access model about the relationship
+         * (an active break-glass use stands in for it, as for every read).
+         */
+        void requireClinical(String patientId) {
+            if (policy.allows(caller, "Composition", jp.mamori.access.Scope.Permission.READ)) {
+                policy.requireAction(caller, new AccessPolicy.Subject("Composition", "*", Set.of(patientId), Set.of(),
+                        Set.of()), Action.READ);
+            }
+        }
+
+        boolean permits(Res r, Action a) {
+            try {
+                require(r, a);
+                return true;
+            } catch (FhirError e) {
+                return false;
+            }
+        }
+
+        String principal() {
+            return caller.principal();
+        }
+    }
+
+    /**
+     * Runs {@code work} as the person and records it: on success with what the unit collected, on a refusal or
+     * error as such (with the patient asked for, when known). The result is returned only once the entry is
+     * durable; when it cannot be stored, a 503 goes out instead.
+     */
+    <T> T run(ConsoleRequest r, String action, String askedPatient, java.util.function.Function<Unit, T> work) {
+        Unit u = new Unit(caller(r), action);
+        if (askedPatient != null) {
+            u.detail("patient", askedPatient);
+        }
+        T result;
+        try {
+            result = work.apply(u);
+        } catch (FhirError e) {
+            if (askedPatient != null) {
+                u.patients.add(askedPatient);
+            }
+            u.detail("status", Integer.toString(e.status()));
+            String outcome = e.status() == 401 || e.status() == 403 || e.status() == 404 || e.status() == 410
+                    ? "refused" : e.status() >= 500 ? "error" : "invalid";
+            append(r, u, outcome);
+            throw e;
+        } catch (RuntimeException e) {
+            if (askedPatient != null) {
+                u.patients.add(askedPatient);
+            }
+            append(r, u, "error");
+            throw e;
+        }
+        append(r, u, "success");
+        return result;
+    }
+
+    private Caller caller(ConsoleRequest r) {
+        Sessions.Session s = r.session();
+        PersonContext p = contexts.get(s.accountId(), s.accessVersion());
+        return Caller.person(p, s.displayName(), r.address());
+    }
+
+    private void append(ConsoleRequest r, Unit u, String outcome) {
+        Sessions.Session s = r.session();
+        PersonContext p = u.caller.person();
+        List<String> roles = p.roles().stream().map(PersonContext.HeldRole::role).distinct().toList();
+        String department = String.join(",", p.roles().stream().map(PersonContext.HeldRole::department).distinct().toList());
+        boolean glass = false;
+        if (!u.patients.isEmpty() && breakGlass != null) {
+            for (BreakGlass.Grant g : breakGlass.activeFor(s.accountId(), clock.instant())) {
+                if (u.patients.contains(g.patientId())) {
+                    glass = true;
+                    break;
+                }
+            }
+        }
+        Map<String, String> d = new LinkedHashMap<>(u.detail);
+        d.put("request", r.method() + " " + r.path());
+        d.put("via", "console");
+        try {
+            trail.append(new AuditRecord(Instant.now(), u.caller.principal(), "person", s.displayName(), roles,
+                    department.isEmpty() ? null : department, new ArrayList<>(u.patients), new ArrayList<>(u.resources),
+                    u.action, outcome, glass ? "break-glass" : "treatment", r.address(), s.ref(), glass, d));
+        } catch (AuditUnavailable e) {
+            throw e.toFhirError();
+        }
+    }
+
+    private AccessPolicy.Subject subject(Res r) {
+        Resource parsed = FhirSupport.parseStored(r.stored().bodyText());
+        IndexRows rows = indexer.extract(parsed);
+        String type = r.stored().type();
+        String id = r.stored().id();
+        return new AccessPolicy.Subject(type, id, rows.patients(type, id), rows.docCodes(), rows.labels());
+    }
+
+    /**
+     * The patients this person opened most recently (from their own audit entries, newest first), at most
+     * {@code limit}. Only ids: the page then looks them up again, and shows only those the person may still see.
+     */
+    List<String> recentPatients(ConsoleRequest r, int limit) {
+        return Tx.read(ds, c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT p FROM (SELECT e.seq, unnest(e.patients) AS p"
+                    + " FROM audit_entry e WHERE e.actor = ? AND e.action = 'read' AND e.outcome = 'success'"
+                    + " AND cardinality(e.patients) = 1 ORDER BY e.seq DESC LIMIT 500) x GROUP BY p"
+                    + " ORDER BY max(x.seq) DESC LIMIT ?")) {
+                ps.setString(1, "account:" + r.session().accountId());
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Whether the person holds an active break-glass use for this patient. */
+    boolean underBreakGlass(ConsoleRequest r, String patientId) {
+        return breakGlass != null && breakGlass.active(r.session().accountId(), patientId, clock.instant()).isPresent();
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    // ---------------------------------------------------------------- JSON
+
+    static Res res(Stored s) {
+        return new Res(s, json(s));
+    }
+
+    static JsonNode json(Stored s) {
+        try {
+            return JSON.readTree(s.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The patients a resource is about: itself for a Patient, else its subject/patient references. */
+    static Set<String> patientsOf(Res r) {
+        Set<String> out = new HashSet<>();
+        if (r.stored().type().equals("Patient")) {
+            out.add(r.stored().id());
+            return out;
+        }
+        if (r.json() == null) {
+            return out;
+        }
+        for (String f : List.of("subject", "patient")) {
+            String ref = r.json().path(f).path("reference").asText("");
+            if (ref.startsWith("Patient/")) {
+                out.add(ref.substring("Patient/".length()));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,229 @@
+package jp.mamori.web.console;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** What the console shows of stored FHIR JSON: names, codes, dates and note text, read without a full parse. */
+final class FhirText {
+    static final String LOINC = "http://loinc.org";
+    static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
+    /** The author's account, on notes written in the console (finalization is the author's alone). */
+    static final String ACCOUNT_SYSTEM = "https://mamori.jp/fhir/account";
+    /** SOAP sections: LOINC code, Japanese and English label. */
+    static final String[][] SOAP = {{"61150-9", "S 主観的情報（主訴）", "S Subjective"},
+            {"61149-1", "O 客観的情報（所見）", "O Objective"}, {"51848-0", "A 評価", "A Assessment"},
+            {"18776-5", "P 計画", "P Plan"}};
+
+    private FhirText() {
+    }
+
+    /** The name written in kanji (the IDE representation, or the first name that is not kana). */
+    static String name(JsonNode patient) {
+        String fallback = null;
+        for (JsonNode n : patient.path("name")) {
+            String rep = representation(n);
+            if ("IDE".equals(rep)) {
+                return nameText(n);
+            }
+            if (fallback == null && !"SYL".equals(rep)) {
+                fallback = nameText(n);
+            }
+        }
+        return fallback == null ? "" : fallback;
+    }
+
+    /** The name in kana (the SYL representation). */
+    static String kana(JsonNode patient) {
+        for (JsonNode n : patient.path("name")) {
+            if ("SYL".equals(representation(n))) {
+                return nameText(n);
+            }
+        }
+        return "";
+    }
+
+    private static String representation(JsonNode name) {
+        for (JsonNode e : name.path("extension")) {
+            if (REPRESENTATION.equals(e.path("url").asText())) {
+                return e.path("valueCode").asText();
+            }
+        }
+        return null;
+    }
+
+    private static String nameText(JsonNode n) {
+        if (n.hasNonNull("text")) {
+            return n.get("text").asText();
+        }
+        StringBuilder sb = new StringBuilder(n.path("family").asText(""));
+        for (JsonNode g : n.path("given")) {
+            sb.append(sb.isEmpty() ? "" : "\u3000").append(g.asText());
+        }
+        return sb.toString();
+    }
+
+    static String sex(JsonNode patient, ConsoleRequest.Lang lang) {
+        return switch (patient.path("gender").asText("")) {
+            case "male" -> lang.t("男", "Male");
+            case "female" -> lang.t("女", "Female");
+            case "other" -> lang.t("その他", "Other");
+            default -> lang.t("不明", "Unknown");
+        };
+    }
+
+    static LocalDate birthDate(JsonNode patient) {
+        String b = patient.path("birthDate").asText("");
+        try {
+            return b.length() == 10 ? LocalDate.parse(b) : null;
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    /** The patient ID (the first identifier's value). */
+    static String identifier(JsonNode patient) {
+        for (JsonNode i : patient.path("identifier")) {
+            if (i.hasNonNull("value")) {
+                return i.get("value").asText();
+            }
+        }
+        return "";
+    }
+
+    /** {@code meta.security} codes (sensitivity markers such as PSY). */
+    static Set<String> labels(JsonNode res) {
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonNode c : res.path("meta").path("security")) {
+            out.add(c.path("code").asText());
+        }
+        return out;
+    }
+
+    /** A CodeableConcept as text: its text, else the first coding's display, else its code. */
+    static String concept(JsonNode cc) {
+        if (cc == null || cc.isMissingNode()) {
+            return "";
+        }
+        if (cc.hasNonNull("text")) {
+            return cc.get("text").asText();
+        }
+        for (JsonNode c : cc.path("coding")) {
+            if (c.hasNonNull("display")) {
+                return c.get("display").asText();
+            }
+            if (c.hasNonNull("code")) {
+                return c.get("code").asText();
+            }
+        }
+        return "";
+    }
+
+    /** The first code of a CodeableConcept ({@code system|code}), for grouping. */
+    static String code(JsonNode cc) {
+        for (JsonNode c : cc.path("coding")) {
+            return c.path("system").asText("") + "|" + c.path("code").asText("");
+        }
+        return "|" + concept(cc);
+    }
+
+    static String firstCode(JsonNode cc, String system) {
+        for (JsonNode c : cc.path("coding")) {
+            if (system == null || system.equals(c.path("system").asText())) {
+                return c.path("code").asText("");
+            }
+        }
+        return "";
+    }
+
+    /** A FHIR dateTime or instant as an instant; a date alone as the start of that day in Japan; null if absent. */
+    static Instant instant(JsonNode v) {
+        String s = v == null ? "" : v.asText("");
+        if (s.isEmpty()) {
+            return null;
+        }
+        try {
+            if (s.length() == 10) {
+                return LocalDate.parse(s).atStartOfDay(Html.JST).toInstant();
+            }
+            if (s.length() == 7) {
+                return LocalDate.parse(s + "-01").atStartOfDay(Html.JST).toInstant();
+            }
+            if (s.length() == 4) {
+                return LocalDate.parse(s + "-01-01").atStartOfDay(Html.JST).toInstant();
+            }
+            return OffsetDateTime.parse(s).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    /** The section text of a note (its narrative as plain text), by LOINC section code. */
+    static String section(JsonNode composition, String loinc) {
+        for (JsonNode s : composition.path("section")) {
+            if (loinc.equals(firstCode(s.path("code"), LOINC))) {
+                return divText(s.path("text").path("div").asText(""));
+            }
+        }
+        return "";
+    }
+
+    /** The four SOAP texts of a note. */
+    static String[] soap(JsonNode composition) {
+        String[] out = new String[4];
+        for (int i = 0; i < 4; i++) {
+            out[i] = section(composition, SOAP[i][0]);
+        }
+        return out;
+    }
+
+    /** The whole note as one text, for the difference between versions. */
+    static String noteText(JsonNode composition, ConsoleRequest.Lang lang) {
+        StringBuilder sb = new StringBuilder();
+        String[] s = soap(composition);
+        for (int i = 0; i < 4; i++) {
+            sb.append("【").append(lang.t(SOAP[i][1], SOAP[i][2])).append("】\n").append(s[i]).append("\n");
+        }
+        return sb.toString();
+    }
+
+    /** XHTML narrative to plain text: line breaks kept, tags dropped, entities decoded. */
+    static String divText(String div) {
+        String t = div.replaceAll("(?i)<br\\s*/?>", "\n").replaceAll("(?i)</p>", "\n").replaceAll("<[^>]*>", "");
+        t = t.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+                .replace("&apos;", "'").replace("&amp;", "&");
+        return t.strip();
+    }
+
+    static String author(JsonNode composition) {
+        List<String> names = new ArrayList<>();
+        for (JsonNode a : composition.path("author")) {
+            names.add(a.path("display").asText(a.path("reference").asText("")));
+        }
+        return String.join(", ", names);
+    }
+
+    /** The account that wrote a note in the console, or null for notes from elsewhere. */
+    static String authorAccount(JsonNode composition) {
+        for (JsonNode a : composition.path("author")) {
+            JsonNode id = a.path("identifier");
+            if (ACCOUNT_SYSTEM.equals(id.path("system").asText())) {
+                return id.path("value").asText();
+            }
+        }
+        return null;
+    }
+
+    /** Active (or no status) in a clinicalStatus CodeableConcept. */
+    static boolean active(JsonNode res) {
+        String s = firstCode(res.path("clinicalStatus"), null);
+        return s.isEmpty() || s.equals("active") || s.equals("recurrence") || s.equals("relapse");
+    }
+}
