@@ -259,6 +259,10 @@ public final class Database implements AutoCloseable {
         hc.setMaximumPoolSize(size);
         hc.setMinimumIdle(Math.min(4, size));
         hc.setPoolName("mamori");
+        // A request that waits 10 s for a connection has failed already; and when the JVM stops, the embedded
+        // database's own shutdown hook may stop PostgreSQL while the server still records its stop: waiting the
+        // default 30 s there only delays the exit.
+        hc.setConnectionTimeout(10_000);
         hc.setAutoCommit(true);
         if (setRole) {
             // Fallback for an external database without an app password (reported as a deviation).
