@@ -872,6 +872,22 @@ final class ClinicalPages {
     }
 
     /** What a write left: the version now stored, or the conflict it met. */
+    /**
+     * Saves the note on the version the form was based on; when someone saved another version meanwhile (412), the
+     * result carries theirs instead, so that the page can show both texts and nothing typed is lost.
+     */
+    private static Written saveOrConflict(Unit u, String id, Composition c, int base, String reason) {
+        try {
+            return new Written(u.update("Composition", id, c, base, reason), null);
+        } catch (FhirError e) {
+            if (e.status() != 412) {
+                throw e;
+            }
+            u.action("conflict");
+            return new Written(null, u.read("Composition", id));
+        }
+    }
+
     private record Written(Res saved, Res theirs) {
     }
 
@@ -916,15 +932,7 @@ final class ClinicalPages {
                 c.setStatus(finalize ? Composition.CompositionStatus.FINAL : Composition.CompositionStatus.PRELIMINARY);
                 setSoap(c, soap);
                 u.action(finalize ? "finalize" : "update");
-                try {
-                    return new Written(u.update("Composition", id, c, base, null), null);
-                } catch (FhirError e) {
-                    if (e.status() != 412) {
-                        throw e;
-                    }
-                    u.action("conflict");
-                    return new Written(null, u.read("Composition", id));
-                }
+                return saveOrConflict(u, id, c, base, null);
             });
         } catch (FhirError e) {
             if (e.status() == 403 || e.status() == 404) {
@@ -987,15 +995,7 @@ final class ClinicalPages {
                     setSoap(c, soap);
                 }
                 u.detail("reason", reason);
-                try {
-                    return new Written(u.update("Composition", id, c, base, reason), null);
-                } catch (FhirError e) {
-                    if (e.status() != 412) {
-                        throw e;
-                    }
-                    u.action("conflict");
-                    return new Written(null, u.read("Composition", id));
-                }
+                return saveOrConflict(u, id, c, base, reason);
             });
         } catch (FhirError e) {
             if (e.status() == 403 || e.status() == 404) {
