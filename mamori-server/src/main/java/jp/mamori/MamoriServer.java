@@ -130,7 +130,7 @@ public final class MamoriServer implements AutoCloseable {
             console.auditPages(audit);
             console.clinicalPages(new jp.mamori.web.console.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
-                    breakGlass, db.dataSource(), Clock.systemUTC()));
+                    breakGlass, db.dataSource(), Clock.systemUTC()), cfg.timeZone());
             api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);

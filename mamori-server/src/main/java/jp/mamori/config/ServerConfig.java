@@ -33,7 +33,19 @@ public record ServerConfig(
         IdentityOptions identity,
         java.time.Duration accessTokenLifetime,
         AccessOptions access,
-        AuditOptions audit) {
+        AuditOptions audit,
+        java.time.ZoneId timeZone) {
+
+    /** With the console's times in Japan time, the default. */
+    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
+                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
+                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
+                        AuditOptions audit) {
+        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
+                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, audit,
+                java.time.ZoneId.of("Asia/Tokyo"));
+    }
 
     /** As before the audit options existed: the audit defaults. */
     public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
@@ -285,7 +297,7 @@ public record ServerConfig(
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
                 "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
                 "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor",
-                "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url"),
+                "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone"),
                 List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -317,7 +329,17 @@ public record ServerConfig(
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
-                auditOptions(a));
+                auditOptions(a), timeZone(a));
+    }
+
+    /** {@code --time-zone}: the zone the console shows and prints times in (default Asia/Tokyo, i.e. JST). */
+    private static java.time.ZoneId timeZone(Args a) {
+        String z = a.value("--time-zone").orElse("Asia/Tokyo");
+        try {
+            return java.time.ZoneId.of(z);
+        } catch (java.time.DateTimeException e) {
+            throw new ConfigException("--time-zone must be a time zone such as Asia/Tokyo / タイムゾーン名が正しくありません: " + z);
+        }
     }
 
     private static AuditOptions auditOptions(Args a) {

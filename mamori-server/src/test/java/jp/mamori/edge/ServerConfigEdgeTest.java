@@ -56,6 +56,13 @@ class ServerConfigEdgeTest {
     }
 
     @Test
+    void theConsoleShowsJapanTimeUnlessAnotherZoneIsGiven() {
+        assertEquals(java.time.ZoneId.of("Asia/Tokyo"), parse().timeZone());
+        assertEquals(java.time.ZoneId.of("Europe/Berlin"), parse("--time-zone", "Europe/Berlin").timeZone());
+        assertTrue(refusal("--time-zone", "Nowhere/Atlantis").contains("--time-zone"));
+    }
+
+    @Test
     void identitySettingsOutOfRangeAreRefusedNamingTheOption() {
         assertTrue(refusal("--session-idle-minutes", "0").contains("--session-idle-minutes"));
         assertTrue(refusal("--session-idle-minutes", "121").contains("--session-idle-minutes"));

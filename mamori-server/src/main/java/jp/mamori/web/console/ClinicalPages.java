@@ -49,9 +49,10 @@ final class ClinicalPages {
 
     private final Clinical clinical;
     private final Console console;
-    private final JpDates dates = JpDates.tokyo();
+    private final JpDates dates;
 
-    ClinicalPages(Clinical clinical, Console console) {
+    ClinicalPages(Clinical clinical, Console console, java.time.ZoneId zone) {
+        this.dates = new JpDates(zone);
         this.clinical = clinical;
         this.console = console;
     }

@@ -125,7 +125,12 @@ public final class Console {
      * through {@code clinical}.
      */
     public void clinicalPages(Clinical clinical) {
-        new ClinicalPages(clinical, this).register();
+        clinicalPages(clinical, jp.mamori.chart.JpDates.TOKYO);
+    }
+
+    /** As {@link #clinicalPages(Clinical)}, showing and printing times in {@code zone}. */
+    public void clinicalPages(Clinical clinical, java.time.ZoneId zone) {
+        new ClinicalPages(clinical, this, zone).register();
         this.clinical = clinical;
     }
 
