@@ -899,8 +899,7 @@ final class ClinicalPages {
         boolean finalize = r.param("op").equals("finalize");
         Integer base = version(r.param("base"));
         if (id.isEmpty() && !ID.matcher(patientId).matches() || !id.isEmpty() && (!ID.matcher(id).matches() || base == null)) {
-            return AuthPages.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
-                    "入力が正しくありません / The form is not valid")), 400);
+            return invalidForm(r);
         }
         if (String.join("", soap).isBlank()) {
             return AuthPages.status(console.page(r, r.t("経過記録", "Progress note"), Html.message("error",
@@ -947,16 +946,26 @@ final class ClinicalPages {
         return Console.redirect("/console/documents/" + w.saved().stored().id());
     }
 
+    /** A note form that was tampered with or is stale beyond repair (ids, base version): 400, nothing written. */
+    private Reply invalidForm(ConsoleRequest r) {
+        return AuthPages.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
+                "入力が正しくありません / The form is not valid")), 400);
+    }
+
+    /** An amendment or a correction states why, in at most 500 characters. */
+    private static boolean validReason(String reason) {
+        return !reason.isEmpty() && reason.length() <= 500;
+    }
+
     private Reply amend(ConsoleRequest r) {
         String[] soap = soapFrom(r);
         String id = r.param("id");
         String reason = r.param("reason").strip();
         Integer base = version(r.param("base"));
         if (!ID.matcher(id).matches() || base == null) {
-            return AuthPages.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
-                    "入力が正しくありません / The form is not valid")), 400);
+            return invalidForm(r);
         }
-        if (reason.isEmpty() || reason.length() > 500) {
+        if (!validReason(reason)) {
             return AuthPages.status(console.page(r, r.t("経過記録の修正", "Amend a progress note"), Html.message("error",
                     "修正には理由が必要です / An amendment needs a reason") + noteForm(r, "/console/notes/amend",
                     r.param("patient"), id, base, soap, true, reason)), 400);
@@ -969,10 +978,9 @@ final class ClinicalPages {
         String reason = r.param("reason").strip();
         Integer base = version(r.param("base"));
         if (!ID.matcher(id).matches() || base == null) {
-            return AuthPages.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
-                    "入力が正しくありません / The form is not valid")), 400);
+            return invalidForm(r);
         }
-        if (reason.isEmpty() || reason.length() > 500) {
+        if (!validReason(reason)) {
             return AuthPages.status(console.page(r, r.t("文書", "Document"), Html.message("error",
                     "記載誤りとするには理由が必要です / Marking entered-in-error needs a reason")
                     + "<p><a href=\"/console/documents/" + esc(id) + "\">" + esc(r.t("戻る", "Back")) + "</a></p>"), 400);
