@@ -13,13 +13,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
  * Recorded care relationships: membership of a patient's care team and explicit assignment (ACCESS-1 need to
- * know). Relationships derived from encounters are not here yet. Rows are never deleted: ending one sets
+ * know). Relationships derived from encounters are in {@link EncounterRelations}. Rows are never deleted: ending one sets
  * {@code ended_at}; every change is in {@code access_change}.
  *
  * <p>Who may record one: an administrator, or someone holding an approved clinical role in the department
@@ -122,32 +121,6 @@ public final class CareRelationships {
             AccessLedger.record(c, now, by, "care.ended", "account:" + a.accountId(), AccessLedger.detail()
                     .put("care", careId.toString()).put("patient", a.patientId()).put("reason", reason));
             return load(c, careId);
-        });
-    }
-
-    /**
-     * Whether {@code account} has a relationship with the patient at {@code now} within {@code scope}:
-     * hospital scope needs none; department and ward scope need a current assignment in one of
-     * {@code departments}, or a personal one without department.
-     */
-    public boolean related(UUID account, String patientId, PersonContext.Scope scope, Set<String> departments,
-                           Instant now) {
-        if (scope == PersonContext.Scope.HOSPITAL) {
-            return true;
-        }
-        return Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM care_assignment WHERE account_id = ?"
-                    + " AND patient_id = ? AND ended_at IS NULL AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
-                    + " AND (department IS NULL OR department = ANY (?)) LIMIT 1")) {
-                ps.setObject(1, account);
-                ps.setString(2, patientId);
-                ps.setTimestamp(3, Timestamp.from(now));
-                ps.setTimestamp(4, Timestamp.from(now));
-                ps.setArray(5, c.createArrayOf("text", departments.toArray()));
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
         });
     }
 

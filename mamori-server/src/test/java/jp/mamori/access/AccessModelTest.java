@@ -99,11 +99,16 @@ class AccessModelTest {
         Decision d = decide(doctor, other, "clinical_notes", Action.READ, Set.of());
         assertFalse(d.permitted());
         assertTrue(d.breakGlass());
+        // The relationship as the request path reads it: within the department it was recorded for only.
         Instant now = Instant.now();
-        assertTrue(care.related(doctor, mine, PersonContext.Scope.DEPARTMENT, Set.of("内科"), now));
-        assertFalse(care.related(doctor, mine, PersonContext.Scope.DEPARTMENT, Set.of("外科"), now));
-        assertFalse(care.related(doctor, other, PersonContext.Scope.DEPARTMENT, Set.of("内科"), now));
-        assertTrue(care.related(doctor, other, PersonContext.Scope.HOSPITAL, Set.of(), now));
+        PersonContext ctx = PersonContext.load(ds, doctor, now);
+        assertTrue(ctx.caresFor(mine, Set.of("内科"), now));
+        assertFalse(ctx.caresFor(mine, Set.of("外科"), now));
+        assertFalse(ctx.caresFor(other, Set.of("内科"), now));
+        // A hospital-wide role (薬剤師) needs no relationship at all.
+        UUID pharmacist = account("yakuzai-p", false);
+        roles.assign(adminA, pharmacist, "pharmacist", "薬剤部", null);
+        assertTrue(decide(pharmacist, other, "clinical_notes", Action.READ, Set.of()).permitted());
     }
 
     @Test
