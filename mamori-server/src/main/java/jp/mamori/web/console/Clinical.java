@@ -247,10 +247,11 @@ public final class Clinical {
         PersonContext p = u.caller.person();
         List<String> roles = p.roles().stream().map(PersonContext.HeldRole::role).distinct().toList();
         String department = String.join(",", p.roles().stream().map(PersonContext.HeldRole::department).distinct().toList());
+        // Active break-glass uses come with the person's context (a start or an end changes its version).
         boolean glass = false;
         if (!u.patients.isEmpty() && breakGlass != null) {
-            for (BreakGlass.Grant g : breakGlass.activeFor(s.accountId(), clock.instant())) {
-                if (u.patients.contains(g.patientId())) {
+            for (String patient : p.breakGlassPatients(clock.instant())) {
+                if (u.patients.contains(patient)) {
                     glass = true;
                     break;
                 }
@@ -301,7 +302,9 @@ public final class Clinical {
 
     /** Whether the person holds an active break-glass use for this patient. */
     boolean underBreakGlass(ConsoleRequest r, String patientId) {
-        return breakGlass != null && breakGlass.active(r.session().accountId(), patientId, clock.instant()).isPresent();
+        Sessions.Session s = r.session();
+        return breakGlass != null && contexts.get(s.accountId(), s.accessVersion()).breakGlass(patientId, clock.instant())
+                .isPresent();
     }
 
     Clock clock() {
