@@ -142,16 +142,7 @@ public final class Roles {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
             String by = AccessLedger.requireAdministrator(c, actor);
-            boolean clinicalContent;
-            try (PreparedStatement ps = c.prepareStatement("SELECT clinical_content FROM role WHERE code = ?")) {
-                ps.setString(1, role);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new AccessException("役割「" + role + "」はありません / No role " + role);
-                    }
-                    clinicalContent = rs.getBoolean(1);
-                }
-            }
+            boolean clinicalContent = roleRow(c, role).clinicalContent();
             if (clinicalContent) {
                 // Otherwise a self-granted clinical role, once approved, could be widened without four eyes.
                 try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM role_assignment WHERE account_id = ?"
@@ -288,6 +279,22 @@ public final class Roles {
         return jp.mamori.records.SearchIndexer.placeName(name);
     }
 
+    private record RoleRow(boolean clinicalContent, PersonContext.Scope defaultScope) {
+    }
+
+    /** Whether a role may hold clinical content and its default scope; refused when there is no such role. */
+    private static RoleRow roleRow(Connection c, String role) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT clinical_content, default_scope FROM role WHERE code = ?")) {
+            ps.setString(1, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AccessException("役割「" + role + "」はありません / No role " + role);
+                }
+                return new RoleRow(rs.getBoolean(1), PersonContext.Scope.of(rs.getString(2)));
+            }
+        }
+    }
+
     private static void checkDepartment(String department) {
         if (department == null || department.isBlank() || department.length() > 100) {
             throw new AccessException("部署（または病棟）を入力してください / Enter the department or ward");
@@ -296,18 +303,9 @@ public final class Roles {
 
     private static UUID assignIn(Connection c, String by, UUID actor, UUID account, String role, String department,
                                  PersonContext.Scope scope, Instant now, String origin) throws SQLException {
-        boolean clinicalContent;
-        PersonContext.Scope s;
-        try (PreparedStatement ps = c.prepareStatement("SELECT clinical_content, default_scope FROM role WHERE code = ?")) {
-            ps.setString(1, role);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new AccessException("役割「" + role + "」はありません / No role " + role);
-                }
-                clinicalContent = rs.getBoolean(1);
-                s = scope != null ? scope : PersonContext.Scope.of(rs.getString(2));
-            }
-        }
+        RoleRow row = roleRow(c, role);
+        boolean clinicalContent = row.clinicalContent();
+        PersonContext.Scope s = scope != null ? scope : row.defaultScope();
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM account WHERE account_id = ? AND status <> 'retired'")) {
             ps.setObject(1, account);
             try (ResultSet rs = ps.executeQuery()) {
