@@ -5,7 +5,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.LinkedHashSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one audit entry says, before the trail gives it a sequence number: who (actor, kind, display, roles,
@@ -33,10 +35,12 @@ public record AuditRecord(Instant at, String actor, String actorKind, String dis
             throw new IllegalArgumentException("unknown actor kind or outcome: " + actorKind + "/" + outcome);
         }
         at = at.truncatedTo(ChronoUnit.MICROS);
+        // plain collections rather than streams: every API request builds one of these
         roles = roles == null ? List.of() : List.copyOf(roles);
-        patients = patients == null ? List.of() : patients.stream().distinct().sorted().toList();
-        resources = resources == null ? List.of() : resources.stream().distinct().toList();
-        detail = detail == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(detail));
+        patients = patients == null || patients.isEmpty() ? List.of() : List.copyOf(new TreeSet<>(patients));
+        resources = resources == null || resources.isEmpty() ? List.of() : List.copyOf(new LinkedHashSet<>(resources));
+        detail = detail == null || detail.isEmpty() ? Map.of()
+                : java.util.Collections.unmodifiableMap(new TreeMap<>(detail));
     }
 
     /** A security or maintenance event of the server itself (start, stop, clock check, verification run). */

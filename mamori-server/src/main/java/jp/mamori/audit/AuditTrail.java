@@ -12,7 +12,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,11 +32,15 @@ import java.util.function.Consumer;
  *
  * <p>Request threads call {@link #append}, which returns only once the entry is durable (committed with
  * {@code synchronous_commit = on}) and throws {@link AuditUnavailable} otherwise: a caller MUST NOT answer the
- * request it records with any data in that case. One writer thread takes everything queued, locks the one
- * {@code audit_head} row, gives each entry the next sequence number and its predecessor's leaf hash, inserts the
- * batch, moves the head and commits, then releases the waiters. Events written by other capabilities land in
- * {@code audit_outbox} in their own transactions (database triggers) and are moved into the trail in the same
- * way, ahead of the queued entries of the batch.
+ * request it records with any data in that case. One writer thread takes everything queued, gives each entry the
+ * next sequence number and its predecessor's leaf hash, and stores the group in one transaction that locks the one
+ * {@code audit_head} row, inserts the entries, moves the head and commits, then releases the waiters. Usually that
+ * transaction is one call of {@code mamori_audit_append} (one round trip): the writer numbers the group from the
+ * head it wrote last, and the function writes nothing when the head has moved since (another server process on
+ * the same database), in which case the writer reads the head and numbers the group again. Events written by
+ * other capabilities land in {@code audit_outbox} in their own transactions (database triggers) and are moved into
+ * the trail by the writer's other transaction, ahead of the queued entries of its group, as soon as the function
+ * reports that some wait (or, when nothing is queued, every {@link Settings#outboxPoll}).
  *
  * <p>The queue is bounded: when it is full, {@link #append} waits a little and then gives up (back-pressure),
  * so an overloaded or unreachable database turns into 503 answers instead of unbounded memory. There is no
@@ -136,6 +139,15 @@ public final class AuditTrail implements AutoCloseable {
 
     // ---------------------------------------------------------------- the writer
 
+    /** The head as this writer last committed it. */
+    private record Head(long nextSeq, byte[] lastLeaf) {
+    }
+
+    /** Writer thread only: the head it last wrote or read, null when it must read it again (start, failure). */
+    private Head head;
+    /** Writer thread only: whether events wait in the outbox (as the last transaction saw it). */
+    private boolean outboxWaiting = true;
+
     private void run() {
         List<Pending> batch = new ArrayList<>();
         while (!closed || !queue.isEmpty()) {
@@ -153,8 +165,15 @@ public final class AuditTrail implements AutoCloseable {
             }
             List<Appended> written;
             try {
-                written = write(batch);
+                // one round trip when this writer knows the head and no outbox event waits; otherwise (and when
+                // another server process moved the head meanwhile) the transaction that reads the head and the outbox
+                boolean quick = !batch.isEmpty() && head != null && !outboxWaiting;
+                written = quick ? appendGroup(batch) : null;
+                if (written == null) {
+                    written = write(batch);
+                }
             } catch (Throwable t) {
+                head = null;
                 failedBatches.incrementAndGet();
                 log.error("audit: a batch of {} entries could not be stored: {}", batch.size(), t.toString());
                 for (Pending p : batch) {
@@ -178,94 +197,119 @@ public final class AuditTrail implements AutoCloseable {
         }
     }
 
-    /** One transaction: lock the head, take the outbox, number and insert everything, move the head, commit. */
+    /**
+     * The usual case, one round trip: number and chain the group from the head this writer last wrote and hand it
+     * to {@code mamori_audit_append} (V12), which stores and commits it durably. Null when the head had moved.
+     */
+    private List<Appended> appendGroup(List<Pending> batch) throws SQLException {
+        List<AuditRecord> records = new ArrayList<>(batch.size());
+        batch.forEach(p -> records.add(p.record));
+        List<Appended> out;
+        try (Connection c = ds.getConnection()) {
+            out = store(c, head, records);
+        }
+        if (out != null) {
+            committed(out.size());
+            assignSeqs(batch, out, 0);
+        }
+        return out;
+    }
+
+    /**
+     * Numbers and chains {@code records} from {@code from} and stores them with {@code mamori_audit_append}, in the
+     * connection's transaction or (autocommit) its own. Null, with nothing written, when the head is not {@code from}.
+     */
+    private List<Appended> store(Connection c, Head from, List<AuditRecord> records) throws SQLException {
+        int n = records.size();
+        byte[][] entryBytes = new byte[n][];
+        List<Appended> out = new ArrayList<>(n);
+        long seq = from.nextSeq();
+        byte[] prev = from.lastLeaf();
+        for (int i = 0; i < n; i++) {
+            AuditRecord r = records.get(i);
+            byte[] entry = EntryCodec.encode(seq, prev, r);
+            byte[] leaf = EntryCodec.leafHash(entry);
+            entryBytes[i] = entry;
+            out.add(new Appended(seq, entry, leaf, r));
+            seq++;
+            prev = leaf;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?)")) {
+            ps.setLong(1, from.nextSeq());
+            ps.setBytes(2, from.lastLeaf());
+            ps.setArray(3, c.createArrayOf("bytea", entryBytes));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                outboxWaiting = rs.getBoolean(2);
+                if (!rs.getBoolean(1)) {
+                    head = null;
+                    return null;
+                }
+                if (!java.util.Arrays.equals(prev, rs.getBytes(3))) {
+                    throw new SQLException("audit: the database computed another last leaf hash than the writer");
+                }
+            }
+        }
+        head = new Head(seq, prev);
+        return out;
+    }
+
+    private void committed(int n) {
+        transactions.incrementAndGet();
+        entries.addAndGet(n);
+    }
+
+    private static void assignSeqs(List<Pending> batch, List<Appended> out, int fromOutbox) {
+        Iterator<Pending> it = batch.iterator();
+        for (int i = fromOutbox; i < out.size(); i++) {
+            it.next().seq = out.get(i).seq();
+        }
+    }
+
+    /**
+     * The transaction that reads the head (and so works after another process appended) and moves waiting outbox
+     * events into the trail ahead of the queued group.
+     */
     private List<Appended> write(List<Pending> batch) throws SQLException {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
-                List<Appended> out = writeIn(c, batch);
-                if (out.isEmpty()) {
-                    c.rollback();
-                } else {
-                    c.commit();
-                    transactions.incrementAndGet();
-                    entries.addAndGet(out.size());
+                Head from;
+                try (Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head FOR UPDATE")) {
+                    if (!rs.next()) {
+                        throw new SQLException("audit_head has no row");
+                    }
+                    from = new Head(rs.getLong(1), rs.getBytes(2));
                 }
+                int limit = Math.max(1, settings.maxBatch() - batch.size());
+                List<AuditRecord> records = new ArrayList<>(takeOutbox(c, limit));
+                int fromOutbox = records.size();
+                batch.forEach(p -> records.add(p.record));
+                if (records.isEmpty()) {
+                    c.rollback();
+                    head = from;
+                    outboxWaiting = false;
+                    return List.of();
+                }
+                List<Appended> out = store(c, from, records);
+                if (out == null) {
+                    throw new SQLException("audit: the head moved while it was locked");
+                }
+                c.commit();
+                committed(out.size());
+                outboxWaiting |= fromOutbox >= limit;
+                assignSeqs(batch, out, fromOutbox);
                 return out;
             } catch (SQLException | RuntimeException e) {
+                head = null;
                 c.rollback();
                 throw e;
             } finally {
                 c.setAutoCommit(true);
             }
         }
-    }
-
-    private List<Appended> writeIn(Connection c, List<Pending> batch) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL synchronous_commit = on");
-        }
-        long seq;
-        byte[] prev;
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head FOR UPDATE")) {
-            if (!rs.next()) {
-                throw new SQLException("audit_head has no row");
-            }
-            seq = rs.getLong(1);
-            prev = rs.getBytes(2);
-        }
-        List<AuditRecord> records = new ArrayList<>(takeOutbox(c, Math.max(1, settings.maxBatch() - batch.size())));
-        int fromOutbox = records.size();
-        batch.forEach(p -> records.add(p.record));
-        if (records.isEmpty()) {
-            return List.of();
-        }
-        List<Appended> out = new ArrayList<>(records.size());
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash,"
-                + " actor, actor_kind, actor_display, roles, department, patients, action, outcome, purpose, resources,"
-                + " address, session_hash, break_glass) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (AuditRecord r : records) {
-                byte[] entry = EntryCodec.encode(seq, prev, r);
-                byte[] leaf = EntryCodec.leafHash(entry);
-                ps.setLong(1, seq);
-                ps.setTimestamp(2, Timestamp.from(r.at()));
-                ps.setBytes(3, entry);
-                ps.setBytes(4, leaf);
-                ps.setString(5, r.actor());
-                ps.setString(6, r.actorKind());
-                ps.setString(7, r.display());
-                ps.setArray(8, text(c, r.roles()));
-                ps.setString(9, r.department());
-                ps.setArray(10, text(c, r.patients()));
-                ps.setString(11, r.action());
-                ps.setString(12, r.outcome());
-                ps.setString(13, r.purpose());
-                ps.setArray(14, text(c, r.resources()));
-                ps.setString(15, r.address());
-                ps.setString(16, r.session());
-                ps.setBoolean(17, r.breakGlass());
-                ps.addBatch();
-                out.add(new Appended(seq, entry, leaf, r));
-                seq++;
-                prev = leaf;
-            }
-            ps.executeBatch();
-        }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {
-            ps.setLong(1, seq);
-            ps.setBytes(2, prev);
-            ps.executeUpdate();
-        }
-        Iterator<Pending> it = batch.iterator();
-        for (int i = fromOutbox; i < out.size(); i++) {
-            it.next().seq = out.get(i).seq();
-        }
-        return out;
-    }
-
-    private static Array text(Connection c, List<String> values) throws SQLException {
-        return c.createArrayOf("text", values.toArray());
     }
 
     /** Moves up to {@code limit} outbox rows into this transaction, oldest first (the head lock serialises drains). */

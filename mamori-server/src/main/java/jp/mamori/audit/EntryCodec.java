@@ -41,7 +41,7 @@ public final class EntryCodec {
             if (prevLeaf != null) {
                 g.writeStringField("prev", Base64.getEncoder().encodeToString(prevLeaf));
             }
-            g.writeStringField("time", TIME.format(r.at()));
+            g.writeStringField("time", time(r.at()));
             g.writeStringField("actor", r.actor());
             g.writeStringField("kind", r.actorKind());
             optional(g, "display", r.display());
@@ -69,6 +69,42 @@ public final class EntryCodec {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * {@code r} as {@link #TIME} writes it (UTC, six fractional digits), without the formatter's generality: it is
+     * on every entry's path. Years outside 0–9999 fall back to the formatter.
+     */
+    static String time(java.time.Instant at) {
+        long seconds = at.getEpochSecond();
+        java.time.LocalDateTime t = java.time.LocalDateTime.ofEpochSecond(seconds, at.getNano(), ZoneOffset.UTC);
+        int year = t.getYear();
+        if (year < 0 || year > 9999) {
+            return TIME.format(at);
+        }
+        char[] c = new char[27];
+        digits(c, 0, year, 4);
+        c[4] = '-';
+        digits(c, 5, t.getMonthValue(), 2);
+        c[7] = '-';
+        digits(c, 8, t.getDayOfMonth(), 2);
+        c[10] = 'T';
+        digits(c, 11, t.getHour(), 2);
+        c[13] = ':';
+        digits(c, 14, t.getMinute(), 2);
+        c[16] = ':';
+        digits(c, 17, t.getSecond(), 2);
+        c[19] = '.';
+        digits(c, 20, at.getNano() / 1000, 6);
+        c[26] = 'Z';
+        return new String(c);
+    }
+
+    private static void digits(char[] c, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            c[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /** RFC 6962 leaf hash: SHA-256(0x00 || entry). */

@@ -132,6 +132,16 @@ class AuditTrailTest {
         long transactions = after.transactions() - before.transactions();
         assertTrue(entries >= got.size());
         assertTrue(transactions < entries, "group commit: " + transactions + " transactions for " + entries + " entries");
+        long expect = assertChainIntact();
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
+             ResultSet h = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head")) {
+            h.next();
+            assertTrue(h.getLong(1) >= expect);
+        }
+    }
+
+    /** The chain as stored: gap-free from 0, each entry naming its predecessor's leaf hash, and the head after it. */
+    static long assertChainIntact() throws SQLException {
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT seq, entry, leaf_hash FROM audit_entry ORDER BY seq")) {
             long expect = 0;
@@ -148,9 +158,113 @@ class AuditTrailTest {
                 prev = rs.getBytes(3);
                 expect++;
             }
-            try (ResultSet h = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head")) {
+            return expect;
+        }
+    }
+
+    @Test
+    void twoAppendersOnOneDatabaseKeepOneChain() throws Exception {
+        // a second server process on the same database: each writer numbers its groups from the head it last
+        // wrote, so every group of the other one makes the quick append find the head moved and number again
+        AuditTrail first = server.server().audit().trail();
+        AuditTrail.Stats firstBefore = first.stats();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<Long>> seqs = new ArrayList<>();
+        try (AuditTrail second = new AuditTrail(server.server().database().dataSource(), AuditTrail.Settings.DEFAULT)) {
+            for (int i = 0; i < 8 * 60; i++) {
+                int n = i;
+                AuditTrail trail = n % 2 == 0 ? first : second;
+                seqs.add(pool.submit(() -> trail.append(new AuditRecord(Instant.now(), "system:test", "system", null,
+                        List.of(), null, List.of("p" + (n % 5)), List.of(), "test.two-writers", "success",
+                        "maintenance", null, null, false, Map.of("n", Integer.toString(n))))));
+            }
+            List<Long> got = new ArrayList<>();
+            for (Future<Long> f : seqs) {
+                got.add(f.get());
+            }
+            assertEquals(got.size(), got.stream().distinct().count(), "no sequence number given twice");
+            assertTrue(second.stats().entries() >= got.size() / 2);
+            assertEquals(0, second.stats().failedBatches());
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(firstBefore.failedBatches(), first.stats().failedBatches());
+        long stored = assertChainIntact();
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
+             ResultSet h = st.executeQuery("SELECT next_seq FROM audit_head")) {
+            h.next();
+            assertTrue(h.getLong(1) >= stored);
+        }
+    }
+
+    @Test
+    void theDatabaseRefusesAGroupThatDoesNotContinueTheChain() throws Exception {
+        // one transaction holds the head lock throughout, so the server's writer cannot move the head meanwhile
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            long seq;
+            byte[] leaf;
+            try (ResultSet h = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head FOR UPDATE")) {
                 h.next();
-                assertTrue(h.getLong(1) >= expect);
+                seq = h.getLong(1);
+                leaf = h.getBytes(2);
+            }
+            st.execute("SET LOCAL ROLE mamori_app");
+            AuditRecord r = new AuditRecord(Instant.now(), "system:test", "system", null, List.of(), null, List.of(),
+                    List.of(), "test.forged", "success", "maintenance", null, null, false, Map.of());
+            byte[] wrongPrev = EntryCodec.encode(seq, new byte[32], r);
+            byte[] wrongSeq = EntryCodec.encode(seq + 1, leaf, r);
+            byte[] good = EntryCodec.encode(seq, leaf, r);
+            byte[] skipsOne = EntryCodec.encode(seq + 2, EntryCodec.leafHash(good), r);
+            for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne})) {
+                java.sql.Savepoint before = c.setSavepoint();
+                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+                    ps.setLong(1, seq);
+                    ps.setBytes(2, leaf);
+                    ps.setArray(3, c.createArrayOf("bytea", group));
+                    SQLException e = assertThrows(SQLException.class, ps::executeQuery);
+                    assertEquals("22000", e.getSQLState(), e.getMessage());
+                }
+                c.rollback(before);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM audit_entry WHERE action = 'test.forged'")) {
+                rs.next();
+                assertEquals(0, rs.getLong(1), "nothing of a refused group is stored");
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+                ps.setLong(1, seq);
+                ps.setBytes(2, leaf);
+                ps.setArray(3, c.createArrayOf("bytea", new byte[][]{good}));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertTrue(rs.getBoolean(1), "the same entry continuing the chain is taken");
+                }
+            }
+            c.rollback();
+        }
+    }
+
+    @Test
+    void listValuesReachTheirColumnsExactlyWhateverTheyContain() throws Exception {
+        List<String> roles = List.of("医師", "a\"b", "c\\d", "{x,y}", "NULL", " spaced ", "");
+        List<String> patients = List.of("p,1", "p\"2", "p}3");
+        List<String> resources = List.of("Patient/x/_history/1", "Observation/{y}", "");
+        long seq = server.server().audit().trail().append(new AuditRecord(Instant.now(), "system:test", "system",
+                "表示 \"名\"", roles, "内科", patients, resources, "test.literal", "success", "maintenance",
+                "192.0.2.9", null, true, Map.of()));
+        try (Connection c = server.superuserConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT roles, patients, resources, actor_display, department,"
+                     + " break_glass, address FROM audit_entry WHERE seq = ?")) {
+            ps.setLong(1, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals(roles, Arrays.asList((Object[]) rs.getArray(1).getArray()));
+                assertEquals(patients.stream().sorted().toList(), Arrays.asList((Object[]) rs.getArray(2).getArray()));
+                assertEquals(resources.stream().distinct().toList(), Arrays.asList((Object[]) rs.getArray(3).getArray()));
+                assertEquals("表示 \"名\"", rs.getString(4));
+                assertEquals("内科", rs.getString(5));
+                assertTrue(rs.getBoolean(6));
+                assertEquals("192.0.2.9", rs.getString(7));
             }
         }
     }
