@@ -513,7 +513,7 @@ public final class AccessPolicy {
      */
     private static String related(String expr, PersonContext who, Set<String> departments, Set<String> emergency,
                                   Instant now, List<Object> args) {
-        String t = now.toString();
+        String t = jp.mamori.db.Timestamps.utcMicros(now);
         args.add(who.accountId().toString());
         args.add(t);
         args.add(t);

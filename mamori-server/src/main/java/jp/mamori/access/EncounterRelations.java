@@ -82,7 +82,7 @@ public final class EncounterRelations {
         groups.forEach((keep, places) -> {
             or.add("(ec.place = ANY(?::text[]) AND (ec.ends IS NULL OR ec.ends > ?::timestamptz))");
             args.add(places.toArray(String[]::new));
-            args.add(now.minus(keep).toString());
+            args.add(jp.mamori.db.Timestamps.utcMicros(now.minus(keep)));
         });
         return "EXISTS (SELECT 1 FROM encounter_care ec WHERE ec.patient_id = " + patientExpr + " AND ("
                 + String.join(" OR ", or) + ") OFFSET 0)"; // a lookup per row, not a hash of the department's encounters

@@ -611,18 +611,47 @@ final class SearchQuery {
             return false;
         }
         // The other conditions may use only the row key: _id and _lastUpdated read columns of resource.
-        for (int i = 1; i < n; i++) {
-            java.util.regex.Matcher m = RESOURCE_COLUMN.matcher(where.get(i));
-            while (m.find()) {
-                if (!m.group(1).equals("res_pk")) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return firstReadingColumns() >= n;
     }
 
-    private static final java.util.regex.Pattern RESOURCE_COLUMN = java.util.regex.Pattern.compile("\\br\\.(\\w+)");
+    /** Memo of {@link #firstReadingColumns()}: the conditions are complete once the query is parsed. */
+    private int firstReadingColumns = -1;
+
+    /** The index of the first condition after the first that reads a column of resource other than the row key. */
+    private int firstReadingColumns() {
+        if (firstReadingColumns < 0) {
+            int found = where.size();
+            for (int i = 1; i < where.size() && found == where.size(); i++) {
+                if (readsColumnOtherThanRowKey(where.get(i))) {
+                    found = i;
+                }
+            }
+            firstReadingColumns = found;
+        }
+        return firstReadingColumns;
+    }
+
+    /** Whether {@code sql} names {@code r.<column>} for a column other than res_pk (a person's filter is long). */
+    static boolean readsColumnOtherThanRowKey(String sql) {
+        for (int at = sql.indexOf("r."); at >= 0; at = sql.indexOf("r.", at + 2)) {
+            if (at > 0 && isWordChar(sql.charAt(at - 1))) {
+                continue;
+            }
+            int end = at + 2;
+            while (end < sql.length() && isWordChar(sql.charAt(end))) {
+                end++;
+            }
+            int length = end - (at + 2);
+            if (length > 0 && !(length == 6 && sql.regionMatches(at + 2, "res_pk", 0, 6))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isWordChar(char ch) {
+        return ch == '_' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9';
+    }
 
     /**
      * The FROM and WHERE clauses of the search, binding alias {@code r} with at least {@code res_pk};
@@ -658,7 +687,13 @@ final class SearchQuery {
             return false;
         }
         for (String key : params.keySet()) {
-            String name = key.split("[:.]", 2)[0];
+            String name = key;
+            for (int i = 0; i < key.length(); i++) {
+                if (key.charAt(i) == ':' || key.charAt(i) == '.') {
+                    name = key.substring(0, i);
+                    break;
+                }
+            }
             if (name.equals("patient") || name.equals("subject") || (type.equals("Patient") && name.equals("_id"))) {
                 return false;
             }
