@@ -43,10 +43,39 @@ class AccessBenchTest {
                 "search-patient:person-per-request", "search-patient:person-cached", "search-patient:permit-all",
                 "search-code:system", "search-code:person-uncached", "search-code:person-per-request",
                 "search-code:person-cached", "search-code:permit-all"), runs, o);
-        assertTrue(Pattern.compile("(?m)^bench access op=read ratio person-per-request/permit-all=\\d+\\.\\d{3}"
-                + " person-cached/permit-all=\\d+\\.\\d{3}").matcher(o).find(), o);
+        assertTrue(Pattern.compile("(?m)^bench access op=read ratio system/permit-all=\\d+\\.\\d{3}"
+                + " person-uncached/permit-all=\\d+\\.\\d{3} person-per-request/permit-all=\\d+\\.\\d{3}"
+                + " person-cached/permit-all=\\d+\\.\\d{3}$").matcher(o).find(), o);
         assertTrue(o.contains("op=search-patient ratio "), o);
         assertTrue(o.contains("op=search-code ratio "), o);
+    }
+
+    @Test
+    void onlyTheChosenOperationsAndCallersRunWithPermitAllAsTheReference() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "test-data"))
+                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "1", "--seconds", "1",
+                "--warmup", "0", "--patients", "20", "--related", "8", "--ops", "search-code",
+                "--callers", "person-cached"), print(out), print(err));
+        String o = text(out);
+        assertEquals(0, code, o + text(err));
+        List<String> runs = new ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^bench access op=([\\w-]+) caller=([a-z-]+) ").matcher(o);
+        while (m.find()) {
+            runs.add(m.group(1) + ":" + m.group(2));
+        }
+        assertEquals(List.of("search-code:person-cached", "search-code:permit-all"), runs, o);
+        assertTrue(Pattern.compile("(?m)^bench access op=search-code ratio person-cached/permit-all=\\d+\\.\\d{3}$")
+                .matcher(o).find(), o);
+
+        ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        Path other = data.resolveSibling(data.getFileName() + "-b");
+        assertEquals(2, Bench.run(List.of("access", "--data", other.toString(), "--callers", "person-cached,root"),
+                print(new ByteArrayOutputStream()), print(err2)));
+        assertTrue(text(err2).contains("--callers takes system,person-uncached,person-per-request,person-cached, not root"),
+                text(err2));
     }
 
     @Test
