@@ -138,11 +138,30 @@ public final class Main {
         ServerConfig cfg = ServerConfig.fromArgs(args, env);
         MamoriServer server = MamoriServer.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            out.println("Mamori stopping / 停止します");
-            server.close();
-            stopped.countDown();
-        }, "mamori-shutdown"));
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                out.println("Mamori stopping / 停止します");
+                server.close();
+                stopped.countDown();
+            }
+        };
+        // SIGTERM and SIGINT stop the server before the JVM's shutdown hooks run: the embedded PostgreSQL
+        // library stops the database in a hook of its own, which raced ours, so the stop entry and the final
+        // checkpoint were sometimes refused by a database already going down (AUDIT-1: the stop is an entry).
+        // The hook stays for other ways out (System.exit); by then the server is closed and it does nothing.
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    stop.run();
+                    System.exit(0);
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                System.err.println("mamori: cannot handle SIG" + name + " here (" + e.getMessage()
+                        + "); stopping by the shutdown hook alone");
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "mamori-shutdown"));
         server.printStartup(out);
         server.join();
         stopped.await();

@@ -115,6 +115,23 @@ class CrashDurabilityIT {
             Result v = runJar("verify-records", "--data", data.toString());
             assertEquals(0, v.code(), "verify-records on the stopped data folder:\n" + v.out() + v.err());
             assertTrue(v.out().contains("all hashes match"), v.out());
+            // The clean stop is in the audit trail, after the last start (SIGTERM stops the server before the
+            // embedded database's own shutdown hook stops the database).
+            Path export = Files.createTempDirectory(data.getParent(), "export");
+            Result e = runJar("audit-export", "--data", data.toString(), "--out", export.resolve("x").toString());
+            assertEquals(0, e.code(), e.out() + e.err());
+            List<String> entries = Files.readAllLines(export.resolve("x").resolve("entries.jsonl"));
+            int lastStart = -1;
+            int lastStop = -1;
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i).contains("\"action\":\"server.start\"")) {
+                    lastStart = i;
+                } else if (entries.get(i).contains("\"action\":\"server.stop\"")) {
+                    lastStop = i;
+                }
+            }
+            assertTrue(lastStart >= 0 && lastStop > lastStart, "the graceful stop is recorded after the last start: start "
+                    + lastStart + ", stop " + lastStop + " of " + entries.size());
         } finally {
             if (server != null) {
                 server.killEverything();
