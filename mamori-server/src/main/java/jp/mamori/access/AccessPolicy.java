@@ -435,27 +435,62 @@ public final class AccessPolicy {
         hidden.removeAll(who.privileges());
         String[] hiddenLabels = hidden.toArray(String[]::new);
         return (alias, type, args) -> {
-            List<String> and = new ArrayList<>();
-            Map<Category, Set<String>> rules = categories.docRules(type);
-            Set<String> allDoc = new HashSet<>();
-            rules.values().forEach(allDoc::addAll);
-            for (Map.Entry<Category, Set<String>> e : rules.entrySet()) {
-                String has = docTypeIn(alias, e.getValue(), args);
-                and.add("(NOT " + has + " OR " + allowed(alias, type, e.getKey(), who, emergency, now, args) + ")");
+            // The filter's SQL and arguments depend only on the context (a new one after any change of roles,
+            // relationships or break-glass uses), the active uses, the alias and the type; only its times move.
+            FilterKey key = new FilterKey(who, emergency, alias, type);
+            BuiltFilter f = filters.get(key);
+            if (f == null) {
+                List<Object> template = new ArrayList<>();
+                f = new BuiltFilter(buildFilter(who, emergency, hiddenLabels, alias, type, template),
+                        List.copyOf(template));
+                if (filters.size() >= MAX_CACHED_FILTERS) {
+                    filters.clear();
+                }
+                filters.put(key, f);
             }
-            if (rules.isEmpty()) {
-                and.add(allowed(alias, type, categories.resolve(type), who, emergency, now, args));
-            } else {
-                // Rows with none of the document types above take the category of their type.
-                String has = docTypeIn(alias, allDoc, args);
-                and.add("(" + has + " OR " + allowed(alias, type, categories.resolve(type), who, emergency, now, args) + ")");
+            for (Object a : f.args()) {
+                args.add(a instanceof Ago ago ? jp.mamori.db.Timestamps.utcMicros(now.minus(ago.before())) : a);
             }
-            if (hiddenLabels.length > 0) {
-                and.add("NOT (" + alias + ".labels && ?::text[])");
-                args.add(hiddenLabels);
-            }
-            return "(" + String.join(" AND ", and) + ")";
+            return f.sql();
         };
+    }
+
+    /** A time argument of a cached filter: the request's time minus {@code before}. */
+    record Ago(java.time.Duration before) {
+    }
+
+    /** Cache key; {@link PersonContext} compares by identity, so a changed context never finds an old filter. */
+    private record FilterKey(PersonContext who, Set<String> emergency, String alias, String type) {
+    }
+
+    private record BuiltFilter(String sql, List<Object> args) {
+    }
+
+    private static final int MAX_CACHED_FILTERS = 4096;
+    private final Map<FilterKey, BuiltFilter> filters = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private String buildFilter(PersonContext who, Set<String> emergency, String[] hiddenLabels, String alias,
+                           String type, List<Object> args) {
+        List<String> and = new ArrayList<>();
+        Map<Category, Set<String>> rules = categories.docRules(type);
+        Set<String> allDoc = new HashSet<>();
+        rules.values().forEach(allDoc::addAll);
+        for (Map.Entry<Category, Set<String>> e : rules.entrySet()) {
+            String has = docTypeIn(alias, e.getValue(), args);
+            and.add("(NOT " + has + " OR " + allowed(alias, type, e.getKey(), who, emergency, args) + ")");
+        }
+        if (rules.isEmpty()) {
+            and.add(allowed(alias, type, categories.resolve(type), who, emergency, args));
+        } else {
+            // Rows with none of the document types above take the category of their type.
+            String has = docTypeIn(alias, allDoc, args);
+            and.add("(" + has + " OR " + allowed(alias, type, categories.resolve(type), who, emergency, args) + ")");
+        }
+        if (hiddenLabels.length > 0) {
+            and.add("NOT (" + alias + ".labels && ?::text[])");
+            args.add(hiddenLabels);
+        }
+        return "(" + String.join(" AND ", and) + ")";
     }
 
     private static String docTypeIn(String alias, Set<String> codings, List<Object> args) {
@@ -469,7 +504,7 @@ public final class AccessPolicy {
      * belongs to), so that no index table is probed per row.
      */
     private static String allowed(String alias, String type, Category c, PersonContext who, Set<String> emergency,
-                                  Instant now, List<Object> args) {
+                                  List<Object> args) {
         List<String> and = new ArrayList<>();
         List<Object> mine = new ArrayList<>();
         // READ and SEARCH usually need the same departments: one condition (and one id array) for both.
@@ -496,9 +531,9 @@ public final class AccessPolicy {
             // (PostgreSQL turns each EXISTS into one hashed lookup per row), so the statement carries no list of
             // the person's patients, which made planning it cost more than running it.
             String one = alias + ".patients[1]";
-            String single = related(one, who, need.departments(), emergency, now, mine);
+            String single = related(one, who, need.departments(), emergency, mine);
             String several = "NOT EXISTS (SELECT 1 FROM unnest(" + alias + ".patients) pp(id) WHERE NOT "
-                    + related("pp.id", who, need.departments(), emergency, now, mine) + ")";
+                    + related("pp.id", who, need.departments(), emergency, mine) + ")";
             and.add("(CASE cardinality(" + alias + ".patients) WHEN 0 THEN false WHEN 1 THEN " + single + " ELSE ("
                     + several + ") END)");
         }
@@ -512,11 +547,10 @@ public final class AccessPolicy {
      * as {@link PersonContext#caresFor} and {@link EncounterRelations}.
      */
     private static String related(String expr, PersonContext who, Set<String> departments, Set<String> emergency,
-                                  Instant now, List<Object> args) {
-        String t = jp.mamori.db.Timestamps.utcMicros(now);
+                                  List<Object> args) {
         args.add(who.accountId().toString());
-        args.add(t);
-        args.add(t);
+        args.add(new Ago(java.time.Duration.ZERO));
+        args.add(new Ago(java.time.Duration.ZERO));
         args.add(departments.toArray(String[]::new));
         String care = "EXISTS (SELECT 1 FROM care_assignment ca WHERE ca.account_id = ?::uuid AND ca.patient_id = "
                 + expr + " AND ca.ended_at IS NULL AND ca.valid_from <= ?::timestamptz AND (ca.valid_to IS NULL"
@@ -529,7 +563,7 @@ public final class AccessPolicy {
             args.add(emergency.toArray(String[]::new));
             glass = expr + " = ANY(?::text[])";
         }
-        return "(" + care + " OR " + glass + " OR " + EncounterRelations.sql(expr, who, departments, now, args) + ")";
+        return "(" + care + " OR " + glass + " OR " + EncounterRelations.sql(expr, who, departments, args) + ")";
     }
 
     private static String hasPatient(String alias) {

@@ -67,7 +67,7 @@ public final class EncounterRelations {
      * probe of {@code encounter_care (patient_id, place, ends)} per group of places with the same time limit
      * (usually one group).
      */
-    static String sql(String patientExpr, PersonContext who, Set<String> departments, Instant now, List<Object> args) {
+    static String sql(String patientExpr, PersonContext who, Set<String> departments, List<Object> args) {
         Map<Duration, List<String>> groups = new java.util.TreeMap<>();
         for (String d : departments) {
             Duration keep = who.encounterPlaces().get(d);
@@ -82,7 +82,7 @@ public final class EncounterRelations {
         groups.forEach((keep, places) -> {
             or.add("(ec.place = ANY(?::text[]) AND (ec.ends IS NULL OR ec.ends > ?::timestamptz))");
             args.add(places.toArray(String[]::new));
-            args.add(jp.mamori.db.Timestamps.utcMicros(now.minus(keep)));
+            args.add(new AccessPolicy.Ago(keep)); // the request's time minus keep, filled in per use
         });
         return "EXISTS (SELECT 1 FROM encounter_care ec WHERE ec.patient_id = " + patientExpr + " AND ("
                 + String.join(" OR ", or) + ") OFFSET 0)"; // a lookup per row, not a hash of the department's encounters

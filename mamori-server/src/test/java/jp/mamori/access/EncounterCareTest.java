@@ -136,6 +136,44 @@ class EncounterCareTest {
     }
 
     @Test
+    void aFilterKeptForOneContextReadsTheTimeOfEachSearch() {
+        // The person's filter is built once per context and type; its times must be those of each search. The
+        // count comes from the SQL filter alone (the page is re-checked in memory, the count is not).
+        String p = patient();
+        condition(p);
+        Instant now = Instant.now();
+        create(encounter(p, Encounter.EncounterStatus.FINISHED, "内科", null, now.minus(Duration.ofDays(35)),
+                now.minus(Duration.ofDays(29))));
+        java.util.concurrent.atomic.AtomicReference<Instant> time = new java.util.concurrent.atomic.AtomicReference<>(now);
+        Clock clock = new Clock() {
+            @Override
+            public Instant instant() {
+                return time.get();
+            }
+
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+        };
+        jp.mamori.records.RecordService timed = new jp.mamori.records.RecordService(ds, new AccessPolicy(
+                Categories.load(ds), PersonAccess.load(ds), null, new EncounterRelations(ds), clock),
+                new jp.mamori.records.FhirSupport(), 10, 100);
+        Caller who = as(internist);
+        Map<String, List<String>> q = Map.of("patient", List.of(p), "_total", List.of("accurate"));
+        assertEquals(1, timed.search(who, "Condition", q).total(), "the encounter ended 29 days ago: related");
+        time.set(now.plus(Duration.ofDays(2)));
+        assertEquals(0, timed.search(who, "Condition", q).total(), "31 days later, with the same context: not");
+        time.set(now);
+        assertEquals(1, timed.search(who, "Condition", q).total());
+    }
+
+    @Test
     void currentAndRecentEncountersInTheDepartmentRelateItsPhysicians() {
         Instant now = Instant.now();
         String current = patient();
