@@ -3,13 +3,13 @@ package jp.mamori.audit;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import jp.mamori.db.Timestamps;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +26,6 @@ import java.util.Map;
  */
 public final class EntryCodec {
     private static final JsonFactory JSON = new JsonFactory();
-    static final DateTimeFormatter TIME = jp.mamori.db.Timestamps.MICROS;
 
     private EntryCodec() {
     }
@@ -39,7 +38,7 @@ public final class EntryCodec {
             if (prevLeaf != null) {
                 g.writeStringField("prev", Base64.getEncoder().encodeToString(prevLeaf));
             }
-            g.writeStringField("time", time(r.at()));
+            g.writeStringField("time", Timestamps.utcMicros(r.at()));
             g.writeStringField("actor", r.actor());
             g.writeStringField("kind", r.actorKind());
             optional(g, "display", r.display());
@@ -67,11 +66,6 @@ public final class EntryCodec {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
-    }
-
-    /** {@code at} as {@link #TIME} writes it, by the fast writer every entry uses. */
-    static String time(java.time.Instant at) {
-        return jp.mamori.db.Timestamps.utcMicros(at);
     }
 
     /** RFC 6962 leaf hash: SHA-256(0x00 || entry). */

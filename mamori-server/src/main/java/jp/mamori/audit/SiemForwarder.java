@@ -150,7 +150,7 @@ public final class SiemForwarder implements AutoCloseable {
     String message(AuditTrail.Appended a) {
         AuditRecord r = a.record();
         StringBuilder sb = new StringBuilder(512).append('<').append(PRI).append(">1 ")
-                .append(EntryCodec.TIME.format(r.at())).append(' ').append(hostname).append(" mamori ")
+                .append(jp.mamori.db.Timestamps.utcMicros(r.at())).append(' ').append(hostname).append(" mamori ")
                 .append(ProcessHandle.current().pid()).append(" audit [").append(SD_ID)
                 .append(" seq=\"").append(a.seq()).append('"')
                 .append(" actor=\"").append(SyslogTransport.sdValue(r.actor())).append('"')
