@@ -87,14 +87,15 @@ public final class RecordService {
     Stored read(Connection c, Caller caller, String type, String id) throws SQLException {
         requireType(type);
         policy.require(caller, type, Permission.READ);
-        RecordStore.Version v = store.current(c, type, id);
-        if (v == null) {
+        RecordStore.Current cur = store.current(c, type, id, caller.isPerson());
+        if (cur == null) {
             throw FhirError.notFound(type + "/" + id + " is not known / 該当する記録がありません");
         }
+        RecordStore.Version v = cur.version();
         if (v.deleted()) {
             throw FhirError.gone(type + "/" + id + " was deleted in version " + v.version());
         }
-        policy.requireRecord(caller, subject(caller, v));
+        policy.requireRecord(caller, cur.subject());
         return Stored.of(v);
     }
 

@@ -107,13 +107,33 @@ final class RecordStore {
 
     /** The current version of a resource (which may be a deletion), or null if it never existed. */
     Version current(Connection c, String type, String id) throws SQLException {
+        Current cur = current(c, type, id, false);
+        return cur == null ? null : cur.version();
+    }
+
+    /** A current version and, when asked for, what the access decision needs about it (else null). */
+    record Current(Version version, jp.mamori.access.AccessPolicy.Subject subject) {
+    }
+
+    /**
+     * As {@link #current(Connection, String, String)}; with {@code withSubject}, also the access columns the head
+     * keeps for that version (written by the same statement as the version), in the same query: a person's read
+     * is decided without parsing and indexing the body again.
+     */
+    Current current(Connection c, String type, String id, boolean withSubject) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+                + (withSubject ? ", r.patients, r.doc_codes, r.labels" : "")
                 + " FROM resource r JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version"
                 + " WHERE r.res_type = ? AND r.res_id = ?")) {
             ps.setString(1, type);
             ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? version(rs) : null;
+                if (!rs.next()) {
+                    return null;
+                }
+                Version v = version(rs);
+                return new Current(v, withSubject ? new jp.mamori.access.AccessPolicy.Subject(v.type(), v.id(),
+                        texts(rs, 14), texts(rs, 15), texts(rs, 16)) : null);
             }
         }
     }
