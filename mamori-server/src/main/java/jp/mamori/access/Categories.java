@@ -22,7 +22,7 @@ public final class Categories {
     }
 
     private record Snapshot(Map<String, Category> byCode, Map<String, Category> byType, Map<String, Category> byDoc,
-                            Category fallback) {
+                            Map<String, Map<Category, java.util.Set<String>>> docRules, Category fallback) {
     }
 
     private final DataSource ds;
@@ -95,7 +95,23 @@ public final class Categories {
         if (fallback == null) {
             throw new IllegalArgumentException("category rules need a fallback rule for resource type '*'");
         }
-        return new Snapshot(Map.copyOf(byCode), Map.copyOf(byType), Map.copyOf(byDoc), fallback);
+        // Per resource type, once: every decision of a person asks for them (twice per read).
+        Map<String, Map<Category, java.util.Set<String>>> docRules = new HashMap<>();
+        for (Category c : categories) {
+            for (Rule r : rules) {
+                if (r.docSystem() != null && r.category().equals(c.code())) {
+                    docRules.computeIfAbsent(r.resourceType(), k -> new java.util.LinkedHashMap<>())
+                            .computeIfAbsent(c, k -> new java.util.TreeSet<>()).add(r.docSystem() + '|' + r.docCode());
+                }
+            }
+        }
+        Map<String, Map<Category, java.util.Set<String>>> frozen = new HashMap<>();
+        docRules.forEach((type, m) -> {
+            Map<Category, java.util.Set<String>> f = new java.util.LinkedHashMap<>();
+            m.forEach((c, codings) -> f.put(c, java.util.Collections.unmodifiableSet(codings)));
+            frozen.put(type, java.util.Collections.unmodifiableMap(f));
+        });
+        return new Snapshot(Map.copyOf(byCode), Map.copyOf(byType), Map.copyOf(byDoc), Map.copyOf(frozen), fallback);
     }
 
     private static String docKey(String type, String system, String code) {
@@ -125,15 +141,7 @@ public final class Categories {
      * put a resource of that type into it. Empty for types without such rules.
      */
     public Map<Category, java.util.Set<String>> docRules(String resourceType) {
-        Snapshot s = snapshot;
-        Map<Category, java.util.Set<String>> out = new HashMap<>();
-        String prefix = resourceType + '|';
-        s.byDoc.forEach((key, c) -> {
-            if (key.startsWith(prefix)) {
-                out.computeIfAbsent(c, k -> new java.util.TreeSet<>()).add(key.substring(prefix.length()));
-            }
-        });
-        return out;
+        return snapshot.docRules.getOrDefault(resourceType, Map.of());
     }
 
     public Optional<Category> byCode(String code) {
