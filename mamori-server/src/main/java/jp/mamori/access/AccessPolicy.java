@@ -279,6 +279,28 @@ public final class AccessPolicy {
         return out;
     }
 
+    /**
+     * Whether a person may see every one of {@code page} among search results, by the same decision as
+     * {@link #visibleInSearch}, without marking anything: the search that then returns them marks them through
+     * {@link #visibleInSearch(Caller, List)}. Always true for a system client.
+     */
+    public boolean allVisibleInSearch(Caller caller, List<Subject> page) {
+        if (!caller.isPerson()) {
+            return true;
+        }
+        Relations relations = new Relations(caller);
+        Set<String> patients = new HashSet<>();
+        page.forEach(s -> patients.addAll(s.patients()));
+        relations.prefetch(patients);
+        Set<Action> actions = EnumSet.of(Action.READ, Action.SEARCH);
+        for (Subject s : page) {
+            if (!decide(caller, s, actions, relations).permitted()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private boolean visibleInSearch(Caller caller, Subject s, Relations relations) {
         if (!caller.isPerson()) {
             return true;

@@ -198,31 +198,37 @@ public final class RecordService {
         String cursor = first(params, "_cursor");
         List<Long> pks = new ArrayList<>();
         List<List<String>> keys = new ArrayList<>();
+        List<RecordStore.Version> prefetched = null;
+        Map<Long, AccessPolicy.Subject> prefetchedSubjects = null;
         if (q.acrossPatients(params)) {
             pks = visibleInOrder(c, q, cursor, limit + 1);
             for (Long pk : pks) {
                 keys.add(List.of(Long.toString(pk)));
             }
         } else {
-            List<Object> args = new ArrayList<>(q.fromWhereArgs(false));
-            String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM " + q.fromWhereSql(false);
-            if (cursor != null) {
-                sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
-            }
-            sql += q.orderSql() + " LIMIT " + (limit + 1);
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                bind(ps, args);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        pks.add(rs.getLong(1));
-                        List<String> k = new ArrayList<>();
-                        for (int i = 0; i < q.sort.size(); i++) {
-                            k.add(rs.getString(2 + i));
-                        }
-                        k.add(Long.toString(rs.getLong(1)));
-                        keys.add(k);
-                    }
+            boolean decided = false;
+            if (q.pageDecidableInMemory(params)) {
+                // A person's search that names its patient(s) nearly always matches only rows they may see: read
+                // the page (and the row after it, which tells whether there is a next page) as the index gives it,
+                // and keep it only if every row of it is visible, decided in memory as for a read. Otherwise, read
+                // it again with the row filter, so that a page, its next link and its total never show that rows
+                // the person may not see exist.
+                page(c, q, cursor, limit, false, pks, keys);
+                Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
+                List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
+                List<AccessPolicy.Subject> page = new ArrayList<>(rows.size());
+                rows.forEach(v -> page.add(seen.get(v.pk())));
+                decided = rows.size() == pks.size() && policy.allVisibleInSearch(caller, page);
+                if (decided) {
+                    prefetched = rows;
+                    prefetchedSubjects = seen;
+                } else {
+                    pks.clear();
+                    keys.clear();
                 }
+            }
+            if (!decided) {
+                page(c, q, cursor, limit, true, pks, keys);
             }
         }
         String next = null;
@@ -233,7 +239,13 @@ public final class RecordService {
             total = pks.size(); // the whole result is on this page
         }
         Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
-        List<RecordStore.Version> matches = store.currentByPk(c, pks, subjects);
+        List<RecordStore.Version> matches;
+        if (prefetched != null) {
+            matches = prefetched.subList(0, pks.size());
+            subjects = prefetchedSubjects;
+        } else {
+            matches = store.currentByPk(c, pks, subjects);
+        }
         if (caller.isPerson()) {
             // The query kept only rows the person may see; deciding each again in memory also marks what
             // is seen under break-glass, and drops (and reports) anything the two disagree on.
@@ -251,6 +263,32 @@ public final class RecordService {
         List<RecordStore.Version> includes = includes(c, caller, type, matches, params);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
+    }
+
+    /** Reads a page of matches (and one more) into {@code pks} and their sort keys into {@code keys}. */
+    private static void page(Connection c, SearchQuery q, String cursor, int limit, boolean filtered, List<Long> pks,
+                             List<List<String>> keys) throws SQLException {
+        List<Object> args = new ArrayList<>(filtered ? q.fromWhereArgs(false) : q.fromWhereArgsWithoutFilter());
+        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM "
+                + (filtered ? q.fromWhereSql(false) : q.fromWhereSqlWithoutFilter());
+        if (cursor != null) {
+            sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
+        }
+        sql += q.orderSql() + " LIMIT " + (limit + 1);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pks.add(rs.getLong(1));
+                    List<String> k = new ArrayList<>();
+                    for (int i = 0; i < q.sort.size(); i++) {
+                        k.add(rs.getString(2 + i));
+                    }
+                    k.add(Long.toString(rs.getLong(1)));
+                    keys.add(k);
+                }
+            }
+        }
     }
 
     /**

@@ -46,8 +46,12 @@ final class SearchQuery {
 
     /** Rows the caller may see, for the main query and every chained and _has subquery; null: all rows. */
     private final RowFilter filter;
-    /** Where the row filter's arguments begin in {@link #args}; -1 without a filter. */
-    private int filterArgStart = -1;
+    /**
+     * The row filter of the main query and its arguments, built when a statement first needs them: a person's
+     * search that names its patient is usually answered without them (see {@code RecordService}).
+     */
+    private String mainFilter;
+    private List<Object> mainFilterArgs;
 
     private SearchQuery(String type, RowFilter filter) {
         this.type = type;
@@ -73,11 +77,6 @@ final class SearchQuery {
             for (String value : e.getValue()) {
                 q.where.add(q.condition("r", type, key, value, 0));
             }
-        }
-        if (filter != null) {
-            // Last, so that its arguments follow those of the conditions above, as its SQL does.
-            q.filterArgStart = q.args.size();
-            q.where.add(filter.condition("r", type, q.args));
         }
         List<String> sorts = params.getOrDefault("_sort", List.of());
         for (String s : sorts) {
@@ -601,17 +600,25 @@ final class SearchQuery {
      * resources that are not deleted (each write rebuilds them; a delete removes them), so such a search
      * needs neither the type nor the deleted flag of {@code resource}, and skips a lookup per match.
      */
-    private boolean indexDriven(boolean needResourceColumns) {
-        return indexDriven(needResourceColumns, where.size());
-    }
-
-    private boolean indexDriven(boolean needResourceColumns, int n) {
-        if (needResourceColumns || !sort.isEmpty() || n == 0 || !where.get(0).startsWith(INDEX_LOOKUP)
+    private boolean indexDriven(boolean needResourceColumns, boolean filtered) {
+        if (needResourceColumns || !sort.isEmpty() || where.isEmpty() || !where.get(0).startsWith(INDEX_LOOKUP)
                 || !where.get(0).endsWith(")")) {
             return false;
         }
-        // The other conditions may use only the row key: _id and _lastUpdated read columns of resource.
-        return firstReadingColumns() >= n;
+        // The other conditions may use only the row key: _id and _lastUpdated read columns of resource, and so
+        // does a person's row filter (permit-all's does not).
+        return firstReadingColumns() >= where.size()
+                && !(filtered && filter != null && readsColumnOtherThanRowKey(mainFilter()));
+    }
+
+    /** The main query's row filter (null without one), built on first use; its arguments follow all others. */
+    private String mainFilter() {
+        if (filter != null && mainFilter == null) {
+            List<Object> out = new ArrayList<>();
+            mainFilter = filter.condition("r", type, out);
+            mainFilterArgs = out;
+        }
+        return mainFilter;
     }
 
     /** Memo of {@link #firstReadingColumns()}: the conditions are complete once the query is parsed. */
@@ -658,13 +665,13 @@ final class SearchQuery {
      * with {@code needResourceColumns} it is the {@code resource} table itself.
      */
     String fromWhereSql(boolean needResourceColumns) {
-        return fromWhereSql(needResourceColumns, where.size());
+        return fromWhereSql(needResourceColumns, true);
     }
 
-    private String fromWhereSql(boolean needResourceColumns, int n) {
+    private String fromWhereSql(boolean needResourceColumns, boolean filtered) {
         StringBuilder sb = new StringBuilder();
         int first = 0;
-        if (indexDriven(needResourceColumns, n)) {
+        if (indexDriven(needResourceColumns, filtered)) {
             String lookup = where.get(0); // r.res_pk IN (SELECT x.res_pk FROM ...)
             String inner = lookup.substring("r.res_pk IN (".length(), lookup.length() - 1);
             sb.append("(SELECT DISTINCT").append(inner.substring("SELECT".length())).append(") r WHERE true");
@@ -672,10 +679,26 @@ final class SearchQuery {
         } else {
             sb.append("resource r WHERE r.res_type = ? AND NOT r.deleted");
         }
-        for (int i = first; i < n; i++) {
+        for (int i = first; i < where.size(); i++) {
             sb.append(" AND ").append(where.get(i));
         }
+        if (filtered && mainFilter() != null) {
+            sb.append(" AND ").append(mainFilter());
+        }
         return sb.toString();
+    }
+
+    /** The arguments of {@link #fromWhereSql(boolean, boolean)}. */
+    private List<Object> fromWhereArgs(boolean needResourceColumns, boolean filtered) {
+        List<Object> out = new ArrayList<>();
+        if (!indexDriven(needResourceColumns, filtered)) {
+            out.add(type);
+        }
+        out.addAll(args);
+        if (filtered && mainFilter() != null) {
+            out.addAll(mainFilterArgs);
+        }
+        return out;
     }
 
     /**
@@ -683,9 +706,11 @@ final class SearchQuery {
      * default order, and does not already name one patient, so that most matches may be of other patients.
      */
     boolean acrossPatients(Map<String, List<String>> params) {
-        if (filter == null || !sort.isEmpty()) {
-            return false;
-        }
+        return filter != null && sort.isEmpty() && !namesPatient(params);
+    }
+
+    /** Whether the search names its patient(s): patient or subject (of any modifier or chain), or Patient?_id. */
+    private boolean namesPatient(Map<String, List<String>> params) {
         for (String key : params.keySet()) {
             String name = key;
             for (int i = 0; i < key.length(); i++) {
@@ -695,36 +720,49 @@ final class SearchQuery {
                 }
             }
             if (name.equals("patient") || name.equals("subject") || (type.equals("Patient") && name.equals("_id"))) {
-                return false;
+                return true;
             }
         }
-        return true;
+        return false;
+    }
+
+    /**
+     * Whether a page of this person's search may first be read without the row filter and decided in memory
+     * (see {@code RecordService}): it has a row filter and names its patient(s). Chained and _has conditions keep
+     * the filter inside their subqueries either way (it is written into them when they are parsed), so they never
+     * match through a row the person may not see.
+     */
+    boolean pageDecidableInMemory(Map<String, List<String>> params) {
+        return filter != null && namesPatient(params);
+    }
+
+    /** As {@link #fromWhereSql(boolean)} without the row filter; only with {@link #pageDecidableInMemory}. */
+    String fromWhereSqlWithoutFilter() {
+        return fromWhereSql(false, false);
+    }
+
+    /** The arguments of {@link #fromWhereSqlWithoutFilter()}. */
+    List<Object> fromWhereArgsWithoutFilter() {
+        return fromWhereArgs(false, false);
     }
 
     /** The next {@code chunk} matches after {@code afterPk} in key order, without the row filter. */
     String candidatesSql(long afterPk, int chunk, List<Object> out) {
-        int n = where.size() - 1;
-        if (!indexDriven(false, n)) {
-            out.add(type);
-        }
-        out.addAll(args.subList(0, filterArgStart));
+        out.addAll(fromWhereArgs(false, false));
         out.add(afterPk);
-        return "SELECT r.res_pk FROM " + fromWhereSql(false, n) + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT " + chunk;
+        return "SELECT r.res_pk FROM " + fromWhereSql(false, false) + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT "
+                + chunk;
     }
 
     /** Which of the given rows (the first argument, a bigint[]) the row filter keeps. */
     String keptSql(List<Object> out) {
-        out.addAll(args.subList(filterArgStart, args.size()));
-        return "SELECT r.res_pk FROM resource r WHERE r.res_pk = ANY(?::bigint[]) AND " + where.get(where.size() - 1);
+        String f = mainFilter();
+        out.addAll(mainFilterArgs);
+        return "SELECT r.res_pk FROM resource r WHERE r.res_pk = ANY(?::bigint[]) AND " + f;
     }
 
     List<Object> fromWhereArgs(boolean needResourceColumns) {
-        List<Object> out = new ArrayList<>();
-        if (!indexDriven(needResourceColumns)) {
-            out.add(type);
-        }
-        out.addAll(args);
-        return out;
+        return fromWhereArgs(needResourceColumns, true);
     }
 
     /** Keyset condition for the page after {@code cursor}, plus its arguments. */

@@ -30,6 +30,7 @@ import java.util.UUID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -252,6 +253,14 @@ class PersonAccessPathTest {
         assertTrue(breakGlass.accesses(g.id()).containsAll(obsB.stream().map(id -> "Observation/" + id + " search")
                 .toList()), "each result seen under break-glass is marked");
         assertEquals(1 + obsB.size(), breakGlass.accesses(g.id()).size());
+
+        // A search that names the patient marks only what it returns, not the row it reads to know of a next page.
+        RecordService.SearchPage one = records.search(after, "Observation", q("patient", pB, "_count", "1"));
+        assertEquals(1, one.matches().size());
+        assertNotNull(one.nextCursor());
+        List<String> marked = breakGlass.accesses(g.id());
+        assertEquals(2 + obsB.size(), marked.size(), marked.toString());
+        assertEquals("Observation/" + one.matches().get(0).id() + " search", marked.get(marked.size() - 1));
     }
 
     @Test
@@ -288,6 +297,32 @@ class PersonAccessPathTest {
         // A system client sees everything, exactly as before.
         assertEquals(7, records.search(SYSTEM, "Observation", q("code", code, "_summary", "count")).total());
         assertEquals(7, allPagesAsSystem(code).size());
+    }
+
+    @Test
+    void aSearchThatNamesThePatientShowsNoTraceOfItsHiddenRows() {
+        Caller who = as(doctor);
+        // pA has the three results in obsA and, created last, the PSY note the physician may not see: with a page
+        // of three, the hidden note is the row that would announce a next page.
+        RecordService.SearchPage page = records.search(who, "Observation", q("patient", pA, "_count", "3"));
+        assertEquals(obsA, ids(page.matches()));
+        assertNull(page.nextCursor(), "no next page: what follows is hidden");
+        assertEquals(3, page.total(), "the whole visible result is on the page");
+        assertEquals(obsA, new HashSet<>(allPages(who, q("patient", pA, "_count", "2"))));
+        assertEquals(obsA, new HashSet<>(allPages(who, q("subject", "Patient/" + pA, "_count", "1"))));
+        RecordService.SearchPage psy = records.search(as(psychiatrist), "Observation", q("patient", pA, "_count", "3"));
+        assertEquals(3, psy.matches().size());
+        assertNotNull(psy.nextCursor(), "the psychiatrist sees the note, so there is a next page");
+        // Conditions that look into other resources keep the filter there too, with the patient named.
+        String secret = SECRET_SYSTEM + "|x" + tag;
+        assertTrue(records.search(who, "Observation", q("patient", pA, "derived-from:Observation.code", secret))
+                .matches().isEmpty(), "oA1 is visible, but its hidden source must not be matched");
+        assertEquals(Set.of(oA1), ids(records.search(SYSTEM, "Observation", q("patient", pA,
+                "derived-from:Observation.code", secret)).matches()));
+        assertTrue(records.search(who, "Patient", q("_id", pA, "_has:Observation:subject:_security", "PSY"))
+                .matches().isEmpty(), "pA is visible, but not through its hidden note");
+        assertEquals(Set.of(pA), ids(records.search(as(psychiatrist), "Patient", q("_id", pA,
+                "_has:Observation:subject:_security", "PSY")).matches()));
     }
 
     private static List<String> allPagesAsSystem(String code) {
