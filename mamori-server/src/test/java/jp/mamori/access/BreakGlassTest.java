@@ -90,12 +90,17 @@ class BreakGlassTest {
 
     /** A member of staff in a department, and a session of theirs whose second factor was given at {@code factorAt}. */
     private Sessions.Session person(String department, Instant factorAt) {
-        String login = "bg-" + UUID.randomUUID().toString().substring(0, 8).replaceAll("[0-9]", "k");
-        Account a = accounts.create(new Accounts.NewAccount(login, "試験", "花子", "シケン", "ハナコ", Account.Type.STAFF,
+        // letters only, each hex digit its own letter (mapping all digits to one letter made ids like "kkkkkckk"
+        // that repeated across runs on the shared test database)
+        StringBuilder login = new StringBuilder("bg-");
+        for (char ch : UUID.randomUUID().toString().replace("-", "").substring(0, 12).toCharArray()) {
+            login.append(ch <= '9' ? (char) ('g' + (ch - '0')) : ch);
+        }
+        Account a = accounts.create(new Accounts.NewAccount(login.toString(), "試験", "花子", "シケン", "ハナコ", Account.Type.STAFF,
                 List.of(new Accounts.QualificationGrant("nurse", "N" + UUID.randomUUID().toString().substring(0, 8))),
                 List.of(department), Set.of(), new Accounts.Proofing("in_person", "staff_id", null, "test admin", now)),
                 "test:admin");
-        return session(a.id(), login, factorAt);
+        return session(a.id(), login.toString(), factorAt);
     }
 
     private static Sessions.Session session(UUID account, String login, Instant factorAt) {
