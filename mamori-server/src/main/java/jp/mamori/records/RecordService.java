@@ -293,8 +293,8 @@ public final class RecordService {
 
     /**
      * Up to {@code wanted} rows a person may see, in key order after the cursor, for a search across patients:
-     * the matches are read in order a chunk at a time and the row filter is applied to each chunk, until enough
-     * are kept or the matches run out. As one statement, PostgreSQL decided the filter for every match before
+     * the matches are read in order a chunk at a time, with the row filter decided for the rows of each chunk in
+     * the same statement, until enough are kept or the matches run out. As one statement, PostgreSQL decided the filter for every match before
      * sorting (400 for a page of 20); this way it decides about as many as the page needs. The rows, their order
      * and the cursor are those of the one-statement form.
      */
@@ -312,26 +312,20 @@ public final class RecordService {
         while (out.size() < wanted) {
             List<Object> args = new ArrayList<>();
             List<Long> candidates = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(q.candidatesSql(after, chunk, args))) {
+            try (PreparedStatement ps = c.prepareStatement(q.chunkSql(after, chunk, args))) {
                 bind(ps, args);
-                collect(ps, candidates);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long pk = rs.getLong(1);
+                        candidates.add(pk);
+                        if (rs.getBoolean(2) && out.size() < wanted) {
+                            out.add(pk);
+                        }
+                    }
+                }
             }
             if (candidates.isEmpty()) {
                 break;
-            }
-            List<Object> keptArgs = new ArrayList<>();
-            keptArgs.add(c.createArrayOf("bigint", candidates.toArray()));
-            Set<Long> kept = new java.util.HashSet<>();
-            List<Long> keptList = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(q.keptSql(keptArgs))) {
-                bind(ps, keptArgs);
-                collect(ps, keptList);
-            }
-            kept.addAll(keptList);
-            for (Long pk : candidates) {
-                if (kept.contains(pk) && out.size() < wanted) {
-                    out.add(pk);
-                }
             }
             if (candidates.size() < chunk) {
                 break;

@@ -746,19 +746,19 @@ final class SearchQuery {
         return fromWhereArgs(false, false);
     }
 
-    /** The next {@code chunk} matches after {@code afterPk} in key order, without the row filter. */
-    String candidatesSql(long afterPk, int chunk, List<Object> out) {
-        out.addAll(fromWhereArgs(false, false));
-        out.add(afterPk);
-        return "SELECT r.res_pk FROM " + fromWhereSql(false, false) + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT "
-                + chunk;
-    }
-
-    /** Which of the given rows (the first argument, a bigint[]) the row filter keeps. */
-    String keptSql(List<Object> out) {
+    /**
+     * The next {@code chunk} matches after {@code afterPk} in key order, each with whether the row filter keeps it
+     * (true, or false/null), in one statement: the matches are found without the filter, which is then decided
+     * for those rows only.
+     */
+    String chunkSql(long afterPk, int chunk, List<Object> out) {
         String f = mainFilter();
         out.addAll(mainFilterArgs);
-        return "SELECT r.res_pk FROM resource r WHERE r.res_pk = ANY(?::bigint[]) AND " + f;
+        out.addAll(fromWhereArgs(false, false));
+        out.add(afterPk);
+        return "SELECT k.res_pk, " + f + " FROM (SELECT r.res_pk FROM " + fromWhereSql(false, false)
+                + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT " + chunk + ") k JOIN resource r ON r.res_pk = k.res_pk"
+                + " ORDER BY k.res_pk";
     }
 
     List<Object> fromWhereArgs(boolean needResourceColumns) {
