@@ -198,36 +198,17 @@ public final class RecordService {
         String cursor = first(params, "_cursor");
         List<Long> pks = new ArrayList<>();
         List<List<String>> keys = new ArrayList<>();
-        List<RecordStore.Version> prefetched = null;
-        Map<Long, AccessPolicy.Subject> prefetchedSubjects = null;
+        Decided decided = null;
         if (q.acrossPatients(params)) {
             pks = visibleInOrder(c, q, cursor, limit + 1);
             for (Long pk : pks) {
                 keys.add(List.of(Long.toString(pk)));
             }
         } else {
-            boolean decided = false;
             if (q.pageDecidableInMemory(params)) {
-                // A person's search that names its patient(s) nearly always matches only rows they may see: read
-                // the page (and the row after it, which tells whether there is a next page) as the index gives it,
-                // and keep it only if every row of it is visible, decided in memory as for a read. Otherwise, read
-                // it again with the row filter, so that a page, its next link and its total never show that rows
-                // the person may not see exist.
-                page(c, q, cursor, limit, false, pks, keys);
-                Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
-                List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
-                List<AccessPolicy.Subject> page = new ArrayList<>(rows.size());
-                rows.forEach(v -> page.add(seen.get(v.pk())));
-                decided = rows.size() == pks.size() && policy.allVisibleInSearch(caller, page);
-                if (decided) {
-                    prefetched = rows;
-                    prefetchedSubjects = seen;
-                } else {
-                    pks.clear();
-                    keys.clear();
-                }
+                decided = decidedInMemory(c, caller, q, cursor, limit, pks, keys);
             }
-            if (!decided) {
+            if (decided == null) {
                 page(c, q, cursor, limit, true, pks, keys);
             }
         }
@@ -240,9 +221,9 @@ public final class RecordService {
         }
         Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
         List<RecordStore.Version> matches;
-        if (prefetched != null) {
-            matches = prefetched.subList(0, pks.size());
-            subjects = prefetchedSubjects;
+        if (decided != null) {
+            matches = decided.rows().subList(0, pks.size());
+            subjects = decided.subjects();
         } else {
             matches = store.currentByPk(c, pks, subjects);
         }
@@ -263,6 +244,32 @@ public final class RecordService {
         List<RecordStore.Version> includes = includes(c, caller, type, matches, params);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
+    }
+
+    /** A page read without the row filter whose rows were all found visible, with their access columns. */
+    private record Decided(List<RecordStore.Version> rows, Map<Long, AccessPolicy.Subject> subjects) {
+    }
+
+    /**
+     * A person's search that names its patient(s) nearly always matches only rows they may see: the page (and the
+     * row after it, which tells whether there is a next page) is read as the index gives it and kept only if every
+     * row of it is visible, decided in memory as for a read. Otherwise null, with {@code pks} and {@code keys}
+     * emptied: the page is then read again with the row filter, so that a page, its next link and its total never
+     * show that rows the person may not see exist. Nothing is marked here; the rows returned are marked later.
+     */
+    private Decided decidedInMemory(Connection c, Caller caller, SearchQuery q, String cursor, int limit,
+                                    List<Long> pks, List<List<String>> keys) throws SQLException {
+        page(c, q, cursor, limit, false, pks, keys);
+        Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
+        List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
+        List<AccessPolicy.Subject> page = new ArrayList<>(rows.size());
+        rows.forEach(v -> page.add(seen.get(v.pk())));
+        if (rows.size() == pks.size() && policy.allVisibleInSearch(caller, page)) {
+            return new Decided(rows, seen);
+        }
+        pks.clear();
+        keys.clear();
+        return null;
     }
 
     /** Reads a page of matches (and one more) into {@code pks} and their sort keys into {@code keys}. */
