@@ -266,10 +266,7 @@ public final class AccessPolicy {
         if (!caller.isPerson()) {
             return page;
         }
-        Relations relations = new Relations(caller);
-        Set<String> patients = new HashSet<>();
-        page.forEach(s -> patients.addAll(s.patients()));
-        relations.prefetch(patients);
+        Relations relations = relationsOf(caller, page);
         List<Subject> out = new ArrayList<>(page.size());
         for (Subject s : page) {
             if (visibleInSearch(caller, s, relations)) {
@@ -288,10 +285,7 @@ public final class AccessPolicy {
         if (!caller.isPerson()) {
             return true;
         }
-        Relations relations = new Relations(caller);
-        Set<String> patients = new HashSet<>();
-        page.forEach(s -> patients.addAll(s.patients()));
-        relations.prefetch(patients);
+        Relations relations = relationsOf(caller, page);
         Set<Action> actions = EnumSet.of(Action.READ, Action.SEARCH);
         for (Subject s : page) {
             if (!decide(caller, s, actions, relations).permitted()) {
@@ -299,6 +293,15 @@ public final class AccessPolicy {
             }
         }
         return true;
+    }
+
+    /** The encounter relationships of all the patients of a page, read in one query. */
+    private Relations relationsOf(Caller caller, List<Subject> page) {
+        Relations relations = new Relations(caller);
+        Set<String> patients = new HashSet<>();
+        page.forEach(s -> patients.addAll(s.patients()));
+        relations.prefetch(patients);
+        return relations;
     }
 
     private boolean visibleInSearch(Caller caller, Subject s, Relations relations) {
