@@ -262,9 +262,9 @@ public final class RecordService {
         page(c, q, cursor, limit, false, pks, keys);
         Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
         List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
-        List<AccessPolicy.Subject> page = new ArrayList<>(rows.size());
-        rows.forEach(v -> page.add(seen.get(v.pk())));
-        if (rows.size() == pks.size() && policy.allVisibleInSearch(caller, page)) {
+        List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
+        rows.forEach(v -> subjects.add(seen.get(v.pk())));
+        if (rows.size() == pks.size() && policy.allVisibleInSearch(caller, subjects)) {
             return new Decided(rows, seen);
         }
         pks.clear();
@@ -275,9 +275,8 @@ public final class RecordService {
     /** Reads a page of matches (and one more) into {@code pks} and their sort keys into {@code keys}. */
     private static void page(Connection c, SearchQuery q, String cursor, int limit, boolean filtered, List<Long> pks,
                              List<List<String>> keys) throws SQLException {
-        List<Object> args = new ArrayList<>(filtered ? q.fromWhereArgs(false) : q.fromWhereArgsWithoutFilter());
-        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM "
-                + (filtered ? q.fromWhereSql(false) : q.fromWhereSqlWithoutFilter());
+        List<Object> args = q.fromWhereArgs(false, filtered);
+        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM " + q.fromWhereSql(false, filtered);
         if (cursor != null) {
             sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
         }
@@ -301,8 +300,9 @@ public final class RecordService {
     /**
      * Up to {@code wanted} rows a person may see, in key order after the cursor, for a search across patients:
      * the matches are read in order a chunk at a time, with the row filter decided for the rows of each chunk in
-     * the same statement, until enough are kept or the matches run out. As one statement, PostgreSQL decided the filter for every match before
-     * sorting (400 for a page of 20); this way it decides about as many as the page needs. The rows, their order
+     * the same statement, until enough are kept or the matches run out. As one statement, PostgreSQL decided the
+     * filter for every match before sorting (400 for a page of 20); this way it decides about as many as the page
+     * needs. The rows, their order
      * and the cursor are those of the one-statement form.
      */
     private List<Long> visibleInOrder(Connection c, SearchQuery q, String cursor, int wanted) throws SQLException {

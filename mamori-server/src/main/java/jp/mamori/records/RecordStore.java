@@ -132,8 +132,7 @@ final class RecordStore {
                     return null;
                 }
                 Version v = version(rs);
-                return new Current(v, withSubject ? new jp.mamori.access.AccessPolicy.Subject(v.type(), v.id(),
-                        texts(rs, 14), texts(rs, 15), texts(rs, 16)) : null);
+                return new Current(v, withSubject ? subject(v, rs) : null);
             }
         }
     }
@@ -178,13 +177,17 @@ final class RecordStore {
                     Version v = version(rs);
                     out.add(v);
                     if (subjects != null) {
-                        subjects.put(v.pk(), new jp.mamori.access.AccessPolicy.Subject(v.type(), v.id(), texts(rs, 14),
-                                texts(rs, 15), texts(rs, 16)));
+                        subjects.put(v.pk(), subject(v, rs));
                     }
                 }
             }
         }
         return out;
+    }
+
+    /** What the access decision needs about {@code v}: the head's access columns, selected after the version's. */
+    private static jp.mamori.access.AccessPolicy.Subject subject(Version v, ResultSet rs) throws SQLException {
+        return new jp.mamori.access.AccessPolicy.Subject(v.type(), v.id(), texts(rs, 14), texts(rs, 15), texts(rs, 16));
     }
 
     private static Set<String> texts(ResultSet rs, int column) throws SQLException {

@@ -52,6 +52,8 @@ final class SearchQuery {
      */
     private String mainFilter;
     private List<Object> mainFilterArgs;
+    /** Whether {@link #mainFilter} reads columns of {@code resource} (a person's does, permit-all's does not). */
+    private boolean mainFilterReadsColumns;
 
     private SearchQuery(String type, RowFilter filter) {
         this.type = type;
@@ -607,8 +609,7 @@ final class SearchQuery {
         }
         // The other conditions may use only the row key: _id and _lastUpdated read columns of resource, and so
         // does a person's row filter (permit-all's does not).
-        return firstReadingColumns() >= where.size()
-                && !(filtered && filter != null && readsColumnOtherThanRowKey(mainFilter()));
+        return firstReadingColumns() >= where.size() && !(filtered && mainFilter() != null && mainFilterReadsColumns);
     }
 
     /** The main query's row filter (null without one), built on first use; its arguments follow all others. */
@@ -617,6 +618,7 @@ final class SearchQuery {
             List<Object> out = new ArrayList<>();
             mainFilter = filter.condition("r", type, out);
             mainFilterArgs = out;
+            mainFilterReadsColumns = readsColumnOtherThanRowKey(mainFilter);
         }
         return mainFilter;
     }
@@ -668,7 +670,8 @@ final class SearchQuery {
         return fromWhereSql(needResourceColumns, true);
     }
 
-    private String fromWhereSql(boolean needResourceColumns, boolean filtered) {
+    /** As {@link #fromWhereSql(boolean)}; without {@code filtered}, the main query's row filter is left out. */
+    String fromWhereSql(boolean needResourceColumns, boolean filtered) {
         StringBuilder sb = new StringBuilder();
         int first = 0;
         if (indexDriven(needResourceColumns, filtered)) {
@@ -689,7 +692,7 @@ final class SearchQuery {
     }
 
     /** The arguments of {@link #fromWhereSql(boolean, boolean)}. */
-    private List<Object> fromWhereArgs(boolean needResourceColumns, boolean filtered) {
+    List<Object> fromWhereArgs(boolean needResourceColumns, boolean filtered) {
         List<Object> out = new ArrayList<>();
         if (!indexDriven(needResourceColumns, filtered)) {
             out.add(type);
@@ -734,16 +737,6 @@ final class SearchQuery {
      */
     boolean pageDecidableInMemory(Map<String, List<String>> params) {
         return filter != null && namesPatient(params);
-    }
-
-    /** As {@link #fromWhereSql(boolean)} without the row filter; only with {@link #pageDecidableInMemory}. */
-    String fromWhereSqlWithoutFilter() {
-        return fromWhereSql(false, false);
-    }
-
-    /** The arguments of {@link #fromWhereSqlWithoutFilter()}. */
-    List<Object> fromWhereArgsWithoutFilter() {
-        return fromWhereArgs(false, false);
     }
 
     /**
