@@ -1,5 +1,6 @@
 package jp.mamori.audit;
 
+import jp.mamori.testing.TestData;
 import jp.mamori.testing.TestServer;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -87,8 +88,7 @@ class SiemRsyslogTest {
         }
         Assumptions.assumeTrue(present, why + "; skipped");
 
-        dir = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("rsyslog-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        dir = TestData.newFolder("rsyslog-");
         Files.createDirectories(dir.resolve("work"));
         received = dir.resolve("received.log");
         writeCertificate(dir);

@@ -1,5 +1,6 @@
 package jp.mamori.bench;
 
+import jp.mamori.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,8 +21,7 @@ class AccessBenchTest {
 
     @Test
     void everyRunCountsOperationsAndNoErrors() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        Path data = TestData.newFolder("bench-acc-");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "2", "--seconds", "1",
@@ -52,8 +51,7 @@ class AccessBenchTest {
 
     @Test
     void onlyTheChosenOperationsAndCallersRunWithPermitAllAsTheReference() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        Path data = TestData.newFolder("bench-acc-");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "1", "--seconds", "1",
@@ -80,8 +78,7 @@ class AccessBenchTest {
 
     @Test
     void aFolderInUseIsRefused() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data")
-                .resolve("bench-acc-" + UUID.randomUUID().toString().substring(0, 8)));
+        Path data = Files.createDirectories(TestData.newFolder("bench-acc-"));
         Files.writeString(data.resolve("something"), "x");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

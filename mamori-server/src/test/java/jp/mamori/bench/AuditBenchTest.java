@@ -1,12 +1,12 @@
 package jp.mamori.bench;
 
+import jp.mamori.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,8 +26,7 @@ class AuditBenchTest {
 
     @Test
     void appendsTheFhirScenariosAndTheSizeAreReported() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("bench-audit-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        Path data = TestData.newFolder("bench-audit-");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Bench.run(List.of("audit", "--data", data.toString(), "--threads", "4", "--seconds", "1",
@@ -61,8 +60,7 @@ class AuditBenchTest {
 
     @Test
     void aFolderInUseIsRefused() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data")
-                .resolve("bench-audit-" + UUID.randomUUID().toString().substring(0, 8)));
+        Path data = Files.createDirectories(TestData.newFolder("bench-audit-"));
         Files.writeString(data.resolve("something"), "x");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

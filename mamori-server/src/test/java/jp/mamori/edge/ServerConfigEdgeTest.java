@@ -4,6 +4,7 @@ import jp.mamori.MamoriServer;
 import jp.mamori.cli.Main;
 import jp.mamori.config.ConfigException;
 import jp.mamori.config.ServerConfig;
+import jp.mamori.testing.TestData;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -171,8 +171,7 @@ class ServerConfigEdgeTest {
 
     @Test
     void plainHttpOnLoopbackStartsAndServesHttpWithTheDeviationShown() throws Exception {
-        Path data = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("http-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        Path data = TestData.newFolder("http-");
         ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", data.toString(), "--http", "--port", "0"), Map.of());
         assertEquals("127.0.0.1", cfg.bindAddress(), "--http binds to loopback by default");
         try (MamoriServer server = MamoriServer.start(cfg)) {

@@ -3,6 +3,7 @@ package jp.mamori.store;
 import jp.mamori.MamoriServer;
 import jp.mamori.config.ServerConfig;
 import jp.mamori.testing.ExternalPostgres;
+import jp.mamori.testing.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -49,8 +49,7 @@ class PlainPostgresServerTest {
         Assumptions.assumeTrue(why == null, "no plain PostgreSQL server here: " + why);
         pg = ExternalPostgres.start();
         pg.createOwner("mamori_owner", OWNER_PASSWORD, "mamori");
-        Path data = Files.createDirectories(Path.of("target", "test-data"))
-                .resolve("ext-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        Path data = TestData.newFolder("ext-");
         mamori = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", data.toString(), "--port", "0",
                         "--bind", "127.0.0.1", "--db-url", pg.jdbcUrl("mamori"), "--db-user", "mamori_owner"),
                 Map.of("MAMORI_DB_PASSWORD", OWNER_PASSWORD, "MAMORI_DB_APP_PASSWORD", "app-" + OWNER_PASSWORD)));
