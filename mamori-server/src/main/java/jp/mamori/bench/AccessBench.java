@@ -56,10 +56,17 @@ import java.util.function.Supplier;
  * {@link RecordService} level (people do not reach the HTTP API yet). Starts a Mamori server on a new data folder,
  * creates {@code --patients} patients with a Condition and two Observations each, a policy of 20 roles (8
  * institution roles added to the seeded ones) and a physician of 内科 with {@code --related} care relationships in
- * that department, then runs {@code read} (a Patient or a Condition of a related patient, in turn) and
- * {@code search-patient} ({@code Condition?patient=} a related patient: the clinician's usual search) and
- * {@code search-code} ({@code Observation?code=...&_count=20} across all patients, half of them unrelated)
- * with {@code --concurrency} threads, four ways:
+ * that department (spread evenly over the patients in the order they were made; each of those patients has a third
+ * Observation, of a code only they have), then runs, with {@code --concurrency} threads:
+ * <ul>
+ *   <li>{@code read}: a Patient or a Condition of a related patient, in turn;</li>
+ *   <li>{@code search-patient}: {@code Condition?patient=} a related patient (the clinician's usual search);</li>
+ *   <li>{@code search-code}: {@code Observation?code=...&_count=20} across all patients, where every other match is of
+ *       a patient not in the physician's care: the physician examines twice the matches permit-all does;</li>
+ *   <li>{@code search-code-in-care}: the same search for a code that only related patients have, so that every match
+ *       is decided and visible: the cost of the decision itself;</li>
+ * </ul>
+ * four ways:
  *
  * <ol>
  *   <li>{@code system}: a system client with {@code system/*.*} (scopes only, no per-resource decision);</li>
@@ -71,17 +78,19 @@ import java.util.function.Supplier;
  *       test build would (one non-clinical category for every type, a hospital-wide role granting it, no guarded
  *       labels): the same code path with nothing to decide and no SQL condition to speak of.</li>
  * </ol>
- * One line per run on {@code out}, then the ratios of the person runs to permit-all.
+ * The callers take turns in {@code --rounds} rounds that share the {@code --seconds} of each (the warm-up precedes
+ * each caller's first round; later rounds warm up for a second). One line per caller and operation on {@code out},
+ * then the ratios of the person runs to permit-all.
  *
  * <p>Exit codes: 0 when every run counted operations, found matches and had no error, 1 otherwise, 2 for a
  * usage error.
  */
 public final class AccessBench {
     static final String USAGE = "usage: mamori bench access --data NEW-DIR [--concurrency N (16)] [--seconds S (20)]"
-            + " [--warmup S (5)] [--patients N (2000)] [--related N (1000)]"
-            + " [--ops read,search-patient,search-code] [--callers system,person-uncached,person-per-request,person-cached]"
+            + " [--warmup S (5)] [--rounds N (3)] [--patients N (2000)] [--related N (1000)]"
+            + " [--ops read,search-patient,search-code,search-code-in-care] [--callers system,person-uncached,person-per-request,person-cached]"
             + " (permit-all, the reference, always runs)";
-    static final List<String> OPS = List.of("read", "search-patient", "search-code");
+    static final List<String> OPS = List.of("read", "search-patient", "search-code", "search-code-in-care");
     static final List<String> CALLERS = List.of("system", "person-uncached", "person-per-request", "person-cached");
     private static final String BY = "bench:access";
     private static final String DEPT = "内科";
@@ -89,18 +98,21 @@ public final class AccessBench {
     private static final String CODE_SYSTEM = "http://loinc.org";
     private static final List<String> CODES = List.of("8480-6", "8462-4", "8867-4", "8310-5", "29463-7", "8302-2",
             "2339-0", "718-7", "2160-0", "1742-6");
+    /** Codes of the third Observation that only the physician's patients have. */
+    private static final List<String> IN_CARE_CODES = List.of("2093-3", "2571-8", "4548-4", "14647-2", "2085-9");
     /** Institution roles added to the 12 seeded ones: 20 in all. */
     private static final int INSTITUTION_ROLES = 8;
 
-    record AccessOptions(Path data, int concurrency, int seconds, int warmup, int patients, int related,
+    record AccessOptions(Path data, int concurrency, int seconds, int warmup, int rounds, int patients, int related,
                          List<String> ops, List<String> callers) {
         static AccessOptions parse(List<String> args) {
             Map<String, String> values = Options.values(args, Set.of("--data", "--concurrency", "--seconds",
-                    "--warmup", "--patients", "--related", "--ops", "--callers"), Set.of());
+                    "--warmup", "--rounds", "--patients", "--related", "--ops", "--callers"), Set.of());
             AccessOptions o = new AccessOptions(Options.dataOption(values),
                     Options.intOption(values, "--concurrency", 16, 1, 64),
                     Options.intOption(values, "--seconds", 20, 1, 3_600),
                     Options.intOption(values, "--warmup", 5, 0, 3_600),
+                    Options.intOption(values, "--rounds", 3, 1, 100),
                     Options.intOption(values, "--patients", 2000, 2, 1_000_000),
                     Options.intOption(values, "--related", 1000, 1, 1_000_000),
                     listOption(values, "--ops", OPS), listOption(values, "--callers", CALLERS));
@@ -173,26 +185,64 @@ public final class AccessBench {
 
             boolean ok = true;
             for (String op : o.ops()) {
-                Map<String, Double> rates = new LinkedHashMap<>();
                 ThreadLocal<Caller> perThread = ThreadLocal.withInitial(uncached);
+                Map<String, Supplier<Caller>> callers = new LinkedHashMap<>();
+                Map<String, RecordService> services = new LinkedHashMap<>();
                 for (String who : o.callers()) {
-                    Supplier<Caller> caller = switch (who) {
+                    callers.put(who, switch (who) {
                         case "system" -> ThreadLocal.withInitial(() -> system)::get;
                         case "person-uncached" -> uncached;
                         case "person-per-request" -> perRequest;
                         default -> perThread::get;
-                    };
-                    ok &= measure(op, who, records, caller, data, o, out, err, rates);
+                    });
+                    services.put(who, records);
                 }
-                ok &= measure(op, "permit-all", permitAllRecords, () -> permitAll, data, o, out, err, rates);
-                double base = rates.get("permit-all");
+                callers.put("permit-all", () -> permitAll);
+                services.put("permit-all", permitAllRecords);
+                // The callers take turns, round after round, so that a drift of the machine over the run (other work,
+                // the database's caches and plans) weighs on each alike; the first round of each also warms it up.
+                Map<String, Run> runs = new LinkedHashMap<>();
+                callers.keySet().forEach(who -> runs.put(who, new Run()));
+                int rounds = Math.min(o.rounds(), o.seconds());
+                for (int round = 0; round < rounds; round++) {
+                    int seconds = o.seconds() / rounds + (round < o.seconds() % rounds ? 1 : 0);
+                    for (String who : callers.keySet()) {
+                        err.println("bench access: " + op + " as " + who + ", " + o.concurrency() + " threads, round "
+                                + (round + 1) + " of " + rounds);
+                        measure(op, services.get(who), callers.get(who), data, o.concurrency(),
+                                round == 0 ? o.warmup() : 1, seconds, runs.get(who));
+                    }
+                }
+                for (Map.Entry<String, Run> e : runs.entrySet()) {
+                    Run r = e.getValue();
+                    if (r.firstError != null) {
+                        err.println("bench access: " + r.timings.errors + " errors; first: " + r.firstError);
+                    }
+                    out.println(String.format(Locale.ROOT, "bench access op=%s caller=%s threads=%d ops=%d errors=%d"
+                                    + " found=%d rate=%.0f/s %s", op, e.getKey(), o.concurrency(), r.timings.count(),
+                            r.timings.errors, r.found, r.rate(), r.timings.describe()));
+                    ok &= r.timings.count() > 0 && r.timings.errors == 0 && r.found > 0;
+                }
+                double base = runs.get("permit-all").rate();
                 StringBuilder line = new StringBuilder("bench access op=" + op + " ratio");
                 for (String who : o.callers()) {
-                    line.append(String.format(Locale.ROOT, " %s/permit-all=%.3f", who, rates.get(who) / base));
+                    line.append(String.format(Locale.ROOT, " %s/permit-all=%.3f", who, runs.get(who).rate() / base));
                 }
                 out.println(line);
             }
             return ok ? 0 : 1;
+        }
+    }
+
+    /** What the rounds of one caller measured, added up. */
+    private static final class Run {
+        final IdentityBench.Timings timings = new IdentityBench.Timings();
+        long found;
+        double seconds;
+        String firstError;
+
+        double rate() {
+            return seconds == 0 ? 0 : timings.count() / seconds;
         }
     }
 
@@ -231,17 +281,15 @@ public final class AccessBench {
         });
     }
 
-    private static boolean measure(String op, String who, RecordService records, Supplier<Caller> caller, Data data,
-                                   AccessOptions o, PrintStream out, PrintStream err, Map<String, Double> rates)
-            throws InterruptedException {
-        err.println("bench access: " + op + " as " + who + ", " + o.concurrency() + " threads");
-        int threads = o.concurrency();
+    /** One caller's turn: {@code warmup} seconds, then {@code seconds} measured and added to {@code run}. */
+    private static void measure(String op, RecordService records, Supplier<Caller> caller, Data data, int threads,
+                                int warmup, int seconds, Run run) throws InterruptedException {
         IdentityBench.Timings[] per = new IdentityBench.Timings[threads];
         long[] matches = new long[threads];
         AtomicReference<String> firstError = new AtomicReference<>();
         long start = System.nanoTime();
-        long measureStart = start + TimeUnit.SECONDS.toNanos(o.warmup());
-        long deadline = measureStart + TimeUnit.SECONDS.toNanos(o.seconds());
+        long measureStart = start + TimeUnit.SECONDS.toNanos(warmup);
+        long deadline = measureStart + TimeUnit.SECONDS.toNanos(seconds);
         List<Thread> workers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             int w = i;
@@ -268,8 +316,9 @@ public final class AccessBench {
                                 failure = "Condition?patient=" + patient + " found nothing";
                             }
                         } else {
+                            List<String> codes = op.equals("search-code") ? CODES : IN_CARE_CODES;
                             found = records.search(c, "Observation", Map.of("code",
-                                    List.of(CODE_SYSTEM + "|" + CODES.get(random.nextInt(CODES.size()))),
+                                    List.of(CODE_SYSTEM + "|" + codes.get(random.nextInt(codes.size()))),
                                     "_count", List.of("20"))).matches().size();
                         }
                     } catch (RuntimeException e) {
@@ -291,21 +340,14 @@ public final class AccessBench {
         for (Thread t : workers) {
             t.join();
         }
-        double seconds = Math.max(1, System.nanoTime() - measureStart) / 1e9;
-        IdentityBench.Timings all = new IdentityBench.Timings();
-        long found = 0;
+        run.seconds += Math.max(1, System.nanoTime() - measureStart) / 1e9;
         for (int i = 0; i < threads; i++) {
-            all.addAll(per[i]);
-            found += matches[i];
+            run.timings.addAll(per[i]);
+            run.found += matches[i];
         }
-        if (firstError.get() != null) {
-            err.println("bench access: " + all.errors + " errors; first: " + firstError.get());
+        if (run.firstError == null) {
+            run.firstError = firstError.get();
         }
-        double rate = all.count() / seconds;
-        rates.put(who, rate);
-        out.println(String.format(Locale.ROOT, "bench access op=%s caller=%s threads=%d ops=%d errors=%d found=%d"
-                        + " rate=%.0f/s %s", op, who, threads, all.count(), all.errors, found, rate, all.describe()));
-        return all.count() > 0 && all.errors == 0 && found > 0;
     }
 
     private static int one(RecordService.Stored s) {
@@ -373,7 +415,8 @@ public final class AccessBench {
         roles.assign(admin, doctor.id(), "inst_role_01", DEPT, null);
         roles.assign(admin, doctor.id(), "inst_role_02", DEPT, null);
 
-        err.println("bench access: creating " + o.patients() + " patients with a Condition and two Observations each");
+        err.println("bench access: creating " + o.patients() + " patients with a Condition and two Observations each"
+                + " (three for the " + o.related() + " in the physician's care)");
         long began = System.nanoTime();
         RecordService records = server.records();
         Caller system = Caller.system("bench-access-setup");
@@ -382,7 +425,10 @@ public final class AccessBench {
             List<Future<String[]>> made = new ArrayList<>();
             for (int i = 0; i < o.patients(); i++) {
                 int n = i;
-                made.add(pool.submit(() -> patient(records, system, n)));
+                // The in-care patients' third Observations take the codes in turn.
+                int inCare = inCare(n, o.patients(), o.related())
+                        ? (int) ((long) n * o.related() / o.patients()) % IN_CARE_CODES.size() : -1;
+                made.add(pool.submit(() -> patient(records, system, n, inCare)));
             }
             List<String> patients = new ArrayList<>();
             Map<String, String> conditionOf = new HashMap<>();
@@ -394,7 +440,13 @@ public final class AccessBench {
             err.println(String.format(Locale.ROOT, "bench access: records created in %.1f s; adding %d care"
                     + " relationships", (System.nanoTime() - began) / 1e9, o.related()));
             CareRelationships care = new CareRelationships(ds, clock);
-            List<String> related = List.copyOf(patients.subList(0, o.related()));
+            List<String> related = new ArrayList<>(o.related());
+            for (int i = 0; i < patients.size(); i++) {
+                if (inCare(i, o.patients(), o.related())) {
+                    related.add(patients.get(i));
+                }
+            }
+            related = List.copyOf(related);
             List<Future<?>> added = new ArrayList<>();
             for (String p : related) {
                 added.add(pool.submit(() -> care.add(admin, doctor.id(), p, CareRelationships.Kind.CARE_TEAM, DEPT,
@@ -428,7 +480,17 @@ public final class AccessBench {
         return account;
     }
 
-    private static String[] patient(RecordService records, Caller system, int n) {
+    /**
+     * Whether the {@code n}th patient made is one of the physician's: {@code related} of {@code patients}, spread
+     * evenly (every other one for 1,000 of 2,000), so that the matches of a search across patients alternate between
+     * patients in care and others, as in a hospital where each department's patients arrive among everyone else's.
+     */
+    static boolean inCare(int n, int patients, int related) {
+        return (long) (n + 1) * related / patients > (long) n * related / patients;
+    }
+
+    /** Patient {@code n}; with {@code inCare} ≥ 0, also an Observation of the {@code inCare}th in-care code. */
+    private static String[] patient(RecordService records, Caller system, int n, int inCare) {
         Patient p = new Patient();
         p.addName().setFamily("試験" + n).addGiven("太郎");
         String pid = records.create(system, p, null, null).stored().id();
@@ -441,6 +503,14 @@ public final class AccessBench {
             ob.setStatus(Observation.ObservationStatus.FINAL);
             ob.setCode(new CodeableConcept());
             ob.getCode().addCoding().setSystem(CODE_SYSTEM).setCode(CODES.get((2 * n + k) % CODES.size()));
+            ob.setSubject(new Reference("Patient/" + pid));
+            records.create(system, ob, null, null);
+        }
+        if (inCare >= 0) {
+            Observation ob = new Observation();
+            ob.setStatus(Observation.ObservationStatus.FINAL);
+            ob.setCode(new CodeableConcept());
+            ob.getCode().addCoding().setSystem(CODE_SYSTEM).setCode(IN_CARE_CODES.get(inCare));
             ob.setSubject(new Reference("Patient/" + pid));
             records.create(system, ob, null, null);
         }

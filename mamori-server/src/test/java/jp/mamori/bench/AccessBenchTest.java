@@ -41,12 +41,33 @@ class AccessBenchTest {
                 "read:permit-all", "search-patient:system", "search-patient:person-uncached",
                 "search-patient:person-per-request", "search-patient:person-cached", "search-patient:permit-all",
                 "search-code:system", "search-code:person-uncached", "search-code:person-per-request",
-                "search-code:person-cached", "search-code:permit-all"), runs, o);
+                "search-code:person-cached", "search-code:permit-all", "search-code-in-care:system",
+                "search-code-in-care:person-uncached", "search-code-in-care:person-per-request",
+                "search-code-in-care:person-cached", "search-code-in-care:permit-all"), runs, o);
         assertTrue(Pattern.compile("(?m)^bench access op=read ratio system/permit-all=\\d+\\.\\d{3}"
                 + " person-uncached/permit-all=\\d+\\.\\d{3} person-per-request/permit-all=\\d+\\.\\d{3}"
                 + " person-cached/permit-all=\\d+\\.\\d{3}$").matcher(o).find(), o);
         assertTrue(o.contains("op=search-patient ratio "), o);
         assertTrue(o.contains("op=search-code ratio "), o);
+    }
+
+    @Test
+    void thePhysiciansPatientsAlternateWithOthers() {
+        List<Integer> mine = new ArrayList<>();
+        for (int n = 0; n < 2000; n++) {
+            if (AccessBench.inCare(n, 2000, 1000)) {
+                mine.add(n);
+            }
+        }
+        assertEquals(1000, mine.size());
+        for (int i = 0; i < mine.size(); i++) {
+            assertEquals(2 * i + 1, mine.get(i), "every other patient");
+        }
+        int few = 0;
+        for (int n = 0; n < 30; n++) {
+            few += AccessBench.inCare(n, 30, 12) ? 1 : 0;
+        }
+        assertEquals(12, few);
     }
 
     @Test
