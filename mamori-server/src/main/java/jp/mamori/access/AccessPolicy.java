@@ -251,57 +251,79 @@ public final class AccessPolicy {
     }
 
     /**
-     * Whether a person may see this resource among search results (read and search); marks it when seen
-     * under break-glass. Always true for a system client (its scopes were checked per type).
+     * The decisions of one search by {@code caller}, which reads on {@code c}: what is read about the encounter
+     * relationships of the patients it meets serves every decision the search makes, with or without marking.
      */
-    public boolean visibleInSearch(Caller caller, Subject s) {
-        return visibleInSearch(caller, s, new Relations(caller));
+    public SearchDecisions searchDecisions(Caller caller, java.sql.Connection c) {
+        return new SearchDecisions(caller, c);
     }
 
     /**
-     * {@link #visibleInSearch} for a page of results: the encounter relationships of all their patients are read
-     * in one query. Returns the subjects that stay, in order.
+     * The decisions of one search. Candidates are decided without marking ({@link #seen}); the rows the search
+     * returns are decided again and marked when seen under break-glass ({@link #visible}). The encounter
+     * relationships of patients the person has no recorded care relationship with are read at most once per search
+     * and patient, in one query per group of candidates, on the search's own connection.
      */
-    public List<Subject> visibleInSearch(Caller caller, List<Subject> page) {
-        if (!caller.isPerson()) {
-            return page;
+    public final class SearchDecisions {
+        private final Caller caller;
+        private final Relations relations;
+
+        private SearchDecisions(Caller caller, java.sql.Connection c) {
+            this.caller = caller;
+            this.relations = caller.isPerson() ? new Relations(caller, c) : null;
         }
-        Relations relations = relationsOf(caller, page);
-        List<Subject> out = new ArrayList<>(page.size());
-        for (Subject s : page) {
-            if (visibleInSearch(caller, s, relations)) {
-                out.add(s);
+
+        /**
+         * For each of {@code page}, whether the caller may see it among search results, by the same decision as
+         * {@link #visible}, without marking anything. All true for a system client.
+         */
+        public boolean[] seen(List<Subject> page) {
+            boolean[] out = new boolean[page.size()];
+            if (!caller.isPerson()) {
+                java.util.Arrays.fill(out, true);
+                return out;
             }
+            prefetch(page);
+            Set<Action> actions = EnumSet.of(Action.READ, Action.SEARCH);
+            for (int i = 0; i < out.length; i++) {
+                out[i] = decide(caller, page.get(i), actions, relations).permitted();
+            }
+            return out;
         }
-        return out;
-    }
 
-    /**
-     * Whether a person may see every one of {@code page} among search results, by the same decision as
-     * {@link #visibleInSearch}, without marking anything: the search that then returns them marks them through
-     * {@link #visibleInSearch(Caller, List)}. Always true for a system client.
-     */
-    public boolean allVisibleInSearch(Caller caller, List<Subject> page) {
-        if (!caller.isPerson()) {
+        /** Whether the caller may see every one of {@code page} among search results, without marking anything. */
+        public boolean allSeen(List<Subject> page) {
+            for (boolean seen : seen(page)) {
+                if (!seen) {
+                    return false;
+                }
+            }
             return true;
         }
-        Relations relations = relationsOf(caller, page);
-        Set<Action> actions = EnumSet.of(Action.READ, Action.SEARCH);
-        for (Subject s : page) {
-            if (!decide(caller, s, actions, relations).permitted()) {
-                return false;
-            }
-        }
-        return true;
-    }
 
-    /** The encounter relationships of all the patients of a page, read in one query. */
-    private Relations relationsOf(Caller caller, List<Subject> page) {
-        Relations relations = new Relations(caller);
-        Set<String> patients = new HashSet<>();
-        page.forEach(s -> patients.addAll(s.patients()));
-        relations.prefetch(patients);
-        return relations;
+        /**
+         * The subjects of {@code page} the caller may see among search results, in order; each seen under
+         * break-glass is marked. All of them for a system client.
+         */
+        public List<Subject> visible(List<Subject> page) {
+            if (!caller.isPerson()) {
+                return page;
+            }
+            prefetch(page);
+            List<Subject> out = new ArrayList<>(page.size());
+            for (Subject s : page) {
+                if (visibleInSearch(caller, s, relations)) {
+                    out.add(s);
+                }
+            }
+            return out;
+        }
+
+        private void prefetch(List<Subject> page) {
+            Set<String> patients = new HashSet<>();
+            page.forEach(s -> patients.addAll(s.patients()));
+            relations.prefetch(patients);
+        }
     }
 
     private boolean visibleInSearch(Caller caller, Subject s, Relations relations) {
@@ -361,9 +383,18 @@ public final class AccessPolicy {
         private final PersonContext who;
         private final Map<String, Set<String>> known = new HashMap<>();
 
+        /** Reads on a connection of its own. */
         Relations(Caller caller) {
-            this.who = caller.person();
+            this(caller, null);
         }
+
+        /** Reads on {@code c} when given (a search's connection), else on a connection of its own. */
+        Relations(Caller caller, java.sql.Connection c) {
+            this.who = caller.person();
+            this.connection = c;
+        }
+
+        private final java.sql.Connection connection;
 
         boolean applies() {
             return encounters != null && who != null && !who.encounterPlaces().isEmpty();
@@ -397,7 +428,7 @@ public final class AccessPolicy {
             if (patients.isEmpty()) {
                 return;
             }
-            Map<String, Set<String>> found = encounters.places(who, patients, now());
+            Map<String, Set<String>> found = encounters.places(who, patients, now(), connection);
             for (String p : patients) {
                 known.put(p, found.getOrDefault(p, Set.of()));
             }
@@ -442,7 +473,7 @@ public final class AccessPolicy {
 
     /**
      * The SQL condition that keeps, in a search by a person, only rows they may read and search: the same
-     * rules as {@link #visibleInSearch}, over the index tables ({@code sp_reference} patient/subject for the
+     * rules as {@link SearchDecisions#visible}, over the index tables ({@code sp_reference} patient/subject for the
      * patient, {@code sp_token} type for the document type and _security for labels). Null for system clients.
      */
     public RowFilter rowFilter(Caller caller) {

@@ -11,6 +11,12 @@ public record Category(String code, String nameJa, String nameEn, boolean clinic
         }
     }
 
+    /** By code alone (codes are unique; the names are long): categories key maps in every access decision. */
+    @Override
+    public int hashCode() {
+        return code.hashCode();
+    }
+
     /** "診療記録 / Clinical notes", for messages. */
     public String label() {
         return nameJa + " / " + nameEn;

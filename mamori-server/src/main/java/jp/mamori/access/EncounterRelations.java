@@ -34,6 +34,12 @@ public final class EncounterRelations {
      * patient has a current or recent encounter at {@code now}. Patients without one are absent. One query.
      */
     public Map<String, Set<String>> places(PersonContext who, Collection<String> patients, Instant now) {
+        return places(who, patients, now, null);
+    }
+
+    /** As {@link #places(PersonContext, Collection, Instant)}, on {@code c} when given (else a connection of its own). */
+    public Map<String, Set<String>> places(PersonContext who, Collection<String> patients, Instant now,
+                                           java.sql.Connection c) {
         Map<String, Duration> mine = who.encounterPlaces();
         if (mine.isEmpty() || patients.isEmpty()) {
             return Map.of();
@@ -43,22 +49,32 @@ public final class EncounterRelations {
         for (int i = 0; i < since.length; i++) {
             since[i] = Timestamp.from(now.minus(mine.get(places.get(i))));
         }
-        return Tx.read(ds, c -> {
-            Map<String, Set<String>> out = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT ec.patient_id, ec.place FROM encounter_care ec"
-                    + " JOIN unnest(?::text[], ?::timestamptz[]) u(place, since) ON u.place = ec.place"
-                    + " WHERE ec.patient_id = ANY(?) AND (ec.ends IS NULL OR ec.ends > u.since)")) {
-                ps.setArray(1, c.createArrayOf("text", places.toArray()));
-                ps.setArray(2, c.createArrayOf("timestamptz", since));
-                ps.setArray(3, c.createArrayOf("text", new HashSet<>(patients).toArray()));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
-                    }
+        if (c == null) {
+            return Tx.read(ds, own -> places(own, places, since, patients));
+        }
+        try {
+            return places(c, places, since, patients);
+        } catch (java.sql.SQLException e) {
+            throw new jp.mamori.db.DataAccessException(e);
+        }
+    }
+
+    private static Map<String, Set<String>> places(java.sql.Connection c, List<String> places, Timestamp[] since,
+                                                   Collection<String> patients) throws java.sql.SQLException {
+        Map<String, Set<String>> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT ec.patient_id, ec.place FROM encounter_care ec"
+                + " JOIN unnest(?::text[], ?::timestamptz[]) u(place, since) ON u.place = ec.place"
+                + " WHERE ec.patient_id = ANY(?) AND (ec.ends IS NULL OR ec.ends > u.since)")) {
+            ps.setArray(1, c.createArrayOf("text", places.toArray()));
+            ps.setArray(2, c.createArrayOf("timestamptz", since));
+            ps.setArray(3, c.createArrayOf("text", new HashSet<>(patients).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
                 }
             }
-            return out;
-        });
+        }
+        return out;
     }
 
     /**

@@ -199,14 +199,16 @@ public final class RecordService {
         List<Long> pks = new ArrayList<>();
         List<List<String>> keys = new ArrayList<>();
         Decided decided = null;
+        AccessPolicy.SearchDecisions decisions = policy.searchDecisions(caller, c);
         if (q.acrossPatients(params)) {
-            pks = visibleInOrder(c, q, cursor, limit + 1);
-            for (Long pk : pks) {
+            decided = visibleInOrder(c, caller, q, cursor, limit + 1, decisions);
+            for (Long pk : decided.keys()) {
+                pks.add(pk);
                 keys.add(List.of(Long.toString(pk)));
             }
         } else {
             if (q.pageDecidableInMemory(params)) {
-                decided = decidedInMemory(c, caller, q, cursor, limit, pks, keys);
+                decided = decidedInMemory(c, q, cursor, limit, pks, keys, decisions);
             }
             if (decided == null) {
                 page(c, q, cursor, limit, true, pks, keys);
@@ -222,7 +224,12 @@ public final class RecordService {
         Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
         List<RecordStore.Version> matches;
         if (decided != null) {
-            matches = decided.rows().subList(0, pks.size());
+            matches = new ArrayList<>(pks.size());
+            for (RecordStore.Version v : decided.rows().subList(0, pks.size())) {
+                if (v != null) {
+                    matches.add(v);
+                }
+            }
             subjects = decided.subjects();
         } else {
             matches = store.currentByPk(c, pks, subjects);
@@ -230,7 +237,7 @@ public final class RecordService {
         if (caller.isPerson()) {
             // The query kept only rows the person may see; deciding each again in memory also marks what
             // is seen under break-glass, and drops (and reports) anything the two disagree on.
-            List<RecordStore.Version> kept = visible(caller, matches, subjects);
+            List<RecordStore.Version> kept = visible(decisions, matches, subjects);
             if (kept.size() != matches.size()) {
                 for (RecordStore.Version v : matches) {
                     if (!kept.contains(v)) {
@@ -241,13 +248,16 @@ public final class RecordService {
             }
             matches = kept;
         }
-        List<RecordStore.Version> includes = includes(c, caller, type, matches, params);
+        List<RecordStore.Version> includes = includes(c, caller, type, matches, params, decisions);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
     }
 
-    /** A page read without the row filter whose rows were all found visible, with their access columns. */
-    private record Decided(List<RecordStore.Version> rows, Map<Long, AccessPolicy.Subject> subjects) {
+    /**
+     * A page (and the row after it) decided in memory: the rows' keys in order, their current versions (null for
+     * one deleted while the page was read) and their access columns.
+     */
+    private record Decided(List<Long> keys, List<RecordStore.Version> rows, Map<Long, AccessPolicy.Subject> subjects) {
     }
 
     /**
@@ -257,15 +267,16 @@ public final class RecordService {
      * emptied: the page is then read again with the row filter, so that a page, its next link and its total never
      * show that rows the person may not see exist. Nothing is marked here; the rows returned are marked later.
      */
-    private Decided decidedInMemory(Connection c, Caller caller, SearchQuery q, String cursor, int limit,
-                                    List<Long> pks, List<List<String>> keys) throws SQLException {
+    private Decided decidedInMemory(Connection c, SearchQuery q, String cursor, int limit, List<Long> pks,
+                                    List<List<String>> keys, AccessPolicy.SearchDecisions decisions)
+            throws SQLException {
         page(c, q, cursor, limit, false, pks, keys);
         Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
         List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
         List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
         rows.forEach(v -> subjects.add(seen.get(v.pk())));
-        if (rows.size() == pks.size() && policy.allVisibleInSearch(caller, subjects)) {
-            return new Decided(rows, seen);
+        if (rows.size() == pks.size() && decisions.allSeen(subjects)) {
+            return new Decided(List.copyOf(pks), rows, seen);
         }
         pks.clear();
         keys.clear();
@@ -298,14 +309,18 @@ public final class RecordService {
     }
 
     /**
-     * Up to {@code wanted} rows a person may see, in key order after the cursor, for a search across patients:
-     * the matches are read in order a chunk at a time, with the row filter decided for the rows of each chunk in
-     * the same statement, until enough are kept or the matches run out. As one statement, PostgreSQL decided the
-     * filter for every match before sorting (400 for a page of 20); this way it decides about as many as the page
-     * needs. The rows, their order
-     * and the cursor are those of the one-statement form.
+     * Up to {@code wanted} rows a person may see, in key order after the cursor, for a search across patients, with
+     * their access columns. The matches are read in key order a chunk at a time without the row filter, each with
+     * its head's access columns, and decided in memory as a read is decided (the decision the SQL filter mirrors), until enough are kept or the matches run out:
+     * deciding the filter in SQL for every row cost a person's search a quarter of its throughput against a caller
+     * with nothing to decide. The first chunk comes with the rows' current versions and is sized by the share of
+     * matches this person saw in their last searches of the type, so that one statement usually fills the page;
+     * later chunks bring only the access columns, and the rows kept from them are read at the end, so that a person
+     * who sees few of many matches never has many hidden bodies read. The rows, their order and the cursor are
+     * those of the filtered statement.
      */
-    private List<Long> visibleInOrder(Connection c, SearchQuery q, String cursor, int wanted) throws SQLException {
+    private Decided visibleInOrder(Connection c, Caller caller, SearchQuery q, String cursor, int wanted,
+                                   AccessPolicy.SearchDecisions decisions) throws SQLException {
         long after = Long.MIN_VALUE;
         if (cursor != null) {
             List<String> k = SearchQuery.decodeCursor(cursor);
@@ -314,34 +329,109 @@ public final class RecordService {
             }
             after = Long.parseLong(k.get(0));
         }
-        List<Long> out = new ArrayList<>();
-        int chunk = wanted;
-        while (out.size() < wanted) {
+        String shareKey = caller.principal() + "\u0000" + q.type;
+        Double share = seenShare.get(shareKey);
+        List<RecordStore.Examined> kept = new ArrayList<>();
+        int examined = 0;
+        int visible = 0;
+        int chunk = firstChunk(wanted, share == null ? 1.0 : share);
+        boolean withVersions = true;
+        while (kept.size() < wanted) {
             List<Object> args = new ArrayList<>();
-            List<Long> candidates = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(q.chunkSql(after, chunk, args))) {
-                bind(ps, args);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        long pk = rs.getLong(1);
-                        candidates.add(pk);
-                        if (rs.getBoolean(2) && out.size() < wanted) {
-                            out.add(pk);
-                        }
+            String keysSql = q.chunkSql(after, chunk, args);
+            List<RecordStore.Examined> rows = store.examine(c, keysSql, ps -> bind(ps, args), withVersions);
+            List<RecordStore.Examined> live = new ArrayList<>(rows.size());
+            List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
+            for (RecordStore.Examined e : rows) {
+                if (!e.deleted()) { // index rows may outlive a head deleted since this statement's snapshot
+                    live.add(e);
+                    subjects.add(e.subject());
+                }
+            }
+            boolean[] seen = decisions.seen(subjects);
+            for (int i = 0; i < seen.length; i++) {
+                if (seen[i]) {
+                    visible++;
+                    if (kept.size() < wanted) {
+                        kept.add(live.get(i));
                     }
                 }
             }
-            if (candidates.isEmpty()) {
+            examined += rows.size();
+            if (rows.size() < chunk) {
                 break;
             }
-            if (candidates.size() < chunk) {
-                break;
-            }
-            after = candidates.get(candidates.size() - 1);
-            chunk = Math.min(chunk * 4, 2_000);
+            after = rows.get(rows.size() - 1).pk();
+            chunk = nextChunk(wanted - kept.size(), visible, examined);
+            withVersions = false;
         }
-        return out;
+        if (examined > 0) {
+            double now = (double) visible / examined;
+            if (seenShare.size() >= MAX_SHARES) {
+                seenShare.clear();
+            }
+            seenShare.put(shareKey, share == null ? now : 0.7 * share + 0.3 * now);
+        }
+        List<Long> unread = new ArrayList<>();
+        for (RecordStore.Examined e : kept) {
+            if (e.version() == null) {
+                unread.add(e.pk());
+            }
+        }
+        Map<Long, AccessPolicy.Subject> subjects = new java.util.HashMap<>();
+        Map<Long, RecordStore.Version> read = new java.util.HashMap<>();
+        for (RecordStore.Version v : store.currentByPk(c, unread, subjects)) {
+            read.put(v.pk(), v);
+        }
+        List<Long> keys = new ArrayList<>(kept.size());
+        List<RecordStore.Version> rows = new ArrayList<>(kept.size());
+        for (RecordStore.Examined e : kept) {
+            keys.add(e.pk());
+            // Null when deleted between the two statements: left out of the page, but still its key for paging.
+            RecordStore.Version v = e.version() != null ? e.version() : read.get(e.pk());
+            rows.add(v);
+            if (v != null) {
+                // A version read at the end comes with its own columns, on which the page is decided again.
+                subjects.putIfAbsent(v.pk(), e.subject());
+            }
+        }
+        return new Decided(keys, rows, subjects);
     }
+
+    /**
+     * Of the matches a person's searches across patients examined lately, the share they could see, per person and
+     * type (a moving average). It sizes the first chunk only: never what a search returns.
+     */
+    private final Map<String, Double> seenShare = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_SHARES = 10_000;
+
+    /**
+     * The first chunk of a search across patients: the page and the row after it ({@code wanted}) when the person
+     * saw nearly all matches lately, else enough for the page at the share seen lately with a fifth to spare, as a
+     * whole number of pages and at most four (later chunks bring no bodies and so cost less per row).
+     */
+    static int firstChunk(int wanted, double share) {
+        if (share >= 0.95) {
+            return wanted;
+        }
+        int pages = (int) Math.ceil(1.2 / Math.max(share, 0.25));
+        return Math.min(pages, 4) * wanted;
+    }
+
+    /**
+     * The size of the next chunk when {@code missing} rows are still wanted and {@code visible} of {@code examined}
+     * were visible so far: enough for the rest at the rate seen so far with a quarter to spare (four times as many
+     * as examined when none was visible), rounded up to a power of two so that few statement texts are prepared.
+     */
+    static int nextChunk(int missing, int visible, int examined) {
+        double want = visible == 0 ? 4.0 * examined : Math.ceil(missing * 1.25 * examined / visible);
+        int n = Math.max(missing, (int) Math.min(want, MAX_CHUNK));
+        int power = Integer.highestOneBit(n);
+        return power < n ? Math.min(power << 1, MAX_CHUNK) : power;
+    }
+
+    /** The most matches one chunk examines. */
+    private static final int MAX_CHUNK = 2_048;
 
     /** The query, once the caller is known to be allowed to search every type it looks into (chains, _has). */
     private SearchQuery parseQuery(Caller caller, String type, Map<String, List<String>> params) {
@@ -364,8 +454,8 @@ public final class RecordService {
 
     /** _include and _revinclude of the page; types the caller may not read are left out. */
     private List<RecordStore.Version> includes(Connection c, Caller caller, String type,
-                                               List<RecordStore.Version> matches, Map<String, List<String>> params)
-            throws SQLException {
+                                               List<RecordStore.Version> matches, Map<String, List<String>> params,
+                                               AccessPolicy.SearchDecisions decisions) throws SQLException {
         List<String> inc = params.getOrDefault("_include", List.of());
         List<String> rev = params.getOrDefault("_revinclude", List.of());
         if ((inc.isEmpty() && rev.isEmpty()) || matches.isEmpty()) {
@@ -428,18 +518,19 @@ public final class RecordService {
                 readable.add(v);
             }
         }
-        return caller.isPerson() ? visible(caller, readable, subjects) : readable;
+        return caller.isPerson() ? visible(decisions, readable, subjects) : readable;
     }
 
     /** The versions of a page a person may read and search, deciding the page at once; marks break-glass use. */
-    private List<RecordStore.Version> visible(Caller caller, List<RecordStore.Version> versions,
-                                              Map<Long, AccessPolicy.Subject> subjects) {
+    private static List<RecordStore.Version> visible(AccessPolicy.SearchDecisions decisions,
+                                                     List<RecordStore.Version> versions,
+                                                     Map<Long, AccessPolicy.Subject> subjects) {
         List<AccessPolicy.Subject> page = new ArrayList<>(versions.size());
         for (RecordStore.Version v : versions) {
             page.add(subjects.get(v.pk()));
         }
         Set<AccessPolicy.Subject> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        kept.addAll(policy.visibleInSearch(caller, page));
+        kept.addAll(decisions.visible(page));
         List<RecordStore.Version> out = new ArrayList<>(versions.size());
         for (int i = 0; i < versions.size(); i++) {
             if (kept.contains(page.get(i))) {

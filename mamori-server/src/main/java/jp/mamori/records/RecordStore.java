@@ -47,9 +47,15 @@ final class RecordStore {
             + "v.author, v.reason, v.operation, v.lifecycle, v.body, v.content_sha256, v.chain_sha256";
 
     static Version version(ResultSet rs) throws SQLException {
-        return new Version(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-                rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                rs.getBytes(11), rs.getBytes(12), rs.getBytes(13)); // a text column's bytes are its UTF-8
+        return version(rs, 1);
+    }
+
+    /** The version whose {@link #VERSION_COLUMNS} start at column {@code at}. */
+    private static Version version(ResultSet rs, int at) throws SQLException {
+        return new Version(rs.getLong(at), rs.getLong(at + 1), rs.getString(at + 2), rs.getString(at + 3),
+                rs.getInt(at + 4), rs.getTimestamp(at + 5).toInstant(), rs.getString(at + 6), rs.getString(at + 7),
+                rs.getString(at + 8), rs.getString(at + 9), rs.getBytes(at + 10), rs.getBytes(at + 11),
+                rs.getBytes(at + 12)); // a text column's bytes are its UTF-8
     }
 
     /**
@@ -193,6 +199,45 @@ final class RecordStore {
     private static Set<String> texts(ResultSet rs, int column) throws SQLException {
         java.sql.Array a = rs.getArray(column);
         return a == null ? Set.of() : Set.copyOf(java.util.Arrays.asList((String[]) a.getArray()));
+    }
+
+    /**
+     * A resource head as a search examines it: its key, whether it is deleted, what the access decision needs about
+     * its current version, and that version itself when asked for (else null; also null when deleted).
+     */
+    record Examined(long pk, boolean deleted, jp.mamori.access.AccessPolicy.Subject subject, Version version) {
+    }
+
+    /**
+     * The heads of the resources that {@code keysSql} selects (a query of {@code res_pk} alone), in ascending key
+     * order, one per key, each with its access columns and, with {@code withVersions}, its current version, in one
+     * statement; {@code bind} sets the arguments of {@code keysSql}.
+     */
+    List<Examined> examine(Connection c, String keysSql, SqlConsumer<PreparedStatement> bind, boolean withVersions)
+            throws SQLException {
+        List<Examined> out = new ArrayList<>();
+        // Decoding an array costs more than the rest of a row: a row of one patient and no document type or label,
+        // nearly every row, sends its patient as text and no arrays.
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.res_pk, r.deleted, r.res_type, r.res_id,"
+                + " CASE WHEN cardinality(r.patients) = 1 THEN r.patients[1] END,"
+                + " CASE WHEN cardinality(r.patients) > 1 THEN r.patients END,"
+                + " nullif(r.doc_codes, '{}'), nullif(r.labels, '{}')" + (withVersions ? ", " + VERSION_COLUMNS : "")
+                + " FROM (" + keysSql
+                + ") k JOIN resource r ON r.res_pk = k.res_pk"
+                + (withVersions ? " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version" : "")
+                + " ORDER BY k.res_pk")) {
+            bind.accept(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    boolean deleted = rs.getBoolean(2);
+                    String onePatient = rs.getString(5);
+                    out.add(new Examined(rs.getLong(1), deleted, new jp.mamori.access.AccessPolicy.Subject(
+                            rs.getString(3), rs.getString(4), onePatient != null ? Set.of(onePatient) : texts(rs, 6),
+                            texts(rs, 7), texts(rs, 8)), withVersions && !deleted ? version(rs, 9) : null));
+                }
+            }
+        }
+        return out;
     }
 
     /**

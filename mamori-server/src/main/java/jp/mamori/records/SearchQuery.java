@@ -740,18 +740,14 @@ final class SearchQuery {
     }
 
     /**
-     * The next {@code chunk} matches after {@code afterPk} in key order, each with whether the row filter keeps it
-     * (true, or false/null), in one statement: the matches are found without the filter, which is then decided
-     * for those rows only.
+     * The keys of the next {@code chunk} matches after {@code afterPk}, in key order, found without the main row
+     * filter: the caller decides each of them as a read is decided.
      */
     String chunkSql(long afterPk, int chunk, List<Object> out) {
-        String f = mainFilter();
-        out.addAll(mainFilterArgs);
         out.addAll(fromWhereArgs(false, false));
         out.add(afterPk);
-        return "SELECT k.res_pk, " + f + " FROM (SELECT r.res_pk FROM " + fromWhereSql(false, false)
-                + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT " + chunk + ") k JOIN resource r ON r.res_pk = k.res_pk"
-                + " ORDER BY k.res_pk";
+        return "SELECT r.res_pk FROM " + fromWhereSql(false, false) + " AND r.res_pk > ? ORDER BY r.res_pk ASC LIMIT "
+                + chunk;
     }
 
     List<Object> fromWhereArgs(boolean needResourceColumns) {

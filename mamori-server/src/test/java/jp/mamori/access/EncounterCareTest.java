@@ -124,6 +124,16 @@ class EncounterCareTest {
         }
     }
 
+    /** The patients of the Conditions of a page. */
+    private static Set<String> patientsOf(RecordService.SearchPage page) {
+        Set<String> out = new HashSet<>();
+        page.matches().forEach(s -> {
+            Condition c = (Condition) jp.mamori.records.FhirSupport.parseStored(s.bodyText());
+            out.add(c.getSubject().getReferenceElement().getIdPart());
+        });
+        return out;
+    }
+
     private static Set<String> conditionsFound(UUID who, String... patients) {
         Set<String> out = new HashSet<>();
         for (String p : patients) {
@@ -166,11 +176,17 @@ class EncounterCareTest {
                 new jp.mamori.records.FhirSupport(), 10, 100);
         Caller who = as(internist);
         Map<String, List<String>> q = Map.of("patient", List.of(p), "_total", List.of("accurate"));
+        // Across patients, the rows are decided in memory with the encounters read along with them: the same times.
+        Map<String, List<String>> across = Map.of("code", List.of("urn:mamori:test:encounter|" + tag), "_count",
+                List.of("100"));
         assertEquals(1, timed.search(who, "Condition", q).total(), "the encounter ended 29 days ago: related");
+        assertTrue(patientsOf(timed.search(who, "Condition", across)).contains(p));
         time.set(now.plus(Duration.ofDays(2)));
         assertEquals(0, timed.search(who, "Condition", q).total(), "31 days later, with the same context: not");
+        assertFalse(patientsOf(timed.search(who, "Condition", across)).contains(p));
         time.set(now);
         assertEquals(1, timed.search(who, "Condition", q).total());
+        assertTrue(patientsOf(timed.search(who, "Condition", across)).contains(p));
     }
 
     @Test

@@ -63,6 +63,7 @@ class PersonAccessPathTest {
     private static Set<String> obsA;
     private static Set<String> obsB;
     private static String oPsy;
+    private static UUID admin;
     private static UUID clerk;
     private static UUID doctor;
     private static UUID psychiatrist;
@@ -110,7 +111,7 @@ class PersonAccessPathTest {
         psy.getMeta().addSecurity().setSystem("http://terminology.hl7.org/CodeSystem/v3-ActCode").setCode("PSY");
         oPsy = create(psy);
 
-        UUID admin = account("kanri", true);
+        admin = account("kanri", true);
         clerk = account("jimu", false);
         roles.assign(admin, clerk, "clerk", "医事課", null);
         doctor = account("ishi", false);
@@ -297,6 +298,60 @@ class PersonAccessPathTest {
         // A system client sees everything, exactly as before.
         assertEquals(7, records.search(SYSTEM, "Observation", q("code", code, "_summary", "count")).total());
         assertEquals(7, allPagesAsSystem(code).size());
+    }
+
+    @Test
+    void aSearchAcrossPatientsPagesThroughLongRunsOfHiddenMatches() {
+        // Runs of 3 and 33 hidden matches (of a patient not in care) between five of a patient in the physician's care, and 40 after them: longer than
+        // any first chunk, so later chunks must be read; repeated so that the first chunk's size, which follows the
+        // share of matches this person saw lately, has changed. Every page but the last is full, the matches come in
+        // key order, each once, and nothing after the last says there is more.
+        String code = "run" + tag;
+        String inCare = patient("Tanto" + tag);
+        String notInCare = patient("Betsu" + tag);
+        care.add(admin, doctor, inCare, CareRelationships.Kind.CARE_TEAM, "内科", null, null);
+        List<String> mine = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            for (int h = 0; h < (i % 2 == 0 ? 3 : 33); h++) {
+                create(coded(observation(notInCare), code));
+            }
+            mine.add(create(coded(observation(inCare), code)));
+        }
+        for (int h = 0; h < 40; h++) {
+            create(coded(observation(notInCare), code));
+        }
+        Caller who = as(doctor);
+        for (int round = 0; round < 3; round++) {
+            for (int count : new int[]{1, 2, 4, 5}) {
+                List<String> seen = new ArrayList<>();
+                String cursor = null;
+                do {
+                    Map<String, List<String>> params = q("code", TAG_SYSTEM + "|" + code, "_count", Integer.toString(count));
+                    if (cursor != null) {
+                        params.put("_cursor", List.of(cursor));
+                    }
+                    RecordService.SearchPage page = records.search(who, "Observation", params);
+                    cursor = page.nextCursor();
+                    if (cursor != null) {
+                        assertEquals(count, page.matches().size(), "a page followed by another is full");
+                    }
+                    page.matches().forEach(m -> seen.add(m.id()));
+                    assertTrue(seen.size() <= mine.size(), "round " + round + ", _count " + count + ": " + seen);
+                } while (cursor != null);
+                assertEquals(mine, seen, "round " + round + ", _count " + count);
+            }
+        }
+        RecordService.SearchPage all = records.search(who, "Observation", q("code", TAG_SYSTEM + "|" + code, "_count",
+                "5"));
+        assertNull(all.nextCursor(), "the 40 hidden matches after the last visible one announce no next page");
+        assertEquals(5, all.total(), "the whole visible result is on the page");
+        assertEquals(5 + 3 * 3 + 33 * 2 + 40, records.search(SYSTEM, "Observation", q("code", TAG_SYSTEM + "|" + code,
+                "_summary", "count")).total());
+    }
+
+    private static Observation coded(Observation o, String code) {
+        o.getCode().getCodingFirstRep().setCode(code);
+        return o;
     }
 
     @Test
