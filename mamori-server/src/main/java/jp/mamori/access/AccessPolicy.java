@@ -376,8 +376,9 @@ public final class AccessPolicy {
     }
 
     /**
-     * The encounter relationships of one request, read at most once per patient: first for all the patients of a
-     * page at once ({@link #prefetch}), else when a decision finds no recorded care relationship.
+     * The encounter relationships of one request: from the person's context when it holds them (a context read by
+     * {@link PersonContext#load}); else read at most once per patient, first for all the patients of a page at once
+     * ({@link #prefetch}), else when a decision finds no recorded care relationship.
      */
     private final class Relations {
         private final PersonContext who;
@@ -401,7 +402,7 @@ public final class AccessPolicy {
         }
 
         void prefetch(Set<String> patients) {
-            if (!applies()) {
+            if (!applies() || who.holdsEncounters()) {
                 return;
             }
             Set<String> wanted = new HashSet<>();
@@ -417,6 +418,9 @@ public final class AccessPolicy {
         Set<String> of(String patient) {
             if (!applies()) {
                 return Set.of();
+            }
+            if (who.holdsEncounters()) {
+                return who.encounterRelations(patient, now());
             }
             if (!known.containsKey(patient)) {
                 fetch(Set.of(patient));

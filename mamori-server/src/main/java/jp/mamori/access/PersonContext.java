@@ -19,9 +19,11 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Everything {@link PersonAccess#decide} needs about one person, read once per request (two queries) so that
- * each decision afterwards is in memory: the roles they hold (approved, not revoked) with department, scope
- * and permissions; their sensitivity privileges; and their current care assignments.
+ * Everything {@link PersonAccess#decide} needs about one person, read once (three queries) and kept while their
+ * access version stays the same ({@link PersonContexts}), so that each decision afterwards is in memory: the roles
+ * they hold (approved, not revoked) with department, scope and permissions; their sensitivity privileges; their
+ * current care assignments and break-glass uses; and the current and recent encounters of the departments and
+ * wards where they hold a clinical role.
  *
  * <p>At construction the roles are folded into one table per (category, action): whether some role grants it
  * with hospital scope, and otherwise the departments in which a role grants it. A second table counts only
@@ -77,6 +79,10 @@ public final class PersonContext {
     public record Glass(UUID grantId, String patientId, Instant expiresAt) {
     }
 
+    /** A current encounter ({@code ends} null) or one that ended, in one of the person's departments or wards. */
+    public record Stay(String place, Instant ends) {
+    }
+
     /** Where (category, action) is granted: everywhere, or in these departments. */
     record Need(boolean hospital, Set<String> departments) {
     }
@@ -96,14 +102,33 @@ public final class PersonContext {
     private final Map<String, Need[]> clinical;
 
     private final List<Glass> glass;
+    /** Per patient, the encounters of the person's places as read with the context; null when not read. */
+    private final Map<String, List<Stay>> stays;
 
     public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care) {
         this(accountId, roles, privileges, care, List.of());
     }
 
+    /** Without the encounters of the person's places: decisions look them up ({@link EncounterRelations}). */
     public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
                          List<Glass> glass) {
+        this(accountId, roles, privileges, care, glass, null);
+    }
+
+    /**
+     * With {@code stays}, the current and recent encounters (per patient) of every place in
+     * {@link #encounterPlaces}, as read together with the rest: decisions then read them here.
+     */
+    public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
+                         List<Glass> glass, Map<String, List<Stay>> stays) {
         this.accountId = accountId;
+        if (stays == null) {
+            this.stays = null;
+        } else {
+            Map<String, List<Stay>> st = new HashMap<>();
+            stays.forEach((k, v) -> st.put(k, List.copyOf(v)));
+            this.stays = st;
+        }
         this.glass = List.copyOf(glass);
         this.roles = List.copyOf(roles);
         this.privileges = Set.copyOf(privileges);
@@ -112,14 +137,19 @@ public final class PersonContext {
         this.care = c;
         this.any = fold(this.roles, false);
         this.clinical = fold(this.roles, true);
+        this.encounterPlaces = placesOf(this.roles);
+    }
+
+    /** The places where clinical roles of department or ward scope are held, each with its longest time after. */
+    private static Map<String, Duration> placesOf(List<HeldRole> roles) {
         Map<String, Duration> places = new HashMap<>();
-        for (HeldRole r : this.roles) {
+        for (HeldRole r : roles) {
             if (r.clinicalContent() && r.scope() != Scope.HOSPITAL) {
                 places.merge(r.department(), Duration.ofDays(r.recentEncounterDays()),
                         (a, b) -> a.compareTo(b) >= 0 ? a : b);
             }
         }
-        this.encounterPlaces = Map.copyOf(places);
+        return Map.copyOf(places);
     }
 
     private static Map<String, Need[]> fold(List<HeldRole> roles, boolean clinicalOnly) {
@@ -224,8 +254,56 @@ public final class PersonContext {
                     }
                 }
             }
-            return new PersonContext(accountId, held, privileges, care, glass);
+            // The encounters of the person's places that may still relate them to a patient (V13 moves the person's
+            // access version when any of them changes). Kept per patient and place: open, or the latest end.
+            Map<String, List<Stay>> stays = new HashMap<>();
+            Map<String, Duration> places = placesOf(held);
+            if (!places.isEmpty()) {
+                Duration longest = places.values().stream().max(Duration::compareTo).orElseThrow();
+                try (PreparedStatement ps = c.prepareStatement("SELECT patient_id, place, CASE WHEN bool_or(ends IS NULL)"
+                        + " THEN NULL ELSE max(ends) END FROM encounter_care WHERE place = ANY(?)"
+                        + " AND (ends IS NULL OR ends > ?) GROUP BY patient_id, place")) {
+                    ps.setArray(1, c.createArrayOf("text", places.keySet().toArray()));
+                    ps.setTimestamp(2, Timestamp.from(now.minus(longest)));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            Timestamp ends = rs.getTimestamp(3);
+                            stays.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new Stay(rs.getString(2),
+                                    ends == null ? null : ends.toInstant()));
+                        }
+                    }
+                }
+            }
+            return new PersonContext(accountId, held, privileges, care, glass, stays);
         });
+    }
+
+    /**
+     * Whether the encounters of the person's places came with the context ({@link #load}); else a decision looks
+     * them up.
+     */
+    boolean holdsEncounters() {
+        return stays != null;
+    }
+
+    /**
+     * The places among {@link #encounterPlaces} where the patient has, at {@code now}, a current encounter or one
+     * that ended within the place's time: what {@link EncounterRelations#places} reads, from the context. Only when
+     * {@link #holdsEncounters}.
+     */
+    Set<String> encounterRelations(String patientId, Instant now) {
+        List<Stay> list = stays.get(patientId);
+        if (list == null) {
+            return Set.of();
+        }
+        Set<String> out = new HashSet<>();
+        for (Stay st : list) {
+            Duration keep = encounterPlaces.get(st.place());
+            if (keep != null && (st.ends() == null || st.ends().isAfter(now.minus(keep)))) {
+                out.add(st.place());
+            }
+        }
+        return out;
     }
 
     public UUID accountId() {

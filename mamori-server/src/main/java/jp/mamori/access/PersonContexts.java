@@ -11,10 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What this server has read about people ({@link PersonContext}), kept while it is current. Reading a person's
  * roles, privileges and 1,000 care assignments costs milliseconds; doing it for every page would dominate the
- * cost of authorization. The key is the person's access version, which the database changes with every change
- * of their role assignments, care assignments and privileges, and of roles and permissions as a whole (triggers
- * of V9), and which the session check reads in its one query: a change made by any server process is seen by the
- * next request everywhere. Validity in time (an assignment that starts or ends) is decided in memory at each
+ * cost of authorization. The key is the person's access version ({@code mamori_access_version}, V13), which the
+ * database changes with every change of their role assignments, care assignments, privileges and break-glass uses,
+ * of roles and permissions as a whole (triggers of V9), and of the encounters of their departments and wards
+ * (triggers of V13), and which the session check reads in its one query: a change made by any server process is
+ * seen by the next request everywhere. Validity in time (an assignment that starts or ends) is decided in memory at each
  * request, so it needs no invalidation.
  */
 public final class PersonContexts {

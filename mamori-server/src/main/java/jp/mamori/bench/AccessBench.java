@@ -261,8 +261,7 @@ public final class AccessBench {
 
     private static long accessVersion(DataSource ds, UUID account) {
         return Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM access_version"
-                    + " WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT mamori_access_version(?)")) {
                 ps.setObject(1, account);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

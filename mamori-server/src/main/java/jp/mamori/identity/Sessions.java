@@ -166,10 +166,10 @@ public final class Sessions {
                     + "  AND (NOT ra.four_eyes OR ra.approved_at IS NOT NULL)) x),"
                     + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
                     + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id),"
-                    // Changes with every change of the person's roles, care relationships and privileges, and of
-                    // the policy: what a server read about the person stays valid while this stays the same.
-                    + " (SELECT coalesce(sum(v.version), 0) FROM access_version v WHERE v.account_id IN (s.account_id,"
-                    + "  '00000000-0000-0000-0000-000000000000'))"
+                    // Changes with every change of the person's roles, care relationships and privileges, of the
+                    // policy, and of the encounters of the person's departments and wards (V13): what a server read
+                    // about the person stays valid while this stays the same.
+                    + " mamori_access_version(s.account_id)"
                     + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
                     + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
                 ps.setBytes(1, hash);

@@ -22,8 +22,7 @@ final class AccessFixtures {
     /** What the session check reads as the person's access version. */
     static long accessVersion(javax.sql.DataSource ds, UUID account) {
         return jp.mamori.db.Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(version), 0) FROM access_version"
-                    + " WHERE account_id IN (?, '00000000-0000-0000-0000-000000000000')")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT mamori_access_version(?)")) {
                 ps.setObject(1, account);
                 try (java.sql.ResultSet rs = ps.executeQuery()) {
                     rs.next();

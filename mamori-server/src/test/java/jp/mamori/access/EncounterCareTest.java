@@ -221,6 +221,26 @@ class EncounterCareTest {
         // Searches see exactly the same: by patient, and across patients (filtered in SQL before paging).
         Set<String> found = conditionsFound(internist, current, recent, longAgo, elsewhere, cancelled);
         assertEquals(Set.of(cCurrent, cRecent, "text:" + cCurrent, "text:" + cRecent), found);
+
+        // The context read for the internist holds the encounters of 内科; one built without them (as a test build
+        // or a bench builds one) has each decision look them up: both decide alike.
+        PersonContext loaded = PersonContext.load(ds, internist, Instant.now());
+        assertTrue(loaded.holdsEncounters());
+        assertEquals(Set.of("内科"), loaded.encounterRelations(current, Instant.now()));
+        assertEquals(Set.of(), loaded.encounterRelations(longAgo, Instant.now()));
+        PersonContext bare = new PersonContext(internist, loaded.roles(), loaded.privileges(), Map.of(), List.of());
+        assertFalse(bare.holdsEncounters());
+        Caller lookingUp = Caller.person(bare, "試験 太郎", "10.0.0.8");
+        for (String c : List.of(cCurrent, cRecent, cLongAgo, cElsewhere, cCancelled)) {
+            boolean read;
+            try {
+                records.read(lookingUp, "Condition", c);
+                read = true;
+            } catch (FhirError e) {
+                read = false;
+            }
+            assertEquals(canRead(internist, "Condition", c), read, c);
+        }
     }
 
     @Test
@@ -280,7 +300,7 @@ class EncounterCareTest {
     }
 
     @Test
-    void theContextCacheFollowsEveryChangeOfRolesAndCare() throws SQLException {
+    void theContextCacheFollowsEveryChangeOfRolesCareAndEncounters() throws SQLException {
         UUID doctor = AccessFixtures.account(server, "cache", false);
         PersonContexts contexts = new PersonContexts(ds, Clock.systemUTC(), 100);
         long v0 = accessVersion(doctor);
@@ -303,6 +323,25 @@ class EncounterCareTest {
         care.end(admin, a.id(), "担当交代");
         assertFalse(contexts.get(doctor, accessVersion(doctor)).caresForAnywhere(p, Instant.now()));
 
+        // An encounter in one of the person's departments changes their version, and the context read for it holds
+        // the encounter; an encounter elsewhere does not change it.
+        long beforeEncounters = accessVersion(doctor);
+        String other = patient();
+        create(encounter(other, Encounter.EncounterStatus.INPROGRESS, "眼科", null, Instant.now(), null));
+        assertEquals(beforeEncounters, accessVersion(doctor), "an encounter in 眼科 changes nothing for 小児科");
+        String child = patient();
+        String stay = create(encounter(child, Encounter.EncounterStatus.INPROGRESS, "小児科", null, Instant.now(),
+                null));
+        assertTrue(accessVersion(doctor) > beforeEncounters);
+        assertEquals(Set.of("小児科"), contexts.get(doctor, accessVersion(doctor)).encounterRelations(child,
+                Instant.now()));
+        Encounter corrected = encounter(child, Encounter.EncounterStatus.ENTEREDINERROR, "小児科", null, Instant.now(),
+                null);
+        corrected.setId(stay);
+        records.update(SYSTEM, "Encounter", stay, corrected, null, "誤登録");
+        assertEquals(Set.of(), contexts.get(doctor, accessVersion(doctor)).encounterRelations(child, Instant.now()),
+                "entered in error: the version moved again and the new context no longer holds it");
+
         // A change of the policy as a whole (a role's permissions) changes everyone's version.
         long before = accessVersion(doctor);
         try (Connection c = server.superuserConnection();
@@ -312,6 +351,6 @@ class EncounterCareTest {
         }
         assertTrue(accessVersion(doctor) > before);
         contexts.get(doctor, accessVersion(doctor));
-        assertEquals(5, contexts.loads(), "each change read once more, and nothing else");
+        assertEquals(7, contexts.loads(), "each change read once more, and nothing else");
     }
 }
