@@ -27,20 +27,5 @@ CREATE TRIGGER encounter_care_added AFTER INSERT ON encounter_care
 CREATE TRIGGER encounter_care_removed AFTER DELETE ON encounter_care
   REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION mamori_bump_place_version();
 
--- The one definition of a person's access version, read by the session check with every request: it changes with
--- every change of the person's roles, care assignments, privileges and break-glass uses, of the policy as a whole,
--- and of the encounters of every department or ward where the person holds a role. The first part only grows and
--- changes whenever the set of places does; with it unchanged, the second part only grows: the pair, packed as
--- first * 2^32 + second, never repeats (while the second stays below 2^32 changes). PL/pgSQL so that each server
--- connection plans it once (a SQL function's body is planned again at every call before PostgreSQL 18).
-CREATE FUNCTION mamori_access_version(a uuid) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  RETURN (SELECT coalesce(sum(v.version), 0) FROM access_version v
-           WHERE v.account_id IN (a, '00000000-0000-0000-0000-000000000000')) * 4294967296
-       + (SELECT coalesce(sum(p.version), 0) FROM place_version p
-           WHERE p.place IN (SELECT ra.department FROM role_assignment ra
-                              WHERE ra.account_id = a AND ra.revoked_at IS NULL));
-END
-$$;
-REVOKE ALL ON FUNCTION mamori_access_version(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mamori_access_version(uuid) TO mamori_app;
+-- A person's access version (PersonContexts.accessVersionSql, read by the session check with every request) now
+-- also sums the versions of the places where the person holds a role.

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What this server has read about people ({@link PersonContext}), kept while it is current. Reading a person's
  * roles, privileges and 1,000 care assignments costs milliseconds; doing it for every page would dominate the
- * cost of authorization. The key is the person's access version ({@code mamori_access_version}, V13), which the
+ * cost of authorization. The key is the person's access version ({@link #accessVersionSql}), which the
  * database changes with every change of their role assignments, care assignments, privileges and break-glass uses,
  * of roles and permissions as a whole (triggers of V9), and of the encounters of their departments and wards
  * (triggers of V13), and which the session check reads in its one query: a change made by any server process is
@@ -20,6 +20,22 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PersonContexts {
     private record Entry(long version, PersonContext context) {
+    }
+
+    /**
+     * SQL of the person's access version, for the account id {@code accountExpr}: the one definition, read by the
+     * session check with every request. It changes with every change of the person's roles, care assignments,
+     * privileges and break-glass uses and of the policy as a whole (V9), and of the encounters of every department or
+     * ward where the person holds a role (V13). The first part only grows, and changes whenever the set of places
+     * does; with it unchanged, the second only grows: packed as first × 2³² + second, the pair never repeats (while
+     * the second stays below 2³² changes). Inline rather than a database function: a PL/pgSQL function cost the
+     * session check 0.14 ms more per call (pgbench, one client: 0.219 against 0.084 ms).
+     */
+    public static String accessVersionSql(String accountExpr) {
+        return "((SELECT coalesce(sum(v.version), 0) FROM access_version v WHERE v.account_id IN (" + accountExpr
+                + ", '00000000-0000-0000-0000-000000000000')) * 4294967296 + (SELECT coalesce(sum(pv.version), 0)"
+                + " FROM place_version pv WHERE pv.place IN (SELECT ra.department FROM role_assignment ra"
+                + " WHERE ra.account_id = " + accountExpr + " AND ra.revoked_at IS NULL)))";
     }
 
     private final DataSource ds;

@@ -261,7 +261,8 @@ public final class AccessBench {
 
     private static long accessVersion(DataSource ds, UUID account) {
         return Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT mamori_access_version(?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT "
+                    + jp.mamori.access.PersonContexts.accessVersionSql("x.id") + " FROM (SELECT ?::uuid AS id) x")) {
                 ps.setObject(1, account);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -169,7 +169,7 @@ public final class Sessions {
                     // Changes with every change of the person's roles, care relationships and privileges, of the
                     // policy, and of the encounters of the person's departments and wards (V13): what a server read
                     // about the person stays valid while this stays the same.
-                    + " mamori_access_version(s.account_id)"
+                    + " " + jp.mamori.access.PersonContexts.accessVersionSql("s.account_id")
                     + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
                     + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
                 ps.setBytes(1, hash);

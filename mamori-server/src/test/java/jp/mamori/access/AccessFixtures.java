@@ -22,7 +22,8 @@ final class AccessFixtures {
     /** What the session check reads as the person's access version. */
     static long accessVersion(javax.sql.DataSource ds, UUID account) {
         return jp.mamori.db.Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT mamori_access_version(?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + PersonContexts.accessVersionSql("x.id")
+                    + " FROM (SELECT ?::uuid AS id) x")) {
                 ps.setObject(1, account);
                 try (java.sql.ResultSet rs = ps.executeQuery()) {
                     rs.next();
