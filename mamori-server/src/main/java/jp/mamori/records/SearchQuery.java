@@ -489,6 +489,11 @@ final class SearchQuery {
             } catch (NumberFormatException e) {
                 throw FhirError.badRequest("invalid number '" + num + "' for '" + name + "'");
             }
+            // 1e999999 parses, but its range (a million digits) would take the request thread minutes to write out.
+            if (d.precision() - d.scale() > MAX_DIGITS || d.scale() > MAX_DIGITS) {
+                throw FhirError.badRequest("the number '" + num + "' for '" + name + "' is out of range (at most "
+                        + MAX_DIGITS + " digits before or after the decimal point)");
+            }
             // The implicit range of a number is half a unit of its last significant digit (5.4 means [5.35, 5.45)).
             BigDecimal half = BigDecimal.ONE.movePointLeft(Math.max(d.scale(), 0)).divide(BigDecimal.valueOf(2));
             String cond = switch (prefix) {
@@ -595,6 +600,9 @@ final class SearchQuery {
     // ---- SQL assembly ----
 
     private static final String INDEX_LOOKUP = "r.res_pk IN (SELECT x.res_pk FROM ";
+
+    /** The most digits a searched number may have before or after its decimal point. */
+    private static final int MAX_DIGITS = 1_000;
 
     /**
      * Whether the search can be answered from the index alone: its first condition is a lookup of indexed
