@@ -31,13 +31,10 @@ public final class EncounterRelations {
 
     /**
      * For each of {@code patients}, the places among the person's {@link PersonContext#encounterPlaces} where the
-     * patient has a current or recent encounter at {@code now}. Patients without one are absent. One query.
+     * patient has a current or recent encounter at {@code now}. Patients without one are absent. One query, on
+     * {@code c} when given (a search's connection), else on a connection of its own. Used for contexts that do not
+     * hold their places' encounters ({@link PersonContext#holdsEncounters}).
      */
-    public Map<String, Set<String>> places(PersonContext who, Collection<String> patients, Instant now) {
-        return places(who, patients, now, null);
-    }
-
-    /** As {@link #places(PersonContext, Collection, Instant)}, on {@code c} when given (else a connection of its own). */
     public Map<String, Set<String>> places(PersonContext who, Collection<String> patients, Instant now,
                                            java.sql.Connection c) {
         Map<String, Duration> mine = who.encounterPlaces();

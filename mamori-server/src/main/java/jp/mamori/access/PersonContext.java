@@ -288,7 +288,7 @@ public final class PersonContext {
 
     /**
      * The places among {@link #encounterPlaces} where the patient has, at {@code now}, a current encounter or one
-     * that ended within the place's time: what {@link EncounterRelations#places} reads, from the context. Only when
+     * that ended within the place's time: what {@link EncounterRelations} reads, from the context. Only when
      * {@link #holdsEncounters}.
      */
     Set<String> encounterRelations(String patientId, Instant now) {
