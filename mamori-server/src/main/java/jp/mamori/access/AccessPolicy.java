@@ -260,9 +260,10 @@ public final class AccessPolicy {
 
     /**
      * The decisions of one search. Candidates are decided without marking ({@link #seen}); the rows the search
-     * returns are decided again and marked when seen under break-glass ({@link #visible}). The encounter
-     * relationships of patients the person has no recorded care relationship with are read at most once per search
-     * and patient, in one query per group of candidates, on the search's own connection.
+     * returns are decided again and marked when seen under break-glass ({@link #visible}). Encounter relationships
+     * come from the person's context when it holds them; otherwise those of patients the person has no recorded care
+     * relationship with are read at most once per search and patient, in one query per group of candidates, on the
+     * search's own connection.
      */
     public final class SearchDecisions {
         private final Caller caller;
@@ -382,6 +383,8 @@ public final class AccessPolicy {
      */
     private final class Relations {
         private final PersonContext who;
+        /** Where lookups read: a search's connection, or null for a connection of their own. */
+        private final java.sql.Connection connection;
         private final Map<String, Set<String>> known = new HashMap<>();
 
         /** Reads on a connection of its own. */
@@ -394,8 +397,6 @@ public final class AccessPolicy {
             this.who = caller.person();
             this.connection = c;
         }
-
-        private final java.sql.Connection connection;
 
         boolean applies() {
             return encounters != null && who != null && !who.encounterPlaces().isEmpty();
