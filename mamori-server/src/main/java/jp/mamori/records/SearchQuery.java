@@ -241,10 +241,12 @@ final class SearchQuery {
         for (String v : splitOr(value)) {
             String norm = TextNormalizer.normalize(v);
             if ("exact".equals(modifier)) {
-                // Equal strings have equal normal forms: the norm narrows the index range first.
+                // Exact as FHIR asks (case, accents, width, 異体字), but canonically equivalent text is the same
+                // text and invisible characters are not part of it (ADR 0003). Equal canonical forms have equal
+                // normal forms: the norm narrows the index range first.
                 ors.add("(x.norm = ? AND x.exact = ?)");
                 vals.add(norm);
-                vals.add(v);
+                vals.add(TextNormalizer.canonical(v));
             } else if ("contains".equals(modifier)) {
                 ors.add("x.norm LIKE ?");
                 vals.add("%" + TextNormalizer.likeEscape(norm) + "%");
