@@ -50,6 +50,16 @@ class JapaneseTextSearchTest {
     }
 
     @Test
+    void aValueOfOnlyInvisibleCharactersOrSpacesIsRefusedRatherThanMatchingEveryName() {
+        for (String value : new String[]{"\u200B", "\uFEFF\u200D", " ", "\u3000", "\u00AD"}) {
+            for (String param : new String[]{"family", "family:contains", "family:exact", "name"}) {
+                var r = s().get("/Patient?" + q(param, value));
+                status(400, r);
+            }
+        }
+    }
+
+    @Test
     void composedAndDecomposedKanaMatchWithAndWithoutExact() {
         String v = uid();
         String decomposed = createId("Patient", patient(v, "カ\u3099モウ"));
