@@ -16,6 +16,7 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -89,44 +90,57 @@ public final class RequestText {
     public static void requireUniqueKeys(String json) {
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() == JsonToken.START_OBJECT) {
-                new Object() {
-                    String root;
-
-                    void object(String path) throws IOException {
-                        Set<String> names = new HashSet<>();
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String n = p.currentName();
-                            String at = path.isEmpty() ? n : path + "." + n;
-                            if (!names.add(n)) {
-                                String where = root == null ? at : root + "." + at;
-                                throw new FhirError(400, java.util.List.of(new FhirError.Issue(
-                                        OperationOutcome.IssueSeverity.ERROR, OperationOutcome.IssueType.STRUCTURE,
-                                        "duplicate JSON key '" + n + "' at " + where
-                                                + " / JSON のキーが重複しています", where)));
-                            }
-                            JsonToken t = p.nextToken();
-                            if (path.isEmpty() && n.equals("resourceType") && t == JsonToken.VALUE_STRING) {
-                                root = p.getText();
-                            }
-                            value(at);
-                        }
-                    }
-
-                    void value(String path) throws IOException {
-                        JsonToken t = p.currentToken();
-                        if (t == JsonToken.START_OBJECT) {
-                            object(path);
-                        } else if (t == JsonToken.START_ARRAY) {
-                            int i = 0;
-                            while (p.nextToken() != JsonToken.END_ARRAY && p.currentToken() != null) {
-                                value(path + "[" + i++ + "]");
-                            }
-                        }
-                    }
-                }.object("");
+                new KeyWalk(p).object(null);
             }
         } catch (IOException e) {
             // not JSON, or too deep: the FHIR parser reports it
+        }
+    }
+
+    /** Where a value is: a chain built while walking, spelled out only for a duplicate. */
+    private record Step(Step parent, String key, int index) {
+        String path(String root) {
+            String up = parent == null ? root : parent.path(root);
+            return key != null ? (up.isEmpty() ? key : up + "." + key) : up + "[" + index + "]";
+        }
+    }
+
+    private static final class KeyWalk {
+        private final JsonParser p;
+        private String root = "";
+
+        KeyWalk(JsonParser p) {
+            this.p = p;
+        }
+
+        void object(Step at) throws IOException {
+            Set<String> names = new HashSet<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String n = p.currentName();
+                Step here = new Step(at, n, 0);
+                if (!names.add(n)) {
+                    String where = here.path(root);
+                    throw new FhirError(400, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
+                            OperationOutcome.IssueType.STRUCTURE, "duplicate JSON key '" + n + "' at " + where
+                            + " / JSON のキーが重複しています", where)));
+                }
+                if (p.nextToken() == JsonToken.VALUE_STRING && at == null && n.equals("resourceType")) {
+                    root = p.getText();
+                }
+                value(here);
+            }
+        }
+
+        void value(Step at) throws IOException {
+            JsonToken t = p.currentToken();
+            if (t == JsonToken.START_OBJECT) {
+                object(at);
+            } else if (t == JsonToken.START_ARRAY) {
+                int i = 0;
+                while (p.nextToken() != JsonToken.END_ARRAY && p.currentToken() != null) {
+                    value(new Step(at, null, i++));
+                }
+            }
         }
     }
 
