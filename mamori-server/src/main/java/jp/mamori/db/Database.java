@@ -240,6 +240,8 @@ public final class Database implements AutoCloseable {
             Flyway.configure()
                     .dataSource(url, user, password)
                     .locations("classpath:db/migration")
+                    // repeatable: re-normalises stored search index values whenever the normaliser changes
+                    .javaMigrations(new jp.mamori.records.SearchNormalForm())
                     .load()
                     .migrate();
         } catch (org.flywaydb.core.api.FlywayException e) {

@@ -23,8 +23,7 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -95,11 +94,19 @@ public final class FhirSupport {
      * (unknown element, wrong type, bad value) is a 422 naming each element.
      */
     public static IBaseResource parse(Format format, byte[] body) {
+        // UTF-8 only, read strictly, JSON keys once each (RequestText): never a guessed or silently mended text
+        if (format == Format.XML) {
+            RequestText.requireUtf8XmlDeclaration(body);
+        }
+        String text = RequestText.utf8(body, "the " + format.name() + " body");
+        if (format == Format.JSON) {
+            RequestText.requireUniqueKeys(text);
+        }
         Collector errors = new Collector();
         IParser p = (format == Format.JSON ? CTX.newJsonParser() : CTX.newXmlParser()).setParserErrorHandler(errors);
         IBaseResource res;
         try {
-            res = p.parseResource(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+            res = p.parseResource(new StringReader(text));
         } catch (DataFormatException e) {
             if (!errors.problems.isEmpty()) {
                 throw new FhirError(422, errors.issues(format, body));

@@ -1,7 +1,5 @@
 package jp.mamori.records;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,13 +28,37 @@ public final class QueryString {
         return out;
     }
 
-    /** Percent-decodes UTF-8; malformed escapes are a 400. */
+    /**
+     * Percent-decodes UTF-8 ('+' is a space); malformed escapes and bytes that are not UTF-8 are a 400, never
+     * replacement characters (a name sent in Shift_JIS would otherwise be searched as U+FFFD and found nowhere).
+     */
     public static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw FhirError.badRequest("malformed percent-encoding in the URL");
+        if (s.indexOf('%') < 0) {
+            return s.replace('+', ' ');
         }
+        StringBuilder out = new StringBuilder(s.length());
+        byte[] bytes = new byte[s.length() / 3];
+        int i = 0;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != '%') {
+                out.append(c == '+' ? ' ' : c);
+                i++;
+                continue;
+            }
+            int n = 0;
+            while (i < s.length() && s.charAt(i) == '%') {
+                int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
+                int lo = hi < 0 ? -1 : Character.digit(s.charAt(i + 2), 16);
+                if (lo < 0) {
+                    throw FhirError.badRequest("malformed percent-encoding in the URL");
+                }
+                bytes[n++] = (byte) (hi << 4 | lo);
+                i += 3;
+            }
+            out.append(RequestText.utf8(java.util.Arrays.copyOf(bytes, n), "a percent-encoded value"));
+        }
+        return out.toString();
     }
 
     /** The version in an ETag such as {@code W/"3"}; anything else is a 400. */

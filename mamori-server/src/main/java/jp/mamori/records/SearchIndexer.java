@@ -218,8 +218,13 @@ public final class SearchIndexer {
 
     private static void str(IndexRows rows, String param, String s) {
         if (s != null && !s.isBlank()) {
-            String exact = s.length() > 2000 ? s.substring(0, 2000) : s;
-            rows.strings.add(new IndexRows.Str(param, TextNormalizer.normalize(exact), exact));
+            // at most 2,000 UTF-16 units, without splitting a character outside the BMP (𠮷, 𥔎)
+            int cut = s.length() <= 2000 ? s.length() : Character.isHighSurrogate(s.charAt(1999)) ? 1999 : 2000;
+            String written = s.substring(0, cut);
+            // Both index values go through the one normaliser that queries go through (ADR 0003); the
+            // resource itself keeps the characters as written.
+            rows.strings.add(new IndexRows.Str(param, TextNormalizer.normalize(written),
+                    TextNormalizer.canonical(written)));
         }
     }
 

@@ -240,11 +240,18 @@ final class SearchQuery {
         List<Object> vals = new ArrayList<>();
         for (String v : splitOr(value)) {
             String norm = TextNormalizer.normalize(v);
+            if (norm.isEmpty()) {
+                // only spaces or invisible characters: as a prefix it would match every value (a widened result)
+                throw FhirError.badRequest("search value '" + name + "' has no visible character"
+                        + " / 検索する文字が入力されていません");
+            }
             if ("exact".equals(modifier)) {
-                // Equal strings have equal normal forms: the norm narrows the index range first.
+                // Exact as FHIR asks (case, accents, width, 異体字), but canonically equivalent text is the same
+                // text and invisible characters are not part of it (ADR 0003). Equal canonical forms have equal
+                // normal forms: the norm narrows the index range first.
                 ors.add("(x.norm = ? AND x.exact = ?)");
                 vals.add(norm);
-                vals.add(v);
+                vals.add(TextNormalizer.canonical(v));
             } else if ("contains".equals(modifier)) {
                 ors.add("x.norm LIKE ?");
                 vals.add("%" + TextNormalizer.likeEscape(norm) + "%");

@@ -413,8 +413,9 @@ public final class FhirEndpoint {
             throw new FhirError(415, OperationOutcome.IssueType.NOTSUPPORTED,
                     "POST _search takes application/x-www-form-urlencoded");
         }
+        jp.mamori.records.RequestText.requireUtf8Charset(ct);
         try (InputStream in = rq.body().get()) {
-            String form = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            String form = jp.mamori.records.RequestText.utf8(in.readAllBytes(), "the form");
             FhirRequest.parseQuery(form).forEach((k, v) -> merged.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
         } catch (java.io.IOException e) {
             throw FhirError.badRequest("the request body could not be read");

@@ -63,6 +63,7 @@ public record FhirRequest(String method, List<String> segments, String rawQuery,
                     "Content-Type is required: application/fhir+json or application/fhir+xml");
         }
         String mt = ct.toLowerCase(Locale.ROOT).split(";")[0].trim();
+        jp.mamori.records.RequestText.requireUtf8Charset(ct);
         return switch (mt) {
             case "application/fhir+json", "application/json", "application/json+fhir" -> FhirSupport.Format.JSON;
             case "application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml" ->

@@ -318,6 +318,7 @@ public final class Console {
             throw new FhirError(415, OperationOutcome.IssueType.NOTSUPPORTED,
                     "フォームの形式が正しくありません / Send the form as application/x-www-form-urlencoded");
         }
+        jp.mamori.records.RequestText.requireUtf8Charset(type);
         if (request.getLength() > MAX_FORM) {
             throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
         }
@@ -326,7 +327,7 @@ public final class Console {
             if (b.length > MAX_FORM) {
                 throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
             }
-            return ConsoleRequest.parseForm(new String(b, StandardCharsets.UTF_8));
+            return ConsoleRequest.parseForm(jp.mamori.records.RequestText.utf8(b, "the form"));
         }
     }
 
