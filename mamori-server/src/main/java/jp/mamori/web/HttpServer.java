@@ -54,12 +54,15 @@ public final class HttpServer implements AutoCloseable {
         connector.setHost(cfg.bindAddress());
         connector.setPort(cfg.port());
         connector.setIdleTimeout(30_000);
+        SlowClients slow = new SlowClients(cfg.listener());
+        connector.addEventListener(slow);
+        server.addBean(slow);
         server.addConnector(connector);
         ErrorHandler errors = new OutcomeErrorHandler(tls);
         errors.setShowStacks(false);
         errors.setShowMessageInTitle(false);
         server.setErrorHandler(errors);
-        server.setHandler(handler);
+        server.setHandler(slow.bodyRate(handler));
         server.setStopAtShutdown(false);
         server.setStopTimeout(10_000);
     }
