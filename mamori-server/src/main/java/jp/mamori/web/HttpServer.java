@@ -67,6 +67,11 @@ public final class HttpServer implements AutoCloseable {
         server.setStopTimeout(10_000);
     }
 
+    /** Binds the port, so that {@link #port()} is known before any request is accepted. */
+    public void open() throws java.io.IOException {
+        connector.open();
+    }
+
     public void start() throws Exception {
         server.start();
     }
