@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>Headers: a request's line and headers must be complete {@code headerSeconds} after the connection opened
  * (so a TLS handshake sent slowly counts too) or, for a later request on a kept-alive connection, after its first
  * byte. Otherwise the connection is closed without an answer. A sweep checks every connection's HTTP parser a few
- * times per deadline, so a connection is closed at most about a third of the deadline after it passed.</li>
+ * times per deadline, so a connection is closed at most about a quarter of the deadline after it passed.</li>
  * <li>Bodies: once a handler has waited {@code headerSeconds} in all for body bytes, they must have come at
  * {@code minBodyBytesPerSecond} on average over that waiting, else the read fails with 408 and the connection
  * closes. Only time spent waiting for the client counts, so a legitimate large upload at any normal rate, or a
