@@ -118,15 +118,22 @@ public final class MamoriServer implements AutoCloseable {
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
             ApiHandler api = new ApiHandler(endpoint, audit.api(), clients, cfg.maxBodyBytes(), tls != null);
-            cfg.publicUrl().ifPresent(api::publicUrl);
             HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
+            http.open();
+            String origin = publicOrigin(cfg, http.scheme(), http.port());
+            log.info("public URL {} ({}): links, Location headers and the token endpoint's audience use it, never a"
+                    + " request's Host header", origin, cfg.publicUrl().isPresent() ? "--public-url"
+                    : wildcard(cfg.bindAddress()) ? "this machine's name, as the generated certificate has it;"
+                    + " set --public-url to the address clients use" : "the listener's address");
+            api.publicUrl(origin);
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
             Console console = new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
                     Clock.systemUTC()), tls != null, Clock.systemUTC(),
                     java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
+            console.alsoServedAt(origin);
             console.auditPages(audit);
             console.clinicalPages(new jp.mamori.web.console.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
@@ -168,6 +175,30 @@ public final class MamoriServer implements AutoCloseable {
             }
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * The one origin the server writes into absolute URLs and expects as the token endpoint's audience:
+     * --public-url, else the scheme, bind address and port the listener got; bound to every address, this machine's
+     * name (the name the generated certificate carries). Never taken from a request.
+     */
+    static String publicOrigin(ServerConfig cfg, String scheme, int port) {
+        if (cfg.publicUrl().isPresent()) {
+            return cfg.publicUrl().get();
+        }
+        String host = wildcard(cfg.bindAddress()) ? Tls.hostName() : cfg.bindAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return scheme + "://" + host + ":" + port;
+    }
+
+    private static boolean wildcard(String bind) {
+        try {
+            return java.net.InetAddress.getByName(bind).isAnyLocalAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
@@ -229,13 +260,9 @@ public final class MamoriServer implements AutoCloseable {
         return identity;
     }
 
+    /** The FHIR base URL as the server writes it into links (see {@link #publicOrigin}). */
     public String baseUrl() {
-        String host = config.bindAddress().equals("0.0.0.0") || config.bindAddress().equals("::")
-                ? "localhost" : config.bindAddress();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
-        return http.scheme() + "://" + host + ":" + http.port() + "/fhir";
+        return publicOrigin(config, http.scheme(), http.port()) + "/fhir";
     }
 
     public int port() {

@@ -70,8 +70,13 @@ public final class AuditBench {
     }
 
     private static int run(AuditOptions o, PrintStream out, PrintStream err) throws Exception {
-        ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", o.data().toString(), "--port", "0", "--bind",
-                "127.0.0.1"), Map.of());
+        List<String> serve = new java.util.ArrayList<>(List.of("--data", o.data().toString(), "--port", "0",
+                "--bind", "127.0.0.1"));
+        int connections = o.concurrency() + 8; // every virtual user's connection comes from this one address
+        if (connections > ServerConfig.ListenerOptions.DEFAULT.maxConnectionsPerAddress()) {
+            serve.addAll(List.of("--max-connections-per-address", Integer.toString(connections)));
+        }
+        ServerConfig cfg = ServerConfig.fromArgs(serve, Map.of());
         err.println("bench audit: starting a server on " + o.data());
         try (MamoriServer server = MamoriServer.start(cfg)) {
             AuditTrail trail = server.audit().trail();

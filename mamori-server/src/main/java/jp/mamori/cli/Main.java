@@ -45,7 +45,8 @@ public final class Main {
                                --enrolment-code-hours 72, --break-glass-hours 2, --break-glass-review-hours 72,
                                --notify-syslog-tls HOST:PORT | --notify-syslog 127.0.0.1:PORT,
                                --audit-checkpoint-seconds 10, --audit-anchor-dir DIR (WORM; data/audit-anchor),
-                               --audit-tsa-url URL (RFC 3161),
+                               --audit-tsa-url URL (RFC 3161), --header-timeout SECONDS (20),
+                               --min-body-rate BYTES_PER_SECOND (1024), --max-connections-per-address N (100),
                                --http for plain HTTP on loopback only)
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]

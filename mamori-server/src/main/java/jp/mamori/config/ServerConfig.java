@@ -34,7 +34,19 @@ public record ServerConfig(
         java.time.Duration accessTokenLifetime,
         AccessOptions access,
         AuditOptions audit,
-        java.time.ZoneId timeZone) {
+        java.time.ZoneId timeZone,
+        ListenerOptions listener) {
+
+    /** With the listener's defaults. */
+    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
+                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
+                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
+                        AuditOptions audit, java.time.ZoneId timeZone) {
+        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
+                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, audit, timeZone,
+                ListenerOptions.DEFAULT);
+    }
 
     /** With the console's times in Japan time, the default. */
     public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
@@ -164,6 +176,35 @@ public record ServerConfig(
     }
 
     /**
+     * Limits on slow and on too many connections, so that a few clients cannot hold every connection the server
+     * has (STORE-8: availability for continuity of care). Jetty's idle timeout alone restarts with every byte.
+     *
+     * @param headerSeconds            a request's line and headers must have arrived this many seconds after the
+     *                                 connection opened (so the TLS handshake counts too) or, for a later request
+     *                                 on the same connection, after its first byte
+     * @param minBodyBytesPerSecond    once the server has waited {@code headerSeconds} in all for a body, the body
+     *                                 must have come at least this fast over that waiting time, else 408; 0: no minimum
+     * @param maxConnectionsPerAddress connections one remote address may hold open at once; more are closed as
+     *                                 they open; 0: no limit
+     */
+    public record ListenerOptions(int headerSeconds, int minBodyBytesPerSecond, int maxConnectionsPerAddress) {
+        /** A hospital behind NAT or a terminal server stays well under 100 connections in normal use. */
+        public static final ListenerOptions DEFAULT = new ListenerOptions(20, 1024, 100);
+
+        public ListenerOptions {
+            if (headerSeconds < 1 || headerSeconds > 600) {
+                throw new ConfigException("--header-timeout must be 1 to 600 seconds");
+            }
+            if (minBodyBytesPerSecond < 0) {
+                throw new ConfigException("--min-body-rate must be 0 (no minimum) or more bytes per second");
+            }
+            if (maxConnectionsPerAddress < 0 || maxConnectionsPerAddress > 1_000_000) {
+                throw new ConfigException("--max-connections-per-address must be 0 (no limit) to 1000000");
+            }
+        }
+    }
+
+    /**
      * Identity settings as given on the command line; defaults are the guideline-compliant values.
      *
      * @param unusedDays    an active account without a login for this many days is unused (ACCT-2)
@@ -282,6 +323,23 @@ public record ServerConfig(
             out.add("audit checkpoints are signed every " + audit.checkpointSeconds() + " s (default 10): more entries"
                     + " wait unproven (AUDIT-3)");
         }
+        ListenerOptions l = ListenerOptions.DEFAULT;
+        if (listener.headerSeconds() > l.headerSeconds()) {
+            out.add("request headers may take " + listener.headerSeconds() + " s to arrive (default "
+                    + l.headerSeconds() + "): slow clients hold connections longer");
+        }
+        if (listener.minBodyBytesPerSecond() < l.minBodyBytesPerSecond()) {
+            out.add(listener.minBodyBytesPerSecond() == 0 ? "request bodies have no minimum rate (default "
+                    + l.minBodyBytesPerSecond() + " bytes/s): a client may hold a connection by sending slowly"
+                    : "request bodies may arrive at " + listener.minBodyBytesPerSecond() + " bytes/s (default "
+                    + l.minBodyBytesPerSecond() + ")");
+        }
+        if (listener.maxConnectionsPerAddress() == 0 || listener.maxConnectionsPerAddress()
+                > l.maxConnectionsPerAddress()) {
+            out.add(listener.maxConnectionsPerAddress() == 0 ? "no limit on connections per remote address (default "
+                    + l.maxConnectionsPerAddress() + ")" : "one remote address may hold "
+                    + listener.maxConnectionsPerAddress() + " connections (default " + l.maxConnectionsPerAddress() + ")");
+        }
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -297,7 +355,8 @@ public record ServerConfig(
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
                 "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
                 "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor",
-                "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone"),
+                "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone",
+                "--header-timeout", "--min-body-rate", "--max-connections-per-address"),
                 List.of("--http"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -329,7 +388,14 @@ public record ServerConfig(
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
-                auditOptions(a), timeZone(a));
+                auditOptions(a), timeZone(a), listenerOptions(a));
+    }
+
+    private static ListenerOptions listenerOptions(Args a) {
+        ListenerOptions d = ListenerOptions.DEFAULT;
+        return new ListenerOptions(a.intValue("--header-timeout").orElse(d.headerSeconds()),
+                a.intValue("--min-body-rate").orElse(d.minBodyBytesPerSecond()),
+                a.intValue("--max-connections-per-address").orElse(d.maxConnectionsPerAddress()));
     }
 
     /** {@code --time-zone}: the zone the console shows and prints times in (default Asia/Tokyo, i.e. JST). */

@@ -74,7 +74,7 @@ public final class ApiHandler extends Handler.Abstract {
             } else if (path.equals(TokenEndpoint.PATH)) {
                 TokenEndpoint.Answer a = tokens.handle(method, request.getHeaders().get(HttpHeader.CONTENT_TYPE),
                         () -> body(request, holdsLargePermit), Tls.clientCertificate(request),
-                        baseUrl(request).replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
+                        baseUrl().replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
                 reply = Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
                 List<String> segments = new ArrayList<>();
@@ -84,7 +84,7 @@ public final class ApiHandler extends Handler.Abstract {
                     }
                 }
                 Map<String, List<String>> params = FhirRequest.parseQuery(query);
-                String base = baseUrl(request);
+                String base = baseUrl();
                 boolean metadata = segments.size() == 1 && segments.get(0).equals("metadata")
                         && (method.equals("GET") || method.equals("HEAD"));
                 jp.mamori.audit.ApiAudit.Request audited = new jp.mamori.audit.ApiAudit.Request(method, segments,
@@ -283,21 +283,23 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    /** Set from --public-url: then links and the token endpoint's audience never come from the Host header. */
+    /**
+     * The origin links, Location headers and the token endpoint's expected audience use: --public-url, else the
+     * listener's own address. Never the request's Host header, which the client chooses: with it, an assertion
+     * made for another server would be accepted by sending that server's name (NET-6, AUTH-1).
+     */
     private volatile String publicUrl;
 
     public void publicUrl(String url) {
         this.publicUrl = url;
     }
 
-    private String baseUrl(Request request) {
+    private String baseUrl() {
         String fixed = publicUrl;
-        if (fixed != null) {
-            return fixed + "/fhir";
+        if (fixed == null) { // set before the listener accepts anything; kept as a guard
+            throw new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "starting / 起動中です");
         }
-        var uri = request.getHttpURI();
-        String scheme = tls ? "https" : "http";
-        return scheme + "://" + uri.getAuthority() + "/fhir";
+        return fixed + "/fhir";
     }
 
     /** The headers every answer carries, including the ones Jetty makes itself for malformed requests. */

@@ -54,14 +54,22 @@ public final class HttpServer implements AutoCloseable {
         connector.setHost(cfg.bindAddress());
         connector.setPort(cfg.port());
         connector.setIdleTimeout(30_000);
+        SlowClients slow = new SlowClients(cfg.listener());
+        connector.addEventListener(slow);
+        server.addBean(slow);
         server.addConnector(connector);
         ErrorHandler errors = new OutcomeErrorHandler(tls);
         errors.setShowStacks(false);
         errors.setShowMessageInTitle(false);
         server.setErrorHandler(errors);
-        server.setHandler(handler);
+        server.setHandler(slow.bodyRate(handler));
         server.setStopAtShutdown(false);
         server.setStopTimeout(10_000);
+    }
+
+    /** Binds the port, so that {@link #port()} is known before any request is accepted. */
+    public void open() throws java.io.IOException {
+        connector.open();
     }
 
     public void start() throws Exception {

@@ -167,7 +167,8 @@ public final class Tls {
         }
     }
 
-    private static String hostName() {
+    /** This machine's name in lower case, as the generated certificate names it; "localhost" if unusable. */
+    public static String hostName() {
         try {
             String h = InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
             return h.matches("[a-z0-9.-]{1,253}") ? h : "localhost";

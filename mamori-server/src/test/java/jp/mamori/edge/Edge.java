@@ -77,7 +77,8 @@ final class Edge {
 
     /**
      * Sends one request on a new TLS connection, exactly as given: {@code target} is the request target
-     * (path and query) as raw text, written as UTF-8 without any escaping.
+     * (path and query) as raw text, written as UTF-8 without any escaping. A Host header in {@code headers}
+     * replaces the server's own address.
      */
     static Answer raw(TestServer s, String method, String target, Map<String, String> headers, byte[] body)
             throws Exception {
@@ -93,7 +94,9 @@ final class Edge {
             req.write(target);
             StringBuilder head = new StringBuilder();
             head.append(" HTTP/1.1\r\n");
-            head.append("Host: 127.0.0.1:").append(s.server().port()).append("\r\n");
+            if (headers.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("Host"))) {
+                head.append("Host: 127.0.0.1:").append(s.server().port()).append("\r\n");
+            }
             head.append("Connection: close\r\n");
             headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
             if (body != null) {

@@ -89,6 +89,23 @@ class ServerConfigEdgeTest {
     }
 
     @Test
+    void weakerSlowClientLimitsAreDeviationsAndNonsenseIsRefused() {
+        assertEquals(new ServerConfig.ListenerOptions(20, 1024, 100), parse().listener());
+        List<String> d = parse("--header-timeout", "60", "--min-body-rate", "0", "--max-connections-per-address", "0")
+                .deviations();
+        assertEquals(3, d.size(), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("60 s")), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("no minimum rate")), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.contains("no limit on connections")), d.toString());
+        assertTrue(parse("--max-connections-per-address", "500").deviations().get(0).contains("500 connections"));
+        assertEquals(List.of(), parse("--header-timeout", "5", "--min-body-rate", "4096",
+                "--max-connections-per-address", "20").deviations(), "stricter than the defaults deviates from nothing");
+        assertTrue(refusal("--header-timeout", "0").contains("--header-timeout"));
+        assertTrue(refusal("--min-body-rate", "-1").contains("--min-body-rate"));
+        assertTrue(refusal("--max-connections-per-address", "-5").contains("--max-connections-per-address"));
+    }
+
+    @Test
     void securityNoticesGoToSyslogOverTlsOrToALoopbackRelayOnly() {
         assertTrue(refusal("--notify-syslog", "siem.example.jp:514").contains("loopback"));
         assertTrue(refusal("--notify-syslog-tls", "siem.example.jp").contains("HOST:PORT"));

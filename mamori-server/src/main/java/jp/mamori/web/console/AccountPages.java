@@ -413,9 +413,7 @@ final class AccountPages {
     private Reply issueCode(ConsoleRequest r) {
         Account a = target(r);
         String code = id.accounts().issueEnrolmentCode(a.id(), id.settings().enrolmentCodeTtl(), r.session().principal());
-        String host = r.header().apply("Host");
-        String link = (id.settings().origins().isEmpty() ? "https://" + host : id.settings().origins().iterator().next())
-                + "/console/enrol?code=" + URLEncoder.encode(code, StandardCharsets.UTF_8);
+        String link = id.settings().origins().iterator().next() + "/console/enrol?code=" + URLEncoder.encode(code, StandardCharsets.UTF_8);
         String extra = "<section class=\"card\"><h2>" + r.t("登録コード（この画面でのみ表示）", "Enrolment code (shown only now)")
                 + "</h2><p>" + r.t("本人に直接渡してください。", "Hand it to the person directly.") + " "
                 + r.t("有効期限：", "Expires: ") + time(Instant.now().plus(id.settings().enrolmentCodeTtl()))

@@ -74,6 +74,8 @@ public final class Console {
     private final jp.mamori.access.BreakGlass breakGlass;
     private final jp.mamori.access.AccessAdmin access;
     private volatile Clinical clinical;
+    /** The origins a state-changing request may come from: the passkey origins and the server's public URL. */
+    private volatile java.util.Set<String> origins;
 
     /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
     public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, jp.mamori.access.AccessAdmin access,
@@ -84,6 +86,7 @@ public final class Console {
         this.identity = identity;
         this.tls = tls;
         this.clock = clock;
+        this.origins = java.util.Set.copyOf(identity.settings().origins());
         // __Host- cookies are bound to this exact origin and cannot be set by a sibling domain (cookie tossing).
         this.sessionCookie = tls ? "__Host-mamori-session" : "mamori-session";
         this.preCookie = tls ? "__Host-mamori-pre" : "mamori-pre";
@@ -91,6 +94,16 @@ public final class Console {
         new AccountPages(identity, access, this).register();
         new BreakGlassPages(identity, breakGlass, this).register();
         new AccessPages(identity, access, this).register();
+    }
+
+    /**
+     * Also accepts forms from {@code origin} (the server's public URL, when it differs from the passkey origin,
+     * e.g. https://127.0.0.1:PORT beside https://localhost:PORT).
+     */
+    public void alsoServedAt(String origin) {
+        java.util.Set<String> s = new java.util.HashSet<>(origins);
+        s.add(origin);
+        origins = java.util.Set.copyOf(s);
     }
 
     /** Adds the audit pages (they need the running trail, which starts with the server). */
@@ -301,11 +314,11 @@ public final class Console {
             throw new FhirError(403, OperationOutcome.IssueType.SECURITY,
                     "他のサイトからの操作は受け付けません / Requests from other sites are refused");
         }
+        // Compared with the server's own origins, not with the Host header: a site whose name was rebound to this
+        // server's address sends a Host that matches its Origin.
         String origin = request.getHeaders().get(HttpHeader.ORIGIN);
         if (origin != null && !origin.equals("null")) {
-            String host = request.getHeaders().get(HttpHeader.HOST);
-            String expected = (tls ? "https://" : "http://") + host;
-            if (host == null || !origin.equalsIgnoreCase(expected)) {
+            if (origins.stream().noneMatch(origin::equalsIgnoreCase)) {
                 throw new FhirError(403, OperationOutcome.IssueType.SECURITY,
                         "他のサイトからの操作は受け付けません / Requests from other sites are refused");
             }
