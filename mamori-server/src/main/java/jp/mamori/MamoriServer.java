@@ -134,6 +134,13 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC()), tls != null, Clock.systemUTC(),
                     java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
             console.alsoServedAt(origin);
+            if (cfg.publicUrl().isEmpty()) {
+                // Opened by this machine's address (https://10.0.0.5:8443) rather than its name: an address literal
+                // cannot be rebound by another site's DNS, so forms from it are as safe as from the public origin.
+                for (String o : addressOrigins(cfg.bindAddress(), http.scheme(), http.port())) {
+                    console.alsoServedAt(o);
+                }
+            }
             console.auditPages(audit);
             console.clinicalPages(new jp.mamori.web.console.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
@@ -192,6 +199,58 @@ public final class MamoriServer implements AutoCloseable {
             host = "[" + host + "]";
         }
         return scheme + "://" + host + ":" + port;
+    }
+
+    /**
+     * The origins of this machine's own addresses as literals ({@code https://10.0.0.5:8443}, {@code https://[fe80::1]:8443}):
+     * every interface's address for a wildcard bind, else the bound address alone.
+     */
+    static java.util.List<String> addressOrigins(String bind, String scheme, int port) {
+        java.util.List<java.net.InetAddress> addresses = new java.util.ArrayList<>();
+        try {
+            if (wildcard(bind)) {
+                for (java.net.NetworkInterface n : java.util.Collections.list(
+                        java.net.NetworkInterface.getNetworkInterfaces())) {
+                    addresses.addAll(java.util.Collections.list(n.getInetAddresses()));
+                }
+            } else {
+                addresses.add(java.net.InetAddress.getByName(bind));
+            }
+        } catch (java.io.IOException e) {
+            log.warn("could not list this machine's addresses for the console's origin check: {}", e.getMessage());
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (java.net.InetAddress a : addresses) {
+            String host = a.getHostAddress();
+            int zone = host.indexOf('%');
+            if (zone >= 0) {
+                host = host.substring(0, zone); // browsers send no zone id in Origin
+            }
+            out.add(scheme + "://" + (a instanceof java.net.Inet6Address ? "[" + rfc5952(host) + "]" : host) + ":" + port);
+        }
+        return out;
+    }
+
+    /** An IPv6 address as browsers write it (RFC 5952): the longest run of two or more zero groups as "::". */
+    static String rfc5952(String full) {
+        String[] g = full.split(":");
+        int best = -1, bestLen = 1;
+        for (int i = 0; i < g.length; ) {
+            int j = i;
+            while (j < g.length && g[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                best = i;
+                bestLen = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        if (best < 0) {
+            return full;
+        }
+        return String.join(":", java.util.Arrays.copyOfRange(g, 0, best)) + "::"
+                + String.join(":", java.util.Arrays.copyOfRange(g, best + bestLen, g.length));
     }
 
     private static boolean wildcard(String bind) {
