@@ -74,8 +74,14 @@ public final class RecordService {
     public record SearchPage(List<Stored> matches, List<Stored> includes, Integer total, String nextCursor) {
     }
 
-    /** A page of history, newest first. */
-    public record HistoryPage(List<Stored> versions, String nextCursor) {
+    /**
+     * A page of history, newest first; {@code total} is the number of versions in the whole history, given only when
+     * asked for with {@code _count=0} (which, as for a search, asks for the total alone).
+     */
+    public record HistoryPage(List<Stored> versions, String nextCursor, Integer total) {
+        public HistoryPage(List<Stored> versions, String nextCursor) {
+            this(versions, nextCursor, null);
+        }
     }
 
     // ---------------------------------------------------------------- reads
@@ -127,10 +133,12 @@ public final class RecordService {
         policy.requireHistory(caller, type, id);
         if (type != null) {
             requireType(type);
-            policy.require(caller, type, Permission.READ);
-        } else if (!policy.allows(caller, "*", Permission.READ)) {
-            throw FhirError.forbidden("system history needs read access to every type (system/*.read)");
         }
+        // The history of one record is a read of its versions; the history of a type, or of every type, lists
+        // versions as a search lists resources, and needs what a search needs (SMART v2 's'), for every type it
+        // may return: the server's history is not cut down to some types, which would answer with a history that
+        // silently has holes (ACCESS-1).
+        policy.require(caller, type == null ? "*" : type, id != null ? Permission.READ : Permission.SEARCH);
         return Tx.read(ds, c -> {
             List<RecordStore.Version> rows;
             if (id != null) {
@@ -138,9 +146,19 @@ public final class RecordService {
                 if (head == null) {
                     throw FhirError.notFound(type + "/" + id + " is not known");
                 }
+                if (limit == 0) {
+                    // The total alone: for a person every version is decided all the same, so that the count
+                    // says nothing about a record they may not read.
+                    rows = store.instanceHistory(c, head.pk(), Integer.MAX_VALUE, from, Integer.MAX_VALUE);
+                    requireEachVersion(caller, rows);
+                    return new HistoryPage(List.of(), null, rows.size());
+                }
                 int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
                 rows = store.instanceHistory(c, head.pk(), before, from, limit + 1);
             } else {
+                if (limit == 0) {
+                    return new HistoryPage(List.of(), null, store.countHistory(c, type, from));
+                }
                 long before = cursor == null ? Long.MAX_VALUE : parseCursorNumber(cursor);
                 rows = store.history(c, type, before, from, limit + 1);
             }
@@ -150,18 +168,24 @@ public final class RecordService {
                 RecordStore.Version last = rows.get(limit - 1);
                 next = Long.toString(id != null ? last.version() : last.seq());
             }
-            if (caller.isPerson()) {
-                // Each version on its own: one the person may not read refuses the page (a history with holes
-                // would misstate who changed what); a deletion version shows no content and is decided by the
-                // version before it, which is on this page or was decided on an earlier one.
-                for (RecordStore.Version v : rows) {
-                    if (!v.deleted()) {
-                        policy.requireRecord(caller, subject(caller, v));
-                    }
-                }
-            }
+            requireEachVersion(caller, rows);
             return new HistoryPage(rows.stream().map(Stored::of).toList(), next);
         });
+    }
+
+    /**
+     * For a person, each version on its own: one the person may not read refuses the page (a history with holes
+     * would misstate who changed what); a deletion version shows no content and is decided by the version before
+     * it, which is on this page or was decided on an earlier one. No-op for system clients.
+     */
+    private void requireEachVersion(Caller caller, List<RecordStore.Version> rows) {
+        if (caller.isPerson()) {
+            for (RecordStore.Version v : rows) {
+                if (!v.deleted()) {
+                    policy.requireRecord(caller, subject(caller, v));
+                }
+            }
+        }
     }
 
     public SearchPage search(Caller caller, String type, Map<String, List<String>> params) {

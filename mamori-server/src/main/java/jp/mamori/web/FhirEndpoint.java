@@ -202,7 +202,11 @@ public final class FhirEndpoint {
         String cursor = p.containsKey("_cursor") ? p.get("_cursor").get(0) : null;
         RecordService.HistoryPage page = records.history(rq.caller(), type, id, since, count, cursor);
         Utf8Builder sb = new Utf8Builder(4096);
-        sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\",\"link\":[");
+        sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\"");
+        if (page.total() != null) {
+            sb.append(",\"total\":").append(page.total());
+        }
+        sb.append(",\"link\":[");
         String self = rq.baseUrl() + "/" + String.join("/", rq.segments()) + (rq.rawQuery() == null ? ""
                 : "?" + rq.rawQuery());
         link(sb, "self", self);

@@ -2,6 +2,7 @@ package jp.mamori.edge;
 
 import jp.mamori.testing.Fhir;
 import jp.mamori.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +88,56 @@ class MalformedInputTest {
         }
         var search = s.get("/Patient?name=a%00b");
         assertTrue(search.statusCode() < 500, search.statusCode() + " " + search.body());
+    }
+
+    @Test
+    void historyWithCountZeroAnswersWithTheTotalOnlyAsASearchDoes() {
+        // Issue 15: _count=0 answered 500 on history at every level. FHIR reads _count=0 as "the total only", and
+        // a search already answers it so (total, no entries); history now does the same at all three levels.
+        String before = java.time.Instant.now().minusSeconds(1).toString();
+        var created = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zero\"}]}");
+        assertEquals(201, created.statusCode(), created.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, created.body()).getIdPart();
+        for (String family : List.of("Zero2", "Zero3")) {
+            var u = s.put("/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\""
+                    + family + "\"}]}");
+            assertEquals(200, u.statusCode(), u.body());
+        }
+        Bundle search = Fhir.parse(Bundle.class, s.get("/Patient?_id=" + id + "&_count=0").body());
+        assertEquals(1, search.getTotal());
+        assertTrue(search.getEntry().isEmpty());
+
+        Bundle instance = history("/Patient/" + id + "/_history?_count=0");
+        assertEquals(3, instance.getTotal(), "every version of the record");
+        Bundle since = history("/Patient/" + id + "/_history?_count=0&_since=" + java.net.URLEncoder.encode(
+                Fhir.parse(org.hl7.fhir.r4.model.Patient.class, s.get("/Patient/" + id).body()).getMeta()
+                        .getLastUpdatedElement().getValueAsString(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(1, since.getTotal(), "_since still applies");
+        Bundle type = history("/Patient/_history?_count=0&_since=" + before);
+        assertTrue(type.getTotal() >= 3, "at least this test's versions: " + type.getTotal());
+        Bundle system = history("/_history?_count=0&_since=" + before);
+        assertTrue(system.getTotal() >= type.getTotal(), system.getTotal() + " < " + type.getTotal());
+        for (String bad : List.of("-1", "x", "", "99999999999999999999")) {
+            for (String path : List.of("/_history", "/Patient/_history", "/Patient/" + id + "/_history")) {
+                var r = s.get(path + "?_count=" + bad);
+                assertEquals(400, r.statusCode(), path + " _count=" + bad + ": " + r.body());
+                assertFalse(Fhir.parse(OperationOutcome.class, r.body()).getIssue().isEmpty());
+            }
+        }
+        var huge = s.get("/Patient/" + id + "/_history?_count=2147483647");
+        assertEquals(200, huge.statusCode(), huge.body());
+        assertEquals(3, Fhir.parse(Bundle.class, huge.body()).getEntry().size(), "a large _count is capped, not refused");
+    }
+
+    private Bundle history(String path) {
+        var r = s.get(path);
+        assertEquals(200, r.statusCode(), path + ": " + r.body());
+        Bundle b = Fhir.parse(Bundle.class, r.body());
+        assertEquals(Bundle.BundleType.HISTORY, b.getType(), path);
+        assertTrue(b.hasTotal(), path + ": " + r.body());
+        assertTrue(b.getEntry().isEmpty(), path + ": " + r.body());
+        assertTrue(b.getLink("next") == null, path + ": " + r.body());
+        return b;
     }
 
     @Test
