@@ -141,6 +141,61 @@ class MalformedInputTest {
     }
 
     @Test
+    void includeAndRevincludeWithEmptyOrOddSegmentsAreA400() {
+        // Issue 15: _include=: and _include=:: answered 500 (the split left no segment to look at).
+        var p = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Colons\"}]}");
+        assertEquals(201, p.statusCode(), p.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, p.body()).getIdPart();
+        for (String search : List.of("/Patient?_id=" + id, "/Patient?_id=no-such-patient")) {
+            for (String v : List.of(":", "::", ":::", ".", "Patient:", "Patient::", ":organization",
+                    "Patient::Organization", "Patient:organization:", "Patient:organization:Nope",
+                    "Patient:organization:Organization:x", "Observation:subject", "Patient:name", "")) {
+                assertBadRequest(search + "&_include=" + enc(v));
+            }
+            for (String v : List.of(":", "::", ":::", ".", "Observation:", ":subject", "Observation::",
+                    "Observation:subject:", "Observation:subject:Nope", "Observation:subject:Patient:x",
+                    "Nope:subject", "Observation:code", "")) {
+                assertBadRequest(search + "&_revinclude=" + enc(v));
+            }
+        }
+        for (String ok : List.of("_include=Patient:organization", "_include=Patient:*",
+                "_include=Patient:organization:Organization", "_revinclude=Observation:subject",
+                "_revinclude=Observation:subject:Patient")) {
+            var r = s.get("/Patient?_id=" + id + "&" + ok);
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+        }
+    }
+
+    @Test
+    void emptyAndBareSegmentsInOtherParametersAreA400() {
+        // The same class of input for the other parameters that are split on ':' '.' or ',': none may reach a 500.
+        for (String q : List.of("name:=x", ":=x", "::=x", ".=x", "name.=x", "subject.=x", "subject:.name=x",
+                "subject:Patient.=x", "subject..name=x", "_has=x", "_has:=x", "_has:::=x", "_has::::=x",
+                "_has:Observation::code=x", "_has:Observation:patient:=x", "_sort=-", "_sort=:", "_sort=.",
+                "_summary=", "_id:=x", "_lastUpdated:=2020", "_count=", "_count=:")) {
+            var r = s.get("/Patient?" + q);
+            assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, q + ": " + r.statusCode() + " " + r.body());
+            assertFalse(Fhir.parse(OperationOutcome.class, r.body()).getIssue().isEmpty(), q);
+        }
+        for (String ok : List.of("_sort=,", "_elements=,", "_elements=:")) {
+            var r = s.get("/Patient?_count=1&" + ok);
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+        }
+    }
+
+    private void assertBadRequest(String pathAndQuery) {
+        var r = s.get(pathAndQuery);
+        assertEquals(400, r.statusCode(), pathAndQuery + ": " + r.body());
+        OperationOutcome oo = Fhir.parse(OperationOutcome.class, r.body());
+        assertFalse(oo.getIssue().isEmpty(), pathAndQuery);
+        assertFalse(r.body().contains("Exception"), r.body());
+    }
+
+    private static String enc(String v) {
+        return java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void aForgedSearchCursorIsAClientError() {
         for (String cursor : List.of("AAAA", "w6cn", "garbage", "%FF%FE", "eyJ4IjoxfQ")) {
             var r = s.get("/Observation?_cursor=" + cursor);
