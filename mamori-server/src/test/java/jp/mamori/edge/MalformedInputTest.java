@@ -183,6 +183,15 @@ class MalformedInputTest {
         }
     }
 
+    @Test
+    void aContentTypeWithoutAMediaTypeIsA415() throws Exception {
+        for (String ct : List.of(";", ";;", " ; charset=utf-8")) {
+            Edge.Answer a = raw("POST", "/fhir/Patient", Map.of("Content-Type", ct), "{\"resourceType\":\"Patient\"}");
+            assertEquals(415, a.status(), "'" + ct + "': " + a.text());
+            assertFalse(outcome(a).getIssue().isEmpty());
+        }
+    }
+
     private void assertBadRequest(String pathAndQuery) {
         var r = s.get(pathAndQuery);
         assertEquals(400, r.statusCode(), pathAndQuery + ": " + r.body());
