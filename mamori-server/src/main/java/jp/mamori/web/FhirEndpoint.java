@@ -372,6 +372,13 @@ public final class FhirEndpoint {
             out.addAll(Arrays.asList(v.split(",")));
         }
         out.removeIf(String::isBlank);
+        for (String e : out) {
+            // HAPI splits each name on '.' and reads the parts by index: an empty part would be a 500 there
+            if (e.startsWith(".") || e.endsWith(".") || e.contains("..")) {
+                throw FhirError.badRequest("_elements の要素名が正しくありません / _elements takes element names such as"
+                        + " name or Patient.name, not '" + e + "'");
+            }
+        }
         return out;
     }
 

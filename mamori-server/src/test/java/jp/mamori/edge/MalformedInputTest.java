@@ -184,6 +184,25 @@ class MalformedInputTest {
     }
 
     @Test
+    void elementsWithAnEmptyPathSegmentAreA400() {
+        // Found by the extended FuzzTest (issue 15): HAPI splits each _elements name on '.' and indexes the parts,
+        // so '.' and '..' answered 500 on a search and on a read.
+        var p = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Elements\"}]}");
+        assertEquals(201, p.statusCode(), p.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, p.body()).getIdPart();
+        for (String v : List.of(".", "..", "...", "name.", ".name", "name..family", "name,.", "*.")) {
+            assertBadRequest("/Patient?_id=" + id + "&_elements=" + enc(v));
+            assertBadRequest("/Patient/" + id + "?_elements=" + enc(v));
+        }
+        for (String ok : List.of("name", "name,gender", ",", "Patient.name", "*.text")) {
+            var r = s.get("/Patient?_id=" + id + "&_elements=" + enc(ok));
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+            var read = s.get("/Patient/" + id + "?_elements=" + enc(ok));
+            assertEquals(200, read.statusCode(), ok + ": " + read.body());
+        }
+    }
+
+    @Test
     void aContentTypeWithoutAMediaTypeIsA415() throws Exception {
         for (String ct : List.of(";", ";;", " ; charset=utf-8")) {
             Edge.Answer a = raw("POST", "/fhir/Patient", Map.of("Content-Type", ct), "{\"resourceType\":\"Patient\"}");
