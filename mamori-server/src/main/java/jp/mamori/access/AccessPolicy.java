@@ -92,10 +92,11 @@ public final class AccessPolicy {
             return;
         }
         if (!allows(caller, type, p)) {
-            throw FhirError.forbidden("scope system/" + type + "." + letter(p) + " (or system/" + type
-                    + "." + (p == Scope.Permission.READ || p == Scope.Permission.SEARCH ? "read" : "write")
-                    + ") is required for " + p.name().toLowerCase() + " on " + type
-                    + " / この操作を行う権限がありません");
+            throw FhirError.forbidden("この操作を行う権限がありません / scope system/" + type + "." + letter(p)
+                    + " (or system/" + type + "."
+                    + (p == Scope.Permission.READ || p == Scope.Permission.SEARCH ? "read" : "write")
+                    + ") is required for " + p.name().toLowerCase() + " on "
+                    + ("*".equals(type) ? "every resource type" : type));
         }
     }
 

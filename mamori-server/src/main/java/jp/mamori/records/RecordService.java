@@ -74,8 +74,14 @@ public final class RecordService {
     public record SearchPage(List<Stored> matches, List<Stored> includes, Integer total, String nextCursor) {
     }
 
-    /** A page of history, newest first. */
-    public record HistoryPage(List<Stored> versions, String nextCursor) {
+    /**
+     * A page of history, newest first; {@code total} is the number of versions in the whole history, given only when
+     * asked for with {@code _count=0} (which, as for a search, asks for the total alone).
+     */
+    public record HistoryPage(List<Stored> versions, String nextCursor, Integer total) {
+        public HistoryPage(List<Stored> versions, String nextCursor) {
+            this(versions, nextCursor, null);
+        }
     }
 
     // ---------------------------------------------------------------- reads
@@ -127,10 +133,12 @@ public final class RecordService {
         policy.requireHistory(caller, type, id);
         if (type != null) {
             requireType(type);
-            policy.require(caller, type, Permission.READ);
-        } else if (!policy.allows(caller, "*", Permission.READ)) {
-            throw FhirError.forbidden("system history needs read access to every type (system/*.read)");
         }
+        // The history of one record is a read of its versions; the history of a type, or of every type, lists
+        // versions as a search lists resources, and needs what a search needs (SMART v2 's'), for every type it
+        // may return: the server's history is not cut down to some types, which would answer with a history that
+        // silently has holes (ACCESS-1).
+        policy.require(caller, type == null ? "*" : type, id != null ? Permission.READ : Permission.SEARCH);
         return Tx.read(ds, c -> {
             List<RecordStore.Version> rows;
             if (id != null) {
@@ -138,9 +146,19 @@ public final class RecordService {
                 if (head == null) {
                     throw FhirError.notFound(type + "/" + id + " is not known");
                 }
+                if (limit == 0) {
+                    // The total alone: for a person every version is decided all the same, so that the count
+                    // says nothing about a record they may not read.
+                    rows = store.instanceHistory(c, head.pk(), Integer.MAX_VALUE, from, Integer.MAX_VALUE);
+                    requireEachVersion(caller, rows);
+                    return new HistoryPage(List.of(), null, rows.size());
+                }
                 int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
                 rows = store.instanceHistory(c, head.pk(), before, from, limit + 1);
             } else {
+                if (limit == 0) {
+                    return new HistoryPage(List.of(), null, store.countHistory(c, type, from));
+                }
                 long before = cursor == null ? Long.MAX_VALUE : parseCursorNumber(cursor);
                 rows = store.history(c, type, before, from, limit + 1);
             }
@@ -150,18 +168,24 @@ public final class RecordService {
                 RecordStore.Version last = rows.get(limit - 1);
                 next = Long.toString(id != null ? last.version() : last.seq());
             }
-            if (caller.isPerson()) {
-                // Each version on its own: one the person may not read refuses the page (a history with holes
-                // would misstate who changed what); a deletion version shows no content and is decided by the
-                // version before it, which is on this page or was decided on an earlier one.
-                for (RecordStore.Version v : rows) {
-                    if (!v.deleted()) {
-                        policy.requireRecord(caller, subject(caller, v));
-                    }
-                }
-            }
+            requireEachVersion(caller, rows);
             return new HistoryPage(rows.stream().map(Stored::of).toList(), next);
         });
+    }
+
+    /**
+     * For a person, each version on its own: one the person may not read refuses the page (a history with holes
+     * would misstate who changed what); a deletion version shows no content and is decided by the version before
+     * it, which is on this page or was decided on an earlier one. No-op for system clients.
+     */
+    private void requireEachVersion(Caller caller, List<RecordStore.Version> rows) {
+        if (caller.isPerson()) {
+            for (RecordStore.Version v : rows) {
+                if (!v.deleted()) {
+                    policy.requireRecord(caller, subject(caller, v));
+                }
+            }
+        }
     }
 
     public SearchPage search(Caller caller, String type, Map<String, List<String>> params) {
@@ -184,6 +208,7 @@ public final class RecordService {
     SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params)
             throws SQLException {
         SearchQuery q = parseQuery(caller, type, params);
+        List<Include> inc = Include.parse(type, params); // refused before anything is read, matches or not
         String summary = first(params, "_summary");
         String totalMode = first(params, "_total");
         int limit = pageSize(params.containsKey("_count") ? parseInt(first(params, "_count"), "_count") : null);
@@ -248,7 +273,7 @@ public final class RecordService {
             }
             matches = kept;
         }
-        List<RecordStore.Version> includes = includes(c, caller, type, matches, params, decisions);
+        List<RecordStore.Version> includes = includes(c, caller, type, matches, inc, decisions);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
     }
@@ -452,13 +477,55 @@ public final class RecordService {
         }
     }
 
+    /**
+     * One {@code _include} ({@code reverse} false: {@code Source:param[:Target]}, Source the searched type, param a
+     * reference parameter or {@code *}) or {@code _revinclude} ({@code Source:param[:Target]}, Source any type, param a
+     * reference parameter); {@code target} is null when not given. Every segment must be present and known: an empty
+     * one, a bare ':' or an extra segment is a 400, never an index error.
+     */
+    record Include(boolean reverse, String source, String param, String target) {
+        static List<Include> parse(String type, Map<String, List<String>> params) {
+            List<Include> out = new ArrayList<>();
+            for (String spec : params.getOrDefault("_include", List.of())) {
+                String[] p = spec.split(":", -1);
+                if (p.length < 2 || p.length > 3 || !p[0].equals(type) || p[1].isEmpty()) {
+                    throw FhirError.badRequest("_include の形式が正しくありません / _include must be " + type
+                            + ":param[:TargetType] or " + type + ":*, not '" + spec + "'");
+                }
+                if (!p[1].equals("*")) {
+                    requireReferenceParam(type, p[1]);
+                }
+                out.add(new Include(false, type, p[1], target(p, "_include", spec)));
+            }
+            for (String spec : params.getOrDefault("_revinclude", List.of())) {
+                String[] p = spec.split(":", -1);
+                if (p.length < 2 || p.length > 3 || !FhirSupport.isResourceType(p[0]) || p[1].isEmpty()) {
+                    throw FhirError.badRequest("_revinclude の形式が正しくありません / _revinclude must be"
+                            + " SourceType:param[:TargetType], e.g. Observation:subject, not '" + spec + "'");
+                }
+                requireReferenceParam(p[0], p[1]);
+                out.add(new Include(true, p[0], p[1], target(p, "_revinclude", spec)));
+            }
+            return out;
+        }
+
+        private static String target(String[] p, String name, String spec) {
+            if (p.length < 3) {
+                return null;
+            }
+            if (!FhirSupport.isResourceType(p[2])) {
+                throw FhirError.badRequest(name + " の対象リソース種別が不明です / the target type in " + name + " '"
+                        + spec + "' is not an R4 resource type");
+            }
+            return p[2];
+        }
+    }
+
     /** _include and _revinclude of the page; types the caller may not read are left out. */
     private List<RecordStore.Version> includes(Connection c, Caller caller, String type,
-                                               List<RecordStore.Version> matches, Map<String, List<String>> params,
+                                               List<RecordStore.Version> matches, List<Include> specs,
                                                AccessPolicy.SearchDecisions decisions) throws SQLException {
-        List<String> inc = params.getOrDefault("_include", List.of());
-        List<String> rev = params.getOrDefault("_revinclude", List.of());
-        if ((inc.isEmpty() && rev.isEmpty()) || matches.isEmpty()) {
+        if (specs.isEmpty() || matches.isEmpty()) {
             return List.of();
         }
         Set<Long> seen = new LinkedHashSet<>();
@@ -466,43 +533,34 @@ public final class RecordService {
         Long[] pageKeys = matches.stream().map(RecordStore.Version::pk).toArray(Long[]::new);
         String[] pageIds = matches.stream().map(RecordStore.Version::id).toArray(String[]::new);
         List<Long> found = new ArrayList<>();
-        for (String spec : inc) {
-            String[] p = spec.split(":");
-            if (!p[0].equals(type) || p.length < 2 || p.length > 3) {
-                throw FhirError.badRequest("_include must be " + type + ":param[:TargetType] or " + type + ":*");
-            }
-            if (!p[1].equals("*")) {
-                requireReferenceParam(type, p[1]);
-            }
-            String sql = "SELECT t.res_pk FROM sp_reference x JOIN resource t ON t.res_type = x.target_type"
-                    + " AND t.res_id = x.target_id WHERE x.res_pk = ANY(?) AND NOT t.deleted"
-                    + (p[1].equals("*") ? "" : " AND x.param = ?") + (p.length == 3 ? " AND x.target_type = ?" : "");
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                int i = 1;
-                ps.setArray(i++, c.createArrayOf("bigint", pageKeys));
-                if (!p[1].equals("*")) {
-                    ps.setString(i++, p[1]);
+        for (Include inc : specs) {
+            if (!inc.reverse()) {
+                boolean any = inc.param().equals("*");
+                String sql = "SELECT t.res_pk FROM sp_reference x JOIN resource t ON t.res_type = x.target_type"
+                        + " AND t.res_id = x.target_id WHERE x.res_pk = ANY(?) AND NOT t.deleted"
+                        + (any ? "" : " AND x.param = ?") + (inc.target() != null ? " AND x.target_type = ?" : "");
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    int i = 1;
+                    ps.setArray(i++, c.createArrayOf("bigint", pageKeys));
+                    if (!any) {
+                        ps.setString(i++, inc.param());
+                    }
+                    if (inc.target() != null) {
+                        ps.setString(i, inc.target());
+                    }
+                    collect(ps, found);
                 }
-                if (p.length == 3) {
-                    ps.setString(i, p[2]);
+            } else if (inc.target() == null || inc.target().equals(type)) {
+                // a target type other than the searched one names references to resources not on the page
+                try (PreparedStatement ps = c.prepareStatement("SELECT x.res_pk FROM sp_reference x JOIN resource s"
+                        + " ON s.res_pk = x.res_pk WHERE x.res_type = ? AND x.param = ? AND x.target_type = ?"
+                        + " AND x.target_id = ANY(?) AND NOT s.deleted")) {
+                    ps.setString(1, inc.source());
+                    ps.setString(2, inc.param());
+                    ps.setString(3, type);
+                    ps.setArray(4, c.createArrayOf("text", pageIds));
+                    collect(ps, found);
                 }
-                collect(ps, found);
-            }
-        }
-        for (String spec : rev) {
-            String[] p = spec.split(":");
-            if (p.length < 2 || p.length > 3 || !FhirSupport.isResourceType(p[0])) {
-                throw FhirError.badRequest("_revinclude must be SourceType:param, e.g. Observation:subject");
-            }
-            requireReferenceParam(p[0], p[1]);
-            try (PreparedStatement ps = c.prepareStatement("SELECT x.res_pk FROM sp_reference x JOIN resource s"
-                    + " ON s.res_pk = x.res_pk WHERE x.res_type = ? AND x.param = ? AND x.target_type = ?"
-                    + " AND x.target_id = ANY(?) AND NOT s.deleted")) {
-                ps.setString(1, p[0]);
-                ps.setString(2, p[1]);
-                ps.setString(3, type);
-                ps.setArray(4, c.createArrayOf("text", pageIds));
-                collect(ps, found);
             }
         }
         List<Long> wanted = new ArrayList<>();

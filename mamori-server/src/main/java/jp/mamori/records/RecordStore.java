@@ -430,6 +430,22 @@ final class RecordStore {
         }
     }
 
+    /** How many versions of a type (or of all types when {@code type} is null) were recorded at or after {@code since}. */
+    int countHistory(Connection c, String type, Instant since) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM resource_version v WHERE "
+                + (type == null ? "" : "v.res_type = ? AND ") + "v.recorded_at >= ?")) {
+            int i = 1;
+            if (type != null) {
+                ps.setString(i++, type);
+            }
+            ps.setTimestamp(i, Timestamp.from(since));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return (int) Math.min(Integer.MAX_VALUE, rs.getLong(1));
+            }
+        }
+    }
+
     private static List<Version> list(PreparedStatement ps) throws SQLException {
         List<Version> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {

@@ -202,7 +202,11 @@ public final class FhirEndpoint {
         String cursor = p.containsKey("_cursor") ? p.get("_cursor").get(0) : null;
         RecordService.HistoryPage page = records.history(rq.caller(), type, id, since, count, cursor);
         Utf8Builder sb = new Utf8Builder(4096);
-        sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\",\"link\":[");
+        sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\"");
+        if (page.total() != null) {
+            sb.append(",\"total\":").append(page.total());
+        }
+        sb.append(",\"link\":[");
         String self = rq.baseUrl() + "/" + String.join("/", rq.segments()) + (rq.rawQuery() == null ? ""
                 : "?" + rq.rawQuery());
         link(sb, "self", self);
@@ -368,6 +372,13 @@ public final class FhirEndpoint {
             out.addAll(Arrays.asList(v.split(",")));
         }
         out.removeIf(String::isBlank);
+        for (String e : out) {
+            // HAPI splits each name on '.' and reads the parts by index: an empty part would be a 500 there
+            if (e.startsWith(".") || e.endsWith(".") || e.contains("..")) {
+                throw FhirError.badRequest("_elements の要素名が正しくありません / _elements takes element names such as"
+                        + " name or Patient.name, not '" + e + "'");
+            }
+        }
         return out;
     }
 

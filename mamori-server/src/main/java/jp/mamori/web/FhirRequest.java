@@ -62,7 +62,8 @@ public record FhirRequest(String method, List<String> segments, String rawQuery,
             throw new FhirError(415, org.hl7.fhir.r4.model.OperationOutcome.IssueType.NOTSUPPORTED,
                     "Content-Type is required: application/fhir+json or application/fhir+xml");
         }
-        String mt = ct.toLowerCase(Locale.ROOT).split(";")[0].trim();
+        int semicolon = ct.indexOf(';');
+        String mt = (semicolon < 0 ? ct : ct.substring(0, semicolon)).toLowerCase(Locale.ROOT).trim();
         jp.mamori.records.RequestText.requireUtf8Charset(ct);
         return switch (mt) {
             case "application/fhir+json", "application/json", "application/json+fhir" -> FhirSupport.Format.JSON;

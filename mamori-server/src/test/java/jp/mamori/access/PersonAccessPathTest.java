@@ -232,6 +232,14 @@ class PersonAccessPathTest {
         assertTrue(e.getMessage().contains("break-glass is available"), e.getMessage());
         assertTrue(e.getMessage().contains("緊急時アクセス"), e.getMessage());
         assertTrue(e.getMessage().contains("No care relationship"), e.getMessage());
+        // One record's history is a read: the total alone (_count=0) decides every version as a page would, so
+        // it says nothing about a record the person may not read (issue 15). Type and server history stay refused.
+        RecordService.HistoryPage total = records.history(who, "Condition", cA, null, 0, null);
+        assertEquals(List.of(), total.versions());
+        assertEquals(records.history(SYSTEM, "Condition", cA, null, null, null).versions().size(), total.total());
+        forbidden(() -> records.history(who, "Condition", cB, null, 0, null));
+        forbidden(() -> records.history(who, "Condition", null, null, 0, null));
+        forbidden(() -> records.history(who, null, null, null, null, null));
         assertEquals(0, records.search(who, "Observation", q("code", TAG_SYSTEM + "|" + tag, "patient", pB,
                 "_total", "accurate")).total());
 

@@ -29,6 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * each with a status below 500 and a FHIR body (an OperationOutcome, a Bundle or a resource), never with a
  * stack trace, and keeps working afterwards.
  *
+ * <p>Search and history (at server, type and instance level) also get parameters whose names and values are
+ * empty segments, bare separators ({@code :} {@code ::} {@code .} {@code ,} {@code |}) and edge numbers (0, -1,
+ * past the int and long ranges), each tried with every parameter that is split or read as a number, over a
+ * Patient and an Observation written first, so that includes and pages are built, not only parsed.
+ *
  * <p>The seed is printed; rerun one with {@code -Dmamori.fuzz.seed=N}. All requests are generated from the
  * seed before any is sent, so the set of requests does not depend on the order in which the answers come.
  */
@@ -41,7 +46,7 @@ class FuzzTest {
             new String[]{"POST", "/fhir/Observation"},
             new String[]{"PUT", "/fhir/Patient?identifier=x"});
     private static final List<String> CONTENT_TYPES = List.of("application/fhir+json", "application/fhir+xml",
-            "application/x-www-form-urlencoded", "text/plain", "");
+            "application/x-www-form-urlencoded", "text/plain", "", ";", " ; charset=utf-8");
 
     private static final String PATIENT_JSON = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:fuzz\","
             + "\"value\":\"f-1\"}],\"active\":true,\"name\":[{\"family\":\"やまだ\",\"given\":[\"太郎\"]}],"
@@ -135,14 +140,45 @@ class FuzzTest {
             "gender", "_id", "_lastUpdated", "_count", "_sort", "_include", "_revinclude", "_summary", "_elements",
             "_total", "_format", "_pretty", "_cursor", "_has", "subject", "subject:Patient", "code", "value-quantity",
             "date", "status", "name:exact", "name:contains", "name:missing", "identifier:of-type", "_text",
-            "_content", "subject.name", "patient", "_since", "_at", "", "=", "&", "%", "%zz", "名前", "_count:x");
+            "_content", "subject.name", "patient", "_since", "_at", "", "=", "&", "%", "%zz", "名前", "_count:x",
+            ":", "::", ".", "name:", "subject.", "_has:", "_has:::");
     private static final List<String> PARAM_VALUES = List.of("", "x", "やまだ", "1", "-1", "0", "99999999999999999999",
             "2020", "ge2020-01-01", "lt1970-13-45", "eq", "gt", "ap2020-01-01T25:61:61Z", "urn:fuzz|", "|", "||",
             "urn:fuzz|f-1", "Patient:link", "*", "Patient:*", "true", "false", "text", "count", "data", "name,gender",
             "-_lastUpdated", "_id", "family,-given", "%zz", "%", "%e3%81", "%C3%28", "%FF%FE", "%00", "a%00b",
             "Patient/x", "Patient/", "http://example.org/Patient/1", "5.4|http://unitsofmeasure.org|mg",
             "ne5.4||mg", "le", "1e999999", "NaN", "'", "\"", "\\", ";", "<script>", "${jndi:ldap://x}",
-            "Observation:subject:Patient.name=x", "json", "xml", "yaml", "text/html", "💊", "\u200b");
+            "Observation:subject:Patient.name=x", "json", "xml", "yaml", "text/html", "💊", "\u200b", ":", "::",
+            ".", ",", "Patient:", ":subject", "2147483648");
+
+    /**
+     * Parameters whose values are split on ':' ',' '.' or '|', or read as page sizes, positions and instants: on
+     * search and on history, with values made of empty segments, bare separators and edge numbers.
+     */
+    private static final List<String> SHAPED_NAMES = List.of("_include", "_revinclude", "_sort", "_elements",
+            "_summary", "_total", "_count", "_offset", "_cursor", "_since", "_has:Observation:patient:code",
+            "subject:Patient.name", "value-quantity", "date", "identifier");
+    /** Values of the wrong shape for {@link #SHAPED_NAMES}, each tried with each name (issue 15: _include=: was a 500). */
+    private static final List<String> SHAPED_VALUES = List.of("", ":", "::", ":::", ".", "..", ",", ",,", "|", "||",
+            ":.", ".:", ":,", "Patient:", ":Patient", "Patient::", "::Patient", "Patient:*:", "Patient:*:Nope",
+            "Patient:organization:Organization:x", "Observation:", ":subject", "Observation:subject:",
+            "Observation::Patient", "-", "-:", "0", "-0", "-1", "2147483648", "99999999999999999999", "1e3", "+1");
+    /** Parameter names of the wrong shape: empty names, modifiers and chains (tried on Patient and Observation). */
+    private static final List<String> SHAPED_KEYS = List.of(":", "::", ".", "..", "name:", "name::", ":name", ".name",
+            "name.", "name:.", "subject.", "subject:.", "subject:.name", "subject:Patient.", "subject:Patient..name",
+            "subject..name", "subject:Patient.name:", "_has", "_has:", "_has::", "_has:::", "_has::::",
+            "_has:Observation", "_has:Observation:", "_has:Observation:patient", "_has:Observation:patient:",
+            "_has:Observation::code", "_has:::code", "_id:", "_lastUpdated:", "name:missing:", "code:text:", "_count:");
+    /** Separators and segments the random values are built from. */
+    private static final List<String> SEPARATORS = List.of(":", ":", "::", ".", ",", "|");
+    private static final List<String> SEGMENTS = List.of("", "", "", "Patient", "Observation", "subject", "patient",
+            "organization", "name", "*", "Nope", "_id", "-_lastUpdated", "0", "-1", "長");
+    /** Page sizes and positions: zero, negative, at and past the int and long ranges, not numbers at all. */
+    private static final List<String> NUMBERS = List.of("0", "-0", "00", "-1", "1", "2147483647", "2147483648",
+            "-2147483648", "9223372036854775807", "9223372036854775808", "99999999999999999999", "1e3", "0x10",
+            "+1", "1.5", " 1", "");
+    private static final List<String> HISTORY_NAMES = List.of("_count", "_since", "_cursor", "_at", "_offset",
+            "_summary", "_elements", "_include", "_format", "_list", "_sort");
 
     private record Req(String label, String method, byte[] target, Map<String, String> headers, byte[] body) {
     }
@@ -207,6 +243,49 @@ class FuzzTest {
             }
             reqs.add(new Req("query", "GET", target, headers(auth, rnd, null), null));
         }
+        // Wrong shapes in the parameters that are split on separators or read as numbers, on search and on history
+        // at all three levels. The records make every search and history non-empty, so that the parts of the
+        // answer built from the matches (includes, pages, next links) are reached, not only the parsing.
+        String pid = Fhir.parse(Patient.class, s.post("/Patient", PATIENT_JSON).body()).getIdPart();
+        String oid = Fhir.parse(org.hl7.fhir.r4.model.Observation.class, s.post("/Observation",
+                "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"体温\"},"
+                        + "\"subject\":{\"reference\":\"Patient/" + pid + "\"}}").body()).getIdPart();
+        List<String> searches = List.of("/fhir/Patient", "/fhir/Observation");
+        List<String> histories = List.of("/fhir/_history", "/fhir/Patient/_history", "/fhir/Patient/" + pid
+                + "/_history", "/fhir/Observation/" + oid + "/_history");
+        for (String name : SHAPED_NAMES) {
+            for (String value : SHAPED_VALUES) {
+                reqs.add(get("shaped value", pick(rnd, searches) + "?" + name + "=" + escapeShape(value), auth, rnd));
+            }
+        }
+        for (String key : SHAPED_KEYS) {
+            for (String search : searches) {
+                reqs.add(get("shaped key", search + "?" + escapeShape(key) + "=" + pick(rnd, List.of("x", "1",
+                        "Patient/" + pid, "", ":")), auth, rnd));
+            }
+        }
+        for (String history : histories) {
+            for (String name : List.of("_count", "_since", "_cursor")) {
+                for (String n : NUMBERS) {
+                    reqs.add(get("history number", history + "?" + name + "=" + escapeShape(n), auth, rnd));
+                }
+            }
+        }
+        for (int i = 0; i < 200; i++) {
+            boolean history = rnd.nextInt(3) == 0;
+            StringBuilder q = new StringBuilder();
+            int n = 1 + rnd.nextInt(3);
+            for (int j = 0; j < n; j++) {
+                if (j > 0) {
+                    q.append('&');
+                }
+                String name = history ? pick(rnd, HISTORY_NAMES)
+                        : rnd.nextInt(4) == 0 ? shapedText(rnd) : pick(rnd, SHAPED_NAMES);
+                q.append(escapeShape(name)).append('=').append(escapeShape(rnd.nextInt(3) == 0 ? pick(rnd, NUMBERS)
+                        : shapedText(rnd)));
+            }
+            reqs.add(get("shaped random", pick(rnd, history ? histories : searches) + "?" + q, auth, rnd));
+        }
         for (String path : List.of("/fhir/Patient/%zz", "/fhir/Pat%00ient", "/fhir/Patient/%C3%28", "/fhir/%2e%2e/health",
                 "/fhir/Patient/x/_history/abc", "/fhir/Patient/x/_history/99999999999999", "/fhir/Patient/" + "x".repeat(3000),
                 "/fhir/_history?_since=yesterday", "/fhir/_history?_count=-5", "/fhir/_history?_cursor=%%%",
@@ -254,6 +333,43 @@ class FuzzTest {
         List<String> mismatches = new ArrayList<>();
         s.server().records().verifyAll(m -> mismatches.add(m.toString()));
         assertEquals(List.of(), mismatches, "stored versions still verify after the fuzz run");
+    }
+
+    private static Req get(String label, String target, String auth, Random rnd) {
+        return new Req(label, "GET", target.getBytes(StandardCharsets.UTF_8), headers(auth, rnd, null), null);
+    }
+
+    /**
+     * A value or name made of separators only, or of segments (often empty) joined by separators: the shapes
+     * that a parser splitting on a separator and indexing the parts gets wrong.
+     */
+    private static String shapedText(Random rnd) {
+        StringBuilder sb = new StringBuilder();
+        int n = 1 + rnd.nextInt(4);
+        boolean separatorsOnly = rnd.nextBoolean();
+        for (int i = 0; i < n; i++) {
+            if (!separatorsOnly) {
+                sb.append(pick(rnd, SEGMENTS));
+            }
+            if (separatorsOnly || i < n - 1) {
+                sb.append(pick(rnd, SEPARATORS));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Percent-escapes what would end or split the query ('&', '=', '#', '%', '+', space, non-ASCII); keeps ':' '.' ',' '|'. */
+    private static String escapeShape(String v) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : v.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c > 0x20 && c < 0x7f && "&=#%+?".indexOf(c) < 0) {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(String.format("%02X", c));
+            }
+        }
+        return sb.toString();
     }
 
     private static Req body(String label, String[] target, String contentType, byte[] body, String auth, Random rnd) {

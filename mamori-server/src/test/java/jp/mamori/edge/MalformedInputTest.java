@@ -2,6 +2,7 @@ package jp.mamori.edge;
 
 import jp.mamori.testing.Fhir;
 import jp.mamori.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +88,139 @@ class MalformedInputTest {
         }
         var search = s.get("/Patient?name=a%00b");
         assertTrue(search.statusCode() < 500, search.statusCode() + " " + search.body());
+    }
+
+    @Test
+    void historyWithCountZeroAnswersWithTheTotalOnlyAsASearchDoes() {
+        // Issue 15: _count=0 answered 500 on history at every level. FHIR reads _count=0 as "the total only", and
+        // a search already answers it so (total, no entries); history now does the same at all three levels.
+        String before = java.time.Instant.now().minusSeconds(1).toString();
+        var created = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zero\"}]}");
+        assertEquals(201, created.statusCode(), created.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, created.body()).getIdPart();
+        for (String family : List.of("Zero2", "Zero3")) {
+            var u = s.put("/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\""
+                    + family + "\"}]}");
+            assertEquals(200, u.statusCode(), u.body());
+        }
+        Bundle search = Fhir.parse(Bundle.class, s.get("/Patient?_id=" + id + "&_count=0").body());
+        assertEquals(1, search.getTotal());
+        assertTrue(search.getEntry().isEmpty());
+
+        Bundle instance = history("/Patient/" + id + "/_history?_count=0");
+        assertEquals(3, instance.getTotal(), "every version of the record");
+        Bundle since = history("/Patient/" + id + "/_history?_count=0&_since=" + java.net.URLEncoder.encode(
+                Fhir.parse(org.hl7.fhir.r4.model.Patient.class, s.get("/Patient/" + id).body()).getMeta()
+                        .getLastUpdatedElement().getValueAsString(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(1, since.getTotal(), "_since still applies");
+        Bundle type = history("/Patient/_history?_count=0&_since=" + before);
+        assertTrue(type.getTotal() >= 3, "at least this test's versions: " + type.getTotal());
+        Bundle system = history("/_history?_count=0&_since=" + before);
+        assertTrue(system.getTotal() >= type.getTotal(), system.getTotal() + " < " + type.getTotal());
+        for (String bad : List.of("-1", "x", "", "99999999999999999999")) {
+            for (String path : List.of("/_history", "/Patient/_history", "/Patient/" + id + "/_history")) {
+                var r = s.get(path + "?_count=" + bad);
+                assertEquals(400, r.statusCode(), path + " _count=" + bad + ": " + r.body());
+                assertFalse(Fhir.parse(OperationOutcome.class, r.body()).getIssue().isEmpty());
+            }
+        }
+        var huge = s.get("/Patient/" + id + "/_history?_count=2147483647");
+        assertEquals(200, huge.statusCode(), huge.body());
+        assertEquals(3, Fhir.parse(Bundle.class, huge.body()).getEntry().size(), "a large _count is capped, not refused");
+    }
+
+    private Bundle history(String path) {
+        var r = s.get(path);
+        assertEquals(200, r.statusCode(), path + ": " + r.body());
+        Bundle b = Fhir.parse(Bundle.class, r.body());
+        assertEquals(Bundle.BundleType.HISTORY, b.getType(), path);
+        assertTrue(b.hasTotal(), path + ": " + r.body());
+        assertTrue(b.getEntry().isEmpty(), path + ": " + r.body());
+        assertTrue(b.getLink("next") == null, path + ": " + r.body());
+        return b;
+    }
+
+    @Test
+    void includeAndRevincludeWithEmptyOrOddSegmentsAreA400() {
+        // Issue 15: _include=: and _include=:: answered 500 (the split left no segment to look at).
+        var p = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Colons\"}]}");
+        assertEquals(201, p.statusCode(), p.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, p.body()).getIdPart();
+        for (String search : List.of("/Patient?_id=" + id, "/Patient?_id=no-such-patient")) {
+            for (String v : List.of(":", "::", ":::", ".", "Patient:", "Patient::", ":organization",
+                    "Patient::Organization", "Patient:organization:", "Patient:organization:Nope",
+                    "Patient:organization:Organization:x", "Observation:subject", "Patient:name", "")) {
+                assertBadRequest(search + "&_include=" + enc(v));
+            }
+            for (String v : List.of(":", "::", ":::", ".", "Observation:", ":subject", "Observation::",
+                    "Observation:subject:", "Observation:subject:Nope", "Observation:subject:Patient:x",
+                    "Nope:subject", "Observation:code", "")) {
+                assertBadRequest(search + "&_revinclude=" + enc(v));
+            }
+        }
+        for (String ok : List.of("_include=Patient:organization", "_include=Patient:*",
+                "_include=Patient:organization:Organization", "_revinclude=Observation:subject",
+                "_revinclude=Observation:subject:Patient")) {
+            var r = s.get("/Patient?_id=" + id + "&" + ok);
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+        }
+    }
+
+    @Test
+    void emptyAndBareSegmentsInOtherParametersAreA400() {
+        // The same class of input for the other parameters that are split on ':' '.' or ',': none may reach a 500.
+        for (String q : List.of("name:=x", ":=x", "::=x", ".=x", "name.=x", "subject.=x", "subject:.name=x",
+                "subject:Patient.=x", "subject..name=x", "_has=x", "_has:=x", "_has:::=x", "_has::::=x",
+                "_has:Observation::code=x", "_has:Observation:patient:=x", "_sort=-", "_sort=:", "_sort=.",
+                "_summary=", "_id:=x", "_lastUpdated:=2020", "_count=", "_count=:")) {
+            var r = s.get("/Patient?" + q);
+            assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, q + ": " + r.statusCode() + " " + r.body());
+            assertFalse(Fhir.parse(OperationOutcome.class, r.body()).getIssue().isEmpty(), q);
+        }
+        for (String ok : List.of("_sort=,", "_elements=,", "_elements=:")) {
+            var r = s.get("/Patient?_count=1&" + ok);
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+        }
+    }
+
+    @Test
+    void elementsWithAnEmptyPathSegmentAreA400() {
+        // Found by the extended FuzzTest (issue 15): HAPI splits each _elements name on '.' and indexes the parts,
+        // so '.' and '..' answered 500 on a search and on a read.
+        var p = s.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Elements\"}]}");
+        assertEquals(201, p.statusCode(), p.body());
+        String id = Fhir.parse(org.hl7.fhir.r4.model.Patient.class, p.body()).getIdPart();
+        for (String v : List.of(".", "..", "...", "name.", ".name", "name..family", "name,.", "*.")) {
+            assertBadRequest("/Patient?_id=" + id + "&_elements=" + enc(v));
+            assertBadRequest("/Patient/" + id + "?_elements=" + enc(v));
+        }
+        for (String ok : List.of("name", "name,gender", ",", "Patient.name", "*.text")) {
+            var r = s.get("/Patient?_id=" + id + "&_elements=" + enc(ok));
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+            var read = s.get("/Patient/" + id + "?_elements=" + enc(ok));
+            assertEquals(200, read.statusCode(), ok + ": " + read.body());
+        }
+    }
+
+    @Test
+    void aContentTypeWithoutAMediaTypeIsA415() throws Exception {
+        for (String ct : List.of(";", ";;", " ; charset=utf-8")) {
+            Edge.Answer a = raw("POST", "/fhir/Patient", Map.of("Content-Type", ct), "{\"resourceType\":\"Patient\"}");
+            assertEquals(415, a.status(), "'" + ct + "': " + a.text());
+            assertFalse(outcome(a).getIssue().isEmpty());
+        }
+    }
+
+    private void assertBadRequest(String pathAndQuery) {
+        var r = s.get(pathAndQuery);
+        assertEquals(400, r.statusCode(), pathAndQuery + ": " + r.body());
+        OperationOutcome oo = Fhir.parse(OperationOutcome.class, r.body());
+        assertFalse(oo.getIssue().isEmpty(), pathAndQuery);
+        assertFalse(r.body().contains("Exception"), r.body());
+    }
+
+    private static String enc(String v) {
+        return java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test

@@ -71,6 +71,51 @@ class ScopeTest {
     }
 
     @Test
+    void typeHistoryIsASearchAndInstanceHistoryIsARead() {
+        // Issue 15: system/Patient.r was refused Patient?name=a but got every Patient through Patient/_history.
+        String v = uid();
+        String pid = createId("Patient", patient(v, "Hist" + v));
+        String oid = createId("Observation", observation(pid, "h" + v));
+        String readOnly = s().tokenWithScopes("system/Patient.r");
+        forbidden(as(readOnly, "GET", "/Patient?name=hist" + v, null));
+        forbidden(as(readOnly, "GET", "/Patient/_history", null));
+        forbidden(as(readOnly, "GET", "/Patient/_history?_count=0", null));
+        status(200, as(readOnly, "GET", "/Patient/" + pid + "/_history", null));
+        status(200, as(readOnly, "GET", "/Patient/" + pid + "/_history/1", null));
+
+        String readSearch = s().tokenWithScopes("system/Patient.rs");
+        status(200, as(readSearch, "GET", "/Patient/_history", null));
+        status(200, as(readSearch, "GET", "/Patient/" + pid + "/_history", null));
+        forbidden(as(readSearch, "GET", "/Observation/_history", null));
+
+        // v1 "read" is r and s together
+        status(200, as(s().tokenWithScopes("system/Patient.read"), "GET", "/Patient/_history", null));
+
+        // search alone lists versions of the type (as a search lists resources) but reads no single record
+        String searchOnly = s().tokenWithScopes("system/Patient.s system/Observation.rs");
+        status(200, as(searchOnly, "GET", "/Patient/_history", null));
+        forbidden(as(searchOnly, "GET", "/Patient/" + pid + "/_history", null));
+        status(200, as(searchOnly, "GET", "/Observation/_history", null));
+        status(200, as(searchOnly, "GET", "/Observation/" + oid + "/_history", null));
+    }
+
+    @Test
+    void systemHistoryNeedsSearchOnEveryType() {
+        // Issue 15: system/*.r listed resources of every type through /_history.
+        for (String scopes : List.of("system/*.r", "system/Patient.read", "system/Patient.rs system/Observation.rs",
+                "system/Patient.s system/Observation.rs", "system/*.cud", "system/*.write")) {
+            String token = s().tokenWithScopes(scopes);
+            forbidden(as(token, "GET", "/_history", null));
+            forbidden(as(token, "GET", "/_history?_count=0", null));
+        }
+        for (String scopes : List.of("system/*.rs", "system/*.s", "system/*.read", "system/*.*")) {
+            HttpResponse<String> r = as(s().tokenWithScopes(scopes), "GET", "/_history?_count=1", null);
+            status(200, r);
+            assertEquals("history", json(r).path("type").asText(), r::body);
+        }
+    }
+
+    @Test
     void aTransactionWithAnEntryOutsideTheScopesIsRefusedAsAWhole() {
         String v = uid();
         String pid = createId("Patient", patient(v, "TxScope" + v));
