@@ -521,7 +521,10 @@ public final class RecordService {
         }
     }
 
-    /** _include and _revinclude of the page; types the caller may not read are left out. */
+    /**
+     * _include and _revinclude of the page; types the caller may not read are left out, and so are reverse includes
+     * of a type the caller may not search.
+     */
     private List<RecordStore.Version> includes(Connection c, Caller caller, String type,
                                                List<RecordStore.Version> matches, List<Include> specs,
                                                AccessPolicy.SearchDecisions decisions) throws SQLException {
@@ -550,8 +553,11 @@ public final class RecordService {
                     }
                     collect(ps, found);
                 }
-            } else if (inc.target() == null || inc.target().equals(type)) {
-                // a target type other than the searched one names references to resources not on the page
+            } else if ((inc.target() == null || inc.target().equals(type))
+                    && policy.allows(caller, inc.source(), Permission.SEARCH)) {
+                // a target type other than the searched one names references to resources not on the page; a
+                // reverse include is a search of its source type by reference, so it needs that type's search
+                // permission (s), as type history does: read (r) alone would list resources never named to the caller
                 try (PreparedStatement ps = c.prepareStatement("SELECT x.res_pk FROM sp_reference x JOIN resource s"
                         + " ON s.res_pk = x.res_pk WHERE x.res_type = ? AND x.param = ? AND x.target_type = ?"
                         + " AND x.target_id = ANY(?) AND NOT s.deleted")) {

@@ -162,6 +162,26 @@ class ScopeTest {
     }
 
     @Test
+    void aReverseIncludeIsASearchOfItsSourceTypeAndNeedsItsSearchPermission() {
+        String v = uid();
+        String pid = createId("Patient", patient(v, "RevScope" + v));
+        String oid = createId("Observation", observation(pid, "r" + v));
+        String path = "/Patient?_id=" + pid + "&_revinclude=Observation:subject";
+        // Observation.r reads an Observation whose id the caller knows; listing every Observation of a patient
+        // through _revinclude is a search, as Observation?subject= would be (refused with r alone)
+        String readOnly = s().tokenWithScopes("system/Patient.rs system/Observation.r");
+        forbidden(as(readOnly, "GET", "/Observation?subject=Patient/" + pid, null));
+        HttpResponse<String> r = as(readOnly, "GET", path, null);
+        status(200, r);
+        assertEquals(List.of(pid), matchIds(json(r)), r::body);
+        assertEquals(1, json(r).path("entry").size(), r::body);
+        String search = s().tokenWithScopes("system/Patient.rs system/Observation.rs");
+        JsonNode b = json(as(search, "GET", path, null));
+        assertEquals(2, b.path("entry").size(), b::toString);
+        assertEquals(oid, b.path("entry").get(1).path("resource").path("id").asText(), b::toString);
+    }
+
+    @Test
     void chainedSearchAndHasNeedSearchAccessToTheOtherType() {
         String v = uid();
         String pid = createId("Patient", patient(v, "Probe" + v));
