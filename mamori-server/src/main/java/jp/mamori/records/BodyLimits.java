@@ -70,23 +70,29 @@ public final class BodyLimits {
         return element != null && (element.equals("data") || element.equals("valueBase64Binary"));
     }
 
+    /** A string value over the limit; {@code length} is negative when only known to be over a resource's size. */
     static FhirError stringTooLong(String path, long length) {
+        String ja = length < 0 ? MAX_RESOURCE_BYTES + " 文字超" : length + " 文字";
+        String en = length < 0 ? "more than " + MAX_RESOURCE_BYTES : Long.toString(length);
         return new FhirError(422, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
-                OperationOutcome.IssueType.TOOLONG, "文字列が長すぎます: " + length + " 文字、上限は "
-                + MAX_STRING_CHARS + " 文字です / a string of " + length + " characters exceeds the limit of "
-                + MAX_STRING_CHARS + " characters per value (base64 binary data excepted)", path)));
+                OperationOutcome.IssueType.TOOLONG, "文字列が長すぎます: " + ja + "、上限は " + MAX_STRING_CHARS
+                + " 文字です / a string of " + en + " characters exceeds the limit of " + MAX_STRING_CHARS
+                + " characters per value (base64 binary data excepted)", path)));
     }
 
+    /** A resource over the size limit; {@code bytes} is negative when only known to be over it. */
     static FhirError resourceTooLarge(String path, long bytes) {
+        String ja = bytes < 0 ? MAX_RESOURCE_BYTES + " バイト超" : bytes + " バイト";
+        String en = bytes < 0 ? "more than " + MAX_RESOURCE_BYTES : Long.toString(bytes);
         return new FhirError(413, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
-                OperationOutcome.IssueType.TOOCOSTLY, "リソースが大きすぎます: " + bytes + " バイト、上限は 1 件"
-                + MAX_RESOURCE_BYTES + " バイトです / the resource is " + bytes + " bytes, over the limit of "
+                OperationOutcome.IssueType.TOOCOSTLY, "リソースが大きすぎます: " + ja + "、上限は 1 件 "
+                + MAX_RESOURCE_BYTES + " バイトです / the resource is " + en + " bytes, over the limit of "
                 + MAX_RESOURCE_BYTES + " bytes per resource", path)));
     }
 
     static FhirError tooManyValues(String path, long values) {
         return new FhirError(413, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
-                OperationOutcome.IssueType.TOOCOSTLY, "リソースの要素が多すぎます: " + values + " 個、上限は 1 件"
+                OperationOutcome.IssueType.TOOCOSTLY, "リソースの要素が多すぎます: " + values + " 個、上限は 1 件 "
                 + MAX_VALUES + " 個です / the resource holds " + values + " values (objects, array items and"
                 + " primitives), over the limit of " + MAX_VALUES + " per resource", path)));
     }
@@ -144,6 +150,8 @@ public final class BodyLimits {
         private final byte[] body;
         /** The path to the current value: names and [index] parts. */
         private final List<String> path = new ArrayList<>();
+        /** The name of the member being read. */
+        private String lastName;
 
         JsonPass(byte[] body, boolean rootIsStored) {
             super(rootIsStored);
@@ -157,7 +165,10 @@ public final class BodyLimits {
                 }
             } catch (StreamConstraintsException e) {
                 if (String.valueOf(e.getMessage()).contains("String value length")) {
-                    throw stringTooLong(path(), MAX_RESOURCE_BYTES + 1L);
+                    // longer than a whole resource may be: binary data makes its resource too large
+                    Open r = open.peek();
+                    throw isBinary(lastName) ? resourceTooLarge(r == null || r.path == null ? path() : r.path, -1)
+                            : stringTooLong(path(), -1);
                 }
                 throw FhirError.badRequest("本文が構文上の制限を超えています / the body exceeds a limit of the JSON"
                         + " reader (nesting depth or length of a number or name)");
@@ -190,6 +201,7 @@ public final class BodyLimits {
             boolean typed = false;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
+                lastName = name;
                 JsonToken t = p.nextToken();
                 if ((resource || root) && name.equals("resourceType") && t == JsonToken.VALUE_STRING && !typed) {
                     typed = true;
@@ -315,7 +327,7 @@ public final class BodyLimits {
                 }
                 if (String.valueOf(e.getMessage()).contains("length") && String.valueOf(e.getMessage())
                         .contains("limit")) {
-                    throw stringTooLong(path(names), MAX_RESOURCE_BYTES + 1L); // Woodstox's own bound
+                    throw stringTooLong(path(names), -1); // Woodstox's own bound
                 }
                 // not well-formed: the parser says so
             }

@@ -128,6 +128,11 @@ class ResourceLimitsTest {
         assertEquals("Binary", i.getExpression().get(0).getValue());
         assertTrue(i.getDiagnostics().startsWith("リソースが大きすぎます") && i.getDiagnostics().contains(
                 Integer.toString(BodyLimits.MAX_RESOURCE_BYTES)), i.getDiagnostics());
+        // Data longer than the JSON reader keeps for one value is a resource too large, not a string too long.
+        var far = s.post("/Binary", "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\""
+                + "QUJD".repeat(BodyLimits.MAX_RESOURCE_BYTES / 4 * 5 / 4) + "\"}");
+        assertEquals(413, far.statusCode(), head(far));
+        assertTrue(issue(far).getDiagnostics().startsWith("リソースが大きすぎます"), head(far));
     }
 
     @Test
