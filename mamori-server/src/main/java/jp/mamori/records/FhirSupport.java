@@ -33,7 +33,22 @@ import java.util.List;
  * and hashed.
  */
 public final class FhirSupport {
-    public static final FhirContext CTX = FhirContext.forR4Cached();
+    public static final FhirContext CTX = context();
+
+    /**
+     * An R4 context whose encoders gather contained resources in linear time ({@link LinearTerser}) and never move
+     * a referenced resource into {@code contained} on their own.
+     */
+    private static FhirContext context() {
+        FhirContext ctx = new FhirContext(ca.uhn.fhir.context.FhirVersionEnum.R4) {
+            @Override
+            public ca.uhn.fhir.util.FhirTerser newTerser() {
+                return new LinearTerser(this);
+            }
+        };
+        ctx.getParserOptions().setAutoContainReferenceTargetsWithNoId(false);
+        return ctx;
+    }
 
     /** Body formats the server speaks. */
     public enum Format {

@@ -6,6 +6,7 @@ import jp.mamori.access.Scope.Permission;
 import jp.mamori.db.DataAccessException;
 import jp.mamori.db.Tx;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 
 import javax.sql.DataSource;
@@ -31,6 +32,14 @@ import java.util.regex.Pattern;
 public final class RecordService {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
     private static final int MAX_INCLUDES = 1000;
+    /**
+     * Bytes of stored bodies on one page of search or history answered as stored JSON: a page ends early, with a
+     * {@code next} link, once its bodies reach this many bytes, so that a page never loads unbounded bodies. A
+     * page always holds at least one entry, so every record stays readable whatever its size.
+     */
+    public static final long PAGE_BYTES = 8L * 1024 * 1024;
+    /** The same for a page that is turned into HAPI's model to be answered (XML, _pretty, _summary, _elements). */
+    public static final long PAGE_BYTES_REENCODED = 1024L * 1024;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RecordService.class);
 
     private final DataSource ds;
@@ -128,6 +137,11 @@ public final class RecordService {
     }
 
     public HistoryPage history(Caller caller, String type, String id, Instant since, Integer count, String cursor) {
+        return history(caller, type, id, since, count, cursor, PAGE_BYTES);
+    }
+
+    public HistoryPage history(Caller caller, String type, String id, Instant since, Integer count, String cursor,
+                               long pageBytes) {
         int limit = pageSize(count);
         Instant from = since == null ? Instant.EPOCH : since;
         policy.requireHistory(caller, type, id);
@@ -149,21 +163,26 @@ public final class RecordService {
                 if (limit == 0) {
                     // The total alone: for a person every version is decided all the same, so that the count
                     // says nothing about a record they may not read.
-                    rows = store.instanceHistory(c, head.pk(), Integer.MAX_VALUE, from, Integer.MAX_VALUE);
+                    rows = store.instanceHistory(c, head.pk(), Integer.MAX_VALUE, from, Integer.MAX_VALUE, Long.MAX_VALUE);
                     requireEachVersion(caller, rows);
                     return new HistoryPage(List.of(), null, rows.size());
                 }
                 int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
-                rows = store.instanceHistory(c, head.pk(), before, from, limit + 1);
+                rows = store.instanceHistory(c, head.pk(), before, from, limit + 1, pageBytes);
             } else {
                 if (limit == 0) {
                     return new HistoryPage(List.of(), null, store.countHistory(c, type, from));
                 }
                 long before = cursor == null ? Long.MAX_VALUE : parseCursorNumber(cursor);
-                rows = store.history(c, type, before, from, limit + 1);
+                rows = store.history(c, type, before, from, limit + 1, pageBytes);
             }
             String next = null;
-            if (rows.size() > limit) {
+            int cut = firstWithheld(rows);
+            if (cut >= 0 && cut < limit) {
+                rows = rows.subList(0, cut);
+                RecordStore.Version last = rows.get(cut - 1);
+                next = Long.toString(id != null ? last.version() : last.seq());
+            } else if (rows.size() > limit) {
                 rows = rows.subList(0, limit);
                 RecordStore.Version last = rows.get(limit - 1);
                 next = Long.toString(id != null ? last.version() : last.seq());
@@ -189,6 +208,11 @@ public final class RecordService {
     }
 
     public SearchPage search(Caller caller, String type, Map<String, List<String>> params) {
+        return search(caller, type, params, PAGE_BYTES);
+    }
+
+    /** A page of matches whose stored bodies stop at about {@code pageBytes} bytes (see {@link #PAGE_BYTES}). */
+    public SearchPage search(Caller caller, String type, Map<String, List<String>> params, long pageBytes) {
         requireType(type);
         policy.require(caller, type, Permission.SEARCH);
         if (caller.isPerson()) {
@@ -199,13 +223,29 @@ public final class RecordService {
                 try (java.sql.Statement st = c.createStatement()) {
                     st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
                 }
-                return searchIn(c, caller, type, params);
+                return searchIn(c, caller, type, params, pageBytes);
             });
         }
-        return Tx.read(ds, c -> searchIn(c, caller, type, params));
+        return Tx.read(ds, c -> searchIn(c, caller, type, params, pageBytes));
     }
 
     SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params)
+            throws SQLException {
+        return searchIn(c, caller, type, params, PAGE_BYTES);
+    }
+
+    /** The index of the first version whose body was withheld for the page's byte budget, or -1. */
+    private static int firstWithheld(List<RecordStore.Version> rows) {
+        for (int i = 0; i < rows.size(); i++) {
+            RecordStore.Version v = rows.get(i);
+            if (v != null && v.withheld()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params, long pageBytes)
             throws SQLException {
         SearchQuery q = parseQuery(caller, type, params);
         List<Include> inc = Include.parse(type, params); // refused before anything is read, matches or not
@@ -226,14 +266,14 @@ public final class RecordService {
         Decided decided = null;
         AccessPolicy.SearchDecisions decisions = policy.searchDecisions(caller, c);
         if (q.acrossPatients(params)) {
-            decided = visibleInOrder(c, caller, q, cursor, limit + 1, decisions);
+            decided = visibleInOrder(c, caller, q, cursor, limit + 1, decisions, pageBytes);
             for (Long pk : decided.keys()) {
                 pks.add(pk);
                 keys.add(List.of(Long.toString(pk)));
             }
         } else {
             if (q.pageDecidableInMemory(params)) {
-                decided = decidedInMemory(c, q, cursor, limit, pks, keys, decisions);
+                decided = decidedInMemory(c, q, cursor, limit, pks, keys, decisions, pageBytes);
             }
             if (decided == null) {
                 page(c, q, cursor, limit, true, pks, keys);
@@ -257,7 +297,17 @@ public final class RecordService {
             }
             subjects = decided.subjects();
         } else {
-            matches = store.currentByPk(c, pks, subjects);
+            matches = store.currentByPk(c, pks, subjects, pageBytes);
+        }
+        int cut = firstWithheld(matches);
+        if (cut >= 0) {
+            // The page's byte budget is spent: it ends after the last row read whole, which the next page follows.
+            long lastKept = matches.get(cut - 1).pk();
+            next = SearchQuery.encodeCursor(keys.get(pks.indexOf(lastKept)));
+            matches = new ArrayList<>(matches.subList(0, cut));
+            if (cursor == null && total != null && !"accurate".equals(totalMode) && !"estimate".equals(totalMode)) {
+                total = null; // not the whole result after all
+            }
         }
         if (caller.isPerson()) {
             // The query kept only rows the person may see; deciding each again in memory also marks what
@@ -273,7 +323,7 @@ public final class RecordService {
             }
             matches = kept;
         }
-        List<RecordStore.Version> includes = includes(c, caller, type, matches, inc, decisions);
+        List<RecordStore.Version> includes = includes(c, caller, type, matches, inc, decisions, pageBytes);
         return new SearchPage(matches.stream().map(Stored::of).toList(),
                 includes.stream().map(Stored::of).toList(), total, next);
     }
@@ -293,11 +343,11 @@ public final class RecordService {
      * show that rows the person may not see exist. Nothing is marked here; the rows returned are marked later.
      */
     private Decided decidedInMemory(Connection c, SearchQuery q, String cursor, int limit, List<Long> pks,
-                                    List<List<String>> keys, AccessPolicy.SearchDecisions decisions)
+                                    List<List<String>> keys, AccessPolicy.SearchDecisions decisions, long pageBytes)
             throws SQLException {
         page(c, q, cursor, limit, false, pks, keys);
         Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
-        List<RecordStore.Version> rows = store.currentByPk(c, pks, seen);
+        List<RecordStore.Version> rows = store.currentByPk(c, pks, seen, pageBytes);
         List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
         rows.forEach(v -> subjects.add(seen.get(v.pk())));
         if (rows.size() == pks.size() && decisions.allSeen(subjects)) {
@@ -345,7 +395,7 @@ public final class RecordService {
      * those of the filtered statement.
      */
     private Decided visibleInOrder(Connection c, Caller caller, SearchQuery q, String cursor, int wanted,
-                                   AccessPolicy.SearchDecisions decisions) throws SQLException {
+                                   AccessPolicy.SearchDecisions decisions, long pageBytes) throws SQLException {
         long after = Long.MIN_VALUE;
         if (cursor != null) {
             List<String> k = SearchQuery.decodeCursor(cursor);
@@ -364,7 +414,8 @@ public final class RecordService {
         while (kept.size() < wanted) {
             List<Object> args = new ArrayList<>();
             String keysSql = q.chunkSql(after, chunk, args);
-            List<RecordStore.Examined> rows = store.examine(c, keysSql, ps -> bind(ps, args), withVersions);
+            List<RecordStore.Examined> rows = store.examine(c, keysSql, ps -> bind(ps, args), withVersions,
+                    pageBytes);
             List<RecordStore.Examined> live = new ArrayList<>(rows.size());
             List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
             for (RecordStore.Examined e : rows) {
@@ -405,7 +456,14 @@ public final class RecordService {
         }
         Map<Long, AccessPolicy.Subject> subjects = new java.util.HashMap<>();
         Map<Long, RecordStore.Version> read = new java.util.HashMap<>();
-        for (RecordStore.Version v : store.currentByPk(c, unread, subjects)) {
+        long readBytes = 0;
+        for (RecordStore.Examined e : kept) {
+            if (e.version() != null && e.version().body() != null) {
+                readBytes += e.version().body().length;
+            }
+        }
+        // The rows kept from later chunks share what is left of the page's budget (at least one of them is read).
+        for (RecordStore.Version v : store.currentByPk(c, unread, subjects, Math.max(1, pageBytes - readBytes))) {
             read.put(v.pk(), v);
         }
         List<Long> keys = new ArrayList<>(kept.size());
@@ -527,7 +585,8 @@ public final class RecordService {
      */
     private List<RecordStore.Version> includes(Connection c, Caller caller, String type,
                                                List<RecordStore.Version> matches, List<Include> specs,
-                                               AccessPolicy.SearchDecisions decisions) throws SQLException {
+                                               AccessPolicy.SearchDecisions decisions, long pageBytes)
+            throws SQLException {
         if (specs.isEmpty() || matches.isEmpty()) {
             return List.of();
         }
@@ -577,7 +636,13 @@ public final class RecordService {
         }
         List<RecordStore.Version> readable = new ArrayList<>();
         Map<Long, AccessPolicy.Subject> subjects = caller.isPerson() ? new java.util.HashMap<>() : null;
-        for (RecordStore.Version v : store.currentByPk(c, wanted, subjects)) {
+        for (RecordStore.Version v : store.currentByPk(c, wanted, subjects, pageBytes)) {
+            if (v.withheld()) {
+                throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "取り込むリソース (_include,"
+                        + " _revinclude) が 1 ページの上限 " + pageBytes + " バイトを超えます。_count を小さくしてください"
+                        + " / the included resources exceed the page's limit of " + pageBytes + " bytes; ask for"
+                        + " fewer matches per page (_count)");
+            }
             if (policy.allows(caller, v.type(), Permission.READ)) {
                 readable.add(v);
             }

@@ -41,10 +41,33 @@ final class RecordStore {
         boolean deleted() {
             return body == null;
         }
+
+        /** Read without its body because the page's byte budget was spent before it: it starts the next page. */
+        boolean withheld() {
+            return body == null && !"delete".equals(operation);
+        }
     }
 
-    private static final String VERSION_COLUMNS = "v.res_pk, v.seq, v.res_type, v.res_id, v.version, v.recorded_at, "
-            + "v.author, v.reason, v.operation, v.lifecycle, v.body, v.content_sha256, v.chain_sha256";
+    private static final String VERSION_COLUMNS = versionColumns("v.body");
+
+    private static String versionColumns(String body) {
+        return "v.res_pk, v.seq, v.res_type, v.res_id, v.version, v.recorded_at, v.author, v.reason, v.operation,"
+                + " v.lifecycle, " + body + ", v.content_sha256, v.chain_sha256";
+    }
+
+    /**
+     * The version columns of a page read in {@code order}: a row's body is sent only while the bodies before it on
+     * the page are fewer than {@code pageBytes} bytes (the first always is), else it is withheld (null) and the page
+     * ends before it. {@code octet_length} of a stored body needs no decompression, so withheld bodies are never
+     * read. With {@code Long.MAX_VALUE}, every body.
+     */
+    private static String pageColumns(long pageBytes, String order) {
+        if (pageBytes == Long.MAX_VALUE) {
+            return VERSION_COLUMNS;
+        }
+        return versionColumns("CASE WHEN coalesce(sum(octet_length(v.body)) OVER (ORDER BY " + order
+                + " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < " + pageBytes + " THEN v.body END");
+    }
 
     static Version version(ResultSet rs) throws SQLException {
         return version(rs, 1);
@@ -158,20 +181,20 @@ final class RecordStore {
 
     /** Current versions of the given resources, in the order of {@code pks}. Deleted ones are skipped. */
     List<Version> currentByPk(Connection c, List<Long> pks) throws SQLException {
-        return currentByPk(c, pks, null);
+        return currentByPk(c, pks, null, Long.MAX_VALUE);
     }
 
     /**
      * As {@link #currentByPk(Connection, List)}; with {@code subjects}, also what the access decision needs about
      * each version (kept on the head), in the same query.
      */
-    List<Version> currentByPk(Connection c, List<Long> pks, Map<Long, jp.mamori.access.AccessPolicy.Subject> subjects)
-            throws SQLException {
+    List<Version> currentByPk(Connection c, List<Long> pks, Map<Long, jp.mamori.access.AccessPolicy.Subject> subjects,
+                              long pageBytes) throws SQLException {
         if (pks.isEmpty()) {
             return List.of();
         }
         List<Version> out = new ArrayList<>(pks.size());
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + pageColumns(pageBytes, "k.ord")
                 + (subjects == null ? "" : ", r.patients, r.doc_codes, r.labels")
                 + " FROM unnest(?::bigint[]) WITH ORDINALITY AS k(pk, ord)"
                 + " JOIN resource r ON r.res_pk = k.pk"
@@ -213,15 +236,16 @@ final class RecordStore {
      * order, one per key, each with its access columns and, with {@code withVersions}, its current version, in one
      * statement; {@code bind} sets the arguments of {@code keysSql}.
      */
-    List<Examined> examine(Connection c, String keysSql, SqlConsumer<PreparedStatement> bind, boolean withVersions)
-            throws SQLException {
+    List<Examined> examine(Connection c, String keysSql, SqlConsumer<PreparedStatement> bind, boolean withVersions,
+                           long pageBytes) throws SQLException {
         List<Examined> out = new ArrayList<>();
         // Decoding an array costs more than the rest of a row: a row of one patient and no document type or label,
         // nearly every row, sends its patient as text and no arrays.
         try (PreparedStatement ps = c.prepareStatement("SELECT r.res_pk, r.deleted, r.res_type, r.res_id,"
                 + " CASE WHEN cardinality(r.patients) = 1 THEN r.patients[1] END,"
                 + " CASE WHEN cardinality(r.patients) > 1 THEN r.patients END,"
-                + " nullif(r.doc_codes, '{}'), nullif(r.labels, '{}')" + (withVersions ? ", " + VERSION_COLUMNS : "")
+                + " nullif(r.doc_codes, '{}'), nullif(r.labels, '{}')"
+                + (withVersions ? ", " + pageColumns(pageBytes, "k.res_pk") : "")
                 + " FROM (" + keysSql
                 + ") k JOIN resource r ON r.res_pk = k.res_pk"
                 + (withVersions ? " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = r.version" : "")
@@ -402,9 +426,10 @@ final class RecordStore {
     }
 
     /** Versions of one resource, newest first, starting below {@code beforeVersion} (exclusive). */
-    List<Version> instanceHistory(Connection c, long pk, int beforeVersion, Instant since, int limit)
+    List<Version> instanceHistory(Connection c, long pk, int beforeVersion, Instant since, int limit, long pageBytes)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS + " FROM resource_version v"
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + pageColumns(pageBytes, "v.version DESC")
+                + " FROM resource_version v"
                 + " WHERE v.res_pk = ? AND v.version < ? AND v.recorded_at >= ? ORDER BY v.version DESC LIMIT ?")) {
             ps.setLong(1, pk);
             ps.setInt(2, beforeVersion);
@@ -415,8 +440,10 @@ final class RecordStore {
     }
 
     /** Versions of a type (or of all types when {@code type} is null), newest first, below {@code beforeSeq}. */
-    List<Version> history(Connection c, String type, long beforeSeq, Instant since, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS + " FROM resource_version v"
+    List<Version> history(Connection c, String type, long beforeSeq, Instant since, int limit, long pageBytes)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + pageColumns(pageBytes, "v.seq DESC")
+                + " FROM resource_version v"
                 + " WHERE " + (type == null ? "" : "v.res_type = ? AND ")
                 + "v.seq < ? AND v.recorded_at >= ? ORDER BY v.seq DESC LIMIT ?")) {
             int i = 1;

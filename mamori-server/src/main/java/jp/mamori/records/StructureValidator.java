@@ -9,6 +9,7 @@ import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
+import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Enumeration;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Reference;
@@ -26,6 +27,8 @@ import java.util.List;
  */
 final class StructureValidator {
     private static final int MAX_DEPTH = 64;
+    /** Contained resources in one resource. */
+    static final int MAX_CONTAINED = 100;
 
     private StructureValidator() {
     }
@@ -33,6 +36,12 @@ final class StructureValidator {
     static List<FhirError.Issue> check(IBaseResource res) {
         List<FhirError.Issue> issues = new ArrayList<>();
         RuntimeResourceDefinition def = FhirSupport.CTX.getResourceDefinition(res);
+        if (res instanceof DomainResource d && d.hasContained()) {
+            contained(d, def.getName(), issues);
+            if (!issues.isEmpty()) {
+                return issues; // walking thousands of contained resources only to refuse them is not worth it
+            }
+        }
         composite(res, def, def.getName(), issues, 0);
         return issues;
     }
@@ -96,6 +105,38 @@ final class StructureValidator {
                 if (vd instanceof BaseRuntimeElementCompositeDefinition<?> cd) {
                     composite(v, cd, at, issues, depth + 1);
                 }
+            }
+        }
+    }
+
+    /**
+     * Contained resources: at most {@value #MAX_CONTAINED} (FHIR expects a handful, and each costs
+     * every later read and encoding of the record), each with its own id, none containing others (dom-2). HAPI
+     * silently drops a second contained resource with the same id and moves a nested one up into the outer
+     * resource: refusing them keeps what is stored what the client sent.
+     */
+    private static void contained(DomainResource d, String type, List<FhirError.Issue> issues) {
+        List<Resource> contained = d.getContained();
+        if (contained.size() > MAX_CONTAINED) {
+            issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR, OperationOutcome.IssueType.TOOCOSTLY,
+                    "含まれるリソース (contained) が多すぎます: " + contained.size() + " 件、上限は "
+                            + MAX_CONTAINED + " 件です / " + contained.size()
+                            + " contained resources exceed the limit of " + MAX_CONTAINED
+                            + " per resource; store them as resources of their own and reference them",
+                    type + ".contained"));
+            return;
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (int i = 0; i < contained.size(); i++) {
+            Resource c = contained.get(i);
+            String id = c.getIdElement().getIdPart();
+            if (id != null && !ids.add(id)) {
+                issues.add(issue(type + ".contained[" + i + "]", "contained の id '" + id + "' が重複しています / "
+                        + "the contained id '" + id + "' is used twice"));
+            }
+            if (c instanceof DomainResource cd && cd.hasContained()) {
+                issues.add(issue(type + ".contained[" + i + "].contained", "contained のリソースは他のリソースを"
+                        + "含められません (dom-2) / a contained resource cannot contain resources (dom-2)"));
             }
         }
     }

@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
@@ -30,16 +28,14 @@ import java.util.concurrent.TimeUnit;
  * the TLS client certificate pinned for a system client.
  */
 public final class ApiHandler extends Handler.Abstract {
-    /** Bodies larger than this are parsed a few at a time, so large bundles cannot exhaust the heap. */
-    static final long LARGE_BODY = 1024 * 1024;
-
     private final FhirEndpoint fhir;
     private final jp.mamori.audit.ApiAudit audit;
     private final SystemClients clients;
     private final TokenEndpoint tokens;
     private final long maxBody;
     private final boolean tls;
-    private final Semaphore largeBodies = new Semaphore(2);
+    /** Request bodies are admitted by the heap they need, so that large ones cannot exhaust it. */
+    private final MemoryBudget budget = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory());
     /** Set once the listener's port is known (WebAuthn needs the exact origin); until then /console is 503. */
     private volatile jp.mamori.web.console.Console console;
 
@@ -64,7 +60,7 @@ public final class ApiHandler extends Handler.Abstract {
         String query = request.getHttpURI().getQuery();
         Reply reply;
         FhirSupport.Format errorFormat = FhirSupport.Format.JSON;
-        boolean[] holdsLargePermit = {false};
+        MemoryBudget.Lease lease = budget.lease();
         try {
             if (path.equals("/health")) {
                 reply = Reply.of(200, "application/json", "{\"status\":\"ok\"}");
@@ -73,7 +69,7 @@ public final class ApiHandler extends Handler.Abstract {
                 reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中") : c.handle(request, path);
             } else if (path.equals(TokenEndpoint.PATH)) {
                 TokenEndpoint.Answer a = tokens.handle(method, request.getHeaders().get(HttpHeader.CONTENT_TYPE),
-                        () -> body(request, holdsLargePermit), Tls.clientCertificate(request),
+                        () -> body(request, lease), Tls.clientCertificate(request),
                         baseUrl().replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
                 reply = Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
@@ -91,7 +87,7 @@ public final class ApiHandler extends Handler.Abstract {
                         Request.getRemoteAddr(request), credential(request));
                 Caller caller = metadata ? null : audit.authenticate(audited, () -> authenticate(request));
                 FhirRequest rq = new FhirRequest(method, segments, query, params,
-                        name -> request.getHeaders().get(name), () -> body(request, holdsLargePermit), caller, base);
+                        name -> request.getHeaders().get(name), () -> body(request, lease), caller, base, lease);
                 errorFormat = safeFormat(rq);
                 reply = metadata ? fhir.metadata(rq) : audit.around(caller, audited, () -> fhir.handle(rq),
                         r -> new jp.mamori.audit.ApiAudit.Answer(r.status(), r.body(), r.contentType(),
@@ -107,12 +103,12 @@ public final class ApiHandler extends Handler.Abstract {
             if (err.status() == 401) {
                 reply.header("WWW-Authenticate", "Bearer realm=\"mamori\"");
             }
-        } finally {
-            if (holdsLargePermit[0]) {
-                largeBodies.release();
-            }
         }
-        write(request, response, callback, reply);
+        try {
+            write(request, response, callback, reply);
+        } finally {
+            lease.close(); // the answer's bytes are with Jetty now
+        }
         return true;
     }
 
@@ -148,24 +144,15 @@ public final class ApiHandler extends Handler.Abstract {
                 "authentication required: send Authorization: Bearer <token> / 認証が必要です");
     }
 
-    private InputStream body(Request request, boolean[] holdsLargePermit) {
+    private InputStream body(Request request, MemoryBudget.Lease lease) {
         long declared = request.getLength();
         if (declared > maxBody) {
             throw LimitedInputStream.tooLarge(maxBody);
         }
-        if ((declared < 0 || declared > LARGE_BODY) && !holdsLargePermit[0]) {
-            try {
-                if (!largeBodies.tryAcquire(30, TimeUnit.SECONDS)) {
-                    throw new FhirError(503, OperationOutcome.IssueType.TRANSIENT,
-                            "too many large requests at once; retry shortly");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "interrupted; retry");
-            }
-            holdsLargePermit[0] = true;
+        if (declared > 0) {
+            lease.reserve(2 * declared, false); // read into memory, where it may be copied once more
         }
-        InputStream in = new LimitedInputStream(Content.Source.asInputStream(request), maxBody);
+        InputStream in = new LimitedInputStream(Content.Source.asInputStream(request), maxBody, lease);
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String t = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
         return t.contains("json") ? new ExponentGuard(in, true) : t.contains("xml") ? new ExponentGuard(in, false) : in;

@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.rest.api.SummaryEnum;
+import jp.mamori.records.BodyLimits;
 import jp.mamori.records.BundleProcessor;
 import jp.mamori.records.FhirError;
 import jp.mamori.records.FhirSupport;
@@ -184,7 +185,7 @@ public final class FhirEndpoint {
     }
 
     private Reply search(FhirRequest rq, String type, Map<String, List<String>> params) {
-        RecordService.SearchPage page = records.search(rq.caller(), type, params);
+        RecordService.SearchPage page = records.search(rq.caller(), type, params, pageBytes(rq, params));
         return bundleReply(searchBundleJson(rq, type, params, page), rq);
     }
 
@@ -200,7 +201,8 @@ public final class FhirEndpoint {
         }
         Integer count = p.containsKey("_count") ? parseCount(p.get("_count").get(0)) : null;
         String cursor = p.containsKey("_cursor") ? p.get("_cursor").get(0) : null;
-        RecordService.HistoryPage page = records.history(rq.caller(), type, id, since, count, cursor);
+        RecordService.HistoryPage page = records.history(rq.caller(), type, id, since, count, cursor,
+                pageBytes(rq, p));
         Utf8Builder sb = new Utf8Builder(4096);
         sb.append("{\"resourceType\":\"Bundle\",\"type\":\"history\"");
         if (page.total() != null) {
@@ -240,7 +242,7 @@ public final class FhirEndpoint {
     }
 
     private Reply bundle(FhirRequest rq) {
-        IBaseResource parsed = parseBody(rq, "Bundle");
+        IBaseResource parsed = parseBody(rq, "Bundle", false);
         Bundle b = (Bundle) parsed;
         List<BundleProcessor.EntryResult> results = bundles.process(rq.caller(), b, reason(rq));
         boolean tx = b.getType() == Bundle.BundleType.TRANSACTION;
@@ -400,7 +402,35 @@ public final class FhirEndpoint {
         return String.join("&", parts);
     }
 
+    /**
+     * The byte budget of a page's stored bodies: smaller when the page is turned into HAPI's model to be answered,
+     * which takes many times its bytes of heap.
+     */
+    private static long pageBytes(FhirRequest rq, Map<String, List<String>> params) {
+        boolean asStored = rq.responseFormat() == FhirSupport.Format.JSON && !rq.pretty() && summary(params) == null
+                && elements(params) == null;
+        return asStored ? RecordService.PAGE_BYTES : RecordService.PAGE_BYTES_REENCODED;
+    }
+
+    /**
+     * Claims the heap that turning {@code json} into HAPI's model and back takes (see {@link BodyLimits}), at most
+     * the whole budget: a large stored record is then answered when nothing else large is in progress.
+     */
+    private static void claimForEncoding(FhirRequest rq, byte[] json) {
+        if (rq.budget() != null) {
+            rq.budget().reserve((long) json.length * REENCODE_HEAP_PER_BYTE, true);
+        }
+    }
+
+    /** Heap taken to parse and encode again each byte of stored JSON: HAPI's model of dense content is that large. */
+    private static final int REENCODE_HEAP_PER_BYTE = 50;
+
     private IBaseResource parseBody(FhirRequest rq, String expectedType) {
+        return parseBody(rq, expectedType, true);
+    }
+
+    /** The body's resource; {@code stored} is false for a batch or transaction, whose bundle is not stored. */
+    private IBaseResource parseBody(FhirRequest rq, String expectedType, boolean stored) {
         FhirSupport.Format f = rq.bodyFormat();
         byte[] bytes;
         try (InputStream in = rq.body().get()) {
@@ -408,6 +438,10 @@ public final class FhirEndpoint {
             bytes = in.readAllBytes();
         } catch (java.io.IOException e) {
             throw FhirError.badRequest("the request body could not be read");
+        }
+        BodyLimits.Scan scan = BodyLimits.check(f, bytes, stored);
+        if (rq.budget() != null) {
+            rq.budget().reserve(scan.heapEstimate(), false);
         }
         IBaseResource res = FhirSupport.parse(f, bytes);
         String t = FhirSupport.CTX.getResourceType(res);
@@ -503,6 +537,7 @@ public final class FhirEndpoint {
                 && elements(rq.params()) == null) {
             return Reply.of(status, f.mediaType + ";charset=UTF-8", json); // the stored bytes as they are
         }
+        claimForEncoding(rq, json);
         byte[] shaped = shaped(json, summary(rq.params()), elements(rq.params()));
         IBaseResource r = FhirSupport.parseStored(new String(shaped, StandardCharsets.UTF_8));
         return Reply.of(status, f.mediaType + ";charset=UTF-8", FhirSupport.encode(r, f, rq.pretty()));
@@ -513,6 +548,7 @@ public final class FhirEndpoint {
         if (f == FhirSupport.Format.JSON && !rq.pretty()) {
             return Reply.of(200, f.mediaType + ";charset=UTF-8", json);
         }
+        claimForEncoding(rq, json);
         IBaseResource r = FhirSupport.parseStored(new String(json, StandardCharsets.UTF_8));
         return Reply.of(200, f.mediaType + ";charset=UTF-8", FhirSupport.encode(r, f, rq.pretty()));
     }

@@ -12,10 +12,13 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** One FHIR REST request, as the endpoint sees it: authenticated, routed, body not yet read. */
+/**
+ * One FHIR REST request, as the endpoint sees it: authenticated, routed, body not yet read; {@code budget} is the
+ * heap it holds ({@link MemoryBudget}).
+ */
 public record FhirRequest(String method, List<String> segments, String rawQuery, Map<String, List<String>> params,
                           Function<String, String> header, Supplier<InputStream> body, Caller caller,
-                          String baseUrl) {
+                          String baseUrl, MemoryBudget.Lease budget) {
 
     public String header(String name) {
         return header.apply(name);
