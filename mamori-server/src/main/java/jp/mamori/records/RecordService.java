@@ -626,7 +626,9 @@ public final class RecordService {
             throw FhirError.unprocessable("a new record cannot start as entered-in-error");
         }
         RecordStore.Version v = prepare(res, type, id, 1, caller, reason, op, lifecycle, VersionHash.GENESIS);
-        IndexRows rows = indexer.extract(res); // after prepare: the resource as stored (ids, meta), see indexStored
+        // Indexed after prepare, as stored (id, meta): a finished encounter without a period ends at meta.lastUpdated,
+        // and verify-records indexes the stored body again.
+        IndexRows rows = indexer.extract(res);
         policy.requireWrite(caller, new AccessPolicy.Write(null, null, subject(type, id, rows), lifecycle));
         try {
             store.write(c, null, v, rows);
@@ -695,7 +697,7 @@ public final class RecordService {
             op = "entered-in-error";
         }
         RecordStore.Version v = prepare(r, type, id, head.version() + 1, caller, reason, op, lifecycle, head.chain());
-        IndexRows rows = indexer.extract(r); // after prepare: the resource as stored (ids, meta), see indexStored
+        IndexRows rows = indexer.extract(r); // after prepare, as stored (see writeNew)
         policy.requireWrite(caller, new AccessPolicy.Write(head.deleted() ? null : head.subject(),
                 head.deleted() ? null : head.lifecycle(), subject(type, id, rows), lifecycle));
         store.write(c, head, v, rows);

@@ -69,7 +69,21 @@ class DerivedHeadAndIndexTest {
                 .statusCode());
         String deleted = patient("さとう");
         assertEquals(200, server.delete("/Patient/" + deleted, "test: a deleted record verifies too").statusCode());
-        encounter(patient("すずき"));
+        String suzuki = patient("すずき");
+        encounter(suzuki);
+        // A finished encounter without a period ends at its last update: the server's time of this version, which
+        // the stored body carries (so the index must be made from the resource as stored, not as sent).
+        assertEquals(201, server.post("/Encounter", "{\"resourceType\":\"Encounter\",\"status\":\"finished\","
+                + "\"class\":{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"AMB\"},"
+                + "\"subject\":{\"reference\":\"Patient/" + suzuki + "\"},\"serviceProvider\":{\"display\":\"第二外科\"}}")
+                .statusCode());
+        // A period open at its start (indexed from the earliest instant) and a quantity with a trailing zero.
+        assertEquals(201, server.post("/Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\","
+                + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8310-5\"}]},"
+                + "\"subject\":{\"reference\":\"Patient/" + suzuki + "\"},"
+                + "\"effectivePeriod\":{\"end\":\"2026-11-20T10:00:00+09:00\"},"
+                + "\"valueQuantity\":{\"value\":36.50,\"unit\":\"Cel\",\"system\":\"http://unitsofmeasure.org\","
+                + "\"code\":\"Cel\"}}").statusCode());
 
         Result r = verify();
         assertEquals(0, r.code(), r.out() + r.err());
