@@ -334,9 +334,6 @@ final class RecordStore {
                 .map(t -> t == null ? null : ts(t)).toArray());
     }
 
-    static final List<String> INDEX_TABLES = List.of("sp_string", "sp_token", "sp_date", "sp_reference",
-            "sp_quantity", "sp_uri", "encounter_care");
-
     private static Timestamp ts(OffsetDateTime t) {
         return Timestamp.from(t.toInstant());
     }
