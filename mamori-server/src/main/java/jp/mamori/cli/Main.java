@@ -57,7 +57,7 @@ public final class Main {
                                lets sealed emergency accounts log in (also when the console cannot be used)
               emergency end    --data DIR --by NAME
               emergency status --data DIR
-              verify-records   --data DIR   recompute every stored version's hashes
+              verify-records   --data DIR   recompute every stored version's hashes; check heads and search index
               audit-export     --data DIR --out DIR [--from SEQ]   the audit trail in the ledger export format
               audit-proof      --data DIR --seq N [--size M] | --from-size M --to-size N   [--out FILE]
                                inclusion proof of one entry, or consistency proof between two checkpoints
@@ -401,7 +401,8 @@ public final class Main {
                                 "mismatches", Integer.toString(bad[0]))));
             }
             if (bad[0] == 0) {
-                out.println("verify-records: " + n + " versions checked, all hashes match / 全版のハッシュが一致しました");
+                out.println("verify-records: " + n + " versions checked, all hashes match, and every head and its search"
+                        + " index rows match the newest version / 全版のハッシュ、現在版と検索索引が一致しました");
                 return 0;
             }
             out.println("verify-records: " + n + " versions checked, " + bad[0] + " mismatches"

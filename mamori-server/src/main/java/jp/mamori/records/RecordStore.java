@@ -83,12 +83,28 @@ final class RecordStore {
 
     /**
      * The head of a resource, or null. With {@code lock}, the head row is locked for the rest of the
-     * transaction. The lock is taken on {@code resource} alone: after waiting for a concurrent writer,
-     * PostgreSQL re-reads the locked row but not the rows joined to it, so a join to the version would
-     * lose the head. The chain value is then read by a second statement, whose fresh snapshot sees the
-     * version that the concurrent writer committed.
+     * transaction, by {@code mamori_lock_head} (V14): taking the row lock needs the UPDATE privilege, which the
+     * runtime role does not hold. The lock is taken on {@code resource} alone: after waiting for a concurrent writer,
+     * PostgreSQL re-reads the locked row but not the rows joined to it, so a join to the version would lose the head.
+     * The chain value is then read by a second statement, whose fresh snapshot sees the version that the concurrent
+     * writer committed (in the function when locking, so that it costs one round trip).
      */
     Head head(Connection c, String type, String id, boolean lock) throws SQLException {
+        if (lock) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mamori_lock_head(?, ?)")) {
+                ps.setString(1, type);
+                ps.setString(2, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long pk = rs.getLong(1);
+                    if (rs.wasNull()) {
+                        return null;
+                    }
+                    return new Head(pk, type, id, rs.getInt(2), rs.getBoolean(3), rs.getString(4),
+                            rs.getTimestamp(5).toInstant(), rs.getBytes(9), texts(rs, 6), texts(rs, 7), texts(rs, 8));
+                }
+            }
+        }
         long pk;
         int version;
         boolean deleted;
@@ -96,8 +112,7 @@ final class RecordStore {
         Instant lastUpdated;
         Set<String>[] subject = newSets();
         try (PreparedStatement ps = c.prepareStatement("SELECT res_pk, version, deleted, lifecycle, last_updated,"
-                + " patients, doc_codes, labels FROM resource WHERE res_type = ? AND res_id = ?"
-                + (lock ? " FOR UPDATE" : ""))) {
+                + " patients, doc_codes, labels FROM resource WHERE res_type = ? AND res_id = ?")) {
             ps.setString(1, type);
             ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
@@ -267,88 +282,23 @@ final class RecordStore {
     /**
      * Appends {@code v} and makes it current; {@code previous} is null for a new resource. The caller holds
      * the head's row lock (or, for a new resource, the unique key decides who wins). Returns the res_pk.
+     *
+     * <p>One call of {@code mamori_write_version} (V14), which runs as the owner: the runtime role may not write the
+     * head, the versions or the index rows itself. The function appends the version, derives the head from it and
+     * replaces the index rows with {@code rows}, which must be those of {@code v}'s body (ADR 0002).
      */
     long write(Connection c, Head previous, Version v, IndexRows rows) throws SQLException {
-        StringBuilder sql = new StringBuilder("WITH ");
-        boolean create = previous == null;
-        if (create) {
-            sql.append("h AS (INSERT INTO resource (res_type, res_id, version, deleted, lifecycle, last_updated,"
-                    + " patients, doc_codes, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING res_pk)");
-        } else {
-            sql.append("h AS (UPDATE resource SET version = ?, deleted = ?, lifecycle = ?, last_updated = ?,"
-                    + " patients = ?, doc_codes = ?, labels = ? WHERE res_pk = ? AND version = ? RETURNING res_pk)");
-        }
-        sql.append(", ver AS (INSERT INTO resource_version (res_pk, version, res_type, res_id, recorded_at, author,"
-                + " reason, operation, lifecycle, body, content_sha256, chain_sha256)"
-                + " SELECT h.res_pk, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM h)");
-        if (!create) {
-            for (String t : INDEX_TABLES) {
-                sql.append(", d_").append(t).append(" AS (DELETE FROM ").append(t)
-                        .append(" WHERE res_pk = (SELECT res_pk FROM h))");
-            }
-        }
-        if (!rows.strings.isEmpty()) {
-            sql.append(", i_str AS (INSERT INTO sp_string (res_pk, res_type, param, norm, exact)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[]) u)");
-        }
-        if (!rows.tokens.isEmpty()) {
-            sql.append(", i_tok AS (INSERT INTO sp_token (res_pk, res_type, param, system, code, display)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[], ?::text[]) u)");
-        }
-        if (!rows.dates.isEmpty()) {
-            sql.append(", i_date AS (INSERT INTO sp_date (res_pk, res_type, param, lo, hi)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::timestamptz[], ?::timestamptz[]) u)");
-        }
-        if (!rows.refs.isEmpty()) {
-            sql.append(", i_ref AS (INSERT INTO sp_reference (res_pk, res_type, param, target_type, target_id, url)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[], ?::text[], ?::text[]) u)");
-        }
-        if (!rows.quantities.isEmpty()) {
-            sql.append(", i_qty AS (INSERT INTO sp_quantity (res_pk, res_type, param, value, system, code)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::numeric[], ?::text[], ?::text[]) u)");
-        }
-        if (!rows.places.isEmpty()) {
-            sql.append(", i_place AS (INSERT INTO encounter_care (res_pk, patient_id, place, starts, ends)"
-                    + " SELECT h.res_pk, u.* FROM h, unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) u)");
-        }
-        if (!rows.uris.isEmpty()) {
-            sql.append(", i_uri AS (INSERT INTO sp_uri (res_pk, res_type, param, uri)"
-                    + " SELECT h.res_pk, ?, u.* FROM h, unnest(?::text[], ?::text[]) u)");
-        }
-        sql.append(" SELECT res_pk FROM h");
-
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        try (PreparedStatement ps = c.prepareStatement(WRITE_SQL)) {
             int i = 1;
-            Timestamp at = Timestamp.from(v.recordedAt());
-            Array patients = c.createArrayOf("text", rows.patients(v.type(), v.id()).toArray());
-            if (v.deleted()) {
-                patients = c.createArrayOf("text", new String[0]);
-            }
-            if (create) {
-                ps.setString(i++, v.type());
-                ps.setString(i++, v.id());
-                ps.setInt(i++, v.version());
-                ps.setBoolean(i++, v.deleted());
-                ps.setString(i++, v.lifecycle());
-                ps.setTimestamp(i++, at);
-                ps.setArray(i++, patients);
-                ps.setArray(i++, c.createArrayOf("text", rows.docCodes().toArray()));
-                ps.setArray(i++, c.createArrayOf("text", rows.labels().toArray()));
+            if (previous == null) {
+                ps.setNull(i++, java.sql.Types.INTEGER);
             } else {
-                ps.setInt(i++, v.version());
-                ps.setBoolean(i++, v.deleted());
-                ps.setString(i++, v.lifecycle());
-                ps.setTimestamp(i++, at);
-                ps.setArray(i++, patients);
-                ps.setArray(i++, c.createArrayOf("text", rows.docCodes().toArray()));
-                ps.setArray(i++, c.createArrayOf("text", rows.labels().toArray()));
-                ps.setLong(i++, previous.pk());
                 ps.setInt(i++, previous.version());
             }
-            ps.setInt(i++, v.version());
             ps.setString(i++, v.type());
             ps.setString(i++, v.id());
-            ps.setTimestamp(i++, at);
+            ps.setInt(i++, v.version());
+            ps.setTimestamp(i++, Timestamp.from(v.recordedAt()));
             ps.setString(i++, v.author());
             ps.setString(i++, v.reason());
             ps.setString(i++, v.operation());
@@ -356,65 +306,57 @@ final class RecordStore {
             ps.setString(i++, v.body() == null ? null : new String(v.body(), StandardCharsets.UTF_8));
             ps.setBytes(i++, v.contentSha256());
             ps.setBytes(i++, v.chainSha256());
-            if (!rows.strings.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::param));
-                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::norm));
-                ps.setArray(i++, texts(c, rows.strings, IndexRows.Str::exact));
-            }
-            if (!rows.tokens.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::param));
-                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::system));
-                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::code));
-                ps.setArray(i++, texts(c, rows.tokens, IndexRows.Token::display));
-            }
-            if (!rows.dates.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.dates, IndexRows.Date::param));
-                ps.setArray(i++, c.createArrayOf("timestamptz", rows.dates.stream().map(d -> ts(d.lo())).toArray()));
-                ps.setArray(i++, c.createArrayOf("timestamptz", rows.dates.stream().map(d -> ts(d.hi())).toArray()));
-            }
-            if (!rows.refs.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::param));
-                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::targetType));
-                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::targetId));
-                ps.setArray(i++, texts(c, rows.refs, IndexRows.Ref::url));
-            }
-            if (!rows.quantities.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::param));
-                ps.setArray(i++, c.createArrayOf("numeric",
-                        rows.quantities.stream().map(IndexRows.Quantity::value).toArray(BigDecimal[]::new)));
-                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::system));
-                ps.setArray(i++, texts(c, rows.quantities, IndexRows.Quantity::code));
-            }
-            if (!rows.places.isEmpty()) {
-                ps.setArray(i++, texts(c, rows.places, IndexRows.Place::patientId));
-                ps.setArray(i++, texts(c, rows.places, IndexRows.Place::place));
-                ps.setArray(i++, c.createArrayOf("timestamptz", rows.places.stream()
-                        .map(p -> p.starts() == null ? null : ts(p.starts())).toArray()));
-                ps.setArray(i++, c.createArrayOf("timestamptz", rows.places.stream()
-                        .map(p -> p.ends() == null ? null : ts(p.ends())).toArray()));
-            }
-            if (!rows.uris.isEmpty()) {
-                ps.setString(i++, v.type());
-                ps.setArray(i++, texts(c, rows.uris, IndexRows.Uri::param));
-                ps.setArray(i++, texts(c, rows.uris, IndexRows.Uri::uri));
-            }
+            ps.setArray(i++, c.createArrayOf("text", rows.patients(v.type(), v.id()).toArray()));
+            ps.setArray(i++, c.createArrayOf("text", rows.docCodes().toArray()));
+            ps.setArray(i++, c.createArrayOf("text", rows.labels().toArray()));
+            i = texts(c, ps, i, rows.strings, IndexRows.Str::param, IndexRows.Str::norm, IndexRows.Str::exact);
+            i = texts(c, ps, i, rows.tokens, IndexRows.Token::param, IndexRows.Token::system, IndexRows.Token::code,
+                    IndexRows.Token::display);
+            i = texts(c, ps, i, rows.dates, IndexRows.Date::param);
+            ps.setArray(i++, times(c, rows.dates, IndexRows.Date::lo));
+            ps.setArray(i++, times(c, rows.dates, IndexRows.Date::hi));
+            i = texts(c, ps, i, rows.refs, IndexRows.Ref::param, IndexRows.Ref::targetType, IndexRows.Ref::targetId,
+                    IndexRows.Ref::url);
+            i = texts(c, ps, i, rows.quantities, IndexRows.Quantity::param);
+            ps.setArray(i++, c.createArrayOf("numeric",
+                    rows.quantities.stream().map(IndexRows.Quantity::value).toArray(BigDecimal[]::new)));
+            i = texts(c, ps, i, rows.quantities, IndexRows.Quantity::system, IndexRows.Quantity::code);
+            i = texts(c, ps, i, rows.uris, IndexRows.Uri::param, IndexRows.Uri::uri);
+            i = texts(c, ps, i, rows.places, IndexRows.Place::patientId, IndexRows.Place::place);
+            ps.setArray(i++, times(c, rows.places, IndexRows.Place::starts));
+            ps.setArray(i, times(c, rows.places, IndexRows.Place::ends));
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
+                rs.next();
+                long pk = rs.getLong(1);
+                if (rs.wasNull()) {
                     // The head moved between our lock and the write: cannot happen under the row lock.
                     throw new SQLException("version conflict on " + v.type() + "/" + v.id(), "40001");
                 }
-                return rs.getLong(1);
+                return pk;
             }
         }
     }
 
-    static final List<String> INDEX_TABLES = List.of("sp_string", "sp_token", "sp_date", "sp_reference",
-            "sp_quantity", "sp_uri", "encounter_care");
+    private static final String WRITE_SQL = "SELECT mamori_write_version(" + "?, ".repeat(38) + "?)";
+
+    /**
+     * Binds one text array per column of {@code rows} from {@code at}, and returns the next index. Empty arrays rather
+     * than nulls, so that every execution sends the same parameter types and the driver keeps the statement prepared.
+     */
+    @SafeVarargs
+    private static <T> int texts(Connection c, PreparedStatement ps, int at, Collection<T> rows,
+                                 java.util.function.Function<T, String>... columns) throws SQLException {
+        for (var f : columns) {
+            ps.setArray(at++, texts(c, rows, f));
+        }
+        return at;
+    }
+
+    private static <T> Array times(Connection c, Collection<T> rows, java.util.function.Function<T, OffsetDateTime> f)
+            throws SQLException {
+        return c.createArrayOf("timestamptz", rows.stream().map(f)
+                .map(t -> t == null ? null : ts(t)).toArray());
+    }
 
     private static Timestamp ts(OffsetDateTime t) {
         return Timestamp.from(t.toInstant());
@@ -483,10 +425,13 @@ final class RecordStore {
         return out;
     }
 
-    /** Every stored version in (resource, version) order, streamed; for verification. */
+    /**
+     * Every stored version in (resource, version) order, streamed; for verification. A server-side cursor needs a
+     * transaction: in autocommit, one is opened for the stream; otherwise the caller's is used.
+     */
     void forEachVersion(Connection c, SqlConsumer<Version> consumer) throws SQLException {
         boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false); // a server-side cursor needs a transaction
+        c.setAutoCommit(false);
         try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION_COLUMNS
                 + " FROM resource_version v ORDER BY v.res_pk, v.version")) {
             ps.setFetchSize(1000);
@@ -496,8 +441,10 @@ final class RecordStore {
                 }
             }
         } finally {
-            c.commit();
-            c.setAutoCommit(auto);
+            if (auto) {
+                c.commit();
+                c.setAutoCommit(true);
+            }
         }
     }
 

@@ -179,9 +179,15 @@ class VerifyRecordsTest {
         Result r = verify();
         assertEquals(1, r.code(), r.out() + r.err());
         List<String> lines = r.linesAbout(id);
-        assertEquals(1, lines.size(), r.out());
-        assertTrue(lines.get(0).contains("Patient/" + id + " version 2: head points at a version that is not the"
-                + " latest stored (expected 1, found 2)"), lines.get(0));
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 2: head points at a version that"
+                + " is not the latest stored (expected 1, found 2)")), r.out());
+        // The head and the search index still say what the removed version said: each difference is reported too.
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 1: ")
+                && l.contains("head last_updated differs from the newest version")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 1: ")
+                && l.contains("search index sp_string differs") && l.contains("\"やまだ1\"")
+                && l.contains("\"やまだ2\"")), r.out());
     }
 
     @Test
@@ -189,7 +195,7 @@ class VerifyRecordsTest {
     void everyTamperingAboveIsCountedAndTheTriggerIsBackOn() throws Exception {
         Result r = verify();
         assertEquals(1, r.code());
-        assertTrue(r.out().contains(" 7 mismatches"), r.out());
+        assertTrue(r.out().contains(" 9 mismatches"), r.out());
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
             SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
                     () -> st.execute("UPDATE resource_version SET author = author"));
