@@ -72,6 +72,8 @@ public final class AuditTrail implements AutoCloseable {
     }
 
     private static final class Pending {
+        /** Not an entry: wakes the writer to move outbox rows now ({@link #drainSoon}). */
+        static final Pending NUDGE = new Pending(null);
         final AuditRecord record;
         final CountDownLatch done = new CountDownLatch(1);
         volatile long seq = -1;
@@ -84,6 +86,9 @@ public final class AuditTrail implements AutoCloseable {
 
     private final DataSource ds;
     private final Settings settings;
+    /** Seals each stored group (null: groups are stored unsealed, which a checkpointer refuses to sign). */
+    private final GroupSeal seal;
+    private final java.util.concurrent.atomic.AtomicBoolean nudged = new java.util.concurrent.atomic.AtomicBoolean();
     private final BlockingQueue<Pending> queue;
     private final Thread writer;
     private final List<Consumer<Appended>> listeners = new CopyOnWriteArrayList<>();
@@ -92,9 +97,16 @@ public final class AuditTrail implements AutoCloseable {
     private final AtomicLong failedBatches = new AtomicLong();
     private volatile boolean closed;
 
+    /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
     public AuditTrail(DataSource ds, Settings settings) {
+        this(ds, settings, null);
+    }
+
+    /** @param seal seals every group stored (see {@link GroupSeal}); null stores them unsealed */
+    public AuditTrail(DataSource ds, Settings settings, GroupSeal seal) {
         this.ds = ds;
         this.settings = settings;
+        this.seal = seal;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.writer = new Thread(this::run, "mamori-audit-writer");
         this.writer.setDaemon(true);
@@ -128,6 +140,16 @@ public final class AuditTrail implements AutoCloseable {
         return p.seq;
     }
 
+    /**
+     * Asks the writer to move outbox rows into the trail now rather than at its next poll: called after a transaction
+     * that wrote an entry into the outbox (a FHIR write, {@link ApiAudit}) commits. Returns at once.
+     */
+    public void drainSoon() {
+        if (!closed && nudged.compareAndSet(false, true) && !queue.offer(Pending.NUDGE)) {
+            nudged.set(false); // the queue is full: the writer is busy and sees the outbox anyway
+        }
+    }
+
     /** Called on the writer thread after each commit, in sequence order; it MUST return quickly. */
     public void onAppended(Consumer<Appended> listener) {
         listeners.add(listener);
@@ -157,6 +179,10 @@ public final class AuditTrail implements AutoCloseable {
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, settings.maxBatch() - 1);
+                }
+                if (batch.remove(Pending.NUDGE)) {
+                    nudged.set(false);
+                    outboxWaiting = true;
                 }
             } catch (InterruptedException e) {
                 if (!closed) {
@@ -235,10 +261,11 @@ public final class AuditTrail implements AutoCloseable {
             prev = leaf;
         }
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?)")) {
+                "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?, ?)")) {
             ps.setLong(1, from.nextSeq());
             ps.setBytes(2, from.lastLeaf());
             ps.setArray(3, c.createArrayOf("bytea", entryBytes));
+            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), out.stream().map(Appended::leafHash).toList()));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 outboxWaiting = rs.getBoolean(2);
@@ -320,14 +347,15 @@ public final class AuditTrail implements AutoCloseable {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM audit_outbox WHERE outbox_id IN (SELECT outbox_id"
                 + " FROM audit_outbox ORDER BY outbox_id LIMIT ?) RETURNING outbox_id, at, actor,"
                 + " actor_kind, actor_display, patients, action, outcome, purpose, resources, address, session_hash,"
-                + " break_glass, detail::text")) {
+                + " break_glass, detail::text, roles, department")) {
             ps.setInt(1, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String kind = AuditRecord.KINDS.contains(rs.getString(4)) ? rs.getString(4) : "system";
                     String outcome = AuditRecord.OUTCOMES.contains(rs.getString(8)) ? rs.getString(8) : "error";
                     rows.add(new Row(rs.getLong(1), new AuditRecord(rs.getTimestamp(2).toInstant(),
-                            rs.getString(3), kind, rs.getString(5), List.of(), null, strings(rs.getArray(6)),
+                            rs.getString(3), kind, rs.getString(5), strings(rs.getArray(15)), rs.getString(16),
+                            strings(rs.getArray(6)),
                             strings(rs.getArray(10)), rs.getString(7), outcome, rs.getString(9), rs.getString(11),
                             rs.getString(12), rs.getBoolean(13), detail(rs.getString(14)))));
                 }

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,8 +51,34 @@ class AuditTrailTest {
         return loc.replaceAll(".*/(Patient|Observation)/([^/]+)/_history/.*", "$2");
     }
 
+    /**
+     * Waits until the outbox is empty: a write's entry is durable in the outbox when the write is answered, and is
+     * in the trail once the appender moved it (AUDIT-1, ADR 0006).
+     */
+    static void drained(TestServer s) {
+        s.server().audit().trail().drainSoon();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        try (Connection c = s.superuserConnection(); Statement st = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM audit_outbox)")) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the audit outbox was not drained");
+                }
+                Thread.sleep(10);
+            }
+        } catch (SQLException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The entries whose resources or patients mention {@code what}, newest first. */
     static List<AuditReports.Row> entriesAbout(TestServer s, String patient) {
+        drained(s);
         return s.server().audit().reports().patientAccess(patient, Instant.EPOCH, Instant.now().plusSeconds(5), 100);
     }
 
@@ -170,7 +197,9 @@ class AuditTrailTest {
         AuditTrail.Stats firstBefore = first.stats();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<Long>> seqs = new ArrayList<>();
-        try (AuditTrail second = new AuditTrail(server.server().database().dataSource(), AuditTrail.Settings.DEFAULT)) {
+        // the other process holds the same key (the data folder's), so its groups are sealed and may be signed
+        try (AuditTrail second = new AuditTrail(server.server().database().dataSource(), AuditTrail.Settings.DEFAULT,
+                GroupSeal.of(server.server().audit().checkpointer().signer()))) {
             for (int i = 0; i < 8 * 60; i++) {
                 int n = i;
                 AuditTrail trail = n % 2 == 0 ? first : second;
@@ -190,6 +219,8 @@ class AuditTrailTest {
         }
         assertEquals(firstBefore.failedBatches(), first.stats().failedBatches());
         long stored = assertChainIntact();
+        assertNotNull(server.server().audit().checkpointer().checkpoint(), "both appenders' groups are signed");
+        assertEquals(null, server.server().audit().checkpointer().status().problem());
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
              ResultSet h = st.executeQuery("SELECT next_seq FROM audit_head")) {
             h.next();
@@ -218,7 +249,7 @@ class AuditTrailTest {
             byte[] skipsOne = EntryCodec.encode(seq + 2, EntryCodec.leafHash(good), r);
             for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne})) {
                 java.sql.Savepoint before = c.setSavepoint();
-                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL)")) {
                     ps.setLong(1, seq);
                     ps.setBytes(2, leaf);
                     ps.setArray(3, c.createArrayOf("bytea", group));
@@ -231,7 +262,7 @@ class AuditTrailTest {
                 rs.next();
                 assertEquals(0, rs.getLong(1), "nothing of a refused group is stored");
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL)")) {
                 ps.setLong(1, seq);
                 ps.setBytes(2, leaf);
                 ps.setArray(3, c.createArrayOf("bytea", new byte[][]{good}));
