@@ -259,7 +259,19 @@ public final class ApiAudit implements RecordService.WriteJournal {
         boolean write = rq.method().equals("POST") && !action.equals("search") || rq.method().equals("PUT")
                 || rq.method().equals("DELETE");
         if (!recorded.isEmpty()) {
-            resources.removeIf(r -> recorded.contains(r) || recorded.stream().anyMatch(x -> x.startsWith(r + "/_history/")));
+            Set<String> unversioned = new java.util.HashSet<>();
+            for (String r : recorded) {
+                unversioned.add(r.substring(0, r.indexOf("/_history/")));
+            }
+            resources.removeIf(r -> recorded.contains(r) || unversioned.contains(r));
+            // the body's patients include those of the written versions: take them from what is left instead
+            // (written() below adds the patients of each remaining version from its stored body)
+            patients.clear();
+            for (String r : resources) {
+                if (r.startsWith("Patient/")) {
+                    patients.add(r.split("/")[1]);
+                }
+            }
         }
         if (write) {
             if (rq.method().equals("DELETE") && a.etag() != null && rq.segments().size() == 2) {

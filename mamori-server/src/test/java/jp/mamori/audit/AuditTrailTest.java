@@ -110,6 +110,52 @@ class AuditTrailTest {
                 && r.resources().contains("Observation/" + obs + "/_history/1")), rows.toString());
     }
 
+    /**
+     * Issue 15: a transaction bundle's writes are recorded by one entry committed with them (each version, the
+     * operations); what the bundle also read is recorded by an entry of its own before the answer, without the
+     * written versions again.
+     */
+    @Test
+    void aTransactionBundleRecordsItsWritesWithThemAndItsReadsBeforeTheAnswer() {
+        String existing = create(server, patientJson("既存" + UUID.randomUUID().toString().substring(0, 6)));
+        String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+                + "{\"fullUrl\":\"urn:uuid:0b4c5f0e-1111-4c3b-9a55-000000000001\",\"resource\":"
+                + patientJson("束" + UUID.randomUUID().toString().substring(0, 6))
+                + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+                + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"脈拍\"},"
+                + "\"subject\":{\"reference\":\"urn:uuid:0b4c5f0e-1111-4c3b-9a55-000000000001\"}},"
+                + "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}},"
+                + "{\"request\":{\"method\":\"GET\",\"url\":\"Patient/" + existing + "\"}}]}";
+        HttpResponse<String> r = server.post("", bundle);
+        assertEquals(200, r.statusCode(), r.body());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"location\":\"Patient/([^/\"]+)/_history/1\"")
+                .matcher(r.body());
+        String created = null;
+        while (m.find()) {
+            if (!m.group(1).equals(existing)) {
+                created = m.group(1);
+            }
+        }
+        assertNotNull(created, r.body());
+        List<AuditReports.Row> writes = entriesAbout(server, created).stream()
+                .filter(e -> e.action().equals("transaction")).toList();
+        assertEquals(1, writes.size(), writes.toString());
+        AuditReports.Row w = writes.get(0);
+        assertEquals("success", w.outcome());
+        assertTrue(w.resources().contains("Patient/" + created + "/_history/1"), w.resources().toString());
+        assertTrue(w.resources().stream().anyMatch(x -> x.startsWith("Observation/")), w.resources().toString());
+        assertFalse(w.resources().contains("Patient/" + existing + "/_history/1"), "the write entry names the writes");
+        String text = new String(entryBytes(w.seq()), StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"operations\":\"create Patient/" + created + "/_history/1")
+                || text.contains("create Patient/" + created + "/_history/1"), text);
+        List<AuditReports.Row> reads = entriesAbout(server, existing).stream()
+                .filter(e -> e.action().equals("transaction")).toList();
+        assertEquals(1, reads.size(), "the bundle's read is recorded once: " + reads);
+        assertTrue(reads.get(0).resources().contains("Patient/" + existing + "/_history/1"), reads.toString());
+        assertFalse(reads.get(0).resources().contains("Patient/" + created + "/_history/1"),
+                "the writes are not recorded twice: " + reads);
+    }
+
     @Test
     void aSearchRecordsEveryPatientItReturned() {
         String family = "検索" + UUID.randomUUID().toString().substring(0, 6);
