@@ -25,16 +25,21 @@ INSERT INTO audit_group (first_seq, next_seq, seal)
    WHERE h.next_seq > coalesce((SELECT max(size) FROM audit_checkpoint), 0);
 GRANT SELECT, INSERT ON audit_group TO mamori_app;
 
--- 3. The append function of V12, which also stores the group's seal in the same transaction.
+-- 3. The append function of V12, which also stores the group's seal in the same transaction and moves the outbox
+-- rows p_outbox that the group holds (the appender read them beforehand, without a lock): all of them are deleted
+-- with the group, or, when one is gone (another server process moved it), nothing is written. With FHIR writes'
+-- entries in the outbox, draining it must stay one round trip like any group (ADR 0006, "Storing a group").
 DROP FUNCTION mamori_audit_append(bigint, bytea, bytea[]);
 CREATE FUNCTION mamori_audit_append(expected_seq bigint, expected_leaf bytea, p_entry bytea[], p_seal bytea,
-                                    OUT appended boolean, OUT outbox_waiting boolean, OUT last_leaf bytea)
+                                    p_outbox bigint[], OUT appended boolean, OUT outbox_waiting boolean, OUT last_leaf bytea)
 LANGUAGE plpgsql AS $$
 DECLARE
   cur_seq bigint;
   cur_leaf bytea;
   inserted bigint;
   n integer := coalesce(cardinality(p_entry), 0);
+  m integer := coalesce(cardinality(p_outbox), 0);
+  locked integer;
 BEGIN
   PERFORM set_config('synchronous_commit', 'on', true);
   SELECT h.next_seq, h.last_leaf INTO cur_seq, cur_leaf FROM audit_head h FOR UPDATE;
@@ -42,6 +47,14 @@ BEGIN
   appended := false;
   IF cur_seq IS DISTINCT FROM expected_seq OR cur_leaf IS DISTINCT FROM expected_leaf OR n = 0 THEN
     RETURN;
+  END IF;
+  IF m > 0 THEN
+    PERFORM 1 FROM audit_outbox WHERE outbox_id = ANY(p_outbox) FOR UPDATE;
+    GET DIAGNOSTICS locked = ROW_COUNT;
+    IF locked <> m THEN
+      RETURN;
+    END IF;
+    DELETE FROM audit_outbox WHERE outbox_id = ANY(p_outbox);
   END IF;
   WITH g AS (
     SELECT u.i, u.entry, sha256('\x00'::bytea || u.entry) AS leaf, convert_from(u.entry, 'UTF8')::jsonb AS j
@@ -71,9 +84,10 @@ BEGIN
   IF p_seal IS NOT NULL THEN
     INSERT INTO audit_group (first_seq, next_seq, seal) VALUES (expected_seq, expected_seq + n, p_seal);
   END IF;
+  outbox_waiting := EXISTS (SELECT 1 FROM audit_outbox);
   appended := true;
 END
 $$;
 
-REVOKE ALL ON FUNCTION mamori_audit_append(bigint, bytea, bytea[], bytea) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mamori_audit_append(bigint, bytea, bytea[], bytea) TO mamori_app;
+REVOKE ALL ON FUNCTION mamori_audit_append(bigint, bytea, bytea[], bytea, bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mamori_audit_append(bigint, bytea, bytea[], bytea, bigint[]) TO mamori_app;

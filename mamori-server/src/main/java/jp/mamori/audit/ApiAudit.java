@@ -161,6 +161,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
         if (s == null) {
             return;
         }
+        s.pending.clear(); // a batch entry's earlier transaction that did not commit
         Set<String> resources = new LinkedHashSet<>();
         for (RecordService.Stored st : written) {
             resources.add(st.type() + "/" + st.id() + "/_history/" + st.version());

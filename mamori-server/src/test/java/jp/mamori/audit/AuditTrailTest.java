@@ -295,7 +295,7 @@ class AuditTrailTest {
             byte[] skipsOne = EntryCodec.encode(seq + 2, EntryCodec.leafHash(good), r);
             for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne})) {
                 java.sql.Savepoint before = c.setSavepoint();
-                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL)")) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                     ps.setLong(1, seq);
                     ps.setBytes(2, leaf);
                     ps.setArray(3, c.createArrayOf("bytea", group));
@@ -308,7 +308,7 @@ class AuditTrailTest {
                 rs.next();
                 assertEquals(0, rs.getLong(1), "nothing of a refused group is stored");
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                 ps.setLong(1, seq);
                 ps.setBytes(2, leaf);
                 ps.setArray(3, c.createArrayOf("bytea", new byte[][]{good}));
