@@ -39,7 +39,7 @@ DECLARE
   inserted bigint;
   n integer := coalesce(cardinality(p_entry), 0);
   m integer := coalesce(cardinality(p_outbox), 0);
-  locked integer;
+  taken integer;
 BEGIN
   PERFORM set_config('synchronous_commit', 'on', true);
   SELECT h.next_seq, h.last_leaf INTO cur_seq, cur_leaf FROM audit_head h FOR UPDATE;
@@ -49,12 +49,15 @@ BEGIN
     RETURN;
   END IF;
   IF m > 0 THEN
-    PERFORM 1 FROM audit_outbox WHERE outbox_id = ANY(p_outbox) FOR UPDATE;
-    GET DIAGNOSTICS locked = ROW_COUNT;
-    IF locked <> m THEN
-      RETURN;
-    END IF;
-    DELETE FROM audit_outbox WHERE outbox_id = ANY(p_outbox);
+    BEGIN
+      DELETE FROM audit_outbox WHERE outbox_id = ANY(p_outbox);
+      GET DIAGNOSTICS taken = ROW_COUNT;
+      IF taken <> m THEN
+        RAISE EXCEPTION 'outbox rows gone' USING ERRCODE = 'serialization_failure';
+      END IF;
+    EXCEPTION WHEN serialization_failure THEN
+      RETURN; -- another process moved one of them: nothing is deleted or written, the caller reads again
+    END;
   END IF;
   WITH g AS (
     SELECT u.i, u.entry, sha256('\x00'::bytea || u.entry) AS leaf, convert_from(u.entry, 'UTF8')::jsonb AS j
@@ -82,7 +85,11 @@ BEGIN
   END IF;
   UPDATE audit_head SET next_seq = expected_seq + n, last_leaf = mamori_audit_append.last_leaf;
   IF p_seal IS NOT NULL THEN
-    INSERT INTO audit_group (first_seq, next_seq, seal) VALUES (expected_seq, expected_seq + n, p_seal);
+    -- after a superuser cut the trail's tail (and not its groups) a new group may end where an old one did: the
+    -- entries are still stored (no audit, no answer must not turn into no service), and the stale seal makes the
+    -- checkpointer refuse, as the cut itself already does
+    INSERT INTO audit_group (first_seq, next_seq, seal) VALUES (expected_seq, expected_seq + n, p_seal)
+      ON CONFLICT (next_seq) DO NOTHING;
   END IF;
   outbox_waiting := EXISTS (SELECT 1 FROM audit_outbox);
   appended := true;
