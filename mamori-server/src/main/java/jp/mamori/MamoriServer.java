@@ -90,20 +90,23 @@ public final class MamoriServer implements AutoCloseable {
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
-            audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
-                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir());
-            for (String d : audit.deviations()) {
-                log.warn("DEVIATION from the secure defaults: {}", d);
-            }
-            FhirSupport fhir = new FhirSupport(cfg.validation());
-            fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             ServerConfig.AccessOptions ao = cfg.access();
             jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
             if (ao.syslog().isPresent()) {
                 notifier = jp.mamori.access.SecurityNotifier.all(List.of(notifier, new jp.mamori.access.SyslogNotifier(
                         ao.syslogHost(), ao.syslogPort(), java.net.InetAddress.getLocalHost().getHostName(),
-                        ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault() : null)));
+                        ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault()
+                                : null)));
             }
+            // the notifier goes to the audit too: a checkpoint refused over an entry no appender stored is a notice
+            audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
+                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir(),
+                    notifier);
+            for (String d : audit.deviations()) {
+                log.warn("DEVIATION from the secure defaults: {}", d);
+            }
+            FhirSupport fhir = new FhirSupport(cfg.validation());
+            fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
                     new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
                             Duration.ofHours(ao.reviewEscalationHours())), notifier);
@@ -114,6 +117,7 @@ public final class MamoriServer implements AutoCloseable {
                     new jp.mamori.access.EncounterRelations(db.dataSource()), Clock.systemUTC());
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
+            records.journal(audit.api()); // a FHIR write's entry commits in the write's transaction (AUDIT-1)
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);

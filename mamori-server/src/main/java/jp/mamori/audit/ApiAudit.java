@@ -9,6 +9,7 @@ import jp.mamori.access.PersonContext;
 import jp.mamori.records.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.Lifecycle;
+import jp.mamori.records.RecordService;
 
 import javax.sql.DataSource;
 import java.io.IOException;
@@ -38,8 +39,13 @@ import java.util.regex.Pattern;
  * body, read or search match or include, and every patient those resources are about or refer to. A refused
  * request is recorded as refused; a failed authentication as an anonymous refusal. When the entry cannot be
  * made durable the answer is replaced by a 503 and nothing of the data goes out.
+ *
+ * <p>A write's entry is not appended after the write: it is written into {@code audit_outbox} by the write's own
+ * transaction ({@link RecordService.WriteJournal}), so the version and its entry are durable together or not at all
+ * (AUDIT-1), and the appender moves it into the trail. The answer then needs no entry of its own, unless it discloses
+ * more than what was written (a bundle's reads, an existing match of a conditional create).
  */
-public final class ApiAudit {
+public final class ApiAudit implements RecordService.WriteJournal {
     private static final JsonFactory JSON = new JsonFactory();
     private static final Pattern REF = Pattern.compile(
             "(?:^|/)([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/([0-9]{1,9}))?$");
@@ -58,6 +64,25 @@ public final class ApiAudit {
 
     private final AuditTrail trail;
     private final DataSource ds;
+
+    /** The API request whose work runs on this thread: what its write transactions' entries say who and why. */
+    private static final ThreadLocal<Scope> SCOPE = new ThreadLocal<>();
+
+    private static final class Scope {
+        final Caller caller;
+        final Request rq;
+        final String action;
+        /** Versions whose entry is in the transaction that is committing now. */
+        final Set<String> pending = new LinkedHashSet<>();
+        /** Versions whose entry committed with them. */
+        final Set<String> recorded = new LinkedHashSet<>();
+
+        Scope(Caller caller, Request rq, String action) {
+            this.caller = caller;
+            this.rq = rq;
+            this.action = action;
+        }
+    }
 
     public ApiAudit(AuditTrail trail, DataSource ds) {
         this.trail = trail;
@@ -86,6 +111,9 @@ public final class ApiAudit {
      */
     public <T> T around(Caller caller, Request rq, Supplier<T> work, Function<T, Answer> view) {
         String action = action(rq);
+        Scope scope = new Scope(caller, rq, action);
+        Scope outer = SCOPE.get();
+        SCOPE.set(scope);
         T result;
         try {
             result = work.get();
@@ -95,11 +123,92 @@ public final class ApiAudit {
         } catch (RuntimeException e) {
             append(refused(caller, rq, action, 500));
             throw e;
+        } finally {
+            if (outer == null) {
+                SCOPE.remove();
+            } else {
+                SCOPE.set(outer);
+            }
+            if (!scope.recorded.isEmpty()) {
+                trail.drainSoon();
+            }
         }
         Answer a = view.apply(result);
-        append(answered(caller, rq, action, a));
+        if (scope.recorded.isEmpty()) {
+            append(answered(caller, rq, action, a, Set.of()));
+        } else if (!rq.segments().isEmpty()) {
+            // a single write answers with (at most) the version it wrote, whose entry committed with it
+        } else {
+            AuditRecord more = answered(caller, rq, action, a, scope.recorded);
+            if (!more.resources().isEmpty()) {
+                append(more); // a bundle that also read: the reads are recorded before the answer leaves
+            }
+        }
         return result;
     }
+
+    // ---------------------------------------------------------------- a write's entry, in its transaction
+
+    /**
+     * Writes the entry of the versions a FHIR request's transaction wrote into {@code audit_outbox}, in that
+     * transaction (AUDIT-1): who, with which roles, what was written (each version), whose (the patients of those
+     * versions), the operation. Outside a FHIR request (the console, tools) it writes nothing: those callers
+     * record their own entries.
+     */
+    @Override
+    public void beforeCommit(Connection c, List<RecordService.Stored> written) throws SQLException {
+        Scope s = SCOPE.get();
+        if (s == null) {
+            return;
+        }
+        s.pending.clear(); // a batch entry's earlier transaction that did not commit
+        Set<String> resources = new LinkedHashSet<>();
+        for (RecordService.Stored st : written) {
+            resources.add(st.type() + "/" + st.id() + "/_history/" + st.version());
+        }
+        Set<String> patients = new LinkedHashSet<>();
+        Map<String, String> detail = new LinkedHashMap<>();
+        boolean created = written.size() == 1 && written.get(0).version() == 1 && !written.get(0).deleted();
+        detail.put("status", !s.action.equals("transaction") && created ? "201" : "200");
+        String action = written(c, s.action, resources, patients, detail);
+        AuditRecord r = record(c, s.caller, s.rq, action, "success", new ArrayList<>(patients),
+                new ArrayList<>(resources), detail);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_outbox (at, actor, actor_kind,"
+                + " actor_display, roles, department, patients, action, outcome, purpose, resources, address,"
+                + " session_hash, break_glass, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(r.at()));
+            ps.setString(2, r.actor());
+            ps.setString(3, r.actorKind());
+            ps.setString(4, r.display());
+            ps.setArray(5, c.createArrayOf("text", r.roles().toArray()));
+            ps.setString(6, r.department());
+            ps.setArray(7, c.createArrayOf("text", r.patients().toArray()));
+            ps.setString(8, r.action());
+            ps.setString(9, r.outcome());
+            ps.setString(10, r.purpose());
+            ps.setArray(11, c.createArrayOf("text", r.resources().toArray()));
+            ps.setString(12, r.address());
+            ps.setString(13, r.session());
+            ps.setBoolean(14, r.breakGlass());
+            ps.setString(15, DETAIL_JSON.writeValueAsString(r.detail()));
+            ps.executeUpdate();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        s.pending.addAll(resources);
+    }
+
+    @Override
+    public void afterCommit(List<RecordService.Stored> written) {
+        Scope s = SCOPE.get();
+        if (s != null) {
+            s.recorded.addAll(s.pending);
+            s.pending.clear();
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper DETAIL_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private void append(AuditRecord r) {
         try {
@@ -132,7 +241,8 @@ public final class ApiAudit {
                 Map.of("status", Integer.toString(status)));
     }
 
-    private AuditRecord answered(Caller caller, Request rq, String action, Answer a) {
+    /** The entry of an answer; {@code recorded}: versions whose entry committed with them, left out here. */
+    private AuditRecord answered(Caller caller, Request rq, String action, Answer a, Set<String> recorded) {
         Set<String> resources = new LinkedHashSet<>();
         Set<String> patients = new LinkedHashSet<>();
         Map<String, String> detail = new LinkedHashMap<>();
@@ -149,6 +259,21 @@ public final class ApiAudit {
         }
         boolean write = rq.method().equals("POST") && !action.equals("search") || rq.method().equals("PUT")
                 || rq.method().equals("DELETE");
+        if (!recorded.isEmpty()) {
+            Set<String> unversioned = new java.util.HashSet<>();
+            for (String r : recorded) {
+                unversioned.add(r.substring(0, r.indexOf("/_history/")));
+            }
+            resources.removeIf(r -> recorded.contains(r) || unversioned.contains(r));
+            // the body's patients include those of the written versions: take them from what is left instead
+            // (written() below adds the patients of each remaining version from its stored body)
+            patients.clear();
+            for (String r : resources) {
+                if (r.startsWith("Patient/")) {
+                    patients.add(r.split("/")[1]);
+                }
+            }
+        }
         if (write) {
             if (rq.method().equals("DELETE") && a.etag() != null && rq.segments().size() == 2) {
                 Matcher m = ETAG.matcher(a.etag());
@@ -156,7 +281,11 @@ public final class ApiAudit {
                     resources.add(rq.segments().get(0) + "/" + rq.segments().get(1) + "/_history/" + m.group(1));
                 }
             }
-            action = written(action, resources, patients, detail);
+            try (Connection c = ds.getConnection()) {
+                action = written(c, action, resources, patients, detail);
+            } catch (SQLException e) {
+                throw new AuditUnavailable("the written version could not be read back for its entry", e).toFhirError();
+            }
         }
         // a versioned reference names what was written; drop its unversioned twin from the body scan
         resources.removeIf(r -> !r.contains("/_history/") && resources.contains(r + "/_history/"
@@ -175,6 +304,17 @@ public final class ApiAudit {
 
     private AuditRecord record(Caller caller, Request rq, String action, String outcome, List<String> patients,
                                List<String> resources, Map<String, String> detail) {
+        try {
+            return record(null, caller, rq, action, outcome, patients, resources, detail);
+        } catch (SQLException e) {
+            throw new AuditUnavailable("break-glass state could not be read", e).toFhirError();
+        }
+    }
+
+    /** As above, reading the break-glass state through {@code c} (the write's transaction) or, when null, the pool. */
+    private AuditRecord record(Connection c, Caller caller, Request rq, String action, String outcome,
+                               List<String> patients, List<String> resources, Map<String, String> detail)
+            throws SQLException {
         String kind = caller.isPerson() ? "person" : caller.principal().startsWith("system:") ? "system" : "client";
         List<String> roles = List.of();
         String department = null;
@@ -184,7 +324,7 @@ public final class ApiAudit {
             PersonContext p = caller.person();
             roles = p.roles().stream().map(PersonContext.HeldRole::role).distinct().toList();
             department = String.join(",", p.roles().stream().map(PersonContext.HeldRole::department).distinct().toList());
-            if (!patients.isEmpty() && underBreakGlass(p.accountId(), patients)) {
+            if (!patients.isEmpty() && underBreakGlass(c, p.accountId(), patients)) {
                 breakGlass = true;
                 purpose = "break-glass";
             }
@@ -228,7 +368,8 @@ public final class ApiAudit {
      * The action of a write, from the version it wrote (finalize, amend, entered-in-error are status changes of
      * documents), and the patients of that version (or of the version it deleted).
      */
-    private String written(String action, Set<String> resources, Set<String> patients, Map<String, String> detail) {
+    private String written(Connection c, String action, Set<String> resources, Set<String> patients,
+                           Map<String, String> detail) throws SQLException {
         List<String[]> refs = new ArrayList<>();
         for (String r : resources) {
             Matcher m = REF.matcher(r);
@@ -240,8 +381,7 @@ public final class ApiAudit {
             return action;
         }
         List<String> ops = new ArrayList<>();
-        try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT t.typ, t.rid, t.ver, v.operation, v.lifecycle,"
+        try (PreparedStatement ps = c.prepareStatement("SELECT t.typ, t.rid, t.ver, v.operation, v.lifecycle,"
                      + " p.lifecycle, coalesce(v.body, p.body) FROM unnest(?::text[], ?::text[], ?::int[])"
                      + " AS t(typ, rid, ver) JOIN resource r ON r.res_type = t.typ AND r.res_id = t.rid"
                      + " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = t.ver"
@@ -265,8 +405,6 @@ public final class ApiAudit {
                     }
                 }
             }
-        } catch (SQLException e) {
-            throw new AuditUnavailable("the written version could not be read back for its entry", e).toFhirError();
         }
         if (action.equals("transaction")) {
             detail.put("operations", String.join(", ", ops));
@@ -275,17 +413,20 @@ public final class ApiAudit {
         return ops.size() == 1 ? ops.get(0).substring(0, ops.get(0).indexOf(' ')) : action;
     }
 
-    private boolean underBreakGlass(java.util.UUID account, List<String> patients) {
-        try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM break_glass WHERE account_id = ?"
-                     + " AND patient_id = ANY(?) AND ended_at IS NULL AND expires_at > now() LIMIT 1")) {
+    private boolean underBreakGlass(Connection tx, java.util.UUID account, List<String> patients)
+            throws SQLException {
+        if (tx == null) {
+            try (Connection c = ds.getConnection()) {
+                return underBreakGlass(c, account, patients);
+            }
+        }
+        try (PreparedStatement ps = tx.prepareStatement("SELECT 1 FROM break_glass WHERE account_id = ?"
+                + " AND patient_id = ANY(?) AND ended_at IS NULL AND expires_at > now() LIMIT 1")) {
             ps.setObject(1, account);
-            ps.setArray(2, c.createArrayOf("text", patients.toArray()));
+            ps.setArray(2, tx.createArrayOf("text", patients.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
-        } catch (SQLException e) {
-            throw new AuditUnavailable("break-glass state could not be read", e).toFhirError();
         }
     }
 

@@ -55,7 +55,16 @@ public final class Audit implements AutoCloseable {
      */
     public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
                               List<String> deviations, java.nio.file.Path dataDir) {
-        AuditTrail trail = new AuditTrail(ds, AuditTrail.Settings.DEFAULT);
+        return start(ds, o, hostname, version, deviations, dataDir, new jp.mamori.access.LogNotifier());
+    }
+
+    /** As above; integrity problems the checkpointer finds also go to {@code notifier} as security notices. */
+    public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
+                              List<String> deviations, java.nio.file.Path dataDir,
+                              jp.mamori.access.SecurityNotifier notifier) {
+        // the checkpointer's key seals every group the trail stores, so that the checkpointer signs only those
+        Checkpointer cp = dataDir == null ? null : checkpointer(ds, o, hostname, dataDir).notifying(notifier);
+        AuditTrail trail = new AuditTrail(ds, AuditTrail.Settings.DEFAULT, cp == null ? null : GroupSeal.of(cp.signer()));
         SiemForwarder siem = null;
         if (o.syslogTls().isPresent()) {
             siem = new SiemForwarder(o.syslogHost(), o.syslogPort(), hostname, SiemForwarder.trusting(o.syslogCa()));
@@ -74,7 +83,7 @@ public final class Audit implements AutoCloseable {
             cfg.put("siem", o.syslogTls().orElse("none"));
             cfg.put("deviations", String.join(" | ", deviations));
             if (dataDir != null) {
-                a.checkpointer = checkpointer(ds, o, hostname, dataDir).recordingTo(trail);
+                a.checkpointer = cp.recordingTo(trail);
                 cfg.put("checkpointSeconds", Integer.toString(o.checkpointSeconds()));
                 cfg.put("anchor", a.checkpointer.anchor().dir().toString());
                 cfg.put("tsa", o.tsaUrl().orElse("none"));
@@ -120,6 +129,21 @@ public final class Audit implements AutoCloseable {
         TimeStamper tsa = o.tsaUrl().map(u -> new TimeStamper(java.net.URI.create(u), java.time.Duration.ofSeconds(10)))
                 .orElse(null);
         return new Checkpointer(ds, signer, anchor, tsa);
+    }
+
+    /**
+     * A trail for a command-line tool that records one run (verification, export): its groups are sealed with the
+     * data folder's key like the server's, so that a checkpoint may cover them.
+     */
+    public static AuditTrail toolTrail(DataSource ds, java.nio.file.Path dataDir) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return new AuditTrail(ds, AuditTrail.Settings.DEFAULT,
+                GroupSeal.of(SigningKey.loadOrCreate(dataDir, host + "/mamori-audit")));
     }
 
     /** The checkpointer, or null when started without a data folder. */

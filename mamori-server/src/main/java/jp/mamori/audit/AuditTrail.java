@@ -40,7 +40,10 @@ import java.util.function.Consumer;
  * the same database), in which case the writer reads the head and numbers the group again. Events written by
  * other capabilities land in {@code audit_outbox} in their own transactions (database triggers) and are moved into
  * the trail by the writer's other transaction, ahead of the queued entries of its group, as soon as the function
- * reports that some wait (or, when nothing is queued, every {@link Settings#outboxPoll}).
+ * reports that some wait (or, when nothing is queued, every {@link Settings#outboxPoll}, or at once after
+ * {@link #drainSoon}). A FHIR write's entry arrives that way too: {@link ApiAudit} writes it into the outbox in the
+ * write's transaction (AUDIT-1, ADR 0006). Each group is stored with its {@link GroupSeal seal} in
+ * {@code audit_group}, so that the checkpointer signs only what an appender holding the key stored.
  *
  * <p>The queue is bounded: when it is full, {@link #append} waits a little and then gives up (back-pressure),
  * so an overloaded or unreachable database turns into 503 answers instead of unbounded memory. There is no
@@ -72,6 +75,8 @@ public final class AuditTrail implements AutoCloseable {
     }
 
     private static final class Pending {
+        /** Not an entry: wakes the writer to move outbox rows now ({@link #drainSoon}). */
+        static final Pending NUDGE = new Pending(null);
         final AuditRecord record;
         final CountDownLatch done = new CountDownLatch(1);
         volatile long seq = -1;
@@ -84,6 +89,9 @@ public final class AuditTrail implements AutoCloseable {
 
     private final DataSource ds;
     private final Settings settings;
+    /** Seals each stored group (null: groups are stored unsealed, which a checkpointer refuses to sign). */
+    private final GroupSeal seal;
+    private final java.util.concurrent.atomic.AtomicBoolean nudged = new java.util.concurrent.atomic.AtomicBoolean();
     private final BlockingQueue<Pending> queue;
     private final Thread writer;
     private final List<Consumer<Appended>> listeners = new CopyOnWriteArrayList<>();
@@ -92,9 +100,16 @@ public final class AuditTrail implements AutoCloseable {
     private final AtomicLong failedBatches = new AtomicLong();
     private volatile boolean closed;
 
+    /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
     public AuditTrail(DataSource ds, Settings settings) {
+        this(ds, settings, null);
+    }
+
+    /** @param seal seals every group stored (see {@link GroupSeal}); null stores them unsealed */
+    public AuditTrail(DataSource ds, Settings settings, GroupSeal seal) {
         this.ds = ds;
         this.settings = settings;
+        this.seal = seal;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.writer = new Thread(this::run, "mamori-audit-writer");
         this.writer.setDaemon(true);
@@ -128,6 +143,16 @@ public final class AuditTrail implements AutoCloseable {
         return p.seq;
     }
 
+    /**
+     * Asks the writer to move outbox rows into the trail now rather than at its next poll: called after a transaction
+     * that wrote an entry into the outbox (a FHIR write, {@link ApiAudit}) commits. Returns at once.
+     */
+    public void drainSoon() {
+        if (!closed && nudged.compareAndSet(false, true) && !queue.offer(Pending.NUDGE)) {
+            nudged.set(false); // the queue is full: the writer is busy and sees the outbox anyway
+        }
+    }
+
     /** Called on the writer thread after each commit, in sequence order; it MUST return quickly. */
     public void onAppended(Consumer<Appended> listener) {
         listeners.add(listener);
@@ -158,6 +183,10 @@ public final class AuditTrail implements AutoCloseable {
                     batch.add(first);
                     queue.drainTo(batch, settings.maxBatch() - 1);
                 }
+                if (batch.remove(Pending.NUDGE)) {
+                    nudged.set(false);
+                    outboxWaiting = true;
+                }
             } catch (InterruptedException e) {
                 if (!closed) {
                     continue;
@@ -165,9 +194,10 @@ public final class AuditTrail implements AutoCloseable {
             }
             List<Appended> written;
             try {
-                // one round trip when this writer knows the head and no outbox event waits; otherwise (and when
-                // another server process moved the head meanwhile) the transaction that reads the head and the outbox
-                boolean quick = !batch.isEmpty() && head != null && !outboxWaiting;
+                // one round trip when this writer knows the head (two when outbox rows wait: they are read first and
+                // moved by the same call); otherwise (and when another server process moved the head or took an
+                // outbox row meanwhile) the transaction that reads the head and the outbox
+                boolean quick = head != null && (!batch.isEmpty() || outboxWaiting);
                 written = quick ? appendGroup(batch) : null;
                 if (written == null) {
                     written = write(batch);
@@ -202,15 +232,25 @@ public final class AuditTrail implements AutoCloseable {
      * to {@code mamori_audit_append} (V12), which stores and commits it durably. Null when the head had moved.
      */
     private List<Appended> appendGroup(List<Pending> batch) throws SQLException {
-        List<AuditRecord> records = new ArrayList<>(batch.size());
-        batch.forEach(p -> records.add(p.record));
         List<Appended> out;
+        int fromOutbox;
+        int limit = Math.max(1, settings.maxBatch() - batch.size());
         try (Connection c = ds.getConnection()) {
-            out = store(c, head, records);
+            List<OutboxRow> rows = outboxWaiting ? outbox(c, limit, false) : List.of();
+            fromOutbox = rows.size();
+            List<AuditRecord> records = new ArrayList<>(rows.size() + batch.size());
+            rows.forEach(r -> records.add(r.record()));
+            batch.forEach(p -> records.add(p.record));
+            if (records.isEmpty()) {
+                outboxWaiting = false;
+                return List.of();
+            }
+            out = store(c, head, records, rows.stream().mapToLong(OutboxRow::id).toArray());
         }
         if (out != null) {
             committed(out.size());
-            assignSeqs(batch, out, 0);
+            outboxWaiting |= fromOutbox >= limit;
+            assignSeqs(batch, out, fromOutbox);
         }
         return out;
     }
@@ -219,7 +259,8 @@ public final class AuditTrail implements AutoCloseable {
      * Numbers and chains {@code records} from {@code from} and stores them with {@code mamori_audit_append}, in the
      * connection's transaction or (autocommit) its own. Null, with nothing written, when the head is not {@code from}.
      */
-    private List<Appended> store(Connection c, Head from, List<AuditRecord> records) throws SQLException {
+    private List<Appended> store(Connection c, Head from, List<AuditRecord> records, long[] outboxIds)
+            throws SQLException {
         int n = records.size();
         byte[][] entryBytes = new byte[n][];
         List<Appended> out = new ArrayList<>(n);
@@ -235,10 +276,16 @@ public final class AuditTrail implements AutoCloseable {
             prev = leaf;
         }
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?)")) {
+                "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?, ?, ?)")) {
             ps.setLong(1, from.nextSeq());
             ps.setBytes(2, from.lastLeaf());
             ps.setArray(3, c.createArrayOf("bytea", entryBytes));
+            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), out.stream().map(Appended::leafHash).toList()));
+            Long[] ids = new Long[outboxIds.length];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = outboxIds[i];
+            }
+            ps.setArray(5, c.createArrayOf("bigint", ids));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 outboxWaiting = rs.getBoolean(2);
@@ -284,7 +331,8 @@ public final class AuditTrail implements AutoCloseable {
                     from = new Head(rs.getLong(1), rs.getBytes(2));
                 }
                 int limit = Math.max(1, settings.maxBatch() - batch.size());
-                List<AuditRecord> records = new ArrayList<>(takeOutbox(c, limit));
+                List<AuditRecord> records = new ArrayList<>(outbox(c, limit, true).stream().map(OutboxRow::record)
+                        .toList());
                 int fromOutbox = records.size();
                 batch.forEach(p -> records.add(p.record));
                 if (records.isEmpty()) {
@@ -293,7 +341,7 @@ public final class AuditTrail implements AutoCloseable {
                     outboxWaiting = false;
                     return List.of();
                 }
-                List<Appended> out = store(c, from, records);
+                List<Appended> out = store(c, from, records, new long[0]);
                 if (out == null) {
                     throw new SQLException("audit: the head moved while it was locked");
                 }
@@ -312,29 +360,37 @@ public final class AuditTrail implements AutoCloseable {
         }
     }
 
-    /** Moves up to {@code limit} outbox rows into this transaction, oldest first (the head lock serialises drains). */
-    private static List<AuditRecord> takeOutbox(Connection c, int limit) throws SQLException {
-        record Row(long id, AuditRecord r) {
-        }
-        List<Row> rows = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM audit_outbox WHERE outbox_id IN (SELECT outbox_id"
-                + " FROM audit_outbox ORDER BY outbox_id LIMIT ?) RETURNING outbox_id, at, actor,"
-                + " actor_kind, actor_display, patients, action, outcome, purpose, resources, address, session_hash,"
-                + " break_glass, detail::text")) {
+    /** An outbox row and the entry it becomes. */
+    private record OutboxRow(long id, AuditRecord record) {
+    }
+
+    /**
+     * Up to {@code limit} outbox rows, oldest first: with {@code take}, moved into this transaction (deleted; the
+     * head lock serialises such drains); without, only read, for {@code mamori_audit_append} to delete with the
+     * group that holds them (or to refuse the group when another process took one meanwhile).
+     */
+    private static List<OutboxRow> outbox(Connection c, int limit, boolean take) throws SQLException {
+        String columns = "outbox_id, at, actor, actor_kind, actor_display, patients, action, outcome, purpose,"
+                + " resources, address, session_hash, break_glass, detail::text, roles, department";
+        List<OutboxRow> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(take ? "DELETE FROM audit_outbox WHERE outbox_id IN (SELECT"
+                + " outbox_id FROM audit_outbox ORDER BY outbox_id LIMIT ?) RETURNING " + columns
+                : "SELECT " + columns + " FROM audit_outbox ORDER BY outbox_id LIMIT ?")) {
             ps.setInt(1, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String kind = AuditRecord.KINDS.contains(rs.getString(4)) ? rs.getString(4) : "system";
                     String outcome = AuditRecord.OUTCOMES.contains(rs.getString(8)) ? rs.getString(8) : "error";
-                    rows.add(new Row(rs.getLong(1), new AuditRecord(rs.getTimestamp(2).toInstant(),
-                            rs.getString(3), kind, rs.getString(5), List.of(), null, strings(rs.getArray(6)),
+                    rows.add(new OutboxRow(rs.getLong(1), new AuditRecord(rs.getTimestamp(2).toInstant(),
+                            rs.getString(3), kind, rs.getString(5), strings(rs.getArray(15)), rs.getString(16),
+                            strings(rs.getArray(6)),
                             strings(rs.getArray(10)), rs.getString(7), outcome, rs.getString(9), rs.getString(11),
                             rs.getString(12), rs.getBoolean(13), detail(rs.getString(14)))));
                 }
             }
         }
-        rows.sort(Comparator.comparingLong(Row::id));
-        return rows.stream().map(Row::r).toList();
+        rows.sort(Comparator.comparingLong(OutboxRow::id));
+        return rows;
     }
 
     static List<String> strings(Array a) throws SQLException {

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
@@ -41,6 +42,11 @@ import java.util.concurrent.TimeUnit;
  * fewer entries than signed, a checkpoint in the anchor folder that the database lacks) is logged, kept for the
  * console and deviations, and recorded once as an audit entry. The TSA and the anchor never hold up a request: they
  * run on this thread, and a failure is stored with the checkpoint, which is kept.
+ *
+ * <p>It signs only entries that an appender holding the key stored: before signing it checks that the new entries
+ * are tiled by sealed groups ({@code audit_group}, {@link GroupSeal}) whose seals verify over their leaf hashes. An
+ * entry in no sealed group (a database superuser appended it, however well chained) is refused: nothing is signed,
+ * and the problem is logged, recorded, shown as a deviation and sent as a security notice.
  */
 public final class Checkpointer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
@@ -56,7 +62,9 @@ public final class Checkpointer implements AutoCloseable {
     private final NoteSigner signer;
     private final Anchor anchor;
     private final TimeStamper tsa;
+    private final GroupSeal seal;
     private AuditTrail trail;
+    private jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
     private ScheduledExecutorService timer;
     private CompactRange tree;
     private volatile TrailLedger.Stored last;
@@ -73,6 +81,7 @@ public final class Checkpointer implements AutoCloseable {
         this.signer = signer;
         this.anchor = anchor;
         this.tsa = tsa;
+        this.seal = GroupSeal.of(signer);
     }
 
     public NoteSigner signer() {
@@ -86,6 +95,12 @@ public final class Checkpointer implements AutoCloseable {
     /** Where problems and TSA or anchor failures are recorded (not set: only logged). */
     public Checkpointer recordingTo(AuditTrail trail) {
         this.trail = trail;
+        return this;
+    }
+
+    /** Where integrity problems are sent as security notices (default: the log only). */
+    public Checkpointer notifying(jp.mamori.access.SecurityNotifier notifier) {
+        this.notifier = notifier;
         return this;
     }
 
@@ -150,7 +165,12 @@ public final class Checkpointer implements AutoCloseable {
                         found = "the trail holds " + head + " entries but checkpoint " + tree.size()
                                 + " was signed: entries were removed";
                     } else if (head > tree.size()) {
-                        made = extendAndSign(c, head);
+                        String refused = unsealed(c, tree.size(), head);
+                        if (refused == null) {
+                            made = extendAndSign(c, head);
+                        } else {
+                            found = refused;
+                        }
                     }
                 }
                 c.commit();
@@ -254,6 +274,74 @@ public final class Checkpointer implements AutoCloseable {
         return null;
     }
 
+    /** One row of {@code audit_group}: entries [first, next) and their seal (null: stored before V16). */
+    private record Group(long first, long next, byte[] seal) {
+    }
+
+    /**
+     * Checks that entries [from, head) are what appenders holding the key stored (ADR 0006, "Only what an appender
+     * stored is signed"): sealed groups tile the range and each seal verifies over the stored leaf hashes. The one
+     * unsealed group V16 writes for the entries stored before it is accepted only by the process that applied V16.
+     * Returns the problem, or null. The message names the first entry at fault, so it stays the same at later ticks.
+     */
+    private String unsealed(Connection c, long from, long head) throws SQLException {
+        List<Group> groups = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq, next_seq, seal FROM audit_group"
+                + " WHERE next_seq > ? AND first_seq < ? ORDER BY next_seq")) {
+            ps.setFetchSize(10_000);
+            ps.setLong(1, from);
+            ps.setLong(2, head);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    groups.add(new Group(rs.getLong(1), rs.getLong(2), rs.getBytes(3)));
+                }
+            }
+        }
+        long expect = from;
+        for (Group g : groups) {
+            if (g.first() != expect || g.next() > head) {
+                long at = Math.min(expect, g.first());
+                return "audit entry " + at + " lies in no group sealed by a Mamori appender: it was not stored by"
+                        + " this server's appender (database superuser?); checkpoints are refused from there on";
+            }
+            if (g.seal() == null && !(g.first() == from && jp.mamori.db.Database.migratedHere("16"))) {
+                return "audit entries " + g.first() + " to " + (g.next() - 1) + " are unsealed (stored before the"
+                        + " upgrade to V16) and this process did not apply V16; checkpoints are refused from there on";
+            }
+            expect = g.next();
+        }
+        if (expect < head) {
+            return "audit entry " + expect + " lies in no group sealed by a Mamori appender: it was not stored by"
+                    + " this server's appender (database superuser?); checkpoints are refused from there on";
+        }
+        int gi = 0;
+        javax.crypto.Mac mac = null;
+        for (long f = from; f < head; ) {
+            long to = Math.min(head, (f / CHUNK + 1) * CHUNK);
+            List<byte[]> leaves = TrailLedger.leaves(c, f, to);
+            for (int i = 0; i < leaves.size(); i++) {
+                long seq = f + i;
+                Group g = groups.get(gi);
+                if (seq == g.first()) {
+                    mac = g.seal() == null ? null : seal.start(g.first(), g.next() - g.first());
+                }
+                if (mac != null) {
+                    mac.update(leaves.get(i));
+                }
+                if (seq == g.next() - 1) {
+                    if (mac != null && !java.security.MessageDigest.isEqual(mac.doFinal(), g.seal())) {
+                        return "audit entries " + g.first() + " to " + (g.next() - 1) + " do not match the seal their"
+                                + " appender stored (changed or replaced in the database); checkpoints are refused"
+                                + " from there on";
+                    }
+                    gi++;
+                }
+            }
+            f = to;
+        }
+        return null;
+    }
+
     private TrailLedger.Stored extendAndSign(Connection c, long head) throws SQLException {
         CompactRange next = tree.copy();
         for (long from = next.size(); from < head; ) {
@@ -339,6 +427,13 @@ public final class Checkpointer implements AutoCloseable {
             recordedProblem = found;
             log.error("audit: INTEGRITY PROBLEM: {}", found);
             record("audit.integrity", "error", Map.of("problem", found));
+            try {
+                notifier.notify(new jp.mamori.access.SecurityNotifier.Notice("audit.integrity", Instant.now(), null,
+                        Map.of("problem", found), "監査証跡の整合性に問題があります。チェックポイントへの署名を止めました"
+                        + " / audit trail integrity problem; checkpoints are not signed: " + found));
+            } catch (RuntimeException e) {
+                log.warn("audit: the integrity notice could not be sent: {}", e.toString());
+            }
         }
     }
 

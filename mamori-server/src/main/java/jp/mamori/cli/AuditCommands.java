@@ -56,7 +56,7 @@ final class AuditCommands {
     }
 
     private static void record(Main.Opened o, String action, String outcome, Map<String, String> detail) {
-        try (AuditTrail trail = new AuditTrail(o.db.dataSource(), AuditTrail.Settings.DEFAULT)) {
+        try (AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
             trail.append(AuditRecord.system("cli", action, outcome, detail));
         }
     }
@@ -101,6 +101,9 @@ final class AuditCommands {
             if (x.anchorOnly() > 0) {
                 out.println("audit-export: " + x.anchorOnly() + " checkpoint(s) are in the anchor folder but not in the"
                         + " database / アンカーフォルダにだけあるチェックポイントがあります");
+            }
+            if (cp.status().problem() != null) {
+                out.println("audit-export: 監査証跡の整合性に問題があります / INTEGRITY PROBLEM: " + cp.status().problem());
             }
             out.println("verifier key / 検証鍵: " + cp.signer().verifierKey().format());
             return 0;
@@ -184,11 +187,21 @@ final class AuditCommands {
             for (Finding f : r.findings()) {
                 out.println(f.text());
             }
+            // a problem the checkpointer found (e.g. an entry no appender stored, which it refused to sign) fails the
+            // run even when what is signed verifies: the verifier only sees those entries as not yet covered
+            String problem = cp.status().problem();
+            if (problem != null) {
+                out.println("audit-verify: 監査証跡の整合性に問題があります / INTEGRITY PROBLEM: " + problem);
+            }
             out.println("audit-verify: " + r.summary());
-            record(o, "verify.audit", r.failed() ? "error" : "success", new LinkedHashMap<>(Map.of(
-                    "entries", Long.toString(r.entries()), "failures", Long.toString(r.failures()),
-                    "covered", Long.toString(r.coveredSize()))));
-            return r.failed() ? 1 : 0;
+            boolean failed = r.failed() || problem != null;
+            Map<String, String> detail = new LinkedHashMap<>(Map.of("entries", Long.toString(r.entries()),
+                    "failures", Long.toString(r.failures()), "covered", Long.toString(r.coveredSize())));
+            if (problem != null) {
+                detail.put("problem", problem);
+            }
+            record(o, "verify.audit", failed ? "error" : "success", detail);
+            return failed ? 1 : 0;
         }
     }
 

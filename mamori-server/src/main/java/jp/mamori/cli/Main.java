@@ -172,10 +172,13 @@ public final class Main {
     /** Opens the database of a data folder, whether or not a server is running on it. */
     static final class Opened implements AutoCloseable {
         final Database db;
+        /** The data folder, where the audit signing key is. */
+        final java.nio.file.Path dataDir;
         private final MamoriServer.DataFolderLock lock;
 
-        Opened(Database db, MamoriServer.DataFolderLock lock) {
+        Opened(Database db, java.nio.file.Path dataDir, MamoriServer.DataFolderLock lock) {
             this.db = db;
+            this.dataDir = dataDir;
             this.lock = lock;
         }
 
@@ -189,7 +192,7 @@ public final class Main {
             }
             ServerConfig cfg = ServerConfig.fromArgs(serveArgs, env);
             if (!cfg.database().embedded()) {
-                return new Opened(Database.open(cfg.database(), cfg.dataDir(), 2), null);
+                return new Opened(Database.open(cfg.database(), cfg.dataDir(), 2), cfg.dataDir(), null);
             }
             if (!java.nio.file.Files.isDirectory(cfg.dataDir())) {
                 throw new ConfigException("no data folder at " + cfg.dataDir() + "; start the server once with"
@@ -199,10 +202,10 @@ public final class Main {
             if (lock.isEmpty()) {
                 Database running = Database.attachRunning(cfg.dataDir(), 2).orElseThrow(() -> new ConfigException(
                         "a server holds " + cfg.dataDir() + " but its database cannot be reached"));
-                return new Opened(running, null);
+                return new Opened(running, cfg.dataDir(), null);
             }
             try {
-                return new Opened(Database.open(cfg.database(), cfg.dataDir(), 2), lock.get());
+                return new Opened(Database.open(cfg.database(), cfg.dataDir(), 2), cfg.dataDir(), lock.get());
             } catch (Exception | Error e) {
                 lock.get().close();
                 throw e;
@@ -394,8 +397,7 @@ public final class Main {
                         + (hash ? " (stored " + m.expected() + ", computed " + m.actual() + ")"
                                 : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
-            try (jp.mamori.audit.AuditTrail trail = new jp.mamori.audit.AuditTrail(o.db.dataSource(),
-                    jp.mamori.audit.AuditTrail.Settings.DEFAULT)) {
+            try (jp.mamori.audit.AuditTrail trail = jp.mamori.audit.Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
                 trail.append(jp.mamori.audit.AuditRecord.system("verify-records", "verify.records",
                         bad[0] == 0 ? "success" : "error", Map.of("versions", Long.toString(n),
                                 "mismatches", Integer.toString(bad[0]))));

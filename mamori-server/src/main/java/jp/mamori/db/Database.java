@@ -235,15 +235,28 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Migration versions this process applied (see {@link #migratedHere}). */
+    private static final java.util.Set<String> MIGRATED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Whether this process applied migration {@code version} to its database: known only in memory, so that a
+     * one-time step of an upgrade (the audit checkpointer accepting the entries stored before V16 unsealed) cannot
+     * be asked for again through the database.
+     */
+    public static boolean migratedHere(String version) {
+        return MIGRATED_HERE.contains(version);
+    }
+
     static void migrate(String url, String user, String password) {
         try {
-            Flyway.configure()
+            org.flywaydb.core.api.output.MigrateResult r = Flyway.configure()
                     .dataSource(url, user, password)
                     .locations("classpath:db/migration")
                     // repeatable: re-normalises stored search index values whenever the normaliser changes
                     .javaMigrations(new jp.mamori.records.SearchNormalForm())
                     .load()
                     .migrate();
+            r.migrations.forEach(m -> MIGRATED_HERE.add(m.version));
         } catch (org.flywaydb.core.api.FlywayException e) {
             throw new ConfigException("database migration failed on " + url + ": " + e.getMessage());
         }

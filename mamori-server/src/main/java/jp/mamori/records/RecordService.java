@@ -46,6 +46,9 @@ public final class RecordService {
     private final AccessPolicy policy;
     private final FhirSupport fhir;
     private final SearchIndexer indexer = new SearchIndexer();
+    /** The versions written so far in the transaction {@link #inTx} runs on this thread (null outside one). */
+    private final ThreadLocal<List<Stored>> txWrites = new ThreadLocal<>();
+    private volatile WriteJournal journal;
     private final RecordStore store = new RecordStore();
     private final int defaultPageSize;
     private final int maxPageSize;
@@ -73,6 +76,17 @@ public final class RecordService {
         public boolean deleted() {
             return body == null;
         }
+    }
+
+    /**
+     * Told about every transaction of this service that wrote versions (AUDIT-1): {@link #beforeCommit} runs in that
+     * transaction, after its last statement and before its commit, so whatever it stores there (the write's audit
+     * entry) commits with the versions or not at all; {@link #afterCommit} runs once the transaction committed.
+     */
+    public interface WriteJournal {
+        void beforeCommit(Connection c, List<Stored> written) throws SQLException;
+
+        void afterCommit(List<Stored> written);
     }
 
     /** The outcome of a write: the version now current, and whether it was newly created (201). */
@@ -767,7 +781,7 @@ public final class RecordService {
             }
             throw e;
         }
-        return new WriteResult(Stored.of(v), true, false);
+        return new WriteResult(wrote(v), true, false);
     }
 
     /** Updates (or creates with the client's id) {@code type/id}; {@code ifMatch} is the expected version. */
@@ -830,7 +844,7 @@ public final class RecordService {
         policy.requireWrite(caller, new AccessPolicy.Write(head.deleted() ? null : head.subject(),
                 head.deleted() ? null : head.lifecycle(), subject(type, id, rows), lifecycle));
         store.write(c, head, v, rows);
-        return new WriteResult(Stored.of(v), false, false);
+        return new WriteResult(wrote(v), false, false);
     }
 
     /** PUT Type?criteria: updates the single match, creates when there is none, 412 when several. */
@@ -880,7 +894,7 @@ public final class RecordService {
                 VersionHash.chain(head.chain(), type, id, head.version() + 1, now, caller.principal(), reason,
                         "delete", head.lifecycle(), null));
         store.write(c, head, v, new IndexRows());
-        return new WriteResult(Stored.of(v), false, false);
+        return new WriteResult(wrote(v), false, false);
     }
 
     public WriteResult conditionalDelete(Caller caller, String type, Map<String, List<String>> criteria,
@@ -923,16 +937,58 @@ public final class RecordService {
 
     // ---------------------------------------------------------------- transactions
 
-    /** Runs {@code work} in one database transaction on behalf of a bundle. */
+    /** Sets the journal told about every transaction that writes (the audit's, {@code ApiAudit}). */
+    public void journal(WriteJournal journal) {
+        this.journal = journal;
+    }
+
+    /** Notes a version stored in the current transaction, for the journal. */
+    private Stored wrote(RecordStore.Version v) {
+        Stored s = Stored.of(v);
+        List<Stored> w = txWrites.get();
+        if (w != null) {
+            w.add(s);
+        }
+        return s;
+    }
+
+    /**
+     * Runs {@code work} in one database transaction (for a single write or on behalf of a bundle). When it wrote
+     * versions, the journal records them in the same transaction before it commits (AUDIT-1).
+     */
     <T> T inTx(Tx.Work<T> work) {
+        List<Stored> outer = txWrites.get();
+        List<Stored> writes = new ArrayList<>(1);
+        txWrites.set(writes);
+        WriteJournal j = journal;
+        T result;
         try {
-            return Tx.inTransaction(ds, work);
+            result = Tx.inTransaction(ds, c -> {
+                T r = work.run(c);
+                if (j != null && !writes.isEmpty()) {
+                    j.beforeCommit(c, List.copyOf(writes));
+                }
+                return r;
+            });
         } catch (DataAccessException e) {
             if ("40001".equals(e.sqlState()) || "40P01".equals(e.sqlState())) {
                 throw FhirError.conflict("a concurrent change conflicted with this request; retry it");
             }
             throw e;
+        } finally {
+            if (outer == null) {
+                txWrites.remove();
+            } else {
+                txWrites.set(outer);
+            }
         }
+        if (!writes.isEmpty()) {
+            CrashPoint.afterWriteCommit();
+            if (j != null) {
+                j.afterCommit(List.copyOf(writes));
+            }
+        }
+        return result;
     }
 
     // ---------------------------------------------------------------- verification

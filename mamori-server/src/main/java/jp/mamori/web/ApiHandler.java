@@ -102,6 +102,8 @@ public final class ApiHandler extends Handler.Abstract {
                     FhirSupport.encode(ErrorMapper.outcome(err), errorFormat, false));
             if (err.status() == 401) {
                 reply.header("WWW-Authenticate", "Bearer realm=\"mamori\"");
+            } else if (err.status() == 503) {
+                reply.header("Retry-After", "5"); // audit or database unavailable, or too many large bodies
             }
         }
         try {

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,8 +51,34 @@ class AuditTrailTest {
         return loc.replaceAll(".*/(Patient|Observation)/([^/]+)/_history/.*", "$2");
     }
 
+    /**
+     * Waits until the outbox is empty: a write's entry is durable in the outbox when the write is answered, and is
+     * in the trail once the appender moved it (AUDIT-1, ADR 0006).
+     */
+    static void drained(TestServer s) {
+        s.server().audit().trail().drainSoon();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        try (Connection c = s.superuserConnection(); Statement st = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM audit_outbox)")) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the audit outbox was not drained");
+                }
+                Thread.sleep(10);
+            }
+        } catch (SQLException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The entries whose resources or patients mention {@code what}, newest first. */
     static List<AuditReports.Row> entriesAbout(TestServer s, String patient) {
+        drained(s);
         return s.server().audit().reports().patientAccess(patient, Instant.EPOCH, Instant.now().plusSeconds(5), 100);
     }
 
@@ -81,6 +108,52 @@ class AuditTrailTest {
         List<AuditReports.Row> rows = entriesAbout(server, id);
         assertTrue(rows.stream().anyMatch(r -> r.action().equals("create")
                 && r.resources().contains("Observation/" + obs + "/_history/1")), rows.toString());
+    }
+
+    /**
+     * Issue 15: a transaction bundle's writes are recorded by one entry committed with them (each version, the
+     * operations); what the bundle also read is recorded by an entry of its own before the answer, without the
+     * written versions again.
+     */
+    @Test
+    void aTransactionBundleRecordsItsWritesWithThemAndItsReadsBeforeTheAnswer() {
+        String existing = create(server, patientJson("既存" + UUID.randomUUID().toString().substring(0, 6)));
+        String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+                + "{\"fullUrl\":\"urn:uuid:0b4c5f0e-1111-4c3b-9a55-000000000001\",\"resource\":"
+                + patientJson("束" + UUID.randomUUID().toString().substring(0, 6))
+                + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+                + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"脈拍\"},"
+                + "\"subject\":{\"reference\":\"urn:uuid:0b4c5f0e-1111-4c3b-9a55-000000000001\"}},"
+                + "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}},"
+                + "{\"request\":{\"method\":\"GET\",\"url\":\"Patient/" + existing + "\"}}]}";
+        HttpResponse<String> r = server.post("", bundle);
+        assertEquals(200, r.statusCode(), r.body());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"location\":\"Patient/([^/\"]+)/_history/1\"")
+                .matcher(r.body());
+        String created = null;
+        while (m.find()) {
+            if (!m.group(1).equals(existing)) {
+                created = m.group(1);
+            }
+        }
+        assertNotNull(created, r.body());
+        List<AuditReports.Row> writes = entriesAbout(server, created).stream()
+                .filter(e -> e.action().equals("transaction")).toList();
+        assertEquals(1, writes.size(), writes.toString());
+        AuditReports.Row w = writes.get(0);
+        assertEquals("success", w.outcome());
+        assertTrue(w.resources().contains("Patient/" + created + "/_history/1"), w.resources().toString());
+        assertTrue(w.resources().stream().anyMatch(x -> x.startsWith("Observation/")), w.resources().toString());
+        assertFalse(w.resources().contains("Patient/" + existing + "/_history/1"), "the write entry names the writes");
+        String text = new String(entryBytes(w.seq()), StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"operations\":\"create Patient/" + created + "/_history/1")
+                || text.contains("create Patient/" + created + "/_history/1"), text);
+        List<AuditReports.Row> reads = entriesAbout(server, existing).stream()
+                .filter(e -> e.action().equals("transaction")).toList();
+        assertEquals(1, reads.size(), "the bundle's read is recorded once: " + reads);
+        assertTrue(reads.get(0).resources().contains("Patient/" + existing + "/_history/1"), reads.toString());
+        assertFalse(reads.get(0).resources().contains("Patient/" + created + "/_history/1"),
+                "the writes are not recorded twice: " + reads);
     }
 
     @Test
@@ -170,7 +243,9 @@ class AuditTrailTest {
         AuditTrail.Stats firstBefore = first.stats();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<Long>> seqs = new ArrayList<>();
-        try (AuditTrail second = new AuditTrail(server.server().database().dataSource(), AuditTrail.Settings.DEFAULT)) {
+        // the other process holds the same key (the data folder's), so its groups are sealed and may be signed
+        try (AuditTrail second = new AuditTrail(server.server().database().dataSource(), AuditTrail.Settings.DEFAULT,
+                GroupSeal.of(server.server().audit().checkpointer().signer()))) {
             for (int i = 0; i < 8 * 60; i++) {
                 int n = i;
                 AuditTrail trail = n % 2 == 0 ? first : second;
@@ -190,6 +265,8 @@ class AuditTrailTest {
         }
         assertEquals(firstBefore.failedBatches(), first.stats().failedBatches());
         long stored = assertChainIntact();
+        assertNotNull(server.server().audit().checkpointer().checkpoint(), "both appenders' groups are signed");
+        assertEquals(null, server.server().audit().checkpointer().status().problem());
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
              ResultSet h = st.executeQuery("SELECT next_seq FROM audit_head")) {
             h.next();
@@ -218,7 +295,7 @@ class AuditTrailTest {
             byte[] skipsOne = EntryCodec.encode(seq + 2, EntryCodec.leafHash(good), r);
             for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne})) {
                 java.sql.Savepoint before = c.setSavepoint();
-                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                     ps.setLong(1, seq);
                     ps.setBytes(2, leaf);
                     ps.setArray(3, c.createArrayOf("bytea", group));
@@ -231,7 +308,7 @@ class AuditTrailTest {
                 rs.next();
                 assertEquals(0, rs.getLong(1), "nothing of a refused group is stored");
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                 ps.setLong(1, seq);
                 ps.setBytes(2, leaf);
                 ps.setArray(3, c.createArrayOf("bytea", new byte[][]{good}));

@@ -41,6 +41,7 @@ class AuditUnavailableTest {
         try {
             HttpResponse<String> read = server.get("/Patient/" + id);
             assertEquals(503, read.statusCode(), read.body());
+            assertEquals("5", read.headers().firstValue("Retry-After").orElse(null), "tells when to try again");
             assertTrue(read.body().contains("監査記録を保存できないため応答できません"), read.body());
             assertFalse(read.body().contains(family), "no patient data in the refusal");
             HttpResponse<String> search = server.get("/Patient?_id=" + id);
@@ -52,5 +53,45 @@ class AuditUnavailableTest {
             }
         }
         assertEquals(200, server.get("/Patient/" + id).statusCode(), "answers again once entries can be stored");
+    }
+
+    /**
+     * AUDIT-1, issue 15: a write whose entry cannot be stored is not stored either (formerly the version committed
+     * first and the 503 came after it). Also for a transaction bundle and a delete.
+     */
+    @Test
+    void aWriteWhoseEntryCannotBeStoredIsNotStored() throws Exception {
+        String family = "記録不能" + UUID.randomUUID().toString().substring(0, 6);
+        HttpResponse<String> kept = server.post("/Patient", AuditTrailTest.patientJson(family + "既存"));
+        assertEquals(201, kept.statusCode());
+        String keptId = kept.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
+        long versionsBefore = versions();
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+            st.execute("REVOKE INSERT ON audit_entry, audit_outbox FROM mamori_app");
+        }
+        try {
+            HttpResponse<String> create = server.post("/Patient", AuditTrailTest.patientJson(family));
+            assertTrue(create.statusCode() >= 500, create.statusCode() + " " + create.body());
+            String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+                    + AuditTrailTest.patientJson(family + "束") + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}";
+            HttpResponse<String> tx = server.post("", bundle);
+            assertTrue(tx.statusCode() >= 500, tx.statusCode() + " " + tx.body());
+            HttpResponse<String> delete = server.delete("/Patient/" + keptId, "誤登録");
+            assertTrue(delete.statusCode() >= 500, delete.statusCode() + " " + delete.body());
+        } finally {
+            try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
+                st.execute("GRANT INSERT ON audit_entry, audit_outbox TO mamori_app");
+            }
+        }
+        assertEquals(versionsBefore, versions(), "no version was stored without its entry");
+        assertEquals(200, server.get("/Patient/" + keptId).statusCode(), "the delete did not happen");
+    }
+
+    private static long versions() throws Exception {
+        try (Connection c = server.superuserConnection(); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM resource_version")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
