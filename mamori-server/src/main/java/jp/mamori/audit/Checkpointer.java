@@ -274,14 +274,14 @@ public final class Checkpointer implements AutoCloseable {
         return null;
     }
 
-    /** One row of {@code audit_group}: entries [first, next) and their seal (null: stored before V16). */
+    /** One row of {@code audit_group}: entries [first, next) and their seal (null: stored before V15). */
     private record Group(long first, long next, byte[] seal) {
     }
 
     /**
      * Checks that entries [from, head) are what appenders holding the key stored (ADR 0006, "Only what an appender
      * stored is signed"): sealed groups tile the range and each seal verifies over the stored leaf hashes. The one
-     * unsealed group V16 writes for the entries stored before it is accepted only by the process that applied V16.
+     * unsealed group V15 writes for the entries stored before it is accepted only by the process that applied V15.
      * Returns the problem, or null. The message names the first entry at fault, so it stays the same at later ticks.
      */
     private String unsealed(Connection c, long from, long head) throws SQLException {
@@ -304,9 +304,9 @@ public final class Checkpointer implements AutoCloseable {
                 return "audit entry " + at + " lies in no group sealed by a Mamori appender: it was not stored by"
                         + " this server's appender (database superuser?); checkpoints are refused from there on";
             }
-            if (g.seal() == null && !(g.first() == from && jp.mamori.db.Database.migratedHere("16"))) {
+            if (g.seal() == null && !(g.first() == from && jp.mamori.db.Database.migratedHere("15"))) {
                 return "audit entries " + g.first() + " to " + (g.next() - 1) + " are unsealed (stored before the"
-                        + " upgrade to V16) and this process did not apply V16; checkpoints are refused from there on";
+                        + " upgrade to V15) and this process did not apply V15; checkpoints are refused from there on";
             }
             expect = g.next();
         }

@@ -240,7 +240,7 @@ public final class Database implements AutoCloseable {
 
     /**
      * Whether this process applied migration {@code version} to its database: known only in memory, so that a
-     * one-time step of an upgrade (the audit checkpointer accepting the entries stored before V16 unsealed) cannot
+     * one-time step of an upgrade (the audit checkpointer accepting the entries stored before V15 unsealed) cannot
      * be asked for again through the database.
      */
     public static boolean migratedHere(String version) {
