@@ -202,9 +202,10 @@ class SlowClientTest {
             }
             assertEquals(201, readAnswer(sock.getInputStream()));
         }
-        // And a large body at full speed, as a bundle upload would come.
-        String big = "{\"resourceType\":\"Patient\",\"active\":true,\"name\":[{\"text\":\"" + "x".repeat(2_000_000)
-                + "\"}]}";
+        // And a large body at full speed, as a bundle upload would come: a photo's 2 MB of base64 data (binary data
+        // is exempt from the limit on one string's length).
+        String big = "{\"resourceType\":\"Patient\",\"active\":true,\"photo\":[{\"contentType\":\"image/png\","
+                + "\"data\":\"" + "QUFB".repeat(500_000) + "\"}]}";
         HttpResponse<String> r = s.send(s.request("/Patient").header("Content-Type", "application/fhir+json")
                 .POST(HttpRequest.BodyPublishers.ofString(big)).build());
         assertEquals(201, r.statusCode(), r.body());
