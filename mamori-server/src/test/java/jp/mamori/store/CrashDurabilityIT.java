@@ -1,13 +1,13 @@
 package jp.mamori.store;
 
 import jp.mamori.testing.ExternalPostgres;
+import jp.mamori.testing.PackagedJar;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -57,12 +57,11 @@ class CrashDurabilityIT {
     }
     private static final Duration LOAD_BEFORE_KILL = Duration.ofSeconds(3);
 
-    private final Path jar = jar();
-    private final String javaCommand = ProcessHandle.current().info().command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    private final Path data = Path.of("target", "crash-it", "data-" + UUID.randomUUID().toString().substring(0, 8))
-            .toAbsolutePath();
-    private final Path logs = data.resolveSibling(data.getFileName() + "-logs");
+    private final PackagedJar pj = new PackagedJar("data");
+    private final Path jar = pj.jar;
+    private final String javaCommand = pj.javaCommand;
+    private final Path data = pj.data;
+    private final Path logs = pj.logs;
 
     /** What a client was told about one create. */
     record Ack(String identifier, String id, String body) {
@@ -76,7 +75,7 @@ class CrashDurabilityIT {
         Server server = null;
         try {
             server = Server.start(this, 0);
-            String token = createClient();
+            String token = pj.createClient("crash", "write load during kill -9");
             for (int cycle = 1; cycle <= CYCLES.size(); cycle++) {
                 Kill kill = CYCLES.get(cycle - 1);
                 HttpClient http = ExternalPostgres.httpClientFor(data);
@@ -105,20 +104,20 @@ class CrashDurabilityIT {
                 }
                 http = ExternalPostgres.httpClientFor(data);
                 checkEverythingAcknowledgedIsThere(server, http, token, acked, unacked, cycle);
-                Result v = runJar("verify-records", "--data", data.toString());
+                PackagedJar.Result v = pj.run("verify-records", "--data", data.toString());
                 assertEquals(0, v.code(), "verify-records after crash " + cycle + ":\n" + v.out() + v.err());
                 assertTrue(v.out().contains("all hashes match"), v.out());
             }
             // Finally a clean stop, and the offline verification (verify-records starting the database itself).
             server.stopGracefully();
             server = null;
-            Result v = runJar("verify-records", "--data", data.toString());
+            PackagedJar.Result v = pj.run("verify-records", "--data", data.toString());
             assertEquals(0, v.code(), "verify-records on the stopped data folder:\n" + v.out() + v.err());
             assertTrue(v.out().contains("all hashes match"), v.out());
             // The clean stop is in the audit trail, after the last start (SIGTERM stops the server before the
             // embedded database's own shutdown hook stops the database).
             Path export = Files.createTempDirectory(data.getParent(), "export");
-            Result e = runJar("audit-export", "--data", data.toString(), "--out", export.resolve("x").toString());
+            PackagedJar.Result e = pj.run("audit-export", "--data", data.toString(), "--out", export.resolve("x").toString());
             assertEquals(0, e.code(), e.out() + e.err());
             List<String> entries = Files.readAllLines(export.resolve("x").resolve("entries.jsonl"));
             int lastStart = -1;
@@ -278,34 +277,6 @@ class CrashDurabilityIT {
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
-    private String createClient() throws Exception {
-        Result r = runJar("client", "create", "--data", data.toString(), "--name", "crash", "--scopes", "system/*.*",
-                "--owner", "crash test", "--purpose", "write load during kill -9");
-        assertEquals(0, r.code(), r.out() + r.err());
-        List<String> lines = r.out().lines().filter(l -> !l.isBlank()).toList();
-        return lines.get(lines.size() - 1).trim();
-    }
-
-    record Result(int code, String out, String err) {
-    }
-
-    private Result runJar(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaCommand, "-jar", jar.toString()));
-        cmd.addAll(List.of(args));
-        String name = args[0] + "-" + System.nanoTime();
-        Path out = logs.resolve(name + ".out");
-        Path err = logs.resolve(name + ".err");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try {
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
-                fail("timed out: " + cmd);
-            }
-        } finally {
-            p.destroyForcibly();
-        }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-    }
-
     /** One server process, its output copied to a log file, ready once it prints "Mamori ready at". */
     static final class Server {
         private final Process process;
@@ -319,7 +290,7 @@ class CrashDurabilityIT {
         }
 
         static Server start(CrashDurabilityIT it, int generation) throws Exception {
-            int port = freePort();
+            int port = PackagedJar.freePort();
             List<String> cmd = List.of(it.javaCommand, "-jar", it.jar.toString(), "serve", "--data", it.data.toString(),
                     "--port", Integer.toString(port), "--bind", "127.0.0.1");
             Path out = it.logs.resolve("serve-" + generation + ".out");
@@ -426,21 +397,6 @@ class CrashDurabilityIT {
             pm.descendants().forEach(ProcessHandle::destroyForcibly);
             pm.destroyForcibly();
         });
-    }
-
-    private static Path jar() {
-        String configured = System.getProperty("mamori.jar");
-        Path p = configured != null ? Path.of(configured)
-                : Path.of("target", "mamori-server-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
-                + p.toAbsolutePath());
-        return p.toAbsolutePath();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     private static String readQuietly(Path p) {

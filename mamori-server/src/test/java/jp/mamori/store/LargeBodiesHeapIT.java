@@ -1,10 +1,10 @@
 package jp.mamori.store;
 
 import jp.mamori.testing.ExternalPostgres;
+import jp.mamori.testing.PackagedJar;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -39,12 +38,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * limits, one such 100 MB Patient was a 500 (out of memory) with 1 GB of heap.
  */
 class LargeBodiesHeapIT {
-    private final Path jar = jar();
-    private final String javaCommand = ProcessHandle.current().info().command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    private final Path data = Path.of("target", "crash-it", "heap-" + UUID.randomUUID().toString().substring(0, 8))
-            .toAbsolutePath();
-    private final Path logs = data.resolveSibling(data.getFileName() + "-logs");
+    private final PackagedJar pj = new PackagedJar("heap");
+    private final Path jar = pj.jar;
+    private final String javaCommand = pj.javaCommand;
+    private final Path data = pj.data;
+    private final Path logs = pj.logs;
 
     /** One large request: what it is, its body, and the statuses it may get. */
     private record Large(String name, String path, byte[] body, Set<Integer> allowed) {
@@ -78,14 +76,14 @@ class LargeBodiesHeapIT {
         Files.createDirectories(logs);
         Process server = null;
         try {
-            int port = freePort();
+            int port = PackagedJar.freePort();
             Path serverLog = logs.resolve("serve.out");
             server = new ProcessBuilder(javaCommand, "-Xmx512m", "-Dfile.encoding=UTF-8", "-jar", jar.toString(),
                     "serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1")
                     .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
             waitReady(server, serverLog);
             String base = "https://127.0.0.1:" + port + "/fhir";
-            String token = createClient();
+            String token = pj.createClient("heap", "large bodies under a small heap");
             HttpClient http = ExternalPostgres.httpClientFor(data);
             for (int i = 0; i < 30; i++) {
                 assertEquals(201, send(http, token, "POST", base + "/Patient", ("{\"resourceType\":\"Patient\","
@@ -209,33 +207,9 @@ class LargeBodiesHeapIT {
         }
     }
 
-    private String createClient() throws Exception {
-        Path out = logs.resolve("client.out");
-        Process p = new ProcessBuilder(javaCommand, "-jar", jar.toString(), "client", "create", "--data",
-                data.toString(), "--name", "heap", "--scopes", "system/*.*", "--owner", "heap test", "--purpose",
-                "large bodies under a small heap").redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "client create timed out");
-        assertEquals(0, p.exitValue(), Files.readString(out));
-        List<String> lines = Files.readAllLines(out).stream().filter(l -> !l.isBlank()).toList();
-        return lines.get(lines.size() - 1).trim();
-    }
-
     private void log(String line) throws IOException {
         Files.writeString(logs.resolve("test.log"), line + "\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     }
 
-    private static Path jar() {
-        String configured = System.getProperty("mamori.jar");
-        Path p = configured != null ? Path.of(configured) : Path.of("target", "mamori-server-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
-                + p.toAbsolutePath());
-        return p.toAbsolutePath();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

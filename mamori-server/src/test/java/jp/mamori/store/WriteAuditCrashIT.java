@@ -1,13 +1,13 @@
 package jp.mamori.store;
 
 import jp.mamori.testing.ExternalPostgres;
+import jp.mamori.testing.PackagedJar;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +22,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,21 +45,20 @@ class WriteAuditCrashIT {
     private static final int HALT_AFTER = 40;
     private static final int HALT_STATUS = 86;
 
-    private final Path jar = jar();
-    private final String javaCommand = ProcessHandle.current().info().command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    private final Path data = Path.of("target", "crash-it", "audit-" + UUID.randomUUID().toString().substring(0, 8))
-            .toAbsolutePath();
-    private final Path logs = data.resolveSibling(data.getFileName() + "-logs");
+    private final PackagedJar pj = new PackagedJar("audit");
+    private final Path jar = pj.jar;
+    private final String javaCommand = pj.javaCommand;
+    private final Path data = pj.data;
+    private final Path logs = pj.logs;
 
     @Test
     void everyVersionStoredBeforeAHaltRightAfterItsCommitHasItsEntry() throws Exception {
         Files.createDirectories(logs);
         Process server = null;
         try {
-            int port = freePort();
+            int port = PackagedJar.freePort();
             server = start(port, "-D" + "mamori.test.halt-after-write-commits=" + HALT_AFTER, 1);
-            String token = createClient(); // no record is written: the fault point counts only record writes
+            String token = pj.createClient("audit-crash", "writes while the server halts"); // no record is written: the fault point counts only record writes
             HttpClient http = ExternalPostgres.httpClientFor(data);
             String base = "https://127.0.0.1:" + port + "/fhir";
             AtomicInteger acknowledged = new AtomicInteger();
@@ -69,7 +67,7 @@ class WriteAuditCrashIT {
             assertEquals(HALT_STATUS, server.exitValue(), "halted by the fault point, not by something else");
             assertTrue(acknowledged.get() > 0, "some writes were answered before the halt");
 
-            port = freePort();
+            port = PackagedJar.freePort();
             server = start(port, null, 2);
             try (Connection c = superuser()) {
                 long versions = count(c, "SELECT count(*) FROM resource_version");
@@ -96,9 +94,9 @@ class WriteAuditCrashIT {
                 assertTrue(phantom.isEmpty(), "entries name versions that were never stored: " + phantom);
                 assertEquals(0, count(c, "SELECT count(*) FROM audit_outbox"), "the outbox was drained");
             }
-            Result v = runJar("audit-verify", "--data", data.toString());
+            PackagedJar.Result v = pj.run("audit-verify", "--data", data.toString());
             assertEquals(0, v.code(), "audit-verify after the halt:\n" + v.out() + v.err());
-            Result r = runJar("verify-records", "--data", data.toString());
+            PackagedJar.Result r = pj.run("verify-records", "--data", data.toString());
             assertEquals(0, r.code(), "verify-records after the halt:\n" + r.out() + r.err());
             server.destroy();
             assertTrue(server.waitFor(60, TimeUnit.SECONDS), "the server stops on SIGTERM");
@@ -248,45 +246,4 @@ class WriteAuditCrashIT {
         return p;
     }
 
-    record Result(int code, String out, String err) {
-    }
-
-    private Result runJar(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaCommand, "-jar", jar.toString()));
-        cmd.addAll(List.of(args));
-        String name = args[0] + "-" + System.nanoTime();
-        Path out = logs.resolve(name + ".out");
-        Path err = logs.resolve(name + ".err");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try {
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
-                fail("timed out: " + cmd);
-            }
-        } finally {
-            p.destroyForcibly();
-        }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-    }
-
-    private String createClient() throws Exception {
-        Result r = runJar("client", "create", "--data", data.toString(), "--name", "audit-crash", "--scopes",
-                "system/*.*", "--owner", "crash test", "--purpose", "writes while the server halts");
-        assertEquals(0, r.code(), r.out() + r.err());
-        List<String> lines = r.out().lines().filter(l -> !l.isBlank()).toList();
-        return lines.get(lines.size() - 1).trim();
-    }
-
-    private static Path jar() {
-        String configured = System.getProperty("mamori.jar");
-        Path p = configured != null ? Path.of(configured) : Path.of("target", "mamori-server-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
-                + p.toAbsolutePath());
-        return p.toAbsolutePath();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
