@@ -581,7 +581,9 @@ public final class FhirEndpoint {
         cs.setPublisher("Mamori project");
         var rest = cs.addRest().setMode(CapabilityStatement.RestfulCapabilityMode.SERVER);
         rest.getSecurity().setCors(false).setDescription("Every interaction except this capability statement"
-                + " needs a bearer token with SMART system scopes (system/Type.read|write|cruds). TLS 1.2/1.3 only.")
+                + " needs a bearer token with SMART system scopes (system/Type.read|write|cruds). Reading one resource"
+                + " or its history needs r; searching, type history and _revinclude of a type need s; server history"
+                + " (/_history) needs s on every type. TLS 1.2/1.3 only.")
                 .addService(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding(
                         "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR",
                         "SMART-on-FHIR")));
