@@ -265,6 +265,9 @@ public final class RecordService {
         List<Include> inc = Include.parse(type, params); // refused before anything is read, matches or not
         String summary = first(params, "_summary");
         String totalMode = first(params, "_total");
+        if (totalMode != null && !Set.of("none", "estimate", "accurate").contains(totalMode)) {
+            throw FhirError.badRequest("_total の値が正しくありません / _total must be none, estimate or accurate");
+        }
         int limit = pageSize(params.containsKey("_count") ? parseInt(first(params, "_count"), "_count") : null);
         boolean countOnly = "count".equals(summary) || limit == 0;
         Integer total = null;

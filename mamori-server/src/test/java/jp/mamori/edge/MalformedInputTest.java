@@ -184,6 +184,18 @@ class MalformedInputTest {
     }
 
     @Test
+    void aTotalModeFhirDoesNotDefineIsA400() {
+        // FHIR defines none, estimate and accurate; anything else was silently ignored
+        for (String v : List.of("", "yes", "ACCURATE", "accurate,estimate", ":")) {
+            assertBadRequest("/Patient?_count=1&_total=" + enc(v));
+        }
+        for (String ok : List.of("none", "estimate", "accurate")) {
+            var r = s.get("/Patient?_count=1&_total=" + ok);
+            assertEquals(200, r.statusCode(), ok + ": " + r.body());
+        }
+    }
+
+    @Test
     void elementsWithAnEmptyPathSegmentAreA400() {
         // Found by the extended FuzzTest (issue 15): HAPI splits each _elements name on '.' and indexes the parts,
         // so '.' and '..' answered 500 on a search and on a read.
