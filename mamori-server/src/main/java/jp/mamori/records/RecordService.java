@@ -176,10 +176,23 @@ public final class RecordService {
                 }
                 if (limit == 0) {
                     // The total alone: for a person every version is decided all the same, so that the count
-                    // says nothing about a record they may not read.
-                    rows = store.instanceHistory(c, head.pk(), Integer.MAX_VALUE, from, Integer.MAX_VALUE, Long.MAX_VALUE);
-                    requireEachVersion(caller, rows);
-                    return new HistoryPage(List.of(), null, rows.size());
+                    // says nothing about a record they may not read; read a page at a time, each within the
+                    // page's byte budget, never every body of a long history at once.
+                    if (caller.isPerson()) {
+                        int before = Integer.MAX_VALUE;
+                        while (true) {
+                            List<RecordStore.Version> chunk = store.instanceHistory(c, head.pk(), before, from,
+                                    maxPageSize, pageBytes);
+                            int withheld = firstWithheld(chunk);
+                            List<RecordStore.Version> whole = withheld < 0 ? chunk : chunk.subList(0, withheld);
+                            requireEachVersion(caller, whole);
+                            if (withheld < 0 && chunk.size() < maxPageSize) {
+                                break;
+                            }
+                            before = whole.get(whole.size() - 1).version();
+                        }
+                    }
+                    return new HistoryPage(List.of(), null, store.countHistory(c, type, head.pk(), from));
                 }
                 int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
                 rows = store.instanceHistory(c, head.pk(), before, from, limit + 1, pageBytes);

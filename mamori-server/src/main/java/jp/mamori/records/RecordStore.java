@@ -401,10 +401,18 @@ final class RecordStore {
 
     /** How many versions of a type (or of all types when {@code type} is null) were recorded at or after {@code since}. */
     int countHistory(Connection c, String type, Instant since) throws SQLException {
+        return countHistory(c, type, null, since);
+    }
+
+    /** The number of versions since {@code since}: of one resource ({@code pk}), of a type, or of every type. */
+    int countHistory(Connection c, String type, Long pk, Instant since) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM resource_version v WHERE "
-                + (type == null ? "" : "v.res_type = ? AND ") + "v.recorded_at >= ?")) {
+                + (pk != null ? "v.res_pk = ? AND " : type == null ? "" : "v.res_type = ? AND ")
+                + "v.recorded_at >= ?")) {
             int i = 1;
-            if (type != null) {
+            if (pk != null) {
+                ps.setLong(i++, pk);
+            } else if (type != null) {
                 ps.setString(i++, type);
             }
             ps.setTimestamp(i, Timestamp.from(since));

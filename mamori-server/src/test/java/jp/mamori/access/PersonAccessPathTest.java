@@ -238,6 +238,18 @@ class PersonAccessPathTest {
         assertEquals(List.of(), total.versions());
         assertEquals(records.history(SYSTEM, "Condition", cA, null, null, null).versions().size(), total.total());
         forbidden(() -> records.history(who, "Condition", cB, null, 0, null));
+        // decided a page at a time: with a budget of one byte each page holds one version
+        String three = condition(pA);
+        for (int v = 1; v <= 2; v++) {
+            Condition c = new Condition();
+            c.setId(three);
+            c.setSubject(new Reference("Patient/" + pA));
+            c.setCode(new CodeableConcept().setText("高血圧 " + v));
+            records.update(SYSTEM, "Condition", three, c, v, null);
+        }
+        assertEquals(3, records.history(who, "Condition", three, null, 0, null, 1).total());
+        assertEquals(total.total(), records.history(who, "Condition", cA, null, 0, null, 1).total());
+        forbidden(() -> records.history(who, "Condition", cB, null, 0, null, 1));
         forbidden(() -> records.history(who, "Condition", null, null, 0, null));
         forbidden(() -> records.history(who, null, null, null, null, null));
         assertEquals(0, records.search(who, "Observation", q("code", TAG_SYSTEM + "|" + tag, "patient", pB,
