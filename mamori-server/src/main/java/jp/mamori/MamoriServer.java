@@ -20,7 +20,7 @@ import jp.mamori.identity.SystemClients;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 import jp.mamori.web.ApiHandler;
-import jp.mamori.web.FhirEndpoint;
+import jp.mamori.records.api.FhirEndpoint;
 import jp.mamori.web.HttpServer;
 import jp.mamori.web.Tls;
 import org.hl7.fhir.r4.model.Patient;
@@ -117,11 +117,13 @@ public final class MamoriServer implements AutoCloseable {
                     new jp.mamori.access.EncounterRelations(db.dataSource()), Clock.systemUTC());
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
-            records.journal(audit.api()); // a FHIR write's entry commits in the write's transaction (AUDIT-1)
+            jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.trail(), db.dataSource());
+            records.journal(apiAudit); // a FHIR write's entry commits in the write's transaction (AUDIT-1)
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
-            ApiHandler api = new ApiHandler(endpoint, audit.api(), clients, cfg.maxBodyBytes(), tls != null);
+            ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
+                    cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
             Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.open();
@@ -134,8 +136,7 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
-            Console console = new Console(identity, breakGlass, jp.mamori.access.AccessAdmin.create(db.dataSource(),
-                    Clock.systemUTC()), tls != null, Clock.systemUTC(),
+            Console console = new Console(identity, tls != null, Clock.systemUTC(),
                     java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
             console.alsoServedAt(origin);
             if (cfg.publicUrl().isEmpty()) {
@@ -145,10 +146,17 @@ public final class MamoriServer implements AutoCloseable {
                     console.alsoServedAt(o);
                 }
             }
-            console.auditPages(audit);
-            console.clinicalPages(new jp.mamori.web.console.Clinical(records, policy,
+            // Each capability registers its own pages; all of them pass the console's one gate.
+            jp.mamori.access.AccessAdmin accessAdmin = jp.mamori.access.AccessAdmin.create(db.dataSource(),
+                    Clock.systemUTC());
+            new jp.mamori.identity.web.AuthPages(identity, accessAdmin, console).register();
+            new jp.mamori.identity.web.AccountPages(identity, accessAdmin, console).register();
+            new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console).register();
+            new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
+            new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
+            new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
-                    breakGlass, db.dataSource(), Clock.systemUTC()), cfg.timeZone());
+                    breakGlass, db.dataSource(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
@@ -271,7 +279,7 @@ public final class MamoriServer implements AutoCloseable {
         String host = URI.create(origin).getHost();
         ServerConfig.IdentityOptions o = cfg.identity();
         return new Identity.Settings(new Sessions.Settings(Duration.ofMinutes(o.idleLockMinutes()),
-                Duration.ofHours(o.maxSessionHours())), logins, o.minPasswordLength(),
+                Duration.ofHours(o.maxSessionHours()), jp.mamori.access.PersonContexts::accessVersionSql), logins, o.minPasswordLength(),
                 Duration.ofHours(o.enrolmentCodeHours()), o.unusedDays(), o.suspendUnused(), host, Set.of(origin),
                 "Mamori");
     }

@@ -1,8 +1,6 @@
 package jp.mamori.access;
 
-import jp.mamori.records.FhirError;
-import jp.mamori.records.Lifecycle;
-import jp.mamori.records.RowFilter;
+import jp.mamori.kernel.FhirError;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -16,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import jp.mamori.identity.Scope;
 
 /**
  * The one authorization point for patient data. The record service calls it for every read, search,
@@ -175,14 +174,14 @@ public final class AccessPolicy {
      * finalized record is an amendment; marking a record entered-in-error, or deleting it, is a correction.
      */
     static Set<Action> writeActions(Write w) {
-        if (w.after() == null || Lifecycle.ENTERED_IN_ERROR.equals(w.afterLifecycle())) {
+        if (w.after() == null || Stage.ENTERED_IN_ERROR.equals(w.afterLifecycle())) {
             return EnumSet.of(Action.ENTER_IN_ERROR);
         }
-        boolean nowFinal = Lifecycle.isLocked(w.afterLifecycle());
+        boolean nowFinal = Stage.isLocked(w.afterLifecycle());
         if (w.before() == null) {
             return nowFinal ? EnumSet.of(Action.CREATE, Action.FINALIZE) : EnumSet.of(Action.CREATE);
         }
-        if (Lifecycle.isLocked(w.beforeLifecycle())) {
+        if (Stage.isLocked(w.beforeLifecycle())) {
             return EnumSet.of(Action.AMEND);
         }
         return nowFinal ? EnumSet.of(Action.FINALIZE) : EnumSet.of(Action.UPDATE);

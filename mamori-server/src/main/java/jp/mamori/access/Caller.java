@@ -2,6 +2,7 @@ package jp.mamori.access;
 
 import java.util.Set;
 import java.util.UUID;
+import jp.mamori.identity.Scope;
 
 /**
  * Who is asking: an authenticated principal and what it holds. Every record operation takes one, and

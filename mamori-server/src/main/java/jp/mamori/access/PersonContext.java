@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import jp.mamori.identity.Scope;
 
 /**
  * Everything {@link PersonAccess#decide} needs about one person, read once (three queries) and kept while their

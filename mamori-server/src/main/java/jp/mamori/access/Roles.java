@@ -276,7 +276,7 @@ public final class Roles {
      * names are compared in (full-width and half-width spellings of one name are one department).
      */
     static String department(String name) {
-        return jp.mamori.records.SearchIndexer.placeName(name);
+        return jp.mamori.kernel.TextNormalizer.placeName(name);
     }
 
     private record RoleRow(boolean clinicalContent, PersonContext.Scope defaultScope) {

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import jp.mamori.kernel.SyslogTransport;
 
 /**
  * Security notices as RFC 5424 syslog messages over TCP with octet-counting framing (RFC 6587 3.4.1:

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import jp.mamori.records.api.ApiAudit;
 
 /**
  * The audit capability of a running server: the trail and its appender, the FHIR API's choke point, the
@@ -23,18 +24,16 @@ public final class Audit implements AutoCloseable {
 
     private final DataSource ds;
     private final AuditTrail trail;
-    private final ApiAudit api;
     private final AuditReports reports;
     private final SiemForwarder siem;
     private final ScheduledExecutorService clock;
     private volatile ClockCheck.Status lastClock;
     private Checkpointer checkpointer;
 
-    private Audit(DataSource ds, AuditTrail trail, ApiAudit api, AuditReports reports, SiemForwarder siem,
+    private Audit(DataSource ds, AuditTrail trail, AuditReports reports, SiemForwarder siem,
                   ScheduledExecutorService clock) {
         this.ds = ds;
         this.trail = trail;
-        this.api = api;
         this.reports = reports;
         this.siem = siem;
         this.clock = clock;
@@ -75,7 +74,7 @@ public final class Audit implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        Audit a = new Audit(ds, trail, new ApiAudit(trail, ds), new AuditReports(ds, o), siem, clock);
+        Audit a = new Audit(ds, trail, new AuditReports(ds, o), siem, clock);
         try {
             Map<String, String> cfg = new LinkedHashMap<>();
             cfg.put("version", version);
@@ -184,10 +183,6 @@ public final class Audit implements AutoCloseable {
 
     public AuditTrail trail() {
         return trail;
-    }
-
-    public ApiAudit api() {
-        return api;
     }
 
     public AuditReports reports() {

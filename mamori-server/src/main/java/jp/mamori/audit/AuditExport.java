@@ -1,7 +1,7 @@
 package jp.mamori.audit;
 
 import jp.mamori.records.FhirSupport;
-import jp.mamori.text.Csv;
+import jp.mamori.kernel.Csv;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;

@@ -2,7 +2,7 @@ package jp.mamori.audit;
 
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Tx;
-import jp.mamori.records.TextNormalizer;
+import jp.mamori.kernel.TextNormalizer;
 
 import javax.sql.DataSource;
 import java.sql.Connection;

@@ -1,6 +1,6 @@
 package jp.mamori.audit;
 
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import org.hl7.fhir.r4.model.OperationOutcome;
 
 /**

@@ -1,6 +1,6 @@
 package jp.mamori.audit;
 
-import jp.mamori.access.SyslogTransport;
+import jp.mamori.kernel.SyslogTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -235,7 +235,7 @@ public final class Main {
                         "--purpose", "--expires-days", "--cert", "--jwks"), List.of());
                 String name = a.required("--name");
                 String scopes = a.required("--scopes");
-                jp.mamori.access.Scope.parseList(scopes); // refuse bad scopes before touching the database
+                jp.mamori.identity.Scope.parseList(scopes); // refuse bad scopes before touching the database
                 if (a.value("--owner").isEmpty() || a.value("--purpose").isEmpty()) {
                     throw new ConfigException("--owner と --purpose は必須です / --owner and --purpose are required:"
                             + " who answers for this client, and what it is for");

@@ -1,6 +1,5 @@
 package jp.mamori.config;
 
-import jp.mamori.records.FhirSupport;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -28,7 +27,7 @@ public record ServerConfig(
         long maxBodyBytes,
         int defaultPageSize,
         int maxPageSize,
-        FhirSupport.Validation validation,
+        Validation validation,
         Optional<String> publicUrl,
         IdentityOptions identity,
         java.time.Duration accessTokenLifetime,
@@ -40,7 +39,7 @@ public record ServerConfig(
     /** With the listener's defaults. */
     public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
                         Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        int maxPageSize, Validation validation, Optional<String> publicUrl,
                         IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
                         AuditOptions audit, java.time.ZoneId timeZone) {
         this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
@@ -51,7 +50,7 @@ public record ServerConfig(
     /** With the console's times in Japan time, the default. */
     public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
                         Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        int maxPageSize, Validation validation, Optional<String> publicUrl,
                         IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
                         AuditOptions audit) {
         this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
@@ -62,7 +61,7 @@ public record ServerConfig(
     /** As before the audit options existed: the audit defaults. */
     public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
                         Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, FhirSupport.Validation validation, Optional<String> publicUrl,
+                        int maxPageSize, Validation validation, Optional<String> publicUrl,
                         IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access) {
         this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
                 maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, AuditOptions.DEFAULT);
@@ -368,9 +367,9 @@ public record ServerConfig(
                 a.value("--db-password").or(() -> Optional.ofNullable(env.get("MAMORI_DB_PASSWORD"))),
                 Optional.ofNullable(env.get("MAMORI_DB_APP_PASSWORD")).filter(v -> !v.isBlank()));
         long maxBody = a.value("--max-body").map(ServerConfig::parseSize).orElse(DEFAULT_MAX_BODY_BYTES);
-        FhirSupport.Validation validation = switch (a.value("--validation").orElse("structure")) {
-            case "structure" -> FhirSupport.Validation.STRUCTURE;
-            case "full" -> FhirSupport.Validation.FULL;
+        Validation validation = switch (a.value("--validation").orElse("structure")) {
+            case "structure" -> Validation.STRUCTURE;
+            case "full" -> Validation.FULL;
             default -> throw new ConfigException("--validation must be structure or full");
         };
         IdentityOptions d = IdentityOptions.DEFAULT;

@@ -252,14 +252,22 @@ public final class Database implements AutoCloseable {
             org.flywaydb.core.api.output.MigrateResult r = Flyway.configure()
                     .dataSource(url, user, password)
                     .locations("classpath:db/migration")
-                    // repeatable: re-normalises stored search index values whenever the normaliser changes
-                    .javaMigrations(new jp.mamori.records.SearchNormalForm())
+                    // The capabilities' Java migrations (e.g. records' repeatable re-normalisation of the search
+                    // index), registered as services so that this package depends on none of them.
+                    .javaMigrations(javaMigrations())
                     .load()
                     .migrate();
             r.migrations.forEach(m -> MIGRATED_HERE.add(m.version));
         } catch (org.flywaydb.core.api.FlywayException e) {
             throw new ConfigException("database migration failed on " + url + ": " + e.getMessage());
         }
+    }
+
+    private static org.flywaydb.core.api.migration.JavaMigration[] javaMigrations() {
+        return java.util.ServiceLoader.load(org.flywaydb.core.api.migration.JavaMigration.class,
+                        Database.class.getClassLoader()).stream()
+                .map(java.util.ServiceLoader.Provider::get)
+                .toArray(org.flywaydb.core.api.migration.JavaMigration[]::new);
     }
 
     private static HikariDataSource pool(String url, String user, String password, int size, boolean setRole) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import jp.mamori.db.Secrets;
 import jp.mamori.db.Tx;
-import jp.mamori.records.VersionHash;
 
 import javax.sql.DataSource;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.text.Normalizer;
+import jp.mamori.kernel.Hashes;
 
 /**
  * The account ledger (利用者・アカウント台帳): who may use Mamori, how each person's identity was verified,
@@ -766,7 +766,7 @@ public final class Accounts {
     }
 
     private static void csv(StringBuilder sb, String... cells) {
-        jp.mamori.text.Csv.row(sb, cells);
+        jp.mamori.kernel.Csv.row(sb, cells);
     }
 
     Account lockAccount(Connection c, UUID id) throws SQLException {
@@ -865,6 +865,6 @@ public final class Accounts {
     }
 
     static byte[] sha256(String s) {
-        return VersionHash.sha256(s.getBytes(StandardCharsets.UTF_8));
+        return Hashes.sha256(s.getBytes(StandardCharsets.UTF_8));
     }
 }

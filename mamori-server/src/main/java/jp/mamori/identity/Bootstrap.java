@@ -2,7 +2,6 @@ package jp.mamori.identity;
 
 import jp.mamori.db.Secrets;
 import jp.mamori.db.Tx;
-import jp.mamori.records.VersionHash;
 
 import javax.sql.DataSource;
 import java.io.IOException;
@@ -15,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Optional;
+import jp.mamori.kernel.Hashes;
 
 /**
  * The one-time secret with which the first administrator enrols. Made at the first start, written to a
@@ -48,7 +48,7 @@ public final class Bootstrap {
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO bootstrap_secret (id, secret_sha256, created_at) VALUES (1, ?, ?)")) {
-                ps.setBytes(1, VersionHash.sha256(secret.getBytes(StandardCharsets.UTF_8)));
+                ps.setBytes(1, Hashes.sha256(secret.getBytes(StandardCharsets.UTF_8)));
                 ps.setTimestamp(2, Timestamp.from(Instant.now()));
                 ps.executeUpdate();
             }

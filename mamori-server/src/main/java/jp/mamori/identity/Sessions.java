@@ -36,8 +36,27 @@ public final class Sessions {
     /** Step-up: a second factor given within this time counts as fresh. */
     public static final Duration STEP_UP_FRESH = Duration.ofMinutes(5);
 
-    public record Settings(Duration idleLock, Duration maxLifetime) {
+    /**
+     * @param contextVersion the SQL of a number that changes whenever what the server read about the person may be
+     *                       out of date (access supplies it: roles, care relationships, privileges); read in the
+     *                       session check's one query and handed out as {@link Session#accessVersion()}
+     */
+    private static final Set<String> NON_CLINICAL = Set.of("account_admin", "system_admin", "auditor");
+
+    public record Settings(Duration idleLock, Duration maxLifetime, ContextVersion contextVersion) {
         public static final Settings DEFAULT = new Settings(Duration.ofMinutes(15), Duration.ofHours(12));
+
+        public Settings(Duration idleLock, Duration maxLifetime) {
+            this(idleLock, maxLifetime, ContextVersion.NONE);
+        }
+    }
+
+    /** A SQL expression over the expression of a session's account id (e.g. {@code s.account_id}). */
+    @FunctionalInterface
+    public interface ContextVersion {
+        ContextVersion NONE = account -> "0";
+
+        String sql(String accountExpr);
     }
 
     public enum Stage {
@@ -82,6 +101,19 @@ public final class Sessions {
 
         public boolean hasRole(String role) {
             return roles.contains(role);
+        }
+
+        /**
+         * Whether the person holds a role of the access model (clinical or clerical) that reads patient data,
+         * i.e. any role but the account administrator, system administrator and auditor.
+         */
+        public boolean readsPatientData() {
+            for (String role : roles) {
+                if (!NON_CLINICAL.contains(role)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         public String principal() {
@@ -169,7 +201,7 @@ public final class Sessions {
                     // Changes with every change of the person's roles, care relationships and privileges, of the
                     // policy, and of the encounters of the person's departments and wards (V13): what a server read
                     // about the person stays valid while this stays the same.
-                    + " " + jp.mamori.access.PersonContexts.accessVersionSql("s.account_id")
+                    + " " + settings.contextVersion().sql("s.account_id")
                     + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
                     + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
                 ps.setBytes(1, hash);

@@ -1,11 +1,8 @@
 package jp.mamori.identity;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import jp.mamori.access.Caller;
-import jp.mamori.access.Scope;
 import jp.mamori.db.Secrets;
 import jp.mamori.db.Tx;
-import jp.mamori.records.VersionHash;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import jp.mamori.kernel.Hashes;
 
 /**
  * Systems that call the API (department systems, other servers), each registered with an owner, a purpose,
@@ -127,7 +125,7 @@ public final class SystemClients {
         }
     }
 
-    private record Cached(Caller caller, long expiresAtNanos, Instant validUntil) {
+    private record Cached(Authenticated client, long expiresAtNanos, Instant validUntil) {
         boolean fresh(long nowNanos) {
             return expiresAtNanos - nowNanos > 0 && validUntil.isAfter(Instant.now());
         }
@@ -202,7 +200,7 @@ public final class SystemClients {
         }
         String jwks = spec.jwks() == null ? null : ClientAssertion.checkedKeys(spec.jwks()).toString(true);
         Method method = spec.method();
-        String clientId = HexFormat.of().formatHex(VersionHash.sha256(Secrets.random256().getBytes(
+        String clientId = HexFormat.of().formatHex(Hashes.sha256(Secrets.random256().getBytes(
                 StandardCharsets.UTF_8)), 0, 8);
         String token = method == Method.BEARER ? TOKEN_PREFIX + Secrets.random256() : null;
         Instant expires = now.plus(Duration.ofDays(spec.expiresDays()));
@@ -316,7 +314,7 @@ public final class SystemClients {
      * The caller a bearer token stands for, if it is a current static token of an active, unexpired bearer
      * client, or a current access token of an active, unexpired client.
      */
-    public Optional<Caller> authenticate(String token, String address) {
+    public Optional<Authenticated> authenticate(String token, String address) {
         if (token == null || !token.startsWith(TOKEN_PREFIX) || token.length() > 200) {
             return Optional.empty();
         }
@@ -335,7 +333,7 @@ public final class SystemClients {
      * SHA-256 of exactly this certificate, when the certificate is within its validity dates. The TLS
      * handshake has already proven that the peer holds the certificate's private key.
      */
-    public Optional<Caller> authenticateCertificate(X509Certificate cert, String address) {
+    public Optional<Authenticated> authenticateCertificate(X509Certificate cert, String address) {
         if (cert == null || !withinValidity(cert)) {
             return Optional.empty();
         }
@@ -349,11 +347,11 @@ public final class SystemClients {
      * Looks a credential up: by {@code key} in the cache, else by {@code sql}, whose parameters are the
      * credential's hash and then {@code nowParams} times the current time.
      */
-    private Optional<Caller> cached(String key, String address, String sql, byte[] credentialHash, int nowParams) {
+    private Optional<Authenticated> cached(String key, String address, String sql, byte[] credentialHash, int nowParams) {
         long nanos = System.nanoTime();
         Cached hit = cache.get(key);
         if (hit != null && hit.fresh(nanos)) {
-            return Optional.of(withAddress(hit.caller(), address));
+            return Optional.of(withAddress(hit.client(), address));
         }
         Instant now = Instant.now();
         Cached found = Tx.read(ds, c -> {
@@ -366,9 +364,9 @@ public final class SystemClients {
                     if (!rs.next()) {
                         return null;
                     }
-                    Caller caller = new Caller("client:" + rs.getString(1), rs.getString(2),
+                    Authenticated client = new Authenticated("client:" + rs.getString(1), rs.getString(2),
                             Scope.parseList(rs.getString(3)), address);
-                    return new Cached(caller, nanos + CACHE_TTL.toNanos(), rs.getTimestamp(4).toInstant());
+                    return new Cached(client, nanos + CACHE_TTL.toNanos(), rs.getTimestamp(4).toInstant());
                 }
             }
         });
@@ -380,7 +378,7 @@ public final class SystemClients {
             cache.clear();
         }
         cache.put(key, found);
-        return Optional.of(found.caller());
+        return Optional.of(found.client());
     }
 
     /** An active, unexpired client of the given method, or empty. */
@@ -478,7 +476,7 @@ public final class SystemClients {
     /** SHA-256 of the certificate's DER encoding: what an mtls client is pinned by. */
     public static byte[] certificatePin(X509Certificate cert) {
         try {
-            return VersionHash.sha256(cert.getEncoded());
+            return Hashes.sha256(cert.getEncoded());
         } catch (CertificateEncodingException e) {
             throw new IllegalArgumentException("the certificate cannot be encoded", e);
         }
@@ -493,11 +491,21 @@ public final class SystemClients {
         }
     }
 
-    private static Caller withAddress(Caller c, String address) {
-        return address.equals(c.address()) ? c : new Caller(c.principal(), c.display(), c.scopes(), address);
+    private static Authenticated withAddress(Authenticated c, String address) {
+        return address.equals(c.address()) ? c : new Authenticated(c.principal(), c.display(), c.scopes(), address);
     }
 
     private static byte[] hash(String token) {
-        return VersionHash.sha256(token.getBytes(StandardCharsets.UTF_8));
+        return Hashes.sha256(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A system client that proved who it is: its principal ({@code client:<id>}), name, the SMART scopes it was
+     * granted, and the address it called from. Access control turns it into a caller.
+     */
+    public record Authenticated(String principal, String display, Set<Scope> scopes, String address) {
+        public Authenticated {
+            scopes = Set.copyOf(scopes);
+        }
     }
 }

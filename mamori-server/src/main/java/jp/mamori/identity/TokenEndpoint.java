@@ -2,9 +2,8 @@ package jp.mamori.identity;
 
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.SignedJWT;
-import jp.mamori.access.Scope;
-import jp.mamori.records.FhirError;
-import jp.mamori.records.QueryString;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.kernel.QueryString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

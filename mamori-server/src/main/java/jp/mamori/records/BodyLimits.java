@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import jp.mamori.kernel.FhirError;
 
 /**
  * What one resource may hold, checked in one streaming pass over the request body before HAPI builds its model

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.kernel.QueryString;
 
 /**
  * Batch and transaction bundles. A transaction is one database transaction: every entry is written, or

@@ -1,5 +1,6 @@
 package jp.mamori.records;
 
+import jp.mamori.config.Validation;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.DataFormatException;
@@ -26,6 +27,8 @@ import java.io.ByteArrayInputStream;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.kernel.RequestText;
 
 /**
  * HAPI FHIR R4 in one place: the shared context, strict parsing that reports each problem with its
@@ -59,14 +62,6 @@ public final class FhirSupport {
         Format(String mediaType) {
             this.mediaType = mediaType;
         }
-    }
-
-    /** How deeply writes are validated. */
-    public enum Validation {
-        /** Strict parsing plus cardinality, reference targets and required codes at every depth (default). */
-        STRUCTURE,
-        /** STRUCTURE plus HAPI's instance validator: FHIRPath invariants and terminology (about 10 ms a resource). */
-        FULL
     }
 
     private final Validation mode;

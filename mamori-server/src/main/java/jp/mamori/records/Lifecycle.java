@@ -1,5 +1,6 @@
 package jp.mamori.records;
 
+import jp.mamori.access.Stage;
 import ca.uhn.fhir.util.FhirTerser;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.DocumentReference;
@@ -9,10 +10,10 @@ import org.hl7.fhir.r4.model.DocumentReference;
  * needs a reason, and so is marking it entered-in-error. Read from the resource's own status element.
  */
 public final class Lifecycle {
-    public static final String DRAFT = "draft";
-    public static final String FINAL = "final";
-    public static final String AMENDED = "amended";
-    public static final String ENTERED_IN_ERROR = "entered-in-error";
+    public static final String DRAFT = Stage.DRAFT;
+    public static final String FINAL = Stage.FINAL;
+    public static final String AMENDED = Stage.AMENDED;
+    public static final String ENTERED_IN_ERROR = Stage.ENTERED_IN_ERROR;
 
     private static final FhirTerser TERSER = FhirSupport.CTX.newTerser();
 
@@ -52,6 +53,6 @@ public final class Lifecycle {
 
     /** A record in this stage changes only with a reason. */
     public static boolean isLocked(String lifecycle) {
-        return FINAL.equals(lifecycle) || AMENDED.equals(lifecycle) || ENTERED_IN_ERROR.equals(lifecycle);
+        return Stage.isLocked(lifecycle);
     }
 }

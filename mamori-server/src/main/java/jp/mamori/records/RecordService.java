@@ -2,7 +2,7 @@ package jp.mamori.records;
 
 import jp.mamori.access.AccessPolicy;
 import jp.mamori.access.Caller;
-import jp.mamori.access.Scope.Permission;
+import jp.mamori.identity.Scope.Permission;
 import jp.mamori.db.DataAccessException;
 import jp.mamori.db.Tx;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import jp.mamori.kernel.FhirError;
 
 /**
  * The only way in to stored records. Every operation, whether from the REST API, a bundle entry or an

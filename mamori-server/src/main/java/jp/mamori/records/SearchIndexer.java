@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import jp.mamori.kernel.TextNormalizer;
 
 /**
  * Extracts the values of every R4 search parameter of a resource, by evaluating the parameter's FHIRPath
@@ -179,20 +180,11 @@ public final class SearchIndexer {
             names.add(l.getLocation().getDisplay());
         }
         for (String n : names) {
-            String place = placeName(n);
+            String place = jp.mamori.kernel.TextNormalizer.placeName(n);
             if (place != null) {
                 rows.places.add(new IndexRows.Place(subject.getIdPart(), place, starts, ends));
             }
         }
-    }
-
-    /** A department or ward name as compared for care relationships: NFKC, trimmed; null when blank or too long. */
-    public static String placeName(String name) {
-        if (name == null) {
-            return null;
-        }
-        String n = java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFKC).strip();
-        return n.isEmpty() || n.length() > 100 ? null : n;
     }
 
     private static java.time.OffsetDateTime odt(BaseDateTimeType t) {

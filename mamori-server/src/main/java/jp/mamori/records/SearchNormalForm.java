@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import jp.mamori.kernel.TextNormalizer;
 
 /**
  * Makes the stored string index values again with the current normaliser, whenever its form changes: a

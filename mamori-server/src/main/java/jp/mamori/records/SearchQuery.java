@@ -18,6 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.kernel.TextNormalizer;
+import jp.mamori.access.RowFilter;
 
 /**
  * A FHIR search turned into SQL over the index tables. Parameter semantics follow the R4 specification:

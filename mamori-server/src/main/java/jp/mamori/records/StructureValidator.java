@@ -17,6 +17,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 import java.util.ArrayList;
 import java.util.List;
+import jp.mamori.kernel.FhirError;
 
 /**
  * Checks a parsed resource against the base R4 structure definitions as HAPI's model encodes them: the

@@ -1,5 +1,7 @@
 package jp.mamori.records;
 
+import jp.mamori.kernel.Hashes;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,20 +19,12 @@ public final class VersionHash {
     private VersionHash() {
     }
 
-    public static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     public static byte[] content(String body) {
-        return body == null ? null : sha256(body.getBytes(StandardCharsets.UTF_8));
+        return body == null ? null : Hashes.sha256(body);
     }
 
     public static byte[] content(byte[] utf8) {
-        return utf8 == null ? null : sha256(utf8);
+        return utf8 == null ? null : Hashes.sha256(utf8);
     }
 
     public static byte[] chain(byte[] previous, String type, String id, int version, Instant recordedAt, String author,
@@ -49,6 +43,6 @@ public final class VersionHash {
     }
 
     public static String hex(byte[] b) {
-        return b == null ? "" : HexFormat.of().formatHex(b);
+        return Hashes.hex(b);
     }
 }

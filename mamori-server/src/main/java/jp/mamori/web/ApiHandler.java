@@ -3,7 +3,7 @@ package jp.mamori.web;
 import jp.mamori.access.Caller;
 import jp.mamori.identity.SystemClients;
 import jp.mamori.identity.TokenEndpoint;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import jp.mamori.records.api.FhirEndpoint;
+import jp.mamori.records.api.FhirRequest;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
@@ -28,8 +30,7 @@ import java.util.Optional;
  * the TLS client certificate pinned for a system client.
  */
 public final class ApiHandler extends Handler.Abstract {
-    private final FhirEndpoint fhir;
-    private final jp.mamori.audit.ApiAudit audit;
+    private final Endpoint fhir;
     private final SystemClients clients;
     private final TokenEndpoint tokens;
     private final long maxBody;
@@ -37,19 +38,19 @@ public final class ApiHandler extends Handler.Abstract {
     /** Request bodies are admitted by the heap they need, so that large ones cannot exhaust it. */
     private final MemoryBudget budget = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory());
     /** Set once the listener's port is known (WebAuthn needs the exact origin); until then /console is 503. */
-    private volatile jp.mamori.web.console.Console console;
+    private volatile Endpoint console;
 
-    public ApiHandler(FhirEndpoint fhir, jp.mamori.audit.ApiAudit audit, SystemClients clients, long maxBody,
-                      boolean tls) {
+    /** @param fhir the FHIR API, mounted at {@code /fhir} */
+    public ApiHandler(Endpoint fhir, SystemClients clients, long maxBody, boolean tls) {
         this.fhir = fhir;
-        this.audit = audit;
         this.clients = clients;
         this.tokens = new TokenEndpoint(clients);
         this.maxBody = maxBody;
         this.tls = tls;
     }
 
-    public void console(jp.mamori.web.console.Console console) {
+    /** Mounts the console at {@code /} and {@code /console}. */
+    public void console(Endpoint console) {
         this.console = console;
     }
 
@@ -57,54 +58,28 @@ public final class ApiHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
-        String query = request.getHttpURI().getQuery();
         Reply reply;
-        FhirSupport.Format errorFormat = FhirSupport.Format.JSON;
         MemoryBudget.Lease lease = budget.lease();
         try {
             if (path.equals("/health")) {
                 reply = Reply.of(200, "application/json", "{\"status\":\"ok\"}");
             } else if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
-                jp.mamori.web.console.Console c = console;
-                reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中") : c.handle(request, path);
+                Endpoint c = console;
+                reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中")
+                        : c.handle(exchange(request, path, lease));
             } else if (path.equals(TokenEndpoint.PATH)) {
                 TokenEndpoint.Answer a = tokens.handle(method, request.getHeaders().get(HttpHeader.CONTENT_TYPE),
                         () -> body(request, lease), Tls.clientCertificate(request),
                         baseUrl().replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
                 reply = Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
-                List<String> segments = new ArrayList<>();
-                for (String s : path.substring(5).split("/")) {
-                    if (!s.isEmpty()) {
-                        segments.add(FhirRequest.decode(s));
-                    }
-                }
-                Map<String, List<String>> params = FhirRequest.parseQuery(query);
-                String base = baseUrl();
-                boolean metadata = segments.size() == 1 && segments.get(0).equals("metadata")
-                        && (method.equals("GET") || method.equals("HEAD"));
-                jp.mamori.audit.ApiAudit.Request audited = new jp.mamori.audit.ApiAudit.Request(method, segments,
-                        Request.getRemoteAddr(request), credential(request));
-                Caller caller = metadata ? null : audit.authenticate(audited, () -> authenticate(request));
-                FhirRequest rq = new FhirRequest(method, segments, query, params,
-                        name -> request.getHeaders().get(name), () -> body(request, lease), caller, base, lease);
-                errorFormat = safeFormat(rq);
-                reply = metadata ? fhir.metadata(rq) : audit.around(caller, audited, () -> fhir.handle(rq),
-                        r -> new jp.mamori.audit.ApiAudit.Answer(r.status(), r.body(), r.contentType(),
-                                r.headers().get("Location"), r.headers().get("ETag")));
+                reply = fhir.handle(exchange(request, path, lease));
             } else {
                 authenticate(request); // anonymous callers learn nothing, not even which paths exist
                 throw FhirError.notFound("nothing at " + path + "; the FHIR API is at /fhir");
             }
         } catch (Throwable t) {
-            FhirError err = ErrorMapper.map(t);
-            reply = Reply.of(err.status(), errorFormat.mediaType + ";charset=UTF-8",
-                    FhirSupport.encode(ErrorMapper.outcome(err), errorFormat, false));
-            if (err.status() == 401) {
-                reply.header("WWW-Authenticate", "Bearer realm=\"mamori\"");
-            } else if (err.status() == 503) {
-                reply.header("Retry-After", "5"); // audit or database unavailable, or too many large bodies
-            }
+            reply = ErrorMapper.reply(t, FhirSupport.Format.JSON);
         }
         try {
             write(request, response, callback, reply);
@@ -114,32 +89,27 @@ public final class ApiHandler extends Handler.Abstract {
         return true;
     }
 
-    /** What the request authenticated with (token or certificate), for the audit's session hash only. */
-    private static String credential(Request request) {
-        String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        if (auth != null) {
-            return auth;
-        }
-        java.security.cert.X509Certificate cert = Tls.clientCertificate(request);
-        try {
-            return cert == null ? null : java.util.Base64.getEncoder().encodeToString(cert.getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
-            return null;
-        }
+    private Exchange exchange(Request request, String path, MemoryBudget.Lease lease) {
+        return new Exchange(request, path, lease, () -> body(request, lease), this::baseUrl,
+                () -> authenticate(request));
+    }
+
+    private static Caller caller(SystemClients.Authenticated c) {
+        return new Caller(c.principal(), c.display(), c.scopes(), c.address());
     }
 
     private Caller authenticate(Request request) {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            Optional<Caller> c = clients.authenticate(auth.substring(7).trim(), Request.getRemoteAddr(request));
+            Optional<SystemClients.Authenticated> c = clients.authenticate(auth.substring(7).trim(), Request.getRemoteAddr(request));
             if (c.isPresent()) {
-                return c.get();
+                return caller(c.get());
             }
         } else if (auth == null && Tls.clientCertificate(request) != null) {
-            Optional<Caller> c = clients.authenticateCertificate(Tls.clientCertificate(request),
+            Optional<SystemClients.Authenticated> c = clients.authenticateCertificate(Tls.clientCertificate(request),
                     Request.getRemoteAddr(request));
             if (c.isPresent()) {
-                return c.get();
+                return caller(c.get());
             }
         }
         throw new FhirError(401, OperationOutcome.IssueType.LOGIN,
@@ -261,14 +231,6 @@ public final class ApiHandler extends Handler.Abstract {
                         + " / 数値の指数が大きすぎます");
             }
             number = false;
-        }
-    }
-
-    private static FhirSupport.Format safeFormat(FhirRequest rq) {
-        try {
-            return rq.responseFormat();
-        } catch (FhirError e) {
-            return FhirSupport.Format.JSON;
         }
     }
 

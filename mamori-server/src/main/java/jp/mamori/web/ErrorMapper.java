@@ -1,7 +1,8 @@
 package jp.mamori.web;
 
 import jp.mamori.db.DataAccessException;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.records.FhirSupport;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,5 +75,21 @@ public final class ErrorMapper {
         }
         String s = JAVA_EXCEPTION.matcher(diagnostics).replaceAll("").strip();
         return s.isEmpty() ? "invalid request" : s;
+    }
+
+    /**
+     * The answer for an error: an OperationOutcome in {@code format}, with {@code WWW-Authenticate} on a 401 and
+     * {@code Retry-After} on a 503 (audit or database unavailable, or too many large bodies at once).
+     */
+    public static Reply reply(Throwable t, FhirSupport.Format format) {
+        FhirError err = map(t);
+        Reply reply = Reply.of(err.status(), format.mediaType + ";charset=UTF-8",
+                FhirSupport.encode(outcome(err), format, false));
+        if (err.status() == 401) {
+            reply.header("WWW-Authenticate", "Bearer realm=\"mamori\"");
+        } else if (err.status() == 503) {
+            reply.header("Retry-After", "5");
+        }
+        return reply;
     }
 }

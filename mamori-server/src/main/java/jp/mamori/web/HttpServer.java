@@ -1,7 +1,7 @@
 package jp.mamori.web;
 
 import jp.mamori.config.ServerConfig;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;

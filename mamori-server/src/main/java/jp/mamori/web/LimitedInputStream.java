@@ -1,6 +1,6 @@
 package jp.mamori.web;
 
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import org.hl7.fhir.r4.model.OperationOutcome;
 
 import java.io.FilterInputStream;

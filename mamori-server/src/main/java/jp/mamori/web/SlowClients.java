@@ -1,7 +1,7 @@
 package jp.mamori.web;
 
 import jp.mamori.config.ServerConfig;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;

@@ -2,7 +2,7 @@ package jp.mamori.access;
 
 import jp.mamori.identity.Account;
 import jp.mamori.identity.Sessions;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 import jp.mamori.testing.TestServer;

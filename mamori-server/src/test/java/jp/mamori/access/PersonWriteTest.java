@@ -1,6 +1,6 @@
 package jp.mamori.access;
 
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 import jp.mamori.testing.TestServer;

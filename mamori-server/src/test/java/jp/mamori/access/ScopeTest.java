@@ -7,6 +7,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.identity.Scope;
 
 class ScopeTest {
     @Test

@@ -1,6 +1,5 @@
 package jp.mamori.identity;
 
-import jp.mamori.records.VersionHash;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +15,7 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.kernel.Hashes;
 
 class BootstrapSecretTest {
     @Test
@@ -29,7 +29,7 @@ class BootstrapSecretTest {
         try (Connection c = s.superuserConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT secret_sha256, used_at FROM bootstrap_secret")) {
             assertTrue(rs.next());
-            assertArrayEquals(VersionHash.sha256(secret.getBytes(StandardCharsets.UTF_8)), rs.getBytes(1));
+            assertArrayEquals(Hashes.sha256(secret.getBytes(StandardCharsets.UTF_8)), rs.getBytes(1));
             assertEquals(null, rs.getTimestamp(2));
         }
         try (Connection c = s.superuserConnection(); Statement st = c.createStatement();

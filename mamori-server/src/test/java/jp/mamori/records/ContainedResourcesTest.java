@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.kernel.FhirError;
 
 /** Contained resources: encoded in linear work, at most {@value StructureValidator#MAX_CONTAINED}, unique and not nested. */
 class ContainedResourcesTest {

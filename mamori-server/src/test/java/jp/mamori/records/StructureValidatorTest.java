@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.kernel.FhirError;
 
 class StructureValidatorTest {
     @Test

@@ -4,8 +4,8 @@ import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Identity;
 import jp.mamori.identity.IdentityException;
 import jp.mamori.identity.Sessions;
-import jp.mamori.records.FhirError;
-import jp.mamori.records.QueryString;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.kernel.QueryString;
 import jp.mamori.web.Reply;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import jp.mamori.kernel.Hashes;
 
 /**
  * The console: server-rendered pages for people. Every console request passes one gate, {@link #handle},
@@ -31,14 +32,14 @@ import java.util.Optional;
  * route's access rule (logged in, not locked, administrator, fresh second factor) before any page code runs.
  * Pages never check these themselves.
  */
-public final class Console {
+public final class Console implements jp.mamori.web.Endpoint {
     private static final Logger log = LoggerFactory.getLogger(Console.class);
     static final int MAX_FORM = 64 * 1024;
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
 
     /** Who may open a route. */
-    enum Access {
+    public enum Access {
         /** Anyone; a session is looked up if present but not required. */
         PUBLIC,
         /** A session whose password was accepted and whose second factor is due. */
@@ -54,11 +55,11 @@ public final class Console {
     }
 
     @FunctionalInterface
-    interface Page {
+    public interface Page {
         Reply serve(ConsoleRequest r) throws Exception;
     }
 
-    record Route(Access access, boolean stepUp, Page page) {
+    private record Route(Access access, boolean stepUp, Page page) {
     }
 
     private final Identity identity;
@@ -71,18 +72,20 @@ public final class Console {
     private final Map<String, Route> prefixRoutes = new LinkedHashMap<>();
 
     private final java.util.List<String> configDeviations;
-    private final jp.mamori.access.BreakGlass breakGlass;
-    private final jp.mamori.access.AccessAdmin access;
-    private volatile Clinical clinical;
+    /** What every page of a logged-in person shows above its content (the break-glass banner); none by default. */
+    private volatile Banner banner = r -> "";
+    private volatile boolean clinical;
     /** The origins a state-changing request may come from: the passkey origins and the server's public URL. */
     private volatile java.util.Set<String> origins;
 
-    /** @param configDeviations the server configuration's deviations from the secure defaults, for the admin home */
-    public Console(Identity identity, jp.mamori.access.BreakGlass breakGlass, jp.mamori.access.AccessAdmin access,
-                   boolean tls, Clock clock, java.util.List<String> configDeviations) {
+    /**
+     * A console without pages: each capability registers its own ({@code register()} of its pages class) through
+     * {@link #route}, and they all pass the one gate of {@link #handle}.
+     *
+     * @param configDeviations the server configuration's deviations from the secure defaults, for the admin home
+     */
+    public Console(Identity identity, boolean tls, Clock clock, java.util.List<String> configDeviations) {
         this.configDeviations = java.util.List.copyOf(configDeviations);
-        this.breakGlass = breakGlass;
-        this.access = access;
         this.identity = identity;
         this.tls = tls;
         this.clock = clock;
@@ -90,10 +93,16 @@ public final class Console {
         // __Host- cookies are bound to this exact origin and cannot be set by a sibling domain (cookie tossing).
         this.sessionCookie = tls ? "__Host-mamori-session" : "mamori-session";
         this.preCookie = tls ? "__Host-mamori-pre" : "mamori-pre";
-        new AuthPages(identity, this).register();
-        new AccountPages(identity, access, this).register();
-        new BreakGlassPages(identity, breakGlass, this).register();
-        new AccessPages(identity, access, this).register();
+    }
+
+    /** Shown at the top of every page of a logged-in, unlocked person; the empty string for none. */
+    @FunctionalInterface
+    public interface Banner {
+        String html(ConsoleRequest r);
+    }
+
+    public void banner(Banner banner) {
+        this.banner = banner;
     }
 
     /**
@@ -106,17 +115,12 @@ public final class Console {
         origins = java.util.Set.copyOf(s);
     }
 
-    /** Adds the audit pages (they need the running trail, which starts with the server). */
-    public void auditPages(jp.mamori.audit.Audit audit) {
-        new AuditPages(identity, audit, this).register();
-    }
-
-    void route(String method, String path, Access access, boolean stepUp, Page page) {
+    public void route(String method, String path, Access access, boolean stepUp, Page page) {
         routes.put(method + " " + path, new Route(access, stepUp, page));
     }
 
     /** A route for every path that starts with {@code prefix} (which ends with '/'); exact routes win. */
-    void routePrefix(String method, String prefix, Access access, boolean stepUp, Page page) {
+    public void routePrefix(String method, String prefix, Access access, boolean stepUp, Page page) {
         prefixRoutes.put(method + " " + prefix, new Route(access, stepUp, page));
     }
 
@@ -133,44 +137,36 @@ public final class Console {
         return null;
     }
 
-    /**
-     * Adds the clinician pages (patient search, chart, documents, notes, printing); their patient data comes only
-     * through {@code clinical}.
-     */
-    public void clinicalPages(Clinical clinical) {
-        clinicalPages(clinical, jp.mamori.chart.JpDates.TOKYO);
+    /** Says that the clinician pages are there (the home page links to them). */
+    public void clinicalMounted() {
+        this.clinical = true;
     }
 
-    /** As {@link #clinicalPages(Clinical)}, showing and printing times in {@code zone}. */
-    public void clinicalPages(Clinical clinical, java.time.ZoneId zone) {
-        new ClinicalPages(clinical, this, zone).register();
-        this.clinical = clinical;
+    /** Whether the clinician pages are there. */
+    public boolean clinical() {
+        return clinical;
     }
 
-    /** Whether the clinician pages are there (the home page links to them). */
-    boolean clinical() {
-        return clinical != null;
-    }
-
-    jp.mamori.access.AccessAdmin access() {
-        return access;
-    }
-
-    java.util.List<String> configDeviations() {
+    public java.util.List<String> configDeviations() {
         return configDeviations;
     }
 
-    Clock clock() {
+    public Clock clock() {
         return clock;
     }
 
     /** This server's name as reports and exports show it. */
-    String hostName() {
+    public String hostName() {
         return identity.settings().rpId();
     }
 
     /** Answers one request under {@code /console} (or {@code /}). */
-    public Reply handle(Request request, String path) {
+    @Override
+    public Reply handle(jp.mamori.web.Exchange exchange) {
+        return answer(exchange.request(), exchange.path());
+    }
+
+    private Reply answer(Request request, String path) {
         String method = request.getMethod();
         Map<String, String> cookies = cookies(request.getHeaders().get(HttpHeader.COOKIE));
         ConsoleRequest.Lang lang = "en".equals(cookies.get("mamori-lang")) ? ConsoleRequest.Lang.EN : ConsoleRequest.Lang.JA;
@@ -331,7 +327,7 @@ public final class Console {
             throw new FhirError(415, OperationOutcome.IssueType.NOTSUPPORTED,
                     "フォームの形式が正しくありません / Send the form as application/x-www-form-urlencoded");
         }
-        jp.mamori.records.RequestText.requireUtf8Charset(type);
+        jp.mamori.kernel.RequestText.requireUtf8Charset(type);
         if (request.getLength() > MAX_FORM) {
             throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
         }
@@ -340,7 +336,7 @@ public final class Console {
             if (b.length > MAX_FORM) {
                 throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
             }
-            return ConsoleRequest.parseForm(jp.mamori.records.RequestText.utf8(b, "the form"));
+            return ConsoleRequest.parseForm(jp.mamori.kernel.RequestText.utf8(b, "the form"));
         }
     }
 
@@ -359,7 +355,7 @@ public final class Console {
      * (the cookie is HttpOnly and never leaves this origin). Stateless, so every server process agrees.
      */
     static String csrfToken(String cookieValue) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(jp.mamori.records.VersionHash.sha256(
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Hashes.sha256(
                 ("mamori-csrf:" + cookieValue).getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -377,26 +373,26 @@ public final class Console {
         return out;
     }
 
-    String cookie(String name, String value) {
+    public String cookie(String name, String value) {
         return name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "");
     }
 
     /** Sets the session cookie to a new value (login, rotation). */
-    Reply withSession(Reply reply, String value) {
+    public Reply withSession(Reply reply, String value) {
         return reply.header("Set-Cookie", cookie(sessionCookie, value));
     }
 
-    Reply clearSession(Reply reply) {
+    public Reply clearSession(Reply reply) {
         return reply.header("Set-Cookie", sessionCookie + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
                 + (tls ? "; Secure" : ""));
     }
 
-    static Reply redirect(String to) {
+    public static Reply redirect(String to) {
         return Reply.empty(303).header("Location", to);
     }
 
     /** Only paths inside the console: an open redirect would hand a logged-in person to another site. */
-    static String safeNext(String next) {
+    public static String safeNext(String next) {
         if (next == null || !next.startsWith("/console/") || next.startsWith("//") || next.contains("\\")
                 || next.contains("\r") || next.contains("\n")) {
             return "/console/home";
@@ -405,7 +401,7 @@ public final class Console {
     }
 
     /** A whole page in the console layout. */
-    Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
+    public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
         // same-origin: the console's own form posts then carry Origin and Referer (checked, and used to return
         // after step-up), while other sites still learn nothing of console addresses.
         return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, breakGlassBanner(r), body,
@@ -419,10 +415,10 @@ public final class Console {
         if (s == null || s.stage() != Sessions.Stage.AUTHENTICATED || s.locked()) {
             return "";
         }
-        return BreakGlassPages.banner(r, breakGlass.activeFor(s.accountId(), clock.instant()));
+        return banner.html(r);
     }
 
-    Reply page(ConsoleRequest r, String title, String body) {
+    public Reply page(ConsoleRequest r, String title, String body) {
         return page(r.lang(), 200, title, r, body);
     }
 }

@@ -1,7 +1,7 @@
 package jp.mamori.web.console;
 
 import jp.mamori.identity.Sessions;
-import jp.mamori.records.QueryString;
+import jp.mamori.kernel.QueryString;
 
 import java.util.List;
 import java.util.Map;
@@ -13,19 +13,19 @@ import java.util.function.Function;
  *
  * @param cookie the session cookie value, when there is a session
  */
-record ConsoleRequest(String method, String path, Map<String, List<String>> query, Map<String, List<String>> form,
+public record ConsoleRequest(String method, String path, Map<String, List<String>> query, Map<String, List<String>> form,
                       Function<String, String> header, String address, Lang lang, String cookie,
                       Sessions.Session session, String csrf) {
 
-    enum Lang {
+    public enum Lang {
         JA, EN;
 
-        String t(String ja, String en) {
+        public String t(String ja, String en) {
             return this == JA ? ja : en;
         }
     }
 
-    String param(String name) {
+    public String param(String name) {
         List<String> v = form.get(name);
         if (v == null || v.isEmpty()) {
             v = query.get(name);
@@ -33,12 +33,12 @@ record ConsoleRequest(String method, String path, Map<String, List<String>> quer
         return v == null || v.isEmpty() ? "" : v.get(0);
     }
 
-    List<String> params(String name) {
+    public List<String> params(String name) {
         List<String> v = form.get(name);
         return v == null ? List.of() : v;
     }
 
-    String t(String ja, String en) {
+    public String t(String ja, String en) {
         return lang.t(ja, en);
     }
 

@@ -5,14 +5,14 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 
 /** HTML text for the console: every value goes through {@link #esc} before it reaches a page. */
-final class Html {
-    static final ZoneId JST = ZoneId.of("Asia/Tokyo");
+public final class Html {
+    public static final ZoneId JST = ZoneId.of("Asia/Tokyo");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(JST);
 
     private Html() {
     }
 
-    static String esc(Object o) {
+    public static String esc(Object o) {
         if (o == null) {
             return "";
         }
@@ -32,12 +32,12 @@ final class Html {
         return sb.toString();
     }
 
-    static String time(Instant t) {
+    public static String time(Instant t) {
         return t == null ? "—" : TIME.format(t);
     }
 
     /** A message that may hold several lines ("日本語 / English" each), as paragraphs. */
-    static String message(String kind, String text) {
+    public static String message(String kind, String text) {
         if (text == null || text.isBlank()) {
             return "";
         }

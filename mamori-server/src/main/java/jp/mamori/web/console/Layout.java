@@ -24,7 +24,7 @@ final class Layout {
         sb.append("<header class=\"top\"><a class=\"brand\" href=\"/console\">守り <span>Mamori</span></a>");
         if (in) {
             sb.append("<nav><a href=\"/console/home\">").append(lang.t("ホーム", "Home")).append("</a>");
-            if (AuthPages.clinicalRole(s)) {
+            if (s.readsPatientData()) {
                 sb.append("<a href=\"/console/patients\">").append(lang.t("患者", "Patients")).append("</a>");
             }
             sb

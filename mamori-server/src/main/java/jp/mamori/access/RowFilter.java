@@ -1,4 +1,4 @@
-package jp.mamori.records;
+package jp.mamori.access;
 
 import java.util.List;
 

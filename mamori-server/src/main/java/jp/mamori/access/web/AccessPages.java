@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.access.web;
 
 import jp.mamori.access.AccessAdmin;
 import jp.mamori.access.AccessException;
@@ -28,10 +28,14 @@ import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import static jp.mamori.web.console.AuthPages.csrf;
+import static jp.mamori.identity.web.AuthPages.csrf;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Html.esc;
 import static jp.mamori.web.console.Html.time;
+import jp.mamori.identity.web.AuthPages;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /**
  * Access management in the console (ACCESS-1..5, ACCESS-12): roles and their permissions, role assignments
@@ -39,18 +43,18 @@ import static jp.mamori.web.console.Html.time;
  * the change history, the periodic access review and its reports. Administrators only; every change needs
  * a fresh second factor (the gate checks both). The services enforce who may do what; pages only show it.
  */
-final class AccessPages {
+public final class AccessPages {
     private final Identity id;
     private final AccessAdmin access;
     private final Console console;
 
-    AccessPages(Identity id, AccessAdmin access, Console console) {
+    public AccessPages(Identity id, AccessAdmin access, Console console) {
         this.id = id;
         this.access = access;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
         console.route("GET", "/console/admin/access", ADMIN, false, this::index);
         console.route("GET", "/console/admin/roles", ADMIN, false, r -> roles(r, ""));
         console.route("POST", "/console/admin/roles", ADMIN, true, this::createRole);

@@ -1,4 +1,4 @@
-package jp.mamori.web;
+package jp.mamori.records.api;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

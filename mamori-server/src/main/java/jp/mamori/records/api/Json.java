@@ -1,4 +1,5 @@
-package jp.mamori.web;
+package jp.mamori.records.api;
+
 
 /** Minimal JSON string escaping for the few documents the server assembles itself. */
 final class Json {

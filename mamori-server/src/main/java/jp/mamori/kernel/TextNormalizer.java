@@ -1,4 +1,4 @@
-package jp.mamori.records;
+package jp.mamori.kernel;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -201,5 +201,17 @@ public final class TextNormalizer {
             }
         }
         return Collections.unmodifiableMap(fold);
+    }
+
+    /**
+     * A department or ward name as compared for care relationships (access) and indexed from encounters (records):
+     * NFKC, trimmed; null when blank or longer than 100 characters. Both sides call this one function.
+     */
+    public static String placeName(String name) {
+        if (name == null) {
+            return null;
+        }
+        String n = Normalizer.normalize(name, Normalizer.Form.NFKC).strip();
+        return n.isEmpty() || n.length() > 100 ? null : n;
     }
 }

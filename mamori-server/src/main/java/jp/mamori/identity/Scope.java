@@ -1,4 +1,4 @@
-package jp.mamori.access;
+package jp.mamori.identity;
 
 import java.util.EnumSet;
 import java.util.LinkedHashSet;

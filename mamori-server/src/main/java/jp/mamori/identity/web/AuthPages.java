@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.identity.web;
 
 import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Enrolment;
@@ -20,18 +20,24 @@ import static jp.mamori.web.console.Console.Access.PUBLIC;
 import static jp.mamori.web.console.Console.Access.SECOND_FACTOR;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /** Pages for becoming and being logged in: first setup, login, second factor, enrolment, lock, step-up. */
-final class AuthPages {
+public final class AuthPages {
     private final Identity id;
     private final Console console;
+    private final jp.mamori.access.AccessAdmin access;
 
-    AuthPages(Identity id, Console console) {
+    /** @param access the access model, for the roles awaiting confirmation on the administrator's home; may be null */
+    public AuthPages(Identity id, jp.mamori.access.AccessAdmin access, Console console) {
         this.id = id;
+        this.access = access;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
         console.route("GET", "/console/home", USER, false, this::home);
         console.route("GET", "/console/setup", PUBLIC, false, r -> setupPage(r, ""));
         console.route("POST", "/console/setup", PUBLIC, false, this::setup);
@@ -56,20 +62,8 @@ final class AuthPages {
         console.route("POST", "/console/logout", PUBLIC, false, this::logout);
     }
 
-    static String csrf(ConsoleRequest r) {
+    public static String csrf(ConsoleRequest r) {
         return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(r.csrf()) + "\">";
-    }
-
-    private static final java.util.Set<String> NON_CLINICAL = java.util.Set.of("account_admin", "system_admin", "auditor");
-
-    /** Whether the person holds a role of the access model (clinical or clerical) that reads patient data. */
-    static boolean clinicalRole(Sessions.Session s) {
-        for (String role : s.roles()) {
-            if (!NON_CLINICAL.contains(role)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private Reply home(ConsoleRequest r) {
@@ -85,7 +79,7 @@ final class AuthPages {
                     + " exception to two-factor authentication"));
         }
         b.append("<ul class=\"tiles\">");
-        if (console.clinical() && clinicalRole(s)) {
+        if (console.clinical() && s.readsPatientData()) {
             b.append("<li><a href=\"/console/patients\" id=\"patients-link\">").append(r.t("患者検索・カルテ",
                     "Patients and charts")).append("</a></li>");
         }
@@ -103,8 +97,8 @@ final class AuthPages {
         if (s.hasRole(Accounts.ADMIN_ROLE)) {
             java.util.List<String> deviations = new java.util.ArrayList<>(console.configDeviations());
             deviations.addAll(id.deviations());
-            if (console.access() != null) {
-                for (jp.mamori.access.Roles.Assignment a : console.access().roles().awaitingConfirmation()) {
+            if (access != null) {
+                for (jp.mamori.access.Roles.Assignment a : access.roles().awaitingConfirmation()) {
                     String who = id.accounts().find(a.accountId()).map(x -> x.loginId()).orElse(a.accountId().toString());
                     deviations.add("唯一の管理者による承認（三人目の管理者の確認待ち） / Approved by the sole administrator,"
                             + " awaiting a third administrator's confirmation: " + a.role() + " → " + who + " ("
@@ -513,7 +507,7 @@ final class AuthPages {
                 + autocomplete + "\"" + (required ? " required" : "") + " value=\"" + esc(value) + "\"></label>";
     }
 
-    static Reply status(Reply r, int status) {
+    public static Reply status(Reply r, int status) {
         return new Reply(status, r.contentType(), r.body(), r.headers());
     }
 }

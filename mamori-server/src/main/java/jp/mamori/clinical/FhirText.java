@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.clinical;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /** What the console shows of stored FHIR JSON: names, codes, dates and note text, read without a full parse. */
 final class FhirText {

@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.clinical;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +13,7 @@ import jp.mamori.audit.AuditTrail;
 import jp.mamori.audit.AuditUnavailable;
 import jp.mamori.db.Tx;
 import jp.mamori.identity.Sessions;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.IndexRows;
 import jp.mamori.records.RecordService;
@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import jp.mamori.web.console.ConsoleRequest;
 
 /**
  * The one way console pages reach patient data. For each page view, search, write and print it builds the
@@ -141,7 +142,7 @@ public final class Clinical {
 
         /** A patient's resources of one type; null when the person may not search that type at all (the type gate). */
         List<Res> ofPatient(String type, String patientId, int max) {
-            if (!policy.allows(caller, type, jp.mamori.access.Scope.Permission.SEARCH)) {
+            if (!policy.allows(caller, type, jp.mamori.identity.Scope.Permission.SEARCH)) {
                 return null;
             }
             return search(type, Map.of("patient", List.of("Patient/" + patientId)), max);
@@ -183,7 +184,7 @@ public final class Clinical {
          * (an active break-glass use stands in for it, as for every read).
          */
         void requireClinical(String patientId) {
-            if (policy.allows(caller, "Composition", jp.mamori.access.Scope.Permission.READ)) {
+            if (policy.allows(caller, "Composition", jp.mamori.identity.Scope.Permission.READ)) {
                 policy.requireAction(caller, new AccessPolicy.Subject("Composition", "*", Set.of(patientId), Set.of(),
                         Set.of()), Action.READ);
             }

@@ -1,4 +1,4 @@
-package jp.mamori.records;
+package jp.mamori.kernel;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

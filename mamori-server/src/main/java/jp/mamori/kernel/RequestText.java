@@ -1,4 +1,4 @@
-package jp.mamori.records;
+package jp.mamori.kernel;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.clinical;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import jp.mamori.access.Action;
@@ -6,11 +6,11 @@ import jp.mamori.chart.ChartPdf;
 import jp.mamori.chart.JpDates;
 import jp.mamori.chart.TextDiff;
 import jp.mamori.chart.TrendChart;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.web.Reply;
-import jp.mamori.web.console.Clinical.Res;
-import jp.mamori.web.console.Clinical.Unit;
+import jp.mamori.clinical.Clinical.Res;
+import jp.mamori.clinical.Clinical.Unit;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Composition;
@@ -30,9 +30,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import static jp.mamori.web.console.AuthPages.csrf;
+import static jp.mamori.identity.web.AuthPages.csrf;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
+import jp.mamori.identity.web.AuthPages;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /**
  * The clinician's pages: patient search, the chart with its banner, documents with their history and
@@ -40,7 +44,7 @@ import static jp.mamori.web.console.Html.esc;
  * gets its patient data through {@link Clinical#run}, which records one audit entry per page before it is
  * rendered. URLs carry only opaque ids (resource ids, version numbers); search terms travel in POST bodies.
  */
-final class ClinicalPages {
+public final class ClinicalPages {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
     private static final int MAX_TEXT = 20_000;
     /** A chart shows at most this many of each kind of resource (the bench's chart has 5,000 results). */
@@ -51,13 +55,14 @@ final class ClinicalPages {
     private final Console console;
     private final JpDates dates;
 
-    ClinicalPages(Clinical clinical, Console console, java.time.ZoneId zone) {
+    public ClinicalPages(Clinical clinical, Console console, java.time.ZoneId zone) {
         this.dates = new JpDates(zone);
         this.clinical = clinical;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
+        console.clinicalMounted();
         console.route("GET", "/console/patients", USER, false, r -> search(r, false));
         console.route("POST", "/console/patients", USER, false, r -> search(r, true));
         console.routePrefix("GET", "/console/patients/", USER, false, this::patientPath);

@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.audit.web;
 
 import jp.mamori.access.Action;
 import jp.mamori.audit.Audit;
@@ -20,6 +20,10 @@ import java.util.Map;
 
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
+import jp.mamori.identity.web.AuthPages;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /**
  * The audit console (AUDIT-2, AUDIT-7, AUDIT-8, AUDIT-10): reports over the trail with CSV, FHIR AuditEvent
@@ -27,19 +31,19 @@ import static jp.mamori.web.console.Html.esc;
  * {@code audit} category (監査担当) and to account administrators; every report viewed or exported is itself an
  * entry, written before the report is shown.
  */
-final class AuditPages {
+public final class AuditPages {
     private static final int LIMIT = 5000;
     private final Identity id;
     private final Audit audit;
     private final Console console;
 
-    AuditPages(Identity id, Audit audit, Console console) {
+    public AuditPages(Identity id, Audit audit, Console console) {
         this.id = id;
         this.audit = audit;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
         console.route("GET", "/console/audit", USER, false, auditor(Action.READ, this::home));
         console.route("GET", "/console/audit/report", USER, false, auditor(Action.READ, this::report));
         console.route("GET", "/console/audit/export", USER, true, auditor(Action.EXPORT, this::export));
@@ -177,7 +181,7 @@ final class AuditPages {
             return new Window(from.atStartOfDay(AuditReports.JST).toInstant(),
                     to.plusDays(1).atStartOfDay(AuditReports.JST).toInstant(), from, to);
         } catch (DateTimeParseException | IllegalArgumentException e) {
-            throw jp.mamori.records.FhirError.badRequest("期間が正しくありません / The period is not valid (YYYY-MM-DD)");
+            throw jp.mamori.kernel.FhirError.badRequest("期間が正しくありません / The period is not valid (YYYY-MM-DD)");
         }
     }
 
@@ -191,14 +195,14 @@ final class AuditPages {
             case "after-hours" -> rep.afterHours(w.from(), w.to(), LIMIT);
             case "same-name" -> rep.sameFamilyName(w.from(), w.to(), LIMIT).stream().map(AuditReports.SameName::entry)
                     .toList();
-            default -> throw jp.mamori.records.FhirError.badRequest("不明なレポートです / Unknown report");
+            default -> throw jp.mamori.kernel.FhirError.badRequest("不明なレポートです / Unknown report");
         };
     }
 
     private static String required(ConsoleRequest r, String name) {
         String v = r.param(name).strip();
         if (v.isEmpty() || v.length() > 200) {
-            throw jp.mamori.records.FhirError.badRequest(name + " を入力してください / Enter " + name);
+            throw jp.mamori.kernel.FhirError.badRequest(name + " を入力してください / Enter " + name);
         }
         return v;
     }
@@ -222,7 +226,7 @@ final class AuditPages {
         List<String> patients = kind.equals("patient") ? List.of(required(r, "patient")) : List.of();
         StringBuilder b = new StringBuilder();
         String title = kinds().stream().filter(k -> k[0].equals(kind)).map(k -> r.t(k[1], k[2])).findFirst()
-                .orElseThrow(() -> jp.mamori.records.FhirError.badRequest("不明なレポートです / Unknown report"));
+                .orElseThrow(() -> jp.mamori.kernel.FhirError.badRequest("不明なレポートです / Unknown report"));
         b.append("<p>").append(esc(w.fromDay())).append(" – ").append(esc(w.toDay()));
         p.forEach((k, v) -> {
             if (!k.equals("from") && !k.equals("to")) {
@@ -312,7 +316,7 @@ final class AuditPages {
                     .header("Content-Disposition", "attachment; filename=\"" + name + ".ndjson\"");
             case "bundle" -> Reply.of(200, "application/fhir+json;charset=UTF-8", x.bundleJson(rows))
                     .header("Content-Disposition", "attachment; filename=\"" + name + ".json\"");
-            default -> throw jp.mamori.records.FhirError.badRequest("format は csv, ndjson, bundle のいずれかです"
+            default -> throw jp.mamori.kernel.FhirError.badRequest("format は csv, ndjson, bundle のいずれかです"
                     + " / format must be csv, ndjson or bundle");
         };
     }

@@ -1,4 +1,4 @@
-package jp.mamori.records;
+package jp.mamori.kernel;
 
 import org.hl7.fhir.r4.model.OperationOutcome;
 

@@ -1,4 +1,4 @@
-package jp.mamori.access;
+package jp.mamori.kernel;
 
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;

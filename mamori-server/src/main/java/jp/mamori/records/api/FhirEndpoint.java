@@ -1,4 +1,4 @@
-package jp.mamori.web;
+package jp.mamori.records.api;
 
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
@@ -6,9 +6,9 @@ import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.rest.api.SummaryEnum;
 import jp.mamori.records.BodyLimits;
 import jp.mamori.records.BundleProcessor;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
-import jp.mamori.records.QueryString;
+import jp.mamori.kernel.QueryString;
 import jp.mamori.records.RecordService;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -30,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import jp.mamori.web.ErrorMapper;
+import jp.mamori.web.Reply;
 
 /**
  * The FHIR R4 REST interactions: routing, content negotiation, Prefer, ETags, and the bundles the server
@@ -458,9 +460,9 @@ public final class FhirEndpoint {
             throw new FhirError(415, OperationOutcome.IssueType.NOTSUPPORTED,
                     "POST _search takes application/x-www-form-urlencoded");
         }
-        jp.mamori.records.RequestText.requireUtf8Charset(ct);
+        jp.mamori.kernel.RequestText.requireUtf8Charset(ct);
         try (InputStream in = rq.body().get()) {
-            String form = jp.mamori.records.RequestText.utf8(in.readAllBytes(), "the form");
+            String form = jp.mamori.kernel.RequestText.utf8(in.readAllBytes(), "the form");
             FhirRequest.parseQuery(form).forEach((k, v) -> merged.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
         } catch (java.io.IOException e) {
             throw FhirError.badRequest("the request body could not be read");

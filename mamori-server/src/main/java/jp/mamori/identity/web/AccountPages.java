@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.identity.web;
 
 import jp.mamori.identity.Account;
 import jp.mamori.identity.Accounts;
@@ -23,26 +23,29 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
-import static jp.mamori.web.console.AuthPages.csrf;
-import static jp.mamori.web.console.AuthPages.field;
+import static jp.mamori.identity.web.AuthPages.csrf;
+import static jp.mamori.identity.web.AuthPages.field;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
 import static jp.mamori.web.console.Html.time;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /** "My account" for everyone, and account administration (the ledger) for account administrators. */
-final class AccountPages {
+public final class AccountPages {
     private final Identity id;
     private final jp.mamori.access.AccessAdmin access;
     private final Console console;
 
-    AccountPages(Identity id, jp.mamori.access.AccessAdmin access, Console console) {
+    public AccountPages(Identity id, jp.mamori.access.AccessAdmin access, Console console) {
         this.id = id;
         this.access = access;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
         console.route("GET", "/console/me", USER, false, r -> me(r, ""));
         console.route("POST", "/console/me/sessions/end", USER, false, this::endMySession);
         console.route("GET", "/console/me/password", USER, false, r -> passwordPage(r, ""));
@@ -181,7 +184,7 @@ final class AccountPages {
 
     private Reply newRecoveryCodes(ConsoleRequest r) {
         List<String> codes = id.factors().newRecoveryCodes(r.session().accountId(), r.session().principal());
-        return new AuthPages(id, console).recoveryCodesPage(r, codes, r.t("新しい回復コード", "New recovery codes"));
+        return new AuthPages(id, access, console).recoveryCodesPage(r, codes, r.t("新しい回復コード", "New recovery codes"));
     }
 
     // ---- ledger ---------------------------------------------------------------------------------------------

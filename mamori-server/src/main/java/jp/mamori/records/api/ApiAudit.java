@@ -1,4 +1,4 @@
-package jp.mamori.audit;
+package jp.mamori.records.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import jp.mamori.access.Caller;
 import jp.mamori.access.PersonContext;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.Lifecycle;
 import jp.mamori.records.RecordService;
@@ -32,6 +32,10 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jp.mamori.kernel.Hashes;
+import jp.mamori.audit.AuditRecord;
+import jp.mamori.audit.AuditTrail;
+import jp.mamori.audit.AuditUnavailable;
 
 /**
  * The audit choke point of the FHIR API: every authenticated request is recorded after it was decided and
@@ -516,7 +520,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
         if (credential == null || credential.isEmpty()) {
             return null;
         }
-        byte[] h = jp.mamori.records.VersionHash.sha256(("mamori-audit-session:" + credential)
+        byte[] h = Hashes.sha256(("mamori-audit-session:" + credential)
                 .getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(h, 0, 12);
     }

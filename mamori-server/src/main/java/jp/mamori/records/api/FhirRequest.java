@@ -1,9 +1,9 @@
-package jp.mamori.web;
+package jp.mamori.records.api;
 
 import jp.mamori.access.Caller;
-import jp.mamori.records.FhirError;
+import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
-import jp.mamori.records.QueryString;
+import jp.mamori.kernel.QueryString;
 
 import java.io.InputStream;
 import java.util.List;
@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import jp.mamori.web.MemoryBudget;
 
 /**
  * One FHIR REST request, as the endpoint sees it: authenticated, routed, body not yet read; {@code budget} is the
@@ -67,7 +68,7 @@ public record FhirRequest(String method, List<String> segments, String rawQuery,
         }
         int semicolon = ct.indexOf(';');
         String mt = (semicolon < 0 ? ct : ct.substring(0, semicolon)).toLowerCase(Locale.ROOT).trim();
-        jp.mamori.records.RequestText.requireUtf8Charset(ct);
+        jp.mamori.kernel.RequestText.requireUtf8Charset(ct);
         return switch (mt) {
             case "application/fhir+json", "application/json", "application/json+fhir" -> FhirSupport.Format.JSON;
             case "application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml" ->

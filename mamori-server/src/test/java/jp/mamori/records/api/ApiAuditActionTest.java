@@ -1,4 +1,4 @@
-package jp.mamori.audit;
+package jp.mamori.records.api;
 
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -9,6 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.audit.AuditReports;
 
 /** The action an API request is recorded under (AUDIT-1): a bulk export is an export, whatever its answer. */
 class ApiAuditActionTest {

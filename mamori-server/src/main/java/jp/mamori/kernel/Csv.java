@@ -1,4 +1,4 @@
-package jp.mamori.text;
+package jp.mamori.kernel;
 
 /**
  * CSV for people who open it in a spreadsheet: UTF-8 with a BOM (so that Excel in Japan reads UTF-8), CRLF,

@@ -1,4 +1,4 @@
-package jp.mamori.web.console;
+package jp.mamori.access.web;
 
 import jp.mamori.access.BreakGlass;
 import jp.mamori.identity.Identity;
@@ -11,29 +11,35 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.UUID;
 
-import static jp.mamori.web.console.AuthPages.csrf;
+import static jp.mamori.identity.web.AuthPages.csrf;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
 import static jp.mamori.web.console.Html.time;
+import jp.mamori.identity.web.AuthPages;
+import jp.mamori.web.console.Console;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 
 /**
  * Break-glass (緊急時アクセス) in the console: a person starts it for one patient (the route asks for a fresh
  * second factor), sees their active uses and the banner on every page; the security manager's page lists
  * the notices, the review queue (escalated first) and reports.
  */
-final class BreakGlassPages {
+public final class BreakGlassPages {
     private final Identity id;
     private final BreakGlass breakGlass;
     private final Console console;
 
-    BreakGlassPages(Identity id, BreakGlass breakGlass, Console console) {
+    public BreakGlassPages(Identity id, BreakGlass breakGlass, Console console) {
         this.id = id;
         this.breakGlass = breakGlass;
         this.console = console;
     }
 
-    void register() {
+    public void register() {
+        // Every page of a person who holds an active use says so.
+        console.banner(r -> banner(r, breakGlass.activeFor(r.session().accountId(), console.clock().instant())));
         console.route("GET", "/console/break-glass", USER, false, r -> mine(r, ""));
         console.route("POST", "/console/break-glass", USER, true, this::start);
         console.route("POST", "/console/break-glass/end", USER, false, this::end);
