@@ -1,0 +1,95 @@
+package jp.mamori.architecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.EvaluationResult;
+import com.tngtech.archunit.library.Architectures;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The floors of ADR 0009, enforced: no package cycles, no upward dependency. The same rules are run against a
+ * small package with a deliberate circle and an upward use, to show they fail when they should.
+ */
+class ArchitectureTest {
+    private static JavaClasses server;
+
+    @BeforeAll
+    static void importServer() {
+        server = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("jp.mamori");
+    }
+
+    /** Every package of ours, each its own slice: {@code web} and {@code web.console} are two. */
+    static ArchRule noCycles(String root) {
+        return slices().matching(root + ".(**)").should().beFreeOfCycles();
+    }
+
+    static ArchRule floors() {
+        Architectures.LayeredArchitecture rule = Architectures.layeredArchitecture()
+                .consideringOnlyDependenciesInLayers();
+        for (Floors.Floor f : Floors.ALL) {
+            rule = rule.layer(f.name()).definedBy(f.packages().toArray(String[]::new));
+        }
+        List<String> below = new ArrayList<>();
+        for (Floors.Floor f : Floors.ALL) {
+            if (!below.isEmpty()) {
+                rule = rule.whereLayer(f.name()).mayOnlyAccessLayers(below.toArray(String[]::new));
+            } else {
+                rule = rule.whereLayer(f.name()).mayNotAccessAnyLayer();
+            }
+            below.add(f.name());
+        }
+        return rule;
+    }
+
+    @Test
+    void noPackageOfTheServerDependsOnAnotherInACircle() {
+        EvaluationResult r = noCycles("jp.mamori").evaluate(server);
+        assertFalse(r.hasViolation(), () -> String.join("\n", r.getFailureReport().getDetails()));
+    }
+
+    @Test
+    void everyPackageDependsOnlyOnItsOwnFloorAndTheFloorsBelow() {
+        EvaluationResult r = floors().evaluate(server);
+        assertFalse(r.hasViolation(), () -> String.join("\n", r.getFailureReport().getDetails()));
+    }
+
+    @Test
+    void everyMainPackageIsOnAFloor() {
+        List<String> outside = server.stream().map(c -> c.getPackageName()).distinct()
+                .filter(p -> Floors.ALL.stream().flatMap(f -> f.packages().stream()).noneMatch(d ->
+                        d.endsWith("..") ? p.equals(d.substring(0, d.length() - 2))
+                                || p.startsWith(d.substring(0, d.length() - 1)) : p.equals(d)))
+                .sorted().toList();
+        assertTrue(outside.isEmpty(), "packages on no floor (add them to Floors): " + outside);
+    }
+
+    @Test
+    void theRulesFailOnACircleAndOnAnUpwardDependency() {
+        JavaClasses fixture = new ClassFileImporter().importPackages("jp.mamori.architecture.fixture");
+        EvaluationResult cycle = noCycles("jp.mamori.architecture.fixture").evaluate(fixture);
+        assertTrue(cycle.hasViolation(), "a circle between fixture.low and fixture.high was not reported");
+        assertTrue(String.join("\n", cycle.getFailureReport().getDetails()).contains("fixture.low"),
+                cycle.getFailureReport().toString());
+
+        ArchRule upward = Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("low").definedBy("jp.mamori.architecture.fixture.low..")
+                .layer("high").definedBy("jp.mamori.architecture.fixture.high..")
+                .whereLayer("low").mayNotAccessAnyLayer()
+                .whereLayer("high").mayOnlyAccessLayers("low");
+        EvaluationResult up = upward.evaluate(fixture);
+        assertTrue(up.hasViolation(), "low's use of high was not reported");
+        assertTrue(up.getFailureReport().toString().contains("LowThing"), up.getFailureReport().toString());
+    }
+}

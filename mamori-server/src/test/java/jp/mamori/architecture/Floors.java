@@ -1,0 +1,33 @@
+package jp.mamori.architecture;
+
+import java.util.List;
+
+/**
+ * The floors of the server, bottom up (ADR 0009). A package may use the packages of its own floor and of the
+ * floors below it, never of a floor above; and no two packages may use each other, directly or around a circle.
+ */
+final class Floors {
+    private Floors() {
+    }
+
+    record Floor(String name, List<String> packages) {
+    }
+
+    static final List<Floor> ALL = List.of(
+            // Shared kernel and libraries: depend on nothing of ours (the ledger is its own module).
+            new Floor("kernel", List.of("jp.mamori.kernel..", "jp.mamori.chart..", "jp.mamori.ledger..")),
+            new Floor("config", List.of("jp.mamori.config..")),
+            new Floor("db", List.of("jp.mamori.db..")),
+            // Capabilities, each below the next: who you are, what you may do, the records, the trail.
+            new Floor("identity", List.of("jp.mamori.identity")),
+            new Floor("access", List.of("jp.mamori.access")),
+            new Floor("records", List.of("jp.mamori.records")),
+            new Floor("audit", List.of("jp.mamori.audit")),
+            // The HTTP server, TLS, the router, the console's gate and layout.
+            new Floor("web", List.of("jp.mamori.web..")),
+            // Each capability's routes and pages.
+            new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
+                    "jp.mamori.records.api..", "jp.mamori.clinical..")),
+            // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
+            new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
+}

@@ -1,0 +1,168 @@
+package jp.mamori.architecture;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each capability owns its tables (ADR 0009): its SQL names only them, and another capability asks it through its
+ * Java interface. Owners are given per migration; the SQL is found in the string literals of the main sources
+ * ({@code FROM x}, {@code JOIN x}, {@code INTO x}, {@code UPDATE x}, {@code TABLE x}). {@code db} (roles, grants,
+ * migrations) and the assembling packages (start-up, command line, benchmarks, demo data) are not capabilities.
+ *
+ * <p>{@link #KNOWN} lists the reads across capabilities that were there when the floors were laid; it may only
+ * shrink: a new one fails, and so does an entry that no longer occurs (remove it).
+ */
+class TableOwnershipTest {
+    private static final Path MAIN = Path.of("src/main/java/jp/mamori");
+    private static final Path MIGRATIONS = Path.of("src/main/resources/db/migration");
+
+    /** The capability that owns the tables a migration creates; some tables of V1 belong to identity. */
+    private static final Map<String, String> MIGRATION_OWNER = Map.ofEntries(
+            Map.entry("V1", "records"), Map.entry("V2", "identity"), Map.entry("V3", "identity"),
+            Map.entry("V4", "identity"), Map.entry("V5", "access"), Map.entry("V6", "access"),
+            Map.entry("V7", "access"), Map.entry("V8", "access"), Map.entry("V9", "access"),
+            Map.entry("V10", "audit"), Map.entry("V11", "audit"), Map.entry("V12", "audit"),
+            Map.entry("V13", "access"), Map.entry("V14", "records"), Map.entry("V15", "audit"));
+    private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(
+            "system_client", "identity", "bootstrap_secret", "identity",
+            // derived from Encounter bodies by records' write function and checked by verify-records
+            "encounter_care", "records");
+    private static final Set<String> NOT_CAPABILITIES = Set.of("db", "app");
+
+    static final Set<String> KNOWN = Set.of(
+            // access reads people's names, logins and departments from identity's ledger
+            "access/AccessLedger.java -> account (identity)",
+            "access/AccessLedger.java -> account_role (identity)",
+            "access/AccessReports.java -> account (identity)",
+            "access/AccessReviews.java -> account (identity)",
+            "access/BreakGlass.java -> account (identity)",
+            "access/BreakGlass.java -> account_department (identity)",
+            "access/CareRelationships.java -> account (identity)",
+            "access/EncounterRelations.java -> encounter_care (records)",
+            "access/PersonContext.java -> account (identity)",
+            "access/PersonContext.java -> encounter_care (records)",
+            "access/Roles.java -> account (identity)",
+            "access/Roles.java -> account_role (identity)",
+            // audit reports name people and patients
+            "audit/AuditReports.java -> account (identity)",
+            "audit/AuditReports.java -> resource (records)",
+            "audit/AuditReports.java -> sp_string (records)",
+            // the clinician console shows who else read a chart
+            "clinical/Clinical.java -> audit_entry (audit)",
+            // the session check reads the roles in force from the access model
+            "identity/Sessions.java -> role_assignment (access)",
+            // the FHIR API's audit stages its entry and reads break-glass state itself
+            "records/api/ApiAudit.java -> audit_outbox (audit)",
+            "records/api/ApiAudit.java -> break_glass (access)"
+    );
+
+    private static final Pattern CREATE = Pattern.compile("(?i)CREATE\\s+(?:UNLOGGED\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?([a-z_][a-z0-9_]*)");
+    private static final Pattern LITERAL = Pattern.compile("\"((?:\\\\.|[^\"\\\\\\n])*)\"");
+    private static final Pattern USE = Pattern.compile("\\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\\s+([a-z_][a-z0-9_]*)");
+
+    static Map<String, String> owners() throws IOException {
+        Map<String, String> owners = new TreeMap<>();
+        try (Stream<Path> s = Files.list(MIGRATIONS)) {
+            for (Path p : s.filter(x -> x.toString().endsWith(".sql")).toList()) {
+                String version = p.getFileName().toString().split("__")[0];
+                String owner = MIGRATION_OWNER.get(version);
+                assertTrue(owner != null, "migration " + p.getFileName() + " has no owner in TableOwnershipTest");
+                Matcher m = CREATE.matcher(Files.readString(p));
+                while (m.find()) {
+                    owners.put(m.group(1), TABLE_OWNER_EXCEPTIONS.getOrDefault(m.group(1), owner));
+                }
+            }
+        }
+        return owners;
+    }
+
+    static String capability(Path relative) {
+        if (relative.getNameCount() == 1) {
+            return "app";
+        }
+        String first = relative.getName(0).toString();
+        return switch (first) {
+            case "cli", "bench", "demo" -> "app";
+            default -> first;
+        };
+    }
+
+    /** Every "file -> table" use across capabilities in the main sources. */
+    static Set<String> crossings(Map<String, String> owners) throws IOException {
+        Set<String> out = new TreeSet<>();
+        try (Stream<Path> s = Files.walk(MAIN)) {
+            for (Path p : s.filter(x -> x.toString().endsWith(".java")).toList()) {
+                Path rel = MAIN.relativize(p);
+                String cap = capability(rel);
+                if (NOT_CAPABILITIES.contains(cap)) {
+                    continue;
+                }
+                String text = Files.readString(p).replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", " ");
+                Matcher lit = LITERAL.matcher(text);
+                while (lit.find()) {
+                    Matcher use = USE.matcher(lit.group(1));
+                    while (use.find()) {
+                        String owner = owners.get(use.group(1));
+                        if (owner != null && !owner.equals(cap)) {
+                            out.add(rel.toString().replace('\\', '/') + " -> " + use.group(1) + " (" + owner + ")");
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyTableHasAnOwningCapability() throws IOException {
+        Map<String, String> owners = owners();
+        assertTrue(owners.size() > 40, "tables found in the migrations: " + owners.keySet());
+        assertEquals("records", owners.get("resource_version"));
+        assertEquals("identity", owners.get("web_session"));
+        assertEquals("access", owners.get("role_assignment"));
+        assertEquals("audit", owners.get("audit_entry"));
+    }
+
+    @Test
+    void noCapabilityNamesAnotherCapabilitysTablesBeyondTheKnownOnes() throws IOException {
+        Set<String> found = crossings(owners());
+        Set<String> added = new TreeSet<>(found);
+        added.removeAll(KNOWN);
+        assertTrue(added.isEmpty(), "SQL naming another capability's tables; ask that capability instead:\n"
+                + String.join("\n", added));
+        Set<String> gone = new TreeSet<>(KNOWN);
+        gone.removeAll(found);
+        assertTrue(gone.isEmpty(), "no longer crossing, remove from TableOwnershipTest.KNOWN:\n" + String.join("\n", gone));
+    }
+
+    @Test
+    void theScanFindsACrossingInSql() {
+        Matcher use = USE.matcher(" FROM web_session s JOIN account a ON a.account_id = s.account_id");
+        assertTrue(use.find());
+        assertEquals("web_session", use.group(1));
+        assertTrue(use.find());
+        assertEquals("account", use.group(1));
+        assertFalse(USE.matcher("the account was suspended").find());
+    }
+
+    static {
+        if (!Files.isDirectory(MAIN)) {
+            throw new UncheckedIOException(new IOException("run from the mamori-server module folder"));
+        }
+    }
+}
