@@ -236,7 +236,9 @@ public final class Console implements jp.mamori.web.Endpoint {
             return page(lang, 400, lang.t("エラー", "Error"), null, Html.message("error", e.getMessage())
                     + "<p><a href=\"/console\">" + lang.t("戻る", "Back") + "</a></p>");
         } catch (FhirError e) {
-            return page(lang, e.status(), lang.t("エラー", "Error"), null, Html.message("error", e.getMessage()));
+            Reply reply = page(lang, e.status(), lang.t("エラー", "Error"), null, Html.message("error", e.getMessage()));
+            // audit or database unavailable: the same advice as the FHIR API gives
+            return e.status() == 503 ? reply.header("Retry-After", "5") : reply;
         } catch (Exception e) {
             log.error("console page {} failed", path, e);
             return page(lang, 500, lang.t("エラー", "Error"), null, Html.message("error",

@@ -114,4 +114,32 @@ class AuditConsoleTest {
                     "the FHIR export is recorded too");
         }
     }
+
+    @Test
+    void aReportWhoseViewCannotBeRecordedIsA503ThatSaysWhenToTryAgainAndShowsNothingOfTheTrail() throws Exception {
+        try (Hospital h = Hospital.open()) {
+            Person auditor = withRole(h, "kansa.t", "監査室", "auditor");
+            String patient = UUID.randomUUID().toString();
+            h.server.server().audit().trail().append(new AuditRecord(Instant.now(), "client:lab", "client", "検査システム",
+                    List.of(), null, List.of(patient), List.of("Patient/" + patient + "/_history/1"), "read", "success",
+                    "operations", "10.0.0.1", null, false, Map.of()));
+            String path = "/console/audit/report?kind=patient&patient=" + patient;
+            assertEquals(200, getFresh(auditor, path).status(), "the report opens while views are recorded");
+            try (java.sql.Connection c = h.server.superuserConnection(); java.sql.Statement st = c.createStatement()) {
+                st.execute("REVOKE INSERT ON audit_entry FROM mamori_app");
+            }
+            try {
+                Browser.Page refused = auditor.browser.get(path);
+                assertEquals(503, refused.status(), refused::toString);
+                assertEquals("5", refused.response().headers().firstValue("Retry-After").orElse(null),
+                        "tells when to try again");
+                assertFalse(refused.contains(patient), "nothing of the trail shows: " + refused);
+            } finally {
+                try (java.sql.Connection c = h.server.superuserConnection(); java.sql.Statement st = c.createStatement()) {
+                    st.execute("GRANT INSERT ON audit_entry TO mamori_app");
+                }
+            }
+            assertEquals(200, auditor.browser.get(path).status(), "answers again once views can be recorded");
+        }
+    }
 }
