@@ -194,13 +194,13 @@ public final class RecordService {
                     }
                     return new HistoryPage(List.of(), null, store.countHistory(c, type, head.pk(), from));
                 }
-                int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, parseCursorNumber(cursor));
+                int before = cursor == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, SearchCursor.number(cursor));
                 rows = store.instanceHistory(c, head.pk(), before, from, limit + 1, pageBytes);
             } else {
                 if (limit == 0) {
                     return new HistoryPage(List.of(), null, store.countHistory(c, type, from));
                 }
-                long before = cursor == null ? Long.MAX_VALUE : parseCursorNumber(cursor);
+                long before = cursor == null ? Long.MAX_VALUE : SearchCursor.number(cursor);
                 rows = store.history(c, type, before, from, limit + 1, pageBytes);
             }
             String next = null;
@@ -275,6 +275,7 @@ public final class RecordService {
     SearchPage searchIn(Connection c, Caller caller, String type, Map<String, List<String>> params, long pageBytes)
             throws SQLException {
         SearchQuery q = parseQuery(caller, type, params);
+        SearchPlan plan = new SearchPlan(q);
         List<Include> inc = Include.parse(type, params); // refused before anything is read, matches or not
         String summary = first(params, "_summary");
         String totalMode = first(params, "_total");
@@ -285,7 +286,7 @@ public final class RecordService {
         boolean countOnly = "count".equals(summary) || limit == 0;
         Integer total = null;
         if (countOnly || "accurate".equals(totalMode) || "estimate".equals(totalMode)) {
-            total = count(c, q);
+            total = count(c, plan);
         }
         if (countOnly) {
             return new SearchPage(List.of(), List.of(), total, null);
@@ -296,23 +297,23 @@ public final class RecordService {
         Decided decided = null;
         AccessPolicy.SearchDecisions decisions = policy.searchDecisions(caller, c);
         if (q.acrossPatients(params)) {
-            decided = visibleInOrder(c, caller, q, cursor, limit + 1, decisions, pageBytes);
+            decided = visibleInOrder(c, caller, q, plan, cursor, limit + 1, decisions, pageBytes);
             for (Long pk : decided.keys()) {
                 pks.add(pk);
                 keys.add(List.of(Long.toString(pk)));
             }
         } else {
             if (q.pageDecidableInMemory(params)) {
-                decided = decidedInMemory(c, q, cursor, limit, pks, keys, decisions, pageBytes);
+                decided = decidedInMemory(c, q, plan, cursor, limit, pks, keys, decisions, pageBytes);
             }
             if (decided == null) {
-                page(c, q, cursor, limit, true, pks, keys);
+                page(c, q, plan, cursor, limit, true, pks, keys);
             }
         }
         String next = null;
         if (pks.size() > limit) {
             pks = pks.subList(0, limit);
-            next = SearchQuery.encodeCursor(keys.get(limit - 1));
+            next = SearchCursor.encode(keys.get(limit - 1));
         } else if (total == null && cursor == null) {
             total = pks.size(); // the whole result is on this page
         }
@@ -333,7 +334,7 @@ public final class RecordService {
         if (cut >= 0) {
             // The page's byte budget is spent: it ends after the last row read whole, which the next page follows.
             long lastKept = matches.get(cut - 1).pk();
-            next = SearchQuery.encodeCursor(keys.get(pks.indexOf(lastKept)));
+            next = SearchCursor.encode(keys.get(pks.indexOf(lastKept)));
             matches = new ArrayList<>(matches.subList(0, cut));
             if (cursor == null && total != null && !"accurate".equals(totalMode) && !"estimate".equals(totalMode)) {
                 total = null; // not the whole result after all
@@ -372,10 +373,11 @@ public final class RecordService {
      * emptied: the page is then read again with the row filter, so that a page, its next link and its total never
      * show that rows the person may not see exist. Nothing is marked here; the rows returned are marked later.
      */
-    private Decided decidedInMemory(Connection c, SearchQuery q, String cursor, int limit, List<Long> pks,
+    private Decided decidedInMemory(Connection c, SearchQuery q, SearchPlan plan, String cursor, int limit,
+                                    List<Long> pks,
                                     List<List<String>> keys, AccessPolicy.SearchDecisions decisions, long pageBytes)
             throws SQLException {
-        page(c, q, cursor, limit, false, pks, keys);
+        page(c, q, plan, cursor, limit, false, pks, keys);
         Map<Long, AccessPolicy.Subject> seen = new java.util.HashMap<>();
         List<RecordStore.Version> rows = store.currentByPk(c, pks, seen, pageBytes);
         List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
@@ -389,16 +391,11 @@ public final class RecordService {
     }
 
     /** Reads a page of matches (and one more) into {@code pks} and their sort keys into {@code keys}. */
-    private static void page(Connection c, SearchQuery q, String cursor, int limit, boolean filtered, List<Long> pks,
-                             List<List<String>> keys) throws SQLException {
-        List<Object> args = q.fromWhereArgs(false, filtered);
-        String sql = "SELECT r.res_pk" + q.sortSelectSql() + " FROM " + q.fromWhereSql(false, filtered);
-        if (cursor != null) {
-            sql += " AND " + q.afterSql(SearchQuery.decodeCursor(cursor), args);
-        }
-        sql += q.orderSql() + " LIMIT " + (limit + 1);
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, args);
+    private static void page(Connection c, SearchQuery q, SearchPlan plan, String cursor, int limit, boolean filtered,
+                             List<Long> pks, List<List<String>> keys) throws SQLException {
+        SearchPlan.Statement st = plan.page(cursor, limit + 1, filtered);
+        try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+            st.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     pks.add(rs.getLong(1));
@@ -424,16 +421,10 @@ public final class RecordService {
      * who sees few of many matches never has many hidden bodies read. The rows, their order and the cursor are
      * those of the filtered statement.
      */
-    private Decided visibleInOrder(Connection c, Caller caller, SearchQuery q, String cursor, int wanted,
-                                   AccessPolicy.SearchDecisions decisions, long pageBytes) throws SQLException {
-        long after = Long.MIN_VALUE;
-        if (cursor != null) {
-            List<String> k = SearchQuery.decodeCursor(cursor);
-            if (k.size() != 1 || !k.get(0).matches("[0-9]{1,18}")) {
-                throw FhirError.badRequest("the paging link is not valid for this search; start the search again");
-            }
-            after = Long.parseLong(k.get(0));
-        }
+    private Decided visibleInOrder(Connection c, Caller caller, SearchQuery q, SearchPlan plan, String cursor,
+                                   int wanted, AccessPolicy.SearchDecisions decisions, long pageBytes)
+            throws SQLException {
+        long after = cursor == null ? Long.MIN_VALUE : SearchCursor.rowKey(cursor);
         String shareKey = caller.principal() + "\u0000" + q.type;
         Double share = seenShare.get(shareKey);
         List<RecordStore.Examined> kept = new ArrayList<>();
@@ -442,10 +433,8 @@ public final class RecordService {
         int chunk = firstChunk(wanted, share == null ? 1.0 : share);
         boolean withVersions = true;
         while (kept.size() < wanted) {
-            List<Object> args = new ArrayList<>();
-            String keysSql = q.chunkSql(after, chunk, args);
-            List<RecordStore.Examined> rows = store.examine(c, keysSql, ps -> bind(ps, args), withVersions,
-                    pageBytes);
+            SearchPlan.Statement st = plan.chunk(after, chunk);
+            List<RecordStore.Examined> rows = store.examine(c, st.sql(), st::bind, withVersions, pageBytes);
             List<RecordStore.Examined> live = new ArrayList<>(rows.size());
             List<AccessPolicy.Subject> subjects = new ArrayList<>(rows.size());
             for (RecordStore.Examined e : rows) {
@@ -548,16 +537,17 @@ public final class RecordService {
 
     /** The query, once the caller is known to be allowed to search every type it looks into (chains, _has). */
     private SearchQuery parseQuery(Caller caller, String type, Map<String, List<String>> params) {
-        SearchQuery q = SearchQuery.parse(type, params, policy.rowFilter(caller));
+        SearchQuery q = SearchParser.parse(type, params, policy.rowFilter(caller));
         for (String joined : q.joinedTypes) {
             policy.require(caller, joined, Permission.SEARCH);
         }
         return q;
     }
 
-    private int count(Connection c, SearchQuery q) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + q.fromWhereSql(false))) {
-            bind(ps, q.fromWhereArgs(false));
+    private int count(Connection c, SearchPlan plan) throws SQLException {
+        SearchPlan.Statement st = plan.count();
+        try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+            st.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -715,7 +705,7 @@ public final class RecordService {
     }
 
     private static void requireReferenceParam(String type, String name) {
-        var sp = SearchQuery.searchParam(type, name);
+        var sp = SearchParser.searchParam(type, name);
         if (sp.getParamType() != ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
             throw FhirError.badRequest("'" + name + "' of " + type + " is not a reference parameter");
         }
@@ -738,9 +728,9 @@ public final class RecordService {
         }
         SearchQuery q = parseQuery(caller, type, criteria);
         List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.res_id FROM " + q.fromWhereSql(true)
-                + " LIMIT 2")) {
-            bind(ps, q.fromWhereArgs(true));
+        SearchPlan.Statement st = new SearchPlan(q).ids();
+        try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+            st.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     ids.add(rs.getString(1));
@@ -1125,14 +1115,6 @@ public final class RecordService {
         }
     }
 
-    private static long parseCursorNumber(String cursor) {
-        try {
-            return Long.parseLong(cursor);
-        } catch (NumberFormatException e) {
-            throw FhirError.badRequest("the paging link is not valid; start again");
-        }
-    }
-
     static int parseInt(String s, String name) {
         try {
             return Integer.parseInt(s);
@@ -1144,20 +1126,6 @@ public final class RecordService {
     static String first(Map<String, List<String>> params, String key) {
         List<String> v = params.get(key);
         return v == null || v.isEmpty() ? null : v.get(0);
-    }
-
-    private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
-        for (int i = 0; i < args.size(); i++) {
-            Object a = args.get(i);
-            if (a instanceof String[] texts) {
-                // A typed text[] parameter: the driver then prepares the statement on the server after a few uses,
-                // so that PostgreSQL can keep its plan (a Java array passed as an object was sent untyped, and
-                // every execution was planned afresh).
-                ps.setArray(i + 1, ps.getConnection().createArrayOf("text", texts));
-            } else {
-                ps.setObject(i + 1, a);
-            }
-        }
     }
 
 }
