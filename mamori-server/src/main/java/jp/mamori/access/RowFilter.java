@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * An extra condition on every row a search looks at, for callers who may see only some rows of a type
- * (people). {@link SearchQuery} adds it to the main query and to every chained and {@code _has} subquery,
+ * (people). {@link SearchPlan} adds it to the main query and to every chained and {@code _has} subquery,
  * so that counts, pages and conditions see only rows the caller may read.
  */
 public interface RowFilter {

@@ -207,8 +207,6 @@ public final class BundleProcessor {
                 String path = q < 0 ? url : url.substring(0, q);
                 String[] parts = path.replaceFirst("^/", "").split("/");
                 if (parts.length == 1 && q >= 0 || parts.length == 1) {
-                    RecordService.requireType(parts[0]);
-                    policySearch(caller, parts[0]);
                     RecordService.SearchPage page = records.searchIn(c, caller, parts[0],
                             query(q < 0 ? "" : url.substring(q + 1)));
                     return new EntryResult("200 OK", null, null, page, parts[0], null);
@@ -226,10 +224,6 @@ public final class BundleProcessor {
             default -> throw FhirError.badRequest("method " + req.getMethod().toCode()
                     + " is not supported in a bundle entry");
         }
-    }
-
-    private void policySearch(Caller caller, String type) {
-        records.requireSearch(caller, type);
     }
 
     private static EntryResult written(RecordService.WriteResult w) {

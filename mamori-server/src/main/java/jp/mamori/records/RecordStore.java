@@ -48,6 +48,17 @@ final class RecordStore {
         }
     }
 
+    /** The index of the first version of {@code rows} whose body was withheld for the page's byte budget, or -1. */
+    static int firstWithheld(List<Version> rows) {
+        for (int i = 0; i < rows.size(); i++) {
+            Version v = rows.get(i);
+            if (v != null && v.withheld()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private static final String VERSION_COLUMNS = versionColumns("v.body");
 
     private static String versionColumns(String body) {

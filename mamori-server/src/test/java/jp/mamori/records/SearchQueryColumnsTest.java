@@ -28,13 +28,13 @@ class SearchQueryColumnsTest {
 
     @Test
     void namedCases() {
-        assertFalse(SearchQuery.readsColumnOtherThanRowKey("r.res_pk IN (SELECT x.res_pk FROM sp_token x)"));
-        assertFalse(SearchQuery.readsColumnOtherThanRowKey("tr.last_updated > ? AND r.res_pk > ?"));
-        assertFalse(SearchQuery.readsColumnOtherThanRowKey("r."));
-        assertTrue(SearchQuery.readsColumnOtherThanRowKey("r.res_pkx = 1"));
-        assertTrue(SearchQuery.readsColumnOtherThanRowKey("(r.last_updated >= ?)"));
-        assertTrue(SearchQuery.readsColumnOtherThanRowKey("NOT (r.labels && ?::text[])"));
-        assertTrue(SearchQuery.readsColumnOtherThanRowKey("r.res_pk = 1 AND r.patients[1] = ?"));
+        assertFalse(SearchPlan.readsColumnOtherThanRowKey("r.res_pk IN (SELECT x.res_pk FROM sp_token x)"));
+        assertFalse(SearchPlan.readsColumnOtherThanRowKey("tr.last_updated > ? AND r.res_pk > ?"));
+        assertFalse(SearchPlan.readsColumnOtherThanRowKey("r."));
+        assertTrue(SearchPlan.readsColumnOtherThanRowKey("r.res_pkx = 1"));
+        assertTrue(SearchPlan.readsColumnOtherThanRowKey("(r.last_updated >= ?)"));
+        assertTrue(SearchPlan.readsColumnOtherThanRowKey("NOT (r.labels && ?::text[])"));
+        assertTrue(SearchPlan.readsColumnOtherThanRowKey("r.res_pk = 1 AND r.patients[1] = ?"));
     }
 
     @Test
@@ -49,7 +49,7 @@ class SearchQueryColumnsTest {
                 sql.append(parts.get(random.nextInt(parts.size())));
             }
             String s = sql.toString();
-            assertEquals(byPattern(s), SearchQuery.readsColumnOtherThanRowKey(s), s);
+            assertEquals(byPattern(s), SearchPlan.readsColumnOtherThanRowKey(s), s);
         }
     }
 }
