@@ -23,7 +23,7 @@ import java.util.TreeSet;
  */
 public final class Messages {
     /** The bundles, one per template folder under {@code src/main/jte}. */
-    static final List<String> BUNDLES = List.of("layout", "audit");
+    static final List<String> BUNDLES = List.of("layout", "audit", "access");
 
     private static final Map<String, String> JA = load("ja");
     private static final Map<String, String> EN = load("en");
@@ -80,6 +80,16 @@ public final class Messages {
             i = close + 1;
         }
         return sb.toString();
+    }
+
+    /**
+     * The text of {@code prefix.code} (a reason, an outcome), or the code itself for a code that has no text: a
+     * value stored by another version is shown as it is rather than failing the page. A key missing in one
+     * language only still fails.
+     */
+    public String code(String prefix, String code) {
+        String key = prefix + "." + code;
+        return JA.containsKey(key) || EN.containsKey(key) ? get(key) : code;
     }
 
     /** Every key of {@code lang}'s bundles, for the tests that compare the languages. */

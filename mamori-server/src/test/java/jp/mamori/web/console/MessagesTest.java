@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The console's texts: both languages hold the same keys, and every key a template or page asks for exists. */
 class MessagesTest {
     /** A literal key: {@code get("audit.title")} or {@code get("audit.x", arg)}, not {@code get("audit.kind." + k)}. */
-    private static final Pattern KEY = Pattern.compile("(?:\\bt|messages\\(\\))\\.get\\(\"([a-zA-Z0-9.\\-]+)\"\\s*[,)]");
+    private static final Pattern KEY = Pattern.compile("(?:(?:\\bt|messages\\(\\))\\.get\\(|\\bkey = )\"([a-zA-Z0-9.\\-]+)\"\\s*[,)]");
 
     @Test
     void japaneseAndEnglishHoldTheSameKeys() {
@@ -73,9 +73,13 @@ class MessagesTest {
                 }
             }
         }
-        assertTrue(used.contains("layout.footer") && used.contains("audit.title"), "the keys are found: " + used);
+        assertTrue(used.containsAll(List.of("layout.footer", "audit.title", "access.mine.title", "access.report.loginId")),
+                "the keys are found: " + used);
         // The keys made of a prefix and a code: every code the pages may show.
         AuditPages.KINDS.forEach(k -> used.add("audit.kind." + k));
+        jp.mamori.access.BreakGlass.REASONS.forEach(k -> used.add("access.reason." + k));
+        jp.mamori.access.BreakGlass.OUTCOMES.forEach(k -> used.add("access.outcome." + k));
+        jp.mamori.access.BreakGlass.DECISIONS.forEach(k -> used.add("access.outcome." + k));
         for (String key : used) {
             for (ConsoleRequest.Lang lang : ConsoleRequest.Lang.values()) {
                 assertTrue(!Messages.of(lang).get(key).isBlank(), key + " in " + lang);
