@@ -404,10 +404,27 @@ public final class Console implements jp.mamori.web.Endpoint {
 
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
+        return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds()));
+    }
+
+    /**
+     * A whole page in the console layout whose body is {@code template} (e.g. {@code "audit/home.jte"}) with the
+     * request's texts as {@code t} and {@code view} as {@code v}.
+     */
+    public Reply page(ConsoleRequest r, int status, String title, String template, Object view) {
+        Messages t = r.messages();
+        return html(status, Templates.page("layout/page.jte", t, Layout.view(r.lang(), title, r,
+                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds())));
+    }
+
+    private long idleSeconds() {
+        return identity.sessions().settings().idleLock().toSeconds();
+    }
+
+    private static Reply html(int status, String html) {
         // same-origin: the console's own form posts then carry Origin and Referer (checked, and used to return
         // after step-up), while other sites still learn nothing of console addresses.
-        return Reply.of(status, "text/html;charset=UTF-8", Layout.render(lang, title, r, breakGlassBanner(r), body,
-                identity.sessions().settings().idleLock().toSeconds())).header("Content-Security-Policy", CSP)
+        return Reply.of(status, "text/html;charset=UTF-8", html).header("Content-Security-Policy", CSP)
                 .header("Referrer-Policy", "same-origin");
     }
 

@@ -42,6 +42,11 @@ public record ConsoleRequest(String method, String path, Map<String, List<String
         return lang.t(ja, en);
     }
 
+    /** The console's texts in this request's language. */
+    public Messages messages() {
+        return Messages.of(lang);
+    }
+
     static Map<String, List<String>> parseForm(String body) {
         return QueryString.parse(body);
     }

@@ -36,16 +36,14 @@ public final class Html {
         return t == null ? "—" : TIME.format(t);
     }
 
-    /** A message that may hold several lines ("日本語 / English" each), as paragraphs. */
+    /**
+     * A message that may hold several lines ("日本語 / English" each), as paragraphs (template
+     * {@code layout/message.jte}, which page templates include as well).
+     */
     public static String message(String kind, String text) {
-        if (text == null || text.isBlank()) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder("<div class=\"msg " + kind + "\" role=\"" + (kind.equals("error") ? "alert" : "status")
-                + "\">");
-        for (String line : text.split("\n")) {
-            sb.append("<p>").append(esc(line)).append("</p>");
-        }
-        return sb.append("</div>").toString();
+        java.util.Map<String, Object> params = new java.util.HashMap<>();
+        params.put("kind", kind);
+        params.put("text", text);
+        return Templates.render("layout/message.jte", params);
     }
 }
