@@ -8,7 +8,7 @@ package jp.mamori.access;
  * @param breakGlass true when the only thing missing is the care relationship, so an emergency access
  *                   (break-glass, recorded and reviewed) would permit it
  */
-public record Decision(boolean permitted, String reason, boolean breakGlass) {
+record Decision(boolean permitted, String reason, boolean breakGlass) {
     static Decision permit(String reason) {
         return new Decision(true, reason, false);
     }

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * Whether the host clock is synchronised (AUDIT-4), asked of whatever the host has: systemd-timesyncd's flag
  * file, {@code timedatectl}, {@code chronyc tracking}. "unknown" when none of them answers.
  */
-public final class ClockCheck {
+final class ClockCheck {
     /** @param state synchronized, unsynchronized or unknown; {@code source} says who answered */
     public record Status(String state, String source) {
         public boolean synced() {

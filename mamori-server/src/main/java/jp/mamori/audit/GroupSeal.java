@@ -18,7 +18,7 @@ import java.util.List;
  * check groups, and the database, which never holds the key, cannot: an entry a database superuser appends, however
  * well chained, lies in no sealed group, and the checkpointer refuses to sign over it.
  */
-public final class GroupSeal {
+final class GroupSeal {
     private static final byte[] LABEL = "mamori audit group seal key v1".getBytes(StandardCharsets.UTF_8);
     private final SecretKeySpec key;
 

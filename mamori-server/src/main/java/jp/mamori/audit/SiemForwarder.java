@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * queue while the receiver is away and are retried in order; when even that overflows, the oldest waiting are
  * dropped and counted, and the gap shows at the receiver as missing sequence numbers.
  */
-public final class SiemForwarder implements AutoCloseable {
+final class SiemForwarder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SiemForwarder.class);
     /** facility log audit (13) * 8 + notice (5). */
     static final int PRI = 13 * 8 + 5;

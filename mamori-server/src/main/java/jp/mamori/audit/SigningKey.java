@@ -28,7 +28,7 @@ import java.util.Set;
  * the key name (the log's origin), the PKCS#8 private key and the X.509 public key, one {@code name value} a line.
  * Its public half is also written, as a C2SP verifier key, to {@code <data>/audit-verifier-key} for auditors.
  */
-public final class SigningKey {
+final class SigningKey {
     public static final String FILE = "audit-signing-key";
     public static final String VERIFIER_FILE = "audit-verifier-key";
 

@@ -24,7 +24,7 @@ import java.time.Duration;
  * is checked for status, nonce and message imprint (Bouncy Castle's {@code TimeStampResponse.validate}). HTTP by
  * the JDK client, with a timeout: a slow TSA delays only the checkpointer, never a request.
  */
-public final class TimeStamper {
+final class TimeStamper {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final URI url;
     private final HttpClient http;

@@ -27,7 +27,7 @@ import java.util.Set;
  *
  * <p>Thread-safe.
  */
-public final class PasswordPolicy {
+final class PasswordPolicy {
     public static final int DEFAULT_MIN_LENGTH = 12;
     public static final int MAX_LENGTH = 128;
     /** Name parts shorter than this are not looked for: too many passwords would contain them by chance. */

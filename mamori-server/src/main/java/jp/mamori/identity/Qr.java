@@ -11,7 +11,7 @@ import io.nayuki.qrcodegen.QrCode;
  * <p>Error correction is at least MEDIUM (the library raises it when that fits in the same size), with the
  * four-module quiet zone around the code that the QR standard asks for.
  */
-public final class Qr {
+final class Qr {
     public static final int MAX_TEXT = 1000;
     public static final int BORDER = 4;
     public static final String DEFAULT_LABEL = "QRコード / QR code";

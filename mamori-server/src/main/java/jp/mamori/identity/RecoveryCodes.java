@@ -26,7 +26,7 @@ import java.util.Set;
  * limited by the caller's attempt limits long before that. The fixed prefix {@value #DOMAIN} keeps these hashes
  * apart from any other SHA-256 in the system, and lets a later format change its version.
  */
-public final class RecoveryCodes {
+final class RecoveryCodes {
     public static final int DEFAULT_COUNT = 10;
     public static final int LENGTH = 12;
     public static final String ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";

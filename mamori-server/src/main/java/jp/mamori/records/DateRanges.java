@@ -14,7 +14,7 @@ import java.time.temporal.ChronoUnit;
  * is the whole of November. Values without a time are read in the institution's time zone (JST by
  * default), so that a date searched and a date stored mean the same day.
  */
-public final class DateRanges {
+final class DateRanges {
     public static final OffsetDateTime MIN = OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
     public static final OffsetDateTime MAX = OffsetDateTime.of(9999, 12, 31, 0, 0, 0, 0, ZoneOffset.UTC);
     private static volatile ZoneId zone = ZoneId.of("Asia/Tokyo");
