@@ -45,8 +45,10 @@ public final class TestServer implements AutoCloseable {
 
     public static synchronized TestServer shared() {
         if (shared == null) {
+            // Not closed at exit: the embedded PostgreSQL's own shutdown hook stops the database, and a second hook
+            // closing the server would run at the same time, find the database gone and wait out its timeouts
+            // (10 s each, past the 30 s surefire gives a test JVM to exit, after which it kills the JVM).
             shared = start(List.of());
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
         }
         return shared;
     }
