@@ -151,7 +151,9 @@ class AuditCheckpointTest {
         TestServer s;
         LoopbackTsa tsa = new LoopbackTsa();
         try {
-            s = TestServer.start(List.of("--audit-tsa-url", tsa.url(), "--audit-anchor-dir", anchorDir.toString()));
+            // The test signs checkpoints itself; the server's own tick (every 10 s) would race it and sign first.
+            s = TestServer.start(List.of("--audit-tsa-url", tsa.url(), "--audit-anchor-dir", anchorDir.toString(),
+                    "--audit-checkpoint-seconds", "3600"));
         } catch (RuntimeException e) {
             tsa.close();
             throw e;
