@@ -23,7 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
-import static jp.mamori.identity.web.AuthPages.csrf;
+import static jp.mamori.web.console.Html.csrf;
 import static jp.mamori.identity.web.AuthPages.field;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
@@ -151,7 +151,7 @@ public final class AccountPages {
             id.logins().event(r.session().accountId(), r.session().loginId(), r.address(), "password.changed", true, null);
             return me(r, "パスワードを変更しました / Password changed");
         } catch (IdentityException e) {
-            return AuthPages.status(passwordPage(r, e.getMessage()), 400);
+            return Console.status(passwordPage(r, e.getMessage()), 400);
         }
     }
 
@@ -317,7 +317,7 @@ public final class AccountPages {
                     created.departments(), admin));
             return Console.redirect("/console/admin/account?id=" + a.id());
         } catch (IdentityException | jp.mamori.access.AccessException e) {
-            return AuthPages.status(newAccountPage(r, e.getMessage()), 400);
+            return Console.status(newAccountPage(r, e.getMessage()), 400);
         }
     }
 
@@ -556,7 +556,7 @@ public final class AccountPages {
                     date(r.param("expires"), "期限 / expiry"), r.session().principal());
             return Console.redirect("/console/admin/mfa-exceptions");
         } catch (IdentityException e) {
-            return AuthPages.status(exceptions(r, e.getMessage()), 400);
+            return Console.status(exceptions(r, e.getMessage()), 400);
         }
     }
 
@@ -627,9 +627,9 @@ public final class AccountPages {
                     Duration.ofHours(hours));
             return Console.redirect("/console/admin/emergency");
         } catch (NumberFormatException e) {
-            return AuthPages.status(emergency(r, "時間は1〜24の数字です / Hours must be a number from 1 to 24", null), 400);
+            return Console.status(emergency(r, "時間は1〜24の数字です / Hours must be a number from 1 to 24", null), 400);
         } catch (IdentityException e) {
-            return AuthPages.status(emergency(r, e.getMessage(), null), 400);
+            return Console.status(emergency(r, e.getMessage(), null), 400);
         }
     }
 
@@ -642,7 +642,7 @@ public final class AccountPages {
         try {
             return emergency(r, "", id.emergencies().create(r.param("label"), null, r.session().principal()));
         } catch (IdentityException e) {
-            return AuthPages.status(emergency(r, e.getMessage(), null), 400);
+            return Console.status(emergency(r, e.getMessage(), null), 400);
         }
     }
 
@@ -653,7 +653,7 @@ public final class AccountPages {
         } catch (NumberFormatException e) {
             throw new IdentityException("利用記録が見つかりません / No such use");
         } catch (IdentityException e) {
-            return AuthPages.status(emergency(r, e.getMessage(), null), 400);
+            return Console.status(emergency(r, e.getMessage(), null), 400);
         }
     }
 

@@ -19,6 +19,7 @@ import static jp.mamori.web.console.Console.Access.LOCKED_OK;
 import static jp.mamori.web.console.Console.Access.PUBLIC;
 import static jp.mamori.web.console.Console.Access.SECOND_FACTOR;
 import static jp.mamori.web.console.Console.Access.USER;
+import static jp.mamori.web.console.Html.csrf;
 import static jp.mamori.web.console.Html.esc;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
@@ -60,10 +61,6 @@ public final class AuthPages {
         console.route("POST", "/console/step-up", USER, false, this::stepUp);
         console.route("POST", "/console/step-up/passkey", USER, false, this::stepUpPasskey);
         console.route("POST", "/console/logout", PUBLIC, false, this::logout);
-    }
-
-    public static String csrf(ConsoleRequest r) {
-        return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(r.csrf()) + "\">";
     }
 
     private Reply home(ConsoleRequest r) {
@@ -164,7 +161,7 @@ public final class AuthPages {
                     r.header().apply("User-Agent"));
             return console.withSession(Console.redirect("/console/enrol/factor"), cookie);
         } catch (IdentityException e) {
-            return status(setupPage(r, e.getMessage()), 400);
+            return Console.status(setupPage(r, e.getMessage()), 400);
         }
     }
 
@@ -201,7 +198,7 @@ public final class AuthPages {
                         console.withSession(Console.redirect("/console/home"), l.cookie());
             };
         } catch (IdentityException e) {
-            return status(loginPage(r, e.getMessage()), 401);
+            return Console.status(loginPage(r, e.getMessage()), 401);
         }
     }
 
@@ -211,7 +208,7 @@ public final class AuthPages {
                     r.header().apply("User-Agent"));
             return console.withSession(Console.redirect("/console/home"), cookie);
         } catch (IdentityException e) {
-            return status(loginPage(r, e.getMessage()), 401);
+            return Console.status(loginPage(r, e.getMessage()), 401);
         }
     }
 
@@ -236,9 +233,9 @@ public final class AuthPages {
         } catch (IdentityException e) {
             Optional<Sessions.Session> still = id.sessions().check(r.cookie());
             if (still.isEmpty()) {
-                return status(loginPage(withoutSession(r), e.getMessage()), 401);
+                return Console.status(loginPage(withoutSession(r), e.getMessage()), 401);
             }
-            return status(factorPage(r, e.getMessage()), 401);
+            return Console.status(factorPage(r, e.getMessage()), 401);
         }
     }
 
@@ -248,7 +245,7 @@ public final class AuthPages {
                     r.param("response"), r.address());
             return console.withSession(Console.redirect("/console/home"), cookie);
         } catch (IdentityException e) {
-            return status(factorPage(r, e.getMessage()), 401);
+            return Console.status(factorPage(r, e.getMessage()), 401);
         }
     }
 
@@ -275,7 +272,7 @@ public final class AuthPages {
                     r.param("password2").toCharArray(), r.address(), r.header().apply("User-Agent"));
             return console.withSession(Console.redirect("/console/enrol/factor"), cookie);
         } catch (IdentityException e) {
-            return status(enrolPage(r, e.getMessage()), 400);
+            return Console.status(enrolPage(r, e.getMessage()), 400);
         }
     }
 
@@ -303,7 +300,7 @@ public final class AuthPages {
 
     private Reply enrolTotp(ConsoleRequest r) {
         if (!id.factors().confirmTotp(r.session().accountId(), r.param("code"), r.session().principal())) {
-            return status(enrolFactorPage(r, Logins.WRONG_CODE), 400);
+            return Console.status(enrolFactorPage(r, Logins.WRONG_CODE), 400);
         }
         return finished(r, "pwd+otp");
     }
@@ -313,7 +310,7 @@ public final class AuthPages {
             id.passkeys().finishRegistration(r.session().accountId(), r.param("request"), r.param("response"),
                     nickname(r));
         } catch (IdentityException e) {
-            return status(enrolFactorPage(r, e.getMessage()), 400);
+            return Console.status(enrolFactorPage(r, e.getMessage()), 400);
         }
         id.accounts().note(r.session().accountId(), r.session().principal(), "factor.passkey_registered", java.util.Map.of());
         return finished(r, "pwd+hwk");
@@ -376,7 +373,7 @@ public final class AuthPages {
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address(), "session.unlock");
             return Console.redirect("/console/home");
         } catch (IdentityException e) {
-            return afterFailure(r, e, () -> status(lockPage(r, e.getMessage()), 401));
+            return afterFailure(r, e, () -> Console.status(lockPage(r, e.getMessage()), 401));
         }
     }
 
@@ -386,7 +383,7 @@ public final class AuthPages {
                     r.address(), "session.unlock");
             return Console.redirect("/console/home");
         } catch (IdentityException e) {
-            return afterFailure(r, e, () -> status(lockPage(r, e.getMessage()), 401));
+            return afterFailure(r, e, () -> Console.status(lockPage(r, e.getMessage()), 401));
         }
     }
 
@@ -409,7 +406,7 @@ public final class AuthPages {
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address(), "step_up");
             return Console.redirect(Console.safeNext(r.param("next")));
         } catch (IdentityException e) {
-            return status(stepUpPage(r, e.getMessage()), 401);
+            return Console.status(stepUpPage(r, e.getMessage()), 401);
         }
     }
 
@@ -419,7 +416,7 @@ public final class AuthPages {
                     r.address(), "step_up");
             return Console.redirect(Console.safeNext(r.param("next")));
         } catch (IdentityException e) {
-            return status(stepUpPage(r, e.getMessage()), 401);
+            return Console.status(stepUpPage(r, e.getMessage()), 401);
         }
     }
 
@@ -435,7 +432,7 @@ public final class AuthPages {
 
     private Reply afterFailure(ConsoleRequest r, IdentityException e, java.util.function.Supplier<Reply> page) {
         if (id.sessions().check(r.cookie()).isEmpty()) {
-            return console.clearSession(status(loginPage(withoutSession(r), e.getMessage()), 401));
+            return console.clearSession(Console.status(loginPage(withoutSession(r), e.getMessage()), 401));
         }
         return page.get();
     }
@@ -505,9 +502,5 @@ public final class AuthPages {
         String value = type.equals("password") ? "" : r.param(name);
         return "<label>" + esc(r.t(ja, en)) + "<input name=\"" + name + "\" type=\"" + type + "\" autocomplete=\""
                 + autocomplete + "\"" + (required ? " required" : "") + " value=\"" + esc(value) + "\"></label>";
-    }
-
-    public static Reply status(Reply r, int status) {
-        return new Reply(status, r.contentType(), r.body(), r.headers());
     }
 }
