@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.UUID;
 
 import static jp.mamori.web.console.Html.csrf;
-import static jp.mamori.identity.web.AuthPages.field;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
@@ -157,7 +156,7 @@ public final class AccountPages {
 
     private Reply addPasskeyPage(ConsoleRequest r) {
         Sessions.Session s = r.session();
-        return console.page(r, r.t("パスキーの追加", "Add a passkey"), AuthPages.passkeyForm(r, "/console/me/passkeys/add",
+        return console.page(r, r.t("パスキーの追加", "Add a passkey"), passkeyForm(r, "/console/me/passkeys/add",
                 "register", id.passkeys().startRegistration(s.accountId(), s.loginId(), s.displayName()),
                 r.t("パスキーを登録", "Register a passkey")));
     }
@@ -669,5 +668,24 @@ public final class AccountPages {
             out.add(q.nameJa() + (q.licenceNumber() == null ? "" : "（" + q.licenceNumber() + "）"));
         }
         return String.join("、", out);
+    }
+
+    /** A form that runs a WebAuthn ceremony in the browser (passkeys.js) and posts its result. */
+    static String passkeyForm(ConsoleRequest r, String action, String kind, Passkeys.Challenge ch, String label) {
+        return "<form method=\"post\" action=\"" + action + "\" class=\"passkey\" data-passkey=\"" + kind
+                + "\" data-options=\"" + esc(ch.publicKeyJson()) + "\">" + csrf(r)
+                + "<input type=\"hidden\" name=\"request\" value=\"" + esc(ch.requestId()) + "\">"
+                + "<input type=\"hidden\" name=\"response\" value=\"\">"
+                + (kind.equals("register") ? "<label>" + r.t("名前（任意）", "Name (optional)")
+                + "<input name=\"nickname\" maxlength=\"60\" autocomplete=\"off\"></label>" : "")
+                + "<button type=\"button\" data-passkey-start>" + esc(label) + "</button>"
+                + "<p class=\"error\" data-passkey-error role=\"alert\"></p></form>";
+    }
+
+    static String field(ConsoleRequest r, String name, String ja, String en, String type, String autocomplete,
+                        boolean required) {
+        String value = type.equals("password") ? "" : r.param(name);
+        return "<label>" + esc(r.t(ja, en)) + "<input name=\"" + name + "\" type=\"" + type + "\" autocomplete=\""
+                + autocomplete + "\"" + (required ? " required" : "") + " value=\"" + esc(value) + "\"></label>";
     }
 }
