@@ -30,10 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import static jp.mamori.identity.web.AuthPages.csrf;
+import static jp.mamori.web.console.Html.csrf;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
-import jp.mamori.identity.web.AuthPages;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Html;
@@ -174,7 +173,7 @@ public final class ClinicalPages {
                     : patientTable(r, found.recent(), "recent"));
             b.append("</section>");
         }
-        return AuthPages.status(console.page(r, r.t("患者検索", "Patients"), b.toString()), error.isEmpty() ? 200 : 400);
+        return Console.status(console.page(r, r.t("患者検索", "Patients"), b.toString()), error.isEmpty() ? 200 : 400);
     }
 
     private String patientTable(ConsoleRequest r, List<Res> patients, String id) {
@@ -784,7 +783,7 @@ public final class ClinicalPages {
         String status = j.path("status").asText("");
         boolean amend = !status.equals("preliminary");
         if (status.equals("entered-in-error")) {
-            return AuthPages.status(console.page(r, r.t("文書", "Document"), Html.message("error",
+            return Console.status(console.page(r, r.t("文書", "Document"), Html.message("error",
                     "記載誤りとされた記録は編集できません / A record marked entered-in-error cannot be edited")), 409);
         }
         String pid = e.patient() == null ? "" : e.patient().stored().id();
@@ -907,7 +906,7 @@ public final class ClinicalPages {
             return invalidForm(r);
         }
         if (String.join("", soap).isBlank()) {
-            return AuthPages.status(console.page(r, r.t("経過記録", "Progress note"), Html.message("error",
+            return Console.status(console.page(r, r.t("経過記録", "Progress note"), Html.message("error",
                     "記載がありません / The note is empty") + noteForm(r, "/console/notes/save", patientId, id,
                     base == null ? 0 : base, soap, false, "")), 400);
         }
@@ -953,7 +952,7 @@ public final class ClinicalPages {
 
     /** A note form that was tampered with or is stale beyond repair (ids, base version): 400, nothing written. */
     private Reply invalidForm(ConsoleRequest r) {
-        return AuthPages.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
+        return Console.status(console.page(r, r.t("エラー", "Error"), Html.message("error",
                 "入力が正しくありません / The form is not valid")), 400);
     }
 
@@ -971,7 +970,7 @@ public final class ClinicalPages {
             return invalidForm(r);
         }
         if (!validReason(reason)) {
-            return AuthPages.status(console.page(r, r.t("経過記録の修正", "Amend a progress note"), Html.message("error",
+            return Console.status(console.page(r, r.t("経過記録の修正", "Amend a progress note"), Html.message("error",
                     "修正には理由が必要です / An amendment needs a reason") + noteForm(r, "/console/notes/amend",
                     r.param("patient"), id, base, soap, true, reason)), 400);
         }
@@ -986,7 +985,7 @@ public final class ClinicalPages {
             return invalidForm(r);
         }
         if (!validReason(reason)) {
-            return AuthPages.status(console.page(r, r.t("文書", "Document"), Html.message("error",
+            return Console.status(console.page(r, r.t("文書", "Document"), Html.message("error",
                     "記載誤りとするには理由が必要です / Marking entered-in-error needs a reason")
                     + "<p><a href=\"/console/documents/" + esc(id) + "\">" + esc(r.t("戻る", "Back")) + "</a></p>"), 400);
         }
@@ -1016,7 +1015,7 @@ public final class ClinicalPages {
                 return refused(r, e, null);
             }
             if (e.status() == 422 || e.status() == 409) {
-                return AuthPages.status(console.page(r, r.t("文書", "Document"), Html.message("error", e.getMessage())
+                return Console.status(console.page(r, r.t("文書", "Document"), Html.message("error", e.getMessage())
                         + "<p><a href=\"/console/documents/" + esc(id) + "\">" + esc(r.t("戻る", "Back")) + "</a></p>"), 409);
             }
             throw e;
@@ -1062,7 +1061,7 @@ public final class ClinicalPages {
             b.append("<h2>").append(esc(r.t("あなたの入力（保存されていません）", "Your text (not saved)"))).append("</h2><pre class=\"note-text\">")
                     .append(esc(mineText)).append("</pre>");
         }
-        return AuthPages.status(console.page(r, r.t("同時編集の衝突", "Edit conflict"), b.toString()), 409);
+        return Console.status(console.page(r, r.t("同時編集の衝突", "Edit conflict"), b.toString()), 409);
     }
 
     // ---------------------------------------------------------------- printing

@@ -28,11 +28,10 @@ import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import static jp.mamori.identity.web.AuthPages.csrf;
+import static jp.mamori.web.console.Html.csrf;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Html.esc;
 import static jp.mamori.web.console.Html.time;
-import jp.mamori.identity.web.AuthPages;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Html;
@@ -643,7 +642,7 @@ public final class AccessPages {
         try {
             return change.get();
         } catch (AccessException | IdentityException e) {
-            return AuthPages.status(page.apply(e.getMessage()), 400);
+            return Console.status(page.apply(e.getMessage()), 400);
         }
     }
 

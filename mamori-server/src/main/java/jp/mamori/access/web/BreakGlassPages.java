@@ -11,11 +11,9 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.UUID;
 
-import static jp.mamori.identity.web.AuthPages.csrf;
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.time;
-import jp.mamori.identity.web.AuthPages;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Html;
@@ -90,7 +88,7 @@ public final class BreakGlassPages {
                     console.clock().instant());
             return Console.redirect("/console/break-glass");
         } catch (BreakGlass.Refused e) {
-            return AuthPages.status(mine(r, e.getMessage()), 400);
+            return Console.status(mine(r, e.getMessage()), 400);
         }
     }
 
@@ -99,7 +97,7 @@ public final class BreakGlassPages {
             breakGlass.end(uuid(r.param("id")), r.session(), console.clock().instant());
             return Console.redirect("/console/break-glass");
         } catch (BreakGlass.Refused e) {
-            return AuthPages.status(mine(r, e.getMessage()), 400);
+            return Console.status(mine(r, e.getMessage()), 400);
         }
     }
 
@@ -157,7 +155,7 @@ public final class BreakGlassPages {
             breakGlass.review(uuid(r.param("id")), r.session(), r.param("decision"), r.param("comment"));
             return Console.redirect("/console/admin/break-glass");
         } catch (BreakGlass.Refused e) {
-            return AuthPages.status(admin(r, e.getMessage()), 400);
+            return Console.status(admin(r, e.getMessage()), 400);
         }
     }
 

@@ -20,7 +20,6 @@ import java.util.Map;
 
 import static jp.mamori.web.console.Console.Access.USER;
 import static jp.mamori.web.console.Html.esc;
-import jp.mamori.identity.web.AuthPages;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Html;

@@ -389,6 +389,11 @@ public final class Console implements jp.mamori.web.Endpoint {
                 + (tls ? "; Secure" : ""));
     }
 
+    /** {@code reply} with another status: a page shown again after a refused form (400, 401, 409). */
+    public static Reply status(Reply reply, int status) {
+        return new Reply(status, reply.contentType(), reply.body(), reply.headers());
+    }
+
     public static Reply redirect(String to) {
         return Reply.empty(303).header("Location", to);
     }

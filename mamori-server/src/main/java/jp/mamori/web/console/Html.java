@@ -37,6 +37,16 @@ public final class Html {
     }
 
     /**
+     * The hidden field that carries the request's CSRF token in a form (template {@code layout/csrf.jte}, which
+     * page templates include as well).
+     */
+    public static String csrf(ConsoleRequest r) {
+        java.util.Map<String, Object> params = new java.util.HashMap<>();
+        params.put("csrf", r.csrf());
+        return Templates.render("layout/csrf.jte", params);
+    }
+
+    /**
      * A message that may hold several lines ("日本語 / English" each), as paragraphs (template
      * {@code layout/message.jte}, which page templates include as well).
      */
