@@ -188,8 +188,12 @@ final class FhirText {
 
     /** The whole note as one text, for the difference between versions. */
     static String noteText(JsonNode composition, ConsoleRequest.Lang lang) {
+        return noteText(soap(composition), lang);
+    }
+
+    /** The four SOAP texts as one text, as {@link #noteText(JsonNode, ConsoleRequest.Lang)} writes a note's. */
+    static String noteText(String[] s, ConsoleRequest.Lang lang) {
         StringBuilder sb = new StringBuilder();
-        String[] s = soap(composition);
         for (int i = 0; i < 4; i++) {
             sb.append("【").append(lang.t(SOAP[i][1], SOAP[i][2])).append("】\n").append(s[i]).append("\n");
         }

@@ -1,0 +1,208 @@
+package jp.mamori.clinical;
+
+import gg.jte.Content;
+import gg.jte.TemplateOutput;
+import jp.mamori.chart.JpDates;
+import jp.mamori.chart.TextDiff;
+import jp.mamori.chart.TrendChart;
+
+import java.util.List;
+
+/**
+ * The view models of the clinician's pages (templates {@code clinical/*.jte}), one per page and the pieces they
+ * share (the patient banner, the note form). Public because the compiled templates live in their own package.
+ * Everything here is already chosen and formatted (dates in the request's language, names, ages); the templates
+ * escape every value. Status codes of notes ({@code preliminary}, {@code final}...) stay codes: the templates name
+ * them ({@code clinical.status.CODE}).
+ */
+public final class ClinicalViews {
+    /** The longest SOAP section a note form accepts. */
+    public static final int MAX_TEXT = 20_000;
+
+    private ClinicalViews() {
+    }
+
+    /**
+     * Markup drawn by the {@code chart} package: a trend chart's SVG ({@link TrendChart#svg}) or the table of
+     * differences between two texts ({@link TextDiff.Result#toHtml}). That code escapes every text it places
+     * ({@code chart.Html.escape}, tested in TrendChartTest and TextDiffTest), so the template writes this as
+     * markup. Only those two factories make one: no other string can reach a page unescaped.
+     */
+    public static final class Drawn implements Content {
+        private final String html;
+
+        private Drawn(String html) {
+            this.html = html;
+        }
+
+        static Drawn trend(TrendChart.Series series, String id, JpDates dates, JpDates.Lang lang) {
+            return new Drawn(TrendChart.svg(series, id, dates, lang));
+        }
+
+        static Drawn diff(TextDiff.Result diff, String beforeLabel, String afterLabel) {
+            return new Drawn(diff.toHtml(beforeLabel, afterLabel));
+        }
+
+        @Override
+        public void writeTo(TemplateOutput output) {
+            output.writeContent(html);
+        }
+    }
+
+    /**
+     * A patient in a list (search results, recent patients).
+     *
+     * @param birth the birth date and the age, or ""
+     */
+    public record Patient(String id, String identifier, String name, String kana, String sex, String birth) {
+    }
+
+    /**
+     * The patient search: the form (filled again) and either the results or the recently opened patients.
+     *
+     * @param error           why the criteria were refused, or ""
+     * @param ran             whether a search ran (then {@code results}, else {@code recent})
+     * @param offerBreakGlass whether the empty result offers break-glass (a patient ID was given)
+     */
+    public record Search(String error, String identifier, String name, String birthdate, boolean ran,
+                         List<Patient> results, boolean offerBreakGlass, List<Patient> recent, String csrf) {
+    }
+
+    /** An allergy in the banner. @param highRisk whether its criticality is high */
+    public record Alert(String text, boolean highRisk) {
+    }
+
+    /**
+     * The patient banner every chart page shows.
+     *
+     * @param age        the age with the birth date, or "" when it is unknown or in the future
+     * @param allergies  the active allergies
+     * @param infections the active infections (ICD-10 A and B)
+     * @param labels     the sensitive-information labels of the patient and of what the page shows
+     * @param breakGlass whether the person sees the patient under break-glass
+     */
+    public record Banner(String name, String kana, String sex, String age, String identifier, List<Alert> allergies,
+                         List<String> infections, List<String> labels, boolean breakGlass) {
+    }
+
+    /**
+     * A line of the timeline: an encounter ({@code what}) or a document ({@code documentId}, {@code title},
+     * {@code author}, {@code status}).
+     *
+     * @param when the date and time, or ""
+     */
+    public record Event(String when, boolean document, String what, String documentId, String title, String author,
+                        String status) {
+    }
+
+    /** A problem. @param onset the onset date, or "" */
+    public record Problem(String name, String onset, boolean active) {
+    }
+
+    /** An allergy. @param reactions the manifestations, joined with "、" */
+    public record Allergy(String substance, String reactions, String criticality) {
+    }
+
+    /** A prescription. @param since the date it was written, or "" */
+    public record Medication(String name, String dosage, String since) {
+    }
+
+    /** The current prescriptions (active, on hold, draft) and the past ones. */
+    public record Medications(List<Medication> current, List<Medication> past) {
+    }
+
+    /** A measured value. @param flag the interpretation code, or "" */
+    public record Value(String when, String value, String flag) {
+    }
+
+    /**
+     * One test's results, newest first.
+     *
+     * @param trend  the trend chart, or null below two values
+     * @param total  how many values there are
+     * @param latest the values the table shows
+     * @param range  the reference range ("low–high", either side possibly empty), or null when there is none
+     */
+    public record Result(String name, String unit, Drawn trend, int total, List<Value> latest, String range) {
+    }
+
+    /**
+     * The chart. Each part is null when the person may not see that kind of record at all.
+     *
+     * @param writesNotes whether the person may write notes (sees the notes)
+     * @param timeline    encounters and documents, newest first; null when the person sees neither
+     */
+    public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
+                        List<Problem> problems, List<Allergy> allergies, Medications medications,
+                        List<Result> results) {
+    }
+
+    /** The four texts of a progress note. */
+    public record Soap(String s, String o, String a, String p) {
+        static Soap of(String[] soap) {
+            return new Soap(soap[0], soap[1], soap[2], soap[3]);
+        }
+    }
+
+    /** A version in a document's history. @param status its status code, or null when it has no body */
+    public record Version(int version, String when, String author, String storedBy, String operation, String status,
+                          String reason, String hash) {
+    }
+
+    /**
+     * A document with its history.
+     *
+     * @param banner    the patient's banner, or null when the note names no patient
+     * @param date      when it was written, or ""
+     * @param notAuthor whether a draft is someone else's (only its author finalizes it)
+     * @param from      the version the difference form starts from
+     * @param to        the version it goes to
+     * @param diff      the difference between two versions, or null
+     */
+    public record Document(Banner banner, String patientId, String id, String title, String status, String author,
+                           String date, int version, String stored, String hash, Soap soap, boolean notAuthor,
+                           List<Version> history, int from, int to, Drawn diff, String csrf) {
+        public boolean draft() {
+            return status.equals("preliminary");
+        }
+
+        public boolean enteredInError() {
+            return status.equals("entered-in-error");
+        }
+    }
+
+    /**
+     * The note form: a new note or a draft ({@code /console/notes/save}), or an amendment with a reason
+     * ({@code /console/notes/amend}).
+     *
+     * @param id   the note, or "" for a new one
+     * @param base the version the form was opened on (0 for a new note)
+     */
+    public record NoteForm(String action, String patientId, String id, int base, Soap soap, boolean amend,
+                           String reason, String csrf) {
+    }
+
+    /** The note editor. @param banner the patient's banner, or null @param error why the form was refused, or "" */
+    public record Editor(Banner banner, String error, NoteForm form) {
+    }
+
+    /**
+     * Someone else saved the note meanwhile: their version beside this person's text, and the form again on
+     * their version (or, for a note now entered-in-error, this person's text to copy).
+     *
+     * @param message what happened
+     * @param nowFinal whether the note became final, so the form is an amendment now
+     * @param form    the form again, or null
+     * @param unsaved this person's text when there is no form to put it in, or null
+     */
+    public record Conflict(String message, Drawn diff, boolean nowFinal, NoteForm form, String unsaved) {
+    }
+
+    /** A page that refuses a record: it does not exist or the person may not see it. @param patientId or null */
+    public record Refused(String patientId) {
+    }
+
+    /** An error message. @param documentId the document to go back to, or null */
+    public record Message(String text, String documentId) {
+    }
+}

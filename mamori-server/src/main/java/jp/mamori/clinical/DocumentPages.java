@@ -1,0 +1,106 @@
+package jp.mamori.clinical;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jp.mamori.chart.JpDates;
+import jp.mamori.chart.TextDiff;
+import jp.mamori.clinical.Clinical.Res;
+import jp.mamori.kernel.FhirError;
+import jp.mamori.web.Reply;
+import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Messages;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A document (template {@code clinical/document.jte}): the note with its banner, what may be done with it (edit,
+ * amend, print, mark entered-in-error), its version history and the difference between two versions
+ * ({@code ?a=1&b=2}).
+ */
+final class DocumentPages {
+    private final PageSupport pages;
+
+    DocumentPages(PageSupport pages) {
+        this.pages = pages;
+    }
+
+    void register(IdPaths documents) {
+        documents.add("", this::document);
+    }
+
+    private record Loaded(Res patient, Res current, List<Res> history, Res left, Res right) {
+    }
+
+    private Reply document(ConsoleRequest r, String id) {
+        Integer a = PageSupport.version(r.param("a"));
+        Integer bv = PageSupport.version(r.param("b"));
+        Loaded v;
+        try {
+            v = pages.clinical.run(r, "read", null, u -> {
+                u.detail("view", "document");
+                Res current = u.read("Composition", id);
+                Res patient = PageSupport.patientOf(u, current);
+                List<Res> history = u.history("Composition", id);
+                Res left = null;
+                Res right = null;
+                if (a != null && bv != null) {
+                    u.detail("diff", a + ".." + bv);
+                    left = find(history, a);
+                    right = find(history, bv);
+                }
+                return new Loaded(patient, current, history, left, right);
+            });
+        } catch (FhirError e) {
+            return pages.refused(r, e, null);
+        }
+        return pages.page(r, 200, r.messages().get("clinical.document"), "document", view(r, id, v));
+    }
+
+    private ClinicalViews.Document view(ConsoleRequest r, String id, Loaded v) {
+        Messages t = r.messages();
+        JpDates.Lang lang = PageSupport.jl(r);
+        JsonNode j = v.current().json();
+        String status = j.path("status").asText("");
+        var stored = v.current().stored();
+        Instant date = FhirText.instant(j.path("date"));
+        List<ClinicalViews.Version> history = new ArrayList<>(v.history().size());
+        for (Res h : v.history()) {
+            var s = h.stored();
+            history.add(new ClinicalViews.Version(s.version(), pages.dates.dateTime(s.lastUpdated(), lang),
+                    h.json() == null ? s.author() : FhirText.author(h.json()), s.author(), s.operation(),
+                    h.json() == null ? null : h.json().path("status").asText(""), s.reason(), s.contentSha256()));
+        }
+        int from = 0;
+        int to = 0;
+        if (v.history().size() >= 2) {
+            int newest = v.history().get(0).stored().version();
+            from = v.left() != null ? v.left().stored().version() : newest - 1;
+            to = v.right() != null ? v.right().stored().version() : newest;
+        }
+        ClinicalViews.Drawn diff = null;
+        if (v.left() != null && v.right() != null && v.left().json() != null && v.right().json() != null) {
+            diff = ClinicalViews.Drawn.diff(TextDiff.compare(FhirText.noteText(v.left().json(), r.lang()),
+                    FhirText.noteText(v.right().json(), r.lang())),
+                    t.get("clinical.diff.version", v.left().stored().version()),
+                    t.get("clinical.diff.version", v.right().stored().version()));
+        }
+        boolean notAuthor = status.equals("preliminary")
+                && !r.session().accountId().toString().equals(FhirText.authorAccount(j));
+        return new ClinicalViews.Document(v.patient() == null ? null : pages.banner(r, v.patient(), null, null,
+                FhirText.labels(v.patient().json())), v.patient() == null ? null : v.patient().stored().id(), id,
+                j.path("title").asText(""), status, FhirText.author(j),
+                date == null ? "" : pages.dates.dateTime(date, lang), stored.version(),
+                pages.dates.dateTime(stored.lastUpdated(), lang), stored.contentSha256(),
+                ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf());
+    }
+
+    private static Res find(List<Res> history, int version) {
+        for (Res h : history) {
+            if (h.stored().version() == version) {
+                return h;
+            }
+        }
+        return null;
+    }
+}
