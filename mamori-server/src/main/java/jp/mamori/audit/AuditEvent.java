@@ -25,8 +25,8 @@ public final class AuditEvent {
     }
 
     /** A security or maintenance event of the server itself (start, stop, clock check, checkpoint, a tool's run). */
-    public static AuditEvent system(String what, AuditAction action, Outcome outcome, Map<String, String> detail) {
-        return by(Actor.server(what), action).outcome(outcome).purpose(Purpose.SECURITY).details(detail).build();
+    public static Builder system(String what, AuditAction action, Outcome outcome, Map<String, String> detail) {
+        return by(Actor.server(what), action).outcome(outcome).purpose(Purpose.SECURITY).details(detail);
     }
 
     /** The entry as the trail stores and encodes it ({@link EntryCodec}). */

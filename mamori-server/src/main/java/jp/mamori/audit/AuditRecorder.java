@@ -42,7 +42,7 @@ public final class AuditRecorder {
 
     /** Appends an event of the server itself ({@link AuditEvent#system}). */
     public long system(String what, AuditAction action, Outcome outcome, Map<String, String> detail) {
-        return append(AuditEvent.system(what, action, outcome, detail));
+        return append(AuditEvent.system(what, action, outcome, detail).build());
     }
 
     /**

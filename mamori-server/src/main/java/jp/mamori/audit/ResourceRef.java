@@ -113,8 +113,9 @@ public record ResourceRef(String type, String id, String version) {
         return true;
     }
 
+    /** A version as this server numbers them: 1 and up, without leading zeros. */
     private static boolean isVersion(String s) {
-        if (s == null || s.isEmpty() || s.length() > 9) {
+        if (s == null || s.isEmpty() || s.length() > 9 || s.charAt(0) == '0') {
             return false;
         }
         for (int i = 0; i < s.length(); i++) {

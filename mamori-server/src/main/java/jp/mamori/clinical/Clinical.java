@@ -210,10 +210,18 @@ public final class Clinical {
 
         /**
          * The entry of this operation: the person (roles and departments from their access context), what was shown
-         * or written, and the purpose: treatment, or break-glass when {@code glass} (an active use for one of the
-         * patients).
+         * or written, and the purpose: treatment, or break-glass when one of the patients is among
+         * {@code glassPatients} (those of the person's active break-glass uses).
          */
-        AuditEvent.Builder entry(Outcome outcome, String request, String address, String session, boolean glass) {
+        AuditEvent.Builder entry(Outcome outcome, String request, String address, String session,
+                                 Set<String> glassPatients) {
+            boolean glass = false;
+            for (String patient : glassPatients) {
+                if (patients.contains(patient)) {
+                    glass = true;
+                    break;
+                }
+            }
             AuditEvent.Builder e = AuditEvent.by(Actor.of(caller, address, session), action).outcome(outcome)
                     .purpose(glass ? Purpose.BREAK_GLASS : Purpose.TREATMENT);
             for (String p : patients) {
@@ -264,15 +272,8 @@ public final class Clinical {
 
     private void append(ConsoleRequest r, Unit u, Outcome outcome) {
         // Active break-glass uses come with the person's context (a start or an end changes its version).
-        boolean glass = false;
-        if (!u.patients.isEmpty() && breakGlass != null) {
-            for (String patient : u.caller.person().breakGlassPatients(clock.instant())) {
-                if (u.patients.contains(patient)) {
-                    glass = true;
-                    break;
-                }
-            }
-        }
+        Set<String> glass = u.patients.isEmpty() || breakGlass == null ? Set.of()
+                : u.caller.person().breakGlassPatients(clock.instant());
         try {
             recorder.append(u.entry(outcome, r.method() + " " + r.path(), r.address(), r.session().ref(), glass)
                     .build());
