@@ -325,6 +325,21 @@ public final class ApiAudit implements RecordService.WriteJournal {
             }
         }
         // a versioned reference names what was written; drop its unversioned twin from the body scan
+        dropUnversionedTwins(resources);
+        return entry(caller, rq, action, Outcome.SUCCESS, named(patients), resources, detail);
+    }
+
+    private static void dropUnversionedTwins(Set<ResourceRef> resources) {
+        boolean unversioned = false;
+        for (ResourceRef r : resources) {
+            if (!r.versioned()) {
+                unversioned = true;
+                break;
+            }
+        }
+        if (!unversioned) {
+            return; // the usual answer: every resource with its version
+        }
         Set<ResourceRef> versioned = new HashSet<>();
         for (ResourceRef r : resources) {
             if (r.versioned()) {
@@ -332,7 +347,6 @@ public final class ApiAudit implements RecordService.WriteJournal {
             }
         }
         resources.removeIf(r -> !r.versioned() && versioned.contains(r));
-        return entry(caller, rq, action, Outcome.SUCCESS, named(patients), resources, detail);
     }
 
     /** Patients as bodies name them (a Patient's id, a reference), recorded verbatim. */
