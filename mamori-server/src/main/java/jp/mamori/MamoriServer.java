@@ -117,7 +117,7 @@ public final class MamoriServer implements AutoCloseable {
                     new jp.mamori.access.EncounterRelations(db.dataSource()), Clock.systemUTC());
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
-            jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.trail(), db.dataSource());
+            jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.recorder(), db.dataSource());
             records.journal(apiAudit); // a FHIR write's entry commits in the write's transaction (AUDIT-1)
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
@@ -155,7 +155,7 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
-                    new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.trail(),
+                    new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, db.dataSource(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -197,6 +198,21 @@ public final class BreakGlass {
     /** The person's active use for this patient, if any: what the FHIR authorization will consult. */
     public Optional<Grant> active(UUID accountId, String patientId, Instant now) {
         return Tx.read(ds, c -> activeIn(c, accountId, patientId, now));
+    }
+
+    /**
+     * Whether the person holds an active use for any of these patients, read through {@code c}: in the caller's
+     * transaction (a write's audit entry says what held when the write committed), by the database's clock.
+     */
+    public static boolean anyActive(Connection c, UUID accountId, Collection<String> patientIds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM break_glass WHERE account_id = ?"
+                + " AND patient_id = ANY(?) AND ended_at IS NULL AND expires_at > now() LIMIT 1")) {
+            ps.setObject(1, accountId);
+            ps.setArray(2, c.createArrayOf("text", patientIds.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Every active use the person holds, soonest to expire first (for the banner). */

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import jp.mamori.records.api.ApiAudit;
 
 /**
  * The audit capability of a running server: the trail and its appender, the FHIR API's choke point, the
@@ -24,6 +23,7 @@ public final class Audit implements AutoCloseable {
 
     private final DataSource ds;
     private final AuditTrail trail;
+    private final AuditRecorder recorder;
     private final AuditReports reports;
     private final SiemForwarder siem;
     private final ScheduledExecutorService clock;
@@ -34,6 +34,7 @@ public final class Audit implements AutoCloseable {
                   ScheduledExecutorService clock) {
         this.ds = ds;
         this.trail = trail;
+        this.recorder = new AuditRecorder(trail);
         this.reports = reports;
         this.siem = siem;
         this.clock = clock;
@@ -91,7 +92,7 @@ public final class Audit implements AutoCloseable {
                         a.checkpointer.signer().verifierKey().format(), o.checkpointSeconds(),
                         a.checkpointer.anchor().dir());
             }
-            trail.append(AuditRecord.system("server", "server.start", "success", cfg));
+            a.recorder.system("server", AuditAction.SERVER_START, Outcome.SUCCESS, cfg);
             a.checkClock();
             if (a.checkpointer != null) {
                 a.checkpointer.checkpoint();
@@ -115,8 +116,8 @@ public final class Audit implements AutoCloseable {
     public ClockCheck.Status checkClock() {
         ClockCheck.Status s = ClockCheck.now();
         lastClock = s;
-        trail.append(AuditRecord.system("clock", "clock.check", s.synced() ? "success" : "error",
-                Map.of("state", s.state(), "source", s.source())));
+        recorder.system("clock", AuditAction.CLOCK_CHECK, Outcome.of(s.synced()),
+                Map.of("state", s.state(), "source", s.source()));
         return s;
     }
 
@@ -185,6 +186,11 @@ public final class Audit implements AutoCloseable {
         return trail;
     }
 
+    /** Where every event of the running server is recorded. */
+    public AuditRecorder recorder() {
+        return recorder;
+    }
+
     public AuditReports reports() {
         return reports;
     }
@@ -194,7 +200,7 @@ public final class Audit implements AutoCloseable {
     public void close() {
         clock.shutdownNow();
         try {
-            trail.append(AuditRecord.system("server", "server.stop", "success", Map.of()));
+            recorder.system("server", AuditAction.SERVER_STOP, Outcome.SUCCESS, Map.of());
         } catch (RuntimeException e) {
             log.warn("audit: the server stop could not be recorded: {}", e.toString());
         }

@@ -10,7 +10,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one audit entry says, before the trail gives it a sequence number: who (actor, kind, display, roles,
+ * The stored form of an entry, before the trail gives it a sequence number (what {@link EntryCodec} encodes and the
+ * outbox holds). The server builds it only through the {@link AuditRecorder}, from an {@link AuditEvent}'s typed
+ * facts; the trail also builds it from the events that database triggers write into {@code audit_outbox}. What it says: who (actor, kind, display, roles,
  * department), when, whose (patients), what (resources with versions, action), the outcome, the purpose, from
  * where (address) and in which session (a hash, never the session secret).
  *
@@ -41,11 +43,5 @@ public record AuditRecord(Instant at, String actor, String actorKind, String dis
         resources = resources == null || resources.isEmpty() ? List.of() : List.copyOf(new LinkedHashSet<>(resources));
         detail = detail == null || detail.isEmpty() ? Map.of()
                 : java.util.Collections.unmodifiableMap(new TreeMap<>(detail));
-    }
-
-    /** A security or maintenance event of the server itself (start, stop, clock check, verification run). */
-    public static AuditRecord system(String what, String action, String outcome, Map<String, String> detail) {
-        return new AuditRecord(Instant.now(), "system:" + what, "system", "Mamori " + what, List.of(), null, List.of(),
-                List.of(), action, outcome, "security", "local", null, false, detail);
     }
 }

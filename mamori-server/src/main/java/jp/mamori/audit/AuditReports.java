@@ -267,8 +267,9 @@ public final class AuditReports {
         if (dept != null) {
             d.put("department", dept);
         }
-        trail.append(new AuditRecord(now, reviewer, "person", reviewerDisplay, List.of(), dept, List.of(),
-                List.of("AuditReview/" + id), "audit.review", "success", "audit", address, null, false, d));
+        new AuditRecorder(trail).append(AuditEvent.by(Actor.person(reviewer, reviewerDisplay, List.of(), dept, address,
+                null), AuditAction.AUDIT_REVIEW).purpose(Purpose.AUDIT).resource(ResourceRef.of("AuditReview",
+                Long.toString(id))).details(d).at(now).build());
         return new Review(id, from, to, dept, findings.strip(), reviewer, now);
     }
 

@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  * other capabilities land in {@code audit_outbox} in their own transactions (database triggers) and are moved into
  * the trail by the writer's other transaction, ahead of the queued entries of its group, as soon as the function
  * reports that some wait (or, when nothing is queued, every {@link Settings#outboxPoll}, or at once after
- * {@link #drainSoon}). A FHIR write's entry arrives that way too: {@link ApiAudit} writes it into the outbox in the
- * write's transaction (AUDIT-1, ADR 0006). Each group is stored with its {@link GroupSeal seal} in
+ * {@link #drainSoon}). A FHIR write's entry arrives that way too: {@link AuditRecorder#stage} writes it into the outbox in
+ * the write's transaction (AUDIT-1, ADR 0006). Each group is stored with its {@link GroupSeal seal} in
  * {@code audit_group}, so that the checkpointer signs only what an appender holding the key stored.
  *
  * <p>The queue is bounded: when it is full, {@link #append} waits a little and then gives up (back-pressure),
@@ -117,7 +117,8 @@ public final class AuditTrail implements AutoCloseable {
     }
 
     /**
-     * Appends one entry and returns its sequence number once it is durable.
+     * Appends one entry and returns its sequence number once it is durable. The server appends through its
+     * {@link AuditRecorder}; tests may append a stored form directly.
      *
      * @throws AuditUnavailable when it could not be stored in time; the caller MUST then refuse to answer
      */
@@ -145,7 +146,7 @@ public final class AuditTrail implements AutoCloseable {
 
     /**
      * Asks the writer to move outbox rows into the trail now rather than at its next poll: called after a transaction
-     * that wrote an entry into the outbox (a FHIR write, {@link ApiAudit}) commits. Returns at once.
+     * that wrote an entry into the outbox (a FHIR write, {@link AuditRecorder#stage}) commits. Returns at once.
      */
     public void drainSoon() {
         if (!closed && nudged.compareAndSet(false, true) && !queue.offer(Pending.NUDGE)) {

@@ -404,7 +404,7 @@ public final class Checkpointer implements AutoCloseable {
         boolean tsaFailed = s.tsaStatus().equals("failed");
         if (tsaFailed != tsaFailing) {
             tsaFailing = tsaFailed;
-            record("audit.timestamp", tsaFailed ? "error" : "success", Map.of("checkpoint", Long.toString(s.size()),
+            record(AuditAction.AUDIT_TIMESTAMP, Outcome.of(!tsaFailed), Map.of("checkpoint", Long.toString(s.size()),
                     "tsa", tsa == null ? "" : tsa.url().toString(), "error", tsaFailed ? s.tsaError() : ""));
             if (tsaFailed) {
                 log.warn("audit: checkpoint {} could not be time-stamped: {}", s.size(), s.tsaError());
@@ -413,7 +413,7 @@ public final class Checkpointer implements AutoCloseable {
         boolean anchorFailed = s.anchorStatus().equals("failed");
         if (anchorFailed != anchorFailing) {
             anchorFailing = anchorFailed;
-            record("audit.anchor", anchorFailed ? "error" : "success", Map.of("checkpoint", Long.toString(s.size()),
+            record(AuditAction.AUDIT_ANCHOR, Outcome.of(!anchorFailed), Map.of("checkpoint", Long.toString(s.size()),
                     "folder", anchor.dir().toString(), "error", anchorFailed ? s.anchorError() : ""));
             if (anchorFailed) {
                 log.warn("audit: checkpoint {} could not be anchored: {}", s.size(), s.anchorError());
@@ -426,7 +426,7 @@ public final class Checkpointer implements AutoCloseable {
         if (found != null && !found.equals(recordedProblem)) {
             recordedProblem = found;
             log.error("audit: INTEGRITY PROBLEM: {}", found);
-            record("audit.integrity", "error", Map.of("problem", found));
+            record(AuditAction.AUDIT_INTEGRITY, Outcome.ERROR, Map.of("problem", found));
             try {
                 notifier.notify(new jp.mamori.access.SecurityNotifier.Notice("audit.integrity", Instant.now(), null,
                         Map.of("problem", found), "監査証跡の整合性に問題があります。チェックポイントへの署名を止めました"
@@ -437,14 +437,14 @@ public final class Checkpointer implements AutoCloseable {
         }
     }
 
-    private void record(String action, String outcome, Map<String, String> detail) {
+    private void record(AuditAction action, Outcome outcome, Map<String, String> detail) {
         if (trail == null) {
             return;
         }
         try {
-            trail.append(AuditRecord.system("checkpoint", action, outcome, new LinkedHashMap<>(detail)));
+            new AuditRecorder(trail).system("checkpoint", action, outcome, new LinkedHashMap<>(detail));
         } catch (RuntimeException e) {
-            log.warn("audit: could not record {}: {}", action, e.toString());
+            log.warn("audit: could not record {}: {}", action.code, e.toString());
         }
     }
 

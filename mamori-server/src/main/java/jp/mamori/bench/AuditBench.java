@@ -1,7 +1,13 @@
 package jp.mamori.bench;
 
 import jp.mamori.MamoriServer;
-import jp.mamori.audit.AuditRecord;
+import jp.mamori.audit.Actor;
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.AuditRecorder;
+import jp.mamori.audit.PatientRef;
+import jp.mamori.audit.Purpose;
+import jp.mamori.audit.ResourceRef;
 import jp.mamori.audit.AuditTrail;
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Tx;
@@ -11,7 +17,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -94,16 +99,18 @@ public final class AuditBench {
     // ---------------------------------------------------------------- appends
 
     /** A physician's read of one patient, as the API records it. */
-    static AuditRecord entry(String actor, String session, ThreadLocalRandom random) {
+    static AuditEvent entry(String actor, String session, ThreadLocalRandom random) {
         String patient = new UUID(random.nextLong(), random.nextLong()).toString();
-        return new AuditRecord(Instant.now(), actor, "person", "試験 医師", List.of("physician"), "内科",
-                List.of(patient), List.of("Patient/" + patient + "/_history/1"), "read", "success", "treatment",
-                "10.20.30." + random.nextInt(1, 255), session, false,
-                Map.of("status", "200", "request", "GET /Patient/" + patient));
+        return AuditEvent.by(Actor.person(actor, "試験 医師", List.of("physician"), "内科",
+                        "10.20.30." + random.nextInt(1, 255), session), AuditAction.READ)
+                .purpose(Purpose.TREATMENT).patient(PatientRef.of(patient))
+                .resource(ResourceRef.version("Patient", patient, 1))
+                .detail("status", "200").detail("request", "GET /Patient/" + patient).build();
     }
 
     private static boolean appends(AuditTrail trail, AuditOptions o, PrintStream out, PrintStream err)
             throws InterruptedException {
+        AuditRecorder recorder = new AuditRecorder(trail);
         err.println(String.format(Locale.ROOT, "bench audit: appending with %d threads: warmup %ds, measuring %ds",
                 o.threads(), o.warmup(), o.seconds()));
         long start = System.nanoTime();
@@ -138,7 +145,7 @@ public final class AuditBench {
                     }
                     boolean measured = begin - measureStart >= 0;
                     try {
-                        trail.append(entry(actor, session, random));
+                        recorder.append(entry(actor, session, random));
                         if (measured) {
                             rec.record((System.nanoTime() - begin) / 1_000);
                             counts[n]++;

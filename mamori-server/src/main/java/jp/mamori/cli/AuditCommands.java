@@ -1,9 +1,11 @@
 package jp.mamori.cli;
 
 import jp.mamori.audit.Audit;
-import jp.mamori.audit.AuditRecord;
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditTrail;
 import jp.mamori.audit.Checkpointer;
+import jp.mamori.audit.Outcome;
 import jp.mamori.audit.TrailLedger;
 import jp.mamori.config.Args;
 import jp.mamori.config.ConfigException;
@@ -55,9 +57,9 @@ final class AuditCommands {
                 cfg.dataDir());
     }
 
-    private static void record(Main.Opened o, String action, String outcome, Map<String, String> detail) {
+    private static void record(Main.Opened o, AuditAction action, Outcome outcome, Map<String, String> detail) {
         try (AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            trail.append(AuditRecord.system("cli", action, outcome, detail));
+            new AuditRecorder(trail).system("cli", action, outcome, detail);
         }
     }
 
@@ -92,7 +94,7 @@ final class AuditCommands {
         ServerConfig cfg = config(a, env);
         try (Main.Opened o = Main.Opened.open(a, env)) {
             Checkpointer cp = checkpointer(o, cfg);
-            record(o, "audit.export", "success", new LinkedHashMap<>(Map.of("out", dir.toString(),
+            record(o, AuditAction.AUDIT_EXPORT, Outcome.SUCCESS, new LinkedHashMap<>(Map.of("out", dir.toString(),
                     "from", Long.toString(from))));
             cp.checkpoint();
             TrailLedger.Exported x = exportTo(o, cp, dir, from);
@@ -153,7 +155,7 @@ final class AuditCommands {
                 text = TrailLedger.consistency(c, m, n).format();
                 detail.put("sizes", m + "-" + n);
             }
-            record(o, "audit.proof", "success", detail);
+            record(o, AuditAction.AUDIT_PROOF, Outcome.SUCCESS, detail);
             if (a.value("--out").isPresent()) {
                 Path f = Path.of(a.value("--out").get());
                 Files.writeString(f, text, StandardCharsets.UTF_8);
@@ -200,7 +202,7 @@ final class AuditCommands {
             if (problem != null) {
                 detail.put("problem", problem);
             }
-            record(o, "verify.audit", failed ? "error" : "success", detail);
+            record(o, AuditAction.VERIFY_AUDIT, Outcome.of(!failed), detail);
             return failed ? 1 : 0;
         }
     }

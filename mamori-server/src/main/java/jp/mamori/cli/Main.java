@@ -398,9 +398,9 @@ public final class Main {
                                 : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
             try (jp.mamori.audit.AuditTrail trail = jp.mamori.audit.Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-                trail.append(jp.mamori.audit.AuditRecord.system("verify-records", "verify.records",
-                        bad[0] == 0 ? "success" : "error", Map.of("versions", Long.toString(n),
-                                "mismatches", Integer.toString(bad[0]))));
+                new jp.mamori.audit.AuditRecorder(trail).system("verify-records",
+                        jp.mamori.audit.AuditAction.VERIFY_RECORDS, jp.mamori.audit.Outcome.of(bad[0] == 0),
+                        Map.of("versions", Long.toString(n), "mismatches", Integer.toString(bad[0])));
             }
             if (bad[0] == 0) {
                 out.println("verify-records: " + n + " versions checked, all hashes match, and every head and its search"

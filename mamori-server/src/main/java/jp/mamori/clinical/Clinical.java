@@ -8,9 +8,15 @@ import jp.mamori.access.BreakGlass;
 import jp.mamori.access.Caller;
 import jp.mamori.access.PersonContext;
 import jp.mamori.access.PersonContexts;
-import jp.mamori.audit.AuditRecord;
-import jp.mamori.audit.AuditTrail;
+import jp.mamori.audit.Actor;
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditUnavailable;
+import jp.mamori.audit.Outcome;
+import jp.mamori.audit.PatientRef;
+import jp.mamori.audit.Purpose;
+import jp.mamori.audit.ResourceRef;
 import jp.mamori.db.Tx;
 import jp.mamori.identity.Sessions;
 import jp.mamori.kernel.FhirError;
@@ -27,7 +33,6 @@ import java.io.UncheckedIOException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -55,18 +60,18 @@ public final class Clinical {
     private final RecordService records;
     private final AccessPolicy policy;
     private final PersonContexts contexts;
-    private final AuditTrail trail;
+    private final AuditRecorder recorder;
     private final BreakGlass breakGlass;
     private final DataSource ds;
     private final Clock clock;
     private final SearchIndexer indexer = new SearchIndexer();
 
-    public Clinical(RecordService records, AccessPolicy policy, PersonContexts contexts, AuditTrail trail,
+    public Clinical(RecordService records, AccessPolicy policy, PersonContexts contexts, AuditRecorder recorder,
                     BreakGlass breakGlass, DataSource ds, Clock clock) {
         this.records = records;
         this.policy = policy;
         this.contexts = contexts;
-        this.trail = trail;
+        this.recorder = recorder;
         this.breakGlass = breakGlass;
         this.ds = ds;
         this.clock = clock;
@@ -90,19 +95,19 @@ public final class Clinical {
      */
     final class Unit {
         final Caller caller;
-        private String action;
+        private AuditAction action;
         final Set<String> patients = new LinkedHashSet<>();
-        final Set<String> resources = new LinkedHashSet<>();
+        final Set<ResourceRef> resources = new LinkedHashSet<>();
         final Map<String, String> detail = new LinkedHashMap<>();
 
-        private Unit(Caller caller, String action) {
+        Unit(Caller caller, String action) {
             this.caller = caller;
-            this.action = action;
+            this.action = AuditAction.of(action);
         }
 
-        /** The action recorded (e.g. an update that turned out to be a finalization). */
+        /** The action recorded (e.g. an update that turned out to be a finalization), by its stored code. */
         void action(String a) {
-            this.action = a;
+            this.action = AuditAction.of(a);
         }
 
         void detail(String key, String value) {
@@ -110,7 +115,7 @@ public final class Clinical {
         }
 
         private Res shown(Res r) {
-            resources.add(r.versionRef());
+            resources.add(ResourceRef.version(r.stored().type(), r.stored().id(), r.stored().version()));
             patients.addAll(patientsOf(r));
             return r;
         }
@@ -156,7 +161,7 @@ public final class Clinical {
                 RecordService.HistoryPage page = records.history(caller, type, id, null, PAGE, cursor);
                 for (Stored s : page.versions()) {
                     Res r = new Res(s, s.deleted() ? null : json(s));
-                    resources.add(r.versionRef());
+                    resources.add(ResourceRef.version(s.type(), s.id(), s.version()));
                     out.add(r);
                 }
                 cursor = page.nextCursor();
@@ -202,6 +207,28 @@ public final class Clinical {
         String principal() {
             return caller.principal();
         }
+
+        /**
+         * The entry of this operation: the person (roles and departments from their access context), what was shown
+         * or written, and the purpose: treatment, or break-glass when one of the patients is among
+         * {@code glassPatients} (those of the person's active break-glass uses).
+         */
+        AuditEvent.Builder entry(Outcome outcome, String request, String address, String session,
+                                 Set<String> glassPatients) {
+            boolean glass = false;
+            for (String patient : glassPatients) {
+                if (patients.contains(patient)) {
+                    glass = true;
+                    break;
+                }
+            }
+            AuditEvent.Builder e = AuditEvent.by(Actor.of(caller, address, session), action).outcome(outcome)
+                    .purpose(glass ? Purpose.BREAK_GLASS : Purpose.TREATMENT);
+            for (String p : patients) {
+                e.patient(PatientRef.named(p));
+            }
+            return e.resources(resources).details(detail).detail("request", request).detail("via", "console");
+        }
     }
 
     /**
@@ -222,18 +249,18 @@ public final class Clinical {
                 u.patients.add(askedPatient);
             }
             u.detail("status", Integer.toString(e.status()));
-            String outcome = e.status() == 401 || e.status() == 403 || e.status() == 404 || e.status() == 410
-                    ? "refused" : e.status() >= 500 ? "error" : "invalid";
+            Outcome outcome = e.status() == 401 || e.status() == 403 || e.status() == 404 || e.status() == 410
+                    ? Outcome.REFUSED : e.status() >= 500 ? Outcome.ERROR : Outcome.INVALID;
             append(r, u, outcome);
             throw e;
         } catch (RuntimeException e) {
             if (askedPatient != null) {
                 u.patients.add(askedPatient);
             }
-            append(r, u, "error");
+            append(r, u, Outcome.ERROR);
             throw e;
         }
-        append(r, u, "success");
+        append(r, u, Outcome.SUCCESS);
         return result;
     }
 
@@ -243,28 +270,13 @@ public final class Clinical {
         return Caller.person(p, s.displayName(), r.address());
     }
 
-    private void append(ConsoleRequest r, Unit u, String outcome) {
-        Sessions.Session s = r.session();
-        PersonContext p = u.caller.person();
-        List<String> roles = p.roles().stream().map(PersonContext.HeldRole::role).distinct().toList();
-        String department = String.join(",", p.roles().stream().map(PersonContext.HeldRole::department).distinct().toList());
+    private void append(ConsoleRequest r, Unit u, Outcome outcome) {
         // Active break-glass uses come with the person's context (a start or an end changes its version).
-        boolean glass = false;
-        if (!u.patients.isEmpty() && breakGlass != null) {
-            for (String patient : p.breakGlassPatients(clock.instant())) {
-                if (u.patients.contains(patient)) {
-                    glass = true;
-                    break;
-                }
-            }
-        }
-        Map<String, String> d = new LinkedHashMap<>(u.detail);
-        d.put("request", r.method() + " " + r.path());
-        d.put("via", "console");
+        Set<String> glass = u.patients.isEmpty() || breakGlass == null ? Set.of()
+                : u.caller.person().breakGlassPatients(clock.instant());
         try {
-            trail.append(new AuditRecord(Instant.now(), u.caller.principal(), "person", s.displayName(), roles,
-                    department.isEmpty() ? null : department, new ArrayList<>(u.patients), new ArrayList<>(u.resources),
-                    u.action, outcome, glass ? "break-glass" : "treatment", r.address(), s.ref(), glass, d));
+            recorder.append(u.entry(outcome, r.method() + " " + r.path(), r.address(), r.session().ref(), glass)
+                    .build());
         } catch (AuditUnavailable e) {
             throw e.toFhirError();
         }

@@ -80,12 +80,25 @@ public final class RecordService {
     /**
      * Told about every transaction of this service that wrote versions (AUDIT-1): {@link #beforeCommit} runs in that
      * transaction, after its last statement and before its commit, so whatever it stores there (the write's audit
-     * entry) commits with the versions or not at all; {@link #afterCommit} runs once the transaction committed.
+     * entry) commits with the versions or not at all; {@link #afterCommit} runs once the transaction committed. Each
+     * version comes with what the write knew of the one before it, so the journal need not read it back.
      */
     public interface WriteJournal {
-        void beforeCommit(Connection c, List<Stored> written) throws SQLException;
+        void beforeCommit(Connection c, List<Written> written) throws SQLException;
 
-        void afterCommit(List<Stored> written);
+        void afterCommit(List<Written> written);
+    }
+
+    /**
+     * A version written in the journal's transaction: as stored (its operation, lifecycle and body; no body for a
+     * deletion), and the lifecycle of the version before it (null for a new record).
+     */
+    public record Written(Stored stored, String previousLifecycle) {
+        /** An update that locked a record that was not locked: a draft finalized. */
+        public boolean finalizes() {
+            return stored.operation().equals("update") && Lifecycle.isLocked(stored.lifecycle())
+                    && !Lifecycle.isLocked(previousLifecycle);
+        }
     }
 
     /** The outcome of a write: the version now current, and whether it was newly created (201). */

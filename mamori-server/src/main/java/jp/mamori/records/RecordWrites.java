@@ -8,6 +8,7 @@ import jp.mamori.db.Tx;
 import jp.mamori.records.RecordService.Stored;
 import jp.mamori.records.RecordService.WriteJournal;
 import jp.mamori.records.RecordService.WriteResult;
+import jp.mamori.records.RecordService.Written;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -43,7 +44,7 @@ final class RecordWrites {
     private final FhirSupport fhir;
     private final RecordAuthorization auth;
     /** The versions written so far in the transaction {@link #inTx} runs on this thread (null outside one). */
-    private final ThreadLocal<List<Stored>> txWrites = new ThreadLocal<>();
+    private final ThreadLocal<List<Written>> txWrites = new ThreadLocal<>();
     private volatile WriteJournal journal;
 
     RecordWrites(DataSource ds, RecordStore store, SearchIndexer indexer, FhirSupport fhir, RecordAuthorization auth) {
@@ -99,7 +100,7 @@ final class RecordWrites {
             }
             throw e;
         }
-        return new WriteResult(wrote(v), true, false);
+        return new WriteResult(wrote(v, null), true, false);
     }
 
     /** Updates {@code type/id} (checked by {@link #checkUpdate}), or creates it with the client's id. */
@@ -144,7 +145,7 @@ final class RecordWrites {
         auth.requireWrite(caller, new AccessPolicy.Write(head.deleted() ? null : head.subject(),
                 head.deleted() ? null : head.lifecycle(), subject(type, id, rows), lifecycle));
         store.write(c, head, v, rows);
-        return new WriteResult(wrote(v), false, false);
+        return new WriteResult(wrote(v, head.lifecycle()), false, false);
     }
 
     /** Marks {@code type/id} deleted in a new version; every earlier version stays readable. */
@@ -167,7 +168,7 @@ final class RecordWrites {
                 VersionHash.chain(head.chain(), type, id, head.version() + 1, now, caller.principal(), reason,
                         "delete", head.lifecycle(), null));
         store.write(c, head, v, new IndexRows());
-        return new WriteResult(wrote(v), false, false);
+        return new WriteResult(wrote(v, head.lifecycle()), false, false);
     }
 
     private RecordStore.Version prepare(Resource res, String type, String id, int version, Caller caller,
@@ -203,12 +204,15 @@ final class RecordWrites {
         this.journal = journal;
     }
 
-    /** Notes a version stored in the current transaction, for the journal. */
-    private Stored wrote(RecordStore.Version v) {
+    /**
+     * Notes a version stored in the current transaction, for the journal, with the lifecycle of the version before it
+     * (the head's, as the write read it under its lock; null for a new record).
+     */
+    private Stored wrote(RecordStore.Version v, String previousLifecycle) {
         Stored s = Stored.of(v);
-        List<Stored> w = txWrites.get();
+        List<Written> w = txWrites.get();
         if (w != null) {
-            w.add(s);
+            w.add(new Written(s, previousLifecycle));
         }
         return s;
     }
@@ -218,8 +222,8 @@ final class RecordWrites {
      * versions, the journal records them in the same transaction before it commits (AUDIT-1).
      */
     <T> T inTx(Tx.Work<T> work) {
-        List<Stored> outer = txWrites.get();
-        List<Stored> writes = new ArrayList<>(1);
+        List<Written> outer = txWrites.get();
+        List<Written> writes = new ArrayList<>(1);
         txWrites.set(writes);
         WriteJournal j = journal;
         T result;

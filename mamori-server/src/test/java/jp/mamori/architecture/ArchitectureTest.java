@@ -75,6 +75,18 @@ class ArchitectureTest {
         assertTrue(outside.isEmpty(), "packages on no floor (add them to Floors): " + outside);
     }
 
+    /** An entry's stored form is built in {@code audit} only: everyone else records typed facts through the recorder. */
+    @Test
+    void onlyTheAuditBuildsTheStoredFormOfAnEntry() {
+        ArchRule rule = com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+                .that().resideOutsideOfPackage("jp.mamori.audit")
+                .should().callConstructorWhere(com.tngtech.archunit.base.DescribedPredicate.describe(
+                        "a constructor of AuditRecord", (com.tngtech.archunit.core.domain.JavaConstructorCall call) ->
+                                call.getTargetOwner().isEquivalentTo(jp.mamori.audit.AuditRecord.class)));
+        EvaluationResult r = rule.evaluate(server);
+        assertFalse(r.hasViolation(), () -> String.join("\n", r.getFailureReport().getDetails()));
+    }
+
     @Test
     void theRulesFailOnACircleAndOnAnUpwardDependency() {
         JavaClasses fixture = new ClassFileImporter().importPackages("jp.mamori.architecture.fixture");

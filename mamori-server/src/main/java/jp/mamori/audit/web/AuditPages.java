@@ -3,7 +3,11 @@ package jp.mamori.audit.web;
 import jp.mamori.access.Action;
 import jp.mamori.audit.Audit;
 import jp.mamori.audit.AuditExport;
-import jp.mamori.audit.AuditRecord;
+import jp.mamori.audit.Actor;
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.PatientRef;
+import jp.mamori.audit.Purpose;
 import jp.mamori.audit.AuditReports;
 import jp.mamori.audit.AuditUnavailable;
 import jp.mamori.identity.Accounts;
@@ -64,22 +68,28 @@ public final class AuditPages {
     }
 
     /** Appends the entry for looking at the trail; the page is shown only once it is durable. */
-    private void recordView(ConsoleRequest r, String action, String report, Map<String, String> params,
+    private void recordView(ConsoleRequest r, AuditAction action, String report, Map<String, String> params,
                             List<String> patients) {
-        Sessions.Session s = r.session();
-        Map<String, String> d = new LinkedHashMap<>(params);
-        d.put("report", report);
         try {
-            audit.trail().append(new AuditRecord(Instant.now(), s.principal(), "person", s.displayName(),
-                    List.copyOf(s.roles()), null, patients, List.of(), action, "success", "audit", r.address(),
-                    s.ref(), false, d));
+            audit.recorder().append(view(r.session(), r.address(), action, report, params, patients).build());
         } catch (AuditUnavailable e) {
             throw e.toFhirError();
         }
     }
 
+    /** The entry of a look at the trail: the report, its parameters, the patients whose history it shows. */
+    static AuditEvent.Builder view(Sessions.Session s, String address, AuditAction action, String report,
+                                   Map<String, String> params, List<String> patients) {
+        AuditEvent.Builder e = AuditEvent.by(Actor.of(s, address), action).purpose(Purpose.AUDIT).details(params)
+                .detail("report", report);
+        for (String p : patients) {
+            e.patient(PatientRef.named(p));
+        }
+        return e;
+    }
+
     private Reply home(ConsoleRequest r) {
-        recordView(r, "audit.view", "home", Map.of(), List.of());
+        recordView(r, AuditAction.AUDIT_VIEW, "home", Map.of(), List.of());
         return console.page(r, 200, r.messages().get("audit.title"), "audit/home.jte", homeView(r));
     }
 
@@ -184,20 +194,20 @@ public final class AuditPages {
         AuditViews.Heading heading = new AuditViews.Heading(title, w.fromDay().toString(), w.toDay().toString(),
                 filters);
         if (kind.equals("counts")) {
-            recordView(r, "audit.report", kind, p, patients);
+            recordView(r, AuditAction.AUDIT_REPORT, kind, p, patients);
             return console.page(r, 200, title, "audit/counts.jte", new AuditViews.Counts(heading,
                     audit.reports().countsPerPatient(w.from(), w.to()).stream().map(c -> new AuditViews.PatientCount(
                             c.patient(), c.accesses(), c.people())).toList()));
         }
         if (kind.equals("volume")) {
-            recordView(r, "audit.report", kind, p, patients);
+            recordView(r, AuditAction.AUDIT_REPORT, kind, p, patients);
             return console.page(r, 200, title, "audit/volume.jte", new AuditViews.Volume(heading,
                     String.valueOf(audit.reports().options().volumeFactor()), audit.reports().unusualVolume(w.from(),
                     w.to()).stream().map(d -> new AuditViews.UnusualDay(d.display() == null ? d.actor() : d.display(),
                     d.day().toString(), d.count(), String.valueOf(d.median()))).toList()));
         }
         List<AuditReports.Row> rows = rows(kind, r, w);
-        recordView(r, "audit.report", kind, p, patients);
+        recordView(r, AuditAction.AUDIT_REPORT, kind, p, patients);
         return console.page(r, 200, title, "audit/entries.jte", new AuditViews.Entries(heading, query(kind, p),
                 rows.stream().map(AuditPages::entry).toList(), rows.size() >= LIMIT, LIMIT));
     }
@@ -225,7 +235,7 @@ public final class AuditPages {
         Map<String, String> p = params(r, w);
         p.put("format", format);
         List<AuditReports.Row> rows = rows(kind, r, w);
-        recordView(r, "export", kind, p, kind.equals("patient") ? List.of(required(r, "patient")) : List.of());
+        recordView(r, AuditAction.EXPORT, kind, p, kind.equals("patient") ? List.of(required(r, "patient")) : List.of());
         String name = "mamori-audit-" + kind + "-" + w.fromDay() + "-" + w.toDay();
         AuditExport x = new AuditExport(console.hostName());
         return switch (format) {

@@ -4,11 +4,19 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
+import jp.mamori.access.BreakGlass;
 import jp.mamori.access.Caller;
-import jp.mamori.access.PersonContext;
+import jp.mamori.audit.Actor;
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.AuditRecorder;
+import jp.mamori.audit.AuditUnavailable;
+import jp.mamori.audit.Outcome;
+import jp.mamori.audit.PatientRef;
+import jp.mamori.audit.Purpose;
+import jp.mamori.audit.ResourceRef;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
-import jp.mamori.records.Lifecycle;
 import jp.mamori.records.RecordService;
 
 import javax.sql.DataSource;
@@ -18,11 +26,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
-import java.util.HexFormat;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,22 +40,21 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jp.mamori.kernel.Hashes;
-import jp.mamori.audit.AuditRecord;
-import jp.mamori.audit.AuditTrail;
-import jp.mamori.audit.AuditUnavailable;
 
 /**
  * The audit choke point of the FHIR API: every authenticated request is recorded after it was decided and
  * before its answer leaves, from what the answer actually discloses — each resource (with version) in the
  * body, read or search match or include, and every patient those resources are about or refer to. A refused
  * request is recorded as refused; a failed authentication as an anonymous refusal. When the entry cannot be
- * made durable the answer is replaced by a 503 and nothing of the data goes out.
+ * made durable the answer is replaced by a 503 and nothing of the data goes out. Entries go through the
+ * {@link AuditRecorder}.
  *
- * <p>A write's entry is not appended after the write: it is written into {@code audit_outbox} by the write's own
+ * <p>A write's entry is not appended after the write: it is staged ({@link AuditRecorder#stage}) by the write's own
  * transaction ({@link RecordService.WriteJournal}), so the version and its entry are durable together or not at all
- * (AUDIT-1), and the appender moves it into the trail. The answer then needs no entry of its own, unless it discloses
- * more than what was written (a bundle's reads, an existing match of a conditional create).
+ * (AUDIT-1), and the appender moves it into the trail. Its facts come from the record service: the versions written,
+ * their operations and lifecycles and the lifecycle before (a finalization), and their bodies for the patients; only
+ * a deletion's patients are read back (from the version it deleted). The answer then needs no entry of its own, unless
+ * it discloses more than what was written (a bundle's reads, an existing match of a conditional create).
  */
 public final class ApiAudit implements RecordService.WriteJournal {
     private static final JsonFactory JSON = new JsonFactory();
@@ -66,7 +73,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
     public record Request(String method, List<String> segments, String address, String credential) {
     }
 
-    private final AuditTrail trail;
+    private final AuditRecorder recorder;
     private final DataSource ds;
 
     /** The API request whose work runs on this thread: what its write transactions' entries say who and why. */
@@ -75,21 +82,21 @@ public final class ApiAudit implements RecordService.WriteJournal {
     private static final class Scope {
         final Caller caller;
         final Request rq;
-        final String action;
+        final AuditAction action;
         /** Versions whose entry is in the transaction that is committing now. */
-        final Set<String> pending = new LinkedHashSet<>();
+        final Set<ResourceRef> pending = new LinkedHashSet<>();
         /** Versions whose entry committed with them. */
-        final Set<String> recorded = new LinkedHashSet<>();
+        final Set<ResourceRef> recorded = new LinkedHashSet<>();
 
-        Scope(Caller caller, Request rq, String action) {
+        Scope(Caller caller, Request rq, AuditAction action) {
             this.caller = caller;
             this.rq = rq;
             this.action = action;
         }
     }
 
-    public ApiAudit(AuditTrail trail, DataSource ds) {
-        this.trail = trail;
+    public ApiAudit(AuditRecorder recorder, DataSource ds) {
+        this.recorder = recorder;
         this.ds = ds;
     }
 
@@ -99,12 +106,17 @@ public final class ApiAudit implements RecordService.WriteJournal {
             return authentication.get();
         } catch (FhirError e) {
             if (e.status() == 401) {
-                append(new AuditRecord(Instant.now(), "anonymous", "anonymous", null, List.of(), null, List.of(),
-                        List.of(), "authenticate", "refused", "security", rq.address(), session(rq.credential()), false,
-                        Map.of("path", "/fhir/" + String.join("/", rq.segments()))));
+                append(anonymous(rq));
             }
             throw e;
         }
+    }
+
+    /** The entry of a refused credential: nobody, from where, with which (hashed) credential, asking for what. */
+    static AuditEvent.Builder anonymous(Request rq) {
+        return AuditEvent.by(Actor.anonymous(rq.address(), Actor.credentialHash(rq.credential())),
+                        AuditAction.AUTHENTICATE).outcome(Outcome.REFUSED).purpose(Purpose.SECURITY)
+                .detail("path", "/fhir/" + String.join("/", rq.segments()));
     }
 
     /**
@@ -114,7 +126,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
      *                   {@code work} once its refusal is recorded
      */
     public <T> T around(Caller caller, Request rq, Supplier<T> work, Function<T, Answer> view) {
-        String action = action(rq);
+        AuditAction action = action(rq);
         Scope scope = new Scope(caller, rq, action);
         Scope outer = SCOPE.get();
         SCOPE.set(scope);
@@ -134,7 +146,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
                 SCOPE.set(outer);
             }
             if (!scope.recorded.isEmpty()) {
-                trail.drainSoon();
+                recorder.drainSoon();
             }
         }
         Answer a = view.apply(result);
@@ -143,8 +155,8 @@ public final class ApiAudit implements RecordService.WriteJournal {
         } else if (!rq.segments().isEmpty()) {
             // a single write answers with (at most) the version it wrote, whose entry committed with it
         } else {
-            AuditRecord more = answered(caller, rq, action, a, scope.recorded);
-            if (!more.resources().isEmpty()) {
+            AuditEvent.Builder more = answered(caller, rq, action, a, scope.recorded);
+            if (more.hasResources()) {
                 append(more); // a bundle that also read: the reads are recorded before the answer leaves
             }
         }
@@ -154,56 +166,56 @@ public final class ApiAudit implements RecordService.WriteJournal {
     // ---------------------------------------------------------------- a write's entry, in its transaction
 
     /**
-     * Writes the entry of the versions a FHIR request's transaction wrote into {@code audit_outbox}, in that
-     * transaction (AUDIT-1): who, with which roles, what was written (each version), whose (the patients of those
-     * versions), the operation. Outside a FHIR request (the console, tools) it writes nothing: those callers
-     * record their own entries.
+     * Stages the entry of the versions a FHIR request's transaction wrote, in that transaction (AUDIT-1): who, with
+     * which roles, what was written (each version), whose (the patients of those versions, from their bodies, or for
+     * a deletion from the version it deleted), the operation. Outside a FHIR request (the console, tools) it writes
+     * nothing: those callers record their own entries.
      */
     @Override
-    public void beforeCommit(Connection c, List<RecordService.Stored> written) throws SQLException {
+    public void beforeCommit(Connection c, List<RecordService.Written> written) throws SQLException {
         Scope s = SCOPE.get();
         if (s == null) {
             return;
         }
         s.pending.clear(); // a batch entry's earlier transaction that did not commit
-        Set<String> resources = new LinkedHashSet<>();
-        for (RecordService.Stored st : written) {
-            resources.add(st.type() + "/" + st.id() + "/_history/" + st.version());
-        }
+        Set<ResourceRef> resources = new LinkedHashSet<>();
         Set<String> patients = new LinkedHashSet<>();
-        Map<String, String> detail = new LinkedHashMap<>();
-        boolean created = written.size() == 1 && written.get(0).version() == 1 && !written.get(0).deleted();
-        detail.put("status", !s.action.equals("transaction") && created ? "201" : "200");
-        String action = written(c, s.action, resources, patients, detail);
-        AuditRecord r = record(c, s.caller, s.rq, action, "success", new ArrayList<>(patients),
-                new ArrayList<>(resources), detail);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_outbox (at, actor, actor_kind,"
-                + " actor_display, roles, department, patients, action, outcome, purpose, resources, address,"
-                + " session_hash, break_glass, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)")) {
-            ps.setTimestamp(1, java.sql.Timestamp.from(r.at()));
-            ps.setString(2, r.actor());
-            ps.setString(3, r.actorKind());
-            ps.setString(4, r.display());
-            ps.setArray(5, c.createArrayOf("text", r.roles().toArray()));
-            ps.setString(6, r.department());
-            ps.setArray(7, c.createArrayOf("text", r.patients().toArray()));
-            ps.setString(8, r.action());
-            ps.setString(9, r.outcome());
-            ps.setString(10, r.purpose());
-            ps.setArray(11, c.createArrayOf("text", r.resources().toArray()));
-            ps.setString(12, r.address());
-            ps.setString(13, r.session());
-            ps.setBoolean(14, r.breakGlass());
-            ps.setString(15, DETAIL_JSON.writeValueAsString(r.detail()));
-            ps.executeUpdate();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
+        List<String> ops = new ArrayList<>(written.size());
+        List<RecordService.Stored> deletions = new ArrayList<>(0);
+        for (RecordService.Written w : written) {
+            RecordService.Stored st = w.stored();
+            ResourceRef ref = ResourceRef.version(st.type(), st.id(), st.version());
+            resources.add(ref);
+            ops.add((w.finalizes() ? AuditAction.FINALIZE.code : st.operation()) + " " + ref.code());
+            if (st.type().equals("Patient")) {
+                patients.add(st.id());
+            }
+            if (st.body() != null) {
+                scan(st.body(), new LinkedHashSet<>(), patients);
+            } else {
+                deletions.add(st);
+            }
         }
+        if (!deletions.isEmpty()) {
+            patientsOfDeleted(c, deletions, patients);
+        }
+        Map<String, String> detail = new LinkedHashMap<>();
+        RecordService.Stored first = written.get(0).stored();
+        boolean created = written.size() == 1 && first.version() == 1 && !first.deleted();
+        detail.put("status", s.action != AuditAction.TRANSACTION && created ? "201" : "200");
+        AuditAction action = s.action;
+        if (action == AuditAction.TRANSACTION) {
+            detail.put("operations", String.join(", ", ops));
+        } else if (ops.size() == 1) {
+            action = AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' ')));
+        }
+        recorder.stage(c, entry(c, s.caller, s.rq, action, Outcome.SUCCESS, named(patients), resources, detail)
+                .build());
         s.pending.addAll(resources);
     }
 
     @Override
-    public void afterCommit(List<RecordService.Stored> written) {
+    public void afterCommit(List<RecordService.Written> written) {
         Scope s = SCOPE.get();
         if (s != null) {
             s.recorded.addAll(s.pending);
@@ -211,43 +223,64 @@ public final class ApiAudit implements RecordService.WriteJournal {
         }
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper DETAIL_JSON =
-            new com.fasterxml.jackson.databind.ObjectMapper();
-
-    private void append(AuditRecord r) {
-        try {
-            trail.append(r);
-        } catch (AuditUnavailable e) {
-            throw e.toFhirError();
+    /** Adds the patients of the versions that {@code deletions} deleted (read through the write's connection). */
+    private static void patientsOfDeleted(Connection c, List<RecordService.Stored> deletions, Set<String> patients)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT v.body FROM unnest(?::text[], ?::text[], ?::int[])"
+                + " AS t(typ, rid, ver) JOIN resource r ON r.res_type = t.typ AND r.res_id = t.rid"
+                + " JOIN resource_version v ON v.res_pk = r.res_pk AND v.version = t.ver")) {
+            ps.setArray(1, c.createArrayOf("text", deletions.stream().map(RecordService.Stored::type).toArray()));
+            ps.setArray(2, c.createArrayOf("text", deletions.stream().map(RecordService.Stored::id).toArray()));
+            ps.setArray(3, c.createArrayOf("integer", deletions.stream().map(d -> d.version() - 1).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String body = rs.getString(1);
+                    if (body != null) {
+                        scan(body.getBytes(StandardCharsets.UTF_8), new LinkedHashSet<>(), patients);
+                    }
+                }
+            }
         }
     }
 
-    // ---------------------------------------------------------------- building the record
+    private void append(AuditEvent.Builder e) {
+        try {
+            recorder.append(e.build());
+        } catch (AuditUnavailable ex) {
+            throw ex.toFhirError();
+        }
+    }
 
-    private AuditRecord refused(Caller caller, Request rq, String action, int status) {
-        Set<String> resources = new LinkedHashSet<>();
-        Set<String> patients = new LinkedHashSet<>();
+    // ---------------------------------------------------------------- building the entry
+
+    /** The entry of a refused or failed request: what it asked for, as it named it. */
+    AuditEvent.Builder refused(Caller caller, Request rq, AuditAction action, int status) {
+        List<ResourceRef> resources = new ArrayList<>(1);
+        List<PatientRef> patients = new ArrayList<>(1);
         if (!rq.segments().isEmpty() && FhirSupport.isResourceType(rq.segments().get(0))) {
             List<String> s = rq.segments();
             boolean instance = s.size() >= 2 && !s.get(1).startsWith("_") && !s.get(1).startsWith("$");
-            String ref = instance ? s.get(0) + "/" + s.get(1) : s.get(0);
-            if (s.size() == 4 && s.get(2).equals("_history")) {
-                ref += "/_history/" + s.get(3);
+            String version = s.size() == 4 && s.get(2).equals("_history") ? s.get(3) : null;
+            if (instance) {
+                resources.add(ResourceRef.named(s.get(0), s.get(1), version));
+            } else if (version != null) {
+                // e.g. Patient/$x/_history/2: recorded as it has always been, the type and the version asked for
+                resources.add(ResourceRef.named(s.get(0), "_history/" + version, null));
+            } else {
+                resources.add(ResourceRef.type(s.get(0)));
             }
-            resources.add(ref);
             if (s.get(0).equals("Patient") && instance) {
-                patients.add(s.get(1));
+                patients.add(PatientRef.named(s.get(1)));
             }
         }
-        String outcome = status == 401 || status == 403 || status == 404 ? "refused"
-                : status >= 500 ? "error" : "invalid";
-        return record(caller, rq, action, outcome, new ArrayList<>(patients), new ArrayList<>(resources),
-                Map.of("status", Integer.toString(status)));
+        Outcome outcome = status == 401 || status == 403 || status == 404 ? Outcome.REFUSED
+                : status >= 500 ? Outcome.ERROR : Outcome.INVALID;
+        return entry(caller, rq, action, outcome, patients, resources, Map.of("status", Integer.toString(status)));
     }
 
     /** The entry of an answer; {@code recorded}: versions whose entry committed with them, left out here. */
-    private AuditRecord answered(Caller caller, Request rq, String action, Answer a, Set<String> recorded) {
-        Set<String> resources = new LinkedHashSet<>();
+    AuditEvent.Builder answered(Caller caller, Request rq, AuditAction action, Answer a, Set<ResourceRef> recorded) {
+        Set<ResourceRef> resources = new LinkedHashSet<>();
         Set<String> patients = new LinkedHashSet<>();
         Map<String, String> detail = new LinkedHashMap<>();
         detail.put("status", Integer.toString(a.status()));
@@ -258,23 +291,23 @@ public final class ApiAudit implements RecordService.WriteJournal {
         if (a.location() != null) {
             Matcher m = REF.matcher(a.location());
             if (m.find()) {
-                resources.add(m.group(1) + "/" + m.group(2) + (m.group(3) == null ? "" : "/_history/" + m.group(3)));
+                resources.add(ref(m));
             }
         }
-        boolean write = rq.method().equals("POST") && !action.equals("search") || rq.method().equals("PUT")
+        boolean write = rq.method().equals("POST") && action != AuditAction.SEARCH || rq.method().equals("PUT")
                 || rq.method().equals("DELETE");
         if (!recorded.isEmpty()) {
-            Set<String> unversioned = new java.util.HashSet<>();
-            for (String r : recorded) {
-                unversioned.add(r.substring(0, r.indexOf("/_history/")));
+            Set<ResourceRef> unversioned = new HashSet<>();
+            for (ResourceRef r : recorded) {
+                unversioned.add(r.unversioned());
             }
             resources.removeIf(r -> recorded.contains(r) || unversioned.contains(r));
             // the body's patients include those of the written versions: take them from what is left instead
-            // (written() below adds the patients of each remaining version from its stored body)
+            // (readBack() below adds the patients of each remaining version from its stored body)
             patients.clear();
-            for (String r : resources) {
-                if (r.startsWith("Patient/")) {
-                    patients.add(r.split("/")[1]);
+            for (ResourceRef r : resources) {
+                if (r.type().equals("Patient") && r.id() != null) {
+                    patients.add(r.id());
                 }
             }
         }
@@ -282,101 +315,130 @@ public final class ApiAudit implements RecordService.WriteJournal {
             if (rq.method().equals("DELETE") && a.etag() != null && rq.segments().size() == 2) {
                 Matcher m = ETAG.matcher(a.etag());
                 if (m.find()) {
-                    resources.add(rq.segments().get(0) + "/" + rq.segments().get(1) + "/_history/" + m.group(1));
+                    resources.add(ResourceRef.named(rq.segments().get(0), rq.segments().get(1), m.group(1)));
                 }
             }
             try (Connection c = ds.getConnection()) {
-                action = written(c, action, resources, patients, detail);
+                action = readBack(c, action, resources, patients, detail);
             } catch (SQLException e) {
                 throw new AuditUnavailable("the written version could not be read back for its entry", e).toFhirError();
             }
         }
         // a versioned reference names what was written; drop its unversioned twin from the body scan
-        resources.removeIf(r -> !r.contains("/_history/") && resources.contains(r + "/_history/"
-                + versionOf(resources, r)));
-        return record(caller, rq, action, "success", new ArrayList<>(patients), new ArrayList<>(resources), detail);
+        dropUnversionedTwins(resources);
+        return entry(caller, rq, action, Outcome.SUCCESS, named(patients), resources, detail);
     }
 
-    private static String versionOf(Set<String> resources, String ref) {
-        for (String r : resources) {
-            if (r.startsWith(ref + "/_history/")) {
-                return r.substring(ref.length() + "/_history/".length());
+    private static void dropUnversionedTwins(Set<ResourceRef> resources) {
+        boolean unversioned = false;
+        for (ResourceRef r : resources) {
+            if (!r.versioned()) {
+                unversioned = true;
+                break;
             }
         }
-        return "";
+        if (!unversioned) {
+            return; // the usual answer: every resource with its version
+        }
+        Set<ResourceRef> versioned = new HashSet<>();
+        for (ResourceRef r : resources) {
+            if (r.versioned()) {
+                versioned.add(r.unversioned());
+            }
+        }
+        resources.removeIf(r -> !r.versioned() && versioned.contains(r));
     }
 
-    private AuditRecord record(Caller caller, Request rq, String action, String outcome, List<String> patients,
-                               List<String> resources, Map<String, String> detail) {
+    /** Patients as bodies name them (a Patient's id, a reference), recorded verbatim. */
+    private static List<PatientRef> named(Set<String> patients) {
+        List<PatientRef> out = new ArrayList<>(patients.size());
+        for (String p : patients) {
+            out.add(PatientRef.named(p));
+        }
+        return out;
+    }
+
+    private AuditEvent.Builder entry(Caller caller, Request rq, AuditAction action, Outcome outcome,
+                                     Collection<PatientRef> patients, Collection<ResourceRef> resources,
+                                     Map<String, String> detail) {
         try {
-            return record(null, caller, rq, action, outcome, patients, resources, detail);
+            return entry(null, caller, rq, action, outcome, patients, resources, detail);
         } catch (SQLException e) {
             throw new AuditUnavailable("break-glass state could not be read", e).toFhirError();
         }
     }
 
-    /** As above, reading the break-glass state through {@code c} (the write's transaction) or, when null, the pool. */
-    private AuditRecord record(Connection c, Caller caller, Request rq, String action, String outcome,
-                               List<String> patients, List<String> resources, Map<String, String> detail)
-            throws SQLException {
-        String kind = caller.isPerson() ? "person" : caller.principal().startsWith("system:") ? "system" : "client";
-        List<String> roles = List.of();
-        String department = null;
-        boolean breakGlass = false;
-        String purpose = caller.isPerson() ? "treatment" : kind.equals("system") ? "maintenance" : "operations";
-        if (caller.isPerson()) {
-            PersonContext p = caller.person();
-            roles = p.roles().stream().map(PersonContext.HeldRole::role).distinct().toList();
-            department = String.join(",", p.roles().stream().map(PersonContext.HeldRole::department).distinct().toList());
-            if (!patients.isEmpty() && underBreakGlass(c, p.accountId(), patients)) {
-                breakGlass = true;
-                purpose = "break-glass";
-            }
+    /**
+     * The entry of {@code caller}'s request: a person's purpose is treatment, or break-glass while they hold an active
+     * use for one of the patients (asked of access through {@code c}, the write's transaction, or, when null, the
+     * pool); a system client's is operations, the server's own maintenance.
+     */
+    private AuditEvent.Builder entry(Connection c, Caller caller, Request rq, AuditAction action, Outcome outcome,
+                                     Collection<PatientRef> patients, Collection<ResourceRef> resources,
+                                     Map<String, String> detail) throws SQLException {
+        Purpose purpose = caller.isPerson() ? Purpose.TREATMENT
+                : caller.principal().startsWith("system:") ? Purpose.MAINTENANCE : Purpose.OPERATIONS;
+        if (caller.isPerson() && !patients.isEmpty() && underBreakGlass(c, caller, patients)) {
+            purpose = Purpose.BREAK_GLASS;
         }
-        Map<String, String> d = new LinkedHashMap<>(detail);
-        d.put("request", rq.method() + " /" + String.join("/", rq.segments()));
-        return new AuditRecord(Instant.now(), caller.principal(), kind, caller.display(), roles,
-                department == null || department.isEmpty() ? null : department, patients, resources, action, outcome,
-                purpose, rq.address(), session(rq.credential()), breakGlass, d);
+        return AuditEvent.by(Actor.of(caller, rq.address(), Actor.credentialHash(rq.credential())), action)
+                .outcome(outcome).purpose(purpose).patients(patients).resources(resources).details(detail)
+                .detail("request", rq.method() + " /" + String.join("/", rq.segments()));
+    }
+
+    private boolean underBreakGlass(Connection tx, Caller caller, Collection<PatientRef> patients)
+            throws SQLException {
+        List<String> ids = new ArrayList<>(patients.size());
+        for (PatientRef p : patients) {
+            ids.add(p.id());
+        }
+        if (tx != null) {
+            return BreakGlass.anyActive(tx, caller.accountId(), ids);
+        }
+        try (Connection c = ds.getConnection()) {
+            return BreakGlass.anyActive(c, caller.accountId(), ids);
+        }
     }
 
     /** The FHIR interaction a request asks for, from its method and path. */
-    static String action(Request rq) {
+    static AuditAction action(Request rq) {
         List<String> s = rq.segments();
         String m = rq.method().equals("HEAD") ? "GET" : rq.method();
         if (s.isEmpty()) {
-            return m.equals("POST") ? "transaction" : "unknown";
+            return m.equals("POST") ? AuditAction.TRANSACTION : AuditAction.UNKNOWN;
         }
         if (s.get(s.size() - 1).startsWith("$") || s.get(0).startsWith("$")) {
             // a bulk export takes data out of the hospital's hands: recorded as export, asked for or refused
-            return s.get(s.size() - 1).equals("$export") ? "export" : "operation";
+            return s.get(s.size() - 1).equals("$export") ? AuditAction.EXPORT : AuditAction.OPERATION;
         }
         if (s.get(0).equals("_history")) {
-            return "history";
+            return AuditAction.HISTORY;
         }
         return switch (m) {
             case "GET" -> switch (s.size()) {
-                case 1 -> "search";
-                case 2 -> s.get(1).equals("_history") ? "history" : "read";
-                case 3 -> "history";
-                default -> "vread";
+                case 1 -> AuditAction.SEARCH;
+                case 2 -> s.get(1).equals("_history") ? AuditAction.HISTORY : AuditAction.READ;
+                case 3 -> AuditAction.HISTORY;
+                default -> AuditAction.VREAD;
             };
-            case "POST" -> s.size() == 2 && s.get(1).equals("_search") ? "search" : "create";
-            case "PUT" -> "update";
-            case "DELETE" -> "delete";
-            default -> "unknown";
+            case "POST" -> s.size() == 2 && s.get(1).equals("_search") ? AuditAction.SEARCH : AuditAction.CREATE;
+            case "PUT" -> AuditAction.UPDATE;
+            case "DELETE" -> AuditAction.DELETE;
+            default -> AuditAction.UNKNOWN;
         };
     }
 
     /**
-     * The action of a write, from the version it wrote (finalize, amend, entered-in-error are status changes of
-     * documents), and the patients of that version (or of the version it deleted).
+     * For an answer that wrote without an entry of its own (an existing match, a deletion of a deleted record, a
+     * bundle's reads): the action from the version each versioned resource names, read back (finalize, amend,
+     * entered-in-error are status changes of documents), and the patients of that version (or of the version it
+     * deleted).
      */
-    private String written(Connection c, String action, Set<String> resources, Set<String> patients,
-                           Map<String, String> detail) throws SQLException {
+    private static AuditAction readBack(Connection c, AuditAction action, Set<ResourceRef> resources,
+                                        Set<String> patients, Map<String, String> detail) throws SQLException {
         List<String[]> refs = new ArrayList<>();
-        for (String r : resources) {
-            Matcher m = REF.matcher(r);
+        for (ResourceRef r : resources) {
+            Matcher m = REF.matcher(r.code());
             if (m.find() && m.group(3) != null) {
                 refs.add(new String[]{m.group(1), m.group(2), m.group(3)});
             }
@@ -396,8 +458,9 @@ public final class ApiAudit implements RecordService.WriteJournal {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String op = rs.getString(4);
-                    if (op.equals("update") && Lifecycle.isLocked(rs.getString(5)) && !Lifecycle.isLocked(rs.getString(6))) {
-                        op = "finalize";
+                    if (op.equals("update") && jp.mamori.records.Lifecycle.isLocked(rs.getString(5))
+                            && !jp.mamori.records.Lifecycle.isLocked(rs.getString(6))) {
+                        op = AuditAction.FINALIZE.code;
                     }
                     ops.add(op + " " + rs.getString(1) + "/" + rs.getString(2) + "/_history/" + rs.getInt(3));
                     if (rs.getString(1).equals("Patient")) {
@@ -410,28 +473,17 @@ public final class ApiAudit implements RecordService.WriteJournal {
                 }
             }
         }
-        if (action.equals("transaction")) {
+        if (action == AuditAction.TRANSACTION) {
             detail.put("operations", String.join(", ", ops));
             return action;
         }
-        return ops.size() == 1 ? ops.get(0).substring(0, ops.get(0).indexOf(' ')) : action;
+        return ops.size() == 1 ? AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' '))) : action;
     }
 
-    private boolean underBreakGlass(Connection tx, java.util.UUID account, List<String> patients)
-            throws SQLException {
-        if (tx == null) {
-            try (Connection c = ds.getConnection()) {
-                return underBreakGlass(c, account, patients);
-            }
-        }
-        try (PreparedStatement ps = tx.prepareStatement("SELECT 1 FROM break_glass WHERE account_id = ?"
-                + " AND patient_id = ANY(?) AND ended_at IS NULL AND expires_at > now() LIMIT 1")) {
-            ps.setObject(1, account);
-            ps.setArray(2, tx.createArrayOf("text", patients.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+    /** A resource reference as {@link #REF} matched it. */
+    private static ResourceRef ref(Matcher m) {
+        return m.group(3) == null ? ResourceRef.of(m.group(1), m.group(2))
+                : ResourceRef.version(m.group(1), m.group(2), m.group(3));
     }
 
     /** The body as JSON bytes (an XML answer is converted), or null when it has none. */
@@ -454,7 +506,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
      * Collects every resource (type/id/_history/version) in a FHIR JSON document and every patient: Patient
      * resources and every reference to a Patient, anywhere. Contained resources count as part of their container.
      */
-    static void scan(byte[] json, Set<String> resources, Set<String> patients) {
+    static void scan(byte[] json, Set<ResourceRef> resources, Set<String> patients) {
         final class Frame {
             final String name;
             String type;
@@ -482,7 +534,8 @@ public final class ApiAudit implements RecordService.WriteJournal {
                     }
                     if (f.type != null && f.id != null && !"contained".equals(f.name)
                             && !f.type.equals("Bundle") && !f.type.equals("OperationOutcome")) {
-                        resources.add(f.type + "/" + f.id + (f.version == null ? "" : "/_history/" + f.version));
+                        // as the body names it: a nested resource (a document bundle's) need not have a valid id
+                        resources.add(ResourceRef.named(f.type, f.id, f.version));
                         if (f.type.equals("Patient")) {
                             patients.add(f.id);
                         }
@@ -504,8 +557,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
                     } else if ("location".equals(field) && "response".equals(f.name)) {
                         Matcher m = REF.matcher(p.getText());
                         if (m.find()) {
-                            resources.add(m.group(1) + "/" + m.group(2)
-                                    + (m.group(3) == null ? "" : "/_history/" + m.group(3)));
+                            resources.add(ref(m));
                         }
                     }
                 }
@@ -513,15 +565,5 @@ public final class ApiAudit implements RecordService.WriteJournal {
         } catch (IOException e) {
             throw new IllegalStateException("an answer to be audited is not JSON", e);
         }
-    }
-
-    /** A short keyed hash of the credential: the same session is recognisable, the secret is not recorded. */
-    static String session(String credential) {
-        if (credential == null || credential.isEmpty()) {
-            return null;
-        }
-        byte[] h = Hashes.sha256(("mamori-audit-session:" + credential)
-                .getBytes(StandardCharsets.UTF_8));
-        return HexFormat.of().formatHex(h, 0, 12);
     }
 }

@@ -15,7 +15,7 @@ import jp.mamori.audit.AuditReports;
 class ApiAuditActionTest {
 
     private static String action(String method, String... segments) {
-        return ApiAudit.action(new ApiAudit.Request(method, List.of(segments), "127.0.0.1", null));
+        return ApiAudit.action(new ApiAudit.Request(method, List.of(segments), "127.0.0.1", null)).code;
     }
 
     @Test

@@ -1,0 +1,87 @@
+package jp.mamori.audit;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What was done, with the exact code the entry stores. This is the closed set of actions the server records itself;
+ * the events other capabilities write into {@code audit_outbox} from database triggers (logins, account and access
+ * changes, break-glass; V10) name their own actions and do not pass through here.
+ */
+public enum AuditAction {
+    // ---- FHIR interactions (the API, from method and path) and the console's reads
+    READ("read"),
+    VREAD("vread"),
+    SEARCH("search"),
+    HISTORY("history"),
+    /** A bundle (transaction or batch): its entry lists each operation in {@code detail.operations}. */
+    TRANSACTION("transaction"),
+    /** A FHIR operation ({@code $name}) other than a bulk export. */
+    OPERATION("operation"),
+    /** Data taken out of the hospital's hands: a bulk export asked for, an audit report exported. */
+    EXPORT("export"),
+    /** A request the API could not name (an unknown method). */
+    UNKNOWN("unknown"),
+
+    // ---- writes: the operation a version was stored with, and finalize (an update that locked a draft)
+    CREATE("create"),
+    UPDATE("update"),
+    DELETE("delete"),
+    FINALIZE("finalize"),
+    AMEND("amend"),
+    ENTERED_IN_ERROR("entered-in-error"),
+
+    // ---- the console
+    /** A printout of documents. */
+    PRINT("print"),
+    /** A write refused because someone else changed the record first. */
+    CONFLICT("conflict"),
+
+    // ---- authentication (a refused API credential)
+    AUTHENTICATE("authenticate"),
+
+    // ---- the audit trail looked at
+    AUDIT_VIEW("audit.view"),
+    AUDIT_REPORT("audit.report"),
+    AUDIT_REVIEW("audit.review"),
+
+    // ---- the server and its tools
+    SERVER_START("server.start"),
+    SERVER_STOP("server.stop"),
+    CLOCK_CHECK("clock.check"),
+    AUDIT_TIMESTAMP("audit.timestamp"),
+    AUDIT_ANCHOR("audit.anchor"),
+    AUDIT_INTEGRITY("audit.integrity"),
+    AUDIT_EXPORT("audit.export"),
+    AUDIT_PROOF("audit.proof"),
+    VERIFY_AUDIT("verify.audit"),
+    VERIFY_RECORDS("verify.records");
+
+    private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
+
+    static {
+        for (AuditAction a : values()) {
+            BY_CODE.put(a.code, a);
+        }
+    }
+
+    /** As stored in the entry's {@code action}. */
+    public final String code;
+
+    AuditAction(String code) {
+        this.code = code;
+    }
+
+    /**
+     * The action stored as {@code code} (e.g. a version's operation, or a console page's action).
+     *
+     * @throws IllegalArgumentException when no action has that code
+     */
+    public static AuditAction of(String code) {
+        AuditAction a = BY_CODE.get(code);
+        if (a == null) {
+            throw new IllegalArgumentException("no audit action is stored as '" + code + "'");
+        }
+        return a;
+    }
+}
