@@ -24,7 +24,7 @@ import java.util.Map;
  * <p>The bytes are stored as they were hashed and never re-encoded: changing this format changes new entries
  * only, and old entries stay verifiable.
  */
-final class EntryCodec {
+public final class EntryCodec {
     private static final JsonFactory JSON = new JsonFactory();
 
     private EntryCodec() {
