@@ -87,6 +87,27 @@ class ArchitectureTest {
         assertFalse(r.hasViolation(), () -> String.join("\n", r.getFailureReport().getDetails()));
     }
 
+    /** Each capability's routes stand alone: what two of them share belongs to the console core or below. */
+    @Test
+    void noCapabilitysRoutesUseAnothersRoutes() {
+        List<String> routes = Floors.ALL.stream().filter(f -> f.name().equals("routes")).findFirst().orElseThrow()
+                .packages();
+        List<String> found = new ArrayList<>();
+        for (String from : routes) {
+            for (String to : routes) {
+                if (!from.equals(to)) {
+                    EvaluationResult r = com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+                            .that().resideInAPackage(from).should().dependOnClassesThat().resideInAPackage(to)
+                            .allowEmptyShould(true).evaluate(server);
+                    if (r.hasViolation()) {
+                        found.addAll(r.getFailureReport().getDetails());
+                    }
+                }
+            }
+        }
+        assertTrue(found.isEmpty(), () -> String.join("\n", found));
+    }
+
     @Test
     void theRulesFailOnACircleAndOnAnUpwardDependency() {
         JavaClasses fixture = new ClassFileImporter().importPackages("jp.mamori.architecture.fixture");
