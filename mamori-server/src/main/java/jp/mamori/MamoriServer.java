@@ -156,7 +156,7 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, db.dataSource(), Clock.systemUTC()), console, cfg.timeZone()).register();
+                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);

@@ -62,8 +62,6 @@ class TableOwnershipTest {
             "audit/AuditReports.java -> account (identity)",
             "audit/AuditReports.java -> resource (records)",
             "audit/AuditReports.java -> sp_string (records)",
-            // the clinician console shows who else read a chart
-            "clinical/Clinical.java -> audit_entry (audit)",
             // the session check reads the roles in force from the access model
             "identity/Sessions.java -> role_assignment (access)"
     );
