@@ -279,7 +279,8 @@ public final class MamoriServer implements AutoCloseable {
         String host = URI.create(origin).getHost();
         ServerConfig.IdentityOptions o = cfg.identity();
         return new Identity.Settings(new Sessions.Settings(Duration.ofMinutes(o.idleLockMinutes()),
-                Duration.ofHours(o.maxSessionHours()), jp.mamori.access.PersonContexts::accessVersionSql), logins, o.minPasswordLength(),
+                Duration.ofHours(o.maxSessionHours()), jp.mamori.access.PersonContexts::accessVersionSql,
+                jp.mamori.access.PersonContexts::grantedRolesSql), logins, o.minPasswordLength(),
                 Duration.ofHours(o.enrolmentCodeHours()), o.unusedDays(), o.suspendUnused(), host, Set.of(origin),
                 "Mamori");
     }
