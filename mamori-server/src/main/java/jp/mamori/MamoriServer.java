@@ -156,7 +156,7 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, db.dataSource(), Clock.systemUTC()), console, cfg.timeZone()).register();
+                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
@@ -279,7 +279,8 @@ public final class MamoriServer implements AutoCloseable {
         String host = URI.create(origin).getHost();
         ServerConfig.IdentityOptions o = cfg.identity();
         return new Identity.Settings(new Sessions.Settings(Duration.ofMinutes(o.idleLockMinutes()),
-                Duration.ofHours(o.maxSessionHours()), jp.mamori.access.PersonContexts::accessVersionSql), logins, o.minPasswordLength(),
+                Duration.ofHours(o.maxSessionHours()), jp.mamori.access.PersonContexts::accessVersionSql,
+                jp.mamori.access.PersonContexts::grantedRolesSql), logins, o.minPasswordLength(),
                 Duration.ofHours(o.enrolmentCodeHours()), o.unusedDays(), o.suspendUnused(), host, Set.of(origin),
                 "Mamori");
     }

@@ -38,6 +38,16 @@ public final class PersonContexts {
                 + " WHERE ra.account_id = " + accountExpr + " AND ra.revoked_at IS NULL)))";
     }
 
+    /**
+     * SQL of the roles in force that the access model grants the account {@code accountExpr} (one text column):
+     * assignments not revoked and, where four eyes apply, approved. The session check reads them with identity's own
+     * roles in its one query, so that an administrator approved here opens the admin pages too.
+     */
+    public static String grantedRolesSql(String accountExpr) {
+        return "SELECT ra.role FROM role_assignment ra WHERE ra.account_id = " + accountExpr
+                + " AND ra.revoked_at IS NULL AND (NOT ra.four_eyes OR ra.approved_at IS NOT NULL)";
+    }
+
     private final DataSource ds;
     private final Clock clock;
     private final int maxEntries;

@@ -108,6 +108,29 @@ public final class AuditReports {
         });
     }
 
+    /**
+     * The patients {@code actor} read most recently (from their own successful single-patient reads, newest first),
+     * at most {@code limit}: the clinician console's recent patients. Only ids; the caller decides what is shown.
+     */
+    public List<String> recentPatients(String actor, int limit) {
+        return Tx.read(ds, c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT p FROM (SELECT e.seq, unnest(e.patients) AS p"
+                    + " FROM audit_entry e WHERE e.actor = ? AND e.action = 'read' AND e.outcome = 'success'"
+                    + " AND cardinality(e.patients) = 1 ORDER BY e.seq DESC LIMIT 500) x GROUP BY p"
+                    + " ORDER BY max(x.seq) DESC LIMIT ?")) {
+                ps.setString(1, actor);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     /** Every access to patient data in the window, in time order (AUDIT-10: identifiers in time order). */
     public List<Row> window(Instant from, Instant to, int limit) {
         return rows("WHERE recorded_at >= ? AND recorded_at < ? AND cardinality(patients) > 0 AND action IN "

@@ -12,12 +12,12 @@ import jp.mamori.audit.Actor;
 import jp.mamori.audit.AuditAction;
 import jp.mamori.audit.AuditEvent;
 import jp.mamori.audit.AuditRecorder;
+import jp.mamori.audit.AuditReports;
 import jp.mamori.audit.AuditUnavailable;
 import jp.mamori.audit.Outcome;
 import jp.mamori.audit.PatientRef;
 import jp.mamori.audit.Purpose;
 import jp.mamori.audit.ResourceRef;
-import jp.mamori.db.Tx;
 import jp.mamori.identity.Sessions;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
@@ -27,11 +27,8 @@ import jp.mamori.records.RecordService.Stored;
 import jp.mamori.records.SearchIndexer;
 import org.hl7.fhir.r4.model.Resource;
 
-import javax.sql.DataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -62,18 +59,18 @@ public final class Clinical {
     private final PersonContexts contexts;
     private final AuditRecorder recorder;
     private final BreakGlass breakGlass;
-    private final DataSource ds;
+    private final AuditReports reports;
     private final Clock clock;
     private final SearchIndexer indexer = new SearchIndexer();
 
     public Clinical(RecordService records, AccessPolicy policy, PersonContexts contexts, AuditRecorder recorder,
-                    BreakGlass breakGlass, DataSource ds, Clock clock) {
+                    BreakGlass breakGlass, AuditReports reports, Clock clock) {
         this.records = records;
         this.policy = policy;
         this.contexts = contexts;
         this.recorder = recorder;
         this.breakGlass = breakGlass;
-        this.ds = ds;
+        this.reports = reports;
         this.clock = clock;
     }
 
@@ -295,22 +292,7 @@ public final class Clinical {
      * {@code limit}. Only ids: the page then looks them up again, and shows only those the person may still see.
      */
     List<String> recentPatients(ConsoleRequest r, int limit) {
-        return Tx.read(ds, c -> {
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT p FROM (SELECT e.seq, unnest(e.patients) AS p"
-                    + " FROM audit_entry e WHERE e.actor = ? AND e.action = 'read' AND e.outcome = 'success'"
-                    + " AND cardinality(e.patients) = 1 ORDER BY e.seq DESC LIMIT 500) x GROUP BY p"
-                    + " ORDER BY max(x.seq) DESC LIMIT ?")) {
-                ps.setString(1, "account:" + r.session().accountId());
-                ps.setInt(2, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(rs.getString(1));
-                    }
-                }
-            }
-            return out;
-        });
+        return reports.recentPatients("account:" + r.session().accountId(), limit);
     }
 
     /** Whether the person holds an active break-glass use for this patient. */

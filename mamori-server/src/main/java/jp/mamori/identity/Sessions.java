@@ -36,18 +36,26 @@ public final class Sessions {
     /** Step-up: a second factor given within this time counts as fresh. */
     public static final Duration STEP_UP_FRESH = Duration.ofMinutes(5);
 
+    private static final Set<String> NON_CLINICAL = Set.of("account_admin", "system_admin", "auditor");
+
     /**
      * @param contextVersion the SQL of a number that changes whenever what the server read about the person may be
      *                       out of date (access supplies it: roles, care relationships, privileges); read in the
      *                       session check's one query and handed out as {@link Session#accessVersion()}
+     * @param grantedRoles   the SQL of the roles in force that the access model grants the person beyond identity's
+     *                       own (access supplies it); read in the same query, together with identity's roles
      */
-    private static final Set<String> NON_CLINICAL = Set.of("account_admin", "system_admin", "auditor");
-
-    public record Settings(Duration idleLock, Duration maxLifetime, ContextVersion contextVersion) {
+    public record Settings(Duration idleLock, Duration maxLifetime, ContextVersion contextVersion,
+                           GrantedRoles grantedRoles) {
         public static final Settings DEFAULT = new Settings(Duration.ofMinutes(15), Duration.ofHours(12));
 
         public Settings(Duration idleLock, Duration maxLifetime) {
-            this(idleLock, maxLifetime, ContextVersion.NONE);
+            this(idleLock, maxLifetime, ContextVersion.NONE, GrantedRoles.NONE);
+        }
+
+        /** These settings, with the roles granted elsewhere read from {@code roles}. */
+        public Settings withGrantedRoles(GrantedRoles roles) {
+            return new Settings(idleLock, maxLifetime, contextVersion, roles);
         }
     }
 
@@ -55,6 +63,17 @@ public final class Sessions {
     @FunctionalInterface
     public interface ContextVersion {
         ContextVersion NONE = account -> "0";
+
+        String sql(String accountExpr);
+    }
+
+    /**
+     * A SQL query of one text column, the roles in force granted to the account with id {@code accountExpr} (e.g.
+     * {@code s.account_id}), or the empty string for none.
+     */
+    @FunctionalInterface
+    public interface GrantedRoles {
+        GrantedRoles NONE = account -> "";
 
         String sql(String accountExpr);
     }
@@ -129,11 +148,15 @@ public final class Sessions {
     private final DataSource ds;
     private final Clock clock;
     private final Settings settings;
+    /** The roles granted elsewhere, as a further branch of the session check's union of roles (or nothing). */
+    private final String grantedRoles;
 
     public Sessions(DataSource ds, Clock clock, Settings settings) {
         this.ds = ds;
         this.clock = clock;
         this.settings = settings;
+        String granted = settings.grantedRoles().sql("s.account_id");
+        this.grantedRoles = granted.isEmpty() ? "" : " UNION ALL " + granted;
     }
 
     public Settings settings() {
@@ -190,12 +213,10 @@ public final class Sessions {
             try (PreparedStatement ps = c.prepareStatement("SELECT s.account_id, a.login_id, a.family_name || ' ' ||"
                     + " a.given_name, a.account_type, s.stage, s.amr, s.created_at, s.last_seen_at, s.second_factor_at,"
                     + " s.locked_at, a.must_change_password, s.emergency_declaration_id, a.status, a.retire_at,"
-                    // Roles from the identity ledger and, once in force (approved where four eyes apply), from the
-                    // access model's assignments: an administrator approved there opens the admin pages too.
+                    // Roles from the identity ledger and those granted elsewhere (the access model's assignments
+                    // in force): an administrator approved there opens the admin pages too.
                     + " (SELECT string_agg(DISTINCT x.role, ' ') FROM (SELECT r.role FROM account_role r"
-                    + "  WHERE r.account_id = s.account_id UNION ALL SELECT ra.role FROM role_assignment ra"
-                    + "  WHERE ra.account_id = s.account_id AND ra.revoked_at IS NULL"
-                    + "  AND (NOT ra.four_eyes OR ra.approved_at IS NOT NULL)) x),"
+                    + "  WHERE r.account_id = s.account_id" + grantedRoles + ") x),"
                     + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
                     + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id),"
                     // Changes with every change of the person's roles, care relationships and privileges, of the

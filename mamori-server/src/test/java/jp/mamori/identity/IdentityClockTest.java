@@ -97,7 +97,8 @@ class IdentityClockTest {
     }
 
     private static Identity identity(Clock clock, Logins.Settings logins) {
-        return Identity.create(ds, server.dataDir(), new Identity.Settings(Sessions.Settings.DEFAULT, logins, 12,
+        return Identity.create(ds, server.dataDir(), new Identity.Settings(Sessions.Settings.DEFAULT
+                .withGrantedRoles(jp.mamori.access.PersonContexts::grantedRolesSql), logins, 12,
                 Duration.ofHours(72), 90, true, "localhost", Set.of("https://localhost:8443"), "Mamori"), clock);
     }
 
