@@ -48,11 +48,7 @@ class TableOwnershipTest {
             // access reads people's names, logins and departments from identity's ledger
             "access/AccessReports.java -> account (identity)",
             "access/AccessReviews.java -> account (identity)",
-            "access/BreakGlass.java -> account (identity)",
-            "access/BreakGlass.java -> account_department (identity)",
-            "access/CareRelationships.java -> account (identity)",
             "access/EncounterRelations.java -> encounter_care (records)",
-            "access/PersonContext.java -> account (identity)",
             "access/PersonContext.java -> encounter_care (records)",
             // audit reports name people and patients
             "audit/AuditReports.java -> account (identity)",
