@@ -45,9 +45,7 @@ class TableOwnershipTest {
     private static final Set<String> NOT_CAPABILITIES = Set.of("db", "app");
 
     static final Set<String> KNOWN = Set.of(
-            // access reads people's names, logins and departments from identity's ledger
-            "access/AccessReports.java -> account (identity)",
-            "access/AccessReviews.java -> account (identity)",
+            // access reads the places of encounters that records derives (encounter_care)
             "access/EncounterRelations.java -> encounter_care (records)",
             "access/PersonContext.java -> encounter_care (records)",
             // audit reports name people and patients
