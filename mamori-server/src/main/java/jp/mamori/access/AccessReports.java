@@ -1,17 +1,22 @@
 package jp.mamori.access;
 
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 
 import javax.sql.DataSource;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Reports for whoever manages access (ACCESS-5, ACCESS-12): roles and privileges nobody has used for a while,
@@ -41,7 +46,9 @@ public final class AccessReports {
     /** Assignments and privileges in force whose holder has not logged in for {@code days} days, or never. */
     public List<Holding> unused(int days) {
         Instant cutoff = clock.instant().minus(Duration.ofDays(days));
-        return holdings("a.last_login_at IS NULL OR a.last_login_at < ?", Timestamp.from(cutoff), false);
+        // compared as the database compared it, to the microsecond the driver rounded the cutoff to
+        Instant sent = cutoff.plusNanos(500).truncatedTo(ChronoUnit.MICROS);
+        return holdings(p -> p.lastLoginAt() == null || p.lastLoginAt().isBefore(sent), false);
     }
 
     /**
@@ -49,14 +56,21 @@ public final class AccessReports {
      * carries a permission on a clinical category.
      */
     public List<Holding> sensitive() {
-        return holdings("TRUE", null, true);
+        return holdings(p -> true, true);
     }
 
-    private List<Holding> holdings(String accountWhere, Timestamp param, boolean clinicalOnly) {
+    /**
+     * The holdings of people not retired who pass {@code holder}, ordered by the holder's last login (never
+     * first), login id, kind (roles first), what and department. The holdings come from access's tables in the
+     * order of their own columns; the people from identity in one lookup, in login id order; a stable sort then
+     * puts the holders first.
+     */
+    private List<Holding> holdings(Predicate<People.Person> holder, boolean clinicalOnly) {
         return Tx.read(ds, c -> {
-            List<Holding> out = new ArrayList<>();
-            String sql = "SELECT a.account_id, a.login_id, a.family_name || ' ' || a.given_name, h.kind, h.what,"
-                    + " h.department, a.last_login_at FROM ("
+            record Row(UUID accountId, String kind, String what, String department) {
+            }
+            List<Row> rows = new ArrayList<>();
+            String sql = "SELECT h.account_id, h.kind, h.what, h.department FROM ("
                     + " SELECT ra.account_id, 'role' AS kind, ra.role AS what, ra.department FROM role_assignment ra"
                     + " WHERE ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL"
                     + (clinicalOnly ? " AND EXISTS (SELECT 1 FROM role r JOIN role_permission p ON p.role = r.code"
@@ -64,20 +78,26 @@ public final class AccessReports {
                     + " AND r.clinical_content AND ic.clinical)" : "")
                     + " UNION ALL SELECT sp.account_id, 'privilege', sp.label, NULL FROM sensitivity_privilege sp"
                     + " WHERE sp.approved_at IS NOT NULL AND sp.revoked_at IS NULL"
-                    + ") h JOIN account a ON a.account_id = h.account_id"
-                    + " WHERE a.status <> 'retired' AND (" + accountWhere + ")"
-                    + " ORDER BY a.last_login_at NULLS FIRST, a.login_id, h.kind DESC, h.what, h.department";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                if (param != null) {
-                    ps.setTimestamp(1, param);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Holding(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
-                                rs.getString(4), rs.getString(5), rs.getString(6), Roles.instant(rs.getTimestamp(7))));
-                    }
+                    + ") h ORDER BY h.kind DESC, h.what, h.department";
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new Row(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4)));
                 }
             }
+            Map<UUID, People.Person> people = People.of(c, rows.stream().map(Row::accountId).toList());
+            Map<UUID, Integer> loginOrder = new HashMap<>();
+            people.keySet().forEach(id -> loginOrder.put(id, loginOrder.size()));
+            List<Holding> out = new ArrayList<>();
+            for (Row r : rows) {
+                People.Person p = people.get(r.accountId());
+                if (p != null && !p.retired() && holder.test(p)) {
+                    out.add(new Holding(p.id(), p.loginId(), p.name(), r.kind(), r.what(), r.department(),
+                            p.lastLoginAt()));
+                }
+            }
+            out.sort(Comparator.comparing(Holding::lastLoginAt,
+                            Comparator.nullsFirst(Comparator.<Instant>naturalOrder()))
+                    .thenComparing((Holding h) -> loginOrder.get(h.accountId())));
             return out;
         });
     }

@@ -1,6 +1,7 @@
 package jp.mamori.access;
 
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -12,7 +13,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -72,15 +76,43 @@ public final class AccessReviews {
                     throw new AccessException("この部署の見直しは既に進行中です / A review of this department is already open");
                 }
             }
-            int n;
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO access_review_item (review_id, assignment_id,"
-                    + " account_id, role, department, last_used_at) SELECT ?, ra.assignment_id, ra.account_id, ra.role,"
-                    + " ra.department, a.last_login_at FROM role_assignment ra JOIN account a ON a.account_id = ra.account_id"
-                    + " WHERE ra.department = ? AND ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL"
-                    + " ORDER BY a.login_id, ra.role")) {
-                ps.setObject(1, id);
-                ps.setString(2, dept);
-                n = ps.executeUpdate();
+            // The assignments in force in the department, by role; then by holder's login id (identity's order,
+            // one lookup; the sort is stable), which is the order of the items.
+            record InForce(UUID assignmentId, UUID accountId, String role, String department) {
+            }
+            List<InForce> inForce = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT assignment_id, account_id, role, department"
+                    + " FROM role_assignment WHERE department = ? AND approved_at IS NOT NULL AND revoked_at IS NULL"
+                    + " ORDER BY role")) {
+                ps.setString(1, dept);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        inForce.add(new InForce(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
+                                rs.getString(3), rs.getString(4)));
+                    }
+                }
+            }
+            Map<UUID, People.Person> people = People.of(c, inForce.stream().map(InForce::accountId).toList());
+            Map<UUID, Integer> loginOrder = new HashMap<>();
+            people.keySet().forEach(a -> loginOrder.put(a, loginOrder.size()));
+            inForce.removeIf(a -> !people.containsKey(a.accountId()));
+            inForce.sort(Comparator.comparing((InForce a) -> loginOrder.get(a.accountId())));
+            int n = inForce.size();
+            if (n > 0) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO access_review_item (review_id, assignment_id,"
+                        + " account_id, role, department, last_used_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    for (InForce a : inForce) {
+                        Instant last = people.get(a.accountId()).lastLoginAt();
+                        ps.setObject(1, id);
+                        ps.setObject(2, a.assignmentId());
+                        ps.setObject(3, a.accountId());
+                        ps.setString(4, a.role());
+                        ps.setString(5, a.department());
+                        ps.setTimestamp(6, last == null ? null : Timestamp.from(last));
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
             }
             AccessLedger.record(c, now, by, "review.started", "review:" + id,
                     AccessLedger.detail().put("department", dept).put("items", n));
@@ -198,45 +230,72 @@ public final class AccessReviews {
     }
 
     private static List<Review> reviews(Connection c, String where, Object param) throws SQLException {
-        List<Review> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.review_id, r.department, r.started_by, s.login_id,"
-                + " r.started_at, r.completed_at, r.completed_by, d.login_id,"
+        List<Review> read = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.review_id, r.department, r.started_by,"
+                + " r.started_at, r.completed_at, r.completed_by,"
                 + " (SELECT count(*) FROM access_review_item i WHERE i.review_id = r.review_id),"
                 + " (SELECT count(*) FROM access_review_item i WHERE i.review_id = r.review_id AND i.decision IS NOT NULL),"
                 + " (SELECT count(*) FROM access_review_item i WHERE i.review_id = r.review_id AND i.decision = 'remove')"
-                + " FROM access_review r JOIN account s ON s.account_id = r.started_by"
-                + " LEFT JOIN account d ON d.account_id = r.completed_by WHERE " + where
+                + " FROM access_review r WHERE " + where
                 + " ORDER BY r.started_at DESC, r.review_id")) {
             if (param != null) {
                 ps.setObject(1, param);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Review(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class),
-                            rs.getString(4), Roles.instant(rs.getTimestamp(5)), Roles.instant(rs.getTimestamp(6)),
-                            rs.getObject(7, UUID.class), rs.getString(8), rs.getInt(9), rs.getInt(10), rs.getInt(11)));
+                    read.add(new Review(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class),
+                            null, Roles.instant(rs.getTimestamp(4)), Roles.instant(rs.getTimestamp(5)),
+                            rs.getObject(6, UUID.class), null, rs.getInt(7), rs.getInt(8), rs.getInt(9)));
                 }
+            }
+        }
+        List<UUID> ids = new ArrayList<>();
+        read.forEach(r -> {
+            ids.add(r.startedBy());
+            ids.add(r.completedBy());
+        });
+        Map<UUID, People.Person> people = People.of(c, ids);
+        List<Review> out = new ArrayList<>();
+        for (Review r : read) {
+            People.Person s = people.get(r.startedBy());
+            People.Person d = r.completedBy() == null ? null : people.get(r.completedBy());
+            if (s != null) {
+                out.add(new Review(r.id(), r.department(), r.startedBy(), s.loginId(), r.startedAt(), r.completedAt(),
+                        r.completedBy(), d == null ? null : d.loginId(), r.items(), r.decided(), r.removed()));
             }
         }
         return out;
     }
 
     private static List<Item> items(Connection c, String where, Object param) throws SQLException {
-        List<Item> out = new ArrayList<>();
+        List<Item> read = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT i.item_id, i.review_id, i.assignment_id, i.account_id,"
-                + " a.login_id, a.family_name || ' ' || a.given_name, i.role, i.department, i.last_used_at, i.decision,"
-                + " i.decided_by, d.login_id, i.decided_at, i.note FROM access_review_item i"
-                + " JOIN account a ON a.account_id = i.account_id LEFT JOIN account d ON d.account_id = i.decided_by"
-                + " WHERE " + where + " ORDER BY i.item_id")) {
+                + " i.role, i.department, i.last_used_at, i.decision, i.decided_by, i.decided_at, i.note"
+                + " FROM access_review_item i WHERE " + where + " ORDER BY i.item_id")) {
             ps.setObject(1, param);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Item(rs.getLong(1), rs.getObject(2, UUID.class), rs.getObject(3, UUID.class),
-                            rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6), rs.getString(7),
-                            rs.getString(8), Roles.instant(rs.getTimestamp(9)), rs.getString(10),
-                            rs.getObject(11, UUID.class), rs.getString(12), Roles.instant(rs.getTimestamp(13)),
-                            rs.getString(14)));
+                    read.add(new Item(rs.getLong(1), rs.getObject(2, UUID.class), rs.getObject(3, UUID.class),
+                            rs.getObject(4, UUID.class), null, null, rs.getString(5), rs.getString(6),
+                            Roles.instant(rs.getTimestamp(7)), rs.getString(8), rs.getObject(9, UUID.class), null,
+                            Roles.instant(rs.getTimestamp(10)), rs.getString(11)));
                 }
+            }
+        }
+        List<UUID> ids = new ArrayList<>();
+        read.forEach(i -> {
+            ids.add(i.accountId());
+            ids.add(i.decidedBy());
+        });
+        Map<UUID, People.Person> people = People.of(c, ids);
+        List<Item> out = new ArrayList<>();
+        for (Item i : read) {
+            People.Person a = people.get(i.accountId());
+            People.Person d = i.decidedBy() == null ? null : people.get(i.decidedBy());
+            if (a != null) {
+                out.add(new Item(i.id(), i.reviewId(), i.assignmentId(), i.accountId(), a.loginId(), a.name(), i.role(),
+                        i.department(), i.lastUsedAt(), i.decision(), i.decidedBy(), d == null ? null : d.loginId(),
+                        i.decidedAt(), i.note()));
             }
         }
         return out;

@@ -1,6 +1,7 @@
 package jp.mamori.access;
 
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 import jp.mamori.identity.Sessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -399,9 +400,10 @@ public final class BreakGlass {
     public List<Use> report(Filter f) {
         StringBuilder where = new StringBuilder(" WHERE true");
         List<Object> params = new ArrayList<>();
-        if (notBlank(f.loginId())) {
-            where.append(" AND a.login_id = ?");
-            params.add(f.loginId().strip());
+        String login = notBlank(f.loginId()) ? f.loginId().strip() : null;
+        if (login != null) {
+            where.append(" AND b.account_id = ?");
+            params.add(null); // the account of the login id, looked up below
         }
         if (notBlank(f.patientId())) {
             where.append(" AND b.patient_id = ?");
@@ -426,7 +428,16 @@ public final class BreakGlass {
             where.append(" AND b.started_at < ?");
             params.add(Timestamp.from(f.to()));
         }
-        return uses(where.toString(), params, " ORDER BY b.started_at DESC LIMIT 1000");
+        return Tx.read(ds, c -> {
+            if (login != null) {
+                Optional<UUID> account = People.idOf(c, login);
+                if (account.isEmpty()) {
+                    return new ArrayList<>();
+                }
+                params.set(0, account.get());
+            }
+            return usesIn(c, where.toString(), params, " ORDER BY b.started_at DESC LIMIT 1000");
+        });
     }
 
     // ---- the security manager's inbox ---------------------------------------------------------------------
@@ -498,17 +509,7 @@ public final class BreakGlass {
     }
 
     private static String departments(Connection c, UUID accountId) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT department FROM account_department WHERE account_id = ?"
-                + " ORDER BY department")) {
-            ps.setObject(1, accountId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
-        String joined = String.join("、", out);
+        String joined = String.join("、", People.departments(c, accountId));
         return joined.length() > 500 ? joined.substring(0, 500) : joined;
     }
 
@@ -530,15 +531,18 @@ public final class BreakGlass {
     }
 
     private static List<Use> usesIn(Connection c, String where, List<Object> params, String tail) throws SQLException {
-        List<Use> out = new ArrayList<>();
+        record Row(Grant grant, String sessionRef, String address, String endedBy, String outcome, String comment,
+                   String reviewer, Instant reviewedAt, int escalationLevel, long accesses) {
+        }
+        List<Row> rows = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT b.break_glass_id, b.account_id, b.patient_id,"
-                + " b.department, b.reason_code, b.reason_text, b.started_at, b.expires_at, b.ended_at, a.login_id,"
-                + " a.family_name || ' ' || a.given_name, b.session_ref, b.address, b.ended_by,"
+                + " b.department, b.reason_code, b.reason_text, b.started_at, b.expires_at, b.ended_at,"
+                + " b.session_ref, b.address, b.ended_by,"
                 + " coalesce(r.decision, 'pending'), r.comment, r.reviewer, r.reviewed_at,"
                 + " (SELECT coalesce(max(e.level), 0) FROM break_glass_escalation e"
                 + "   WHERE e.break_glass_id = b.break_glass_id) AS esc,"
                 + " (SELECT count(*) FROM break_glass_access x WHERE x.break_glass_id = b.break_glass_id)"
-                + " FROM break_glass b JOIN account a ON a.account_id = b.account_id"
+                + " FROM break_glass b"
                 + " LEFT JOIN LATERAL (SELECT decision, comment, reviewer, reviewed_at FROM break_glass_review v"
                 + "   WHERE v.break_glass_id = b.break_glass_id ORDER BY v.review_id DESC LIMIT 1) r ON true"
                 + where + tail)) {
@@ -547,11 +551,21 @@ public final class BreakGlass {
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Grant g = grant(rs);
-                    out.add(new Use(g, rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13),
-                            g.endedAt(), rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17),
-                            instant(rs.getTimestamp(18)), rs.getInt(19), rs.getLong(20)));
+                    rows.add(new Row(grant(rs), rs.getString(10), rs.getString(11), rs.getString(12),
+                            rs.getString(13), rs.getString(14), rs.getString(15), instant(rs.getTimestamp(16)),
+                            rs.getInt(17), rs.getLong(18)));
                 }
+            }
+        }
+        // Who used it, from identity's ledger in one lookup.
+        Map<UUID, People.Person> people = People.of(c, rows.stream().map(r -> r.grant().accountId()).toList());
+        List<Use> out = new ArrayList<>();
+        for (Row r : rows) {
+            People.Person p = people.get(r.grant().accountId());
+            if (p != null) {
+                out.add(new Use(r.grant(), p.loginId(), p.name(), r.sessionRef(), r.address(), r.grant().endedAt(),
+                        r.endedBy(), r.outcome(), r.comment(), r.reviewer(), r.reviewedAt(), r.escalationLevel(),
+                        r.accesses()));
             }
         }
         return out;

@@ -1,6 +1,7 @@
 package jp.mamori.access;
 
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -138,20 +140,22 @@ public final class CareRelationships {
                         + " records a personal assignment without department");
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.login_id FROM account a JOIN role_assignment ra"
-                + " ON ra.account_id = a.account_id JOIN role r ON r.code = ra.role WHERE a.account_id = ?"
-                + " AND a.status = 'active' AND ra.department = ? AND r.clinical_content AND ra.approved_at IS NOT NULL"
+        boolean clinicalHere;
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM role_assignment ra JOIN role r ON r.code = ra.role"
+                + " WHERE ra.account_id = ? AND ra.department = ? AND r.clinical_content AND ra.approved_at IS NOT NULL"
                 + " AND ra.revoked_at IS NULL LIMIT 1")) {
             ps.setObject(1, actor);
             ps.setString(2, department);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new AccessException("この部署の担当関係を登録する権限がありません / Recording care relationships"
-                            + " in this department needs a clinical role there or an administrator");
-                }
-                return "account:" + rs.getString(1);
+                clinicalHere = rs.next();
             }
         }
+        Optional<People.Person> p = clinicalHere ? People.of(c, actor) : Optional.empty();
+        if (p.isEmpty() || !p.get().active()) {
+            throw new AccessException("この部署の担当関係を登録する権限がありません / Recording care relationships"
+                    + " in this department needs a clinical role there or an administrator");
+        }
+        return "account:" + p.get().loginId();
     }
 
     private static final String COLUMNS = "care_id, account_id, patient_id, kind, department, valid_from, valid_to,"

@@ -1,6 +1,7 @@
 package jp.mamori.access;
 
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 
 import javax.sql.DataSource;
 import java.sql.PreparedStatement;
@@ -205,7 +206,6 @@ public final class PersonContext {
             Map<String, Map<String, Set<Action>>> perms = new HashMap<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT ra.role, ra.department, ra.scope,"
                     + " r.clinical_content, rp.category, rp.action, r.recent_encounter_days FROM role_assignment ra"
-                    + " JOIN account a ON a.account_id = ra.account_id AND a.status = 'active'"
                     + " JOIN role r ON r.code = ra.role"
                     + " LEFT JOIN role_permission rp ON rp.role = ra.role"
                     + " WHERE ra.account_id = ? AND ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL")) {
@@ -221,6 +221,11 @@ public final class PersonContext {
                         }
                     }
                 }
+            }
+            // Roles count only while the account is active, as identity's ledger says: one lookup by key, and
+            // only for a person who holds roles.
+            if (!roles.isEmpty() && !People.of(c, accountId).map(People.Person::active).orElse(false)) {
+                roles.clear();
             }
             List<HeldRole> held = new ArrayList<>();
             roles.forEach((k, r) -> held.add(new HeldRole(r.role(), r.department(), r.scope(), r.clinicalContent(),

@@ -2,6 +2,7 @@ package jp.mamori.access;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -306,13 +307,8 @@ public final class Roles {
         RoleRow row = roleRow(c, role);
         boolean clinicalContent = row.clinicalContent();
         PersonContext.Scope s = scope != null ? scope : row.defaultScope();
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM account WHERE account_id = ? AND status <> 'retired'")) {
-            ps.setObject(1, account);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new AccessException("有効なアカウントではありません / Not an account that can hold roles");
-                }
-            }
+        if (People.of(c, account).filter(p -> !p.retired()).isEmpty()) {
+            throw new AccessException("有効なアカウントではありません / Not an account that can hold roles");
         }
         boolean fourEyes = (account.equals(actor) && clinicalContent) || isAdministratorRole(role);
         UUID id = UUID.randomUUID();
@@ -356,19 +352,11 @@ public final class Roles {
     }
 
     private static boolean soleAdministrator(Connection c, UUID actor) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT array_agg(a.account_id) FROM account a WHERE a.status = 'active'"
-                + " AND (EXISTS (SELECT 1 FROM role_assignment ra WHERE ra.account_id = a.account_id"
-                + " AND ra.role IN ('account_admin', 'system_admin') AND ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL)"
-                + " OR EXISTS (SELECT 1 FROM account_role ar WHERE ar.account_id = a.account_id AND ar.role = 'account_admin'))");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            java.sql.Array arr = rs.getArray(1);
-            if (arr == null) {
-                return false;
-            }
-            Object[] ids = (Object[]) arr.getArray();
-            return ids.length == 1 && actor.equals(ids[0]);
-        }
+        Set<UUID> candidates = AccessLedger.assignedAdministrators(c);
+        candidates.addAll(People.ledgerAdministrators(c));
+        List<UUID> active = People.of(c, candidates).values().stream()
+                .filter(People.Person::active).map(People.Person::id).toList();
+        return active.size() == 1 && actor.equals(active.get(0));
     }
 
     /**

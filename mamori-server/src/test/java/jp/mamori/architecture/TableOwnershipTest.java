@@ -45,19 +45,9 @@ class TableOwnershipTest {
     private static final Set<String> NOT_CAPABILITIES = Set.of("db", "app");
 
     static final Set<String> KNOWN = Set.of(
-            // access reads people's names, logins and departments from identity's ledger
-            "access/AccessLedger.java -> account (identity)",
-            "access/AccessLedger.java -> account_role (identity)",
-            "access/AccessReports.java -> account (identity)",
-            "access/AccessReviews.java -> account (identity)",
-            "access/BreakGlass.java -> account (identity)",
-            "access/BreakGlass.java -> account_department (identity)",
-            "access/CareRelationships.java -> account (identity)",
+            // access reads the places of encounters that records derives (encounter_care)
             "access/EncounterRelations.java -> encounter_care (records)",
-            "access/PersonContext.java -> account (identity)",
             "access/PersonContext.java -> encounter_care (records)",
-            "access/Roles.java -> account (identity)",
-            "access/Roles.java -> account_role (identity)",
             // audit reports name people and patients
             "audit/AuditReports.java -> account (identity)",
             "audit/AuditReports.java -> resource (records)",
