@@ -85,7 +85,7 @@ import java.util.function.Supplier;
  * <p>Exit codes: 0 when every run counted operations, found matches and had no error, 1 otherwise, 2 for a
  * usage error.
  */
-public final class AccessBench {
+final class AccessBench {
     static final String USAGE = "usage: mamori bench access --data NEW-DIR [--concurrency N (16)] [--seconds S (20)]"
             + " [--warmup S (5)] [--rounds N (3)] [--patients N (2000)] [--related N (1000)]"
             + " [--ops read,search-patient,search-code,search-code-in-care] [--callers system,person-uncached,person-per-request,person-cached]"

@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Exit codes: 0 when every part ran without error, 1 otherwise, 2 for a usage error.
  */
-public final class AuditBench {
+final class AuditBench {
     static final String USAGE = "usage: mamori bench audit --data NEW-DIR [--threads N (16)] [--seconds S (20)]"
             + " [--warmup S (5)] [--concurrency N (16)] [--read-patients N (1000)] [--search-patients N (10000)]"
             + " [--skip-http]";

@@ -81,7 +81,7 @@ import java.util.regex.Pattern;
  *
  * <p>Exit codes: 0 when every measurement counted at least one success, 1 otherwise, 2 for a usage error.
  */
-public final class IdentityBench {
+final class IdentityBench {
     static final String USAGE = "usage: mamori bench identity --data NEW-DIR [--concurrency N (4)] [--seconds S (20)]"
             + " [--warmup S (5)] [--accounts N (600)]";
     static final String SESSION_COOKIE = "__Host-mamori-session";
