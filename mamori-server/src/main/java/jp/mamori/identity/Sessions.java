@@ -1,5 +1,6 @@
 package jp.mamori.identity;
 
+import jp.mamori.kernel.Hashes;
 import jp.mamori.db.Secrets;
 import jp.mamori.db.Tx;
 
@@ -148,15 +149,33 @@ public final class Sessions {
     private final DataSource ds;
     private final Clock clock;
     private final Settings settings;
-    /** The roles granted elsewhere, as a further branch of the session check's union of roles (or nothing). */
-    private final String grantedRoles;
+    /**
+     * The session check's one statement, with the SQL fragments the settings hand in (roles granted elsewhere, the
+     * context version) built into it once: it runs on every console request.
+     */
+    private final String checkSql;
 
     public Sessions(DataSource ds, Clock clock, Settings settings) {
         this.ds = ds;
         this.clock = clock;
         this.settings = settings;
         String granted = settings.grantedRoles().sql("s.account_id");
-        this.grantedRoles = granted.isEmpty() ? "" : " UNION ALL " + granted;
+        String grantedRoles = granted.isEmpty() ? "" : " UNION ALL " + granted;
+        this.checkSql = "SELECT s.account_id, a.login_id, a.family_name || ' ' ||"
+                + " a.given_name, a.account_type, s.stage, s.amr, s.created_at, s.last_seen_at, s.second_factor_at,"
+                + " s.locked_at, a.must_change_password, s.emergency_declaration_id, a.status, a.retire_at,"
+                // Roles from the identity ledger and those granted elsewhere (the access model's assignments
+                // in force): an administrator approved there opens the admin pages too.
+                + " (SELECT string_agg(DISTINCT x.role, ' ') FROM (SELECT r.role FROM account_role r"
+                + "  WHERE r.account_id = s.account_id" + grantedRoles + ") x),"
+                + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
+                + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id),"
+                // Changes with every change of the person's roles, care relationships and privileges, of the
+                // policy, and of the encounters of the person's departments and wards (V13): what a server read
+                // about the person stays valid while this stays the same.
+                + " " + settings.contextVersion().sql("s.account_id")
+                + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
+                + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL";
     }
 
     public Settings settings() {
@@ -176,7 +195,7 @@ public final class Sessions {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO web_session (session_sha256, account_id, stage,"
                     + " amr, created_at, authenticated_at, last_seen_at, second_factor_at, address, user_agent,"
                     + " mfa_exception_id, emergency_declaration_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setBytes(1, Accounts.sha256(cookie));
+                ps.setBytes(1, Hashes.sha256(cookie));
                 ps.setObject(2, accountId);
                 ps.setString(3, stage.code);
                 ps.setString(4, amr);
@@ -203,28 +222,14 @@ public final class Sessions {
         if (cookie == null || cookie.length() != 43) {
             return Optional.empty();
         }
-        byte[] hash = Accounts.sha256(cookie);
+        byte[] hash = Hashes.sha256(cookie);
         Instant now = now();
         return Tx.read(ds, c -> {
             Session s;
             Instant retireAt;
             String status;
             Instant declarationEnds;
-            try (PreparedStatement ps = c.prepareStatement("SELECT s.account_id, a.login_id, a.family_name || ' ' ||"
-                    + " a.given_name, a.account_type, s.stage, s.amr, s.created_at, s.last_seen_at, s.second_factor_at,"
-                    + " s.locked_at, a.must_change_password, s.emergency_declaration_id, a.status, a.retire_at,"
-                    // Roles from the identity ledger and those granted elsewhere (the access model's assignments
-                    // in force): an administrator approved there opens the admin pages too.
-                    + " (SELECT string_agg(DISTINCT x.role, ' ') FROM (SELECT r.role FROM account_role r"
-                    + "  WHERE r.account_id = s.account_id" + grantedRoles + ") x),"
-                    + " (SELECT CASE WHEN d.ended_at IS NULL THEN d.expires_at ELSE least(d.ended_at, d.expires_at) END"
-                    + "  FROM emergency_declaration d WHERE d.declaration_id = s.emergency_declaration_id),"
-                    // Changes with every change of the person's roles, care relationships and privileges, of the
-                    // policy, and of the encounters of the person's departments and wards (V13): what a server read
-                    // about the person stays valid while this stays the same.
-                    + " " + settings.contextVersion().sql("s.account_id")
-                    + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
-                    + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL")) {
+            try (PreparedStatement ps = c.prepareStatement(checkSql)) {
                 ps.setBytes(1, hash);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -318,7 +323,7 @@ public final class Sessions {
                     + " second_factor_at = CASE WHEN ? THEN ? ELSE second_factor_at END, last_seen_at = ?,"
                     + " locked_at = NULL WHERE session_sha256 = ? AND ended_at IS NULL")) {
                 boolean auth = stage == Stage.AUTHENTICATED;
-                ps.setBytes(1, Accounts.sha256(fresh));
+                ps.setBytes(1, Hashes.sha256(fresh));
                 ps.setString(2, stage.code);
                 ps.setString(3, amr);
                 ps.setBoolean(4, auth);
@@ -326,7 +331,7 @@ public final class Sessions {
                 ps.setBoolean(6, secondFactor);
                 ps.setTimestamp(7, Timestamp.from(now));
                 ps.setTimestamp(8, Timestamp.from(now));
-                ps.setBytes(9, Accounts.sha256(cookie));
+                ps.setBytes(9, Hashes.sha256(cookie));
                 return ps.executeUpdate();
             }
         });
@@ -343,7 +348,7 @@ public final class Sessions {
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ? WHERE session_sha256 = ?"
                     + " AND ended_at IS NULL AND locked_at IS NULL AND stage = 'authenticated'")) {
                 ps.setTimestamp(1, Timestamp.from(now));
-                ps.setBytes(2, Accounts.sha256(cookie));
+                ps.setBytes(2, Hashes.sha256(cookie));
                 return ps.executeUpdate();
             }
         });
@@ -360,7 +365,7 @@ public final class Sessions {
                     + " second_factor_at = ? WHERE session_sha256 = ? AND ended_at IS NULL")) {
                 ps.setTimestamp(1, Timestamp.from(now));
                 ps.setTimestamp(2, Timestamp.from(now));
-                ps.setBytes(3, Accounts.sha256(cookie));
+                ps.setBytes(3, Hashes.sha256(cookie));
                 return ps.executeUpdate();
             }
         });
@@ -370,7 +375,7 @@ public final class Sessions {
     public void end(String cookie, String reason) {
         Instant now = now();
         Tx.inTransaction(ds, c -> {
-            end(c, Accounts.sha256(cookie), now, reason);
+            end(c, Hashes.sha256(cookie), now, reason);
             return null;
         });
     }
