@@ -5,7 +5,6 @@ import jp.mamori.access.PersonContext;
 import jp.mamori.identity.Sessions;
 import jp.mamori.kernel.Hashes;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -84,7 +83,7 @@ public record Actor(String principal, ActorKind kind, String display, List<Strin
         if (credential == null || credential.isEmpty()) {
             return null;
         }
-        byte[] h = Hashes.sha256(("mamori-audit-session:" + credential).getBytes(StandardCharsets.UTF_8));
+        byte[] h = Hashes.sha256("mamori-audit-session:" + credential);
         return HexFormat.of().formatHex(h, 0, 12);
     }
 }

@@ -1,5 +1,6 @@
 package jp.mamori.audit;
 
+import jp.mamori.kernel.Hashes;
 import org.bouncycastle.tsp.TSPAlgorithms;
 import org.bouncycastle.tsp.TSPException;
 import org.bouncycastle.tsp.TimeStampRequest;
@@ -13,8 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 
@@ -42,7 +41,7 @@ final class TimeStamper {
 
     /** The time-stamp token over SHA-256({@code data}). */
     public byte[] stamp(byte[] data) throws IOException {
-        byte[] digest = sha256(data);
+        byte[] digest = Hashes.sha256(data);
         TimeStampRequestGenerator g = new TimeStampRequestGenerator();
         g.setCertReq(true);
         TimeStampRequest req = g.generate(TSPAlgorithms.SHA256, digest, new BigInteger(64, RANDOM));
@@ -69,14 +68,6 @@ final class TimeStamper {
             return token.getEncoded();
         } catch (TSPException e) {
             throw new IOException("the TSA's answer is not a valid time-stamp for this checkpoint: " + e.getMessage(), e);
-        }
-    }
-
-    static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package jp.mamori.bench;
 
+import jp.mamori.kernel.Hashes;
 import jp.mamori.MamoriServer;
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Secrets;
@@ -428,7 +429,7 @@ final class IdentityBench {
         Instant seen = Tx.read(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT last_seen_at FROM web_session"
                     + " WHERE session_sha256 = ?")) {
-                ps.setBytes(1, sha256(cookies[0]));
+                ps.setBytes(1, Hashes.sha256(cookies[0]));
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? rs.getTimestamp(1).toInstant() : Instant.EPOCH;
                 }
@@ -441,14 +442,6 @@ final class IdentityBench {
         out.println(String.format(Locale.ROOT, "bench identity part=session-check-touching threads=1 calls=%d"
                 + " errors=%d rate=%.0f/s %s", all.count(), all.errors, all.count() / seconds, all.describe()));
         return wrote && all.count() > all.errors;
-    }
-
-    static byte[] sha256(String s) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static boolean roundTrip(DataSource ds, IdentityOptions o, PrintStream out) throws InterruptedException {

@@ -1,5 +1,6 @@
 package jp.mamori.identity;
 
+import jp.mamori.kernel.Hashes;
 import jp.mamori.db.Secrets;
 import jp.mamori.db.Tx;
 
@@ -58,7 +59,7 @@ final class AccountLifecycle {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO enrolment_code (code_sha256, account_id,"
                     + " created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)")) {
-                ps.setBytes(1, Accounts.sha256(code));
+                ps.setBytes(1, Hashes.sha256(code));
                 ps.setObject(2, id);
                 ps.setTimestamp(3, Timestamp.from(now));
                 ps.setString(4, by);

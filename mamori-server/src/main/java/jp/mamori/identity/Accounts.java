@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jp.mamori.kernel.Hashes;
 
 import javax.sql.DataSource;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -244,9 +243,5 @@ public final class Accounts {
 
     static Instant instant(Timestamp t) {
         return t == null ? null : t.toInstant();
-    }
-
-    static byte[] sha256(String s) {
-        return Hashes.sha256(s.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -6,7 +6,6 @@ import jp.mamori.db.Tx;
 import javax.sql.DataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -48,7 +47,7 @@ public final class Bootstrap {
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO bootstrap_secret (id, secret_sha256, created_at) VALUES (1, ?, ?)")) {
-                ps.setBytes(1, Hashes.sha256(secret.getBytes(StandardCharsets.UTF_8)));
+                ps.setBytes(1, Hashes.sha256(secret));
                 ps.setTimestamp(2, Timestamp.from(Instant.now()));
                 ps.executeUpdate();
             }

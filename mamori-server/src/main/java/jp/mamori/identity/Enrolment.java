@@ -1,5 +1,6 @@
 package jp.mamori.identity;
 
+import jp.mamori.kernel.Hashes;
 import jp.mamori.db.Tx;
 
 import javax.sql.DataSource;
@@ -91,7 +92,7 @@ public final class Enrolment {
                 try (PreparedStatement ps = c.prepareStatement("UPDATE bootstrap_secret SET used_at = ? WHERE id = 1"
                         + " AND used_at IS NULL AND secret_sha256 = ?")) {
                     ps.setTimestamp(1, Timestamp.from(now));
-                    ps.setBytes(2, Accounts.sha256(secret == null ? "" : secret.strip()));
+                    ps.setBytes(2, Hashes.sha256(secret == null ? "" : secret.strip()));
                     if (ps.executeUpdate() != 1) {
                         throw new IdentityException(BOOTSTRAP_REFUSED);
                     }
@@ -125,7 +126,7 @@ public final class Enrolment {
             try (PreparedStatement ps = c.prepareStatement("UPDATE enrolment_code SET used_at = ? WHERE code_sha256 = ?"
                     + " AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?")) {
                 ps.setTimestamp(1, Timestamp.from(now));
-                ps.setBytes(2, Accounts.sha256(code.strip()));
+                ps.setBytes(2, Hashes.sha256(code.strip()));
                 ps.setTimestamp(3, Timestamp.from(now));
                 if (ps.executeUpdate() != 1) {
                     throw new IdentityException(CODE_REFUSED);
@@ -150,7 +151,7 @@ public final class Enrolment {
         try (PreparedStatement ps = c.prepareStatement("SELECT e.account_id FROM enrolment_code e JOIN account a ON"
                 + " a.account_id = e.account_id WHERE e.code_sha256 = ? AND e.used_at IS NULL AND e.revoked_at IS NULL"
                 + " AND e.expires_at > ? AND a.status = 'enrolment_pending'")) {
-            ps.setBytes(1, Accounts.sha256(code.strip()));
+            ps.setBytes(1, Hashes.sha256(code.strip()));
             ps.setTimestamp(2, Timestamp.from(now));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getObject(1, UUID.class) : null;

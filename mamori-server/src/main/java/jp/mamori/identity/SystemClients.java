@@ -496,7 +496,7 @@ public final class SystemClients {
     }
 
     private static byte[] hash(String token) {
-        return Hashes.sha256(token.getBytes(StandardCharsets.UTF_8));
+        return Hashes.sha256(token);
     }
 
     /**

@@ -88,8 +88,16 @@ public final class ErrorMapper {
         if (err.status() == 401) {
             reply.header("WWW-Authenticate", "Bearer realm=\"mamori\"");
         } else if (err.status() == 503) {
-            reply.header("Retry-After", "5");
+            retryLater(reply);
         }
         return reply;
+    }
+
+    /**
+     * Tells the client when to try again after a 503 (audit or database unavailable, too many large bodies): the
+     * same advice from the FHIR API and the console.
+     */
+    public static Reply retryLater(Reply reply) {
+        return reply.header("Retry-After", "5");
     }
 }

@@ -29,7 +29,7 @@ class BootstrapSecretTest {
         try (Connection c = s.superuserConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT secret_sha256, used_at FROM bootstrap_secret")) {
             assertTrue(rs.next());
-            assertArrayEquals(Hashes.sha256(secret.getBytes(StandardCharsets.UTF_8)), rs.getBytes(1));
+            assertArrayEquals(Hashes.sha256(secret), rs.getBytes(1));
             assertEquals(null, rs.getTimestamp(2));
         }
         try (Connection c = s.superuserConnection(); Statement st = c.createStatement();

@@ -1,5 +1,6 @@
 package jp.mamori.identity;
 
+import jp.mamori.kernel.Hashes;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,7 +155,7 @@ class IdentityClockTest {
     private static Row row(String cookie) throws Exception {
         try (Connection c = server.superuserConnection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT last_seen_at, locked_at, ended_at, end_reason FROM web_session WHERE session_sha256 = ?")) {
-            ps.setBytes(1, Accounts.sha256(cookie));
+            ps.setBytes(1, Hashes.sha256(cookie));
             try (ResultSet rs = ps.executeQuery()) {
                 assertTrue(rs.next(), "session row");
                 return new Row(instant(rs.getTimestamp(1)), instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)),

@@ -238,7 +238,7 @@ public final class Console implements jp.mamori.web.Endpoint {
         } catch (FhirError e) {
             Reply reply = page(lang, e.status(), lang.t("エラー", "Error"), null, Html.message("error", e.getMessage()));
             // audit or database unavailable: the same advice as the FHIR API gives
-            return e.status() == 503 ? reply.header("Retry-After", "5") : reply;
+            return e.status() == 503 ? jp.mamori.web.ErrorMapper.retryLater(reply) : reply;
         } catch (Exception e) {
             log.error("console page {} failed", path, e);
             return page(lang, 500, lang.t("エラー", "Error"), null, Html.message("error",
@@ -358,7 +358,7 @@ public final class Console implements jp.mamori.web.Endpoint {
      */
     static String csrfToken(String cookieValue) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(Hashes.sha256(
-                ("mamori-csrf:" + cookieValue).getBytes(StandardCharsets.UTF_8)));
+                ("mamori-csrf:" + cookieValue)));
     }
 
     static Map<String, String> cookies(String header) {
