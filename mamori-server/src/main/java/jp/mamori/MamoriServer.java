@@ -42,6 +42,8 @@ import java.util.Optional;
 public final class MamoriServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MamoriServer.class);
     public static final String VERSION = "0.1.0";
+    /** The record store's index of stays, which access asks for care relationships from encounters (ADR 0009). */
+    private static final jp.mamori.access.EncounterStays ENCOUNTERS = new jp.mamori.records.EncounterCare();
 
     private final ServerConfig config;
     private final DataFolderLock lock;
@@ -114,7 +116,7 @@ public final class MamoriServer implements AutoCloseable {
             // roles, care relationships (recorded and from encounters), sensitivity privileges and break-glass.
             AccessPolicy policy = new AccessPolicy(jp.mamori.access.Categories.load(db.dataSource()),
                     jp.mamori.access.PersonAccess.load(db.dataSource()), breakGlass,
-                    new jp.mamori.access.EncounterRelations(db.dataSource()), Clock.systemUTC());
+                    new jp.mamori.access.EncounterRelations(db.dataSource(), ENCOUNTERS), Clock.systemUTC());
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
             jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.recorder(), db.dataSource());
@@ -155,7 +157,7 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
-                    new jp.mamori.access.PersonContexts(db.dataSource(), Clock.systemUTC(), 10_000), audit.recorder(),
+                    new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {

@@ -564,7 +564,7 @@ public final class AccessPolicy {
      * record store keeps on each resource head ({@code patients}: the Patient's own id, or the patients it
      * belongs to), so that no index table is probed per row.
      */
-    private static String allowed(String alias, String type, Category c, PersonContext who, Set<String> emergency,
+    private String allowed(String alias, String type, Category c, PersonContext who, Set<String> emergency,
                                   List<Object> args) {
         List<String> and = new ArrayList<>();
         List<Object> mine = new ArrayList<>();
@@ -607,7 +607,7 @@ public final class AccessPolicy {
      * (or without department), an active break-glass use, or a current or recent encounter there. The same rules
      * as {@link PersonContext#caresFor} and {@link EncounterRelations}.
      */
-    private static String related(String expr, PersonContext who, Set<String> departments, Set<String> emergency,
+    private String related(String expr, PersonContext who, Set<String> departments, Set<String> emergency,
                                   List<Object> args) {
         args.add(who.accountId().toString());
         args.add(new Ago(java.time.Duration.ZERO));
@@ -624,7 +624,8 @@ public final class AccessPolicy {
             args.add(emergency.toArray(String[]::new));
             glass = expr + " = ANY(?::text[])";
         }
-        return "(" + care + " OR " + glass + " OR " + EncounterRelations.sql(expr, who, departments, args) + ")";
+        String stays = encounters == null ? "false" : encounters.sql(expr, who, departments, args);
+        return "(" + care + " OR " + glass + " OR " + stays + ")";
     }
 
     private static String hasPatient(String alias) {

@@ -199,8 +199,11 @@ public final class PersonContext {
         return out;
     }
 
-    /** Reads a person's roles, privileges and care assignments current at {@code now}. */
-    public static PersonContext load(DataSource ds, UUID accountId, Instant now) {
+    /**
+     * Reads a person's roles, privileges and care assignments current at {@code now}; with {@code encounters}, also
+     * the encounters of the person's places ({@link #holdsEncounters}), else decisions look those up.
+     */
+    public static PersonContext load(DataSource ds, UUID accountId, Instant now, EncounterStays encounters) {
         return Tx.read(ds, c -> {
             Map<String, HeldRole> roles = new LinkedHashMap<>();
             Map<String, Map<String, Set<Action>>> perms = new HashMap<>();
@@ -262,21 +265,14 @@ public final class PersonContext {
             }
             // The encounters of the person's places that may still relate them to a patient (V13 moves the person's
             // access version when any of them changes). Kept per patient and place: open, or the latest end.
-            Map<String, List<Stay>> stays = new HashMap<>();
+            Map<String, List<Stay>> stays = null;
             Map<String, Duration> places = placesOf(held);
-            if (!places.isEmpty()) {
-                Duration longest = places.values().stream().max(Duration::compareTo).orElseThrow();
-                try (PreparedStatement ps = c.prepareStatement("SELECT patient_id, place, CASE WHEN bool_or(ends IS NULL)"
-                        + " THEN NULL ELSE max(ends) END FROM encounter_care WHERE place = ANY(?)"
-                        + " AND (ends IS NULL OR ends > ?) GROUP BY patient_id, place")) {
-                    ps.setArray(1, c.createArrayOf("text", places.keySet().toArray()));
-                    ps.setTimestamp(2, Timestamp.from(now.minus(longest)));
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            Timestamp ends = rs.getTimestamp(3);
-                            stays.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new Stay(rs.getString(2),
-                                    ends == null ? null : ends.toInstant()));
-                        }
+            if (encounters != null) {
+                stays = new HashMap<>();
+                if (!places.isEmpty()) {
+                    Duration longest = places.values().stream().max(Duration::compareTo).orElseThrow();
+                    for (EncounterStays.Stay st : encounters.stays(c, places.keySet(), now.minus(longest))) {
+                        stays.computeIfAbsent(st.patientId(), k -> new ArrayList<>()).add(new Stay(st.place(), st.ends()));
                     }
                 }
             }

@@ -50,12 +50,14 @@ public final class PersonContexts {
 
     private final DataSource ds;
     private final Clock clock;
+    private final EncounterStays encounters;
     private final int maxEntries;
     private final Map<UUID, Entry> cache = new ConcurrentHashMap<>();
     private final AtomicLong loads = new AtomicLong();
 
-    public PersonContexts(DataSource ds, Clock clock, int maxEntries) {
+    public PersonContexts(DataSource ds, EncounterStays encounters, Clock clock, int maxEntries) {
         this.ds = ds;
+        this.encounters = encounters;
         this.clock = clock;
         this.maxEntries = maxEntries;
     }
@@ -66,7 +68,7 @@ public final class PersonContexts {
         if (e != null && e.version() == accessVersion) {
             return e.context();
         }
-        PersonContext loaded = PersonContext.load(ds, accountId, clock.instant());
+        PersonContext loaded = PersonContext.load(ds, accountId, clock.instant(), encounters);
         loads.incrementAndGet();
         if (cache.size() >= maxEntries) {
             // Far more people than fit: drop some; they are read again on their next request.

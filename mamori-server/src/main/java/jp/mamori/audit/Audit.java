@@ -173,7 +173,8 @@ public final class Audit implements AutoCloseable {
      * {@code action} (監査担当 holds read, search, export, print), as the access model decides for any category.
      */
     public boolean permits(java.util.UUID account, jp.mamori.access.Action action) {
-        jp.mamori.access.PersonContext p = jp.mamori.access.PersonContext.load(ds, account, java.time.Instant.now());
+        jp.mamori.access.PersonContext p = jp.mamori.access.PersonContext.load(ds, account, java.time.Instant.now(),
+                null); // roles only
         for (jp.mamori.access.PersonContext.HeldRole r : p.roles()) {
             if (r.permissions().getOrDefault("audit", java.util.Set.of()).contains(action)) {
                 return true;

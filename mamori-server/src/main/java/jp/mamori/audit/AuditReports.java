@@ -2,7 +2,9 @@ package jp.mamori.audit;
 
 import jp.mamori.config.ServerConfig;
 import jp.mamori.db.Tx;
+import jp.mamori.identity.People;
 import jp.mamori.kernel.TextNormalizer;
+import jp.mamori.records.PatientNames;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -15,13 +17,16 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The reports over the trail (AUDIT-2, AUDIT-8, AUDIT-10), each one SQL query over the indexed columns of
+ * The reports over the trail (AUDIT-2, AUDIT-8, AUDIT-10), each a query over the indexed columns of
  * {@code audit_entry}, and the review sign-off. Viewing a report is itself audited by the caller (the console
  * page), which knows who is looking.
  */
@@ -93,19 +98,9 @@ public final class AuditReports {
      */
     String[] actorForms(String actor) {
         String key = actor.startsWith("account:") ? actor.substring(8) : actor;
-        return Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT account_id::text, login_id FROM account"
-                    + " WHERE account_id::text = ? OR login_id = ?")) {
-                ps.setString(1, key);
-                ps.setString(2, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return new String[]{"account:" + rs.getString(1), "account:" + rs.getString(2)};
-                    }
-                }
-            }
-            return new String[]{actor};
-        });
+        return Tx.read(ds, c -> People.byIdOrLogin(c, key)
+                .map(p -> new String[]{"account:" + p.id(), "account:" + p.loginId()})
+                .orElse(new String[]{actor}));
     }
 
     /**
@@ -200,37 +195,68 @@ public final class AuditReports {
      * normalisation as name search): a relative's record is a classic misuse.
      */
     public List<SameName> sameFamilyName(Instant from, Instant to, int limit) {
+        String where = " FROM audit_entry e CROSS JOIN unnest(e.patients) AS p WHERE e.recorded_at >= ?"
+                + " AND e.recorded_at < ? AND e.actor_kind = 'person' AND e.action IN " + RECORD_ACTIONS;
         return Tx.read(ds, c -> {
             List<SameName> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT e.seq, p, a.family_name, a.family_kana,"
-                    + " array_agg(DISTINCT s.norm) FROM audit_entry e CROSS JOIN unnest(e.patients) AS p"
-                    + " JOIN account a ON e.actor IN ('account:' || a.account_id::text, 'account:' || a.login_id)"
-                    + " JOIN resource r ON r.res_type = 'Patient' AND r.res_id = p"
-                    + " JOIN sp_string s ON s.res_pk = r.res_pk AND s.param = 'family'"
-                    + " WHERE e.recorded_at >= ? AND e.recorded_at < ? AND e.actor_kind = 'person' AND e.action IN "
-                    + RECORD_ACTIONS + " GROUP BY e.seq, p, a.family_name, a.family_kana ORDER BY e.seq")) {
+            // The people who accessed patients in the period, with their family names (identity's ledger), and the
+            // family names of the patients they accessed (the record store's index): compared here, so that each
+            // capability reads only its own tables (ADR 0009).
+            Map<String, People.FamilyName> people = new HashMap<>();
+            Map<String, Set<String>> patientsByName = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT e.actor, p" + where)) {
                 ps.setTimestamp(1, Timestamp.from(from));
                 ps.setTimestamp(2, Timestamp.from(to));
-                Map<Long, String[]> hits = new LinkedHashMap<>();
+                Map<String, Set<String>> patientsOf = new HashMap<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        String kanji = TextNormalizer.normalize(rs.getString(3));
-                        String kana = TextNormalizer.normalize(rs.getString(4));
-                        for (String n : AuditTrail.strings(rs.getArray(5))) {
-                            if (n.equals(kanji) || n.equals(kana)) {
-                                hits.putIfAbsent(rs.getLong(1), new String[]{rs.getString(2), rs.getString(3)});
-                                break;
-                            }
+                        String actor = rs.getString(1);
+                        if (actor.startsWith("account:")) {
+                            patientsOf.computeIfAbsent(actor.substring(8), k -> new HashSet<>()).add(rs.getString(2));
                         }
                     }
                 }
-                for (Map.Entry<Long, String[]> h : hits.entrySet()) {
-                    if (out.size() >= limit) {
-                        break;
-                    }
-                    Row row = rowsIn(c, "WHERE seq = ?", List.of(h.getKey())).get(0);
-                    out.add(new SameName(row, h.getValue()[0], h.getValue()[1]));
+                if (patientsOf.isEmpty()) {
+                    return out;
                 }
+                people.putAll(People.familyNames(c, patientsOf.keySet()));
+                Set<String> patients = new HashSet<>();
+                people.keySet().forEach(k -> patients.addAll(patientsOf.get(k)));
+                PatientNames.familyNameForms(c, patients).forEach((patient, names) -> names.forEach(n ->
+                        patientsByName.computeIfAbsent(n, k -> new HashSet<>()).add(patient)));
+            }
+            // Per person, the patients whose family name (normalised as name search does) is theirs.
+            Map<String, Set<String>> sameName = new HashMap<>();
+            people.forEach((key, f) -> {
+                Set<String> hit = new HashSet<>();
+                for (String n : new String[]{TextNormalizer.normalize(f.kanji()), TextNormalizer.normalize(f.kana())}) {
+                    hit.addAll(patientsByName.getOrDefault(n, Set.of()));
+                }
+                if (!hit.isEmpty()) {
+                    sameName.put("account:" + key, hit);
+                }
+            });
+            if (sameName.isEmpty()) {
+                return out;
+            }
+            Map<Long, String[]> hits = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT e.seq, e.actor, p" + where
+                    + " AND e.actor = ANY(?) ORDER BY e.seq")) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                ps.setArray(3, c.createArrayOf("text", sameName.keySet().toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (hits.size() < limit && rs.next()) {
+                        if (sameName.get(rs.getString(2)).contains(rs.getString(3))) {
+                            hits.putIfAbsent(rs.getLong(1), new String[]{rs.getString(3),
+                                    people.get(rs.getString(2).substring(8)).kanji()});
+                        }
+                    }
+                }
+            }
+            for (Map.Entry<Long, String[]> h : hits.entrySet()) {
+                Row row = rowsIn(c, "WHERE seq = ?", List.of(h.getKey())).get(0);
+                out.add(new SameName(row, h.getValue()[0], h.getValue()[1]));
             }
             return out;
         });

@@ -17,6 +17,7 @@ import jp.mamori.identity.Account;
 import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Bootstrap;
 import jp.mamori.identity.Identity;
+import jp.mamori.records.EncounterCare;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -165,18 +166,20 @@ final class AccessBench {
 
             BreakGlass breakGlass = new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { });
             AccessPolicy policy = new AccessPolicy(Categories.load(ds), PersonAccess.load(ds), breakGlass,
-                    new jp.mamori.access.EncounterRelations(ds), clock);
+                    new jp.mamori.access.EncounterRelations(ds, new EncounterCare()), clock);
             RecordService records = new RecordService(ds, policy, new FhirSupport(), cfg.defaultPageSize(),
                     cfg.maxPageSize());
             RecordService permitAllRecords = new RecordService(ds, permitAllPolicy(clock), new FhirSupport(),
                     cfg.defaultPageSize(), cfg.maxPageSize());
             Caller system = Caller.system("bench-access");
             Caller permitAll = Caller.person(permitAllContext(data.physician()), "bench permit-all", "127.0.0.1");
-            Supplier<Caller> uncached = () -> Caller.person(PersonContext.load(ds, data.physician(), Instant.now()),
+            Supplier<Caller> uncached = () -> Caller.person(PersonContext.load(ds, data.physician(), Instant.now(),
+                    new EncounterCare()),
                     "bench physician", "127.0.0.1");
             // As a console request: the session check reads the access version (here a query of its own, which
             // the real session check folds into its one query), and the context is read again only if it changed.
-            jp.mamori.access.PersonContexts contexts = new jp.mamori.access.PersonContexts(ds, clock, 10_000);
+            jp.mamori.access.PersonContexts contexts = new jp.mamori.access.PersonContexts(ds, new EncounterCare(),
+                    clock, 10_000);
             Supplier<Caller> perRequest = () -> Caller.person(contexts.get(data.physician(),
                     accessVersion(ds, data.physician())), "bench physician", "127.0.0.1");
             Caller loaded = uncached.get();

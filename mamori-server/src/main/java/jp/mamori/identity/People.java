@@ -86,6 +86,53 @@ public final class People {
         }
     }
 
+    /** The account of {@code key}: an account id (as text) or a login id; one statement. */
+    public static Optional<Person> byIdOrLogin(Connection c, String key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, login_id, family_name || ' ' || given_name,"
+                + " status, last_login_at FROM account WHERE account_id::text = ? OR login_id = ?")) {
+            ps.setString(1, key);
+            ps.setString(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(person(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** A person's family name as written in kanji and in kana (either may be empty). */
+    public record FamilyName(UUID id, String loginId, String kanji, String kana) {
+    }
+
+    /**
+     * The family names of the accounts named by {@code keys}, each an account id (as text) or a login id (as the
+     * audit trail names people), keyed by the key as given; keys without an account are left out. One statement.
+     */
+    public static Map<String, FamilyName> familyNames(Connection c, Collection<String> keys) throws SQLException {
+        Map<String, FamilyName> out = new LinkedHashMap<>();
+        Set<String> distinct = new LinkedHashSet<>(keys);
+        distinct.remove(null);
+        if (distinct.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, login_id, family_name, family_kana"
+                + " FROM account WHERE account_id::text = ANY(?) OR login_id = ANY(?)")) {
+            java.sql.Array a = c.createArrayOf("text", distinct.toArray());
+            ps.setArray(1, a);
+            ps.setArray(2, a);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    FamilyName f = new FamilyName(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+                            rs.getString(4));
+                    for (String k : List.of(f.id().toString(), f.loginId())) {
+                        if (distinct.contains(k)) {
+                            out.put(k, f);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** The departments the ledger records for an account, in the database's order of their names. */
     public static List<String> departments(Connection c, UUID id) throws SQLException {
         List<String> out = new ArrayList<>();

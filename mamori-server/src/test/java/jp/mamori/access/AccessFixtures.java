@@ -16,7 +16,7 @@ final class AccessFixtures {
     static jp.mamori.records.RecordService records(javax.sql.DataSource ds, BreakGlass breakGlass) {
         java.time.Clock clock = java.time.Clock.systemUTC();
         return new jp.mamori.records.RecordService(ds, new AccessPolicy(Categories.load(ds), PersonAccess.load(ds),
-                breakGlass, new EncounterRelations(ds), clock), new jp.mamori.records.FhirSupport(), 10, 100);
+                breakGlass, new EncounterRelations(ds, new jp.mamori.records.EncounterCare()), clock), new jp.mamori.records.FhirSupport(), 10, 100);
     }
 
     /** What the session check reads as the person's access version. */

@@ -60,7 +60,7 @@ class AccessModelTest {
 
     static Decision decide(UUID who, String patient, String category, Action action, Set<String> labels) {
         Instant now = Instant.now();
-        return access.decide(PersonContext.load(ds, who, now), patient, categories.byCode(category).orElseThrow(),
+        return access.decide(PersonContext.load(ds, who, now, new jp.mamori.records.EncounterCare()), patient, categories.byCode(category).orElseThrow(),
                 action, labels, now);
     }
 
@@ -101,7 +101,7 @@ class AccessModelTest {
         assertTrue(d.breakGlass());
         // The relationship as the request path reads it: within the department it was recorded for only.
         Instant now = Instant.now();
-        PersonContext ctx = PersonContext.load(ds, doctor, now);
+        PersonContext ctx = PersonContext.load(ds, doctor, now, new jp.mamori.records.EncounterCare());
         assertTrue(ctx.caresFor(mine, Set.of("内科"), now));
         assertFalse(ctx.caresFor(mine, Set.of("外科"), now));
         assertFalse(ctx.caresFor(other, Set.of("内科"), now));
@@ -315,7 +315,7 @@ class AccessModelTest {
             if (i == 10) {
                 start = System.nanoTime();
             }
-            ctx = PersonContext.load(ds, nurse, Instant.now());
+            ctx = PersonContext.load(ds, nurse, Instant.now(), new jp.mamori.records.EncounterCare());
         }
         double us = (System.nanoTime() - start) / 1000.0 / n;
         System.out.printf("PersonContext.load: %.0f µs for 20 roles and 1,000 care relationships%n", us);

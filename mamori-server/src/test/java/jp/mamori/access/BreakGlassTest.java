@@ -150,7 +150,7 @@ class BreakGlassTest {
     @Test
     void aCachedContextSeesABreakGlassUseFromItsStartToItsEnd() {
         Sessions.Session who = person("内科", now);
-        PersonContexts contexts = new PersonContexts(ds, clock, 10);
+        PersonContexts contexts = new PersonContexts(ds, new jp.mamori.records.EncounterCare(), clock, 10);
         assertTrue(contexts.get(who.accountId(), accessVersion(who.accountId())).breakGlass("p-7", now).isEmpty());
         BreakGlass.Grant g = startNow(who, "p-7");
         PersonContext during = contexts.get(who.accountId(), accessVersion(who.accountId()));

@@ -111,7 +111,7 @@ class EncounterCareTest {
     }
 
     private static Caller as(UUID account) {
-        return Caller.person(PersonContext.load(ds, account, Instant.now()), "試験 太郎", "10.0.0.8");
+        return Caller.person(PersonContext.load(ds, account, Instant.now(), new jp.mamori.records.EncounterCare()), "試験 太郎", "10.0.0.8");
     }
 
     private static boolean canRead(UUID who, String type, String id) {
@@ -172,7 +172,7 @@ class EncounterCareTest {
             }
         };
         jp.mamori.records.RecordService timed = new jp.mamori.records.RecordService(ds, new AccessPolicy(
-                Categories.load(ds), PersonAccess.load(ds), null, new EncounterRelations(ds), clock),
+                Categories.load(ds), PersonAccess.load(ds), null, new EncounterRelations(ds, new jp.mamori.records.EncounterCare()), clock),
                 new jp.mamori.records.FhirSupport(), 10, 100);
         Caller who = as(internist);
         Map<String, List<String>> q = Map.of("patient", List.of(p), "_total", List.of("accurate"));
@@ -224,7 +224,7 @@ class EncounterCareTest {
 
         // The context read for the internist holds the encounters of 内科; one built without them (as a test build
         // or a bench builds one) has each decision look them up: both decide alike.
-        PersonContext loaded = PersonContext.load(ds, internist, Instant.now());
+        PersonContext loaded = PersonContext.load(ds, internist, Instant.now(), new jp.mamori.records.EncounterCare());
         assertTrue(loaded.holdsEncounters());
         assertEquals(Set.of("内科"), loaded.encounterRelations(current, Instant.now()));
         assertEquals(Set.of(), loaded.encounterRelations(longAgo, Instant.now()));
@@ -302,7 +302,7 @@ class EncounterCareTest {
     @Test
     void theContextCacheFollowsEveryChangeOfRolesCareAndEncounters() throws SQLException {
         UUID doctor = AccessFixtures.account(server, "cache", false);
-        PersonContexts contexts = new PersonContexts(ds, Clock.systemUTC(), 100);
+        PersonContexts contexts = new PersonContexts(ds, new jp.mamori.records.EncounterCare(), Clock.systemUTC(), 100);
         long v0 = accessVersion(doctor);
         PersonContext first = contexts.get(doctor, v0);
         assertSame(first, contexts.get(doctor, v0), "unchanged: not read again");

@@ -163,7 +163,7 @@ class PersonAccessPathTest {
     }
 
     private static Caller as(UUID account) {
-        return Caller.person(PersonContext.load(ds, account, Instant.now()), "試験 太郎", "10.0.0.9");
+        return Caller.person(PersonContext.load(ds, account, Instant.now(), new jp.mamori.records.EncounterCare()), "試験 太郎", "10.0.0.9");
     }
 
     private static Map<String, List<String>> q(String... kv) {

@@ -70,7 +70,7 @@ class PersonWriteTest {
     }
 
     private static Caller as(UUID account) {
-        return Caller.person(PersonContext.load(ds, account, Instant.now()), "試験 太郎", "10.0.0.7");
+        return Caller.person(PersonContext.load(ds, account, Instant.now(), new jp.mamori.records.EncounterCare()), "試験 太郎", "10.0.0.7");
     }
 
     private static Composition note(String patient, Composition.CompositionStatus status, String text) {
