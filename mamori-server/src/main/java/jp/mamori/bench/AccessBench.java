@@ -104,14 +104,14 @@ final class AccessBench {
     /** Institution roles added to the 12 seeded ones: 20 in all. */
     private static final int INSTITUTION_ROLES = 8;
 
-    record AccessOptions(Path data, int concurrency, int seconds, int warmup, int rounds, int patients, int related,
+    record AccessOptions(Path data, int concurrency, long millis, int warmup, int rounds, int patients, int related,
                          List<String> ops, List<String> callers) {
         static AccessOptions parse(List<String> args) {
             Map<String, String> values = Options.values(args, Set.of("--data", "--concurrency", "--seconds",
                     "--warmup", "--rounds", "--patients", "--related", "--ops", "--callers"), Set.of());
             AccessOptions o = new AccessOptions(Options.dataOption(values),
                     Options.intOption(values, "--concurrency", 16, 1, 64),
-                    Options.intOption(values, "--seconds", 20, 1, 3_600),
+                    Options.millisOption(values, "--seconds", 20_000, 100, 3_600_000),
                     Options.intOption(values, "--warmup", 5, 0, 3_600),
                     Options.intOption(values, "--rounds", 3, 1, 100),
                     Options.intOption(values, "--patients", 2000, 2, 1_000_000),
@@ -206,14 +206,15 @@ final class AccessBench {
                 // the database's caches and plans) weighs on each alike; the first round of each also warms it up.
                 Map<String, Run> runs = new LinkedHashMap<>();
                 callers.keySet().forEach(who -> runs.put(who, new Run()));
-                int rounds = Math.min(o.rounds(), o.seconds());
+                // Rounds of at least a second each (a run shorter than a second is one round).
+                int rounds = (int) Math.max(1, Math.min(o.rounds(), o.millis() / 1000));
                 for (int round = 0; round < rounds; round++) {
-                    int seconds = o.seconds() / rounds + (round < o.seconds() % rounds ? 1 : 0);
+                    long millis = o.millis() / rounds + (round < o.millis() % rounds ? 1 : 0);
                     for (String who : callers.keySet()) {
                         err.println("bench access: " + op + " as " + who + ", " + o.concurrency() + " threads, round "
                                 + (round + 1) + " of " + rounds);
                         measure(op, services.get(who), callers.get(who), data, o.concurrency(),
-                                round == 0 ? o.warmup() : 1, seconds, runs.get(who));
+                                round == 0 ? o.warmup() : 1, millis, runs.get(who));
                     }
                 }
                 for (Map.Entry<String, Run> e : runs.entrySet()) {
@@ -284,15 +285,15 @@ final class AccessBench {
         });
     }
 
-    /** One caller's turn: {@code warmup} seconds, then {@code seconds} measured and added to {@code run}. */
+    /** One caller's turn: {@code warmup} seconds, then {@code millis} measured and added to {@code run}. */
     private static void measure(String op, RecordService records, Supplier<Caller> caller, Data data, int threads,
-                                int warmup, int seconds, Run run) throws InterruptedException {
+                                int warmup, long millis, Run run) throws InterruptedException {
         IdentityBench.Timings[] per = new IdentityBench.Timings[threads];
         long[] matches = new long[threads];
         AtomicReference<String> firstError = new AtomicReference<>();
         long start = System.nanoTime();
         long measureStart = start + TimeUnit.SECONDS.toNanos(warmup);
-        long deadline = measureStart + TimeUnit.SECONDS.toNanos(seconds);
+        long deadline = measureStart + TimeUnit.MILLISECONDS.toNanos(millis);
         List<Thread> workers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             int w = i;

@@ -92,13 +92,13 @@ final class IdentityBench {
     private static final int TOUCH_SESSIONS = 500;
     private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([A-Za-z0-9_-]+)\"");
 
-    record IdentityOptions(Path data, int concurrency, int seconds, int warmup, int accounts) {
+    record IdentityOptions(Path data, int concurrency, long millis, int warmup, int accounts) {
         static IdentityOptions parse(List<String> args) {
             Map<String, String> values = Options.values(args,
                     Set.of("--data", "--concurrency", "--seconds", "--warmup", "--accounts"), Set.of());
             IdentityOptions o = new IdentityOptions(Options.dataOption(values),
                     Options.intOption(values, "--concurrency", 4, 1, 64),
-                    Options.intOption(values, "--seconds", 20, 1, 3_600),
+                    Options.millisOption(values, "--seconds", 20_000, 100, 3_600_000),
                     Options.intOption(values, "--warmup", 5, 0, 3_600),
                     Options.intOption(values, "--accounts", 600, 4, 100_000));
             if (o.accounts() < 2 * o.concurrency()) {
@@ -331,7 +331,7 @@ final class IdentityBench {
     private static double runWorkers(int threads, IdentityOptions o, Loop loop) throws InterruptedException {
         long start = System.nanoTime();
         long measureStart = start + TimeUnit.SECONDS.toNanos(o.warmup());
-        long deadline = measureStart + TimeUnit.SECONDS.toNanos(o.seconds());
+        long deadline = measureStart + TimeUnit.MILLISECONDS.toNanos(o.millis());
         AtomicReference<Throwable> crash = new AtomicReference<>();
         List<Thread> all = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
@@ -446,7 +446,7 @@ final class IdentityBench {
 
     private static boolean roundTrip(DataSource ds, IdentityOptions o, PrintStream out) throws InterruptedException {
         Timings[] per = new Timings[1];
-        double seconds = runWorkers(1, new IdentityOptions(o.data(), 1, Math.min(o.seconds(), 5), Math.min(o.warmup(), 2),
+        double seconds = runWorkers(1, new IdentityOptions(o.data(), 1, Math.min(o.millis(), 5_000), Math.min(o.warmup(), 2),
                 o.accounts()), (w, measureStart, deadline) -> {
             Timings t = new Timings();
             per[0] = t;

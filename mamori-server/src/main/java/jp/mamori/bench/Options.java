@@ -146,4 +146,28 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
         }
         return value;
     }
+
+    /**
+     * A time in seconds, whole or decimal ({@code 20}, {@code 0.25}), in milliseconds: short runs check a benchmark's
+     * wiring without holding the machine for a second per measurement.
+     */
+    static long millisOption(Map<String, String> values, String name, long fallbackMillis, long minMillis,
+                             long maxMillis) {
+        String raw = values.get(name);
+        if (raw == null) {
+            return fallbackMillis;
+        }
+        long value;
+        try {
+            value = new java.math.BigDecimal(raw.strip()).movePointRight(3).setScale(0, java.math.RoundingMode.UNNECESSARY)
+                    .longValueExact();
+        } catch (NumberFormatException | ArithmeticException e) {
+            value = Long.MIN_VALUE;
+        }
+        if (value < minMillis || value > maxMillis) {
+            throw new UsageException(name + " must be a number of seconds from " + minMillis / 1000.0 + " to "
+                    + maxMillis / 1000 + " (at most 3 decimals), got '" + raw + "'");
+        }
+        return value;
+    }
 }

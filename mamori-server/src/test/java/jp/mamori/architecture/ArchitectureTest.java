@@ -50,7 +50,8 @@ class ArchitectureTest {
 
     static ArchRule floors() {
         Architectures.LayeredArchitecture rule = Architectures.layeredArchitecture()
-                .consideringOnlyDependenciesInLayers();
+                .consideringOnlyDependenciesInLayers()
+                .withOptionalLayers(true); // a floor may be empty while its capability is being built
         for (Floors.Floor f : Floors.ALL) {
             rule = rule.layer(f.name()).definedBy(f.packages().toArray(String[]::new));
         }

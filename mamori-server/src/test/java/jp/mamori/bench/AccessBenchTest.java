@@ -24,7 +24,7 @@ class AccessBenchTest {
         Path data = TestData.newFolder("bench-acc-");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "2", "--seconds", "1",
+        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "2", "--seconds", "0.2",
                 "--warmup", "0", "--patients", "30", "--related", "12"), print(out), print(err));
         String o = text(out);
         assertEquals(0, code, o + text(err));
@@ -52,6 +52,18 @@ class AccessBenchTest {
     }
 
     @Test
+    void theMeasuredTimeIsSecondsWholeOrDecimal() {
+        assertEquals(250, AccessBench.AccessOptions.parse(List.of("--data", "x", "--seconds", "0.25")).millis());
+        assertEquals(20_000, AccessBench.AccessOptions.parse(List.of("--data", "x")).millis());
+        for (String bad : List.of("0.0001", "0.05", "abc", "1e3x", "3601")) {
+            Options.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
+                    () -> AccessBench.AccessOptions.parse(List.of("--data", "x", "--seconds", bad)));
+            assertTrue(e.getMessage().startsWith("--seconds must be a number of seconds from 0.1 to 3600"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void thePhysiciansPatientsAlternateWithOthers() {
         List<Integer> mine = new ArrayList<>();
         for (int n = 0; n < 2000; n++) {
@@ -75,7 +87,7 @@ class AccessBenchTest {
         Path data = TestData.newFolder("bench-acc-");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "1", "--seconds", "1",
+        int code = Bench.run(List.of("access", "--data", data.toString(), "--concurrency", "1", "--seconds", "0.2",
                 "--warmup", "0", "--patients", "20", "--related", "8", "--ops", "search-code",
                 "--callers", "person-cached"), print(out), print(err));
         String o = text(out);

@@ -14,13 +14,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The shaded server jar, for integration tests (*IT) that run Mamori as separate processes: a data folder of their
- * own under {@code target/crash-it} (cleared when a build starts), a folder for the processes' output beside it,
- * and the command-line tools run to completion.
+ * Mamori as separate OS processes, for the tests that kill it or bound its heap: a data folder of their own under
+ * {@code target/crash-it} (cleared when a build starts), a folder for the processes' output beside it, and the
+ * command-line tools run to completion. The processes run the shaded jar when system property {@code mamori.jar}
+ * names it (the integration tests, *IT, after the package phase), else the classes of this build on the test's
+ * own class path (the unit-test phase, so that these long tests overlap the rest of the suite).
  */
 public final class PackagedJar {
-    /** The jar (system property {@code mamori.jar}, else the package phase's). */
+    /** The shaded jar, or null: the class path then. */
     public final Path jar;
+    /** The class path the processes run on when there is no jar. */
+    private final String classPath;
     /** The java binary running this test, so that the server runs on the same JDK. */
     public final String javaCommand = ProcessHandle.current().info().command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -36,10 +40,18 @@ public final class PackagedJar {
     /** @param prefix names the data folder ({@code prefix-xxxxxxxx}) so that a failed run's files are found */
     public PackagedJar(String prefix) {
         String configured = System.getProperty("mamori.jar");
-        Path p = configured != null ? Path.of(configured) : Path.of("target", "mamori-server-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
-                + p.toAbsolutePath());
-        jar = p.toAbsolutePath();
+        if (configured != null) {
+            Path p = Path.of(configured);
+            assertTrue(Files.isRegularFile(p), "the shaded jar is built in the package phase; not found at "
+                    + p.toAbsolutePath());
+            jar = p.toAbsolutePath();
+            classPath = null;
+        } else {
+            jar = null;
+            classPath = System.getProperty("java.class.path");
+            assertTrue(classPath != null && classPath.contains("classes"), "no class path to run Mamori on: "
+                    + classPath);
+        }
         data = Path.of("target", "crash-it", prefix + "-" + UUID.randomUUID().toString().substring(0, 8))
                 .toAbsolutePath();
         logs = data.resolveSibling(data.getFileName() + "-logs");
@@ -50,16 +62,26 @@ public final class PackagedJar {
         }
     }
 
-    /** {@code java [jvmOptions] -jar JAR}: the start of a command line. */
+    /**
+     * {@code java [jvmOptions] -jar JAR} (or {@code -cp CLASSPATH jp.mamori.cli.Main}): the start of a command line,
+     * to which the command and its options are added.
+     */
     public List<String> command(String... jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaCommand);
+        // The quick compiler only: these JVMs live seconds to a minute, and the optimising compiler's threads would
+        // spend the CPU that the rest of the suite, running beside them, needs.
+        cmd.add("-XX:TieredStopAtLevel=1");
         cmd.addAll(List.of(jvmOptions));
-        cmd.addAll(List.of("-jar", jar.toString()));
+        if (jar != null) {
+            cmd.addAll(List.of("-jar", jar.toString()));
+        } else {
+            cmd.addAll(List.of("-cp", classPath, "jp.mamori.cli.Main"));
+        }
         return cmd;
     }
 
-    /** Runs {@code java -jar JAR args...} to completion (at most 3 minutes), its output kept under {@link #logs}. */
+    /** Runs {@code mamori args...} to completion (at most 3 minutes), its output kept under {@link #logs}. */
     public Result run(String... args) throws Exception {
         List<String> cmd = command();
         cmd.addAll(List.of(args));

@@ -56,7 +56,7 @@ public final class TestServer implements AutoCloseable {
     /** A new server on a new data folder; extra {@code serve} options may be given. Close it when done. */
     public static TestServer start(List<String> extraArgs) {
         try {
-            Path data = TestData.newFolder("srv-");
+            Path data = TestData.newDatabaseFolder("srv-");
             List<String> args = new java.util.ArrayList<>(List.of("--data", data.toString(), "--port", "0",
                     "--bind", "127.0.0.1"));
             args.addAll(extraArgs);

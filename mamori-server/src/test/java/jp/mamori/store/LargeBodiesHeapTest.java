@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Large request bodies cannot exhaust the heap. The packaged server runs as a separate process with
+ * Large request bodies cannot exhaust the heap. The server runs as a separate process with
  * {@code -Xmx512m} (half the default) and the default {@code --max-body 128M}. At the same time it receives
  * bodies near and over each limit (a resource with about the most values allowed and with 2.6 million
  * identifiers in 100 MB, a 100 MB string, binary data near and over the size of one resource, transactions
@@ -37,10 +37,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and afterwards the server must answer as usual and its log must not mention an OutOfMemoryError. Before the
  * limits, one such 100 MB Patient was a 500 (out of memory) with 1 GB of heap.
  */
-class LargeBodiesHeapIT {
+class LargeBodiesHeapTest {
     private final PackagedJar pj = new PackagedJar("heap");
-    private final Path jar = pj.jar;
-    private final String javaCommand = pj.javaCommand;
     private final Path data = pj.data;
     private final Path logs = pj.logs;
 
@@ -78,9 +76,10 @@ class LargeBodiesHeapIT {
         try {
             int port = PackagedJar.freePort();
             Path serverLog = logs.resolve("serve.out");
-            server = new ProcessBuilder(javaCommand, "-Xmx512m", "-Dfile.encoding=UTF-8", "-jar", jar.toString(),
-                    "serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1")
-                    .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
+            List<String> cmd = new java.util.ArrayList<>(pj.command("-Xmx512m", "-Dfile.encoding=UTF-8"));
+            cmd.addAll(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind",
+                    "127.0.0.1"));
+            server = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
             waitReady(server, serverLog);
             String base = "https://127.0.0.1:" + port + "/fhir";
             String token = pj.createClient("heap", "large bodies under a small heap");
@@ -174,7 +173,7 @@ class LargeBodiesHeapIT {
                     server.destroyForcibly();
                 }
             }
-            CrashDurabilityIT.postmaster(data).ifPresent(pm -> {
+            CrashDurabilityTest.postmaster(data).ifPresent(pm -> {
                 pm.descendants().forEach(ProcessHandle::destroyForcibly);
                 pm.destroyForcibly();
             });

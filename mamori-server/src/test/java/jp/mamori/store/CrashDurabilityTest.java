@@ -36,14 +36,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * An acknowledged write survives {@code kill -9} of the server and of its embedded database at any moment, and
  * after a restart the store verifies clean.
  *
- * <p>The packaged server runs as a separate OS process. Eight clients create Patients, each with a unique
- * identifier, and remember which creates were acknowledged (201) and with what content. While they write, the
- * server JVM and the whole PostgreSQL process tree are killed with SIGKILL. The server is restarted on the same
+ * <p>The server runs as a separate OS process ({@link PackagedJar}: the build's classes, or the shaded jar). Eight
+ * clients create Patients, each with a unique identifier, and remember which creates were acknowledged (201) and
+ * with what content. While they write, the server JVM and the whole PostgreSQL process tree are killed with SIGKILL. The server is restarted on the same
  * data folder; every acknowledged create must be readable with the same content, unacknowledged ones may or may
  * not be there (but never twice), and {@code verify-records} must exit 0. Two such cycles run on one data folder,
  * then a third that kills only the server JVM, leaving its PostgreSQL orphaned: the restart must deal with it.
  */
-class CrashDurabilityIT {
+class CrashDurabilityTest {
     private static final int CLIENTS = 8;
     /** What each cycle kills: the server and its database, twice; then the server JVM alone. */
     private static final List<Kill> CYCLES = List.of(Kill.SERVER_AND_DATABASE, Kill.SERVER_AND_DATABASE,
@@ -58,8 +58,6 @@ class CrashDurabilityIT {
     private static final Duration LOAD_BEFORE_KILL = Duration.ofSeconds(3);
 
     private final PackagedJar pj = new PackagedJar("data");
-    private final Path jar = pj.jar;
-    private final String javaCommand = pj.javaCommand;
     private final Path data = pj.data;
     private final Path logs = pj.logs;
 
@@ -227,37 +225,53 @@ class CrashDurabilityIT {
     private void checkEverythingAcknowledgedIsThere(Server server, HttpClient http, String token,
                                                     Map<String, Ack> acked, List<String> unacked, int cycle)
             throws Exception {
-        int found = 0;
-        List<String> lost = new ArrayList<>();
-        List<String> changed = new ArrayList<>();
-        for (Ack a : acked.values()) {
-            HttpResponse<String> r = get(http, token, server.base() + "/Patient/" + a.id());
-            if (r.statusCode() != 200) {
-                lost.add(a.identifier() + " -> Patient/" + a.id() + ": " + r.statusCode());
-            } else if (!r.body().equals(a.body())) {
-                changed.add(a.identifier() + " -> Patient/" + a.id() + "\n  told:   " + a.body() + "\n  stored: "
-                        + r.body());
-            } else {
-                found++;
+        // Four requests at a time: the same checks, a quarter of the waiting.
+        AtomicInteger found = new AtomicInteger();
+        List<String> lost = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> changed = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger unackedStored = new AtomicInteger();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> checks = new ArrayList<>();
+            for (Ack a : acked.values()) {
+                checks.add(pool.submit(() -> {
+                    HttpResponse<String> r = get(http, token, server.base() + "/Patient/" + a.id());
+                    if (r.statusCode() != 200) {
+                        lost.add(a.identifier() + " -> Patient/" + a.id() + ": " + r.statusCode());
+                    } else if (!r.body().equals(a.body())) {
+                        changed.add(a.identifier() + " -> Patient/" + a.id() + "\n  told:   " + a.body()
+                                + "\n  stored: " + r.body());
+                    } else {
+                        found.incrementAndGet();
+                    }
+                    int matches = matchesFor(http, token, server, a.identifier());
+                    if (matches != 1) {
+                        changed.add(a.identifier() + " is stored " + matches + " times");
+                    }
+                    return null;
+                }));
             }
-            int matches = matchesFor(http, token, server, a.identifier());
-            if (matches != 1) {
-                changed.add(a.identifier() + " is stored " + matches + " times");
+            for (String ident : List.copyOf(unacked)) {
+                checks.add(pool.submit(() -> {
+                    int matches = matchesFor(http, token, server, ident);
+                    if (matches > 1) {
+                        changed.add("unacknowledged " + ident + " is stored " + matches + " times");
+                    }
+                    unackedStored.addAndGet(matches);
+                    return null;
+                }));
             }
-        }
-        int unackedStored = 0;
-        for (String ident : unacked) {
-            int matches = matchesFor(http, token, server, ident);
-            if (matches > 1) {
-                changed.add("unacknowledged " + ident + " is stored " + matches + " times");
+            for (java.util.concurrent.Future<?> f : checks) {
+                f.get(); // an assertion or I/O failure inside surfaces here
             }
-            unackedStored += matches;
+        } finally {
+            pool.shutdownNow();
         }
         log("after restart " + cycle + ": acknowledged " + acked.size() + ", found " + found
                 + ", unacknowledged " + unacked.size() + " of which stored " + unackedStored);
         assertTrue(lost.isEmpty(), lost.size() + " acknowledged creates are lost: " + lost);
         assertTrue(changed.isEmpty(), String.join("\n", changed));
-        assertEquals(acked.size(), found);
+        assertEquals(acked.size(), found.get());
     }
 
     private static int matchesFor(HttpClient http, String token, Server server, String ident) throws Exception {
@@ -289,10 +303,11 @@ class CrashDurabilityIT {
             this.port = port;
         }
 
-        static Server start(CrashDurabilityIT it, int generation) throws Exception {
+        static Server start(CrashDurabilityTest it, int generation) throws Exception {
             int port = PackagedJar.freePort();
-            List<String> cmd = List.of(it.javaCommand, "-jar", it.jar.toString(), "serve", "--data", it.data.toString(),
-                    "--port", Integer.toString(port), "--bind", "127.0.0.1");
+            List<String> cmd = new ArrayList<>(it.pj.command());
+            cmd.addAll(List.of("serve", "--data", it.data.toString(), "--port", Integer.toString(port), "--bind",
+                    "127.0.0.1"));
             Path out = it.logs.resolve("serve-" + generation + ".out");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             Server s = new Server(p, it.data, port);
@@ -408,7 +423,7 @@ class CrashDurabilityIT {
     }
 
     private void log(String line) {
-        System.out.println("CrashDurabilityIT: " + line);
+        System.out.println("CrashDurabilityTest: " + line);
         try {
             Files.writeString(logs.resolve("summary.txt"), line + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);

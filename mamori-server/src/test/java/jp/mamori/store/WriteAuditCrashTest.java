@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Issue 15 item 10 (AUDIT-1): a write's audit entry is durable if and only if its version is. The packaged server runs
+ * Issue 15 item 10 (AUDIT-1): a write's audit entry is durable if and only if its version is. The server runs
  * as a separate JVM with the crash fault point armed ({@code -Dmamori.test.halt-after-write-commits=N}, see
  * {@code records.CrashPoint}): right after the N-th write transaction commits, the JVM halts, before the request does
  * anything else (formerly: before its entry was appended). Four clients create, update and delete Patients and send
@@ -40,14 +40,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * names it, every successful write entry names a stored version, and {@code audit-verify} and
  * {@code verify-records} pass.
  */
-class WriteAuditCrashIT {
+class WriteAuditCrashTest {
     private static final int CLIENTS = 4;
     private static final int HALT_AFTER = 40;
     private static final int HALT_STATUS = 86;
 
     private final PackagedJar pj = new PackagedJar("audit");
-    private final Path jar = pj.jar;
-    private final String javaCommand = pj.javaCommand;
     private final Path data = pj.data;
     private final Path logs = pj.logs;
 
@@ -104,7 +102,7 @@ class WriteAuditCrashIT {
             if (server != null && server.isAlive()) {
                 server.destroyForcibly();
             }
-            CrashDurabilityIT.postmaster(data).ifPresent(pm -> {
+            CrashDurabilityTest.postmaster(data).ifPresent(pm -> {
                 pm.descendants().forEach(ProcessHandle::destroyForcibly);
                 pm.destroyForcibly();
             });
@@ -212,12 +210,9 @@ class WriteAuditCrashIT {
     }
 
     private Process start(int port, String jvmOption, int generation) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaCommand));
-        if (jvmOption != null) {
-            cmd.add(jvmOption);
-        }
-        cmd.addAll(List.of("-jar", jar.toString(), "serve", "--data", data.toString(), "--port",
-                Integer.toString(port), "--bind", "127.0.0.1"));
+        List<String> cmd = new ArrayList<>(jvmOption == null ? pj.command() : pj.command(jvmOption));
+        cmd.addAll(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind",
+                "127.0.0.1"));
         Path out = logs.resolve("serve-" + generation + ".out");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CountDownLatch ready = new CountDownLatch(1);
