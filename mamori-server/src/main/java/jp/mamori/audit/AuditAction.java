@@ -55,7 +55,19 @@ public enum AuditAction {
     AUDIT_EXPORT("audit.export"),
     AUDIT_PROOF("audit.proof"),
     VERIFY_AUDIT("verify.audit"),
-    VERIFY_RECORDS("verify.records");
+    VERIFY_RECORDS("verify.records"),
+
+    // ---- preservation (issue 16): copies of everything, their checks, restores and drills
+    /** A base backup taken (or failed), with its manifest's id, size and hash. */
+    BACKUP_RUN("backup.run"),
+    /** A destination's copies checked against their signed manifests. */
+    BACKUP_VERIFY("backup.verify"),
+    /** A backup restored into a new data folder. */
+    BACKUP_RESTORE("backup.restore"),
+    /** A restore drill with its measured restore time, data age and findings. */
+    BACKUP_DRILL("backup.drill"),
+    /** A copy past its generation deleted. */
+    BACKUP_DELETE("backup.delete");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

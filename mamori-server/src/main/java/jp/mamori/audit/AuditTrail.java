@@ -101,6 +101,17 @@ public final class AuditTrail implements AutoCloseable {
     private volatile boolean closed;
 
     /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
+    /**
+     * The trail's size as {@code c} sees it: the next entry's seq (a backup's manifest records it; a drill compares a
+     * restored trail with it).
+     */
+    public static long nextSeq(java.sql.Connection c) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT next_seq FROM audit_head");
+             java.sql.ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0L;
+        }
+    }
+
     public AuditTrail(DataSource ds, Settings settings) {
         this(ds, settings, null);
     }

@@ -34,37 +34,118 @@ public record ServerConfig(
         AccessOptions access,
         AuditOptions audit,
         java.time.ZoneId timeZone,
-        ListenerOptions listener) {
+        ListenerOptions listener,
+        BackupOptions backup) {
 
-    /** With the listener's defaults. */
-    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
-                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, Validation validation, Optional<String> publicUrl,
-                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
-                        AuditOptions audit, java.time.ZoneId timeZone) {
-        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
-                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, audit, timeZone,
-                ListenerOptions.DEFAULT);
-    }
+    /**
+     * Backups (保存性, issue 16; ADR 0010). On by default: a base backup every day at {@code hour} (the server's time
+     * zone) and every closed WAL segment, at most {@code walSeconds} after a write, to {@code dir}; kept by
+     * generation; a restore drill every {@code drillDays}.
+     *
+     * @param enabled         false only with {@code --no-backup}, a deviation
+     * @param dir             the backup folder: another disk, not the data folder's (default: beside the data folder)
+     * @param offlineDir      a folder on removable media, written while it is mounted (an offline copy), if any
+     * @param offlineMaxDays  how old the offline copy may grow before that is a deviation
+     * @param hour            the hour of the daily base backup, 0–23
+     * @param keep            base backups kept: the newest of each of so many days, weeks, months and years
+     * @param walSeconds      a WAL segment is closed and shipped at most this long after a write (recovery point)
+     * @param drillDays       a restore drill at least this often
+     */
+    public record BackupOptions(boolean enabled, Path dir, Optional<Path> offlineDir, int offlineMaxDays, int hour,
+                                Keep keep, int walSeconds, int drillDays) {
+        /** Generations: daily, weekly, monthly and yearly backups kept. */
+        public record Keep(int daily, int weekly, int monthly, int yearly) {
+            public static final Keep DEFAULT = new Keep(7, 5, 12, 5);
 
-    /** With the console's times in Japan time, the default. */
-    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
-                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, Validation validation, Optional<String> publicUrl,
-                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access,
-                        AuditOptions audit) {
-        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
-                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, audit,
-                java.time.ZoneId.of("Asia/Tokyo"));
-    }
+            public Keep {
+                if (daily < 1 || daily > 366 || weekly < 0 || weekly > 520 || monthly < 0 || monthly > 1200
+                        || yearly < 0 || yearly > 100) {
+                    throw new ConfigException("--backup-keep takes DAILY,WEEKLY,MONTHLY,YEARLY such as 7,5,12,5"
+                            + " (daily 1–366) / 世代数の指定が正しくありません");
+                }
+            }
 
-    /** As before the audit options existed: the audit defaults. */
-    public ServerConfig(Path dataDir, String bindAddress, int port, boolean plainHttp, Optional<Path> keystore,
-                        Optional<String> keystorePassword, Database database, long maxBodyBytes, int defaultPageSize,
-                        int maxPageSize, Validation validation, Optional<String> publicUrl,
-                        IdentityOptions identity, java.time.Duration accessTokenLifetime, AccessOptions access) {
-        this(dataDir, bindAddress, port, plainHttp, keystore, keystorePassword, database, maxBodyBytes, defaultPageSize,
-                maxPageSize, validation, publicUrl, identity, accessTokenLifetime, access, AuditOptions.DEFAULT);
+            /** The most base backups the rules keep at once. */
+            public int generations() {
+                return daily + weekly + monthly + yearly;
+            }
+
+            static Keep parse(String s) {
+                String[] p = s.split(",");
+                if (p.length != 4) {
+                    throw new ConfigException("--backup-keep takes DAILY,WEEKLY,MONTHLY,YEARLY such as 7,5,12,5"
+                            + " / 世代数の指定が正しくありません");
+                }
+                try {
+                    return new Keep(Integer.parseInt(p[0].strip()), Integer.parseInt(p[1].strip()),
+                            Integer.parseInt(p[2].strip()), Integer.parseInt(p[3].strip()));
+                } catch (NumberFormatException e) {
+                    throw new ConfigException("--backup-keep takes DAILY,WEEKLY,MONTHLY,YEARLY such as 7,5,12,5"
+                            + " / 世代数の指定が正しくありません");
+                }
+            }
+        }
+
+        /** The defaults for a data folder: backups beside it. */
+        public static BackupOptions defaults(Path dataDir) {
+            return new BackupOptions(true, defaultDir(dataDir), Optional.empty(), 7, 2, Keep.DEFAULT, 60, 7);
+        }
+
+        static Path defaultDir(Path dataDir) {
+            Path name = dataDir.getFileName();
+            return dataDir.resolveSibling((name == null ? "mamori-data" : name.toString()) + "-backups");
+        }
+
+        public BackupOptions {
+            if (offlineMaxDays < 1 || offlineMaxDays > 366) {
+                throw new ConfigException("--backup-offline-max-days must be 1 to 366");
+            }
+            if (hour < 0 || hour > 23) {
+                throw new ConfigException("--backup-hour must be 0 to 23");
+            }
+            if (walSeconds < 10 || walSeconds > 3600) {
+                throw new ConfigException("--backup-wal-seconds must be 10 to 3600");
+            }
+            if (drillDays < 1 || drillDays > 366) {
+                throw new ConfigException("--backup-drill-days must be 1 to 366");
+            }
+        }
+
+        /**
+         * Settings weaker than the defaults. What only the running server can tell (no offline or write-protected
+         * copy yet, a stale offline copy, the backup folder on the data folder's disk, a failed backup or drill) the
+         * preservation capability reports itself.
+         */
+        List<String> deviations(Path dataDir) {
+            List<String> out = new ArrayList<>();
+            if (!enabled) {
+                out.add("backups are off (--no-backup): a lost disk or ransomware loses every record (BACKUP-1,"
+                        + " STORE-1 保存性)");
+                return out;
+            }
+            if (dir.startsWith(dataDir)) {
+                out.add("the backup folder " + dir + " is inside the data folder: one lost disk loses both (BACKUP-7)");
+            }
+            if (keep.generations() < 5) {
+                out.add("only " + keep.generations() + " backup generations are kept (at least 5 for an EHR; BACKUP-1,"
+                        + " BACKUP-2)");
+            }
+            if (keep.weekly() + keep.monthly() + keep.yearly() == 0) {
+                out.add("no weekly, monthly or yearly backups are kept: ransomware that waits longer than "
+                        + keep.daily() + " days leaves no clean copy (BACKUP-2)");
+            }
+            if (walSeconds > 300) {
+                out.add("WAL is shipped only " + walSeconds + " s after a write (default 60): up to that much"
+                        + " acknowledged work can be lost (recovery point > 5 minutes)");
+            }
+            if (drillDays > 7) {
+                out.add("restore drills only every " + drillDays + " days (default 7; BACKUP-5)");
+            }
+            if (offlineDir.isPresent() && offlineMaxDays > 7) {
+                out.add("the offline copy may be " + offlineMaxDays + " days old before it is reported (default 7)");
+            }
+            return out;
+        }
     }
 
     /**
@@ -339,6 +420,7 @@ public record ServerConfig(
                     + l.maxConnectionsPerAddress() + ")" : "one remote address may hold "
                     + listener.maxConnectionsPerAddress() + " connections (default " + l.maxConnectionsPerAddress() + ")");
         }
+        out.addAll(backup.deviations(dataDir));
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -355,8 +437,10 @@ public record ServerConfig(
                 "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
                 "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor",
                 "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone",
-                "--header-timeout", "--min-body-rate", "--max-connections-per-address"),
-                List.of("--http"));
+                "--header-timeout", "--min-body-rate", "--max-connections-per-address", "--backup-dir",
+                "--backup-offline-dir", "--backup-offline-max-days", "--backup-hour", "--backup-keep",
+                "--backup-wal-seconds", "--backup-drill-days"),
+                List.of("--http", "--no-backup"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -387,7 +471,19 @@ public record ServerConfig(
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
-                auditOptions(a), timeZone(a), listenerOptions(a));
+                auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data));
+    }
+
+    private static BackupOptions backupOptions(Args a, Path data) {
+        BackupOptions d = BackupOptions.defaults(data);
+        return new BackupOptions(!a.flag("--no-backup"),
+                a.value("--backup-dir").map(p -> Path.of(p).toAbsolutePath().normalize()).orElse(d.dir()),
+                a.value("--backup-offline-dir").map(p -> Path.of(p).toAbsolutePath().normalize()),
+                a.intValue("--backup-offline-max-days").orElse(d.offlineMaxDays()),
+                a.intValue("--backup-hour").orElse(d.hour()),
+                a.value("--backup-keep").map(BackupOptions.Keep::parse).orElse(d.keep()),
+                a.intValue("--backup-wal-seconds").orElse(d.walSeconds()),
+                a.intValue("--backup-drill-days").orElse(d.drillDays()));
     }
 
     private static ListenerOptions listenerOptions(Args a) {

@@ -56,6 +56,37 @@ class ServerConfigEdgeTest {
     }
 
     @Test
+    void backupsAreOnByDefaultBesideTheDataFolderAndEachWeakerSettingIsADeviation() {
+        ServerConfig c = parse("--data", "/srv/mamori/data");
+        ServerConfig.BackupOptions b = c.backup();
+        assertTrue(b.enabled());
+        assertEquals(java.nio.file.Path.of("/srv/mamori/data-backups"), b.dir());
+        assertEquals(new ServerConfig.BackupOptions.Keep(7, 5, 12, 5), b.keep());
+        assertEquals(60, b.walSeconds());
+        assertEquals(7, b.drillDays());
+        assertEquals(List.of(), c.deviations());
+
+        assertTrue(parse("--no-backup").deviations().get(0).contains("backups are off"));
+        List<String> weak = parse("--data", "/srv/d", "--backup-dir", "/srv/d/bk", "--backup-keep", "3,0,0,0",
+                "--backup-wal-seconds", "900", "--backup-drill-days", "30").deviations();
+        assertEquals(5, weak.size(), weak.toString());
+        assertTrue(weak.get(0).contains("inside the data folder"), weak.toString());
+        assertTrue(weak.get(1).contains("only 3 backup generations"), weak.toString());
+        assertTrue(weak.get(2).contains("no weekly, monthly or yearly"), weak.toString());
+        assertTrue(weak.get(3).contains("900 s"), weak.toString());
+        assertTrue(weak.get(4).contains("every 30 days"), weak.toString());
+        assertEquals(List.of(), parse("--backup-keep", "14,8,24,10", "--backup-wal-seconds", "30",
+                "--backup-drill-days", "1").deviations(), "stricter than the defaults deviates from nothing");
+
+        for (String[] bad : List.of(new String[]{"--backup-keep", "7,5,12"}, new String[]{"--backup-keep", "0,5,12,5"},
+                new String[]{"--backup-keep", "a,b,c,d"}, new String[]{"--backup-hour", "24"},
+                new String[]{"--backup-wal-seconds", "5"}, new String[]{"--backup-drill-days", "0"})) {
+            String m = refusal(bad);
+            assertTrue(m.startsWith(bad[0]), m);
+        }
+    }
+
+    @Test
     void theConsoleShowsJapanTimeUnlessAnotherZoneIsGiven() {
         assertEquals(java.time.ZoneId.of("Asia/Tokyo"), parse().timeZone());
         assertEquals(java.time.ZoneId.of("Europe/Berlin"), parse("--time-zone", "Europe/Berlin").timeZone());
