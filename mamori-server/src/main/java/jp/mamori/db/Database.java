@@ -110,8 +110,10 @@ public final class Database implements AutoCloseable {
         }
         Files.createDirectories(spool);
         try {
-            Files.setPosixFilePermissions(spool.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            Files.setPosixFilePermissions(spool, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> owner =
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+            Files.setPosixFilePermissions(spool.getParent(), owner);
+            Files.setPosixFilePermissions(spool, owner);
         } catch (UnsupportedOperationException ignored) {
             // Not a POSIX file system: rely on the folder's ACLs.
         }

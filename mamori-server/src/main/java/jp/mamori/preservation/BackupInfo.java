@@ -89,7 +89,8 @@ record BackupInfo(String label, long systemIdentifier, int timeline, String star
             BackupInfo info = new BackupInfo(need(f, "label", part), Long.parseUnsignedLong(need(f, "system-identifier",
                     part)), Integer.parseInt(need(f, "timeline", part)), need(f, "start-lsn", part),
                     need(f, "stop-lsn", part), need(f, "start-wal", part), need(f, "stop-wal", part),
-                    Long.parseLong(need(f, "wal-segment-size", part)), Integer.parseInt(need(f, "server-version", part)),
+                    Long.parseLong(need(f, "wal-segment-size", part)),
+                    Integer.parseInt(need(f, "server-version", part)),
                     Instant.parse(need(f, "start-time", part)), Instant.parse(need(f, "stop-time", part)),
                     List.copyOf(parts));
             if (f.size() != info.fields().size()) {

@@ -89,7 +89,8 @@ public final class BaseBackup {
             superuser.setAutoCommit(true);
             checkServer(superuser, pgData);
             long systemId = queryLong(superuser, "SELECT system_identifier FROM pg_control_system()");
-            long segSize = queryLong(superuser, "SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'");
+            long segSize = queryLong(superuser,
+                    "SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'");
             int version = (int) queryLong(superuser, "SELECT current_setting('server_version_num')::int");
             long dbBytes = queryLong(superuser, "SELECT sum(pg_database_size(oid))::bigint FROM pg_database");
             Instant startTime = queryInstant(superuser, "SELECT clock_timestamp()");
@@ -116,7 +117,8 @@ public final class BaseBackup {
             try (Statement st = superuser.createStatement()) {
                 // pg_backup_stop waits for the archiver, forever if archiving fails: not longer than this.
                 st.execute("SET statement_timeout = '10min'");
-                try (ResultSet rs = st.executeQuery("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)")) {
+                try (ResultSet rs = st.executeQuery(
+                        "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)")) {
                     rs.next();
                     stopLsn = rs.getString(1);
                     labelFile = rs.getString(2);
@@ -256,7 +258,8 @@ public final class BaseBackup {
         for (Path p : children) {
             String name = p.getFileName().toString();
             String childRel = rel.isEmpty() ? name : rel + "/" + name;
-            if (name.startsWith("pgsql_tmp") || name.startsWith("pg_internal.init") || (top && LEFT_OUT.contains(name))) {
+            if (name.startsWith("pgsql_tmp") || name.startsWith("pg_internal.init")
+                    || (top && LEFT_OUT.contains(name))) {
                 continue;
             }
             BasicFileAttributes a;

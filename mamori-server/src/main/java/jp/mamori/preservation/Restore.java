@@ -152,7 +152,8 @@ public final class Restore {
             FolderParts.forceDirectory(dir);
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             log.info("restored backup {} into {}: last transaction {}, WAL {}, timeline {}, in {}", backupId, dir,
-                    r.lastTransaction.map(Instant::toString).orElse("(none after the backup)"), r.lsn, r.timeline, took);
+                    r.lastTransaction.map(Instant::toString).orElse("(none after the backup)"), r.lsn, r.timeline,
+                    took);
             return new Result(backupId, dir, r.lastTransaction, r.lsn, r.timeline, lastWal, took);
         } catch (BackupException e) {
             throw e;
@@ -230,7 +231,8 @@ public final class Restore {
                         String v = new String(tar.content().readAllBytes(), StandardCharsets.US_ASCII).trim();
                         version = v.equals(Integer.toString(info.serverVersion() / 10000));
                     }
-                    if (!p.name().endsWith("/" + BaseBackup.DATA) && (e.type() != Tar.Type.FILE || e.name().contains("/")
+                    if (!p.name().endsWith("/" + BaseBackup.DATA)
+                            && (e.type() != Tar.Type.FILE || e.name().contains("/")
                             || (p.name().endsWith("/" + BaseBackup.WAL) ? !WalNames.isArchived(e.name())
                             : !BaseBackup.SECRET_FILES.contains(e.name())))) {
                         throw new BackupException("部品 " + p.name() + " に想定外の項目があります / part " + p.name()
@@ -427,7 +429,8 @@ public final class Restore {
                         st.execute("CHECKPOINT");
                         Recovered r;
                         try (ResultSet rs = st.executeQuery("SELECT pg_last_xact_replay_timestamp(),"
-                                + " pg_last_wal_replay_lsn()::text, (SELECT timeline_id FROM pg_control_checkpoint())")) {
+                                + " pg_last_wal_replay_lsn()::text,"
+                                + " (SELECT timeline_id FROM pg_control_checkpoint())")) {
                             rs.next();
                             java.time.OffsetDateTime t = rs.getObject(1, java.time.OffsetDateTime.class);
                             r = new Recovered(Optional.ofNullable(t).map(java.time.OffsetDateTime::toInstant),

@@ -51,10 +51,12 @@ class BaseBackupTest {
             assertEquals(Files.size(parts.file(p.name())), p.size(), p.name());
         }
         List<String> names = entries(parts, "base/b1/data.tar");
-        assertTrue(names.contains("backup_label") && names.contains("global/pg_control") && names.contains("PG_VERSION"));
+        assertTrue(names.containsAll(List.of("backup_label", "global/pg_control", "PG_VERSION")), names.toString());
         assertTrue(names.contains("pg_wal"), "pg_wal itself is kept");
         assertFalse(names.stream().anyMatch(n -> n.startsWith("pg_wal/0")), "no WAL files in the data part");
-        assertFalse(names.contains("postmaster.pid") || names.contains("postmaster.opts") || names.contains("epg-lock"));
+        for (String leftOut : List.of("postmaster.pid", "postmaster.opts", "epg-lock")) {
+            assertFalse(names.contains(leftOut), leftOut);
+        }
         List<String> wal = entries(parts, "base/b1/wal.tar");
         assertEquals(r.startWal(), wal.get(0));
         assertTrue(wal.contains(r.stopWal()));

@@ -69,7 +69,8 @@ class RestoredServerTest {
             assertEquals(List.of(), bad, "verify-records");
             String token = s.clients().create("restore-test", "system/*.*", "test").token();
             HttpResponse<String> read = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create(s.baseUrl() + "/Patient/" + id)).header("Authorization", "Bearer " + token).build(),
+                            URI.create(s.baseUrl() + "/Patient/" + id)).header("Authorization", "Bearer " + token)
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, read.statusCode(), read.body());
             assertTrue(read.body().contains("Jiro") && read.body().contains("\"versionId\":\"2\""), read.body());
@@ -78,7 +79,8 @@ class RestoredServerTest {
 
     /** Everything of the source folder a restore does not bring: all but the database, its passwords, runtime. */
     private static void copyRest(Path from, Path to) throws Exception {
-        Set<String> skip = Set.of("pg", "runtime", "backup", "secrets/db-superuser-password", "secrets/db-app-password");
+        Set<String> skip = Set.of("pg", "runtime", "backup", "secrets/db-superuser-password",
+                "secrets/db-app-password");
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {
                 String rel = from.relativize(p).toString();

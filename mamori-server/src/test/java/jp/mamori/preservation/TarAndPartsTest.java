@@ -31,7 +31,7 @@ class TarAndPartsTest {
         Tar.Entry d = r.next();
         assertEquals(new Tar.Entry("base", Tar.Type.DIRECTORY, 0, 0700, 1), d);
         Tar.Entry f = r.next();
-        assertEquals("base/" + "y".repeat(60) + "/" + "x".repeat(60), f.name(), "a long name goes into the ustar prefix");
+        assertEquals("base/" + "y".repeat(60) + "/" + "x".repeat(60), f.name(), "a long name uses the ustar prefix");
         assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), r.content().readAllBytes());
         assertEquals("empty", r.next().name());
         assertNull(r.next());
@@ -111,7 +111,8 @@ class TarAndPartsTest {
         assertEquals(info, BackupInfo.read(new ByteArrayInputStream(info.encode()), "i"));
         String text = new String(info.encode(), StandardCharsets.UTF_8);
         for (String bad : List.of(text.substring(0, text.length() - 20), text.replace("timeline 1", "timeline x"),
-                text + "extra line\n", text.replace("stop-wal 000000010000000000000002", "stop-wal 00000001000000000000000"),
+                text + "extra line\n",
+                text.replace("stop-wal 000000010000000000000002", "stop-wal 00000001000000000000000"),
                 "x".repeat(70_000))) {
             BackupException e = assertThrows(BackupException.class,
                     () -> BackupInfo.read(new ByteArrayInputStream(bad.getBytes(StandardCharsets.UTF_8)), "i"));
