@@ -68,36 +68,9 @@ public final class Database implements AutoCloseable {
     private static Database openEmbedded(Path dataDir, int poolSize) {
         Path pgData = dataDir.resolve("pg");
         try {
-            Files.createDirectories(dataDir);
-            String password = Secrets.readOrCreate(dataDir.resolve("secrets").resolve("db-superuser-password"));
-            Path pwfile = dataDir.resolve("secrets").resolve("db-superuser-password");
-            // The caller holds the data folder lock, so a postmaster still running on pgData was left behind by a
-            // Mamori process that was killed: stop it, or the new one cannot start.
-            Path pgLogFile = postgresLog(dataDir);
-            stopOrphanedPostmaster(pgData, pgLogFile);
-            ProcessBuilder.Redirect pgLog = ProcessBuilder.Redirect.appendTo(pgLogFile.toFile());
-            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
-                    .setDataDirectory(pgData)
-                    .setCleanDataDirectory(false)
-                    .setOverrideWorkingDirectory(dataDir.resolve("runtime").resolve("pg-bin").toFile())
-                    .setPGStartupWait(java.time.Duration.ofSeconds(60))
-                    // initdb, pg_ctl and the server log to a file, not to a pipe into this JVM (whose logs would
-                    // drop them, and which a crash of this JVM would leave without a reader).
-                    .setOutputRedirector(pgLog)
-                    .setErrorRedirector(pgLog)
-                    // initdb options: password authentication instead of the embedded default of trust.
-                    .setLocaleConfig("auth", "scram-sha-256")
-                    .setLocaleConfig("pwfile", pwfile.toString())
-                    .setLocaleConfig("locale", "C")
-                    .setConnectConfig("password", password)
-                    .setServerConfig("listen_addresses", "127.0.0.1")
-                    .setServerConfig("max_connections", "100")
-                    .setServerConfig("timezone", "UTC");
-            DURABLE.forEach(b::setServerConfig);
-            EmbeddedPostgres pg = b.start();
+            EmbeddedPostgres pg = startEmbedded(dataDir, java.time.Duration.ofSeconds(60));
+            String password = Secrets.readOrCreate(dataDir.resolve("secrets").resolve(SUPERUSER_PASSWORD_FILE));
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
-            Files.createDirectories(dataDir.resolve("runtime"));
-            Files.writeString(dataDir.resolve("runtime").resolve("db-port"), Integer.toString(pg.getPort()));
             try {
                 migrate(url, "postgres", password);
                 String appPassword = Secrets.readOrCreate(dataDir.resolve("secrets").resolve(APP_PASSWORD_FILE));
@@ -114,7 +87,87 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    static final String POSTGRES_LOG = "postgres.log";
+    /** The superuser's password file under {@code <data>/secrets}. */
+    public static final String SUPERUSER_PASSWORD_FILE = "db-superuser-password";
+
+    /** Where the embedded server's archiver leaves each finished WAL segment for the backups to ship on. */
+    public static Path walSpool(Path dataDir) {
+        return dataDir.resolve("backup").resolve("wal-spool");
+    }
+
+    /**
+     * Continuous WAL archiving, on for the embedded server: PostgreSQL's own basic_archive module copies each
+     * finished WAL segment into {@link #walSpool}, and archive_timeout closes a segment at least once a minute
+     * when anything was written, so that archived WAL is never more than a minute or so behind.
+     */
+    static Map<String, String> archiving(Path dataDir) throws IOException {
+        Path spool = walSpool(dataDir).toAbsolutePath();
+        String s = spool.toString();
+        // zonky hands the settings to pg_ctl as one option string, which a shell splits: quote the path.
+        if (s.contains("'") || s.contains("\\")) {
+            throw new ConfigException("データフォルダのパスに ' または \\ は使えません / the data folder's path must not"
+                    + " contain ' or \\: " + s);
+        }
+        Files.createDirectories(spool);
+        try {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> owner =
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+            Files.setPosixFilePermissions(spool.getParent(), owner);
+            Files.setPosixFilePermissions(spool, owner);
+        } catch (UnsupportedOperationException ignored) {
+            // Not a POSIX file system: rely on the folder's ACLs.
+        }
+        return Map.of(
+                "archive_mode", "on",
+                "archive_library", "basic_archive",
+                "basic_archive.archive_directory", "'" + s + "'",
+                "archive_timeout", "60s");
+    }
+
+    /**
+     * Starts the embedded PostgreSQL on {@code <dataDir>/pg} (creating it with initdb if absent) with Mamori's
+     * settings (durable commits, WAL archiving), without migrating: {@link #open} uses it, and so does a restore,
+     * which starts the server on a restored folder to let it recover. The superuser password is read from (or
+     * created in) {@code <dataDir>/secrets/db-superuser-password}. Close the result to stop the server (fast
+     * shutdown; pg_ctl waits only seconds for it, so wait for {@code postmaster.pid} to go when that matters).
+     */
+    public static EmbeddedPostgres startEmbedded(Path dataDir, java.time.Duration startupWait) throws IOException {
+        Path pgData = dataDir.resolve("pg");
+        Files.createDirectories(dataDir);
+        Path pwfile = dataDir.resolve("secrets").resolve(SUPERUSER_PASSWORD_FILE);
+        String password = Secrets.readOrCreate(pwfile);
+        // The caller holds the data folder lock, so a postmaster still running on pgData was left behind by a
+        // Mamori process that was killed: stop it, or the new one cannot start.
+        Path pgLogFile = postgresLog(dataDir);
+        stopOrphanedPostmaster(pgData, pgLogFile);
+        ProcessBuilder.Redirect pgLog = ProcessBuilder.Redirect.appendTo(pgLogFile.toFile());
+        EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
+                .setDataDirectory(pgData)
+                .setCleanDataDirectory(false)
+                .setOverrideWorkingDirectory(dataDir.resolve("runtime").resolve("pg-bin").toFile())
+                .setPGStartupWait(startupWait)
+                // initdb, pg_ctl and the server log to a file, not to a pipe into this JVM (whose logs would
+                // drop them, and which a crash of this JVM would leave without a reader).
+                .setOutputRedirector(pgLog)
+                .setErrorRedirector(pgLog)
+                // initdb options: password authentication instead of the embedded default of trust.
+                .setLocaleConfig("auth", "scram-sha-256")
+                .setLocaleConfig("pwfile", pwfile.toString())
+                .setLocaleConfig("locale", "C")
+                .setConnectConfig("password", password)
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                .setServerConfig("max_connections", "100")
+                .setServerConfig("timezone", "UTC");
+        DURABLE.forEach(b::setServerConfig);
+        archiving(dataDir).forEach(b::setServerConfig);
+        EmbeddedPostgres pg = b.start();
+        Files.createDirectories(dataDir.resolve("runtime"));
+        Files.writeString(dataDir.resolve("runtime").resolve("db-port"), Integer.toString(pg.getPort()));
+        return pg;
+    }
+
+    /** The embedded server's log, under {@code <data>/runtime}. */
+    public static final String POSTGRES_LOG = "postgres.log";
 
     /** The embedded server's log file, created readable by its owner only (failed statements may be logged). */
     private static Path postgresLog(Path dataDir) throws IOException {
