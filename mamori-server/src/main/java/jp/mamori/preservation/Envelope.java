@@ -46,12 +46,15 @@ import java.util.regex.Pattern;
  *         wrap 2: 8-byte recovery key id, 32-byte ephemeral X25519 public key, 12-byte nonce, data key sealed
  *                 with AES-256-GCM under HKDF-SHA256(X25519(ephemeral, recovery), salt = ephemeral ‖ recovery
  *                 public key, info = "mamori-backup recovery-wrap v1") (48 bytes)
+ *         header tag: AES-256-GCM(data key) of nothing, nonce = nonce prefix ‖ FFFFFFFF, associated data = the
+ *                 header up to here (16 bytes)
  * chunk*  u32 frame = last-chunk flag (top bit) | plaintext length, then AES-256-GCM(data key) of the chunk with
  *         its 16-byte tag; nonce = nonce prefix ‖ u32 chunk counter (from 0); associated data = SHA-256 of the
  *         whole header ‖ u64 counter ‖ the frame
  * </pre>
  * Both wraps take SHA-256 of the header's context (magic to nonce prefix) as associated data, so an altered header
- * (a renamed part, another chunk size) does not open. Every chunk but the last holds exactly the chunk size; the last
+ * (a renamed part, another chunk size) does not open; the header tag covers the whole header, wraps included, so
+ * whoever opens it (installation or recovery key) finds any altered header byte before the first chunk. Every chunk but the last holds exactly the chunk size; the last
  * (flagged, possibly empty) holds the rest and nothing may follow it. A fresh random 256-bit data key per part makes
  * the counter nonces unique. So a flipped bit, a dropped, repeated or reordered chunk, a truncation (at a chunk
  * boundary or inside one), appended bytes, a part presented under another name and another installation's part are
@@ -79,7 +82,8 @@ public final class Envelope {
     static final int WRAP1 = KEY_ID + NONCE + WRAPPED;
     static final int WRAP2 = KEY_ID + 32 + NONCE + WRAPPED;
     static final int MAX_NAME = 255;
-    static final long MAX_CHUNKS = 1L << 32;
+    /** Chunk counters run below this; the last counter value is the header tag's. */
+    static final long MAX_CHUNKS = 0xFFFF_FFFFL;
     private static final Pattern PART_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*");
     private static final Pattern INSTALLATION = Pattern.compile("[0-9a-f]{16}");
     private static final byte[] RECOVERY_INFO = "mamori-backup recovery-wrap v1".getBytes(StandardCharsets.US_ASCII);
@@ -315,7 +319,7 @@ public final class Envelope {
         byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
         byte[] inst = keys.installationId().getBytes(StandardCharsets.US_ASCII);
         int contextLength = 2 + nameBytes.length + 1 + inst.length + 4 + PREFIX;
-        int rest = contextLength + WRAP1 + WRAP2;
+        int rest = contextLength + WRAP1 + WRAP2 + TAG;
         ByteBuffer h = ByteBuffer.allocate(PREAMBLE + rest);
         h.put(MAGIC).putShort((short) VERSION).putInt(rest);
         h.putShort((short) nameBytes.length).put(nameBytes);
@@ -346,6 +350,8 @@ public final class Envelope {
             RANDOM.nextBytes(n2);
             h.put(RecoveryKey.id(recoveryPublic)).put(ephPublic).put(n2)
                     .put(gcm(Cipher.ENCRYPT_MODE, kek, n2, wrapAad(2, context), dataKey));
+            h.put(gcm(Cipher.ENCRYPT_MODE, new SecretKeySpec(dataKey, "AES"), nonce(Arrays.copyOf(prefix, NONCE), MAX_CHUNKS),
+                    Arrays.copyOf(h.array(), h.position()), new byte[0]));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed", e);
         }
@@ -429,7 +435,7 @@ public final class Envelope {
                     + VERSION + ")");
         }
         int rest = p.getInt();
-        if (rest < 2 + 1 + 1 + 4 + PREFIX + WRAP1 + WRAP2 || rest > MAX_HEADER) {
+        if (rest < 2 + 1 + 1 + 4 + PREFIX + WRAP1 + WRAP2 + TAG || rest > MAX_HEADER) {
             throw malformedHeader(part);
         }
         byte[] header = Arrays.copyOf(pre, PREAMBLE + rest);
@@ -447,7 +453,7 @@ public final class Envelope {
         String name = new String(nameBytes, StandardCharsets.US_ASCII);
         int instLength = h.get() & 0xff;
         if (!validPartName(name) || instLength != 16
-                || h.remaining() != instLength + 4 + PREFIX + WRAP1 + WRAP2) {
+                || h.remaining() != instLength + 4 + PREFIX + WRAP1 + WRAP2 + TAG) {
             throw malformedHeader(part);
         }
         byte[] instBytes = new byte[instLength];
@@ -473,6 +479,9 @@ public final class Envelope {
         byte[] wrap2Nonce = new byte[NONCE];
         byte[] wrap2 = new byte[WRAPPED];
         h.get(wrap2KeyId).get(ephPublic).get(wrap2Nonce).get(wrap2);
+        int tagAt = h.position();
+        byte[] headerTag = new byte[TAG];
+        h.get(headerTag);
         byte[] dataKey;
         try {
             switch (opener) {
@@ -492,8 +501,9 @@ public final class Envelope {
                 case Recovery r -> {
                     RecoveryKey key = r.key();
                     if (!MessageDigest.isEqual(wrap2KeyId, key.id())) {
-                        throw new EnvelopeException(part, "この復旧鍵では開けません（別の復旧鍵のための部品です）",
-                                "sealed for another recovery key, not this one");
+                        throw new EnvelopeException(part, "この復旧鍵では開けません（識別子 " + Hashes.hex(wrap2KeyId)
+                                + " の復旧鍵のための部品です）", "sealed for another recovery key (id "
+                                + Hashes.hex(wrap2KeyId) + " on its sheet), not this one");
                     }
                     byte[] shared = key.agree(ephPublic);
                     if (shared == null) {
@@ -504,6 +514,8 @@ public final class Envelope {
                     dataKey = gcm(Cipher.DECRYPT_MODE, kek, wrap2Nonce, wrapAad(2, context), wrap2);
                 }
             }
+            gcm(Cipher.DECRYPT_MODE, new SecretKeySpec(dataKey, "AES"), nonce(Arrays.copyOf(prefix, NONCE), MAX_CHUNKS),
+                    Arrays.copyOf(header, tagAt), headerTag);
         } catch (AEADBadTagException e) {
             throw alteredHeader(part);
         } catch (GeneralSecurityException e) {

@@ -42,6 +42,14 @@ public final class RecoveryKey {
         return new RecoveryKey(b);
     }
 
+    /** The key with these 32 bytes (tests). */
+    static RecoveryKey of(byte[] secret) {
+        if (secret.length != KEY_BYTES) {
+            throw new IllegalArgumentException("a recovery key is 32 bytes");
+        }
+        return new RecoveryKey(secret);
+    }
+
     /** The key as a person types it: {@code MRK1-XXXX-…-XXXX} (14 groups after the prefix). */
     public String text() {
         String body = Crockford.encode(secret);
