@@ -579,6 +579,7 @@ public final class Envelope {
         private long sealedSize;
         private boolean done;
         private EnvelopeException failure;
+        private Manifest.Part result;
 
         OpeningStream(InputStream in, String part, SecretKey dataKey, byte[] prefix, byte[] headerHash, int chunkSize,
                       MessageDigest digest, long headerLength) {
@@ -708,7 +709,10 @@ public final class Envelope {
             if (!done || pos != limit) {
                 throw new IllegalStateException("part " + part + " has not been read to its end");
             }
-            return new Manifest.Part(part, plainSize, sealedSize, HexFormat.of().formatHex(digest.digest()));
+            if (result == null) {
+                result = new Manifest.Part(part, plainSize, sealedSize, HexFormat.of().formatHex(digest.digest()));
+            }
+            return result;
         }
 
         @Override

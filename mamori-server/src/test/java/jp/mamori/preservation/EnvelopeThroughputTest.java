@@ -107,6 +107,7 @@ class EnvelopeThroughputTest {
             long openNanos = System.nanoTime() - t0;
             assertEquals(SIZE, total);
             assertEquals(part, in.part());
+            assertEquals(part, in.part(), "asked twice, the same");
             if (round == 2) {
                 assertArrayEquals(plainHash, check.digest(), "the plaintext came back");
             }
