@@ -139,6 +139,7 @@ public final class BackupKeys {
         Files.deleteIfExists(sheet);
         Secrets.writeOwnerOnly(sheet, sheet(keys, recovery, created));
         fsync(sheet);
+        fsync(dataDir);
         Base64.Encoder b64 = Base64.getEncoder();
         Base64.Encoder b64url = Base64.getUrlEncoder().withoutPadding();
         Secrets.writeOwnerOnly(file(dataDir), "# Mamori backup keys. Keep this file secret, out of the database and"
@@ -152,6 +153,7 @@ public final class BackupKeys {
                 + "sign-public " + b64.encodeToString(signing.getPublic().getEncoded()) + "\n"
                 + "recovery-public " + b64url.encodeToString(recovery.publicKey()) + "\n");
         fsync(file(dataDir));
+        fsync(file(dataDir).getParent());
         Arrays.fill(wrap, (byte) 0);
         return keys;
     }
