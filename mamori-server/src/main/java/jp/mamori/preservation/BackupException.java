@@ -1,8 +1,9 @@
 package jp.mamori.preservation;
 
 /**
- * A backup, shipment or restore that cannot be done, with one line saying which part and what is wrong
- * ("日本語 / English"): the message is meant for the person who runs it, not a stack trace.
+ * A backup, shipment, restore, key, recovery key or manifest that cannot be used, with one line for the person who
+ * runs it, Japanese first and then English ("日本語 / English"), naming which part and what is wrong. It never carries
+ * key material and is not a stack trace.
  */
 public final class BackupException extends RuntimeException {
     public BackupException(String message) {
