@@ -56,6 +56,7 @@ public final class MamoriServer implements AutoCloseable {
     private final Identity identity;
     private final java.util.concurrent.ScheduledExecutorService sweeper;
     private jp.mamori.audit.Audit audit;
+    private jp.mamori.preservation.Backups backups;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -89,6 +90,7 @@ public final class MamoriServer implements AutoCloseable {
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         Database db = null;
         jp.mamori.audit.Audit audit = null;
+        jp.mamori.preservation.Backups backups = null;
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
@@ -106,6 +108,15 @@ public final class MamoriServer implements AutoCloseable {
                     notifier);
             for (String d : audit.deviations()) {
                 log.warn("DEVIATION from the secure defaults: {}", d);
+            }
+            // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
+            if (cfg.database().embedded()) {
+                backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
+                        Clock.systemUTC(), cfg.timeZone());
+                backups.start();
+                for (String d : backups.deviations()) {
+                    log.warn("DEVIATION from the secure defaults: {}", d);
+                }
             }
             FhirSupport fhir = new FhirSupport(cfg.validation());
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
@@ -138,8 +149,15 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
-            Console console = new Console(identity, tls != null, Clock.systemUTC(),
-                    java.util.stream.Stream.concat(cfg.deviations().stream(), audit.deviations().stream()).toList());
+            List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
+            deviations.addAll(audit.deviations());
+            if (backups != null) {
+                deviations.addAll(backups.deviations());
+            } else {
+                deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
+                        + " own tools, e.g. pgBackRest) / 外部データベースのバックアップは Mamori の管理外です");
+            }
+            Console console = new Console(identity, tls != null, Clock.systemUTC(), List.copyOf(deviations));
             console.alsoServedAt(origin);
             if (cfg.publicUrl().isEmpty()) {
                 // Opened by this machine's address (https://10.0.0.5:8443) rather than its name: an address literal
@@ -186,8 +204,12 @@ public final class MamoriServer implements AutoCloseable {
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
             server.audit = audit;
+            server.backups = backups;
             return server;
         } catch (Exception | Error e) {
+            if (backups != null) {
+                backups.close();
+            }
             if (audit != null) {
                 audit.close();
             }
@@ -371,9 +393,17 @@ public final class MamoriServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("HTTP listener did not stop cleanly: {}", e.getMessage());
         }
+        if (backups != null) {
+            backups.close();
+        }
         audit.close();
         db.close();
         lock.close();
+    }
+
+    /** The backups of the embedded database; null with an external one. */
+    public jp.mamori.preservation.Backups backups() {
+        return backups;
     }
 
     /** Only one Mamori process works on a data folder at a time. */

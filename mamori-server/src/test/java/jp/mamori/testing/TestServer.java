@@ -60,6 +60,11 @@ public final class TestServer implements AutoCloseable {
             List<String> args = new java.util.ArrayList<>(List.of("--data", data.toString(), "--port", "0",
                     "--bind", "127.0.0.1"));
             args.addAll(extraArgs);
+            if (extraArgs.stream().noneMatch(x -> x.startsWith("--backup"))) {
+                // Backups are tested where asked for (preservation tests): a base backup and shipped WAL for each of
+                // the suite's servers would cost a minute and gigabytes.
+                args.add("--no-backup");
+            }
             MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(args, Map.of()));
             HttpClient c = httpClient(data);
             String token = s.clients().create("test-admin", "system/*.*", "test").token();

@@ -1,0 +1,204 @@
+package jp.mamori.cli;
+
+import jp.mamori.audit.Audit;
+import jp.mamori.audit.AuditRecorder;
+import jp.mamori.audit.AuditTrail;
+import jp.mamori.config.Args;
+import jp.mamori.config.ConfigException;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.preservation.BackupKeys;
+import jp.mamori.preservation.Backups;
+import jp.mamori.preservation.Manifest;
+import jp.mamori.preservation.Restore;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code mamori backup now|list|verify|restore|recovery-sheet-done} (issue 16; ADR 0010). {@code now} needs the
+ * database: the running server's, or one the command starts itself; the others read the backup folder only.
+ */
+final class BackupCommands {
+    static final String USAGE = """
+              backup now       --data DIR [--backup-dir DIR]   take a base backup now (also while the server runs)
+              backup list      --data DIR [--backup-dir DIR]   the finished backups, each manifest's signature checked
+              backup verify    --data DIR [--backup-dir DIR] [--id ID]   every part against its signed manifest
+              backup restore   --data DIR [--backup-dir DIR] --id ID --to NEW-DIR [--at 2026-12-07T09:30:00+09:00]
+                               [--force]   into a new data folder, to a moment or to the newest shipped WAL
+              backup restore   --from DIR/INSTALLATION --recovery-key MRK1-… --signer MSK1-… --id ID --to NEW-DIR
+                               [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
+              backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
+            """;
+    private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
+            "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
+            "--backup-drill-days");
+    private static final DateTimeFormatter SHOWN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx");
+
+    private BackupCommands() {
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) throws Exception {
+        if (args.isEmpty()) {
+            err.println("mamori backup: say now, list, verify, restore or recovery-sheet-done");
+            err.print(USAGE);
+            return 2;
+        }
+        String sub = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        return switch (sub) {
+            case "now" -> now(Args.parse(rest, SERVE, List.of()), out, env);
+            case "list" -> list(Args.parse(rest, SERVE, List.of()), out, env);
+            case "verify" -> verify(Args.parse(rest, with("--id"), List.of()), out, err, env);
+            case "restore" -> restore(Args.parse(rest, with("--id", "--to", "--at", "--from", "--recovery-key",
+                    "--signer"), List.of("--force")), out, env);
+            case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
+            default -> {
+                err.println("mamori backup: unknown command '" + sub + "'");
+                err.print(USAGE);
+                yield 2;
+            }
+        };
+    }
+
+    private static List<String> with(String... more) {
+        List<String> l = new ArrayList<>(SERVE);
+        l.addAll(List.of(more));
+        return l;
+    }
+
+    private static ServerConfig config(Args a, Map<String, String> env) {
+        List<String> serveArgs = new ArrayList<>();
+        for (String k : SERVE) {
+            a.value(k).ifPresent(v -> {
+                serveArgs.add(k);
+                serveArgs.add(v);
+            });
+        }
+        ServerConfig cfg = ServerConfig.fromArgs(serveArgs, env);
+        if (!cfg.database().embedded()) {
+            throw new ConfigException("backups of an external database are taken by its own tools (ADR 0010)"
+                    + " / 外部データベースのバックアップはそのツールで取得します");
+        }
+        return cfg;
+    }
+
+    private static Backups backups(ServerConfig cfg, AuditRecorder audit) {
+        if (!java.nio.file.Files.isDirectory(cfg.dataDir())) {
+            throw new ConfigException("no data folder at " + cfg.dataDir() + " / データフォルダがありません");
+        }
+        return Backups.open(cfg.dataDir(), cfg.backup(), audit, Clock.systemUTC(), cfg.timeZone());
+    }
+
+    private static int now(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        try (Main.Opened o = Main.Opened.open(a, env);
+             AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
+            Backups b = backups(cfg, new AuditRecorder(trail));
+            Backups.Taken t = b.backupNow("backup now");
+            out.println("backup " + t.id() + ": " + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes())
+                    + " sealed, newest record version " + t.manifest().newestVersion() + ", audit seq "
+                    + t.manifest().auditNextSeq() + ", " + t.took().toMillis() + " ms -> " + b.destination());
+            out.println("バックアップを取得しました / backup taken: " + t.id());
+            return 0;
+        }
+    }
+
+    private static int list(Args a, PrintStream out, Map<String, String> env) {
+        ServerConfig cfg = config(a, env);
+        Backups b = backups(cfg, null);
+        List<Backups.Listed> all = b.list();
+        out.println("backups in " + b.destination() + ": " + all.size());
+        for (Backups.Listed l : all) {
+            out.println(l.ok() ? String.format(Locale.ROOT, "%s  %s  %s  version %d  audit seq %d  ok", l.id(),
+                    SHOWN.format(l.createdAt().atZone(cfg.timeZone())), mb(l.sealedBytes()), l.newestVersion(),
+                    l.auditNextSeq()) : l.id() + "  REFUSED: " + l.problem());
+        }
+        return 0;
+    }
+
+    private static int verify(Args a, PrintStream out, PrintStream err, Map<String, String> env) {
+        ServerConfig cfg = config(a, env);
+        Backups b = backups(cfg, null);
+        List<String> ids = a.value("--id").map(List::of).orElseGet(() -> b.list().stream().map(Backups.Listed::id)
+                .toList());
+        int bad = 0;
+        for (String id : ids) {
+            try {
+                Manifest m = b.verify(id, "backup verify");
+                out.println(id + ": ok, " + m.parts().size() + " parts match the signed manifest / 検証しました");
+            } catch (jp.mamori.preservation.BackupException e) {
+                bad++;
+                out.println(id + ": REFUSED: " + e.getMessage());
+            }
+        }
+        if (ids.isEmpty()) {
+            err.println("mamori backup verify: no backup in " + b.destination() + " / バックアップがありません");
+            return 1;
+        }
+        return bad == 0 ? 0 : 1;
+    }
+
+    private static int restore(Args a, PrintStream out, Map<String, String> env) {
+        String id = a.value("--id").orElseThrow(() -> new ConfigException("--id names the backup to restore"));
+        Path to = Path.of(a.value("--to").orElseThrow(() -> new ConfigException("--to names the new data folder")))
+                .toAbsolutePath().normalize();
+        Optional<Instant> at = a.value("--at").map(BackupCommands::instant);
+        Restore.Result r;
+        if (a.value("--from").isPresent()) {
+            String key = a.value("--recovery-key").orElseThrow(() -> new ConfigException(
+                    "--from needs --recovery-key (from the printed recovery sheet)"));
+            String signer = a.value("--signer").orElseThrow(() -> new ConfigException(
+                    "--from needs --signer (the signing key's fingerprint from the recovery sheet)"));
+            r = Backups.restoreWithRecoveryKey(Path.of(a.value("--from").get()), id, to, at, a.flag("--force"),
+                    BackupKeys.parseRecoveryKey(key), signer);
+        } else {
+            ServerConfig cfg = config(a, env);
+            if (to.startsWith(cfg.dataDir()) || cfg.dataDir().startsWith(to)) {
+                throw new ConfigException("--to must be a new folder, not the data folder " + cfg.dataDir()
+                        + " / 復元先は新しいフォルダにしてください");
+            }
+            r = backups(cfg, null).restore(id, to, at, a.flag("--force"), "backup restore");
+        }
+        out.println("restored backup " + r.backupId() + " into " + r.dataDir() + ": recovered to "
+                + r.lastTransaction().map(Instant::toString).orElse("the backup itself") + " (timeline " + r.timeline()
+                + "), " + r.took().toMillis() + " ms");
+        out.println("復元しました。起動するには / to start it: ./mamori serve --data " + r.dataDir());
+        return 0;
+    }
+
+    private static int sheetDone(Args a, PrintStream out, Map<String, String> env) {
+        ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", a.value("--data").orElse("mamori-data")), env);
+        BackupKeys keys = BackupKeys.loadOrCreate(cfg.dataDir());
+        if (!keys.recoverySheetPending()) {
+            out.println("the recovery sheet was already taken offline / 復旧鍵の用紙は処理済みです");
+            return 0;
+        }
+        keys.confirmRecoverySheetTakenOffline();
+        out.println("the recovery sheet was deleted from this server; keep the printed copy safe"
+                + " / 復旧鍵の用紙をサーバーから削除しました。印刷したものを安全に保管してください");
+        return 0;
+    }
+
+    private static Instant instant(String s) {
+        try {
+            return OffsetDateTime.parse(s).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new ConfigException("--at takes a time with its offset, e.g. 2026-12-07T09:30:00+09:00"
+                    + " / 時刻はオフセット付きで指定してください");
+        }
+    }
+
+    private static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}

@@ -1,0 +1,562 @@
+package jp.mamori.preservation;
+
+import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditRecorder;
+import jp.mamori.audit.AuditTrail;
+import jp.mamori.audit.Outcome;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.db.Database;
+import jp.mamori.records.RecordCensus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Preservation (保存性; ADR 0010): the one entry to this installation's backups. A base backup is PostgreSQL's own
+ * physical copy ({@link BaseBackup}) plus the data folder's other files (signing keys, sealing keys, certificates,
+ * the audit anchor), every part sealed ({@link Envelope}) and listed with its SHA-256 in a signed manifest written
+ * last; closed WAL segments are sealed and shipped as they come ({@link WalShipper}). On a destination folder:
+ * <pre>
+ *   DIR/INSTALLATION/base/ID/{data.tar, wal.tar, db-secrets.tar, folder.tar, backup.info}   sealed
+ *   DIR/INSTALLATION/base/ID/manifest.json, manifest.sig                                     signed, not sealed
+ *   DIR/INSTALLATION/wal/SEGMENT                                                             sealed
+ * </pre>
+ * A backup whose manifest is missing did not finish, and is neither listed as a backup nor restored.
+ */
+public final class Backups implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Backups.class);
+    /** The data folder's files a restore needs besides the database: all but these. */
+    private static final Set<String> NOT_IN_FOLDER_PART = Set.of("pg", "runtime", "backup");
+    static final String FOLDER_PART = "folder.tar";
+    static final String MANIFEST = "manifest.json";
+    static final String SIGNATURE = "manifest.sig";
+    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final Path dataDir;
+    private final ServerConfig.BackupOptions options;
+    private final BackupKeys keys;
+    private final FolderParts destination;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final java.time.ZoneId zone;
+    private ScheduledExecutorService timer;
+    private volatile Instant lastBackup;
+    private volatile String lastProblem;
+    private volatile String lastShipProblem;
+    private WalShipper shipper;
+
+    private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
+                    Clock clock, java.time.ZoneId zone) {
+        this.zone = zone;
+        this.dataDir = dataDir;
+        this.options = options;
+        this.keys = keys;
+        this.destination = new FolderParts(options.dir().resolve(keys.installationId()));
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /**
+     * The backups of the data folder {@code dataDir}, its keys created on first use (with the recovery sheet to print;
+     * ADR 0010). {@code audit} records each backup, verification and restore (null: not recorded). The daily
+     * backup's hour is in {@code zone}.
+     */
+    public static Backups open(Path dataDir, ServerConfig.BackupOptions options, AuditRecorder audit, Clock clock,
+                               java.time.ZoneId zone) {
+        return new Backups(dataDir.toAbsolutePath().normalize(), options, BackupKeys.loadOrCreate(dataDir), audit,
+                clock, zone);
+    }
+
+    public BackupKeys keys() {
+        return keys;
+    }
+
+    /** Where this installation's copies are: {@code DIR/INSTALLATION}. */
+    public Path destination() {
+        return destination.root();
+    }
+
+    // ------------------------------------------------------------------ running with the server
+
+    /**
+     * Starts the server's backup work: every 10 s the closed WAL segments are sealed and shipped; every 5 minutes,
+     * a base backup when the newest is from before today's backup hour (or older than a day), the first one soon
+     * after the first start. With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
+     * that WAL archiving (always on, so that no gap appears when backups are turned on) never fills the disk.
+     */
+    public synchronized void start() {
+        if (timer != null) {
+            return;
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mamori-backup");
+            t.setDaemon(true);
+            return t;
+        });
+        Path spool = Database.walSpool(dataDir);
+        if (!options.enabled()) {
+            timer.scheduleWithFixedDelay(() -> discardSpool(spool), 10, 60, TimeUnit.SECONDS);
+            return;
+        }
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                shipWal();
+            } catch (RuntimeException e) {
+                log.warn("backup: WAL shipping failed: {}", e.getMessage());
+            }
+        }, 5, 10, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                if (baseBackupDue()) {
+                    backupNow("schedule");
+                }
+            } catch (RuntimeException e) {
+                log.warn("backup: scheduled backup failed: {}", e.getMessage());
+            }
+        }, 15, 300, TimeUnit.SECONDS);
+    }
+
+    /** Seals and ships the WAL segments archived since the last call (the server does it every 10 s). */
+    public synchronized WalShipper.Result shipWal() {
+        if (shipper == null) {
+            shipper = new WalShipper(Database.walSpool(dataDir), dataDir.resolve("backup").resolve("state"),
+                    new SealedParts(destination, new Envelope(keys), Envelope.Opener.of(keys)));
+        }
+        try {
+            WalShipper.Result r = shipper.shipOnce();
+            lastShipProblem = null;
+            return r;
+        } catch (RuntimeException e) {
+            lastShipProblem = e.getMessage();
+            throw e;
+        }
+    }
+
+    /** Whether the newest finished backup is older than the last backup hour that has passed (or than a day). */
+    boolean baseBackupDue() {
+        Instant newest = lastBackup;
+        if (newest == null) {
+            newest = list().stream().filter(Listed::ok).map(Listed::createdAt).max(Instant::compareTo).orElse(null);
+        }
+        if (newest == null) {
+            return true;
+        }
+        java.time.ZonedDateTime now = clock.instant().atZone(zone);
+        java.time.ZonedDateTime slot = now.withHour(options.hour()).withMinute(0).withSecond(0).withNano(0);
+        if (slot.isAfter(now)) {
+            slot = slot.minusDays(1);
+        }
+        return newest.isBefore(slot.toInstant());
+    }
+
+    private static void discardSpool(Path spool) {
+        try {
+            if (!Files.isDirectory(spool) || SpoolHold.held(spool)) {
+                return;
+            }
+            try (Stream<Path> s = Files.list(spool)) {
+                for (Path p : s.filter(Files::isRegularFile).toList()) {
+                    if (!p.getFileName().toString().startsWith(".")) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("backup: could not empty the WAL spool: {}", e.toString());
+        }
+    }
+
+    /**
+     * What falls short of the guideline now, one line each (the settings' own deviations are the configuration's):
+     * backups off, no offline copy, the backup folder on the data folder's disk, the recovery sheet still on the
+     * server, no finished backup within a day and a half, the last backup or shipment failed.
+     */
+    public List<String> deviations() {
+        List<String> out = new ArrayList<>();
+        if (!options.enabled()) {
+            return out; // the configuration reports it
+        }
+        if (options.offlineDir().isEmpty()) {
+            out.add("no offline or write-protected backup copy (--backup-offline-dir): ransomware on this server can"
+                    + " reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
+        }
+        try {
+            Files.createDirectories(options.dir());
+            if (Files.getFileStore(options.dir()).equals(Files.getFileStore(dataDir))) {
+                out.add("the backup folder " + options.dir() + " is on the data folder's disk: one lost disk loses"
+                        + " both (BACKUP-7) / バックアップが同じディスクにあります");
+            }
+        } catch (IOException e) {
+            out.add("the backup folder " + options.dir() + " cannot be used: " + e.getMessage());
+        }
+        if (keys.recoverySheetPending()) {
+            out.add("the recovery sheet " + BackupKeys.recoverySheet(dataDir) + " is still on the server: print it or"
+                    + " put it in escrow, then ./mamori backup recovery-sheet-done (CRYPTO-1) / 復旧鍵の用紙が未処理です");
+        }
+        Optional<Instant> newest = list().stream().filter(Listed::ok).map(Listed::createdAt).max(Instant::compareTo);
+        if (newest.isPresent() && newest.get().isBefore(clock.instant().minus(Duration.ofHours(36)))) {
+            out.add("the newest backup is from " + newest.get() + ", more than a day and a half ago (BACKUP-5)"
+                    + " / 最新のバックアップが古すぎます");
+        }
+        String problem = lastProblem;
+        if (problem != null) {
+            out.add("the last backup failed: " + problem + " / 直近のバックアップが失敗しました");
+        }
+        String shipping = lastShipProblem;
+        if (shipping != null) {
+            out.add("WAL shipping fails: " + shipping + " / WAL の送付に失敗しています");
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ taking
+
+    /** What one base backup wrote. */
+    public record Taken(String id, Manifest manifest, long sealedBytes, Duration took) {
+    }
+
+    /** Takes a base backup now (the embedded database must be running: the server's or the command line's). */
+    public synchronized Taken backupNow(String by) {
+        String id = ID.format(clock.instant());
+        long t0 = System.nanoTime();
+        Envelope envelope = new Envelope(keys);
+        SealedParts sink = new SealedParts(destination, envelope, Envelope.Opener.of(keys));
+        try (Connection c = superuser()) {
+            if (!destination.list(BackupInfo.prefix(id)).isEmpty()) {
+                throw new BackupException("バックアップ " + id + " は既にあります / backup " + id
+                        + " exists already: wait a second and try again");
+            }
+            RecordCensus census = RecordCensus.of(c);
+            long auditNext = AuditTrail.nextSeq(c);
+            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+            writeFolderPart(sink, id);
+            Manifest.Builder m = Manifest.builder().installationId(keys.installationId()).backupId(id).kind("full")
+                    .createdAt(r.stopTime()).postgres(postgresVersion(c), Long.toUnsignedString(r.systemIdentifier()))
+                    .wal(r.timeline(), r.startLsn(), r.stopLsn())
+                    .records(census.newestVersion(), census.versions()).auditNextSeq(auditNext)
+                    .resourceCounts(census.resources());
+            long bytes = 0;
+            for (Manifest.Part p : sink.sealed()) {
+                m.part(p);
+                bytes += p.sealedSize();
+            }
+            Manifest manifest = m.build();
+            Manifest.Signed signed = manifest.sign(keys);
+            // The signature first, the manifest last: a backup is listed only once its manifest is there.
+            write(BackupInfo.prefix(id) + SIGNATURE, signed.signature());
+            write(BackupInfo.prefix(id) + MANIFEST, signed.json());
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            lastBackup = clock.instant();
+            lastProblem = null;
+            record(AuditAction.BACKUP_RUN, Outcome.SUCCESS, by, Map.of("backup", id, "bytes", Long.toString(bytes),
+                    "manifest_sha256", sha256(signed.json()), "ms", Long.toString(took.toMillis()),
+                    "destination", destination.root().toString()));
+            log.info("backup {}: {} MB sealed to {} in {} ms", id, bytes / 1_000_000, destination.root(),
+                    took.toMillis());
+            return new Taken(id, manifest, bytes, took);
+        } catch (SQLException | IOException | RuntimeException e) {
+            String why = e instanceof BackupException ? e.getMessage() : "バックアップに失敗しました / backup failed: "
+                    + e.getMessage();
+            lastProblem = why;
+            record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("backup", id, "error", oneLine(why)));
+            throw e instanceof BackupException b ? b : new BackupException(why, e);
+        }
+    }
+
+    /** The data folder's own files (all but the database, its runtime and the backup spool), as one sealed tar. */
+    private void writeFolderPart(SealedParts sink, String id) throws IOException {
+        OutputStream out = sink.create(BackupInfo.prefix(id) + FOLDER_PART);
+        try {
+            Tar.Writer tar = new Tar.Writer(out);
+            List<Path> files;
+            try (Stream<Path> s = Files.walk(dataDir)) {
+                files = s.filter(p -> !p.equals(dataDir)).sorted().toList();
+            }
+            Path recoverySheet = BackupKeys.recoverySheet(dataDir);
+            Path backupDir = options.dir();
+            for (Path p : files) {
+                Path rel = dataDir.relativize(p);
+                if (NOT_IN_FOLDER_PART.contains(rel.getName(0).toString()) || p.startsWith(backupDir)
+                        || p.equals(recoverySheet) || rel.getFileName().toString().endsWith(".lock")
+                        || Files.isSymbolicLink(p)) {
+                    continue;
+                }
+                String name = rel.toString().replace('\\', '/');
+                long mtime = Files.getLastModifiedTime(p).toMillis() / 1000;
+                if (Files.isDirectory(p)) {
+                    tar.directory(name, 0700, mtime);
+                } else if (Files.isRegularFile(p)) {
+                    tar.file(name, 0600, mtime, Files.readAllBytes(p));
+                }
+            }
+            tar.finish();
+            out.close();
+        } catch (IOException | RuntimeException e) {
+            PartSink.abort(out);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ listing and verifying
+
+    /** One backup on the destination. */
+    public record Listed(String id, Instant createdAt, long sealedBytes, long newestVersion, long auditNextSeq,
+                         String problem) {
+        public boolean ok() {
+            return problem == null;
+        }
+    }
+
+    /** The finished backups on this installation's destination, oldest first, each with its manifest checked. */
+    public List<Listed> list() {
+        List<Listed> out = new ArrayList<>();
+        for (String id : ids()) {
+            try {
+                Manifest m = manifest(id, Optional.empty());
+                out.add(new Listed(id, m.createdAt(), m.parts().stream().mapToLong(Manifest.Part::sealedSize).sum(),
+                        m.newestVersion(), m.auditNextSeq(), null));
+            } catch (BackupException e) {
+                out.add(new Listed(id, null, 0, 0, 0, e.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    private List<String> ids() {
+        TreeSet<String> ids = new TreeSet<>();
+        for (String name : destination.list("base/")) {
+            String[] p = name.split("/");
+            if (p.length == 3 && p[2].equals(MANIFEST)) {
+                ids.add(p[1]);
+            }
+        }
+        return List.copyOf(ids);
+    }
+
+    /** The signed manifest of backup {@code id}, its signature checked by this installation's key. */
+    Manifest manifest(String id, Optional<String> signerFingerprint) {
+        return manifest(destination, id, signed -> signerFingerprint.isPresent()
+                ? signed.verifyWithFingerprint(signerFingerprint.get()) : signed.verify(keys.signerPublicKey()));
+    }
+
+    /** The signed manifest of backup {@code id} in {@code folder}, accepted by {@code check} (a key, a fingerprint). */
+    static Manifest manifest(FolderParts folder, String id, Function<Manifest.Signed, Manifest> check) {
+        if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new BackupException("バックアップ名が不正です / bad backup id: " + Messages.quote(id));
+        }
+        String prefix = BackupInfo.prefix(id);
+        try (InputStream json = folder.open(prefix + MANIFEST); InputStream sig = folder.open(prefix + SIGNATURE)) {
+            Manifest m = check.apply(Manifest.Signed.read(json, sig));
+            if (!m.backupId().equals(id)) {
+                throw new BackupException("バックアップ " + id + " の目録は別のバックアップ (" + m.backupId()
+                        + ") のものです / the manifest of backup " + id + " belongs to backup " + m.backupId());
+            }
+            return m;
+        } catch (NoSuchFileException e) {
+            throw new BackupException("バックアップ " + id + " の目録がありません (未完了か別の保存先) / backup " + id
+                    + " has no manifest: it did not finish, or it is not on this destination");
+        } catch (IOException e) {
+            throw new BackupException("バックアップ " + id + " の目録を読めません / cannot read the manifest of backup "
+                    + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks backup {@code id} without restoring it: the manifest's signature, then every part's size and SHA-256
+     * against it, then every part opened to its end (each chunk's tag). Refuses, naming the part, at the first fault.
+     */
+    public Manifest verify(String id, String by) {
+        try {
+            Manifest m = verify(destination, id, Envelope.Opener.of(keys), manifest(id, Optional.empty()));
+            record(AuditAction.BACKUP_VERIFY, Outcome.SUCCESS, by, Map.of("backup", id));
+            return m;
+        } catch (BackupException e) {
+            record(AuditAction.BACKUP_VERIFY, Outcome.ERROR, by, Map.of("backup", id, "error", oneLine(e.getMessage())));
+            throw e;
+        }
+    }
+
+    static Manifest verify(FolderParts folder, String id, Envelope.Opener opener, Manifest m) {
+        byte[] buffer = new byte[1 << 20];
+        for (Manifest.Part p : m.parts()) {
+            if (!p.name().startsWith(BackupInfo.prefix(id))) {
+                throw new BackupException("目録の部品 " + p.name() + " はバックアップ " + id + " のものではありません / the"
+                        + " manifest lists part " + p.name() + ", which is not of backup " + id);
+            }
+            try (InputStream in = folder.open(p.name())) {
+                MessageDigest d = MessageDigest.getInstance("SHA-256");
+                long n = 0;
+                for (int r; (r = in.read(buffer)) > 0; ) {
+                    d.update(buffer, 0, r);
+                    n += r;
+                }
+                if (n != p.sealedSize() || !HexFormat.of().formatHex(d.digest()).equals(p.sha256())) {
+                    boolean cut = n < p.sealedSize();
+                    throw new BackupException("部品 " + p.name() + " が署名された目録と一致しません ("
+                            + (cut ? "途中で切れています" : "改ざんまたは破損") + ") / part " + p.name()
+                            + " does not match the signed manifest (" + (cut ? "truncated: " + n + " of "
+                            + p.sealedSize() + " bytes" : "altered") + ")");
+                }
+            } catch (NoSuchFileException e) {
+                throw new BackupException("部品 " + p.name() + " がありません / part " + p.name() + " is missing");
+            } catch (IOException | java.security.NoSuchAlgorithmException e) {
+                throw new BackupException("部品 " + p.name() + " を読めません / cannot read part " + p.name() + ": "
+                        + e.getMessage(), e);
+            }
+            try (InputStream in = new SealedParts(folder, null, opener).open(p.name())) {
+                while (in.read(buffer) > 0) {
+                    // every chunk's tag is checked as it is read
+                }
+            } catch (IOException e) {
+                throw new BackupException(e.getMessage(), e);
+            }
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ restoring
+
+    /**
+     * Restores backup {@code id} into the new data folder {@code target} (never the running one: it must not exist
+     * or be empty, unless {@code force}), to {@code at} or to the end of the shipped WAL: checked first
+     * ({@link #verify}), then the database recovered, then the data folder's own files put back.
+     */
+    public Restore.Result restore(String id, Path target, Optional<Instant> at, boolean force, String by) {
+        try {
+            Manifest m = manifest(id, Optional.empty());
+            Restore.Result r = restore(destination, id, m, target, at, force, Envelope.Opener.of(keys));
+            record(AuditAction.BACKUP_RESTORE, Outcome.SUCCESS, by, Map.of("backup", id, "to", r.dataDir().toString(),
+                    "at", at.map(Instant::toString).orElse("end of WAL"), "ms", Long.toString(r.took().toMillis())));
+            return r;
+        } catch (BackupException e) {
+            record(AuditAction.BACKUP_RESTORE, Outcome.ERROR, by, Map.of("backup", id, "error",
+                    oneLine(e.getMessage())));
+            throw e;
+        }
+    }
+
+    /**
+     * The same from a destination folder alone ({@code DIR/INSTALLATION}), with the printed recovery key and the
+     * signer's fingerprint from the sheet: for a new machine after the server and its disk are gone.
+     */
+    public static Restore.Result restoreWithRecoveryKey(Path installationDir, String id, Path target,
+                                                        Optional<Instant> at, boolean force, RecoveryKey key,
+                                                        String signerFingerprint) {
+        FolderParts folder = new FolderParts(installationDir);
+        Manifest m = manifest(folder, id, signed -> signed.verifyWithFingerprint(signerFingerprint));
+        return restore(folder, id, m, target, at, force, Envelope.Opener.of(key));
+    }
+
+    private static Restore.Result restore(FolderParts folder, String id, Manifest m, Path target,
+                                          Optional<Instant> at, boolean force, Envelope.Opener opener) {
+        verify(folder, id, opener, m);
+        Path dir = target.toAbsolutePath().normalize();
+        Restore.Result r = Restore.toNewFolder(new SealedParts(folder, null, opener), id, dir, at, force);
+        String part = BackupInfo.prefix(id) + FOLDER_PART;
+        try (InputStream in = new SealedParts(folder, null, opener).open(part)) {
+            Tar.Reader tar = new Tar.Reader(in, part);
+            for (Tar.Entry e; (e = tar.next()) != null; ) {
+                Path p = dir.resolve(Tar.checkName(e.name(), part)).normalize();
+                if (!p.startsWith(dir) || p.startsWith(dir.resolve("pg"))) {
+                    throw new BackupException("部品 " + part + " の名前 " + e.name() + " はデータフォルダの外を指します / "
+                            + part + " names " + e.name() + " outside the data folder");
+                }
+                if (e.type() == Tar.Type.DIRECTORY) {
+                    Files.createDirectories(p);
+                } else {
+                    Files.createDirectories(p.getParent());
+                    try (OutputStream out = Files.newOutputStream(p)) {
+                        tar.content().transferTo(out);
+                    }
+                    ownerOnly(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new BackupException("部品 " + part + " を戻せません / cannot put back " + part + ": " + e.getMessage(), e);
+        }
+        return r;
+    }
+
+    private static void ownerOnly(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Connection superuser() throws SQLException, IOException {
+        Path portFile = dataDir.resolve("runtime").resolve("db-port");
+        String port = Files.readString(portFile).strip();
+        String password = Files.readString(dataDir.resolve("secrets").resolve(Database.SUPERUSER_PASSWORD_FILE)).strip();
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "postgres", password);
+    }
+
+    private static String postgresVersion(Connection c) throws SQLException {
+        return BaseBackup.queryString(c, "SELECT current_setting('server_version')");
+    }
+
+    private void write(String name, byte[] bytes) throws IOException {
+        try (OutputStream out = destination.create(name)) {
+            out.write(bytes);
+        }
+    }
+
+    private void record(AuditAction action, Outcome outcome, String by, Map<String, String> detail) {
+        if (audit != null) {
+            try {
+                audit.system(by == null ? "backup" : by, action, outcome, new LinkedHashMap<>(detail));
+            } catch (RuntimeException e) {
+                log.warn("backup: could not record {} in the audit trail: {}", action.code, e.toString());
+            }
+        }
+    }
+
+    static String sha256(byte[] b) {
+        return HexFormat.of().formatHex(jp.mamori.kernel.Hashes.sha256(b));
+    }
+
+    private static String oneLine(String s) {
+        String t = String.valueOf(s).lines().findFirst().orElse("");
+        return t.length() > 300 ? t.substring(0, 300) : t;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+}
