@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -88,6 +89,33 @@ public final class FolderParts implements PartSink, PartSource {
         }
         names.sort(null);
         return names;
+    }
+
+    /**
+     * Deletes committed part {@code partName} and forces its folder; a part that is not there is not an error. Refuses
+     * a bad name, a name that is a folder, and a part whose folder leads out of {@link #root} through a link.
+     */
+    public void delete(String partName) {
+        Path f = file(partName);
+        Path dir = f.getParent();
+        try {
+            if (!Files.exists(dir)) {
+                return;
+            }
+            if (!dir.toRealPath().startsWith(root.toRealPath())) {
+                throw new BackupException("部品 " + partName + " は保存先の外にあります / part " + partName
+                        + " leads out of " + root);
+            }
+            if (Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
+                throw new BackupException("部品 " + partName + " はフォルダです / part " + partName + " is a folder");
+            }
+            if (Files.deleteIfExists(f)) {
+                forceDirectory(dir);
+            }
+        } catch (IOException e) {
+            throw new BackupException("部品 " + partName + " を削除できません / cannot delete part " + partName + ": "
+                    + Messages.firstLine(e), e);
+        }
     }
 
     private static void ownerOnly(Path p, boolean dir) {
