@@ -113,7 +113,7 @@ public final class MamoriServer implements AutoCloseable {
             if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
                         Clock.systemUTC(), cfg.timeZone());
-                backups.start();
+                backups.start(new DrillChecks());
                 for (String d : backups.deviations()) {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }

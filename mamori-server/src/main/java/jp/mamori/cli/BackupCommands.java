@@ -37,6 +37,8 @@ final class BackupCommands {
                                [--force]   into a new data folder, to a moment or to the newest shipped WAL
               backup restore   --from DIR/INSTALLATION --recovery-key MRK1-… --signer MSK1-… --id ID --to NEW-DIR
                                [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
+              backup drill     --data DIR [--backup-dir DIR]   restore the newest backup into a scratch folder, start a
+                               server on it, check records, audit trail, counts and charts; record the result
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
@@ -61,6 +63,7 @@ final class BackupCommands {
             case "verify" -> verify(Args.parse(rest, with("--id"), List.of()), out, err, env);
             case "restore" -> restore(Args.parse(rest, with("--id", "--to", "--at", "--from", "--recovery-key",
                     "--signer"), List.of("--force")), out, env);
+            case "drill" -> drill(Args.parse(rest, SERVE, List.of()), out, env);
             case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
             default -> {
                 err.println("mamori backup: unknown command '" + sub + "'");
@@ -111,6 +114,22 @@ final class BackupCommands {
             out.println("バックアップを取得しました / backup taken: " + t.id());
             return 0;
         }
+    }
+
+    private static int drill(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        Backups.DrillResult r;
+        try (Main.Opened o = Main.Opened.open(a, env);
+             AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
+            r = backups(cfg, new AuditRecorder(trail)).drill(new jp.mamori.DrillChecks(), "backup drill");
+        }
+        out.println("drill of backup " + r.backupId() + ": restore " + r.restore().toMillis() + " ms (RTO), whole drill "
+                + r.total().toMillis() + " ms, data age " + r.dataAge().toSeconds() + " s (RPO)");
+        for (String f : r.findings()) {
+            out.println("  FINDING: " + f);
+        }
+        out.println(r.passed() ? "復元訓練は合格です / the drill passed" : "復元訓練は不合格です / the drill FAILED");
+        return r.passed() ? 0 : 1;
     }
 
     private static int list(Args a, PrintStream out, Map<String, String> env) {

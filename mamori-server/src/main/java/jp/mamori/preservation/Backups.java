@@ -74,6 +74,7 @@ public final class Backups implements AutoCloseable {
     private volatile String lastProblem;
     private volatile String lastShipProblem;
     private WalShipper shipper;
+    private volatile DrillResult lastDrill;
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
                     Clock clock, java.time.ZoneId zone) {
@@ -114,7 +115,7 @@ public final class Backups implements AutoCloseable {
      * after the first start. With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
      * that WAL archiving (always on, so that no gap appears when backups are turned on) never fills the disk.
      */
-    public synchronized void start() {
+    public synchronized void start(DrillCheck drillCheck) {
         if (timer != null) {
             return;
         }
@@ -140,8 +141,11 @@ public final class Backups implements AutoCloseable {
                 if (baseBackupDue()) {
                     backupNow("schedule");
                 }
+                if (drillCheck != null && drillDue()) {
+                    drill(drillCheck, "schedule");
+                }
             } catch (RuntimeException e) {
-                log.warn("backup: scheduled backup failed: {}", e.getMessage());
+                log.warn("backup: scheduled backup or drill failed: {}", e.getMessage());
             }
         }, 15, 300, TimeUnit.SECONDS);
     }
@@ -160,6 +164,42 @@ public final class Backups implements AutoCloseable {
             lastShipProblem = e.getMessage();
             throw e;
         }
+    }
+
+    /** Whether a drill is due: a finished backup exists and the last drill is older than the policy's days. */
+    boolean drillDue() {
+        Optional<Instant> last = lastDrillAt();
+        return list().stream().anyMatch(Listed::ok) && (last.isEmpty()
+                || last.get().isBefore(clock.instant().minus(Duration.ofDays(options.drillDays()))));
+    }
+
+    /** When the last drill ran (this process or an earlier one, from {@code backup/drills.log}). */
+    public Optional<Instant> lastDrillAt() {
+        DrillResult d = lastDrill;
+        if (d != null) {
+            return Optional.of(d.at());
+        }
+        Path logFile = dataDir.resolve("backup").resolve("drills.log");
+        try {
+            if (!Files.exists(logFile)) {
+                return Optional.empty();
+            }
+            List<String> lines = Files.readAllLines(logFile);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                String line = lines.get(i);
+                int sp = line.indexOf(' ');
+                if (sp > 0) {
+                    try {
+                        return Optional.of(Instant.parse(line.substring(0, sp)));
+                    } catch (java.time.format.DateTimeParseException ignored) {
+                        // not a drill line
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.warn("backup: cannot read {}: {}", logFile, e.toString());
+        }
+        return Optional.empty();
     }
 
     /** Whether the newest finished backup is older than the last backup hour that has passed (or than a day). */
@@ -231,6 +271,16 @@ public final class Backups implements AutoCloseable {
         String problem = lastProblem;
         if (problem != null) {
             out.add("the last backup failed: " + problem + " / 直近のバックアップが失敗しました");
+        }
+        Optional<Instant> drilled = lastDrillAt();
+        if (drilled.isEmpty() || drilled.get().isBefore(clock.instant().minus(Duration.ofDays(options.drillDays())))) {
+            out.add("no restore drill within " + options.drillDays() + " days" + drilled.map(d -> " (last: " + d + ")")
+                    .orElse(" (never)") + ": ./mamori backup drill (BACKUP-5) / 復元訓練が実施されていません");
+        }
+        DrillResult drill = lastDrill;
+        if (drill != null && !drill.passed()) {
+            out.add("the last restore drill (" + drill.at() + ") failed: " + drill.findings().get(0)
+                    + " / 直近の復元訓練が失敗しました");
         }
         String shipping = lastShipProblem;
         if (shipping != null) {
@@ -513,6 +563,91 @@ public final class Backups implements AutoCloseable {
         } catch (UnsupportedOperationException ignored) {
             // not a POSIX file system
         }
+    }
+
+    // ------------------------------------------------------------------ drills
+
+    /** One restore drill: which copy, the measured restore time and data age, and what was found. */
+    public record DrillResult(String backupId, Instant at, Duration restore, Duration total, Duration dataAge,
+                              List<String> findings) {
+        public boolean passed() {
+            return findings.isEmpty();
+        }
+    }
+
+    /**
+     * Restores the newest finished backup (with the WAL shipped after it) into a scratch folder beside the spool,
+     * runs {@code check} on it, records the result in the audit trail and in {@code backup/drills.log}, and deletes
+     * the scratch folder. The restore time is the measured recovery time (RTO); the age of the newest transaction the
+     * copy brought back is the measured recovery point (RPO).
+     */
+    public synchronized DrillResult drill(DrillCheck check, String by) {
+        Instant at = clock.instant();
+        List<String> findings = new ArrayList<>();
+        String id = list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null);
+        Duration restoreTime = Duration.ZERO;
+        Duration dataAge = Duration.ZERO;
+        long t0 = System.nanoTime();
+        Path scratch = dataDir.resolve("backup").resolve("drill");
+        if (id == null) {
+            findings.add("復元できるバックアップがありません / there is no finished backup to restore");
+        } else {
+            try {
+                Restore.deleteTree(scratch);
+                Manifest m = manifest(id, Optional.empty());
+                Restore.Result r = restore(destination, id, m, scratch, Optional.empty(), false,
+                        Envelope.Opener.of(keys));
+                restoreTime = r.took();
+                dataAge = Duration.between(r.lastTransaction().orElse(m.createdAt()), at);
+                if (dataAge.isNegative()) {
+                    dataAge = Duration.ZERO;
+                }
+                findings.addAll(check.check(scratch, m));
+            } catch (Exception e) {
+                findings.add(e instanceof BackupException ? e.getMessage() : "復元訓練に失敗しました / the drill failed: "
+                        + oneLine(String.valueOf(e.getMessage())));
+            } finally {
+                try {
+                    Restore.deleteTree(scratch);
+                } catch (IOException e) {
+                    log.warn("backup drill: could not delete {}: {}", scratch, e.toString());
+                }
+            }
+        }
+        DrillResult result = new DrillResult(id, at, restoreTime, Duration.ofNanos(System.nanoTime() - t0), dataAge,
+                List.copyOf(findings));
+        lastDrill = result;
+        Map<String, String> detail = new LinkedHashMap<>();
+        detail.put("backup", String.valueOf(id));
+        detail.put("restore_ms", Long.toString(restoreTime.toMillis()));
+        detail.put("total_ms", Long.toString(result.total().toMillis()));
+        detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
+        detail.put("findings", Integer.toString(findings.size()));
+        if (!findings.isEmpty()) {
+            detail.put("first", oneLine(findings.get(0)));
+        }
+        record(AuditAction.BACKUP_DRILL, result.passed() ? Outcome.SUCCESS : Outcome.ERROR, by, detail);
+        try {
+            Path logFile = dataDir.resolve("backup").resolve("drills.log");
+            Files.createDirectories(logFile.getParent());
+            Files.writeString(logFile, at + " " + (result.passed() ? "pass" : "FAIL") + " " + detail + "\n",
+                    java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            log.warn("backup drill: could not write the drill log: {}", e.toString());
+        }
+        if (result.passed()) {
+            log.info("backup drill of {}: passed; restore {} ms, data age {} s", id, restoreTime.toMillis(),
+                    dataAge.toSeconds());
+        } else {
+            log.warn("backup drill of {}: FAILED: {}", id, findings);
+        }
+        return result;
+    }
+
+    /** The last drill this process ran, if any. */
+    public Optional<DrillResult> lastDrill() {
+        return Optional.ofNullable(lastDrill);
     }
 
     // ------------------------------------------------------------------ helpers

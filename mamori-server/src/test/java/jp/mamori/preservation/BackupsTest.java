@@ -178,6 +178,45 @@ class BackupsTest {
     }
 
     @Test
+    void aDrillRestoresTheNewestCopyChecksItWithAWholeServerAndRecordsTheResult() throws Exception {
+        Backups.DrillResult r = backups.drill(new jp.mamori.DrillChecks(), "test");
+        assertTrue(r.passed(), r.findings().toString());
+        assertTrue(r.restore().toMillis() > 0 && r.total().compareTo(r.restore()) >= 0, r.toString());
+        assertTrue(backups.lastDrillAt().isPresent());
+        assertTrue(backups.deviations().stream().noneMatch(d -> d.contains("drill")), backups.deviations().toString());
+        assertFalse(Files.exists(server.dataDir().resolve("backup").resolve("drill")), "the scratch copy is deleted");
+        String log = Files.readString(server.dataDir().resolve("backup").resolve("drills.log"));
+        assertTrue(log.contains(" pass ") && log.contains(r.backupId()), log);
+        // (the server's own schedule may run a drill of its own meanwhile: look for this one by its backup)
+        assertTrue(drills("backup.drill", r.backupId()).contains("success"));
+
+        // a drill whose checks find something fails, says so as a deviation, and is recorded as such
+        Backups.DrillResult failed = backups.drill((restored, m) -> List.of("a planted finding"), "test");
+        assertFalse(failed.passed());
+        assertTrue(backups.deviations().stream().anyMatch(d -> d.contains("drill") && d.contains("a planted finding")),
+                backups.deviations().toString());
+        assertTrue(Files.readString(server.dataDir().resolve("backup").resolve("drills.log")).contains(" FAIL "));
+        assertEquals(List.of("error"), drills("backup.drill", "a planted finding"));
+    }
+
+    /** The outcomes of the trail's entries of {@code action} whose entry mentions {@code text}, oldest first. */
+    private static List<String> drills(String action, String text) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = server.superuserConnection();
+             var ps = c.prepareStatement("SELECT outcome FROM audit_entry WHERE action = ?"
+                     + " AND position(? in convert_from(entry, 'UTF8')) > 0 ORDER BY seq")) {
+            ps.setString(1, action);
+            ps.setString(2, text);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
     void aRestoreIntoAFolderThatIsNotEmptyIsRefused() throws Exception {
         Path target = TestData.newFolder("occupied-");
         Files.createDirectories(target);

@@ -19,9 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Seals and opens a 256 MiB stream in memory and prints the throughput (benchmark-style; nothing is asserted about
  * time). Both directions include the SHA-256 of the sealed bytes, which the manifest lists. Figures are in the test's
- * output file (target/surefire-reports/...EnvelopeThroughputTest-output.txt).
+ * output file (target/surefire-reports/...EnvelopeThroughputBench-output.txt).
  */
-class EnvelopeThroughputTest {
+class EnvelopeThroughputBench {
     private static final int MIB = 1 << 20;
     private static final int SIZE = 256 * MIB;
 

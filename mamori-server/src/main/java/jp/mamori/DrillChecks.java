@@ -1,0 +1,121 @@
+package jp.mamori;
+
+import jp.mamori.access.Caller;
+import jp.mamori.audit.AuditTrail;
+import jp.mamori.audit.Checkpointer;
+import jp.mamori.audit.TrailLedger;
+import jp.mamori.config.ServerConfig;
+import jp.mamori.ledger.Export;
+import jp.mamori.ledger.Finding;
+import jp.mamori.ledger.Report;
+import jp.mamori.ledger.TrailVerifier;
+import jp.mamori.preservation.DrillCheck;
+import jp.mamori.preservation.Manifest;
+import jp.mamori.records.RecordCensus;
+import jp.mamori.records.RecordService;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The checks of a restore drill (ADR 0010 §5), on a whole server started on the restored copy: every record
+ * version's hashes, head and index ({@code verify-records}); the audit trail exported and verified against its signed
+ * checkpoints ({@code audit-verify}); the counts of versions, resources per type and audit entries at least what the
+ * manifest says the backup held; and a sample of patients' charts read. The copy's server runs on loopback with
+ * backups off and its own anchor folder, so that nothing it signs reaches the real anchor (WORM) folder.
+ */
+public final class DrillChecks implements DrillCheck {
+    /** How many patients' charts are read. */
+    static final int SAMPLE = 20;
+
+    @Override
+    public List<String> check(Path restored, Manifest m) throws Exception {
+        List<String> findings = new ArrayList<>();
+        ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", restored.toString(), "--port", "0", "--bind",
+                "127.0.0.1", "--http", "--no-backup", "--audit-anchor-dir", restored.resolve("drill-anchor")
+                        .toString(), "--audit-checkpoint-seconds", "3600"), Map.of());
+        try (MamoriServer s = MamoriServer.start(cfg)) {
+            List<RecordService.Mismatch> bad = new ArrayList<>();
+            long versions = s.records().verifyAll(bad::add);
+            for (RecordService.Mismatch x : bad.subList(0, Math.min(bad.size(), 10))) {
+                findings.add("verify-records: " + x);
+            }
+            if (bad.size() > 10) {
+                findings.add("verify-records: " + (bad.size() - 10) + " more mismatches");
+            }
+            try (Connection c = s.database().dataSource().getConnection()) {
+                RecordCensus census = RecordCensus.of(c);
+                if (census.versions() < m.versionCount() || census.newestVersion() < m.newestVersion()
+                        || versions < m.versionCount()) {
+                    findings.add("記録の版数が目録より少ない / fewer record versions than the manifest: " + census.versions()
+                            + " (newest " + census.newestVersion() + ") against " + m.versionCount() + " (newest "
+                            + m.newestVersion() + ")");
+                }
+                m.resourceCounts().forEach((type, n) -> {
+                    long got = census.resources().getOrDefault(type, 0L);
+                    if (got < n) {
+                        findings.add("リソース数が目録より少ない / fewer " + type + " than the manifest: " + got + " against " + n);
+                    }
+                });
+                long next = AuditTrail.nextSeq(c);
+                if (next < m.auditNextSeq()) {
+                    findings.add("監査証跡が目録より短い / the audit trail is shorter than the manifest: " + next
+                            + " entries against " + m.auditNextSeq());
+                }
+            }
+            findings.addAll(auditTrail(s, restored));
+            Caller drill = Caller.system("restore-drill");
+            RecordService.SearchPage page = s.records().search(drill, "Patient", Map.of("_count",
+                    List.of(Integer.toString(SAMPLE))));
+            for (var match : page.matches()) {
+                try {
+                    s.records().read(drill, match.type(), match.id());
+                    s.records().search(drill, "Observation", Map.of("patient", List.of(match.id()), "_count",
+                            List.of("20")));
+                } catch (RuntimeException e) {
+                    findings.add("カルテを読めません / cannot read the chart of Patient/" + match.id() + ": "
+                            + e.getMessage());
+                }
+            }
+            if (m.resourceCounts().getOrDefault("Patient", 0L) > 0 && page.matches().isEmpty()) {
+                findings.add("患者を検索できません / no patient found although the backup holds "
+                        + m.resourceCounts().get("Patient"));
+            }
+        }
+        return findings;
+    }
+
+    private static List<String> auditTrail(MamoriServer s, Path restored) throws Exception {
+        List<String> findings = new ArrayList<>();
+        Checkpointer cp = s.audit().checkpointer();
+        cp.checkpoint();
+        Path tmp = Files.createTempDirectory(restored, "audit-export");
+        try (Connection c = s.database().dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try {
+                TrailLedger.export(c, tmp.resolve("x"), cp.signer(), 0, cp.anchor());
+            } finally {
+                c.rollback();
+            }
+            Report r = new TrailVerifier(cp.signer().verifierKey()).origin(cp.signer().verifierKey().name())
+                    .verify(Export.open(tmp.resolve("x")));
+            if (r.failed()) {
+                for (Finding f : r.findings()) {
+                    findings.add("audit-verify: " + f.text());
+                    if (findings.size() >= 10) {
+                        break;
+                    }
+                }
+            }
+            if (cp.status().problem() != null) {
+                findings.add("audit-verify: " + cp.status().problem());
+            }
+        }
+        return findings;
+    }
+}
