@@ -39,6 +39,8 @@ final class BackupCommands {
                                [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
               backup drill     --data DIR [--backup-dir DIR]   restore the newest backup into a scratch folder, start a
                                server on it, check records, audit trail, counts and charts; record the result
+              backup prune     --data DIR [--backup-dir DIR] [--backup-keep 7,5,12,5]   delete what no generation keeps
+              backup offline   --data DIR --backup-offline-dir DIR [--verify]   copy what is new to the marked medium
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
@@ -63,6 +65,8 @@ final class BackupCommands {
             case "verify" -> verify(Args.parse(rest, with("--id"), List.of()), out, err, env);
             case "restore" -> restore(Args.parse(rest, with("--id", "--to", "--at", "--from", "--recovery-key",
                     "--signer"), List.of("--force")), out, env);
+            case "prune" -> prune(Args.parse(rest, SERVE, List.of()), out, env);
+            case "offline" -> offline(Args.parse(rest, SERVE, List.of("--verify")), out, env);
             case "drill" -> drill(Args.parse(rest, SERVE, List.of()), out, env);
             case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
             default -> {
@@ -130,6 +134,38 @@ final class BackupCommands {
         }
         out.println(r.passed() ? "復元訓練は合格です / the drill passed" : "復元訓練は不合格です / the drill FAILED");
         return r.passed() ? 0 : 1;
+    }
+
+    private static int prune(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        try (Main.Opened o = Main.Opened.open(a, env);
+             AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
+            Backups.Pruned p = backups(cfg, new AuditRecorder(trail)).prune("backup prune");
+            out.println("pruned " + p.backups().size() + " backups " + p.backups() + " and " + p.walFiles()
+                    + " WAL files (" + mb(p.bytes()) + "); " + p.kept() + " backups kept / 世代管理を実行しました");
+            return 0;
+        }
+    }
+
+    private static int offline(Args a, PrintStream out, Map<String, String> env) {
+        ServerConfig cfg = config(a, env);
+        if (cfg.backup().offlineDir().isEmpty()) {
+            throw new ConfigException("--backup-offline-dir names the offline medium");
+        }
+        Backups b = backups(cfg, null);
+        jp.mamori.preservation.OfflineCopy.Refresh r = b.refreshOffline("backup offline").orElseThrow();
+        if (!r.present()) {
+            out.println("offline medium not present: " + r.notPresent());
+            return 1;
+        }
+        out.println(r.summary());
+        r.problems().forEach(p -> out.println("  PROBLEM: " + p));
+        if (a.flag("--verify")) {
+            List<String> found = b.verifyOffline();
+            found.forEach(p -> out.println("  VERIFY: " + p));
+            return found.isEmpty() && r.problems().isEmpty() ? 0 : 1;
+        }
+        return r.problems().isEmpty() ? 0 : 1;
     }
 
     private static int list(Args a, PrintStream out, Map<String, String> env) {

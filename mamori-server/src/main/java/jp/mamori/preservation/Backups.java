@@ -75,6 +75,7 @@ public final class Backups implements AutoCloseable {
     private volatile String lastShipProblem;
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
+    private OfflineCopy offline;
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
                     Clock clock, java.time.ZoneId zone) {
@@ -140,7 +141,9 @@ public final class Backups implements AutoCloseable {
             try {
                 if (baseBackupDue()) {
                     backupNow("schedule");
+                    prune("schedule");
                 }
+                refreshOffline("schedule");
                 if (drillCheck != null && drillDue()) {
                     drill(drillCheck, "schedule");
                 }
@@ -249,6 +252,9 @@ public final class Backups implements AutoCloseable {
         if (options.offlineDir().isEmpty()) {
             out.add("no offline or write-protected backup copy (--backup-offline-dir): ransomware on this server can"
                     + " reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
+        } else {
+            offline().get().status(dataDir.resolve("backup").resolve("state"), clock.instant(),
+                    options.offlineMaxDays()).deviation().ifPresent(out::add);
         }
         try {
             Files.createDirectories(options.dir());
@@ -373,6 +379,95 @@ public final class Backups implements AutoCloseable {
             out.close();
         } catch (IOException | RuntimeException e) {
             PartSink.abort(out);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ generations and the offline copy
+
+    /**
+     * Deletes the backups no generation rule keeps any more (ADR 0010 §4: the manifest first, so a half-deleted
+     * backup is never listed as finished) and the shipped WAL older than the oldest daily backup's start; records
+     * what went in the audit trail. Returns what was deleted.
+     */
+    public synchronized Pruned prune(String by) {
+        List<Generations.Kept> kept = new ArrayList<>();
+        for (String id : ids()) {
+            try {
+                Manifest m = manifest(id, Optional.empty());
+                kept.add(new Generations.Kept(id, m.createdAt(), startSegment(m)));
+            } catch (BackupException e) {
+                log.warn("backup: {} is left alone by pruning: {}", id, e.getMessage());
+            }
+        }
+        if (kept.isEmpty()) {
+            return new Pruned(List.of(), 0, 0, 0);
+        }
+        Generations.Plan plan = Generations.plan(kept, options.keep(), zone, clock.instant());
+        List<String> shipped = destination.list(WalShipper.PREFIX).stream()
+                .map(n -> n.substring(WalShipper.PREFIX.length())).toList();
+        Generations.Deleted d = Generations.apply(destination, plan, shipped);
+        if (!d.backups().isEmpty() || !d.wal().isEmpty()) {
+            record(AuditAction.BACKUP_DELETE, Outcome.SUCCESS, by, Map.of("backups", String.join(",", d.backups()),
+                    "wal_files", Integer.toString(d.wal().size()), "bytes", Long.toString(d.bytes()),
+                    "kept", Integer.toString(plan.kept().size())));
+            log.info("backup: pruned {} backups and {} WAL files ({} MB); {} kept", d.backups().size(),
+                    d.wal().size(), d.bytes() / 1_000_000, plan.kept().size());
+        }
+        return new Pruned(d.backups(), d.wal().size(), d.bytes(), plan.kept().size());
+    }
+
+    /** What pruning deleted, and how many backups it kept. */
+    public record Pruned(List<String> backups, int walFiles, long bytes, int kept) {
+    }
+
+    /** The WAL segment a backup's recovery starts from, from its start location (16 MiB segments). */
+    static String startSegment(Manifest m) {
+        String[] lsn = m.startWal().split("/");
+        long pos = (Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16);
+        long seg = 16L << 20;
+        return WalNames.segmentName(m.timeline(), pos / seg, seg);
+    }
+
+    /** The offline copy, when {@code --backup-offline-dir} is set. */
+    Optional<OfflineCopy> offline() {
+        if (options == null || options.offlineDir().isEmpty()) {
+            return Optional.empty();
+        }
+        synchronized (this) {
+            if (offline == null) {
+                offline = new OfflineCopy(destination, options.offlineDir().get(), keys.installationId(),
+                        keys.signerPublicKey(), dataDir.resolve("backup").resolve("state"));
+            }
+            return Optional.of(offline);
+        }
+    }
+
+    /** Every backup on the offline medium against its signed manifest: a line per problem, none when sound. */
+    public List<String> verifyOffline() {
+        return offline().map(OfflineCopy::verify).orElse(List.of("no offline medium is configured"));
+    }
+
+    /** Copies what is new to the offline medium when it is present (marked {@code MAMORI-OFFLINE}). */
+    public Optional<OfflineCopy.Refresh> refreshOffline(String by) {
+        Optional<OfflineCopy> o = offline();
+        if (o.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            OfflineCopy.Refresh r = o.get().refresh(clock.instant());
+            if (r.present() && (!r.backups().isEmpty() || !r.problems().isEmpty())) {
+                record(AuditAction.BACKUP_RUN, r.problems().isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, by,
+                        Map.of("offline", options.offlineDir().get().toString(), "backups",
+                                String.join(",", r.backups()), "wal_files", Integer.toString(r.walFiles().size()),
+                                "problems", Integer.toString(r.problems().size())));
+                log.info("backup: offline copy refreshed: {}", r.summary());
+            }
+            return Optional.of(r);
+        } catch (BackupException e) {
+            lastProblem = e.getMessage();
+            record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("offline", options.offlineDir().get().toString(),
+                    "error", oneLine(e.getMessage())));
             throw e;
         }
     }

@@ -1,0 +1,84 @@
+package jp.mamori.preservation;
+
+import jp.mamori.config.ServerConfig;
+import jp.mamori.testing.TestData;
+import jp.mamori.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The server's backups kept by generation and copied to an offline medium (ADR 0010 §2, §4): the medium is written
+ * only when it carries its marker, receives every finished backup checked against its signed manifest, and keeps
+ * them when the backup folder prunes; pruning deletes what no rule keeps and records it.
+ */
+class GenerationsAndOfflineTest {
+    @Test
+    void theOfflineMediumReceivesEveryBackupAndKeepsThemWhenTheBackupFolderPrunes() throws Exception {
+        Path backupDir = TestData.newFolder("gen-backups-");
+        Path medium = TestData.newFolder("gen-medium-");
+        try (TestServer server = TestServer.start(List.of("--http", "--backup-dir", backupDir.toString(),
+                "--backup-offline-dir", medium.toString()))) {
+            Backups backups = server.server().backups();
+            List<String> ids = List.of(backups.backupNow("test").id(), backupNow(server, backups),
+                    backupNow(server, backups));
+            backups.shipWal();
+
+            // not marked: an empty mount point on the server's own disk is never taken for the medium
+            Files.createDirectories(medium);
+            assertFalse(backups.refreshOffline("test").orElseThrow().present());
+            assertTrue(backups.deviations().stream().anyMatch(d -> d.contains("offline")), backups.deviations()
+                    .toString());
+            Files.writeString(medium.resolve(OfflineCopy.MARKER), "Mamori offline medium\n");
+            OfflineCopy.Refresh r = backups.refreshOffline("test").orElseThrow();
+            assertTrue(r.present() && r.problems().isEmpty(), r.summary());
+            assertTrue(r.backups().containsAll(ids), r.backups().toString());
+            assertEquals(List.of(), backups.verifyOffline());
+            assertTrue(backups.deviations().stream().noneMatch(d -> d.contains("offline copy")),
+                    backups.deviations().toString());
+
+            // forty days later, keeping only the newest daily backup: the older two go, from the folder only
+            Backups later = Backups.open(server.dataDir(), new ServerConfig.BackupOptions(true, backupDir,
+                            java.util.Optional.of(medium), 7, 2, new ServerConfig.BackupOptions.Keep(1, 0, 0, 0), 60, 7),
+                    server.server().audit().recorder(), Clock.offset(Clock.systemUTC(), Duration.ofDays(40)),
+                    ZoneId.of("Asia/Tokyo"));
+            Backups.Pruned p = later.prune("test");
+            assertEquals(List.of(ids.get(1), ids.get(0)), p.backups());
+            assertEquals(List.of(ids.get(2)), later.list().stream().map(Backups.Listed::id).toList());
+            assertEquals(later.list().get(0).id(), backups.verify(ids.get(2), "test").backupId());
+            for (String id : ids) {
+                assertTrue(Files.exists(medium.resolve(backups.keys().installationId()).resolve("base").resolve(id)
+                        .resolve(Backups.MANIFEST)), "the medium keeps " + id);
+            }
+            try (Connection c = server.superuserConnection();
+                 var ps = c.prepareStatement("SELECT count(*) FROM audit_entry WHERE action = 'backup.delete'");
+                 var rs = ps.executeQuery()) {
+                rs.next();
+                assertEquals(1, rs.getLong(1), "the deletion is in the audit trail");
+            }
+        }
+    }
+
+    private static String backupNow(TestServer server, Backups backups) throws Exception {
+        HttpCheck.created(server);
+        return backups.backupNow("test").id();
+    }
+
+    /** A write between backups, so that each covers more. */
+    private static final class HttpCheck {
+        static void created(TestServer server) {
+            var r = server.post("/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"世代\"}]}");
+            assertEquals(201, r.statusCode(), r.body());
+        }
+    }
+}
