@@ -88,6 +88,12 @@ public final class MamoriServer implements AutoCloseable {
             log.warn("DEVIATION from the secure defaults: {}", d);
         }
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
+        try {
+            refuseUnfinishedRestore(cfg.dataDir());
+        } catch (ConfigException e) {
+            lock.close();
+            throw e;
+        }
         Database db = null;
         jp.mamori.audit.Audit audit = null;
         jp.mamori.preservation.Backups backups = null;
@@ -404,6 +410,17 @@ public final class MamoriServer implements AutoCloseable {
     /** The backups of the embedded database; null with an external one. */
     public jp.mamori.preservation.Backups backups() {
         return backups;
+    }
+
+    /**
+     * Refuses a data folder into which a restore did not finish ({@code RESTORE-INCOMPLETE}, ADR 0010): neither the
+     * server nor a tool may use a half-restored database as if it were whole.
+     */
+    public static void refuseUnfinishedRestore(Path dataDir) {
+        if (Files.exists(dataDir.resolve(jp.mamori.preservation.Restore.INCOMPLETE))) {
+            throw new ConfigException("a restore into " + dataDir + " did not finish: restore again with --force"
+                    + " / このフォルダへの復元は完了していません。--force を付けて復元し直してください");
+        }
     }
 
     /** Only one Mamori process works on a data folder at a time. */

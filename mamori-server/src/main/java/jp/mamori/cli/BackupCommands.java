@@ -203,11 +203,31 @@ final class BackupCommands {
         return bad == 0 ? 0 : 1;
     }
 
-    private static int restore(Args a, PrintStream out, Map<String, String> env) {
+    private static int restore(Args a, PrintStream out, Map<String, String> env) throws Exception {
         String id = a.value("--id").orElseThrow(() -> new ConfigException("--id names the backup to restore"));
         Path to = Path.of(a.value("--to").orElseThrow(() -> new ConfigException("--to names the new data folder")))
                 .toAbsolutePath().normalize();
         Optional<Instant> at = a.value("--at").map(BackupCommands::instant);
+        if (a.value("--from").isEmpty()) {
+            Path data = config(a, env).dataDir();
+            if (to.startsWith(data) || data.startsWith(to)) {
+                throw new ConfigException("--to must be a new folder, not the data folder " + data
+                        + " / 復元先は新しいフォルダにしてください");
+            }
+        }
+        // The new folder is this command's while it restores: no server may start on it meanwhile, and an interrupted
+        // restore's database may be stopped (with --force).
+        Optional<jp.mamori.MamoriServer.DataFolderLock> lock = jp.mamori.MamoriServer.DataFolderLock.tryAcquire(to);
+        if (lock.isEmpty()) {
+            throw new ConfigException("another Mamori process is using " + to + " / このフォルダは使用中です");
+        }
+        try (jp.mamori.MamoriServer.DataFolderLock held = lock.get()) {
+            return restore(a, id, to, at, out, env);
+        }
+    }
+
+    private static int restore(Args a, String id, Path to, Optional<Instant> at, PrintStream out,
+                               Map<String, String> env) {
         Restore.Result r;
         if (a.value("--from").isPresent()) {
             String key = a.value("--recovery-key").orElseThrow(() -> new ConfigException(
@@ -217,12 +237,7 @@ final class BackupCommands {
             r = Backups.restoreWithRecoveryKey(Path.of(a.value("--from").get()), id, to, at, a.flag("--force"),
                     BackupKeys.parseRecoveryKey(key), signer);
         } else {
-            ServerConfig cfg = config(a, env);
-            if (to.startsWith(cfg.dataDir()) || cfg.dataDir().startsWith(to)) {
-                throw new ConfigException("--to must be a new folder, not the data folder " + cfg.dataDir()
-                        + " / 復元先は新しいフォルダにしてください");
-            }
-            r = backups(cfg, null).restore(id, to, at, a.flag("--force"), "backup restore");
+            r = backups(config(a, env), null).restore(id, to, at, a.flag("--force"), "backup restore");
         }
         out.println("restored backup " + r.backupId() + " into " + r.dataDir() + ": recovered to "
                 + r.lastTransaction().map(Instant::toString).orElse("the backup itself") + " (timeline " + r.timeline()

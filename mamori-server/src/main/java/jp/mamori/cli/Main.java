@@ -200,6 +200,7 @@ public final class Main {
                 throw new ConfigException("no data folder at " + cfg.dataDir() + "; start the server once with"
                         + " ./mamori serve --data " + cfg.dataDir());
             }
+            MamoriServer.refuseUnfinishedRestore(cfg.dataDir());
             Optional<MamoriServer.DataFolderLock> lock = MamoriServer.DataFolderLock.tryAcquire(cfg.dataDir());
             if (lock.isEmpty()) {
                 Database running = Database.attachRunning(cfg.dataDir(), 2).orElseThrow(() -> new ConfigException(

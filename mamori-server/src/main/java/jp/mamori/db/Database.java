@@ -191,7 +191,7 @@ public final class Database implements AutoCloseable {
      * from it. The postmaster exits only after its children, so when it is gone the shared memory is free.
      * A stale {@code postmaster.pid} whose process is gone needs nothing: PostgreSQL removes it itself.
      */
-    static void stopOrphanedPostmaster(Path pgData, Path logFile) throws IOException {
+    public static void stopOrphanedPostmaster(Path pgData, Path logFile) throws IOException {
         Path pidFile = pgData.resolve("postmaster.pid");
         if (!Files.exists(pidFile)) {
             return;

@@ -54,7 +54,7 @@ import java.util.TreeMap;
  */
 public final class Restore {
     private static final Logger log = LoggerFactory.getLogger(Restore.class);
-    static final String INCOMPLETE = "RESTORE-INCOMPLETE";
+    public static final String INCOMPLETE = "RESTORE-INCOMPLETE";
     private static final Duration STARTUP_WAIT = Duration.ofMinutes(30);
     private static final Duration RECOVERY_WAIT = Duration.ofHours(6);
     private static final long SMALL_FILE = 64 * 1024;
@@ -141,6 +141,9 @@ public final class Restore {
             if (secrets) {
                 Files.createDirectories(dir.resolve("secrets"));
                 ownerOnly(dir.resolve("secrets"), true);
+                for (String f : BaseBackup.SECRET_FILES) {
+                    Files.deleteIfExists(dir.resolve("secrets").resolve(f)); // left by an interrupted restore (force)
+                }
                 unpack(source, parts.get(prefix + BaseBackup.SECRETS), dir.resolve("secrets"));
             }
             String lastWal = copyShipped(source, shipped, walDir, info);
@@ -189,9 +192,14 @@ public final class Restore {
         if (!Files.isDirectory(dir)) {
             throw new BackupException("復元先はフォルダではありません / the restore target " + dir + " is not a folder");
         }
-        boolean empty;
+        boolean empty = true;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            empty = !ds.iterator().hasNext();
+            for (Path p : ds) {
+                // the data folder lock the caller holds on the target (runtime/mamori.lock) does not count
+                if (!(p.getFileName().toString().equals("runtime") && onlyTheLock(p))) {
+                    empty = false;
+                }
+            }
         }
         if (empty) {
             return;
@@ -206,10 +214,29 @@ public final class Restore {
             boolean running = !lines.isEmpty() && lines.get(0).trim().matches("[0-9]{1,10}")
                     && ProcessHandle.of(Long.parseLong(lines.get(0).trim())).map(ProcessHandle::isAlive).orElse(false);
             if (running) {
-                throw new BackupException("復元先でデータベースが動いています / a PostgreSQL server is running on "
-                        + dir.resolve("pg") + ": stop it first");
+                if (!Files.exists(dir.resolve(INCOMPLETE))) {
+                    throw new BackupException("復元先でデータベースが動いています / a PostgreSQL server is running on "
+                            + dir.resolve("pg") + ": stop it first");
+                }
+                // left running by an interrupted restore into this folder (the caller holds the folder's lock, so no
+                // Mamori process uses it): stop it, as a server start stops its own orphan
+                Database.stopOrphanedPostmaster(dir.resolve("pg"), dir.resolve("runtime").resolve(Database.POSTGRES_LOG));
             }
         }
+    }
+
+    private static boolean onlyTheLock(Path runtime) throws IOException {
+        if (!Files.isDirectory(runtime, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runtime)) {
+            for (Path p : ds) {
+                if (!p.getFileName().toString().equals("mamori.lock")) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Reads a whole part: its size, its SHA-256 and, for archives, their structure, against the description. */
