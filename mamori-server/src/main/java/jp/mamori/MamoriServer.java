@@ -118,7 +118,7 @@ public final class MamoriServer implements AutoCloseable {
             // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
             if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
-                        Clock.systemUTC(), cfg.timeZone());
+                        Clock.systemUTC(), cfg.timeZone()).notifying(notifier);
                 backups.start(new DrillChecks());
                 for (String d : backups.deviations()) {
                     log.warn("DEVIATION from the secure defaults: {}", d);

@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -19,7 +18,6 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The Ed25519 key that signs the trail's checkpoints (AUDIT-3). It lives in a file in the data folder's secrets,
@@ -111,18 +109,10 @@ final class SigningKey {
     }
 
     private static void requireOwnerOnly(Path f) throws IOException {
-        Set<PosixFilePermission> perms;
-        try {
-            perms = Files.getPosixFilePermissions(f);
-        } catch (UnsupportedOperationException e) {
-            return;
-        }
-        for (PosixFilePermission p : perms) {
-            if (p != PosixFilePermission.OWNER_READ && p != PosixFilePermission.OWNER_WRITE) {
-                throw new IllegalStateException("監査署名鍵ファイル " + f.getFileName() + " は所有者だけが読み書きできるように"
-                        + "してください（chmod 600） / the audit signing key file " + f.getFileName()
-                        + " must be readable and writable by its owner only (chmod 600)");
-            }
+        if (!jp.mamori.db.Secrets.ownerOnly(f)) {
+            throw new IllegalStateException("監査署名鍵ファイル " + f.getFileName() + " は所有者だけが読み書きできるように"
+                    + "してください（chmod 600） / the audit signing key file " + f.getFileName()
+                    + " must be readable and writable by its owner only (chmod 600)");
         }
     }
 }

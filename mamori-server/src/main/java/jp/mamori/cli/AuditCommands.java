@@ -42,14 +42,7 @@ final class AuditCommands {
     }
 
     private static ServerConfig config(Args a, Map<String, String> env) {
-        List<String> serveArgs = new ArrayList<>();
-        for (String k : COMMON) {
-            a.value(k).ifPresent(v -> {
-                serveArgs.add(k);
-                serveArgs.add(v);
-            });
-        }
-        return ServerConfig.fromArgs(serveArgs, env);
+        return Main.serveConfig(a, COMMON, env);
     }
 
     private static Checkpointer checkpointer(Main.Opened o, ServerConfig cfg) throws IOException {

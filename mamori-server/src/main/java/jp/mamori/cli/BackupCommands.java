@@ -84,14 +84,7 @@ final class BackupCommands {
     }
 
     private static ServerConfig config(Args a, Map<String, String> env) {
-        List<String> serveArgs = new ArrayList<>();
-        for (String k : SERVE) {
-            a.value(k).ifPresent(v -> {
-                serveArgs.add(k);
-                serveArgs.add(v);
-            });
-        }
-        ServerConfig cfg = ServerConfig.fromArgs(serveArgs, env);
+        ServerConfig cfg = Main.serveConfig(a, SERVE, env);
         if (!cfg.database().embedded()) {
             throw new ConfigException("backups of an external database are taken by its own tools (ADR 0010)"
                     + " / 外部データベースのバックアップはそのツールで取得します");

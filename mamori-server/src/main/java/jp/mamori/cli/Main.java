@@ -171,6 +171,18 @@ public final class Main {
         return 0;
     }
 
+    /** The server configuration a tool works with: {@code keys} of its own options, read as {@code serve} reads them. */
+    static ServerConfig serveConfig(Args a, List<String> keys, Map<String, String> env) {
+        List<String> serveArgs = new ArrayList<>();
+        for (String k : keys) {
+            a.value(k).ifPresent(v -> {
+                serveArgs.add(k);
+                serveArgs.add(v);
+            });
+        }
+        return ServerConfig.fromArgs(serveArgs, env);
+    }
+
     /** Opens the database of a data folder, whether or not a server is running on it. */
     static final class Opened implements AutoCloseable {
         final Database db;
@@ -185,14 +197,7 @@ public final class Main {
         }
 
         static Opened open(Args a, Map<String, String> env) throws Exception {
-            List<String> serveArgs = new ArrayList<>();
-            for (String k : List.of("--data", "--db-url", "--db-user", "--db-password")) {
-                a.value(k).ifPresent(v -> {
-                    serveArgs.add(k);
-                    serveArgs.add(v);
-                });
-            }
-            ServerConfig cfg = ServerConfig.fromArgs(serveArgs, env);
+            ServerConfig cfg = serveConfig(a, List.of("--data", "--db-url", "--db-user", "--db-password"), env);
             if (!cfg.database().embedded()) {
                 return new Opened(Database.open(cfg.database(), cfg.dataDir(), 2), cfg.dataDir(), null);
             }

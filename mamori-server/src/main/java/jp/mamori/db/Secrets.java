@@ -31,6 +31,26 @@ public final class Secrets {
         return secret;
     }
 
+    /**
+     * Whether a key file is readable and writable by its owner alone (no group or other permission, no execute); true
+     * where the file system has no POSIX permissions (its ACLs decide). Key loaders refuse a file for which it is false.
+     */
+    public static boolean ownerOnly(Path file) throws IOException {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return true;
+        }
+        for (java.nio.file.attribute.PosixFilePermission p : perms) {
+            if (p != java.nio.file.attribute.PosixFilePermission.OWNER_READ
+                    && p != java.nio.file.attribute.PosixFilePermission.OWNER_WRITE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Writes a new file readable and writable by the owner only; fails if it exists. */
     public static void writeOwnerOnly(Path file, String content) throws IOException {
         Files.createDirectories(file.getParent());

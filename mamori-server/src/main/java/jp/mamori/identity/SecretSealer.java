@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -25,7 +24,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -156,18 +154,10 @@ final class SecretSealer {
     }
 
     private static void requireOwnerOnly(Path keyFile) throws IOException {
-        Set<PosixFilePermission> perms;
-        try {
-            perms = Files.getPosixFilePermissions(keyFile);
-        } catch (UnsupportedOperationException e) {
-            return;
-        }
-        for (PosixFilePermission p : perms) {
-            if (p != PosixFilePermission.OWNER_READ && p != PosixFilePermission.OWNER_WRITE) {
-                throw new IdentityException("鍵ファイル " + keyFile.getFileName() + " は所有者だけが読み書きできるよう"
-                        + "にしてください（chmod 600） / Key file " + keyFile.getFileName()
-                        + " must be readable and writable by its owner only (chmod 600)");
-            }
+        if (!jp.mamori.db.Secrets.ownerOnly(keyFile)) {
+            throw new IdentityException("鍵ファイル " + keyFile.getFileName() + " は所有者だけが読み書きできるよう"
+                    + "にしてください（chmod 600） / Key file " + keyFile.getFileName()
+                    + " must be readable and writable by its owner only (chmod 600)");
         }
     }
 

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -32,7 +31,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -218,18 +216,10 @@ public final class BackupKeys {
     }
 
     private static void requireOwnerOnly(Path f) throws IOException {
-        Set<PosixFilePermission> perms;
-        try {
-            perms = Files.getPosixFilePermissions(f);
-        } catch (UnsupportedOperationException e) {
-            return;
-        }
-        for (PosixFilePermission p : perms) {
-            if (p != PosixFilePermission.OWNER_READ && p != PosixFilePermission.OWNER_WRITE) {
-                throw new BackupException("バックアップ鍵ファイル " + f.getFileName() + " は所有者だけが読み書きできるように"
-                        + "してください（chmod 600） / the backup key file " + f.getFileName()
-                        + " must be readable and writable by its owner only (chmod 600)");
-            }
+        if (!jp.mamori.db.Secrets.ownerOnly(f)) {
+            throw new BackupException("バックアップ鍵ファイル " + f.getFileName() + " は所有者だけが読み書きできるように"
+                    + "してください（chmod 600） / the backup key file " + f.getFileName()
+                    + " must be readable and writable by its owner only (chmod 600)");
         }
     }
 

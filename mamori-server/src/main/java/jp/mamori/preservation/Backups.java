@@ -76,6 +76,7 @@ public final class Backups implements AutoCloseable {
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
     private OfflineCopy offline;
+    private jp.mamori.access.SecurityNotifier notifier = n -> { };
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
                     Clock clock, java.time.ZoneId zone) {
@@ -97,6 +98,20 @@ public final class Backups implements AutoCloseable {
                                java.time.ZoneId zone) {
         return new Backups(dataDir.toAbsolutePath().normalize(), options, BackupKeys.loadOrCreate(dataDir), audit,
                 clock, zone);
+    }
+
+    /** Where failed backups, drills and shipments are sent as security notices (default: nowhere but the log). */
+    public Backups notifying(jp.mamori.access.SecurityNotifier notifier) {
+        this.notifier = java.util.Objects.requireNonNull(notifier);
+        return this;
+    }
+
+    private void notice(String event, Map<String, String> fields, String text) {
+        try {
+            notifier.notify(new jp.mamori.access.SecurityNotifier.Notice(event, clock.instant(), null, fields, text));
+        } catch (RuntimeException e) {
+            log.warn("backup: security notice {} not delivered: {}", event, e.toString());
+        }
     }
 
     public BackupKeys keys() {
@@ -164,7 +179,11 @@ public final class Backups implements AutoCloseable {
             lastShipProblem = null;
             return r;
         } catch (RuntimeException e) {
-            lastShipProblem = e.getMessage();
+            if (lastShipProblem == null) {
+                notice("backup.wal-failed", Map.of("destination", destination.root().toString()),
+                        "WAL の送付に失敗しました / WAL shipping failed: " + oneLine(String.valueOf(e.getMessage())));
+            }
+            lastShipProblem = String.valueOf(e.getMessage());
             throw e;
         }
     }
@@ -345,6 +364,8 @@ public final class Backups implements AutoCloseable {
                     + e.getMessage();
             lastProblem = why;
             record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("backup", id, "error", oneLine(why)));
+            notice("backup.failed", Map.of("backup", id, "destination", destination.root().toString()),
+                    "バックアップに失敗しました / a backup failed: " + oneLine(why));
             throw e instanceof BackupException b ? b : new BackupException(why, e);
         }
     }
@@ -468,6 +489,8 @@ public final class Backups implements AutoCloseable {
             lastProblem = e.getMessage();
             record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("offline", options.offlineDir().get().toString(),
                     "error", oneLine(e.getMessage())));
+            notice("backup.offline-failed", Map.of("offline", options.offlineDir().get().toString()),
+                    "オフライン複製に失敗しました / the offline copy failed: " + oneLine(e.getMessage()));
             throw e;
         }
     }
@@ -736,6 +759,9 @@ public final class Backups implements AutoCloseable {
                     dataAge.toSeconds());
         } else {
             log.warn("backup drill of {}: FAILED: {}", id, findings);
+            notice("backup.drill-failed", Map.of("backup", String.valueOf(id), "findings",
+                    Integer.toString(findings.size())), "復元訓練が不合格です / a restore drill failed: "
+                    + oneLine(findings.get(0)));
         }
         return result;
     }

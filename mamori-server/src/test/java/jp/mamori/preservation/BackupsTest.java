@@ -190,9 +190,13 @@ class BackupsTest {
         // (the server's own schedule may run a drill of its own meanwhile: look for this one by its backup)
         assertTrue(drills("backup.drill", r.backupId()).contains("success"));
 
-        // a drill whose checks find something fails, says so as a deviation, and is recorded as such
+        // a drill whose checks find something fails, says so as a deviation and a security notice, and is recorded
+        List<jp.mamori.access.SecurityNotifier.Notice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        backups.notifying(notices::add);
         Backups.DrillResult failed = backups.drill((restored, m) -> List.of("a planted finding"), "test");
         assertFalse(failed.passed());
+        assertTrue(notices.stream().anyMatch(n -> n.event().equals("backup.drill-failed")
+                && n.text().contains("a planted finding")), notices.toString());
         assertTrue(backups.deviations().stream().anyMatch(d -> d.contains("drill") && d.contains("a planted finding")),
                 backups.deviations().toString());
         assertTrue(Files.readString(server.dataDir().resolve("backup").resolve("drills.log")).contains(" FAIL "));
