@@ -707,10 +707,30 @@ public final class Backups implements AutoCloseable {
         Duration dataAge = Duration.ZERO;
         long t0 = System.nanoTime();
         Path scratch = dataDir.resolve("backup").resolve("drill");
+        java.nio.channels.FileChannel lockFile = null;
+        java.nio.channels.FileLock lock = null;
+        try {
+            Files.createDirectories(scratch.getParent());
+            lockFile = java.nio.channels.FileChannel.open(scratch.resolveSibling("drill.lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            lock = lockFile.tryLock();
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            closeQuietly(lockFile);
+            throw new BackupException("別の復元訓練が実行中です / another restore drill is running on this data folder");
+        }
         if (id == null) {
             findings.add("復元できるバックアップがありません / there is no finished backup to restore");
         } else {
             try {
+                // a drill killed half-way may have left its copy's database running: stop it, then start afresh
+                if (Files.isDirectory(scratch.resolve("pg"))) {
+                    Files.createDirectories(scratch.resolve("runtime"));
+                    Database.stopOrphanedPostmaster(scratch.resolve("pg"),
+                            scratch.resolve("runtime").resolve(Database.POSTGRES_LOG));
+                }
                 Restore.deleteTree(scratch);
                 Manifest m = manifest(id, Optional.empty());
                 Restore.Result r = restore(destination, id, m, scratch, Optional.empty(), false,
@@ -732,6 +752,12 @@ public final class Backups implements AutoCloseable {
                 }
             }
         }
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // released when the channel closes
+        }
+        closeQuietly(lockFile);
         DrillResult result = new DrillResult(id, at, restoreTime, Duration.ofNanos(System.nanoTime() - t0), dataAge,
                 List.copyOf(findings));
         lastDrill = result;
@@ -764,6 +790,16 @@ public final class Backups implements AutoCloseable {
                     + oneLine(findings.get(0)));
         }
         return result;
+    }
+
+    private static void closeQuietly(java.nio.channels.FileChannel c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // nothing to do
+            }
+        }
     }
 
     /** The last drill this process ran, if any. */

@@ -190,6 +190,14 @@ class BackupsTest {
         // (the server's own schedule may run a drill of its own meanwhile: look for this one by its backup)
         assertTrue(drills("backup.drill", r.backupId()).contains("success"));
 
+        // one drill at a time on a data folder (the server's schedule and the command line share the scratch copy)
+        Path lockFile = server.dataDir().resolve("backup").resolve("drill.lock");
+        try (var ch = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.WRITE);
+             var held = ch.lock()) {
+            BackupException busy = assertThrows(BackupException.class, () -> backups.drill((x, m) -> List.of(), "t"));
+            assertTrue(busy.getMessage().contains("another restore drill"), busy.getMessage());
+        }
+
         // a drill whose checks find something fails, says so as a deviation and a security notice, and is recorded
         List<jp.mamori.access.SecurityNotifier.Notice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
         backups.notifying(notices::add);
