@@ -118,6 +118,11 @@ public final class Backups implements AutoCloseable {
         return keys;
     }
 
+    /** The data folder these backups are of (its {@code backup/drills.log}: {@link DrillLog}). */
+    Path dataDir() {
+        return dataDir;
+    }
+
     /** Where this installation's copies are: {@code DIR/INSTALLATION}. */
     public Path destination() {
         return destination.root();

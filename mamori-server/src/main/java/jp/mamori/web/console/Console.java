@@ -36,7 +36,7 @@ public final class Console implements jp.mamori.web.Endpoint {
     private static final Logger log = LoggerFactory.getLogger(Console.class);
     static final int MAX_FORM = 64 * 1024;
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-            + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
+            + " font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
 
     /** Who may open a route. */
     public enum Access {

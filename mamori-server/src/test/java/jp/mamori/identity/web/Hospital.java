@@ -38,7 +38,12 @@ final class Hospital implements AutoCloseable {
     }
 
     static Hospital open() {
-        TestServer server = TestServer.start(List.of());
+        return open(List.of());
+    }
+
+    /** The same with extra {@code serve} options (e.g. {@code --backup-dir DIR}: backups on). */
+    static Hospital open(List<String> serveOptions) {
+        TestServer server = TestServer.start(serveOptions);
         try {
             Browser b = new Browser(server, "first-admin");
             Person admin = new Person(Person.uniqueId("kanri.t"), Person.newPassword(), b);
