@@ -89,6 +89,45 @@ public final class DrillChecks implements DrillCheck {
         return findings;
     }
 
+    /**
+     * A scheduled drill, as {@code mamori backup drill} in a process of its own (the serving JVM's memory is not
+     * shared with the copy's server; the child records the drill in the trail and the drill log). A drill that fails
+     * or cannot run is a security notice; one still running after two hours is stopped.
+     */
+    public static void runAsProcess(ServerConfig cfg, jp.mamori.access.SecurityNotifier notifier) {
+        String javaCommand = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"),
+                "jp.mamori.cli.Main", "backup", "drill", "--data", cfg.dataDir().toString(), "--backup-dir",
+                cfg.backup().dir().toString()));
+        Path out = cfg.dataDir().resolve("runtime").resolve("drill.out");
+        String problem = null;
+        Process p = null;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(2, java.util.concurrent.TimeUnit.HOURS)) {
+                p.destroy();
+                problem = "the drill did not finish within two hours and was stopped";
+            } else if (p.exitValue() != 0) {
+                List<String> lines = Files.readAllLines(out);
+                problem = lines.stream().filter(l -> l.contains("FINDING") || l.contains("failed")).findFirst()
+                        .orElse("exit " + p.exitValue() + "; see " + out);
+            }
+        } catch (InterruptedException e) {
+            p.destroy(); // the server stops: so does its drill (its shutdown stops the copy's database)
+            Thread.currentThread().interrupt();
+            return;
+        } catch (java.io.IOException e) {
+            problem = "the drill could not be started: " + e.getMessage();
+        }
+        if (problem != null) {
+            org.slf4j.LoggerFactory.getLogger(DrillChecks.class).warn("backup drill: {}", problem);
+            notifier.notify(new jp.mamori.access.SecurityNotifier.Notice("backup.drill-failed", java.time.Instant.now(),
+                    null, Map.of("data", cfg.dataDir().toString()), "復元訓練が不合格です / a restore drill failed: "
+                    + problem.strip()));
+        }
+    }
+
     private static List<String> auditTrail(MamoriServer s, Path restored) throws Exception {
         List<String> findings = new ArrayList<>();
         Checkpointer cp = s.audit().checkpointer();

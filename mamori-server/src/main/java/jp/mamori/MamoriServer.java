@@ -119,7 +119,9 @@ public final class MamoriServer implements AutoCloseable {
             if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
                         Clock.systemUTC(), cfg.timeZone()).notifying(notifier);
-                backups.start(new DrillChecks());
+                ServerConfig drillCfg = cfg;
+                jp.mamori.access.SecurityNotifier drillNotices = notifier;
+                backups.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
                 for (String d : backups.deviations()) {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }
@@ -407,6 +409,11 @@ public final class MamoriServer implements AutoCloseable {
         audit.close();
         db.close();
         lock.close();
+    }
+
+    /** The configuration the server runs with. */
+    public ServerConfig config() {
+        return config;
     }
 
     /** The backups of the embedded database; null with an external one. */

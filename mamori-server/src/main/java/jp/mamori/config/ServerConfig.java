@@ -49,7 +49,7 @@ public record ServerConfig(
      * @param hour            the hour of the daily base backup, 0–23
      * @param keep            base backups kept: the newest of each of so many days, weeks, months and years
      * @param walSeconds      a WAL segment is closed and shipped at most this long after a write (recovery point)
-     * @param drillDays       a restore drill at least this often
+     * @param drillDays       a restore drill at least this often (0: none scheduled, a deviation)
      */
     public record BackupOptions(boolean enabled, Path dir, Optional<Path> offlineDir, int offlineMaxDays, int hour,
                                 Keep keep, int walSeconds, int drillDays) {
@@ -106,8 +106,8 @@ public record ServerConfig(
             if (walSeconds < 10 || walSeconds > 3600) {
                 throw new ConfigException("--backup-wal-seconds must be 10 to 3600");
             }
-            if (drillDays < 1 || drillDays > 366) {
-                throw new ConfigException("--backup-drill-days must be 1 to 366");
+            if (drillDays < 0 || drillDays > 366) {
+                throw new ConfigException("--backup-drill-days must be 0 (no scheduled drills) to 366");
             }
         }
 
@@ -138,7 +138,9 @@ public record ServerConfig(
                 out.add("WAL is shipped only " + walSeconds + " s after a write (default 60): up to that much"
                         + " acknowledged work can be lost (recovery point > 5 minutes)");
             }
-            if (drillDays > 7) {
+            if (drillDays == 0) {
+                out.add("no scheduled restore drills (--backup-drill-days 0): restores are not proven (BACKUP-5)");
+            } else if (drillDays > 7) {
                 out.add("restore drills only every " + drillDays + " days (default 7; BACKUP-5)");
             }
             if (offlineDir.isPresent() && offlineMaxDays > 7) {

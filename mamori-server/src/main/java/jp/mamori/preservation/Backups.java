@@ -133,13 +133,15 @@ public final class Backups implements AutoCloseable {
     /**
      * Starts the server's backup work: every 10 s the closed WAL segments are sealed and shipped; every 5 minutes,
      * a base backup when the newest is from before today's backup hour (or older than a day), the first one soon
-     * after the first start. With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
+     * after the first start; and {@code scheduledDrill} when a drill is due (the server runs it as a process of its
+     * own, so that a drill's second server never shares the serving JVM's memory). With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
      * that WAL archiving (always on, so that no gap appears when backups are turned on) never fills the disk.
      */
-    public synchronized void start(DrillCheck drillCheck) {
+    public synchronized void start(Runnable scheduledDrill) {
         if (timer != null) {
             return;
         }
+        cleanInterruptedDrill();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mamori-backup");
             t.setDaemon(true);
@@ -164,8 +166,8 @@ public final class Backups implements AutoCloseable {
                     prune("schedule");
                 }
                 refreshOffline("schedule");
-                if (drillCheck != null && drillDue()) {
-                    drill(drillCheck, "schedule");
+                if (scheduledDrill != null && options.drillDays() > 0 && drillDue()) {
+                    scheduledDrill.run();
                 }
             } catch (RuntimeException e) {
                 log.warn("backup: scheduled backup or drill failed: {}", e.getMessage());
@@ -303,14 +305,15 @@ public final class Backups implements AutoCloseable {
             out.add("the last backup failed: " + problem + " / 直近のバックアップが失敗しました");
         }
         Optional<Instant> drilled = lastDrillAt();
-        if (drilled.isEmpty() || drilled.get().isBefore(clock.instant().minus(Duration.ofDays(options.drillDays())))) {
+        if (options.drillDays() > 0 && (drilled.isEmpty()
+                || drilled.get().isBefore(clock.instant().minus(Duration.ofDays(options.drillDays()))))) {
             out.add("no restore drill within " + options.drillDays() + " days" + drilled.map(d -> " (last: " + d + ")")
                     .orElse(" (never)") + ": ./mamori backup drill (BACKUP-5) / 復元訓練が実施されていません");
         }
-        DrillResult drill = lastDrill;
-        if (drill != null && !drill.passed()) {
-            out.add("the last restore drill (" + drill.at() + ") failed: " + drill.findings().get(0)
-                    + " / 直近の復元訓練が失敗しました");
+        Optional<DrillLog.Drill> drill = DrillLog.last(this);
+        if (drill.isPresent() && !drill.get().passed()) {
+            out.add("the last restore drill (" + drill.get().at() + ") failed: " + drill.get().findings().stream()
+                    .findFirst().orElse("see backup/drills.log") + " / 直近の復元訓練が失敗しました");
         }
         String shipping = lastShipProblem;
         if (shipping != null) {
@@ -795,6 +798,33 @@ public final class Backups implements AutoCloseable {
                     + oneLine(findings.get(0)));
         }
         return result;
+    }
+
+    /**
+     * A drill interrupted by a crash of its process leaves its scratch copy, and perhaps that copy's database running:
+     * at start, when no drill holds the lock, the database is stopped and the copy deleted.
+     */
+    void cleanInterruptedDrill() {
+        Path scratch = dataDir.resolve("backup").resolve("drill");
+        if (!Files.isDirectory(scratch)) {
+            return;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(scratch.resolveSibling("drill.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = ch.tryLock()) {
+            if (held == null) {
+                return; // a drill runs in another process
+            }
+            if (Files.isDirectory(scratch.resolve("pg"))) {
+                Files.createDirectories(scratch.resolve("runtime"));
+                Database.stopOrphanedPostmaster(scratch.resolve("pg"),
+                        scratch.resolve("runtime").resolve(Database.POSTGRES_LOG));
+            }
+            Restore.deleteTree(scratch);
+            log.info("backup: removed the scratch copy of an interrupted restore drill");
+        } catch (IOException | RuntimeException e) {
+            log.warn("backup: could not remove the scratch copy of an interrupted drill {}: {}", scratch, e.toString());
+        }
     }
 
     private static void closeQuietly(java.nio.channels.FileChannel c) {

@@ -67,6 +67,7 @@ class ServerConfigEdgeTest {
         assertEquals(List.of(), c.deviations());
 
         assertTrue(parse("--no-backup").deviations().get(0).contains("backups are off"));
+        assertTrue(parse("--backup-drill-days", "0").deviations().get(0).contains("no scheduled restore drills"));
         List<String> weak = parse("--data", "/srv/d", "--backup-dir", "/srv/d/bk", "--backup-keep", "3,0,0,0",
                 "--backup-wal-seconds", "900", "--backup-drill-days", "30").deviations();
         assertEquals(5, weak.size(), weak.toString());
@@ -80,7 +81,7 @@ class ServerConfigEdgeTest {
 
         for (String[] bad : List.of(new String[]{"--backup-keep", "7,5,12"}, new String[]{"--backup-keep", "0,5,12,5"},
                 new String[]{"--backup-keep", "a,b,c,d"}, new String[]{"--backup-hour", "24"},
-                new String[]{"--backup-wal-seconds", "5"}, new String[]{"--backup-drill-days", "0"})) {
+                new String[]{"--backup-wal-seconds", "5"}, new String[]{"--backup-drill-days", "-1"})) {
             String m = refusal(bad);
             assertTrue(m.startsWith(bad[0]), m);
         }

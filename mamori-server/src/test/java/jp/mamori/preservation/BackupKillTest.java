@@ -39,7 +39,7 @@ class BackupKillTest {
         int port = PackagedJar.freePort();
         List<String> cmd = new ArrayList<>(pj.command());
         cmd.addAll(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind",
-                "127.0.0.1", "--backup-dir", backups.toString()));
+                "127.0.0.1", "--backup-dir", backups.toString(), "--backup-drill-days", "0"));
         Path out = pj.logs.resolve("serve.out");
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {

@@ -229,6 +229,22 @@ class BackupsTest {
     }
 
     @Test
+    void theServersScheduledDrillRunsAsAProcessOfItsOwnAndIsRecorded() throws Exception {
+        List<jp.mamori.access.SecurityNotifier.Notice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long before = Files.exists(drillLog()) ? Files.readAllLines(drillLog()).size() : 0;
+        jp.mamori.DrillChecks.runAsProcess(server.server().config(), notices::add);
+        List<String> lines = Files.readAllLines(drillLog());
+        assertEquals(before + 1, lines.size(), String.join("\n", lines) + "\n"
+                + Files.readString(server.dataDir().resolve("runtime").resolve("drill.out")));
+        assertTrue(lines.get(lines.size() - 1).contains(" pass "), lines.get(lines.size() - 1));
+        assertEquals(List.of(), notices);
+    }
+
+    private static Path drillLog() {
+        return server.dataDir().resolve("backup").resolve("drills.log");
+    }
+
+    @Test
     void aRestoreIntoAFolderThatIsNotEmptyIsRefused() throws Exception {
         Path target = TestData.newFolder("occupied-");
         Files.createDirectories(target);

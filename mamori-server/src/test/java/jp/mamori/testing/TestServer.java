@@ -64,6 +64,9 @@ public final class TestServer implements AutoCloseable {
                 // Backups are tested where asked for (preservation tests): a base backup and shipped WAL for each of
                 // the suite's servers would cost a minute and gigabytes.
                 args.add("--no-backup");
+            } else if (!extraArgs.contains("--backup-drill-days")) {
+                // and drills where a test runs them: a scheduled one would start a whole second server beside it
+                args.addAll(List.of("--backup-drill-days", "0"));
             }
             MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(args, Map.of()));
             HttpClient c = httpClient(data);

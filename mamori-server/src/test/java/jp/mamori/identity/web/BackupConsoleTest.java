@@ -50,7 +50,7 @@ class BackupConsoleTest {
             Browser.Page page = h.admin.browser.get("/console/admin/backups");
             assertEquals(200, page.status(), page::toString);
             assertTrue(page.contains("<h1>バックアップ</h1>") && page.contains("毎日 02:00")
-                    && page.contains("日次 7・週次 5・月次 12・年次 5") && page.contains("7 日ごと")
+                    && page.contains("日次 7・週次 5・月次 12・年次 5") && page.contains("定期的な訓練なし")
                     && page.contains("書き込みから最大 60 秒以内"), page::toString);
             assertTrue(page.contains("オフラインの複製は設定されていません"), "no offline medium: " + page);
             assertTrue(page.contains("オフラインの複製がありません / no offline or write-protected backup copy"),
