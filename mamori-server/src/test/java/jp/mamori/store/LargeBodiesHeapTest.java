@@ -78,7 +78,7 @@ class LargeBodiesHeapTest {
             Path serverLog = logs.resolve("serve.out");
             List<String> cmd = new java.util.ArrayList<>(pj.command("-Xmx512m", "-Dfile.encoding=UTF-8"));
             cmd.addAll(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind",
-                    "127.0.0.1", "--backup-drill-days", "0")); // backups on, as shipped; no drill's second server
+                    "127.0.0.1", "--no-backup")); // the heap under large bodies alone, as before backups existed
             server = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
             waitReady(server, serverLog);
             String base = "https://127.0.0.1:" + port + "/fhir";
