@@ -156,6 +156,10 @@ public final class Database implements AutoCloseable {
                 .setLocaleConfig("locale", "C")
                 .setConnectConfig("password", password)
                 .setServerConfig("listen_addresses", "127.0.0.1")
+                // No Unix-domain socket: Mamori connects over loopback TCP only, and a socket's lock file in /tmp
+                // that a killed server left behind (kill -9, power loss) made a later server on the same port number
+                // refuse to start whenever its old process id had been reused.
+                .setServerConfig("unix_socket_directories", "''")
                 .setServerConfig("max_connections", "100")
                 .setServerConfig("timezone", "UTC");
         DURABLE.forEach(b::setServerConfig);
