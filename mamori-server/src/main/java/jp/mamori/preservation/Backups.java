@@ -329,7 +329,12 @@ public final class Backups implements AutoCloseable {
     }
 
     /** Takes a base backup now (the embedded database must be running: the server's or the command line's). */
-    public synchronized Taken backupNow(String by) {
+    public Taken backupNow(String by) {
+        return backupNow(jp.mamori.audit.Actor.server(by));
+    }
+
+    /** The same, recorded as done by {@code who} (a person who asked for it in the console). */
+    public synchronized Taken backupNow(jp.mamori.audit.Actor who) {
         String id = ID.format(clock.instant());
         long t0 = System.nanoTime();
         Envelope envelope = new Envelope(keys);
@@ -361,7 +366,7 @@ public final class Backups implements AutoCloseable {
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             lastBackup = clock.instant();
             lastProblem = null;
-            record(AuditAction.BACKUP_RUN, Outcome.SUCCESS, by, Map.of("backup", id, "bytes", Long.toString(bytes),
+            record(AuditAction.BACKUP_RUN, Outcome.SUCCESS, who, Map.of("backup", id, "bytes", Long.toString(bytes),
                     "manifest_sha256", sha256(signed.json()), "ms", Long.toString(took.toMillis()),
                     "destination", destination.root().toString()));
             log.info("backup {}: {} MB sealed to {} in {} ms", id, bytes / 1_000_000, destination.root(),
@@ -371,7 +376,7 @@ public final class Backups implements AutoCloseable {
             String why = e instanceof BackupException ? e.getMessage() : "バックアップに失敗しました / backup failed: "
                     + e.getMessage();
             lastProblem = why;
-            record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("backup", id, "error", oneLine(why)));
+            record(AuditAction.BACKUP_RUN, Outcome.ERROR, who, Map.of("backup", id, "error", oneLine(why)));
             notice("backup.failed", Map.of("backup", id, "destination", destination.root().toString()),
                     "バックアップに失敗しました / a backup failed: " + oneLine(why));
             throw e instanceof BackupException b ? b : new BackupException(why, e);
@@ -707,7 +712,12 @@ public final class Backups implements AutoCloseable {
      * the scratch folder. The restore time is the measured recovery time (RTO); the age of the newest transaction the
      * copy brought back is the measured recovery point (RPO).
      */
-    public synchronized DrillResult drill(DrillCheck check, String by) {
+    public DrillResult drill(DrillCheck check, String by) {
+        return drill(check, jp.mamori.audit.Actor.server(by));
+    }
+
+    /** The same, recorded as done by {@code who} (a person who asked for it in the console). */
+    public synchronized DrillResult drill(DrillCheck check, jp.mamori.audit.Actor who) {
         Instant at = clock.instant();
         List<String> findings = new ArrayList<>();
         String id = list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null);
@@ -778,7 +788,7 @@ public final class Backups implements AutoCloseable {
         if (!findings.isEmpty()) {
             detail.put("first", oneLine(findings.get(0)));
         }
-        record(AuditAction.BACKUP_DRILL, result.passed() ? Outcome.SUCCESS : Outcome.ERROR, by, detail);
+        record(AuditAction.BACKUP_DRILL, result.passed() ? Outcome.SUCCESS : Outcome.ERROR, who, detail);
         try {
             Path logFile = dataDir.resolve("backup").resolve("drills.log");
             Files.createDirectories(logFile.getParent());
@@ -862,9 +872,15 @@ public final class Backups implements AutoCloseable {
     }
 
     private void record(AuditAction action, Outcome outcome, String by, Map<String, String> detail) {
+        record(action, outcome, jp.mamori.audit.Actor.server(by == null ? "backup" : by), detail);
+    }
+
+    /** Records in the audit trail, naming {@code who}: the server or a tool, or the person who asked for it. */
+    private void record(AuditAction action, Outcome outcome, jp.mamori.audit.Actor who, Map<String, String> detail) {
         if (audit != null) {
             try {
-                audit.system(by == null ? "backup" : by, action, outcome, new LinkedHashMap<>(detail));
+                audit.append(jp.mamori.audit.AuditEvent.by(who, action).outcome(outcome)
+                        .purpose(jp.mamori.audit.Purpose.SECURITY).details(new LinkedHashMap<>(detail)).build());
             } catch (RuntimeException e) {
                 log.warn("backup: could not record {} in the audit trail: {}", action.code, e.toString());
             }

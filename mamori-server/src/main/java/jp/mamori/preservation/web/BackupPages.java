@@ -99,9 +99,9 @@ public final class BackupPages {
         }));
     }
 
-    /** Who the backups' own audit entries name: the server acting for this person. */
-    private static String by(ConsoleRequest r) {
-        return "console:" + r.session().loginId();
+    /** Who the backups' own audit entries name: the person who pressed the button. */
+    private static jp.mamori.audit.Actor by(ConsoleRequest r) {
+        return jp.mamori.audit.Actor.of(r.session(), r.address());
     }
 
     private Reply home(ConsoleRequest r) {

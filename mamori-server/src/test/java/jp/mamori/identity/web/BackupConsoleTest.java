@@ -34,10 +34,11 @@ class BackupConsoleTest {
         return p;
     }
 
-    /** The outcomes of the trail's entries of {@code action} by the server acting for the administrator. */
+    /** The outcomes of the trail's entries of {@code action} naming the administrator who pressed the button. */
     private static List<String> backupEntries(Hospital h, String action) {
-        return h.rows("SELECT outcome FROM audit_entry WHERE action = ? AND actor = ? ORDER BY seq", action,
-                "system:console:" + h.admin.loginId).stream().map(r -> (String) r.get("outcome")).toList();
+        return h.rows("SELECT outcome FROM audit_entry WHERE action = ? AND actor_kind = 'person' AND actor = ?"
+                + " ORDER BY seq", action, "account:" + h.admin.loginId).stream()
+                .map(r -> (String) r.get("outcome")).toList();
     }
 
     @Test
