@@ -97,6 +97,7 @@ public final class MamoriServer implements AutoCloseable {
         Database db = null;
         jp.mamori.audit.Audit audit = null;
         jp.mamori.preservation.Backups backups = null;
+        List<String> backupDeviations = List.of();
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
@@ -122,7 +123,8 @@ public final class MamoriServer implements AutoCloseable {
                 ServerConfig drillCfg = cfg;
                 jp.mamori.access.SecurityNotifier drillNotices = notifier;
                 backups.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
-                for (String d : backups.deviations()) {
+                backupDeviations = backups.deviations(); // reads every manifest: once at start
+                for (String d : backupDeviations) {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }
             }
@@ -160,7 +162,7 @@ public final class MamoriServer implements AutoCloseable {
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
             if (backups != null) {
-                deviations.addAll(backups.deviations());
+                deviations.addAll(backupDeviations);
             } else {
                 deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
                         + " own tools, e.g. pgBackRest) / 外部データベースのバックアップは Mamori の管理外です");

@@ -99,27 +99,37 @@ final class BackupCommands {
         return Backups.open(cfg.dataDir(), cfg.backup(), audit, Clock.systemUTC(), cfg.timeZone());
     }
 
-    private static int now(Args a, PrintStream out, Map<String, String> env) throws Exception {
+    /** What a command does with the backups while the database is open and its trail records them. */
+    @FunctionalInterface
+    private interface Recorded<T> {
+        T apply(Backups b) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} on the data folder's backups with the database open (the running server's, or one this
+     * command starts) and the audit trail recording what it does.
+     */
+    private static <T> T recorded(Args a, Map<String, String> env, Recorded<T> work) throws Exception {
         ServerConfig cfg = config(a, env);
         try (Main.Opened o = Main.Opened.open(a, env);
              AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            Backups b = backups(cfg, new AuditRecorder(trail));
+            return work.apply(backups(cfg, new AuditRecorder(trail)));
+        }
+    }
+
+    private static int now(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        return recorded(a, env, b -> {
             Backups.Taken t = b.backupNow("backup now");
             out.println("backup " + t.id() + ": " + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes())
                     + " sealed, newest record version " + t.manifest().newestVersion() + ", audit seq "
                     + t.manifest().auditNextSeq() + ", " + t.took().toMillis() + " ms -> " + b.destination());
             out.println("バックアップを取得しました / backup taken: " + t.id());
             return 0;
-        }
+        });
     }
 
     private static int drill(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        ServerConfig cfg = config(a, env);
-        Backups.DrillResult r;
-        try (Main.Opened o = Main.Opened.open(a, env);
-             AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            r = backups(cfg, new AuditRecorder(trail)).drill(new jp.mamori.DrillChecks(), "backup drill");
-        }
+        Backups.DrillResult r = recorded(a, env, b -> b.drill(new jp.mamori.DrillChecks(), "backup drill"));
         out.println("drill of backup " + r.backupId() + ": restore " + r.restore().toMillis() + " ms (RTO), whole drill "
                 + r.total().toMillis() + " ms, data age " + r.dataAge().toSeconds() + " s (RPO)");
         for (String f : r.findings()) {
@@ -130,14 +140,10 @@ final class BackupCommands {
     }
 
     private static int prune(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        ServerConfig cfg = config(a, env);
-        try (Main.Opened o = Main.Opened.open(a, env);
-             AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            Backups.Pruned p = backups(cfg, new AuditRecorder(trail)).prune("backup prune");
-            out.println("pruned " + p.backups().size() + " backups " + p.backups() + " and " + p.walFiles()
-                    + " WAL files (" + mb(p.bytes()) + "); " + p.kept() + " backups kept / 世代管理を実行しました");
-            return 0;
-        }
+        Backups.Pruned p = recorded(a, env, b -> b.prune("backup prune"));
+        out.println("pruned " + p.backups().size() + " backups " + p.backups() + " and " + p.walFiles()
+                + " WAL files (" + mb(p.bytes()) + "); " + p.kept() + " backups kept / 世代管理を実行しました");
+        return 0;
     }
 
     private static int offline(Args a, PrintStream out, Map<String, String> env) {

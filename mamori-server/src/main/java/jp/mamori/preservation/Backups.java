@@ -17,7 +17,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -428,7 +427,7 @@ public final class Backups implements AutoCloseable {
         List<Generations.Kept> kept = new ArrayList<>();
         for (String id : ids()) {
             try {
-                Manifest m = manifest(id, Optional.empty());
+                Manifest m = manifest(id);
                 kept.add(new Generations.Kept(id, m.createdAt(), startSegment(m)));
             } catch (BackupException e) {
                 log.warn("backup: {} is left alone by pruning: {}", id, e.getMessage());
@@ -523,7 +522,7 @@ public final class Backups implements AutoCloseable {
         List<Listed> out = new ArrayList<>();
         for (String id : ids()) {
             try {
-                Manifest m = manifest(id, Optional.empty());
+                Manifest m = manifest(id);
                 out.add(new Listed(id, m.createdAt(), m.parts().stream().mapToLong(Manifest.Part::sealedSize).sum(),
                         m.newestVersion(), m.auditNextSeq(), null));
             } catch (BackupException e) {
@@ -545,9 +544,8 @@ public final class Backups implements AutoCloseable {
     }
 
     /** The signed manifest of backup {@code id}, its signature checked by this installation's key. */
-    Manifest manifest(String id, Optional<String> signerFingerprint) {
-        return manifest(destination, id, signed -> signerFingerprint.isPresent()
-                ? signed.verifyWithFingerprint(signerFingerprint.get()) : signed.verify(keys.signerPublicKey()));
+    Manifest manifest(String id) {
+        return manifest(destination, id, signed -> signed.verify(keys.signerPublicKey()));
     }
 
     /** The signed manifest of backup {@code id} in {@code folder}, accepted by {@code check} (a key, a fingerprint). */
@@ -578,7 +576,7 @@ public final class Backups implements AutoCloseable {
      */
     public Manifest verify(String id, String by) {
         try {
-            Manifest m = verify(destination, id, Envelope.Opener.of(keys), manifest(id, Optional.empty()));
+            Manifest m = verify(destination, id, Envelope.Opener.of(keys), manifest(id));
             record(AuditAction.BACKUP_VERIFY, Outcome.SUCCESS, by, Map.of("backup", id));
             return m;
         } catch (BackupException e) {
@@ -594,32 +592,22 @@ public final class Backups implements AutoCloseable {
                 throw new BackupException("目録の部品 " + p.name() + " はバックアップ " + id + " のものではありません / the"
                         + " manifest lists part " + p.name() + ", which is not of backup " + id);
             }
-            try (InputStream in = folder.open(p.name())) {
-                MessageDigest d = MessageDigest.getInstance("SHA-256");
-                long n = 0;
-                for (int r; (r = in.read(buffer)) > 0; ) {
-                    d.update(buffer, 0, r);
-                    n += r;
+            // One pass: each chunk's tag is checked as it is read, and the sealed bytes are hashed on the way.
+            Manifest.Part got;
+            try (Envelope.OpeningStream in = Envelope.open(folder.open(p.name()), p.name(), opener)) {
+                while (in.read(buffer) > 0) {
+                    // read to the end
                 }
-                if (n != p.sealedSize() || !HexFormat.of().formatHex(d.digest()).equals(p.sha256())) {
-                    boolean cut = n < p.sealedSize();
-                    throw new BackupException("部品 " + p.name() + " が署名された目録と一致しません ("
-                            + (cut ? "途中で切れています" : "改ざんまたは破損") + ") / part " + p.name()
-                            + " does not match the signed manifest (" + (cut ? "truncated: " + n + " of "
-                            + p.sealedSize() + " bytes" : "altered") + ")");
-                }
+                got = in.part();
             } catch (NoSuchFileException e) {
                 throw new BackupException("部品 " + p.name() + " がありません / part " + p.name() + " is missing");
-            } catch (IOException | java.security.NoSuchAlgorithmException e) {
-                throw new BackupException("部品 " + p.name() + " を読めません / cannot read part " + p.name() + ": "
-                        + e.getMessage(), e);
-            }
-            try (InputStream in = new SealedParts(folder, null, opener).open(p.name())) {
-                while (in.read(buffer) > 0) {
-                    // every chunk's tag is checked as it is read
-                }
             } catch (IOException e) {
                 throw new BackupException(e.getMessage(), e);
+            }
+            if (got.sealedSize() != p.sealedSize() || !got.sha256().equals(p.sha256())) {
+                throw new BackupException("部品 " + p.name() + " が署名された目録と一致しません (改ざんまたは差し替え) / part "
+                        + p.name() + " does not match the signed manifest (altered or replaced: " + got.sealedSize()
+                        + " sealed bytes against " + p.sealedSize() + ")");
             }
         }
         return m;
@@ -634,7 +622,7 @@ public final class Backups implements AutoCloseable {
      */
     public Restore.Result restore(String id, Path target, Optional<Instant> at, boolean force, String by) {
         try {
-            Manifest m = manifest(id, Optional.empty());
+            Manifest m = manifest(id);
             Restore.Result r = restore(destination, id, m, target, at, force, Envelope.Opener.of(keys));
             record(AuditAction.BACKUP_RESTORE, Outcome.SUCCESS, by, Map.of("backup", id, "to", r.dataDir().toString(),
                     "at", at.map(Instant::toString).orElse("end of WAL"), "ms", Long.toString(r.took().toMillis())));
@@ -744,13 +732,9 @@ public final class Backups implements AutoCloseable {
         } else {
             try {
                 // a drill killed half-way may have left its copy's database running: stop it, then start afresh
-                if (Files.isDirectory(scratch.resolve("pg"))) {
-                    Files.createDirectories(scratch.resolve("runtime"));
-                    Database.stopOrphanedPostmaster(scratch.resolve("pg"),
-                            scratch.resolve("runtime").resolve(Database.POSTGRES_LOG));
-                }
+                Restore.stopLeftoverDatabase(scratch);
                 Restore.deleteTree(scratch);
-                Manifest m = manifest(id, Optional.empty());
+                Manifest m = manifest(id);
                 Restore.Result r = restore(destination, id, m, scratch, Optional.empty(), false,
                         Envelope.Opener.of(keys));
                 restoreTime = r.took();
@@ -825,11 +809,7 @@ public final class Backups implements AutoCloseable {
             if (held == null) {
                 return; // a drill runs in another process
             }
-            if (Files.isDirectory(scratch.resolve("pg"))) {
-                Files.createDirectories(scratch.resolve("runtime"));
-                Database.stopOrphanedPostmaster(scratch.resolve("pg"),
-                        scratch.resolve("runtime").resolve(Database.POSTGRES_LOG));
-            }
+            Restore.stopLeftoverDatabase(scratch);
             Restore.deleteTree(scratch);
             log.info("backup: removed the scratch copy of an interrupted restore drill");
         } catch (IOException | RuntimeException e) {

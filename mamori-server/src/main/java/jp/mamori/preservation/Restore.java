@@ -220,8 +220,19 @@ public final class Restore {
                 }
                 // left running by an interrupted restore into this folder (the caller holds the folder's lock, so no
                 // Mamori process uses it): stop it, as a server start stops its own orphan
-                Database.stopOrphanedPostmaster(dir.resolve("pg"), dir.resolve("runtime").resolve(Database.POSTGRES_LOG));
+                stopLeftoverDatabase(dir);
             }
+        }
+    }
+
+    /**
+     * Stops a PostgreSQL server still running on {@code <folder>/pg} that the process which started it left behind
+     * (an interrupted restore or drill). The caller holds what guards the folder (its data folder lock, the drill lock).
+     */
+    static void stopLeftoverDatabase(Path folder) throws IOException {
+        if (Files.isDirectory(folder.resolve("pg"))) {
+            Files.createDirectories(folder.resolve("runtime"));
+            Database.stopOrphanedPostmaster(folder.resolve("pg"), folder.resolve("runtime").resolve(Database.POSTGRES_LOG));
         }
     }
 
