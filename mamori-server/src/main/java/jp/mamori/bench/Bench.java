@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>{@code mamori bench identity} measures logins and session checks instead: see {@link IdentityBench};
  * {@code mamori bench access} the authorization decision for people: see {@link AccessBench}; {@code mamori bench
- * audit} the audit trail's appends, the FHIR API with auditing and the trail's size on disk: see {@link AuditBench}.
+ * audit} the audit trail's appends, the FHIR API with auditing and the trail's size on disk: see {@link AuditBench};
+ * {@code mamori bench backup} backups, WAL shipping, their cost on the FHIR API and a restore drill on a database of
+ * hospital size: see {@link BackupBench}.
  *
  * <p>Exit codes: 0 when the run completed and at least one request succeeded, 1 when the server
  * cannot be reached, setup fails or no request succeeded, 2 for a usage error.
@@ -59,6 +61,9 @@ public final class Bench {
         }
         if (!args.isEmpty() && args.get(0).equals("audit")) {
             return AuditBench.run(args.subList(1, args.size()), out, err);
+        }
+        if (!args.isEmpty() && args.get(0).equals("backup")) {
+            return BackupBench.run(args.subList(1, args.size()), out, err);
         }
         if (args.contains("--help") || args.contains("-h")) {
             out.println(Options.USAGE);
