@@ -38,7 +38,7 @@ public final class DrillChecks implements DrillCheck {
         ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", restored.toString(), "--port", "0", "--bind",
                 "127.0.0.1", "--http", "--no-backup", "--audit-anchor-dir", restored.resolve("drill-anchor")
                         .toString(), "--audit-checkpoint-seconds", "3600"), Map.of());
-        try (MamoriServer s = MamoriServer.start(cfg)) {
+        try (MamoriServer s = MamoriServer.startScratch(cfg)) {
             List<RecordService.Mismatch> bad = new ArrayList<>();
             long versions = s.records().verifyAll(bad::add);
             for (RecordService.Mismatch x : bad.subList(0, Math.min(bad.size(), 10))) {

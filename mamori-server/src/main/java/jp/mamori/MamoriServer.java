@@ -84,8 +84,29 @@ public final class MamoriServer implements AutoCloseable {
      * per-address limit after a few logins.
      */
     public static MamoriServer start(ServerConfig cfg, Logins.Settings logins) throws Exception {
-        for (String d : cfg.deviations()) {
+        return start(cfg, logins, false);
+    }
+
+    /**
+     * A server on a restored copy that a restore drill checks and throws away ({@link DrillChecks}): its settings
+     * (plain HTTP on loopback, no backups, a scratch anchor folder) are the drill's, not the hospital's, so their
+     * deviations are logged at debug level instead of being printed among the drill's findings as if they were real.
+     */
+    static MamoriServer startScratch(ServerConfig cfg) throws Exception {
+        return start(cfg, Logins.Settings.DEFAULT, true);
+    }
+
+    private static void deviation(boolean scratch, String d) {
+        if (scratch) {
+            log.debug("scratch copy's setting (not a deviation of this installation): {}", d);
+        } else {
             log.warn("DEVIATION from the secure defaults: {}", d);
+        }
+    }
+
+    private static MamoriServer start(ServerConfig cfg, Logins.Settings logins, boolean scratch) throws Exception {
+        for (String d : cfg.deviations()) {
+            deviation(scratch, d);
         }
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         try {
@@ -114,7 +135,7 @@ public final class MamoriServer implements AutoCloseable {
                     java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir(),
                     notifier);
             for (String d : audit.deviations()) {
-                log.warn("DEVIATION from the secure defaults: {}", d);
+                deviation(scratch, d);
             }
             // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
             if (cfg.database().embedded()) {
@@ -125,7 +146,7 @@ public final class MamoriServer implements AutoCloseable {
                 backups.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
                 backupDeviations = backups.deviations(); // reads every manifest: once at start
                 for (String d : backupDeviations) {
-                    log.warn("DEVIATION from the secure defaults: {}", d);
+                    deviation(scratch, d);
                 }
             }
             FhirSupport fhir = new FhirSupport(cfg.validation());
@@ -191,7 +212,7 @@ public final class MamoriServer implements AutoCloseable {
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
-                log.warn("DEVIATION from the secure defaults: {}", d);
+                deviation(scratch, d);
             }
             ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "mamori-account-sweep");

@@ -433,8 +433,12 @@ public final class Backups implements AutoCloseable {
                 log.warn("backup: {} is left alone by pruning: {}", id, e.getMessage());
             }
         }
+        List<String> leftovers = deleteLeftovers(clock.instant());
+        if (!leftovers.isEmpty()) {
+            record(AuditAction.BACKUP_DELETE, Outcome.SUCCESS, by, Map.of("unfinished", String.join(",", leftovers)));
+        }
         if (kept.isEmpty()) {
-            return new Pruned(List.of(), 0, 0, 0);
+            return new Pruned(leftovers, 0, 0, 0);
         }
         Generations.Plan plan = Generations.plan(kept, options.keep(), zone, clock.instant());
         List<String> shipped = destination.list(WalShipper.PREFIX).stream()
@@ -447,7 +451,61 @@ public final class Backups implements AutoCloseable {
             log.info("backup: pruned {} backups and {} WAL files ({} MB); {} kept", d.backups().size(),
                     d.wal().size(), d.bytes() / 1_000_000, plan.kept().size());
         }
-        return new Pruned(d.backups(), d.wal().size(), d.bytes(), plan.kept().size());
+        List<String> gone = new ArrayList<>(d.backups());
+        gone.addAll(leftovers);
+        return new Pruned(List.copyOf(gone), d.wal().size(), d.bytes(), plan.kept().size());
+    }
+
+    /** How long a backup folder without a manifest is left alone: it may be a backup another process is writing. */
+    static final Duration LEFTOVER_AGE = Duration.ofHours(24);
+
+    /**
+     * Deletes what unfinished backups left behind: a backup folder without a manifest (a backup that failed or was
+     * killed half-way, or a deletion that was interrupted after its manifest went), once nothing in it has changed for
+     * {@link #LEFTOVER_AGE}. Without this such parts would stay forever, since nothing lists a backup without its
+     * manifest. Returns the backup ids whose leftovers were deleted.
+     */
+    private List<String> deleteLeftovers(Instant now) {
+        Path base = destination.root().resolve("base");
+        if (!Files.isDirectory(base, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        List<String> deleted = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(base)) {
+            for (Path dir : dirs.toList()) {
+                if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        || Files.exists(dir.resolve(MANIFEST), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                List<Path> files;
+                try (Stream<Path> f = Files.list(dir)) {
+                    files = f.toList();
+                }
+                Instant newest = Files.getLastModifiedTime(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
+                for (Path f : files) {
+                    if (Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        newest = now; // not something a backup writes: leave it for a person to look at
+                        break;
+                    }
+                    Instant m = Files.getLastModifiedTime(f, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
+                    newest = m.isAfter(newest) ? m : newest;
+                }
+                if (newest.isAfter(now.minus(LEFTOVER_AGE))) {
+                    continue;
+                }
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
+                Files.deleteIfExists(dir);
+                FolderParts.forceDirectory(base);
+                deleted.add(dir.getFileName().toString());
+                log.info("backup: deleted what the unfinished backup {} left ({} files)", dir.getFileName(),
+                        files.size());
+            }
+        } catch (IOException e) {
+            log.warn("backup: cannot clean unfinished backups in {}: {}", base, e.getMessage());
+        }
+        return deleted;
     }
 
     /** What pruning deleted, and how many backups it kept. */
@@ -586,8 +644,17 @@ public final class Backups implements AutoCloseable {
     }
 
     static Manifest verify(FolderParts folder, String id, Envelope.Opener opener, Manifest m) {
+        return verify(folder, id, opener, m, name -> true);
+    }
+
+    /** {@link #verify(FolderParts, String, Envelope.Opener, Manifest)} of the parts {@code which} accepts. */
+    private static Manifest verify(FolderParts folder, String id, Envelope.Opener opener, Manifest m,
+                                   java.util.function.Predicate<String> which) {
         byte[] buffer = new byte[1 << 20];
         for (Manifest.Part p : m.parts()) {
+            if (!which.test(p.name())) {
+                continue;
+            }
             if (!p.name().startsWith(BackupInfo.prefix(id))) {
                 throw new BackupException("目録の部品 " + p.name() + " はバックアップ " + id + " のものではありません / the"
                         + " manifest lists part " + p.name() + ", which is not of backup " + id);
@@ -604,11 +671,7 @@ public final class Backups implements AutoCloseable {
             } catch (IOException e) {
                 throw new BackupException(e.getMessage(), e);
             }
-            if (got.sealedSize() != p.sealedSize() || !got.sha256().equals(p.sha256())) {
-                throw new BackupException("部品 " + p.name() + " が署名された目録と一致しません (改ざんまたは差し替え) / part "
-                        + p.name() + " does not match the signed manifest (altered or replaced: " + got.sealedSize()
-                        + " sealed bytes against " + p.sealedSize() + ")");
-            }
+            SealedParts.requireSame(p, got);
         }
         return m;
     }
@@ -648,11 +711,18 @@ public final class Backups implements AutoCloseable {
 
     private static Restore.Result restore(FolderParts folder, String id, Manifest m, Path target,
                                           Optional<Instant> at, boolean force, Envelope.Opener opener) {
-        verify(folder, id, opener, m);
+        // Two passes over the database parts, not three: the restore's own check reads each of them to its end
+        // before anything is written, through a source that compares it with the signed manifest at its end; the
+        // other parts (the folder part, the description) are small and verified here first.
+        Set<String> checkedByRestore = Set.of(BaseBackup.DATA, BaseBackup.WAL, BaseBackup.SECRETS);
+        String prefix = BackupInfo.prefix(id);
+        verify(folder, id, opener, m, name -> !(name.startsWith(prefix)
+                && checkedByRestore.contains(name.substring(prefix.length()))));
         Path dir = target.toAbsolutePath().normalize();
-        Restore.Result r = Restore.toNewFolder(new SealedParts(folder, null, opener), id, dir, at, force);
-        String part = BackupInfo.prefix(id) + FOLDER_PART;
-        try (InputStream in = new SealedParts(folder, null, opener).open(part)) {
+        SealedParts checked = new SealedParts(folder, opener, m);
+        Restore.Result r = Restore.toNewFolder(checked, id, dir, at, force);
+        String part = prefix + FOLDER_PART;
+        try (InputStream in = checked.open(part)) {
             Tar.Reader tar = new Tar.Reader(in, part);
             for (Tar.Entry e; (e = tar.next()) != null; ) {
                 Path p = dir.resolve(Tar.checkName(e.name(), part)).normalize();

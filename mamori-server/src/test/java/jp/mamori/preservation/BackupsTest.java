@@ -150,6 +150,18 @@ class BackupsTest {
             BackupException cut = assertThrows(BackupException.class, () -> backups.verify(t.id(), "test"));
             assertTrue(cut.getMessage().contains("data.tar") && cut.getMessage().contains("truncated"),
                     cut.getMessage());
+
+            // Re-sealed with the installation's own keys: a valid envelope around the same plaintext, so every chunk's
+            // tag checks; only the signed manifest tells, and the restore's own reading pass refuses it unwritten.
+            String name = BackupInfo.prefix(t.id()) + "data.tar";
+            Files.write(data, Fixtures.seal(new Envelope(backups.keys()), name,
+                    Fixtures.open(original, name, Envelope.Opener.of(backups.keys()))));
+            Path replacedTarget = TestData.newFolder("replaced-");
+            BackupException replaced = assertThrows(BackupException.class,
+                    () -> backups.restore(t.id(), replacedTarget, Optional.empty(), false, "test"));
+            assertTrue(replaced.getMessage().contains("data.tar")
+                    && replaced.getMessage().contains("does not match the signed manifest"), replaced.getMessage());
+            assertFalse(Files.exists(replacedTarget.resolve("pg")), "no database written for a replaced part");
         } finally {
             Files.write(data, original);
         }
@@ -238,6 +250,11 @@ class BackupsTest {
                 + Files.readString(server.dataDir().resolve("runtime").resolve("drill.out")));
         assertTrue(lines.get(lines.size() - 1).contains(" pass "), lines.get(lines.size() - 1));
         assertEquals(List.of(), notices);
+        // The scratch copy's own settings (plain HTTP on loopback, no backups) are the drill's, not deviations of
+        // this installation: the drill's output does not report them as such.
+        String out = Files.readString(server.dataDir().resolve("runtime").resolve("drill.out"));
+        assertFalse(out.contains("DEVIATION from the secure defaults: plain HTTP")
+                || out.contains("DEVIATION from the secure defaults: backups are off"), out);
     }
 
     private static Path drillLog() {

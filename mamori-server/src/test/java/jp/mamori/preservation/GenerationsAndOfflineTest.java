@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
 
@@ -52,8 +53,22 @@ class GenerationsAndOfflineTest {
                             java.util.Optional.of(medium), 7, 2, new ServerConfig.BackupOptions.Keep(1, 0, 0, 0), 60, 7),
                     server.server().audit().recorder(), Clock.offset(Clock.systemUTC(), Duration.ofDays(40)),
                     ZoneId.of("Asia/Tokyo"));
+            // what a backup killed half-way left (no manifest; a temporary part), and one another process is writing
+            Path base = backups.destination().resolve("base");
+            Path killed = Files.createDirectories(base.resolve("20200101T000000000Z"));
+            Files.write(killed.resolve("data.tar"), new byte[1000]);
+            Files.write(killed.resolve(".wal.tar.tmp"), new byte[100]);
+            Path writing = Files.createDirectories(base.resolve("20990101T000000000Z"));
+            Files.write(writing.resolve("data.tar"), new byte[1000]);
+            java.nio.file.attribute.FileTime recent = java.nio.file.attribute.FileTime.from(
+                    Instant.now().plus(Duration.ofDays(40)).minus(Duration.ofHours(1)));
+            Files.setLastModifiedTime(writing.resolve("data.tar"), recent);
+            Files.setLastModifiedTime(writing, recent);
+
             Backups.Pruned p = later.prune("test");
-            assertEquals(List.of(ids.get(1), ids.get(0)), p.backups());
+            assertEquals(List.of(ids.get(1), ids.get(0), "20200101T000000000Z"), p.backups());
+            assertFalse(Files.exists(killed), "the leftovers of an unfinished backup are deleted after a day");
+            assertTrue(Files.exists(writing.resolve("data.tar")), "a backup being written is left alone");
             assertEquals(List.of(ids.get(2)), later.list().stream().map(Backups.Listed::id).toList());
             assertEquals(later.list().get(0).id(), backups.verify(ids.get(2), "test").backupId());
             for (String id : ids) {
@@ -64,7 +79,7 @@ class GenerationsAndOfflineTest {
                  var ps = c.prepareStatement("SELECT count(*) FROM audit_entry WHERE action = 'backup.delete'");
                  var rs = ps.executeQuery()) {
                 rs.next();
-                assertEquals(1, rs.getLong(1), "the deletion is in the audit trail");
+                assertEquals(2, rs.getLong(1), "the deletions (by generation, of leftovers) are in the audit trail");
             }
         }
     }
