@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -539,14 +540,44 @@ public final class Backups implements AutoCloseable {
         return offline().map(OfflineCopy::verify).orElse(List.of("no offline medium is configured"));
     }
 
-    /** Copies what is new to the offline medium when it is present (marked {@code MAMORI-OFFLINE}). */
+    /**
+     * How often a refresh of the offline copy also re-reads what the medium already holds (each part's SHA-256, not
+     * only its size): media decay, and a damaged file of the same size is found within a week, not only by an
+     * operator's {@code backup offline --verify}.
+     */
+    static final Duration OFFLINE_FULL_CHECK = Duration.ofDays(7);
+    static final String OFFLINE_FULL_CHECK_STATE = "offline-full-check";
+
+    private static boolean fullCheckDue(Path state, Instant now) {
+        try {
+            String s = Files.readString(state, StandardCharsets.US_ASCII).strip();
+            return Instant.parse(s).plus(OFFLINE_FULL_CHECK).isBefore(now);
+        } catch (IOException | java.time.format.DateTimeParseException e) {
+            return true; // never checked in full (or the note is unreadable): check now
+        }
+    }
+
+    /**
+     * Copies what is new to the offline medium when it is present (marked {@code MAMORI-OFFLINE}); once a week
+     * ({@link #OFFLINE_FULL_CHECK}) it also re-reads every part already there and copies a damaged one again.
+     */
     public Optional<OfflineCopy.Refresh> refreshOffline(String by) {
         Optional<OfflineCopy> o = offline();
         if (o.isEmpty()) {
             return Optional.empty();
         }
         try {
-            OfflineCopy.Refresh r = o.get().refresh(clock.instant());
+            Instant now = clock.instant();
+            Path fullCheck = dataDir.resolve("backup").resolve("state").resolve(OFFLINE_FULL_CHECK_STATE);
+            boolean full = fullCheckDue(fullCheck, now);
+            OfflineCopy.Refresh r = o.get().refresh(now, full);
+            if (full && r.present() && r.problems().isEmpty()) {
+                Files.createDirectories(fullCheck.getParent());
+                Path tmp = fullCheck.resolveSibling(OFFLINE_FULL_CHECK_STATE + ".tmp");
+                Files.writeString(tmp, now + "\n", StandardCharsets.US_ASCII);
+                Files.move(tmp, fullCheck, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             if (r.present() && (!r.backups().isEmpty() || !r.problems().isEmpty())) {
                 record(AuditAction.BACKUP_RUN, r.problems().isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, by,
                         Map.of("offline", options.offlineDir().get().toString(), "backups",
@@ -555,6 +586,9 @@ public final class Backups implements AutoCloseable {
                 log.info("backup: offline copy refreshed: {}", r.summary());
             }
             return Optional.of(r);
+        } catch (IOException e) {
+            throw new BackupException("オフライン複製の点検記録を書けません / cannot record the offline copy's check: "
+                    + Messages.firstLine(e), e);
         } catch (BackupException e) {
             lastProblem = e.getMessage();
             record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("offline", options.offlineDir().get().toString(),

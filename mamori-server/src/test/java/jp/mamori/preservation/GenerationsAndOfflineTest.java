@@ -48,6 +48,15 @@ class GenerationsAndOfflineTest {
             assertTrue(backups.deviations().stream().noneMatch(d -> d.contains("offline copy")),
                     backups.deviations().toString());
 
+            // a part on the medium damaged in place, its size unchanged: a refresh within the week checks sizes only
+            Path onMedium = medium.resolve(backups.keys().installationId()).resolve("base").resolve(ids.get(2))
+                    .resolve("data.tar");
+            byte[] damaged = Files.readAllBytes(onMedium);
+            damaged[damaged.length / 2] ^= 1;
+            Files.write(onMedium, damaged);
+            assertEquals(List.of(), backups.refreshOffline("test").orElseThrow().repaired());
+            assertFalse(backups.verifyOffline().isEmpty(), "verify finds it");
+
             // forty days later, keeping only the newest daily backup: the older two go, from the folder only
             Backups later = Backups.open(server.dataDir(), new ServerConfig.BackupOptions(true, backupDir,
                             java.util.Optional.of(medium), 7, 2, new ServerConfig.BackupOptions.Keep(1, 0, 0, 0), 60, 7),
@@ -64,6 +73,11 @@ class GenerationsAndOfflineTest {
                     Instant.now().plus(Duration.ofDays(40)).minus(Duration.ofHours(1)));
             Files.setLastModifiedTime(writing.resolve("data.tar"), recent);
             Files.setLastModifiedTime(writing, recent);
+
+            // the weekly full check (due: the last was forty days ago) re-reads the medium and copies the part again
+            OfflineCopy.Refresh weekly = later.refreshOffline("test").orElseThrow();
+            assertFalse(weekly.repaired().isEmpty(), weekly.summary());
+            assertEquals(List.of(), later.verifyOffline());
 
             Backups.Pruned p = later.prune("test");
             assertEquals(List.of(ids.get(1), ids.get(0), "20200101T000000000Z"), p.backups());
