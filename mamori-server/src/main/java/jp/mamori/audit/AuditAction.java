@@ -66,6 +66,8 @@ public enum AuditAction {
     BACKUP_RESTORE("backup.restore"),
     /** A restore drill with its measured restore time, data age and findings. */
     BACKUP_DRILL("backup.drill"),
+    /** The recovery key replaced: backups from now on are sealed for the new one (the new sheet's key id). */
+    BACKUP_KEY_ROTATE("backup.key-rotate"),
     /** A copy past its generation deleted. */
     BACKUP_DELETE("backup.delete");
 

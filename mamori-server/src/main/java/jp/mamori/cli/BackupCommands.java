@@ -42,6 +42,8 @@ final class BackupCommands {
               backup prune     --data DIR [--backup-dir DIR] [--backup-keep 7,5,12,5]   delete what no generation keeps
               backup offline   --data DIR --backup-offline-dir DIR [--verify]   copy what is new to the marked medium
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
+              backup rotate-recovery-key --data DIR   a new recovery key and sheet (server stopped); keep the old
+                               sheet until the backups taken before are gone
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
@@ -53,7 +55,8 @@ final class BackupCommands {
 
     static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) throws Exception {
         if (args.isEmpty()) {
-            err.println("mamori backup: say now, list, verify, restore or recovery-sheet-done");
+            err.println("mamori backup: say now, list, verify, restore, drill, prune, offline, recovery-sheet-done or"
+                    + " rotate-recovery-key");
             err.print(USAGE);
             return 2;
         }
@@ -69,6 +72,7 @@ final class BackupCommands {
             case "offline" -> offline(Args.parse(rest, SERVE, List.of("--verify")), out, env);
             case "drill" -> drill(Args.parse(rest, SERVE, List.of()), out, env);
             case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
+            case "rotate-recovery-key" -> rotate(Args.parse(rest, SERVE, List.of()), out, env);
             default -> {
                 err.println("mamori backup: unknown command '" + sub + "'");
                 err.print(USAGE);
@@ -255,6 +259,24 @@ final class BackupCommands {
         keys.confirmRecoverySheetTakenOffline();
         out.println("the recovery sheet was deleted from this server; keep the printed copy safe"
                 + " / 復旧鍵の用紙をサーバーから削除しました。印刷したものを安全に保管してください");
+        return 0;
+    }
+
+    private static int rotate(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        Optional<jp.mamori.MamoriServer.DataFolderLock> free =
+                jp.mamori.MamoriServer.DataFolderLock.tryAcquire(cfg.dataDir());
+        if (free.isEmpty()) {
+            throw new ConfigException("サーバーを止めてから実行してください（動作中のサーバーは読み込んだ鍵で封をし続けます） / stop"
+                    + " the server first: a running server keeps sealing backups for the key it loaded");
+        }
+        free.get().close();
+        BackupKeys.Rotation r = recorded(a, env, b -> b.rotateRecoveryKey("backup rotate-recovery-key"));
+        out.println("new recovery key " + r.keyId() + " (replaces " + r.previousKeyId() + "): its sheet is "
+                + BackupKeys.recoverySheet(cfg.dataDir()));
+        out.println("新しい復旧鍵の用紙を印刷・保管し、backup recovery-sheet-done を実行してください。以前の用紙は " + r.at()
+                + " より前のバックアップがなくなるまで保管してください / print or escrow the new sheet, then run backup"
+                + " recovery-sheet-done; keep the previous sheet until the backups taken before " + r.at() + " are gone");
         return 0;
     }
 

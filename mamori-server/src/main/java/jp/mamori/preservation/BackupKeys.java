@@ -110,6 +110,103 @@ public final class BackupKeys {
         }
     }
 
+    /** A rotation of the recovery key: the new key's id (as on the new sheet), the replaced key's id, when. */
+    public record Rotation(String keyId, String previousKeyId, Instant at) {
+    }
+
+    /**
+     * Replaces the recovery key (CRYPTO-1: when a sheet is lost, or a person who could reach it leaves): a new
+     * recovery pair, its sheet written to {@code <data>/backup-recovery-sheet.txt} first, then the key file's
+     * {@code recovery-public} replaced (a temporary file renamed over it). Backups taken from then on are sealed for
+     * the new key; those taken before still open only with the previous one, so its sheet is kept until they are all
+     * gone (the new sheet says so). The other keys do not change: the installation, its manifests' signer and the
+     * data-wrapping key stay, so every existing backup still verifies and restores on this server.
+     *
+     * <p>Refused while the current sheet is still on the server (it would be overwritten before anyone kept it, and
+     * the backups made so far open only with it). A sheet left by an interrupted rotation (its key id is not the one
+     * in use) is replaced. A server running on this folder keeps sealing for the key it loaded until it restarts, so
+     * the command refuses to run beside it.
+     */
+    public static Rotation rotateRecoveryKey(Path dataDir) {
+        Path f = file(dataDir);
+        try {
+            if (!Files.exists(f)) {
+                throw new BackupException("バックアップ鍵がまだありません / there are no backup keys yet in " + dataDir);
+            }
+            BackupKeys current = load(dataDir);
+            String currentId = Hashes.hex(RecoveryKey.id(current.recoveryPublicKey));
+            Path sheet = recoverySheet(dataDir);
+            if (Files.exists(sheet) && currentId.equals(sheetKeyId(sheet))) {
+                throw new BackupException("今の復旧鍵の用紙がまだサーバーにあります。先に印刷・保管し、backup recovery-sheet-done"
+                        + " を実行してください（これまでのバックアップはその鍵で開きます） / the current recovery sheet is still on"
+                        + " this server: print or escrow it and run backup recovery-sheet-done first (the backups made so"
+                        + " far open with its key)");
+            }
+            RecoveryKey recovery = RecoveryKey.generate();
+            Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+            Files.deleteIfExists(sheet);
+            Secrets.writeOwnerOnly(sheet, sheet(current, recovery, at) + rotationNote(currentId, at));
+            fsync(sheet);
+            fsync(dataDir);
+            String line = "recovery-public " + Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(recovery.publicKey());
+            StringBuilder text = new StringBuilder();
+            int replaced = 0;
+            for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (l.strip().startsWith("recovery-public ")) {
+                    text.append(line).append('\n');
+                    replaced++;
+                } else {
+                    text.append(l).append('\n');
+                }
+            }
+            if (replaced != 1) {
+                throw malformed(f, "recovery-public appears " + replaced + " times");
+            }
+            Path tmp = f.resolveSibling(FILE + ".tmp");
+            Files.deleteIfExists(tmp);
+            Secrets.writeOwnerOnly(tmp, text.toString());
+            fsync(tmp);
+            Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            fsync(f.getParent());
+            BackupKeys now = load(dataDir);
+            if (!Arrays.equals(now.recoveryPublicKey, recovery.publicKey())) {
+                throw new IllegalStateException("the key file does not hold the new recovery key after the rotation");
+            }
+            return new Rotation(Hashes.hex(recovery.id()), currentId, at);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rotate the recovery key in " + f, e);
+        }
+    }
+
+    /** The recovery key id a sheet names (its "Recovery key id" line), or null when it names none. */
+    static String sheetKeyId(Path sheet) throws IOException {
+        if (Files.size(sheet) > MAX_FILE_BYTES) {
+            return null;
+        }
+        for (String l : Files.readAllLines(sheet, StandardCharsets.UTF_8)) {
+            int i = l.indexOf("Recovery key id:");
+            if (i >= 0) {
+                return l.substring(i + "Recovery key id:".length()).strip();
+            }
+        }
+        return null;
+    }
+
+    private static String rotationNote(String previousId, Instant at) {
+        return """
+
+                ■ 以前の復旧鍵について / About the previous recovery key
+                この復旧鍵は %s 以降に取得したバックアップを開きます。それより前のバックアップは以前の復旧鍵
+                （識別子 %s）でしか開けません。以前の用紙は、%s より前のバックアップが世代管理ですべて削除される
+                まで（年単位の世代を残す設定なら数年）、破棄せずに保管してください。
+                This recovery key opens the backups taken from %s on. Backups taken before open only with the
+                previous recovery key (id %s): keep its sheet until every backup taken before %s has been deleted
+                by generation (years, when yearly generations are kept).
+                """.formatted(at, previousId, at, at, previousId, at);
+    }
+
     /** Reads a recovery key typed from the sheet; see {@link RecoveryKey#parse}. */
     public static RecoveryKey parseRecoveryKey(String typed) {
         return RecoveryKey.parse(typed);
@@ -284,6 +381,14 @@ public final class BackupKeys {
         try {
             if (!Files.exists(sheet)) {
                 return;
+            }
+            String inUse = Hashes.hex(RecoveryKey.id(recoveryPublicKey));
+            String onSheet = sheetKeyId(sheet);
+            if (onSheet != null && !onSheet.equals(inUse)) {
+                throw new BackupException("サーバー上の用紙は使われていない復旧鍵のものです（鍵の交換が中断されました）。"
+                        + "backup rotate-recovery-key をもう一度実行してください / the sheet on this server is for a recovery"
+                        + " key that is not in use (" + onSheet + ", an interrupted rotation): run backup"
+                        + " rotate-recovery-key again");
             }
             try (FileChannel ch = FileChannel.open(sheet, StandardOpenOption.WRITE)) {
                 long size = ch.size();

@@ -599,6 +599,22 @@ public final class Backups implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the recovery key ({@link BackupKeys#rotateRecoveryKey}) and records it; backups taken after this (by a
+     * process that loads the keys anew) are sealed for the new key, whose sheet is now on the server.
+     */
+    public BackupKeys.Rotation rotateRecoveryKey(String by) {
+        try {
+            BackupKeys.Rotation r = BackupKeys.rotateRecoveryKey(dataDir);
+            record(AuditAction.BACKUP_KEY_ROTATE, Outcome.SUCCESS, by, Map.of("recovery_key", r.keyId(),
+                    "previous_recovery_key", r.previousKeyId()));
+            return r;
+        } catch (BackupException e) {
+            record(AuditAction.BACKUP_KEY_ROTATE, Outcome.ERROR, by, Map.of("error", oneLine(e.getMessage())));
+            throw e;
+        }
+    }
+
     // ------------------------------------------------------------------ listing and verifying
 
     /** One backup on the destination. */

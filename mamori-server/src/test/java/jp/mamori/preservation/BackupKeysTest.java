@@ -120,6 +120,52 @@ class BackupKeysTest {
     }
 
     @Test
+    void theRecoveryKeyIsRotatedOnlyAfterItsSheetIsKeptAndOldBackupsStillOpenWithTheOldSheet() throws IOException {
+        BackupKeys old = BackupKeys.loadOrCreate(data);
+        BackupException pending = assertThrows(BackupException.class, () -> BackupKeys.rotateRecoveryKey(data));
+        assertTrue(pending.getMessage().contains("recovery-sheet-done"), pending.getMessage());
+        RecoveryKey oldKey = BackupKeys.parseRecoveryKey(Fixtures.recoveryKeyOnSheet(data));
+        old.confirmRecoverySheetTakenOffline();
+        byte[] plain = Fixtures.plain(70_000, 7);
+        byte[] before = Fixtures.seal(new Envelope(old), "base/A/data.tar", plain);
+
+        BackupKeys.Rotation r = BackupKeys.rotateRecoveryKey(data);
+        BackupKeys now = BackupKeys.loadOrCreate(data);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(BackupKeys.file(data))));
+        assertEquals(old.installationId(), now.installationId());
+        assertEquals(old.signerFingerprint(), now.signerFingerprint(), "the manifests' signer stays");
+        assertArrayEquals(old.wrapKeyId(), now.wrapKeyId(), "the data-wrapping key stays");
+        assertFalse(Arrays.equals(old.recoveryPublicKey(), now.recoveryPublicKey()));
+        assertTrue(now.recoverySheetPending(), "the new sheet waits to be printed");
+        String sheet = Files.readString(BackupKeys.recoverySheet(data), StandardCharsets.UTF_8);
+        assertTrue(sheet.contains(r.keyId()) && sheet.contains(r.previousKeyId()) && sheet.contains("previous"), sheet);
+        RecoveryKey newKey = BackupKeys.parseRecoveryKey(Fixtures.recoveryKeyOnSheet(data));
+        byte[] after = Fixtures.seal(new Envelope(now), "base/B/data.tar", plain);
+
+        // the installation opens both; each sheet opens the backups sealed while it was current, and only those
+        assertArrayEquals(plain, Fixtures.open(before, "base/A/data.tar", Envelope.Opener.of(now)));
+        assertArrayEquals(plain, Fixtures.open(after, "base/B/data.tar", Envelope.Opener.of(now)));
+        assertArrayEquals(plain, Fixtures.open(before, "base/A/data.tar", Envelope.Opener.of(oldKey)));
+        assertArrayEquals(plain, Fixtures.open(after, "base/B/data.tar", Envelope.Opener.of(newKey)));
+        EnvelopeException wrongSheet = assertThrows(EnvelopeException.class,
+                () -> Fixtures.open(after, "base/B/data.tar", Envelope.Opener.of(oldKey)));
+        assertTrue(wrongSheet.getMessage().contains("another recovery key"), wrongSheet.getMessage());
+
+        // a rotation interrupted after its sheet was written: the sheet is not for the key in use
+        Path keyFile = BackupKeys.file(data);
+        byte[] beforeSecond = Files.readAllBytes(keyFile);
+        now.confirmRecoverySheetTakenOffline();
+        BackupKeys.rotateRecoveryKey(data);
+        Files.write(keyFile, beforeSecond); // as if the key file had not been replaced yet
+        BackupException stray = assertThrows(BackupException.class,
+                () -> BackupKeys.loadOrCreate(data).confirmRecoverySheetTakenOffline());
+        assertTrue(stray.getMessage().contains("interrupted rotation"), stray.getMessage());
+        BackupKeys.Rotation again = BackupKeys.rotateRecoveryKey(data);
+        assertEquals(r.keyId(), again.previousKeyId(), "the stray sheet is replaced; the key in use was still r's");
+        assertEquals(again.keyId(), BackupKeys.sheetKeyId(BackupKeys.recoverySheet(data)));
+    }
+
+    @Test
     void theRecoveryKeyTextRoundTripsAndForgivesCaseSpacesAndLookAlikes() {
         for (int i = 0; i < 50; i++) {
             RecoveryKey k = RecoveryKey.generate();

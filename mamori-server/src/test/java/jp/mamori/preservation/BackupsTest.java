@@ -295,6 +295,9 @@ class BackupsTest {
         Run missing = mamori("backup", "verify", "--data", data, "--backup-dir", bk, "--id", "20000101T000000000Z");
         assertEquals(1, missing.code);
         assertTrue(missing.out.contains("no manifest"), missing.out);
+        Run rotate = mamori("backup", "rotate-recovery-key", "--data", data, "--backup-dir", bk);
+        assertEquals(2, rotate.code, "a running server keeps the key it loaded: " + rotate.out);
+        assertTrue(rotate.err.contains("stop the server first") && rotate.err.lines().count() == 1, rotate.err);
     }
 
     private record Run(int code, String out, String err) {
