@@ -75,6 +75,7 @@ public final class Backups implements AutoCloseable {
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
     private OfflineCopy offline;
+    private final ObjectLockCopies s3 = new ObjectLockCopies();
     private jp.mamori.access.SecurityNotifier notifier = n -> { };
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
@@ -165,6 +166,7 @@ public final class Backups implements AutoCloseable {
                     prune("schedule");
                 }
                 refreshOffline("schedule");
+                s3.soon(false); // retries a failed upload; lists the bucket when nothing is new
                 if (scheduledDrill != null && options.drillDays() > 0 && drillDue()) {
                     scheduledDrill.run();
                 }
@@ -183,6 +185,9 @@ public final class Backups implements AutoCloseable {
         try {
             WalShipper.Result r = shipper.shipOnce();
             lastShipProblem = null;
+            if (r.shipped().values().stream().anyMatch(l -> !l.isEmpty())) {
+                s3.soon(false);
+            }
             return r;
         } catch (RuntimeException e) {
             if (lastShipProblem == null) {
@@ -274,10 +279,11 @@ public final class Backups implements AutoCloseable {
         if (!options.enabled()) {
             return out; // the configuration reports it
         }
-        if (options.offlineDir().isEmpty()) {
-            out.add("no offline or write-protected backup copy (--backup-offline-dir): ransomware on this server can"
-                    + " reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
-        } else {
+        s3.deviation().ifPresent(out::add);
+        if (options.offlineDir().isEmpty() && options.s3().isEmpty()) {
+            out.add("no offline or write-protected backup copy (--backup-offline-dir, --backup-s3-bucket): ransomware"
+                    + " on this server can reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
+        } else if (options.offlineDir().isPresent()) {
             offline().get().status(dataDir.resolve("backup").resolve("state"), clock.instant(),
                     options.offlineMaxDays()).deviation().ifPresent(out::add);
         }
@@ -370,6 +376,7 @@ public final class Backups implements AutoCloseable {
                     "destination", destination.root().toString()));
             log.info("backup {}: {} MB sealed to {} in {} ms", id, bytes / 1_000_000, destination.root(),
                     took.toMillis());
+            s3.soon(true);
             return new Taken(id, manifest, bytes, took);
         } catch (SQLException | IOException | RuntimeException e) {
             String why = e instanceof BackupException ? e.getMessage() : "バックアップに失敗しました / backup failed: "
@@ -507,6 +514,194 @@ public final class Backups implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ the Object Lock copy
+
+    /** The Object Lock copy, when {@code --backup-s3-bucket} is set (its credentials file read on first use). */
+    public Optional<ObjectLockCopy> objectLockCopy() {
+        return s3.copy();
+    }
+
+    /**
+     * Uploads what is new to the Object Lock copy (BACKUP-3), recorded in the audit trail; a failure is recorded, sent
+     * as a security notice when it starts, reported as a deviation until an upload succeeds, and thrown (one line).
+     */
+    public Optional<ObjectLockCopy.Refresh> refreshS3(String by) {
+        return s3.refresh(by);
+    }
+
+    /** Every backup in the bucket against its signed manifest: a line per problem, none when sound. */
+    public List<String> verifyS3() {
+        return s3.copy().map(ObjectLockCopy::verify).orElse(List.of("no Object Lock copy is configured"
+                + " (--backup-s3-bucket) / オブジェクトロック複製が設定されていません"));
+    }
+
+    /** Deletes the bucket's versions past their date that no generation keeps; each is recorded in the trail. */
+    public List<ObjectLockCopy.Expired> expireS3(String by) {
+        Optional<ObjectLockCopy> c = s3.copy();
+        if (c.isEmpty()) {
+            return List.of();
+        }
+        List<ObjectLockCopy.Expired> gone = c.get().expire(clock.instant());
+        if (!gone.isEmpty()) {
+            List<String> keysGone = gone.stream().map(ObjectLockCopy.Expired::key).toList();
+            record(AuditAction.BACKUP_DELETE, Outcome.SUCCESS, by, Map.of("s3_bucket", c.get().bucket(),
+                    "objects", Integer.toString(gone.size()), "keys", oneLine(String.join(",", keysGone))));
+        }
+        return gone;
+    }
+
+    /**
+     * A restore drill of the newest backup in the bucket (BACKUP-5 for the Object Lock copy): it is downloaded into
+     * {@code <data>/backup/s3-download} (checked against its signed manifest as it comes), then drilled as any other.
+     */
+    public DrillResult drillFromS3(DrillCheck check, String by) {
+        ObjectLockCopy c = s3.copy().orElseThrow(() -> new BackupException("オブジェクトロック複製が設定されていません /"
+                + " no Object Lock copy is configured (--backup-s3-bucket)"));
+        Path into = dataDir.resolve("backup").resolve("s3-download");
+        try {
+            Restore.deleteTree(into);
+            String id = c.newestInBucket().orElseThrow(() -> new BackupException("バケットに復元できるバックアップがありません"
+                    + " / there is no finished backup in bucket " + c.bucket()));
+            FolderParts got = c.download(id, into);
+            return drill(check, jp.mamori.audit.Actor.server(by), got);
+        } catch (IOException e) {
+            throw new BackupException("取得用フォルダー " + into + " を空にできません / cannot empty " + into + ": "
+                    + Messages.firstLine(e), e);
+        } finally {
+            try {
+                Restore.deleteTree(into);
+            } catch (IOException e) {
+                log.warn("backup: could not delete {}: {}", into, e.toString());
+            }
+        }
+    }
+
+    /** The Object Lock copy's upkeep: created on first use, refreshed on a worker of its own (never blocking). */
+    private final class ObjectLockCopies {
+        private ObjectLockCopy copy;
+        private String openProblem;
+        private volatile String failing;
+        private java.util.concurrent.ExecutorService worker;
+        private final java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean();
+
+        synchronized Optional<ObjectLockCopy> copy() {
+            if (options == null || options.s3().isEmpty()) {
+                return Optional.empty();
+            }
+            if (copy == null) {
+                try {
+                    copy = new ObjectLockCopy(destination, keys.installationId(), keys.signerPublicKey(),
+                            options.s3().get(), options.keep(), zone, dataDir.resolve("backup").resolve("state"));
+                    openProblem = null;
+                } catch (BackupException e) {
+                    openProblem = e.getMessage();
+                    throw e;
+                }
+            }
+            return Optional.of(copy);
+        }
+
+        Optional<ObjectLockCopy.Refresh> refresh(String by) {
+            if (options.s3().isEmpty()) {
+                return Optional.empty();
+            }
+            String bucket = options.s3().get().bucket();
+            try {
+                ObjectLockCopy.Refresh r = copy().orElseThrow().refresh(clock.instant());
+                failing = null;
+                if (!r.backups().isEmpty() || !r.repaired().isEmpty() || !r.problems().isEmpty()) {
+                    record(AuditAction.BACKUP_RUN, r.problems().isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, by,
+                            Map.of("s3_bucket", bucket, "backups", String.join(",", r.backups()), "wal_files",
+                                    Integer.toString(r.walFiles().size()), "repaired",
+                                    Integer.toString(r.repaired().size()), "problems",
+                                    Integer.toString(r.problems().size())));
+                }
+                return Optional.of(r);
+            } catch (BackupException e) {
+                boolean starts = failing == null;
+                failing = e.getMessage();
+                if (starts) {
+                    record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("s3_bucket", bucket,
+                            "error", oneLine(e.getMessage())));
+                    notice("backup.s3-failed", Map.of("bucket", bucket),
+                            "オブジェクトロック複製に失敗しました / the Object Lock copy failed: " + oneLine(e.getMessage()));
+                }
+                throw e;
+            }
+        }
+
+        /** Asks for a refresh (and, after a base backup, an expiry) on the worker; one at a time, coalesced. */
+        void soon(boolean afterBaseBackup) {
+            if (options == null || options.s3().isEmpty()) {
+                return;
+            }
+            synchronized (this) {
+                if (worker == null) {
+                    worker = Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(r, "mamori-backup-s3");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+                if (!pending.compareAndSet(false, true) && !afterBaseBackup) {
+                    return;
+                }
+                worker.execute(() -> {
+                    pending.set(false);
+                    try {
+                        refresh("schedule");
+                        if (afterBaseBackup) {
+                            expireS3("schedule");
+                        }
+                    } catch (RuntimeException e) {
+                        log.warn("backup: Object Lock copy: {}", oneLine(e.getMessage()));
+                    }
+                });
+            }
+        }
+
+        /** Waits up to {@code seconds} for the refreshes asked for so far (for tests and the command line). */
+        boolean idle(long seconds) throws Exception {
+            java.util.concurrent.ExecutorService w;
+            synchronized (this) {
+                w = worker;
+            }
+            if (w == null) {
+                return true;
+            }
+            return w.submit(() -> { }).get(seconds, TimeUnit.SECONDS) == null;
+        }
+
+        Optional<String> deviation() {
+            if (options == null || options.s3().isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                Optional<String> d = copy().orElseThrow().status(clock.instant()).deviation();
+                if (failing != null && d.isEmpty()) {
+                    return Optional.of("the last Object Lock copy failed (BACKUP-3): " + failing);
+                }
+                return d;
+            } catch (BackupException e) {
+                return Optional.of("the Object Lock copy cannot be used (BACKUP-3): " + e.getMessage());
+            }
+        }
+
+        synchronized void close() {
+            if (worker != null) {
+                worker.shutdownNow();
+            }
+            if (copy != null) {
+                copy.close();
+            }
+        }
+    }
+
+    /** Waits up to {@code seconds} for the Object Lock copy's pending refreshes (tests). */
+    boolean objectLockCopyIdle(long seconds) throws Exception {
+        return s3.idle(seconds);
+    }
+
     // ------------------------------------------------------------------ listing and verifying
 
     /** One backup on the destination. */
@@ -533,8 +728,13 @@ public final class Backups implements AutoCloseable {
     }
 
     private List<String> ids() {
+        return listIn(destination);
+    }
+
+    /** The ids of the backups in {@code folder} whose manifest is there, sorted (the newest last). */
+    private static List<String> listIn(FolderParts folder) {
         TreeSet<String> ids = new TreeSet<>();
-        for (String name : destination.list("base/")) {
+        for (String name : folder.list("base/")) {
             String[] p = name.split("/");
             if (p.length == 3 && p[2].equals(MANIFEST)) {
                 ids.add(p[1]);
@@ -706,9 +906,16 @@ public final class Backups implements AutoCloseable {
 
     /** The same, recorded as done by {@code who} (a person who asked for it in the console). */
     public synchronized DrillResult drill(DrillCheck check, jp.mamori.audit.Actor who) {
+        return drill(check, who, destination);
+    }
+
+    /** A drill of the newest backup in {@code source} (the backup folder, or a copy downloaded from the bucket). */
+    private synchronized DrillResult drill(DrillCheck check, jp.mamori.audit.Actor who, FolderParts source) {
         Instant at = clock.instant();
         List<String> findings = new ArrayList<>();
-        String id = list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null);
+        String id = source == destination
+                ? list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null)
+                : listIn(source).stream().reduce((a, b) -> b).orElse(null);
         Duration restoreTime = Duration.ZERO;
         Duration dataAge = Duration.ZERO;
         long t0 = System.nanoTime();
@@ -734,8 +941,8 @@ public final class Backups implements AutoCloseable {
                 // a drill killed half-way may have left its copy's database running: stop it, then start afresh
                 Restore.stopLeftoverDatabase(scratch);
                 Restore.deleteTree(scratch);
-                Manifest m = manifest(id);
-                Restore.Result r = restore(destination, id, m, scratch, Optional.empty(), false,
+                Manifest m = manifest(source, id, signed -> signed.verify(keys.signerPublicKey()));
+                Restore.Result r = restore(source, id, m, scratch, Optional.empty(), false,
                         Envelope.Opener.of(keys));
                 restoreTime = r.took();
                 dataAge = Duration.between(r.lastTransaction().orElse(m.createdAt()), at);
@@ -765,6 +972,9 @@ public final class Backups implements AutoCloseable {
         lastDrill = result;
         Map<String, String> detail = new LinkedHashMap<>();
         detail.put("backup", String.valueOf(id));
+        if (source != destination) {
+            detail.put("from", "s3");
+        }
         detail.put("restore_ms", Long.toString(restoreTime.toMillis()));
         detail.put("total_ms", Long.toString(result.total().toMillis()));
         detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
@@ -881,5 +1091,6 @@ public final class Backups implements AutoCloseable {
         if (timer != null) {
             timer.shutdownNow();
         }
+        s3.close();
     }
 }
