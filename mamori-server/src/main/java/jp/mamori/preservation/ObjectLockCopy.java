@@ -81,7 +81,11 @@ public final class ObjectLockCopy implements AutoCloseable {
     private static final int MAX_STATE_BYTES = 4096;
     private static final int MAX_CREDENTIALS_BYTES = 4096;
     private static final int MAX_SIGNATURE_BYTES = 1024;
-    private static final int MAX_LISTED = 1_000_000;
+    /** At most so many keys are listed (a hostile store cannot make the list take the heap): ample for years. */
+    private static final int MAX_LISTED = 200_000;
+    private static final int MAX_KEY_LENGTH = 512;
+    /** A shipped WAL file is a segment (16 MiB by default) or smaller; a store sending more is refused. */
+    private static final long MAX_WAL_BYTES = 1L << 30;
     private static final Pattern INSTALLATION = Pattern.compile("[0-9a-f]{16}");
     private static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9]{1,128}");
@@ -98,6 +102,7 @@ public final class ObjectLockCopy implements AutoCloseable {
     private final Path localStateDir;
     private final S3Client s3;
     private final String root;
+    private final Map<String, Instant> lockedUntil = new java.util.HashMap<>();
     private volatile String bucketProblem;
     private volatile String lastProblem;
 
@@ -350,6 +355,10 @@ public final class ObjectLockCopy implements AutoCloseable {
                         }
                     }
                 }
+                Instant known = lockedUntil.get(id);
+                if (known != null && !known.isBefore(until)) {
+                    continue;
+                }
                 if (extend(root + prefix + Backups.MANIFEST, until)) {
                     for (Manifest.Part p : m.parts()) {
                         extend(root + p.name(), until);
@@ -357,6 +366,7 @@ public final class ObjectLockCopy implements AutoCloseable {
                     extend(root + prefix + Backups.SIGNATURE, until);
                     extended.add(id);
                 }
+                lockedUntil.put(id, until);
                 continue;
             }
             try {
@@ -387,6 +397,7 @@ public final class ObjectLockCopy implements AutoCloseable {
                     hex(sha256(s.json())), until);
             bytes += s.signature().length + s.json().length;
             uploadedBackups.add(id);
+            lockedUntil.put(id, until);
         }
         for (String name : main.list(WalShipper.PREFIX)) {
             Path f = main.file(name);
@@ -502,18 +513,23 @@ public final class ObjectLockCopy implements AutoCloseable {
     private Map<String, Long> listed(String prefix) {
         Map<String, Long> out = new TreeMap<>();
         String token = null;
+        int pages = 0;
         do {
             String t = token;
             ListObjectsV2Response l = s3.listObjectsV2(r -> r.bucket(options.bucket()).prefix(prefix)
                     .continuationToken(t));
             for (S3Object o : l.contents()) {
-                if (out.size() >= MAX_LISTED) {
-                    throw new BackupException("バケットの一覧が多すぎます / bucket " + options.bucket() + " lists more than "
-                            + MAX_LISTED + " objects under " + prefix);
+                if (o.key() == null || !o.key().startsWith(prefix) || o.key().length() > MAX_KEY_LENGTH
+                        || o.size() == null) {
+                    continue; // not ours: a store answering off the prefix, or a name no part has
                 }
                 out.put(o.key(), o.size());
             }
             token = Boolean.TRUE.equals(l.isTruncated()) ? l.nextContinuationToken() : null;
+            if (out.size() > MAX_LISTED || (token != null && (token.equals(t) || ++pages > MAX_LISTED / 100))) {
+                throw new BackupException("バケットの一覧が多すぎます / bucket " + options.bucket() + " lists more than "
+                        + MAX_LISTED + " objects under " + prefix + " (or pages without end): refused");
+            }
         } while (token != null);
         return out;
     }
@@ -784,7 +800,13 @@ public final class ObjectLockCopy implements AutoCloseable {
         try (ResponseInputStream<GetObjectResponse> in = s3.getObject(r -> r.bucket(options.bucket()).key(key))) {
             OutputStream out = into.create(name);
             try {
+                long n = 0;
                 for (int r; (r = in.read(buffer)) > 0; ) {
+                    n += r;
+                    if (n > MAX_WAL_BYTES) {
+                        throw new BackupException("バケットの " + key + " が大きすぎます / " + key + " in the bucket is"
+                                + " larger than " + MAX_WAL_BYTES + " bytes: refused");
+                    }
                     out.write(buffer, 0, r);
                 }
                 out.close();
@@ -930,7 +952,11 @@ public final class ObjectLockCopy implements AutoCloseable {
                 keys.add(root + WalShipper.PREFIX + n);
             }
             List<Expired> out = new ArrayList<>();
+            String lockedBackup = null;
             for (String key : keys) {
+                if (lockedBackup != null && key.startsWith(lockedBackup)) {
+                    continue; // its manifest is still locked: its parts are kept with it
+                }
                 HeadObjectResponse h;
                 try {
                     h = s3.headObject(r -> r.bucket(options.bucket()).key(key));
@@ -939,8 +965,8 @@ public final class ObjectLockCopy implements AutoCloseable {
                 }
                 Instant until = h.objectLockRetainUntilDate();
                 if (until != null && !until.isBefore(now)) {
-                    if (key.endsWith(Backups.MANIFEST)) {
-                        break; // its parts are locked as long; and nothing after it is tried either
+                    if (key.endsWith("/" + Backups.MANIFEST)) {
+                        lockedBackup = key.substring(0, key.length() - Backups.MANIFEST.length());
                     }
                     continue;
                 }

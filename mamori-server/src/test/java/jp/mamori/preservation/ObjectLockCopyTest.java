@@ -241,6 +241,7 @@ class ObjectLockCopyTest {
         write("wal/000000010000000000000001", Fixtures.plain(700, 1));
         write("wal/000000010000000000000002", Fixtures.plain(900, 2));
         write("wal/000000010000000000000003", Fixtures.plain(800, 3));
+        peer.pageSize = 2; // the listing comes in pages
         ObjectLockCopy c = copy();
         c.refresh(T0);
         assertEquals(Optional.of("20261207-030000"), c.newestInBucket());
@@ -348,5 +349,31 @@ class ObjectLockCopyTest {
         assertEquals(Optional.empty(), c.status(T0).deviation());
         assertTrue(new String(Files.readAllBytes(dir.resolve("state").resolve(ObjectLockCopy.LOCAL_STATE)),
                 StandardCharsets.US_ASCII).contains("20261207-030000"));
+    }
+
+    @Test
+    void aLongerGenerationExtendsTheLockAndNeverShortensIt() throws Exception {
+        backup("20261207-030000", T0);
+        copy().refresh(T0);
+        String manifest = key("base/20261207-030000/" + Backups.MANIFEST);
+        assertEquals(T0.plus(Duration.ofDays(2)), attacker().headObject(x -> x.bucket(BUCKET).key(manifest))
+                .objectLockRetainUntilDate());
+        // the policy now keeps a weekly generation too: the same copy is locked for two weeks
+        ObjectLockCopy weekly = new ObjectLockCopy(main, inst, keys.signerPublicKey(), options(BUCKET, peer.endpoint()),
+                new ServerConfig.BackupOptions.Keep(1, 1, 0, 0), ZoneId.of("Asia/Tokyo"), dir.resolve("state"));
+        closing.add(weekly);
+        ObjectLockCopy.Refresh r = weekly.refresh(T0);
+        assertEquals(List.of("20261207-030000"), r.extended());
+        assertEquals(List.of(), r.backups());
+        for (String part : List.of("data.tar", "wal.tar", "folder.tar", Backups.SIGNATURE, Backups.MANIFEST)) {
+            assertEquals(T0.plus(Duration.ofDays(14)), attacker().headObject(x -> x.bucket(BUCKET)
+                    .key(key("base/20261207-030000/" + part))).objectLockRetainUntilDate(), part);
+        }
+        // and back to the shorter policy: nothing is shortened (nor tried)
+        ObjectLockCopy.Refresh back = copy().refresh(T0);
+        assertEquals(List.of(), back.extended());
+        assertEquals(T0.plus(Duration.ofDays(14)), attacker().headObject(x -> x.bucket(BUCKET).key(manifest))
+                .objectLockRetainUntilDate());
+        assertEquals(List.of(), peer.refused);
     }
 }
