@@ -679,11 +679,11 @@ public final class Backups implements AutoCloseable {
             try {
                 Optional<String> d = copy().orElseThrow().status(clock.instant()).deviation();
                 if (failing != null && d.isEmpty()) {
-                    return Optional.of("the last Object Lock copy failed (BACKUP-3): " + failing);
+                    return Optional.of(failing + " (BACKUP-3)");
                 }
                 return d;
             } catch (BackupException e) {
-                return Optional.of("the Object Lock copy cannot be used (BACKUP-3): " + e.getMessage());
+                return Optional.of(e.getMessage() + " (BACKUP-3)");
             }
         }
 

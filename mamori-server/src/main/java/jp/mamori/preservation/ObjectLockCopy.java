@@ -232,7 +232,10 @@ public final class ObjectLockCopy implements AutoCloseable {
                 }
             }
         } catch (SdkException e) {
-            problem = "the bucket " + options.bucket() + " cannot be checked: " + sdkLine(e);
+            // not evidence either way: the refresh that follows fails and says why
+            bucketProblem = null;
+            return Optional.of("バケット " + options.bucket() + " を確認できません / the bucket " + options.bucket()
+                    + " cannot be checked: " + sdkLine(e) + " (BACKUP-3)");
         }
         bucketProblem = problem == null ? null : DELETABLE + ": " + problem + " (BACKUP-3)";
         return Optional.ofNullable(bucketProblem);
@@ -556,12 +559,13 @@ public final class ObjectLockCopy implements AutoCloseable {
         } catch (BackupException e) {
             return new Status(Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(e.getMessage()));
         }
+        // one line, the most pressing first: a bucket that lets copies go, a failing upload, a stale copy
         List<String> d = new ArrayList<>();
         if (bucketProblem != null) {
             d.add(bucketProblem);
         }
         if (lastProblem != null) {
-            d.add("the last Object Lock copy failed (BACKUP-3): " + lastProblem);
+            d.add(lastProblem + " (BACKUP-3)");
         }
         if (s == null || s.newestAt().isEmpty()) {
             d.add("no backup is in the Object Lock copy yet (bucket " + options.bucket() + "; BACKUP-1, BACKUP-3)"
@@ -576,7 +580,7 @@ public final class ObjectLockCopy implements AutoCloseable {
         }
         return new Status(s == null ? Optional.empty() : Optional.of(s.at()),
                 s == null ? Optional.empty() : s.newest(), s == null ? Optional.empty() : s.newestAt(),
-                d.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", d)));
+                d.stream().findFirst());
     }
 
     private record State(Instant at, Optional<String> newest, Optional<Instant> newestAt) {
@@ -1032,6 +1036,10 @@ public final class ObjectLockCopy implements AutoCloseable {
             return s.awsErrorDetails().errorCode() + " (HTTP " + s.statusCode() + ")";
         }
         String m = String.valueOf(e.getMessage());
+        if (m.startsWith("Unable to load credentials")) {
+            return "no S3 credentials: neither the credentials file (--backup-s3-credentials) nor the SDK's"
+                    + " environment, profile or instance role gives any";
+        }
         int nl = m.indexOf('\n');
         m = nl < 0 ? m : m.substring(0, nl);
         return m.length() > 200 ? m.substring(0, 200) + "…" : m;

@@ -85,7 +85,7 @@ class ObjectLockBackupsTest {
                     .resolve(Backups.MANIFEST)), "the local backup is done");
             assertTrue(backups.objectLockCopyIdle(120));
             assertTrue(notices.stream().anyMatch(n -> n.event().equals("backup.s3-failed")), notices.toString());
-            assertTrue(backups.deviations().stream().anyMatch(d -> d.contains("Object Lock copy failed")),
+            assertTrue(backups.deviations().stream().anyMatch(d -> d.contains("cannot refresh the Object Lock copy")),
                     backups.deviations().toString());
             for (var n : notices) {
                 assertFalse(n.text().contains(S3Peer.SECRET_KEY) || n.text().contains("\n"), n.text());

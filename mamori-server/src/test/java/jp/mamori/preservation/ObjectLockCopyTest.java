@@ -310,7 +310,8 @@ class ObjectLockCopyTest {
         peer.close();
         BackupException down = assertThrows(BackupException.class, () -> ok.refresh(T0));
         assertFalse(down.getMessage().contains("\n"), down.getMessage());
-        assertTrue(ok.status(T0).deviation().orElseThrow().contains("failed"));
+        assertTrue(ok.status(T0).deviation().orElseThrow().startsWith("オブジェクトロック複製を更新できません / cannot"
+                + " refresh the Object Lock copy"), ok.status(T0).deviation().toString());
         peer = new S3Peer(clock);
         peer.createBucket(BUCKET, true, true, null);
 
