@@ -68,8 +68,8 @@ import java.util.regex.Pattern;
  * </pre>
  * Every object is sent with its SHA-256 (the store refuses a body that does not match), then read back with HEAD:
  * size, lock mode and retention date must be what was asked for. A backup's retention runs from its creation to the
- * end of the longest generation (daily, weekly, monthly, yearly; {@link Generations}) that may still keep it, plus one
- * period; WAL is kept as long as the newest backup. Object Lock only protects versions: a holder of the credentials
+ * end of the longest finished generation period (daily, weekly, monthly, yearly; {@link Generations}) that keeps it,
+ * plus one period, extended when a period ends ({@link #retainUntil}); WAL is kept as long as the newest backup. Object Lock only protects versions: a holder of the credentials
  * can put a NEW version over a key (junk, or a newer manifest), so everything read back is checked against the signed
  * manifest ({@link #verify}, {@link #download}), which only this installation's key can sign.
  */
@@ -331,7 +331,7 @@ public final class ObjectLockCopy implements AutoCloseable {
             String id = e.getKey();
             Manifest m = e.getValue();
             Instant until = retainUntil(m.createdAt(), plan == null ? List.of() : plan.kept().getOrDefault(id,
-                    List.of()), keep);
+                    List.of()), keep, zone, now);
             if (until.isBefore(now.plus(Duration.ofDays(1)))) {
                 until = now.plus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS).plusSeconds(1); // late copies
             }
@@ -440,18 +440,30 @@ public final class ObjectLockCopy implements AutoCloseable {
     }
 
     /**
-     * How long a backup taken at {@code createdAt} that the generation rules keep for {@code reasons} must be locked:
-     * to the end of the longest of them plus one period (a day, week, month or year of the rule), at least the daily
-     * window; rounded up to the second (S3 dates carry no fraction).
+     * How long a backup taken at {@code createdAt} that the generation rules keep for {@code reasons} (at {@code now},
+     * in {@code zone}) must be locked: to the end of the longest of them plus one period (a day, week, month or year
+     * of the rule), at least the daily window; rounded up to the second (S3 dates carry no fraction).
+     *
+     * <p>A weekly, monthly or yearly reason counts only once its period has ended: until then the backup is only the
+     * newest of an unfinished week, month or year, and every new backup would otherwise be locked for the longest
+     * generation (with 7,5,12,5 some six years, every day: thousands of full copies nobody can delete). Once the
+     * period ends, its newest backup is the keeper, and the next refresh extends its lock (BACKUP-1, BACKUP-2).
      */
-    static Instant retainUntil(Instant createdAt, List<String> reasons, ServerConfig.BackupOptions.Keep keep) {
+    static Instant retainUntil(Instant createdAt, List<String> reasons, ServerConfig.BackupOptions.Keep keep,
+                               ZoneId zone, Instant now) {
         long days = keep.daily() + 1L;
+        java.time.LocalDate today = java.time.LocalDate.ofInstant(now, zone);
         for (String r : reasons) {
-            String rule = r.split(" ")[0];
-            long d = switch (rule) {
-                case "weekly" -> (keep.weekly() + 1L) * 7;
-                case "monthly" -> (keep.monthly() + 1L) * 31;
-                case "yearly" -> (keep.yearly() + 1L) * 366;
+            String[] w = r.split(" ", 2);
+            long d = switch (w[0]) {
+                case "weekly" -> w.length == 2 && !w[1].equals(String.format("%d-W%02d",
+                        today.get(java.time.temporal.IsoFields.WEEK_BASED_YEAR),
+                        today.get(java.time.temporal.IsoFields.WEEK_OF_WEEK_BASED_YEAR)))
+                        ? (keep.weekly() + 1L) * 7 : 0;
+                case "monthly" -> w.length == 2 && !w[1].equals(String.format("%d-%02d", today.getYear(),
+                        today.getMonthValue())) ? (keep.monthly() + 1L) * 31 : 0;
+                case "yearly" -> w.length == 2 && !w[1].equals(Integer.toString(today.getYear()))
+                        ? (keep.yearly() + 1L) * 366 : 0;
                 default -> keep.daily() + 1L;
             };
             days = Math.max(days, d);

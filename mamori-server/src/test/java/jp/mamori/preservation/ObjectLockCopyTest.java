@@ -359,11 +359,15 @@ class ObjectLockCopyTest {
         String manifest = key("base/20261207-030000/" + Backups.MANIFEST);
         assertEquals(T0.plus(Duration.ofDays(2)), attacker().headObject(x -> x.bucket(BUCKET).key(manifest))
                 .objectLockRetainUntilDate());
-        // the policy now keeps a weekly generation too: the same copy is locked for two weeks
+        // with a weekly generation, while its week runs it is locked for the daily window only; once the week is
+        // over it is that week's keeper, and its copy is locked for two weeks from its creation
         ObjectLockCopy weekly = new ObjectLockCopy(main, inst, keys.signerPublicKey(), options(BUCKET, peer.endpoint()),
                 new ServerConfig.BackupOptions.Keep(1, 1, 0, 0), ZoneId.of("Asia/Tokyo"), dir.resolve("state"));
         closing.add(weekly);
-        ObjectLockCopy.Refresh r = weekly.refresh(T0);
+        assertEquals(List.of(), weekly.refresh(T0).extended());
+        Instant nextWeek = Instant.parse("2026-12-14T00:00:00Z"); // Monday in Tokyo
+        clock.set(nextWeek);
+        ObjectLockCopy.Refresh r = weekly.refresh(nextWeek);
         assertEquals(List.of("20261207-030000"), r.extended());
         assertEquals(List.of(), r.backups());
         for (String part : List.of("data.tar", "wal.tar", "folder.tar", Backups.SIGNATURE, Backups.MANIFEST)) {
@@ -371,7 +375,7 @@ class ObjectLockCopyTest {
                     .key(key("base/20261207-030000/" + part))).objectLockRetainUntilDate(), part);
         }
         // and back to the shorter policy: nothing is shortened (nor tried)
-        ObjectLockCopy.Refresh back = copy().refresh(T0);
+        ObjectLockCopy.Refresh back = copy().refresh(nextWeek);
         assertEquals(List.of(), back.extended());
         assertEquals(T0.plus(Duration.ofDays(14)), attacker().headObject(x -> x.bucket(BUCKET).key(manifest))
                 .objectLockRetainUntilDate());

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,16 +68,24 @@ class ObjectLockOptionsTest {
     }
 
     @Test
-    void aBackupIsLockedToTheEndOfTheLongestGenerationThatMayKeepItPlusOnePeriod() {
+    void aBackupIsLockedToTheEndOfTheLongestFinishedGenerationThatKeepsItPlusOnePeriod() {
         var keep = new ServerConfig.BackupOptions.Keep(7, 5, 12, 5);
-        Instant t = Instant.parse("2026-12-07T02:00:00.250Z");
-        assertEquals(Instant.parse("2026-12-15T02:00:01Z"), ObjectLockCopy.retainUntil(t, List.of(), keep));
+        ZoneId tokyo = ZoneId.of("Asia/Tokyo");
+        Instant t = Instant.parse("2026-12-07T02:00:00.250Z"); // Monday 11:00 in Tokyo, ISO week 2026-W50
+        List<String> all = List.of("newest", "daily 2026-12-07", "weekly 2026-W50", "monthly 2026-12", "yearly 2026");
+        // while its week, month and year run, the newest backup is locked for the daily window only
+        assertEquals(Instant.parse("2026-12-15T02:00:01Z"), ObjectLockCopy.retainUntil(t, all, keep, tokyo, t));
+        assertEquals(Instant.parse("2026-12-15T02:00:01Z"), ObjectLockCopy.retainUntil(t, List.of(), keep, tokyo, t));
+        // the week over (Monday of W51 in Tokyo): the keeper of W50 for 6 weeks
+        Instant nextWeek = Instant.parse("2026-12-13T15:00:00Z");
+        assertEquals(t.plusSeconds(6L * 7 * 86400).plusMillis(750), ObjectLockCopy.retainUntil(t, all, keep, tokyo,
+                nextWeek));
+        // the year over: the keeper of 2026 for 6 years (of 366 days)
+        Instant nextYear = Instant.parse("2026-12-31T15:00:00Z");
+        assertEquals(t.plusSeconds(6L * 366 * 86400).plusMillis(750), ObjectLockCopy.retainUntil(t, all, keep, tokyo,
+                nextYear));
         assertEquals(Instant.parse("2026-12-15T02:00:01Z"), ObjectLockCopy.retainUntil(t, List.of("daily 2026-12-07"),
-                keep));
-        assertEquals(t.plusSeconds(6L * 7 * 86400).plusMillis(750), ObjectLockCopy.retainUntil(t,
-                List.of("daily 2026-12-07", "weekly 2026-W50"), keep));
-        assertEquals(t.plusSeconds(6L * 366 * 86400).plusMillis(750), ObjectLockCopy.retainUntil(t,
-                List.of("newest", "daily 2026-12-07", "weekly 2026-W50", "monthly 2026-12", "yearly 2026"), keep));
+                keep, tokyo, nextYear));
     }
 
     @Test
