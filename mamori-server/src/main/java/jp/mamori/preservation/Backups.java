@@ -75,7 +75,8 @@ public final class Backups implements AutoCloseable {
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
     private OfflineCopy offline;
-    private final ObjectLockCopies s3 = new ObjectLockCopies();
+    private final ObjectLockUpkeep s3;
+    private final Object s3Drill = new Object();
     private jp.mamori.access.SecurityNotifier notifier = n -> { };
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
@@ -87,6 +88,9 @@ public final class Backups implements AutoCloseable {
         this.destination = new FolderParts(options.dir().resolve(keys.installationId()));
         this.audit = audit;
         this.clock = clock;
+        this.s3 = new ObjectLockUpkeep(options == null ? Optional.empty() : options.s3(), () -> new ObjectLockCopy(
+                destination, keys.installationId(), keys.signerPublicKey(), options.s3().get(), options.keep(), zone,
+                dataDir.resolve("backup").resolve("state")), clock, this::record, this::notice);
     }
 
     /**
@@ -537,17 +541,7 @@ public final class Backups implements AutoCloseable {
 
     /** Deletes the bucket's versions past their date that no generation keeps; each is recorded in the trail. */
     public List<ObjectLockCopy.Expired> expireS3(String by) {
-        Optional<ObjectLockCopy> c = s3.copy();
-        if (c.isEmpty()) {
-            return List.of();
-        }
-        List<ObjectLockCopy.Expired> gone = c.get().expire(clock.instant());
-        if (!gone.isEmpty()) {
-            List<String> keysGone = gone.stream().map(ObjectLockCopy.Expired::key).toList();
-            record(AuditAction.BACKUP_DELETE, Outcome.SUCCESS, by, Map.of("s3_bucket", c.get().bucket(),
-                    "objects", Integer.toString(gone.size()), "keys", oneLine(String.join(",", keysGone))));
-        }
-        return gone;
+        return s3.expire(by);
     }
 
     /**
@@ -557,6 +551,12 @@ public final class Backups implements AutoCloseable {
     public DrillResult drillFromS3(DrillCheck check, String by) {
         ObjectLockCopy c = s3.copy().orElseThrow(() -> new BackupException("オブジェクトロック複製が設定されていません /"
                 + " no Object Lock copy is configured (--backup-s3-bucket)"));
+        synchronized (s3Drill) { // one download folder: one drill from the bucket at a time
+            return drillFromS3(c, check, by);
+        }
+    }
+
+    private DrillResult drillFromS3(ObjectLockCopy c, DrillCheck check, String by) {
         Path into = dataDir.resolve("backup").resolve("s3-download");
         try {
             Restore.deleteTree(into);
@@ -572,127 +572,6 @@ public final class Backups implements AutoCloseable {
                 Restore.deleteTree(into);
             } catch (IOException e) {
                 log.warn("backup: could not delete {}: {}", into, e.toString());
-            }
-        }
-    }
-
-    /** The Object Lock copy's upkeep: created on first use, refreshed on a worker of its own (never blocking). */
-    private final class ObjectLockCopies {
-        private ObjectLockCopy copy;
-        private String openProblem;
-        private volatile String failing;
-        private java.util.concurrent.ExecutorService worker;
-        private final java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean();
-
-        synchronized Optional<ObjectLockCopy> copy() {
-            if (options == null || options.s3().isEmpty()) {
-                return Optional.empty();
-            }
-            if (copy == null) {
-                try {
-                    copy = new ObjectLockCopy(destination, keys.installationId(), keys.signerPublicKey(),
-                            options.s3().get(), options.keep(), zone, dataDir.resolve("backup").resolve("state"));
-                    openProblem = null;
-                } catch (BackupException e) {
-                    openProblem = e.getMessage();
-                    throw e;
-                }
-            }
-            return Optional.of(copy);
-        }
-
-        Optional<ObjectLockCopy.Refresh> refresh(String by) {
-            if (options.s3().isEmpty()) {
-                return Optional.empty();
-            }
-            String bucket = options.s3().get().bucket();
-            try {
-                ObjectLockCopy.Refresh r = copy().orElseThrow().refresh(clock.instant());
-                failing = null;
-                if (!r.backups().isEmpty() || !r.repaired().isEmpty() || !r.problems().isEmpty()) {
-                    record(AuditAction.BACKUP_RUN, r.problems().isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, by,
-                            Map.of("s3_bucket", bucket, "backups", String.join(",", r.backups()), "wal_files",
-                                    Integer.toString(r.walFiles().size()), "repaired",
-                                    Integer.toString(r.repaired().size()), "problems",
-                                    Integer.toString(r.problems().size())));
-                }
-                return Optional.of(r);
-            } catch (BackupException e) {
-                boolean starts = failing == null;
-                failing = e.getMessage();
-                if (starts) {
-                    record(AuditAction.BACKUP_RUN, Outcome.ERROR, by, Map.of("s3_bucket", bucket,
-                            "error", oneLine(e.getMessage())));
-                    notice("backup.s3-failed", Map.of("bucket", bucket),
-                            "オブジェクトロック複製に失敗しました / the Object Lock copy failed: " + oneLine(e.getMessage()));
-                }
-                throw e;
-            }
-        }
-
-        /** Asks for a refresh (and, after a base backup, an expiry) on the worker; one at a time, coalesced. */
-        void soon(boolean afterBaseBackup) {
-            if (options == null || options.s3().isEmpty()) {
-                return;
-            }
-            synchronized (this) {
-                if (worker == null) {
-                    worker = Executors.newSingleThreadExecutor(r -> {
-                        Thread t = new Thread(r, "mamori-backup-s3");
-                        t.setDaemon(true);
-                        return t;
-                    });
-                }
-                if (!pending.compareAndSet(false, true) && !afterBaseBackup) {
-                    return;
-                }
-                worker.execute(() -> {
-                    pending.set(false);
-                    try {
-                        refresh("schedule");
-                        if (afterBaseBackup) {
-                            expireS3("schedule");
-                        }
-                    } catch (RuntimeException e) {
-                        log.warn("backup: Object Lock copy: {}", oneLine(e.getMessage()));
-                    }
-                });
-            }
-        }
-
-        /** Waits up to {@code seconds} for the refreshes asked for so far (for tests and the command line). */
-        boolean idle(long seconds) throws Exception {
-            java.util.concurrent.ExecutorService w;
-            synchronized (this) {
-                w = worker;
-            }
-            if (w == null) {
-                return true;
-            }
-            return w.submit(() -> { }).get(seconds, TimeUnit.SECONDS) == null;
-        }
-
-        Optional<String> deviation() {
-            if (options == null || options.s3().isEmpty()) {
-                return Optional.empty();
-            }
-            try {
-                Optional<String> d = copy().orElseThrow().status(clock.instant()).deviation();
-                if (failing != null && d.isEmpty()) {
-                    return Optional.of(failing + " (BACKUP-3)");
-                }
-                return d;
-            } catch (BackupException e) {
-                return Optional.of(e.getMessage() + " (BACKUP-3)");
-            }
-        }
-
-        synchronized void close() {
-            if (worker != null) {
-                worker.shutdownNow();
-            }
-            if (copy != null) {
-                copy.close();
             }
         }
     }
