@@ -104,6 +104,7 @@ public final class ObjectLockCopy implements AutoCloseable {
     private final String root;
     private final Map<String, Instant> lockedUntil = new java.util.HashMap<>();
     private volatile String bucketProblem;
+    private volatile boolean bucketGood;
     private volatile String lastProblem;
 
     /**
@@ -238,6 +239,7 @@ public final class ObjectLockCopy implements AutoCloseable {
                     + " cannot be checked: " + sdkLine(e) + " (BACKUP-3)");
         }
         bucketProblem = problem == null ? null : DELETABLE + ": " + problem + " (BACKUP-3)";
+        bucketGood = problem == null;
         return Optional.ofNullable(bucketProblem);
     }
 
@@ -298,8 +300,8 @@ public final class ObjectLockCopy implements AutoCloseable {
     }
 
     private Refresh refreshOnce(Instant now, long t0) {
-        if (bucketProblem == null) {
-            checkBucket(); // once; a deviation found here does not stop the upload (a copy is better than none)
+        if (!bucketGood) {
+            checkBucket(); // until it is found sound; a deviation here does not stop the upload (a copy is better)
         }
         Map<String, Long> there = listed(root);
         List<String> problems = new ArrayList<>();
