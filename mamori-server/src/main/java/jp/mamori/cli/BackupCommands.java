@@ -37,17 +37,21 @@ final class BackupCommands {
                                [--force]   into a new data folder, to a moment or to the newest shipped WAL
               backup restore   --from DIR/INSTALLATION --recovery-key MRK1-… --signer MSK1-… --id ID --to NEW-DIR
                                [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
-              backup drill     --data DIR [--backup-dir DIR]   restore the newest backup into a scratch folder, start a
+              backup drill     --data DIR [--backup-dir DIR] [--from s3]   restore the newest backup (of the backup
+                               folder, or downloaded from the Object Lock bucket) into a scratch folder, start a
                                server on it, check records, audit trail, counts and charts; record the result
               backup prune     --data DIR [--backup-dir DIR] [--backup-keep 7,5,12,5]   delete what no generation keeps
               backup offline   --data DIR --backup-offline-dir DIR [--verify]   copy what is new to the marked medium
+              backup s3        --data DIR --backup-s3-bucket NAME [--backup-s3-endpoint URL] [--verify]   upload what
+                               is new to the bucket, locked in COMPLIANCE mode; expire what is past its date
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
               backup rotate-recovery-key --data DIR   a new recovery key and sheet (server stopped); keep the old
                                sheet until the backups taken before are gone
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
-            "--backup-drill-days");
+            "--backup-drill-days", "--backup-s3-endpoint", "--backup-s3-bucket", "--backup-s3-prefix",
+            "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours");
     private static final DateTimeFormatter SHOWN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx");
 
     private BackupCommands() {
@@ -70,7 +74,8 @@ final class BackupCommands {
                     "--signer"), List.of("--force")), out, env);
             case "prune" -> prune(Args.parse(rest, SERVE, List.of()), out, env);
             case "offline" -> offline(Args.parse(rest, SERVE, List.of("--verify")), out, env);
-            case "drill" -> drill(Args.parse(rest, SERVE, List.of()), out, env);
+            case "s3" -> s3(Args.parse(rest, SERVE, List.of("--verify")), out, env);
+            case "drill" -> drill(Args.parse(rest, with("--from"), List.of()), out, env);
             case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
             case "rotate-recovery-key" -> rotate(Args.parse(rest, SERVE, List.of()), out, env);
             default -> {
@@ -133,7 +138,13 @@ final class BackupCommands {
     }
 
     private static int drill(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        Backups.DrillResult r = recorded(a, env, b -> b.drill(new jp.mamori.DrillChecks(), "backup drill"));
+        String from = a.value("--from").orElse("folder");
+        if (!from.equals("folder") && !from.equals("s3")) {
+            throw new ConfigException("--from takes s3 (the Object Lock bucket) / --from には s3 を指定します");
+        }
+        Backups.DrillResult r = recorded(a, env, b -> from.equals("s3")
+                ? b.drillFromS3(new jp.mamori.DrillChecks(), "backup drill")
+                : b.drill(new jp.mamori.DrillChecks(), "backup drill"));
         out.println("drill of backup " + r.backupId() + ": restore " + r.restore().toMillis() + " ms (RTO), whole drill "
                 + r.total().toMillis() + " ms, data age " + r.dataAge().toSeconds() + " s (RPO)");
         for (String f : r.findings()) {
@@ -169,6 +180,31 @@ final class BackupCommands {
             return found.isEmpty() && r.problems().isEmpty() ? 0 : 1;
         }
         return r.problems().isEmpty() ? 0 : 1;
+    }
+
+    /** {@code backup s3}: upload what is new to the Object Lock bucket, expire what is past its date, verify. */
+    private static int s3(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        if (cfg.backup().s3().isEmpty()) {
+            throw new ConfigException("--backup-s3-bucket names the Object Lock bucket / バケットを指定してください");
+        }
+        return recorded(a, env, b -> {
+            b.objectLockCopy().orElseThrow().checkBucket().ifPresent(d -> out.println("  DEVIATION: " + d));
+            jp.mamori.preservation.ObjectLockCopy.Refresh r = b.refreshS3("backup s3").orElseThrow();
+            out.println(r.summary());
+            r.problems().forEach(p -> out.println("  PROBLEM: " + p));
+            List<jp.mamori.preservation.ObjectLockCopy.Expired> gone = b.expireS3("backup s3");
+            gone.forEach(e -> out.println("  EXPIRED: " + e.key() + " (retained until " + e.retainedUntil() + ")"));
+            boolean ok = r.problems().isEmpty();
+            if (a.flag("--verify")) {
+                List<String> found = b.verifyS3();
+                found.forEach(p -> out.println("  VERIFY: " + p));
+                ok &= found.isEmpty();
+            }
+            out.println(ok ? "オブジェクトロック複製を更新しました / the Object Lock copy is up to date"
+                    : "オブジェクトロック複製に問題があります / the Object Lock copy has problems");
+            return ok ? 0 : 1;
+        });
     }
 
     private static int list(Args a, PrintStream out, Map<String, String> env) {

@@ -52,7 +52,68 @@ public record ServerConfig(
      * @param drillDays       a restore drill at least this often (0: none scheduled, a deviation)
      */
     public record BackupOptions(boolean enabled, Path dir, Optional<Path> offlineDir, int offlineMaxDays, int hour,
-                                Keep keep, int walSeconds, int drillDays) {
+                                Keep keep, int walSeconds, int drillDays, Optional<S3> s3) {
+        /** Without an Object Lock copy. */
+        public BackupOptions(boolean enabled, Path dir, Optional<Path> offlineDir, int offlineMaxDays, int hour,
+                             Keep keep, int walSeconds, int drillDays) {
+            this(enabled, dir, offlineDir, offlineMaxDays, hour, keep, walSeconds, drillDays, Optional.empty());
+        }
+
+        /**
+         * The copy in S3-compatible object storage under Object Lock in COMPLIANCE mode (BACKUP-1, BACKUP-3; ADR 0010
+         * "Object Lock copies").
+         *
+         * @param endpoint    the store's URL (path-style requests), or empty for AWS itself
+         * @param bucket      the bucket: versioning and Object Lock enabled
+         * @param prefix      the key prefix under which {@code INSTALLATION/base/...} and {@code .../wal/...} go
+         * @param region      the signing region
+         * @param credentials a file {@code access-key-id ID} / {@code secret-access-key SECRET} (owner-only); when
+         *                    it does not exist, the SDK's default chain (environment, profile, instance role)
+         * @param maxHours    how old the newest backup in the bucket may be before that is a deviation
+         */
+        public record S3(Optional<java.net.URI> endpoint, String bucket, String prefix, String region,
+                         Path credentials, int maxHours) {
+            private static final java.util.regex.Pattern BUCKET =
+                    java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+            private static final java.util.regex.Pattern PREFIX =
+                    java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,7}");
+            private static final java.util.regex.Pattern REGION = java.util.regex.Pattern.compile("[a-z0-9-]{1,32}");
+
+            public S3 {
+                if (bucket == null || !BUCKET.matcher(bucket).matches()) {
+                    throw new ConfigException("--backup-s3-bucket は 3〜63 文字の小文字・数字・点・ハイフンです / "
+                            + "--backup-s3-bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)");
+                }
+                if (prefix == null || !PREFIX.matcher(prefix).matches()) {
+                    throw new ConfigException("--backup-s3-prefix が正しくありません / --backup-s3-prefix must be"
+                            + " letters, digits, '.', '_', '-' in up to 8 segments separated by '/'");
+                }
+                if (region == null || !REGION.matcher(region).matches()) {
+                    throw new ConfigException("--backup-s3-region が正しくありません / --backup-s3-region must be a"
+                            + " region name such as ap-northeast-1");
+                }
+                if (endpoint.isPresent()) {
+                    java.net.URI u = endpoint.get();
+                    if (u.getScheme() == null || !(u.getScheme().equals("https") || u.getScheme().equals("http"))
+                            || u.getHost() == null || u.getRawUserInfo() != null || u.getRawQuery() != null
+                            || u.getRawFragment() != null) {
+                        throw new ConfigException("--backup-s3-endpoint は https://HOST[:PORT] の形です /"
+                                + " --backup-s3-endpoint must be https://HOST[:PORT] (no user, query or fragment)");
+                    }
+                }
+                if (maxHours < 1 || maxHours > 24 * 366) {
+                    throw new ConfigException("--backup-s3-max-hours must be 1 to 8784");
+                }
+            }
+
+            /** Whether requests go in clear text to a host other than this machine's loopback. */
+            public boolean plainHttpOffHost() {
+                return endpoint.isPresent() && endpoint.get().getScheme().equals("http")
+                        && !(endpoint.get().getHost().equals("127.0.0.1") || endpoint.get().getHost().equals("localhost")
+                        || endpoint.get().getHost().equals("[::1]"));
+            }
+        }
+
         /** Generations: daily, weekly, monthly and yearly backups kept. */
         public record Keep(int daily, int weekly, int monthly, int yearly) {
             public static final Keep DEFAULT = new Keep(7, 5, 12, 5);
@@ -146,6 +207,10 @@ public record ServerConfig(
             if (offlineDir.isPresent() && offlineMaxDays > 7) {
                 out.add("the offline copy may be " + offlineMaxDays + " days old before it is reported (default 7)");
             }
+            s3.filter(S3::plainHttpOffHost).ifPresent(o -> out.add("the Object Lock copy is sent without TLS to "
+                    + o.endpoint().get() + " (sealed parts, but signed requests and names in clear; CRYPTO-2)"));
+            s3.filter(o -> o.maxHours() > 26).ifPresent(o -> out.add("the Object Lock copy may be " + o.maxHours()
+                    + " hours old before it is reported (default 26)"));
             return out;
         }
     }
@@ -441,7 +506,8 @@ public record ServerConfig(
                 "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone",
                 "--header-timeout", "--min-body-rate", "--max-connections-per-address", "--backup-dir",
                 "--backup-offline-dir", "--backup-offline-max-days", "--backup-hour", "--backup-keep",
-                "--backup-wal-seconds", "--backup-drill-days"),
+                "--backup-wal-seconds", "--backup-drill-days", "--backup-s3-endpoint", "--backup-s3-bucket",
+                "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours"),
                 List.of("--http", "--no-backup"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -485,7 +551,32 @@ public record ServerConfig(
                 a.intValue("--backup-hour").orElse(d.hour()),
                 a.value("--backup-keep").map(BackupOptions.Keep::parse).orElse(d.keep()),
                 a.intValue("--backup-wal-seconds").orElse(d.walSeconds()),
-                a.intValue("--backup-drill-days").orElse(d.drillDays()));
+                a.intValue("--backup-drill-days").orElse(d.drillDays()), s3Options(a, data));
+    }
+
+    private static Optional<BackupOptions.S3> s3Options(Args a, Path data) {
+        Optional<String> bucket = a.value("--backup-s3-bucket");
+        if (bucket.isEmpty()) {
+            for (String o : List.of("--backup-s3-endpoint", "--backup-s3-prefix", "--backup-s3-region",
+                    "--backup-s3-credentials", "--backup-s3-max-hours")) {
+                if (a.value(o).isPresent()) {
+                    throw new ConfigException(o + " には --backup-s3-bucket が必要です / " + o
+                            + " needs --backup-s3-bucket");
+                }
+            }
+            return Optional.empty();
+        }
+        Optional<java.net.URI> endpoint;
+        try {
+            endpoint = a.value("--backup-s3-endpoint").map(java.net.URI::create);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--backup-s3-endpoint は URL ではありません / --backup-s3-endpoint is not a URL");
+        }
+        return Optional.of(new BackupOptions.S3(endpoint, bucket.get(), a.value("--backup-s3-prefix").orElse("mamori"),
+                a.value("--backup-s3-region").orElse("ap-northeast-1"),
+                a.value("--backup-s3-credentials").map(p -> Path.of(p).toAbsolutePath().normalize())
+                        .orElse(data.resolve("secrets").resolve("backup-s3-credentials")),
+                a.intValue("--backup-s3-max-hours").orElse(26)));
     }
 
     private static ListenerOptions listenerOptions(Args a) {

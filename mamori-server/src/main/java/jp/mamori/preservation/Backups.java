@@ -76,6 +76,8 @@ public final class Backups implements AutoCloseable {
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
     private OfflineCopy offline;
+    private final ObjectLockUpkeep s3;
+    private final Object s3Drill = new Object();
     private jp.mamori.access.SecurityNotifier notifier = n -> { };
 
     private Backups(Path dataDir, ServerConfig.BackupOptions options, BackupKeys keys, AuditRecorder audit,
@@ -87,6 +89,9 @@ public final class Backups implements AutoCloseable {
         this.destination = new FolderParts(options.dir().resolve(keys.installationId()));
         this.audit = audit;
         this.clock = clock;
+        this.s3 = new ObjectLockUpkeep(options == null ? Optional.empty() : options.s3(), () -> new ObjectLockCopy(
+                destination, keys.installationId(), keys.signerPublicKey(), options.s3().get(), options.keep(), zone,
+                dataDir.resolve("backup").resolve("state")), clock, this::record, this::notice);
     }
 
     /**
@@ -166,6 +171,7 @@ public final class Backups implements AutoCloseable {
                     prune("schedule");
                 }
                 refreshOffline("schedule");
+                s3.soon(false); // retries a failed upload; lists the bucket when nothing is new
                 if (scheduledDrill != null && options.drillDays() > 0 && drillDue()) {
                     scheduledDrill.run();
                 }
@@ -184,6 +190,9 @@ public final class Backups implements AutoCloseable {
         try {
             WalShipper.Result r = shipper.shipOnce();
             lastShipProblem = null;
+            if (r.shipped().values().stream().anyMatch(l -> !l.isEmpty())) {
+                s3.soon(false);
+            }
             return r;
         } catch (RuntimeException e) {
             if (lastShipProblem == null) {
@@ -275,10 +284,11 @@ public final class Backups implements AutoCloseable {
         if (!options.enabled()) {
             return out; // the configuration reports it
         }
-        if (options.offlineDir().isEmpty()) {
-            out.add("no offline or write-protected backup copy (--backup-offline-dir): ransomware on this server can"
-                    + " reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
-        } else {
+        s3.deviation().ifPresent(out::add);
+        if (options.offlineDir().isEmpty() && options.s3().isEmpty()) {
+            out.add("no offline or write-protected backup copy (--backup-offline-dir, --backup-s3-bucket): ransomware"
+                    + " on this server can reach every backup (BACKUP-1, BACKUP-3) / オフラインの複製がありません");
+        } else if (options.offlineDir().isPresent()) {
             offline().get().status(dataDir.resolve("backup").resolve("state"), clock.instant(),
                     options.offlineMaxDays()).deviation().ifPresent(out::add);
         }
@@ -371,6 +381,7 @@ public final class Backups implements AutoCloseable {
                     "destination", destination.root().toString()));
             log.info("backup {}: {} MB sealed to {} in {} ms", id, bytes / 1_000_000, destination.root(),
                     took.toMillis());
+            s3.soon(true);
             return new Taken(id, manifest, bytes, took);
         } catch (SQLException | IOException | RuntimeException e) {
             String why = e instanceof BackupException ? e.getMessage() : "バックアップに失敗しました / backup failed: "
@@ -615,6 +626,69 @@ public final class Backups implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ the Object Lock copy
+
+    /** The Object Lock copy, when {@code --backup-s3-bucket} is set (its credentials file read on first use). */
+    public Optional<ObjectLockCopy> objectLockCopy() {
+        return s3.copy();
+    }
+
+    /**
+     * Uploads what is new to the Object Lock copy (BACKUP-3), recorded in the audit trail; a failure is recorded, sent
+     * as a security notice when it starts, reported as a deviation until an upload succeeds, and thrown (one line).
+     */
+    public Optional<ObjectLockCopy.Refresh> refreshS3(String by) {
+        return s3.refresh(by);
+    }
+
+    /** Every backup in the bucket against its signed manifest: a line per problem, none when sound. */
+    public List<String> verifyS3() {
+        return s3.copy().map(ObjectLockCopy::verify).orElse(List.of("no Object Lock copy is configured"
+                + " (--backup-s3-bucket) / オブジェクトロック複製が設定されていません"));
+    }
+
+    /** Deletes the bucket's versions past their date that no generation keeps; each is recorded in the trail. */
+    public List<ObjectLockCopy.Expired> expireS3(String by) {
+        return s3.expire(by);
+    }
+
+    /**
+     * A restore drill of the newest backup in the bucket (BACKUP-5 for the Object Lock copy): it is downloaded into
+     * {@code <data>/backup/s3-download} (checked against its signed manifest as it comes), then drilled as any other.
+     */
+    public DrillResult drillFromS3(DrillCheck check, String by) {
+        ObjectLockCopy c = s3.copy().orElseThrow(() -> new BackupException("オブジェクトロック複製が設定されていません /"
+                + " no Object Lock copy is configured (--backup-s3-bucket)"));
+        synchronized (s3Drill) { // one download folder: one drill from the bucket at a time
+            return drillFromS3(c, check, by);
+        }
+    }
+
+    private DrillResult drillFromS3(ObjectLockCopy c, DrillCheck check, String by) {
+        Path into = dataDir.resolve("backup").resolve("s3-download");
+        try {
+            Restore.deleteTree(into);
+            String id = c.newestInBucket().orElseThrow(() -> new BackupException("バケットに復元できるバックアップがありません"
+                    + " / there is no finished backup in bucket " + c.bucket()));
+            FolderParts got = c.download(id, into);
+            return drill(check, jp.mamori.audit.Actor.server(by), got);
+        } catch (IOException e) {
+            throw new BackupException("取得用フォルダー " + into + " を空にできません / cannot empty " + into + ": "
+                    + Messages.firstLine(e), e);
+        } finally {
+            try {
+                Restore.deleteTree(into);
+            } catch (IOException e) {
+                log.warn("backup: could not delete {}: {}", into, e.toString());
+            }
+        }
+    }
+
+    /** Waits up to {@code seconds} for the Object Lock copy's pending refreshes (tests). */
+    boolean objectLockCopyIdle(long seconds) throws Exception {
+        return s3.idle(seconds);
+    }
+
     // ------------------------------------------------------------------ listing and verifying
 
     /** One backup on the destination. */
@@ -641,8 +715,13 @@ public final class Backups implements AutoCloseable {
     }
 
     private List<String> ids() {
+        return listIn(destination);
+    }
+
+    /** The ids of the backups in {@code folder} whose manifest is there, sorted (the newest last). */
+    private static List<String> listIn(FolderParts folder) {
         TreeSet<String> ids = new TreeSet<>();
-        for (String name : destination.list("base/")) {
+        for (String name : folder.list("base/")) {
             String[] p = name.split("/");
             if (p.length == 3 && p[2].equals(MANIFEST)) {
                 ids.add(p[1]);
@@ -826,9 +905,16 @@ public final class Backups implements AutoCloseable {
 
     /** The same, recorded as done by {@code who} (a person who asked for it in the console). */
     public synchronized DrillResult drill(DrillCheck check, jp.mamori.audit.Actor who) {
+        return drill(check, who, destination);
+    }
+
+    /** A drill of the newest backup in {@code source} (the backup folder, or a copy downloaded from the bucket). */
+    private synchronized DrillResult drill(DrillCheck check, jp.mamori.audit.Actor who, FolderParts source) {
         Instant at = clock.instant();
         List<String> findings = new ArrayList<>();
-        String id = list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null);
+        String id = source == destination
+                ? list().stream().filter(Listed::ok).map(Listed::id).reduce((a, b) -> b).orElse(null)
+                : listIn(source).stream().reduce((a, b) -> b).orElse(null);
         Duration restoreTime = Duration.ZERO;
         Duration dataAge = Duration.ZERO;
         long t0 = System.nanoTime();
@@ -854,8 +940,8 @@ public final class Backups implements AutoCloseable {
                 // a drill killed half-way may have left its copy's database running: stop it, then start afresh
                 Restore.stopLeftoverDatabase(scratch);
                 Restore.deleteTree(scratch);
-                Manifest m = manifest(id);
-                Restore.Result r = restore(destination, id, m, scratch, Optional.empty(), false,
+                Manifest m = manifest(source, id, signed -> signed.verify(keys.signerPublicKey()));
+                Restore.Result r = restore(source, id, m, scratch, Optional.empty(), false,
                         Envelope.Opener.of(keys));
                 restoreTime = r.took();
                 dataAge = Duration.between(r.lastTransaction().orElse(m.createdAt()), at);
@@ -885,6 +971,9 @@ public final class Backups implements AutoCloseable {
         lastDrill = result;
         Map<String, String> detail = new LinkedHashMap<>();
         detail.put("backup", String.valueOf(id));
+        if (source != destination) {
+            detail.put("from", "s3");
+        }
         detail.put("restore_ms", Long.toString(restoreTime.toMillis()));
         detail.put("total_ms", Long.toString(result.total().toMillis()));
         detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
@@ -1001,5 +1090,6 @@ public final class Backups implements AutoCloseable {
         if (timer != null) {
             timer.shutdownNow();
         }
+        s3.close();
     }
 }

@@ -121,7 +121,7 @@ public final class BackupPages {
         BackupViews.Run done = run(t, last);
         if (backups == null || !options.enabled()) {
             return new BackupViews.Home(false, t.get(backups == null ? "backup.off.external" : "backup.off.disabled"),
-                    null, List.of(), null, null, List.of(), now, done, notice, zone.getId(), r.csrf());
+                    null, List.of(), null, null, List.of(), now, done, notice, zone.getId(), r.csrf(), null);
         }
         BackupViews.Policy policy = new BackupViews.Policy(options.dir().toString(),
                 options.offlineDir().map(Object::toString).orElse(null), options.offlineMaxDays(),
@@ -151,7 +151,24 @@ public final class BackupPages {
         }
         List<String> deviations = backups.deviations().stream().map(BackupPages::japaneseFirst).toList();
         return new BackupViews.Home(true, null, policy, list, drill, offline, deviations, now, done, notice,
-                zone.getId(), r.csrf());
+                zone.getId(), r.csrf(), objectLock(t));
+    }
+
+    /** The Object Lock copy's row, or null when none is configured. */
+    private BackupViews.ObjectLock objectLock(Messages t) {
+        if (options.s3().isEmpty()) {
+            return null;
+        }
+        String bucket = options.s3().get().bucket() + "/" + options.s3().get().prefix();
+        try {
+            jp.mamori.preservation.ObjectLockCopy.Status s = backups.objectLockCopy().orElseThrow()
+                    .status(clock.instant());
+            return new BackupViews.ObjectLock(bucket, s.lastRefresh().map(i -> time(t, i)).orElse(null),
+                    s.newestAt().map(i -> time(t, i)).orElse(null),
+                    s.deviation().map(BackupPages::japaneseFirst).orElse(null));
+        } catch (jp.mamori.preservation.BackupException e) {
+            return new BackupViews.ObjectLock(bucket, null, null, japaneseFirst(e.getMessage()));
+        }
     }
 
     private BackupViews.Run run(Messages t, Run run) {

@@ -20,6 +20,7 @@ public final class BackupViews {
      * @param backups    the finished backups, newest first
      * @param drill      the last restore drill, or null when none has run
      * @param offline    the offline copy, or null when none is configured
+     * @param objectLock the Object Lock copy in S3-compatible storage, or null when none is configured
      * @param deviations what falls short now, Japanese first
      * @param running    the run started from this page that is still going, or null
      * @param last       the last run started from this page that has ended, or null
@@ -28,7 +29,7 @@ public final class BackupViews {
      */
     public record Home(boolean enabled, String offReason, Policy policy, List<Backup> backups, Drill drill,
                        Offline offline, List<String> deviations, Run running, Run last, String notice, String zone,
-                       String csrf) {
+                       String csrf, ObjectLock objectLock) {
     }
 
     /**
@@ -78,6 +79,17 @@ public final class BackupViews {
      * @param deviation    what is wrong with it, or null
      */
     public record Offline(String folder, String lastRefresh, String newestBackup, String deviation) {
+    }
+
+    /**
+     * The Object Lock copy (BACKUP-3).
+     *
+     * @param bucket       the bucket (and key prefix)
+     * @param lastRefresh  when it was last refreshed, or null when never
+     * @param newestBackup when the newest backup in the bucket was taken, or null
+     * @param deviation    what is wrong with it, or null
+     */
+    public record ObjectLock(String bucket, String lastRefresh, String newestBackup, String deviation) {
     }
 
     /**
