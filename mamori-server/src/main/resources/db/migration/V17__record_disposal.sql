@@ -37,21 +37,20 @@ CREATE TRIGGER resource_tombstone_no_truncate BEFORE TRUNCATE ON resource_tombst
 -- A patient's compartment is found by the head's patients column (retention's candidates).
 CREATE INDEX resource_patients_ix ON resource USING gin (patients);
 
--- Versions: never updated; deleted only by the disposal function.
-CREATE FUNCTION mamori_refuse_version_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Versions: never updated; deleted only by the disposal function. Same trigger name as before (V1), so that tools and
+-- tests that name it keep working.
+CREATE FUNCTION mamori_refuse_version_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF current_user = 'mamori_disposer' THEN
+  IF TG_OP = 'DELETE' AND current_user = 'mamori_disposer' THEN
     RETURN OLD;
   END IF;
-  RAISE EXCEPTION 'mamori: DELETE on % is refused: stored versions are removed only by an approved disposal',
-    TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION 'mamori: % on % is refused: stored versions are append-only (removed only by an approved disposal)',
+    TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 DROP TRIGGER resource_version_no_update_delete ON resource_version;
-CREATE TRIGGER resource_version_no_update BEFORE UPDATE ON resource_version
-  FOR EACH ROW EXECUTE FUNCTION mamori_refuse_change();
-CREATE TRIGGER resource_version_delete_only_by_disposal BEFORE DELETE ON resource_version
-  FOR EACH ROW EXECUTE FUNCTION mamori_refuse_version_delete();
+CREATE TRIGGER resource_version_no_update_delete BEFORE UPDATE OR DELETE ON resource_version
+  FOR EACH ROW EXECUTE FUNCTION mamori_refuse_version_change();
 
 -- A disposed resource's type and id are not used again.
 CREATE FUNCTION mamori_refuse_disposed_id() RETURNS trigger LANGUAGE plpgsql AS $$

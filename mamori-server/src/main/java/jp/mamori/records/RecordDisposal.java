@@ -183,6 +183,28 @@ public final class RecordDisposal {
         return out;
     }
 
+    /** The names (family given) of these current Patients, for a page a person reads; at most 1000. */
+    public static Map<String, String> names(Connection c, Collection<String> patientIds) throws SQLException {
+        Map<String, String> out = new java.util.HashMap<>();
+        if (patientIds.isEmpty() || patientIds.size() > 1000) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT p.res_id, (SELECT min(s.exact) FROM sp_string s"
+                + " WHERE s.res_pk = p.res_pk AND s.param = 'family') || ' ' || coalesce((SELECT min(s.exact)"
+                + " FROM sp_string s WHERE s.res_pk = p.res_pk AND s.param = 'given'), '') FROM resource p"
+                + " WHERE p.res_type = 'Patient' AND p.res_id = ANY(?)")) {
+            ps.setArray(1, c.createArrayOf("text", patientIds.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getString(2) != null && !rs.getString(2).isBlank()) {
+                        out.put(rs.getString(1), rs.getString(2).strip());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** The tombstone of {@code type/id}, if it was disposed of. */
     public static Optional<Tombstone> tombstone(Connection c, String type, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, versions, last_chain, batch_id,"

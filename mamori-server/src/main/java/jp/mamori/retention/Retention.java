@@ -178,6 +178,11 @@ public final class Retention {
         });
     }
 
+    /** The names of these patients (family given) where the record store has them. */
+    public Map<String, String> patientNames(java.util.Collection<String> patientIds) {
+        return Tx.read(db.dataSource(), c -> RecordDisposal.names(c, patientIds));
+    }
+
     private static List<String> heldIds(Connection c) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT patient_id FROM legal_hold LIMIT " + MAX_HOLDS);

@@ -161,6 +161,15 @@ class RetentionTest {
                 new PrintStream(out), Map.of());
         assertEquals(0, code, out.toString(StandardCharsets.UTF_8));
 
+        out.reset();
+        assertEquals(0, Main.run(List.of("retention", "verify", "--data", server.dataDir().toString()),
+                new PrintStream(out), new PrintStream(out), Map.of()), out.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("every tombstone matches the trail"));
+        out.reset();
+        assertEquals(2, Main.run(List.of("retention", "certificate", "--data", server.dataDir().toString(),
+                "--batch", "x"), new PrintStream(out), new PrintStream(out), Map.of()));
+        assertEquals(1, out.toString(StandardCharsets.UTF_8).strip().lines().count(), out.toString());
+
         List<String> entries = new ArrayList<>();
         server.server().audit().reports().forEachOf(List.of(AuditAction.DISPOSAL_EXECUTE.code),
                 s -> entries.add(new String(s.entry(), StandardCharsets.UTF_8)));
@@ -245,5 +254,8 @@ class RetentionTest {
         assertFalse(report.ok());
         assertTrue(report.findings().stream().anyMatch(f -> f.startsWith("Observation/obs-" + R + " is named in the"
                 + " audit trail but is neither stored nor disposed of")), report.findings().toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(1, Main.run(List.of("retention", "verify", "--data", server.dataDir().toString()),
+                new PrintStream(out), new PrintStream(out), Map.of()), out.toString(StandardCharsets.UTF_8));
     }
 }
