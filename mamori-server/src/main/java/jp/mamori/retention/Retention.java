@@ -424,6 +424,12 @@ public final class Retention {
         if (!b.open()) {
             throw new RetentionException("廃棄バッチ " + batchId + " はすでに閉じています / batch " + batchId + " is closed");
         }
+        if (b.approvals().stream().map(Approval::approver).distinct().count() >= 2) {
+            // Approved twice, but the removal did not happen (the database failed meanwhile): any administrator
+            // may run it again; the function checks the approvals and the frozen list as before.
+            execute(by, batchId);
+            return batch(batchId).orElseThrow();
+        }
         if (b.approvedBy(by.principal())) {
             throw new RetentionException("同じ管理者が二度承認することはできません。別の管理者の承認が必要です / the same administrator"
                     + " cannot approve twice; a second administrator must approve");
