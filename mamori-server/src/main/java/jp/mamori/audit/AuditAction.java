@@ -70,6 +70,8 @@ public enum AuditAction {
     BACKUP_DELETE("backup.delete"),
 
     // ---- retention and disposal (issue 16; ADR 0011)
+    /** The retention pages looked at: the patients they showed (candidates, a batch, a certificate). */
+    RETENTION_VIEW("retention.view"),
     /** A retention period changed (kind, years before and after). */
     RETENTION_RULE("retention.rule"),
     /** A legal hold set or released for a patient. */

@@ -802,6 +802,15 @@ public final class Retention {
         return report;
     }
 
+    /**
+     * Records that {@code by} was shown these patients on a retention page ({@code what}: candidates, batch N), before
+     * the page is shown (AUDIT-1: every view of patient information is an entry).
+     */
+    public void viewed(Actor by, String what, java.util.Collection<String> patients) {
+        audit.append(AuditEvent.by(by, AuditAction.RETENTION_VIEW).patients(patients.stream().distinct()
+                .map(PatientRef::of).toList()).detail("page", what).build());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static String itemLines(List<Item> items) {

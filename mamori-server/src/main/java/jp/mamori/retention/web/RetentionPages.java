@@ -55,7 +55,8 @@ public final class RetentionPages {
             return PATH + "?done=rule";
         }));
         console.route("POST", PATH + "/hold", ADMIN, true, r -> form(r, false, () -> {
-            retention.hold(by(r), r.param("patient").strip(), r.param("reason"));
+            String patient = r.param("patient");
+            retention.hold(by(r), patient == null ? null : patient.strip(), r.param("reason"));
             return PATH + "?done=hold";
         }));
         console.route("POST", PATH + "/release", ADMIN, true, r -> form(r, false, () -> {
@@ -119,7 +120,7 @@ public final class RetentionPages {
                     en ? x.basisEn() : x.basisJa(), x.changedAt() == null ? null
                     : t.get("retention.rules.changed", x.changedBy(), time(t, x.changedAt()))));
         }
-        List<Retention.Hold> holdList = retention.holds();
+        List<Retention.Hold> holdList = retention.holds().stream().limit(200).toList();
         Map<String, String> names = retention.patientNames(holdList.stream().limit(1000)
                 .map(Retention.Hold::patientId).toList());
         List<RetentionViews.Hold> holds = holdList.stream().map(h -> new RetentionViews.Hold(h.patientId(),
@@ -141,6 +142,9 @@ public final class RetentionPages {
                 b.approvals().size())).toList();
         String notice = done == null || done.isEmpty() || !done.matches("[a-z]{1,12}") ? null
                 : t.get("retention.done." + done);
+        List<String> shown = new ArrayList<>(page.candidates().stream().map(c -> c.facts().patientId()).toList());
+        shown.addAll(holdList.stream().map(Retention.Hold::patientId).toList());
+        retention.viewed(by(r), "candidates", shown);
         return console.page(r, status, t.get("retention.title"), "retention/home.jte", new RetentionViews.Home(rules,
                 auditYears, holds, cands, page.next(), page.next() != null, batches, error, notice, r.csrf()));
     }
@@ -171,6 +175,7 @@ public final class RetentionPages {
                 new RetentionViews.PatientItems(nameOf.get(e.getKey()), e.getValue())).toList();
         String notice = done == null || done.isEmpty() || !done.matches("[a-z]{1,12}") ? null
                 : t.get("retention.done." + done);
+        retention.viewed(by(r), "batch " + b.id(), b.patients());
         return console.page(r, status, t.get("retention.batch.title", b.id()), "retention/batch.jte",
                 new RetentionViews.Batch(b.id(), t.get("retention.status." + b.status()), b.open(),
                         b.status().equals("executed"), b.reason(), b.proposedName(), time(t, b.proposedAt()),
