@@ -136,7 +136,6 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION mamori_dispose(bigint, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mamori_dispose(bigint, text, text) TO CURRENT_USER;
 
 GRANT USAGE ON SCHEMA public TO mamori_disposer;
 GRANT SELECT, DELETE ON resource, resource_version, sp_string, sp_token, sp_date, sp_reference, sp_quantity, sp_uri,
@@ -152,6 +151,12 @@ GRANT SELECT ON resource_tombstone TO mamori_app;
 -- The owner hands the function to mamori_disposer (which needs membership for a moment), then gives the membership
 -- back, so that the owner's login cannot SET ROLE mamori_disposer (it could still drop the trigger: ADR 0011 says
 -- what verify-records and `mamori retention verify` catch then).
+-- A function's new owner needs CREATE on its schema (not granted to PUBLIC since PostgreSQL 15): only for the moment.
 GRANT mamori_disposer TO CURRENT_USER;
+GRANT CREATE ON SCHEMA public TO mamori_disposer;
 ALTER FUNCTION mamori_dispose(bigint, text, text) OWNER TO mamori_disposer;
+REVOKE CREATE ON SCHEMA public FROM mamori_disposer;
+-- EXECUTE for the owner user (the server's owner login) only, granted after the hand-over: a grant made before it
+-- would pass to the new owner with the function.
+GRANT EXECUTE ON FUNCTION mamori_dispose(bigint, text, text) TO CURRENT_USER;
 REVOKE mamori_disposer FROM CURRENT_USER;
