@@ -702,8 +702,7 @@ public final class Retention {
      * with the same version count and last chain hash, every tombstone belongs to such an entry, and no resource the
      * trail says was created has vanished without a tombstone (a DELETE outside the disposal path, e.g. by the
      * database superuser with the trigger disabled). What this cannot see: a record removed together with every
-     * audit entry naming it (which the trail's own verifier reports as a broken chain), or one created and removed
-     * inside a transaction bundle whose entry names only the bundle (ADR 0011).
+     * audit entry naming it, which the trail's own verifier reports as a broken chain (ADR 0011).
      */
     public Report verify(Actor by) {
         List<String> findings = new ArrayList<>();
@@ -778,7 +777,10 @@ public final class Retention {
             }
             set.clear();
         };
-        reports.forEachOf(List.of(AuditAction.CREATE.code, AuditAction.UPDATE.code), s -> {
+        // Every successful write names the versions it stored in its resources, a bundle's too (ApiAudit).
+        reports.forEachOf(List.of(AuditAction.CREATE.code, AuditAction.UPDATE.code, AuditAction.DELETE.code,
+                AuditAction.FINALIZE.code, AuditAction.AMEND.code, AuditAction.ENTERED_IN_ERROR.code,
+                AuditAction.TRANSACTION.code), s -> {
             if (!"success".equals(s.outcome())) {
                 return;
             }
