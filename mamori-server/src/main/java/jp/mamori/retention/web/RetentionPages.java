@@ -140,8 +140,7 @@ public final class RetentionPages {
         List<RetentionViews.BatchRow> batches = retention.batches(30).stream().map(b -> new RetentionViews.BatchRow(
                 b.id(), t.get("retention.status." + b.status()), b.open(), b.proposedName(), time(t, b.proposedAt()),
                 b.approvals().size())).toList();
-        String notice = done == null || done.isEmpty() || !done.matches("[a-z]{1,12}") ? null
-                : t.get("retention.done." + done);
+        String notice = notice(t, done);
         List<String> shown = new ArrayList<>(page.candidates().stream().map(c -> c.facts().patientId()).toList());
         shown.addAll(holdList.stream().map(Retention.Hold::patientId).toList());
         retention.viewed(by(r), "candidates", shown);
@@ -161,30 +160,25 @@ public final class RetentionPages {
         if (b == null) {
             return home(r, 404, t.get("retention.noBatch"), null);
         }
-        Map<String, String> kindOf = kinds(t);
-        Map<String, List<RetentionViews.Item>> byPatient = new LinkedHashMap<>();
-        Map<String, String> nameOf = new HashMap<>();
-        for (Retention.Item it : b.items()) {
-            nameOf.putIfAbsent(it.patientId(), it.patientName() == null ? t.get("retention.unknownName")
-                    : it.patientName());
-            byPatient.computeIfAbsent(it.patientId(), k -> new ArrayList<>()).add(new RetentionViews.Item(
-                    kindOf.getOrDefault(it.type(), kindOf.get("")), typeName(t, it.type()),
-                    it.versions(), day(t, it.lastEntry()), it.lastChain().substring(0, 16)));
-        }
-        List<RetentionViews.PatientItems> patients = byPatient.entrySet().stream().map(e ->
-                new RetentionViews.PatientItems(nameOf.get(e.getKey()), e.getValue())).toList();
-        String notice = done == null || done.isEmpty() || !done.matches("[a-z]{1,12}") ? null
-                : t.get("retention.done." + done);
+        RetentionViews.Batch all = batchView(r, b);
+        String notice = notice(t, done);
         retention.viewed(by(r), "batch " + b.id(), b.patients());
         return console.page(r, status, t.get("retention.batch.title", b.id()), "retention/batch.jte",
-                new RetentionViews.Batch(b.id(), t.get("retention.status." + b.status()), b.open(),
-                        b.status().equals("executed"), b.reason(), b.proposedName(), time(t, b.proposedAt()),
-                        b.approvals().stream().map(a -> t.get("retention.batch.approval", a.name(), time(t, a.at())))
-                                .toList(),
-                        b.closedAt() == null ? null : t.get("retention.batch.closed", b.closedName(),
-                                time(t, b.closedAt())),
-                        b.closeReason(), patients, b.open() && !b.approvedBy(r.session().principal()), error, notice,
-                        r.csrf()));
+                new RetentionViews.Batch(b.id(), all.status(), b.open(), b.status().equals("executed"), b.reason(),
+                        all.proposedBy(), all.proposedAt(), all.approvals(), all.closed(), b.closeReason(),
+                        all.patients(), b.open() && !b.approvedBy(r.session().principal()), error, notice, r.csrf()));
+    }
+
+    /** What the last form did, from the {@code done} a redirect carries; null for none or an unknown one. */
+    static String notice(Messages t, String done) {
+        if (done == null || !done.matches("[a-z]{1,12}")) {
+            return null;
+        }
+        try {
+            return t.get("retention.done." + done);
+        } catch (java.util.MissingResourceException e) {
+            return null;
+        }
     }
 
     /** The kind name of each FHIR type ("" for the others), in the page's language. */
@@ -232,7 +226,8 @@ public final class RetentionPages {
                     kindOf.getOrDefault(it.type(), kindOf.get("")), typeName(t, it.type()),
                     it.versions(), day(t, it.lastEntry()), it.lastChain().replaceAll("(.{16})(?!$)", "$1 ")));
         }
-        return new RetentionViews.Batch(b.id(), t.get("retention.status." + b.status()), false, true, b.reason(),
+        return new RetentionViews.Batch(b.id(), t.get("retention.status." + b.status()), false,
+                b.status().equals("executed"), b.reason(),
                 b.proposedName(), time(t, b.proposedAt()), b.approvals().stream().map(a -> t.get(
                         "retention.batch.approval", a.name(), time(t, a.at()))).toList(),
                 b.closedAt() == null ? null : t.get("retention.batch.closed", b.closedName(), time(t, b.closedAt())),
