@@ -207,6 +207,9 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).register();
+            new jp.mamori.retention.web.RetentionPages(new jp.mamori.retention.Retention(db, audit.recorder(),
+                    audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), cfg.audit().retentionYears())
+                    .register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();

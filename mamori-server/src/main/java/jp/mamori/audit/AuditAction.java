@@ -69,7 +69,25 @@ public enum AuditAction {
     /** The recovery key replaced: backups from now on are sealed for the new one (the new sheet's key id). */
     BACKUP_KEY_ROTATE("backup.key-rotate"),
     /** A copy past its generation deleted. */
-    BACKUP_DELETE("backup.delete");
+    BACKUP_DELETE("backup.delete"),
+
+    // ---- retention and disposal (issue 16; ADR 0011)
+    /** The retention pages looked at: the patients they showed (candidates, a batch, a certificate). */
+    RETENTION_VIEW("retention.view"),
+    /** A retention period changed (kind, years before and after). */
+    RETENTION_RULE("retention.rule"),
+    /** A legal hold set or released for a patient. */
+    RETENTION_HOLD("retention.hold"),
+    /** A disposal batch proposed: the frozen list of resources. */
+    DISPOSAL_PROPOSE("disposal.propose"),
+    /** A disposal batch approved by one administrator. */
+    DISPOSAL_APPROVE("disposal.approve"),
+    /** A disposal batch rejected (or refused as stale when executed). */
+    DISPOSAL_REJECT("disposal.reject"),
+    /** Records physically removed: what, whose, which versions and their hashes, who proposed and approved. */
+    DISPOSAL_EXECUTE("disposal.execute"),
+    /** Tombstones and disposal entries checked against each other ({@code mamori retention verify}). */
+    VERIFY_RETENTION("verify.retention");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

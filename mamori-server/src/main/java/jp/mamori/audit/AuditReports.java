@@ -262,6 +262,42 @@ public final class AuditReports {
         });
     }
 
+    /**
+     * An entry as the trail stored it, for a checker that reads what the trail says (retention's verify).
+     *
+     * @param entry the stored bytes: the JSON the checkpoints sign, detail included
+     */
+    public record Stored(long seq, String action, String outcome, List<String> patients, List<String> resources,
+                         byte[] entry) {
+    }
+
+    /**
+     * Every entry whose action is one of {@code actions}, in trail order, streamed (a cursor of 500 rows at a time):
+     * never the whole trail in memory.
+     */
+    public void forEachOf(java.util.Collection<String> actions, java.util.function.Consumer<Stored> each) {
+        Tx.read(ds, c -> {
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT seq, action, outcome, patients, resources, entry"
+                    + " FROM audit_entry WHERE action = ANY(?) ORDER BY seq")) {
+                ps.setArray(1, c.createArrayOf("text", actions.toArray()));
+                ps.setFetchSize(500);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        each.accept(new Stored(rs.getLong(1), rs.getString(2), rs.getString(3),
+                                AuditTrail.strings(rs.getArray(4)), AuditTrail.strings(rs.getArray(5)),
+                                rs.getBytes(6)));
+                    }
+                }
+            } finally {
+                c.rollback();
+                c.setAutoCommit(auto);
+            }
+            return null;
+        });
+    }
+
     /** The newest entries, newest first (the trail's status page). */
     public List<Row> latest(int limit) {
         return rows("ORDER BY seq DESC LIMIT ?", limit);

@@ -42,11 +42,28 @@ public final class Database implements AutoCloseable {
     private final EmbeddedPostgres embedded;
     private final HikariDataSource pool;
     private final String description;
+    /** How to log in as the owner (migration) user: url, user, password; null when not known. */
+    private final String[] owner;
 
-    private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description) {
+    private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description, String... owner) {
         this.embedded = embedded;
         this.pool = pool;
         this.description = description;
+        this.owner = owner.length == 3 ? owner.clone() : null;
+    }
+
+    /**
+     * A new connection that logs in as the owner (migration) user, outside the runtime pool: only for the one
+     * operation the runtime role must never be able to do, physical disposal of records past retention (records'
+     * {@code mamori_dispose}, ADR 0011). The caller closes it.
+     *
+     * @throws SQLException when the owner's credentials are not known here (an external database without them)
+     */
+    public Connection ownerConnection() throws SQLException {
+        if (owner == null) {
+            throw new SQLException("the database owner's login is not known to this process");
+        }
+        return java.sql.DriverManager.getConnection(owner[0], owner[1], owner[2]);
     }
 
     /** Opens (and, for the embedded server, starts) the database, then brings its schema up to date. */
@@ -60,9 +77,10 @@ public final class Database implements AutoCloseable {
         migrate(url, user, password);
         if (cfg.appPassword().isPresent()) {
             enableAppLogin(url, user, password, cfg.appPassword().get());
-            return new Database(null, pool(url, APP_ROLE, cfg.appPassword().get(), poolSize, false), url);
+            return new Database(null, pool(url, APP_ROLE, cfg.appPassword().get(), poolSize, false), url, url, user,
+                    password);
         }
-        return new Database(null, pool(url, user, password, poolSize, true), url);
+        return new Database(null, pool(url, user, password, poolSize, true), url, url, user, password);
     }
 
     private static Database openEmbedded(Path dataDir, int poolSize) {
@@ -76,7 +94,7 @@ public final class Database implements AutoCloseable {
                 String appPassword = Secrets.readOrCreate(dataDir.resolve("secrets").resolve(APP_PASSWORD_FILE));
                 enableAppLogin(url, "postgres", password, appPassword);
                 return new Database(pg, pool(url, APP_ROLE, appPassword, poolSize, false),
-                        "embedded PostgreSQL in " + pgData);
+                        "embedded PostgreSQL in " + pgData, url, "postgres", password);
             } catch (RuntimeException e) {
                 pg.close();
                 throw e;
@@ -285,8 +303,11 @@ public final class Database implements AutoCloseable {
             try (Connection c = java.sql.DriverManager.getConnection(url, APP_ROLE, password)) {
                 c.isValid(2);
             }
+            Path superFile = dataDir.resolve("secrets").resolve(SUPERUSER_PASSWORD_FILE);
+            String[] owner = Files.exists(superFile)
+                    ? new String[]{url, "postgres", Files.readString(superFile).trim()} : new String[0];
             return Optional.of(new Database(null, pool(url, APP_ROLE, password, poolSize, false),
-                    "running server's database"));
+                    "running server's database", owner));
         } catch (IOException | SQLException e) {
             return Optional.empty();
         }

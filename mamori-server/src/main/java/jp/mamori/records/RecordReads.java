@@ -37,7 +37,7 @@ final class RecordReads {
     Stored read(Connection c, Caller caller, String type, String id) throws SQLException {
         RecordStore.Current cur = store.current(c, type, id, caller.isPerson());
         if (cur == null) {
-            throw FhirError.notFound(type + "/" + id + " is not known / 該当する記録がありません");
+            throw disposedOr(c, type, id, FhirError.notFound(type + "/" + id + " is not known / 該当する記録がありません"));
         }
         RecordStore.Version v = cur.version();
         if (v.deleted()) {
@@ -50,7 +50,8 @@ final class RecordReads {
     Stored vread(Connection c, Caller caller, String type, String id, String versionText) throws SQLException {
         RecordStore.Version v = store.version(c, type, id, parseVersion(versionText));
         if (v == null) {
-            throw FhirError.notFound(type + "/" + id + "/_history/" + versionText + " is not known");
+            throw disposedOr(c, type, id, FhirError.notFound(type + "/" + id + "/_history/" + versionText
+                    + " is not known"));
         }
         if (v.deleted()) {
             throw FhirError.gone(type + "/" + id + " version " + versionText + " records its deletion");
@@ -71,7 +72,7 @@ final class RecordReads {
             if (id != null) {
                 RecordStore.Head head = store.head(c, type, id, false);
                 if (head == null) {
-                    throw FhirError.notFound(type + "/" + id + " is not known");
+                    throw disposedOr(c, type, id, FhirError.notFound(type + "/" + id + " is not known"));
                 }
                 if (limit == 0) {
                     // The total alone: for a person every version is decided all the same, so that the count
@@ -142,6 +143,22 @@ final class RecordReads {
         IndexRows rows = indexer.extract(FhirSupport.parseStored(new String(v.body(), StandardCharsets.UTF_8)));
         return new AccessPolicy.Subject(v.type(), v.id(), rows.patients(v.type(), v.id()), rows.docCodes(),
                 rows.labels());
+    }
+
+    /**
+     * 410 Gone for a resource disposed of past its retention (ADR 0011): its tombstone says when and under which
+     * batch, so that a reader learns it existed and was removed on purpose; else {@code otherwise}.
+     */
+    static FhirError disposedOr(Connection c, String type, String id, FhirError otherwise) throws SQLException {
+        java.util.Optional<RecordDisposal.Tombstone> t = RecordDisposal.tombstone(c, type, id);
+        if (t.isEmpty()) {
+            return otherwise;
+        }
+        String day = java.time.format.DateTimeFormatter.ISO_LOCAL_DATE.format(
+                t.get().disposedAt().atZone(java.time.ZoneId.of("Asia/Tokyo")));
+        return FhirError.gone(type + "/" + id + " は保存期間の満了により " + day + " に廃棄されました（廃棄バッチ "
+                + t.get().batch() + "） / " + type + "/" + id + " was disposed of on " + day
+                + " (retention period over) under disposal batch " + t.get().batch());
     }
 
     private static int parseVersion(String text) {

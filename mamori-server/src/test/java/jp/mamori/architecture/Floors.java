@@ -23,13 +23,15 @@ final class Floors {
             new Floor("access", List.of("jp.mamori.access")),
             new Floor("records", List.of("jp.mamori.records")),
             new Floor("audit", List.of("jp.mamori.audit")),
-            // Backups, restores and drills of everything below, recorded in the trail (issue 16).
-            new Floor("preservation", List.of("jp.mamori.preservation")),
+            // Backups, restores and drills of everything below, recorded in the trail; retention periods and the
+            // disposal of records past them (issue 16). Neither uses the other.
+            new Floor("preservation", List.of("jp.mamori.preservation", "jp.mamori.retention")),
             // The HTTP server, TLS, the router, the console's gate and layout.
             new Floor("web", List.of("jp.mamori.web..")),
             // Each capability's routes and pages.
             new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
-                    "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..")),
+                    "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
+                    "jp.mamori.retention.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

@@ -38,7 +38,8 @@ class TableOwnershipTest {
             Map.entry("V4", "identity"), Map.entry("V5", "access"), Map.entry("V6", "access"),
             Map.entry("V7", "access"), Map.entry("V8", "access"), Map.entry("V9", "access"),
             Map.entry("V10", "audit"), Map.entry("V11", "audit"), Map.entry("V12", "audit"),
-            Map.entry("V13", "access"), Map.entry("V14", "records"), Map.entry("V15", "audit"));
+            Map.entry("V13", "access"), Map.entry("V14", "records"), Map.entry("V15", "audit"),
+            Map.entry("V16", "retention"), Map.entry("V17", "records"));
     private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(
             "system_client", "identity", "bootstrap_secret", "identity",
             // derived from Encounter bodies by records' write function and checked by verify-records

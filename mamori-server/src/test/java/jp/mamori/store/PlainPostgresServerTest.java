@@ -95,6 +95,29 @@ class PlainPostgresServerTest {
     }
 
     @Test
+    void disposalRunsThroughTheOwnerLoginAndTheRuntimeRoleCannotCallIt() throws Exception {
+        String p = "ext-ret-" + UUID.randomUUID().toString().substring(0, 6);
+        HttpResponse<String> put = send(request("/Patient/" + p).header("Content-Type", "application/fhir+json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}",
+                        StandardCharsets.UTF_8)));
+        assertTrue(put.statusCode() < 300, put.body());
+        jp.mamori.retention.Retention r = new jp.mamori.retention.Retention(mamori.database(),
+                mamori.audit().recorder(), mamori.audit().reports(),
+                java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(6 * 366)));
+        jp.mamori.audit.Actor a = jp.mamori.audit.Actor.person("ext-a", "管理 一", List.of("admin"), null, null, null);
+        jp.mamori.audit.Actor b = jp.mamori.audit.Actor.person("ext-b", "管理 二", List.of("admin"), null, null, null);
+        long batch = r.propose(a, List.of(p), "保存期間満了").id();
+        r.approve(a, batch);
+        assertEquals("executed", r.approve(b, batch).status());
+        assertEquals(410, send(request("/Patient/" + p).GET()).statusCode());
+        try (var c = mamori.database().dataSource().getConnection(); var st = c.createStatement()) {
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> st.executeQuery("SELECT * FROM mamori_dispose(" + batch + ", 'x', 'y')"));
+            assertEquals("42501", e.getSQLState(), e.getMessage());
+        }
+    }
+
+    @Test
     void createReadSearchAndHistoryWork() {
         String ident = Patients.uniqueValue();
         HttpResponse<String> created = send(request("/Patient").header("Content-Type", "application/fhir+json")
