@@ -34,10 +34,19 @@ public final class DrillChecks implements DrillCheck {
 
     @Override
     public List<String> check(Path restored, Manifest m) throws Exception {
-        List<String> findings = new ArrayList<>();
         ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", restored.toString(), "--port", "0", "--bind",
                 "127.0.0.1", "--http", "--no-backup", "--audit-anchor-dir", restored.resolve("drill-anchor")
                         .toString(), "--audit-checkpoint-seconds", "3600"), Map.of());
+        return check(cfg, m);
+    }
+
+    /**
+     * The same checks on the server {@code cfg} describes: a restored embedded copy, a scratch cluster restored by
+     * pgBackRest, or an external database an installation was just moved onto (its own data folder and anchor).
+     */
+    public static List<String> check(ServerConfig cfg, Manifest m) throws Exception {
+        List<String> findings = new ArrayList<>();
+        Path restored = cfg.dataDir();
         try (MamoriServer s = MamoriServer.start(cfg)) {
             List<RecordService.Mismatch> bad = new ArrayList<>();
             long versions = s.records().verifyAll(bad::add);

@@ -90,6 +90,7 @@ public final class MamoriServer implements AutoCloseable {
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         try {
             refuseUnfinishedRestore(cfg.dataDir());
+            refuseEmbeddedOnMovedFolder(cfg);
         } catch (ConfigException e) {
             lock.close();
             throw e;
@@ -431,6 +432,18 @@ public final class MamoriServer implements AutoCloseable {
         if (Files.exists(dataDir.resolve(jp.mamori.preservation.Restore.INCOMPLETE))) {
             throw new ConfigException("a restore into " + dataDir + " did not finish: restore again with --force"
                     + " / このフォルダへの復元は完了していません。--force を付けて復元し直してください");
+        }
+    }
+
+    /**
+     * Refuses to start a data folder that was moved onto an external database ({@code database.external}) without
+     * {@code --db-url}: the embedded database created in its place would be empty, and the records would seem lost.
+     */
+    public static void refuseEmbeddedOnMovedFolder(ServerConfig cfg) {
+        Optional<String> url = jp.mamori.preservation.MoveToExternal.externalUrl(cfg.dataDir());
+        if (url.isPresent() && cfg.database().embedded()) {
+            throw new ConfigException("the database of " + cfg.dataDir() + " is external (" + url.get()
+                    + "): start with --db-url and --db-user / このデータフォルダのデータベースは外部にあります");
         }
     }
 

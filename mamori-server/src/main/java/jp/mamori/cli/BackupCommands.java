@@ -37,6 +37,9 @@ final class BackupCommands {
                                [--force]   into a new data folder, to a moment or to the newest shipped WAL
               backup restore   --from DIR/INSTALLATION --recovery-key MRK1-… --signer MSK1-… --id ID --to NEW-DIR
                                [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
+              backup restore   … --to NEW-DIR --to-db-url jdbc:postgresql://HOST:PORT/DB --to-db-user USER
+                               [--to-db-password-file FILE] [--force]   move onto an external PostgreSQL (password:
+                               MAMORI_DB_PASSWORD or the file; an empty target database unless --force)
               backup drill     --data DIR [--backup-dir DIR]   restore the newest backup into a scratch folder, start a
                                server on it, check records, audit trail, counts and charts; record the result
               backup prune     --data DIR [--backup-dir DIR] [--backup-keep 7,5,12,5]   delete what no generation keeps
@@ -64,7 +67,7 @@ final class BackupCommands {
             case "list" -> list(Args.parse(rest, SERVE, List.of()), out, env);
             case "verify" -> verify(Args.parse(rest, with("--id"), List.of()), out, err, env);
             case "restore" -> restore(Args.parse(rest, with("--id", "--to", "--at", "--from", "--recovery-key",
-                    "--signer"), List.of("--force")), out, env);
+                    "--signer", "--to-db-url", "--to-db-user", "--to-db-password-file"), List.of("--force")), out, env);
             case "prune" -> prune(Args.parse(rest, SERVE, List.of()), out, env);
             case "offline" -> offline(Args.parse(rest, SERVE, List.of("--verify")), out, env);
             case "drill" -> drill(Args.parse(rest, SERVE, List.of()), out, env);
@@ -214,20 +217,68 @@ final class BackupCommands {
                         + " / 復元先は新しいフォルダにしてください");
             }
         }
+        Optional<jp.mamori.preservation.MoveToExternal.Target> target = a.value("--to-db-url").isEmpty()
+                ? Optional.empty() : Optional.of(new jp.mamori.preservation.MoveToExternal.Target(
+                a.value("--to-db-url").get(), a.value("--to-db-user").orElse(null), targetPassword(a, env)));
+        // a wrong password or a non-empty target is found before anything is restored
+        target.ifPresent(t -> jp.mamori.preservation.MoveToExternal.preflight(t, a.flag("--force")));
         // The new folder is this command's while it restores: no server may start on it meanwhile, and an interrupted
         // restore's database may be stopped (with --force).
         Optional<jp.mamori.MamoriServer.DataFolderLock> lock = jp.mamori.MamoriServer.DataFolderLock.tryAcquire(to);
         if (lock.isEmpty()) {
             throw new ConfigException("another Mamori process is using " + to + " / このフォルダは使用中です");
         }
+        Manifest m;
+        jp.mamori.preservation.MoveToExternal.Moved moved;
         try (jp.mamori.MamoriServer.DataFolderLock held = lock.get()) {
-            return restore(a, id, to, at, out, env);
+            m = restore(a, id, to, at, out, env);
+            if (target.isEmpty()) {
+                return 0;
+            }
+            moved = jp.mamori.preservation.MoveToExternal.copy(to, target.get(), a.flag("--force"));
         }
+        out.println("moved onto " + target.get().jdbcUrl() + ": " + moved.totalRows() + " rows in " + moved.rows()
+                .size() + " tables (counts equal), " + moved.sequences() + " sequences, " + moved.took().toMillis()
+                + " ms");
+        // Verified as a drill verifies: a server on the new folder and the target checks records, trail, charts.
+        Map<String, String> serverEnv = new java.util.HashMap<>(env);
+        serverEnv.put("MAMORI_DB_PASSWORD", target.get().password());
+        ServerConfig check = ServerConfig.fromArgs(List.of("--data", to.toString(), "--port", "0", "--bind",
+                "127.0.0.1", "--http", "--no-backup", "--db-url", target.get().jdbcUrl(), "--db-user",
+                target.get().user()), serverEnv);
+        List<String> findings = jp.mamori.DrillChecks.check(check, m);
+        findings.forEach(f -> out.println("  FINDING: " + f));
+        if (!findings.isEmpty()) {
+            out.println("移行後の検証が不合格です / the moved database FAILED its checks");
+            return 1;
+        }
+        out.println("移行しました (記録・監査証跡を検証済み) / moved and verified (records, audit trail, charts)");
+        out.println("起動するには / to start it: MAMORI_DB_PASSWORD=… ./mamori serve --data " + to + " --db-url "
+                + target.get().jdbcUrl() + " --db-user " + target.get().user());
+        return 0;
     }
 
-    private static int restore(Args a, String id, Path to, Optional<Instant> at, PrintStream out,
-                               Map<String, String> env) {
+    /** The target's password: from a file (first line) or MAMORI_DB_PASSWORD, never from the command line. */
+    private static String targetPassword(Args a, Map<String, String> env) {
+        if (a.value("--to-db-password-file").isPresent()) {
+            Path f = Path.of(a.value("--to-db-password-file").get());
+            try {
+                if (java.nio.file.Files.size(f) > 4096) {
+                    throw new ConfigException("--to-db-password-file " + f + " is larger than 4 KiB / パスワードファイルが大きすぎます");
+                }
+                return java.nio.file.Files.readAllLines(f).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException e) {
+                throw new ConfigException("cannot read --to-db-password-file " + f + ": " + e.getMessage()
+                        + " / パスワードファイルを読めません");
+            }
+        }
+        return env.get("MAMORI_DB_PASSWORD");
+    }
+
+    private static Manifest restore(Args a, String id, Path to, Optional<Instant> at, PrintStream out,
+                                    Map<String, String> env) {
         Restore.Result r;
+        Manifest m;
         if (a.value("--from").isPresent()) {
             String key = a.value("--recovery-key").orElseThrow(() -> new ConfigException(
                     "--from needs --recovery-key (from the printed recovery sheet)"));
@@ -235,14 +286,19 @@ final class BackupCommands {
                     "--from needs --signer (the signing key's fingerprint from the recovery sheet)"));
             r = Backups.restoreWithRecoveryKey(Path.of(a.value("--from").get()), id, to, at, a.flag("--force"),
                     BackupKeys.parseRecoveryKey(key), signer);
+            m = Backups.manifest(Path.of(a.value("--from").get()), id, signer);
         } else {
-            r = backups(config(a, env), null).restore(id, to, at, a.flag("--force"), "backup restore");
+            Backups b = backups(config(a, env), null);
+            r = b.restore(id, to, at, a.flag("--force"), "backup restore");
+            m = b.manifest(id);
         }
         out.println("restored backup " + r.backupId() + " into " + r.dataDir() + ": recovered to "
                 + r.lastTransaction().map(Instant::toString).orElse("the backup itself") + " (timeline " + r.timeline()
                 + "), " + r.took().toMillis() + " ms");
-        out.println("復元しました。起動するには / to start it: ./mamori serve --data " + r.dataDir());
-        return 0;
+        if (a.value("--to-db-url").isEmpty()) {
+            out.println("復元しました。起動するには / to start it: ./mamori serve --data " + r.dataDir());
+        }
+        return m;
     }
 
     private static int sheetDone(Args a, PrintStream out, Map<String, String> env) {

@@ -544,7 +544,7 @@ public final class Backups implements AutoCloseable {
     }
 
     /** The signed manifest of backup {@code id}, its signature checked by this installation's key. */
-    Manifest manifest(String id) {
+    public Manifest manifest(String id) {
         return manifest(destination, id, signed -> signed.verify(keys.signerPublicKey()));
     }
 
@@ -644,6 +644,11 @@ public final class Backups implements AutoCloseable {
         FolderParts folder = new FolderParts(installationDir);
         Manifest m = manifest(folder, id, signed -> signed.verifyWithFingerprint(signerFingerprint));
         return restore(folder, id, m, target, at, force, Envelope.Opener.of(key));
+    }
+
+    /** The signed manifest of backup {@code id} in a destination folder, checked against the sheet's fingerprint. */
+    public static Manifest manifest(Path installationDir, String id, String signerFingerprint) {
+        return manifest(new FolderParts(installationDir), id, signed -> signed.verifyWithFingerprint(signerFingerprint));
     }
 
     private static Restore.Result restore(FolderParts folder, String id, Manifest m, Path target,
