@@ -57,6 +57,7 @@ public final class MamoriServer implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService sweeper;
     private jp.mamori.audit.Audit audit;
     private jp.mamori.preservation.Backups backups;
+    private jp.mamori.preservation.PgBackRestBackups pgBackRest;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -98,6 +99,7 @@ public final class MamoriServer implements AutoCloseable {
         Database db = null;
         jp.mamori.audit.Audit audit = null;
         jp.mamori.preservation.Backups backups = null;
+        jp.mamori.preservation.PgBackRestBackups pgBackRest = null;
         List<String> backupDeviations = List.of();
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
@@ -125,6 +127,18 @@ public final class MamoriServer implements AutoCloseable {
                 jp.mamori.access.SecurityNotifier drillNotices = notifier;
                 backups.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
                 backupDeviations = backups.deviations(); // reads every manifest: once at start
+                for (String d : backupDeviations) {
+                    log.warn("DEVIATION from the secure defaults: {}", d);
+                }
+            } else if (cfg.pgbackrest().configured()) {
+                // An external database backed up through pgBackRest, which the DBA set up (ADR 0010).
+                pgBackRest = jp.mamori.preservation.PgBackRestBackups.open(cfg.dataDir(), cfg, audit.recorder(),
+                        Clock.systemUTC()).notifying(notifier);
+                pgBackRest.check();
+                ServerConfig drillCfg = cfg;
+                jp.mamori.access.SecurityNotifier drillNotices = notifier;
+                pgBackRest.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
+                backupDeviations = pgBackRest.deviations();
                 for (String d : backupDeviations) {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }
@@ -162,7 +176,7 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
-            if (backups != null) {
+            if (backups != null || pgBackRest != null) {
                 deviations.addAll(backupDeviations);
             } else {
                 deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
@@ -218,10 +232,14 @@ public final class MamoriServer implements AutoCloseable {
                     sweeper);
             server.audit = audit;
             server.backups = backups;
+            server.pgBackRest = pgBackRest;
             return server;
         } catch (Exception | Error e) {
             if (backups != null) {
                 backups.close();
+            }
+            if (pgBackRest != null) {
+                pgBackRest.close();
             }
             if (audit != null) {
                 audit.close();
@@ -409,6 +427,9 @@ public final class MamoriServer implements AutoCloseable {
         if (backups != null) {
             backups.close();
         }
+        if (pgBackRest != null) {
+            pgBackRest.close();
+        }
         audit.close();
         db.close();
         lock.close();
@@ -422,6 +443,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The backups of the embedded database; null with an external one. */
     public jp.mamori.preservation.Backups backups() {
         return backups;
+    }
+
+    /** The backups of an external database through pgBackRest; null when none is configured. */
+    public jp.mamori.preservation.PgBackRestBackups pgBackRest() {
+        return pgBackRest;
     }
 
     /**

@@ -48,7 +48,8 @@ final class BackupCommands {
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
-            "--backup-drill-days");
+            "--backup-drill-days", "--backup-pgbackrest-stanza", "--backup-pgbackrest-command",
+            "--backup-pgbackrest-config", "--backup-pgbackrest-drill-dir");
     private static final DateTimeFormatter SHOWN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx");
 
     private BackupCommands() {
@@ -88,9 +89,30 @@ final class BackupCommands {
 
     private static ServerConfig config(Args a, Map<String, String> env) {
         ServerConfig cfg = Main.serveConfig(a, SERVE, env);
+        if (!cfg.database().embedded() && !cfg.pgbackrest().configured()) {
+            throw new ConfigException("backups of an external database are taken by pgBackRest: give"
+                    + " --backup-pgbackrest-stanza (ADR 0010) / 外部データベースは pgBackRest のスタンザを指定してください");
+        }
+        return cfg;
+    }
+
+    /** Mamori's own engine (embedded database) or pgBackRest (external database). */
+    private static jp.mamori.preservation.BackupEngine engine(ServerConfig cfg, AuditRecorder audit) {
+        if (cfg.database().embedded()) {
+            return backups(cfg, audit);
+        }
+        if (!java.nio.file.Files.isDirectory(cfg.dataDir())) {
+            throw new ConfigException("no data folder at " + cfg.dataDir() + " / データフォルダがありません");
+        }
+        return jp.mamori.preservation.PgBackRestBackups.open(cfg.dataDir(), cfg, audit, Clock.systemUTC());
+    }
+
+    /** The embedded engine only (prune, offline copies): pgBackRest keeps its own retention and copies. */
+    private static ServerConfig embeddedOnly(Args a, Map<String, String> env, String what) {
+        ServerConfig cfg = config(a, env);
         if (!cfg.database().embedded()) {
-            throw new ConfigException("backups of an external database are taken by its own tools (ADR 0010)"
-                    + " / 外部データベースのバックアップはそのツールで取得します");
+            throw new ConfigException(what + " is for the embedded database; with pgBackRest its own settings"
+                    + " (repo1-retention-full, further repositories) do it / pgBackRest の設定で行います");
         }
         return cfg;
     }
@@ -105,7 +127,7 @@ final class BackupCommands {
     /** What a command does with the backups while the database is open and its trail records them. */
     @FunctionalInterface
     private interface Recorded<T> {
-        T apply(Backups b) throws Exception;
+        T apply(jp.mamori.preservation.BackupEngine b) throws Exception;
     }
 
     /**
@@ -116,23 +138,26 @@ final class BackupCommands {
         ServerConfig cfg = config(a, env);
         try (Main.Opened o = Main.Opened.open(a, env);
              AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            return work.apply(backups(cfg, new AuditRecorder(trail)));
+            return work.apply(engine(cfg, new AuditRecorder(trail)));
         }
     }
 
     private static int now(Args a, PrintStream out, Map<String, String> env) throws Exception {
         return recorded(a, env, b -> {
-            Backups.Taken t = b.backupNow("backup now");
-            out.println("backup " + t.id() + ": " + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes())
-                    + " sealed, newest record version " + t.manifest().newestVersion() + ", audit seq "
-                    + t.manifest().auditNextSeq() + ", " + t.took().toMillis() + " ms -> " + b.destination());
+            Backups.Taken t = b.backupNow(jp.mamori.audit.Actor.server("backup now"));
+            out.println(t.manifest() == null ? "backup " + t.id() + ": " + mb(t.sealedBytes()) + " in the repository, "
+                    + t.took().toMillis() + " ms -> " + b.describe() : "backup " + t.id() + ": "
+                    + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes()) + " sealed, newest record version "
+                    + t.manifest().newestVersion() + ", audit seq " + t.manifest().auditNextSeq() + ", "
+                    + t.took().toMillis() + " ms -> " + b.describe());
             out.println("バックアップを取得しました / backup taken: " + t.id());
             return 0;
         });
     }
 
     private static int drill(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        Backups.DrillResult r = recorded(a, env, b -> b.drill(new jp.mamori.DrillChecks(), "backup drill"));
+        Backups.DrillResult r = recorded(a, env, b -> b.drill(new jp.mamori.DrillChecks(),
+                jp.mamori.audit.Actor.server("backup drill")));
         out.println("drill of backup " + r.backupId() + ": restore " + r.restore().toMillis() + " ms (RTO), whole drill "
                 + r.total().toMillis() + " ms, data age " + r.dataAge().toSeconds() + " s (RPO)");
         for (String f : r.findings()) {
@@ -143,14 +168,15 @@ final class BackupCommands {
     }
 
     private static int prune(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        Backups.Pruned p = recorded(a, env, b -> b.prune("backup prune"));
+        embeddedOnly(a, env, "backup prune");
+        Backups.Pruned p = recorded(a, env, b -> ((Backups) b).prune("backup prune"));
         out.println("pruned " + p.backups().size() + " backups " + p.backups() + " and " + p.walFiles()
                 + " WAL files (" + mb(p.bytes()) + "); " + p.kept() + " backups kept / 世代管理を実行しました");
         return 0;
     }
 
     private static int offline(Args a, PrintStream out, Map<String, String> env) {
-        ServerConfig cfg = config(a, env);
+        ServerConfig cfg = embeddedOnly(a, env, "backup offline");
         if (cfg.backup().offlineDir().isEmpty()) {
             throw new ConfigException("--backup-offline-dir names the offline medium");
         }
@@ -172,10 +198,15 @@ final class BackupCommands {
 
     private static int list(Args a, PrintStream out, Map<String, String> env) {
         ServerConfig cfg = config(a, env);
-        Backups b = backups(cfg, null);
+        jp.mamori.preservation.BackupEngine b = engine(cfg, null);
         List<Backups.Listed> all = b.list();
-        out.println("backups in " + b.destination() + ": " + all.size());
+        out.println("backups in " + b.describe() + ": " + all.size());
         for (Backups.Listed l : all) {
+            if (!cfg.database().embedded()) {
+                out.println(l.ok() ? l.id() + "  " + SHOWN.format(l.createdAt().atZone(cfg.timeZone())) + "  "
+                        + mb(l.sealedBytes()) + " in the repository  ok" : l.id() + "  REFUSED: " + l.problem());
+                continue;
+            }
             out.println(l.ok() ? String.format(Locale.ROOT, "%s  %s  %s  version %d  audit seq %d  ok", l.id(),
                     SHOWN.format(l.createdAt().atZone(cfg.timeZone())), mb(l.sealedBytes()), l.newestVersion(),
                     l.auditNextSeq()) : l.id() + "  REFUSED: " + l.problem());
@@ -185,6 +216,14 @@ final class BackupCommands {
 
     private static int verify(Args a, PrintStream out, PrintStream err, Map<String, String> env) {
         ServerConfig cfg = config(a, env);
+        if (!cfg.database().embedded()) {
+            if (a.value("--id").isPresent()) {
+                throw new ConfigException("pgBackRest verifies its whole repository: leave out --id");
+            }
+            jp.mamori.preservation.BackupEngine.Verified v = engine(cfg, null).verifyAll("backup verify");
+            v.lines().forEach(out::println);
+            return v.ok() ? 0 : 1;
+        }
         Backups b = backups(cfg, null);
         List<String> ids = a.value("--id").map(List::of).orElseGet(() -> b.list().stream().map(Backups.Listed::id)
                 .toList());

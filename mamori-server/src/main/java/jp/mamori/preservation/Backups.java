@@ -51,7 +51,7 @@ import java.util.stream.Stream;
  * </pre>
  * A backup whose manifest is missing did not finish, and is neither listed as a backup nor restored.
  */
-public final class Backups implements AutoCloseable {
+public final class Backups implements BackupEngine {
     private static final Logger log = LoggerFactory.getLogger(Backups.class);
     /** The data folder's files a restore needs besides the database: all but these. */
     private static final Set<String> NOT_IN_FOLDER_PART = Set.of("pg", "runtime", "backup");
@@ -127,6 +127,28 @@ public final class Backups implements AutoCloseable {
         return destination.root();
     }
 
+    @Override
+    public String describe() {
+        return destination.root().toString();
+    }
+
+    /** Every finished backup against its signed manifest ({@link #verify(String, String)}), a line each. */
+    @Override
+    public BackupEngine.Verified verifyAll(String by) {
+        List<String> lines = new ArrayList<>();
+        boolean ok = true;
+        for (Listed l : list()) {
+            try {
+                Manifest m = verify(l.id(), by);
+                lines.add(l.id() + ": ok, " + m.parts().size() + " parts match the signed manifest / 検証しました");
+            } catch (BackupException e) {
+                ok = false;
+                lines.add(l.id() + ": REFUSED: " + e.getMessage());
+            }
+        }
+        return new BackupEngine.Verified(List.copyOf(lines), ok);
+    }
+
     // ------------------------------------------------------------------ running with the server
 
     /**
@@ -136,6 +158,7 @@ public final class Backups implements AutoCloseable {
      * own, so that a drill's second server never shares the serving JVM's memory). With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
      * that WAL archiving (always on, so that no gap appears when backups are turned on) never fills the disk.
      */
+    @Override
     public synchronized void start(Runnable scheduledDrill) {
         if (timer != null) {
             return;

@@ -92,7 +92,10 @@ public final class DebianPostgres implements AutoCloseable {
         Path pwfile = home.resolve("pwfile");
         Files.writeString(pwfile, password + "\n");
         giveToServerUser(home);
-        pg.runAsServerUser(120, BIN.resolve("initdb").toString(), "-A", "scram-sha-256", "-U", "postgres",
+        // Local (socket) logins as Debian has them: peer for the postgres OS user (pgBackRest connects so); when not
+        // root, trust, the socket being in a folder only this user can reach. TCP logins need the password.
+        pg.runAsServerUser(120, BIN.resolve("initdb").toString(), "--auth-host=scram-sha-256",
+                "--auth-local=" + (isRoot() ? "peer" : "trust"), "-U", "postgres",
                 "--pwfile=" + pwfile, "-E", "UTF-8", "--locale=C", "-D", pg.data.toString());
         Files.delete(pwfile);
         StringBuilder conf = new StringBuilder("\n# tests\nlisten_addresses = '127.0.0.1'\nport = " + pg.port
@@ -167,6 +170,25 @@ public final class DebianPostgres implements AutoCloseable {
         return p;
     }
 
+    /** A new temporary folder (mode 0700) owned by the clusters' OS user, e.g. for pgBackRest's repository. */
+    public static Path serverUserFolder(String prefix) throws IOException {
+        Path p = Files.createTempDirectory(prefix);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        giveToServerUser(p);
+        return p;
+    }
+
+    /** Removes a folder made by {@link #serverUserFolder}. */
+    public static void removeFolder(Path p) throws IOException {
+        if (Files.exists(p)) {
+            try (Stream<Path> s = Files.walk(p)) {
+                for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(q);
+                }
+            }
+        }
+    }
+
     /** The prefix that runs a command as the cluster's OS user: {@code runuser -u postgres --} as root, else none. */
     public static List<String> serverUserPrefix() {
         return isRoot() ? List.of("runuser", "-u", RUN_AS, "--") : List.of();
@@ -218,7 +240,8 @@ public final class DebianPostgres implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
-    private static void giveToServerUser(Path p) throws IOException {
+    /** Gives {@code p} (and what is in it) to the clusters' OS user when the tests run as root. */
+    public static void giveToServerUser(Path p) throws IOException {
         if (isRoot()) {
             UserPrincipal u = p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(RUN_AS);
             Files.setOwner(p, u);
