@@ -200,7 +200,8 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
-                    cfg.timeZone()).register();
+                    cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
+                    .register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();

@@ -368,8 +368,10 @@ public final class Backups implements BackupEngine {
             }
             RecordCensus census = RecordCensus.of(c);
             long auditNext = AuditTrail.nextSeq(c);
-            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+            // The folder part first: its audit anchor must not hold a checkpoint signed after the database copy ends,
+            // or a restored server (or a move onto an external database) would read that as removed checkpoints.
             writeFolderPart(sink, id);
+            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
             Manifest.Builder m = Manifest.builder().installationId(keys.installationId()).backupId(id).kind("full")
                     .createdAt(r.stopTime()).postgres(postgresVersion(c), Long.toUnsignedString(r.systemIdentifier()))
                     .wal(r.timeline(), r.startLsn(), r.stopLsn())

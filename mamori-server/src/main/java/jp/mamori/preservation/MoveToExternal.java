@@ -67,6 +67,10 @@ public final class MoveToExternal {
             if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql://")) {
                 throw new ConfigException("--to-db-url must be jdbc:postgresql://HOST:PORT/DB / 移行先の URL が正しくありません");
             }
+            if (jdbcUrl.toLowerCase(java.util.Locale.ROOT).contains("password")) {
+                throw new ConfigException("--to-db-url must not carry the password (command lines are visible to every"
+                        + " user): use MAMORI_DB_PASSWORD or --to-db-password-file / パスワードを URL に含めないでください");
+            }
             if (user == null || user.isBlank()) {
                 throw new ConfigException("--to-db-user names the target's owner / 移行先のユーザーを指定してください");
             }

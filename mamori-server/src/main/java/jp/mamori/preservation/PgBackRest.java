@@ -80,7 +80,7 @@ public final class PgBackRest {
 
     /** {@code check}: the archive_command works and the repository is reachable. Empty when fine, else why not. */
     public Optional<String> check() {
-        Ran r = run(Duration.ofMinutes(10), "check");
+        Ran r = run(Duration.ofMinutes(3), "check"); // archive-timeout (60 s by default) and a little
         return r.ok() ? Optional.empty() : Optional.of(problem("check", r));
     }
 
@@ -116,7 +116,7 @@ public final class PgBackRest {
 
     /** {@code info --output=json}, parsed. */
     public Info info() {
-        Ran r = run(Duration.ofMinutes(10), "--output=json", "info");
+        Ran r = run(Duration.ofMinutes(3), "--output=json", "info");
         if (!r.ok()) {
             throw new BackupException(problem("info", r));
         }

@@ -67,6 +67,9 @@ class MoveToExternalTest {
             assertEquals(201, created.statusCode(), created.body());
             patient = created.headers().firstValue("Location").orElseThrow()
                     .replaceAll(".*/Patient/([^/]+)/_history/.*", "$1");
+            for (int i = 0; i < 10; i++) { // each read is an audit entry
+                assertEquals(200, s.get("/Patient/" + patient).statusCode());
+            }
             backupId = s.server().backups().backupNow("test").id();
             try (Connection c = s.superuserConnection()) {
                 census = RecordCensus.of(c);
@@ -108,6 +111,7 @@ class MoveToExternalTest {
             RecordCensus there = RecordCensus.of(c);
             assertEquals(census.versions(), there.versions());
             assertEquals(census.resources(), there.resources());
+            assertTrue(auditNext > 10, "audit entries to move: " + auditNext);
             assertTrue(AuditTrail.nextSeq(c) >= auditNext, "the trail came along (and the check's server added to it)");
         }
         try (MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", moved.toString(), "--port",
@@ -155,6 +159,11 @@ class MoveToExternalTest {
                 "--to-db-user", "other_owner");
         assertEquals(2, none.code, none.out + none.err);
         assertTrue(none.err.contains("MAMORI_DB_PASSWORD"), none.err);
+        Run inUrl = move(target, pg.jdbcUrl("other") + "?password=" + PASSWORD, "other_owner", PASSWORD);
+        assertEquals(2, inUrl.code, inUrl.out + inUrl.err);
+        assertEquals(1, inUrl.err.lines().count(), inUrl.err);
+        assertTrue(inUrl.err.contains("must not carry the password"), inUrl.err);
+        assertFalse(Files.exists(target), "nothing restored");
     }
 
     private static Run move(Path to, String url, String user, String password) {
