@@ -95,10 +95,48 @@ public final class PgBackRest {
         }
     }
 
-    /** {@code verify}: every file in the repository against its checksum. Empty when sound, else why not. */
-    public Optional<String> verify(Duration timeout) {
-        Ran r = run(timeout, "verify");
-        return r.ok() ? Optional.empty() : Optional.of(problem("verify", r));
+    /**
+     * {@code verify --output=text --verbose} (without {@code --verbose} it prints nothing when all is well): every
+     * file in the repository against its checksum. pgBackRest 2.45 exits 0 also when it found invalid files, so its
+     * summary is read: the stanza's {@code status:} must be {@code ok}. Empty when sound, else the problems (the
+     * stanza's status and each backup that is not valid), one line each.
+     */
+    public List<String> verify(Duration timeout) {
+        Ran r = run(timeout, "--output=text", "--verbose", "verify");
+        if (!r.ok()) {
+            return List.of(problem("verify", r));
+        }
+        return verifySummary(r.out());
+    }
+
+    /** The problems in {@code verify --output=text}'s summary; none when the stanza's status is ok. */
+    static List<String> verifySummary(String out) {
+        List<String> problems = new ArrayList<>();
+        String status = null;
+        String backup = null;
+        for (String line : out.lines().map(String::strip).toList()) {
+            if (status == null && line.startsWith("status: ")) {
+                status = line.substring("status: ".length()).strip();
+            } else if (line.startsWith("backup: ")) {
+                backup = line.contains("status: valid") ? null : line.substring("backup: ".length());
+                if (backup != null) {
+                    problems.add("pgBackRest verify: backup " + cut(backup));
+                }
+            } else if (backup != null && !line.isEmpty() && problems.size() < 100) {
+                problems.set(problems.size() - 1, problems.get(problems.size() - 1) + "; " + cut(line));
+            }
+        }
+        if (status == null) {
+            return List.of("pgBackRest verify printed no status / pgBackRest の検証結果を読めません");
+        }
+        if (!status.equals("ok")) {
+            problems.add(0, "pgBackRest verify: stanza status " + cut(status) + " / バックアップの検証で誤りが見つかりました");
+        }
+        return problems.size() > 100 ? List.copyOf(problems.subList(0, 100)) : List.copyOf(problems);
+    }
+
+    private static String cut(String s) {
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
     }
 
     /**
@@ -160,12 +198,15 @@ public final class PgBackRest {
                 }
                 List<Backup> backups = new ArrayList<>();
                 for (JsonNode b : s.path("backup")) {
-                    backups.add(new Backup(b.path("label").asText(), b.path("type").asText(),
+                    String label = b.path("label").asText("");
+                    // a label goes back to pgBackRest as --set=LABEL: only its own form (20261207-020026F_…D)
+                    boolean sane = label.matches("[A-Za-z0-9_-]{1,64}");
+                    backups.add(new Backup(sane ? label : Messages.quote(label), b.path("type").asText(),
                             Instant.ofEpochSecond(b.path("timestamp").path("start").asLong()),
                             Instant.ofEpochSecond(b.path("timestamp").path("stop").asLong()),
                             b.path("info").path("size").asLong(), b.path("info").path("repository").path("size")
                             .asLong(), b.path("archive").path("start").asText(null),
-                            b.path("archive").path("stop").asText(null), b.path("error").asBoolean(false)));
+                            b.path("archive").path("stop").asText(null), !sane || b.path("error").asBoolean(false)));
                 }
                 backups.sort(java.util.Comparator.comparing(Backup::stop));
                 Optional<String> min = Optional.empty();

@@ -199,25 +199,25 @@ public final class PgBackRestBackups implements BackupEngine {
 
     @Override
     public BackupEngine.Verified verifyAll(String by) {
-        Optional<String> problem;
+        List<String> problems;
         try {
-            problem = tool.verify(Duration.ofHours(12));
+            problems = tool.verify(Duration.ofHours(12));
         } catch (BackupException e) {
-            problem = Optional.of(e.getMessage());
+            problems = List.of(e.getMessage());
         }
-        record(AuditAction.BACKUP_VERIFY, problem.isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, Actor.server(by),
-                problem.isEmpty() ? Map.of("destination", describe()) : Map.of("destination", describe(), "error",
-                        oneLine(problem.get())));
+        record(AuditAction.BACKUP_VERIFY, problems.isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, Actor.server(by),
+                problems.isEmpty() ? Map.of("destination", describe()) : Map.of("destination", describe(), "error",
+                        oneLine(problems.get(0)), "problems", Integer.toString(problems.size())));
         List<String> lines = new ArrayList<>();
-        if (problem.isEmpty()) {
+        if (problems.isEmpty()) {
             for (Backups.Listed l : list()) {
                 lines.add(l.id() + ": " + (l.ok() ? "ok (pgBackRest verify: every file matches its checksum)"
                         + " / 検証しました" : "REFUSED: " + l.problem()));
             }
         } else {
-            lines.add(describe() + ": REFUSED: " + problem.get());
+            problems.forEach(p -> lines.add(describe() + ": REFUSED: " + p));
         }
-        return new BackupEngine.Verified(List.copyOf(lines), problem.isEmpty()
+        return new BackupEngine.Verified(List.copyOf(lines), problems.isEmpty()
                 && lines.stream().noneMatch(l -> l.contains("REFUSED")));
     }
 

@@ -143,6 +143,20 @@ class PgBackRestTest {
         List<String> deviations = engine.deviations();
         assertTrue(deviations.stream().noneMatch(d -> d.contains("pgBackRest") || d.contains("drill")),
                 deviations.toString());
+
+        // A file of the repository altered (as root or the database's OS user could): verify names the backups.
+        Path file;
+        try (Stream<Path> s = Files.walk(tools.resolve("repo").resolve("backup").resolve("mamori"))) {
+            file = s.filter(p -> p.toString().contains("F/pg_data/global/") && Files.isRegularFile(p)).findFirst()
+                    .orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 0x55;
+        Files.write(file, bytes);
+        Run altered = mamori("backup", "verify");
+        assertEquals(1, altered.code, altered.out + altered.err);
+        assertTrue(altered.out.contains("REFUSED: pgBackRest verify: stanza status error")
+                && altered.out.contains("status: invalid"), altered.out);
     }
 
     @Test
@@ -155,19 +169,6 @@ class PgBackRestTest {
         assertEquals(1, problem.get().lines().count(), problem.get());
         assertTrue(problem.get().startsWith("pgBackRest check に失敗しました / pgBackRest check failed (error "),
                 problem.get());
-
-        PgBackRest.Info plain = PgBackRest.Info.parse("""
-                [{"archive":[],"backup":[],"cipher":"none","db":[{"id":1,"version":"15"}],"name":"mamori",
-                  "repo":[{"cipher":"none","key":1,"status":{"code":0,"message":"ok"}}],
-                  "status":{"code":0,"message":"ok"}}]""", "mamori");
-        assertFalse(plain.encrypted());
-        assertTrue(PgBackRest.Info.parse(
-                "[{\"name\":\"mamori\",\"cipher\":\"aes-256-cbc\",\"repo\":[{\"cipher\":\"aes-256-cbc\"}]}]", "mamori")
-                .encrypted());
-        BackupException foreign = assertThrows(BackupException.class, () -> PgBackRest.Info.parse("[]", "mamori"));
-        assertTrue(foreign.getMessage().contains("no stanza"), foreign.getMessage());
-        BackupException cut = assertThrows(BackupException.class, () -> PgBackRest.Info.parse("[{\"name\":", "mamori"));
-        assertEquals(1, cut.getMessage().lines().count(), cut.getMessage());
 
         PgBackRestBackups engine = new PgBackRestBackups(data, ServerConfig.BackupOptions.defaults(data), wrong,
                 config().database(), tool, null, Clock.systemUTC(), java.time.ZoneId.of("Asia/Tokyo"));
