@@ -26,7 +26,9 @@ import java.util.Optional;
 
 /**
  * {@code mamori backup now|list|verify|restore|recovery-sheet-done} (issue 16; ADR 0010). {@code now} needs the
- * database: the running server's, or one the command starts itself; the others read the backup folder only.
+ * database: the running server's, or one the command starts itself; the others read the backup folder only. With an
+ * external database and a pgBackRest stanza, now, list, verify and drill drive pgBackRest; {@code restore
+ * --to-db-url} moves a backup of the embedded database onto an external PostgreSQL.
  */
 final class BackupCommands {
     static final String USAGE = """
@@ -45,6 +47,10 @@ final class BackupCommands {
               backup prune     --data DIR [--backup-dir DIR] [--backup-keep 7,5,12,5]   delete what no generation keeps
               backup offline   --data DIR --backup-offline-dir DIR [--verify]   copy what is new to the marked medium
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
+              with an external database (--db-url URL --db-user U, password in MAMORI_DB_PASSWORD) and
+              --backup-pgbackrest-stanza NAME [--backup-pgbackrest-command "sudo -u postgres pgbackrest"]
+              [--backup-pgbackrest-config FILE] [--backup-pgbackrest-drill-dir DIR]: now, list, verify and drill
+              drive pgBackRest (restore is the DBA's pgbackrest restore; ADR 0010)
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
