@@ -166,6 +166,28 @@ class MoveToExternalTest {
         assertFalse(Files.exists(target), "nothing restored");
     }
 
+    @Test
+    void aDatabaseOfAnotherApplicationIsNotOverwrittenEvenWithForce() throws Exception {
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("other"), "other_owner", PASSWORD);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS ledger (id int PRIMARY KEY, note text)");
+            st.execute("INSERT INTO ledger VALUES (1, 'keep me') ON CONFLICT DO NOTHING");
+        }
+        Path target = TestData.newFolder("moved-foreign-");
+        Run r = mamori(Map.of("MAMORI_DB_PASSWORD", PASSWORD), "backup", "restore", "--data", source.toString(),
+                "--backup-dir", backupDir.toString(), "--id", backupId, "--to", target.toString(), "--to-db-url",
+                pg.jdbcUrl("other"), "--to-db-user", "other_owner", "--force");
+        assertTrue(r.code != 0, r.out + r.err);
+        assertEquals(1, r.err.lines().count(), r.err);
+        assertTrue(Files.exists(target.resolve(Restore.INCOMPLETE)), "the half-moved folder is marked");
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("other"), "other_owner", PASSWORD);
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT note FROM ledger WHERE id = 1")) {
+            assertTrue(rs.next());
+            assertEquals("keep me", rs.getString(1));
+        }
+    }
+
     private static Run move(Path to, String url, String user, String password) {
         return mamori(Map.of("MAMORI_DB_PASSWORD", password), "backup", "restore", "--data", source.toString(),
                 "--backup-dir", backupDir.toString(), "--id", backupId, "--to", to.toString(), "--to-db-url", url,
