@@ -34,10 +34,35 @@ public final class DrillChecks implements DrillCheck {
 
     @Override
     public List<String> check(Path restored, Manifest m) throws Exception {
-        List<String> findings = new ArrayList<>();
         ServerConfig cfg = ServerConfig.fromArgs(List.of("--data", restored.toString(), "--port", "0", "--bind",
                 "127.0.0.1", "--http", "--no-backup", "--audit-anchor-dir", restored.resolve("drill-anchor")
                         .toString(), "--audit-checkpoint-seconds", "3600"), Map.of());
+        return check(cfg, m);
+    }
+
+    /** The checks on a scratch copy of an external database: a server on {@code folder} and the scratch cluster. */
+    @Override
+    public List<String> checkExternal(Path folder, ServerConfig.Database database) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--data", folder.toString(), "--port", "0", "--bind", "127.0.0.1",
+                "--http", "--no-backup", "--audit-anchor-dir", folder.resolve("drill-anchor").toString(),
+                "--audit-checkpoint-seconds", "3600", "--db-url", database.jdbcUrl().orElseThrow()));
+        database.user().ifPresent(u -> {
+            args.add("--db-user");
+            args.add(u);
+        });
+        Map<String, String> env = new java.util.HashMap<>();
+        database.password().ifPresent(p -> env.put("MAMORI_DB_PASSWORD", p));
+        database.appPassword().ifPresent(p -> env.put("MAMORI_DB_APP_PASSWORD", p));
+        return check(ServerConfig.fromArgs(args, env), null);
+    }
+
+    /**
+     * The same checks on the server {@code cfg} describes: a restored embedded copy, a scratch cluster restored by
+     * pgBackRest, or an external database an installation was just moved onto (its own data folder and anchor).
+     */
+    public static List<String> check(ServerConfig cfg, Manifest m) throws Exception {
+        List<String> findings = new ArrayList<>();
+        Path restored = cfg.dataDir();
         try (MamoriServer s = MamoriServer.startScratch(cfg)) {
             List<RecordService.Mismatch> bad = new ArrayList<>();
             long versions = s.records().verifyAll(bad::add);
@@ -49,20 +74,20 @@ public final class DrillChecks implements DrillCheck {
             }
             try (Connection c = s.database().dataSource().getConnection()) {
                 RecordCensus census = RecordCensus.of(c);
-                if (census.versions() < m.versionCount() || census.newestVersion() < m.newestVersion()
-                        || versions < m.versionCount()) {
+                if (m != null && (census.versions() < m.versionCount() || census.newestVersion() < m.newestVersion()
+                        || versions < m.versionCount())) {
                     findings.add("記録の版数が目録より少ない / fewer record versions than the manifest: " + census.versions()
                             + " (newest " + census.newestVersion() + ") against " + m.versionCount() + " (newest "
                             + m.newestVersion() + ")");
                 }
-                m.resourceCounts().forEach((type, n) -> {
+                (m == null ? Map.<String, Long>of() : m.resourceCounts()).forEach((type, n) -> {
                     long got = census.resources().getOrDefault(type, 0L);
                     if (got < n) {
                         findings.add("リソース数が目録より少ない / fewer " + type + " than the manifest: " + got + " against " + n);
                     }
                 });
                 long next = AuditTrail.nextSeq(c);
-                if (next < m.auditNextSeq()) {
+                if (m != null && next < m.auditNextSeq()) {
                     findings.add("監査証跡が目録より短い / the audit trail is shorter than the manifest: " + next
                             + " entries against " + m.auditNextSeq());
                 }
@@ -81,7 +106,7 @@ public final class DrillChecks implements DrillCheck {
                             + e.getMessage());
                 }
             }
-            if (m.resourceCounts().getOrDefault("Patient", 0L) > 0 && page.matches().isEmpty()) {
+            if (m != null && m.resourceCounts().getOrDefault("Patient", 0L) > 0 && page.matches().isEmpty()) {
                 findings.add("患者を検索できません / no patient found although the backup holds "
                         + m.resourceCounts().get("Patient"));
             }
@@ -100,11 +125,24 @@ public final class DrillChecks implements DrillCheck {
         List<String> cmd = new ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"),
                 "jp.mamori.cli.Main", "backup", "drill", "--data", cfg.dataDir().toString(), "--backup-dir",
                 cfg.backup().dir().toString()));
+        ServerConfig.PgBackRestOptions pb = cfg.pgbackrest();
+        if (!cfg.database().embedded()) {
+            // the external database and its pgBackRest; the passwords go through the environment, never argv
+            cmd.addAll(List.of("--db-url", cfg.database().jdbcUrl().orElseThrow()));
+            cfg.database().user().ifPresent(u -> cmd.addAll(List.of("--db-user", u)));
+            pb.stanza().ifPresent(st -> cmd.addAll(List.of("--backup-pgbackrest-stanza", st,
+                    "--backup-pgbackrest-command", String.join(" ", pb.command()))));
+            pb.config().ifPresent(c -> cmd.addAll(List.of("--backup-pgbackrest-config", c.toString())));
+            pb.drillDir().ifPresent(d -> cmd.addAll(List.of("--backup-pgbackrest-drill-dir", d.toString())));
+        }
         Path out = cfg.dataDir().resolve("runtime").resolve("drill.out");
         String problem = null;
         Process p = null;
         try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            ProcessBuilder pbuilder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+            cfg.database().password().ifPresent(pw -> pbuilder.environment().put("MAMORI_DB_PASSWORD", pw));
+            cfg.database().appPassword().ifPresent(pw -> pbuilder.environment().put("MAMORI_DB_APP_PASSWORD", pw));
+            p = pbuilder.start();
             if (!p.waitFor(2, java.util.concurrent.TimeUnit.HOURS)) {
                 p.destroy();
                 problem = "the drill did not finish within two hours and was stopped";

@@ -57,6 +57,7 @@ public final class MamoriServer implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService sweeper;
     private jp.mamori.audit.Audit audit;
     private jp.mamori.preservation.Backups backups;
+    private jp.mamori.preservation.PgBackRestBackups pgBackRest;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -111,6 +112,7 @@ public final class MamoriServer implements AutoCloseable {
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         try {
             refuseUnfinishedRestore(cfg.dataDir());
+            refuseEmbeddedOnMovedFolder(cfg);
         } catch (ConfigException e) {
             lock.close();
             throw e;
@@ -118,6 +120,7 @@ public final class MamoriServer implements AutoCloseable {
         Database db = null;
         jp.mamori.audit.Audit audit = null;
         jp.mamori.preservation.Backups backups = null;
+        jp.mamori.preservation.PgBackRestBackups pgBackRest = null;
         List<String> backupDeviations = List.of();
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
@@ -147,6 +150,18 @@ public final class MamoriServer implements AutoCloseable {
                 backupDeviations = backups.deviations(); // reads every manifest: once at start
                 for (String d : backupDeviations) {
                     deviation(scratch, d);
+                }
+            } else if (cfg.pgbackrest().configured()) {
+                // An external database backed up through pgBackRest, which the DBA set up (ADR 0010).
+                pgBackRest = jp.mamori.preservation.PgBackRestBackups.open(cfg.dataDir(), cfg, audit.recorder(),
+                        Clock.systemUTC()).notifying(notifier);
+                pgBackRest.check();
+                ServerConfig drillCfg = cfg;
+                jp.mamori.access.SecurityNotifier drillNotices = notifier;
+                pgBackRest.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
+                backupDeviations = pgBackRest.deviations();
+                for (String d : backupDeviations) {
+                    log.warn("DEVIATION from the secure defaults: {}", d);
                 }
             }
             FhirSupport fhir = new FhirSupport(cfg.validation());
@@ -182,7 +197,7 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
-            if (backups != null) {
+            if (backups != null || pgBackRest != null) {
                 deviations.addAll(backupDeviations);
             } else {
                 deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
@@ -206,7 +221,8 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
-                    cfg.timeZone()).register();
+                    cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
+                    .register();
             new jp.mamori.retention.web.RetentionPages(new jp.mamori.retention.Retention(db, audit.recorder(),
                     audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), cfg.audit().retentionYears())
                     .register();
@@ -241,10 +257,14 @@ public final class MamoriServer implements AutoCloseable {
                     sweeper);
             server.audit = audit;
             server.backups = backups;
+            server.pgBackRest = pgBackRest;
             return server;
         } catch (Exception | Error e) {
             if (backups != null) {
                 backups.close();
+            }
+            if (pgBackRest != null) {
+                pgBackRest.close();
             }
             if (audit != null) {
                 audit.close();
@@ -432,6 +452,9 @@ public final class MamoriServer implements AutoCloseable {
         if (backups != null) {
             backups.close();
         }
+        if (pgBackRest != null) {
+            pgBackRest.close();
+        }
         audit.close();
         db.close();
         lock.close();
@@ -447,6 +470,11 @@ public final class MamoriServer implements AutoCloseable {
         return backups;
     }
 
+    /** The backups of an external database through pgBackRest; null when none is configured. */
+    public jp.mamori.preservation.PgBackRestBackups pgBackRest() {
+        return pgBackRest;
+    }
+
     /**
      * Refuses a data folder into which a restore did not finish ({@code RESTORE-INCOMPLETE}, ADR 0010): neither the
      * server nor a tool may use a half-restored database as if it were whole.
@@ -455,6 +483,18 @@ public final class MamoriServer implements AutoCloseable {
         if (Files.exists(dataDir.resolve(jp.mamori.preservation.Restore.INCOMPLETE))) {
             throw new ConfigException("a restore into " + dataDir + " did not finish: restore again with --force"
                     + " / このフォルダへの復元は完了していません。--force を付けて復元し直してください");
+        }
+    }
+
+    /**
+     * Refuses to start a data folder that was moved onto an external database ({@code database.external}) without
+     * {@code --db-url}: the embedded database created in its place would be empty, and the records would seem lost.
+     */
+    public static void refuseEmbeddedOnMovedFolder(ServerConfig cfg) {
+        Optional<String> url = jp.mamori.preservation.MoveToExternal.externalUrl(cfg.dataDir());
+        if (url.isPresent() && cfg.database().embedded()) {
+            throw new ConfigException("the database of " + cfg.dataDir() + " is external (" + url.get()
+                    + "): start with --db-url and --db-user / このデータフォルダのデータベースは外部にあります");
         }
     }
 

@@ -26,7 +26,9 @@ import java.util.Optional;
 
 /**
  * {@code mamori backup now|list|verify|restore|recovery-sheet-done} (issue 16; ADR 0010). {@code now} needs the
- * database: the running server's, or one the command starts itself; the others read the backup folder only.
+ * database: the running server's, or one the command starts itself; the others read the backup folder only. With an
+ * external database and a pgBackRest stanza, now, list, verify and drill drive pgBackRest; {@code restore
+ * --to-db-url} moves a backup of the embedded database onto an external PostgreSQL.
  */
 final class BackupCommands {
     static final String USAGE = """
@@ -37,6 +39,9 @@ final class BackupCommands {
                                [--force]   into a new data folder, to a moment or to the newest shipped WAL
               backup restore   --from DIR/INSTALLATION --recovery-key MRK1-… --signer MSK1-… --id ID --to NEW-DIR
                                [--at TIME] [--force]   on a new machine, with the printed recovery sheet only
+              backup restore   … --to NEW-DIR --to-db-url jdbc:postgresql://HOST:PORT/DB --to-db-user USER
+                               [--to-db-password-file FILE] [--force]   move onto an external PostgreSQL (password:
+                               MAMORI_DB_PASSWORD or the file; an empty target database unless --force)
               backup drill     --data DIR [--backup-dir DIR] [--from s3]   restore the newest backup (of the backup
                                folder, or downloaded from the Object Lock bucket) into a scratch folder, start a
                                server on it, check records, audit trail, counts and charts; record the result
@@ -47,11 +52,16 @@ final class BackupCommands {
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
               backup rotate-recovery-key --data DIR   a new recovery key and sheet (server stopped); keep the old
                                sheet until the backups taken before are gone
+              with an external database (--db-url URL --db-user U, password in MAMORI_DB_PASSWORD) and
+              --backup-pgbackrest-stanza NAME [--backup-pgbackrest-command "sudo -u postgres pgbackrest"]
+              [--backup-pgbackrest-config FILE] [--backup-pgbackrest-drill-dir DIR]: now, list, verify and drill
+              drive pgBackRest (restore is the DBA's pgbackrest restore; ADR 0010)
             """;
     private static final List<String> SERVE = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--backup-dir", "--backup-offline-dir", "--backup-keep", "--backup-hour", "--backup-wal-seconds",
             "--backup-drill-days", "--backup-s3-endpoint", "--backup-s3-bucket", "--backup-s3-prefix",
-            "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours");
+            "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours", "--backup-pgbackrest-stanza",
+            "--backup-pgbackrest-command", "--backup-pgbackrest-config", "--backup-pgbackrest-drill-dir");
     private static final DateTimeFormatter SHOWN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx");
 
     private BackupCommands() {
@@ -71,7 +81,7 @@ final class BackupCommands {
             case "list" -> list(Args.parse(rest, SERVE, List.of()), out, env);
             case "verify" -> verify(Args.parse(rest, with("--id"), List.of()), out, err, env);
             case "restore" -> restore(Args.parse(rest, with("--id", "--to", "--at", "--from", "--recovery-key",
-                    "--signer"), List.of("--force")), out, env);
+                    "--signer", "--to-db-url", "--to-db-user", "--to-db-password-file"), List.of("--force")), out, env);
             case "prune" -> prune(Args.parse(rest, SERVE, List.of()), out, env);
             case "offline" -> offline(Args.parse(rest, SERVE, List.of("--verify")), out, env);
             case "s3" -> s3(Args.parse(rest, SERVE, List.of("--verify")), out, env);
@@ -94,9 +104,30 @@ final class BackupCommands {
 
     private static ServerConfig config(Args a, Map<String, String> env) {
         ServerConfig cfg = Main.serveConfig(a, SERVE, env);
+        if (!cfg.database().embedded() && !cfg.pgbackrest().configured()) {
+            throw new ConfigException("backups of an external database are taken by pgBackRest: give"
+                    + " --backup-pgbackrest-stanza (ADR 0010) / 外部データベースは pgBackRest のスタンザを指定してください");
+        }
+        return cfg;
+    }
+
+    /** Mamori's own engine (embedded database) or pgBackRest (external database). */
+    private static jp.mamori.preservation.BackupEngine engine(ServerConfig cfg, AuditRecorder audit) {
+        if (cfg.database().embedded()) {
+            return backups(cfg, audit);
+        }
+        if (!java.nio.file.Files.isDirectory(cfg.dataDir())) {
+            throw new ConfigException("no data folder at " + cfg.dataDir() + " / データフォルダがありません");
+        }
+        return jp.mamori.preservation.PgBackRestBackups.open(cfg.dataDir(), cfg, audit, Clock.systemUTC());
+    }
+
+    /** The embedded engine only (prune, offline copies): pgBackRest keeps its own retention and copies. */
+    private static ServerConfig embeddedOnly(Args a, Map<String, String> env, String what) {
+        ServerConfig cfg = config(a, env);
         if (!cfg.database().embedded()) {
-            throw new ConfigException("backups of an external database are taken by its own tools (ADR 0010)"
-                    + " / 外部データベースのバックアップはそのツールで取得します");
+            throw new ConfigException(what + " is for the embedded database; with pgBackRest its own settings"
+                    + " (repo1-retention-full, further repositories) do it / pgBackRest の設定で行います");
         }
         return cfg;
     }
@@ -111,7 +142,7 @@ final class BackupCommands {
     /** What a command does with the backups while the database is open and its trail records them. */
     @FunctionalInterface
     private interface Recorded<T> {
-        T apply(Backups b) throws Exception;
+        T apply(jp.mamori.preservation.BackupEngine b) throws Exception;
     }
 
     /**
@@ -122,16 +153,27 @@ final class BackupCommands {
         ServerConfig cfg = config(a, env);
         try (Main.Opened o = Main.Opened.open(a, env);
              AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
-            return work.apply(backups(cfg, new AuditRecorder(trail)));
+            return work.apply(engine(cfg, new AuditRecorder(trail)));
         }
+    }
+
+    /** The embedded database's engine, for what only it does (copies, keys); one line for an external database. */
+    private static Backups embedded(jp.mamori.preservation.BackupEngine b) {
+        if (b instanceof Backups backups) {
+            return backups;
+        }
+        throw new ConfigException("this command is for the embedded database; an external database is backed up by"
+                + " pgBackRest (ADR 0010) / このコマンドは組み込みデータベース用です");
     }
 
     private static int now(Args a, PrintStream out, Map<String, String> env) throws Exception {
         return recorded(a, env, b -> {
-            Backups.Taken t = b.backupNow("backup now");
-            out.println("backup " + t.id() + ": " + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes())
-                    + " sealed, newest record version " + t.manifest().newestVersion() + ", audit seq "
-                    + t.manifest().auditNextSeq() + ", " + t.took().toMillis() + " ms -> " + b.destination());
+            Backups.Taken t = b.backupNow(jp.mamori.audit.Actor.server("backup now"));
+            out.println(t.manifest() == null ? "backup " + t.id() + ": " + mb(t.sealedBytes()) + " in the repository, "
+                    + t.took().toMillis() + " ms -> " + b.describe() : "backup " + t.id() + ": "
+                    + t.manifest().parts().size() + " parts, " + mb(t.sealedBytes()) + " sealed, newest record version "
+                    + t.manifest().newestVersion() + ", audit seq " + t.manifest().auditNextSeq() + ", "
+                    + t.took().toMillis() + " ms -> " + b.describe());
             out.println("バックアップを取得しました / backup taken: " + t.id());
             return 0;
         });
@@ -143,8 +185,8 @@ final class BackupCommands {
             throw new ConfigException("--from takes s3 (the Object Lock bucket) / --from には s3 を指定します");
         }
         Backups.DrillResult r = recorded(a, env, b -> from.equals("s3")
-                ? b.drillFromS3(new jp.mamori.DrillChecks(), "backup drill")
-                : b.drill(new jp.mamori.DrillChecks(), "backup drill"));
+                ? embedded(b).drillFromS3(new jp.mamori.DrillChecks(), "backup drill")
+                : b.drill(new jp.mamori.DrillChecks(), jp.mamori.audit.Actor.server("backup drill")));
         out.println("drill of backup " + r.backupId() + ": restore " + r.restore().toMillis() + " ms (RTO), whole drill "
                 + r.total().toMillis() + " ms, data age " + r.dataAge().toSeconds() + " s (RPO)");
         for (String f : r.findings()) {
@@ -155,14 +197,15 @@ final class BackupCommands {
     }
 
     private static int prune(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        Backups.Pruned p = recorded(a, env, b -> b.prune("backup prune"));
+        embeddedOnly(a, env, "backup prune");
+        Backups.Pruned p = recorded(a, env, b -> ((Backups) b).prune("backup prune"));
         out.println("pruned " + p.backups().size() + " backups " + p.backups() + " and " + p.walFiles()
                 + " WAL files (" + mb(p.bytes()) + "); " + p.kept() + " backups kept / 世代管理を実行しました");
         return 0;
     }
 
     private static int offline(Args a, PrintStream out, Map<String, String> env) {
-        ServerConfig cfg = config(a, env);
+        ServerConfig cfg = embeddedOnly(a, env, "backup offline");
         if (cfg.backup().offlineDir().isEmpty()) {
             throw new ConfigException("--backup-offline-dir names the offline medium");
         }
@@ -188,7 +231,8 @@ final class BackupCommands {
         if (cfg.backup().s3().isEmpty()) {
             throw new ConfigException("--backup-s3-bucket names the Object Lock bucket / バケットを指定してください");
         }
-        return recorded(a, env, b -> {
+        return recorded(a, env, engine -> {
+            Backups b = embedded(engine);
             b.objectLockCopy().orElseThrow().checkBucket().ifPresent(d -> out.println("  DEVIATION: " + d));
             jp.mamori.preservation.ObjectLockCopy.Refresh r = b.refreshS3("backup s3").orElseThrow();
             out.println(r.summary());
@@ -209,10 +253,15 @@ final class BackupCommands {
 
     private static int list(Args a, PrintStream out, Map<String, String> env) {
         ServerConfig cfg = config(a, env);
-        Backups b = backups(cfg, null);
+        jp.mamori.preservation.BackupEngine b = engine(cfg, null);
         List<Backups.Listed> all = b.list();
-        out.println("backups in " + b.destination() + ": " + all.size());
+        out.println("backups in " + b.describe() + ": " + all.size());
         for (Backups.Listed l : all) {
+            if (!cfg.database().embedded()) {
+                out.println(l.ok() ? l.id() + "  " + SHOWN.format(l.createdAt().atZone(cfg.timeZone())) + "  "
+                        + mb(l.sealedBytes()) + " in the repository  ok" : l.id() + "  REFUSED: " + l.problem());
+                continue;
+            }
             out.println(l.ok() ? String.format(Locale.ROOT, "%s  %s  %s  version %d  audit seq %d  ok", l.id(),
                     SHOWN.format(l.createdAt().atZone(cfg.timeZone())), mb(l.sealedBytes()), l.newestVersion(),
                     l.auditNextSeq()) : l.id() + "  REFUSED: " + l.problem());
@@ -222,6 +271,14 @@ final class BackupCommands {
 
     private static int verify(Args a, PrintStream out, PrintStream err, Map<String, String> env) {
         ServerConfig cfg = config(a, env);
+        if (!cfg.database().embedded()) {
+            if (a.value("--id").isPresent()) {
+                throw new ConfigException("pgBackRest verifies its whole repository: leave out --id");
+            }
+            jp.mamori.preservation.BackupEngine.Verified v = engine(cfg, null).verifyAll("backup verify");
+            v.lines().forEach(out::println);
+            return v.ok() ? 0 : 1;
+        }
         Backups b = backups(cfg, null);
         List<String> ids = a.value("--id").map(List::of).orElseGet(() -> b.list().stream().map(Backups.Listed::id)
                 .toList());
@@ -254,20 +311,68 @@ final class BackupCommands {
                         + " / 復元先は新しいフォルダにしてください");
             }
         }
+        Optional<jp.mamori.preservation.MoveToExternal.Target> target = a.value("--to-db-url").isEmpty()
+                ? Optional.empty() : Optional.of(new jp.mamori.preservation.MoveToExternal.Target(
+                a.value("--to-db-url").get(), a.value("--to-db-user").orElse(null), targetPassword(a, env)));
+        // a wrong password or a non-empty target is found before anything is restored
+        target.ifPresent(t -> jp.mamori.preservation.MoveToExternal.preflight(t, a.flag("--force")));
         // The new folder is this command's while it restores: no server may start on it meanwhile, and an interrupted
         // restore's database may be stopped (with --force).
         Optional<jp.mamori.MamoriServer.DataFolderLock> lock = jp.mamori.MamoriServer.DataFolderLock.tryAcquire(to);
         if (lock.isEmpty()) {
             throw new ConfigException("another Mamori process is using " + to + " / このフォルダは使用中です");
         }
+        Manifest m;
+        jp.mamori.preservation.MoveToExternal.Moved moved;
         try (jp.mamori.MamoriServer.DataFolderLock held = lock.get()) {
-            return restore(a, id, to, at, out, env);
+            m = restore(a, id, to, at, out, env);
+            if (target.isEmpty()) {
+                return 0;
+            }
+            moved = jp.mamori.preservation.MoveToExternal.copy(to, target.get(), a.flag("--force"));
         }
+        out.println("moved onto " + target.get().jdbcUrl() + ": " + moved.totalRows() + " rows in " + moved.rows()
+                .size() + " tables (counts equal), " + moved.sequences() + " sequences, " + moved.took().toMillis()
+                + " ms");
+        // Verified as a drill verifies: a server on the new folder and the target checks records, trail, charts.
+        Map<String, String> serverEnv = new java.util.HashMap<>(env);
+        serverEnv.put("MAMORI_DB_PASSWORD", target.get().password());
+        ServerConfig check = ServerConfig.fromArgs(List.of("--data", to.toString(), "--port", "0", "--bind",
+                "127.0.0.1", "--http", "--no-backup", "--db-url", target.get().jdbcUrl(), "--db-user",
+                target.get().user()), serverEnv);
+        List<String> findings = jp.mamori.DrillChecks.check(check, m);
+        findings.forEach(f -> out.println("  FINDING: " + f));
+        if (!findings.isEmpty()) {
+            out.println("移行後の検証が不合格です / the moved database FAILED its checks");
+            return 1;
+        }
+        out.println("移行しました (記録・監査証跡を検証済み) / moved and verified (records, audit trail, charts)");
+        out.println("起動するには / to start it: MAMORI_DB_PASSWORD=… ./mamori serve --data " + to + " --db-url "
+                + target.get().jdbcUrl() + " --db-user " + target.get().user());
+        return 0;
     }
 
-    private static int restore(Args a, String id, Path to, Optional<Instant> at, PrintStream out,
-                               Map<String, String> env) {
+    /** The target's password: from a file (first line) or MAMORI_DB_PASSWORD, never from the command line. */
+    private static String targetPassword(Args a, Map<String, String> env) {
+        if (a.value("--to-db-password-file").isPresent()) {
+            Path f = Path.of(a.value("--to-db-password-file").get());
+            try {
+                if (java.nio.file.Files.size(f) > 4096) {
+                    throw new ConfigException("--to-db-password-file " + f + " is larger than 4 KiB / パスワードファイルが大きすぎます");
+                }
+                return java.nio.file.Files.readAllLines(f).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException e) {
+                throw new ConfigException("cannot read --to-db-password-file " + f + ": " + e.getMessage()
+                        + " / パスワードファイルを読めません");
+            }
+        }
+        return env.get("MAMORI_DB_PASSWORD");
+    }
+
+    private static Manifest restore(Args a, String id, Path to, Optional<Instant> at, PrintStream out,
+                                    Map<String, String> env) {
         Restore.Result r;
+        Manifest m;
         if (a.value("--from").isPresent()) {
             String key = a.value("--recovery-key").orElseThrow(() -> new ConfigException(
                     "--from needs --recovery-key (from the printed recovery sheet)"));
@@ -275,14 +380,19 @@ final class BackupCommands {
                     "--from needs --signer (the signing key's fingerprint from the recovery sheet)"));
             r = Backups.restoreWithRecoveryKey(Path.of(a.value("--from").get()), id, to, at, a.flag("--force"),
                     BackupKeys.parseRecoveryKey(key), signer);
+            m = Backups.manifest(Path.of(a.value("--from").get()), id, signer);
         } else {
-            r = backups(config(a, env), null).restore(id, to, at, a.flag("--force"), "backup restore");
+            Backups b = backups(config(a, env), null);
+            r = b.restore(id, to, at, a.flag("--force"), "backup restore");
+            m = b.manifest(id);
         }
         out.println("restored backup " + r.backupId() + " into " + r.dataDir() + ": recovered to "
                 + r.lastTransaction().map(Instant::toString).orElse("the backup itself") + " (timeline " + r.timeline()
                 + "), " + r.took().toMillis() + " ms");
-        out.println("復元しました。起動するには / to start it: ./mamori serve --data " + r.dataDir());
-        return 0;
+        if (a.value("--to-db-url").isEmpty()) {
+            out.println("復元しました。起動するには / to start it: ./mamori serve --data " + r.dataDir());
+        }
+        return m;
     }
 
     private static int sheetDone(Args a, PrintStream out, Map<String, String> env) {
@@ -307,7 +417,8 @@ final class BackupCommands {
                     + " the server first: a running server keeps sealing backups for the key it loaded");
         }
         free.get().close();
-        BackupKeys.Rotation r = recorded(a, env, b -> b.rotateRecoveryKey("backup rotate-recovery-key"));
+        BackupKeys.Rotation r = recorded(a, env,
+                b -> embedded(b).rotateRecoveryKey("backup rotate-recovery-key"));
         out.println("new recovery key " + r.keyId() + " (replaces " + r.previousKeyId() + "): its sheet is "
                 + BackupKeys.recoverySheet(cfg.dataDir()));
         out.println("新しい復旧鍵の用紙を印刷・保管し、backup recovery-sheet-done を実行してください。以前の用紙は " + r.at()

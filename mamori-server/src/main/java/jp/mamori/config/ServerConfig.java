@@ -35,7 +35,55 @@ public record ServerConfig(
         AuditOptions audit,
         java.time.ZoneId timeZone,
         ListenerOptions listener,
-        BackupOptions backup) {
+        BackupOptions backup,
+        PgBackRestOptions pgbackrest) {
+
+    /**
+     * Backups of an external PostgreSQL through pgBackRest (issue 16; ADR 0010 "External PostgreSQL (pgBackRest)"):
+     * the DBA sets pgBackRest up (repository, encryption, retention, archive_command); Mamori checks it, takes the
+     * scheduled backups, lists, verifies and drills them.
+     *
+     * @param stanza   the pgBackRest stanza ({@code --backup-pgbackrest-stanza}); empty: not configured
+     * @param command  how to call pgBackRest, split on spaces, no shell ({@code --backup-pgbackrest-command}, default
+     *                 {@code pgbackrest}; e.g. {@code sudo -u postgres pgbackrest})
+     * @param config   pgBackRest's configuration file, if not its default ({@code --backup-pgbackrest-config})
+     * @param drillDir where restore drills put their scratch cluster: a folder the database's OS user owns
+     *                 ({@code --backup-pgbackrest-drill-dir}); empty: no drills, a deviation
+     */
+    public record PgBackRestOptions(Optional<String> stanza, List<String> command, Optional<Path> config,
+                                    Optional<Path> drillDir) {
+        public static final PgBackRestOptions NONE = new PgBackRestOptions(Optional.empty(), List.of("pgbackrest"),
+                Optional.empty(), Optional.empty());
+
+        public PgBackRestOptions {
+            command = List.copyOf(command);
+            if (stanza.isPresent() && !stanza.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new ConfigException("--backup-pgbackrest-stanza takes a stanza name (letters, digits, . _ -)"
+                        + " / スタンザ名が正しくありません");
+            }
+            if (command.isEmpty() || command.size() > 32 || command.stream().anyMatch(w -> w.isEmpty()
+                    || w.length() > 1024 || w.chars().anyMatch(Character::isISOControl))) {
+                throw new ConfigException("--backup-pgbackrest-command takes a command such as \"sudo -u postgres"
+                        + " pgbackrest\" / pgBackRest のコマンドが正しくありません");
+            }
+            if (command.stream().anyMatch(w -> w.toLowerCase(java.util.Locale.ROOT).matches(".*(cipher-pass|password"
+                    + "|passwd|secret).*"))) {
+                throw new ConfigException("--backup-pgbackrest-command must not carry secrets (command lines are visible"
+                        + " to every user): keep repo1-cipher-pass in pgBackRest's configuration file"
+                        + " / 秘密情報をコマンドに含めないでください");
+            }
+            if (config.isPresent() && !config.get().isAbsolute()) {
+                throw new ConfigException("--backup-pgbackrest-config takes an absolute path");
+            }
+            if (drillDir.isPresent() && !drillDir.get().isAbsolute()) {
+                throw new ConfigException("--backup-pgbackrest-drill-dir takes an absolute path");
+            }
+        }
+
+        public boolean configured() {
+            return stanza.isPresent();
+        }
+    }
 
     /**
      * Backups (保存性, issue 16; ADR 0010). On by default: a base backup every day at {@code hour} (the server's time
@@ -507,7 +555,9 @@ public record ServerConfig(
                 "--header-timeout", "--min-body-rate", "--max-connections-per-address", "--backup-dir",
                 "--backup-offline-dir", "--backup-offline-max-days", "--backup-hour", "--backup-keep",
                 "--backup-wal-seconds", "--backup-drill-days", "--backup-s3-endpoint", "--backup-s3-bucket",
-                "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours"),
+                "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours",
+                "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
+                "--backup-pgbackrest-drill-dir"),
                 List.of("--http", "--no-backup"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -539,7 +589,26 @@ public record ServerConfig(
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
-                auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data));
+                auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db));
+    }
+
+    private static PgBackRestOptions pgBackRestOptions(Args a, Database db) {
+        PgBackRestOptions o = new PgBackRestOptions(a.value("--backup-pgbackrest-stanza"),
+                a.value("--backup-pgbackrest-command").map(c -> List.of(c.strip().split(" +")))
+                        .orElse(PgBackRestOptions.NONE.command()),
+                a.value("--backup-pgbackrest-config").map(Path::of),
+                a.value("--backup-pgbackrest-drill-dir").map(Path::of));
+        if (o.configured() && db.embedded()) {
+            throw new ConfigException("--backup-pgbackrest-stanza is for an external database (--db-url); the embedded"
+                    + " one is backed up by Mamori itself / pgBackRest は外部データベース用です");
+        }
+        if (!o.configured() && (a.value("--backup-pgbackrest-command").isPresent()
+                || a.value("--backup-pgbackrest-config").isPresent()
+                || a.value("--backup-pgbackrest-drill-dir").isPresent())) {
+            throw new ConfigException("the --backup-pgbackrest-* options need --backup-pgbackrest-stanza"
+                    + " / スタンザ名を指定してください");
+        }
+        return o;
     }
 
     private static BackupOptions backupOptions(Args a, Path data) {

@@ -52,7 +52,7 @@ import java.util.stream.Stream;
  * </pre>
  * A backup whose manifest is missing did not finish, and is neither listed as a backup nor restored.
  */
-public final class Backups implements AutoCloseable {
+public final class Backups implements BackupEngine {
     private static final Logger log = LoggerFactory.getLogger(Backups.class);
     /** The data folder's files a restore needs besides the database: all but these. */
     private static final Set<String> NOT_IN_FOLDER_PART = Set.of("pg", "runtime", "backup");
@@ -133,6 +133,28 @@ public final class Backups implements AutoCloseable {
         return destination.root();
     }
 
+    @Override
+    public String describe() {
+        return destination.root().toString();
+    }
+
+    /** Every finished backup against its signed manifest ({@link #verify(String, String)}), a line each. */
+    @Override
+    public BackupEngine.Verified verifyAll(String by) {
+        List<String> lines = new ArrayList<>();
+        boolean ok = true;
+        for (Listed l : list()) {
+            try {
+                Manifest m = verify(l.id(), by);
+                lines.add(l.id() + ": ok, " + m.parts().size() + " parts match the signed manifest / 検証しました");
+            } catch (BackupException e) {
+                ok = false;
+                lines.add(l.id() + ": REFUSED: " + e.getMessage());
+            }
+        }
+        return new BackupEngine.Verified(List.copyOf(lines), ok);
+    }
+
     // ------------------------------------------------------------------ running with the server
 
     /**
@@ -142,6 +164,7 @@ public final class Backups implements AutoCloseable {
      * own, so that a drill's second server never shares the serving JVM's memory). With backups off ({@code --no-backup}, a deviation) the spool is emptied instead, so
      * that WAL archiving (always on, so that no gap appears when backups are turned on) never fills the disk.
      */
+    @Override
     public synchronized void start(Runnable scheduledDrill) {
         if (timer != null) {
             return;
@@ -356,8 +379,10 @@ public final class Backups implements AutoCloseable {
             }
             RecordCensus census = RecordCensus.of(c);
             long auditNext = AuditTrail.nextSeq(c);
-            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+            // The folder part first: its audit anchor must not hold a checkpoint signed after the database copy ends,
+            // or a restored server (or a move onto an external database) would read that as removed checkpoints.
             writeFolderPart(sink, id);
+            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
             Manifest.Builder m = Manifest.builder().installationId(keys.installationId()).backupId(id).kind("full")
                     .createdAt(r.stopTime()).postgres(postgresVersion(c), Long.toUnsignedString(r.systemIdentifier()))
                     .wal(r.timeline(), r.startLsn(), r.stopLsn())
@@ -731,7 +756,7 @@ public final class Backups implements AutoCloseable {
     }
 
     /** The signed manifest of backup {@code id}, its signature checked by this installation's key. */
-    Manifest manifest(String id) {
+    public Manifest manifest(String id) {
         return manifest(destination, id, signed -> signed.verify(keys.signerPublicKey()));
     }
 
@@ -836,6 +861,11 @@ public final class Backups implements AutoCloseable {
         FolderParts folder = new FolderParts(installationDir);
         Manifest m = manifest(folder, id, signed -> signed.verifyWithFingerprint(signerFingerprint));
         return restore(folder, id, m, target, at, force, Envelope.Opener.of(key));
+    }
+
+    /** The signed manifest of backup {@code id} in a destination folder, checked against the sheet's fingerprint. */
+    public static Manifest manifest(Path installationDir, String id, String signerFingerprint) {
+        return manifest(new FolderParts(installationDir), id, signed -> signed.verifyWithFingerprint(signerFingerprint));
     }
 
     private static Restore.Result restore(FolderParts folder, String id, Manifest m, Path target,

@@ -62,6 +62,7 @@ public final class BackupPages {
     private final Clock clock;
     private final AtomicReference<Run> running = new AtomicReference<>();
     private volatile Run last;
+    private volatile String pgBackRestStanza;
     private ExecutorService worker;
 
     /** What a backup or drill started here did. */
@@ -83,6 +84,15 @@ public final class BackupPages {
         this.console = console;
         this.zone = zone;
         this.clock = console.clock();
+    }
+
+    /**
+     * The external database is backed up through pgBackRest (stanza {@code stanza}): the page says so instead of
+     * "not backed up" (its list and drills are on the command line for now: {@code mamori backup list|drill}).
+     */
+    public BackupPages drivenByPgBackRest(String stanza) {
+        this.pgBackRestStanza = stanza;
+        return this;
     }
 
     public void register() {
@@ -120,7 +130,9 @@ public final class BackupPages {
         BackupViews.Run now = run(t, running.get());
         BackupViews.Run done = run(t, last);
         if (backups == null || !options.enabled()) {
-            return new BackupViews.Home(false, t.get(backups == null ? "backup.off.external" : "backup.off.disabled"),
+            return new BackupViews.Home(false, backups == null && pgBackRestStanza != null && options.enabled()
+                    ? t.get("backup.off.pgbackrest", pgBackRestStanza)
+                    : t.get(backups == null ? "backup.off.external" : "backup.off.disabled"),
                     null, List.of(), null, null, List.of(), now, done, notice, zone.getId(), r.csrf(), null);
         }
         BackupViews.Policy policy = new BackupViews.Policy(options.dir().toString(),
