@@ -125,6 +125,10 @@ public final class DrillChecks implements DrillCheck {
         List<String> cmd = new ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"),
                 "jp.mamori.cli.Main", "backup", "drill", "--data", cfg.dataDir().toString(), "--backup-dir",
                 cfg.backup().dir().toString()));
+        if (Files.isExecutable(Path.of("/usr/bin/nice")) && Files.isExecutable(Path.of("/usr/bin/ionice"))) {
+            // the weekly drill at idle priority, like the backups: the serving process keeps the CPU and the disk
+            cmd.addAll(0, List.of("/usr/bin/nice", "-n", "19", "/usr/bin/ionice", "-c", "3"));
+        }
         ServerConfig.PgBackRestOptions pb = cfg.pgbackrest();
         if (!cfg.database().embedded()) {
             // the external database and its pgBackRest; the passwords go through the environment, never argv

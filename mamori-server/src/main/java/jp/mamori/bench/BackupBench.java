@@ -436,7 +436,10 @@ final class BackupBench {
         } finally {
             stop.set(true);
             t.join();
-            err.println("bench backup: " + taken.get() + " backup(s) ran during the scenario");
+            // same-day backups beyond the newest go, so that rounds of whole copies do not fill the disk
+            Backups.Pruned p = backups.prune("bench");
+            err.println("bench backup: " + taken.get() + " backup(s) ran during the scenario; pruned "
+                    + p.backups().size());
         }
     }
 

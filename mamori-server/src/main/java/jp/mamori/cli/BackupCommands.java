@@ -52,6 +52,9 @@ final class BackupCommands {
               backup recovery-sheet-done --data DIR   the recovery sheet was printed or escrowed: delete it here
               backup rotate-recovery-key --data DIR   a new recovery key and sheet (server stopped); keep the old
                                sheet until the backups taken before are gone
+              backup destroy   --data DIR --confirm INSTALLATION-ID [--certificate FILE]   at the end of use (server
+                               stopped): delete every backup (folder, offline medium, Object Lock copies past their
+                               date), destroy the backup keys, write the destruction certificate (廃棄証明)
               with an external database (--db-url URL --db-user U, password in MAMORI_DB_PASSWORD) and
               --backup-pgbackrest-stanza NAME [--backup-pgbackrest-command "sudo -u postgres pgbackrest"]
               [--backup-pgbackrest-config FILE] [--backup-pgbackrest-drill-dir DIR]: now, list, verify and drill
@@ -88,6 +91,7 @@ final class BackupCommands {
             case "drill" -> drill(Args.parse(rest, with("--from"), List.of()), out, env);
             case "recovery-sheet-done" -> sheetDone(Args.parse(rest, List.of("--data"), List.of()), out, env);
             case "rotate-recovery-key" -> rotate(Args.parse(rest, SERVE, List.of()), out, env);
+            case "destroy" -> destroy(Args.parse(rest, with("--confirm", "--certificate"), List.of()), out, env);
             default -> {
                 err.println("mamori backup: unknown command '" + sub + "'");
                 err.print(USAGE);
@@ -408,8 +412,8 @@ final class BackupCommands {
         return 0;
     }
 
-    private static int rotate(Args a, PrintStream out, Map<String, String> env) throws Exception {
-        ServerConfig cfg = config(a, env);
+    /** One line unless the server is stopped: a running one keeps sealing backups with the keys it loaded. */
+    private static void requireStopped(ServerConfig cfg) throws java.io.IOException {
         Optional<jp.mamori.MamoriServer.DataFolderLock> free =
                 jp.mamori.MamoriServer.DataFolderLock.tryAcquire(cfg.dataDir());
         if (free.isEmpty()) {
@@ -417,6 +421,30 @@ final class BackupCommands {
                     + " the server first: a running server keeps sealing backups for the key it loaded");
         }
         free.get().close();
+    }
+
+    private static int destroy(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        String confirm = a.value("--confirm").orElseThrow(() -> new ConfigException("--confirm takes this"
+                + " installation's id (the folder under the backup folder; also on the recovery sheet) / --confirm"
+                + " にインストールIDを指定してください"));
+        requireStopped(cfg);
+        java.nio.file.Path cert = a.value("--certificate").map(java.nio.file.Path::of)
+                .orElse(cfg.dataDir().resolve("backup-destruction-certificate.txt"));
+        Backups.Destroyed d = recorded(a, env, b -> embedded(b).destroyAll(confirm, cert, "backup destroy"));
+        out.println("destroyed " + d.backups().size() + " backups (" + d.files() + " files, " + mb(d.bytes()) + ")");
+        out.println("  " + d.offline());
+        out.println("  " + d.objectLock());
+        out.println("バックアップ鍵を破棄しました。復旧鍵の用紙 " + String.join(", ", d.recoveryKeyIds()) + " をシュレッダーで破棄して"
+                + "ください / the backup keys were destroyed; shred the recovery sheet(s) " + String.join(", ",
+                d.recoveryKeyIds()));
+        out.println("廃棄証明書 / destruction certificate: " + d.certificate());
+        return 0;
+    }
+
+    private static int rotate(Args a, PrintStream out, Map<String, String> env) throws Exception {
+        ServerConfig cfg = config(a, env);
+        requireStopped(cfg);
         BackupKeys.Rotation r = recorded(a, env,
                 b -> embedded(b).rotateRecoveryKey("backup rotate-recovery-key"));
         out.println("new recovery key " + r.keyId() + " (replaces " + r.previousKeyId() + "): its sheet is "

@@ -406,6 +406,39 @@ public final class BackupKeys {
         }
     }
 
+    /**
+     * Destroys this installation's backup keys at the end of its use ({@link Backups#destroyAll}): the key file and a
+     * recovery sheet still on the server are overwritten with zeros, flushed and deleted. Every copy that stays
+     * anywhere then opens only with a printed recovery sheet. (On a copy-on-write file system or an SSD the old blocks
+     * may survive the overwrite; the disk's own erasure is the host's.)
+     */
+    void destroy() {
+        try {
+            shred(recoverySheet(dataDir));
+            shred(file(dataDir));
+            fsync(file(dataDir).getParent());
+            fsync(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot destroy the backup keys in " + dataDir, e);
+        }
+    }
+
+    private static void shred(Path f) throws IOException {
+        if (!Files.exists(f)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            ByteBuffer zeros = ByteBuffer.allocate(4096);
+            for (long pos = 0; pos < size; ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
+                pos += ch.write(zeros, pos);
+            }
+            ch.force(true);
+        }
+        Files.delete(f);
+    }
+
     SecretKey wrapKey() {
         return wrapKey;
     }

@@ -171,7 +171,10 @@ public final class Backups implements BackupEngine {
         }
         cleanInterruptedDrill();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "mamori-backup");
+            Thread t = new Thread(() -> { // WAL shipping and scheduled work at idle priority (LowPriority)
+                LowPriority.lowerCurrentThread();
+                r.run();
+            }, "mamori-backup");
             t.setDaemon(true);
             return t;
         });
@@ -381,8 +384,11 @@ public final class Backups implements BackupEngine {
             long auditNext = AuditTrail.nextSeq(c);
             // The folder part first: its audit anchor must not hold a checkpoint signed after the database copy ends,
             // or a restored server (or a move onto an external database) would read that as removed checkpoints.
-            writeFolderPart(sink, id);
-            BaseBackup.Result r = BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+            // At idle priority: on a busy server the backup yields to the clinicians' requests (LowPriority).
+            BaseBackup.Result r = atLowPriority(() -> {
+                writeFolderPart(sink, id);
+                return BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+            });
             Manifest.Builder m = Manifest.builder().installationId(keys.installationId()).backupId(id).kind("full")
                     .createdAt(r.stopTime()).postgres(postgresVersion(c), Long.toUnsignedString(r.systemIdentifier()))
                     .wal(r.timeline(), r.startLsn(), r.stopLsn())
@@ -416,6 +422,18 @@ public final class Backups implements BackupEngine {
             notice("backup.failed", Map.of("backup", id, "destination", destination.root().toString()),
                     "バックアップに失敗しました / a backup failed: " + oneLine(why));
             throw e instanceof BackupException b ? b : new BackupException(why, e);
+        }
+    }
+
+    private static <T> T atLowPriority(LowPriority.Work<T> work) throws SQLException, IOException {
+        try {
+            return LowPriority.call(work);
+        } catch (SQLException | IOException | RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            throw new BackupException("バックアップが中断されました / the backup was interrupted", e);
+        } catch (Exception e) {
+            throw new BackupException(String.valueOf(e.getMessage()), e);
         }
     }
 
@@ -712,6 +730,152 @@ public final class Backups implements BackupEngine {
     /** Waits up to {@code seconds} for the Object Lock copy's pending refreshes (tests). */
     boolean objectLockCopyIdle(long seconds) throws Exception {
         return s3.idle(seconds);
+    }
+
+    // ------------------------------------------------------------------ destruction at the end of use
+
+    /** What {@link #destroyAll} did: counted per place, what stays (and why), and where the certificate is. */
+    public record Destroyed(List<String> backups, long files, long bytes, String offline, String objectLock,
+                            List<String> recoveryKeyIds, Path certificate) {
+        public Destroyed {
+            backups = List.copyOf(backups);
+            recoveryKeyIds = List.copyOf(recoveryKeyIds);
+        }
+    }
+
+    /**
+     * Destroys every backup of this installation at the end of its use, with proof (EXT-6, DISPOSAL-8): the backup
+     * folder's copies and WAL deleted, the offline medium's when it is present, the Object Lock copies past their
+     * date deleted (those still locked cannot be, by design: they stay until their date); then the backup keys are
+     * destroyed (overwritten and deleted), so that every copy that stays anywhere (a locked object, an unplugged
+     * medium, a copy someone made) is readable only with a recovery sheet, which the hospital shreds; the certificate
+     * (廃棄証明) lists each of these and is written to {@code certificate}, and the destruction is an audit entry.
+     * Only while the server is stopped: a running one would start backing up again with the keys it holds.
+     */
+    public synchronized Destroyed destroyAll(String confirmInstallation, Path certificate, String by) {
+        if (!keys.installationId().equals(confirmInstallation)) {
+            throw new BackupException("確認用のインストールIDが違います / the installation id to confirm is "
+                    + keys.installationId() + ", not " + oneLine(String.valueOf(confirmInstallation)));
+        }
+        Path cert = certificate.toAbsolutePath().normalize();
+        if (cert.startsWith(destination.root().toAbsolutePath().normalize())) {
+            throw new BackupException("証明書はバックアップの保存先の外に書いてください / write the certificate outside the"
+                    + " backup folder, which is being destroyed");
+        }
+        Instant at = clock.instant();
+        List<String> ids = ids();
+        Map<String, String> manifests = new LinkedHashMap<>();
+        for (String id : ids) {
+            try (InputStream in = destination.open(BackupInfo.prefix(id) + MANIFEST)) {
+                manifests.put(id, sha256(in.readAllBytes()));
+            } catch (IOException e) {
+                manifests.put(id, "(unreadable: " + Messages.firstLine(e) + ")");
+            }
+        }
+        long[] counted = deleteTree(destination.root());
+        String offlineState;
+        Optional<OfflineCopy> o = offline();
+        if (o.isEmpty()) {
+            offlineState = "オフライン媒体は設定されていません / no offline medium is configured";
+        } else if (!Files.isRegularFile(options.offlineDir().get().resolve(OfflineCopy.MARKER))) {
+            offlineState = "オフライン媒体が接続されていません: 媒体を接続して再実行するか物理的に破壊してください / the offline"
+                    + " medium is not present: mount it and run this again, or destroy the medium physically";
+        } else {
+            long[] m = deleteTree(o.get().mediumDir());
+            offlineState = "オフライン媒体から削除 / deleted from the offline medium: " + m[0] + " files, " + m[1] + " bytes";
+        }
+        String lockState;
+        if (objectLockCopy().isEmpty()) {
+            lockState = "オブジェクトロック複製は設定されていません / no Object Lock copy is configured";
+        } else {
+            try {
+                int gone = expireS3(by).size();
+                lockState = "期限を過ぎた " + gone + " 件を削除。ロック中のものは期限まで残りますが、鍵の破棄により復旧鍵の用紙なしでは"
+                        + "読めません / " + gone + " object versions past their date deleted; the locked ones stay until"
+                        + " their dates, unreadable without a recovery sheet once the keys are destroyed";
+            } catch (RuntimeException e) {
+                lockState = "バケットに接続できません: ロック中の複製は期限まで残ります / the bucket could not be reached ("
+                        + oneLine(String.valueOf(e.getMessage())) + "): its locked copies stay until their dates";
+            }
+        }
+        List<String> recoveryIds = List.of(jp.mamori.kernel.Hashes.hex(RecoveryKey.id(keys.recoveryPublicKey())));
+        record(AuditAction.BACKUP_DELETE, Outcome.SUCCESS, by, Map.of("destroy", "all", "backups",
+                String.join(",", ids), "files", Long.toString(counted[0]), "bytes", Long.toString(counted[1]),
+                "keys", "destroyed", "recovery_key", recoveryIds.get(0)));
+        String text = certificate(at, by, manifests, counted, offlineState, lockState, recoveryIds);
+        try {
+            Files.createDirectories(cert.getParent());
+            Files.deleteIfExists(cert);
+            jp.mamori.db.Secrets.writeOwnerOnly(cert, text);
+            BackupKeys.fsync(cert);
+        } catch (IOException e) {
+            throw new BackupException("廃棄証明書を書けません / cannot write the destruction certificate " + cert + ": "
+                    + Messages.firstLine(e), e);
+        }
+        keys.destroy();
+        log.info("backup: every backup destroyed ({} backups, {} files, {} bytes); keys destroyed; certificate {}",
+                ids.size(), counted[0], counted[1], cert);
+        return new Destroyed(ids, counted[0], counted[1], offlineState, lockState, recoveryIds, cert);
+    }
+
+    /** Deletes every file under {@code root} (never following links) and the folders; files and bytes deleted. */
+    private static long[] deleteTree(Path root) {
+        long[] n = {0, 0};
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return n;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    n[0]++;
+                    n[1] += Files.size(p);
+                }
+                Files.delete(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new BackupException("バックアップを削除できません / cannot delete the backups in " + root + ": "
+                    + Messages.firstLine(e), e);
+        }
+        return n;
+    }
+
+    private String certificate(Instant at, String by, Map<String, String> manifests, long[] counted, String offline,
+                               String objectLock, List<String> recoveryIds) {
+        StringBuilder b = new StringBuilder();
+        b.append("Mamori バックアップ廃棄証明書 / Mamori backup destruction certificate\n");
+        b.append("==================================================================\n\n");
+        b.append("施設（インストール）ID / Installation id:  ").append(keys.installationId()).append('\n');
+        b.append("実施日時 / Done at:                       ").append(at.atZone(zone)).append('\n');
+        b.append("実施者 / By:                              ").append(by).append(" (")
+                .append(System.getProperty("user.name")).append(")\n");
+        b.append("署名鍵の指紋 / Signing key fingerprint:    ").append(keys.signerFingerprint()).append("\n\n");
+        b.append("1. バックアップ保存先 / The backup folder ").append(destination.root()).append('\n');
+        b.append("   削除したファイル / files deleted: ").append(counted[0]).append(", ").append(counted[1])
+                .append(" bytes\n");
+        b.append("   バックアップ（目録の SHA-256） / backups (SHA-256 of each signed manifest):\n");
+        if (manifests.isEmpty()) {
+            b.append("     (なし / none)\n");
+        }
+        manifests.forEach((id, sha) -> b.append("     ").append(id).append("  ").append(sha).append('\n'));
+        b.append("2. オフライン媒体 / The offline medium: ").append(offline).append('\n');
+        b.append("3. オブジェクトロック複製 / The Object Lock copy: ").append(objectLock).append('\n');
+        b.append("4. 暗号鍵 / The keys: バックアップ鍵ファイル（データ鍵を包む鍵と目録の署名鍵）を上書きして削除しました。残る複製は"
+                + "復旧鍵でしか開けません / the backup key file (the data-wrapping key and the manifests' signing key) was"
+                + " overwritten and deleted: any copy that stays opens only with a recovery key.\n");
+        b.append("5. 施設が行うこと / What the hospital does now:\n");
+        b.append("   ・復旧鍵の用紙（識別子 ").append(String.join(", ", recoveryIds)).append(" と、鍵を交換した場合は以前の用紙）を"
+                + "すべてシュレッダー等で破棄し、破棄した日と人をこの証明書に記入してください。\n");
+        b.append("   - Shred every recovery sheet (key id ").append(String.join(", ", recoveryIds))
+                .append(", and the earlier sheets if the key was rotated) and write on this certificate when and by"
+                        + " whom.\n");
+        b.append("   ・この記録は監査証跡に backup.delete（destroy）として記録されています / this destruction is recorded in"
+                + " the audit trail as backup.delete (destroy).\n");
+        b.append("   ・サーバーを再び起動すると新しい鍵でバックアップが始まります（使用を終える場合は起動しないか --no-backup）。\n");
+        b.append("   - Starting the server again makes new keys and starts backing up again (when the use ends, do not"
+                + " start it, or use --no-backup).\n\n");
+        b.append("用紙の破棄 / Sheets shredded:  日付 / date ____________  氏名 / name ____________  確認 / checked by"
+                + " ____________\n");
+        return b.toString();
     }
 
     // ------------------------------------------------------------------ listing and verifying

@@ -117,7 +117,10 @@ final class ObjectLockUpkeep implements AutoCloseable {
         synchronized (this) {
             if (worker == null) {
                 worker = Executors.newSingleThreadExecutor(r -> {
-                    Thread t = new Thread(r, "mamori-backup-s3");
+                    Thread t = new Thread(() -> { // uploads at idle priority, like the backups (LowPriority)
+                        LowPriority.lowerCurrentThread();
+                        r.run();
+                    }, "mamori-backup-s3");
                     t.setDaemon(true);
                     return t;
                 });
