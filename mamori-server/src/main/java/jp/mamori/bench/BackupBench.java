@@ -415,14 +415,19 @@ final class BackupBench {
         Double run() throws Exception;
     }
 
-    /** Runs {@code body} while whole backups run back to back; each backup's copy is pruned by generation later. */
+    /** Runs {@code body} while whole backups run back to back; their copies are deleted afterwards. */
     private static Double duringBackup(Backups backups, Measured body, PrintStream err) throws Exception {
+        List<String> existing;
+        try (Stream<Path> dirs = Files.list(backups.destination().resolve("base"))) {
+            existing = dirs.map(d -> d.getFileName().toString()).toList();
+        }
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong taken = new AtomicLong();
+        List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
         Thread t = Thread.ofPlatform().name("bench-backup-running").start(() -> {
             while (!stop.get()) {
                 try {
-                    backups.backupNow("bench");
+                    ids.add(backups.backupNow("bench").id());
                     taken.incrementAndGet();
                 } catch (RuntimeException e) {
                     err.println("bench backup: backup during the scenario failed: " + e.getMessage());
@@ -436,10 +441,26 @@ final class BackupBench {
         } finally {
             stop.set(true);
             t.join();
-            // same-day backups beyond the newest go, so that rounds of whole copies do not fill the disk
-            Backups.Pruned p = backups.prune("bench");
-            err.println("bench backup: " + taken.get() + " backup(s) ran during the scenario; pruned "
-                    + p.backups().size());
+            // the copies made only to load the server go again (their manifest first), or rounds of whole copies
+            // would fill the disk; an unfinished one is deleted too
+            java.util.Set<String> before = java.util.Set.copyOf(existing);
+            try (Stream<Path> dirs = Files.list(backups.destination().resolve("base"))) {
+                for (Path d : dirs.toList()) {
+                    if (!before.contains(d.getFileName().toString())) {
+                        Files.deleteIfExists(d.resolve("manifest.json"));
+                        deleteTree(d);
+                    }
+                }
+            }
+            err.println("bench backup: " + taken.get() + " backup(s) ran during the scenario, deleted again: " + ids);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

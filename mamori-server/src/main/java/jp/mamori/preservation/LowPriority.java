@@ -73,6 +73,10 @@ final class LowPriority {
      * lowered. Only ever lowers (a thread cannot be raised back without privileges).
      */
     static boolean lowerCurrentThread() {
+        if (Boolean.getBoolean("mamori.bench.backupAtNormalPriority")) {
+            once("-Dmamori.bench.backupAtNormalPriority=true (a benchmark's comparison, never a setting)");
+            return false;
+        }
         Path self = Path.of("/proc/thread-self");
         String tid;
         try {
