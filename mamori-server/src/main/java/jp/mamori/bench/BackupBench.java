@@ -304,7 +304,7 @@ final class BackupBench {
         long archivedBefore = archived(ds);
         long versionsBefore = versions(ds);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long cpuBefore = backupThreadCpu(mx);
+        Map<Long, Long> cpuBefore = backupThreadCpu(mx);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Exception> failed = new AtomicReference<>();
         List<Thread> writers = new ArrayList<>();
@@ -339,7 +339,7 @@ final class BackupBench {
         }
         backups.shipWal(); // what is archived but not yet shipped, as the next scheduled run would
 
-        long cpu = backupThreadCpu(mx) - cpuBefore;
+        long cpu = backupThreadCpuSince(mx, cpuBefore);
         long shipped = folderBytes(backups.destination().resolve("wal")) - walBefore;
         long segments = archived(ds) - archivedBefore;
         long versions = versions(ds) - versionsBefore;
@@ -358,14 +358,22 @@ final class BackupBench {
         });
     }
 
-    /** CPU time of the server's backup thread (WAL shipping and scheduled backups), nanoseconds. */
-    private static long backupThreadCpu(ThreadMXBean mx) {
-        long sum = 0;
+    /** CPU time of the server's backup threads (WAL shipping, scheduled backups, uploads) by thread, nanoseconds. */
+    private static Map<Long, Long> backupThreadCpu(ThreadMXBean mx) {
+        Map<Long, Long> cpu = new java.util.HashMap<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith("mamori-backup")) {
-                long cpu = mx.getThreadCpuTime(t.threadId());
-                sum += Math.max(0, cpu);
+                cpu.put(t.threadId(), Math.max(0, mx.getThreadCpuTime(t.threadId())));
             }
+        }
+        return cpu;
+    }
+
+    /** What the backup threads spent since {@code before}: threads that ended meanwhile are not counted. */
+    private static long backupThreadCpuSince(ThreadMXBean mx, Map<Long, Long> before) {
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : backupThreadCpu(mx).entrySet()) {
+            sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
         }
         return sum;
     }

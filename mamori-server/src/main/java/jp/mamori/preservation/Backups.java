@@ -387,7 +387,8 @@ public final class Backups implements BackupEngine {
             // At idle priority: on a busy server the backup yields to the clinicians' requests (LowPriority).
             BaseBackup.Result r = atLowPriority(() -> {
                 writeFolderPart(sink, id);
-                return BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), sink, id);
+                return BaseBackup.take(c, dataDir.resolve("pg"), Database.walSpool(dataDir), new BusyThrottle(sink),
+                        id);
             });
             Manifest.Builder m = Manifest.builder().installationId(keys.installationId()).backupId(id).kind("full")
                     .createdAt(r.stopTime()).postgres(postgresVersion(c), Long.toUnsignedString(r.systemIdentifier()))

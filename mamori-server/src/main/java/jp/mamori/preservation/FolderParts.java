@@ -140,6 +140,7 @@ public final class FolderParts implements PartSink, PartSource {
         private final Path tmp;
         private final Path target;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        private long unsynced;
         private boolean done;
 
         PartStream(FileChannel ch, Path tmp, Path target) {
@@ -179,10 +180,17 @@ public final class FolderParts implements PartSink, PartSource {
 
         private void drain() throws IOException {
             buf.flip();
+            unsynced += buf.remaining();
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
             buf.clear();
+            // While people are served, no large burst of dirty pages builds up to stall the database's own flushes
+            // (every audited read waits for one): the part is flushed every few MiB on the way (BusyThrottle).
+            if (unsynced >= BusyThrottle.FLUSH_EVERY && jp.mamori.kernel.Activity.busy(1_000_000_000L)) {
+                ch.force(false);
+                unsynced = 0;
+            }
         }
 
         @Override

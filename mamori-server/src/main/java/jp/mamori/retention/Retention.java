@@ -649,6 +649,12 @@ public final class Retention {
         return out;
     }
 
+    /** What a disposal means for the backups (ADR 0010 §4), on every certificate (DISPOSAL-8, EXT-6). */
+    static final String BACKUPS_NOTE = "廃棄日より前に取得したバックアップには、その世代が終わるまでこれらの記録が残ります（廃棄より前の時点へ復元した"
+            + "ときだけ戻ります）。利用を終えるときは mamori backup destroy で全バックアップを廃棄します / backups taken before the"
+            + " disposal keep these records until their generations end (only a restore to a moment before the disposal"
+            + " brings them back); when the use of the system ends, mamori backup destroy destroys every backup";
+
     /**
      * The disposal certificate (廃棄証明, DISPOSAL-7) of an executed batch as JSON: what, whose, how many versions,
      * the last chain hash of each, who proposed and approved, when, and under which rules.
@@ -677,6 +683,7 @@ public final class Retention {
                     .put("resource", it.type() + "/" + it.id()).put("versions", it.versions())
                     .put("lastChainSha256", it.lastChain()).put("lastEntry", it.lastEntry().toString());
         }
+        o.put("backups", BACKUPS_NOTE);
         try {
             o.set("rules", JSON.readTree(b.rules()));
             String text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);

@@ -56,6 +56,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        jp.mamori.kernel.Activity.served(); // a running backup yields the disk while people are served
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         Reply reply;

@@ -179,6 +179,8 @@ class RetentionTest {
                 && entry.contains("管理 一郎") && entry.contains("管理 二郎"), entry);
         String cert = retention.certificate(A, b.id());
         assertTrue(cert.contains("廃棄証明") && cert.contains(chain), cert);
+        assertTrue(cert.contains("\"backups\"") && cert.contains("mamori backup destroy"), "the certificate says what"
+                + " the backups still hold: " + cert);
     }
 
     @Test
