@@ -61,16 +61,17 @@ import java.util.stream.Stream;
 final class BackupBench {
     static final String USAGE = "usage: mamori bench backup --data DIR [--versions N (1000000)]"
             + " [--audit-entries N (1000000)] [--writers N (1)] [--load-seconds S (60)] [--concurrency N (16)]"
-            + " [--seconds S (20)] [--warmup S (5)] [--rounds N (3)] [--search-patients N (10000)] [--skip-drill] [--fill-only]";
+            + " [--seconds S (20)] [--warmup S (5)] [--rounds N (3)] [--search-patients N (10000)] [--skip-drill] [--fill-only] [--phases full,incremental,read,search,drill]";
     private static final double MB = 1024 * 1024;
     private static final String FILLED = "bench-backup-filled";
     private static final Pattern RPS = Pattern.compile("\\brps=([0-9.]+)");
 
     record BackupOptions(Path data, long versions, long auditEntries, int writers, int loadSeconds, int concurrency,
-                         int seconds, int warmup, int rounds, int searchPatients, boolean skipDrill, boolean fillOnly) {
+                         int seconds, int warmup, int rounds, int searchPatients, boolean skipDrill, boolean fillOnly, Set<String> phases) {
         static BackupOptions parse(List<String> args) {
             Map<String, String> v = Options.values(args, Set.of("--data", "--versions", "--audit-entries", "--writers",
-                    "--load-seconds", "--concurrency", "--seconds", "--warmup", "--rounds", "--search-patients"),
+                    "--load-seconds", "--concurrency", "--seconds", "--warmup", "--rounds", "--search-patients",
+                    "--phases"),
                     Set.of("--skip-drill", "--fill-only"));
             return new BackupOptions(Options.dataOption(v),
                     Options.intOption(v, "--versions", 1_000_000, 0, 100_000_000),
@@ -82,7 +83,19 @@ final class BackupBench {
                     Options.intOption(v, "--warmup", 5, 0, 3_600),
                     Options.intOption(v, "--rounds", 3, 1, 20),
                     Options.intOption(v, "--search-patients", 10_000, 1, 1_000_000),
-                    v.containsKey("--skip-drill"), v.containsKey("--fill-only"));
+                    v.containsKey("--skip-drill"), v.containsKey("--fill-only"), phases(v.get("--phases")));
+        }
+
+        private static Set<String> phases(String list) {
+            Set<String> all = Set.of("full", "incremental", "read", "search", "drill");
+            if (list == null) {
+                return all;
+            }
+            Set<String> p = Set.of(list.split(","));
+            if (!all.containsAll(p)) {
+                throw new IllegalArgumentException("--phases takes some of " + String.join(",", all));
+            }
+            return p;
         }
     }
 
@@ -135,11 +148,16 @@ final class BackupBench {
             if (o.fillOnly()) {
                 return 0;
             }
-            disk(cfg.backup().dir(), out);
-            full(backups, ds, out, err);
-            incremental(server, backups, o, out, err);
-            boolean ok = readSearchCost(server, backups, o, out, err);
-            if (!o.skipDrill()) {
+            boolean ok = true;
+            if (o.phases().contains("full")) {
+                disk(cfg.backup().dir(), out);
+                full(backups, ds, out, err);
+            }
+            if (o.phases().contains("incremental")) {
+                incremental(server, backups, o, out, err);
+            }
+            ok &= readSearchCost(server, backups, o, out, err);
+            if (!o.skipDrill() && o.phases().contains("drill")) {
                 ok &= drill(backups, out, err);
             }
             return ok ? 0 : 1;
@@ -394,6 +412,9 @@ final class BackupBench {
         String token = server.clients().create("bench-backup", "system/*.*", "mamori bench backup").token();
         boolean ok = true;
         for (String scenario : List.of("read", "search")) {
+            if (!o.phases().contains(scenario)) {
+                continue;
+            }
             List<Double> without = new ArrayList<>();
             List<Double> with = new ArrayList<>();
             int patients = scenario.equals("read") ? 1000 : o.searchPatients(); // created anew each round
