@@ -390,16 +390,7 @@ public final class BackupKeys {
                         + " key that is not in use (" + onSheet + ", an interrupted rotation): run backup"
                         + " rotate-recovery-key again");
             }
-            try (FileChannel ch = FileChannel.open(sheet, StandardOpenOption.WRITE)) {
-                long size = ch.size();
-                ByteBuffer zeros = ByteBuffer.allocate(4096);
-                for (long pos = 0; pos < size; ) {
-                    zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
-                    pos += ch.write(zeros, pos);
-                }
-                ch.force(true);
-            }
-            Files.delete(sheet);
+            shred(sheet);
             fsync(dataDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + sheet, e);

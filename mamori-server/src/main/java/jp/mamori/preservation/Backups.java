@@ -1164,28 +1164,10 @@ public final class Backups implements BackupEngine {
         DrillResult result = new DrillResult(id, at, restoreTime, Duration.ofNanos(System.nanoTime() - t0), dataAge,
                 List.copyOf(findings));
         lastDrill = result;
-        Map<String, String> detail = new LinkedHashMap<>();
-        detail.put("backup", String.valueOf(id));
-        if (source != destination) {
-            detail.put("from", "s3");
-        }
-        detail.put("restore_ms", Long.toString(restoreTime.toMillis()));
-        detail.put("total_ms", Long.toString(result.total().toMillis()));
-        detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
-        detail.put("findings", Integer.toString(findings.size()));
-        if (!findings.isEmpty()) {
-            detail.put("first", oneLine(findings.get(0)));
-        }
+        Map<String, String> detail = DrillLog.detail(id, source != destination ? Optional.of("s3") : Optional.empty(),
+                restoreTime, result.total(), dataAge, findings);
         record(AuditAction.BACKUP_DRILL, result.passed() ? Outcome.SUCCESS : Outcome.ERROR, who, detail);
-        try {
-            Path logFile = dataDir.resolve("backup").resolve("drills.log");
-            Files.createDirectories(logFile.getParent());
-            Files.writeString(logFile, at + " " + (result.passed() ? "pass" : "FAIL") + " " + detail + "\n",
-                    java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            log.warn("backup drill: could not write the drill log: {}", e.toString());
-        }
+        DrillLog.append(dataDir, at, result.passed(), detail);
         if (result.passed()) {
             log.info("backup drill of {}: passed; restore {} ms, data age {} s", id, restoreTime.toMillis(),
                     dataAge.toSeconds());
@@ -1275,7 +1257,7 @@ public final class Backups implements BackupEngine {
         return HexFormat.of().formatHex(jp.mamori.kernel.Hashes.sha256(b));
     }
 
-    private static String oneLine(String s) {
+    static String oneLine(String s) {
         String t = String.valueOf(s).lines().findFirst().orElse("");
         return t.length() > 300 ? t.substring(0, 300) : t;
     }

@@ -7,10 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,8 +28,8 @@ public final class DrillLog {
     /** How much of the end of the log is read: a line is a few hundred bytes; the file grows by one a week. */
     static final int TAIL_BYTES = 64 * 1024;
     private static final Pattern LINE = Pattern.compile("(\\S{1,40}) (pass|FAIL) \\{backup=([^,]{1,64}),"
-            + " restore_ms=([0-9]{1,15}), total_ms=([0-9]{1,15}), data_age_s=([0-9]{1,15}), findings=([0-9]{1,9})"
-            + "(?:, first=(.*))?}");
+            + "(?: from=[a-z0-9]{1,16},)? restore_ms=([0-9]{1,15}), total_ms=([0-9]{1,15}), data_age_s=([0-9]{1,15}),"
+            + " findings=([0-9]{1,9})(?:, first=(.*))?}");
     private static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private DrillLog() {
@@ -45,6 +48,38 @@ public final class DrillLog {
      */
     public record Drill(Instant at, boolean passed, Optional<String> backupId, Duration restore, Duration total,
                         Duration dataAge, int findingCount, List<String> findings) {
+    }
+
+    /**
+     * What a drill records (the audit entry's details and the log line), in the order {@link #parse} reads back;
+     * {@code from} names a copy other than the backup folder (e.g. {@code s3}).
+     */
+    static Map<String, String> detail(String backupId, Optional<String> from, Duration restore, Duration total,
+                                      Duration dataAge, List<String> findings) {
+        Map<String, String> detail = new LinkedHashMap<>();
+        detail.put("backup", String.valueOf(backupId));
+        from.ifPresent(f -> detail.put("from", f));
+        detail.put("restore_ms", Long.toString(restore.toMillis()));
+        detail.put("total_ms", Long.toString(total.toMillis()));
+        detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
+        detail.put("findings", Integer.toString(findings.size()));
+        if (!findings.isEmpty()) {
+            detail.put("first", Backups.oneLine(findings.get(0)));
+        }
+        return detail;
+    }
+
+    /** Appends a drill's line to {@code <data>/backup/drills.log}; a failure to write it is logged, not thrown. */
+    static void append(Path dataDir, Instant at, boolean passed, Map<String, String> detail) {
+        try {
+            Path logFile = dataDir.resolve("backup").resolve("drills.log");
+            Files.createDirectories(logFile.getParent());
+            Files.writeString(logFile, at + " " + (passed ? "pass" : "FAIL") + " " + detail + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(DrillLog.class).warn("backup drill: could not write the drill log: {}",
+                    e.toString());
+        }
     }
 
     /** The last drill of {@code backups}: this process's own, else the log's last one; empty when none ran. */

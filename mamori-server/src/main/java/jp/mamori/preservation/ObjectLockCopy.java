@@ -1017,31 +1017,12 @@ public final class ObjectLockCopy implements AutoCloseable {
     }
 
     private static Manifest.Signed readSigned(FolderParts folder, String id) {
-        String prefix = BackupInfo.prefix(id);
-        try (InputStream json = folder.open(prefix + Backups.MANIFEST);
-             InputStream sig = folder.open(prefix + Backups.SIGNATURE)) {
-            return Manifest.Signed.read(json, sig);
-        } catch (IOException e) {
-            throw new BackupException("バックアップ " + id + " の目録を読めません / cannot read the manifest of backup " + id
-                    + ": " + Messages.firstLine(e), e);
-        }
+        return CopyManifests.readSigned(folder, id);
     }
 
     /** The manifest, its signature checked with the installation's key, naming this backup and installation. */
     private Manifest checked(Manifest.Signed signed, String id) {
-        Manifest m = signed.verify(signer);
-        if (!m.backupId().equals(id) || !m.installationId().equals(installationId)) {
-            throw new BackupException("バックアップ " + id + " の目録は別のバックアップ (" + m.installationId() + "/"
-                    + m.backupId() + ") のものです / the manifest of backup " + id + " belongs to " + m.installationId()
-                    + "/" + m.backupId());
-        }
-        for (Manifest.Part p : m.parts()) {
-            if (!p.name().startsWith(BackupInfo.prefix(id))) {
-                throw new BackupException("目録の部品 " + p.name() + " はバックアップ " + id + " のものではありません / the"
-                        + " manifest lists part " + p.name() + ", which is not of backup " + id);
-            }
-        }
-        return m;
+        return CopyManifests.checked(signed, id, signer, installationId);
     }
 
     /** One line from an SDK failure: the S3 error code and status, or the first line; never headers or keys. */

@@ -303,24 +303,10 @@ public final class PgBackRestBackups implements BackupEngine {
         Backups.DrillResult result = new Backups.DrillResult(id, at, restoreTime,
                 Duration.ofNanos(System.nanoTime() - t0), dataAge, List.copyOf(findings));
         lastDrill = result;
-        Map<String, String> detail = new LinkedHashMap<>();
-        detail.put("backup", String.valueOf(id));
-        detail.put("restore_ms", Long.toString(restoreTime.toMillis()));
-        detail.put("total_ms", Long.toString(result.total().toMillis()));
-        detail.put("data_age_s", Long.toString(dataAge.toSeconds()));
-        detail.put("findings", Integer.toString(findings.size()));
-        if (!findings.isEmpty()) {
-            detail.put("first", oneLine(findings.get(0)));
-        }
+        Map<String, String> detail = DrillLog.detail(String.valueOf(id), Optional.empty(), restoreTime,
+                result.total(), dataAge, findings);
         record(AuditAction.BACKUP_DRILL, result.passed() ? Outcome.SUCCESS : Outcome.ERROR, who, detail);
-        try {
-            Path logFile = dataDir.resolve("backup").resolve("drills.log");
-            Files.createDirectories(logFile.getParent());
-            Files.writeString(logFile, at + " " + (result.passed() ? "pass" : "FAIL") + " " + detail + "\n",
-                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            log.warn("backup drill: could not write the drill log: {}", e.toString());
-        }
+        DrillLog.append(dataDir, at, result.passed(), detail);
         if (!result.passed()) {
             log.warn("backup drill of {}: FAILED: {}", id, findings);
             notice("backup.drill-failed", Map.of("backup", String.valueOf(id), "findings",

@@ -44,6 +44,20 @@ class DrillLogTest {
     }
 
     @Test
+    void aDrillOfACopyElsewhereIsReadBackLikeAnyOtherWrittenTheSameWay() throws Exception {
+        Path dir = TestData.newFolder("drill-log-s3-");
+        Instant at = Instant.parse("2026-12-07T02:00:00Z");
+        DrillLog.append(dir, at, true, DrillLog.detail("20261207T010000000Z", Optional.of("s3"),
+                java.time.Duration.ofMillis(1500), java.time.Duration.ofMillis(9000), java.time.Duration.ofSeconds(4),
+                java.util.List.of()));
+        DrillLog.Drill d = DrillLog.read(dir.resolve("backup").resolve("drills.log")).orElseThrow();
+        assertEquals(at, d.at());
+        assertEquals(Optional.of("20261207T010000000Z"), d.backupId());
+        assertEquals(1500, d.restore().toMillis());
+        assertTrue(d.passed());
+    }
+
+    @Test
     void theLastDrillWinsAndAFailedOneKeepsItsFirstFindingWhateverItHolds() throws Exception {
         DrillLog.Drill d = DrillLog.read(log(PASS, FAIL)).orElseThrow();
         assertFalse(d.passed());
