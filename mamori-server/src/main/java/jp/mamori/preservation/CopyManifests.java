@@ -4,13 +4,38 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.security.PublicKey;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Reading a backup's signed manifest from a copy (the offline medium, the Object Lock bucket's download) and
  * accepting it only for this installation and this backup: one way for every copy.
  */
 final class CopyManifests {
+    /** What a backup id may look like on a copy (a longer or stranger name is not one of ours). */
+    static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
     private CopyManifests() {
+    }
+
+    /**
+     * The ids of the finished backups (their manifest is there) among {@code names} ({@code BASE/ID/PART}), sorted;
+     * names outside {@code base} and ids that are not backup ids are passed over.
+     */
+    static List<String> finishedIds(Collection<String> names, String base) {
+        TreeSet<String> ids = new TreeSet<>();
+        for (String k : names) {
+            if (!k.startsWith(base)) {
+                continue;
+            }
+            String[] p = k.substring(base.length()).split("/");
+            if (p.length == 2 && p[1].equals(Backups.MANIFEST) && BACKUP_ID.matcher(p[0]).matches()) {
+                ids.add(p[0]);
+            }
+        }
+        return List.copyOf(ids);
     }
 
     /** The manifest and its signature of backup {@code id} in {@code folder}; one line when they cannot be read. */

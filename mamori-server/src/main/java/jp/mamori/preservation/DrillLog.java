@@ -30,7 +30,7 @@ public final class DrillLog {
     private static final Pattern LINE = Pattern.compile("(\\S{1,40}) (pass|FAIL) \\{backup=([^,]{1,64}),"
             + "(?: from=[a-z0-9]{1,16},)? restore_ms=([0-9]{1,15}), total_ms=([0-9]{1,15}), data_age_s=([0-9]{1,15}),"
             + " findings=([0-9]{1,9})(?:, first=(.*))?}");
-    private static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern BACKUP_ID = CopyManifests.BACKUP_ID;
 
     private DrillLog() {
     }

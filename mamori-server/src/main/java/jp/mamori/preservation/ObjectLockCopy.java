@@ -87,7 +87,7 @@ public final class ObjectLockCopy implements AutoCloseable {
     /** A shipped WAL file is a segment (16 MiB by default) or smaller; a store sending more is refused. */
     private static final long MAX_WAL_BYTES = 1L << 30;
     private static final Pattern INSTALLATION = Pattern.compile("[0-9a-f]{16}");
-    private static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern BACKUP_ID = CopyManifests.BACKUP_ID;
     private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9]{1,128}");
     private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9/+=]{1,256}");
     /** The deviation when the bucket would let a copy be deleted. */
@@ -1003,17 +1003,7 @@ public final class ObjectLockCopy implements AutoCloseable {
 
     /** The ids of the backups among {@code keys} (under {@code base}) whose manifest is there, sorted. */
     private static List<String> finishedIds(java.util.Collection<String> keys, String base) {
-        TreeSet<String> ids = new TreeSet<>();
-        for (String k : keys) {
-            if (!k.startsWith(base)) {
-                continue;
-            }
-            String[] p = k.substring(base.length()).split("/");
-            if (p.length == 2 && p[1].equals(Backups.MANIFEST) && BACKUP_ID.matcher(p[0]).matches()) {
-                ids.add(p[0]);
-            }
-        }
-        return List.copyOf(ids);
+        return CopyManifests.finishedIds(keys, base);
     }
 
     private static Manifest.Signed readSigned(FolderParts folder, String id) {

@@ -59,7 +59,7 @@ public final class OfflineCopy {
     private static final int MAX_STATE_BYTES = 4096;
     private static final long MAX_WAL_BYTES = 1L << 30;
     private static final Pattern INSTALLATION = Pattern.compile("[0-9a-f]{16}");
-    private static final Pattern BACKUP_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern BACKUP_ID = CopyManifests.BACKUP_ID;
 
     private final FolderParts main;
     private final Path offlineRoot;
@@ -513,14 +513,7 @@ public final class OfflineCopy {
 
     /** The ids of the backups in {@code folder} whose manifest is there (finished), sorted. */
     private static List<String> finishedIds(FolderParts folder) {
-        TreeSet<String> ids = new TreeSet<>();
-        for (String name : folder.list("base/")) {
-            String[] p = name.split("/");
-            if (p.length == 3 && p[2].equals(Backups.MANIFEST) && BACKUP_ID.matcher(p[1]).matches()) {
-                ids.add(p[1]);
-            }
-        }
-        return List.copyOf(ids);
+        return CopyManifests.finishedIds(folder.list("base/"), "base/");
     }
 
     private static Manifest.Signed readSigned(FolderParts folder, String id) {
