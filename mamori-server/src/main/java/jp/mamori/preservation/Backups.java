@@ -70,6 +70,10 @@ public final class Backups implements BackupEngine {
     private final Clock clock;
     private final java.time.ZoneId zone;
     private ScheduledExecutorService timer;
+    /** The daily work (base backup, pruning, copies, the drill) on a thread of its own: shipping never waits for it. */
+    private ScheduledExecutorService daily;
+    /** Shipping's own lock: a base backup (which holds this object's lock for its whole run) never delays the WAL. */
+    private final Object shipLock = new Object();
     private volatile Instant lastBackup;
     private volatile String lastProblem;
     private volatile String lastShipProblem;
@@ -170,14 +174,7 @@ public final class Backups implements BackupEngine {
             return;
         }
         cleanInterruptedDrill();
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(() -> { // WAL shipping and scheduled work at idle priority (LowPriority)
-                LowPriority.lowerCurrentThread();
-                r.run();
-            }, "mamori-backup");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = lowPriorityTimer("mamori-backup");
         Path spool = Database.walSpool(dataDir);
         if (!options.enabled()) {
             timer.scheduleWithFixedDelay(() -> discardSpool(spool), 10, 60, TimeUnit.SECONDS);
@@ -190,7 +187,10 @@ public final class Backups implements BackupEngine {
                 log.warn("backup: WAL shipping failed: {}", e.getMessage());
             }
         }, 5, 10, TimeUnit.SECONDS);
-        timer.scheduleWithFixedDelay(() -> {
+        // The daily work on its own thread: a long base backup or a drill (up to hours at hospital scale) never
+        // holds up the WAL shipping above, so the recovery point stays within minutes meanwhile.
+        daily = lowPriorityTimer("mamori-backup-daily");
+        daily.scheduleWithFixedDelay(() -> {
             try {
                 if (baseBackupDue()) {
                     backupNow("schedule");
@@ -207,8 +207,29 @@ public final class Backups implements BackupEngine {
         }, 15, 300, TimeUnit.SECONDS);
     }
 
-    /** Seals and ships the WAL segments archived since the last call (the server does it every 10 s). */
-    public synchronized WalShipper.Result shipWal() {
+    /** A single background thread at idle priority (LowPriority), a daemon. */
+    private static ScheduledExecutorService lowPriorityTimer(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(() -> {
+                LowPriority.lowerCurrentThread();
+                r.run();
+            }, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Seals and ships the WAL segments archived since the last call (the server does it every 10 s). It has a lock of
+     * its own, so it goes on while a base backup runs (the backup's note in the spool keeps the segments it copies).
+     */
+    public WalShipper.Result shipWal() {
+        synchronized (shipLock) {
+            return shipOnce();
+        }
+    }
+
+    private WalShipper.Result shipOnce() {
         if (shipper == null) {
             shipper = new WalShipper(Database.walSpool(dataDir), dataDir.resolve("backup").resolve("state"),
                     new SealedParts(destination, new Envelope(keys), Envelope.Opener.of(keys)));
@@ -1264,6 +1285,9 @@ public final class Backups implements BackupEngine {
 
     @Override
     public synchronized void close() {
+        if (daily != null) {
+            daily.shutdownNow();
+        }
         if (timer != null) {
             timer.shutdownNow();
         }

@@ -262,6 +262,33 @@ class BackupsTest {
     }
 
     @Test
+    void walIsShippedWhileALongBaseBackupHoldsTheBackups() throws Exception {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread backup = Thread.ofPlatform().start(() -> {
+            synchronized (backups) { // as backupNow does for the whole of a (paced, hours-long) base backup
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            held.await();
+            java.util.concurrent.CompletableFuture<WalShipper.Result> shipping =
+                    java.util.concurrent.CompletableFuture.supplyAsync(backups::shipWal);
+            // not a timing assertion: before shipping had its own lock this waited until the backup ended
+            WalShipper.Result r = shipping.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(r != null && !r.held(), String.valueOf(r));
+        } finally {
+            release.countDown();
+            backup.join();
+        }
+    }
+
+    @Test
     void aRestoreIntoAFolderThatIsNotEmptyIsRefused() throws Exception {
         Path target = TestData.newFolder("occupied-");
         Files.createDirectories(target);
