@@ -53,6 +53,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -615,25 +616,13 @@ public final class ObjectLockCopy implements AutoCloseable {
     }
 
     private State readState(Path f) {
-        byte[] b;
-        try (InputStream in = Files.newInputStream(f)) {
-            b = in.readNBytes(MAX_STATE_BYTES + 1);
-        } catch (NoSuchFileException e) {
+        Optional<Map<String, String>> read = StateFile.read(f, STATE_HEADER, MAX_STATE_BYTES,
+                Set.of("installation", "at", "newest-backup", "newest-at"), "オブジェクトロック複製の記録");
+        if (read.isEmpty()) {
             return null;
-        } catch (IOException e) {
-            throw new BackupException("オブジェクトロック複製の記録 " + f + " を読めません / cannot read the Object Lock copy's"
-                    + " state " + f + ": " + Messages.firstLine(e), e);
         }
-        String[] lines = new String(b, StandardCharsets.US_ASCII).split("\n", -1);
-        Map<String, String> v = new LinkedHashMap<>();
-        boolean ok = b.length <= MAX_STATE_BYTES && lines.length == 6 && lines[0].equals(STATE_HEADER)
-                && lines[5].isEmpty();
-        for (int i = 1; ok && i < 5; i++) {
-            String[] w = lines[i].split(" ", -1);
-            ok = w.length == 2 && v.put(w[0], w[1]) == null;
-        }
-        ok &= v.keySet().equals(new TreeSet<>(List.of("installation", "at", "newest-backup", "newest-at")))
-                && installationId.equals(v.get("installation"));
+        Map<String, String> v = read.get();
+        boolean ok = !v.isEmpty() && installationId.equals(v.get("installation"));
         try {
             if (ok) {
                 String newest = v.get("newest-backup");

@@ -22,11 +22,11 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -545,25 +545,13 @@ public final class OfflineCopy {
 
     /** The state in {@code f}, or null when there is none; one line naming the file when it is not one. */
     private State readState(Path f) {
-        byte[] b;
-        try (InputStream in = Files.newInputStream(f)) {
-            b = in.readNBytes(MAX_STATE_BYTES + 1);
-        } catch (NoSuchFileException e) {
+        Optional<Map<String, String>> read = StateFile.read(f, STATE_HEADER, MAX_STATE_BYTES,
+                Set.of("installation", "at", "newest-backup", "backups"), "オフライン複製の記録");
+        if (read.isEmpty()) {
             return null;
-        } catch (IOException e) {
-            throw new BackupException("オフライン複製の記録 " + f + " を読めません / cannot read the offline copy's state "
-                    + f + ": " + Messages.firstLine(e), e);
         }
-        String[] lines = new String(b, StandardCharsets.US_ASCII).split("\n", -1);
-        Map<String, String> v = new LinkedHashMap<>();
-        boolean ok = b.length <= MAX_STATE_BYTES && lines.length == 6 && lines[0].equals(STATE_HEADER)
-                && lines[5].isEmpty();
-        for (int i = 1; ok && i < 5; i++) {
-            String[] w = lines[i].split(" ", -1);
-            ok = w.length == 2 && v.put(w[0], w[1]) == null;
-        }
-        ok &= v.keySet().equals(new TreeSet<>(List.of("installation", "at", "newest-backup", "backups")))
-                && v.get("backups").matches("0|[1-9][0-9]{0,8}");
+        Map<String, String> v = read.get();
+        boolean ok = !v.isEmpty() && v.get("backups").matches("0|[1-9][0-9]{0,8}");
         if (ok && !installationId.equals(v.get("installation"))) {
             throw new BackupException("オフライン複製の記録 " + f + " は別の施設のものです / the offline copy's state " + f
                     + " belongs to another installation");
