@@ -209,14 +209,7 @@ public final class Backups implements BackupEngine {
 
     /** A single background thread at idle priority (LowPriority), a daemon. */
     private static ScheduledExecutorService lowPriorityTimer(String name) {
-        return Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(() -> {
-                LowPriority.lowerCurrentThread();
-                r.run();
-            }, name);
-            t.setDaemon(true);
-            return t;
-        });
+        return Executors.newSingleThreadScheduledExecutor(LowPriority.threads(name));
     }
 
     /**
@@ -840,25 +833,14 @@ public final class Backups implements BackupEngine {
         return new Destroyed(ids, counted[0], counted[1], offlineState, lockState, recoveryIds, cert);
     }
 
-    /** Deletes every file under {@code root} (never following links) and the folders; files and bytes deleted. */
+    /** {@link Restore#deleteTree}, one line when it fails: the files and bytes deleted. */
     private static long[] deleteTree(Path root) {
-        long[] n = {0, 0};
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return n;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    n[0]++;
-                    n[1] += Files.size(p);
-                }
-                Files.delete(p);
-            }
+        try {
+            return Restore.deleteTree(root);
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new BackupException("バックアップを削除できません / cannot delete the backups in " + root + ": "
                     + Messages.firstLine(e), e);
         }
-        return n;
     }
 
     private String certificate(Instant at, String by, Map<String, String> manifests, long[] counted, String offline,
@@ -1264,6 +1246,15 @@ public final class Backups implements BackupEngine {
 
     /** Records in the audit trail, naming {@code who}: the server or a tool, or the person who asked for it. */
     private void record(AuditAction action, Outcome outcome, jp.mamori.audit.Actor who, Map<String, String> detail) {
+        record(audit, action, outcome, who, detail);
+    }
+
+    /**
+     * What a backup engine did, as a security entry of {@code audit} (none when null); a trail that cannot take it is
+     * logged, never thrown: the backup itself stands.
+     */
+    static void record(AuditRecorder audit, AuditAction action, Outcome outcome, jp.mamori.audit.Actor who,
+                       Map<String, String> detail) {
         if (audit != null) {
             try {
                 audit.append(jp.mamori.audit.AuditEvent.by(who, action).outcome(outcome)

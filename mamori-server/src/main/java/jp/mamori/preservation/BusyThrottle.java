@@ -73,10 +73,11 @@ final class BusyThrottle implements PartSink {
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
             long now = nanos.getAsLong();
-            if (!busy.getAsBoolean() || now - windowStart > WINDOW * 4) {
+            boolean serving = busy.getAsBoolean();
+            if (!serving || now - windowStart > WINDOW * 4) {
                 windowStart = now; // idle, or a fresh window now and then: no debt carried over
                 inWindow = 0;
-                if (!busy.getAsBoolean()) {
+                if (!serving) {
                     return;
                 }
             }

@@ -86,11 +86,15 @@ public final class DrillLog {
     public static Optional<Drill> last(Backups backups) {
         Optional<Backups.DrillResult> own = backups.lastDrill();
         if (own.isPresent()) {
-            Backups.DrillResult d = own.get();
-            return Optional.of(new Drill(d.at(), d.passed(), Optional.ofNullable(d.backupId()), d.restore(), d.total(),
-                    d.dataAge(), d.findings().size(), d.findings()));
+            return Optional.of(of(own.get()));
         }
         return read(backups.dataDir().resolve("backup").resolve("drills.log"));
+    }
+
+    /** A drill this process ran, as the log would give it back (with all its findings). */
+    static Drill of(Backups.DrillResult d) {
+        return new Drill(d.at(), d.passed(), Optional.ofNullable(d.backupId()), d.restore(), d.total(), d.dataAge(),
+                d.findings().size(), d.findings());
     }
 
     /**

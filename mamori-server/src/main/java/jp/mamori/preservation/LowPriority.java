@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,17 +25,22 @@ import java.util.concurrent.TimeUnit;
  */
 final class LowPriority {
     private static final Logger log = LoggerFactory.getLogger(LowPriority.class);
-    private static final ExecutorService WORKER = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(() -> {
-            lowerCurrentThread();
-            r.run();
-        }, "mamori-backup-work");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService WORKER = Executors.newCachedThreadPool(threads("mamori-backup-work"));
     private static volatile boolean warned;
 
     private LowPriority() {
+    }
+
+    /** Daemon threads named {@code name} that lower their own priority once, when they start. */
+    static ThreadFactory threads(String name) {
+        return r -> {
+            Thread t = new Thread(() -> {
+                lowerCurrentThread();
+                r.run();
+            }, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Work that may throw what a backup throws. */

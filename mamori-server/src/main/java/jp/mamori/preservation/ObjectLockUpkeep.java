@@ -116,14 +116,8 @@ final class ObjectLockUpkeep implements AutoCloseable {
         }
         synchronized (this) {
             if (worker == null) {
-                worker = Executors.newSingleThreadExecutor(r -> {
-                    Thread t = new Thread(() -> { // uploads at idle priority, like the backups (LowPriority)
-                        LowPriority.lowerCurrentThread();
-                        r.run();
-                    }, "mamori-backup-s3");
-                    t.setDaemon(true);
-                    return t;
-                });
+                // uploads at idle priority, like the backups
+                worker = Executors.newSingleThreadExecutor(LowPriority.threads("mamori-backup-s3"));
             }
             if (!pending.compareAndSet(false, true) && !afterBaseBackup) {
                 return;

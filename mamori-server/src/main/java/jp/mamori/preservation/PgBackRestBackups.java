@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -505,9 +504,8 @@ public final class PgBackRestBackups implements BackupEngine {
                     .orElse(" (never)") + ": ./mamori backup drill (BACKUP-5) / 復元訓練が実施されていません");
         }
         Backups.DrillResult own = lastDrill;
-        Optional<DrillLog.Drill> last = own != null ? Optional.of(new DrillLog.Drill(own.at(), own.passed(),
-                Optional.ofNullable(own.backupId()), own.restore(), own.total(), own.dataAge(), own.findings().size(),
-                own.findings())) : DrillLog.read(dataDir.resolve("backup").resolve("drills.log"));
+        Optional<DrillLog.Drill> last = own != null ? Optional.of(DrillLog.of(own))
+                : DrillLog.read(dataDir.resolve("backup").resolve("drills.log"));
         if (last.isPresent() && !last.get().passed()) {
             out.add("the last restore drill (" + last.get().at() + ") failed: " + last.get().findings().stream()
                     .findFirst().orElse("see backup/drills.log") + " / 直近の復元訓練が失敗しました");
@@ -518,14 +516,7 @@ public final class PgBackRestBackups implements BackupEngine {
     // ------------------------------------------------------------------ helpers
 
     private void record(AuditAction action, Outcome outcome, Actor who, Map<String, String> detail) {
-        if (audit != null) {
-            try {
-                audit.append(jp.mamori.audit.AuditEvent.by(who, action).outcome(outcome)
-                        .purpose(jp.mamori.audit.Purpose.SECURITY).details(new LinkedHashMap<>(detail)).build());
-            } catch (RuntimeException e) {
-                log.warn("backup: could not record {} in the audit trail: {}", action.code, e.toString());
-            }
-        }
+        Backups.record(audit, action, outcome, who, detail);
     }
 
     private void notice(String event, Map<String, String> fields, String text) {
@@ -537,8 +528,7 @@ public final class PgBackRestBackups implements BackupEngine {
     }
 
     private static String oneLine(String s) {
-        String t = String.valueOf(s).lines().findFirst().orElse("");
-        return t.length() > 300 ? t.substring(0, 300) : t;
+        return Backups.oneLine(s);
     }
 
     @Override

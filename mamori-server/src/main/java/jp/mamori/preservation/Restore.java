@@ -545,15 +545,20 @@ public final class Restore {
         }
     }
 
-    /** Deletes a folder tree without following links. */
-    static void deleteTree(Path root) throws IOException {
+    /** Deletes a folder tree without following links; how many regular files and bytes it deleted. */
+    static long[] deleteTree(Path root) throws IOException {
+        long[] deleted = {0, 0};
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
+            return deleted;
         }
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 Files.delete(file);
+                if (attrs.isRegularFile()) {
+                    deleted[0]++;
+                    deleted[1] += attrs.size();
+                }
                 return FileVisitResult.CONTINUE;
             }
 
@@ -566,6 +571,7 @@ public final class Restore {
                 return FileVisitResult.CONTINUE;
             }
         });
+        return deleted;
     }
 
     /** Counts the bytes read through it. */
