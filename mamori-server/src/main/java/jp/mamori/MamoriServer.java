@@ -140,6 +140,12 @@ public final class MamoriServer implements AutoCloseable {
             for (String d : audit.deviations()) {
                 deviation(scratch, d);
             }
+            // The versions stored before every write's entry named its hashes are named once (issue 17, STORE-1).
+            long anchored = jp.mamori.audit.RecordTrail.anchor(db.dataSource(), audit.recorder());
+            if (anchored >= 0) {
+                log.info("record store anchored in the audit trail: {} versions stored before now are named with"
+                        + " their hashes; every later write names its own", anchored);
+            }
             // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
             if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
@@ -177,7 +183,9 @@ public final class MamoriServer implements AutoCloseable {
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
             jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.recorder(), db.dataSource());
-            records.journal(apiAudit); // a FHIR write's entry commits in the write's transaction (AUDIT-1)
+            // Every write's entry commits in the write's transaction and names each version's hashes (AUDIT-1,
+            // STORE-1); the FHIR API and the console say who and why through their WriteEntries.Context.
+            records.journal(new jp.mamori.audit.WriteEntries(audit.recorder()));
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);

@@ -56,6 +56,11 @@ public enum AuditAction {
     AUDIT_PROOF("audit.proof"),
     VERIFY_AUDIT("verify.audit"),
     VERIFY_RECORDS("verify.records"),
+    /**
+     * The versions stored before every write's entry named its versions' hashes (issue 17), named with theirs once,
+     * at the first start after the upgrade, so that every stored version is under the signed trail.
+     */
+    RECORDS_ANCHOR("records.anchor"),
 
     // ---- preservation (issue 16): copies of everything, their checks, restores and drills
     /** A base backup taken (or failed), with its manifest's id, size and hash. */

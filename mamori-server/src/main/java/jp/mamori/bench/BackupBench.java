@@ -178,7 +178,7 @@ final class BackupBench {
         for (int w = 0; w < o.writers(); w++) {
             long seed = 1_000 + w;
             writers.add(Thread.ofPlatform().name("bench-fill-" + w).start(() -> {
-                DemoData demo = new DemoData(ds);
+                DemoData demo = new DemoData(ds, server.audit().recorder());
                 LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
                 long round = 0;
                 try {
@@ -330,7 +330,7 @@ final class BackupBench {
         for (int w = 0; w < o.writers(); w++) {
             long seed = 9_000 + w;
             writers.add(Thread.ofPlatform().name("bench-load-" + w).start(() -> {
-                DemoData demo = new DemoData(ds);
+                DemoData demo = new DemoData(ds, server.audit().recorder());
                 long round = 0;
                 try {
                     while (!stop.get()) {

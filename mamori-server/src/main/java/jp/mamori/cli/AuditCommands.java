@@ -5,6 +5,7 @@ import jp.mamori.audit.AuditAction;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditTrail;
 import jp.mamori.audit.Checkpointer;
+import jp.mamori.audit.RecordTrail;
 import jp.mamori.audit.Outcome;
 import jp.mamori.audit.TrailLedger;
 import jp.mamori.config.Args;
@@ -35,7 +36,7 @@ import java.util.stream.Stream;
  * (with the key in the data folder's secrets), so the export's tail is covered; each run is itself an audit entry.
  */
 final class AuditCommands {
-    private static final List<String> COMMON = List.of("--data", "--db-url", "--db-user", "--db-password",
+    static final List<String> COMMON = List.of("--data", "--db-url", "--db-user", "--db-password",
             "--audit-anchor-dir");
 
     private AuditCommands() {
@@ -158,6 +159,29 @@ final class AuditCommands {
             }
             return 0;
         }
+    }
+
+    /**
+     * The second half of {@code verify-records} (issue 17): signs a checkpoint over what is stored, then holds every
+     * stored version against the trail and the trail against that checkpoint ({@link RecordTrail#check}); prints each
+     * finding as a MISMATCH line.
+     */
+    static RecordTrail.Result checkRecordsAgainstTrail(Main.Opened o, ServerConfig cfg, PrintStream out)
+            throws IOException {
+        Checkpointer cp = checkpointer(o, cfg);
+        cp.checkpoint();
+        String problem = cp.status().problem();
+        if (problem != null) {
+            out.println("MISMATCH audit trail: 監査証跡の整合性に問題があります / " + problem);
+        }
+        RecordTrail.Result r = RecordTrail.check(o.db.dataSource(), cp.signer().verifierKey(), f -> {
+            String what = f.type() == null ? "audit trail " + f.id() : f.type() + "/" + f.id() + " version "
+                    + f.version();
+            out.println("MISMATCH " + what + ": " + f.problem() + " (trail " + f.trail() + "; store " + f.stored()
+                    + ")");
+        });
+        return problem == null ? r : new RecordTrail.Result(r.versions(), r.trailVersions(), r.entries(),
+                r.checkpointSize(), r.unsigned(), r.findings() + 1);
     }
 
     /**

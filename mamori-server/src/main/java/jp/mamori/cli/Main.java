@@ -57,7 +57,7 @@ public final class Main {
                                lets sealed emergency accounts log in (also when the console cannot be used)
               emergency end    --data DIR --by NAME
               emergency status --data DIR
-              verify-records   --data DIR   recompute every stored version's hashes; check heads and search index
+              verify-records   --data DIR   recompute every version's hashes; check heads, index and the signed trail
               audit-export     --data DIR --out DIR [--from SEQ]   the audit trail in the ledger export format
               audit-proof      --data DIR --seq N [--size M] | --from-size M --to-size N   [--out FILE]
                                inclusion proof of one entry, or consistency proof between two checkpoints
@@ -394,7 +394,7 @@ public final class Main {
     }
 
     private static int verify(List<String> args, PrintStream out, Map<String, String> env) throws Exception {
-        Args a = Args.parse(args, List.of("--data", "--db-url", "--db-user", "--db-password"), List.of());
+        Args a = Args.parse(args, AuditCommands.COMMON, List.of());
         try (Opened o = Opened.open(a, env)) {
             RecordService rs = new RecordService(o.db.dataSource(), new AccessPolicy(), null, 1, 1);
             int[] bad = {0};
@@ -406,17 +406,28 @@ public final class Main {
                         + (hash ? " (stored " + m.expected() + ", computed " + m.actual() + ")"
                                 : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
+            jp.mamori.audit.RecordTrail.Result t = AuditCommands.checkRecordsAgainstTrail(o,
+                    serveConfig(a, AuditCommands.COMMON, env), out);
             try (jp.mamori.audit.AuditTrail trail = jp.mamori.audit.Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
                 new jp.mamori.audit.AuditRecorder(trail).system("verify-records",
-                        jp.mamori.audit.AuditAction.VERIFY_RECORDS, jp.mamori.audit.Outcome.of(bad[0] == 0),
-                        Map.of("versions", Long.toString(n), "mismatches", Integer.toString(bad[0])));
+                        jp.mamori.audit.AuditAction.VERIFY_RECORDS, jp.mamori.audit.Outcome.of(bad[0] == 0
+                                && t.findings() == 0),
+                        Map.of("versions", Long.toString(n), "mismatches", Integer.toString(bad[0]),
+                                "trailMismatches", Long.toString(t.findings()),
+                                "checkpoint", Long.toString(t.checkpointSize())));
             }
-            if (bad[0] == 0) {
+            String trailSummary = t.versions() + " versions held against the audit trail (" + t.trailVersions()
+                    + " named in " + t.entries() + " entries, checked up to the signed checkpoint of "
+                    + t.checkpointSize() + " entries; " + t.unsigned() + " entries not yet signed)"
+                    + " / 全版を監査証跡と照合しました";
+            if (bad[0] == 0 && t.findings() == 0) {
                 out.println("verify-records: " + n + " versions checked, all hashes match, and every head and its search"
                         + " index rows match the newest version / 全版のハッシュ、現在版と検索索引が一致しました");
+                out.println("verify-records: " + trailSummary);
                 return 0;
             }
-            out.println("verify-records: " + n + " versions checked, " + bad[0] + " mismatches"
+            out.println("verify-records: " + trailSummary);
+            out.println("verify-records: " + n + " versions checked, " + (bad[0] + t.findings()) + " mismatches"
                     + " / 不一致があります");
             return 1;
         }
@@ -435,8 +446,10 @@ public final class Main {
         } catch (NumberFormatException e) {
             throw new ConfigException("--seed は整数で指定してください / --seed must be a whole number");
         }
-        try (Opened o = Opened.open(a, env)) {
-            jp.mamori.demo.DemoData.Summary s = new jp.mamori.demo.DemoData(o.db.dataSource()).create(patients, seed,
+        try (Opened o = Opened.open(a, env);
+             jp.mamori.audit.AuditTrail trail = jp.mamori.audit.Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
+            jp.mamori.demo.DemoData.Summary s = new jp.mamori.demo.DemoData(o.db.dataSource(),
+                    new jp.mamori.audit.AuditRecorder(trail)).create(patients, seed,
                     new jp.mamori.demo.DemoGenerator.Options(observations, notes),
                     java.time.LocalDate.now(java.time.ZoneId.of("Asia/Tokyo")));
             out.println("demo-data: " + s.patients() + " synthetic patients, " + s.resources() + " resources ("

@@ -18,6 +18,7 @@ import jp.mamori.audit.Outcome;
 import jp.mamori.audit.PatientRef;
 import jp.mamori.audit.Purpose;
 import jp.mamori.audit.ResourceRef;
+import jp.mamori.audit.WriteEntries;
 import jp.mamori.identity.Sessions;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
@@ -96,6 +97,8 @@ public final class Clinical {
         final Set<String> patients = new LinkedHashSet<>();
         final Set<ResourceRef> resources = new LinkedHashSet<>();
         final Map<String, String> detail = new LinkedHashMap<>();
+        /** Versions this unit wrote whose entry committed with them. */
+        final Set<ResourceRef> recorded = new LinkedHashSet<>();
 
         Unit(Caller caller, String action) {
             this.caller = caller;
@@ -109,6 +112,40 @@ public final class Clinical {
 
         void detail(String key, String value) {
             detail.put(key, value);
+        }
+
+        /**
+         * The context of this unit's writes: each transaction's entry is staged in it (AUDIT-1) as this person's, from
+         * this page, naming the versions written (with their hashes, {@link WriteEntries}) and their patients; the
+         * entry of the unit then leaves them out.
+         */
+        WriteEntries.Context writes(ConsoleRequest r) {
+            Unit u = this;
+            return new WriteEntries.Context() {
+                private final Set<ResourceRef> pending = new LinkedHashSet<>();
+
+                @Override
+                public AuditEvent.Builder entry(java.sql.Connection c, List<RecordService.Written> written) {
+                    pending.clear();
+                    Unit w = new Unit(caller, action.code);
+                    w.detail.putAll(detail);
+                    w.patients.addAll(WriteEntries.patientsOf(written));
+                    for (RecordService.Written x : written) {
+                        ResourceRef ref = ResourceRef.version(x.stored().type(), x.stored().id(), x.stored().version());
+                        w.resources.add(ref);
+                        pending.add(ref);
+                    }
+                    w.action = written.size() == 1 ? WriteEntries.actionOf(written.get(0)) : AuditAction.TRANSACTION;
+                    return w.entry(Outcome.SUCCESS, r.method() + " " + r.path(), r.address(), r.session().ref(),
+                            glassPatients(w));
+                }
+
+                @Override
+                public void committed(List<RecordService.Written> written) {
+                    u.recorded.addAll(pending);
+                    pending.clear();
+                }
+            };
         }
 
         private Res shown(Res r) {
@@ -240,7 +277,7 @@ public final class Clinical {
         }
         T result;
         try {
-            result = work.apply(u);
+            result = WriteEntries.within(u.writes(r), () -> work.apply(u));
         } catch (FhirError e) {
             if (askedPatient != null) {
                 u.patients.add(askedPatient);
@@ -268,15 +305,31 @@ public final class Clinical {
     }
 
     private void append(ConsoleRequest r, Unit u, Outcome outcome) {
-        // Active break-glass uses come with the person's context (a start or an end changes its version).
-        Set<String> glass = u.patients.isEmpty() || breakGlass == null ? Set.of()
-                : u.caller.person().breakGlassPatients(clock.instant());
+        if (!u.recorded.isEmpty()) {
+            // what the unit wrote, and the versions of those documents it read to write them, are in the entries that
+            // committed with the writes
+            Set<ResourceRef> written = new HashSet<>();
+            for (ResourceRef w : u.recorded) {
+                written.add(w.unversioned());
+            }
+            u.resources.removeIf(x -> written.contains(x.unversioned()));
+            if (outcome == Outcome.SUCCESS && u.resources.isEmpty()) {
+                return;
+            }
+        }
+        Set<String> glass = glassPatients(u);
         try {
             recorder.append(u.entry(outcome, r.method() + " " + r.path(), r.address(), r.session().ref(), glass)
                     .build());
         } catch (AuditUnavailable e) {
             throw e.toFhirError();
         }
+    }
+
+    /** The patients of the person's active break-glass uses (they come with the person's context). */
+    private Set<String> glassPatients(Unit u) {
+        return u.patients.isEmpty() || breakGlass == null ? Set.of()
+                : u.caller.person().breakGlassPatients(clock.instant());
     }
 
     private AccessPolicy.Subject subject(Res r) {

@@ -35,9 +35,14 @@ public final class DemoData {
     private final Caller caller = Caller.system("demo-data");
     private final Map<String, String> amendTargets = new HashMap<>();
 
-    public DemoData(DataSource ds) {
+    /**
+     * Writes through a record service of its own whose every transaction stages its audit entry through
+     * {@code recorder} (AUDIT-1): demo versions are in the trail, with their hashes, like any other.
+     */
+    public DemoData(DataSource ds, jp.mamori.audit.AuditRecorder recorder) {
         FhirSupport fhir = new FhirSupport();
         this.records = new RecordService(ds, new AccessPolicy(), fhir, 50, 1000);
+        this.records.journal(new jp.mamori.audit.WriteEntries(recorder));
         this.bundles = new BundleProcessor(records);
     }
 

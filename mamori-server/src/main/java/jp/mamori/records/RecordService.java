@@ -91,9 +91,18 @@ public final class RecordService {
 
     /**
      * A version written in the journal's transaction: as stored (its operation, lifecycle and body; no body for a
-     * deletion), and the lifecycle of the version before it (null for a new record).
+     * deletion), the lifecycle of the version before it (null for a new record), and the version's chain hash and
+     * the one before it ({@link VersionHash#GENESIS} for a new record), which the audit entry names (STORE-1).
      */
-    public record Written(Stored stored, String previousLifecycle) {
+    public record Written(Stored stored, String previousLifecycle, byte[] chain, byte[] previousChain) {
+        public String chainHex() {
+            return VersionHash.hex(chain);
+        }
+
+        public String previousChainHex() {
+            return VersionHash.hex(previousChain);
+        }
+
         /** An update that locked a record that was not locked: a draft finalized. */
         public boolean finalizes() {
             return stored.operation().equals("update") && Lifecycle.isLocked(stored.lifecycle())
@@ -307,7 +316,19 @@ public final class RecordService {
 
     // ---------------------------------------------------------------- transactions
 
-    /** Sets the journal told about every transaction that writes (the audit's, {@code ApiAudit}). */
+    /** A stored version's hashes, as the audit trail's cross-check compares them (STORE-1). */
+    public record VersionHashes(String type, String id, int version, byte[] content, byte[] chain) {
+    }
+
+    /**
+     * Streams the hashes of every stored version through {@code c} (in the caller's transaction, so in its snapshot),
+     * resource by resource, each resource's versions in order.
+     */
+    public static void forEachVersionHashes(Connection c, Consumer<VersionHashes> each) throws SQLException {
+        RecordStore.forEachVersionHashes(c, each);
+    }
+
+    /** Sets the journal told about every transaction that writes (the audit's {@code WriteEntries}). */
     public void journal(WriteJournal journal) {
         writes.journal(journal);
     }

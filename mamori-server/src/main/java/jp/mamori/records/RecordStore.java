@@ -467,6 +467,28 @@ final class RecordStore {
         }
     }
 
+    /** Every version's hashes, resource by resource and version by version, through {@code c}'s transaction. */
+    static void forEachVersionHashes(Connection c, java.util.function.Consumer<RecordService.VersionHashes> each)
+            throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false); // a cursor, not the whole table in memory
+        try (PreparedStatement ps = c.prepareStatement("SELECT v.res_type, v.res_id, v.version, v.content_sha256,"
+                + " v.chain_sha256 FROM resource_version v ORDER BY v.res_pk, v.version")) {
+            ps.setFetchSize(5000);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    each.accept(new RecordService.VersionHashes(rs.getString(1), rs.getString(2), rs.getInt(3),
+                            rs.getBytes(4), rs.getBytes(5)));
+                }
+            }
+        } finally {
+            if (auto) {
+                c.commit();
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
     @FunctionalInterface
     interface SqlConsumer<T> {
         void accept(T t) throws SQLException;

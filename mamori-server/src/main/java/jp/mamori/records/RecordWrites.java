@@ -100,7 +100,7 @@ final class RecordWrites {
             }
             throw e;
         }
-        return new WriteResult(wrote(v, null), true, false);
+        return new WriteResult(wrote(v, null, VersionHash.GENESIS), true, false);
     }
 
     /** Updates {@code type/id} (checked by {@link #checkUpdate}), or creates it with the client's id. */
@@ -145,7 +145,7 @@ final class RecordWrites {
         auth.requireWrite(caller, new AccessPolicy.Write(head.deleted() ? null : head.subject(),
                 head.deleted() ? null : head.lifecycle(), subject(type, id, rows), lifecycle));
         store.write(c, head, v, rows);
-        return new WriteResult(wrote(v, head.lifecycle()), false, false);
+        return new WriteResult(wrote(v, head.lifecycle(), head.chain()), false, false);
     }
 
     /** Marks {@code type/id} deleted in a new version; every earlier version stays readable. */
@@ -168,7 +168,7 @@ final class RecordWrites {
                 VersionHash.chain(head.chain(), type, id, head.version() + 1, now, caller.principal(), reason,
                         "delete", head.lifecycle(), null));
         store.write(c, head, v, new IndexRows());
-        return new WriteResult(wrote(v, head.lifecycle()), false, false);
+        return new WriteResult(wrote(v, head.lifecycle(), head.chain()), false, false);
     }
 
     private RecordStore.Version prepare(Resource res, String type, String id, int version, Caller caller,
@@ -206,13 +206,13 @@ final class RecordWrites {
 
     /**
      * Notes a version stored in the current transaction, for the journal, with the lifecycle of the version before it
-     * (the head's, as the write read it under its lock; null for a new record).
+     * (the head's, as the write read it under its lock; null for a new record) and its chain hash.
      */
-    private Stored wrote(RecordStore.Version v, String previousLifecycle) {
+    private Stored wrote(RecordStore.Version v, String previousLifecycle, byte[] previousChain) {
         Stored s = Stored.of(v);
         List<Written> w = txWrites.get();
         if (w != null) {
-            w.add(new Written(s, previousLifecycle));
+            w.add(new Written(s, previousLifecycle, v.chainSha256(), previousChain));
         }
         return s;
     }

@@ -62,7 +62,7 @@ class DerivedHeadAndIndexTest {
     void aCleanStoreOfEveryKindOfRecordVerifies() {
         // Synthetic charts (encounters with their wards, observations, notes amended with a reason, ...) through the
         // record service's own write path, plus an updated and a deleted patient over HTTP.
-        new DemoData(server.server().database().dataSource()).create(2, 7, new DemoGenerator.Options(4, 2),
+        new DemoData(server.server().database().dataSource(), server.server().audit().recorder()).create(2, 7, new DemoGenerator.Options(4, 2),
                 java.time.LocalDate.of(2026, 11, 23));
         String updated = patient("やまだ");
         assertEquals(200, server.put("/Patient/" + updated, Patients.jsonWithId(updated, ident(updated), "やまもと"))

@@ -106,9 +106,12 @@ class VerifyRecordsTest {
         Result r = verify();
         assertEquals(1, r.code(), r.out() + r.err());
         List<String> lines = r.linesAbout(id);
-        assertEquals(1, lines.size(), r.out());
+        assertEquals(2, lines.size(), r.out());
         assertTrue(lines.get(0).contains("version 1: chain hash mismatch (stored " + VersionHash.hex(before.chain())
                 + ", computed " + VersionHash.hex(recomputed) + ")"), lines.get(0));
+        // and the trail, whose entry named the version's content hash when it was written (issue 17)
+        assertTrue(lines.get(1).contains("version 1: differs from the audit trail (entry ") && lines.get(1).contains(
+                "trail sha256 " + VersionHash.hex(before.content())), lines.get(1));
     }
 
     @Test
@@ -162,7 +165,12 @@ class VerifyRecordsTest {
         Result r = verify();
         assertEquals(1, r.code(), r.out() + r.err());
         List<String> lines = r.linesAbout(id);
-        assertEquals(2, lines.size(), r.out());
+        assertEquals(4, lines.size(), r.out());
+        // the trail still names version 2, and version 3 as following it
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 2: is in the audit trail (entry ")
+                && l.contains("but not in the store")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 3: follows another version than"
+                + " the audit trail's")), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 3: version sequence broken"
                 + " (expected 2, found 3)")), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 3: chain hash mismatch (stored "
@@ -179,7 +187,9 @@ class VerifyRecordsTest {
         Result r = verify();
         assertEquals(1, r.code(), r.out() + r.err());
         List<String> lines = r.linesAbout(id);
-        assertEquals(3, lines.size(), r.out());
+        assertEquals(4, lines.size(), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 2: is in the audit trail (entry ")
+                && l.contains("but not in the store")), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.contains("Patient/" + id + " version 2: head points at a version that"
                 + " is not the latest stored (expected 1, found 2)")), r.out());
         // The head and the search index still say what the removed version said: each difference is reported too.
@@ -195,7 +205,7 @@ class VerifyRecordsTest {
     void everyTamperingAboveIsCountedAndTheTriggerIsBackOn() throws Exception {
         Result r = verify();
         assertEquals(1, r.code());
-        assertTrue(r.out().contains(" 9 mismatches"), r.out());
+        assertTrue(r.out().contains(" 13 mismatches"), r.out()); // 9 of the store's own checks, 4 of the trail's
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
             SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
                     () -> st.execute("UPDATE resource_version SET author = author"));

@@ -11,10 +11,12 @@ import jp.mamori.audit.AuditAction;
 import jp.mamori.audit.AuditEvent;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditUnavailable;
+import jp.mamori.audit.FhirReferences;
 import jp.mamori.audit.Outcome;
 import jp.mamori.audit.PatientRef;
 import jp.mamori.audit.Purpose;
 import jp.mamori.audit.ResourceRef;
+import jp.mamori.audit.WriteEntries;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
@@ -50,16 +52,15 @@ import java.util.regex.Pattern;
  * {@link AuditRecorder}.
  *
  * <p>A write's entry is not appended after the write: it is staged ({@link AuditRecorder#stage}) by the write's own
- * transaction ({@link RecordService.WriteJournal}), so the version and its entry are durable together or not at all
+ * transaction ({@link WriteEntries}, this being its context), so the version and its entry are durable together or not at all
  * (AUDIT-1), and the appender moves it into the trail. Its facts come from the record service: the versions written,
  * their operations and lifecycles and the lifecycle before (a finalization), and their bodies for the patients; only
  * a deletion's patients are read back (from the version it deleted). The answer then needs no entry of its own, unless
  * it discloses more than what was written (a bundle's reads, an existing match of a conditional create).
  */
-public final class ApiAudit implements RecordService.WriteJournal {
+public final class ApiAudit implements WriteEntries.Context {
     private static final JsonFactory JSON = new JsonFactory();
-    private static final Pattern REF = Pattern.compile(
-            "(?:^|/)([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/([0-9]{1,9}))?$");
+    private static final Pattern REF = FhirReferences.REF;
     private static final Pattern ETAG = Pattern.compile("W/\"([0-9]{1,9})\"");
 
     /** What the audit needs of an answer. */
@@ -132,7 +133,7 @@ public final class ApiAudit implements RecordService.WriteJournal {
         SCOPE.set(scope);
         T result;
         try {
-            result = work.get();
+            result = WriteEntries.within(this, work);
         } catch (FhirError e) {
             append(refused(caller, rq, action, e.status()));
             throw e;
@@ -166,16 +167,16 @@ public final class ApiAudit implements RecordService.WriteJournal {
     // ---------------------------------------------------------------- a write's entry, in its transaction
 
     /**
-     * Stages the entry of the versions a FHIR request's transaction wrote, in that transaction (AUDIT-1): who, with
+     * The entry of the versions a FHIR request's transaction wrote, staged in that transaction (AUDIT-1): who, with
      * which roles, what was written (each version), whose (the patients of those versions, from their bodies, or for
-     * a deletion from the version it deleted), the operation. Outside a FHIR request (the console, tools) it writes
-     * nothing: those callers record their own entries.
+     * a deletion from the version it deleted), the operation; {@link WriteEntries} adds each version's hashes and
+     * stages it.
      */
     @Override
-    public void beforeCommit(Connection c, List<RecordService.Written> written) throws SQLException {
+    public AuditEvent.Builder entry(Connection c, List<RecordService.Written> written) throws SQLException {
         Scope s = SCOPE.get();
         if (s == null) {
-            return;
+            throw new IllegalStateException("a FHIR write outside its request's audit scope");
         }
         s.pending.clear(); // a batch entry's earlier transaction that did not commit
         Set<ResourceRef> resources = new LinkedHashSet<>();
@@ -209,13 +210,12 @@ public final class ApiAudit implements RecordService.WriteJournal {
         } else if (ops.size() == 1) {
             action = AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' ')));
         }
-        recorder.stage(c, entry(c, s.caller, s.rq, action, Outcome.SUCCESS, named(patients), resources, detail)
-                .build());
         s.pending.addAll(resources);
+        return entry(c, s.caller, s.rq, action, Outcome.SUCCESS, named(patients), resources, detail);
     }
 
     @Override
-    public void afterCommit(List<RecordService.Written> written) {
+    public void committed(List<RecordService.Written> written) {
         Scope s = SCOPE.get();
         if (s != null) {
             s.recorded.addAll(s.pending);
@@ -480,10 +480,12 @@ public final class ApiAudit implements RecordService.WriteJournal {
         return ops.size() == 1 ? AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' '))) : action;
     }
 
-    /** A resource reference as {@link #REF} matched it. */
     private static ResourceRef ref(Matcher m) {
-        return m.group(3) == null ? ResourceRef.of(m.group(1), m.group(2))
-                : ResourceRef.version(m.group(1), m.group(2), m.group(3));
+        return FhirReferences.ref(m);
+    }
+
+    private static void scan(byte[] json, Set<ResourceRef> resources, Set<String> patients) {
+        FhirReferences.scan(json, resources, patients);
     }
 
     /** The body as JSON bytes (an XML answer is converted), or null when it has none. */
@@ -500,70 +502,5 @@ public final class ApiAudit implements RecordService.WriteJournal {
                     .getBytes(StandardCharsets.UTF_8);
         }
         return null;
-    }
-
-    /**
-     * Collects every resource (type/id/_history/version) in a FHIR JSON document and every patient: Patient
-     * resources and every reference to a Patient, anywhere. Contained resources count as part of their container.
-     */
-    static void scan(byte[] json, Set<ResourceRef> resources, Set<String> patients) {
-        final class Frame {
-            final String name;
-            String type;
-            String id;
-            String version;
-
-            Frame(String name) {
-                this.name = name;
-            }
-        }
-        Deque<Frame> stack = new ArrayDeque<>();
-        try (JsonParser p = JSON.createParser(json)) {
-            JsonToken t;
-            while ((t = p.nextToken()) != null) {
-                if (t == JsonToken.START_OBJECT) {
-                    JsonStreamContext parent = p.getParsingContext().getParent();
-                    String name = parent == null ? null : parent.inArray() && parent.getParent() != null
-                            ? parent.getParent().getCurrentName() : parent.getCurrentName();
-                    stack.push(new Frame(name));
-                } else if (t == JsonToken.END_OBJECT) {
-                    Frame f = stack.pop();
-                    Frame up = stack.peek();
-                    if ("meta".equals(f.name) && up != null && f.version != null) {
-                        up.version = f.version;
-                    }
-                    if (f.type != null && f.id != null && !"contained".equals(f.name)
-                            && !f.type.equals("Bundle") && !f.type.equals("OperationOutcome")) {
-                        // as the body names it: a nested resource (a document bundle's) need not have a valid id
-                        resources.add(ResourceRef.named(f.type, f.id, f.version));
-                        if (f.type.equals("Patient")) {
-                            patients.add(f.id);
-                        }
-                    }
-                } else if (t == JsonToken.VALUE_STRING && !stack.isEmpty()) {
-                    String field = p.currentName();
-                    Frame f = stack.peek();
-                    if ("resourceType".equals(field)) {
-                        f.type = p.getText();
-                    } else if ("id".equals(field)) {
-                        f.id = p.getText();
-                    } else if ("versionId".equals(field)) {
-                        f.version = p.getText();
-                    } else if ("reference".equals(field)) {
-                        Matcher m = REF.matcher(p.getText());
-                        if (m.find() && m.group(1).equals("Patient")) {
-                            patients.add(m.group(2));
-                        }
-                    } else if ("location".equals(field) && "response".equals(f.name)) {
-                        Matcher m = REF.matcher(p.getText());
-                        if (m.find()) {
-                            resources.add(ref(m));
-                        }
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("an answer to be audited is not JSON", e);
-        }
     }
 }

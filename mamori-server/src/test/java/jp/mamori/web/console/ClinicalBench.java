@@ -43,7 +43,7 @@ public final class ClinicalBench {
         try (TestServer server = TestServer.start(List.of("--http"))) {
             var ds = server.server().database().dataSource();
             long t0 = System.nanoTime();
-            new DemoData(ds).create(1, 77, new DemoGenerator.Options(5000, 300), LocalDate.now(Html.JST));
+            new DemoData(ds, server.server().audit().recorder()).create(1, 77, new DemoGenerator.Options(5000, 300), LocalDate.now(Html.JST));
             String big = one(server, "SELECT res_id FROM resource WHERE res_type = 'Patient' LIMIT 1");
             System.out.printf("chart data: 1 patient, 5,000 observations, 300 notes in %.1f s%n",
                     (System.nanoTime() - t0) / 1e9);
