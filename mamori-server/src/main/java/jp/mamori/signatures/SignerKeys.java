@@ -138,7 +138,7 @@ public final class SignerKeys {
     }
 
     /** The index in the library's slot list of the slot whose token carries this label. */
-    private static int slotListIndex(Path library, String tokenLabel) {
+    static int slotListIndex(Path library, String tokenLabel) {
         try {
             Class<?> pkcs11 = Class.forName("sun.security.pkcs11.wrapper.PKCS11");
             Class<?> initArgsClass = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
