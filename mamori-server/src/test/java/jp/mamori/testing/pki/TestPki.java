@@ -316,6 +316,7 @@ public final class TestPki {
             try {
                 b = body.get();
             } catch (Exception e) {
+                System.err.println("test PKI: " + ex.getRequestURI() + " failed: " + e);
                 ex.sendResponseHeaders(500, -1);
                 return;
             }
@@ -343,9 +344,10 @@ public final class TestPki {
 
     private byte[] ocsp(byte[] body) throws Exception {
         OCSPReq request = new OCSPReq(body);
+        // The responder is the CA itself, named by its key hash (RFC 6960 ResponderID byKey).
         DigestCalculator sha1 = new JcaDigestCalculatorProviderBuilder().build().get(
                 new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
-                        org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1));
+                        org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1, org.bouncycastle.asn1.DERNull.INSTANCE));
         BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(
                 new JcaX509CertificateHolder(intermediate).getSubjectPublicKeyInfo(), sha1);
         Date now = new Date();
