@@ -24,8 +24,10 @@ final class Floors {
             new Floor("records", List.of("jp.mamori.records")),
             new Floor("audit", List.of("jp.mamori.audit")),
             // Backups, restores and drills of everything below, recorded in the trail; retention periods and the
-            // disposal of records past them (issue 16). Neither uses the other.
-            new Floor("preservation", List.of("jp.mamori.preservation", "jp.mamori.retention")),
+            // disposal of records past them (issue 16); signing, time-stamping and validating signatures (issue 17).
+            // None uses another.
+            new Floor("preservation", List.of("jp.mamori.preservation", "jp.mamori.retention",
+                    "jp.mamori.signatures")),
             // The HTTP server, TLS, the router, the console's gate and layout.
             new Floor("web", List.of("jp.mamori.web..")),
             // Each capability's routes and pages.

@@ -1,0 +1,117 @@
+package jp.mamori.signatures;
+
+import jp.mamori.testing.pki.TestPki;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.Provider;
+import java.security.Security;
+import java.security.cert.X509Certificate;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Signing with a key on a real PKCS#11 token, Debian's SoftHSM2 (AUTH-7, SIGN-6): the token is initialised by the
+ * test in the build folder (SOFTHSM2_CONF, set by the build for the test JVMs), the key and its chain stored on it
+ * through the JDK's PKCS#11 key store, then used through {@link SignerKeys#pkcs11} with and without the right PIN.
+ * Skipped without SoftHSM2 unless {@code -Dmamori.requireSoftHsm=true} (CI installs softhsm2).
+ */
+class SoftHsmSigningTest {
+    static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
+    static final String TOKEN = "mamori-test";
+    static final char[] PIN = "246810".toCharArray();
+    static final byte[] DOCUMENT = "確定保存された診療録 / a finalized record".getBytes(StandardCharsets.UTF_8);
+
+    static TestPki pki;
+    static TestPki.Issued doctor;
+
+    @BeforeAll
+    static void token() throws Exception {
+        String conf = System.getenv("SOFTHSM2_CONF");
+        String why = !Files.isRegularFile(LIBRARY) || !Files.isExecutable(Path.of("/usr/bin/softhsm2-util"))
+                ? "SoftHSM2 is not installed (apt-get install softhsm2)"
+                : conf == null ? "SOFTHSM2_CONF is not set for this JVM (the build sets it)" : null;
+        if (why != null && Boolean.getBoolean("mamori.requireSoftHsm")) {
+            Assertions.fail(why + " (-Dmamori.requireSoftHsm=true, so it may not be skipped)");
+        }
+        Assumptions.assumeTrue(why == null, why + "; skipped");
+
+        Path confFile = Path.of(conf);
+        Path tokens = confFile.resolveSibling("tokens");
+        if (Files.exists(tokens)) {
+            try (var walk = Files.walk(tokens)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        Files.createDirectories(tokens);
+        Files.writeString(confFile, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\n"
+                + "log.level = ERROR\n");
+        Process init = new ProcessBuilder("/usr/bin/softhsm2-util", "--init-token", "--free", "--label", TOKEN,
+                "--pin", new String(PIN), "--so-pin", "13579111")
+                .redirectErrorStream(true).start();
+        String out = new String(init.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(init.waitFor(30, TimeUnit.SECONDS) && init.exitValue() == 0, out);
+
+        pki = TestPki.get();
+        doctor = pki.signer("鈴木 花子", "Medical Doctor");
+        // Store key and chain on the token as a card issuer would.
+        int index = SignerKeys.slotListIndex(LIBRARY, TOKEN);
+        Provider p11 = Security.getProvider("SunPKCS11").configure("--name=mamori-import\nlibrary=" + LIBRARY
+                + "\nslotListIndex=" + index);
+        KeyStore ks = KeyStore.getInstance("PKCS11", p11);
+        ks.load(null, PIN);
+        ks.setKeyEntry("doctor", doctor.key(), null, doctor.chain().toArray(new X509Certificate[0]));
+        ((java.security.AuthProvider) p11).logout();
+    }
+
+    @Test
+    void signsWithThePinAndTheSignatureValidates() {
+        Signatures signatures = new Signatures(pki.settings());
+        Signed signed;
+        try (SignerKey key = SignerKeys.pkcs11(LIBRARY, TOKEN, "doctor", PIN)) {
+            assertEquals(doctor.certificate(), key.certificate());
+            signed = signatures.sign(DOCUMENT, key);
+        }
+        assertEquals(Level.B_T, signed.level());
+        Validation v = signatures.validate(signed.signature(), DOCUMENT);
+        assertEquals(Validation.Indication.TOTAL_PASSED, v.indication(), v.reason());
+        assertEquals("医師", v.signer().orElseThrow().roleLabel().orElseThrow());
+    }
+
+    @Test
+    void aWrongPinIsRefusedClearly() {
+        SignatureFailure f = assertThrows(SignatureFailure.class,
+                () -> SignerKeys.pkcs11(LIBRARY, TOKEN, "doctor", "000000".toCharArray()));
+        assertEquals(SignatureFailure.Reason.WRONG_PIN, f.reason());
+        assertEquals("PIN が正しくありません / the PIN is wrong", f.getMessage());
+    }
+
+    @Test
+    void noPinIsRefusedBeforeTheTokenIsTouched() {
+        assertEquals(SignatureFailure.Reason.NO_PIN, assertThrows(SignatureFailure.class,
+                () -> SignerKeys.pkcs11(LIBRARY, TOKEN, "doctor", new char[0])).reason());
+        assertEquals(SignatureFailure.Reason.NO_PIN, assertThrows(SignatureFailure.class,
+                () -> SignerKeys.pkcs11(LIBRARY, TOKEN, "doctor", null)).reason());
+    }
+
+    @Test
+    void anUnknownTokenOrKeyIsNamed() {
+        SignatureFailure token = assertThrows(SignatureFailure.class,
+                () -> SignerKeys.pkcs11(LIBRARY, "no-such-card", "doctor", PIN));
+        assertEquals(SignatureFailure.Reason.TOKEN_NOT_FOUND, token.reason());
+        assertTrue(token.getMessage().contains("no-such-card"));
+        SignatureFailure key = assertThrows(SignatureFailure.class,
+                () -> SignerKeys.pkcs11(LIBRARY, TOKEN, "nurse", PIN));
+        assertEquals(SignatureFailure.Reason.KEY_NOT_FOUND, key.reason());
+    }
+}
