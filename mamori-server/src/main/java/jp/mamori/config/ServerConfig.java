@@ -36,7 +36,73 @@ public record ServerConfig(
         java.time.ZoneId timeZone,
         ListenerOptions listener,
         BackupOptions backup,
-        PgBackRestOptions pgbackrest) {
+        PgBackRestOptions pgbackrest,
+        SignatureOptions signatures) {
+
+    /**
+     * Signatures on finalized documents and the institution seal (issue 17; ADR 0012).
+     *
+     * @param trustDir         trusted root certificates (HPKI root CAs, the institution's own CA), PEM or DER files
+     *                         ({@code --signature-trust-dir}; default {@code <data>/signatures/trust})
+     * @param tsaUrls          RFC 3161 time-stamping services, tried in order ({@code --signature-tsa-url}, comma
+     *                         separated); none: every signature stays at B level, "time-stamp pending", a deviation
+     * @param onlineRevocation fetch CRLs and OCSP answers to check certificates (default); off
+     *                         ({@code --signature-offline-revocation}) is a deviation
+     * @param sealPkcs12       the institution seal's key for printouts and exports ({@code --seal-pkcs12}); its PIN from
+     *                         {@code MAMORI_SEAL_PIN} or {@code <data>/secrets/seal-pin}
+     * @param sealPkcs11       the seal's key on a token instead: library, token label, key label
+     *                         ({@code --seal-pkcs11 LIBRARY:TOKEN:KEY}); PIN as above
+     * @param renewDays        an archive time-stamp is renewed this many days before its certificate expires
+     *                         ({@code --signature-renew-days}, default 365)
+     */
+    public record SignatureOptions(Path trustDir, List<String> tsaUrls, boolean onlineRevocation,
+                                   Optional<Path> sealPkcs12, Optional<List<String>> sealPkcs11, int renewDays) {
+        public SignatureOptions {
+            tsaUrls = List.copyOf(tsaUrls);
+            for (String u : tsaUrls) {
+                if (!u.matches("https?://[^\\s]{1,2000}")) {
+                    throw new ConfigException("--signature-tsa-url は http(s):// の URL です / --signature-tsa-url takes"
+                            + " http:// or https:// URLs, comma separated: " + u);
+                }
+            }
+            if (sealPkcs12.isPresent() && sealPkcs11.isPresent()) {
+                throw new ConfigException("--seal-pkcs12 と --seal-pkcs11 はどちらか一つです / give --seal-pkcs12 or"
+                        + " --seal-pkcs11, not both");
+            }
+            if (sealPkcs11.isPresent() && (sealPkcs11.get().size() != 3
+                    || sealPkcs11.get().stream().anyMatch(String::isBlank))) {
+                throw new ConfigException("--seal-pkcs11 は LIBRARY:TOKEN:KEY です / --seal-pkcs11 takes"
+                        + " LIBRARY:TOKEN-LABEL:KEY-LABEL");
+            }
+            if (renewDays < 30 || renewDays > 3650) {
+                throw new ConfigException("--signature-renew-days は 30〜3650 です / --signature-renew-days must be"
+                        + " 30 to 3650");
+            }
+        }
+
+        /** Whether an institution seal is configured. */
+        public boolean seal() {
+            return sealPkcs12.isPresent() || sealPkcs11.isPresent();
+        }
+
+        /** The weaker settings, for the deviations list. */
+        public List<String> deviations() {
+            List<String> out = new ArrayList<>();
+            if (tsaUrls.isEmpty()) {
+                out.add("no time-stamping service (--signature-tsa-url): signatures stay at B level, their time is"
+                        + " the server's claim, not a trusted time (SIGN-3) / タイムスタンプ局が未設定です");
+            }
+            if (!onlineRevocation) {
+                out.add("signer certificates are not checked for revocation (--signature-offline-revocation; SIGN-1)"
+                        + " / 失効確認をしていません");
+            }
+            if (!seal()) {
+                out.add("no institution seal (--seal-pkcs12 or --seal-pkcs11): printouts and exports are not sealed"
+                        + " / 組織の署名（印刷物・出力）が未設定です");
+            }
+            return out;
+        }
+    }
 
     /**
      * Backups of an external PostgreSQL through pgBackRest (issue 16; ADR 0010 "External PostgreSQL (pgBackRest)"):
@@ -557,8 +623,9 @@ public record ServerConfig(
                 "--backup-wal-seconds", "--backup-drill-days", "--backup-s3-endpoint", "--backup-s3-bucket",
                 "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours",
                 "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
-                "--backup-pgbackrest-drill-dir"),
-                List.of("--http", "--no-backup"));
+                "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
+                "--seal-pkcs11", "--signature-renew-days"),
+                List.of("--http", "--no-backup", "--signature-offline-revocation"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -589,7 +656,18 @@ public record ServerConfig(
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
-                auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db));
+                auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),
+                signatureOptions(a, data));
+    }
+
+    private static SignatureOptions signatureOptions(Args a, Path data) {
+        return new SignatureOptions(a.value("--signature-trust-dir").map(p -> Path.of(p).toAbsolutePath().normalize())
+                .orElse(data.resolve("signatures").resolve("trust")),
+                a.value("--signature-tsa-url").map(v -> List.of(v.strip().split("\\s*,\\s*"))).orElse(List.of()),
+                !a.flag("--signature-offline-revocation"),
+                a.value("--seal-pkcs12").map(p -> Path.of(p).toAbsolutePath().normalize()),
+                a.value("--seal-pkcs11").map(v -> List.of(v.split(":", -1))),
+                a.intValue("--signature-renew-days").orElse(365));
     }
 
     private static PgBackRestOptions pgBackRestOptions(Args a, Database db) {
