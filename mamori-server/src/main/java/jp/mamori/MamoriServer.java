@@ -58,6 +58,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.audit.Audit audit;
     private jp.mamori.preservation.Backups backups;
     private jp.mamori.preservation.PgBackRestBackups pgBackRest;
+    private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -186,6 +187,22 @@ public final class MamoriServer implements AutoCloseable {
             // Every write's entry commits in the write's transaction and names each version's hashes (AUDIT-1,
             // STORE-1); the FHIR API and the console say who and why through their WriteEntries.Context.
             records.journal(new jp.mamori.audit.WriteEntries(audit.recorder()));
+            // Signatures on finalized documents (issue 17, ADR 0012): signed in the finalizing transaction.
+            Optional<jp.mamori.signatures.SignatureSettings> signatureSettings =
+                    jp.mamori.signatures.SignatureSetup.settings(cfg.signatures());
+            jp.mamori.signatures.Signatures signatures = signatureSettings.map(jp.mamori.signatures.Signatures::new)
+                    .orElse(null);
+            jp.mamori.signatures.DocumentSigning documentSigning = new jp.mamori.signatures.DocumentSigning(
+                    signatures, Clock.systemUTC());
+            records.commitStep(documentSigning);
+            List<String> signatureDeviations = new java.util.ArrayList<>(cfg.signatures().deviations());
+            if (signatures == null) {
+                signatureDeviations.add("no trusted root certificates in " + cfg.signatures().trustDir()
+                        + ": documents cannot be signed (SIGN-1) / 信頼する認証局が未設定のため電子署名できません");
+            }
+            for (String d : signatureDeviations) {
+                deviation(scratch, d);
+            }
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
@@ -205,6 +222,7 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
+            deviations.addAll(signatureDeviations);
             if (backups != null || pgBackRest != null) {
                 deviations.addAll(backupDeviations);
             } else {
@@ -236,7 +254,9 @@ public final class MamoriServer implements AutoCloseable {
                     .register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone()).register();
+                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone())
+                    .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
+                    .register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -266,6 +286,13 @@ public final class MamoriServer implements AutoCloseable {
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
+            if (signatures != null) {
+                // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
+                server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
+                        new jp.mamori.signatures.SignatureCheck(db.dataSource(), records, signatures,
+                                Clock.systemUTC()), Clock.systemUTC(), Duration.ofDays(cfg.signatures().renewDays()));
+                server.signatureUpkeep.start(Duration.ofMinutes(10));
+            }
             return server;
         } catch (Exception | Error e) {
             if (backups != null) {
@@ -452,6 +479,9 @@ public final class MamoriServer implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        if (signatureUpkeep != null) {
+            signatureUpkeep.close();
+        }
         try {
             http.close();
         } catch (Exception e) {
@@ -466,6 +496,11 @@ public final class MamoriServer implements AutoCloseable {
         audit.close();
         db.close();
         lock.close();
+    }
+
+    /** The signature upkeep (time-stamps, LTA extension, re-time-stamping); null when signatures are not set up. */
+    public jp.mamori.signatures.SignatureUpkeep signatureUpkeep() {
+        return signatureUpkeep;
     }
 
     /** The configuration the server runs with. */

@@ -92,7 +92,13 @@ public enum AuditAction {
     /** Records physically removed: what, whose, which versions and their hashes, who proposed and approved. */
     DISPOSAL_EXECUTE("disposal.execute"),
     /** Tombstones and disposal entries checked against each other ({@code mamori retention verify}). */
-    VERIFY_RETENTION("verify.retention");
+    VERIFY_RETENTION("verify.retention"),
+
+    // ---- signatures (issue 17; ADR 0012)
+    /** A person's signing key registered, refused or retired (which account, kind, certificate subject and role). */
+    SIGNATURE_KEY("signature.key"),
+    /** Signed versions validated ({@code mamori verify-signatures}): how many valid and not. */
+    VERIFY_SIGNATURES("verify.signatures");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

@@ -117,6 +117,23 @@ public final class WriteEntries implements RecordService.WriteJournal {
     }
 
     /**
+     * The action of a transaction: that of its one version (what accompanied it, a signature's Provenance, aside), or
+     * a transaction.
+     */
+    public static AuditAction actionOf(List<RecordService.Written> written) {
+        RecordService.Written one = null;
+        for (RecordService.Written w : written) {
+            if (!w.accompanying()) {
+                if (one != null) {
+                    return AuditAction.TRANSACTION;
+                }
+                one = w;
+            }
+        }
+        return one == null ? AuditAction.TRANSACTION : actionOf(one);
+    }
+
+    /**
      * The entry of a write no context claimed (a tool, demo data): by the versions' author, for maintenance when the
      * server itself wrote them and for operations otherwise; a deletion's patients are not read back.
      */
@@ -133,7 +150,7 @@ public final class WriteEntries implements RecordService.WriteJournal {
             ops.add(actionOf(w).code + " " + ref.code());
         }
         AuditEvent.Builder e = AuditEvent.by(new Actor(author, kind, null, List.of(), null, "local", null),
-                        written.size() == 1 ? actionOf(written.get(0)) : AuditAction.TRANSACTION)
+                        actionOf(written))
                 .purpose(kind == ActorKind.SYSTEM ? Purpose.MAINTENANCE : Purpose.OPERATIONS)
                 .resources(resources).detail("via", "server");
         for (String p : patientsOf(written)) {

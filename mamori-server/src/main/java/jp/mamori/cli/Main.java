@@ -62,7 +62,7 @@ public final class Main {
               audit-proof      --data DIR --seq N [--size M] | --from-size M --to-size N   [--out FILE]
                                inclusion proof of one entry, or consistency proof between two checkpoints
               audit-verify     --data DIR   export and verify the audit trail with the checkpoint key
-            """ + BackupCommands.USAGE + RetentionCommands.USAGE + """
+            """ + BackupCommands.USAGE + RetentionCommands.USAGE + SignatureCommands.USAGE + """
               demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
                                [--notes-per-patient N]   create synthetic patients, tagged as synthetic
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
@@ -99,6 +99,8 @@ public final class Main {
                 case "audit-verify" -> AuditCommands.verify(rest, out, env);
                 case "backup" -> BackupCommands.run(rest, out, err, env);
                 case "retention" -> RetentionCommands.run(rest, out, err, env);
+                case "signing-key" -> SignatureCommands.signingKey(rest, out, err, env);
+                case "verify-signatures" -> SignatureCommands.verify(rest, out, err, env);
                 case "demo-data" -> demoData(rest, out, env);
                 case "emergency" -> emergency(rest, out, err, env);
                 case "bench" -> jp.mamori.bench.Bench.run(rest, out, err);

@@ -135,7 +135,7 @@ public final class Clinical {
                         w.resources.add(ref);
                         pending.add(ref);
                     }
-                    w.action = written.size() == 1 ? WriteEntries.actionOf(written.get(0)) : AuditAction.TRANSACTION;
+                    w.action = WriteEntries.actionOf(written);
                     return w.entry(Outcome.SUCCESS, r.method() + " " + r.path(), r.address(), r.session().ref(),
                             glassPatients(w));
                 }

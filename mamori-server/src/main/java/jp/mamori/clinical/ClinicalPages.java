@@ -19,6 +19,12 @@ public final class ClinicalPages {
         this.pages = new PageSupport(clinical, console, zone);
     }
 
+    /** Lets 確定保存 sign with the person's key (issue 17); call before {@link #register}. */
+    public ClinicalPages signing(jp.mamori.signatures.PersonSigning signing) {
+        pages.signing = signing;
+        return this;
+    }
+
     /** Registers every clinical page with the console. */
     public void register() {
         pages.console.clinicalMounted();

@@ -161,7 +161,8 @@ public final class ClinicalViews {
      */
     public record Document(Banner banner, String patientId, String id, String title, String status, String author,
                            String date, int version, String stored, String hash, Soap soap, boolean notAuthor,
-                           List<Version> history, int from, int to, Drawn diff, String csrf) {
+                           List<Version> history, int from, int to, Drawn diff, String csrf,
+                           List<SignatureLine> signatures, String signingKey) {
         public boolean draft() {
             return status.equals("preliminary");
         }
@@ -178,8 +179,21 @@ public final class ClinicalViews {
      * @param id   the note, or "" for a new one
      * @param base the version the form was opened on (0 for a new note)
      */
+    /**
+     * The note form. {@code signingKey}: the person's registered signing key as they read it, when they have one —
+     * the form then asks for its PIN, which 確定保存 and an amendment need (issue 17; SIGN-6); else null.
+     */
     public record NoteForm(String action, String patientId, String id, int base, Soap soap, boolean amend,
-                           String reason, String csrf) {
+                           String reason, String csrf, String signingKey) {
+    }
+
+    /**
+     * One version's signature as the document page shows it: signed by whom (name and qualification from the
+     * certificate), when (the time-stamp's time; pending while there is none), the level (B, B-T, LT, LTA) and the
+     * last validation ("valid", "invalid", "indeterminate", not yet validated), in words.
+     */
+    public record SignatureLine(int version, String signer, String when, String level, String status,
+                                boolean problem) {
     }
 
     /** The note editor. @param banner the patient's banner, or null @param error why the form was refused, or "" */

@@ -92,7 +92,36 @@ final class DocumentPages {
                 j.path("title").asText(""), status, FhirText.author(j),
                 date == null ? "" : pages.dates.dateTime(date, lang), stored.version(),
                 pages.dates.dateTime(stored.lastUpdated(), lang), stored.contentSha256(),
-                ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf());
+                ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf(),
+                signatures(r, id), pages.signing == null ? null : pages.signing.key(r.session().accountId())
+                        .map(jp.mamori.signatures.SigningKeyRegistry.Registered::describe).orElse(null));
+    }
+
+    /** The signatures of the document's versions, in words (issue 17): who, when by the time-stamp, level, validity. */
+    private List<ClinicalViews.SignatureLine> signatures(ConsoleRequest r, String id) {
+        if (pages.signing == null) {
+            return List.of();
+        }
+        Messages t = r.messages();
+        JpDates.Lang lang = PageSupport.jl(r);
+        List<ClinicalViews.SignatureLine> out = new ArrayList<>();
+        for (jp.mamori.signatures.SignatureStore.Row s : pages.signing.signatures("Composition", id)) {
+            String when = s.timestampAt() != null ? pages.dates.dateTime(s.timestampAt(), lang)
+                    : t.get("clinical.sign.pending", pages.dates.dateTime(s.signedAt(), lang));
+            String status = s.indication() == null ? t.get("clinical.sign.notValidated")
+                    : switch (s.indication()) {
+                        case "TOTAL_PASSED" -> t.get("clinical.sign.valid");
+                        case "TOTAL_FAILED" -> t.get("clinical.sign.invalid") + (s.reason() == null ? ""
+                                : "（" + s.reason() + "）");
+                        default -> t.get("clinical.sign.indeterminate") + (s.reason() == null ? ""
+                                : "（" + s.reason() + "）");
+                    };
+            boolean problem = s.timestampAt() == null || s.indication() != null
+                    && !s.indication().equals("TOTAL_PASSED");
+            out.add(new ClinicalViews.SignatureLine(s.version(), s.signerName() + (s.signerRole() == null ? ""
+                    : "（" + s.signerRole() + "）"), when, s.level(), status, problem));
+        }
+        return out;
     }
 
     private static Res find(List<Res> history, int version) {

@@ -44,10 +44,27 @@ final class NotePages {
         pages.console.route("POST", "/console/notes/error", USER, false, this::enteredInError);
     }
 
-    private static ClinicalViews.NoteForm form(ConsoleRequest r, String action, String patientId, String id, int base,
-                                               String[] soap, boolean amend, String reason) {
+    private ClinicalViews.NoteForm form(ConsoleRequest r, String action, String patientId, String id, int base,
+                                        String[] soap, boolean amend, String reason) {
         return new ClinicalViews.NoteForm(action, patientId, id, base, ClinicalViews.Soap.of(soap), amend, reason,
-                r.csrf());
+                r.csrf(), signingKey(r));
+    }
+
+    /** The person's signing key as they read it, when they have one (the form then asks for its PIN). */
+    private String signingKey(ConsoleRequest r) {
+        return pages.signing == null ? null : pages.signing.key(r.session().accountId())
+                .map(jp.mamori.signatures.SigningKeyRegistry.Registered::describe).orElse(null);
+    }
+
+    /**
+     * Runs a write that locks the note (確定保存, amendment, entered-in-error) with the person's key opened by the PIN
+     * they typed, so that the version is signed in its own transaction (issue 17); without a key, as it is.
+     */
+    private <T> T signed(ConsoleRequest r, boolean locks, java.util.function.Supplier<T> work) {
+        if (!locks || pages.signing == null) {
+            return work.get();
+        }
+        return pages.signing.signingAs(r.session().accountId(), r.param("pin"), work);
     }
 
     private Reply editor(ConsoleRequest r, int status, String title, Res patient, String error,
@@ -141,6 +158,13 @@ final class NotePages {
                     }
                 }
             }
+            if (soap[i].isBlank()) {
+                // an empty part has no section: FHIR's narrative may not be empty (a blank O used to be refused)
+                if (target != null) {
+                    c.getSection().remove(target);
+                }
+                continue;
+            }
             if (target == null) {
                 target = c.addSection().setTitle(FhirText.SOAP[i][1]);
                 target.setCode(new CodeableConcept().addCoding(new Coding(FhirText.LOINC, FhirText.SOAP[i][0],
@@ -187,11 +211,14 @@ final class NotePages {
         Clinical clinical = pages.clinical;
         Written w;
         try {
-            w = clinical.run(r, id.isEmpty() ? "create" : "update", id.isEmpty() ? patientId : null, u -> {
+            w = clinical.run(r, id.isEmpty() ? "create" : "update", id.isEmpty() ? patientId : null, u -> signed(r,
+                    finalize, () -> {
                 if (id.isEmpty()) {
                     Composition c = newComposition(r, patientId);
                     c.setStatus(finalize ? Composition.CompositionStatus.FINAL : Composition.CompositionStatus.PRELIMINARY);
-                    c.setDate(java.util.Date.from(clinical.clock().instant()));
+                    // to the second, as the stored JSON has it: the search index then equals that of the stored body
+                    c.setDate(java.util.Date.from(clinical.clock().instant().truncatedTo(
+                            java.time.temporal.ChronoUnit.SECONDS)));
                     setSoap(c, soap);
                     u.action(finalize ? "finalize" : "create");
                     return new Written(u.create(c), null);
@@ -212,10 +239,14 @@ final class NotePages {
                 setSoap(c, soap);
                 u.action(finalize ? "finalize" : "update");
                 return saveOrConflict(u, id, c, base, null);
-            });
+            }));
         } catch (FhirError e) {
             if (e.status() == 403 || e.status() == 404) {
                 return pages.refused(r, e, id.isEmpty() ? patientId : null);
+            }
+            if (e.status() == 422) { // the signature could not be made (PIN, key, certificate): nothing was written
+                return editor(r, 422, r.messages().get("clinical.note.title"), null, e.getMessage(),
+                        form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, ""));
             }
             throw e;
         }
@@ -269,7 +300,7 @@ final class NotePages {
                               Composition.CompositionStatus to, String action) {
         Written w;
         try {
-            w = pages.clinical.run(r, action, null, u -> {
+            w = pages.clinical.run(r, action, null, u -> signed(r, true, () -> {
                 Res current = u.read("Composition", id);
                 if (current.stored().version() != base) {
                     u.action("conflict");
@@ -282,10 +313,14 @@ final class NotePages {
                 }
                 u.detail("reason", reason);
                 return saveOrConflict(u, id, c, base, reason);
-            });
+            }));
         } catch (FhirError e) {
             if (e.status() == 403 || e.status() == 404) {
                 return pages.refused(r, e, null);
+            }
+            if (e.status() == 422 && soap != null) { // an amendment not signed: the form again, nothing lost
+                return editor(r, 422, r.messages().get("clinical.note.amend"), null, e.getMessage(),
+                        form(r, AMEND, r.param("patient"), id, base, soap, true, reason));
             }
             if (e.status() == 422 || e.status() == 409) {
                 return pages.error(r, 409, r.messages().get("clinical.document"), e.getMessage(), id);

@@ -27,6 +27,9 @@ final class PageSupport {
     final Console console;
     final JpDates dates;
 
+    /** Signing with a person's key at 確定保存 (issue 17), or null when the server has none set up. */
+    jp.mamori.signatures.PersonSigning signing;
+
     PageSupport(Clinical clinical, Console console, java.time.ZoneId zone) {
         this.clinical = clinical;
         this.console = console;

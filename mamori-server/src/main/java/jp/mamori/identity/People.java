@@ -76,6 +76,26 @@ public final class People {
         }
     }
 
+    /**
+     * The qualifications recorded for an account (資格), with their Japanese and English names and licence numbers: what
+     * a signer's HPKI role is held against (SIGN-5).
+     */
+    public static java.util.List<Account.Qualification> qualifications(Connection c, UUID id) throws SQLException {
+        java.util.List<Account.Qualification> out = new java.util.ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT q.code, q.name_ja, q.name_en, aq.licence_number"
+                + " FROM account_qualification aq JOIN qualification q ON q.code = aq.qualification"
+                + " WHERE aq.account_id = ? ORDER BY q.sort_order, q.code")) {
+            ps.setObject(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Account.Qualification(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getString(4)));
+                }
+            }
+        }
+        return out;
+    }
+
     /** The account id of a login id, if there is one. */
     public static Optional<UUID> idOf(Connection c, String loginId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM account WHERE login_id = ?")) {

@@ -50,6 +50,8 @@ public final class FhirSupport {
             }
         };
         ctx.getParserOptions().setAutoContainReferenceTargetsWithNoId(false);
+        // A Provenance names the exact version it is about (a signature's target, issue 17): keep the version there.
+        ctx.getParserOptions().setDontStripVersionsFromReferencesAtPaths("Provenance.target", "Provenance.entity.what");
         return ctx;
     }
 

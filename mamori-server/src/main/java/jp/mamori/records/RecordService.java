@@ -92,9 +92,12 @@ public final class RecordService {
     /**
      * A version written in the journal's transaction: as stored (its operation, lifecycle and body; no body for a
      * deletion), the lifecycle of the version before it (null for a new record), and the version's chain hash and
-     * the one before it ({@link VersionHash#GENESIS} for a new record), which the audit entry names (STORE-1).
+     * the one before it ({@link VersionHash#GENESIS} for a new record), which the audit entry names (STORE-1);
+     * {@code accompanying} when a {@link CommitStep} wrote it along with the others (a signature's Provenance): the
+     * entry names it, but the action is that of the others.
      */
-    public record Written(Stored stored, String previousLifecycle, byte[] chain, byte[] previousChain) {
+    public record Written(Stored stored, String previousLifecycle, byte[] chain, byte[] previousChain,
+                          boolean accompanying) {
         public String chainHex() {
             return VersionHash.hex(chain);
         }
@@ -326,6 +329,56 @@ public final class RecordService {
      */
     public static void forEachVersionHashes(Connection c, Consumer<VersionHashes> each) throws SQLException {
         RecordStore.forEachVersionHashes(c, each);
+    }
+
+    /**
+     * A step that runs in every transaction that wrote versions, after its writes and before the journal (issue 17):
+     * it may write versions of its own through {@code writer}, in the same transaction (a signature's Provenance),
+     * which the journal then records with the rest; throwing rolls the whole transaction back.
+     */
+    public interface CommitStep {
+        void beforeCommit(Connection c, List<Written> written, Writer writer) throws SQLException;
+    }
+
+    /** Writes in the transaction that is committing, as {@code caller}, decided like any write. */
+    public interface Writer {
+        Stored create(Caller caller, IBaseResource res, String reason) throws SQLException;
+
+        Stored update(Caller caller, String type, String id, IBaseResource res, Integer ifMatch, String reason)
+                throws SQLException;
+    }
+
+    /** Sets the step run before every writing transaction's journal (the signatures', {@code DocumentSigning}). */
+    public void commitStep(CommitStep step) {
+        writes.commitStep(step, this::writerFor);
+    }
+
+    /** Work in one writing transaction: its writes through the {@link Writer}, its own rows through {@code c}. */
+    public interface WriteWork<T> {
+        T run(Connection c, Writer writer) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in ONE transaction, journaled like every write: the versions it writes and whatever else it
+     * stores through {@code c} commit together or not at all.
+     */
+    public <T> T writeWith(WriteWork<T> work) {
+        return inTx(c -> work.run(c, writerFor(c)));
+    }
+
+    private Writer writerFor(Connection c) {
+        return new Writer() {
+            @Override
+            public Stored create(Caller caller, IBaseResource res, String reason) throws SQLException {
+                return createIn(c, caller, res, null, reason, null).stored();
+            }
+
+            @Override
+            public Stored update(Caller caller, String type, String id, IBaseResource res, Integer ifMatch,
+                                 String reason) throws SQLException {
+                return updateIn(c, caller, type, id, res, ifMatch, reason).stored();
+            }
+        };
     }
 
     /** Sets the journal told about every transaction that writes (the audit's {@code WriteEntries}). */

@@ -46,6 +46,10 @@ final class RecordWrites {
     /** The versions written so far in the transaction {@link #inTx} runs on this thread (null outside one). */
     private final ThreadLocal<List<Written>> txWrites = new ThreadLocal<>();
     private volatile WriteJournal journal;
+    private volatile RecordService.CommitStep step;
+    /** Set while the commit step runs on this thread: what it writes accompanies the transaction's writes. */
+    private final ThreadLocal<Boolean> inStep = new ThreadLocal<>();
+    private volatile java.util.function.Function<Connection, RecordService.Writer> stepWriter;
 
     RecordWrites(DataSource ds, RecordStore store, SearchIndexer indexer, FhirSupport fhir, RecordAuthorization auth) {
         this.ds = ds;
@@ -199,9 +203,15 @@ final class RecordWrites {
 
     // ---------------------------------------------------------------- transactions
 
-    /** Sets the journal told about every transaction that writes (the audit's, {@code ApiAudit}). */
+    /** Sets the journal told about every transaction that writes (the audit's {@code WriteEntries}). */
     void journal(WriteJournal journal) {
         this.journal = journal;
+    }
+
+    /** Sets the step run before the journal, and how it writes in the committing transaction. */
+    void commitStep(RecordService.CommitStep step, java.util.function.Function<Connection, RecordService.Writer> writer) {
+        this.stepWriter = writer;
+        this.step = step;
     }
 
     /**
@@ -212,7 +222,7 @@ final class RecordWrites {
         Stored s = Stored.of(v);
         List<Written> w = txWrites.get();
         if (w != null) {
-            w.add(new Written(s, previousLifecycle, v.chainSha256(), previousChain));
+            w.add(new Written(s, previousLifecycle, v.chainSha256(), previousChain, inStep.get() != null));
         }
         return s;
     }
@@ -226,10 +236,19 @@ final class RecordWrites {
         List<Written> writes = new ArrayList<>(1);
         txWrites.set(writes);
         WriteJournal j = journal;
+        RecordService.CommitStep s = step;
         T result;
         try {
             result = Tx.inTransaction(ds, c -> {
                 T r = work.run(c);
+                if (s != null && !writes.isEmpty()) {
+                    inStep.set(Boolean.TRUE);
+                    try {
+                        s.beforeCommit(c, List.copyOf(writes), stepWriter.apply(c));
+                    } finally {
+                        inStep.remove();
+                    }
+                }
                 if (j != null && !writes.isEmpty()) {
                     j.beforeCommit(c, List.copyOf(writes));
                 }

@@ -28,6 +28,13 @@ public final class SignatureFailure extends RuntimeException {
         NOT_A_SIGNATURE("署名データとして読めません / this is not a readable signature"),
         DOCUMENT_MISMATCH("署名は この文書に対するものではありません / the signature is not over this document"),
         SETTINGS("署名の設定が正しくありません / the signature settings are not valid"),
+        NOT_THE_AUTHOR("証明書の氏名が署名者のアカウントと一致しません / the certificate names another person than the"
+                + " signer's account"),
+        QUALIFICATION_MISMATCH("証明書の資格(hcRole)がアカウントに登録された資格と一致しません / the certificate's HPKI"
+                + " role is not a qualification recorded for the account"),
+        NO_SIGNING_KEY("署名鍵が登録されていません / no signing key is registered for this person"),
+        SIGNATURE_REQUIRED("確定保存には電子署名が必要です(PIN を入力してください) / finalizing needs the signer's"
+                + " signature: give the PIN"),
         FAILED("署名処理に失敗しました / signing failed");
 
         private final String message;

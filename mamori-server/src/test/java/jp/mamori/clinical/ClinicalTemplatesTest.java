@@ -106,9 +106,14 @@ class ClinicalTemplatesTest {
         ClinicalViews.Document v = new ClinicalViews.Document(null, null, "d-1", HOSTILE, "preliminary", HOSTILE, "",
                 2, "t", "abc", new ClinicalViews.Soap(HOSTILE + "\n2行目", "", "", ""), true,
                 List.of(new ClinicalViews.Version(2, "t", HOSTILE, HOSTILE, "update", "preliminary", HOSTILE, "abc"),
-                        new ClinicalViews.Version(1, "t", "a", "a", "create", null, null, "abd")), 1, 2, diff, "c");
+                        new ClinicalViews.Version(1, "t", "a", "a", "create", null, null, "abd")), 1, 2, diff, "c",
+                List.of(new ClinicalViews.SignatureLine(1, HOSTILE, "令和8年12月7日", "B-T", HOSTILE, true)), HOSTILE);
         String html = Templates.page("clinical/document.jte", JA, v);
         assertFalse(html.contains("<script>"), html);
+        assertTrue(html.contains("<tr class=\"signature-problem\"><td>1</td><td>" + ESCAPED + "</td><td>令和8年12月7日</td>"
+                + "<td>B-T</td><td>" + ESCAPED + "</td></tr>"), "the signature lines are escaped: " + html);
+        assertTrue(html.contains("<input type=\"password\" name=\"pin\" autocomplete=\"off\" maxlength=\"64\">"),
+                "marking entered-in-error asks for the signing PIN: " + html);
         assertTrue(html.contains("<h3>S 主観的情報（主訴）</h3><p class=\"note-text\">" + ESCAPED + "<br>2行目</p>"), html);
         assertTrue(html.contains("<a class=\"button\" href=\"/console/documents/d-1/edit\">編集・確定</a>"), html);
         assertTrue(html.contains("<p class=\"hint\">確定保存は記載者本人のみが行えます。</p>"), html);
@@ -123,7 +128,7 @@ class ClinicalTemplatesTest {
     @Test
     void theNoteFormAndAConflictEscapeWhatWasTyped() {
         ClinicalViews.NoteForm form = new ClinicalViews.NoteForm("/console/notes/amend", HOSTILE, "d-1", 3,
-                new ClinicalViews.Soap(HOSTILE, "o", "a", "p"), true, HOSTILE, "c");
+                new ClinicalViews.Soap(HOSTILE, "o", "a", "p"), true, HOSTILE, "c", HOSTILE);
         String editor = Templates.page("clinical/editor.jte", EN, new ClinicalViews.Editor(null, HOSTILE, form));
         assertFalse(editor.contains("<script>"), editor);
         assertTrue(editor.contains("<div class=\"msg error\" role=\"alert\"><p>" + ESCAPED + "</p></div>"), editor);
@@ -133,6 +138,9 @@ class ClinicalTemplatesTest {
         assertTrue(editor.contains("<input name=\"reason\" id=\"amend-reason\" required maxlength=\"500\" value=\""
                 + ESCAPED + "\">"), editor);
         assertFalse(editor.contains("id=\"finalize\""), "an amendment is not finalized: " + editor);
+        assertTrue(editor.contains("<input type=\"password\" name=\"pin\" id=\"signing-pin\" autocomplete=\"off\""
+                + " maxlength=\"64\">") && editor.contains("<p class=\"hint\" id=\"signing-key\">Signing key: "
+                + ESCAPED + "</p>"), "a person with a key is asked for its PIN: " + editor);
 
         String conflict = Templates.page("clinical/conflict.jte", JA, new ClinicalViews.Conflict(
                 JA.get("clinical.conflict.message", 2, HOSTILE), ClinicalViews.Drawn.diff(TextDiff.compare("a", HOSTILE),

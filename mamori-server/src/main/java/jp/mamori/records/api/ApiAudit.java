@@ -187,7 +187,9 @@ public final class ApiAudit implements WriteEntries.Context {
             RecordService.Stored st = w.stored();
             ResourceRef ref = ResourceRef.version(st.type(), st.id(), st.version());
             resources.add(ref);
-            ops.add((w.finalizes() ? AuditAction.FINALIZE.code : st.operation()) + " " + ref.code());
+            if (!w.accompanying()) {
+                ops.add((w.finalizes() ? AuditAction.FINALIZE.code : st.operation()) + " " + ref.code());
+            }
             if (st.type().equals("Patient")) {
                 patients.add(st.id());
             }
