@@ -78,36 +78,13 @@ class ClinicianBrowserTest {
         return id;
     }
 
-    private void physicianFor(UUID account, String patientId) throws Exception {
-        try (Connection c = server.superuserConnection()) {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO role_assignment (assignment_id, account_id, role,"
-                    + " department, scope, four_eyes, granted_by, granted_at, approved_by, approved_at)"
-                    + " VALUES (?, ?, 'physician', '内科', 'department', false, ?, now(), ?, now())")) {
-                ps.setObject(1, UUID.randomUUID());
-                ps.setObject(2, account);
-                ps.setObject(3, account);
-                ps.setObject(4, account);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO care_assignment (care_id, account_id, patient_id,"
-                    + " kind, department, valid_from, added_by, added_at) VALUES (?, ?, ?, 'assignment', '内科',"
-                    + " now() - interval '1 day', ?, now())")) {
-                ps.setObject(1, UUID.randomUUID());
-                ps.setObject(2, account);
-                ps.setString(3, patientId);
-                ps.setObject(4, account);
-                ps.executeUpdate();
-            }
-        }
-    }
-
     @Test
     void aPhysicianFindsAPatientByKanaWritesFinalizesAmendsAndPrintsANote() throws Exception {
         String pt = patient();
         UUID me = ConsoleSteps.enrolWithCode(browser, server, "ishi.browser", false);
         ConsoleSteps.enrolTotp(browser);
         ConsoleSteps.continueToHome(browser);
-        physicianFor(me, pt);
+        ConsoleSteps.physicianFor(server, me, pt);
 
         browser.open("/console/home");
         browser.driver().findElement(By.id("patients-link")).click();

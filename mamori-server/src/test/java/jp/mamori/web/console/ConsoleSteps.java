@@ -161,4 +161,28 @@ final class ConsoleSteps {
         }
         return out;
     }
+
+    /** Makes {@code account} a physician of 内科 who cares for {@code patientId}, as the database owner would. */
+    static void physicianFor(TestServer server, UUID account, String patientId) throws Exception {
+        try (java.sql.Connection c = server.superuserConnection()) {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO role_assignment (assignment_id, account_id, role,"
+                    + " department, scope, four_eyes, granted_by, granted_at, approved_by, approved_at)"
+                    + " VALUES (?, ?, 'physician', '内科', 'department', false, ?, now(), ?, now())")) {
+                ps.setObject(1, UUID.randomUUID());
+                ps.setObject(2, account);
+                ps.setObject(3, account);
+                ps.setObject(4, account);
+                ps.executeUpdate();
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO care_assignment (care_id, account_id, patient_id,"
+                    + " kind, department, valid_from, added_by, added_at) VALUES (?, ?, ?, 'assignment', '内科',"
+                    + " now() - interval '1 day', ?, now())")) {
+                ps.setObject(1, UUID.randomUUID());
+                ps.setObject(2, account);
+                ps.setString(3, patientId);
+                ps.setObject(4, account);
+                ps.executeUpdate();
+            }
+        }
+    }
 }
