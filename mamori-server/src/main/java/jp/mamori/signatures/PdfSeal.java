@@ -255,8 +255,22 @@ public final class PdfSeal implements AutoCloseable {
         key.close();
     }
 
+    /**
+     * Checks the seal's certificate. Revocation data that cannot be fetched right now (the CA's OCSP responder or CRL
+     * down) does not stop the seal: that status is not known bad, the recipient's validator checks revocation
+     * itself, and a hospital's printing should not hang on a CA's server; it is logged and checked again after
+     * {@link #RECHECK}. Expired, revoked, not trusted or not for signing stops it.
+     */
     private void check() {
-        signatures.checkSigner(key.certificate(), key.chain(), true);
+        try {
+            signatures.checkSigner(key.certificate(), key.chain(), true);
+        } catch (SignatureFailure f) {
+            if (f.reason() != SignatureFailure.Reason.REVOCATION_UNAVAILABLE) {
+                throw f;
+            }
+            log.warn("the seal's revocation status is unknown for now (checked again in {}): {}", RECHECK,
+                    f.getMessage());
+        }
         checkedAt = clock.instant();
     }
 
