@@ -44,13 +44,16 @@ class PdfSealMeasurementTest {
                 last = sealed.pdf();
             }
         }
+        assertTrue(PdfSeal.validate(signatures, last).passed()); // warm-up: the first loads DSS's PDF validation
         long t0 = System.nanoTime();
-        Validation v = PdfSeal.validate(signatures, last);
-        long validate = System.nanoTime() - t0;
-        assertTrue(v.passed(), v.reason());
+        for (int i = 0; i < 5; i++) {
+            Validation v = PdfSeal.validate(signatures, last);
+            assertTrue(v.passed(), v.reason());
+        }
+        long validate = (System.nanoTime() - t0) / 5;
         Arrays.sort(seal);
         System.out.printf("printout seal (PAdES B-T, %d KiB PDF): p50 %.1f ms, p95 %.1f ms, max %.1f ms over %d;"
-                        + " validation %.1f ms (online CRL/OCSP on loopback)%n", size / 1024,
+                        + " validation %.1f ms per printout over 5 (online CRL/OCSP on loopback)%n", size / 1024,
                 seal[SEALS / 2] / 1e6, seal[SEALS * 95 / 100] / 1e6, seal[SEALS - 1] / 1e6, SEALS, validate / 1e6);
     }
 }
