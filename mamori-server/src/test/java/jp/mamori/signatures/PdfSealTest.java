@@ -218,6 +218,46 @@ class PdfSealTest {
         assertEquals(SignatureFailure.Reason.CERTIFICATE_REVOKED, r.reason());
     }
 
+    /** A clock the test moves. */
+    static final class MovableClock extends java.time.Clock {
+        volatile Instant now = Instant.now();
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aSealRevokedWhileRunningStopsSealingAtTheNextCheck() throws Exception {
+        TestPki.Issued issued = pki.signer("Seal Revoked Later", null);
+        MovableClock clock = new MovableClock();
+        try (PdfSeal seal = PdfSeal.open(signatures, SignerKeys.pkcs12(issued.writePkcs12(dir.resolve("later.p12"),
+                PIN), PIN), "まもり病院", clock)) {
+            assertEquals(Level.B_T, seal.seal(printout("失効前")).level());
+            pki.revoke(issued.certificate());
+            // Within the hour the seal is not checked again (no OCSP call per printout) ...
+            assertEquals(Level.B_T, seal.seal(printout("失効直後")).level());
+            // ... after it, the revocation is found and nothing is sealed any more.
+            clock.now = clock.now.plus(PdfSeal.RECHECK).plusSeconds(1);
+            SignatureFailure f = assertThrows(SignatureFailure.class, () -> seal.seal(printout("失効後")));
+            assertEquals(SignatureFailure.Reason.CERTIFICATE_REVOKED, f.reason());
+            SignatureFailure again = assertThrows(SignatureFailure.class, () -> seal.seal(printout("失効後 2")));
+            assertEquals(SignatureFailure.Reason.CERTIFICATE_REVOKED, again.reason(), "a failed check is not kept as"
+                    + " passed");
+        }
+    }
+
     @Test
     void oneSealServesManyThreads() throws Exception {
         byte[] pdf = printout("並行");

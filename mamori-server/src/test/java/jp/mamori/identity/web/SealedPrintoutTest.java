@@ -150,6 +150,19 @@ class SealedPrintoutTest {
         return out;
     }
 
+    @Test
+    void theInstitutionNameIsBounded() {
+        java.util.function.Function<String, jp.mamori.config.ServerConfig> parse = name ->
+                jp.mamori.config.ServerConfig.fromArgs(List.of("--institution-name", name), Map.of());
+        assertEquals(java.util.Optional.of("まもり病院"), parse.apply("  まもり病院 ").signatures().institutionName());
+        assertEquals(java.util.Optional.empty(), parse.apply("   ").signatures().institutionName());
+        for (String bad : List.of("まもり\n病院", "x".repeat(201), "a\u0000b")) {
+            jp.mamori.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    jp.mamori.config.ConfigException.class, () -> parse.apply(bad));
+            assertTrue(e.getMessage().contains("--institution-name"), e.getMessage());
+        }
+    }
+
     private record Run(int exit, String err) {
     }
 
@@ -169,20 +182,20 @@ class SealedPrintoutTest {
         Path dir = TestData.newFolder("seal-pin-");
         List<String> options = sealOptions(dir);
 
-        Run wrong = serve(TestData.newDatabaseFolder("seal-wrong-"), options, Map.of("MAMORI_SEAL_PIN", "0000"));
+        Run wrong = serve(TestData.newFolder("seal-wrong-"), options, Map.of("MAMORI_SEAL_PIN", "0000"));
         assertEquals(2, wrong.exit(), wrong.err());
         assertEquals(1, wrong.err().strip().lines().count(), "one line: " + wrong.err());
         assertTrue(wrong.err().contains("--seal-pkcs12") && wrong.err().contains("PIN が正しくありません / the PIN is"
                 + " wrong"), wrong.err());
 
-        Run none = serve(TestData.newDatabaseFolder("seal-none-"), options, Map.of());
+        Run none = serve(TestData.newFolder("seal-none-"), options, Map.of());
         assertEquals(2, none.exit(), none.err());
         assertEquals(1, none.err().strip().lines().count(), "one line: " + none.err());
         assertTrue(none.err().contains("PIN が入力されていません"), none.err());
 
         // The PIN in the data folder's secrets is read when the environment has none (here a wrong one).
-        Path data = TestData.newDatabaseFolder("seal-file-");
-        Files.writeString(data.resolve("secrets").resolve("seal-pin"), "1111\n");
+        Path data = TestData.newFolder("seal-file-");
+        Files.writeString(Files.createDirectories(data.resolve("secrets")).resolve("seal-pin"), "1111\n");
         Run file = serve(data, options, Map.of());
         assertEquals(2, file.exit(), file.err());
         assertTrue(file.err().contains("the PIN is wrong"), file.err());
@@ -190,7 +203,7 @@ class SealedPrintoutTest {
         // A seal without the trust folder: its certificate cannot be checked, so it is refused.
         List<String> noTrust = new ArrayList<>(options);
         noTrust.set(1, dir.resolve("no-such-folder").toString());
-        Run untrusted = serve(TestData.newDatabaseFolder("seal-trust-"), noTrust, Map.of("MAMORI_SEAL_PIN", PIN));
+        Run untrusted = serve(TestData.newFolder("seal-trust-"), noTrust, Map.of("MAMORI_SEAL_PIN", PIN));
         assertEquals(2, untrusted.exit(), untrusted.err());
         assertTrue(untrusted.err().contains("--signature-trust-dir"), untrusted.err());
         assertFalse(untrusted.err().contains("Exception"), untrusted.err());
