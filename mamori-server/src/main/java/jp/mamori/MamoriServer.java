@@ -148,9 +148,12 @@ public final class MamoriServer implements AutoCloseable {
                         ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault()
                                 : null)));
             }
+            // the start entry names every weaker setting, the signature settings' too (issue 17)
+            List<String> startDeviations = new java.util.ArrayList<>(cfg.deviations());
+            startDeviations.addAll(cfg.signatures().deviations());
             // the notifier goes to the audit too: a checkpoint refused over an entry no appender stored is a notice
             audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
-                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir(),
+                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, startDeviations, cfg.dataDir(),
                     notifier);
             for (String d : audit.deviations()) {
                 deviation(scratch, d);

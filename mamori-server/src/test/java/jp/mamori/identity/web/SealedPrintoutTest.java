@@ -131,6 +131,13 @@ class SealedPrintoutTest {
             List<String> entries = printEntries(h, "account:" + doctor.accountId);
             assertEquals(1, entries.size());
             assertTrue(entries.get(0).matches("(?s).*\"sealed\"\\s*:\\s*\"false\".*"), entries.get(0));
+            // and the start's entry names the deviation among the configuration's
+            try (var c = h.server.superuserConnection(); var st = c.createStatement();
+                 var rs = st.executeQuery("SELECT convert_from(entry, 'UTF8') FROM audit_entry"
+                         + " WHERE action = 'server.start' ORDER BY seq DESC LIMIT 1")) {
+                assertTrue(rs.next());
+                assertTrue(rs.getString(1).contains("no institution seal"), rs.getString(1));
+            }
         }
     }
 
