@@ -59,6 +59,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.preservation.Backups backups;
     private jp.mamori.preservation.PgBackRestBackups pgBackRest;
     private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
+    private jp.mamori.signatures.PdfSeal seal;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -81,12 +82,20 @@ public final class MamoriServer implements AutoCloseable {
     }
 
     /**
+     * As {@link #start(ServerConfig)}, with the environment secrets are read from (the institution seal's PIN,
+     * {@code MAMORI_SEAL_PIN}); {@code serve} passes the process's.
+     */
+    public static MamoriServer start(ServerConfig cfg, java.util.Map<String, String> env) throws Exception {
+        return start(cfg, Logins.Settings.DEFAULT, false, env);
+    }
+
+    /**
      * As {@link #start(ServerConfig)} with other login throttling settings. Not reachable from {@code serve}:
      * for the identity benchmark, whose clients all come from one address and would otherwise meet the
      * per-address limit after a few logins.
      */
     public static MamoriServer start(ServerConfig cfg, Logins.Settings logins) throws Exception {
-        return start(cfg, logins, false);
+        return start(cfg, logins, false, System.getenv());
     }
 
     /**
@@ -95,7 +104,7 @@ public final class MamoriServer implements AutoCloseable {
      * deviations are logged at debug level instead of being printed among the drill's findings as if they were real.
      */
     static MamoriServer startScratch(ServerConfig cfg) throws Exception {
-        return start(cfg, Logins.Settings.DEFAULT, true);
+        return start(cfg, Logins.Settings.DEFAULT, true, java.util.Map.of());
     }
 
     private static void deviation(boolean scratch, String d) {
@@ -106,17 +115,23 @@ public final class MamoriServer implements AutoCloseable {
         }
     }
 
-    private static MamoriServer start(ServerConfig cfg, Logins.Settings logins, boolean scratch) throws Exception {
+    private static MamoriServer start(ServerConfig cfg, Logins.Settings logins, boolean scratch,
+                                      java.util.Map<String, String> env) throws Exception {
         for (String d : cfg.deviations()) {
             deviation(scratch, d);
         }
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
+        jp.mamori.signatures.PdfSeal seal;
         try {
             refuseUnfinishedRestore(cfg.dataDir());
             refuseEmbeddedOnMovedFolder(cfg);
+            seal = openSeal(cfg, env).orElse(null);
         } catch (ConfigException e) {
             lock.close();
             throw e;
+        }
+        for (String d : cfg.signatures().deviations()) {
+            deviation(scratch, d);
         }
         Database db = null;
         jp.mamori.audit.Audit audit = null;
@@ -134,9 +149,12 @@ public final class MamoriServer implements AutoCloseable {
                         ao.syslogTls() ? (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault()
                                 : null)));
             }
+            // the start entry names every weaker setting, the signature settings' too (issue 17)
+            List<String> startDeviations = new java.util.ArrayList<>(cfg.deviations());
+            startDeviations.addAll(cfg.signatures().deviations());
             // the notifier goes to the audit too: a checkpoint refused over an entry no appender stored is a notice
             audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
-                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, cfg.deviations(), cfg.dataDir(),
+                    java.net.InetAddress.getLocalHost().getHostName(), VERSION, startDeviations, cfg.dataDir(),
                     notifier);
             for (String d : audit.deviations()) {
                 deviation(scratch, d);
@@ -195,12 +213,11 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.signatures.DocumentSigning documentSigning = new jp.mamori.signatures.DocumentSigning(
                     signatures, Clock.systemUTC());
             records.commitStep(documentSigning);
-            List<String> signatureDeviations = new java.util.ArrayList<>(cfg.signatures().deviations());
+            List<String> signatureDeviations = new java.util.ArrayList<>(cfg.signatures().deviations()); // logged above
             if (signatures == null) {
-                signatureDeviations.add("no trusted root certificates in " + cfg.signatures().trustDir()
-                        + ": documents cannot be signed (SIGN-1) / 信頼する認証局が未設定のため電子署名できません");
-            }
-            for (String d : signatureDeviations) {
+                String d = "no trusted root certificates in " + cfg.signatures().trustDir()
+                        + ": documents cannot be signed (SIGN-1) / 信頼する認証局が未設定のため電子署名できません";
+                signatureDeviations.add(d);
                 deviation(scratch, d);
             }
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
@@ -254,7 +271,7 @@ public final class MamoriServer implements AutoCloseable {
                     .register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone())
+                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .register();
             api.console(console);
@@ -286,6 +303,7 @@ public final class MamoriServer implements AutoCloseable {
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
+            server.seal = seal;
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
@@ -295,6 +313,9 @@ public final class MamoriServer implements AutoCloseable {
             }
             return server;
         } catch (Exception | Error e) {
+            if (seal != null) {
+                seal.close();
+            }
             if (backups != null) {
                 backups.close();
             }
@@ -495,12 +516,45 @@ public final class MamoriServer implements AutoCloseable {
         }
         audit.close();
         db.close();
+        if (seal != null) {
+            seal.close();
+        }
         lock.close();
     }
 
     /** The signature upkeep (time-stamps, LTA extension, re-time-stamping); null when signatures are not set up. */
     public jp.mamori.signatures.SignatureUpkeep signatureUpkeep() {
         return signatureUpkeep;
+    }
+
+    /**
+     * The institution seal for printouts, when one is configured (issue 17; ADR 0012 "Sealed printouts"): its key
+     * opened once with its PIN ({@code MAMORI_SEAL_PIN} or {@code <data>/secrets/seal-pin}) and held, its
+     * certificate checked against the trust folder. No PIN, a wrong PIN, an unreadable key, no trusted root or a
+     * certificate that is expired, revoked or not trusted: the server does not start, with one line saying which.
+     */
+    static Optional<jp.mamori.signatures.PdfSeal> openSeal(ServerConfig cfg, java.util.Map<String, String> env) {
+        ServerConfig.SignatureOptions o = cfg.signatures();
+        if (!o.seal()) {
+            return Optional.empty();
+        }
+        String option = o.sealPkcs12().isPresent() ? "--seal-pkcs12" : "--seal-pkcs11";
+        try {
+            jp.mamori.signatures.SignatureSettings settings = jp.mamori.signatures.SignatureSetup.settings(o)
+                    .orElseThrow(() -> new ConfigException("組織の署名には信頼する認証局の証明書が必要です(" + o.trustDir()
+                            + ") / the institution seal (" + option + ") needs the trusted root certificates in "
+                            + o.trustDir() + " (--signature-trust-dir)"));
+            jp.mamori.signatures.SignerKey key = jp.mamori.signatures.SignatureSetup.openSeal(o, cfg.dataDir(), env)
+                    .orElseThrow();
+            jp.mamori.signatures.PdfSeal seal = jp.mamori.signatures.PdfSeal.open(
+                    new jp.mamori.signatures.Signatures(settings), key, o.institutionName().orElseGet(Tls::hostName));
+            log.info("institution seal open ({}): printouts are sealed as {}", option,
+                    seal.certificate().getSubjectX500Principal().getName());
+            return Optional.of(seal);
+        } catch (jp.mamori.signatures.SignatureFailure f) {
+            throw new ConfigException("組織の署名(" + option + ")を使えません / the institution seal (" + option
+                    + ") cannot be used: " + f.getMessage());
+        }
     }
 
     /** The configuration the server runs with. */

@@ -142,7 +142,7 @@ public final class Main {
 
     private static int serve(List<String> args, PrintStream out, Map<String, String> env) throws Exception {
         ServerConfig cfg = ServerConfig.fromArgs(args, env);
-        MamoriServer server = MamoriServer.start(cfg);
+        MamoriServer server = MamoriServer.start(cfg, env);
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable stop = () -> {

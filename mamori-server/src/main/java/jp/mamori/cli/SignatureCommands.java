@@ -74,7 +74,7 @@ final class SignatureCommands {
         ServerConfig.SignatureOptions given = cfg.signatures();
         ServerConfig.SignatureOptions o = a.flag("--signature-offline-revocation")
                 ? new ServerConfig.SignatureOptions(given.trustDir(), given.tsaUrls(), false, given.sealPkcs12(),
-                given.sealPkcs11(), given.renewDays()) : given;
+                given.sealPkcs11(), given.renewDays(), given.institutionName()) : given;
         return new Signatures(SignatureSetup.settings(o).orElseThrow(() -> new ConfigException(
                 "信頼する認証局の証明書がありません / no trusted root certificates in " + o.trustDir()
                         + " (--signature-trust-dir)")));

@@ -16,7 +16,16 @@ public final class ClinicalPages {
     private final PageSupport pages;
 
     public ClinicalPages(Clinical clinical, Console console, java.time.ZoneId zone) {
-        this.pages = new PageSupport(clinical, console, zone);
+        this(clinical, console, zone, null);
+    }
+
+    /**
+     * With the institution seal every printout is sealed with (PAdES B-T, issue 17); {@code seal} null: printouts are
+     * served unsealed, as the start-up's deviations say.
+     */
+    public ClinicalPages(Clinical clinical, Console console, java.time.ZoneId zone,
+                         jp.mamori.signatures.PdfSeal seal) {
+        this.pages = new PageSupport(clinical, console, zone, seal);
     }
 
     /** Lets 確定保存 sign with the person's key (issue 17); call before {@link #register}. */

@@ -26,14 +26,17 @@ final class PageSupport {
     final Clinical clinical;
     final Console console;
     final JpDates dates;
+    /** The institution seal printouts are sealed with; null when none is configured (a deviation). */
+    final jp.mamori.signatures.PdfSeal seal;
 
     /** Signing with a person's key at 確定保存 (issue 17), or null when the server has none set up. */
     jp.mamori.signatures.PersonSigning signing;
 
-    PageSupport(Clinical clinical, Console console, java.time.ZoneId zone) {
+    PageSupport(Clinical clinical, Console console, java.time.ZoneId zone, jp.mamori.signatures.PdfSeal seal) {
         this.clinical = clinical;
         this.console = console;
         this.dates = new JpDates(zone);
+        this.seal = seal;
     }
 
     static JpDates.Lang jl(ConsoleRequest r) {

@@ -6,6 +6,8 @@ import jp.mamori.chart.ChartPdf;
 import jp.mamori.chart.JpDates;
 import jp.mamori.clinical.Clinical.Res;
 import jp.mamori.kernel.FhirError;
+import jp.mamori.signatures.PdfSeal;
+import jp.mamori.signatures.SignatureFailure;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.ConsoleRequest;
 
@@ -15,12 +17,18 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Printing (PDF from the {@code chart} package): a note's version, and the chart summary of a patient with only
- * what the person may print (印刷 is its own action), each copy traceable by its fingerprint.
+ * what the person may print (印刷 is its own action), each copy traceable by its fingerprint. With an institution
+ * seal configured every PDF is sealed (PAdES B-T, issue 17; SIGN-1, STORE-1 真正性 of the paper-derived copy) before
+ * it leaves, and the print's audit entry says so ({@code sealed}, {@code sealLevel}).
  */
 final class PrintPages {
+    private static final Logger log = LoggerFactory.getLogger(PrintPages.class);
     private final PageSupport pages;
 
     PrintPages(PageSupport pages) {
@@ -49,6 +57,33 @@ final class PrintPages {
                 .header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; object-src 'self'; plugin-types application/pdf");
     }
 
+    /**
+     * The printout sealed with the institution's seal when one is configured, the audit detail {@code sealed} saying
+     * whether it is. When the TSA does not answer the seal is made at level B (logged; {@code sealLevel} says B).
+     * When sealing fails otherwise (the seal's certificate expired or revoked, its token gone) nothing is served:
+     * a configured seal promises that every printout carries it, so a 503 says why instead of an unsealed copy.
+     */
+    private byte[] sealed(Clinical.Unit u, byte[] pdf) {
+        if (pages.seal == null) {
+            u.detail("sealed", "false");
+            return pdf;
+        }
+        try {
+            PdfSeal.Sealed s = pages.seal.seal(pdf);
+            u.detail("sealed", "true");
+            u.detail("sealLevel", "PAdES-" + s.level().label());
+            s.pending().ifPresent(why -> log.warn("printout sealed without a time-stamp (level B): {}", why));
+            return s.pdf();
+        } catch (SignatureFailure f) {
+            u.detail("sealed", "false");
+            u.detail("sealError", f.reason().name());
+            log.error("printout not served: the institution seal failed: {}", f.getMessage());
+            throw new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "印刷物に組織の署名ができないため、印刷できません"
+                    + "。システム管理者に連絡してください / the printout cannot be sealed with the institution's seal, so it"
+                    + " is not printed; tell the system administrator: " + f.getMessage());
+        }
+    }
+
     private Reply notePdf(ConsoleRequest r, String id) {
         Integer v = PageSupport.version(r.param("v"));
         byte[] out;
@@ -65,8 +100,8 @@ final class PrintPages {
                         j.path("status").asText(""), FhirText.author(j), FhirText.instant(j.path("date")), st.lastUpdated(),
                         st.author(), null, st.reason(), s[0], s[1], s[2], s[3]);
                 u.detail("document", "Composition/" + id + "/_history/" + st.version());
-                return ChartPdf.note(patient == null ? new ChartPdf.Patient(null, null, null, null, null)
-                        : pdfPatient(patient), note, printing(r));
+                return sealed(u, ChartPdf.note(patient == null ? new ChartPdf.Patient(null, null, null, null, null)
+                        : pdfPatient(patient), note, printing(r)));
             });
         } catch (FhirError e) {
             return pages.refused(r, e, null);
@@ -153,9 +188,9 @@ final class PrintPages {
                 }
                 String fp = ChartPdf.fingerprint(keys);
                 u.detail("fingerprint", fp);
-                return ChartPdf.summary(pdfPatient(c.patient()), new ChartPdf.ChartSummary(new ChartPdf.Trace(
-                        "Patient/" + patientId + " 要約", Integer.toString(keys.size()), fp), alerts, problems, allergies,
-                        meds, tables, notes), printing(r));
+                return sealed(u, ChartPdf.summary(pdfPatient(c.patient()), new ChartPdf.ChartSummary(
+                        new ChartPdf.Trace("Patient/" + patientId + " 要約", Integer.toString(keys.size()), fp), alerts,
+                        problems, allergies, meds, tables, notes), printing(r)));
             });
         } catch (FhirError e) {
             return pages.refused(r, e, patientId);

@@ -54,10 +54,19 @@ public record ServerConfig(
      *                         ({@code --seal-pkcs11 LIBRARY:TOKEN:KEY}); PIN as above
      * @param renewDays        an archive time-stamp is renewed this many days before its certificate expires
      *                         ({@code --signature-renew-days}, default 365)
+     * @param institutionName  the institution's name, written as the place (/Location) of each sealed printout
+     *                         ({@code --institution-name}); none: this host's name
      */
     public record SignatureOptions(Path trustDir, List<String> tsaUrls, boolean onlineRevocation,
-                                   Optional<Path> sealPkcs12, Optional<List<String>> sealPkcs11, int renewDays) {
+                                   Optional<Path> sealPkcs12, Optional<List<String>> sealPkcs11, int renewDays,
+                                   Optional<String> institutionName) {
         public SignatureOptions {
+            institutionName = institutionName.map(String::strip).filter(n -> !n.isEmpty());
+            if (institutionName.isPresent() && (institutionName.get().length() > 200
+                    || institutionName.get().codePoints().anyMatch(Character::isISOControl))) {
+                throw new ConfigException("--institution-name は 200 文字以内で改行などを含めません / --institution-name"
+                        + " must be at most 200 characters without control characters");
+            }
             tsaUrls = List.copyOf(tsaUrls);
             for (String u : tsaUrls) {
                 if (!u.matches("https?://[^\\s]{1,2000}")) {
@@ -624,7 +633,7 @@ public record ServerConfig(
                 "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours",
                 "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
-                "--seal-pkcs11", "--signature-renew-days"),
+                "--seal-pkcs11", "--signature-renew-days", "--institution-name"),
                 List.of("--http", "--no-backup", "--signature-offline-revocation"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -667,7 +676,7 @@ public record ServerConfig(
                 !a.flag("--signature-offline-revocation"),
                 a.value("--seal-pkcs12").map(p -> Path.of(p).toAbsolutePath().normalize()),
                 a.value("--seal-pkcs11").map(v -> List.of(v.split(":", -1))),
-                a.intValue("--signature-renew-days").orElse(365));
+                a.intValue("--signature-renew-days").orElse(365), a.value("--institution-name"));
     }
 
     private static PgBackRestOptions pgBackRestOptions(Args a, Database db) {

@@ -30,6 +30,7 @@ import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
 import eu.europa.esig.dss.spi.x509.CommonCertificateSource;
 import eu.europa.esig.dss.spi.x509.CommonTrustedCertificateSource;
 import eu.europa.esig.dss.spi.x509.aia.DefaultAIASource;
+import eu.europa.esig.dss.spi.x509.tsp.TSPSource;
 import eu.europa.esig.dss.validation.CertificateValidator;
 import eu.europa.esig.dss.validation.SignedDocumentValidator;
 import eu.europa.esig.dss.validation.reports.CertificateReports;
@@ -109,7 +110,7 @@ public final class Signatures {
      */
     public Signed sign(byte[] document, SignerKey key) {
         X509Certificate certificate = key.certificate();
-        checkSigner(certificate, key.chain());
+        checkSigner(certificate, key.chain(), false);
         DSSDocument doc = new InMemoryDocument(document);
         CAdESSignatureParameters parameters = parameters(SignatureLevel.CAdES_BASELINE_B, null);
         parameters.setSigningCertificate(new CertificateToken(certificate));
@@ -187,17 +188,32 @@ public final class Signatures {
         if (signature == null || signature.length == 0 || signature.length > MAX_SIGNATURE_BYTES) {
             return notASignature();
         }
+        return validate(new InMemoryDocument(signature), List.of(new InMemoryDocument(document)));
+    }
+
+    /**
+     * Validates the one signature of a signed document (a CAdES signature with its detached document, or a signed
+     * PDF with none); a document with no signature or several is TOTAL_FAILED "not a readable signature".
+     */
+    Validation validate(DSSDocument signed, List<DSSDocument> detached) {
         Reports reports;
         try {
-            SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(new InMemoryDocument(signature));
+            SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(signed);
             validator.setCertificateVerifier(verifier(List.of()));
-            validator.setDetachedContents(List.of(new InMemoryDocument(document)));
+            if (!detached.isEmpty()) {
+                validator.setDetachedContents(detached);
+            }
             validator.setTokenExtractionStrategy(TokenExtractionStrategy.EXTRACT_CERTIFICATES_AND_TIMESTAMPS);
             reports = validator.validateDocument();
         } catch (RuntimeException e) {
             log.info("not a readable signature: {}", e.toString());
             return notASignature();
         }
+        return validation(reports);
+    }
+
+    /** The outcome of DSS's reports on a document with exactly one signature. */
+    static Validation validation(Reports reports) {
         SimpleReport simple = reports.getSimpleReport();
         List<String> ids = simple.getSignatureIdList();
         if (ids.size() != 1) {
@@ -257,7 +273,12 @@ public final class Signatures {
         }
     }
 
-    private void checkSigner(X509Certificate certificate, List<X509Certificate> chain) {
+    /**
+     * Checks a signer's certificate before it signs: within its validity, for signatures (keyUsage nonRepudiation;
+     * for the institution seal, which signs for the institution rather than commits a person, digitalSignature also
+     * does), chaining to a trusted root, not revoked, and with online revocation, revocation data found at all.
+     */
+    void checkSigner(X509Certificate certificate, List<X509Certificate> chain, boolean seal) {
         try {
             certificate.checkValidity();
         } catch (CertificateException e) {
@@ -266,7 +287,7 @@ public final class Signatures {
                             + certificate.getNotAfter().toInstant());
         }
         boolean[] keyUsage = certificate.getKeyUsage();
-        if (keyUsage == null || keyUsage.length < 2 || !keyUsage[1]) {
+        if (keyUsage == null || keyUsage.length < 2 || !(keyUsage[1] || seal && keyUsage[0])) {
             throw new SignatureFailure(SignatureFailure.Reason.CERTIFICATE_NOT_FOR_SIGNING);
         }
         CertificateToken token = new CertificateToken(certificate);
@@ -314,7 +335,13 @@ public final class Signatures {
         return service;
     }
 
-    private CommonCertificateVerifier verifier(List<X509Certificate> extra) {
+    /** The TSAs of the settings, each answer checked (for the PAdES seal's signature time-stamp). */
+    TSPSource tsa() {
+        return tsa;
+    }
+
+    /** A certificate verifier over the trusted roots and the online sources, with extra certificates to chain by. */
+    CommonCertificateVerifier verifier(List<X509Certificate> extra) {
         CommonCertificateVerifier verifier = new CommonCertificateVerifier();
         verifier.setTrustedCertSources(trusted);
         if (!extra.isEmpty()) {
@@ -389,15 +416,15 @@ public final class Signatures {
             return Optional.empty();
         }
         return switch (format) {
-            case CAdES_BASELINE_B -> Optional.of(Level.B);
-            case CAdES_BASELINE_T -> Optional.of(Level.B_T);
-            case CAdES_BASELINE_LT -> Optional.of(Level.LT);
-            case CAdES_BASELINE_LTA -> Optional.of(Level.LTA);
+            case CAdES_BASELINE_B, PAdES_BASELINE_B -> Optional.of(Level.B);
+            case CAdES_BASELINE_T, PAdES_BASELINE_T -> Optional.of(Level.B_T);
+            case CAdES_BASELINE_LT, PAdES_BASELINE_LT -> Optional.of(Level.LT);
+            case CAdES_BASELINE_LTA, PAdES_BASELINE_LTA -> Optional.of(Level.LTA);
             default -> Optional.empty();
         };
     }
 
-    private static Validation notASignature() {
+    static Validation notASignature() {
         return new Validation(Validation.Indication.TOTAL_FAILED, Optional.of(SubIndication.FORMAT_FAILURE.name()),
                 SignatureFailure.Reason.NOT_A_SIGNATURE.message(), Optional.empty(), Optional.empty(),
                 Optional.empty(), false, Optional.empty(), Optional.empty(), "");

@@ -88,6 +88,29 @@ class SoftHsmSigningTest {
         assertEquals("医師", v.signer().orElseThrow().roleLabel().orElseThrow());
     }
 
+    /** The institution seal on a token, opened once and held, seals printouts from several threads (issue 17). */
+    @Test
+    void aTokenHeldAsTheSealSealsPrintoutsFromSeveralThreads() throws Exception {
+        Signatures signatures = new Signatures(pki.settings());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try (PdfSeal seal = PdfSeal.open(signatures, SignerKeys.pkcs11(LIBRARY, TOKEN, "doctor", PIN), "まもり病院")) {
+            java.util.List<java.util.concurrent.Future<PdfSeal.Sealed>> sealed = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                String text = "トークンの組織印 " + i;
+                sealed.add(pool.submit(() -> seal.seal(PdfSealTest.printout(text))));
+            }
+            for (var f : sealed) {
+                PdfSeal.Sealed s = f.get();
+                assertEquals(Level.B_T, s.level());
+                Validation v = PdfSeal.validate(signatures, s.pdf());
+                assertEquals(Validation.Indication.TOTAL_PASSED, v.indication(), v.reason());
+                assertEquals("鈴木 花子", v.signer().orElseThrow().name());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aWrongPinIsRefusedClearly() {
         SignatureFailure f = assertThrows(SignatureFailure.class,

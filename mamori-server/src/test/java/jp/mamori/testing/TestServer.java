@@ -55,6 +55,11 @@ public final class TestServer implements AutoCloseable {
 
     /** A new server on a new data folder; extra {@code serve} options may be given. Close it when done. */
     public static TestServer start(List<String> extraArgs) {
+        return start(extraArgs, Map.of());
+    }
+
+    /** The same with an environment for the server's secrets (e.g. {@code MAMORI_SEAL_PIN}). */
+    public static TestServer start(List<String> extraArgs, Map<String, String> env) {
         try {
             Path data = TestData.newDatabaseFolder("srv-");
             List<String> args = new java.util.ArrayList<>(List.of("--data", data.toString(), "--port", "0",
@@ -68,7 +73,7 @@ public final class TestServer implements AutoCloseable {
                 // and drills where a test runs them: a scheduled one would start a whole second server beside it
                 args.addAll(List.of("--backup-drill-days", "0"));
             }
-            MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(args, Map.of()));
+            MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(args, env), env);
             HttpClient c = httpClient(data);
             String token = s.clients().create("test-admin", "system/*.*", "test").token();
             return new TestServer(data, s, c, token);

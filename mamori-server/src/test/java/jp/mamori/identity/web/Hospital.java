@@ -43,7 +43,12 @@ final class Hospital implements AutoCloseable {
 
     /** The same with extra {@code serve} options (e.g. {@code --backup-dir DIR}: backups on). */
     static Hospital open(List<String> serveOptions) {
-        TestServer server = TestServer.start(serveOptions);
+        return open(serveOptions, Map.of());
+    }
+
+    /** The same with an environment for the server's secrets (e.g. {@code MAMORI_SEAL_PIN}). */
+    static Hospital open(List<String> serveOptions, Map<String, String> env) {
+        TestServer server = TestServer.start(serveOptions, env);
         try {
             Browser b = new Browser(server, "first-admin");
             Person admin = new Person(Person.uniqueId("kanri.t"), Person.newPassword(), b);
