@@ -49,6 +49,7 @@ CREATE TABLE document_signature (
   CONSTRAINT document_signature_version_uk UNIQUE (res_type, res_id, version)
 );
 CREATE INDEX document_signature_upkeep_ix ON document_signature (level, archive_until);
+CREATE INDEX document_signature_provenance_ix ON document_signature (provenance_id);
 CREATE INDEX document_signature_pending_ix ON document_signature (signature_id) WHERE pending_reason IS NOT NULL;
 
 GRANT SELECT, INSERT, UPDATE ON signing_key TO mamori_app;

@@ -84,6 +84,13 @@ public final class DocumentSigning implements RecordService.CommitStep {
             throws SQLException {
         for (RecordService.Written w : written) {
             RecordService.Stored s = w.stored();
+            if (s.type().equals("Provenance") && s.version() > 1 && !s.author().equals(WRITER.principal())
+                    && SignatureStore.isSignatureProvenance(c, s.id())) {
+                // a signature's Provenance changes only by the upkeep's extensions; anyone else is refused here, the
+                // one place every write passes (verify-signatures would also find the change)
+                throw FhirError.forbidden("電子署名の Provenance は変更・削除できません / the Provenance of a signature"
+                        + " cannot be changed or deleted");
+            }
             if (s.deleted() || !Lifecycle.isLocked(s.lifecycle()) || !s.author().startsWith("account:")) {
                 continue;
             }

@@ -59,6 +59,17 @@ public final class SignatureStore {
         }
     }
 
+    /** Whether {@code provenanceId} is the Provenance of a signature made here. */
+    static boolean isSignatureProvenance(Connection c, String provenanceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM document_signature WHERE provenance_id = ?"
+                + " LIMIT 1")) {
+            ps.setString(1, provenanceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** The signature of one version, if it was signed. */
     public static Optional<Row> of(Connection c, String type, String id, int version) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM document_signature"

@@ -193,6 +193,24 @@ class SigningConsoleTest {
             assertEquals(0, lta.code(), lta.out());
             assertTrue(lta.out().contains("  LTA  TOTAL_PASSED"), lta.out());
 
+            // an amendment is signed too, as its own version
+            b.get("/console/documents/" + doc + "/edit");
+            Browser.Page amended = b.submit("/console/notes/amend", "s", "胸痛なし。", "o", "BP 128/76、脈整",
+                    "a", "高血圧症", "p", "降圧薬継続", "reason", "所見の追記", "pin", PIN);
+            assertTrue(amended.contains("status-amended"), amended::toString);
+            Cli both = verifySignatures(h, "--document", "Composition/" + doc);
+            assertEquals(0, both.code(), both.out());
+            assertTrue(both.out().contains("VALID   Composition/" + doc + "/_history/2")
+                    && both.out().contains("VALID   Composition/" + doc + "/_history/3"), both.out());
+
+            // a signature's Provenance cannot be changed or deleted through the API, even with every scope
+            HttpResponse<String> overwrite = h.server.put("/Provenance/" + provenance, prov.body()
+                    .replaceFirst("\"data\":\"[A-Za-z0-9+/=]+\"", "\"data\":\"AAAA\"")
+                    .replaceFirst("\"meta\":\\{[^}]*\\},", ""));
+            assertEquals(403, overwrite.statusCode(), overwrite.body());
+            assertTrue(overwrite.body().contains("電子署名の Provenance は変更・削除できません"), overwrite.body());
+            assertEquals(403, h.server.delete("/Provenance/" + provenance, "test: remove a signature").statusCode());
+
             // with the TSA down the note is still finalized, signed at B and marked pending; then time-stamped
             pki.tsaMode(TestPki.TsaMode.DOWN);
             b.get("/console/patients/" + pt + "/notes/new");
@@ -207,6 +225,19 @@ class SigningConsoleTest {
             assertEquals(1, later.timestamped(), later.toString());
             assertEquals("B-T", h.one("SELECT level FROM document_signature WHERE res_id = ?", doc2));
             assertEquals(null, h.<String>one("SELECT pending_reason FROM document_signature WHERE res_id = ?", doc2));
+
+            // a revoked certificate signs nothing: the note stays a draft
+            b.get("/console/patients/" + pt + "/notes/new");
+            Browser.Page third = b.submit("/console/notes/save", "s", "咳嗽。", "o", "", "a", "感冒", "p", "対症療法",
+                    "op", "draft");
+            String doc3 = third.path().substring("/console/documents/".length());
+            pki.revoke(hers.certificate());
+            b.get("/console/documents/" + doc3 + "/edit");
+            Browser.Page revoked = b.submit("/console/notes/save", "s", "咳嗽。", "o", "", "a", "感冒", "p", "対症療法",
+                    "op", "finalize", "pin", PIN);
+            assertEquals(422, revoked.status(), revoked::toString);
+            assertTrue(revoked.contains("失効"), revoked::toString);
+            assertEquals(1, (int) h.<Integer>one("SELECT max(version) FROM resource_version WHERE res_id = ?", doc3));
 
             // every version, Provenances included, is in the signed trail
             Cli records = cli(Map.of(), "verify-records", "--data", h.server.dataDir().toString());
@@ -224,7 +255,7 @@ class SigningConsoleTest {
             assertEquals(1, broken.code(), broken.out());
             assertTrue(broken.out().contains("INVALID Composition/" + doc + "/_history/2")
                     && broken.out().contains("版の内容が署名時と異なります"), broken.out());
-            assertFalse(broken.out().contains("VALID   Composition/" + doc), broken.out());
+            assertFalse(broken.out().contains("VALID   Composition/" + doc + "/_history/2"), broken.out());
         }
     }
 }
