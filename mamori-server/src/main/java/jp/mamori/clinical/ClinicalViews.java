@@ -193,7 +193,7 @@ public final class ClinicalViews {
      * last validation ("valid", "invalid", "indeterminate", not yet validated), in words.
      */
     public record SignatureLine(int version, String signer, String when, String level, String status,
-                                boolean problem) {
+                                boolean problem, boolean validated) {
     }
 
     /** The note editor. @param banner the patient's banner, or null @param error why the form was refused, or "" */

@@ -27,6 +27,34 @@ final class DocumentPages {
 
     void register(IdPaths documents) {
         documents.add("", this::document);
+        documents.add("/signature-report", this::signatureReport);
+    }
+
+    /**
+     * The stored ETSI validation report (XML, ETSI TS 119 102-2) of one signed version, to download: for whoever may
+     * read that version (asked as a read of it, and audited so), 404 when that version has no validated signature.
+     */
+    private Reply signatureReport(ConsoleRequest r, String id) {
+        Integer v = PageSupport.version(r.param("v"));
+        if (v == null || pages.signing == null) {
+            return pages.notFound(r);
+        }
+        java.util.Optional<String> report;
+        try {
+            report = pages.clinical.run(r, "read", null, u -> {
+                u.vread("Composition", id, v);
+                u.detail("view", "signature-report");
+                return pages.signing.report("Composition", id, v);
+            });
+        } catch (FhirError e) {
+            return pages.refused(r, e, null);
+        }
+        if (report.isEmpty()) {
+            return pages.notFound(r);
+        }
+        return jp.mamori.web.Reply.of(200, "application/xml; charset=utf-8",
+                        report.get().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .header("Content-Disposition", "attachment; filename=\"signature-report-" + id + "-" + v + ".xml\"");
     }
 
     private record Loaded(Res patient, Res current, List<Res> history, Res left, Res right) {
@@ -119,7 +147,7 @@ final class DocumentPages {
             boolean problem = s.timestampAt() == null || s.indication() != null
                     && !s.indication().equals("TOTAL_PASSED");
             out.add(new ClinicalViews.SignatureLine(s.version(), s.signerName() + (s.signerRole() == null ? ""
-                    : "（" + s.signerRole() + "）"), when, s.level(), status, problem));
+                    : "（" + s.signerRole() + "）"), when, s.level(), status, problem, s.indication() != null));
         }
         return out;
     }

@@ -48,6 +48,15 @@ public final class PersonSigning {
         return Tx.read(ds, c -> SignatureStore.ofResource(c, type, id));
     }
 
+    /** The stored ETSI validation report of a signed version, when it has been validated. */
+    public Optional<String> report(String type, String id, int version) {
+        return Tx.read(ds, c -> {
+            Optional<SignatureStore.Row> row = SignatureStore.of(c, type, id, version);
+            return row.isEmpty() ? Optional.<String>empty() : SignatureStore.report(c, row.get().id())
+                    .filter(x -> !x.isEmpty());
+        });
+    }
+
     /**
      * Runs {@code work} (a write that finalizes, amends or marks entered-in-error) with the person's key opened with
      * {@code pin}, so that what it locks is signed in its transaction; the key is closed after. A person without a

@@ -107,11 +107,12 @@ class ClinicalTemplatesTest {
                 2, "t", "abc", new ClinicalViews.Soap(HOSTILE + "\n2行目", "", "", ""), true,
                 List.of(new ClinicalViews.Version(2, "t", HOSTILE, HOSTILE, "update", "preliminary", HOSTILE, "abc"),
                         new ClinicalViews.Version(1, "t", "a", "a", "create", null, null, "abd")), 1, 2, diff, "c",
-                List.of(new ClinicalViews.SignatureLine(1, HOSTILE, "令和8年12月7日", "B-T", HOSTILE, true)), HOSTILE);
+                List.of(new ClinicalViews.SignatureLine(1, HOSTILE, "令和8年12月7日", "B-T", HOSTILE, true, true)), HOSTILE);
         String html = Templates.page("clinical/document.jte", JA, v);
         assertFalse(html.contains("<script>"), html);
         assertTrue(html.contains("<tr class=\"signature-problem\"><td>1</td><td>" + ESCAPED + "</td><td>令和8年12月7日</td>"
-                + "<td>B-T</td><td>" + ESCAPED + "</td></tr>"), "the signature lines are escaped: " + html);
+                + "<td>B-T</td><td>" + ESCAPED + " <a href=\"/console/documents/d-1/signature-report?v=1\">検証レポート (XML)"
+                + "</a></td></tr>"), "the signature lines are escaped: " + html);
         assertTrue(html.contains("<input type=\"password\" name=\"pin\" autocomplete=\"off\" maxlength=\"64\">"),
                 "marking entered-in-error asks for the signing PIN: " + html);
         assertTrue(html.contains("<h3>S 主観的情報（主訴）</h3><p class=\"note-text\">" + ESCAPED + "<br>2行目</p>"), html);

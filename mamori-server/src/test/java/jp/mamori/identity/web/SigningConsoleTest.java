@@ -183,6 +183,17 @@ class SigningConsoleTest {
             assertTrue(verified.out().contains("VALID   Composition/" + doc + "/_history/2  山田 花子 (医師)")
                     && verified.out().contains("(time-stamp)  B-T  TOTAL_PASSED"), verified.out());
 
+            // the stored ETSI validation report is shown with the signature, to whoever may read the version
+            Browser.Page page = b.get("/console/documents/" + doc);
+            assertTrue(page.contains("/console/documents/" + doc + "/signature-report?v=2") && page.contains("有効"),
+                    page::toString);
+            Browser.Page report = b.get("/console/documents/" + doc + "/signature-report?v=2");
+            assertEquals(200, report.status(), report::toString);
+            assertTrue(report.body().contains("ValidationReport") && report.body().contains("mainindication:total-passed"),
+                    report::toString);
+            assertEquals(404, b.get("/console/documents/" + doc + "/signature-report?v=1").status(),
+                    "version 1, a draft, has no signature");
+
             // the upkeep extends it to LTA, as a new version of the Provenance
             SignatureUpkeep.Run run = h.server.server().signatureUpkeep().runOnce();
             assertEquals(1, run.extended(), run.toString());
