@@ -25,7 +25,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,7 +32,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
@@ -72,22 +70,17 @@ class RecordTrailTest {
         }
     }
 
-    /** A row of resource_version, as stored. */
-    record Row(long pk, int version, Instant recordedAt, String author, String reason, String operation,
-               String lifecycle, String body, byte[] content, byte[] chain) {
-    }
-
     @Test
     @Order(1)
     void everyWriteNamesItsVersionsWithTheirHashesAndACleanStoreHoldsAgainstTheTrail() throws Exception {
-        String id = patientWithVersions(2);
+        String id = StoredVersions.patientWithVersions(server, 2);
         assertEquals(200, server.delete("/Patient/" + id, "test: a deletion is named too").statusCode());
         new DemoData(server.server().database().dataSource(), server.server().audit().recorder())
                 .create(1, 17, new DemoGenerator.Options(2, 1), LocalDate.of(2026, 12, 7));
 
-        Row v1 = row(id, 1);
-        Row v2 = row(id, 2);
-        Row v3 = row(id, 3);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
+        StoredVersions.Row v2 = StoredVersions.row(server, id, 2);
+        StoredVersions.Row v3 = StoredVersions.row(server, id, 3);
         String entry = entryNaming("Patient/" + id + "/_history/2");
         assertTrue(entry.contains("Patient/" + id + "/_history/2 sha256=" + VersionHash.hex(v2.content()) + " chain="
                 + VersionHash.hex(v2.chain()) + " prev=" + VersionHash.hex(v1.chain())), entry);
@@ -109,10 +102,10 @@ class RecordTrailTest {
     @Test
     @Order(2)
     void aBodyRewrittenWithEveryHashRecomputedPassesTheStoresOwnChecksButNotTheTrail() throws Exception {
-        String id = patientWithVersions(3);
-        Row v1 = row(id, 1);
-        Row v2 = row(id, 2);
-        Row v3 = row(id, 3);
+        String id = StoredVersions.patientWithVersions(server, 3);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
+        StoredVersions.Row v2 = StoredVersions.row(server, id, 2);
+        StoredVersions.Row v3 = StoredVersions.row(server, id, 3);
         String forged = v2.body().replace("やまだ2", "さとう2");
         assertNotEquals(v2.body(), forged);
         byte[] content = VersionHash.content(forged);
@@ -147,8 +140,8 @@ class RecordTrailTest {
     @Test
     @Order(3)
     void anAuthorRewrittenWithTheChainRecomputedIsCaught() throws Exception {
-        String id = patientWithVersions(1);
-        Row v1 = row(id, 1);
+        String id = StoredVersions.patientWithVersions(server, 1);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
         byte[] chain = VersionHash.chain(VersionHash.GENESIS, "Patient", id, 1, v1.recordedAt(), "account:mallory",
                 v1.reason(), v1.operation(), v1.lifecycle(), v1.content());
         tamper(c -> update(c, "UPDATE resource_version SET author = ?, chain_sha256 = ? WHERE res_pk = ? AND version = 1",
@@ -184,10 +177,10 @@ class RecordTrailTest {
     @Test
     @Order(5)
     void aTrailEntryRewrittenToMatchAForgedVersionBreaksTheSignedCheckpoint() throws Exception {
-        String id = patientWithVersions(2);
+        String id = StoredVersions.patientWithVersions(server, 2);
         assertEquals(1, verify().code()); // the version of the test before is still outside the trail; signs a checkpoint
-        Row v1 = row(id, 1);
-        Row v2 = row(id, 2);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
+        StoredVersions.Row v2 = StoredVersions.row(server, id, 2);
         String forged = v2.body().replace("やまだ2", "たなか2");
         byte[] content = VersionHash.content(forged);
         byte[] chain2 = VersionHash.chain(v1.chain(), "Patient", id, 2, v2.recordedAt(), v2.author(), v2.reason(),
@@ -267,34 +260,6 @@ class RecordTrailTest {
         return p;
     }
 
-    private static String patientWithVersions(int n) {
-        String ident = Patients.uniqueValue();
-        HttpResponse<String> created = server.post("/Patient", Patients.json(ident, "やまだ1"));
-        assertEquals(201, created.statusCode(), created.body());
-        String id = Patients.idFromLocation(created.headers().firstValue("Location").orElseThrow());
-        for (int v = 2; v <= n; v++) {
-            HttpResponse<String> updated = server.put("/Patient/" + id, Patients.jsonWithId(id, ident, "やまだ" + v));
-            assertEquals(200, updated.statusCode(), updated.body());
-        }
-        return id;
-    }
-
-    private static Row row(String id, int version) throws SQLException {
-        try (Connection c = server.superuserConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT res_pk, recorded_at, author, reason, operation,"
-                     + " lifecycle, body, content_sha256, chain_sha256 FROM resource_version"
-                     + " WHERE res_type = 'Patient' AND res_id = ? AND version = ?")) {
-            ps.setString(1, id);
-            ps.setInt(2, version);
-            try (ResultSet rs = ps.executeQuery()) {
-                assertTrue(rs.next(), "no version " + version + " of " + id);
-                return new Row(rs.getLong(1), version, rs.getTimestamp(2).toInstant(), rs.getString(3),
-                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getBytes(8),
-                        rs.getBytes(9));
-            }
-        }
-    }
-
     /** The entry (in the trail, once the appender moved it) whose resources name {@code ref}. */
     private static String entryNaming(String ref) throws Exception {
         long seq = seqNaming(ref);
@@ -360,7 +325,7 @@ class RecordTrailTest {
     }
 
     /** Puts versions 2 and 3 back as they were stored. */
-    private static void restore(Row v2, Row v3) throws SQLException {
+    private static void restore(StoredVersions.Row v2, StoredVersions.Row v3) throws SQLException {
         tamper(c -> {
             update(c, "UPDATE resource_version SET body = ?, content_sha256 = ?, chain_sha256 = ?"
                     + " WHERE res_pk = ? AND version = 2", v2.body(), v2.content(), v2.chain(), v2.pk());

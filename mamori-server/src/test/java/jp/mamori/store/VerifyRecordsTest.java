@@ -12,11 +12,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -36,11 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VerifyRecordsTest {
     private static TestServer server;
-
-    /** A row of resource_version, as stored. */
-    record Row(long pk, String id, int version, java.time.Instant recordedAt, String author, String reason,
-               String operation, String lifecycle, String body, byte[] content, byte[] chain) {
-    }
 
     record Result(int code, String out, String err) {
         List<String> linesAbout(String id) {
@@ -63,8 +56,8 @@ class VerifyRecordsTest {
     @Test
     @Order(1)
     void aCleanStoreVerifiesWithExitCodeZero() {
-        patientWithVersions(3);
-        String deleted = patientWithVersions(2);
+        StoredVersions.patientWithVersions(server, 3);
+        String deleted = StoredVersions.patientWithVersions(server, 2);
         assertEquals(200, server.delete("/Patient/" + deleted, "test: deleted to cover delete versions").statusCode());
         Result r = verify();
         assertEquals(0, r.code(), r.out() + r.err());
@@ -75,8 +68,8 @@ class VerifyRecordsTest {
     @Test
     @Order(2)
     void anEditedBodyIsReportedWithTheStoredAndRecomputedContentHash() throws Exception {
-        String id = patientWithVersions(3);
-        Row before = row(id, 2);
+        String id = StoredVersions.patientWithVersions(server, 3);
+        StoredVersions.Row before = StoredVersions.row(server, id, 2);
         String forged = before.body().replace("やまだ2", "さとう2");
         assertNotEquals(before.body(), forged);
         tamper("UPDATE resource_version SET body = ? WHERE res_pk = ? AND version = 2", forged, before.pk());
@@ -94,8 +87,8 @@ class VerifyRecordsTest {
     @Test
     @Order(3)
     void anEditedBodyWithItsContentHashRecomputedIsStillCaughtByTheChain() throws Exception {
-        String id = patientWithVersions(2);
-        Row before = row(id, 1);
+        String id = StoredVersions.patientWithVersions(server, 2);
+        StoredVersions.Row before = StoredVersions.row(server, id, 1);
         String forged = before.body().replace("1980-04-01", "1979-04-01");
         assertNotEquals(before.body(), forged);
         tamper("UPDATE resource_version SET body = ?, content_sha256 = ? WHERE res_pk = ? AND version = 1",
@@ -117,8 +110,8 @@ class VerifyRecordsTest {
     @Test
     @Order(4)
     void anEditedAuthorIsReportedWithTheStoredAndRecomputedChainHash() throws Exception {
-        String id = patientWithVersions(2);
-        Row before = row(id, 1);
+        String id = StoredVersions.patientWithVersions(server, 2);
+        StoredVersions.Row before = StoredVersions.row(server, id, 1);
         assertNotEquals("mallory", before.author());
         tamper("UPDATE resource_version SET author = ? WHERE res_pk = ? AND version = 1", "mallory", before.pk());
 
@@ -135,13 +128,13 @@ class VerifyRecordsTest {
     @Test
     @Order(5)
     void anEditedRecordingTimeIsReportedWithTheStoredAndRecomputedChainHash() throws Exception {
-        String id = patientWithVersions(3);
-        Row before = row(id, 2);
+        String id = StoredVersions.patientWithVersions(server, 3);
+        StoredVersions.Row before = StoredVersions.row(server, id, 2);
         java.time.Instant earlier = before.recordedAt().minusSeconds(3600);
         tamper("UPDATE resource_version SET recorded_at = ? WHERE res_pk = ? AND version = 2",
                 java.sql.Timestamp.from(earlier), before.pk());
 
-        Row v1 = row(id, 1);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
         byte[] recomputed = VersionHash.chain(v1.chain(), "Patient", id, 2, earlier, before.author(),
                 before.reason(), before.operation(), before.lifecycle(), before.content());
         Result r = verify();
@@ -155,9 +148,9 @@ class VerifyRecordsTest {
     @Test
     @Order(6)
     void aDeletedMiddleVersionIsReportedAsAGapAndABrokenChain() throws Exception {
-        String id = patientWithVersions(3);
-        Row v1 = row(id, 1);
-        Row v3 = row(id, 3);
+        String id = StoredVersions.patientWithVersions(server, 3);
+        StoredVersions.Row v1 = StoredVersions.row(server, id, 1);
+        StoredVersions.Row v3 = StoredVersions.row(server, id, 3);
         tamper("DELETE FROM resource_version WHERE res_pk = ? AND version = 2", v1.pk());
 
         byte[] recomputed = VersionHash.chain(v1.chain(), "Patient", id, 3, v3.recordedAt(), v3.author(),
@@ -180,8 +173,8 @@ class VerifyRecordsTest {
     @Test
     @Order(7)
     void aDeletedLatestVersionIsReportedThroughTheHead() throws Exception {
-        String id = patientWithVersions(2);
-        Row v2 = row(id, 2);
+        String id = StoredVersions.patientWithVersions(server, 2);
+        StoredVersions.Row v2 = StoredVersions.row(server, id, 2);
         tamper("DELETE FROM resource_version WHERE res_pk = ? AND version = 2", v2.pk());
 
         Result r = verify();
@@ -214,35 +207,6 @@ class VerifyRecordsTest {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    /** A new Patient with {@code n} versions, written through the API; family names やまだ1, やまだ2, .... */
-    private static String patientWithVersions(int n) {
-        String ident = Patients.uniqueValue();
-        HttpResponse<String> created = server.post("/Patient", Patients.json(ident, "やまだ1"));
-        assertEquals(201, created.statusCode(), created.body());
-        String id = Patients.idFromLocation(created.headers().firstValue("Location").orElseThrow());
-        for (int v = 2; v <= n; v++) {
-            HttpResponse<String> updated = server.put("/Patient/" + id, Patients.jsonWithId(id, ident, "やまだ" + v));
-            assertEquals(200, updated.statusCode(), updated.body());
-        }
-        return id;
-    }
-
-    private static Row row(String id, int version) throws SQLException {
-        try (Connection c = server.superuserConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT res_pk, recorded_at, author, reason, operation,"
-                     + " lifecycle, body, content_sha256, chain_sha256 FROM resource_version"
-                     + " WHERE res_type = 'Patient' AND res_id = ? AND version = ?")) {
-            ps.setString(1, id);
-            ps.setInt(2, version);
-            try (ResultSet rs = ps.executeQuery()) {
-                assertTrue(rs.next(), "no version " + version + " of " + id);
-                return new Row(rs.getLong(1), id, version, rs.getTimestamp(2).toInstant(), rs.getString(3),
-                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getBytes(8),
-                        rs.getBytes(9));
-            }
-        }
-    }
 
     /** What only the owner can do: switch the append-only trigger off, change history, switch it back on. */
     private static void tamper(String sql, Object... args) throws SQLException {

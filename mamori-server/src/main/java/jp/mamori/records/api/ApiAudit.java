@@ -1,9 +1,5 @@
 package jp.mamori.records.api;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.JsonToken;
 import jp.mamori.access.BreakGlass;
 import jp.mamori.access.Caller;
 import jp.mamori.audit.Actor;
@@ -22,16 +18,13 @@ import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
 
 import javax.sql.DataSource;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -59,7 +52,6 @@ import java.util.regex.Pattern;
  * it discloses more than what was written (a bundle's reads, an existing match of a conditional create).
  */
 public final class ApiAudit implements WriteEntries.Context {
-    private static final JsonFactory JSON = new JsonFactory();
     private static final Pattern REF = FhirReferences.REF;
     private static final Pattern ETAG = Pattern.compile("W/\"([0-9]{1,9})\"");
 
