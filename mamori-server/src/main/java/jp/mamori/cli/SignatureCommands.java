@@ -105,6 +105,12 @@ final class SignatureCommands {
                     throw new ConfigException("--pkcs12 FILE か --pkcs11 LIBRARY:TOKEN:KEY のどちらか一つです / give"
                             + " --pkcs12 FILE or --pkcs11 LIBRARY:TOKEN:KEY");
                 }
+                a.value("--pkcs11").ifPresent(l -> {
+                    if (l.split(":", -1).length != 3 || List.of(l.split(":", -1)).contains("")) {
+                        throw new ConfigException("--pkcs11 は LIBRARY:TOKEN:KEY です / --pkcs11 takes"
+                                + " LIBRARY:TOKEN-LABEL:KEY-LABEL");
+                    }
+                });
                 String pin = env.get("MAMORI_SIGNING_PIN");
                 Signatures sigs = signatures(a, env);
                 String kind = a.value("--pkcs12").isPresent() ? "pkcs12" : "pkcs11";
