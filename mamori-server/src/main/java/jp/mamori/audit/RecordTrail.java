@@ -176,10 +176,15 @@ public final class RecordTrail {
                 c.commit();
                 return r;
             } finally {
-                c.rollback();
-                c.setReadOnly(false);
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                c.setAutoCommit(true);
+                try {
+                    c.rollback();
+                    c.setReadOnly(false);
+                    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                    c.setAutoCommit(true);
+                } catch (SQLException afterFailure) {
+                    // the connection broke with what is being thrown (e.g. out of memory): that is the news
+                    c.close();
+                }
             }
         });
     }
@@ -212,7 +217,8 @@ public final class RecordTrail {
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, leaf_hash,"
                 + " CASE WHEN position(? IN entry) > 0 THEN entry END FROM audit_entry ORDER BY seq")) {
             ps.setBytes(1, HASHES_KEY);
-            ps.setFetchSize(5000);
+            // a write's entry names each of its versions (a demo chunk's, hundreds of KB): read a few rows at a time
+            ps.setFetchSize(200);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long seq = rs.getLong(1);
