@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  * A version in the trail but no longer in the store is reported unless the record was disposed of (its tombstone
  * counts its versions and keeps the last chain hash, which must be the trail's).
  *
- * <p>Memory: the trail's hashes of every version are held while the store is read (about 250 bytes a version).
+ * <p>Memory: the trail's hashes of every version are held while the store is read (about 300 bytes a version; 343,200
+ * versions need a 512 MB heap, docs/performance.md).
  */
 public final class RecordTrail {
     /** Versions named per anchor entry: an entry stays a few hundred kilobytes at most. */
