@@ -33,7 +33,7 @@ import java.util.function.Predicate;
 public final class SignatureCheck {
     private static final Caller READER = Caller.system("verify-signatures");
     private static final int PAGE = 500;
-    /** Validation threads: two on the machines this runs on (measured, docs/performance.md), at most four. */
+    /** Validation threads: one per core, at most four (two on the machine of docs/performance.md, "Signatures"). */
     static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private final DataSource ds;

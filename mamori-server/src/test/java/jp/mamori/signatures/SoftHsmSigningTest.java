@@ -13,16 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Signing with a key on a real PKCS#11 token, Debian's SoftHSM2 (AUTH-7, SIGN-6): the token is initialised by the
- * test in the build folder (SOFTHSM2_CONF, set by the build for the test JVMs; {@link SoftHsm}), the key and its chain
- * stored on it through the JDK's PKCS#11 key store, then used through {@link SignerKeys#pkcs11} with and without the
- * right PIN.
+ * Signing with a key on a real PKCS#11 token, Debian's SoftHSM2 (AUTH-7, SIGN-6): the tests' token in the build folder
+ * ({@link SoftHsm}: made once, SOFTHSM2_CONF set by the build for the test JVMs), the key and its chain stored on it
+ * through the JDK's PKCS#11 key store, then used through {@link SignerKeys#pkcs11} with and without the right PIN.
  * Skipped without SoftHSM2 unless {@code -Dmamori.requireSoftHsm=true} (CI installs softhsm2).
  */
 class SoftHsmSigningTest {
     static final Path LIBRARY = SoftHsm.LIBRARY;
-    static final String TOKEN = "mamori-test";
-    static final char[] PIN = "246810".toCharArray();
+    static final String TOKEN = SoftHsm.TOKEN;
+    static final char[] PIN = SoftHsm.PIN.toCharArray();
     static final byte[] DOCUMENT = "確定保存された診療録 / a finalized record".getBytes(StandardCharsets.UTF_8);
 
     static TestPki pki;
@@ -31,11 +30,11 @@ class SoftHsmSigningTest {
     @BeforeAll
     static void token() throws Exception {
         SoftHsm.assumeAvailable();
-        long slot = SoftHsm.initToken(TOKEN, PIN);
+        SoftHsm.token();
         pki = TestPki.get();
         doctor = pki.signer("鈴木 花子", "Medical Doctor");
         // Store key and chain on the token as a card issuer would.
-        SoftHsm.store(slot, PIN, "doctor", doctor.key(), doctor.chain());
+        SoftHsm.store("doctor", doctor.key(), doctor.chain());
         assertTrue(SignerKeys.slotListIndex(LIBRARY, TOKEN) >= 0);
     }
 

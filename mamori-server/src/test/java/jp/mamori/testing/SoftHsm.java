@@ -4,9 +4,12 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.AuthProvider;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -18,12 +21,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Debian's SoftHSM2 as a real PKCS#11 token for the tests (AUTH-7, SIGN-6). The build gives every test JVM one
- * {@code SOFTHSM2_CONF} in the build folder (the library reads it once per JVM), so the test JVMs running at once share
- * one token folder: each test class initialises only its own token, by its own label, and never clears the folder.
- * Skipped without SoftHSM2 unless {@code -Dmamori.requireSoftHsm=true} (CI installs softhsm2).
+ * {@code SOFTHSM2_CONF} in the build folder, and the library reads its token folder once, when a JVM first uses it: a
+ * token made afterwards (by softhsm2-util, another process) stays invisible to that JVM. And each JVM has its own test
+ * PKI, whose CA certificates a shared token would mix up (the key store finds a chain by the issuer's name). So each
+ * test JVM has its own token, {@link #TOKEN}, made before this JVM first uses the library; each test class stores its
+ * own keys on it under its own labels. Tokens of test JVMs that have ended are deleted (under a file lock, as the test
+ * JVMs run at once). Skipped without SoftHSM2 unless {@code -Dmamori.requireSoftHsm=true} (CI installs softhsm2).
  */
 public final class SoftHsm {
     public static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
+    /** This JVM's token's label and its user PIN. */
+    public static final String TOKEN = "mamori-test-" + ProcessHandle.current().pid();
+    public static final String PIN = "246810";
     private static final Path UTIL = Path.of("/usr/bin/softhsm2-util");
     private static final String SO_PIN = "13579111";
 
@@ -42,29 +51,52 @@ public final class SoftHsm {
         Assumptions.assumeTrue(why == null, why + "; skipped");
     }
 
-    /**
-     * A fresh token labelled {@code label} with the user PIN {@code pin}: one left by an earlier run under that label
-     * is deleted first; the other tokens in the folder are left alone. Returns the token's slot id.
-     */
-    public static synchronized long initToken(String label, char[] pin) throws Exception {
+    /** The slot id of {@link #TOKEN}, made first if this JVM has none yet. */
+    public static synchronized long token() throws Exception {
         Path conf = Path.of(System.getenv("SOFTHSM2_CONF"));
         Path tokens = conf.resolveSibling("tokens");
         Files.createDirectories(tokens);
-        String text = "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n";
-        if (!Files.isRegularFile(conf) || !Files.readString(conf).equals(text)) {
-            // replaced whole, so a JVM starting beside this one never reads half a file
-            Path tmp = Files.createTempFile(conf.getParent(), "softhsm2", ".conf");
-            Files.writeString(tmp, text);
-            Files.move(tmp, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel lock = FileChannel.open(conf.resolveSibling("softhsm2.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            String text = "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n";
+            if (!Files.isRegularFile(conf) || !Files.readString(conf).equals(text)) {
+                Path tmp = Files.createTempFile(conf.getParent(), "softhsm2", ".conf");
+                Files.writeString(tmp, text);
+                Files.move(tmp, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            for (String label : labels()) {
+                if (label.startsWith("mamori-test-") && !label.equals(TOKEN) && !alive(label)) {
+                    util("--delete-token", "--token", label);
+                }
+            }
+            if (slot(TOKEN) < 0) {
+                String out = util("--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN);
+                Assertions.assertTrue(out.contains("has been initialized"), out);
+            }
+            long slot = slot(TOKEN);
+            Assertions.assertTrue(slot >= 0, "no slot shows the token " + TOKEN);
+            return slot;
         }
-        if (slot(label) >= 0) {
-            util("--delete-token", "--token", label);
+    }
+
+    private static List<String> labels() throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        for (String line : util("--show-slots").split("\n")) {
+            if (line.strip().startsWith("Label:")) {
+                out.add(line.strip().substring(6).strip());
+            }
         }
-        String out = util("--init-token", "--free", "--label", label, "--pin", new String(pin), "--so-pin", SO_PIN);
-        Assertions.assertTrue(out.contains("has been initialized"), out);
-        long slot = slot(label);
-        Assertions.assertTrue(slot >= 0, () -> "no slot shows the token " + label);
-        return slot;
+        return out;
+    }
+
+    /** Whether the test JVM that made the token still runs (a label not ours is taken as alive). */
+    private static boolean alive(String label) {
+        try {
+            return ProcessHandle.of(Long.parseLong(label.substring("mamori-test-".length()))).map(ProcessHandle::isAlive)
+                    .orElse(false);
+        } catch (NumberFormatException e) {
+            return true;
+        }
     }
 
     /** The slot id of the token labelled {@code label}, as softhsm2-util shows it; -1 when there is none. */
@@ -80,13 +112,18 @@ public final class SoftHsm {
         return -1;
     }
 
-    /** Stores a key and its chain on the token in {@code slot} under {@code keyLabel}, as a card issuer would. */
-    public static void store(long slot, char[] pin, String keyLabel, PrivateKey key, List<X509Certificate> chain)
-            throws Exception {
+    /**
+     * Stores a key and its chain on the token under {@code keyLabel}, as a card issuer would, replacing a key an
+     * earlier run stored under that label.
+     */
+    public static void store(String keyLabel, PrivateKey key, List<X509Certificate> chain) throws Exception {
         Provider p11 = Security.getProvider("SunPKCS11").configure("--name=mamori-import-" + keyLabel + "\nlibrary="
-                + LIBRARY + "\nslot=" + slot);
+                + LIBRARY + "\nslot=" + token());
         KeyStore ks = KeyStore.getInstance("PKCS11", p11);
-        ks.load(null, pin);
+        ks.load(null, PIN.toCharArray());
+        if (ks.containsAlias(keyLabel)) {
+            ks.deleteEntry(keyLabel);
+        }
         ks.setKeyEntry(keyLabel, key, null, chain.toArray(new X509Certificate[0]));
         ((AuthProvider) p11).logout();
     }

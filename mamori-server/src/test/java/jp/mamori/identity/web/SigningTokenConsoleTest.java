@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 17 through the console with the key on a real PKCS#11 token (SIGN-6, AUTH-7): a doctor's key and chain live on
- * a SoftHSM2 token (initialised by this class, {@link SoftHsm}); the administrator registers it with
+ * the tests' SoftHSM2 token ({@link SoftHsm}, stored there by this class); the administrator registers it with
  * {@code mamori signing-key add --pkcs11 LIBRARY:TOKEN:KEY} and the token's PIN in {@code MAMORI_SIGNING_PIN}; 確定保存
  * then signs on the token given the PIN typed on the form. A wrong PIN is refused with the token's own answer
  * (CKR_PIN_INCORRECT, shown as "PIN が正しくありません") and nothing is finalized; the right one signs at B-T and
@@ -20,18 +20,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -Dmamori.requireSoftHsm=true}.
  */
 class SigningTokenConsoleTest {
-    private static final String TOKEN = "mamori-console";
-    private static final String KEY = "ishi-key";
-    private static final String PIN = "731902";
+    private static final String TOKEN = SoftHsm.TOKEN;
+    private static final String KEY = "console-ishi";
+    private static final String PIN = SoftHsm.PIN;
     private static TestPki.Issued doctorKey;
 
     @BeforeAll
     static void token() throws Exception {
         SoftHsm.assumeAvailable();
-        long slot = SoftHsm.initToken(TOKEN, PIN.toCharArray());
+        SoftHsm.token();
         // the default staff name of the console tests is 山田 花子: the card names her, as a doctor
         doctorKey = TestPki.get().signer("山田 花子", "Medical Doctor");
-        SoftHsm.store(slot, PIN.toCharArray(), KEY, doctorKey.key(), doctorKey.chain());
+        SoftHsm.store(KEY, doctorKey.key(), doctorKey.chain());
     }
 
     @Test

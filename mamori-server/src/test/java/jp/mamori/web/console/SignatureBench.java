@@ -234,6 +234,8 @@ public final class SignatureBench {
         if (count == 0) {
             return;
         }
+        // the author is the doctor's account, as DocumentSigning requires; the access check is a system scope's (the
+        // bench measures signing, not the care-relationship check the console part already went through)
         Caller author = new Caller("account:" + signer, "署名 一郎", Set.of(Scope.parse("system/*.*")), "127.0.0.1");
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
