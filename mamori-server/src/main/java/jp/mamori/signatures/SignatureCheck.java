@@ -11,10 +11,15 @@ import org.hl7.fhir.r4.model.Reference;
 
 import javax.sql.DataSource;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -28,6 +33,8 @@ import java.util.function.Predicate;
 public final class SignatureCheck {
     private static final Caller READER = Caller.system("verify-signatures");
     private static final int PAGE = 500;
+    /** Validation threads: one per core, at most four (two on the machine of docs/performance.md, "Signatures"). */
+    static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private final DataSource ds;
     private final RecordService records;
@@ -55,26 +62,56 @@ public final class SignatureCheck {
 
     /**
      * Checks every signature {@code which} accepts (by resource type and id), storing each outcome; returns how many
-     * passed and how many did not.
+     * passed and how many did not. The signatures are validated on up to {@link #THREADS} threads (validation is CPU
+     * work in DSS); {@code each} is called in the signatures' order, on the calling thread.
      */
     public long[] checkAll(Predicate<SignatureStore.Row> which, Consumer<Checked> each) {
         long[] counts = {0, 0};
         long after = 0;
-        while (true) {
-            long a = after;
-            List<SignatureStore.Row> page = Tx.read(ds, c -> SignatureStore.page(c, a, PAGE));
-            if (page.isEmpty()) {
-                return counts;
-            }
-            for (SignatureStore.Row r : page) {
-                after = r.id();
-                if (!which.test(r)) {
-                    continue;
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "mamori-verify-signatures");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            while (true) {
+                long a = after;
+                List<SignatureStore.Row> page = Tx.read(ds, c -> SignatureStore.page(c, a, PAGE));
+                if (page.isEmpty()) {
+                    return counts;
                 }
-                Checked k = check(r);
-                counts[k.passed() ? 0 : 1]++;
-                each.accept(k);
+                List<Future<Checked>> checks = new ArrayList<>();
+                for (SignatureStore.Row r : page) {
+                    after = r.id();
+                    if (which.test(r)) {
+                        checks.add(pool.submit(() -> check(r)));
+                    }
+                }
+                for (Future<Checked> f : checks) {
+                    Checked k = result(f);
+                    counts[k.passed() ? 0 : 1]++;
+                    each.accept(k);
+                }
             }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Checked result(Future<Checked> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("verification interrupted", e);
         }
     }
 

@@ -31,7 +31,12 @@ import eu.europa.esig.dss.spi.x509.CommonCertificateSource;
 import eu.europa.esig.dss.spi.x509.CommonTrustedCertificateSource;
 import eu.europa.esig.dss.spi.x509.aia.DefaultAIASource;
 import eu.europa.esig.dss.spi.x509.tsp.TSPSource;
+import eu.europa.esig.dss.model.x509.revocation.crl.CRL;
+import eu.europa.esig.dss.model.x509.revocation.ocsp.OCSP;
+import eu.europa.esig.dss.model.policy.ValidationPolicy;
+import eu.europa.esig.dss.spi.x509.revocation.RevocationSource;
 import eu.europa.esig.dss.validation.CertificateValidator;
+import eu.europa.esig.dss.validation.policy.ValidationPolicyLoader;
 import eu.europa.esig.dss.validation.SignedDocumentValidator;
 import eu.europa.esig.dss.validation.reports.CertificateReports;
 import eu.europa.esig.dss.validation.reports.Reports;
@@ -47,18 +52,23 @@ import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 
 /**
  * Signs documents, time-stamps, extends and validates their signatures (issue 17; SIGN-1, SIGN-3, SIGN-4, STORE-1
  * 真正性): CAdES detached (ETSI EN 319 122) over the exact bytes of the document, baseline B-T at signing, extended
  * to LT and LTA later, with the EU's DSS and Bouncy Castle. One per server; thread-safe (each call builds its own
- * DSS service and verifier over the shared, stateless sources).
+ * DSS service and verifier over the shared sources). What every call would otherwise redo is kept per instance: the
+ * parsed validation policy, and each certificate's revocation answer for a minute ({@link RecentRevocations}).
  *
  * <p>The rule when the TSA is down or answers badly (docs/adr/0012): {@link #sign} still returns a complete
  * signature at level B, marked time-stamp pending, rather than failing; the caller records the deviation and calls
@@ -73,9 +83,18 @@ public final class Signatures {
     private final SignatureSettings settings;
     private final CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
     private final CheckedTsa tsa;
-    private final OnlineCRLSource crlSource;
-    private final OnlineOCSPSource ocspSource;
+    /** Revocation as the CA and its OCSP responder answer now: for the signer's certificate before it signs. */
+    private final RevocationSource<CRL> crlSource;
+    private final RevocationSource<OCSP> ocspSource;
+    /** The same, answering again from an answer up to a minute old: for validation and extension. */
+    private final RevocationSource<CRL> recentCrls;
+    private final RevocationSource<OCSP> recentOcsp;
     private final DefaultAIASource aiaSource;
+    /**
+     * DSS's default ETSI validation policy, parsed once and lent to one validation at a time (a policy may complete
+     * its own tree on first use, so two validations never share one); as many as validations run at once.
+     */
+    private final Queue<ValidationPolicy> policies = new ConcurrentLinkedQueue<>();
 
     public Signatures(SignatureSettings settings) {
         this.settings = settings;
@@ -88,11 +107,15 @@ public final class Signatures {
                     null));
             ocspSource = new OnlineOCSPSource(new BoundedHttp(settings.networkTimeout(), settings.maxResponseBytes(),
                     "application/ocsp-request"));
+            recentCrls = new RecentRevocations<>(crlSource, Clock.systemUTC());
+            recentOcsp = new RecentRevocations<>(ocspSource, Clock.systemUTC());
             aiaSource = new DefaultAIASource(new BoundedHttp(settings.networkTimeout(), settings.maxResponseBytes(),
                     null));
         } else {
             crlSource = null;
             ocspSource = null;
+            recentCrls = null;
+            recentOcsp = null;
             aiaSource = null;
         }
     }
@@ -199,12 +222,12 @@ public final class Signatures {
         Reports reports;
         try {
             SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(signed);
-            validator.setCertificateVerifier(verifier(List.of()));
+            validator.setCertificateVerifier(verifier(List.of(), false));
             if (!detached.isEmpty()) {
                 validator.setDetachedContents(detached);
             }
             validator.setTokenExtractionStrategy(TokenExtractionStrategy.EXTRACT_CERTIFICATES_AND_TIMESTAMPS);
-            reports = validator.validateDocument();
+            reports = withPolicy(validator::validateDocument);
         } catch (RuntimeException e) {
             log.info("not a readable signature: {}", e.toString());
             return notASignature();
@@ -292,10 +315,10 @@ public final class Signatures {
         }
         CertificateToken token = new CertificateToken(certificate);
         CertificateValidator validator = CertificateValidator.fromCertificate(token);
-        validator.setCertificateVerifier(verifier(chain));
+        validator.setCertificateVerifier(verifier(chain, true));
         CertificateReports reports;
         try {
-            reports = validator.validate();
+            reports = withPolicy(validator::validate);
         } catch (RuntimeException e) {
             throw failure(e, SignatureFailure.Reason.CERTIFICATE_NOT_TRUSTED);
         }
@@ -318,6 +341,24 @@ public final class Signatures {
         }
     }
 
+    /** Runs {@code work} with a parsed default policy that no other thread uses meanwhile. */
+    private <T> T withPolicy(Function<ValidationPolicy, T> work) {
+        ValidationPolicy policy = policies.poll();
+        if (policy == null) {
+            try {
+                policy = ValidationPolicyLoader.fromDefaultValidationPolicy().create();
+            } catch (RuntimeException e) {
+                throw new SignatureFailure(SignatureFailure.Reason.SETTINGS, "検証ポリシーを読めません / the validation"
+                        + " policy cannot be loaded", e);
+            }
+        }
+        try {
+            return work.apply(policy);
+        } finally {
+            policies.offer(policy);
+        }
+    }
+
     private CAdESSignatureParameters parameters(SignatureLevel level, byte[] document) {
         CAdESSignatureParameters p = new CAdESSignatureParameters();
         p.setSignatureLevel(level);
@@ -330,7 +371,7 @@ public final class Signatures {
     }
 
     private CAdESService service(List<X509Certificate> extra) {
-        CAdESService service = new CAdESService(verifier(extra));
+        CAdESService service = new CAdESService(verifier(extra, false));
         service.setTspSource(tsa);
         return service;
     }
@@ -342,6 +383,14 @@ public final class Signatures {
 
     /** A certificate verifier over the trusted roots and the online sources, with extra certificates to chain by. */
     CommonCertificateVerifier verifier(List<X509Certificate> extra) {
+        return verifier(extra, false);
+    }
+
+    /**
+     * @param fresh revocation asked of the CA now (the signer's certificate before it signs: a card revoked a moment
+     *              ago must not sign), else an answer up to {@link RecentRevocations#TTL} old may serve
+     */
+    private CommonCertificateVerifier verifier(List<X509Certificate> extra, boolean fresh) {
         CommonCertificateVerifier verifier = new CommonCertificateVerifier();
         verifier.setTrustedCertSources(trusted);
         if (!extra.isEmpty()) {
@@ -351,8 +400,8 @@ public final class Signatures {
             }
             verifier.setAdjunctCertSources(adjunct);
         }
-        verifier.setCrlSource(crlSource);
-        verifier.setOcspSource(ocspSource);
+        verifier.setCrlSource(fresh ? crlSource : recentCrls);
+        verifier.setOcspSource(fresh ? ocspSource : recentOcsp);
         verifier.setAIASource(aiaSource);
         return verifier;
     }

@@ -1,35 +1,27 @@
 package jp.mamori.signatures;
 
+import jp.mamori.testing.SoftHsm;
 import jp.mamori.testing.pki.TestPki;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.Provider;
-import java.security.Security;
-import java.security.cert.X509Certificate;
-import java.util.Comparator;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Signing with a key on a real PKCS#11 token, Debian's SoftHSM2 (AUTH-7, SIGN-6): the token is initialised by the
- * test in the build folder (SOFTHSM2_CONF, set by the build for the test JVMs), the key and its chain stored on it
+ * Signing with a key on a real PKCS#11 token, Debian's SoftHSM2 (AUTH-7, SIGN-6): the tests' token in the build folder
+ * ({@link SoftHsm}: made once, SOFTHSM2_CONF set by the build for the test JVMs), the key and its chain stored on it
  * through the JDK's PKCS#11 key store, then used through {@link SignerKeys#pkcs11} with and without the right PIN.
  * Skipped without SoftHSM2 unless {@code -Dmamori.requireSoftHsm=true} (CI installs softhsm2).
  */
 class SoftHsmSigningTest {
-    static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
-    static final String TOKEN = "mamori-test";
-    static final char[] PIN = "246810".toCharArray();
+    static final Path LIBRARY = SoftHsm.LIBRARY;
+    static final String TOKEN = SoftHsm.TOKEN;
+    static final char[] PIN = SoftHsm.PIN.toCharArray();
     static final byte[] DOCUMENT = "確定保存された診療録 / a finalized record".getBytes(StandardCharsets.UTF_8);
 
     static TestPki pki;
@@ -37,41 +29,13 @@ class SoftHsmSigningTest {
 
     @BeforeAll
     static void token() throws Exception {
-        String conf = System.getenv("SOFTHSM2_CONF");
-        String why = !Files.isRegularFile(LIBRARY) || !Files.isExecutable(Path.of("/usr/bin/softhsm2-util"))
-                ? "SoftHSM2 is not installed (apt-get install softhsm2)"
-                : conf == null ? "SOFTHSM2_CONF is not set for this JVM (the build sets it)" : null;
-        if (why != null && Boolean.getBoolean("mamori.requireSoftHsm")) {
-            Assertions.fail(why + " (-Dmamori.requireSoftHsm=true, so it may not be skipped)");
-        }
-        Assumptions.assumeTrue(why == null, why + "; skipped");
-
-        Path confFile = Path.of(conf);
-        Path tokens = confFile.resolveSibling("tokens");
-        if (Files.exists(tokens)) {
-            try (var walk = Files.walk(tokens)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(tokens);
-        Files.writeString(confFile, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\n"
-                + "log.level = ERROR\n");
-        Process init = new ProcessBuilder("/usr/bin/softhsm2-util", "--init-token", "--free", "--label", TOKEN,
-                "--pin", new String(PIN), "--so-pin", "13579111")
-                .redirectErrorStream(true).start();
-        String out = new String(init.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(init.waitFor(30, TimeUnit.SECONDS) && init.exitValue() == 0, out);
-
+        SoftHsm.assumeAvailable();
+        SoftHsm.token();
         pki = TestPki.get();
         doctor = pki.signer("鈴木 花子", "Medical Doctor");
         // Store key and chain on the token as a card issuer would.
-        int index = SignerKeys.slotListIndex(LIBRARY, TOKEN);
-        Provider p11 = Security.getProvider("SunPKCS11").configure("--name=mamori-import\nlibrary=" + LIBRARY
-                + "\nslotListIndex=" + index);
-        KeyStore ks = KeyStore.getInstance("PKCS11", p11);
-        ks.load(null, PIN);
-        ks.setKeyEntry("doctor", doctor.key(), null, doctor.chain().toArray(new X509Certificate[0]));
-        ((java.security.AuthProvider) p11).logout();
+        SoftHsm.store("doctor", doctor.key(), doctor.chain());
+        assertTrue(SignerKeys.slotListIndex(LIBRARY, TOKEN) >= 0);
     }
 
     @Test

@@ -1,21 +1,17 @@
 package jp.mamori.identity.web;
 
-import jp.mamori.cli.Main;
+import jp.mamori.identity.web.SigningSetup.Cli;
 import jp.mamori.signatures.SignatureUpkeep;
 import jp.mamori.testing.TestData;
 import jp.mamori.testing.pki.TestPki;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -37,55 +33,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SigningConsoleTest {
     private static final String PIN = "4821-7730";
-    private static Path trust;
 
     @AfterAll
     static void tsaBack() {
         TestPki.get().tsaMode(TestPki.TsaMode.OK);
     }
 
-    record Cli(int code, String out) {
-    }
-
-    private static Cli cli(Map<String, String> env, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-            code = Main.run(List.of(args), o, o, env);
-        }
-        return new Cli(code, out.toString(StandardCharsets.UTF_8));
-    }
-
-    private static List<String> options(TestPki pki) throws Exception {
-        if (trust == null) {
-            trust = TestData.newFolder("trust-");
-            Files.createDirectories(trust);
-            Files.writeString(trust.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                    .encodeToString(pki.root().getEncoded()) + "\n-----END CERTIFICATE-----\n");
-        }
-        return List.of("--signature-trust-dir", trust.toString(), "--signature-tsa-url", pki.tsaUrl().toString());
-    }
-
     private static Cli addKey(Hospital h, String login, Path p12, String pin) throws Exception {
-        List<String> args = new ArrayList<>(List.of("signing-key", "add", "--data", h.server.dataDir().toString(),
-                "--account", login, "--pkcs12", p12.toString()));
-        args.addAll(options(TestPki.get()));
-        return cli(pin == null ? Map.of() : Map.of("MAMORI_SIGNING_PIN", pin), args.toArray(String[]::new));
-    }
-
-    private static Cli verifySignatures(Hospital h, String... more) throws Exception {
-        List<String> args = new ArrayList<>(List.of("verify-signatures", "--data", h.server.dataDir().toString()));
-        args.addAll(options(TestPki.get()));
-        args.addAll(List.of(more));
-        return cli(Map.of(), args.toArray(String[]::new));
+        return SigningSetup.addKey(h, login, pin, "--pkcs12", p12.toString());
     }
 
     @Test
     void aDoctorSignsAtFinalizeWithThePinAndTheSignatureIsKeptVerifiableForDecades() throws Exception {
         TestPki pki = TestPki.get();
         pki.tsaMode(TestPki.TsaMode.OK);
-        try (Hospital h = Hospital.open(options(pki))) {
+        try (Hospital h = Hospital.open(SigningSetup.options())) {
             Clinic clinic = new Clinic(h);
             String pt = clinic.patient("9000000171", "高橋", "健", "タカハシ", "ケン", "1960-05-05", "male");
             // the default staff name is 山田 花子: the certificate names her, as a doctor
@@ -168,7 +130,7 @@ class SigningConsoleTest {
                 Path body = work.resolve("version.json");
                 String stored = h.one("SELECT body FROM resource_version WHERE res_id = ? AND version = 2", doc);
                 Files.writeString(body, stored);
-                Path root = trust.resolve("root.pem");
+                Path root = SigningSetup.trustDir().resolve("root.pem");
                 Process p = new ProcessBuilder("/usr/bin/openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
                         sig.toString(), "-content", body.toString(), "-CAfile", root.toString(), "-purpose", "any",
                         "-out", "/dev/null").redirectErrorStream(true).start();
@@ -178,7 +140,7 @@ class SigningConsoleTest {
                 assertTrue(said.contains("Verification successful"), said);
             }
 
-            Cli verified = verifySignatures(h, "--document", "Composition/" + doc);
+            Cli verified = SigningSetup.verifySignatures(h, "--document", "Composition/" + doc);
             assertEquals(0, verified.code(), verified.out());
             assertTrue(verified.out().contains("VALID   Composition/" + doc + "/_history/2  山田 花子 (医師)")
                     && verified.out().contains("(time-stamp)  B-T  TOTAL_PASSED"), verified.out());
@@ -200,7 +162,7 @@ class SigningConsoleTest {
             assertEquals("LTA", h.one("SELECT level FROM document_signature WHERE res_id = ?", doc));
             assertEquals(2, (int) h.<Integer>one("SELECT max(version) FROM resource_version WHERE res_id = ?",
                     provenance));
-            Cli lta = verifySignatures(h, "--patient", pt);
+            Cli lta = SigningSetup.verifySignatures(h, "--patient", pt);
             assertEquals(0, lta.code(), lta.out());
             assertTrue(lta.out().contains("  LTA  TOTAL_PASSED"), lta.out());
 
@@ -209,7 +171,7 @@ class SigningConsoleTest {
             Browser.Page amended = b.submit("/console/notes/amend", "s", "胸痛なし。", "o", "BP 128/76、脈整",
                     "a", "高血圧症", "p", "降圧薬継続", "reason", "所見の追記", "pin", PIN);
             assertTrue(amended.contains("status-amended"), amended::toString);
-            Cli both = verifySignatures(h, "--document", "Composition/" + doc);
+            Cli both = SigningSetup.verifySignatures(h, "--document", "Composition/" + doc);
             assertEquals(0, both.code(), both.out());
             assertTrue(both.out().contains("VALID   Composition/" + doc + "/_history/2")
                     && both.out().contains("VALID   Composition/" + doc + "/_history/3"), both.out());
@@ -251,7 +213,7 @@ class SigningConsoleTest {
             assertEquals(1, (int) h.<Integer>one("SELECT max(version) FROM resource_version WHERE res_id = ?", doc3));
 
             // every version, Provenances included, is in the signed trail
-            Cli records = cli(Map.of(), "verify-records", "--data", h.server.dataDir().toString());
+            Cli records = SigningSetup.cli(Map.of(), "verify-records", "--data", h.server.dataDir().toString());
             assertEquals(0, records.code(), records.out());
 
             // a signed version rewritten behind the server's back no longer verifies
@@ -262,7 +224,7 @@ class SigningConsoleTest {
                         + " WHERE res_id = '" + doc + "' AND version = 2");
                 c.commit();
             }
-            Cli broken = verifySignatures(h, "--document", "Composition/" + doc);
+            Cli broken = SigningSetup.verifySignatures(h, "--document", "Composition/" + doc);
             assertEquals(1, broken.code(), broken.out());
             assertTrue(broken.out().contains("INVALID Composition/" + doc + "/_history/2")
                     && broken.out().contains("版の内容が署名時と異なります"), broken.out());
