@@ -81,6 +81,7 @@ public final class SignerKeys {
             throw new SignatureFailure(SignatureFailure.Reason.SETTINGS,
                     "PKCS#11 ライブラリがありません / no PKCS#11 library at " + library);
         }
+        requireSystemLibrary(library);
         int index = slotListIndex(library, tokenLabel);
         char[] sessionPin = pin.clone();
         Pkcs11SignatureToken token = new Pkcs11SignatureToken(library.toString(), () -> sessionPin.clone(), -1, index,
@@ -99,6 +100,50 @@ public final class SignerKeys {
         token.close();
         Arrays.fill(sessionPin, '\0');
         throw new SignatureFailure(SignatureFailure.Reason.KEY_NOT_FOUND, "鍵ラベル / key label " + keyLabel);
+    }
+
+    /** Where a PKCS#11 library may be loaded from: the system's library folders, which only root can write. */
+    static final List<Path> LIBRARY_ROOTS = List.of(Path.of("/usr/lib"), Path.of("/usr/lib64"),
+            Path.of("/usr/local/lib"), Path.of("/lib"), Path.of("/lib64"), Path.of("/opt"));
+
+    /**
+     * A PKCS#11 library is native code run inside the server: it is loaded only from a system library folder
+     * ({@link #LIBRARY_ROOTS}, after resolving links), owned by root and writable by nobody else, with every folder
+     * above it the same. So a library path written into the database (a registered key's locator) by someone who can
+     * change the database, but not the server's system folders, cannot make the server run their code.
+     *
+     * @throws SignatureFailure SETTINGS naming the library and why
+     */
+    static void requireSystemLibrary(Path library) {
+        Path real;
+        try {
+            real = library.toRealPath();
+        } catch (java.io.IOException e) {
+            throw new SignatureFailure(SignatureFailure.Reason.SETTINGS, "PKCS#11 ライブラリを読めません / cannot"
+                    + " read the PKCS#11 library " + library);
+        }
+        if (LIBRARY_ROOTS.stream().noneMatch(real::startsWith)) {
+            throw new SignatureFailure(SignatureFailure.Reason.SETTINGS, "PKCS#11 ライブラリはシステムのフォルダ"
+                    + " (/usr/lib, /usr/local/lib, /opt など) に置いてください / a PKCS#11 library is loaded only from"
+                    + " a system folder (/usr/lib, /usr/local/lib, /opt, ...): " + real);
+        }
+        for (Path p = real; p != null && p.getNameCount() > 0; p = p.getParent()) {
+            try {
+                java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(p,
+                        java.nio.file.attribute.PosixFileAttributes.class);
+                java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = a.permissions();
+                if (!a.owner().getName().equals("root")
+                        || perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                        || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                    throw new SignatureFailure(SignatureFailure.Reason.SETTINGS, "PKCS#11 ライブラリまたはその"
+                            + "フォルダを root 以外も書き換えられます / the PKCS#11 library or a folder above it can be"
+                            + " changed by someone other than root: " + p);
+                }
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                throw new SignatureFailure(SignatureFailure.Reason.SETTINGS, "PKCS#11 ライブラリの権限を確認できません"
+                        + " / cannot check who may change the PKCS#11 library: " + p);
+            }
+        }
     }
 
     private static void requirePin(char[] pin) {
