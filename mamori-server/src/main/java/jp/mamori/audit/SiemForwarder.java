@@ -47,6 +47,9 @@ final class SiemForwarder implements AutoCloseable {
     private final Thread sender;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    /** At most this many bytes of entries wait for the receiver (64 MiB). */
+    static final long MAX_WAITING_BYTES = 64L * 1024 * 1024;
+    private final AtomicLong waitingBytes = new AtomicLong();
     private volatile boolean closed;
 
     public SiemForwarder(String host, int port, String hostname, SSLSocketFactory tls) {
@@ -85,13 +88,33 @@ final class SiemForwarder implements AutoCloseable {
         }
     }
 
-    /** Takes an entry for forwarding; never blocks. */
-    public void offer(AuditTrail.Appended a) {
-        while (!queue.offer(a)) {
-            if (queue.poll() != null) {
+    /**
+     * Takes an entry for forwarding; never blocks. The entries waiting are bounded by count and by bytes
+     * ({@link #MAX_WAITING_BYTES}: a write's entry names each of its versions with their hashes, so one large
+     * transaction's entry can be hundreds of KB); past either bound the oldest waiting are dropped and counted.
+     */
+    public synchronized void offer(AuditTrail.Appended a) {
+        long size = a.entry().length;
+        while (!queue.isEmpty() && waitingBytes.get() + size > MAX_WAITING_BYTES) {
+            AuditTrail.Appended old = queue.poll();
+            if (old != null) {
+                waitingBytes.addAndGet(-old.entry().length);
                 dropped.incrementAndGet();
             }
         }
+        while (!queue.offer(a)) {
+            AuditTrail.Appended old = queue.poll();
+            if (old != null) {
+                waitingBytes.addAndGet(-old.entry().length);
+                dropped.incrementAndGet();
+            }
+        }
+        waitingBytes.addAndGet(size);
+    }
+
+    /** The bytes of the entries waiting to be sent. */
+    long waitingBytes() {
+        return waitingBytes.get();
     }
 
     public long sent() {
@@ -113,6 +136,7 @@ final class SiemForwarder implements AutoCloseable {
                     if (next == null) {
                         continue;
                     }
+                    waitingBytes.addAndGet(-next.entry().length);
                 }
                 if (s == null) {
                     s = SyslogTransport.connect(host, port, tls, 5000);
