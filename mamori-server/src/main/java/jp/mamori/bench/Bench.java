@@ -92,7 +92,81 @@ public final class Bench {
         ExecutorService executor = Executors.newFixedThreadPool(options.concurrency(),
                 Thread.ofPlatform().name("bench-http-", 0).daemon(true).factory());
         try (HttpClient client = HttpSupport.client(executor, options.insecure())) {
-            FhirRequests requests = new FhirRequests(options.base(), options.token(), List.of());
+            if (options.comparing()) {
+                return compare(client, options, out, err);
+            }
+            FhirRequests requests = prepared(client, options.base(), options.token(), options, err);
+            if (requests == null) {
+                return 1;
+            }
+            Measured m = measure(client, requests, options, err);
+            if (m == null) {
+                return 1;
+            }
+            out.println(String.format(Locale.ROOT,
+                    "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
+                            + " p50=%s p95=%s p99=%s base=%s",
+                    options.scenario().label(), options.concurrency(), options.seconds(), m.total(), m.errors(),
+                    m.rps(), m.p50(), m.p95(), m.p99(), options.base()));
+            return m.total() > m.errors() ? 0 : 1;
+        } finally {
+            executor.shutdownNow();
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Two servers measured alternately in one run ({@code --compare-base}): each round measures both, the order
+     * swapped every round so that a drift of the machine falls on both alike; one line per measurement on err and
+     * one result line with the medians and the ratio (first base over second) on out. The machine is shared and
+     * noisy: compare ratios from one run, never figures from different runs.
+     */
+    private static int compare(HttpClient client, Options options, PrintStream out, PrintStream err)
+            throws InterruptedException {
+        FhirRequests a = prepared(client, options.base(), options.token(), options, err);
+        FhirRequests b = a == null ? null : prepared(client, options.compareBase(), options.compareToken(), options,
+                err);
+        if (a == null || b == null) {
+            return 1;
+        }
+        List<Double> aRps = new ArrayList<>();
+        List<Double> bRps = new ArrayList<>();
+        long errors = 0;
+        for (int round = 1; round <= options.rounds(); round++) {
+            boolean aFirst = round % 2 == 1;
+            for (int side = 0; side < 2; side++) {
+                boolean isA = (side == 0) == aFirst;
+                Measured m = measure(client, isA ? a : b, options, err);
+                if (m == null) {
+                    return 1;
+                }
+                errors += m.errors();
+                (isA ? aRps : bRps).add(m.rps());
+                err.println(String.format(Locale.ROOT, "bench: round %d %s rps=%.1f p50=%s p95=%s errors=%d", round,
+                        isA ? "a" : "b", m.rps(), m.p50(), m.p95(), m.errors()));
+            }
+        }
+        double am = median(aRps);
+        double bm = median(bRps);
+        out.println(String.format(Locale.ROOT, "bench compare scenario=%s concurrency=%d seconds=%d rounds=%d"
+                        + " a_rps=%.1f b_rps=%.1f ratio=%.2f errors=%d a=%s b=%s", options.scenario().label(),
+                options.concurrency(), options.seconds(), options.rounds(), am, bm, bm == 0 ? 0.0 : am / bm, errors,
+                options.base(), options.compareBase()));
+        return errors == 0 ? 0 : 1;
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(null);
+        int n = s.size();
+        return n == 0 ? 0 : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    /** The requests for one base, its patients set up when the scenario needs them; null (said on err) if not. */
+    private static FhirRequests prepared(HttpClient client, String base, String token, Options options,
+                                         PrintStream err) throws InterruptedException {
+        {
+            FhirRequests requests = new FhirRequests(base, token, List.of());
 
             // Fail early with one clear line if the server cannot be reached at all.
             HttpRequest metadata = requests.metadata();
@@ -103,8 +177,8 @@ public final class Bench {
                             + HttpSupport.httpError(metadata, response.statusCode(), response.body()));
                 }
             } catch (IOException e) {
-                err.println("bench: cannot connect to " + options.base() + ": " + HttpSupport.describe(e));
-                return 1;
+                err.println("bench: cannot connect to " + base + ": " + HttpSupport.describe(e));
+                return null;
             }
 
             if (options.scenario().needsSetup()) {
@@ -114,23 +188,24 @@ public final class Bench {
                             options.concurrency(), err);
                 } catch (PatientSetup.SetupException e) {
                     err.println("bench: setup failed: " + e.getMessage());
-                    return 1;
+                    return null;
                 }
                 if (options.scenario().needsIds() && ids.isEmpty()) {
                     err.println("bench: setup failed: the server's answers did not name the created patients' ids");
-                    return 1;
+                    return null;
                 }
                 requests = requests.withIds(ids);
             }
-            return measure(client, requests, options, out, err);
-        } finally {
-            executor.shutdownNow();
-            executor.awaitTermination(5, TimeUnit.SECONDS);
+            return requests;
         }
     }
 
-    private static int measure(HttpClient client, FhirRequests requests, Options options,
-                               PrintStream out, PrintStream err) throws InterruptedException {
+    /** One measurement's figures; latencies as text ("n/a" when nothing was measured). */
+    record Measured(long total, long errors, double rps, String p50, String p95, String p99) {
+    }
+
+    private static Measured measure(HttpClient client, FhirRequests requests, Options options, PrintStream err)
+            throws InterruptedException {
         err.println(String.format(Locale.ROOT, "bench: %s with %d workers: warmup %ds, measuring %ds",
                 options.scenario().label(), options.concurrency(), options.warmup(), options.seconds()));
         long start = System.nanoTime();
@@ -156,7 +231,7 @@ public final class Bench {
         for (Worker worker : workers) {
             if (worker.crash != null) {
                 err.println("bench: unexpected error: " + HttpSupport.describe(worker.crash));
-                return 1;
+                return null;
             }
             latencies.addAll(worker.latencies);
             total += worker.count;
@@ -166,13 +241,8 @@ public final class Bench {
             err.println("bench: " + errors + " errors; first: " + firstError.get());
         }
         LatencyRecorder.Summary summary = latencies.summary();
-        out.println(String.format(Locale.ROOT,
-                "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
-                        + " p50=%s p95=%s p99=%s base=%s",
-                options.scenario().label(), options.concurrency(), options.seconds(), total, errors,
-                total / elapsedSeconds, millis(summary, summary.p50()), millis(summary, summary.p95()),
-                millis(summary, summary.p99()), options.base()));
-        return total > errors ? 0 : 1;
+        return new Measured(total, errors, total / elapsedSeconds, millis(summary, summary.p50()),
+                millis(summary, summary.p95()), millis(summary, summary.p99()));
     }
 
     private static String millis(LatencyRecorder.Summary summary, long micros) {

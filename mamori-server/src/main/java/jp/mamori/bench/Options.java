@@ -19,15 +19,29 @@ import java.util.Set;
  * @param patients    number of patients created during setup (ignored by scenarios without setup)
  */
 record Options(String base, String token, Scenario scenario, int concurrency, int seconds, int warmup,
-               boolean insecure, int patients) {
+               boolean insecure, int patients, String compareBase, String compareToken, int rounds) {
+
+    /** One base, measured once. */
+    Options(String base, String token, Scenario scenario, int concurrency, int seconds, int warmup, boolean insecure,
+            int patients) {
+        this(base, token, scenario, concurrency, seconds, warmup, insecure, patients, null, null, 1);
+    }
+
+    /** Whether a second base is measured alternately with the first ({@code --compare-base}). */
+    boolean comparing() {
+        return compareBase != null;
+    }
 
     static final String USAGE = "usage: mamori bench --base URL [--token T]"
             + " --scenario create|read|search|transaction|mixed [--concurrency N] [--seconds S]"
             + " [--warmup S] [--insecure] [--patients N]\n"
+            + "       [--compare-base URL [--compare-token T] [--rounds N (3)]]   two servers measured alternately, and"
+            + " the ratio\n"
             + "       mamori bench identity --data NEW-DIR [--concurrency N] [--seconds S] [--warmup S] [--accounts N]";
 
     private static final Set<String> WITH_VALUE =
-            Set.of("--base", "--token", "--scenario", "--concurrency", "--seconds", "--warmup", "--patients");
+            Set.of("--base", "--token", "--scenario", "--concurrency", "--seconds", "--warmup", "--patients",
+                    "--compare-base", "--compare-token", "--rounds");
 
     /** A usage error; its message is one human-readable line without the "bench: " prefix. */
     static final class UsageException extends IllegalArgumentException {
@@ -60,7 +74,19 @@ record Options(String base, String token, Scenario scenario, int concurrency, in
         int seconds = intOption(values, "--seconds", 30, 1, 86_400);
         int warmup = intOption(values, "--warmup", 5, 0, 86_400);
         int patients = intOption(values, "--patients", scenario.defaultPatients(), 1, 10_000_000);
-        return new Options(base, token, scenario, concurrency, seconds, warmup, insecure, patients);
+        String compareBase = values.containsKey("--compare-base") ? parseBase(values.get("--compare-base")) : null;
+        String compareToken = values.get("--compare-token");
+        if (compareToken != null && (compareBase == null || compareToken.isBlank()
+                || compareToken.chars().anyMatch(c -> c <= ' ' || c > '~'))) {
+            throw new UsageException("--compare-token goes with --compare-base and must be printable ASCII without"
+                    + " spaces");
+        }
+        if (values.containsKey("--rounds") && compareBase == null) {
+            throw new UsageException("--rounds goes with --compare-base");
+        }
+        int rounds = intOption(values, "--rounds", compareBase == null ? 1 : 3, 1, 100);
+        return new Options(base, token, scenario, concurrency, seconds, warmup, insecure, patients, compareBase,
+                compareToken, rounds);
     }
 
     /**

@@ -126,4 +126,43 @@ class BenchEndToEndTest {
         assertEquals(1, run.err().lines().count(), run.err());
         assertTrue(run.err().startsWith("bench: cannot connect to http://127.0.0.1:" + port + "/fhir: "), run.err());
     }
+
+    @Test
+    void twoServersAreMeasuredAlternatelyAndTheRatioIsPrinted() throws IOException {
+        try (FakeFhirServer a = FakeFhirServer.http(); FakeFhirServer b = FakeFhirServer.http()) {
+            Run run = bench(a.base(), "read", "--token", "ta", "--compare-base", b.base(), "--compare-token", "tb",
+                    "--rounds", "2");
+            assertEquals(0, run.exitCode(), run.err());
+            String[] lines = run.out().split("\\R");
+            assertEquals(1, lines.length, run.out());
+            Matcher m = Pattern.compile("bench compare scenario=read concurrency=2 seconds=1 rounds=2"
+                    + " a_rps=(\\d+\\.\\d) b_rps=(\\d+\\.\\d) ratio=(\\d+\\.\\d\\d) errors=0 a=(\\S+) b=(\\S+)")
+                    .matcher(lines[0]);
+            assertTrue(m.matches(), lines[0]);
+            assertEquals(a.base(), m.group(4));
+            assertEquals(b.base(), m.group(5));
+            double ratio = Double.parseDouble(m.group(1)) / Double.parseDouble(m.group(2));
+            assertEquals(ratio, Double.parseDouble(m.group(3)), 0.01);
+            // each side measured once a round, in swapped order, each with its own token and its own patients
+            List<String> rounds = run.err().lines().filter(l -> l.startsWith("bench: round ")).toList();
+            assertEquals(List.of("1 a", "1 b", "2 b", "2 a"), rounds.stream()
+                    .map(l -> l.substring("bench: round ".length(), "bench: round ".length() + 3)).toList());
+            assertEquals(java.util.Set.of("Bearer ta"), a.authorizations);
+            assertEquals(java.util.Set.of("Bearer tb"), b.authorizations);
+            assertEquals(150, a.idsIssued());
+            assertEquals(150, b.idsIssued());
+        }
+    }
+
+    @Test
+    void compareOptionsWithoutACompareBaseAreRefused() {
+        Run rounds = bench("http://127.0.0.1:1/fhir", "read", "--rounds", "2");
+        assertEquals(2, rounds.exitCode());
+        assertEquals("bench: --rounds goes with --compare-base\n", rounds.err());
+        Run token = bench("http://127.0.0.1:1/fhir", "read", "--compare-token", "x");
+        assertEquals(2, token.exitCode());
+        assertTrue(token.err().startsWith("bench: --compare-token goes with --compare-base"), token.err());
+        assertEquals(0.0, Bench.median(List.of()), 0.0);
+        assertEquals(2.5, Bench.median(List.of(4.0, 1.0, 3.0, 2.0)), 0.0);
+    }
 }
