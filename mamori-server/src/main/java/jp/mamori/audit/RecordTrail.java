@@ -73,9 +73,9 @@ public final class RecordTrail {
 
     /**
      * Names every version stored before writes named theirs, once: when no {@code records.anchor} entry exists yet,
-     * stages anchor entries for all stored versions ({@link #ANCHOR_LINES} per entry), in one transaction that holds
-     * the store still for the read, so that they are all in the trail or none are. Safe to call at every start and
-     * from several servers at once (an advisory lock). Returns the versions anchored, or -1 when it was done before.
+     * stages anchor entries for all stored versions ({@link #ANCHOR_LINES} per entry), in one transaction, so that they
+     * are all in the trail or none are. Safe to call at every start and from several servers at once (an advisory
+     * lock). Returns the versions anchored, or -1 when it was done before.
      */
     public static long anchor(DataSource ds, AuditRecorder recorder) {
         long n = Tx.inTransaction(ds, c -> {
@@ -98,33 +98,16 @@ public final class RecordTrail {
             List<String> lines = new ArrayList<>(ANCHOR_LINES);
             long[] count = {0};
             int[] part = {0};
-            SqlSink flush = () -> {
-                part[0]++;
-                recorder.stage(c, AuditEvent.system("records-anchor", AuditAction.RECORDS_ANCHOR, Outcome.SUCCESS,
-                        anchorDetail(part[0], count[0], lines)).build());
-                lines.clear();
-            };
-            List<SQLException> failed = new ArrayList<>(1);
             RecordService.forEachVersionHashes(c, v -> {
-                if (!failed.isEmpty()) {
-                    return;
-                }
                 lines.add(VersionLine.line(ResourceRef.version(v.type(), v.id(), v.version()),
                         v.content() == null ? null : Hashes.hex(v.content()), Hashes.hex(v.chain()), null));
                 count[0]++;
                 if (lines.size() == ANCHOR_LINES) {
-                    try {
-                        flush.run();
-                    } catch (SQLException e) {
-                        failed.add(e);
-                    }
+                    stageAnchor(c, recorder, ++part[0], count[0], lines);
                 }
             });
-            if (!failed.isEmpty()) {
-                throw failed.get(0);
-            }
             if (!lines.isEmpty() || part[0] == 0) {
-                flush.run();
+                stageAnchor(c, recorder, ++part[0], count[0], lines);
             }
             return count[0];
         });
@@ -134,19 +117,17 @@ public final class RecordTrail {
         return n;
     }
 
-    private static Map<String, String> anchorDetail(int part, long through, List<String> lines) {
+    /** Stages one anchor entry naming {@code lines} (then cleared): its part number and the versions so far. */
+    private static void stageAnchor(Connection c, AuditRecorder recorder, int part, long through, List<String> lines)
+            throws SQLException {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("part", Integer.toString(part));
         d.put("anchored", Long.toString(through));
         if (!lines.isEmpty()) {
             d.put(WriteEntries.HASHES, String.join("\n", lines));
         }
-        return d;
-    }
-
-    @FunctionalInterface
-    private interface SqlSink {
-        void run() throws SQLException;
+        recorder.stage(c, AuditEvent.system("records-anchor", AuditAction.RECORDS_ANCHOR, Outcome.SUCCESS, d).build());
+        lines.clear();
     }
 
     // ---------------------------------------------------------------- the check
@@ -154,7 +135,7 @@ public final class RecordTrail {
     /** What the trail says of one version: its hashes and the entry (-1: still in the outbox). */
     private record Named(byte[] content, byte[] chain, byte[] prev, long seq) {
         String hashes() {
-            return "sha256 " + (content == null ? "-" : Hashes.hex(content)) + " chain " + Hashes.hex(chain);
+            return RecordTrail.hashes(content, chain);
         }
 
         String where() {
@@ -168,26 +149,7 @@ public final class RecordTrail {
      * meanwhile causes no false report. Each problem goes to {@code report}.
      */
     public static Result check(DataSource ds, VerifierKey key, Consumer<Finding> report) {
-        return Tx.read(ds, c -> {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setReadOnly(true);
-            try {
-                Result r = checkIn(c, key, report);
-                c.commit();
-                return r;
-            } finally {
-                try {
-                    c.rollback();
-                    c.setReadOnly(false);
-                    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                    c.setAutoCommit(true);
-                } catch (SQLException afterFailure) {
-                    // the connection broke with what is being thrown (e.g. out of memory): that is the news
-                    c.close();
-                }
-            }
-        });
+        return Tx.snapshot(ds, c -> checkIn(c, key, report));
     }
 
     private static Result checkIn(Connection c, VerifierKey key, Consumer<Finding> out) throws SQLException {
@@ -242,10 +204,10 @@ public final class RecordTrail {
                         unsigned++;
                     }
                     if (entry != null) {
-                        if (!Arrays.equals(EntryCodec.leafHash(entry), leaf)) {
+                        byte[] rehashed = EntryCodec.leafHash(entry);
+                        if (!Arrays.equals(rehashed, leaf)) {
                             report.accept(new Finding(null, "entry " + seq, 0, "an audit entry naming versions was"
-                                    + " changed after it was stored", Hashes.hex(leaf),
-                                    Hashes.hex(EntryCodec.leafHash(entry))));
+                                    + " changed after it was stored", Hashes.hex(leaf), Hashes.hex(rehashed)));
                         }
                         collect(versionsOf(entry), seq, named, report);
                     }
@@ -280,13 +242,12 @@ public final class RecordTrail {
                 previous[0] = new byte[32];
             }
             Named n = named.remove(res + "/_history/" + v.version());
-            String stored = "sha256 " + (v.content() == null ? "-" : Hashes.hex(v.content())) + " chain "
-                    + Hashes.hex(v.chain());
             if (n == null) {
-                report.accept(new Finding(v.type(), v.id(), v.version(), "not in the audit trail", "-", stored));
+                report.accept(new Finding(v.type(), v.id(), v.version(), "not in the audit trail", "-",
+                        hashes(v.content(), v.chain())));
             } else if (!Arrays.equals(n.chain(), v.chain()) || !Arrays.equals(n.content(), v.content())) {
                 report.accept(new Finding(v.type(), v.id(), v.version(), "differs from the audit trail ("
-                        + n.where() + ")", n.hashes(), stored));
+                        + n.where() + ")", n.hashes(), hashes(v.content(), v.chain())));
             } else if (n.prev() != null && !Arrays.equals(n.prev(), previous[0])) {
                 report.accept(new Finding(v.type(), v.id(), v.version(), "follows another version than the audit"
                         + " trail's (" + n.where() + ")", "prev " + Hashes.hex(n.prev()),
@@ -326,7 +287,12 @@ public final class RecordTrail {
         return new Result(versions[0], trailVersions, entries, size, unsigned, findings[0]);
     }
 
-    /** The {@code versions} detail of an entry's canonical bytes, or null. */
+    /** A version's hashes as a finding shows them (built only when one is reported). */
+    private static String hashes(byte[] content, byte[] chain) {
+        return "sha256 " + (content == null ? "-" : Hashes.hex(content)) + " chain " + Hashes.hex(chain);
+    }
+
+    /** The {@code hashes} detail of an entry's canonical bytes, or null. */
     private static String versionsOf(byte[] entry) {
         try {
             JsonNode d = JSON.readTree(entry).path("detail").path(WriteEntries.HASHES);

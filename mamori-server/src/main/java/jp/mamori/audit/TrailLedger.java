@@ -371,7 +371,9 @@ public final class TrailLedger {
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT seq, entry FROM audit_entry WHERE seq >= ? ORDER BY seq")) {
-                ps.setFetchSize(5_000);
+                // a write's entry names each of its versions with their hashes: a large transaction's is hundreds of
+                // KB, so a few hundred rows at a time
+                ps.setFetchSize(200);
                 ps.setLong(1, from);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

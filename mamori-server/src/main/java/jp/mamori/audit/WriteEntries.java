@@ -96,6 +96,31 @@ public final class WriteEntries implements RecordService.WriteJournal {
         return b.toString();
     }
 
+    /** Each written version, as the entry names it, in the order written. */
+    public static List<ResourceRef> versionsOf(List<RecordService.Written> written) {
+        List<ResourceRef> out = new ArrayList<>(written.size());
+        for (RecordService.Written w : written) {
+            RecordService.Stored s = w.stored();
+            out.add(ResourceRef.version(s.type(), s.id(), s.version()));
+        }
+        return out;
+    }
+
+    /**
+     * {@code action Type/id/_history/n} of each version the transaction wrote itself (what accompanied them, a
+     * signature's Provenance, aside): a transaction entry's {@code operations}.
+     */
+    public static List<String> operationsOf(List<RecordService.Written> written) {
+        List<String> ops = new ArrayList<>(written.size());
+        for (RecordService.Written w : written) {
+            if (!w.accompanying()) {
+                RecordService.Stored s = w.stored();
+                ops.add(actionOf(w).code + " " + ResourceRef.version(s.type(), s.id(), s.version()).code());
+            }
+        }
+        return ops;
+    }
+
     /** The patients the written versions are about: Patient versions and every patient their bodies name. */
     public static Set<String> patientsOf(List<RecordService.Written> written) {
         Set<String> patients = new LinkedHashSet<>();
@@ -141,23 +166,15 @@ public final class WriteEntries implements RecordService.WriteJournal {
         String author = written.get(0).stored().author();
         ActorKind kind = author.startsWith("account:") ? ActorKind.PERSON
                 : author.startsWith("system:") ? ActorKind.SYSTEM : ActorKind.CLIENT;
-        List<ResourceRef> resources = new ArrayList<>(written.size());
-        List<String> ops = new ArrayList<>(written.size());
-        for (RecordService.Written w : written) {
-            RecordService.Stored s = w.stored();
-            ResourceRef ref = ResourceRef.version(s.type(), s.id(), s.version());
-            resources.add(ref);
-            ops.add(actionOf(w).code + " " + ref.code());
-        }
         AuditEvent.Builder e = AuditEvent.by(new Actor(author, kind, null, List.of(), null, "local", null),
                         actionOf(written))
                 .purpose(kind == ActorKind.SYSTEM ? Purpose.MAINTENANCE : Purpose.OPERATIONS)
-                .resources(resources).detail("via", "server");
+                .resources(versionsOf(written)).detail("via", "server");
         for (String p : patientsOf(written)) {
             e.patient(PatientRef.named(p));
         }
         if (written.size() > 1) {
-            e.detail("operations", String.join(", ", ops));
+            e.detail("operations", String.join(", ", operationsOf(written)));
         }
         return e;
     }

@@ -130,11 +130,8 @@ public final class Clinical {
                     Unit w = new Unit(caller, action.code);
                     w.detail.putAll(detail);
                     w.patients.addAll(WriteEntries.patientsOf(written));
-                    for (RecordService.Written x : written) {
-                        ResourceRef ref = ResourceRef.version(x.stored().type(), x.stored().id(), x.stored().version());
-                        w.resources.add(ref);
-                        pending.add(ref);
-                    }
+                    w.resources.addAll(WriteEntries.versionsOf(written));
+                    pending.addAll(w.resources);
                     w.action = WriteEntries.actionOf(written);
                     return w.entry(Outcome.SUCCESS, r.method() + " " + r.path(), r.address(), r.session().ref(),
                             glassPatients(w));

@@ -40,6 +40,41 @@ public final class Tx {
         }
     }
 
+    /**
+     * Runs read-only work in one snapshot: a read-only, repeatable-read transaction, so that what it reads hangs
+     * together however others write meanwhile (a verifier's reads). The connection's settings are restored before it
+     * goes back to the pool; when restoring fails because the connection broke with what the work threw, that failure
+     * is the one thrown, with the restoring one suppressed in it.
+     */
+    public static <T> T snapshot(DataSource ds, Work<T> work) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            Throwable failed = null;
+            try {
+                return work.run(c);
+            } catch (SQLException | RuntimeException | Error e) {
+                failed = e;
+                throw e;
+            } finally {
+                try {
+                    c.rollback();
+                    c.setReadOnly(false);
+                    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                    c.setAutoCommit(true);
+                } catch (SQLException restoring) {
+                    if (failed == null) {
+                        throw restoring;
+                    }
+                    failed.addSuppressed(restoring);
+                }
+            }
+        } catch (SQLException e) {
+            throw new DataAccessException(e);
+        }
+    }
+
     /** Runs read-only work on a pooled connection in autocommit mode. */
     public static <T> T read(DataSource ds, Work<T> work) {
         try (Connection c = ds.getConnection()) {

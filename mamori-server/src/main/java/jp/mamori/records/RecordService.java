@@ -327,8 +327,14 @@ public final class RecordService {
      * Streams the hashes of every stored version through {@code c} (in the caller's transaction, so in its snapshot),
      * resource by resource, each resource's versions in order.
      */
-    public static void forEachVersionHashes(Connection c, Consumer<VersionHashes> each) throws SQLException {
-        RecordStore.forEachVersionHashes(c, each);
+    public static void forEachVersionHashes(Connection c, HashesSink each) throws SQLException {
+        RecordStore.forEachVersionHashes(c, each::accept);
+    }
+
+    /** Takes each version's hashes; may write through the same connection, and throw what that throws. */
+    @FunctionalInterface
+    public interface HashesSink {
+        void accept(VersionHashes v) throws SQLException;
     }
 
     /**

@@ -468,7 +468,7 @@ final class RecordStore {
     }
 
     /** Every version's hashes, resource by resource and version by version, through {@code c}'s transaction. */
-    static void forEachVersionHashes(Connection c, java.util.function.Consumer<RecordService.VersionHashes> each)
+    static void forEachVersionHashes(Connection c, SqlConsumer<RecordService.VersionHashes> each)
             throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false); // a cursor, not the whole table in memory

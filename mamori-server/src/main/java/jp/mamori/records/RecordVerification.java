@@ -33,19 +33,8 @@ final class RecordVerification {
      */
     long verifyAll(Consumer<Mismatch> report) {
         long[] n = {0};
-        Tx.read(ds, c -> {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setReadOnly(true);
-            try {
-                verifyIn(c, report, n);
-                c.commit();
-            } finally {
-                c.rollback();
-                c.setReadOnly(false);
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                c.setAutoCommit(true);
-            }
+        Tx.snapshot(ds, c -> {
+            verifyIn(c, report, n);
             return null;
         });
         return n[0];

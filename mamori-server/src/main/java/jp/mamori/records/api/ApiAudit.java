@@ -45,8 +45,8 @@ import java.util.regex.Pattern;
  * {@link AuditRecorder}.
  *
  * <p>A write's entry is not appended after the write: it is staged ({@link AuditRecorder#stage}) by the write's own
- * transaction ({@link WriteEntries}, this being its context), so the version and its entry are durable together or not at all
- * (AUDIT-1), and the appender moves it into the trail. Its facts come from the record service: the versions written,
+ * transaction ({@link WriteEntries}, this being its context), so the version and its entry are durable together or
+ * not at all (AUDIT-1), and the appender moves it into the trail. Its facts come from the record service: the versions written,
  * their operations and lifecycles and the lifecycle before (a finalization), and their bodies for the patients; only
  * a deletion's patients are read back (from the version it deleted). The answer then needs no entry of its own, unless
  * it discloses more than what was written (a bundle's reads, an existing match of a conditional create).
@@ -171,24 +171,12 @@ public final class ApiAudit implements WriteEntries.Context {
             throw new IllegalStateException("a FHIR write outside its request's audit scope");
         }
         s.pending.clear(); // a batch entry's earlier transaction that did not commit
-        Set<ResourceRef> resources = new LinkedHashSet<>();
-        Set<String> patients = new LinkedHashSet<>();
-        List<String> ops = new ArrayList<>(written.size());
+        Set<ResourceRef> resources = new LinkedHashSet<>(WriteEntries.versionsOf(written));
+        Set<String> patients = WriteEntries.patientsOf(written);
         List<RecordService.Stored> deletions = new ArrayList<>(0);
         for (RecordService.Written w : written) {
-            RecordService.Stored st = w.stored();
-            ResourceRef ref = ResourceRef.version(st.type(), st.id(), st.version());
-            resources.add(ref);
-            if (!w.accompanying()) {
-                ops.add((w.finalizes() ? AuditAction.FINALIZE.code : st.operation()) + " " + ref.code());
-            }
-            if (st.type().equals("Patient")) {
-                patients.add(st.id());
-            }
-            if (st.body() != null) {
-                scan(st.body(), new LinkedHashSet<>(), patients);
-            } else {
-                deletions.add(st);
+            if (w.stored().body() == null) {
+                deletions.add(w.stored());
             }
         }
         if (!deletions.isEmpty()) {
@@ -199,10 +187,11 @@ public final class ApiAudit implements WriteEntries.Context {
         boolean created = written.size() == 1 && first.version() == 1 && !first.deleted();
         detail.put("status", s.action != AuditAction.TRANSACTION && created ? "201" : "200");
         AuditAction action = s.action;
+        AuditAction one = WriteEntries.actionOf(written);
         if (action == AuditAction.TRANSACTION) {
-            detail.put("operations", String.join(", ", ops));
-        } else if (ops.size() == 1) {
-            action = AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' ')));
+            detail.put("operations", String.join(", ", WriteEntries.operationsOf(written)));
+        } else if (one != AuditAction.TRANSACTION) { // the request wrote one version (besides what accompanied it)
+            action = one;
         }
         s.pending.addAll(resources);
         return entry(c, s.caller, s.rq, action, Outcome.SUCCESS, named(patients), resources, detail);
@@ -230,7 +219,7 @@ public final class ApiAudit implements WriteEntries.Context {
                 while (rs.next()) {
                     String body = rs.getString(1);
                     if (body != null) {
-                        scan(body.getBytes(StandardCharsets.UTF_8), new LinkedHashSet<>(), patients);
+                        FhirReferences.scan(body.getBytes(StandardCharsets.UTF_8), new LinkedHashSet<>(), patients);
                     }
                 }
             }
@@ -280,12 +269,12 @@ public final class ApiAudit implements WriteEntries.Context {
         detail.put("status", Integer.toString(a.status()));
         byte[] json = jsonOf(a);
         if (json != null) {
-            scan(json, resources, patients);
+            FhirReferences.scan(json, resources, patients);
         }
         if (a.location() != null) {
             Matcher m = REF.matcher(a.location());
             if (m.find()) {
-                resources.add(ref(m));
+                resources.add(FhirReferences.ref(m));
             }
         }
         boolean write = rq.method().equals("POST") && action != AuditAction.SEARCH || rq.method().equals("PUT")
@@ -462,7 +451,7 @@ public final class ApiAudit implements WriteEntries.Context {
                     }
                     String body = rs.getString(7);
                     if (body != null) {
-                        scan(body.getBytes(StandardCharsets.UTF_8), new LinkedHashSet<>(), patients);
+                        FhirReferences.scan(body.getBytes(StandardCharsets.UTF_8), new LinkedHashSet<>(), patients);
                     }
                 }
             }
@@ -472,14 +461,6 @@ public final class ApiAudit implements WriteEntries.Context {
             return action;
         }
         return ops.size() == 1 ? AuditAction.of(ops.get(0).substring(0, ops.get(0).indexOf(' '))) : action;
-    }
-
-    private static ResourceRef ref(Matcher m) {
-        return FhirReferences.ref(m);
-    }
-
-    private static void scan(byte[] json, Set<ResourceRef> resources, Set<String> patients) {
-        FhirReferences.scan(json, resources, patients);
     }
 
     /** The body as JSON bytes (an XML answer is converted), or null when it has none. */
