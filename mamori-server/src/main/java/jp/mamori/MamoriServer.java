@@ -122,10 +122,12 @@ public final class MamoriServer implements AutoCloseable {
         }
         DataFolderLock lock = DataFolderLock.acquire(cfg.dataDir());
         jp.mamori.signatures.PdfSeal seal;
+        jp.mamori.signatures.Signatures signatures;
         try {
             refuseUnfinishedRestore(cfg.dataDir());
             refuseEmbeddedOnMovedFolder(cfg);
-            seal = openSeal(cfg, env).orElse(null);
+            signatures = signatures(cfg);
+            seal = openSeal(cfg, env, signatures).orElse(null);
         } catch (ConfigException e) {
             lock.close();
             throw e;
@@ -206,10 +208,6 @@ public final class MamoriServer implements AutoCloseable {
             // STORE-1); the FHIR API and the console say who and why through their WriteEntries.Context.
             records.journal(new jp.mamori.audit.WriteEntries(audit.recorder()));
             // Signatures on finalized documents (issue 17, ADR 0012): signed in the finalizing transaction.
-            Optional<jp.mamori.signatures.SignatureSettings> signatureSettings =
-                    jp.mamori.signatures.SignatureSetup.settings(cfg.signatures());
-            jp.mamori.signatures.Signatures signatures = signatureSettings.map(jp.mamori.signatures.Signatures::new)
-                    .orElse(null);
             jp.mamori.signatures.DocumentSigning documentSigning = new jp.mamori.signatures.DocumentSigning(
                     signatures, Clock.systemUTC());
             records.commitStep(documentSigning);
@@ -533,21 +531,38 @@ public final class MamoriServer implements AutoCloseable {
      * certificate checked against the trust folder. No PIN, a wrong PIN, an unreadable key, no trusted root or a
      * certificate that is expired, revoked or not trusted: the server does not start, with one line saying which.
      */
-    static Optional<jp.mamori.signatures.PdfSeal> openSeal(ServerConfig cfg, java.util.Map<String, String> env) {
+    /**
+     * The one {@code Signatures} of the server, over the trust folder, the TSAs and the revocation setting (issue 17):
+     * shared by the signing of documents, their upkeep and the seal; null when the trust folder holds no certificate.
+     *
+     * @throws ConfigException when a file in the trust folder is not a certificate (or too many, too large)
+     */
+    static jp.mamori.signatures.Signatures signatures(ServerConfig cfg) {
+        try {
+            return jp.mamori.signatures.SignatureSetup.settings(cfg.signatures())
+                    .map(jp.mamori.signatures.Signatures::new).orElse(null);
+        } catch (jp.mamori.signatures.SignatureFailure f) {
+            throw new ConfigException(f.getMessage());
+        }
+    }
+
+    static Optional<jp.mamori.signatures.PdfSeal> openSeal(ServerConfig cfg, java.util.Map<String, String> env,
+                                                           jp.mamori.signatures.Signatures signatures) {
         ServerConfig.SignatureOptions o = cfg.signatures();
         if (!o.seal()) {
             return Optional.empty();
         }
         String option = o.sealPkcs12().isPresent() ? "--seal-pkcs12" : "--seal-pkcs11";
+        if (signatures == null) {
+            throw new ConfigException("組織の署名には信頼する認証局の証明書が必要です(" + o.trustDir()
+                    + ") / the institution seal (" + option + ") needs the trusted root certificates in "
+                    + o.trustDir() + " (--signature-trust-dir)");
+        }
         try {
-            jp.mamori.signatures.SignatureSettings settings = jp.mamori.signatures.SignatureSetup.settings(o)
-                    .orElseThrow(() -> new ConfigException("組織の署名には信頼する認証局の証明書が必要です(" + o.trustDir()
-                            + ") / the institution seal (" + option + ") needs the trusted root certificates in "
-                            + o.trustDir() + " (--signature-trust-dir)"));
             jp.mamori.signatures.SignerKey key = jp.mamori.signatures.SignatureSetup.openSeal(o, cfg.dataDir(), env)
                     .orElseThrow();
-            jp.mamori.signatures.PdfSeal seal = jp.mamori.signatures.PdfSeal.open(
-                    new jp.mamori.signatures.Signatures(settings), key, o.institutionName().orElseGet(Tls::hostName));
+            jp.mamori.signatures.PdfSeal seal = jp.mamori.signatures.PdfSeal.open(signatures, key,
+                    o.institutionName().orElseGet(Tls::hostName));
             log.info("institution seal open ({}): printouts are sealed as {}", option,
                     seal.certificate().getSubjectX500Principal().getName());
             return Optional.of(seal);

@@ -23,7 +23,6 @@ import jp.mamori.signatures.SignatureStore;
 import jp.mamori.signatures.Signatures;
 import jp.mamori.signatures.Signed;
 import jp.mamori.signatures.SignerKey;
-import jp.mamori.signatures.SignerKeys;
 import jp.mamori.signatures.SigningKeyRegistry;
 
 import java.io.PrintStream;
@@ -105,24 +104,21 @@ final class SignatureCommands {
                     throw new ConfigException("--pkcs12 FILE か --pkcs11 LIBRARY:TOKEN:KEY のどちらか一つです / give"
                             + " --pkcs12 FILE or --pkcs11 LIBRARY:TOKEN:KEY");
                 }
-                a.value("--pkcs11").ifPresent(l -> {
-                    if (l.split(":", -1).length != 3 || List.of(l.split(":", -1)).contains("")) {
-                        throw new ConfigException("--pkcs11 は LIBRARY:TOKEN:KEY です / --pkcs11 takes"
-                                + " LIBRARY:TOKEN-LABEL:KEY-LABEL");
-                    }
-                });
-                String pin = env.get("MAMORI_SIGNING_PIN");
-                Signatures sigs = signatures(a, env);
                 String kind = a.value("--pkcs12").isPresent() ? "pkcs12" : "pkcs11";
                 String locator = a.value("--pkcs12").map(p -> Path.of(p).toAbsolutePath().normalize().toString())
                         .orElseGet(() -> a.value("--pkcs11").orElseThrow());
+                try {
+                    SigningKeyRegistry.checkLocator(kind, locator);
+                } catch (SignatureFailure f) {
+                    throw new ConfigException(f.getMessage());
+                }
+                String pin = env.get("MAMORI_SIGNING_PIN");
+                Signatures sigs = signatures(a, env);
                 try (Main.Opened o = Main.Opened.open(a, env)) {
                     UUID account = Tx.read(o.db.dataSource(), c -> People.idOf(c, login)).orElseThrow(() ->
                             new ConfigException("アカウント " + login + " がありません / no account " + login));
                     SigningKeyRegistry.Registered r;
-                    try (SignerKey key = kind.equals("pkcs12")
-                            ? SignerKeys.pkcs12(Path.of(locator), pin == null ? null : pin.toCharArray())
-                            : pkcs11(locator, pin)) {
+                    try (SignerKey key = SigningKeyRegistry.open(kind, locator, pin == null ? null : pin.toCharArray())) {
                         // who it is and what they are qualified for first, then the key, chain and revocation
                         Tx.read(o.db.dataSource(), c -> SigningKeyRegistry.requireHolder(c, account, key.certificate()));
                         Signed probe = sigs.sign(("mamori signing-key probe " + login).getBytes(StandardCharsets.UTF_8),
@@ -183,14 +179,6 @@ final class SignatureCommands {
                 return 2;
             }
         }
-    }
-
-    private static SignerKey pkcs11(String locator, String pin) {
-        String[] p = locator.split(":", -1);
-        if (p.length != 3) {
-            throw new ConfigException("--pkcs11 は LIBRARY:TOKEN:KEY です / --pkcs11 takes LIBRARY:TOKEN-LABEL:KEY-LABEL");
-        }
-        return SignerKeys.pkcs11(Path.of(p[0]), p[1], p[2], pin == null ? null : pin.toCharArray());
     }
 
     /**

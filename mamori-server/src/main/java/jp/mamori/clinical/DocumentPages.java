@@ -121,8 +121,7 @@ final class DocumentPages {
                 date == null ? "" : pages.dates.dateTime(date, lang), stored.version(),
                 pages.dates.dateTime(stored.lastUpdated(), lang), stored.contentSha256(),
                 ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf(),
-                signatures(r, id), pages.signing == null ? null : pages.signing.key(r.session().accountId())
-                        .map(jp.mamori.signatures.SigningKeyRegistry.Registered::describe).orElse(null));
+                signatures(r, id), pages.signingKey(r));
     }
 
     /** The signatures of the document's versions, in words (issue 17): who, when by the time-stamp, level, validity. */

@@ -47,13 +47,7 @@ final class NotePages {
     private ClinicalViews.NoteForm form(ConsoleRequest r, String action, String patientId, String id, int base,
                                         String[] soap, boolean amend, String reason) {
         return new ClinicalViews.NoteForm(action, patientId, id, base, ClinicalViews.Soap.of(soap), amend, reason,
-                r.csrf(), signingKey(r));
-    }
-
-    /** The person's signing key as they read it, when they have one (the form then asks for its PIN). */
-    private String signingKey(ConsoleRequest r) {
-        return pages.signing == null ? null : pages.signing.key(r.session().accountId())
-                .map(jp.mamori.signatures.SigningKeyRegistry.Registered::describe).orElse(null);
+                r.csrf(), pages.signingKey(r));
     }
 
     /**

@@ -32,6 +32,15 @@ final class PageSupport {
     /** Signing with a person's key at 確定保存 (issue 17), or null when the server has none set up. */
     jp.mamori.signatures.PersonSigning signing;
 
+    /**
+     * The person's signing key as they read it, when they have one: the forms that lock a note then ask for its PIN;
+     * null otherwise.
+     */
+    String signingKey(ConsoleRequest r) {
+        return signing == null ? null : signing.key(r.session().accountId())
+                .map(jp.mamori.signatures.SigningKeyRegistry.Registered::describe).orElse(null);
+    }
+
     PageSupport(Clinical clinical, Console console, java.time.ZoneId zone, jp.mamori.signatures.PdfSeal seal) {
         this.clinical = clinical;
         this.console = console;

@@ -49,7 +49,8 @@ public final class DocumentSigning implements RecordService.CommitStep {
     }
 
     private static final ThreadLocal<Signer> SIGNER = new ThreadLocal<>();
-    private static final Caller WRITER = Caller.system("signatures");
+    /** Who writes a signature's Provenance and its extensions: the server's signatures, never a person. */
+    static final Caller WRITER = Caller.system("signatures");
 
     private final Signatures signatures;
     private final Clock clock;

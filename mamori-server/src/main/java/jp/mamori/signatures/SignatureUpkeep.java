@@ -1,6 +1,5 @@
 package jp.mamori.signatures;
 
-import jp.mamori.access.Caller;
 import jp.mamori.db.Tx;
 import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Signature;
@@ -31,7 +30,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SignatureUpkeep implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SignatureUpkeep.class);
-    private static final Caller WRITER = Caller.system("signatures");
     private static final int BATCH = 200;
 
     private final DataSource ds;
@@ -135,7 +133,7 @@ public final class SignatureUpkeep implements AutoCloseable {
         Instant now = clock.instant();
         // one transaction: the Provenance's new version (an audit entry with its hashes) and the row's state
         check.records().writeWith((c, w) -> {
-            w.update(WRITER, "Provenance", r.provenanceId(), p, m.provenanceVersion(),
+            w.update(DocumentSigning.WRITER, "Provenance", r.provenanceId(), p, m.provenanceVersion(),
                     "signature " + (done == Done.TIMESTAMPED ? "time-stamped" : done == Done.EXTENDED
                             ? "extended to LTA" : "re-time-stamped (archive time-stamp renewed)"));
             SignatureStore.extended(c, r.id(), level, v.signingTime().orElse(null),

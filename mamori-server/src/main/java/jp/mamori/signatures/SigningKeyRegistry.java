@@ -42,13 +42,7 @@ public final class SigningKeyRegistry {
          *                          key opened holds another certificate than the one registered
          */
         public SignerKey open(char[] pin) {
-            SignerKey k;
-            if (kind.equals("pkcs12")) {
-                k = SignerKeys.pkcs12(Path.of(locator), pin);
-            } else {
-                String[] p = pkcs11(locator);
-                k = SignerKeys.pkcs11(Path.of(p[0]), p[1], p[2], pin);
-            }
+            SignerKey k = SigningKeyRegistry.open(kind, locator, pin);
             if (!k.certificate().equals(certificate)) {
                 k.close();
                 throw new SignatureFailure(SignatureFailure.Reason.KEY_NOT_FOUND, "登録された証明書と異なる鍵です / the"
@@ -61,6 +55,31 @@ public final class SigningKeyRegistry {
         public String describe() {
             return (kind.equals("pkcs11") ? "IC カード/トークン (PKCS#11)" : "ソフトウェア鍵 (PKCS#12)") + " · "
                     + subjectName + (roleLabel == null ? "" : " · " + roleLabel);
+        }
+    }
+
+    /**
+     * Opens the key of {@code kind} ("pkcs11" or "pkcs12") at {@code locator} with the PIN: what registering and
+     * signing both do.
+     *
+     * @throws SignatureFailure SETTINGS for a malformed locator, NO_PIN, WRONG_PIN, KEY_NOT_FOUND, ...
+     */
+    public static SignerKey open(String kind, String locator, char[] pin) {
+        if (kind.equals("pkcs12")) {
+            return SignerKeys.pkcs12(Path.of(locator), pin);
+        }
+        String[] p = pkcs11(locator);
+        return SignerKeys.pkcs11(Path.of(p[0]), p[1], p[2], pin);
+    }
+
+    /**
+     * Refuses a malformed locator before anything is opened or read.
+     *
+     * @throws SignatureFailure SETTINGS naming the form a PKCS#11 locator takes
+     */
+    public static void checkLocator(String kind, String locator) {
+        if (kind.equals("pkcs11")) {
+            pkcs11(locator);
         }
     }
 
@@ -108,9 +127,7 @@ public final class SigningKeyRegistry {
         if (!kind.equals("pkcs11") && !kind.equals("pkcs12")) {
             throw new IllegalArgumentException("kind " + kind);
         }
-        if (kind.equals("pkcs11")) {
-            pkcs11(locator);
-        }
+        checkLocator(kind, locator);
         HpkiCertificate h = requireHolder(c, accountId, certificate);
         try (PreparedStatement ps = c.prepareStatement("UPDATE signing_key SET retired_at = ?, retired_by = ?"
                 + " WHERE account_id = ? AND retired_at IS NULL")) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -65,9 +64,7 @@ class OpensslInteropTest {
         Files.write(dir.resolve("doc"), DOCUMENT);
         Files.write(dir.resolve("bt.p7s"), signed.signature());
         Files.write(dir.resolve("lta.p7s"), lta);
-        Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pki.root().getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        Files.writeString(dir.resolve("root.pem"), TestPki.pem(pki.root()));
 
         for (String sig : List.of("bt.p7s", "lta.p7s")) {
             Run cms = openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", "doc",

@@ -10,9 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -56,17 +54,12 @@ class PdfsigInteropTest {
         return new Run(p.exitValue(), out);
     }
 
-    private static String pem(X509Certificate c) throws Exception {
-        return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
-    }
-
     /** An NSS database trusting the test root for signatures (and nothing else in it). */
     private String nssDb() throws Exception {
         Path db = Files.createDirectory(dir.resolve("nssdb"));
         Run init = run(CERTUTIL.toString(), "-N", "-d", "sql:" + db, "--empty-password");
         assertEquals(0, init.exit(), init.output());
-        Path root = Files.writeString(dir.resolve("root.pem"), pem(TestPki.get().root()));
+        Path root = Files.writeString(dir.resolve("root.pem"), TestPki.pem(TestPki.get().root()));
         Run add = run(CERTUTIL.toString(), "-A", "-d", "sql:" + db, "-n", "mamori-test-root", "-t", "C,C,C",
                 "-a", "-i", root.toString());
         assertEquals(0, add.exit(), add.output());

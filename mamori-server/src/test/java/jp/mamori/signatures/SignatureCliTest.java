@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -33,10 +32,7 @@ class SignatureCliTest {
     @BeforeAll
     static void start() throws Exception {
         server = TestServer.start(List.of());
-        trust = Files.createDirectories(TestData.newFolder("trust-"));
-        Files.writeString(trust.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(TestPki.get().root().getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        trust = TestPki.get().trustDir();
     }
 
     @AfterAll

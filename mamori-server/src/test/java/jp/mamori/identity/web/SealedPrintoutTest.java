@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -40,10 +39,8 @@ class SealedPrintoutTest {
     /** The trust folder (the test root) and the seal's PKCS#12 file, in a new folder. */
     private static List<String> sealOptions(Path dir) throws Exception {
         TestPki pki = TestPki.get();
-        Path trust = Files.createDirectories(dir.resolve("trust"));
-        Files.writeString(trust.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64,
-                "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pki.root().getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        Path trust = pki.trustDir();
+        Files.createDirectories(dir);
         Path p12 = pki.signer("まもり病院 組織印", null).writePkcs12(dir.resolve("seal.p12"), PIN.toCharArray());
         return List.of("--signature-trust-dir", trust.toString(), "--signature-tsa-url", pki.tsaUrl().toString(),
                 "--seal-pkcs12", p12.toString(), "--institution-name", "まもり病院");
@@ -182,6 +179,17 @@ class SealedPrintoutTest {
         int exit = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), env);
         return new Run(exit, err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aTrustFolderHoldingSomethingElseThanCertificatesStopsTheStartWithOneLine() throws Exception {
+        Path trust = Files.createDirectories(TestData.newFolder("bad-trust-"));
+        Files.writeString(trust.resolve("root.pem"), "not a certificate");
+        Run run = serve(TestData.newFolder("bad-trust-data-"), List.of("--signature-trust-dir", trust.toString()),
+                Map.of());
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("証明書として読めません / not a certificate (PEM or DER): root.pem"), run.err());
+        assertFalse(run.err().contains("Exception"), run.err());
     }
 
     @Test

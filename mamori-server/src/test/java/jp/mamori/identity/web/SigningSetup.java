@@ -1,16 +1,13 @@
 package jp.mamori.identity.web;
 
 import jp.mamori.cli.Main;
-import jp.mamori.testing.TestData;
 import jp.mamori.testing.pki.TestPki;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +16,6 @@ import java.util.Map;
  * TSA, and the command line as an administrator runs it ({@code signing-key add}, {@code verify-signatures}).
  */
 final class SigningSetup {
-    private static Path trust;
 
     private SigningSetup() {
     }
@@ -37,16 +33,8 @@ final class SigningSetup {
     }
 
     /** The folder holding the test PKI's root as PEM (made once per JVM). */
-    static synchronized Path trustDir() throws Exception {
-        if (trust == null) {
-            Path dir = TestData.newFolder("trust-");
-            Files.createDirectories(dir);
-            Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                    .encodeToString(TestPki.get().root().getEncoded()) + "\n-----END CERTIFICATE-----\n");
-            trust = dir;
-        }
-        return trust;
+    static Path trustDir() {
+        return TestPki.get().trustDir();
     }
 
     /** {@code --signature-trust-dir} (the test root) and {@code --signature-tsa-url} (the test TSA). */

@@ -189,6 +189,36 @@ public final class TestPki {
         return URI.create(base + "/tsa");
     }
 
+    /** A certificate as PEM. */
+    public static String pem(X509Certificate c) {
+        try {
+            return "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64,
+                    "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(c.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n";
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Path trustDir;
+
+    /**
+     * A folder holding the test root as {@code root.pem}: what {@code --signature-trust-dir} and {@code openssl
+     * -CAfile} take (made once per JVM).
+     */
+    public synchronized Path trustDir() {
+        if (trustDir == null) {
+            try {
+                Path dir = Files.createDirectories(jp.mamori.testing.TestData.newFolder("trust-"));
+                Files.writeString(dir.resolve("root.pem"), pem(root));
+                trustDir = dir;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return trustDir;
+    }
+
     /** Trust the test root, use the test TSA, fetch revocation online, 3 s per call. */
     public SignatureSettings settings() {
         return SignatureSettings.of(List.of(root), List.of(tsaUrl())).withNetworkTimeout(Duration.ofSeconds(3));

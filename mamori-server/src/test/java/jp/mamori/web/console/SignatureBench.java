@@ -38,7 +38,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -81,11 +80,7 @@ public final class SignatureBench {
         System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, load "
                 + Files.readString(Path.of("/proc/loadavg")).strip() + ", Java " + Runtime.version());
         TestPki pki = TestPki.get();
-        Path trust = TestData.newFolder("bench-trust-");
-        Files.createDirectories(trust);
-        Files.writeString(trust.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(pki.root().getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        Path trust = pki.trustDir();
         try (TestServer server = TestServer.start(List.of("--signature-trust-dir", trust.toString(),
                 "--signature-tsa-url", pki.tsaUrl().toString()))) {
             // the bench runs the upkeep itself, timed: the server's own timer would start it a minute after start

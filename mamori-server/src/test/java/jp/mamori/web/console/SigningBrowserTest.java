@@ -15,15 +15,12 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -40,27 +37,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SigningBrowserTest {
     private static final String PIN = "2468-1357";
-    private static final Path TRUST = trust();
+    private static final Path TRUST = TestPki.get().trustDir();
 
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser("--signature-trust-dir", TRUST.toString(),
             "--signature-tsa-url", TestPki.get().tsaUrl().toString());
     private TestServer server;
     private Browser browser;
-
-    private static Path trust() {
-        try {
-            Path dir = Files.createDirectories(TestData.newFolder("trust-"));
-            Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                    .encodeToString(TestPki.get().root().getEncoded()) + "\n-----END CERTIFICATE-----\n");
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @BeforeEach
     void bind() {
