@@ -430,8 +430,8 @@ final class BackupBench {
                     with.add(b);
                 }
             }
-            double m0 = median(without);
-            double m1 = median(with);
+            double m0 = Bench.median(without);
+            double m1 = Bench.median(with);
             out.println(String.format(Locale.ROOT, "bench backup op=%s-cost rounds=%d rps-without=%s rps-with=%s"
                             + " median-without=%.1f median-with=%.1f ratio=%.3f cost=%.1f%%", scenario, o.rounds(),
                     without, with, m0, m1, m1 / m0, 100 * (1 - m1 / m0)));
@@ -505,16 +505,6 @@ final class BackupBench {
         out.println("bench backup " + label + ": " + result.replace(" base=" + server.baseUrl(), ""));
         Matcher m = RPS.matcher(result);
         return code == 0 && m.find() ? Double.parseDouble(m.group(1)) : null;
-    }
-
-    private static double median(List<Double> xs) {
-        if (xs.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> s = new ArrayList<>(xs);
-        s.sort(Double::compare);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     // ---------------------------------------------------------------- restore drill

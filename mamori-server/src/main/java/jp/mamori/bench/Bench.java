@@ -155,49 +155,51 @@ public final class Bench {
         return errors == 0 ? 0 : 1;
     }
 
+    /** The median of measurements; NaN for none. */
     static double median(List<Double> xs) {
+        if (xs.isEmpty()) {
+            return Double.NaN;
+        }
         List<Double> s = new ArrayList<>(xs);
-        s.sort(null);
+        s.sort(Double::compare);
         int n = s.size();
-        return n == 0 ? 0 : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     /** The requests for one base, its patients set up when the scenario needs them; null (said on err) if not. */
     private static FhirRequests prepared(HttpClient client, String base, String token, Options options,
                                          PrintStream err) throws InterruptedException {
-        {
-            FhirRequests requests = new FhirRequests(base, token, List.of());
+        FhirRequests requests = new FhirRequests(base, token, List.of());
 
-            // Fail early with one clear line if the server cannot be reached at all.
-            HttpRequest metadata = requests.metadata();
+        // Fail early with one clear line if the server cannot be reached at all.
+        HttpRequest metadata = requests.metadata();
+        try {
+            HttpResponse<byte[]> response = client.send(metadata, HttpResponse.BodyHandlers.ofByteArray());
+            if (!HttpSupport.isSuccess(response.statusCode())) {
+                err.println("bench: warning: "
+                        + HttpSupport.httpError(metadata, response.statusCode(), response.body()));
+            }
+        } catch (IOException e) {
+            err.println("bench: cannot connect to " + base + ": " + HttpSupport.describe(e));
+            return null;
+        }
+
+        if (options.scenario().needsSetup()) {
+            List<String> ids;
             try {
-                HttpResponse<byte[]> response = client.send(metadata, HttpResponse.BodyHandlers.ofByteArray());
-                if (!HttpSupport.isSuccess(response.statusCode())) {
-                    err.println("bench: warning: "
-                            + HttpSupport.httpError(metadata, response.statusCode(), response.body()));
-                }
-            } catch (IOException e) {
-                err.println("bench: cannot connect to " + base + ": " + HttpSupport.describe(e));
+                ids = PatientSetup.createPatients(client, requests, options.patients(),
+                        options.concurrency(), err);
+            } catch (PatientSetup.SetupException e) {
+                err.println("bench: setup failed: " + e.getMessage());
                 return null;
             }
-
-            if (options.scenario().needsSetup()) {
-                List<String> ids;
-                try {
-                    ids = PatientSetup.createPatients(client, requests, options.patients(),
-                            options.concurrency(), err);
-                } catch (PatientSetup.SetupException e) {
-                    err.println("bench: setup failed: " + e.getMessage());
-                    return null;
-                }
-                if (options.scenario().needsIds() && ids.isEmpty()) {
-                    err.println("bench: setup failed: the server's answers did not name the created patients' ids");
-                    return null;
-                }
-                requests = requests.withIds(ids);
+            if (options.scenario().needsIds() && ids.isEmpty()) {
+                err.println("bench: setup failed: the server's answers did not name the created patients' ids");
+                return null;
             }
-            return requests;
+            requests = requests.withIds(ids);
         }
+        return requests;
     }
 
     /** One measurement's figures; latencies as text ("n/a" when nothing was measured). */
