@@ -138,9 +138,6 @@ public final class ApiAudit implements WriteEntries.Context {
             } else {
                 SCOPE.set(outer);
             }
-            if (!scope.recorded.isEmpty()) {
-                recorder.drainSoon();
-            }
         }
         Answer a = view.apply(result);
         if (scope.recorded.isEmpty()) {
