@@ -155,6 +155,16 @@ class SigningConsoleTest {
                     report::toString);
             assertEquals(404, b.get("/console/documents/" + doc + "/signature-report?v=1").status(),
                     "version 1, a draft, has no signature");
+            // a physician without a care relationship to this patient gets no report, and the refusal is recorded
+            Person stranger = h.enrolStaff("ishi.z", "内科", "qualification", "physician", "licence_physician",
+                    "917002");
+            clinic.role(stranger.accountId, "physician", "内科");
+            Browser.Page refused = stranger.browser.get("/console/documents/" + doc + "/signature-report?v=2");
+            assertTrue(refused.status() == 403 || refused.status() == 404, refused::toString);
+            assertFalse(refused.body().contains("ValidationReport"), refused::toString);
+            assertEquals(1L, (long) h.<Long>one("SELECT count(*) FROM audit_entry WHERE actor = ? AND outcome ="
+                    + " 'refused' AND position('signature-report' in convert_from(entry, 'UTF8')) > 0",
+                    "account:" + stranger.accountId));
 
             // the upkeep extends it to LTA, as a new version of the Provenance
             SignatureUpkeep.Run run = h.server.server().signatureUpkeep().runOnce();
