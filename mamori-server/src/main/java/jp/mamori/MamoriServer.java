@@ -117,6 +117,10 @@ public final class MamoriServer implements AutoCloseable {
 
     private static MamoriServer start(ServerConfig cfg, Logins.Settings logins, boolean scratch,
                                       java.util.Map<String, String> env) throws Exception {
+        if (jp.mamori.kernel.BenchBuild.UNAUDITED && !ServerConfig.isLoopback(cfg.bindAddress())) {
+            throw new ConfigException("this is a measurement build without auditing; it binds only to a loopback"
+                    + " address (--bind 127.0.0.1) / 監査記録のない計測用ビルドです。ループバックアドレスでのみ起動できます");
+        }
         for (String d : cfg.deviations()) {
             deviation(scratch, d);
         }

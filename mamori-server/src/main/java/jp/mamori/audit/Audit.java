@@ -102,6 +102,8 @@ public final class Audit implements AutoCloseable {
             a.close();
             throw e;
         }
+        clock.scheduleWithFixedDelay(new ReportDeriver(ds), ReportDeriver.PERIOD_MILLIS, ReportDeriver.PERIOD_MILLIS,
+                TimeUnit.MILLISECONDS);
         clock.scheduleWithFixedDelay(() -> {
             try {
                 a.checkClock();

@@ -178,7 +178,7 @@ public final class RecordTrail {
         long entries = 0;
         long unsigned = 0;
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, leaf_hash,"
-                + " CASE WHEN position(? IN entry) > 0 THEN entry END FROM audit_entry ORDER BY seq")) {
+                + " CASE WHEN position(? IN entry) > 0 THEN entry END FROM audit_log ORDER BY seq")) {
             ps.setBytes(1, HASHES_KEY);
             // a write's entry names each of its versions (a demo chunk's, hundreds of KB): read a few rows at a time
             ps.setFetchSize(200);

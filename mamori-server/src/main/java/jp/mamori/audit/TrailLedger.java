@@ -115,7 +115,7 @@ public final class TrailLedger {
     static List<byte[]> leaves(Connection c, long from, long to) throws SQLException {
         List<byte[]> out = new ArrayList<>((int) Math.min(to - from, 1 << 20));
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT seq, leaf_hash FROM audit_entry WHERE seq >= ? AND seq < ? ORDER BY seq")) {
+                "SELECT seq, leaf_hash FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq")) {
             ps.setFetchSize(10_000);
             ps.setLong(1, from);
             ps.setLong(2, to);
@@ -292,7 +292,7 @@ public final class TrailLedger {
                     + " (a newer checkpoint follows within the checkpoint interval)");
         }
         byte[] entry;
-        try (PreparedStatement ps = c.prepareStatement("SELECT entry FROM audit_entry WHERE seq = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT entry FROM audit_log WHERE seq = ?")) {
             ps.setLong(1, seq);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -370,7 +370,7 @@ public final class TrailLedger {
                 w.writeCheckpoint(cp);
             }
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT seq, entry FROM audit_entry WHERE seq >= ? ORDER BY seq")) {
+                    "SELECT seq, entry FROM audit_log WHERE seq >= ? ORDER BY seq")) {
                 // a write's entry names each of its versions with their hashes: a large transaction's is hundreds of
                 // KB, so a few hundred rows at a time
                 ps.setFetchSize(200);

@@ -218,9 +218,11 @@ final class AuditBench {
 
     private static void size(DataSource ds, PrintStream out) {
         Tx.read(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT (SELECT count(*) FROM audit_entry),"
-                    + " pg_total_relation_size('audit_entry'), pg_relation_size('audit_entry'),"
-                    + " pg_indexes_size('audit_entry'), (SELECT coalesce(avg(octet_length(entry)), 0) FROM audit_entry),"
+            try (PreparedStatement ps = c.prepareStatement("SELECT (SELECT count(*) FROM audit_log),"
+                    + " pg_total_relation_size('audit_log') + pg_total_relation_size('audit_report'),"
+                    + " pg_relation_size('audit_log') + pg_relation_size('audit_report'),"
+                    + " pg_indexes_size('audit_log') + pg_indexes_size('audit_report'),"
+                    + " (SELECT coalesce(avg(octet_length(entry)), 0) FROM audit_log),"
                     + " (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
                     + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'"
                     + " AND c.relname LIKE 'audit%' AND n.nspname = current_schema())");
@@ -228,7 +230,7 @@ final class AuditBench {
                 rs.next();
                 long n = rs.getLong(1);
                 long total = rs.getLong(2);
-                out.println(String.format(Locale.ROOT, "bench audit op=size entries=%d audit_entry=%d bytes"
+                out.println(String.format(Locale.ROOT, "bench audit op=size entries=%d audit_log+audit_report=%d bytes"
                                 + " (heap %d, indexes %d) per-entry=%.0f bytes canonical-entry=%.0f bytes"
                                 + " all-audit-tables=%d bytes", n, total, rs.getLong(3), rs.getLong(4),
                         n == 0 ? 0.0 : (double) total / n, rs.getDouble(5), rs.getLong(6)));

@@ -559,6 +559,9 @@ public record ServerConfig(
     /** Settings weaker than the guideline-compliant defaults, one line each. Empty when none. */
     public List<String> deviations() {
         List<String> out = new ArrayList<>();
+        if (jp.mamori.kernel.BenchBuild.UNAUDITED) {
+            out.add(jp.mamori.kernel.BenchBuild.DEVIATION);
+        }
         if (plainHttp) {
             out.add("plain HTTP without TLS on " + bindAddress + ":" + port + " (NET-1/NET-3 expect TLS)");
         }
@@ -818,7 +821,7 @@ public record ServerConfig(
         }
     }
 
-    static boolean isLoopback(String address) {
+    public static boolean isLoopback(String address) {
         try {
             return InetAddress.getByName(address).isLoopbackAddress();
         } catch (UnknownHostException e) {

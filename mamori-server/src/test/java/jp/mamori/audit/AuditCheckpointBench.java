@@ -81,9 +81,9 @@ class AuditCheckpointBench {
             synchronized (cp) {
                 cp.checkpoint(); // what was appended so far is signed now (or was by the last tick)
                 try (Connection c = s.superuserConnection(); Statement q = c.createStatement()) {
-                    q.execute("VACUUM ANALYZE audit_entry");
-                    try (ResultSet rs = q.executeQuery("SELECT pg_total_relation_size('audit_entry'), count(*),"
-                            + " avg(octet_length(entry)) FROM audit_entry")) {
+                    q.execute("VACUUM ANALYZE audit_log");
+                    try (ResultSet rs = q.executeQuery("SELECT pg_total_relation_size('audit_log') + pg_total_relation_size('audit_report'), count(*),"
+                            + " avg(octet_length(entry)) FROM audit_log")) {
                         rs.next();
                         System.out.printf(Locale.ROOT, "entry size: %d entries, %.0f bytes on disk each with indexes,"
                                         + " canonical entry %.0f bytes%n", rs.getLong(2),
@@ -99,14 +99,14 @@ class AuditCheckpointBench {
                         rs.next();
                         head = rs.getLong(1);
                     }
-                    q.executeUpdate("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash, actor, actor_kind,"
-                            + " action, outcome, purpose) SELECT g, now(), e, sha256('\\x00'::bytea || e),"
-                            + " 'account:bench', 'person', 'read', 'success', 'treatment' FROM (SELECT g,"
-                            + " convert_to('{\"seq\":' || g || ',\"time\":\"x\",\"actor\":\"account:bench\","
-                            + "\"action\":\"read\"}', 'UTF8') AS e FROM generate_series(" + head + ", "
+                    q.executeUpdate("INSERT INTO audit_log (seq, entry, leaf_hash)"
+                            + " SELECT g, e, sha256('\\x00'::bytea || e) FROM (SELECT g,"
+                            + " convert_to('{\"seq\":' || g || ',\"time\":\"2026-01-01T00:00:00.000000Z\","
+                            + "\"actor\":\"account:bench\",\"kind\":\"person\",\"action\":\"read\","
+                            + "\"outcome\":\"success\",\"purpose\":\"treatment\"}', 'UTF8') AS e FROM generate_series(" + head + ", "
                             + (head + BULK - 1) + ") g) x");
                     List<byte[]> leaves = new ArrayList<>(BULK);
-                    try (ResultSet rs = q.executeQuery("SELECT leaf_hash FROM audit_entry WHERE seq >= " + head
+                    try (ResultSet rs = q.executeQuery("SELECT leaf_hash FROM audit_log WHERE seq >= " + head
                             + " ORDER BY seq")) {
                         while (rs.next()) {
                             leaves.add(rs.getBytes(1));
@@ -120,10 +120,10 @@ class AuditCheckpointBench {
                         ps.executeUpdate();
                     }
                     q.executeUpdate("UPDATE audit_head SET next_seq = " + (head + BULK) + ", last_leaf = (SELECT"
-                            + " leaf_hash FROM audit_entry WHERE seq = " + (head + BULK - 1) + ")");
+                            + " leaf_hash FROM audit_log WHERE seq = " + (head + BULK - 1) + ")");
                     c.commit();
                     c.setAutoCommit(true);
-                    q.execute("VACUUM ANALYZE audit_entry");
+                    q.execute("VACUUM ANALYZE audit_log");
                 }
                 System.gc();
                 long heap0 = used();

@@ -74,16 +74,10 @@ class AuditSealTest {
                     "success", "treatment", "10.0.0.9", null, false, Map.of("status", "200"));
             byte[] entry = EntryCodec.encode(seq, prev, r);
             byte[] leaf = EntryCodec.leafHash(entry);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash,"
-                    + " actor, actor_kind, actor_display, roles, patients, action, outcome, purpose, resources, address)"
-                    + " VALUES (?, ?, ?, ?, ?, 'person', ?, ARRAY['physician'], ARRAY['p-fake'], 'read', 'success',"
-                    + " 'treatment', ARRAY['Patient/p-fake/_history/1'], '10.0.0.9')")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, entry, leaf_hash) VALUES (?, ?, ?)")) {
                 ps.setLong(1, seq);
-                ps.setTimestamp(2, java.sql.Timestamp.from(r.at()));
-                ps.setBytes(3, entry);
-                ps.setBytes(4, leaf);
-                ps.setString(5, r.actor());
-                ps.setString(6, r.display());
+                ps.setBytes(2, entry);
+                ps.setBytes(3, leaf);
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {

@@ -144,8 +144,8 @@ class AuditTamperTest {
 
     private static void setEntry(Connection c, long seq, byte[] e, boolean rehash) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(rehash
-                ? "UPDATE audit_entry SET entry = ?, leaf_hash = ? WHERE seq = ?"
-                : "UPDATE audit_entry SET entry = ? WHERE seq = ?")) {
+                ? "UPDATE audit_log SET entry = ?, leaf_hash = ? WHERE seq = ?"
+                : "UPDATE audit_log SET entry = ? WHERE seq = ?")) {
             ps.setBytes(1, e);
             if (rehash) {
                 ps.setBytes(2, Merkle.leafHash(e));
@@ -237,7 +237,7 @@ class AuditTamperTest {
         long x = middle();
         Report r = tamperAndVerify("delete", c -> {
             try (Statement st = c.createStatement()) {
-                assertEquals(1, st.executeUpdate("DELETE FROM audit_entry WHERE seq = " + x));
+                assertEquals(1, st.executeUpdate("DELETE FROM audit_log WHERE seq = " + x));
             }
         });
         Finding f = first(r, Finding.Kind.DELETED);
@@ -280,12 +280,11 @@ class AuditTamperTest {
                     + "\"action\":\"read\",\"outcome\":\"success\",\"purpose\":\"treatment\"}";
             byte[] b = forged.getBytes(StandardCharsets.UTF_8);
             try (Statement st = c.createStatement()) {
-                st.executeUpdate("UPDATE audit_entry SET seq = seq + 1000000000 WHERE seq > " + x);
-                st.executeUpdate("UPDATE audit_entry SET seq = seq - 999999999 WHERE seq > 1000000000");
+                st.executeUpdate("UPDATE audit_log SET seq = seq + 1000000000 WHERE seq > " + x);
+                st.executeUpdate("UPDATE audit_log SET seq = seq - 999999999 WHERE seq > 1000000000");
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_entry (seq, recorded_at, entry, leaf_hash,"
-                    + " actor, actor_kind, action, outcome, purpose) VALUES (?, now(), ?, ?, 'account:forged', 'person',"
-                    + " 'read', 'success', 'treatment')")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, entry, leaf_hash)"
+                    + " VALUES (?, ?, ?)")) {
                 ps.setLong(1, x + 1);
                 ps.setBytes(2, b);
                 ps.setBytes(3, Merkle.leafHash(b));
@@ -303,8 +302,8 @@ class AuditTamperTest {
         long x = middle();
         Report r = tamperAndVerify("swap", c -> {
             try (Statement st = c.createStatement()) {
-                assertEquals(2, st.executeUpdate("UPDATE audit_entry a SET entry = b.entry, leaf_hash = b.leaf_hash"
-                        + " FROM audit_entry b WHERE (a.seq = " + x + " AND b.seq = " + (x + 1) + ") OR (a.seq = "
+                assertEquals(2, st.executeUpdate("UPDATE audit_log a SET entry = b.entry, leaf_hash = b.leaf_hash"
+                        + " FROM audit_log b WHERE (a.seq = " + x + " AND b.seq = " + (x + 1) + ") OR (a.seq = "
                         + (x + 1) + " AND b.seq = " + x + ")"));
             }
         });
@@ -325,10 +324,10 @@ class AuditTamperTest {
 
     private static void truncate(Connection c, long t) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("DELETE FROM audit_entry WHERE seq >= " + t);
+            st.executeUpdate("DELETE FROM audit_log WHERE seq >= " + t);
             assertTrue(st.executeUpdate("DELETE FROM audit_checkpoint WHERE size > " + t) >= 2);
             st.executeUpdate("DELETE FROM audit_subtree WHERE ((idx + 1) << level) > " + t);
-            st.executeUpdate("UPDATE audit_head SET next_seq = " + t + ", last_leaf = (SELECT leaf_hash FROM audit_entry"
+            st.executeUpdate("UPDATE audit_head SET next_seq = " + t + ", last_leaf = (SELECT leaf_hash FROM audit_log"
                     + " WHERE seq = " + (t - 1) + ")");
         }
     }

@@ -364,14 +364,19 @@ class AuditTrailTest {
     void theRuntimeRoleCannotChangeTheTrailAndTriggersStopTheOwner() throws Exception {
         server.get("/Patient?_count=1");
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
-            for (String sql : List.of("UPDATE audit_entry SET actor = 'mallory'", "DELETE FROM audit_entry",
-                    "TRUNCATE audit_entry", "DELETE FROM audit_head", "UPDATE audit_head SET next_seq = 0")) {
+            for (String sql : List.of("UPDATE audit_log SET entry = entry", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log", "UPDATE audit_report SET actor = 'mallory'", "DELETE FROM audit_report",
+                    "TRUNCATE audit_report", "DELETE FROM audit_head", "UPDATE audit_head SET next_seq = 0")) {
                 SQLException e = assertThrows(SQLException.class, () -> st.execute(sql), sql);
                 assertEquals("42501", e.getSQLState(), sql + ": " + e.getMessage());
             }
             st.execute("SET ROLE mamori_app");
-            for (String sql : List.of("UPDATE audit_entry SET actor = 'mallory'", "DELETE FROM audit_entry",
-                    "TRUNCATE audit_entry", "UPDATE audit_review SET findings = 'x'", "DELETE FROM audit_review")) {
+            for (String sql : List.of("UPDATE audit_log SET entry = entry", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log", "UPDATE audit_report SET actor = 'mallory'", "DELETE FROM audit_report",
+                    "INSERT INTO audit_report (seq, recorded_at, actor, actor_kind, action, outcome, purpose) VALUES"
+                            + " (999999, now(), 'mallory', 'person', 'read', 'success', 'treatment')",
+                    "UPDATE audit_report_head SET next_seq = 0",
+                    "UPDATE audit_review SET findings = 'x'", "DELETE FROM audit_review")) {
                 SQLException e = assertThrows(SQLException.class, () -> st.execute(sql), sql);
                 assertTrue(e.getMessage().contains("permission denied"), sql + ": " + e.getMessage());
             }

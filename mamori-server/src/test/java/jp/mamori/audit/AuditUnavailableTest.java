@@ -36,7 +36,7 @@ class AuditUnavailableTest {
         assertEquals(201, created.statusCode());
         String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
-            st.execute("REVOKE INSERT ON audit_entry FROM mamori_app");
+            st.execute("REVOKE INSERT ON audit_log FROM mamori_app");
         }
         try {
             HttpResponse<String> read = server.get("/Patient/" + id);
@@ -49,7 +49,7 @@ class AuditUnavailableTest {
             assertFalse(search.body().contains(family));
         } finally {
             try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
-                st.execute("GRANT INSERT ON audit_entry TO mamori_app");
+                st.execute("GRANT INSERT ON audit_log TO mamori_app");
             }
         }
         assertEquals(200, server.get("/Patient/" + id).statusCode(), "answers again once entries can be stored");
@@ -67,7 +67,7 @@ class AuditUnavailableTest {
         String keptId = kept.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
         long versionsBefore = versions();
         try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
-            st.execute("REVOKE INSERT ON audit_entry, audit_outbox FROM mamori_app");
+            st.execute("REVOKE INSERT ON audit_log, audit_outbox FROM mamori_app");
         }
         try {
             HttpResponse<String> create = server.post("/Patient", AuditTrailTest.patientJson(family));
@@ -80,7 +80,7 @@ class AuditUnavailableTest {
             assertTrue(delete.statusCode() >= 500, delete.statusCode() + " " + delete.body());
         } finally {
             try (Connection c = server.superuserConnection(); Statement st = c.createStatement()) {
-                st.execute("GRANT INSERT ON audit_entry, audit_outbox TO mamori_app");
+                st.execute("GRANT INSERT ON audit_log, audit_outbox TO mamori_app");
             }
         }
         assertEquals(versionsBefore, versions(), "no version was stored without its entry");

@@ -50,7 +50,7 @@ class AuditBenchTest {
                     + " after " + r.group());
         }
 
-        Matcher s = line("bench audit op=size entries=(\\d+) audit_entry=(\\d+) bytes \\(heap \\d+, indexes \\d+\\)"
+        Matcher s = line("bench audit op=size entries=(\\d+) audit_log\\+audit_report=(\\d+) bytes \\(heap \\d+, indexes \\d+\\)"
                 + " per-entry=(\\d+) bytes canonical-entry=(\\d+) bytes all-audit-tables=(\\d+) bytes", o);
         assertTrue(Long.parseLong(s.group(1)) >= appends, s.group());
         assertTrue(Long.parseLong(s.group(3)) > Long.parseLong(s.group(4)), "a row costs more than its entry: "

@@ -202,7 +202,7 @@ class RecordTrailTest {
                     .replace(VersionHash.hex(v2.content()), VersionHash.hex(content))
                     .replace(VersionHash.hex(v2.chain()), VersionHash.hex(chain2));
             byte[] rewritten = text.getBytes(StandardCharsets.UTF_8);
-            update(c, "UPDATE audit_entry SET entry = ?, leaf_hash = ? WHERE seq = ?", rewritten,
+            update(c, "UPDATE audit_log SET entry = ?, leaf_hash = ? WHERE seq = ?", rewritten,
                     jp.mamori.audit.EntryCodec.leafHash(rewritten), seq);
         });
 

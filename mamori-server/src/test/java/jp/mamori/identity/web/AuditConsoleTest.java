@@ -126,7 +126,7 @@ class AuditConsoleTest {
             String path = "/console/audit/report?kind=patient&patient=" + patient;
             assertEquals(200, getFresh(auditor, path).status(), "the report opens while views are recorded");
             try (java.sql.Connection c = h.server.superuserConnection(); java.sql.Statement st = c.createStatement()) {
-                st.execute("REVOKE INSERT ON audit_entry FROM mamori_app");
+                st.execute("REVOKE INSERT ON audit_log FROM mamori_app");
             }
             try {
                 Browser.Page refused = auditor.browser.get(path);
@@ -136,7 +136,7 @@ class AuditConsoleTest {
                 assertFalse(refused.contains(patient), "nothing of the trail shows: " + refused);
             } finally {
                 try (java.sql.Connection c = h.server.superuserConnection(); java.sql.Statement st = c.createStatement()) {
-                    st.execute("GRANT INSERT ON audit_entry TO mamori_app");
+                    st.execute("GRANT INSERT ON audit_log TO mamori_app");
                 }
             }
             assertEquals(200, auditor.browser.get(path).status(), "answers again once views can be recorded");
