@@ -1,7 +1,9 @@
 package jp.mamori.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -105,9 +107,9 @@ public final class Bench {
             }
             out.println(String.format(Locale.ROOT,
                     "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
-                            + " p50=%s p95=%s p99=%s base=%s",
+                            + " p50=%s p95=%s p99=%s client_cpu_us=%s base=%s",
                     options.scenario().label(), options.concurrency(), options.seconds(), m.total(), m.errors(),
-                    m.rps(), m.p50(), m.p95(), m.p99(), options.base()));
+                    m.rps(), m.p50(), m.p95(), m.p99(), m.clientCpu(), options.base()));
             return m.total() > m.errors() ? 0 : 1;
         } finally {
             executor.shutdownNow();
@@ -142,8 +144,9 @@ public final class Bench {
                 }
                 errors += m.errors();
                 (isA ? aRps : bRps).add(m.rps());
-                err.println(String.format(Locale.ROOT, "bench: round %d %s rps=%.1f p50=%s p95=%s errors=%d", round,
-                        isA ? "a" : "b", m.rps(), m.p50(), m.p95(), m.errors()));
+                err.println(String.format(Locale.ROOT,
+                        "bench: round %d %s rps=%.1f p50=%s p95=%s client_cpu_us=%s errors=%d", round,
+                        isA ? "a" : "b", m.rps(), m.p50(), m.p95(), m.clientCpu(), m.errors()));
             }
         }
         double am = median(aRps);
@@ -202,8 +205,11 @@ public final class Bench {
         return requests;
     }
 
-    /** One measurement's figures; latencies as text ("n/a" when nothing was measured). */
-    record Measured(long total, long errors, double rps, String p50, String p95, String p99) {
+    /**
+     * One measurement's figures; latencies as text ("n/a" when nothing was measured); {@code clientCpu} the bench
+     * JVM's own CPU time per measured request in microseconds, as text ("n/a" when unknown).
+     */
+    record Measured(long total, long errors, double rps, String p50, String p95, String p99, String clientCpu) {
     }
 
     private static Measured measure(HttpClient client, FhirRequests requests, Options options, PrintStream err)
@@ -222,9 +228,16 @@ public final class Bench {
             workers.add(worker);
             threads.add(Thread.ofPlatform().name("bench-worker-" + i).start(worker));
         }
+        // The load client's own cost: this JVM's CPU time over the measured window, per measured request.
+        long untilMeasured = measureStart - System.nanoTime();
+        if (untilMeasured > 0) {
+            TimeUnit.NANOSECONDS.sleep(untilMeasured);
+        }
+        long cpuAtStart = processCpuNanos();
         for (Thread thread : threads) {
             thread.join();
         }
+        long cpuAtEnd = processCpuNanos();
         double elapsedSeconds = Math.max(1, System.nanoTime() - measureStart) / 1e9;
 
         LatencyRecorder latencies = new LatencyRecorder();
@@ -243,8 +256,20 @@ public final class Bench {
             err.println("bench: " + errors + " errors; first: " + firstError.get());
         }
         LatencyRecorder.Summary summary = latencies.summary();
+        String clientCpu = cpuAtStart < 0 || cpuAtEnd < 0 || total == 0 ? "n/a"
+                : String.format(Locale.ROOT, "%.1f", (cpuAtEnd - cpuAtStart) / 1000.0 / total);
         return new Measured(total, errors, total / elapsedSeconds, millis(summary, summary.p50()),
-                millis(summary, summary.p95()), millis(summary, summary.p99()));
+                millis(summary, summary.p95()), millis(summary, summary.p99()), clientCpu);
+    }
+
+    /**
+     * CPU time used by this JVM so far (all threads: workers, GC, compiler), in nanoseconds; -1 where the platform
+     * does not say. The difference over the measured window, divided by the measured requests, is the load client's
+     * own cost per request: on a machine shared with the server it is what the client takes away from it.
+     */
+    static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 
     private static String millis(LatencyRecorder.Summary summary, long micros) {
