@@ -1,15 +1,12 @@
 package jp.mamori.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,7 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Each of {@code --concurrency} workers is a virtual user that repeatedly sends a request, waits
  * for the full response and records its latency. The scenario first runs {@code --warmup} seconds
- * unmeasured, then {@code --seconds} measured; a worker checks the deadline before each request.
+ * unmeasured, then {@code --seconds} measured; a worker checks the deadline before each request. Each worker keeps
+ * one connection of the bench's own {@link LoadClient} (issue 24: the JDK's HTTP client cost the shared machine
+ * 30–37 % of its CPU); {@code client_cpu_us} on the result line is what this JVM spent per measured request.
  *
  * <p>Counting: {@code requests} is every measured request (started after the warmup) that got a
  * response or failed; {@code errors} are non-2xx responses plus transport failures. Latency
@@ -89,30 +88,24 @@ public final class Bench {
     }
 
     private static int run(Options options, PrintStream out, PrintStream err) throws InterruptedException {
-        ExecutorService executor = Executors.newFixedThreadPool(options.concurrency(),
-                Thread.ofPlatform().name("bench-http-", 0).daemon(true).factory());
-        try (HttpClient client = HttpSupport.client(executor, options.insecure())) {
-            if (options.comparing()) {
-                return compare(client, options, out, err);
-            }
-            FhirRequests requests = prepared(client, options.base(), options.token(), options, err);
-            if (requests == null) {
-                return 1;
-            }
-            Measured m = measure(client, requests, options, err);
-            if (m == null) {
-                return 1;
-            }
-            out.println(String.format(Locale.ROOT,
-                    "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
-                            + " p50=%s p95=%s p99=%s base=%s",
-                    options.scenario().label(), options.concurrency(), options.seconds(), m.total(), m.errors(),
-                    m.rps(), m.p50(), m.p95(), m.p99(), options.base()));
-            return m.total() > m.errors() ? 0 : 1;
-        } finally {
-            executor.shutdownNow();
-            executor.awaitTermination(5, TimeUnit.SECONDS);
+        if (options.comparing()) {
+            return compare(options, out, err);
         }
+        LoadClient client = LoadClient.forBase(options.base(), options.insecure(), FhirRequests.TIMEOUT);
+        FhirRequests requests = prepared(client, options.base(), options.token(), options, err);
+        if (requests == null) {
+            return 1;
+        }
+        Measured m = measure(client, requests, options, err);
+        if (m == null) {
+            return 1;
+        }
+        out.println(String.format(Locale.ROOT,
+                "bench scenario=%s concurrency=%d seconds=%d requests=%d errors=%d rps=%.1f"
+                        + " p50=%s p95=%s p99=%s client_cpu_us=%s base=%s",
+                options.scenario().label(), options.concurrency(), options.seconds(), m.total(), m.errors(),
+                m.rps(), m.p50(), m.p95(), m.p99(), m.clientCpu(), options.base()));
+        return m.total() > m.errors() ? 0 : 1;
     }
 
     /**
@@ -121,10 +114,11 @@ public final class Bench {
      * one result line with the medians and the ratio (first base over second) on out. The machine is shared and
      * noisy: compare ratios from one run, never figures from different runs.
      */
-    private static int compare(HttpClient client, Options options, PrintStream out, PrintStream err)
-            throws InterruptedException {
-        FhirRequests a = prepared(client, options.base(), options.token(), options, err);
-        FhirRequests b = a == null ? null : prepared(client, options.compareBase(), options.compareToken(), options,
+    private static int compare(Options options, PrintStream out, PrintStream err) throws InterruptedException {
+        LoadClient aClient = LoadClient.forBase(options.base(), options.insecure(), FhirRequests.TIMEOUT);
+        LoadClient bClient = LoadClient.forBase(options.compareBase(), options.insecure(), FhirRequests.TIMEOUT);
+        FhirRequests a = prepared(aClient, options.base(), options.token(), options, err);
+        FhirRequests b = a == null ? null : prepared(bClient, options.compareBase(), options.compareToken(), options,
                 err);
         if (a == null || b == null) {
             return 1;
@@ -136,14 +130,15 @@ public final class Bench {
             boolean aFirst = round % 2 == 1;
             for (int side = 0; side < 2; side++) {
                 boolean isA = (side == 0) == aFirst;
-                Measured m = measure(client, isA ? a : b, options, err);
+                Measured m = measure(isA ? aClient : bClient, isA ? a : b, options, err);
                 if (m == null) {
                     return 1;
                 }
                 errors += m.errors();
                 (isA ? aRps : bRps).add(m.rps());
-                err.println(String.format(Locale.ROOT, "bench: round %d %s rps=%.1f p50=%s p95=%s errors=%d", round,
-                        isA ? "a" : "b", m.rps(), m.p50(), m.p95(), m.errors()));
+                err.println(String.format(Locale.ROOT,
+                        "bench: round %d %s rps=%.1f p50=%s p95=%s client_cpu_us=%s errors=%d", round,
+                        isA ? "a" : "b", m.rps(), m.p50(), m.p95(), m.clientCpu(), m.errors()));
             }
         }
         double am = median(aRps);
@@ -167,17 +162,16 @@ public final class Bench {
     }
 
     /** The requests for one base, its patients set up when the scenario needs them; null (said on err) if not. */
-    private static FhirRequests prepared(HttpClient client, String base, String token, Options options,
+    private static FhirRequests prepared(LoadClient client, String base, String token, Options options,
                                          PrintStream err) throws InterruptedException {
         FhirRequests requests = new FhirRequests(base, token, List.of());
 
         // Fail early with one clear line if the server cannot be reached at all.
-        HttpRequest metadata = requests.metadata();
-        try {
-            HttpResponse<byte[]> response = client.send(metadata, HttpResponse.BodyHandlers.ofByteArray());
-            if (!HttpSupport.isSuccess(response.statusCode())) {
-                err.println("bench: warning: "
-                        + HttpSupport.httpError(metadata, response.statusCode(), response.body()));
+        LoadClient.Request metadata = requests.metadata();
+        try (LoadClient.Connection connection = client.connection()) {
+            LoadClient.Response response = connection.send(metadata, false);
+            if (!HttpSupport.isSuccess(response.status())) {
+                err.println("bench: warning: " + HttpSupport.httpError(metadata, response.status(), response.body()));
             }
         } catch (IOException e) {
             err.println("bench: cannot connect to " + base + ": " + HttpSupport.describe(e));
@@ -202,11 +196,14 @@ public final class Bench {
         return requests;
     }
 
-    /** One measurement's figures; latencies as text ("n/a" when nothing was measured). */
-    record Measured(long total, long errors, double rps, String p50, String p95, String p99) {
+    /**
+     * One measurement's figures; latencies as text ("n/a" when nothing was measured); {@code clientCpu} the bench
+     * JVM's own CPU time per measured request in microseconds, as text ("n/a" when unknown).
+     */
+    record Measured(long total, long errors, double rps, String p50, String p95, String p99, String clientCpu) {
     }
 
-    private static Measured measure(HttpClient client, FhirRequests requests, Options options, PrintStream err)
+    private static Measured measure(LoadClient client, FhirRequests requests, Options options, PrintStream err)
             throws InterruptedException {
         err.println(String.format(Locale.ROOT, "bench: %s with %d workers: warmup %ds, measuring %ds",
                 options.scenario().label(), options.concurrency(), options.warmup(), options.seconds()));
@@ -222,9 +219,16 @@ public final class Bench {
             workers.add(worker);
             threads.add(Thread.ofPlatform().name("bench-worker-" + i).start(worker));
         }
+        // The load client's own cost: this JVM's CPU time over the measured window, per measured request.
+        long untilMeasured = measureStart - System.nanoTime();
+        if (untilMeasured > 0) {
+            TimeUnit.NANOSECONDS.sleep(untilMeasured);
+        }
+        long cpuAtStart = processCpuNanos();
         for (Thread thread : threads) {
             thread.join();
         }
+        long cpuAtEnd = processCpuNanos();
         double elapsedSeconds = Math.max(1, System.nanoTime() - measureStart) / 1e9;
 
         LatencyRecorder latencies = new LatencyRecorder();
@@ -243,8 +247,20 @@ public final class Bench {
             err.println("bench: " + errors + " errors; first: " + firstError.get());
         }
         LatencyRecorder.Summary summary = latencies.summary();
+        String clientCpu = cpuAtStart < 0 || cpuAtEnd < 0 || total == 0 ? "n/a"
+                : String.format(Locale.ROOT, "%.1f", (cpuAtEnd - cpuAtStart) / 1000.0 / total);
         return new Measured(total, errors, total / elapsedSeconds, millis(summary, summary.p50()),
-                millis(summary, summary.p95()), millis(summary, summary.p99()));
+                millis(summary, summary.p95()), millis(summary, summary.p99()), clientCpu);
+    }
+
+    /**
+     * CPU time used by this JVM so far (all threads: workers, GC, compiler), in nanoseconds; -1 where the platform
+     * does not say. The difference over the measured window, divided by the measured requests, is the load client's
+     * own cost per request: on a machine shared with the server it is what the client takes away from it.
+     */
+    static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 
     private static String millis(LatencyRecorder.Summary summary, long micros) {
@@ -253,7 +269,7 @@ public final class Bench {
 
     /** One virtual user: its own recorder and counters, merged after all workers have stopped. */
     private static final class Worker implements Runnable {
-        private final HttpClient client;
+        private final LoadClient client;
         private final FhirRequests requests;
         private final Scenario scenario;
         private final long measureStart;
@@ -265,7 +281,7 @@ public final class Bench {
         long errors;
         RuntimeException crash;
 
-        Worker(HttpClient client, FhirRequests requests, Scenario scenario, long measureStart, long deadline,
+        Worker(LoadClient client, FhirRequests requests, Scenario scenario, long measureStart, long deadline,
                AtomicReference<String> firstError) {
             this.client = client;
             this.requests = requests;
@@ -277,8 +293,8 @@ public final class Bench {
 
         @Override
         public void run() {
-            try {
-                loop();
+            try (LoadClient.Connection connection = client.connection()) {
+                loop(connection);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
@@ -286,7 +302,7 @@ public final class Bench {
             }
         }
 
-        private void loop() throws InterruptedException {
+        private void loop(LoadClient.Connection connection) throws InterruptedException {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             while (true) {
                 long now = System.nanoTime();
@@ -294,18 +310,18 @@ public final class Bench {
                     return;
                 }
                 boolean measured = now - measureStart >= 0;
-                HttpRequest request = scenario.next(requests, random);
+                LoadClient.Request request = scenario.next(requests, random);
                 long sent = System.nanoTime();
                 try {
-                    HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                    LoadClient.Response response = connection.send(request, false);
                     long micros = (System.nanoTime() - sent) / 1_000;
                     if (measured) {
                         count++;
                         latencies.record(micros);
-                        if (!HttpSupport.isSuccess(response.statusCode())) {
+                        if (!HttpSupport.isSuccess(response.status())) {
                             errors++;
                             firstError.compareAndSet(null,
-                                    HttpSupport.httpError(request, response.statusCode(), response.body()));
+                                    HttpSupport.httpError(request, response.status(), response.body()));
                         }
                     }
                 } catch (IOException e) {

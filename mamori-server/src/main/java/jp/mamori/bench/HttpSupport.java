@@ -2,24 +2,20 @@ package jp.mamori.bench;
 
 import java.net.ConnectException;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
+import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
-/** HTTP client construction and one-line descriptions of failures. */
+/** TLS for the load client and one-line descriptions of requests and failures. */
 final class HttpSupport {
 
     /** How much of an error response body is shown. */
@@ -29,27 +25,11 @@ final class HttpSupport {
     }
 
     /**
-     * An HTTP/1.1 client on the given executor. With {@code insecure}, any server certificate is
-     * trusted and the host name is not checked.
-     */
-    static HttpClient client(Executor executor, boolean insecure) {
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .executor(executor)
-                .connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        if (insecure) {
-            builder.sslContext(trustAllContext());
-        }
-        return builder.build();
-    }
-
-    /**
      * A TLS context that accepts every certificate. It uses an {@link X509ExtendedTrustManager}
      * because the JDK performs host name verification inside the trust manager for extended ones;
      * a plain X509TrustManager would be wrapped and the host name would still be checked.
      */
-    private static SSLContext trustAllContext() {
+    static SSLContext trustAllContext() {
         TrustManager trustAll = new X509ExtendedTrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType) {
@@ -90,9 +70,8 @@ final class HttpSupport {
     }
 
     /** "POST /fhir/Patient" style description of a request (path and decoded query). */
-    static String target(HttpRequest request) {
-        URI uri = request.uri();
-        return request.method() + " " + uri.getPath() + (uri.getQuery() == null ? "" : "?" + uri.getQuery());
+    static String target(LoadClient.Request request) {
+        return request.describe();
     }
 
     /** The first {@link #SNIPPET_CHARS} characters of a response body on one line. */
@@ -107,7 +86,7 @@ final class HttpSupport {
     }
 
     /** One line for an HTTP error response. */
-    static String httpError(HttpRequest request, int status, byte[] body) {
+    static String httpError(LoadClient.Request request, int status, byte[] body) {
         return "HTTP " + status + " from " + target(request) + ": " + snippet(body);
     }
 
@@ -119,7 +98,7 @@ final class HttpSupport {
         boolean refused = false;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             tls |= t instanceof SSLException;
-            unresolved |= t instanceof UnresolvedAddressException;
+            unresolved |= t instanceof UnresolvedAddressException || t instanceof UnknownHostException;
             refused |= t instanceof ConnectException && !(t instanceof HttpConnectTimeoutException);
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 deepest = t;

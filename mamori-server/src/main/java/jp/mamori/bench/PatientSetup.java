@@ -2,9 +2,6 @@ package jp.mamori.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +18,8 @@ import java.util.regex.Pattern;
  *
  * <p>Patients are created with transaction bundles of {@link FhirRequests#BUNDLE_SIZE}. If the
  * server answers the first transaction with an error, setup falls back to one POST per patient.
- * Work is spread over as many threads as the benchmark's concurrency.
+ * Work is spread over as many threads as the benchmark's concurrency, each with its own connection. The ids the
+ * server names must be FHIR ids (they go into the reads' paths): another answer fails the setup.
  */
 final class PatientSetup {
 
@@ -46,8 +44,10 @@ final class PatientSetup {
     /**
      * Creates {@code count} patients and returns the ids the server reported (possibly fewer than
      * {@code count} if the server's answers do not name them).
+     *
+     * @throws SetupException with one line when a request fails or the server names an id that is not a FHIR id
      */
-    static List<String> createPatients(HttpClient client, FhirRequests requests, int count, int threads,
+    static List<String> createPatients(LoadClient client, FhirRequests requests, int count, int threads,
                                        PrintStream err) throws SetupException, InterruptedException {
         long started = System.nanoTime();
         err.println("bench: setup: creating " + count + " patients");
@@ -55,15 +55,25 @@ final class PatientSetup {
 
         // The first transaction decides whether the server supports them.
         int first = Math.min(FhirRequests.BUNDLE_SIZE, count);
-        HttpRequest probe = requests.transaction(first, ThreadLocalRandom.current());
-        HttpResponse<String> answer = send(client, probe);
-        boolean useTransactions = HttpSupport.isSuccess(answer.statusCode());
+        LoadClient.Request probe = requests.transaction(first, ThreadLocalRandom.current());
+        LoadClient.Response answer;
+        try (LoadClient.Connection connection = client.connection()) {
+            answer = connection.send(probe, true);
+        } catch (IOException e) {
+            throw new SetupException(HttpSupport.target(probe) + ": " + HttpSupport.describe(e));
+        }
+        boolean useTransactions = HttpSupport.isSuccess(answer.status());
         int remainingAfterProbe = count;
         if (useTransactions) {
-            ids.addAll(idsFromBundle(answer.body()));
+            List<String> named = idsFromBundle(text(answer));
+            String bad = firstNonFhirId(named);
+            if (bad != null) {
+                throw new SetupException(notAnId(probe, bad));
+            }
+            ids.addAll(named);
             remainingAfterProbe -= first;
         } else {
-            err.println("bench: setup: the server answered HTTP " + answer.statusCode()
+            err.println("bench: setup: the server answered HTTP " + answer.status()
                     + " to a transaction bundle; creating patients one by one");
         }
 
@@ -71,41 +81,8 @@ final class PatientSetup {
         AtomicReference<String> failure = new AtomicReference<>();
         int batch = useTransactions ? FhirRequests.BUNDLE_SIZE : 1;
         Runnable work = () -> {
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            while (failure.get() == null) {
-                int previous = remaining.getAndUpdate(r -> Math.max(0, r - batch));
-                int n = Math.min(previous, batch);
-                if (n == 0) {
-                    return;
-                }
-                HttpRequest request = useTransactions
-                        ? requests.transaction(n, random)
-                        : requests.createForSetup(random);
-                try {
-                    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-                    if (!HttpSupport.isSuccess(response.statusCode())) {
-                        failure.compareAndSet(null, HttpSupport.httpError(request, response.statusCode(),
-                                response.body().getBytes(StandardCharsets.UTF_8)));
-                        return;
-                    }
-                    if (useTransactions) {
-                        ids.addAll(idsFromBundle(response.body()));
-                    } else {
-                        String id = idFromCreate(response);
-                        if (id != null) {
-                            ids.add(id);
-                        }
-                    }
-                } catch (IOException e) {
-                    failure.compareAndSet(null, HttpSupport.target(request) + ": " + HttpSupport.describe(e));
-                    return;
-                } catch (InterruptedException e) {
-                    failure.compareAndSet(null, "interrupted");
-                    return;
-                } catch (RuntimeException e) {
-                    failure.compareAndSet(null, "unexpected error: " + HttpSupport.describe(e));
-                    return;
-                }
+            try (LoadClient.Connection connection = client.connection()) {
+                createAll(connection, requests, useTransactions, remaining, ids, failure);
             }
         };
 
@@ -125,13 +102,61 @@ final class PatientSetup {
         return List.copyOf(ids);
     }
 
-    private static HttpResponse<String> send(HttpClient client, HttpRequest request)
-            throws SetupException, InterruptedException {
-        try {
-            return client.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new SetupException(HttpSupport.target(request) + ": " + HttpSupport.describe(e));
+    /** One setup thread: takes batches until none remain or some thread failed (the first failure is kept). */
+    private static void createAll(LoadClient.Connection connection, FhirRequests requests, boolean useTransactions,
+                                  AtomicInteger remaining, List<String> ids, AtomicReference<String> failure) {
+        int batch = useTransactions ? FhirRequests.BUNDLE_SIZE : 1;
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        while (failure.get() == null) {
+            int previous = remaining.getAndUpdate(r -> Math.max(0, r - batch));
+            int n = Math.min(previous, batch);
+            if (n == 0) {
+                return;
+            }
+            LoadClient.Request request = useTransactions
+                    ? requests.transaction(n, random)
+                    : requests.createForSetup(random);
+            try {
+                LoadClient.Response response = connection.send(request, true);
+                if (!HttpSupport.isSuccess(response.status())) {
+                    failure.compareAndSet(null, HttpSupport.httpError(request, response.status(), response.body()));
+                    return;
+                }
+                List<String> named;
+                if (useTransactions) {
+                    named = idsFromBundle(text(response));
+                } else {
+                    String id = idFromCreate(response);
+                    named = id == null ? List.of() : List.of(id);
+                }
+                String bad = firstNonFhirId(named);
+                if (bad != null) {
+                    failure.compareAndSet(null, notAnId(request, bad));
+                    return;
+                }
+                ids.addAll(named);
+            } catch (IOException e) {
+                failure.compareAndSet(null, HttpSupport.target(request) + ": " + HttpSupport.describe(e));
+                return;
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, "unexpected error: " + HttpSupport.describe(e));
+                return;
+            }
         }
+    }
+
+    private static String firstNonFhirId(List<String> ids) {
+        return ids.stream().filter(id -> !FhirRequests.isFhirId(id)).findFirst().orElse(null);
+    }
+
+    private static String notAnId(LoadClient.Request request, String id) {
+        String shown = (id.length() > 70 ? id.substring(0, 70) + "…" : id).replaceAll("\\p{Cntrl}", "?");
+        return HttpSupport.target(request) + ": サーバーが FHIR の id でない患者 id を返しました / the server named a"
+                + " patient id that is not a FHIR id: '" + shown + "'";
+    }
+
+    private static String text(LoadClient.Response response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
     }
 
     /** Patient ids named by the entries of a transaction-response bundle. */
@@ -145,9 +170,9 @@ final class PatientSetup {
     }
 
     /** The id of a created patient, from the Location header or else from the returned resource. */
-    static String idFromCreate(HttpResponse<String> response) {
+    static String idFromCreate(LoadClient.Response response) {
         for (String header : List.of("Location", "Content-Location")) {
-            String location = response.headers().firstValue(header).orElse(null);
+            String location = response.header(header);
             if (location != null) {
                 Matcher matcher = HEADER_LOCATION.matcher(location);
                 if (matcher.find()) {
@@ -155,7 +180,7 @@ final class PatientSetup {
                 }
             }
         }
-        Matcher matcher = BODY_ID.matcher(response.body());
+        Matcher matcher = BODY_ID.matcher(text(response));
         return matcher.find() ? matcher.group(1) : null;
     }
 }

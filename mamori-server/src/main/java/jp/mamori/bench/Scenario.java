@@ -1,6 +1,5 @@
 package jp.mamori.bench;
 
-import java.net.http.HttpRequest;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.random.RandomGenerator;
@@ -11,35 +10,35 @@ enum Scenario {
     /** POST one synthetic patient. */
     CREATE(0) {
         @Override
-        HttpRequest next(FhirRequests requests, RandomGenerator random) {
+        LoadClient.Request next(FhirRequests requests, RandomGenerator random) {
             return requests.create(random);
         }
     },
     /** GET one of the patients created during setup. */
     READ(1_000) {
         @Override
-        HttpRequest next(FhirRequests requests, RandomGenerator random) {
+        LoadClient.Request next(FhirRequests requests, RandomGenerator random) {
             return requests.read(random);
         }
     },
     /** Search patients by one of the kanji family names. */
     SEARCH(10_000) {
         @Override
-        HttpRequest next(FhirRequests requests, RandomGenerator random) {
+        LoadClient.Request next(FhirRequests requests, RandomGenerator random) {
             return requests.search(random);
         }
     },
     /** POST a transaction bundle of {@link FhirRequests#BUNDLE_SIZE} patients. */
     TRANSACTION(0) {
         @Override
-        HttpRequest next(FhirRequests requests, RandomGenerator random) {
+        LoadClient.Request next(FhirRequests requests, RandomGenerator random) {
             return requests.transaction(FhirRequests.BUNDLE_SIZE, random);
         }
     },
     /** 10% create, 70% read, 20% search. */
     MIXED(1_000) {
         @Override
-        HttpRequest next(FhirRequests requests, RandomGenerator random) {
+        LoadClient.Request next(FhirRequests requests, RandomGenerator random) {
             int dice = random.nextInt(100);
             if (dice < 10) {
                 return requests.create(random);
@@ -55,7 +54,7 @@ enum Scenario {
     }
 
     /** Builds the next request of a virtual user. */
-    abstract HttpRequest next(FhirRequests requests, RandomGenerator random);
+    abstract LoadClient.Request next(FhirRequests requests, RandomGenerator random);
 
     /** Patients created during setup unless {@code --patients} says otherwise; 0 means no setup. */
     int defaultPatients() {

@@ -22,7 +22,7 @@ class BenchEndToEndTest {
 
     private static final Pattern RESULT = Pattern.compile(
             "bench scenario=(\\w+) concurrency=2 seconds=1 requests=(\\d+) errors=(\\d+) rps=(\\d+\\.\\d)"
-                    + " p50=(\\d+\\.\\d\\d)ms p95=(\\d+\\.\\d\\d)ms p99=(\\d+\\.\\d\\d)ms base=(\\S+)");
+                    + " p50=(\\d+\\.\\d\\d)ms p95=(\\d+\\.\\d\\d)ms p99=(\\d+\\.\\d\\d)ms client_cpu_us=(\\d+\\.\\d) base=(\\S+)");
 
     record Run(int exitCode, String out, String err) {
         Matcher result() {
@@ -55,7 +55,8 @@ class BenchEndToEndTest {
             assertEquals(scenario.label(), result.group(1));
             assertTrue(Long.parseLong(result.group(2)) > 0, run.out());
             assertEquals("0", result.group(3), run.err());
-            assertEquals(server.base(), result.group(8));
+            assertEquals(server.base(), result.group(9));
+            assertTrue(Double.parseDouble(result.group(8)) > 0, "the client's own CPU per request: " + run.out());
             assertFalse(run.err().contains("Exception"), run.err());
 
             // Every request carried the token; every POST declared FHIR JSON.

@@ -47,7 +47,8 @@ class BenchTlsTest {
         }
     }
 
-    private static SSLContext selfSignedContext(String host) throws Exception {
+    /** A server TLS context with a self-signed EC certificate issued to {@code host}. */
+    static SSLContext selfSignedContext(String host) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(256);
         KeyPair keys = generator.generateKeyPair();
