@@ -200,19 +200,26 @@ GRANT EXECUTE ON FUNCTION mamori_audit_columns(bytea) TO mamori_app;
 REVOKE ALL ON FUNCTION mamori_audit_columns_safe(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mamori_audit_columns_safe(bytea) TO mamori_app;
 
--- 6. The append function: a group goes into the log, each entry's seq and prev checked on its leading bytes.
-CREATE OR REPLACE FUNCTION mamori_audit_append(expected_seq bigint, expected_leaf bytea, p_entry bytea[], p_seal bytea,
+-- 6. The append function: a group goes into the log, each entry's seq and prev checked on its leading bytes. The
+-- entries come as one UTF-8 text, one per line (a canonical entry is one line of JSON: it never holds a raw newline),
+-- sent as bytes: no array literal to build in the server and parse here, no hex escaping of every byte.
+DROP FUNCTION mamori_audit_append(bigint, bytea, bytea[], bytea, bigint[]);
+CREATE FUNCTION mamori_audit_append(expected_seq bigint, expected_leaf bytea, p_lines bytea, p_seal bytea,
                                     p_outbox bigint[], OUT appended boolean, OUT outbox_waiting boolean, OUT last_leaf bytea)
 LANGUAGE plpgsql AS $$
 DECLARE
   cur_seq bigint;
   cur_leaf bytea;
   inserted bigint;
-  n integer := coalesce(cardinality(p_entry), 0);
+  entries bytea[];
+  n integer;
   m integer := coalesce(cardinality(p_outbox), 0);
   taken integer;
 BEGIN
   PERFORM set_config('synchronous_commit', 'on', true);
+  entries := ARRAY(SELECT convert_to(t.line, 'UTF8') FROM string_to_table(convert_from(p_lines, 'UTF8'), E'\n')
+                     WITH ORDINALITY AS t(line, i) ORDER BY t.i);
+  n := coalesce(cardinality(entries), 0);
   SELECT h.next_seq, h.last_leaf INTO cur_seq, cur_leaf FROM audit_head h FOR UPDATE;
   outbox_waiting := EXISTS (SELECT 1 FROM audit_outbox);
   appended := false;
@@ -232,7 +239,7 @@ BEGIN
   END IF;
   WITH g AS MATERIALIZED (
     SELECT u.i, u.entry, sha256('\x00'::bytea || u.entry) AS leaf
-      FROM unnest(p_entry) WITH ORDINALITY AS u(entry, i)
+      FROM unnest(entries) WITH ORDINALITY AS u(entry, i)
   ), c AS (
     SELECT g.i, g.entry, g.leaf, coalesce(lag(g.leaf) OVER (ORDER BY g.i), expected_leaf) AS prev FROM g
   ), ins AS (
@@ -260,6 +267,9 @@ BEGIN
   appended := true;
 END
 $$;
+
+REVOKE ALL ON FUNCTION mamori_audit_append(bigint, bytea, bytea, bytea, bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mamori_audit_append(bigint, bytea, bytea, bytea, bigint[]) TO mamori_app;
 
 -- 7. Privileges: the runtime role appends to the log and reads everything; the report is written only by the deriver.
 GRANT SELECT ON audit_report, audit_report_head, audit_entry TO mamori_app;

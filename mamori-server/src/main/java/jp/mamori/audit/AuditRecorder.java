@@ -40,6 +40,21 @@ public final class AuditRecorder {
         return trail.append(e.stored());
     }
 
+    /** Announces a request that will append its entry soon ({@link AuditTrail#expect}). */
+    public void expect() {
+        trail.expect();
+    }
+
+    /** The announced request ends without an entry of its own ({@link AuditTrail#unexpect}). */
+    public void unexpect() {
+        trail.unexpect();
+    }
+
+    /** As {@link #append(AuditEvent)}, ending the announcement of {@link #expect}. */
+    public long appendExpected(AuditEvent e) {
+        return trail.append(e.stored(), true);
+    }
+
     /** Appends an event of the server itself ({@link AuditEvent#system}). */
     public long system(String what, AuditAction action, Outcome outcome, Map<String, String> detail) {
         return append(AuditEvent.system(what, action, outcome, detail).build());

@@ -25,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -59,19 +60,24 @@ public final class AuditTrail implements AutoCloseable {
      * @param enqueueWait   how long {@link #append} waits for room in a full queue
      * @param durableWait   how long {@link #append} waits for its entry to commit
      * @param outboxPoll    how often the writer looks at the outbox when nothing is queued
+     * @param gatherWait    how long the writer waits, at most, for the entries of requests that are already being
+     *                      answered ({@link #expect}) before it stores a group without them (issue 24)
      */
     public record Settings(int queueCapacity, int maxBatch, Duration enqueueWait, Duration durableWait,
-                           Duration outboxPoll) {
+                           Duration outboxPoll, Duration gatherWait) {
         public static final Settings DEFAULT = new Settings(20_000, 1000, Duration.ofSeconds(2),
-                Duration.ofSeconds(15), Duration.ofMillis(250));
+                Duration.ofSeconds(15), Duration.ofMillis(250), Duration.ofMillis(1));
     }
 
     /** An entry as stored: its leaf index, canonical bytes and leaf hash. */
     public record Appended(long seq, byte[] entry, byte[] leafHash, AuditRecord record) {
     }
 
-    /** Counters for tests and the benchmark: committed transactions and the entries they held. */
-    public record Stats(long transactions, long entries, long failedBatches) {
+    /**
+     * Counters for tests and the benchmark: committed transactions and the entries they held; {@code coming}: requests
+     * announced ({@link #expect}) whose entry is not queued yet.
+     */
+    public record Stats(long transactions, long entries, long failedBatches, int coming) {
     }
 
     private static final class Pending {
@@ -98,7 +104,11 @@ public final class AuditTrail implements AutoCloseable {
     private final AtomicLong transactions = new AtomicLong();
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
+    /** Requests being answered whose entry is not queued yet ({@link #expect}). */
+    private final java.util.concurrent.atomic.AtomicInteger coming = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
+    /** Writer: waiting for announced entries ({@link #gather}). */
+    private volatile boolean gathering;
 
     /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
     /**
@@ -134,28 +144,65 @@ public final class AuditTrail implements AutoCloseable {
      * @throws AuditUnavailable when it could not be stored in time; the caller MUST then refuse to answer
      */
     public long append(AuditRecord r) {
-        if (closed) {
-            throw new AuditUnavailable("the audit trail is closed", null);
-        }
-        if (jp.mamori.kernel.BenchBuild.UNAUDITED) {
-            return -1; // the measurement build only (issue 24); see BenchBuild
-        }
-        Pending p = new Pending(r);
+        return append(r, false);
+    }
+
+    /**
+     * Says that a request is being answered and will {@link #append(AuditRecord, boolean) append} its entry (or call
+     * {@link #unexpect}) soon. Every durable commit costs the machine about as much CPU as several reads (the flush
+     * and its wake-ups, in the kernel of a virtual machine more than in PostgreSQL), so the writer stores a group
+     * only once the entries of the requests already in the server have joined it, or after
+     * {@link Settings#gatherWait} at most: fewer, larger groups instead of one commit per handful of entries.
+     */
+    public void expect() {
+        coming.incrementAndGet();
+    }
+
+    /** The request announced by {@link #expect} ends without an entry of its own (its write's entry is staged). */
+    public void unexpect() {
+        coming.decrementAndGet();
+    }
+
+    /**
+     * As {@link #append(AuditRecord)}; {@code expected}: the request announced itself with {@link #expect}, which this
+     * append ends.
+     */
+    public long append(AuditRecord r, boolean expected) {
+        boolean announced = expected;
         try {
-            if (!queue.offer(p, settings.enqueueWait().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new AuditUnavailable("the audit queue is full", null);
+            if (closed) {
+                throw new AuditUnavailable("the audit trail is closed", null);
             }
-            if (!p.done.await(settings.durableWait().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new AuditUnavailable("the audit entry was not stored in time", null);
+            if (jp.mamori.kernel.BenchBuild.UNAUDITED) {
+                return -1; // the measurement build only (issue 24); see BenchBuild
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AuditUnavailable("interrupted", e);
+            Pending p = new Pending(r);
+            try {
+                if (!queue.offer(p, settings.enqueueWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new AuditUnavailable("the audit queue is full", null);
+                }
+                if (announced) {
+                    announced = false;
+                    if (coming.decrementAndGet() <= 0 && gathering) {
+                        LockSupport.unpark(writer); // the last one the writer waits for is here
+                    }
+                }
+                if (!p.done.await(settings.durableWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new AuditUnavailable("the audit entry was not stored in time", null);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AuditUnavailable("interrupted", e);
+            }
+            if (p.failure != null) {
+                throw new AuditUnavailable("the audit entry could not be stored", p.failure);
+            }
+            return p.seq;
+        } finally {
+            if (announced) {
+                coming.decrementAndGet();
+            }
         }
-        if (p.failure != null) {
-            throw new AuditUnavailable("the audit entry could not be stored", p.failure);
-        }
-        return p.seq;
     }
 
     /**
@@ -174,7 +221,7 @@ public final class AuditTrail implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(transactions.get(), entries.get(), failedBatches.get());
+        return new Stats(transactions.get(), entries.get(), failedBatches.get(), coming.get());
     }
 
     // ---------------------------------------------------------------- the writer
@@ -197,6 +244,7 @@ public final class AuditTrail implements AutoCloseable {
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, settings.maxBatch() - 1);
+                    gather(batch);
                 }
                 if (batch.remove(Pending.NUDGE)) {
                     nudged.set(false);
@@ -243,6 +291,32 @@ public final class AuditTrail implements AutoCloseable {
     }
 
     /**
+     * Waits, at most {@link Settings#gatherWait}, for the entries of requests already being answered ({@link #expect})
+     * to join the group: an appending thread wakes the writer when it is the last one (issue 24).
+     */
+    private void gather(List<Pending> batch) {
+        long waitNanos = settings.gatherWait().toNanos();
+        if (waitNanos <= 0 || coming.get() <= 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + waitNanos;
+        gathering = true;
+        try {
+            while (coming.get() > 0 && batch.size() < settings.maxBatch() && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
+                queue.drainTo(batch, settings.maxBatch() - batch.size());
+            }
+        } finally {
+            gathering = false;
+        }
+        queue.drainTo(batch, settings.maxBatch() - batch.size());
+    }
+
+    /**
      * The usual case, one round trip: number and chain the group from the head this writer last wrote and hand it
      * to {@code mamori_audit_append} (V12), which stores and commits it durably. Null when the head had moved.
      */
@@ -277,15 +351,20 @@ public final class AuditTrail implements AutoCloseable {
     private List<Appended> store(Connection c, Head from, List<AuditRecord> records, long[] outboxIds)
             throws SQLException {
         int n = records.size();
-        byte[][] entryBytes = new byte[n][];
         List<Appended> out = new ArrayList<>(n);
+        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream(n * 640);
+        List<byte[]> leaves = new ArrayList<>(n);
         long seq = from.nextSeq();
         byte[] prev = from.lastLeaf();
         for (int i = 0; i < n; i++) {
             AuditRecord r = records.get(i);
             byte[] entry = EntryCodec.encode(seq, prev, r);
             byte[] leaf = EntryCodec.leafHash(entry);
-            entryBytes[i] = entry;
+            if (i > 0) {
+                lines.write('\n'); // a canonical entry is one line: JSON escapes every control character
+            }
+            lines.writeBytes(entry);
+            leaves.add(leaf);
             out.add(new Appended(seq, entry, leaf, r));
             seq++;
             prev = leaf;
@@ -294,8 +373,8 @@ public final class AuditTrail implements AutoCloseable {
                 "SELECT appended, outbox_waiting, last_leaf FROM mamori_audit_append(?, ?, ?, ?, ?)")) {
             ps.setLong(1, from.nextSeq());
             ps.setBytes(2, from.lastLeaf());
-            ps.setArray(3, c.createArrayOf("bytea", entryBytes));
-            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), out.stream().map(Appended::leafHash).toList()));
+            ps.setBytes(3, lines.toByteArray());
+            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), leaves));
             Long[] ids = new Long[outboxIds.length];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = outboxIds[i];

@@ -307,12 +307,14 @@ class AuditTrailTest {
             byte[] wrongSeq = EntryCodec.encode(seq + 1, leaf, r);
             byte[] good = EntryCodec.encode(seq, leaf, r);
             byte[] skipsOne = EntryCodec.encode(seq + 2, EntryCodec.leafHash(good), r);
-            for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne})) {
+            byte[] cut = java.util.Arrays.copyOf(good, good.length - 5); // an entry cut short: no longer itself
+            for (byte[][] group : List.of(new byte[][]{wrongPrev}, new byte[][]{wrongSeq}, new byte[][]{good, skipsOne},
+                    new byte[][]{cut, "\"}".getBytes(StandardCharsets.UTF_8)})) {
                 java.sql.Savepoint before = c.setSavepoint();
                 try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                     ps.setLong(1, seq);
                     ps.setBytes(2, leaf);
-                    ps.setArray(3, c.createArrayOf("bytea", group));
+                    ps.setBytes(3, lines(group));
                     SQLException e = assertThrows(SQLException.class, ps::executeQuery);
                     assertEquals("22000", e.getSQLState(), e.getMessage());
                 }
@@ -325,7 +327,7 @@ class AuditTrailTest {
             try (PreparedStatement ps = c.prepareStatement("SELECT appended FROM mamori_audit_append(?, ?, ?, NULL, NULL)")) {
                 ps.setLong(1, seq);
                 ps.setBytes(2, leaf);
-                ps.setArray(3, c.createArrayOf("bytea", new byte[][]{good}));
+                ps.setBytes(3, lines(new byte[][]{good}));
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     assertTrue(rs.getBoolean(1), "the same entry continuing the chain is taken");
@@ -444,5 +446,47 @@ class AuditTrailTest {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void everyAnnouncedReadEndsItsAnnouncementWhateverItsAnswer() throws Exception {
+        // issue 24: the writer waits (briefly) for the entries of reads already being answered; a read, search,
+        // refusal, failure or write that forgot to end its announcement would make every later group wait
+        String id = create(server, patientJson("告知" + UUID.randomUUID().toString().substring(0, 6)));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                int k = i;
+                answers.add(pool.submit(() -> switch (k % 5) {
+                    case 0 -> server.get("/Patient/" + id).statusCode();
+                    case 1 -> server.get("/Patient?family=" + java.net.URLEncoder.encode("告知", StandardCharsets.UTF_8))
+                            .statusCode();
+                    case 2 -> server.get("/Patient/no-such-" + k).statusCode();
+                    case 3 -> server.get("/Patient?unknown-parameter=1").statusCode();
+                    default -> server.post("/Patient", patientJson("告知書込" + k)).statusCode();
+                }));
+            }
+            java.util.Set<Integer> statuses = new java.util.TreeSet<>();
+            for (java.util.concurrent.Future<Integer> f : answers) {
+                statuses.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertTrue(statuses.containsAll(List.of(200, 201, 404)), statuses.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(0, server.server().audit().trail().stats().coming(), "no announcement outlives its request");
+    }
+
+    /** A group as the appender sends it: the canonical entries, one per line (issue 24). */
+    static byte[] lines(byte[][] group) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < group.length; i++) {
+            if (i > 0) {
+                out.write('\n');
+            }
+            out.writeBytes(group[i]);
+        }
+        return out.toByteArray();
     }
 }

@@ -80,6 +80,8 @@ public final class ApiAudit implements WriteEntries.Context {
         final Set<ResourceRef> pending = new LinkedHashSet<>();
         /** Versions whose entry committed with them. */
         final Set<ResourceRef> recorded = new LinkedHashSet<>();
+        /** Announced to the trail ({@link AuditRecorder#expect}) and not yet appended. */
+        boolean announced;
 
         Scope(Caller caller, Request rq, AuditAction action) {
             this.caller = caller;
@@ -121,16 +123,35 @@ public final class ApiAudit implements WriteEntries.Context {
     public <T> T around(Caller caller, Request rq, Supplier<T> work, Function<T, Answer> view) {
         AuditAction action = action(rq);
         Scope scope = new Scope(caller, rq, action);
+        // a read's entry: the writer may wait a moment for it rather than commit a group without it (issue 24); a
+        // write's entry is staged in its own transaction instead
+        if (rq.method().equals("GET") || rq.method().equals("HEAD") || action == AuditAction.SEARCH) {
+            recorder.expect();
+            scope.announced = true;
+        }
+        try {
+            return around(scope, work, view);
+        } finally {
+            if (scope.announced) {
+                recorder.unexpect();
+            }
+        }
+    }
+
+    private <T> T around(Scope scope, Supplier<T> work, Function<T, Answer> view) {
+        Caller caller = scope.caller;
+        Request rq = scope.rq;
+        AuditAction action = scope.action;
         Scope outer = SCOPE.get();
         SCOPE.set(scope);
         T result;
         try {
             result = WriteEntries.within(this, work);
         } catch (FhirError e) {
-            append(refused(caller, rq, action, e.status()));
+            append(scope, refused(caller, rq, action, e.status()));
             throw e;
         } catch (RuntimeException e) {
-            append(refused(caller, rq, action, 500));
+            append(scope, refused(caller, rq, action, 500));
             throw e;
         } finally {
             if (outer == null) {
@@ -141,16 +162,31 @@ public final class ApiAudit implements WriteEntries.Context {
         }
         Answer a = view.apply(result);
         if (scope.recorded.isEmpty()) {
-            append(answered(caller, rq, action, a, Set.of()));
+            append(scope, answered(caller, rq, action, a, Set.of()));
         } else if (!rq.segments().isEmpty()) {
             // a single write answers with (at most) the version it wrote, whose entry committed with it
         } else {
             AuditEvent.Builder more = answered(caller, rq, action, a, scope.recorded);
             if (more.hasResources()) {
-                append(more); // a bundle that also read: the reads are recorded before the answer leaves
+                append(scope, more); // a bundle that also read: the reads are recorded before the answer leaves
             }
         }
         return result;
+    }
+
+    /** Appends the request's own entry, ending its announcement. */
+    private void append(Scope scope, AuditEvent.Builder e) {
+        boolean announced = scope.announced;
+        scope.announced = false;
+        try {
+            if (announced) {
+                recorder.appendExpected(e.build());
+            } else {
+                recorder.append(e.build());
+            }
+        } catch (AuditUnavailable ex) {
+            throw ex.toFhirError();
+        }
     }
 
     // ---------------------------------------------------------------- a write's entry, in its transaction
