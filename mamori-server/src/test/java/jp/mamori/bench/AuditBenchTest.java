@@ -43,7 +43,7 @@ class AuditBenchTest {
 
         for (String scenario : List.of("read", "search")) {
             Matcher r = line("bench scenario=" + scenario + " concurrency=2 seconds=1 requests=(\\d+) errors=0 rps=\\S+"
-                    + " p50=\\S+ p95=\\S+ p99=\\S+ base=\\(this server, auditing on\\)", o);
+                    + " p50=\\S+ p95=\\S+ p99=\\S+ client_cpu_us=\\S+ base=\\(this server, auditing on\\)", o);
             long requests = Long.parseLong(r.group(1));
             Matcher h = line("bench audit op=http-" + scenario + " entries=(\\d+) transactions=(\\d+) entries/tx=\\S+", o);
             assertTrue(Long.parseLong(h.group(1)) >= requests, "every request made an entry: " + h.group()
