@@ -74,17 +74,7 @@ class AuditSealTest {
                     "success", "treatment", "10.0.0.9", null, false, Map.of("status", "200"));
             byte[] entry = EntryCodec.encode(seq, prev, r);
             byte[] leaf = EntryCodec.leafHash(entry);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, entry, leaf_hash) VALUES (?, ?, ?)")) {
-                ps.setLong(1, seq);
-                ps.setBytes(2, entry);
-                ps.setBytes(3, leaf);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {
-                ps.setLong(1, seq + 1);
-                ps.setBytes(2, leaf);
-                ps.executeUpdate(); // the head's own trigger accepts it: the entry is there and chained
-            }
+            storeBehindTheAppender(c, seq, entry, leaf); // the head's own trigger accepts it: there and chained
             c.commit();
             fake = seq;
         }
@@ -121,6 +111,25 @@ class AuditSealTest {
              ResultSet rs = st.executeQuery("SELECT count(*) FROM audit_checkpoint WHERE size > " + fake)) {
             rs.next();
             assertEquals(0, rs.getLong(1), "audit-verify's own checkpointer did not sign it either");
+        }
+    }
+
+    /**
+     * Stores {@code entry} at {@code seq} and moves the head over it, as a database superuser could, past the appender
+     * (no seal); {@code c} holds the head's lock in its transaction.
+     */
+    static void storeBehindTheAppender(java.sql.Connection c, long seq, byte[] entry, byte[] leaf)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, entry, leaf_hash) VALUES (?, ?, ?)")) {
+            ps.setLong(1, seq);
+            ps.setBytes(2, entry);
+            ps.setBytes(3, leaf);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {
+            ps.setLong(1, seq + 1);
+            ps.setBytes(2, leaf);
+            ps.executeUpdate();
         }
     }
 }

@@ -95,18 +95,7 @@ class ReportDeriverTest {
             }
             byte[] entry = ("{\"seq\":" + seq + ",\"not json").getBytes(StandardCharsets.UTF_8);
             byte[] leaf = EntryCodec.leafHash(entry);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO audit_log (seq, entry, leaf_hash) VALUES (?, ?, ?)")) {
-                ps.setLong(1, seq);
-                ps.setBytes(2, entry);
-                ps.setBytes(3, leaf);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET next_seq = ?, last_leaf = ?")) {
-                ps.setLong(1, seq + 1);
-                ps.setBytes(2, leaf);
-                ps.executeUpdate();
-            }
+            AuditSealTest.storeBehindTheAppender(c, seq, entry, leaf);
             c.commit();
             forged = seq;
         }
