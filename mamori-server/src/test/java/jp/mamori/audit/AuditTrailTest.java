@@ -478,6 +478,21 @@ class AuditTrailTest {
         assertEquals(0, server.server().audit().trail().stats().coming(), "no announcement outlives its request");
     }
 
+    @Test
+    void anAnnouncedEntryThatNeverComesDoesNotHoldUpTheTrail() {
+        AuditTrail trail = server.server().audit().trail();
+        trail.expect(); // a request that announced itself and is still being answered (or forgot to end)
+        try {
+            long seq = trail.append(new AuditRecord(Instant.now(), "system:test", "system", null, List.of(), null,
+                    List.of(), List.of(), "test.gather", "success", "maintenance", null, null, false, Map.of()));
+            assertTrue(seq >= 0, "stored without the announced entry: " + seq);
+            assertEquals(1, trail.stats().coming(), "the announcement stands until its request ends");
+        } finally {
+            trail.unexpect();
+        }
+        assertEquals(0, trail.stats().coming());
+    }
+
     /** A group as the appender sends it: the canonical entries, one per line (issue 24). */
     static byte[] lines(byte[][] group) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
