@@ -50,9 +50,9 @@ public final class AuditRecorder {
         trail.unexpect();
     }
 
-    /** As {@link #append(AuditEvent)}, ending the announcement of {@link #expect}. */
-    public long appendExpected(AuditEvent e) {
-        return trail.append(e.stored(), true);
+    /** As {@link #append(AuditEvent)}; {@code expected}: this append ends the announcement of {@link #expect}. */
+    public long append(AuditEvent e, boolean expected) {
+        return trail.append(e.stored(), expected);
     }
 
     /** Appends an event of the server itself ({@link AuditEvent#system}). */

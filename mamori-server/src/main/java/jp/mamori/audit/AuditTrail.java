@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
+import java.io.ByteArrayOutputStream;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,6 +25,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -105,12 +107,11 @@ public final class AuditTrail implements AutoCloseable {
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
     /** Requests being answered whose entry is not queued yet ({@link #expect}). */
-    private final java.util.concurrent.atomic.AtomicInteger coming = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger coming = new AtomicInteger();
     private volatile boolean closed;
     /** Writer: waiting for announced entries ({@link #gather}). */
     private volatile boolean gathering;
 
-    /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
     /**
      * The trail's size as {@code c} sees it: the next entry's seq (a backup's manifest records it; a drill compares a
      * restored trail with it).
@@ -122,6 +123,7 @@ public final class AuditTrail implements AutoCloseable {
         }
     }
 
+    /** A trail whose groups are not sealed: for tests and tools that never checkpoint. */
     public AuditTrail(DataSource ds, Settings settings) {
         this(ds, settings, null);
     }
@@ -312,7 +314,7 @@ public final class AuditTrail implements AutoCloseable {
                     break;
                 }
                 LockSupport.parkNanos(this, Math.min(left, slice));
-                if (queue.drainTo(batch, settings.maxBatch() - batch.size()) == 0 && coming.get() > 0
+                if (queue.drainTo(batch, settings.maxBatch() - batch.size()) == 0
                         && System.nanoTime() - (deadline - left) >= slice) {
                     break; // a whole slice without an arrival: the rest are not about to come
                 }
@@ -359,8 +361,7 @@ public final class AuditTrail implements AutoCloseable {
             throws SQLException {
         int n = records.size();
         List<Appended> out = new ArrayList<>(n);
-        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream(n * 640);
-        List<byte[]> leaves = new ArrayList<>(n);
+        ByteArrayOutputStream lines = new ByteArrayOutputStream(n * 640);
         long seq = from.nextSeq();
         byte[] prev = from.lastLeaf();
         for (int i = 0; i < n; i++) {
@@ -371,7 +372,6 @@ public final class AuditTrail implements AutoCloseable {
                 lines.write('\n'); // a canonical entry is one line: JSON escapes every control character
             }
             lines.writeBytes(entry);
-            leaves.add(leaf);
             out.add(new Appended(seq, entry, leaf, r));
             seq++;
             prev = leaf;
@@ -381,7 +381,7 @@ public final class AuditTrail implements AutoCloseable {
             ps.setLong(1, from.nextSeq());
             ps.setBytes(2, from.lastLeaf());
             ps.setBytes(3, lines.toByteArray());
-            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), leaves));
+            ps.setBytes(4, seal == null ? null : seal.seal(from.nextSeq(), out.stream().map(Appended::leafHash).toList()));
             Long[] ids = new Long[outboxIds.length];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = outboxIds[i];

@@ -178,15 +178,7 @@ public final class ApiAudit implements WriteEntries.Context {
     private void append(Scope scope, AuditEvent.Builder e) {
         boolean announced = scope.announced;
         scope.announced = false;
-        try {
-            if (announced) {
-                recorder.appendExpected(e.build());
-            } else {
-                recorder.append(e.build());
-            }
-        } catch (AuditUnavailable ex) {
-            throw ex.toFhirError();
-        }
+        append(e, announced);
     }
 
     // ---------------------------------------------------------------- a write's entry, in its transaction
@@ -260,8 +252,12 @@ public final class ApiAudit implements WriteEntries.Context {
     }
 
     private void append(AuditEvent.Builder e) {
+        append(e, false);
+    }
+
+    private void append(AuditEvent.Builder e, boolean announced) {
         try {
-            recorder.append(e.build());
+            recorder.append(e.build(), announced);
         } catch (AuditUnavailable ex) {
             throw ex.toFhirError();
         }
