@@ -66,15 +66,19 @@ class PdfsigInteropTest {
         return "sql:" + db;
     }
 
+    /** A printout saying {@code text}, sealed with a seal certificate of the loopback test PKI. */
+    private byte[] sealedPrintout(String text) throws Exception {
+        TestPki pki = TestPki.get();
+        try (PdfSeal seal = PdfSeal.open(new Signatures(pki.settings()), SignerKeys.pkcs12(pki.signer(
+                "Mamori Test Hospital Seal", null).writePkcs12(dir.resolve("seal.p12"), PIN), PIN),
+                "Mamori Test Hospital")) {
+            return seal.seal(PdfSealTest.printout(text)).pdf();
+        }
+    }
+
     @Test
     void pdfsigValidatesTheSealedPrintoutAndRejectsATamperedOne() throws Exception {
-        TestPki pki = TestPki.get();
-        Signatures signatures = new Signatures(pki.settings());
-        byte[] sealed;
-        try (PdfSeal seal = PdfSeal.open(signatures, SignerKeys.pkcs12(pki.signer("Mamori Test Hospital Seal", null)
-                .writePkcs12(dir.resolve("seal.p12"), PIN), PIN), "Mamori Test Hospital")) {
-            sealed = seal.seal(PdfSealTest.printout("外部検証")).pdf();
-        }
+        byte[] sealed = sealedPrintout("外部検証");
         Path file = Files.write(dir.resolve("sealed.pdf"), sealed);
         String nss = nssDb();
 
@@ -101,14 +105,7 @@ class PdfsigInteropTest {
     /** Without the root in its database pdfsig still reads the signature but does not trust its certificate. */
     @Test
     void pdfsigWithoutTheRootDoesNotTrustTheSeal() throws Exception {
-        TestPki pki = TestPki.get();
-        Signatures signatures = new Signatures(pki.settings());
-        byte[] sealed;
-        try (PdfSeal seal = PdfSeal.open(signatures, SignerKeys.pkcs12(pki.signer("Mamori Test Hospital Seal", null)
-                .writePkcs12(dir.resolve("seal.p12"), PIN), PIN), "Mamori Test Hospital")) {
-            sealed = seal.seal(PdfSealTest.printout("信頼なし")).pdf();
-        }
-        Path file = Files.write(dir.resolve("sealed.pdf"), sealed);
+        Path file = Files.write(dir.resolve("sealed.pdf"), sealedPrintout("信頼なし"));
         Path empty = Files.createDirectory(dir.resolve("empty"));
         List<String> cmd = new ArrayList<>(List.of(CERTUTIL.toString(), "-N", "-d", "sql:" + empty,
                 "--empty-password"));
