@@ -155,6 +155,8 @@ DECLARE
   from_seq bigint;
   last_seq bigint;
   done integer;
+  -- one statement holds at most 10,000 entries, whatever the caller asks (ReportDeriver asks for 5,000)
+  n_max integer := least(greatest(p_max, 1), 10000);
 BEGIN
   SELECT h.next_seq INTO from_seq FROM audit_report_head h FOR UPDATE SKIP LOCKED;
   IF from_seq IS NULL THEN
@@ -163,7 +165,7 @@ BEGIN
   BEGIN
     WITH d AS MATERIALIZED (
       SELECT l.seq, c.* FROM audit_log l CROSS JOIN LATERAL mamori_audit_columns(l.entry) c
-       WHERE l.seq >= from_seq AND l.seq < from_seq + greatest(p_max, 1)
+       WHERE l.seq >= from_seq AND l.seq < from_seq + n_max
     ), ins AS (
       INSERT INTO audit_report (seq, recorded_at, actor, actor_kind, actor_display, roles, department, patients, action,
                                 outcome, purpose, resources, address, session_hash, break_glass)
@@ -176,7 +178,7 @@ BEGIN
     -- an entry that cannot be read stops the quick statement: derive these one by one, marking what is unreadable
     WITH d AS MATERIALIZED (
       SELECT l.seq, c.* FROM audit_log l CROSS JOIN LATERAL mamori_audit_columns_safe(l.entry) c
-       WHERE l.seq >= from_seq AND l.seq < from_seq + greatest(p_max, 1)
+       WHERE l.seq >= from_seq AND l.seq < from_seq + n_max
     ), ins AS (
       INSERT INTO audit_report (seq, recorded_at, actor, actor_kind, actor_display, roles, department, patients,
                                 action, outcome, purpose, resources, address, session_hash, break_glass)
