@@ -89,6 +89,12 @@ public final class Main {
         }
         String cmd = argv.get(0);
         List<String> rest = argv.subList(1, argv.size());
+        if (cmd.equals("help") && !rest.isEmpty()) {
+            return help(rest.get(0), rest.size() > 1 ? rest.get(1) : null, out, err);
+        }
+        if (!cmd.equals("bench") && (rest.contains("--help") || rest.contains("-h"))) {
+            return help(cmd, rest.isEmpty() || rest.get(0).startsWith("-") ? null : rest.get(0), out, err);
+        }
         try {
             return switch (cmd) {
                 case "serve" -> serve(rest, out, env);
@@ -125,6 +131,44 @@ public final class Main {
             err.println("mamori " + cmd + ": failed: " + oneLine(e));
             return 1;
         }
+    }
+
+    /**
+     * {@code mamori CMD [SUB] --help} (and {@code mamori help CMD [SUB]}): the usage lines of that command, or of
+     * that subcommand when it has its own, on stdout with exit 0; an unknown command is a usage error.
+     */
+    static int help(String cmd, String sub, PrintStream out, PrintStream err) {
+        String text = sub == null ? null : usageOf(cmd + " " + sub);
+        if (text == null) {
+            text = usageOf(cmd);
+        }
+        if (text == null) {
+            err.println("mamori: unknown command '" + cmd + "' / 不明なコマンドです");
+            err.print(USAGE);
+            return 2;
+        }
+        out.print("usage: mamori COMMAND [options] / 使い方\n" + text);
+        return 0;
+    }
+
+    /**
+     * The blocks of {@link #USAGE} whose first line names {@code command} (a command line starts with two
+     * spaces, its continuation lines with more), or null when none does.
+     */
+    static String usageOf(String command) {
+        StringBuilder sb = new StringBuilder();
+        boolean in = false;
+        for (String line : USAGE.split("\n")) {
+            boolean head = line.startsWith("  ") && line.length() > 2 && line.charAt(2) != ' ';
+            if (head) {
+                String rest = line.substring(2);
+                in = rest.equals(command) || rest.startsWith(command + " ");
+            }
+            if (in) {
+                sb.append(line).append('\n');
+            }
+        }
+        return sb.isEmpty() ? null : sb.toString();
     }
 
     private static String oneLine(Throwable e) {
@@ -457,6 +501,18 @@ public final class Main {
             out.println("demo-data: " + s.patients() + " synthetic patients, " + s.resources() + " resources ("
                     + s.amended() + " notes amended) in " + String.format(java.util.Locale.ROOT, "%.1f",
                     s.millis() / 1000.0) + " s, seed " + seed + " / 合成患者を" + s.patients() + "人作成しました");
+            out.println("試せる患者 / patients to try (患者ID, 氏名, カナ, 生年月日, 診療科, 本日):");
+            for (jp.mamori.demo.DemoData.Sample p : s.samples()) {
+                jp.mamori.demo.DemoGenerator.Profile f = p.profile();
+                out.println("  " + p.patientId() + "  " + f.name() + "  " + f.kana() + "  " + f.birthDate() + "  "
+                        + f.department() + (f.today() == null ? "" : "  " + f.today()));
+            }
+            StringBuilder today = new StringBuilder();
+            s.todayByDepartment().forEach((d, n) -> today.append(today.isEmpty() ? "" : ", ").append(d).append(' ')
+                    .append(n).append('人'));
+            out.println("本日の外来・入院 / in hospital today: " + (today.isEmpty() ? "なし / none" : today));
+            out.println("診療科に医師・看護師の役割を持つ人は、その科の本日の患者をホーム画面の一覧から開けます"
+                    + " / people with a clinical role in a department find its patients of today on their home page");
         }
         return 0;
     }

@@ -26,8 +26,19 @@ public final class DemoData {
     static final int CHUNK = 400;
     static final String REASON = "合成デモデータの作成 / creating synthetic demo data";
 
-    /** What was written. */
-    public record Summary(int patients, int resources, int amended, long millis) {
+    /** How many patients {@link Summary#samples} names at most. */
+    static final int SAMPLES = 8;
+
+    /**
+     * What was written, with up to {@link #SAMPLES} patients to try (those in hospital today first, one per
+     * department before a second) and how many patients each department has in hospital today.
+     */
+    public record Summary(int patients, int resources, int amended, long millis,
+                          List<Sample> samples, Map<String, Integer> todayByDepartment) {
+    }
+
+    /** A patient to try, by the patient ID every banner shows. */
+    public record Sample(String patientId, DemoGenerator.Profile profile) {
     }
 
     private final RecordService records;
@@ -55,8 +66,19 @@ public final class DemoData {
         List<DemoGenerator.Entry> toAmend = new ArrayList<>();
         amendTargets.clear();
         int resources = 0;
+        List<Sample> inToday = new ArrayList<>();
+        List<Sample> others = new ArrayList<>();
+        Map<String, Integer> byDepartment = new java.util.TreeMap<>();
         for (int i = 0; i < patients; i++) {
-            for (DemoGenerator.Entry e : gen.patient(i).entries()) {
+            DemoGenerator.PatientData data = gen.patient(i);
+            Sample sample = new Sample(data.patientId(), data.profile());
+            if (data.profile().today() != null) {
+                byDepartment.merge(data.profile().department(), 1, Integer::sum);
+                inToday.add(sample);
+            } else if (others.size() < SAMPLES) {
+                others.add(sample);
+            }
+            for (DemoGenerator.Entry e : data.entries()) {
                 pending.add(e);
                 if (e.amended() != null) {
                     toAmend.add(e);
@@ -79,7 +101,30 @@ public final class DemoData {
             amended.setId(id);
             records.update(caller, "Composition", id, amended, 1, e.amendReason());
         }
-        return new Summary(patients, resources, toAmend.size(), (System.nanoTime() - started) / 1_000_000);
+        return new Summary(patients, resources, toAmend.size(), (System.nanoTime() - started) / 1_000_000,
+                samples(inToday, others), byDepartment);
+    }
+
+    /** Today's patients first, one per department in turn, then others; at most {@link #SAMPLES}. */
+    static List<Sample> samples(List<Sample> today, List<Sample> others) {
+        List<Sample> out = new ArrayList<>();
+        List<Sample> rest = new ArrayList<>(today);
+        while (out.size() < SAMPLES && !rest.isEmpty()) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (java.util.Iterator<Sample> it = rest.iterator(); it.hasNext() && out.size() < SAMPLES; ) {
+                Sample s = it.next();
+                if (seen.add(s.profile().department())) {
+                    out.add(s);
+                    it.remove();
+                }
+            }
+        }
+        for (Sample s : others) {
+            if (out.size() < SAMPLES) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     private int flush(List<DemoGenerator.Entry> pending, Map<String, String> resolved) {

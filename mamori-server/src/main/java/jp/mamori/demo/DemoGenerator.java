@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -50,8 +51,17 @@ public final class DemoGenerator {
     public record Options(int observationsPerPatient, int notesPerPatient) {
     }
 
-    /** One patient's resources, in an order where a resource only refers to earlier ones. */
-    public record PatientData(String patientId, List<Entry> entries) {
+    /** One patient's resources, in an order where a resource only refers to earlier ones, and who they are. */
+    public record PatientData(String patientId, List<Entry> entries, Profile profile) {
+    }
+
+    /**
+     * What {@code demo-data} prints for a person to try: the name in kanji and kana, the birth date, the home
+     * department, and where the patient is today ({@code null}: not in hospital today).
+     *
+     * @param today "入院中 4階東病棟" or "外来 10:30"
+     */
+    public record Profile(String name, String kana, LocalDate birthDate, String department, String today) {
     }
 
     /**
@@ -77,28 +87,55 @@ public final class DemoGenerator {
             new Lab("1988-5", "CRP", "mg/dL", "mg/dL", 0.0, 0.14, 0.1, 0.3, 2, "laboratory"),
             new Lab("8310-5", "体温", "℃", "Cel", 35.5, 37.0, 36.6, 0.4, 1, "vital-signs"));
 
-    private record Department(String name, String code, String[] problems, String[] icd10, String[][] meds) {
+    /**
+     * What a child's chart has instead (JSLM / pediatric reference intervals, rounded): a blood count, CRP and the
+     * temperature; no HbA1c, liver or kidney panel for a 3-year-old with asthma.
+     */
+    private static final List<Lab> CHILD_LABS = List.of(
+            new Lab("718-7", "Hb", "g/dL", "g/dL", 11.0, 14.5, 12.6, 0.9, 1, "laboratory"),
+            new Lab("6690-2", "WBC", "10^3/μL", "10*3/uL", 5.0, 13.0, 8.0, 2.0, 1, "laboratory"),
+            new Lab("1988-5", "CRP", "mg/dL", "mg/dL", 0.0, 0.3, 0.1, 0.4, 2, "laboratory"),
+            new Lab("8310-5", "体温", "℃", "Cel", 36.0, 37.4, 36.8, 0.4, 1, "vital-signs"));
+
+    /**
+     * A medication: its YJ code, name and dosage, and the class of drugs an allergy to which forbids it ("" none).
+     */
+    private record Med(String yj, String name, String dosage, String avoidWith) {
+    }
+
+    /**
+     * A department with its problems and their ICD-10 codes, its medications, and the ward its inpatients stay in.
+     */
+    private record Department(String name, String code, String[] problems, String[] icd10, List<Med> meds,
+                              String ward) {
     }
 
     private static final List<Department> DEPARTMENTS = List.of(
             new Department("内科", "01", new String[]{"2型糖尿病", "高血圧症", "脂質異常症"},
                     new String[]{"E11.9", "I10", "E78.5"},
-                    new String[][]{{"620008801", "メトホルミン塩酸塩錠250mg", "1回2錠 1日2回 朝夕食後"},
-                            {"621421901", "アムロジピン錠5mg", "1回1錠 1日1回 朝食後"},
-                            {"622057601", "ロスバスタチン錠2.5mg", "1回1錠 1日1回 夕食後"}}),
+                    List.of(new Med("620008801", "メトホルミン塩酸塩錠250mg", "1回2錠 1日2回 朝夕食後", ""),
+                            new Med("621421901", "アムロジピン錠5mg", "1回1錠 1日1回 朝食後", ""),
+                            new Med("622057601", "ロスバスタチン錠2.5mg", "1回1錠 1日1回 夕食後", "")), "4階東病棟"),
             new Department("外科", "02", new String[]{"鼠径ヘルニア", "胆石症"}, new String[]{"K40.9", "K80.2"},
-                    new String[][]{{"620098801", "ロキソプロフェンナトリウム錠60mg", "1回1錠 疼痛時 1日3回まで"}}),
+                    List.of(new Med("620098801", "ロキソプロフェンナトリウム錠60mg", "1回1錠 疼痛時 1日3回まで",
+                            "NSAIDs")), "3階西病棟"),
             new Department("小児科", "03", new String[]{"気管支喘息", "アトピー性皮膚炎"}, new String[]{"J45.9", "L20.9"},
-                    new String[][]{{"620004421", "モンテルカスト細粒4mg", "1回1包 1日1回 就寝前"}}),
+                    List.of(), "5階小児病棟"),
             new Department("整形外科", "04", new String[]{"腰部脊柱管狭窄症", "変形性膝関節症"},
                     new String[]{"M48.06", "M17.9"},
-                    new String[][]{{"620007501", "セレコキシブ錠100mg", "1回1錠 1日2回 朝夕食後"}}),
+                    List.of(new Med("620007501", "セレコキシブ錠100mg", "1回1錠 1日2回 朝夕食後", "NSAIDs")), "3階東病棟"),
             new Department("精神科", "05", new String[]{"うつ病", "不眠症"}, new String[]{"F32.9", "G47.0"},
-                    new String[][]{{"620004301", "エスシタロプラム錠10mg", "1回1錠 1日1回 夕食後"},
-                            {"622124601", "レンボレキサント錠5mg", "1回1錠 1日1回 就寝前"}}));
+                    List.of(new Med("620004301", "エスシタロプラム錠10mg", "1回1錠 1日1回 夕食後", ""),
+                            new Med("622124601", "レンボレキサント錠5mg", "1回1錠 1日1回 就寝前", "")), "精神科病棟"));
 
-    private static final String[][] ALLERGIES = {{"ペニシリン系薬剤", "蕁麻疹", "high"}, {"卵", "嘔吐", "low"},
-            {"造影剤（ヨード）", "呼吸困難", "high"}, {"そば", "口唇浮腫", "high"}, {"NSAIDs", "喘息発作", "high"}};
+    /** A child's asthma controller by age: granules under 6, chewable tablets from 6 (the package inserts' ages). */
+    private static final Med MONTELUKAST_GRANULES = new Med("620004421", "モンテルカスト細粒4mg", "1回1包 1日1回 就寝前", "");
+    /** Without a code: the demo names no product code it cannot vouch for. */
+    private static final Med MONTELUKAST_CHEWABLE = new Med("", "モンテルカストチュアブル錠5mg", "1回1錠 1日1回 就寝前", "");
+
+    /** Allergen, reaction, criticality, and the class of drugs it forbids ("" none of our medications). */
+    private static final String[][] ALLERGIES = {{"ペニシリン系薬剤", "蕁麻疹", "high", ""}, {"卵", "嘔吐", "low", ""},
+            {"造影剤（ヨード）", "呼吸困難", "high", ""}, {"そば", "口唇浮腫", "high", ""}, {"NSAIDs", "喘息発作", "high", "NSAIDs"}};
 
     private final long seed;
     private final Options options;
@@ -145,7 +182,10 @@ public final class DemoGenerator {
         out.add(new Entry(patientUrl, p, null, null));
         Reference subject = new Reference(patientUrl).setDisplay(family.kanji() + " " + given.kanji());
 
-        // Encounters over the last three years, mostly in the patient's own department.
+        // Encounters over the last three years (never before the patient was a month old), mostly in the patient's
+        // own department; children are seen in paediatrics only, adults never there.
+        long lived = java.time.temporal.ChronoUnit.DAYS.between(birth, today);
+        long window = Math.min(3L * 365, lived - 30);
         int notes = options.notesPerPatient() > 0 ? options.notesPerPatient() : 3 + r.nextInt(6);
         int encounterCount = Math.max(1, Math.min(notes, 40));
         List<String> encUrls = new ArrayList<>();
@@ -153,32 +193,40 @@ public final class DemoGenerator {
         List<Instant> encTime = new ArrayList<>();
         for (int i = 0; i < encounterCount; i++) {
             Department d = r.nextInt(5) == 0 ? DEPARTMENTS.get(r.nextInt(DEPARTMENTS.size())) : home;
-            if (child && !d.name().equals("小児科")) {
+            if (child != d.name().equals("小児科")) {
                 d = home;
             }
-            long daysAgo = (long) (3L * 365 * (encounterCount - i) / encounterCount) - r.nextInt(20);
+            long daysAgo = window * (encounterCount - i) / encounterCount - r.nextInt(20);
             Instant start = today.minusDays(Math.max(1, daysAgo)).atTime(9 + r.nextInt(8), r.nextInt(4) * 15)
                     .atZone(JST).toInstant();
             boolean inpatient = r.nextInt(12) == 0;
-            Encounter e = new Encounter();
-            tag(e);
-            e.setStatus(Encounter.EncounterStatus.FINISHED);
-            e.setClass_(new Coding(ACT_CODE, inpatient ? "IMP" : "AMB", inpatient ? "inpatient encounter" : "ambulatory"));
-            e.addType().setText(inpatient ? "入院" : "外来");
-            e.setServiceType(new CodeableConcept().addCoding(new Coding("https://mamori.jp/fhir/CodeSystem/department",
-                    d.code(), d.name())).setText(d.name()));
-            e.setSubject(subject.copy());
-            e.setPeriod(new Period().setStart(Date.from(start)).setEnd(Date.from(start.plusSeconds(
-                    inpatient ? 86_400L * (3 + r.nextInt(10)) : 60L * (10 + r.nextInt(30))))));
-            sensitivity(e, d);
             String url = uuid(r);
-            out.add(new Entry(url, e, null, null));
+            out.add(new Entry(url, encounter(d, subject, inpatient, Encounter.EncounterStatus.FINISHED, start,
+                    start.plusSeconds(inpatient ? 86_400L * (3 + r.nextInt(10)) : 60L * (10 + r.nextInt(30))),
+                    inpatient ? d.ward() : null), null, null));
             encUrls.add(url);
             encDept.add(d);
             encTime.add(start);
         }
+        // Today: about one patient in six is in a ward now, one in three comes to the outpatient clinic (booked,
+        // or arrived in the morning), so that a clinician's worklist has today's patients in their department.
+        int now = r.nextInt(6);
+        String where = null;
+        if (now == 0) {
+            Instant admitted = today.minusDays(1 + r.nextInt(10)).atTime(10, 0).atZone(JST).toInstant();
+            out.add(new Entry(uuid(r), encounter(home, subject, true, Encounter.EncounterStatus.INPROGRESS, admitted,
+                    null, home.ward()), null, null));
+            where = "入院中 " + home.ward();
+        } else if (now <= 2) {
+            int hour = 9 + r.nextInt(8);
+            Instant at = today.atTime(hour, r.nextInt(4) * 15).atZone(JST).toInstant();
+            out.add(new Entry(uuid(r), encounter(home, subject, false, hour < 12 ? Encounter.EncounterStatus.ARRIVED
+                    : Encounter.EncounterStatus.PLANNED, at, null, null), null, null));
+            where = String.format("外来 %d:%02d", hour, at.atZone(JST).getMinute());
+        }
 
-        // Problems and allergies.
+        // Problems, with their onset after birth (an adult's chronic disease after 18).
+        long earliest = child ? lived - 180 : lived - 18L * 365;
         for (int i = 0; i < home.problems().length; i++) {
             if (i > 0 && r.nextBoolean()) {
                 continue;
@@ -190,12 +238,47 @@ public final class DemoGenerator {
             c.setCode(new CodeableConcept().addCoding(new Coding("http://hl7.org/fhir/sid/icd-10", home.icd10()[i],
                     home.problems()[i])).setText(home.problems()[i]));
             c.setSubject(subject.copy());
-            c.setOnset(new DateTimeType(today.minusDays(400L + r.nextInt(3000)).toString()));
+            long ago = Math.min(400L + r.nextInt(3000), Math.max(30, earliest));
+            c.setOnset(new DateTimeType(today.minusDays(ago).toString()));
             sensitivity(c, home);
             out.add(new Entry(uuid(r), c, null, null));
         }
+
+        // Medications of the home department (a child's by age), then an allergy that none of the active ones is
+        // contraindicated by: the demo shows no prescription an alert would have stopped.
+        List<Med> meds = child ? List.of(lived < 6L * 365 ? MONTELUKAST_GRANULES : MONTELUKAST_CHEWABLE) : home.meds();
+        Set<String> activeClasses = new java.util.HashSet<>();
+        List<Entry> medEntries = new ArrayList<>();
+        for (Med m : meds) {
+            boolean active = r.nextInt(4) != 0;
+            MedicationRequest mr = new MedicationRequest();
+            tag(mr);
+            mr.setStatus(active ? MedicationRequest.MedicationRequestStatus.ACTIVE
+                    : MedicationRequest.MedicationRequestStatus.COMPLETED);
+            mr.setIntent(MedicationRequest.MedicationRequestIntent.ORDER);
+            CodeableConcept drug = new CodeableConcept().setText(m.name());
+            if (!m.yj().isEmpty()) {
+                drug.addCoding(new Coding(YJ, m.yj(), m.name()));
+            }
+            mr.setMedication(drug);
+            mr.setSubject(subject.copy());
+            mr.setAuthoredOn(Date.from(encTime.get(0)));
+            mr.setRequester(new Reference().setDisplay(doctor(r)));
+            mr.addDosageInstruction().setText(m.dosage());
+            sensitivity(mr, home);
+            medEntries.add(new Entry(uuid(r), mr, null, null));
+            if (active && !m.avoidWith().isEmpty()) {
+                activeClasses.add(m.avoidWith());
+            }
+        }
         if (r.nextInt(3) == 0) {
-            String[] a = ALLERGIES[r.nextInt(ALLERGIES.length)];
+            List<String[]> allowed = new ArrayList<>();
+            for (String[] a : ALLERGIES) {
+                if (!activeClasses.contains(a[3])) {
+                    allowed.add(a);
+                }
+            }
+            String[] a = allowed.get(r.nextInt(allowed.size()));
             AllergyIntolerance ai = new AllergyIntolerance();
             tag(ai);
             ai.setClinicalStatus(concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"));
@@ -207,38 +290,23 @@ public final class DemoGenerator {
             ai.addReaction().addManifestation(new CodeableConcept().setText(a[1]));
             out.add(new Entry(uuid(r), ai, null, null));
         }
-
-        // Medications of the home department.
-        for (String[] m : home.meds()) {
-            boolean active = r.nextInt(4) != 0;
-            MedicationRequest mr = new MedicationRequest();
-            tag(mr);
-            mr.setStatus(active ? MedicationRequest.MedicationRequestStatus.ACTIVE
-                    : MedicationRequest.MedicationRequestStatus.COMPLETED);
-            mr.setIntent(MedicationRequest.MedicationRequestIntent.ORDER);
-            mr.setMedication(new CodeableConcept().addCoding(new Coding(YJ, m[0], m[1])).setText(m[1]));
-            mr.setSubject(subject.copy());
-            mr.setAuthoredOn(Date.from(encTime.get(0)));
-            mr.setRequester(new Reference().setDisplay(doctor(r)));
-            mr.addDosageInstruction().setText(m[2]);
-            sensitivity(mr, home);
-            out.add(new Entry(uuid(r), mr, null, null));
-        }
+        out.addAll(medEntries);
 
         // Results: a slowly drifting series per test, spread over the encounters' time span.
+        List<Lab> labs = child ? CHILD_LABS : LABS;
         int observations = options.observationsPerPatient() > 0 ? options.observationsPerPatient() : 20 + r.nextInt(20);
-        double[] level = new double[LABS.size()];
-        double[] drift = new double[LABS.size()];
-        for (int i = 0; i < LABS.size(); i++) {
-            Lab lab = LABS.get(i);
+        double[] level = new double[labs.size()];
+        double[] drift = new double[labs.size()];
+        for (int i = 0; i < labs.size(); i++) {
+            Lab lab = labs.get(i);
             level[i] = lab.typical() + (r.nextGaussian() * lab.spread() * 0.6);
-            drift[i] = r.nextGaussian() * lab.spread() / Math.max(20, observations / LABS.size());
+            drift[i] = r.nextGaussian() * lab.spread() / Math.max(20, observations / labs.size());
         }
         Instant first = encTime.get(0);
         long span = Math.max(86_400L, today.atStartOfDay(JST).toInstant().getEpochSecond() - first.getEpochSecond());
         for (int i = 0; i < observations; i++) {
-            int li = i % LABS.size();
-            Lab lab = LABS.get(li);
+            int li = i % labs.size();
+            Lab lab = labs.get(li);
             level[li] += drift[li];
             double v = Math.max(lab.category().equals("vital-signs") ? 34.5 : 0,
                     level[li] + r.nextGaussian() * lab.spread() * 0.15);
@@ -247,10 +315,16 @@ public final class DemoGenerator {
             out.add(new Entry(uuid(r), observation(lab, round(v, lab.decimals()), when, subject,
                     encUrls.get(enc)), null, null));
         }
-        // Blood pressure as a panel with two components.
+        // Blood pressure as a panel with two components: a child's from the age of three, with a child's values.
         for (String encUrl : encUrls.subList(0, Math.min(encUrls.size(), 10))) {
-            out.add(new Entry(uuid(r), bloodPressure(110 + r.nextInt(45), 65 + r.nextInt(25),
-                    encTime.get(encUrls.indexOf(encUrl)), subject, encUrl), null, null));
+            Instant when = encTime.get(encUrls.indexOf(encUrl));
+            if (!child) {
+                out.add(new Entry(uuid(r), bloodPressure(110 + r.nextInt(45), 65 + r.nextInt(25), 129, 84, when,
+                        subject, encUrl), null, null));
+            } else if (java.time.temporal.ChronoUnit.YEARS.between(birth, when.atZone(JST).toLocalDate()) >= 3) {
+                out.add(new Entry(uuid(r), bloodPressure(90 + r.nextInt(20), 50 + r.nextInt(18), 115, 75, when,
+                        subject, encUrl), null, null));
+            }
         }
 
         // Progress notes: one per encounter (cycling when more are asked for); most final, some amended, a few drafts.
@@ -275,7 +349,34 @@ public final class DemoGenerator {
             }
             out.add(new Entry(uuid(r), c, reason, amended));
         }
-        return new PatientData(patientId, out);
+        return new PatientData(patientId, out, new Profile(family.kanji() + "\u3000" + given.kanji(),
+                family.kana() + "\u3000" + given.kana(), birth, home.name(), where));
+    }
+
+    /**
+     * An encounter in {@code d}: its class (入院 or 外来), the department as service type (what care relationships
+     * read), and for an inpatient the ward as its location.
+     */
+    private static Encounter encounter(Department d, Reference subject, boolean inpatient,
+                                       Encounter.EncounterStatus status, Instant start, Instant end, String ward) {
+        Encounter e = new Encounter();
+        tag(e);
+        e.setStatus(status);
+        e.setClass_(new Coding(ACT_CODE, inpatient ? "IMP" : "AMB", inpatient ? "inpatient encounter" : "ambulatory"));
+        e.addType().setText(inpatient ? "入院" : "外来");
+        e.setServiceType(new CodeableConcept().addCoding(new Coding("https://mamori.jp/fhir/CodeSystem/department",
+                d.code(), d.name())).setText(d.name()));
+        e.setSubject(subject.copy());
+        Period period = new Period().setStart(Date.from(start));
+        if (end != null) {
+            period.setEnd(Date.from(end));
+        }
+        e.setPeriod(period);
+        if (ward != null) {
+            e.addLocation().setLocation(new Reference().setDisplay(ward));
+        }
+        sensitivity(e, d);
+        return e;
     }
 
     static final String[][] SECTIONS = {{"61150-9", "S 主観的情報"}, {"61149-1", "O 客観的情報"},
@@ -333,7 +434,8 @@ public final class DemoGenerator {
         return o;
     }
 
-    private static Observation bloodPressure(int sys, int dia, Instant when, Reference subject, String encUrl) {
+    private static Observation bloodPressure(int sys, int dia, int sysHigh, int diaHigh, Instant when,
+                                             Reference subject, String encUrl) {
         Observation o = new Observation();
         tag(o);
         o.setStatus(Observation.ObservationStatus.FINAL);
@@ -344,10 +446,10 @@ public final class DemoGenerator {
         o.setEffective(new DateTimeType(Date.from(when)));
         o.addComponent().setCode(new CodeableConcept().addCoding(new Coding(LOINC, "8480-6", "収縮期血圧")))
                 .setValue(new Quantity().setValue(sys).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"))
-                .addReferenceRange().setHigh(new Quantity().setValue(129).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"));
+                .addReferenceRange().setHigh(new Quantity().setValue(sysHigh).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"));
         o.addComponent().setCode(new CodeableConcept().addCoding(new Coding(LOINC, "8462-4", "拡張期血圧")))
                 .setValue(new Quantity().setValue(dia).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"))
-                .addReferenceRange().setHigh(new Quantity().setValue(84).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"));
+                .addReferenceRange().setHigh(new Quantity().setValue(diaHigh).setUnit("mmHg").setSystem(UCUM).setCode("mm[Hg]"));
         return o;
     }
 

@@ -48,8 +48,18 @@ class DemoDataCliTest {
         try (TestServer s = TestServer.start(List.of())) {
             Run r = run("demo-data", "--data", s.dataDir().toString(), "--patients", "6", "--seed", "77");
             assertEquals(0, r.code(), r.err());
-            assertTrue(r.out().matches("demo-data: 6 synthetic patients, \\d+ resources \\(\\d+ notes amended\\) in .*\\n"),
+            List<String> lines = r.out().lines().toList();
+            assertTrue(lines.get(0).matches("demo-data: 6 synthetic patients, \\d+ resources \\(\\d+ notes amended\\) in .*"),
                     r.out());
+            // Patients to try: their patient IDs (as every banner shows them), names in kanji and kana, birth date
+            // and department, no internal id; then today's patients per department.
+            List<String> samples = lines.stream().filter(l -> l.matches("  9077\\d{6}  .*")).toList();
+            assertEquals(6, samples.size(), r.out());
+            for (String l : samples) {
+                assertTrue(l.matches("  9077\\d{6}  \\S+\u3000\\S+  [\\p{InKatakana}ー]+\u3000[\\p{InKatakana}ー]+  \\d{4}-\\d{2}-\\d{2}"
+                        + "  (内科|外科|小児科|整形外科|精神科)(  (入院中 \\S+|外来 \\d{1,2}:\\d{2}))?"), l);
+            }
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("本日の外来・入院 / in hospital today: ")), r.out());
             HttpResponse<String> found = s.get("/Patient?identifier="
                     + URLEncoder.encode(DemoGenerator.IDENTIFIER_SYSTEM + "|9077000003", StandardCharsets.UTF_8));
             assertEquals(200, found.statusCode(), found.body());

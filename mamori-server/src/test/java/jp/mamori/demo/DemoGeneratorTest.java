@@ -118,4 +118,74 @@ class DemoGeneratorTest {
                 .orElseThrow().resource();
         assertTrue(o.getValueQuantity().hasValue() && o.hasReferenceRange());
     }
+
+    private static LocalDate day(java.util.Date d) {
+        return d.toInstant().atZone(java.time.ZoneId.of("Asia/Tokyo")).toLocalDate();
+    }
+
+    /**
+     * Demo data a clinician would believe (issue 22): nothing before birth, children seen in paediatrics only and
+     * adults never there, a child's results a child's (no HbA1c or kidney panel, blood pressure from three with a
+     * child's values), no active drug the patient is recorded as allergic to, and patients in hospital today.
+     */
+    @Test
+    void agesFitDepartmentsTestsAndDatesAndNoActiveDrugIsOneThePatientIsAllergicTo() {
+        DemoGenerator gen = new DemoGenerator(5, new DemoGenerator.Options(0, 0), TODAY);
+        int children = 0;
+        int today = 0;
+        int allergicToNsaids = 0;
+        for (int i = 0; i < 400; i++) {
+            DemoGenerator.PatientData p = gen.patient(i);
+            Patient pt = (Patient) p.entries().get(0).resource();
+            LocalDate birth = LocalDate.parse(pt.getBirthDateElement().getValueAsString());
+            boolean child = java.time.Period.between(birth, TODAY).getYears() < 16;
+            children += child ? 1 : 0;
+            boolean nsaidAllergy = false;
+            List<String> activeDrugs = new java.util.ArrayList<>();
+            boolean inHospitalToday = false;
+            for (DemoGenerator.Entry e : p.entries()) {
+                Resource r = e.resource();
+                if (r instanceof org.hl7.fhir.r4.model.Encounter enc) {
+                    LocalDate start = day(enc.getPeriod().getStart());
+                    assertTrue(start.isAfter(birth), p.patientId() + " encounter " + start + " before birth " + birth);
+                    assertEquals(child, enc.getServiceType().getText().equals("小児科"),
+                            p.patientId() + " aged " + birth + " in " + enc.getServiceType().getText());
+                    if (enc.getStatus() != org.hl7.fhir.r4.model.Encounter.EncounterStatus.FINISHED) {
+                        inHospitalToday = true;
+                        assertTrue(!start.isAfter(TODAY), p.patientId() + " " + start);
+                    }
+                } else if (r instanceof org.hl7.fhir.r4.model.Condition c) {
+                    assertTrue(!LocalDate.parse(c.getOnsetDateTimeType().getValueAsString()).isBefore(birth),
+                            p.patientId() + " onset before birth");
+                } else if (r instanceof Observation o) {
+                    String code = o.getCode().getCodingFirstRep().getCode();
+                    if (child) {
+                        assertTrue(List.of("718-7", "6690-2", "1988-5", "8310-5", "85354-9").contains(code),
+                                p.patientId() + " child with " + o.getCode().getText());
+                        if (code.equals("85354-9")) {
+                            assertTrue(java.time.Period.between(birth, day(o.getEffectiveDateTimeType().getValue()))
+                                    .getYears() >= 3, p.patientId() + " blood pressure under three");
+                            assertTrue(o.getComponentFirstRep().getValueQuantity().getValue().intValue() <= 115,
+                                    p.patientId() + " adult blood pressure for a child");
+                        }
+                    }
+                } else if (r instanceof org.hl7.fhir.r4.model.AllergyIntolerance a) {
+                    nsaidAllergy |= a.getCode().getText().equals("NSAIDs");
+                } else if (r instanceof org.hl7.fhir.r4.model.MedicationRequest m
+                        && m.getStatus() == org.hl7.fhir.r4.model.MedicationRequest.MedicationRequestStatus.ACTIVE) {
+                    activeDrugs.add(m.getMedicationCodeableConcept().getText());
+                }
+            }
+            if (nsaidAllergy) {
+                allergicToNsaids++;
+                assertTrue(activeDrugs.stream().noneMatch(d -> d.startsWith("ロキソプロフェン") || d.startsWith("セレコキシブ")),
+                        p.patientId() + " allergic to NSAIDs and on " + activeDrugs);
+            }
+            assertEquals(inHospitalToday, p.profile().today() != null, p.patientId());
+            today += inHospitalToday ? 1 : 0;
+        }
+        assertTrue(children > 40 && children < 160, "children " + children);
+        assertTrue(today > 100 && today < 300, "in hospital today " + today);
+        assertTrue(allergicToNsaids > 0, "no NSAID allergy to check");
+    }
 }

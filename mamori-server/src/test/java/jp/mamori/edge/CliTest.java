@@ -67,6 +67,45 @@ class CliTest {
         return first.split(" ")[3];
     }
 
+    /**
+     * Every command answers {@code --help} (and {@code -h}, and {@code help CMD}) with its own usage on stdout and
+     * exit 0, without touching a data folder, also when other options are wrong; a subcommand shows its own lines.
+     */
+    @Test
+    void everyCommandAnswersHelpWithItsOwnUsage() {
+        List<String[]> commands = List.of(new String[]{"serve"}, new String[]{"client", "create"},
+                new String[]{"client", "list"}, new String[]{"client", "revoke"}, new String[]{"emergency", "declare"},
+                new String[]{"verify-records"}, new String[]{"audit-export"}, new String[]{"audit-proof"},
+                new String[]{"audit-verify"}, new String[]{"backup", "restore"}, new String[]{"backup", "drill"},
+                new String[]{"retention", "rules"}, new String[]{"signing-key", "add"},
+                new String[]{"verify-signatures"}, new String[]{"demo-data"});
+        for (String[] c : commands) {
+            List<String> argv = new java.util.ArrayList<>(List.of(c));
+            argv.add("--data");
+            argv.add("/nonexistent-" + UUID.randomUUID());
+            argv.add("--help");
+            Run r = run(argv.toArray(String[]::new));
+            String name = String.join(" ", c);
+            assertEquals(0, r.code(), name + ": " + r.err());
+            assertEquals("", r.err(), name);
+            List<String> heads = r.out().lines().filter(l -> l.startsWith("  ") && l.charAt(2) != ' ').toList();
+            assertFalse(heads.isEmpty(), name + ": " + r.out());
+            for (String h : heads) {
+                assertTrue(h.substring(2).startsWith(name + " ") || h.substring(2).equals(name), name + ": " + h);
+            }
+        }
+        Run backup = run("backup", "-h");
+        assertEquals(0, backup.code());
+        assertTrue(backup.out().contains("backup now") && backup.out().contains("backup restore"), backup.out());
+        assertEquals(run("demo-data", "--help").out(), run("help", "demo-data").out());
+        Run unknown = run("help", "no-such-command");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().startsWith("mamori: unknown command 'no-such-command'"), unknown.err());
+        Run bench = run("bench", "--help");
+        assertEquals(0, bench.code(), bench.err());
+        assertFalse(bench.out().isBlank());
+    }
+
     @Test
     void clientCreateOnARunningServerPrintsAWorkingTokenAndStoresOnlyItsHash() throws Exception {
         TestServer s = TestServer.shared();
