@@ -264,6 +264,7 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.identity.web.AccountPages(identity, accessAdmin, console).register();
             new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console).register();
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
+            new jp.mamori.access.web.AccessWaiting(accessAdmin, breakGlass).register(console);
             new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))

@@ -378,6 +378,20 @@ public final class PersonContext {
         return false;
     }
 
+    /**
+     * The patients with a care assignment of this person valid at {@code now}, in no particular order: the
+     * worklist's "my patients" (what the person may see of each is still decided per request).
+     */
+    public Set<String> caredPatients(Instant now) {
+        Set<String> out = new HashSet<>();
+        care.forEach((patient, list) -> {
+            if (caresForAnywhere(patient, now)) {
+                out.add(patient);
+            }
+        });
+        return out;
+    }
+
     /** Whether some role grants (category, action) when roles without clinical content are counted too. */
     boolean grantedByNonClinicalRoleOnly(Category category, Action action) {
         Need[] n = any.get(category.code());

@@ -83,6 +83,22 @@ public final class PersonContexts {
         return loaded;
     }
 
+    /**
+     * The stays of the person's departments and wards ({@link PersonContext#encounterPlaces}) that are open or
+     * ended after {@code since}, from the same index of encounters the care relationships read (ACCESS-1): the
+     * candidates of the clinician's worklist. Open stays first, at most {@code max}.
+     */
+    public java.util.List<EncounterStays.Stay> stays(PersonContext who, java.time.Instant since, int max) {
+        if (who.encounterPlaces().isEmpty()) {
+            return java.util.List.of();
+        }
+        java.util.List<EncounterStays.Stay> all = new java.util.ArrayList<>(jp.mamori.db.Tx.read(ds,
+                c -> encounters.stays(c, who.encounterPlaces().keySet(), since)));
+        all.sort(java.util.Comparator.comparing((EncounterStays.Stay st) -> st.ends() != null)
+                .thenComparing(EncounterStays.Stay::patientId));
+        return all.size() > max ? java.util.List.copyOf(all.subList(0, max)) : all;
+    }
+
     /** How many times a context was read from the database (for tests and the benchmark). */
     public long loads() {
         return loads.get();

@@ -176,6 +176,36 @@ public final class Clinical {
             }
         }
 
+        /**
+         * As {@link #search}, keeping (and recording as shown) only the matches {@code keep} accepts: for a page
+         * that reads more than it shows (the worklist's encounters of other days), so its entry names what it showed.
+         */
+        List<Res> search(String type, Map<String, List<String>> params, int max, java.util.function.Predicate<Res> keep) {
+            List<Res> out = new ArrayList<>();
+            Map<String, List<String>> p = new LinkedHashMap<>(params);
+            p.put("_count", List.of(Integer.toString(Math.min(PAGE, max))));
+            int read = 0;
+            while (true) {
+                RecordService.SearchPage page = records.search(caller, type, p);
+                for (Stored s : page.matches()) {
+                    read++;
+                    Res r = res(s);
+                    if (keep.test(r)) {
+                        out.add(shown(r));
+                    }
+                }
+                if (page.nextCursor() == null || read >= max) {
+                    return out;
+                }
+                p.put("_cursor", List.of(page.nextCursor()));
+            }
+        }
+
+        /** Whether the person may search {@code type} at all (the type gate), so a page can leave out what they may not. */
+        boolean maySearch(String type) {
+            return policy.allows(caller, type, jp.mamori.identity.Scope.Permission.SEARCH);
+        }
+
         /** A patient's resources of one type; null when the person may not search that type at all (the type gate). */
         List<Res> ofPatient(String type, String patientId, int max) {
             if (!policy.allows(caller, type, jp.mamori.identity.Scope.Permission.SEARCH)) {
@@ -295,6 +325,11 @@ public final class Clinical {
         return result;
     }
 
+    /** Whether the person may search {@code type} at all (the type gate), decided before any page reads data. */
+    boolean maySearch(ConsoleRequest r, String type) {
+        return policy.allows(caller(r), type, jp.mamori.identity.Scope.Permission.SEARCH);
+    }
+
     private Caller caller(ConsoleRequest r) {
         Sessions.Session s = r.session();
         PersonContext p = contexts.get(s.accountId(), s.accessVersion());
@@ -343,6 +378,14 @@ public final class Clinical {
      */
     List<String> recentPatients(ConsoleRequest r, int limit) {
         return reports.recentPatients("account:" + r.session().accountId(), limit);
+    }
+
+    /**
+     * The stays of the person's departments and wards open or ended after {@code since} (the worklist's
+     * candidates; what the person may see of each patient is still decided by the searches that follow).
+     */
+    List<jp.mamori.access.EncounterStays.Stay> stays(Unit u, java.time.Instant since, int max) {
+        return u.caller.person() == null ? List.of() : contexts.stays(u.caller.person(), since, max);
     }
 
     /** Whether the person holds an active break-glass use for this patient. */

@@ -44,6 +44,7 @@ public final class ClinicalPages {
         new DocumentPages(pages).register(documents);
         new NotePages(pages).register(patients, documents);
         new PrintPages(pages).register(patients, documents);
+        new Worklist(pages).register();
         pages.console.routePrefix("GET", "/console/patients/", USER, false, patients::serve);
         pages.console.routePrefix("GET", "/console/documents/", USER, false, documents::serve);
     }

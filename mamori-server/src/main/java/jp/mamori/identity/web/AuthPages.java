@@ -39,6 +39,9 @@ public final class AuthPages {
     }
 
     public void register() {
+        console.waiting(r -> r.session().hasRole(Accounts.ADMIN_ROLE)
+                ? List.of(new Console.Waiting(r.messages().get("identity.waiting.emergency"),
+                id.emergencies().uses(true).size(), "/console/admin/emergency")) : List.of());
         console.route("GET", "/console/home", USER, false, this::home);
         console.route("GET", "/console/setup", PUBLIC, false, r -> setupPage(r, ""));
         console.route("POST", "/console/setup", PUBLIC, false, this::setup);
@@ -84,7 +87,8 @@ public final class AuthPages {
             pending = id.emergencies().uses(true).size();
         }
         return new AuthViews.Home(s.displayName(), s.amr().contains("emergency"), s.amr().contains("exception"),
-                console.clinical() && s.readsPatientData(), admin, deviations, pending);
+                console.clinical() && s.readsPatientData(), admin, deviations, pending, console.waiting(r),
+                console.homeParts(r));
     }
 
     // ---- first administrator -------------------------------------------------------------------------------

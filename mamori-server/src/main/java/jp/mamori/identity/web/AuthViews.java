@@ -1,5 +1,7 @@
 package jp.mamori.identity.web;
 
+import jp.mamori.web.console.Console;
+
 import gg.jte.Content;
 
 import java.util.List;
@@ -52,8 +54,13 @@ public final class AuthViews {
      * @param deviations the deviations from the secure defaults (administrators only)
      * @param pendingEmergencyUses the emergency account uses awaiting review (administrators only)
      */
+    /**
+     * The home page: what waits for the person (badges from every capability), the capabilities' parts (the
+     * clinician's worklist) and the links.
+     */
     public record Home(String displayName, boolean emergency, boolean exception, boolean patients, boolean admin,
-                       List<String> deviations, int pendingEmergencyUses) {
+                       List<String> deviations, int pendingEmergencyUses, List<Console.Waiting> waiting,
+                       List<gg.jte.Content> parts) {
     }
 
     /**

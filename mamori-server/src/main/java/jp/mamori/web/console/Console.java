@@ -106,6 +106,80 @@ public final class Console implements jp.mamori.web.Endpoint {
     }
 
     /**
+     * A part of the home page from one capability (the clinician's worklist): HTML it rendered from its own
+     * template for this person, or null when it has nothing for them. Its data passes that capability's own checks
+     * (and its own audit entry); the home page only places it.
+     */
+    @FunctionalInterface
+    public interface HomePart {
+        gg.jte.Content render(ConsoleRequest r) throws Exception;
+    }
+
+    /**
+     * Something waiting for this person, counted by the capability that owns it (break-glass uses to review,
+     * locked accounts), shown as a badge on the home page with a link to where it is dealt with.
+     *
+     * @param label what waits, in the request's language
+     * @param href  the page where it is dealt with
+     */
+    public record Waiting(String label, long count, String href) {
+    }
+
+    /** What waits for this person in one capability; an empty list for nothing (or not theirs to see). */
+    @FunctionalInterface
+    public interface WaitingSource {
+        java.util.List<Waiting> waiting(ConsoleRequest r) throws Exception;
+    }
+
+    private final java.util.List<HomePart> homeParts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<WaitingSource> waitingSources = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a part to the home page, below those added before. */
+    public void homePart(HomePart part) {
+        homeParts.add(part);
+    }
+
+    /** Adds a source of badges to the home page. */
+    public void waiting(WaitingSource source) {
+        waitingSources.add(source);
+    }
+
+    /** The home page's parts for this person, in the order they were added; a part that fails is left out. */
+    public java.util.List<gg.jte.Content> homeParts(ConsoleRequest r) {
+        java.util.List<gg.jte.Content> out = new java.util.ArrayList<>();
+        for (HomePart p : homeParts) {
+            try {
+                gg.jte.Content c = p.render(r);
+                if (c != null) {
+                    out.add(c);
+                }
+            } catch (FhirError e) {
+                throw e; // the audit trail is unavailable: the page is not shown (AUDIT-1)
+            } catch (Exception e) {
+                log.warn("home part failed: {}", e.toString());
+            }
+        }
+        return out;
+    }
+
+    /** What waits for this person, with a count above zero. */
+    public java.util.List<Waiting> waiting(ConsoleRequest r) {
+        java.util.List<Waiting> out = new java.util.ArrayList<>();
+        for (WaitingSource w : waitingSources) {
+            try {
+                for (Waiting x : w.waiting(r)) {
+                    if (x.count() > 0) {
+                        out.add(x);
+                    }
+                }
+            } catch (Exception e) {
+                log.warn("waiting count failed: {}", e.toString());
+            }
+        }
+        return out;
+    }
+
+    /**
      * Also accepts forms from {@code origin} (the server's public URL, when it differs from the passkey origin,
      * e.g. https://127.0.0.1:PORT beside https://localhost:PORT).
      */

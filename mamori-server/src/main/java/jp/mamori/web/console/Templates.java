@@ -27,8 +27,8 @@ public final class Templates {
         return render(template, params(t, v));
     }
 
-    /** As {@link #page}, written when the layout reaches it. */
-    static Content content(String template, Messages t, Object v) {
+    /** As {@link #page}, written when the layout (or the home page, {@link Console#homePart}) reaches it. */
+    public static Content content(String template, Messages t, Object v) {
         Map<String, Object> params = params(t, v);
         return out -> ENGINE.render(template, params, out);
     }

@@ -73,8 +73,9 @@ class ClinicianConsoleTest {
             Browser.Page unknownId = b.submit("/console/patients", "identifier", "9999999999");
             assertTrue(unknownId.contains("id=\"no-results\"") && unknownId.contains("id=\"break-glass-offer\""),
                     "break-glass is offered for an id that shows nothing: " + unknownId);
-            assertEquals(2L, (long) h.<Long>one("SELECT count(*) FROM audit_entry WHERE actor = ? AND action = 'search'"
-                    + " AND ? = ANY(patients)", doctorActor, hanako), "both searches that showed her are audited with her");
+            assertEquals(3L, (long) h.<Long>one("SELECT count(*) FROM audit_entry WHERE actor = ? AND action = 'search'"
+                    + " AND ? = ANY(patients)", doctorActor, hanako),
+                    "both searches that showed her, and the home page's worklist (his patients), are audited with her");
 
             Browser.Page chart = b.get("/console/patients/" + hanako);
             assertEquals(200, chart.status(), chart::toString);

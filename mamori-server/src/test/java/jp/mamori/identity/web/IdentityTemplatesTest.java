@@ -28,16 +28,23 @@ class IdentityTemplatesTest {
 
     @Test
     void theHomePageEscapesTheNameAndTheDeviations() {
-        AuthViews.Home v = new AuthViews.Home(HOSTILE, true, false, true, true, List.of(HOSTILE), 2);
+        AuthViews.Home v = new AuthViews.Home(HOSTILE, true, false, true, true, List.of(HOSTILE), 2,
+                List.of(new jp.mamori.web.console.Console.Waiting(HOSTILE, 3, "/console/admin/break-glass")),
+                List.of(out -> out.writeContent("<section id=\"part\"></section>")));
         String ja = Templates.page("identity/home.jte", JA, v);
         assertFalse(ja.contains("<script>"), ja);
         assertTrue(ja.contains("<p>" + ESCAPED + " さん、ようこそ。</p>"), ja);
         assertTrue(ja.contains("<ul><li>" + ESCAPED + "</li></ul>"), ja);
         assertTrue(ja.contains("<li><a href=\"/console/patients\" id=\"patients-link\">患者検索・カルテ</a></li>"), ja);
         assertTrue(ja.contains("<p>未確認の非常時用アカウント利用が 2 件あります / 2 emergency account use(s) await review</p>"), ja);
+        // what waits for the person, as a badge with its count and link; the capabilities' parts placed as rendered
+        assertTrue(ja.contains("<li><a href=\"/console/admin/break-glass\"><span class=\"badge\">3</span> " + ESCAPED
+                + "</a></li>"), ja);
+        assertTrue(ja.contains("<section id=\"part\"></section>"), ja);
         String en = Templates.page("identity/home.jte", EN, new AuthViews.Home("Sato", false, false, false, false,
-                List.of(), 0));
+                List.of(), 0, List.of(), List.of()));
         assertTrue(en.contains("<p>Sato, welcome.</p>"), en);
+        assertFalse(en.contains("id=\"waiting\""), en);
         assertFalse(en.contains("patients-link") || en.contains("id=\"deviations\"") || en.contains("msg error"), en);
     }
 
