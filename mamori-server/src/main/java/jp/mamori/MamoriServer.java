@@ -459,6 +459,9 @@ public final class MamoriServer implements AutoCloseable {
         out.println("Create an API client: ./mamori client create --data " + config.dataDir()
                 + " --name NAME --scopes 'system/*.*' --owner WHO --purpose WHY [--cert CLIENT.pem | --jwks KEYS.json]");
         out.println("Mamori ready at " + baseUrl());
+        // The last line, where a newcomer looks: where people open the console (the setup page on a first start).
+        out.println("コンソール / Console: " + (bootstrapFile.isPresent() && identity.enrolment().setupOpen()
+                ? console + "/setup" : console + "/home"));
         out.flush();
     }
 

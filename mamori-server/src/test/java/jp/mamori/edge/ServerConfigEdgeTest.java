@@ -216,6 +216,9 @@ class ServerConfigEdgeTest {
         assertTrue(out.lines().anyMatch(l -> l.startsWith("Mamori ready at https://")), out);
         assertTrue(out.contains("Mamori ready at " + s.base()), out);
         assertFalse(out.contains("WARNING"), out);
+        // the last line says where people open the console (issue 22)
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.get(lines.size() - 1).matches("コンソール / Console: https://\\S+/console/(home|setup)"), out);
     }
 
     @Test
