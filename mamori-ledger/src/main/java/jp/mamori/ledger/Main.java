@@ -46,7 +46,8 @@ public final class Main {
 
     /** Runs one command and returns its exit status; never throws. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")
+                || java.util.Arrays.asList(args).contains("--help") || java.util.Arrays.asList(args).contains("-h")) {
             (args.length == 0 ? err : out).print(USAGE_TEXT);
             return args.length == 0 ? USAGE : OK;
         }

@@ -40,6 +40,15 @@ class MainTest {
     }
 
     @Test
+    void everyCommandAnswersHelpWithTheUsageAndExitZero() {
+        for (String command : new String[]{"verify", "inclusion", "consistency", "bench"}) {
+            assertEquals(0, run(command, "--help"), command + ": " + err);
+            assertTrue(out.contains("  " + command + " "), command + ": " + out);
+            assertEquals("", err, command);
+        }
+    }
+
+    @Test
     void aValidTrailExitsZeroWithTheSummary() {
         assertEquals(0, run("verify", trail.dir.toString(), "--key", SIGNER.verifierKey().format()));
         assertEquals("検証成功 / verified 30 entries, 3/3 checkpoints matched, signed up to size 30\n", out);
