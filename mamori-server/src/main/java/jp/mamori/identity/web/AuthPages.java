@@ -41,7 +41,10 @@ public final class AuthPages {
     public void register() {
         console.waiting(r -> r.session().hasRole(Accounts.ADMIN_ROLE)
                 ? List.of(new Console.Waiting(r.messages().get("identity.waiting.emergency"),
-                id.emergencies().uses(true).size(), "/console/admin/emergency")) : List.of());
+                        id.emergencies().uses(true).size(), "/console/admin/emergency"),
+                new Console.Waiting(r.messages().get("identity.waiting.deviations"),
+                        console.configDeviations().size() + id.deviations().size(), "/console/home#deviations"))
+                : List.of());
         console.route("GET", "/console/home", USER, false, this::home);
         console.route("GET", "/console/setup", PUBLIC, false, r -> setupPage(r, ""));
         console.route("POST", "/console/setup", PUBLIC, false, this::setup);
