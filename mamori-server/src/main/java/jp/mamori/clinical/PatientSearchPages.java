@@ -19,7 +19,7 @@ import static jp.mamori.web.console.Console.Access.USER;
 
 /**
  * Patient search (template {@code clinical/search.jte}): by patient ID, name (kanji or kana) or birth date, narrowed
- * by the department and the kind of a past or current encounter (外来, 入院, 救急) and by age; the terms in the POST
+ * by the department or ward and the kind of a past or current encounter (外来, 入院, 救急) and by age; the terms in the POST
  * body, never in the URL. Results come {@link #PAGE} at a time in patient ID order (a stable order: the next page
  * continues after the last patient shown, whatever is added meanwhile). Without a search, the patients this person
  * opened recently. The record service decides what the person sees, page by page (ACCESS-1).
@@ -153,7 +153,7 @@ final class PatientSearchPages {
             if (c.department().length() > 50 || c.department().contains(",") || c.department().contains("\\")) {
                 return t.get("clinical.search.badDepartment");
             }
-            params.put("_has:Encounter:patient:service-type:text", List.of(c.department()));
+            params.put("_has:Encounter:patient:place", List.of(c.department()));
         }
         if (!c.setting().isEmpty()) {
             String classes = SETTINGS.get(c.setting());
