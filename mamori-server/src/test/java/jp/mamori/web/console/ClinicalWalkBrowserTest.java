@@ -164,9 +164,9 @@ class ClinicalWalkBrowserTest {
             look(b, "physician-trend", w, wide);
             b.open("/console/patients/" + pt + "/notes/new");
             long area = ((Number) b.js("return document.getElementById('soap-s').getBoundingClientRect().width;")).longValue();
-            long main = ((Number) b.js("return document.getElementById('note-form').getBoundingClientRect().width;"))
-                    .longValue();
-            assertTrue(area >= main - 4, "the text area uses the form's width: " + area + " of " + main);
+            long main = ((Number) b.js("const m = document.querySelector('main'); const s = getComputedStyle(m);"
+                    + " return m.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);")).longValue();
+            assertTrue(area >= main - 4, "the text area uses the page's width: " + area + " of " + main);
             look(b, "physician-note-form", w, wide);
             b.open("/console/documents/" + doc);
             look(b, "physician-document-history", w, wide);
