@@ -251,6 +251,36 @@ public final class AccessPolicy {
     }
 
     /**
+     * Whether the person may do {@code action} on this resource, by the same rules as {@link #requireAction}, without
+     * marking anything: for pages that offer only what a person may do (issue 22: a nurse is not offered 修正 on a
+     * physician's note, ACCESS-1). A use under break-glass is marked when the action is done, not when it is offered.
+     * True for system clients.
+     */
+    public boolean permits(Caller caller, Subject s, Action action) {
+        return !caller.isPerson() || decide(caller, s, EnumSet.of(action), new Relations(caller)).permitted();
+    }
+
+    /**
+     * Whether the person may see the content of a version in stage {@code lifecycle} stored by {@code versionAuthor}
+     * (the principal the record store wrote with it, never taken from the body). A draft is its author's until it is
+     * finalized (issue 22, ACCESS-1 as narrow as the work needs): another person learns that it exists, who wrote it
+     * and when, not what it says; the record service returns it to them with its content withheld, and refuses them
+     * a change of it. A draft written by a system (a preliminary result from a department system) is no person's
+     * draft and is decided like any record. System clients are decided by their scopes and see every version.
+     * <p>
+     * This is the one place where the access model would say otherwise (a supervising physician reading a
+     * resident's draft): no role grants that yet, since a permission for it needs a new action in
+     * {@code role_permission}.
+     */
+    public boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor) {
+        if (!caller.isPerson() || !Stage.DRAFT.equals(lifecycle) || versionAuthor == null
+                || !versionAuthor.startsWith("account:")) {
+            return true;
+        }
+        return versionAuthor.equals(caller.principal());
+    }
+
+    /**
      * The decisions of one search by {@code caller}, which reads on {@code c}: what is read about the encounter
      * relationships of the patients it meets serves every decision the search makes, with or without marking.
      */

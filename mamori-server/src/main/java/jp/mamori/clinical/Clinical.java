@@ -86,6 +86,10 @@ public final class Clinical {
         }
     }
 
+    /** A page of search results and the cursor of the next page (null on the last). */
+    record Page(List<Res> matches, String next) {
+    }
+
     /**
      * One audited operation: every resource read, searched or written through it is recorded as shown (with its
      * version and patients); the entry is appended once, when the operation ends. Pages reach patient data only
@@ -206,6 +210,16 @@ public final class Clinical {
             return policy.allows(caller, type, jp.mamori.identity.Scope.Permission.SEARCH);
         }
 
+        /** One page of a search ({@code _count} and {@code _cursor} in {@code params}), and the cursor of the next. */
+        Page page(String type, Map<String, List<String>> params) {
+            RecordService.SearchPage page = records.search(caller, type, params);
+            List<Res> out = new ArrayList<>(page.matches().size());
+            for (Stored s : page.matches()) {
+                out.add(shown(res(s)));
+            }
+            return new Page(out, page.nextCursor());
+        }
+
         /** A patient's resources of one type; null when the person may not search that type at all (the type gate). */
         List<Res> ofPatient(String type, String patientId, int max) {
             if (!policy.allows(caller, type, jp.mamori.identity.Scope.Permission.SEARCH)) {
@@ -254,6 +268,21 @@ public final class Clinical {
                 policy.requireAction(caller, new AccessPolicy.Subject("Composition", "*", Set.of(patientId), Set.of(),
                         Set.of()), Action.READ);
             }
+        }
+
+        /**
+         * Whether the person may do {@code a} on this version, asked of the access model without marking anything:
+         * what a page offers (issue 22; the action itself is decided again, and marked, when it is done).
+         */
+        boolean may(Res r, Action a) {
+            return policy.permits(caller, subject(r), a);
+        }
+
+        /** Whether the person may write a progress note for this patient (the note form's "create"). */
+        boolean mayWriteNote(String patientId) {
+            return policy.allows(caller, "Composition", jp.mamori.identity.Scope.Permission.CREATE)
+                    && policy.permits(caller, new AccessPolicy.Subject("Composition", "*", Set.of(patientId),
+                    Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE), Set.of()), Action.CREATE);
         }
 
         boolean permits(Res r, Action a) {

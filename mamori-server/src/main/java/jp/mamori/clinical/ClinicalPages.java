@@ -41,6 +41,7 @@ public final class ClinicalPages {
         IdPaths documents = new IdPaths("/console/documents/", pages);
         new PatientSearchPages(pages).register();
         new ChartPages(pages).register(patients);
+        new ResultsPages(pages).register(patients);
         new DocumentPages(pages).register(documents);
         new NotePages(pages).register(patients, documents);
         new PrintPages(pages).register(patients, documents);

@@ -63,9 +63,32 @@ public final class ClinicalViews {
      * @param error           why the criteria were refused, or ""
      * @param ran             whether a search ran (then {@code results}, else {@code recent})
      * @param offerBreakGlass whether the empty result offers break-glass (a patient ID was given)
+     * @param department      the department an encounter was in, as typed, or ""
+     * @param setting         the kind of encounter (outpatient, inpatient, emergency, home, virtual), or ""
+     * @param next            the cursor of the next page of results, or null on the last
+     * @param page            the number of this page of results, from 1
+     * @param offset          how many results the pages before this one held
      */
     public record Search(String error, String identifier, String name, String birthdate, boolean ran,
-                         List<Patient> results, boolean offerBreakGlass, List<Patient> recent, String csrf) {
+                         List<Patient> results, boolean offerBreakGlass, List<Patient> recent, String csrf,
+                         String department, String setting, String ageFrom, String ageTo, String next, int page,
+                         int offset) {
+        /** The search without narrowing (the tests' and the first page's shape). */
+        public Search(String error, String identifier, String name, String birthdate, boolean ran,
+                      List<Patient> results, boolean offerBreakGlass, List<Patient> recent, String csrf) {
+            this(error, identifier, name, birthdate, ran, results, offerBreakGlass, recent, csrf, "", "", "", "", null,
+                    1, 0);
+        }
+
+        /** The kinds of encounter the search narrows to, in the order the form offers them. */
+        public List<String> settings() {
+            return List.of("outpatient", "inpatient", "emergency", "home", "virtual");
+        }
+
+        /** Whether any narrowing criterion is set (the form then shows them open). */
+        public boolean narrowed() {
+            return !department.isEmpty() || !setting.isEmpty() || !ageFrom.isEmpty() || !ageTo.isEmpty();
+        }
     }
 
     /** An allergy in the banner. @param highRisk whether its criticality is high */
@@ -95,35 +118,77 @@ public final class ClinicalViews {
                         String status) {
     }
 
-    /** A problem. @param onset the onset date, or "" */
-    public record Problem(String name, String onset, boolean active) {
+    /** A problem. @param onset the onset date, or "" @param status its clinical status in words */
+    public record Problem(String name, String onset, boolean active, String status) {
     }
 
-    /** An allergy. @param reactions the manifestations, joined with "、" */
-    public record Allergy(String substance, String reactions, String criticality) {
+    /**
+     * An allergy, in words.
+     *
+     * @param reactions   the manifestations, each with its severity (軽度・中等度・重度) when recorded, joined with "、"
+     * @param criticality the criticality in words (高・低・評価不能), or ""
+     * @param highRisk    whether its criticality is high
+     */
+    public record Allergy(String substance, String reactions, String criticality, boolean highRisk) {
     }
 
-    /** A prescription. @param since the date it was written, or "" */
-    public record Medication(String name, String dosage, String since) {
+    /** A prescription. @param since the date it was written, or "" @param status its status in words */
+    public record Medication(String name, String dosage, String since, String status) {
     }
 
     /** The current prescriptions (active, on hold, draft) and the past ones. */
     public record Medications(List<Medication> current, List<Medication> past) {
     }
 
-    /** A measured value. @param flag the interpretation code, or "" */
-    public record Value(String when, String value, String flag) {
+    /**
+     * One test's latest value on the chart.
+     *
+     * @param key   the test's code as the results page takes it ({@code ?trend=}), percent-encoded
+     * @param flag  H or L (or HH, LL, A from the laboratory) when out of range, else ""
+     * @param range the reference range ("low–high", either side possibly empty), or ""
+     * @param total how many values there are
+     */
+    public record Latest(String key, String name, String unit, String value, String flag, String when, String range,
+                         int total) {
+    }
+
+    /** A value in the cumulative table. @param flag H or L (HH, LL, A) when out of range, else "" */
+    public record Cell(String value, String flag) {
     }
 
     /**
-     * One test's results, newest first.
+     * A test in the cumulative table: its values per date column (an empty cell when none that day).
      *
-     * @param trend  the trend chart, or null below two values
-     * @param total  how many values there are
-     * @param latest the values the table shows
-     * @param range  the reference range ("low–high", either side possibly empty), or null when there is none
+     * @param key   the test's code for {@code ?trend=}, percent-encoded
+     * @param range the reference range, or ""
      */
-    public record Result(String name, String unit, Drawn trend, int total, List<Value> latest, String range) {
+    public record ResultRow(String key, String name, String unit, String range, List<Cell> cells) {
+    }
+
+    /**
+     * The cumulative results (検査結果 時系列): tests as rows, dates as columns (newest first), within a date range;
+     * one test's trend chart when asked for.
+     *
+     * @param from      the range's first date as typed (YYYY-MM-DD), or ""
+     * @param to        its last date, or ""
+     * @param error     why the range was refused, or ""
+     * @param dates     the column headings
+     * @param rows      the tests; null when the person may not see results
+     * @param olderTo   the {@code to} of the page of older dates, or null when there are none
+     * @param trendName the charted test's name, or null
+     * @param trend     its chart, or null
+     */
+    public record Results(Banner banner, String patientId, String from, String to, String error, List<String> dates,
+                          List<ResultRow> rows, String olderTo, String trendKey, String trendName, Drawn trend) {
+        /** The charted test's code for a link's query, or "". */
+        public String trendParam() {
+            return param(trendKey);
+        }
+    }
+
+    /** A value for a link's query string, percent-encoded. */
+    static String param(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**
@@ -134,7 +199,7 @@ public final class ClinicalViews {
      */
     public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
                         List<Problem> problems, List<Allergy> allergies, Medications medications,
-                        List<Result> results) {
+                        List<Latest> results) {
     }
 
     /** The four texts of a progress note. */
@@ -144,9 +209,16 @@ public final class ClinicalViews {
         }
     }
 
-    /** A version in a document's history. @param status its status code, or null when it has no body */
+    /**
+     * A version in a document's history.
+     *
+     * @param storedBy  who stored it, by name (or the kind of system)
+     * @param operation what the version did, in words (作成, 更新, 確定, 修正, 記載誤り...)
+     * @param status    its status code, or null when it has no body
+     * @param withheld  whether it is someone else's draft, whose content the person does not see
+     */
     public record Version(int version, String when, String author, String storedBy, String operation, String status,
-                          String reason, String hash) {
+                          String reason, String hash, boolean withheld) {
     }
 
     /**
@@ -162,7 +234,7 @@ public final class ClinicalViews {
     public record Document(Banner banner, String patientId, String id, String title, String status, String author,
                            String date, int version, String stored, String hash, Soap soap, boolean notAuthor,
                            List<Version> history, int from, int to, Drawn diff, String csrf,
-                           List<SignatureLine> signatures, String signingKey) {
+                           List<SignatureLine> signatures, String signingKey, Offers offers) {
         public boolean draft() {
             return status.equals("preliminary");
         }
@@ -170,6 +242,15 @@ public final class ClinicalViews {
         public boolean enteredInError() {
             return status.equals("entered-in-error");
         }
+    }
+
+    /**
+     * What the document page offers, each only when the access model lets the person do it (issue 22).
+     *
+     * @param withheld whether the note is someone else's draft, whose content the person does not see
+     */
+    public record Offers(boolean edit, boolean finalizes, boolean amend, boolean enterInError, boolean print,
+                         boolean withheld) {
     }
 
     /**
@@ -216,7 +297,15 @@ public final class ClinicalViews {
     public record Refused(String patientId) {
     }
 
-    /** An error message. @param documentId the document to go back to, or null */
-    public record Message(String text, String documentId) {
+    /**
+     * An error message.
+     *
+     * @param documentId the document to go back to, or null
+     * @param kept       what the person typed, shown again so that nothing is lost, or null
+     */
+    public record Message(String text, String documentId, String kept) {
+        public Message(String text, String documentId) {
+            this(text, documentId, null);
+        }
     }
 }

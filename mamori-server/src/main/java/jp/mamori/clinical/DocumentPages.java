@@ -57,7 +57,8 @@ final class DocumentPages {
                 .header("Content-Disposition", "attachment; filename=\"signature-report-" + id + "-" + v + ".xml\"");
     }
 
-    private record Loaded(Res patient, Res current, List<Res> history, Res left, Res right) {
+    private record Loaded(Res patient, Res current, List<Res> history, Res left, Res right,
+                          ClinicalViews.Offers offers) {
     }
 
     private Reply document(ConsoleRequest r, String id) {
@@ -77,12 +78,76 @@ final class DocumentPages {
                     left = find(history, a);
                     right = find(history, bv);
                 }
-                return new Loaded(patient, current, history, left, right);
+                return new Loaded(patient, current, history, left, right, offers(r, u, current));
             });
         } catch (FhirError e) {
             return pages.refused(r, e, null);
         }
         return pages.page(r, 200, r.messages().get("clinical.document"), "document", view(r, id, v));
+    }
+
+    /**
+     * What the page offers, each asked of the access model for this person and this version (issue 22): a draft is
+     * edited by those who may update it and finalized by its author; a final note is amended or marked entered-in-error
+     * by those who may; printing is its own permission. Someone else's draft offers nothing: its content is theirs.
+     */
+    private static ClinicalViews.Offers offers(ConsoleRequest r, Clinical.Unit u, Res doc) {
+        JsonNode j = doc.json();
+        String status = j.path("status").asText("");
+        boolean withheld = FhirText.withheld(j);
+        if (withheld) {
+            return new ClinicalViews.Offers(false, false, false, false, false, true);
+        }
+        boolean draft = status.equals("preliminary");
+        boolean eie = status.equals("entered-in-error");
+        boolean author = r.session().accountId().toString().equals(FhirText.authorAccount(j));
+        return new ClinicalViews.Offers(draft && u.may(doc, jp.mamori.access.Action.UPDATE),
+                draft && author && u.may(doc, jp.mamori.access.Action.FINALIZE),
+                !draft && !eie && u.may(doc, jp.mamori.access.Action.AMEND),
+                !eie && u.may(doc, jp.mamori.access.Action.ENTER_IN_ERROR),
+                u.may(doc, jp.mamori.access.Action.PRINT), false);
+    }
+
+    /**
+     * What a version did, in words: 作成 (作成・確定 when created final), 更新, 確定 (the update that locked a draft),
+     * 修正, 記載誤り, 削除. {@code older} is the version before it, or null.
+     */
+    static String operation(Messages t, Res version, Res older) {
+        var s = version.stored();
+        String op = s.operation();
+        boolean locked = jp.mamori.records.Lifecycle.isLocked(s.lifecycle());
+        if (op.equals("create") && locked) {
+            op = "create-final";
+        } else if (op.equals("update") && locked && (older == null
+                || !jp.mamori.records.Lifecycle.isLocked(older.stored().lifecycle()))) {
+            op = "finalize";
+        }
+        return t.code("clinical.operation", op);
+    }
+
+    /**
+     * Who stored a version, by name: the note's author (or co-author) the console recorded for that account, the
+     * person reading, or the kind of system; never the internal account id.
+     */
+    static String storedBy(ConsoleRequest r, Res version) {
+        String principal = version.stored().author();
+        Messages t = r.messages();
+        if (principal == null) {
+            return "";
+        }
+        if (principal.startsWith("account:")) {
+            String id = principal.substring("account:".length());
+            String name = version.json() == null ? null : FhirText.authorName(version.json(), id);
+            if (name != null) {
+                return name;
+            }
+            return id.equals(r.session().accountId().toString()) ? r.session().displayName()
+                    : t.get("clinical.history.staff");
+        }
+        if (principal.startsWith("client:")) {
+            return t.get("clinical.history.client");
+        }
+        return t.get("clinical.history.system");
     }
 
     private ClinicalViews.Document view(ConsoleRequest r, String id, Loaded v) {
@@ -93,11 +158,14 @@ final class DocumentPages {
         var stored = v.current().stored();
         Instant date = FhirText.instant(j.path("date"));
         List<ClinicalViews.Version> history = new ArrayList<>(v.history().size());
-        for (Res h : v.history()) {
+        for (int i = 0; i < v.history().size(); i++) {
+            Res h = v.history().get(i);
+            Res older = i + 1 < v.history().size() ? v.history().get(i + 1) : null;
             var s = h.stored();
             history.add(new ClinicalViews.Version(s.version(), pages.dates.dateTime(s.lastUpdated(), lang),
-                    h.json() == null ? s.author() : FhirText.author(h.json()), s.author(), s.operation(),
-                    h.json() == null ? null : h.json().path("status").asText(""), s.reason(), s.contentSha256()));
+                    h.json() == null ? storedBy(r, h) : FhirText.author(h.json()), storedBy(r, h), operation(t, h, older),
+                    h.json() == null ? null : h.json().path("status").asText(""), s.reason(), s.contentSha256(),
+                    h.json() != null && FhirText.withheld(h.json())));
         }
         int from = 0;
         int to = 0;
@@ -107,7 +175,8 @@ final class DocumentPages {
             to = v.right() != null ? v.right().stored().version() : newest;
         }
         ClinicalViews.Drawn diff = null;
-        if (v.left() != null && v.right() != null && v.left().json() != null && v.right().json() != null) {
+        if (v.left() != null && v.right() != null && v.left().json() != null && v.right().json() != null
+                && !FhirText.withheld(v.left().json()) && !FhirText.withheld(v.right().json())) {
             diff = ClinicalViews.Drawn.diff(TextDiff.compare(FhirText.noteText(v.left().json(), r.lang()),
                     FhirText.noteText(v.right().json(), r.lang())),
                     t.get("clinical.diff.version", v.left().stored().version()),
@@ -121,7 +190,7 @@ final class DocumentPages {
                 date == null ? "" : pages.dates.dateTime(date, lang), stored.version(),
                 pages.dates.dateTime(stored.lastUpdated(), lang), stored.contentSha256(),
                 ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf(),
-                signatures(r, id), pages.signingKey(r));
+                signatures(r, id), pages.signingKey(r), v.offers());
     }
 
     /** The signatures of the document's versions, in words (issue 17): who, when by the time-stamp, level, validity. */

@@ -19,6 +19,10 @@ final class FhirText {
     static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
     /** The author's account, on notes written in the console (finalization is the author's alone). */
     static final String ACCOUNT_SYSTEM = "https://mamori.jp/fhir/account";
+    /** The LOINC code of a progress note, the type of the notes the console writes. */
+    static final String PROGRESS_NOTE = "11506-3";
+    /** The tag the record service puts on someone else's draft whose content it withheld (issue 22). */
+    static final String SUBSETTED = "SUBSETTED";
     /** SOAP sections: LOINC code, Japanese and English label. */
     static final String[][] SOAP = {{"61150-9", "S 主観的情報（主訴）", "S Subjective"},
             {"61149-1", "O 客観的情報（所見）", "O Objective"}, {"51848-0", "A 評価", "A Assessment"},
@@ -231,5 +235,38 @@ final class FhirText {
     static boolean active(JsonNode res) {
         String s = firstCode(res.path("clinicalStatus"), null);
         return s.isEmpty() || s.equals("active") || s.equals("recurrence") || s.equals("relapse");
+    }
+
+    /** Whether the record service gave this resource with its content withheld (someone else's draft). */
+    static boolean withheld(JsonNode res) {
+        for (JsonNode t : res.path("meta").path("tag")) {
+            if (SUBSETTED.equals(t.path("code").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The account (id as text) of each author the console recorded, in order. */
+    static List<String> authorAccounts(JsonNode composition) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode a : composition.path("author")) {
+            JsonNode id = a.path("identifier");
+            if (ACCOUNT_SYSTEM.equals(id.path("system").asText())) {
+                out.add(id.path("value").asText());
+            }
+        }
+        return out;
+    }
+
+    /** The display name the note gives for the author with this account, or null. */
+    static String authorName(JsonNode composition, String accountId) {
+        for (JsonNode a : composition.path("author")) {
+            JsonNode id = a.path("identifier");
+            if (ACCOUNT_SYSTEM.equals(id.path("system").asText()) && accountId.equals(id.path("value").asText())) {
+                return a.path("display").asText(null);
+            }
+        }
+        return null;
     }
 }

@@ -68,15 +68,23 @@ final class NotePages {
     }
 
     private Reply newNote(ConsoleRequest r, String patientId) {
-        Res patient;
+        record Opened(Res patient, boolean writes) {
+        }
+        Opened o;
         try {
-            patient = pages.clinical.run(r, "read", patientId, u -> {
+            o = pages.clinical.run(r, "read", patientId, u -> {
                 u.detail("view", "new-note");
-                return u.read("Patient", patientId);
+                Res p = u.read("Patient", patientId);
+                return new Opened(p, u.mayWriteNote(patientId));
             });
         } catch (FhirError e) {
             return pages.refused(r, e, patientId);
         }
+        if (!o.writes()) {
+            return pages.error(r, 403, r.messages().get("clinical.note.new"), r.messages().get("clinical.note.mayNotWrite"),
+                    null);
+        }
+        Res patient = o.patient();
         return editor(r, 200, r.messages().get("clinical.note.new"), patient, "",
                 form(r, SAVE, patientId, "", 0, new String[]{"", "", "", ""}, false, ""));
     }
@@ -89,6 +97,12 @@ final class NotePages {
             e = pages.clinical.run(r, "read", null, u -> {
                 u.detail("view", "edit-note");
                 Res doc = u.read("Composition", id);
+                String st = doc.json().path("status").asText("");
+                // the form is offered only to those the access model lets change the note (issue 22)
+                if (FhirText.withheld(doc.json()) || !st.equals("entered-in-error") && !u.may(doc,
+                        st.equals("preliminary") ? jp.mamori.access.Action.UPDATE : jp.mamori.access.Action.AMEND)) {
+                    return new Editing(null, doc);
+                }
                 return new Editing(PageSupport.patientOf(u, doc), doc);
             });
         } catch (FhirError x) {
@@ -99,23 +113,44 @@ final class NotePages {
         String status = j.path("status").asText("");
         boolean amend = !status.equals("preliminary");
         if (status.equals("entered-in-error")) {
-            return pages.error(r, 409, t.get("clinical.document"), t.get("clinical.note.errorNotEditable"), null);
+            return pages.error(r, 409, t.get("clinical.document"), t.get("clinical.note.errorNotEditable"), id);
+        }
+        if (e.patient() == null && j.path("subject").path("reference").asText("").startsWith("Patient/")) {
+            return pages.error(r, 403, t.get("clinical.document"), t.get(FhirText.withheld(j)
+                    ? "clinical.note.notYourDraft" : "clinical.note.mayNotChange"), id);
         }
         String pid = e.patient() == null ? "" : e.patient().stored().id();
         return editor(r, 200, amend ? t.get("clinical.note.amend") : t.get("clinical.note.edit"), e.patient(), "",
                 form(r, amend ? AMEND : SAVE, pid, id, e.doc().stored().version(), FhirText.soap(j), amend, ""));
     }
 
+    /** The four texts as typed (line breaks as {@code \n}). */
     private static String[] soapFrom(ConsoleRequest r) {
         String[] out = {r.param("s"), r.param("o"), r.param("a"), r.param("p")};
         for (int i = 0; i < 4; i++) {
             out[i] = out[i].replace("\r\n", "\n");
-            if (out[i].length() > MAX_TEXT) {
-                throw new FhirError(413, org.hl7.fhir.r4.model.OperationOutcome.IssueType.TOOLONG,
-                        "記載が長すぎます / The text is too long");
-            }
         }
         return out;
+    }
+
+    /** Whether a part is longer than a note form takes: refused with the text kept, never cut. */
+    private static boolean tooLong(String[] soap) {
+        for (String x : soap) {
+            if (x.length() > MAX_TEXT) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A refused write (no permission, someone else's draft): the form again with everything typed and why, in plain
+     * words; nothing was written (issue 22: forms never lose text). The refusal itself is in the audit trail.
+     */
+    private Reply refusedWrite(ConsoleRequest r, FhirError e, String title, ClinicalViews.NoteForm form) {
+        String msg = e.getMessage() != null && e.getMessage().contains("下書きは確定されるまで")
+                ? r.messages().get("clinical.note.notYourDraft") : r.messages().get("clinical.note.refused");
+        return editor(r, 403, title, null, msg, form);
     }
 
     private static Narrative narrative(String text) {
@@ -129,7 +164,8 @@ final class NotePages {
     /** A new progress note for the patient, written by this person. */
     private static Composition newComposition(ConsoleRequest r, String patientId) {
         Composition c = new Composition();
-        c.setType(new CodeableConcept().addCoding(new Coding(FhirText.LOINC, "11506-3", "Progress note")).setText("経過記録"));
+        c.setType(new CodeableConcept().addCoding(new Coding(FhirText.LOINC, FhirText.PROGRESS_NOTE, "Progress note"))
+                .setText("経過記録"));
         c.setSubject(new Reference("Patient/" + patientId));
         c.setTitle("経過記録");
         c.addAuthor().setDisplay(r.session().displayName())
@@ -140,6 +176,22 @@ final class NotePages {
             s.setCode(new CodeableConcept().addCoding(new Coding(FhirText.LOINC, FhirText.SOAP[i][0], FhirText.SOAP[i][1])));
         }
         return c;
+    }
+
+    /**
+     * The person changing a note they did not write becomes one of its authors (after the original), so that the
+     * history names who amended or corrected it, by name.
+     */
+    private static void coAuthor(ConsoleRequest r, Composition c) {
+        String me = r.session().accountId().toString();
+        for (Reference a : c.getAuthor()) {
+            if (a.hasIdentifier() && FhirText.ACCOUNT_SYSTEM.equals(a.getIdentifier().getSystem())
+                    && me.equals(a.getIdentifier().getValue())) {
+                return;
+            }
+        }
+        c.addAuthor().setDisplay(r.session().displayName())
+                .setIdentifier(new Identifier().setSystem(FhirText.ACCOUNT_SYSTEM).setValue(me));
     }
 
     private static void setSoap(Composition c, String[] soap) {
@@ -202,6 +254,11 @@ final class NotePages {
             return editor(r, 400, r.messages().get("clinical.note.title"), null, r.messages().get("clinical.note.empty"),
                     form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, ""));
         }
+        if (tooLong(soap)) {
+            return editor(r, 413, r.messages().get("clinical.note.title"), null,
+                    r.messages().get("clinical.note.tooLong", MAX_TEXT),
+                    form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, ""));
+        }
         Clinical clinical = pages.clinical;
         Written w;
         try {
@@ -218,6 +275,10 @@ final class NotePages {
                     return new Written(u.create(c), null);
                 }
                 Res current = u.read("Composition", id);
+                if (FhirText.withheld(current.json())) {
+                    throw FhirError.forbidden("下書きは確定されるまで記載者本人のものです / A draft is its author's until it is"
+                            + " finalized");
+                }
                 if (current.stored().version() != base) {
                     u.action("conflict");
                     return new Written(null, current);
@@ -235,8 +296,17 @@ final class NotePages {
                 return saveOrConflict(u, id, c, base, null);
             }));
         } catch (FhirError e) {
-            if (e.status() == 403 || e.status() == 404) {
+            if (e.status() == 403) {
+                return refusedWrite(r, e, r.messages().get("clinical.note.title"),
+                        form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, ""));
+            }
+            if (e.status() == 404) {
                 return pages.refused(r, e, id.isEmpty() ? patientId : null);
+            }
+            if (e.status() == 409) { // final meanwhile, by another way: the text stays, as an amendment
+                return editor(r, 409, r.messages().get("clinical.note.amend"), null,
+                        r.messages().get("clinical.conflict.nowFinal"),
+                        form(r, AMEND, patientId, id, base == null ? 0 : base, soap, true, ""));
             }
             if (e.status() == 422) { // the signature could not be made (PIN, key, certificate): nothing was written
                 return editor(r, 422, r.messages().get("clinical.note.title"), null, e.getMessage(),
@@ -273,6 +343,11 @@ final class NotePages {
                     r.messages().get("clinical.note.needsReason"),
                     form(r, AMEND, r.param("patient"), id, base, soap, true, reason));
         }
+        if (tooLong(soap)) {
+            return editor(r, 413, r.messages().get("clinical.note.amend"), null,
+                    r.messages().get("clinical.note.tooLong", MAX_TEXT),
+                    form(r, AMEND, r.param("patient"), id, base, soap, true, reason));
+        }
         return changeFinal(r, id, base, reason, soap, Composition.CompositionStatus.AMENDED, "amend");
     }
 
@@ -284,8 +359,8 @@ final class NotePages {
             return invalidForm(r);
         }
         if (!validReason(reason)) {
-            return pages.error(r, 400, r.messages().get("clinical.document"),
-                    r.messages().get("clinical.note.errorNeedsReason"), id);
+            return pages.page(r, 400, r.messages().get("clinical.document"), "message", new ClinicalViews.Message(
+                    r.messages().get("clinical.note.errorNeedsReason"), id, reason));
         }
         return changeFinal(r, id, base, reason, null, Composition.CompositionStatus.ENTEREDINERROR, "entered-in-error");
     }
@@ -300,16 +375,29 @@ final class NotePages {
                     u.action("conflict");
                     return new Written(null, current);
                 }
+                if (FhirText.withheld(current.json())) {
+                    throw FhirError.forbidden("下書きは確定されるまで記載者本人のものです / A draft is its author's until it is"
+                            + " finalized");
+                }
                 Composition c = (Composition) FhirSupport.parseStored(current.stored().bodyText());
                 c.setStatus(to);
                 if (soap != null) {
                     setSoap(c, soap);
                 }
+                coAuthor(r, c);
                 u.detail("reason", reason);
                 return saveOrConflict(u, id, c, base, reason);
             }));
         } catch (FhirError e) {
-            if (e.status() == 403 || e.status() == 404) {
+            if (e.status() == 403 && soap != null) {
+                return refusedWrite(r, e, r.messages().get("clinical.note.amend"),
+                        form(r, AMEND, r.param("patient"), id, base, soap, true, reason));
+            }
+            if (e.status() == 403) {
+                return pages.page(r, 403, r.messages().get("clinical.document"), "message", new ClinicalViews.Message(
+                        r.messages().get("clinical.note.refusedChange"), id, reason));
+            }
+            if (e.status() == 404) {
                 return pages.refused(r, e, null);
             }
             if (e.status() == 422 && soap != null) { // an amendment not signed: the form again, nothing lost

@@ -110,7 +110,8 @@ final class PageSupport {
             }
         }
         return new ClinicalViews.Banner(FhirText.name(j), FhirText.kana(j), FhirText.sex(j, r.lang()), age,
-                FhirText.identifier(j), allergic, infections, List.copyOf(labels),
+                FhirText.identifier(j), allergic, infections,
+                labels.stream().map(l -> r.messages().code("clinical.label", l)).distinct().toList(),
                 clinical.underBreakGlass(r, patient.stored().id()));
     }
 

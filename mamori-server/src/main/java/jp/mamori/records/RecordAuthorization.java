@@ -79,6 +79,11 @@ final class RecordAuthorization {
         policy.requireWrite(caller, w);
     }
 
+    /** Whether the caller may see the content of a version of this stage stored by {@code versionAuthor}. */
+    boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor) {
+        return policy.draftContentVisible(caller, lifecycle, versionAuthor);
+    }
+
     /** The decisions of one search by {@code caller}, which reads on {@code c}. */
     AccessPolicy.SearchDecisions searchDecisions(Caller caller, Connection c) {
         return policy.searchDecisions(caller, c);

@@ -47,6 +47,9 @@ public final class RecordService {
     private final RecordSearch search;
     private final RecordWrites writes;
     private final RecordVerification verification;
+    private final RecordStore store;
+    /** Someone else's draft as a person is given it, content withheld (issue 22). */
+    private final DraftContent drafts;
 
     public RecordService(DataSource ds, AccessPolicy policy, FhirSupport fhir, int defaultPageSize, int maxPageSize) {
         this.ds = ds;
@@ -54,6 +57,8 @@ public final class RecordService {
         this.pageSize = new PageSize(defaultPageSize, maxPageSize);
         SearchIndexer indexer = new SearchIndexer();
         RecordStore store = new RecordStore();
+        this.store = store;
+        this.drafts = new DraftContent(auth);
         this.reads = new RecordReads(ds, store, indexer, auth, maxPageSize);
         this.search = new RecordSearch(ds, store, auth, new SearchIncludes(store, auth), pageSize);
         this.writes = new RecordWrites(ds, store, indexer, fhir, auth);
@@ -140,7 +145,7 @@ public final class RecordService {
     Stored read(Connection c, Caller caller, String type, String id) throws SQLException {
         requireType(type);
         auth.require(caller, type, Permission.READ);
-        return reads.read(c, caller, type, id);
+        return drafts.shown(caller, reads.read(c, caller, type, id));
     }
 
     public Stored vread(Caller caller, String type, String id, String versionText) {
@@ -150,7 +155,7 @@ public final class RecordService {
     Stored vread(Connection c, Caller caller, String type, String id, String versionText) throws SQLException {
         requireType(type);
         auth.require(caller, type, Permission.READ);
-        return reads.vread(c, caller, type, id, versionText);
+        return drafts.shown(caller, reads.vread(c, caller, type, id, versionText));
     }
 
     public HistoryPage history(Caller caller, String type, String id, Instant since, Integer count, String cursor) {
@@ -170,7 +175,8 @@ public final class RecordService {
         // may return: the server's history is not cut down to some types, which would answer with a history that
         // silently has holes (ACCESS-1).
         auth.require(caller, type == null ? "*" : type, id != null ? Permission.READ : Permission.SEARCH);
-        return reads.history(caller, type, id, from, limit, cursor, pageBytes);
+        HistoryPage page = reads.history(caller, type, id, from, limit, cursor, pageBytes);
+        return new HistoryPage(drafts.shown(caller, page.versions()), page.nextCursor(), page.total());
     }
 
     // ---------------------------------------------------------------- search
@@ -183,7 +189,7 @@ public final class RecordService {
     public SearchPage search(Caller caller, String type, Map<String, List<String>> params, long pageBytes) {
         requireType(type);
         auth.require(caller, type, Permission.SEARCH);
-        return search.search(caller, query(caller, type, params), params, pageBytes);
+        return shown(caller, search.search(caller, query(caller, type, params), params, pageBytes));
     }
 
     /** A search within {@code c} (a bundle's GET entry). */
@@ -191,7 +197,16 @@ public final class RecordService {
             throws SQLException {
         requireType(type);
         auth.require(caller, type, Permission.SEARCH);
-        return search.searchIn(c, caller, query(caller, type, params), params, PAGE_BYTES);
+        return shown(caller, search.searchIn(c, caller, query(caller, type, params), params, PAGE_BYTES));
+    }
+
+    /** A page as the caller may see it: a draft that is someone else's with its content withheld. */
+    private SearchPage shown(Caller caller, SearchPage p) {
+        if (!caller.isPerson()) {
+            return p;
+        }
+        return new SearchPage(drafts.shown(caller, p.matches()), drafts.shown(caller, p.includes()), p.total(),
+                p.nextCursor());
     }
 
     /** The query, once the caller is known to be allowed to search every type it looks into (chains, _has). */
@@ -263,6 +278,9 @@ public final class RecordService {
         requireType(type);
         RecordWrites.checkUpdate(type, id, res);
         auth.require(caller, type, Permission.UPDATE);
+        if (caller.isPerson()) {
+            drafts.requireChange(caller, store.current(c, type, id));
+        }
         return writes.update(c, caller, type, id, res, ifMatch, reason);
     }
 
@@ -294,6 +312,9 @@ public final class RecordService {
     WriteResult deleteIn(Connection c, Caller caller, String type, String id, String reason) throws SQLException {
         requireType(type);
         auth.require(caller, type, Permission.DELETE);
+        if (caller.isPerson()) {
+            drafts.requireChange(caller, store.current(c, type, id));
+        }
         return writes.delete(c, caller, type, id, reason);
     }
 

@@ -351,6 +351,24 @@ sealed interface SearchCondition {
         }
     }
 
+    /**
+     * {@code Encounter?place=内科,3東}: encounters in one of these departments or wards, by the names the record
+     * store keeps for each encounter's places ({@code encounter_care}: the service type's text and displays, the
+     * service provider's display and each location's display, NFKC-normalised; {@link SearchIndexer}). R4 has no
+     * search parameter for an encounter's department (service-type came with R5) nor for a location named only by
+     * display; this one serves the console's patient search (issue 22) as {@code _has:Encounter:patient:place=}, where
+     * the person's row filter applies to the encounters as to any _has.
+     */
+    record Place(List<String> places) implements SearchCondition {
+        static final String PARAM = "place";
+
+        @Override
+        public String sql(String a, List<Object> args, RowFilter filter) {
+            args.add(places.toArray(String[]::new));
+            return a + ".res_pk IN (SELECT ec.res_pk FROM encounter_care ec WHERE ec.place = ANY(?::text[]))";
+        }
+    }
+
     /** {@code cond}, and with a row filter also the rows of the subquery the caller may see. */
     private static String restricted(String alias, String rtype, String cond, List<Object> args, RowFilter filter) {
         return filter == null ? cond : cond + " AND " + filter.condition(alias, rtype, args);

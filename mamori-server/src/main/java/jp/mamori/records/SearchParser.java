@@ -161,6 +161,18 @@ final class SearchParser {
             }
             return new SearchCondition.LastUpdated(ors);
         }
+        if (rtype.equals("Encounter") && name.equals(SearchCondition.Place.PARAM) && chain == null) {
+            requireModifier(modifier, name);
+            List<String> places = new ArrayList<>();
+            for (String v : splitOr(value)) {
+                String place = jp.mamori.kernel.TextNormalizer.placeName(v);
+                if (place == null || place.length() > 100) {
+                    throw FhirError.badRequest("'" + name + "' needs a department or ward name / 診療科名または病棟名を指定してください");
+                }
+                places.add(place);
+            }
+            return new SearchCondition.Place(places);
+        }
         RuntimeSearchParam sp = searchParam(rtype, name);
         if (chain != null) {
             if (sp.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {

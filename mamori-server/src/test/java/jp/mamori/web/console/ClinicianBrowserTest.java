@@ -96,8 +96,12 @@ class ClinicianBrowserTest {
         browser.driver().findElement(By.cssSelector("a[href='/console/patients/" + pt + "']")).click();
         assertEquals("/console/patients/" + pt, browser.path());
         assertTrue(browser.find("#patient-banner").getText().contains("9000000101"), browser.text());
-        assertTrue(browser.driver().findElements(By.cssSelector("#results svg")).size() >= 1, "a trend chart");
         browser.screenshot("clinician-chart");
+        browser.driver().findElement(By.id("results-link")).click();
+        assertTrue(browser.find("#cumulative-table").getText().contains("124.0 H"), browser.text());
+        browser.driver().findElement(By.linkText("血糖")).click();
+        assertEquals(1, browser.driver().findElements(By.cssSelector("#trend svg")).size(), "one trend chart, on demand");
+        browser.open("/console/patients/" + pt);
 
         browser.driver().findElement(By.linkText("経過記録を書く")).click();
         browser.fill("/console/notes/save", "s", "3日前から咽頭痛。発熱なし。")
