@@ -276,6 +276,8 @@ public final class MamoriServer implements AutoCloseable {
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
+                    .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
+                            .orElse(null))
                     .register();
             api.console(console);
             for (String d : identity.deviations()) {

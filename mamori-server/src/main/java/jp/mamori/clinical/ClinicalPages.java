@@ -34,6 +34,12 @@ public final class ClinicalPages {
         return this;
     }
 
+    /** Lets the pages name the people who stored versions (the account ledger's display names); call before {@link #register}. */
+    public ClinicalPages accountNames(java.util.function.Function<java.util.UUID, String> names) {
+        pages.accountNames = names;
+        return this;
+    }
+
     /** Registers every clinical page with the console. */
     public void register() {
         pages.console.clinicalMounted();

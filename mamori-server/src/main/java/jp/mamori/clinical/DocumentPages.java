@@ -129,7 +129,7 @@ final class DocumentPages {
      * Who stored a version, by name: the note's author (or co-author) the console recorded for that account, the
      * person reading, or the kind of system; never the internal account id.
      */
-    static String storedBy(ConsoleRequest r, Res version) {
+    String storedBy(ConsoleRequest r, Res version) {
         String principal = version.stored().author();
         Messages t = r.messages();
         if (principal == null) {
@@ -141,8 +141,11 @@ final class DocumentPages {
             if (name != null) {
                 return name;
             }
-            return id.equals(r.session().accountId().toString()) ? r.session().displayName()
-                    : t.get("clinical.history.staff");
+            if (id.equals(r.session().accountId().toString())) {
+                return r.session().displayName();
+            }
+            String known = pages.accountName(id);
+            return known != null ? known : t.get("clinical.history.staff");
         }
         if (principal.startsWith("client:")) {
             return t.get("clinical.history.client");

@@ -29,6 +29,24 @@ final class PageSupport {
     /** The institution seal printouts are sealed with; null when none is configured (a deviation). */
     final jp.mamori.signatures.PdfSeal seal;
 
+    /**
+     * The display name of an account by its id (from the account ledger), or null; set by the server, so that a
+     * version's history names who stored it (issue 22) instead of an internal id.
+     */
+    java.util.function.Function<java.util.UUID, String> accountNames;
+
+    /** The display name of account {@code id} (a UUID as text), or null when unknown or not a UUID. */
+    String accountName(String id) {
+        if (accountNames == null) {
+            return null;
+        }
+        try {
+            return accountNames.apply(java.util.UUID.fromString(id));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     /** Signing with a person's key at 確定保存 (issue 17), or null when the server has none set up. */
     jp.mamori.signatures.PersonSigning signing;
 
