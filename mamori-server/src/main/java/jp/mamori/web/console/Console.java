@@ -105,6 +105,14 @@ public final class Console implements jp.mamori.web.Endpoint {
         this.banner = banner;
     }
 
+    /** Who may open the audit console, as its pages decide; the navigation links it for them only. None by default. */
+    private volatile java.util.function.Predicate<Sessions.Session> auditor = s -> false;
+
+    /** Says who may open the audit console (the audit pages register their rule), for the navigation link. */
+    public void auditor(java.util.function.Predicate<Sessions.Session> auditor) {
+        this.auditor = auditor;
+    }
+
     /**
      * Also accepts forms from {@code origin} (the server's public URL, when it differs from the passkey origin,
      * e.g. https://127.0.0.1:PORT beside https://localhost:PORT).
@@ -409,7 +417,8 @@ public final class Console implements jp.mamori.web.Endpoint {
 
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
-        return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds()));
+        return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds(),
+                auditor));
     }
 
     /**
@@ -419,7 +428,7 @@ public final class Console implements jp.mamori.web.Endpoint {
     public Reply page(ConsoleRequest r, int status, String title, String template, Object view) {
         Messages t = r.messages();
         return html(status, Templates.page("layout/page.jte", t, Layout.view(r.lang(), title, r,
-                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds())));
+                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds(), auditor)));
     }
 
     private long idleSeconds() {
