@@ -438,7 +438,7 @@ public final class AuditPages {
         }
         header.addAll(List.of(t.get("audit.report.action"), t.get("audit.report.resources"),
                 t.get("audit.report.purpose"), t.get("audit.report.outcome")));
-        float[] widths = focused ? new float[]{0.15f, 0.14f, 0.15f, 0.13f, 0.23f, 0.11f, 0.09f}
+        float[] widths = focused ? new float[]{0.15f, 0.13f, 0.15f, 0.16f, 0.22f, 0.10f, 0.09f}
                 : new float[]{0.13f, 0.12f, 0.13f, 0.14f, 0.11f, 0.19f, 0.10f, 0.08f};
         List<List<String>> rows = new ArrayList<>();
         for (AuditViews.Entry e : b.rows()) {
