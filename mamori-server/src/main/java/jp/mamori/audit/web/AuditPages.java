@@ -159,8 +159,7 @@ public final class AuditPages {
         List<AuditReports.CoverageDay> cov = audit.reports().coverage(today.minusDays(29), today);
         long reviewed = cov.stream().filter(AuditReports.CoverageDay::reviewed).count();
         return new AuditViews.Home(audit.reports().size(), clock == null ? null : clock.state(),
-                clock == null || clock.synced() ? "" : clock.source(), audit.reports().options().retentionYears(),
-                checkpoint(lang), KINDS, reviewed, cov.stream().map(d -> new AuditViews.CoverageDay(
+                audit.reports().options().retentionYears(), checkpoint(lang), KINDS, reviewed, cov.stream().map(d -> new AuditViews.CoverageDay(
                         dates.dateWithWeekday(d.day(), lang), d.entries(), d.reviewed(), String.join(", ",
                         d.reviews().stream().map(n -> "#" + n).toList()))).toList(), r.csrf());
     }

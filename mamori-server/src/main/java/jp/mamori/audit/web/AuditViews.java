@@ -16,11 +16,10 @@ public final class AuditViews {
      *
      * @param clockState  the last clock check's state ({@code synchronized}, {@code unsynchronized},
      *                    {@code unknown}; the template names it), or null when there was none
-     * @param clockSource who answered the clock check, shown only when the clock is not synchronized
      * @param checkpoint  the signed checkpoint's status, or null when the server signs none
      * @param kinds       the report kinds, in the order the form lists them
      */
-    public record Home(long entries, String clockState, String clockSource, int retentionYears, Checkpoint checkpoint,
+    public record Home(long entries, String clockState, int retentionYears, Checkpoint checkpoint,
                        List<String> kinds, long reviewed, List<CoverageDay> coverage, String csrf) {
     }
 
