@@ -262,10 +262,15 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             new jp.mamori.identity.web.AuthPages(identity, accessAdmin, console).register();
             new jp.mamori.identity.web.AccountPages(identity, accessAdmin, console).register();
-            new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console).register();
-            new jp.mamori.access.web.AccessPages(identity, accessAdmin, console).register();
+            // Patients named by name and 患者ID on the administrator's, break-glass and audit pages (demographics only).
+            jp.mamori.audit.PatientDirectory patientDirectory = new jp.mamori.audit.PatientDirectory(records,
+                    audit.recorder());
+            new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console, patientDirectory).register();
+            new jp.mamori.access.web.AccessPages(identity, accessAdmin, console, patientDirectory).register();
             new jp.mamori.access.web.AccessWaiting(accessAdmin, breakGlass).register(console);
-            new jp.mamori.audit.web.AuditPages(identity, audit, console).register();
+            new jp.mamori.audit.web.AuditPages(identity, audit, console, patientDirectory,
+                    new jp.mamori.audit.RecordTitles(records, cfg.timeZone()), accessAdmin,
+                    cfg.signatures().institutionName().orElseGet(console::hostName), cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();

@@ -16,7 +16,12 @@ public enum Purpose {
     /** Authentication and the server's security events (start, stop, clock, checkpoints, tools). */
     SECURITY("security"),
     /** Looking at, exporting or signing off the audit trail itself. */
-    AUDIT("audit");
+    AUDIT("audit"),
+    /**
+     * An administrator's look at patients' demographics to administer access (picking the patient of a care
+     * relationship, reviewing break-glass uses): never clinical content (ACCESS-7).
+     */
+    ADMINISTRATION("administration");
 
     /** As stored in the entry's {@code purpose}. */
     public final String code;

@@ -10,6 +10,9 @@ import jp.mamori.access.Category;
 import jp.mamori.access.PersonContext;
 import jp.mamori.access.Roles;
 import jp.mamori.access.SensitivityPrivileges;
+import jp.mamori.audit.PatientDirectory;
+import jp.mamori.audit.Purpose;
+import jp.mamori.chart.JpDates;
 import jp.mamori.identity.Account;
 import jp.mamori.identity.Identity;
 import jp.mamori.identity.IdentityException;
@@ -48,11 +51,14 @@ public final class AccessPages {
     private final Identity id;
     private final AccessAdmin access;
     private final Console console;
+    private final PatientDirectory patients;
 
-    public AccessPages(Identity id, AccessAdmin access, Console console) {
+    /** @param patients where the care page finds patients and names them (demographics only, recorded) */
+    public AccessPages(Identity id, AccessAdmin access, Console console, PatientDirectory patients) {
         this.id = id;
         this.access = access;
         this.console = console;
+        this.patients = patients;
     }
 
     public void register() {
@@ -71,6 +77,7 @@ public final class AccessPages {
         console.route("POST", "/console/admin/approvals/reject", ADMIN, true, this::reject);
         console.route("POST", "/console/admin/approvals/confirm", ADMIN, true, this::confirm);
         console.route("GET", "/console/admin/care", ADMIN, false, r -> care(r, ""));
+        console.route("POST", "/console/admin/care/find", ADMIN, false, this::findCare);
         console.route("POST", "/console/admin/care/add", ADMIN, true, this::addCare);
         console.route("POST", "/console/admin/care/end", ADMIN, true, this::endCare);
         console.route("GET", "/console/admin/access-history", ADMIN, false, this::history);
@@ -287,24 +294,76 @@ public final class AccessPages {
     // ---- care relationships -------------------------------------------------------------------------------
 
     private Reply care(ConsoleRequest r, String error) {
-        return console.page(r, 200, r.messages().get("access.admin.care.title"), "access/adminCare.jte",
-                careView(r, error));
+        return care(r, error, false, List.of(), false);
     }
 
-    AccessViews.CarePage careView(ConsoleRequest r, String error) {
-        String patient = r.param("patient").strip();
-        List<AccessViews.Care> relationships = patient.isEmpty() ? List.of() : access.care().ofPatient(patient).stream()
-                .map(c -> new AccessViews.Care(c.id().toString(), login(c.accountId()),
-                        c.kind() == CareRelationships.Kind.CARE_TEAM, c.department(),
-                        time(c.validFrom()) + "〜" + (c.validTo() == null ? "" : time(c.validTo())),
-                        login(c.addedBy()) + " " + time(c.addedAt()),
-                        c.endedAt() == null ? null : time(c.endedAt()) + " " + login(c.endedBy()))).toList();
-        return new AccessViews.CarePage(error, r.param("patient"), patient, relationships, r.param("login_id"),
+    private Reply care(ConsoleRequest r, String error, boolean searched, List<AccessViews.PatientLabel> found,
+                       boolean more) {
+        return console.page(r, 200, r.messages().get("access.admin.care.title"), "access/adminCare.jte",
+                careView(r, error, searched, found, more));
+    }
+
+    /**
+     * The administrator finds the patient of a care relationship by 患者ID, name (kanji or kana) or birth date
+     * (issue 22). Administrators only (the route's rule: those who record care relationships, ACCESS-2); the terms
+     * travel in the POST body, never in a URL; at most {@link PatientDirectory#MAX_RESULTS} patients, demographics
+     * only; the search is an audit entry naming every patient shown, for the purpose of administration (ACCESS-7).
+     */
+    private Reply findCare(ConsoleRequest r) {
+        try {
+            PatientDirectory.Found f = patients.find(new PatientDirectory.Criteria(r.param("patient_id"),
+                    r.param("name"), r.param("birthdate")), r.session(), r.address(), Purpose.ADMINISTRATION,
+                    "admin-care-search");
+            return care(r, "", true, f.patients().stream().map(d -> label(r, d)).toList(), f.more());
+        } catch (PatientDirectory.BadCriteria e) {
+            return Console.status(care(r, e.getMessage()), 400);
+        }
+    }
+
+    AccessViews.CarePage careView(ConsoleRequest r, String error, boolean searched,
+                                  List<AccessViews.PatientLabel> found, boolean more) {
+        String ref = r.param("patient").strip();
+        AccessViews.PatientLabel patient = null;
+        List<AccessViews.Care> relationships = List.of();
+        if (!ref.isEmpty() && !searched) {
+            PatientDirectory.Demographics d = patients.byIds(List.of(ref)).get(ref);
+            if (d != null) {
+                patients.recordShown(List.of(d), r.session(), r.address(), Purpose.ADMINISTRATION, "admin-care");
+            }
+            patient = d == null ? new AccessViews.PatientLabel(ref, r.messages().get("access.patient.unknown"), "", "",
+                    "", "", false) : label(r, d);
+            relationships = access.care().ofPatient(ref).stream()
+                    .map(c -> new AccessViews.Care(c.id().toString(), login(c.accountId()),
+                            c.kind() == CareRelationships.Kind.CARE_TEAM, c.department(),
+                            time(c.validFrom()) + "〜" + (c.validTo() == null ? "" : time(c.validTo())),
+                            login(c.addedBy()) + " " + time(c.addedAt()),
+                            c.endedAt() == null ? null : time(c.endedAt()) + " " + login(c.endedBy()))).toList();
+        }
+        return new AccessViews.CarePage(error, r.param("patient_id"), r.param("name"), r.param("birthdate"), searched,
+                found, more, PatientDirectory.MAX_RESULTS, patient, relationships, r.param("login_id"),
                 r.param("department"), r.csrf());
+    }
+
+    /** A patient in words: name, kana, 患者ID, sex, birth date with age. */
+    static AccessViews.PatientLabel label(ConsoleRequest r, PatientDirectory.Demographics d) {
+        JpDates.Lang lang = r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA;
+        String birth = "";
+        if (d.birthDate() != null) {
+            JpDates dates = new JpDates(Html.JST);
+            java.time.LocalDate today = java.time.LocalDate.now(Html.JST);
+            birth = dates.date(d.birthDate(), lang) + (d.birthDate().isAfter(today) ? ""
+                    : " (" + JpDates.ageText(d.birthDate(), today, lang) + ")");
+        }
+        return new AccessViews.PatientLabel(d.id(), d.name(), d.kana(), d.patientId(),
+                r.messages().get("access.sex." + d.sex()), birth, true);
     }
 
     private Reply addCare(ConsoleRequest r) {
         return act(() -> {
+            String patient = r.param("patient").strip();
+            if (patient.isEmpty() || patients.byIds(List.of(patient)).isEmpty()) {
+                throw new AccessException("患者を検索して選んでください / Find and choose the patient first");
+            }
             Account a = id.accounts().findByLogin(r.param("login_id").strip()).orElseThrow(() ->
                     new AccessException("ログインIDが見つかりません / No account with this login id"));
             java.time.Instant until = null;
@@ -316,10 +375,10 @@ public final class AccessPages {
                 }
             }
             String dept = r.param("department").isBlank() ? null : r.param("department").strip();
-            access.care().add(r.session().accountId(), a.id(), r.param("patient").strip(),
+            access.care().add(r.session().accountId(), a.id(), patient,
                     r.param("kind").equals("assignment") ? CareRelationships.Kind.ASSIGNMENT : CareRelationships.Kind.CARE_TEAM,
                     dept, null, until);
-            return Console.redirect("/console/admin/care?patient=" + enc(r.param("patient").strip()));
+            return Console.redirect("/console/admin/care?patient=" + enc(patient));
         }, e -> care(r, e));
     }
 
@@ -451,11 +510,13 @@ public final class AccessPages {
         }
     }
 
+    /** A person as these pages name them: "name（login id）" (never the account's internal id). */
     private String login(UUID account) {
         if (account == null) {
             return "";
         }
-        return id.accounts().find(account).map(Account::loginId).orElse(account.toString());
+        return id.accounts().find(account).map(a -> a.familyName() + " " + a.givenName() + "（" + a.loginId() + "）")
+                .orElse("—");
     }
 
     private Map<String, Roles.Role> roleMap() {

@@ -155,14 +155,30 @@ public final class AccessViews {
     }
 
     /**
-     * The care relationships of one patient (none chosen: only the patient form).
+     * A patient as the administrator's pages show them: demographics only, never clinical content (ACCESS-7).
      *
-     * @param error        why the last form was refused, or ""
-     * @param patientParam the patient form's field, as sent
-     * @param patient      the patient shown, or "" for none
+     * @param ref       the Patient record's id, for links and forms only (never shown as the 患者ID)
+     * @param patientId the 患者ID as the patient banner shows it, or ""
+     * @param sex       in words
+     * @param birth     the birth date in words, or ""
+     * @param known     false when the record is not there (then only {@code name} says so)
      */
-    public record CarePage(String error, String patientParam, String patient, List<Care> relationships,
-                           String loginId, String department, String csrf) {
+    public record PatientLabel(String ref, String name, String kana, String patientId, String sex, String birth,
+                               boolean known) {
+    }
+
+    /**
+     * The care relationships page: the patient search (by 患者ID, name in kanji or kana, birth date), its results,
+     * and the chosen patient's relationships with the form that adds one.
+     *
+     * @param error     why the last form was refused, or ""
+     * @param searched  whether a search ran (then {@code found})
+     * @param more      whether the search found more than it shows (the person is asked to narrow it)
+     * @param patient   the chosen patient, or null when none is chosen
+     */
+    public record CarePage(String error, String patientId, String name, String birthdate, boolean searched,
+                           List<PatientLabel> found, boolean more, int max, PatientLabel patient,
+                           List<Care> relationships, String loginId, String department, String csrf) {
     }
 
     /** A change of the access model. */

@@ -11,9 +11,9 @@ public final class BreakGlassViews {
     private BreakGlassViews() {
     }
 
-    /** One active use as the banner and the person's page list it. */
-    public record Grant(String id, String patientId, String reasonCode, String reasonText, String until,
-                        long minutesLeft) {
+    /** One active use as the banner and the person's page list it: the patient by name and 患者ID. */
+    public record Grant(String id, AccessViews.PatientLabel patient, String reasonCode, String reasonText,
+                        String until, long minutesLeft) {
     }
 
     /** The red banner on every page while the person holds active uses (not shown when there are none). */
@@ -39,7 +39,8 @@ public final class BreakGlassViews {
      *
      * @param own whether it is the reviewer's own use (someone else reviews it)
      */
-    public record Queued(String id, String person, String patientId, String department, String reasonCode,
+    public record Queued(String id, String person, AccessViews.PatientLabel patient, String department,
+                         String reasonCode,
                          String reasonText, String started, long accesses, String outcome, int escalationLevel,
                          String comment, boolean own) {
     }
@@ -48,9 +49,14 @@ public final class BreakGlassViews {
     public record Filter(String loginId, String patient, String department, String outcome, String from, String to) {
     }
 
-    /** A use in the report. @param reviewed the reviewer and the time, "reviewer time" */
-    public record Reported(String loginId, String patientId, String department, String reasonCode, String period,
-                           long accesses, String outcome, String reviewed) {
+    /**
+     * A use in the report.
+     *
+     * @param person   the person's name and login id
+     * @param reviewed the reviewer and the time, "reviewer time"
+     */
+    public record Reported(String person, AccessViews.PatientLabel patient, String department, String reasonCode,
+                           String period, long accesses, String outcome, String reviewed) {
     }
 
     /**

@@ -105,6 +105,14 @@ public final class Console implements jp.mamori.web.Endpoint {
         this.banner = banner;
     }
 
+    /** Who may open the audit console, as its pages decide; the navigation links it for them only. None by default. */
+    private volatile java.util.function.Predicate<Sessions.Session> auditor = s -> false;
+
+    /** Says who may open the audit console (the audit pages register their rule), for the navigation link. */
+    public void auditor(java.util.function.Predicate<Sessions.Session> auditor) {
+        this.auditor = auditor;
+    }
+
     /**
      * A part of the home page from one capability (the clinician's worklist): HTML it rendered from its own
      * template for this person, or null when it has nothing for them. Its data passes that capability's own checks
@@ -483,7 +491,8 @@ public final class Console implements jp.mamori.web.Endpoint {
 
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
-        return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds()));
+        return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds(),
+                auditor));
     }
 
     /**
@@ -493,7 +502,7 @@ public final class Console implements jp.mamori.web.Endpoint {
     public Reply page(ConsoleRequest r, int status, String title, String template, Object view) {
         Messages t = r.messages();
         return html(status, Templates.page("layout/page.jte", t, Layout.view(r.lang(), title, r,
-                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds())));
+                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds(), auditor)));
     }
 
     private long idleSeconds() {

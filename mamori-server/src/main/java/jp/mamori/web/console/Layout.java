@@ -35,24 +35,26 @@ public final class Layout {
      * @param patients    whether the clinician pages are linked
      * @param admin       whether the administrator's pages are linked
      * @param emergency   whether the person signed in with an emergency account
+     * @param audit       whether the audit console is linked (those its routes let in, and only them)
      */
     public record SignedIn(long idleSeconds, boolean patients, boolean admin, String displayName, String loginId,
-                           boolean emergency, String csrf) {
+                           boolean emergency, String csrf, boolean audit) {
     }
 
     /** @param banner HTML shown above the page on every page while it applies (break-glass), or "" */
     static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String banner, String body,
-                         long idleSeconds) {
+                         long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor) {
         return Templates.page("layout/page.jte", Messages.of(lang),
-                view(lang, title, r, Templates.trusted(banner), Templates.trusted(body), idleSeconds));
+                view(lang, title, r, Templates.trusted(banner), Templates.trusted(body), idleSeconds, auditor));
     }
 
+    /** @param auditor whether a session may open the audit console (the audit pages' own rule) */
     static View view(ConsoleRequest.Lang lang, String title, ConsoleRequest r, Content banner, Content body,
-                     long idleSeconds) {
+                     long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor) {
         Sessions.Session s = r == null ? null : r.session();
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
-                s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf()) : null;
+                s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s)) : null;
         String here = r == null ? "/console/home" : Console.safeNext(r.path());
         return new View(lang == ConsoleRequest.Lang.JA ? "ja" : "en", title, who,
                 lang == ConsoleRequest.Lang.JA ? "en" : "ja", URLEncoder.encode(here, StandardCharsets.UTF_8), banner,

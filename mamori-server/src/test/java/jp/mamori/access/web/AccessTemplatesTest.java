@@ -121,19 +121,29 @@ class AccessTemplatesTest {
     }
 
     @Test
-    void theCarePageEscapesThePatientAndTheDepartment() {
-        AccessViews.CarePage v = new AccessViews.CarePage("", HOSTILE, HOSTILE, List.of(
-                new AccessViews.Care("c-1", "nurse", true, HOSTILE, "t〜", "admin t", null),
+    void theCarePageEscapesThePatientAndTheDepartmentAndNamesThePatientByNameAndPatientId() {
+        AccessViews.PatientLabel patient = new AccessViews.PatientLabel(HOSTILE, HOSTILE, "ヤマダ", "P-001", "Female",
+                "1 Apr 1950 (75 y)", true);
+        AccessViews.CarePage v = new AccessViews.CarePage("", HOSTILE, HOSTILE, "", false, List.of(), false, 20,
+                patient, List.of(new AccessViews.Care("c-1", "nurse", true, HOSTILE, "t〜", "admin t", null),
                 new AccessViews.Care("c-2", "nurse", false, null, "t〜t", "admin t", "t admin")), "", "", "tok");
         String html = Templates.page("access/adminCare.jte", EN, v);
         assertFalse(html.contains("<script>"), html);
-        assertTrue(html.contains("<h2>Care relationships: " + ESCAPED + "</h2>"), html);
+        assertTrue(html.contains("<p id=\"care-patient-label\"><span class=\"pname\">" + ESCAPED
+                + "</span> <span class=\"kana\">ヤマダ</span><br><small>Patient ID P-001</small>"), html);
         assertTrue(html.contains("<input type=\"hidden\" name=\"patient\" value=\"" + ESCAPED + "\">"), html);
+        assertTrue(html.contains("<input name=\"patient_id\" value=\"" + ESCAPED + "\""), "the search form again: " + html);
         assertTrue(html.contains("<tr><td>nurse</td><td>Care team</td><td>" + ESCAPED + "</td><td>t〜</td>"), html);
         assertTrue(html.contains("<td>Assignment</td><td>(any department)</td><td>t〜t</td><td>admin t</td><td>Ended t admin</td>"),
                 html);
-        String none = Templates.page("access/adminCare.jte", EN, new AccessViews.CarePage("", "", "", List.of(), "", "", "t"));
-        assertFalse(none.contains("<section"), "no patient, no relationships: " + none);
+        String none = Templates.page("access/adminCare.jte", EN, new AccessViews.CarePage("", "", "", "", false,
+                List.of(), false, 20, null, List.of(), "", "", "t"));
+        assertFalse(none.contains("id=\"care-patient\""), "no patient, no relationships: " + none);
+        assertTrue(none.contains("action=\"/console/admin/care/find\""), "the search form: " + none);
+        String found = Templates.page("access/adminCare.jte", JA, new AccessViews.CarePage("", "", HOSTILE, "", true,
+                List.of(patient), true, 20, null, List.of(), "", "", "t"));
+        assertTrue(found.contains("href=\"/console/admin/care?patient=" + ESCAPED + "\""), found);
+        assertTrue(found.contains("該当する患者が 20 名を超えます"), "more than shown: " + found);
     }
 
     @Test

@@ -78,8 +78,10 @@ class AuditConsoleTest {
 
             Browser.Page report = auditor.browser.get("/console/audit/report?kind=patient&patient=" + patient);
             assertEquals(200, report.status(), report::toString);
-            assertTrue(report.contains("client:lab") && report.contains("Patient/" + patient + "/_history/1"),
-                    report::toString);
+            // In words (issue 22): the client by its name, the action and the record by kind, no raw reference.
+            assertTrue(report.contains("外部システム：") && report.contains("閲覧") && report.contains("患者基本情報")
+                    && report.contains("業務（外部システム連携）"), report::toString);
+            assertFalse(report.contains("Patient/" + patient), report::toString);
             assertFalse(report.contains("=HYPERLINK(\"http"), "escaped in HTML");
             AuditReports.Row viewed = activity(h, auditor).stream().filter(r -> r.action().equals("audit.report"))
                     .findFirst().orElseThrow(() -> new AssertionError("viewing a report is an entry"));

@@ -16,6 +16,7 @@ class BreakGlassConsoleTest {
     @Test
     void aPersonStartsBreakGlassAfterStepUpSeesTheBannerAndAnAdministratorReviewsIt() throws Exception {
         try (Hospital h = Hospital.open()) {
+            String patient = new Clinic(h).patient("pt-1001", "救急", "太郎", "キュウキュウ", "タロウ", "1980-01-01", "male");
             Person nurse = h.enrolStaff("sato.m", "救急科");
             // Logged in a while ago: the second factor is no longer fresh.
             h.execute("UPDATE web_session SET second_factor_at = second_factor_at - interval '10 minutes'"
@@ -42,7 +43,8 @@ class BreakGlassConsoleTest {
                     "reason_text", "救急搬送、意識なし。既往歴と服薬の確認");
             assertEquals("/console/break-glass", started.path(), started::toString);
             assertTrue(started.contains("id=\"break-glass-banner\""), "the banner shows");
-            assertTrue(started.contains("pt-1001") && started.contains("既往歴と服薬の確認"), started::toString);
+            assertTrue(started.contains("救急　太郎") && started.contains("pt-1001") && started.contains("既往歴と服薬の確認"),
+                    "the patient by name and 患者ID: " + started);
             assertTrue(started.contains("id=\"break-glass-active\""), "listed with the time left");
             Browser.Page elsewhere = b.get("/console/me");
             assertTrue(elsewhere.contains("id=\"break-glass-banner\""), "on every page while it lasts");
@@ -50,7 +52,7 @@ class BreakGlassConsoleTest {
             List<Map<String, Object>> rows = h.rows("SELECT break_glass_id, patient_id, department, reason_code,"
                     + " expires_at - started_at AS lasts FROM break_glass WHERE account_id = ?", nurse.accountId);
             assertEquals(1, rows.size());
-            assertEquals("pt-1001", rows.get(0).get("patient_id"));
+            assertEquals(patient, rows.get(0).get("patient_id"), "the 患者ID names the patient's record");
             assertEquals("救急科", rows.get(0).get("department"));
             assertEquals("2 hours", String.valueOf(rows.get(0).get("lasts")).replace("0 years 0 mons 0 days ", "")
                     .replace(" 0 mins 0.0 secs", ""));
@@ -59,7 +61,8 @@ class BreakGlassConsoleTest {
             Browser.Page queue = h.admin.browser.get("/console/admin/break-glass");
             assertEquals(200, queue.status(), queue::toString);
             assertTrue(queue.contains("未読 1 件"), "one unread notice for the security manager");
-            assertTrue(queue.body().contains(nurse.loginId) && queue.contains("pt-1001"), queue::toString);
+            assertTrue(queue.body().contains(nurse.loginId) && queue.contains("pt-1001") && queue.contains("救急　太郎"),
+                    queue::toString);
             Browser.Page reviewed = h.adminSubmit("/console/admin/break-glass/review", "decision", "appropriate",
                     "comment", "救急外来の受診記録と一致");
             assertEquals("/console/admin/break-glass", reviewed.path(), reviewed::toString);

@@ -101,7 +101,7 @@ class ClinicianConsoleTest {
 
             // Break-glass from the refusal page: the chart opens, marked, and the entry says so.
             Browser.Page form = b.get("/console/break-glass?patient=" + ichiro);
-            assertTrue(form.contains("value=\"" + ichiro + "\""), "the refusal page's link fills in the patient");
+            assertTrue(form.contains("value=\"9000000002\""), "the refusal page's link fills in the patient's 患者ID");
             Browser.Page started = b.submit("/console/break-glass", "patient", ichiro, "reason", "emergency_treatment",
                     "reason_text", "救急外来で意識障害、既往歴の確認が必要");
             assertEquals("/console/break-glass", started.path(), started::toString);

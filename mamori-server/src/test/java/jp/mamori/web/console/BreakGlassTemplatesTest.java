@@ -6,6 +6,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import jp.mamori.access.web.AccessViews;
 import jp.mamori.access.web.BreakGlassViews;
 
 /** The break-glass pages escape what people typed (reasons, comments, names) and name codes in either language. */
@@ -15,11 +16,14 @@ class BreakGlassTemplatesTest {
 
     @Test
     void theBannerEscapesTheReasonAndNamesTheReasonCode() {
-        BreakGlassViews.Banner v = new BreakGlassViews.Banner(List.of(new BreakGlassViews.Grant("id", "p-1",
+        BreakGlassViews.Banner v = new BreakGlassViews.Banner(List.of(new BreakGlassViews.Grant("id",
+                new AccessViews.PatientLabel("p-1", HOSTILE, "", "P-001", "", "", true),
                 "emergency_treatment", HOSTILE, "2025-01-02 03:04", 0)));
         String ja = Templates.page("access/breakGlassBanner.jte", Messages.of(ConsoleRequest.Lang.JA), v);
         assertFalse(ja.contains("<script>"), ja);
-        assertTrue(ja.contains("<li>患者 <code>p-1</code> — 救急対応：" + ESCAPED + " — 期限 2025-01-02 03:04</li>"), ja);
+        assertFalse(ja.contains("p-1"), "the record's id is not shown: " + ja);
+        assertTrue(ja.contains("<li>患者 <strong>" + ESCAPED + "</strong> （患者ID P-001） — 救急対応：" + ESCAPED
+                + " — 期限 2025-01-02 03:04</li>"), ja);
         String en = Templates.page("access/breakGlassBanner.jte", Messages.of(ConsoleRequest.Lang.EN), v);
         assertTrue(en.contains("— Emergency treatment：" + ESCAPED + " — until 2025-01-02 03:04</li>"), en);
     }
@@ -28,7 +32,8 @@ class BreakGlassTemplatesTest {
     void theReviewPageEscapesNamesCommentsAndTheFilterAndShowsAnUnknownCodeAsItIs() {
         BreakGlassViews.Review v = new BreakGlassViews.Review(HOSTILE, 1,
                 List.of(new BreakGlassViews.Notice("t", HOSTILE, true, "")),
-                List.of(new BreakGlassViews.Queued("id", HOSTILE + " (x)", "p", HOSTILE, "no_such_reason", HOSTILE, "t", 3,
+                List.of(new BreakGlassViews.Queued("id", HOSTILE + " (x)",
+                        new AccessViews.PatientLabel("p", HOSTILE, "", "", "", "", true), HOSTILE, "no_such_reason", HOSTILE, "t", 3,
                         "pending", 2, HOSTILE, false)), List.of("appropriate"), true,
                 new BreakGlassViews.Filter("\"><b>", "", "", "pending", "", ""), List.of("pending", "appropriate"), null,
                 List.of(), "csrf-token");

@@ -18,7 +18,7 @@ class TemplatesTest {
     @Test
     void theLayoutEscapesTheDisplayNameTheLoginIdAndTheTitle() {
         Layout.View v = new Layout.View("ja", HOSTILE, new Layout.SignedIn(900, true, true, HOSTILE, HOSTILE, true,
-                "\"><img src=x>"), "en", "%2Fconsole%2Fhome", Templates.trusted(""), Templates.trusted("<p>body</p>"));
+                "\"><img src=x>", true), "en", "%2Fconsole%2Fhome", Templates.trusted(""), Templates.trusted("<p>body</p>"));
         String html = Templates.page("layout/page.jte", Messages.of(ConsoleRequest.Lang.JA), v);
         assertFalse(html.contains("<script>alert"), html);
         assertFalse(html.contains("<img"), html);
@@ -44,15 +44,19 @@ class TemplatesTest {
 
     @Test
     void anAuditReportEscapesWhatTheTrailHolds() {
-        AuditViews.Entry e = new AuditViews.Entry(7, "2025-01-02 03:04", HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE,
-                HOSTILE, HOSTILE, HOSTILE, true);
-        AuditViews.Entries v = new AuditViews.Entries(new AuditViews.Heading("t", "2025-01-01", "2025-01-31",
-                List.of("actor: " + HOSTILE)), "kind=actor&actor=%3Cx%3E", List.of(e), true, 5000);
+        AuditViews.Entry e = new AuditViews.Entry(7, "2025-01-02 03:04", HOSTILE, HOSTILE,
+                List.of(new AuditViews.PatientName(HOSTILE, HOSTILE, HOSTILE, true)), 3, HOSTILE, List.of(HOSTILE),
+                HOSTILE, true, HOSTILE, HOSTILE, true);
+        AuditViews.Entries v = new AuditViews.Entries(new AuditViews.Heading("t", "1 Jan 2025", "31 Jan 2025",
+                List.of("actor: " + HOSTILE), null), "kind=actor&actor=%3Cx%3E", false, List.of(e), true, 5000);
         String html = Templates.page("audit/entries.jte", Messages.of(ConsoleRequest.Lang.EN), v);
         assertFalse(html.contains("<script>"), html);
-        assertTrue(html.contains("<p>2025-01-01 – 2025-01-31 / actor: " + ESCAPED + "</p>"), html);
-        assertTrue(html.contains("<tr class=\"break-glass\"><td>7</td><td>2025-01-02 03:04</td><td>" + ESCAPED + "</td>"), html);
+        assertTrue(html.contains("Period: 1 Jan 2025 – 31 Jan 2025<br>actor: " + ESCAPED + "</p>"), html);
+        assertTrue(html.contains("<tr class=\"break-glass\"><td>2025-01-02 03:04</td><td>" + ESCAPED + "<br><small>"
+                + ESCAPED + "</small></td>"), html);
+        assertTrue(html.contains("<small>Patient ID " + ESCAPED + "</small>") && html.contains("3 more"), html);
         assertTrue(html.contains("href=\"/console/audit/export?format=csv&amp;kind=actor&amp;actor=%3Cx%3E\""), html);
+        assertTrue(html.contains("href=\"/console/audit/print?kind=actor&amp;actor=%3Cx%3E\""), html);
         assertTrue(html.contains("<div class=\"msg info\" role=\"status\"><p>先頭の 5000 件のみ表示しています。"), html);
     }
 

@@ -1,0 +1,103 @@
+package jp.mamori.chart;
+
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDDocumentInformation;
+import org.apache.pdfbox.pdmodel.PDPage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Calendar;
+import java.util.GregorianCalendar;
+import java.util.List;
+
+/**
+ * A report on paper (STORE-1 見読性): the institution's name and the report's title on every page, a few lines that
+ * say what the report is about, one table (its header repeated on each page), and on every page who printed it,
+ * when (with the zone named) and "page N / M". Set in the project's own font, embedded as a subset, so it reads the
+ * same on any machine. The audit reports (a patient's access history for a disclosure request, a person's activity,
+ * break-glass) print through it; it knows nothing of them.
+ */
+public final class ReportPdf {
+    private ReportPdf() {
+    }
+
+    /**
+     * What to print.
+     *
+     * @param institution the institution's name, on every page
+     * @param about       lines under the title (the patient, the period, the filters)
+     * @param widths      the columns' shares of the text width (summing to 1)
+     * @param empty       what the page says when there are no rows
+     * @param note        a line after the table (e.g. that the list was cut short), or null
+     * @param footer      a line above the printer on every page (e.g. where the report comes from), or null
+     */
+    public record Report(String institution, String title, List<String> about, List<String> header, float[] widths,
+                         List<List<String>> rows, String empty, String note, String footer) {
+        public Report {
+            if (header.size() != widths.length) {
+                throw new IllegalArgumentException("one width per column");
+            }
+            about = List.copyOf(about);
+            header = List.copyOf(header);
+            rows = List.copyOf(rows);
+        }
+    }
+
+    /** The report as a PDF. */
+    public static byte[] render(Report r, String printedBy, Instant printedAt, JpDates dates) {
+        try (PDDocument doc = new PDDocument(); PdfFont font = PdfFont.load(doc)) {
+            PdfLayout l = new PdfLayout(doc, font);
+            l.heading(r.title(), 14);
+            for (String line : r.about()) {
+                l.paragraph(line, PdfLayout.BODY, 0);
+            }
+            l.space(8);
+            if (r.rows().isEmpty()) {
+                l.paragraph(r.empty(), PdfLayout.BODY, 0);
+            } else {
+                l.table(r.widths(), r.header(), r.rows(), 8.5f);
+            }
+            if (r.note() != null && !r.note().isBlank()) {
+                l.space(4);
+                l.paragraph(r.note(), PdfLayout.BODY, 0);
+            }
+            l.finish();
+            decorate(l, r, printedBy, printedAt, dates);
+            PDDocumentInformation info = doc.getDocumentInformation();
+            info.setTitle(r.title());
+            info.setCreator("Mamori");
+            Calendar created = new GregorianCalendar(java.util.TimeZone.getTimeZone(dates.zone()));
+            created.setTimeInMillis(printedAt.toEpochMilli());
+            info.setCreationDate(created);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+            doc.save(out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the PDF could not be written", e);
+        }
+    }
+
+    private static void decorate(PdfLayout l, Report r, String printedBy, Instant printedAt, JpDates dates) {
+        int total = l.pages.size();
+        String header = l.font.printable(r.institution() + "　" + r.title());
+        String footer = r.footer() == null ? "" : l.font.printable(r.footer());
+        String printed = l.font.printable("印刷者 " + printedBy + "   印刷日時 "
+                + dates.dateTimeWithZone(printedAt, JpDates.Lang.JA));
+        float right = PdfLayout.A4.getWidth() - PdfLayout.MARGIN_X;
+        for (int i = 0; i < total; i++) {
+            PDPage page = l.pages.get(i);
+            String pageNo = (i + 1) + " / " + total;
+            l.decorate(page, () -> {
+                float top = PdfLayout.A4.getHeight() - 40;
+                l.draw(PdfLayout.MARGIN_X, top, 9, header, false);
+                l.line(PdfLayout.MARGIN_X, top - 6, right, 0.6f);
+                l.line(PdfLayout.MARGIN_X, 46, right, 0.4f);
+                l.draw(PdfLayout.MARGIN_X, 36, 7, footer, false);
+                l.draw(PdfLayout.MARGIN_X, 25, 7, printed, false);
+                l.draw(right - l.font.width(pageNo, 9), 25, 9, pageNo, false);
+            });
+        }
+    }
+}
