@@ -275,6 +275,7 @@ public final class MamoriServer implements AutoCloseable {
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
+                    .institution(cfg.signatures().institutionName().orElseGet(Tls::hostName))
                     .register();
             api.console(console);
             for (String d : identity.deviations()) {
