@@ -42,6 +42,9 @@ final class PdfFont implements AutoCloseable {
     static PdfFont load(PDDocument doc) {
         try {
             TrueTypeFont ttf = new TTFParser().parse(new RandomAccessReadBuffer(fontBytes()));
+            // No glyph substitution: PDFBox would draw "fi" as the font's ligature glyph, which no text extraction maps
+            // back, so "final" was copied and searched as " nal" (STORE-1: the printed text must read back as written).
+            ttf.setEnableGsub(false);
             return new PdfFont(PDType0Font.load(doc, ttf, true), ttf);
         } catch (IOException e) {
             throw new UncheckedIOException("the bundled font cannot be read", e);

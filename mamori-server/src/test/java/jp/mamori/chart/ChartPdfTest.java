@@ -294,6 +294,14 @@ class ChartPdfTest {
     }
 
     @Test
+    void latinTextReadsBackAsWrittenWithoutLigatures() throws Exception {
+        byte[] pdf = ChartPdf.note(PATIENT, note("first visit: influenza suspected, office fluid intake fine"), PRINTING);
+        try (PDDocument doc = Loader.loadPDF(pdf)) {
+            assertTrue(text(doc, 1, 1).contains("firstvisit:influenzasuspected,officefluidintakefine"), text(doc, 1, 1));
+        }
+    }
+
+    @Test
     void codesOfAllergiesAndMedicationsAreWords() {
         assertEquals("高", ChartPdf.criticalityLabel("high"));
         assertEquals("低", ChartPdf.criticalityLabel("low"));
