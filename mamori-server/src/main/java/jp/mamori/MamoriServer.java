@@ -59,6 +59,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.preservation.Backups backups;
     private jp.mamori.preservation.PgBackRestBackups pgBackRest;
     private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
+    private Console console;
     private jp.mamori.signatures.PdfSeal seal;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
@@ -307,6 +308,7 @@ public final class MamoriServer implements AutoCloseable {
             server.backups = backups;
             server.pgBackRest = pgBackRest;
             server.seal = seal;
+            server.console = console;
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
@@ -523,6 +525,11 @@ public final class MamoriServer implements AutoCloseable {
             seal.close();
         }
         lock.close();
+    }
+
+    /** The console, whose one gate every console page passes. */
+    public Console console() {
+        return console;
     }
 
     /** The signature upkeep (time-stamps, LTA extension, re-time-stamping); null when signatures are not set up. */
