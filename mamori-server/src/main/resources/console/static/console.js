@@ -40,27 +40,16 @@
     }
   }, 1000);
 })();
-// The header's menu: on a wide screen its links are shown by console.css; a browser that cannot style a details
-// element's content gets the menu opened here instead. Escape closes an open menu on a narrow screen.
+// The header's menu (a details element whose links follow it; console.css shows them while it is open): Escape
+// closes it and gives the focus back to its button.
 (function () {
   'use strict';
   var menu = document.getElementById('menu');
   if (!menu) {
     return;
   }
-  var wide = window.matchMedia('(min-width: 72rem)');
-  var styled = window.CSS && CSS.supports && CSS.supports('selector(::details-content)');
-  function sync() {
-    if (!styled) {
-      menu.open = wide.matches;
-    }
-  }
-  sync();
-  if (wide.addEventListener) {
-    wide.addEventListener('change', sync);
-  }
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape' && menu.open && !wide.matches) {
+    if (e.key === 'Escape' && menu.open) {
       menu.open = false;
       menu.querySelector('summary').focus();
     }

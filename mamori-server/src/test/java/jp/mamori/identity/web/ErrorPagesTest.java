@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ErrorPagesTest {
     private static void assertKeepsTheNavigation(Browser.Page p) {
-        assertTrue(p.contains("<nav aria-label=\"メインメニュー\">") && p.contains("href=\"/console/me\""),
+        assertTrue(p.contains("<nav id=\"main-nav\" aria-label=\"メインメニュー\">") && p.contains("href=\"/console/me\""),
                 "the navigation stays: " + p);
         assertTrue(p.contains("action=\"/console/logout\"") && p.contains("id=\"lock-form\""), p::toString);
         assertTrue(p.contains("<a class=\"button\" href=\"/console/home\">ホームへ戻る</a>"), p::toString);
