@@ -59,6 +59,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.preservation.Backups backups;
     private jp.mamori.preservation.PgBackRestBackups pgBackRest;
     private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
+    private Console console;
     private jp.mamori.signatures.PdfSeal seal;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
@@ -283,6 +284,7 @@ public final class MamoriServer implements AutoCloseable {
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
                             .orElse(null))
+                    .institution(cfg.signatures().institutionName().orElseGet(Tls::hostName))
                     .register();
             api.console(console);
             for (String d : identity.deviations()) {
@@ -314,6 +316,7 @@ public final class MamoriServer implements AutoCloseable {
             server.backups = backups;
             server.pgBackRest = pgBackRest;
             server.seal = seal;
+            server.console = console;
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
@@ -533,6 +536,11 @@ public final class MamoriServer implements AutoCloseable {
             seal.close();
         }
         lock.close();
+    }
+
+    /** The console, whose one gate every console page passes. */
+    public Console console() {
+        return console;
     }
 
     /** The signature upkeep (time-stamps, LTA extension, re-time-stamping); null when signatures are not set up. */

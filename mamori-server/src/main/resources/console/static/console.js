@@ -40,3 +40,18 @@
     }
   }, 1000);
 })();
+// The header's menu (a details element whose links follow it; console.css shows them while it is open): Escape
+// closes it and gives the focus back to its button.
+(function () {
+  'use strict';
+  var menu = document.getElementById('menu');
+  if (!menu) {
+    return;
+  }
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && menu.open) {
+      menu.open = false;
+      menu.querySelector('summary').focus();
+    }
+  });
+})();

@@ -23,20 +23,29 @@ import java.util.Objects;
 
 /**
  * Printouts as PDF (STORE-1 見読性 on paper): a progress note version and a chart summary, A4 portrait, in
- * Japanese with the font embedded. Every page carries the patient (name and ID), page N / M, who printed it and
- * when (with the zone), and the document reference, version and SHA-256, so a paper copy can be traced to the
- * exact stored version.
+ * Japanese with the font embedded. Every page carries the institution's name, the patient (name and ID), page N / M,
+ * who printed it and when (with the zone), and the document reference, version and whole SHA-256, each line kept
+ * inside the paper, so a paper copy can be traced to the exact stored version. Line breaks the writer typed are
+ * kept, an empty section or list says 登録なし, a table row is never split across pages (unless taller than a page),
+ * and codes are printed as Japanese words.
  *
  * <p>Rendering only: the caller MUST have checked that the person may read what is printed and MUST record the
  * print as an audited action; nothing here reads the store.
  */
 public final class ChartPdf {
-    /** Who printed, when, and how times are shown. */
-    public record Printing(String printedBy, Instant printedAt, JpDates dates) {
+    /**
+     * Who printed, when, how times are shown, and the institution whose name heads every page ({@code serve
+     * --institution-name}; the server passes its host name when none is set, as the seal does); null: none printed.
+     */
+    public record Printing(String printedBy, Instant printedAt, JpDates dates, String institution) {
         public Printing {
             Objects.requireNonNull(printedBy, "printedBy");
             Objects.requireNonNull(printedAt, "printedAt");
             Objects.requireNonNull(dates, "dates");
+        }
+
+        public Printing(String printedBy, Instant printedAt, JpDates dates) {
+            this(printedBy, printedAt, dates, null);
         }
     }
 
@@ -82,7 +91,8 @@ public final class ChartPdf {
     public record ResultTable(String name, String unit, List<Result> results) {
     }
 
-    public record NoteEntry(Instant date, String title, String author, String status, String reference) {
+    /** One note of the summary's list; {@code version} its version number as stored. */
+    public record NoteEntry(Instant date, String title, String author, String status, String version) {
     }
 
     /** A chart summary; {@code alerts} are printed in the banner (allergies, infections, sensitivity markers). */
@@ -147,6 +157,9 @@ public final class ChartPdf {
                     s.medications().stream().map(m -> List.of(nz(m.name(), ""), nz(m.dosage(), ""),
                             nz(m.period(), ""), nz(m.status(), ""))).toList(), 9);
             l.heading("検査結果 (Results)", 12);
+            if (s.results().isEmpty()) {
+                l.table(new float[]{1f}, List.of(), List.of(), 9);
+            }
             for (ResultTable t : s.results()) {
                 l.paragraph(t.name() + (t.unit() == null || t.unit().isBlank() ? "" : " (" + t.unit() + ")"), 10, 0);
                 l.table(new float[]{0.35f, 0.2f, 0.1f, 0.35f}, List.of("日時", "値", "判定", "基準範囲"),
@@ -154,9 +167,9 @@ public final class ChartPdf {
                                 nz(r.flag(), ""), nz(r.range(), ""))).toList(), 9);
             }
             l.heading("記録 (Notes)", 12);
-            l.table(new float[]{0.22f, 0.33f, 0.17f, 0.12f, 0.16f}, List.of("日時", "表題", "記載者", "状態", "文書"),
+            l.table(new float[]{0.22f, 0.42f, 0.2f, 0.1f, 0.06f}, List.of("日時", "表題", "記載者", "状態", "版"),
                     s.notes().stream().map(n -> List.of(n.date() == null ? "" : d.dateTime(n.date(), Lang.JA),
-                            nz(n.title(), ""), nz(n.author(), ""), statusLabel(n.status()), nz(n.reference(), "")))
+                            nz(n.title(), ""), nz(n.author(), ""), statusLabel(n.status()), nz(n.version(), "")))
                             .toList(), 9);
         });
     }
@@ -176,17 +189,48 @@ public final class ChartPdf {
         }
     }
 
-    /** The Composition status as printed: Japanese, then the code. */
+    /** The Composition status as printed: a Japanese word (a person reads the paper, not the code). */
     public static String statusLabel(String status) {
         if (status == null) {
             return "";
         }
         return switch (status) {
-            case "preliminary" -> "下書き (preliminary)";
-            case "final" -> "確定 (final)";
-            case "amended" -> "修正済 (amended)";
-            case "entered-in-error" -> "記載誤り (entered-in-error)";
+            case "preliminary" -> "下書き";
+            case "final" -> "確定";
+            case "amended" -> "修正済";
+            case "entered-in-error" -> "記載誤り";
             default -> status;
+        };
+    }
+
+    /** AllergyIntolerance.criticality as printed. */
+    public static String criticalityLabel(String code) {
+        if (code == null) {
+            return "";
+        }
+        return switch (code) {
+            case "low" -> "低";
+            case "high" -> "高";
+            case "unable-to-assess" -> "評価不能";
+            default -> code;
+        };
+    }
+
+    /** MedicationRequest.status as printed. */
+    public static String medicationStatusLabel(String code) {
+        if (code == null) {
+            return "";
+        }
+        return switch (code) {
+            case "active" -> "処方中";
+            case "on-hold" -> "休止中";
+            case "cancelled" -> "取消";
+            case "completed" -> "終了";
+            case "entered-in-error" -> "記載誤り";
+            case "stopped" -> "中止";
+            case "draft" -> "下書き";
+            case "unknown" -> "不明";
+            default -> code;
         };
     }
 
@@ -196,7 +240,7 @@ public final class ChartPdf {
 
     private static void section(PdfLayout l, String title, String text) {
         l.heading(title, 11);
-        l.paragraph(text == null || text.isBlank() ? "（記載なし）" : text, PdfLayout.BODY, 6);
+        l.paragraph(text == null || text.isBlank() ? PdfLayout.NONE : text, PdfLayout.BODY, 6);
         l.space(6);
     }
 
@@ -205,7 +249,7 @@ public final class ChartPdf {
             PdfLayout layout = new PdfLayout(doc, font);
             body.write(layout);
             layout.finish();
-            decorate(layout, patient, trace, printing);
+            decorate(layout, patient, trace, title.replaceAll(" \\(.*\\)$", ""), printing);
             PDDocumentInformation info = doc.getDocumentInformation();
             info.setTitle(title);
             info.setCreator("Mamori");
@@ -221,8 +265,12 @@ public final class ChartPdf {
         }
     }
 
-    /** Header and footer on every page; drawn last, when the page count is known. */
-    private static void decorate(PdfLayout l, Patient p, Trace trace, Printing printing) {
+    /**
+     * Header and footer on every page, drawn last, when the page count is known: the institution and the document's
+     * title, the patient; who printed and when with the page number, the document reference and version, and the
+     * whole SHA-256 on a line of its own. Each line is fitted to the width of the paper (smaller type, never cut off).
+     */
+    private static void decorate(PdfLayout l, Patient p, Trace trace, String title, Printing printing) {
         JpDates d = printing.dates();
         int total = l.pages.size();
         String who = nz(p.name(), "") + (p.kana() == null ? "" : "（" + p.kana() + "）");
@@ -234,23 +282,28 @@ public final class ChartPdf {
         if (p.sex() != null) {
             banner.append("   ").append(p.sex());
         }
-        String header = l.font.printable(banner.toString());
-        String traceLine = l.font.printable("文書 " + trace.reference() + "   版 " + trace.version() + "   SHA-256 "
-                + trace.sha256());
-        String printed = l.font.printable("印刷者 " + printing.printedBy() + "   印刷日時 "
-                + d.dateTimeWithZone(printing.printedAt(), Lang.JA));
+        String institution = printing.institution() == null ? "" : printing.institution();
+        String traceLine = "文書 " + trace.reference() + "   版 " + trace.version();
+        String hashLine = "SHA-256 " + trace.sha256();
+        String printed = "印刷者 " + printing.printedBy() + "   印刷日時 " + d.dateTimeWithZone(printing.printedAt(), Lang.JA);
+        float left = PdfLayout.MARGIN_X;
         float right = PdfLayout.A4.getWidth() - PdfLayout.MARGIN_X;
+        float full = right - left;
+        float top = PdfLayout.A4.getHeight();
         for (int i = 0; i < total; i++) {
             PDPage page = l.pages.get(i);
             String pageNo = (i + 1) + " / " + total;
             l.decorate(page, () -> {
-                float top = PdfLayout.A4.getHeight() - 40;
-                l.draw(PdfLayout.MARGIN_X, top, 9, header, false);
-                l.line(PdfLayout.MARGIN_X, top - 6, right, 0.6f);
-                l.line(PdfLayout.MARGIN_X, 46, right, 0.4f);
-                l.draw(PdfLayout.MARGIN_X, 36, 7, traceLine, false);
-                l.draw(PdfLayout.MARGIN_X, 25, 7, printed, false);
-                l.draw(right - l.font.width(pageNo, 9), 25, 9, pageNo, false);
+                float titleWidth = l.drawFittedRight(right, top - 26, 9, full * 0.4f, title);
+                l.drawFitted(left, top - 26, 9, full - titleWidth - 12, institution, true);
+                l.drawFitted(left, top - 42, 9, full, banner.toString(), false);
+                l.line(left, top - 48, right, 0.6f);
+                l.line(left, 56, right, 0.4f);
+                float pageWidth = l.font.width(pageNo, 9);
+                l.drawFitted(left, 46, 7.5f, full - pageWidth - 12, printed, false);
+                l.draw(right - pageWidth, 46, 9, pageNo, false);
+                l.drawFitted(left, 36, 7, full, traceLine, false);
+                l.drawFitted(left, 26, 7, full, hashLine, false);
             });
         }
     }

@@ -42,6 +42,9 @@ final class PdfFont implements AutoCloseable {
     static PdfFont load(PDDocument doc) {
         try {
             TrueTypeFont ttf = new TTFParser().parse(new RandomAccessReadBuffer(fontBytes()));
+            // No glyph substitution: PDFBox would draw "fi" as the font's ligature glyph, which no text extraction maps
+            // back, so "final" was copied and searched as " nal" (STORE-1: the printed text must read back as written).
+            ttf.setEnableGsub(false);
             return new PdfFont(PDType0Font.load(doc, ttf, true), ttf);
         } catch (IOException e) {
             throw new UncheckedIOException("the bundled font cannot be read", e);
@@ -69,13 +72,13 @@ final class PdfFont implements AutoCloseable {
     }
 
     /**
-     * The text as it can be drawn: tabs become spaces; other control, format and variation-selector characters
+     * One line of text as it can be drawn: tabs and line breaks become spaces; other control, format and variation-selector characters
      * are dropped (they have no glyph of their own); any other character the font lacks becomes 〓.
      */
     String printable(String s) {
         StringBuilder out = new StringBuilder(s.length());
         s.codePoints().forEach(cp -> {
-            if (cp == '\t') {
+            if (cp == '\t' || cp == '\n' || cp == '\r') {
                 out.append(' ');
             } else if (Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT
                     || (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF)) {
@@ -86,6 +89,23 @@ final class PdfFont implements AutoCloseable {
                 out.appendCodePoint(cp);
             }
         });
+        return out.toString();
+    }
+
+    /**
+     * Text of several lines as it can be drawn: as {@link #printable} line by line, the line breaks kept (CR LF and
+     * CR become LF), so that {@link LineBreaker#wrap} starts a new line where the writer did (STORE-1 見読性: a note
+     * prints as it was typed).
+     */
+    String printableText(String s) {
+        String[] lines = s.replace("\r\n", "\n").replace('\r', '\n').split("\n", -1);
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < lines.length; i++) {
+            if (i > 0) {
+                out.append('\n');
+            }
+            out.append(printable(lines[i]));
+        }
         return out.toString();
     }
 

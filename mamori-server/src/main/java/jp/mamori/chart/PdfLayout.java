@@ -13,14 +13,17 @@ import java.util.List;
 
 /**
  * Flows headings, paragraphs and tables down A4 portrait pages, starting a new page when the next line does not
- * fit (a table repeats its header on the new page). Headers and footers are drawn afterwards by the caller, once
- * the number of pages is known.
+ * fit (a table repeats its header on the new page, and a row moves whole to the next page rather than split, unless
+ * it is taller than a page). Headers and footers are drawn afterwards by the caller, once the number of pages is
+ * known; {@link #drawFitted} keeps each of their lines inside the page.
  */
 final class PdfLayout {
     static final PDRectangle A4 = PDRectangle.A4;
     static final float MARGIN_X = 42;
     static final float TOP = A4.getHeight() - 70;      // body starts below the page header
-    static final float BOTTOM = 62;                     // and ends above the page footer
+    static final float BOTTOM = 64;                     // and ends above the page footer
+    /** What an empty section or list says (STORE-1: "nothing recorded", not a blank that could be a lost page). */
+    static final String NONE = "登録なし";
     static final float BODY = 10;
     static final float LEADING = 1.45f;
 
@@ -77,7 +80,7 @@ final class PdfLayout {
 
     /** Wrapped text; {@code indent} from the left margin. */
     void paragraph(String text, float size, float indent) {
-        String p = font.printable(text == null ? "" : text);
+        String p = font.printableText(text == null ? "" : text);
         float lh = size * LEADING;
         for (String line : LineBreaker.wrap(p, width() - indent, s -> font.width(s, size))) {
             if (!fits(lh)) {
@@ -89,23 +92,39 @@ final class PdfLayout {
     }
 
     /**
-     * A table with column widths as fractions of the text width. Rows taller than what is left of the page
-     * continue on the next page, under a repeated header.
+     * A table with column widths as fractions of the text width; {@link #NONE} instead when there are no rows. A
+     * row that does not fit on what is left of the page starts the next page, under a repeated header; only a row
+     * taller than a whole page is continued across pages.
      */
     void table(float[] fractions, List<String> header, List<List<String>> rows, float size) {
+        if (rows.isEmpty()) {
+            paragraph(NONE, size + 1, 6);
+            y -= 6;
+            return;
+        }
         float[] widths = new float[fractions.length];
         for (int i = 0; i < widths.length; i++) {
             widths[i] = fractions[i] * width();
         }
         float lh = size * LEADING;
-        if (!fits(3 * lh)) {
+        List<List<String>> head = wrapCells(widths, header, size);
+        int headLines = head.stream().mapToInt(List::size).max().orElse(1);
+        // the lines a fresh page holds under the repeated header
+        int pageLines = (int) Math.floor((TOP - BOTTOM - 2 - headLines * lh - 2) / lh);
+        List<List<String>> first = wrapCells(widths, rows.get(0), size);
+        int firstLines = first.stream().mapToInt(List::size).max().orElse(1);
+        if (!fits((headLines + Math.min(firstLines, pageLines)) * lh + 4)) {
             newPage();
         }
-        tableRow(widths, wrapCells(widths, header, size), size, true);
+        tableRow(widths, head, size, true);
         for (List<String> row : rows) {
             List<List<String>> cells = wrapCells(widths, row, size);
             int height = cells.stream().mapToInt(List::size).max().orElse(1);
             int from = 0;
+            if (height <= pageLines && (int) Math.floor((y - BOTTOM - 2) / lh) < height) {
+                newPage(); // the whole row on the next page rather than split
+                tableRow(widths, head, size, true);
+            }
             while (from < height) {
                 int room = (int) Math.floor((y - BOTTOM - 2) / lh);
                 if (room < 1) {
@@ -128,7 +147,7 @@ final class PdfLayout {
     private List<List<String>> wrapCells(float[] widths, List<String> row, float size) {
         List<List<String>> cells = new ArrayList<>();
         for (int i = 0; i < widths.length; i++) {
-            String text = font.printable(i < row.size() && row.get(i) != null ? row.get(i) : "");
+            String text = font.printableText(i < row.size() && row.get(i) != null ? row.get(i) : "");
             cells.add(LineBreaker.wrap(text, widths[i] - 6, s -> font.width(s, size)));
         }
         return cells;
@@ -208,6 +227,44 @@ final class PdfLayout {
 
     interface Decorator {
         void draw() throws IOException;
+    }
+
+    /**
+     * One line drawn no wider than {@code maxWidth}: at {@code size}, or smaller when it would not fit (down to 5 pt;
+     * then it is cut with …), so that a long name, reference or hash never runs off the paper.
+     *
+     * @return the width drawn
+     */
+    float drawFitted(float x, float baseline, float size, float maxWidth, String text, boolean bold) {
+        Fitted f = fit(text, size, maxWidth);
+        draw(x, baseline, f.size(), f.text(), bold);
+        return f.width();
+    }
+
+    /** As {@link #drawFitted}, ending at {@code right}. */
+    float drawFittedRight(float right, float baseline, float size, float maxWidth, String text) {
+        Fitted f = fit(text, size, maxWidth);
+        draw(right - f.width(), baseline, f.size(), f.text(), false);
+        return f.width();
+    }
+
+    private record Fitted(String text, float size, float width) {
+    }
+
+    private Fitted fit(String text, float size, float maxWidth) {
+        String p = font.printable(text == null ? "" : text);
+        float s = size;
+        float w = font.width(p, s);
+        if (w > maxWidth) {
+            s = Math.max(5f, size * maxWidth / w * 0.999f);
+            w = font.width(p, s);
+        }
+        while (w > maxWidth && p.codePointCount(0, p.length()) > 1) {
+            String cut = p.endsWith("…") ? p.substring(0, p.length() - 1) : p;
+            p = cut.substring(0, cut.offsetByCodePoints(cut.length(), -1)) + "…";
+            w = font.width(p, s);
+        }
+        return new Fitted(p, s, w);
     }
 
     void line(float x1, float yy, float x2, float width) {

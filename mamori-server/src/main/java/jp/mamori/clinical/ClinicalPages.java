@@ -40,6 +40,12 @@ public final class ClinicalPages {
         return this;
     }
 
+    /** The institution's name printouts carry on every page; call before {@link #register}. */
+    public ClinicalPages institution(String name) {
+        pages.institution = name;
+        return this;
+    }
+
     /** Registers every clinical page with the console. */
     public void register() {
         pages.console.clinicalMounted();

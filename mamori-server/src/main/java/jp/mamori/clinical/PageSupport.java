@@ -47,6 +47,12 @@ final class PageSupport {
         }
     }
 
+    /**
+     * The institution's name every printed page carries (STORE-1 見読性 on paper): {@code serve --institution-name},
+     * or this host's name when none is set (as the seal names the place); null when the pages were made without one.
+     */
+    String institution;
+
     /** Signing with a person's key at 確定保存 (issue 17), or null when the server has none set up. */
     jp.mamori.signatures.PersonSigning signing;
 

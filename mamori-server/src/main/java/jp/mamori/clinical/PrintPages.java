@@ -42,7 +42,7 @@ final class PrintPages {
 
     private ChartPdf.Printing printing(ConsoleRequest r) {
         return new ChartPdf.Printing(r.session().displayName() + " (" + r.session().loginId() + ")",
-                pages.clinical.clock().instant(), pages.dates);
+                pages.clinical.clock().instant(), pages.dates, pages.institution);
     }
 
     private static ChartPdf.Patient pdfPatient(Res p) {
@@ -147,7 +147,7 @@ final class PrintPages {
                     List<String> re = new ArrayList<>();
                     x.json().path("reaction").forEach(rr -> rr.path("manifestation").forEach(m -> re.add(FhirText.concept(m))));
                     allergies.add(new ChartPdf.Allergy(FhirText.concept(x.json().path("code")), String.join("、", re),
-                            x.json().path("criticality").asText("")));
+                            ChartPdf.criticalityLabel(x.json().path("criticality").asText(null))));
                     alerts.add("アレルギー: " + FhirText.concept(x.json().path("code")));
                 }
                 alerts.addAll(FhirText.labels(c.patient().json()).stream().map(l -> "要配慮: " + l).toList());
@@ -159,7 +159,7 @@ final class PrintPages {
                     Instant since = FhirText.instant(j.path("authoredOn"));
                     meds.add(new ChartPdf.Medication(FhirText.concept(j.path("medicationCodeableConcept")),
                             String.join("、", dos), since == null ? "" : dates.date(since, JpDates.Lang.JA) + "〜",
-                            j.path("status").asText("")));
+                            ChartPdf.medicationStatusLabel(j.path("status").asText(null))));
                 }
                 List<ChartPdf.ResultTable> tables = new ArrayList<>();
                 // Results: the latest values of each test, each printed only when it may be.
@@ -180,7 +180,7 @@ final class PrintPages {
                 for (Res x : printable.apply(c.notes())) {
                     JsonNode j = x.json();
                     notes.add(new ChartPdf.NoteEntry(FhirText.instant(j.path("date")), j.path("title").asText(""),
-                            FhirText.author(j), j.path("status").asText(""), x.ref() + " 版" + x.stored().version()));
+                            FhirText.author(j), j.path("status").asText(""), Integer.toString(x.stored().version())));
                 }
                 notes.sort(Comparator.comparing(ChartPdf.NoteEntry::date, Comparator.nullsLast(Comparator.reverseOrder())));
                 if (!skipped.isEmpty()) {

@@ -253,6 +253,7 @@ public final class Console implements jp.mamori.web.Endpoint {
         Map<String, String> cookies = cookies(request.getHeaders().get(HttpHeader.COOKIE));
         ConsoleRequest.Lang lang = "en".equals(cookies.get("mamori-lang")) ? ConsoleRequest.Lang.EN : ConsoleRequest.Lang.JA;
         String newPre = null;
+        ConsoleRequest shown = null; // the request as an error page shows it: with the session, for the navigation
         try {
             if (path.equals("/") || path.equals("/console") || path.equals("/console/")) {
                 path = "/console/home";
@@ -267,12 +268,12 @@ public final class Console implements jp.mamori.web.Endpoint {
             }
             String key = (method.equals("HEAD") ? "GET" : method) + " " + path;
             Route route = find(key);
-            if (route == null) {
-                return page(lang, 404, lang.t("ページが見つかりません", "Page not found"), null,
-                        Html.message("error", "ページが見つかりません / Page not found") + "<p><a href=\"/console\">"
-                                + lang.t("ホームへ", "Home") + "</a></p>");
-            }
             String sessionValue = cookies.get(sessionCookie);
+            if (route == null) {
+                shown = shownTo(request, path, lang, sessionValue);
+                return errorKeys(shown, 404, "layout.error.notFound.title", "layout.error.notFound",
+                        "layout.error.notFound.hint");
+            }
             String pre = cookies.get(preCookie);
             if (pre == null || pre.length() != 43) {
                 pre = jp.mamori.db.Secrets.random256();
@@ -308,6 +309,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             ConsoleRequest r = new ConsoleRequest(method, path, QueryString.parse(request.getHttpURI().getQuery()), form,
                     name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
                     s != null ? sessionValue : null, s, csrf);
+            shown = r;
             Reply gate = gate(route, r, path);
             Reply reply = gate != null ? gate : route.page().serve(r);
             if (newPre != null) {
@@ -315,17 +317,61 @@ public final class Console implements jp.mamori.web.Endpoint {
             }
             return reply;
         } catch (IdentityException e) {
-            return page(lang, 400, lang.t("エラー", "Error"), null, Html.message("error", e.getMessage())
-                    + "<p><a href=\"/console\">" + lang.t("戻る", "Back") + "</a></p>");
+            return errorPage(orBare(shown, path, lang), 400, lang.t("エラー", "Error"), e.getMessage(), null);
         } catch (FhirError e) {
-            Reply reply = page(lang, e.status(), lang.t("エラー", "Error"), null, Html.message("error", e.getMessage()));
+            Reply reply = errorPage(e.status() == 503 ? orBare(null, path, lang) : orBare(shown, path, lang), e.status(),
+                    lang.t("エラー", "Error"), e.getMessage(), null);
             // audit or database unavailable: the same advice as the FHIR API gives
             return e.status() == 503 ? jp.mamori.web.ErrorMapper.retryLater(reply) : reply;
         } catch (Exception e) {
             log.error("console page {} failed", path, e);
-            return page(lang, 500, lang.t("エラー", "Error"), null, Html.message("error",
-                    "内部エラーが発生しました。時間をおいて再度お試しください / An internal error occurred; try again later"));
+            try {
+                return errorKeys(orBare(shown, path, lang), 500, "layout.error.internal.title", "layout.error.internal",
+                        "layout.error.internal.hint");
+            } catch (RuntimeException again) { // the page's own parts failed too (the banner's lookup): without them
+                log.warn("console error page for {} shown without the navigation: {}", path, again.toString());
+                return errorKeys(orBare(null, path, lang), 500, "layout.error.internal.title", "layout.error.internal",
+                        "layout.error.internal.hint");
+            }
         }
+    }
+
+    /**
+     * The request an error page is shown for, when no route took it: the session is looked up (read only) so that
+     * the page keeps the person's navigation; none when it cannot be (e.g. the database is down).
+     */
+    private ConsoleRequest shownTo(Request request, String path, ConsoleRequest.Lang lang, String sessionValue) {
+        Sessions.Session s = null;
+        try {
+            s = sessionValue == null ? null : identity.sessions().check(sessionValue).orElse(null);
+        } catch (RuntimeException e) {
+            log.debug("console: no session for the error page of {}: {}", path, e.toString());
+        }
+        return new ConsoleRequest("GET", path, Map.of(), Map.of(), name -> null, Request.getRemoteAddr(request), lang,
+                s != null ? sessionValue : null, s, s != null ? csrfToken(sessionValue) : "");
+    }
+
+    private static ConsoleRequest orBare(ConsoleRequest shown, String path, ConsoleRequest.Lang lang) {
+        return shown != null ? shown : new ConsoleRequest("GET", path, Map.of(), Map.of(), name -> null, "", lang, null,
+                null, "");
+    }
+
+    /**
+     * An error page in the console layout (template {@code layout/error.jte}): the navigation of a signed-in person
+     * stays, the page says in the person's language what happened and where to go (DEGRADED-3: a failure says so
+     * plainly and never shows a stack trace). {@code title}, {@code message} and {@code hint} are message keys of
+     * the layout bundle.
+     */
+    private Reply errorKeys(ConsoleRequest r, int status, String title, String message, String hint) {
+        Messages t = r.messages();
+        return errorPage(r, status, t.get(title), t.get(message), hint == null ? null : t.get(hint));
+    }
+
+    /** As {@link #errorKeys}, with the texts themselves. */
+    private Reply errorPage(ConsoleRequest r, int status, String title, String message, String hint) {
+        Sessions.Session s = r.session();
+        boolean signedIn = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
+        return page(r, status, title, "layout/error.jte", new Layout.ErrorView(message, hint, signedIn));
     }
 
     /** The access rule of the route; null when the page may run. */
@@ -357,8 +403,8 @@ public final class Console implements jp.mamori.web.Endpoint {
             return redirect("/console/me/password");
         }
         if (route.access() == Access.ADMIN && !s.hasRole(Accounts.ADMIN_ROLE)) {
-            return page(r.lang(), 403, r.t("権限がありません", "Not allowed"), r, Html.message("error",
-                    "このページはアカウント管理者のみが使えます / Only account administrators may use this page"));
+            return errorKeys(r, 403, "layout.error.forbidden.title", "layout.error.adminOnly",
+                    "layout.error.forbidden.hint");
         }
         if (route.stepUp() && !s.stepUpFresh(clock.instant())) {
             // A page: confirm, then open it. A form: nothing is done; confirm, then back to the page it was on.

@@ -41,6 +41,17 @@ public final class Layout {
                            boolean emergency, String csrf, boolean audit) {
     }
 
+    /**
+     * An error page's body (template {@code layout/error.jte}): what happened, what to do, and a way on: home for a
+     * signed-in person (whose navigation the page keeps), the login page for anyone else.
+     *
+     * @param message  what happened, in the page's language
+     * @param hint     where to go or what to do, or null
+     * @param signedIn whether the person is signed in and unlocked
+     */
+    public record ErrorView(String message, String hint, boolean signedIn) {
+    }
+
     /** @param banner HTML shown above the page on every page while it applies (break-glass), or "" */
     static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String banner, String body,
                          long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor) {

@@ -79,6 +79,7 @@ class SealedPrintoutTest {
                 assertEquals(PdfSeal.REASON, d.getSignatureDictionaries().get(0).getReason());
                 String text = new PDFTextStripper().getText(d).replaceAll("\\s+", "");
                 assertTrue(text.contains("封印された印刷物の主訴"), text);
+                assertTrue(text.contains("まもり病院"), "the configured institution heads the page: " + text);
                 assertTrue(text.contains(hash.substring(0, 16)), "the version's hash is still printed: " + text);
             }
 
@@ -124,9 +125,22 @@ class SealedPrintoutTest {
             assertEquals(200, pdf.status(), pdf::toString);
             try (PDDocument d = Loader.loadPDF(pdf.bytes())) {
                 assertTrue(d.getSignatureDictionaries().isEmpty());
+                // no --institution-name: the host's name, as the seal would name the place
+                String text = new PDFTextStripper().getText(d).replaceAll("\\s+", "");
+                assertTrue(text.contains(jp.mamori.web.Tls.hostName()), text);
+            }
+            // The summary prints codes as words and a note by its title and version, never by its id.
+            clinic.allergy(pt, "ペニシリン系薬剤");
+            Browser.Page summary = doctor.browser.get("/console/patients/" + pt + "/summary.pdf");
+            assertEquals(200, summary.status(), summary::toString);
+            try (PDDocument d = Loader.loadPDF(summary.bytes())) {
+                String text = new PDFTextStripper().getText(d).replaceAll("\\s+", "");
+                assertTrue(text.contains("ペニシリン系薬剤蕁麻疹高"), text);
+                assertTrue(text.contains("処方(Medications)登録なし"), text);
+                assertFalse(text.contains("high") || text.contains("Composition/" + note + "版"), text);
             }
             List<String> entries = printEntries(h, "account:" + doctor.accountId);
-            assertEquals(1, entries.size());
+            assertEquals(2, entries.size());
             assertTrue(entries.get(0).matches("(?s).*\"sealed\"\\s*:\\s*\"false\".*"), entries.get(0));
             // and the start's entry names the deviation among the configuration's
             try (var c = h.server.superuserConnection(); var st = c.createStatement();

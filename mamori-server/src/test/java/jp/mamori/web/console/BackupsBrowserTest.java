@@ -87,7 +87,7 @@ class BackupsBrowserTest {
         shoot(b, 820, "backups-tablet-820");
         shoot(b, 390, "backups-phone-390");
 
-        b.driver().findElement(org.openqa.selenium.By.linkText("English")).click();
+        ConsoleSteps.otherLanguage(b);
         b.waitForPath("/console/admin/backups", Duration.ofSeconds(20));
         assertEquals("Backups", b.find("h1").getText());
         assertTrue(b.find("#drill").getText().contains("Passed (restore confirmed)"), b.text());

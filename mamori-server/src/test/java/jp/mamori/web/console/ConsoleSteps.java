@@ -82,6 +82,18 @@ final class ConsoleSteps {
         assertEquals("/console/home", b.path(), b.text());
     }
 
+    /**
+     * Follows the header's language switch; on a narrow window it is in the メニュー, which is opened first (as a
+     * person on a phone does).
+     */
+    static void otherLanguage(Browser b) {
+        if (b.driver().findElements(By.cssSelector("header.top summary")).stream().anyMatch(
+                org.openqa.selenium.WebElement::isDisplayed) && !b.find("header.top .lang").isDisplayed()) {
+            b.find("header.top summary").click();
+        }
+        b.find("header.top .lang").click();
+    }
+
     static void logOut(Browser b) {
         b.submit("ログアウト");
         assertEquals("/console/login", b.path(), b.text());

@@ -127,7 +127,7 @@ class RetentionBrowserTest {
         shoot(b, 1366, "retention-certificate-1366");
         shoot(b, 390, "retention-certificate-phone-390");
 
-        b.driver().findElement(By.linkText("English")).click();
+        ConsoleSteps.otherLanguage(b);
         b.waitFor(d -> !d.getCurrentUrl().equals(certUrl), Duration.ofSeconds(20));
         b.open(certUrl);
         assertTrue(b.find("#certificate").getText().contains("Certificate of disposal"), b.text());

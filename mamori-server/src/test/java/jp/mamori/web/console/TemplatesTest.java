@@ -23,11 +23,12 @@ class TemplatesTest {
         assertFalse(html.contains("<script>alert"), html);
         assertFalse(html.contains("<img"), html);
         assertTrue(html.contains("<title>" + ESCAPED + " — 守り Mamori</title>"), html);
-        assertTrue(html.contains("<div class=\"who\">" + ESCAPED + " (" + ESCAPED + ") <strong class=\"flag\">非常時用</strong>"),
-                html);
+        assertTrue(html.contains("<div class=\"who\"><span class=\"name\">" + ESCAPED + "<span class=\"login-id\"> ("
+                + ESCAPED + ")</span></span> <strong class=\"flag\">非常時用</strong>"), html);
+        assertTrue(html.contains("<span class=\"menu-who\">" + ESCAPED + " (" + ESCAPED + ")</span>"), html);
         assertTrue(html.contains("value=\"&quot;&gt;&lt;img src=x&gt;\""), html);
         assertTrue(html.contains("<body data-idle-seconds=\"900\">"), html);
-        assertTrue(html.contains("<main><h1>" + ESCAPED + "</h1><p>body</p></main>"), html);
+        assertTrue(html.contains("<main id=\"main\" tabindex=\"-1\"><h1>" + ESCAPED + "</h1><p>body</p></main>"), html);
     }
 
     @Test
@@ -35,10 +36,10 @@ class TemplatesTest {
         Layout.View v = new Layout.View("en", "Log in", null, "ja", "%2Fconsole%2Flogin", Templates.trusted(""),
                 Templates.trusted(""));
         String html = Templates.page("layout/page.jte", Messages.of(ConsoleRequest.Lang.EN), v);
-        assertTrue(html.contains("<body><header class=\"top\">"), html);
-        assertFalse(html.contains("<nav>"), html);
-        assertTrue(html.contains("<a class=\"lang\" href=\"/console/lang?to=ja&amp;next=%2Fconsole%2Flogin\">日本語</a>"),
-                html);
+        assertTrue(html.contains("<body><a class=\"skip\" href=\"#main\">Skip to content</a><header class=\"top\">"), html);
+        assertFalse(html.contains("<nav") || html.contains("<details"), html);
+        assertTrue(html.contains("<a class=\"lang\" href=\"/console/lang?to=ja&amp;next=%2Fconsole%2Flogin\" lang=\"ja\">"
+                + "日本語</a>"), html);
         assertTrue(html.contains("built to Japan&#39;s medical information security guideline</footer>"), html);
     }
 
