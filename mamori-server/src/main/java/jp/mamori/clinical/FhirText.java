@@ -96,12 +96,7 @@ final class FhirText {
 
     /** The patient ID (the first identifier's value). */
     static String identifier(JsonNode patient) {
-        for (JsonNode i : patient.path("identifier")) {
-            if (i.hasNonNull("value")) {
-                return i.get("value").asText();
-            }
-        }
-        return "";
+        return jp.mamori.audit.PatientDirectory.patientId(patient); // one definition of 患者ID everywhere
     }
 
     /** {@code meta.security} codes (sensitivity markers such as PSY). */
