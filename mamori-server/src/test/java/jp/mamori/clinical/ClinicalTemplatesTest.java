@@ -78,7 +78,8 @@ class ClinicalTemplatesTest {
         assertTrue(html.contains("<td>受診</td><td>" + ESCAPED + "</td>"), html);
         assertTrue(html.contains("<td>" + ESCAPED + "</td><td></td><td>治癒・終了</td>"), html);
         assertTrue(html.contains("<td class=\"high-risk\">高</td>"), html);
-        assertTrue(html.contains("<table id=\"meds-current\">") && html.contains("<table id=\"meds-past\">"), html);
+        assertTrue(html.contains("<table id=\"meds-current\">"), html);
+        assertTrue(html.contains("<p id=\"meds-past-none\">登録なし</p>"), "an empty list says so: " + html);
         assertTrue(html.contains("<td>有効</td>"), html);
         assertFalse(html.contains("<svg"), "no chart per test on the chart page: " + html);
         assertTrue(html.contains("<a href=\"/console/patients/p-1/results?trend=http%3A%2F%2Floinc.org%7C4548-4#trend\">"
