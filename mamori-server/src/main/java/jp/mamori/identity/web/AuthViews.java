@@ -22,8 +22,10 @@ public final class AuthViews {
      * @param options   the ceremony's options, JSON, as the browser script reads them
      * @param requestId the server's id of the ceremony
      * @param next      where to go after it (the step-up page), or null
+     * @param resume    the ticket of the held form that continues after it (the step-up page), or null
      */
-    public record Passkey(String action, String kind, String options, String requestId, String next, String csrf) {
+    public record Passkey(String action, String kind, String options, String requestId, String next, String resume,
+                          String csrf) {
         public boolean register() {
             return kind.equals("register");
         }
@@ -36,10 +38,13 @@ public final class AuthViews {
      *                     password alone
      * @param passkey      the passkey form, or null when the person has none (or signs in with a password only)
      * @param password     whether the code form also asks for the password (the lock screen)
+     * @param totp         whether the person has an authenticator app: its code is asked for only then (otherwise
+     *                     the recovery code is open)
      * @param next         where to go after it (the step-up page), or null
+     * @param resume       the ticket of the held form that continues after it (the step-up page), or null
      */
-    public record Reauth(String action, boolean passwordOnly, Passkey passkey, boolean password, String next,
-                         String csrf) {
+    public record Reauth(String action, boolean passwordOnly, Passkey passkey, boolean password, boolean totp,
+                         String next, String resume, String csrf) {
     }
 
     /**
@@ -95,11 +100,16 @@ public final class AuthViews {
     public record RecoveryCodes(List<String> codes) {
     }
 
-    /** The lock screen. */
-    public record Lock(String error, String displayName, Reauth reauth, String csrf) {
+    /** The lock screen: whose session it is (name and login id, which the password belongs to). */
+    public record Lock(String error, String displayName, String loginId, Reauth reauth, String csrf) {
     }
 
-    /** Confirming it is you again before a step-up route. */
-    public record StepUp(String error, Reauth reauth) {
+    /**
+     * Confirming it is you again before a step-up route.
+     *
+     * @param keeps whether a form that was sent is held and continues after the confirmation
+     * @param back  the page to go back to without confirming
+     */
+    public record StepUp(String error, Reauth reauth, boolean keeps, String back) {
     }
 }

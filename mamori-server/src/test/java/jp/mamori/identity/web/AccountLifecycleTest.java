@@ -195,6 +195,7 @@ class AccountLifecycleTest {
         assertFalse(stepUp.response().headers().firstValue("Content-Type").orElse("").startsWith("text/csv"));
         Browser.Page csv = admin.stepUp(admin.browser);
         assertEquals("/console/admin/accounts.csv", csv.path(), csv::toString);
+        assertEquals(null, h.accountId(late), "a form left on an earlier step-up page does not run after another one");
         assertTrue(csv.response().headers().firstValue("Content-Type").orElseThrow().startsWith("text/csv"));
         assertArrayEquals(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, Arrays.copyOf(csv.bytes(), 3), "UTF-8 BOM");
 
