@@ -268,9 +268,13 @@ public final class AccountPages {
                         p.documentNote(), words.verifier(p.verifiedBy()), AccountWords.day(r, p.verifiedAt()))).toList();
         List<AccountViews.Change> history = id.accounts().history(a.id()).stream()
                 .map(c -> new AccountViews.Change(when(r, c.at()), words.actor(c.by()), words.sentence(c))).toList();
+        String lock = id.logins().lockedAccounts(console.clock().instant()).stream()
+                .filter(l -> l.accountId().equals(a.id())).findFirst()
+                .map(l -> r.messages().get("identity.account.lockedUntil", AccountWords.DATES.time(l.lockedUntil())))
+                .orElse("");
         return new AccountViews.Detail(notice, issued, a.id().toString(), fullName(a), a.loginId(),
                 r.lang().t(a.type().ja, a.type().en), r.lang().t(status.ja, status.en)
-                + (a.statusReason() == null ? "" : "（" + a.statusReason() + "）"), qualifications(a),
+                + (a.statusReason() == null ? "" : "（" + a.statusReason() + "）") + lock, qualifications(a),
                 String.join("、", a.departments()), String.join("、", a.roles().stream().map(words::role).toList()),
                 when(r, a.createdAt()) + " " + words.actor(a.createdBy()), when(r, a.lastLoginAt()), when(r, a.retireAt()),
                 !emergency && (status == Account.Status.CREATED || status == Account.Status.ENROLMENT_PENDING),

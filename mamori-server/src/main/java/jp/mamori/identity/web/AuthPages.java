@@ -205,6 +205,11 @@ public final class AuthPages {
     }
 
     private Reply enrolFactorPage(ConsoleRequest r, String error) {
+        return enrolFactorPage(r, error, "");
+    }
+
+    /** @param totpError why the app's code was refused (shown beside it), or "" */
+    private Reply enrolFactorPage(ConsoleRequest r, String error, String totpError) {
         Sessions.Session s = r.session();
         // A mistyped code shows the same secret again (no second scan); a new session gets a new one.
         Factors.TotpSetup totp = id.factors().beginTotp(s.accountId(), s.loginId(), s.createdAt());
@@ -213,12 +218,13 @@ public final class AuthPages {
         Content qr = out -> out.writeContent(totp.qrSvg());
         return console.page(r, 200, r.messages().get("identity.enrolFactor.title"), "identity/enrolFactor.jte",
                 new AuthViews.EnrolFactor(error, passkey(r, "/console/enrol/passkey", "register", ch, null), qr,
-                        totp.secretBase32(), r.csrf()));
+                        totp.secretBase32(), totpError, r.csrf()));
     }
 
     private Reply enrolTotp(ConsoleRequest r) {
         if (!id.factors().confirmTotp(r.session().accountId(), r.param("code"), r.session().principal())) {
-            return Console.status(enrolFactorPage(r, Logins.WRONG_CODE), 400);
+            return Console.status(enrolFactorPage(r, "", Logins.WRONG_CODE + "\n"
+                    + r.messages().get("identity.enrolFactor.sameKey")), 400);
         }
         return finished(r, "pwd+otp");
     }

@@ -92,8 +92,10 @@ public final class AuthViews {
      *
      * @param qr         the QR code of the authenticator app's secret, an SVG image drawn by the server
      * @param totpSecret the same secret as text, for when the code cannot be scanned
+     * @param totpError  why the app's code was refused, shown beside its field (the same secret stays), or ""
      */
-    public record EnrolFactor(String error, Passkey passkey, Content qr, String totpSecret, String csrf) {
+    public record EnrolFactor(String error, Passkey passkey, Content qr, String totpSecret, String totpError,
+                              String csrf) {
     }
 
     /** The recovery codes, shown once. */
