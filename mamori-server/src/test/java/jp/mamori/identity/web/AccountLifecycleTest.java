@@ -291,7 +291,8 @@ class AccountLifecycleTest {
         }
         assertEquals(expected.size(), at, () -> "history in order with its actors; got " + rows);
         Browser.Page page = h.openAccount(p.accountId);
-        assertTrue(page.contains("account.retired") && page.contains("factor.totp_registered"));
+        assertTrue(page.contains("退職・廃止しました。理由：異動に伴う廃止") && page.contains("認証アプリを登録しました"),
+                page::toString);
 
         long changeId = (Long) rows.get(rows.size() - 1).get("change_id");
         assertThrows(SQLException.class, () -> h.execute("UPDATE account_change SET by_principal = 'account:nobody'"
