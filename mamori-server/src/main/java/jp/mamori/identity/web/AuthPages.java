@@ -267,8 +267,7 @@ public final class AuthPages {
             return Console.redirect("/console/home");
         }
         return console.page(r, 200, r.messages().get("identity.lock.title"), "identity/lock.jte",
-                new AuthViews.Lock(error, s.displayName(), s.loginId(), reauth(r, "/console/unlock", true, null, null),
-                        r.csrf()));
+                new AuthViews.Lock(error, s.displayName(), reauth(r, "/console/unlock", true, null, null), r.csrf()));
     }
 
     private Reply lock(ConsoleRequest r) {

@@ -102,8 +102,11 @@ public final class AuthViews {
     public record RecoveryCodes(List<String> codes) {
     }
 
-    /** The lock screen: whose session it is (name and login id, which the password belongs to). */
-    public record Lock(String error, String displayName, String loginId, Reauth reauth, String csrf) {
+    /**
+     * The lock screen: whose session it is, by name only (a passer-by learns no login id), and the forms for the
+     * factors the person has.
+     */
+    public record Lock(String error, String displayName, Reauth reauth, String csrf) {
     }
 
     /**

@@ -76,10 +76,10 @@ class IdentityTemplatesTest {
                 new AuthViews.Reauth("/console/step-up", false, null, false, true, "/console/x", null, "c"), false,
                 "/console/x"));
         assertFalse(plain.contains("name=\"resume\"") || plain.contains("What you sent is kept"), plain);
-        String lock = Templates.page("identity/lock.jte", EN, new AuthViews.Lock("", HOSTILE, HOSTILE,
+        String lock = Templates.page("identity/lock.jte", EN, new AuthViews.Lock("", HOSTILE,
                 new AuthViews.Reauth("/console/unlock", true, null, true, false, null, null, "c"), "c"));
-        assertTrue(lock.contains("<p>The screen is locked. " + ESCAPED + " (login id " + ESCAPED + ") returns to the"
-                + " page they were on after authenticating again.</p>"), lock);
+        assertTrue(lock.contains("<p>The screen is locked. " + ESCAPED + " returns to the page they were on after"
+                + " authenticating again.</p>"), lock);
         assertTrue(lock.contains("<form method=\"post\" action=\"/console/unlock\" class=\"stack\"><input type=\"hidden\""
                 + " name=\"csrf\" value=\"c\"><label>Password<input name=\"password\" type=\"password\""
                 + " autocomplete=\"current-password\" required value=\"\"></label><button type=\"submit\">Confirm</button>"

@@ -98,15 +98,15 @@ class LocksUnlockEnrolmentAndWordsTest {
     }
 
     @Test
-    void unlockingReturnsToThePageThePersonWasOnAndTheLockScreenSaysWhoseSessionItIs() throws Exception {
+    void unlockingReturnsToThePageThePersonWasOn() throws Exception {
         Person p = h.enrolStaff("hanare.g", "病棟");
         Browser b = p.browser;
         Browser.Page me = b.get("/console/me");
         Browser.Page locked = b.submit("/console/lock");
         assertEquals("/console/lock", locked.path(), locked::toString);
         assertEquals(null, locked.uri().getQuery(), "where the person was is not in the locked screen's address");
-        assertTrue(locked.contains(p.loginId), "the lock screen names the login id the password is for: " + locked);
-        assertFalse(locked.contains("認証手段"), "nothing of the page before");
+        assertTrue(locked.contains("ロックした時の画面に戻ります"), locked::toString);
+        assertFalse(locked.contains("認証手段") || locked.contains(p.loginId), "nothing of the page before");
         Browser.Page back = b.submit("/console/unlock", "password", p.password, "code", p.totp());
         assertEquals("/console/me", back.path(), back::toString);
         assertEquals(me.body().contains("認証手段"), back.body().contains("認証手段"));
@@ -117,6 +117,30 @@ class LocksUnlockEnrolmentAndWordsTest {
         assertEquals("/console/lock", asked.path(), asked::toString);
         Browser.Page there = b.submit("/console/unlock", "password", p.password, "recovery_code", p.nextRecoveryCode());
         assertEquals("/console/break-glass", there.path(), there::toString);
+    }
+
+    @Test
+    void theLockAndStepUpPagesAskOnlyForTheFactorsThePersonHas() throws Exception {
+        Person p = h.enrolStaff("kaifuku.j", "放射線部");
+        // No authenticator app any more (say it was removed): recovery codes are what this person holds.
+        assertEquals(1, h.execute("DELETE FROM totp_credential WHERE account_id = ?", p.accountId));
+        Browser b = p.browser;
+        b.get("/console/me");
+        Browser.Page locked = b.submit("/console/lock");
+        assertEquals("/console/lock", locked.path(), locked::toString);
+        assertFalse(locked.contains("認証アプリの確認コード") || locked.body().contains("name=\"code\""),
+                "no field for an app the person does not have: " + locked);
+        assertTrue(locked.body().contains("<details open><summary>回復コードを使う</summary>"),
+                "the recovery code is open instead: " + locked);
+        Browser.Page back = b.submit("/console/unlock", "password", p.password, "recovery_code", p.nextRecoveryCode());
+        assertEquals("/console/me", back.path(), back::toString);
+
+        h.execute("UPDATE web_session SET second_factor_at = second_factor_at - interval '10 minutes'"
+                + " WHERE account_id = ? AND ended_at IS NULL", p.accountId);
+        Browser.Page stepUp = b.get("/console/me/passkeys/add");
+        assertEquals(Hospital.STEP_UP_PATH, stepUp.path(), stepUp::toString);
+        assertFalse(stepUp.body().contains("name=\"code\""), stepUp::toString);
+        assertTrue(stepUp.body().contains("<details open><summary>回復コードを使う</summary>"), stepUp::toString);
     }
 
     @Test

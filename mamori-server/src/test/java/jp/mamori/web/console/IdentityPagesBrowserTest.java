@@ -84,7 +84,7 @@ class IdentityPagesBrowserTest {
         // Lock by hand, the lock screen, and back to this very page.
         b.submit("ロック");
         assertEquals("/console/lock", b.path());
-        assertTrue(b.text().contains("kanri.walk") && b.text().contains("ロックした時の画面に戻ります"), b.text());
+        assertTrue(b.text().contains("佐藤 一郎 さん本人") && b.text().contains("ロックした時の画面に戻ります"), b.text());
         assertTrue(b.driver().findElements(By.cssSelector("form[action='/console/unlock'] input[name='code']")).size() == 1,
                 "the person has an authenticator app: its code is asked for");
         shoot(b, "lock");
