@@ -27,9 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Brute force: failures are counted per login id, whether or not the id exists, and after
  * {@link Settings#lockoutThreshold()} failures the id is locked for a time that doubles with each further
- * failure; attempts are also limited per network address. An unknown id, a wrong password, a locked,
- * suspended or retired account all get {@link #REFUSED} and cost one Argon2id hash, so neither the answer
- * nor its timing tells them apart.
+ * failure; attempts are also limited per network address. An unknown id, a wrong password, a suspended or retired
+ * account all get {@link #REFUSED} and cost one Argon2id hash, so neither the answer nor its timing tells them
+ * apart. A locked id is told so, with the time the lock ends ({@link #lockedMessage}), known or not (AUTH-5).
  */
 public final class Logins {
     public static final String REFUSED = "ログインIDまたはパスワードが正しくないか、現在ログインできません"
