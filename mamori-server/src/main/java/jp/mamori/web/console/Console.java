@@ -291,7 +291,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             // the page the form was on.
             boolean page = r.method().equals("GET") || r.method().equals("HEAD");
             String next = page ? path + query(r) : refererPath(r);
-            String ticket = page ? null : pending.keep(s.ref(), r.csrf(), r.method(), path, r.query(), r.form(),
+            String ticket = page || !PendingForms.holdable(r.form()) ? null : pending.keep(s.ref(), r.csrf(), r.method(), path, r.query(), r.form(),
                     r.header().apply("Referer"), clock.instant());
             return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)
                     + (ticket == null ? "" : "&resume=" + ticket));

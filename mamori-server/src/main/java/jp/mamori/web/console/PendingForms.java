@@ -39,6 +39,15 @@ final class PendingForms {
     private final Map<String, Pending> bySession = new LinkedHashMap<>();
     private long chars;
 
+    /** Fields that hold a secret: a form with one is never held (the person sends it again after the step-up). */
+    static final java.util.Set<String> SECRET_FIELDS = java.util.Set.of("password", "password2", "current", "pin",
+            "secret", "code", "recovery_code");
+
+    /** Whether a form may be held: it carries no secret (a PIN or password does not wait in memory). */
+    static boolean holdable(Map<String, List<String>> form) {
+        return form.keySet().stream().noneMatch(SECRET_FIELDS::contains);
+    }
+
     /** Holds a request for the session {@code sessionRef}; returns its ticket. */
     synchronized String keep(String sessionRef, String csrf, String method, String path, Map<String, List<String>> query,
                              Map<String, List<String>> form, String referer, Instant now) {

@@ -51,6 +51,13 @@ class PendingFormsTest {
     }
 
     @Test
+    void aFormWithASecretIsNeverHeld() {
+        assertTrue(PendingForms.holdable(FORM));
+        assertFalse(PendingForms.holdable(Map.of("pin", List.of("1234"), "csrf", List.of("c1"))));
+        assertFalse(PendingForms.holdable(Map.of("password", List.of("x"))));
+    }
+
+    @Test
     void oneFormPerSessionAndABoundedNumberInAll() {
         PendingForms p = new PendingForms();
         String first = keep(p, "s1", T);
