@@ -41,7 +41,7 @@ final class PendingForms {
 
     /** Fields that hold a secret: a form with one is never held (the person sends it again after the step-up). */
     static final java.util.Set<String> SECRET_FIELDS = java.util.Set.of("password", "password2", "current", "pin",
-            "secret", "code", "recovery_code");
+            "secret", "recovery_code");
 
     /** Whether a form may be held: it carries no secret (a PIN or password does not wait in memory). */
     static boolean holdable(Map<String, List<String>> form) {
