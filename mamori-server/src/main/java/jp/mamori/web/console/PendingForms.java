@@ -11,8 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The forms the gate holds while their sender gives a fresh second factor (step-up): the typed reason of a
- * break-glass or a care relationship is not lost, and the request continues after the step-up.
+ * The forms the gate holds while their sender gives a fresh second factor (step-up, AUTH-2): the typed reason of a
+ * break-glass or a care relationship is not lost (STORE-9, accurate input), and the request continues after the
+ * step-up.
  *
  * <p>Held in this process's memory only, never in a URL or a cookie: at most one form per session (a newer one
  * replaces it), each for at most {@link #LIFETIME} (the step-up window), at most {@link #MAX_FORMS} forms and
