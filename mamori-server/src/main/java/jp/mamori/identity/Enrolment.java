@@ -133,6 +133,15 @@ public final class Enrolment {
                 }
             }
             setPassword(c, account, phc, now, a.principal());
+            // One enrolment at a time: an earlier code's enrolment session (left open, or someone else's) ends, so
+            // the authenticator secret this one shows is never shown to another session.
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET ended_at = ?, end_reason ="
+                    + " 'superseded by a newer enrolment' WHERE account_id = ? AND stage = 'enrolment'"
+                    + " AND ended_at IS NULL")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setObject(2, account);
+                ps.executeUpdate();
+            }
             Logins.insertEvent(c, now, account, a.loginId(), address, "enrolment.code", true, null);
             return null;
         });

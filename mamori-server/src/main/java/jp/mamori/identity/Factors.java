@@ -23,6 +23,8 @@ import java.util.UUID;
  */
 public final class Factors {
     public static final int RECOVERY_CODES = 10;
+    /** How long an unconfirmed authenticator secret is shown again rather than replaced (a mistyped code). */
+    public static final java.time.Duration PENDING_TOTP_KEPT = java.time.Duration.ofMinutes(10);
 
     /** A TOTP secret being set up: shown once as a QR code and as text, confirmed by the first code. */
     public record TotpSetup(String secretBase32, String otpauthUri, String qrSvg) {
@@ -55,31 +57,48 @@ public final class Factors {
 
     /**
      * Starts (or restarts) TOTP setup for an account that has no confirmed authenticator. The secret is
-     * stored sealed and unconfirmed until {@link #confirmTotp} sees a correct code.
+     * stored sealed and unconfirmed until {@link #confirmTotp} sees a correct code. Always a new secret.
      */
     public TotpSetup beginTotp(UUID account, String loginId) {
-        byte[] secret = Totp.newSecret();
+        return beginTotp(account, loginId, null);
+    }
+
+    /**
+     * As {@link #beginTotp(UUID, String)}, but the page shown again after a mistyped code keeps the secret the
+     * person has just scanned: an unconfirmed secret made at or after {@code shownSince} (the start of the
+     * enrolment session that shows it; enrolment ends the account's other enrolment sessions, so no other session
+     * made it) and less than {@link #PENDING_TOTP_KEPT} ago is shown again instead of a new one. Null: always new.
+     */
+    public TotpSetup beginTotp(UUID account, String loginId, Instant shownSince) {
         Instant now = now();
-        Tx.inTransaction(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_at FROM totp_credential WHERE account_id = ?"
-                    + " FOR UPDATE")) {
+        byte[] secret = Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_at, created_at, secret_sealed"
+                    + " FROM totp_credential WHERE account_id = ? FOR UPDATE")) {
                 ps.setObject(1, account);
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && rs.getTimestamp(1) != null) {
-                        throw new IdentityException("認証アプリは登録済みです。変更するには先に削除してください"
-                                + " / An authenticator app is already registered; remove it first to replace it");
+                    if (rs.next()) {
+                        if (rs.getTimestamp(1) != null) {
+                            throw new IdentityException("認証アプリは登録済みです。変更するには先に削除してください"
+                                    + " / An authenticator app is already registered; remove it first to replace it");
+                        }
+                        Instant created = rs.getTimestamp(2).toInstant();
+                        if (shownSince != null && !created.isBefore(shownSince.truncatedTo(ChronoUnit.MICROS))
+                                && created.plus(PENDING_TOTP_KEPT).isAfter(now)) {
+                            return sealer.open(rs.getBytes(3), aad(account));
+                        }
                     }
                 }
             }
+            byte[] fresh = Totp.newSecret();
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO totp_credential (account_id, secret_sealed,"
                     + " created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET secret_sealed ="
                     + " excluded.secret_sealed, created_at = excluded.created_at, last_step = 0")) {
                 ps.setObject(1, account);
-                ps.setBytes(2, sealer.seal(secret, aad(account)));
+                ps.setBytes(2, sealer.seal(fresh, aad(account)));
                 ps.setTimestamp(3, Timestamp.from(now));
                 ps.executeUpdate();
             }
-            return null;
+            return fresh;
         });
         String uri = Totp.otpauthUri(issuer, loginId, secret);
         return new TotpSetup(Totp.base32(secret), uri, Qr.svg(uri, "認証アプリ登録用QRコード / QR code for the authenticator app"));

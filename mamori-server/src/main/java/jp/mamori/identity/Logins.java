@@ -13,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -25,9 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Brute force: failures are counted per login id, whether or not the id exists, and after
  * {@link Settings#lockoutThreshold()} failures the id is locked for a time that doubles with each further
- * failure; attempts are also limited per network address. An unknown id, a wrong password, a locked,
- * suspended or retired account all get {@link #REFUSED} and cost one Argon2id hash, so neither the answer
- * nor its timing tells them apart.
+ * failure; attempts are also limited per network address. An unknown id, a wrong password, a suspended or retired
+ * account all get {@link #REFUSED} and cost one Argon2id hash, so neither the answer nor its timing tells them
+ * apart. A locked id is told so, with the time the lock ends ({@link #lockedMessage}), known or not (AUTH-5).
  */
 public final class Logins {
     public static final String REFUSED = "ログインIDまたはパスワードが正しくないか、現在ログインできません"
@@ -35,6 +37,28 @@ public final class Logins {
     public static final String TOO_MANY = "試行回数が多すぎます。しばらく待ってから再度お試しください"
             + " / Too many attempts from this address; wait a minute and try again";
     public static final String WRONG_CODE = "確認コードが正しくありません / The code is not correct";
+    private static final jp.mamori.chart.JpDates DATES = jp.mamori.chart.JpDates.tokyo();
+
+    /**
+     * What a login id that is locked after repeated failures is told, with the time the lock ends (JST).
+     *
+     * <p>Account enumeration: the lock belongs to the login id as typed (normalised), whether or not an account has
+     * it, and it is counted, set and shown the same way for both, whatever password comes with it. So this
+     * message tells nothing that the person typing has not caused themselves: five failed attempts at a made-up
+     * id lock it just the same and say so just the same. It is shown whether the password was right or not (a
+     * lock that answered differently to the right password would let guessing go on while locked).
+     */
+    public static String lockedMessage(Instant until) {
+        String hhmm = DATES.time(until);
+        return "このログインIDは、続けて失敗したため一時的にロックされています。" + hhmm + "（JST）まで待つか、アカウント管理者に"
+                + "解除を依頼してください / This login id is temporarily locked after repeated failures, until " + hhmm
+                + " (JST): wait until then, or ask an account administrator to release it";
+    }
+
+    /** An account whose login id is locked now after repeated failures (the administrators' list, AUTH-9). */
+    public record Locked(UUID accountId, String loginId, String displayName, int failures, Instant lastFailureAt,
+                         Instant lockedUntil) {
+    }
 
     /** @param attemptsPerMinute failed attempts allowed per network address per minute */
     public record Settings(int lockoutThreshold, Duration firstLockout, Duration maxLockout, int attemptsPerMinute) {
@@ -118,7 +142,9 @@ public final class Logins {
                 fail(loginId, now);
             }
             event(cand.map(Candidate::id).orElse(null), loginId, address, "login.password", false, why);
-            throw new IdentityException(REFUSED);
+            // Known id or not, right password or not: the same answer for the same lock (see lockedMessage).
+            Optional<Instant> until = lockedUntil(loginId).filter(u -> u.isAfter(now));
+            throw new IdentityException(until.isPresent() ? lockedMessage(until.get()) : REFUSED);
         }
         Candidate a = cand.get();
         if (hasher.needsRehash(a.phc())) {
@@ -199,12 +225,14 @@ public final class Logins {
         }
         Optional<Candidate> a = Tx.read(ds, c -> candidateById(c, who));
         Instant now = now();
+        Optional<Instant> until = a.flatMap(x -> lockedUntil(x.loginId())).filter(u -> u.isAfter(now));
         if (a.isEmpty() || !a.get().status().equals("active")
-                || (a.get().retireAt() != null && !a.get().retireAt().isAfter(now))
-                || lockedUntil(a.get().loginId()).map(u -> u.isAfter(now)).orElse(false)) {
+                || (a.get().retireAt() != null && !a.get().retireAt().isAfter(now)) || until.isPresent()) {
             addressFailed(address);
             event(who, a.map(Candidate::loginId).orElse(null), address, "login.passkey", false, "account cannot log in");
-            throw new IdentityException(REFUSED);
+            // The passkey proved whose account it is: telling its holder about the lock discloses nothing.
+            throw new IdentityException(until.isPresent() && a.get().status().equals("active")
+                    ? lockedMessage(until.get()) : REFUSED);
         }
         String cookie = sessions.create(who, Sessions.Stage.AUTHENTICATED, "hwk+uv", true, address, userAgent, null, null);
         loggedIn(who, a.get().loginId(), address, "passkey (user verified)");
@@ -330,6 +358,75 @@ public final class Logins {
             }
             v[1]++;
             return v;
+        });
+    }
+
+    /** The lock message for {@code rawLoginId} when it is locked now (after a login ended by failed codes). */
+    public Optional<String> lockNotice(String rawLoginId) {
+        Instant now = now();
+        return lockedUntil(normalizeLoginId(rawLoginId)).filter(u -> u.isAfter(now)).map(Logins::lockedMessage);
+    }
+
+    /**
+     * The accounts locked now after repeated failures, the latest lock first (at most 500). Login ids that belong
+     * to no account are left out: what people type there is not shown (a password typed into the wrong field).
+     * {@code lockedAccounts(now).size()} is the count the administrator's home shows as a badge.
+     */
+    public List<Locked> lockedAccounts(Instant now) {
+        return Tx.read(ds, c -> {
+            List<Locked> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.account_id, a.login_id, a.family_name || ' ' ||"
+                    + " a.given_name, t.failures, t.last_failure_at, t.locked_until FROM login_throttle t"
+                    + " JOIN account a ON a.login_id = t.login_id WHERE t.locked_until > ?"
+                    + " ORDER BY t.locked_until DESC, a.login_id LIMIT 500")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Locked(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getInt(4),
+                                rs.getTimestamp(5).toInstant(), rs.getTimestamp(6).toInstant()));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * An account administrator releases the lock of {@code account} before it ends (the person has been
+     * identified, e.g. by telephone): the failure count starts again from zero. Recorded in the account's change
+     * history with who released it and why, and as an authentication event.
+     *
+     * @throws IdentityException when there is no reason, or the account is not locked (any more)
+     */
+    public void releaseLock(UUID account, String by, String reason, String address) {
+        String why = reason == null ? "" : reason.strip();
+        if (why.isEmpty() || why.length() > 500) {
+            throw new IdentityException("解除の理由を入力してください（500文字以内） / Give the reason for releasing the lock"
+                    + " (at most 500 characters)");
+        }
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            Optional<Candidate> a = candidateById(c, account);
+            if (a.isEmpty()) {
+                throw new IdentityException("アカウントが見つかりません / No such account");
+            }
+            String loginId = a.get().loginId();
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_throttle WHERE login_id = ?"
+                    + " AND locked_until > ? RETURNING failures, locked_until")) {
+                ps.setString(1, loginId);
+                ps.setTimestamp(2, Timestamp.from(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IdentityException("このアカウントはロックされていません（すでに解除されています）"
+                                + " / This account is not locked (any more)");
+                    }
+                    Accounts.record(c, account, now, by, "login.lock_released", Accounts.JSON.createObjectNode()
+                            .put("reason", why).put("failures", rs.getInt(1))
+                            .put("lockedUntil", rs.getTimestamp(2).toInstant().toString()));
+                }
+            }
+            insertEvent(c, now, account, loginId, address, "login.lock_released", true, "by " + by + ": " + why);
+            return null;
         });
     }
 

@@ -470,10 +470,14 @@ class IdentityClockTest {
         assertTrue(id.accounts().findByLogin(login).isEmpty(), "no account without the roles it was created with");
     }
 
-    private void refused(Person p, char[] password) {
+    /** Refused: with the lock's end when the id is locked (then), the plain refusal otherwise. */
+    private void refused(Person p, char[] password) throws Exception {
         IdentityException e = assertThrows(IdentityException.class,
                 () -> id.logins().password(p.loginId(), password, address(), "test"));
-        assertEquals(Logins.REFUSED, e.getMessage());
+        Duration locked = lockedFor(p);
+        assertEquals(locked == null || locked.isNegative() || locked.isZero() ? Logins.REFUSED
+                : Logins.lockedMessage(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).plus(locked)),
+                e.getMessage());
     }
 
     /** How long the id is locked from now, or null. */

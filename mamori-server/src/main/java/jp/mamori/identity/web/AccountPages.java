@@ -25,7 +25,7 @@ import java.util.UUID;
 
 import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
-import static jp.mamori.web.console.Html.time;
+import static jp.mamori.identity.web.AccountWords.when;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Html;
@@ -64,6 +64,8 @@ public final class AccountPages {
         console.route("POST", "/console/admin/account/compromised", ADMIN, true, this::compromised);
         console.route("POST", "/console/admin/account/proofing", ADMIN, true, this::addProofing);
         console.route("POST", "/console/admin/account/qualification", ADMIN, true, this::addQualification);
+        console.route("GET", "/console/admin/locks", ADMIN, false, r -> locks(r, "", ""));
+        console.route("POST", "/console/admin/locks/release", ADMIN, true, this::releaseLock);
         console.route("GET", "/console/admin/unused", ADMIN, false, this::unused);
         console.route("GET", "/console/admin/sessions", ADMIN, false, this::sessions);
         console.route("POST", "/console/admin/sessions/end", ADMIN, true, this::endSession);
@@ -87,7 +89,7 @@ public final class AccountPages {
         Sessions.Session s = r.session();
         Account a = id.accounts().find(s.accountId()).orElseThrow();
         List<AccountViews.PasskeyRow> passkeys = id.passkeys().list(a.id()).stream().map(p -> new AccountViews.PasskeyRow(
-                p.credentialId(), p.nickname(), time(p.createdAt()), time(p.lastUsedAt()))).toList();
+                p.credentialId(), p.nickname(), when(r, p.createdAt()), when(r, p.lastUsedAt()))).toList();
         return new AccountViews.Me(notice, fullName(a), a.loginId(), qualifications(a), String.join("、", a.departments()),
                 passkeys, id.factors().hasTotp(a.id()), id.factors().recoveryCodesLeft(a.id()),
                 sessionTable(r, id.sessions().open(Optional.of(a.id())), "/console/me/sessions/end"), r.csrf());
@@ -170,9 +172,9 @@ public final class AccountPages {
             }
             rows.add(new AccountViews.LedgerRow(a.id().toString(), a.loginId(), a.displayName(),
                     r.lang().t(a.type().ja, a.type().en), a.status().code, r.lang().t(a.status().ja, a.status().en),
-                    qualifications(a), time(a.lastLoginAt()), time(a.retireAt())));
+                    qualifications(a), when(r, a.lastLoginAt()), when(r, a.retireAt())));
         }
-        return new AccountViews.Ledger(statuses, rows);
+        return new AccountViews.Ledger(statuses, rows, id.logins().lockedAccounts(console.clock().instant()).size());
     }
 
     private Reply ledgerCsv(ConsoleRequest r) {
@@ -260,16 +262,21 @@ public final class AccountPages {
         boolean emergency = a.type() == Account.Type.EMERGENCY;
         List<AccountViews.Option> catalogue = status == Account.Status.RETIRED ? List.of() : id.accounts().catalogue()
                 .stream().map(q -> new AccountViews.Option(q.code(), r.lang().t(q.nameJa(), q.nameEn()))).toList();
+        AccountWords words = new AccountWords(id, r);
         List<AccountViews.ProofingRow> proofings = id.accounts().proofings(a.id()).stream()
-                .map(p -> new AccountViews.ProofingRow(p.method(), p.documentType(), p.documentNote(), p.verifiedBy(),
-                        time(p.verifiedAt()))).toList();
+                .map(p -> new AccountViews.ProofingRow(words.method(p.method()), words.document(p.documentType()),
+                        p.documentNote(), words.verifier(p.verifiedBy()), AccountWords.day(r, p.verifiedAt()))).toList();
         List<AccountViews.Change> history = id.accounts().history(a.id()).stream()
-                .map(c -> new AccountViews.Change(time(c.at()), c.by(), c.action(), c.detail())).toList();
+                .map(c -> new AccountViews.Change(when(r, c.at()), words.actor(c.by()), words.sentence(c))).toList();
+        String lock = id.logins().lockedAccounts(console.clock().instant()).stream()
+                .filter(l -> l.accountId().equals(a.id())).findFirst()
+                .map(l -> r.messages().get("identity.account.lockedUntil", AccountWords.DATES.time(l.lockedUntil())))
+                .orElse("");
         return new AccountViews.Detail(notice, issued, a.id().toString(), fullName(a), a.loginId(),
                 r.lang().t(a.type().ja, a.type().en), r.lang().t(status.ja, status.en)
-                + (a.statusReason() == null ? "" : "（" + a.statusReason() + "）"), qualifications(a),
-                String.join("、", a.departments()), String.join(" ", a.roles()),
-                time(a.createdAt()) + " " + a.createdBy(), time(a.lastLoginAt()), time(a.retireAt()),
+                + (a.statusReason() == null ? "" : "（" + a.statusReason() + "）") + lock, qualifications(a),
+                String.join("、", a.departments()), String.join("、", a.roles().stream().map(words::role).toList()),
+                when(r, a.createdAt()) + " " + words.actor(a.createdBy()), when(r, a.lastLoginAt()), when(r, a.retireAt()),
                 !emergency && (status == Account.Status.CREATED || status == Account.Status.ENROLMENT_PENDING),
                 !emergency && status == Account.Status.ACTIVE,
                 status != Account.Status.RETIRED && status != Account.Status.SUSPENDED,
@@ -283,7 +290,7 @@ public final class AccountPages {
         String code = id.accounts().issueEnrolmentCode(a.id(), id.settings().enrolmentCodeTtl(), r.session().principal());
         String link = id.settings().origins().iterator().next() + "/console/enrol?code=" + URLEncoder.encode(code, StandardCharsets.UTF_8);
         return accountPage(r, r.messages().get("identity.notice.codeIssued"), new AccountViews.Issued(code, link,
-                time(Instant.now().plus(id.settings().enrolmentCodeTtl()))));
+                when(r, Instant.now().plus(id.settings().enrolmentCodeTtl()))));
     }
 
     private Reply suspend(ConsoleRequest r) {
@@ -328,10 +335,42 @@ public final class AccountPages {
         return accountPage(r, r.messages().get("identity.notice.qualificationAdded"), null);
     }
 
+    // ---- locked after failed logins ------------------------------------------------------------------------
+
+    private Reply locks(ConsoleRequest r, String notice, String error) {
+        return console.page(r, 200, r.messages().get("identity.locks.title"), "identity/locks.jte",
+                locksView(r, notice, error));
+    }
+
+    AccountViews.Locks locksView(ConsoleRequest r, String notice, String error) {
+        List<AccountViews.LockRow> rows = id.logins().lockedAccounts(console.clock().instant()).stream()
+                .map(l -> new AccountViews.LockRow(l.accountId().toString(), l.loginId(), l.displayName(), l.failures(),
+                        when(r, l.lastFailureAt()), AccountWords.DATES.time(l.lockedUntil()),
+                        l.accountId().toString().equals(r.param("id")) ? r.param("reason") : "")).toList();
+        return new AccountViews.Locks(notice.isEmpty() && r.param("released").equals("1")
+                ? r.messages().get("identity.notice.lockReleased") : notice, error, rows, r.csrf());
+    }
+
+    /** Releases a lock before it ends (POST, CSRF, step-up by the gate); recorded with who and why. */
+    private Reply releaseLock(ConsoleRequest r) {
+        UUID account;
+        try {
+            account = UUID.fromString(r.param("id"));
+        } catch (IllegalArgumentException e) {
+            return Console.status(locks(r, "", "アカウントが見つかりません / No such account"), 400);
+        }
+        try {
+            id.logins().releaseLock(account, r.session().principal(), r.param("reason"), r.address());
+        } catch (IdentityException e) {
+            return Console.status(locks(r, "", e.getMessage()), 400);
+        }
+        return Console.redirect("/console/admin/locks?released=1");
+    }
+
     private Reply unused(ConsoleRequest r) {
         int days = id.settings().unusedDays();
         List<AccountViews.UnusedRow> rows = id.accounts().unused(days).stream().map(u -> new AccountViews.UnusedRow(
-                u.account().id().toString(), u.account().loginId(), u.account().displayName(), time(u.lastUsed()),
+                u.account().id().toString(), u.account().loginId(), u.account().displayName(), when(r, u.lastUsed()),
                 u.idleDays())).toList();
         return console.page(r, 200, r.messages().get("identity.unused.title"), "identity/unused.jte",
                 new AccountViews.Unused(days, id.settings().suspendUnused(), rows));
@@ -353,11 +392,12 @@ public final class AccountPages {
 
     static AccountViews.SessionTable sessionTable(ConsoleRequest r, List<Sessions.Info> list, String action) {
         List<AccountViews.SessionRow> rows = new ArrayList<>();
+        AccountWords words = new AccountWords(null, r);
         for (Sessions.Info i : list) {
             boolean mine = r.session() != null && i.ref().equals(r.session().ref());
             String state = i.locked() ? "locked" : i.stage() == Sessions.Stage.AUTHENTICATED ? "active" : "signingIn";
-            rows.add(new AccountViews.SessionRow(i.ref(), i.loginId(), mine, time(i.createdAt()), time(i.lastSeenAt()),
-                    state, i.amr(), i.address()));
+            rows.add(new AccountViews.SessionRow(i.ref(), i.loginId(), mine, when(r, i.createdAt()), when(r, i.lastSeenAt()),
+                    state, words.amr(i.amr()), i.address()));
         }
         return new AccountViews.SessionTable(action, rows, r.csrf());
     }
@@ -367,7 +407,7 @@ public final class AccountPages {
     private Reply exceptions(ConsoleRequest r, String error) {
         Instant now = console.clock().instant();
         List<AccountViews.ExceptionRow> rows = id.mfaExceptions().list().stream().map(e -> new AccountViews.ExceptionRow(
-                e.id().toString(), e.name(), e.addressRange(), e.compensatingControl(), time(e.expiresAt()),
+                e.id().toString(), e.name(), e.addressRange(), e.compensatingControl(), when(r, e.expiresAt()),
                 e.inForce(now))).toList();
         return console.page(r, 200, r.messages().get("identity.exceptions.title"), "identity/exceptions.jte",
                 new AccountViews.Exceptions(error, rows, r.param("name"), r.param("range"), r.param("control"), r.csrf()));
@@ -401,10 +441,10 @@ public final class AccountPages {
 
     AccountViews.Emergency emergencyView(ConsoleRequest r, String error, Emergencies.Sealed sealed) {
         AccountViews.Declaration declaration = id.emergencies().current().map(d -> new AccountViews.Declaration(
-                d.declaredBy(), time(d.declaredAt()), time(d.expiresAt()), d.reason())).orElse(null);
+                d.declaredBy(), when(r, d.declaredAt()), when(r, d.expiresAt()), d.reason())).orElse(null);
         List<AccountViews.Use> uses = id.emergencies().uses(false).stream().map(u -> new AccountViews.Use(u.id(),
-                u.loginId(), time(u.startedAt()), u.address(), u.reviewedAt() != null, u.reviewedBy(),
-                time(u.reviewedAt()), u.reviewNote())).toList();
+                u.loginId(), when(r, u.startedAt()), u.address(), u.reviewedAt() != null, u.reviewedBy(),
+                when(r, u.reviewedAt()), u.reviewNote())).toList();
         return new AccountViews.Emergency(error, sealed == null ? null
                 : new AccountViews.Sealed(sealed.account().loginId(), sealed.password()), declaration,
                 r.param("declared_by"), r.param("reason"), r.param("label"), uses, r.csrf());

@@ -52,8 +52,8 @@ public final class AccountViews {
     public record StatusFilter(String code, String name) {
     }
 
-    /** The account ledger. */
-    public record Ledger(List<StatusFilter> statuses, List<LedgerRow> rows) {
+    /** The account ledger. @param locked how many accounts are locked now after failed logins */
+    public record Ledger(List<StatusFilter> statuses, List<LedgerRow> rows, int locked) {
     }
 
     /**
@@ -78,12 +78,17 @@ public final class AccountViews {
     public record Issued(String code, String link, String expires) {
     }
 
-    /** A proofing record of the account. */
+    /** A proofing record of the account: method and document in words, the day verified. */
     public record ProofingRow(String method, String document, String note, String by, String at) {
     }
 
-    /** A change in the account's history. */
-    public record Change(String at, String by, String action, String detail) {
+    /**
+     * A change in the account's history.
+     *
+     * @param by   who made it, by name
+     * @param what what changed, as a sentence
+     */
+    public record Change(String at, String by, String what) {
     }
 
     /** A qualification the administrator can add. */
@@ -108,6 +113,21 @@ public final class AccountViews {
                           String lastLogin, String retirement, boolean issueCode, boolean reenrol, boolean suspend,
                           boolean reactivate, boolean retirable, List<Option> catalogue, List<ProofingRow> proofings,
                           ProofingForm proofing, SessionTable sessions, List<Change> history, String csrf) {
+    }
+
+    /**
+     * An account locked after failed logins.
+     *
+     * @param lastFailure when the last failure was, date and time (JST)
+     * @param until       when the lock ends, HH:MM (JST)
+     * @param reason      the reason typed for releasing it, kept when the release was refused
+     */
+    public record LockRow(String id, String loginId, String displayName, int failures, String lastFailure,
+                          String until, String reason) {
+    }
+
+    /** The accounts locked after failed logins, each with a form to release its lock. */
+    public record Locks(String notice, String error, List<LockRow> rows, String csrf) {
     }
 
     /** An account unused for a while. */

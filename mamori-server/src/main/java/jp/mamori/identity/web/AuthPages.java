@@ -176,7 +176,9 @@ public final class AuthPages {
         } catch (IdentityException e) {
             Optional<Sessions.Session> still = id.sessions().check(r.cookie());
             if (still.isEmpty()) {
-                return Console.status(loginPage(withoutSession(r), e.getMessage()), 401);
+                // Ended after too many wrong codes: the login id is locked now, and the person is told until when.
+                return Console.status(loginPage(withoutSession(r),
+                        id.logins().lockNotice(r.session().loginId()).orElse(e.getMessage())), 401);
             }
             return Console.status(factorPage(r, e.getMessage()), 401);
         }
@@ -210,19 +212,26 @@ public final class AuthPages {
     }
 
     private Reply enrolFactorPage(ConsoleRequest r, String error) {
+        return enrolFactorPage(r, error, "");
+    }
+
+    /** @param totpError why the app's code was refused (shown beside it), or "" */
+    private Reply enrolFactorPage(ConsoleRequest r, String error, String totpError) {
         Sessions.Session s = r.session();
-        Factors.TotpSetup totp = id.factors().beginTotp(s.accountId(), s.loginId());
+        // A mistyped code shows the same secret again (no second scan); a new session gets a new one.
+        Factors.TotpSetup totp = id.factors().beginTotp(s.accountId(), s.loginId(), s.createdAt());
         Passkeys.Challenge ch = id.passkeys().startRegistration(s.accountId(), s.loginId(), s.displayName());
         // The QR code is an SVG the server draws from the secret (Qr.svg), written as it is.
         Content qr = out -> out.writeContent(totp.qrSvg());
         return console.page(r, 200, r.messages().get("identity.enrolFactor.title"), "identity/enrolFactor.jte",
                 new AuthViews.EnrolFactor(error, passkey(r, "/console/enrol/passkey", "register", ch, null), qr,
-                        totp.secretBase32(), r.csrf()));
+                        totp.secretBase32(), totpError, r.csrf()));
     }
 
     private Reply enrolTotp(ConsoleRequest r) {
         if (!id.factors().confirmTotp(r.session().accountId(), r.param("code"), r.session().principal())) {
-            return Console.status(enrolFactorPage(r, Logins.WRONG_CODE), 400);
+            return Console.status(enrolFactorPage(r, "", Logins.WRONG_CODE + "\n"
+                    + r.messages().get("identity.enrolFactor.sameKey")), 400);
         }
         return finished(r, "pwd+otp");
     }
@@ -265,10 +274,11 @@ public final class AuthPages {
             return Console.redirect("/console/home");
         }
         return console.page(r, 200, r.messages().get("identity.lock.title"), "identity/lock.jte",
-                new AuthViews.Lock(error, s.displayName(), reauth(r, "/console/unlock", true, null), r.csrf()));
+                new AuthViews.Lock(error, s.displayName(), reauth(r, "/console/unlock", true, null, null), r.csrf()));
     }
 
     private Reply lock(ConsoleRequest r) {
+        console.rememberWhereLocked(r);
         id.sessions().lock(r.cookie());
         id.logins().event(r.session().accountId(), r.session().loginId(), r.address(), "session.locked", true,
                 r.param("why").equals("idle") ? "idle in the browser" : "locked by the person");
@@ -280,7 +290,7 @@ public final class AuthPages {
             boolean recovery = !r.param("recovery_code").isBlank();
             id.logins().reauthenticate(r.cookie(), r.session(), Optional.of(r.param("password").toCharArray()),
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address(), "session.unlock");
-            return Console.redirect("/console/home");
+            return Console.redirect(console.whereLocked(r));
         } catch (IdentityException e) {
             return afterFailure(r, e, () -> Console.status(lockPage(r, e.getMessage()), 401));
         }
@@ -290,43 +300,56 @@ public final class AuthPages {
         try {
             id.logins().reauthenticatePasskey(r.cookie(), r.session(), r.param("request"), r.param("response"),
                     r.address(), "session.unlock");
-            return Console.redirect("/console/home");
+            return Console.redirect(console.whereLocked(r));
         } catch (IdentityException e) {
             return afterFailure(r, e, () -> Console.status(lockPage(r, e.getMessage()), 401));
         }
     }
 
+    /**
+     * The step-up page. With {@code resume}, the ticket of a form the gate holds (a break-glass, a care relationship
+     * ...), it says that what was sent is kept and continues after the confirmation; "取りやめる" goes back.
+     */
     private Reply stepUpPage(ConsoleRequest r, String error) {
         String next = Console.safeNext(r.param("next"));
+        String resume = r.param("resume");
+        boolean holds = !resume.isEmpty() && console.holdsForm(r, resume);
         return console.page(r, 200, r.messages().get("identity.stepUp.title"), "identity/stepUp.jte",
-                new AuthViews.StepUp(error, reauth(r, "/console/step-up", false, next)));
+                new AuthViews.StepUp(error, reauth(r, "/console/step-up", false, next, holds ? resume : null), holds,
+                        next));
     }
 
-    private Reply stepUp(ConsoleRequest r) {
+    private Reply stepUp(ConsoleRequest r) throws Exception {
         try {
             boolean recovery = !r.param("recovery_code").isBlank();
             boolean passwordOnly = r.session().withoutSecondFactor();
             id.logins().reauthenticate(r.cookie(), r.session(), passwordOnly
                             ? Optional.of(r.param("password").toCharArray()) : Optional.empty(),
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address(), "step_up");
-            return Console.redirect(Console.safeNext(r.param("next")));
         } catch (IdentityException e) {
             return Console.status(stepUpPage(r, e.getMessage()), 401);
         }
+        return afterStepUp(r);
     }
 
-    private Reply stepUpPasskey(ConsoleRequest r) {
+    private Reply stepUpPasskey(ConsoleRequest r) throws Exception {
         try {
             id.logins().reauthenticatePasskey(r.cookie(), r.session(), r.param("request"), r.param("response"),
                     r.address(), "step_up");
-            return Console.redirect(Console.safeNext(r.param("next")));
         } catch (IdentityException e) {
             return Console.status(stepUpPage(r, e.getMessage()), 401);
         }
+        return afterStepUp(r);
+    }
+
+    /** The held form continues through the gate (its own errors are its page's); without one, back to the page. */
+    private Reply afterStepUp(ConsoleRequest r) throws Exception {
+        return console.resume(r, r.param("resume")).orElseGet(() -> Console.redirect(Console.safeNext(r.param("next"))));
     }
 
     private Reply logout(ConsoleRequest r) {
         if (r.session() != null) {
+            console.dropHeldForm(r);
             id.sessions().end(r.cookie(), "logout");
             id.logins().event(r.session().accountId(), r.session().loginId(), r.address(), "logout", true, null);
         }
@@ -351,18 +374,25 @@ public final class AuthPages {
      * The forms that re-authenticate a session: passkey, or (password and) code.
      *
      * @param lock whether the code form asks for the password too (the lock screen)
-     * @param next where to go afterwards (step-up), or null
+     * @param next   where to go afterwards (step-up), or null
+     * @param resume the ticket of the form that continues afterwards (step-up), or null
      */
-    private AuthViews.Reauth reauth(ConsoleRequest r, String action, boolean lock, String next) {
+    private AuthViews.Reauth reauth(ConsoleRequest r, String action, boolean lock, String next, String resume) {
         Sessions.Session s = r.session();
         boolean passwordOnly = s.withoutSecondFactor();
         AuthViews.Passkey passkey = !passwordOnly && id.passkeys().hasAny(s.accountId()) ? passkey(r, action + "/passkey",
-                "login", id.passkeys().startLogin(Optional.of(s.accountId())), next) : null;
-        return new AuthViews.Reauth(action, passwordOnly, passkey, lock, next, r.csrf());
+                "login", id.passkeys().startLogin(Optional.of(s.accountId())), next, resume) : null;
+        return new AuthViews.Reauth(action, passwordOnly, passkey, lock, !passwordOnly && id.factors().hasTotp(s.accountId()),
+                next, resume, r.csrf());
     }
 
     /** A form that runs a WebAuthn ceremony in the browser (passkeys.js) and posts its result. */
     static AuthViews.Passkey passkey(ConsoleRequest r, String action, String kind, Passkeys.Challenge ch, String next) {
-        return new AuthViews.Passkey(action, kind, ch.publicKeyJson(), ch.requestId(), next, r.csrf());
+        return passkey(r, action, kind, ch, next, null);
+    }
+
+    static AuthViews.Passkey passkey(ConsoleRequest r, String action, String kind, Passkeys.Challenge ch, String next,
+                                     String resume) {
+        return new AuthViews.Passkey(action, kind, ch.publicKeyJson(), ch.requestId(), next, resume, r.csrf());
     }
 }

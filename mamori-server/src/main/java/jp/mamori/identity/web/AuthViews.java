@@ -24,8 +24,10 @@ public final class AuthViews {
      * @param options   the ceremony's options, JSON, as the browser script reads them
      * @param requestId the server's id of the ceremony
      * @param next      where to go after it (the step-up page), or null
+     * @param resume    the ticket of the held form that continues after it (the step-up page), or null
      */
-    public record Passkey(String action, String kind, String options, String requestId, String next, String csrf) {
+    public record Passkey(String action, String kind, String options, String requestId, String next, String resume,
+                          String csrf) {
         public boolean register() {
             return kind.equals("register");
         }
@@ -38,10 +40,13 @@ public final class AuthViews {
      *                     password alone
      * @param passkey      the passkey form, or null when the person has none (or signs in with a password only)
      * @param password     whether the code form also asks for the password (the lock screen)
+     * @param totp         whether the person has an authenticator app: its code is asked for only then (otherwise
+     *                     the recovery code is open)
      * @param next         where to go after it (the step-up page), or null
+     * @param resume       the ticket of the held form that continues after it (the step-up page), or null
      */
-    public record Reauth(String action, boolean passwordOnly, Passkey passkey, boolean password, String next,
-                         String csrf) {
+    public record Reauth(String action, boolean passwordOnly, Passkey passkey, boolean password, boolean totp,
+                         String next, String resume, String csrf) {
     }
 
     /**
@@ -94,19 +99,29 @@ public final class AuthViews {
      *
      * @param qr         the QR code of the authenticator app's secret, an SVG image drawn by the server
      * @param totpSecret the same secret as text, for when the code cannot be scanned
+     * @param totpError  why the app's code was refused, shown beside its field (the same secret stays), or ""
      */
-    public record EnrolFactor(String error, Passkey passkey, Content qr, String totpSecret, String csrf) {
+    public record EnrolFactor(String error, Passkey passkey, Content qr, String totpSecret, String totpError,
+                              String csrf) {
     }
 
     /** The recovery codes, shown once. */
     public record RecoveryCodes(List<String> codes) {
     }
 
-    /** The lock screen. */
+    /**
+     * The lock screen: whose session it is, by name only (a passer-by learns no login id), and the forms for the
+     * factors the person has.
+     */
     public record Lock(String error, String displayName, Reauth reauth, String csrf) {
     }
 
-    /** Confirming it is you again before a step-up route. */
-    public record StepUp(String error, Reauth reauth) {
+    /**
+     * Confirming it is you again before a step-up route.
+     *
+     * @param keeps whether a form that was sent is held and continues after the confirmation
+     * @param back  the page to go back to without confirming
+     */
+    public record StepUp(String error, Reauth reauth, boolean keeps, String back) {
     }
 }

@@ -70,6 +70,10 @@ public final class Console implements jp.mamori.web.Endpoint {
     private final Map<String, Route> routes = new HashMap<>();
     /** Routes for every path under a prefix ({@code GET /console/patients/}), the page reads the rest. */
     private final Map<String, Route> prefixRoutes = new LinkedHashMap<>();
+    /** The forms held while their senders give a fresh second factor. */
+    private final PendingForms pending = new PendingForms();
+    /** Where each locked session was, for its unlock. */
+    private final ReturnPaths returnPaths = new ReturnPaths();
 
     private final java.util.List<String> configDeviations;
     /** What every page of a logged-in person shows above its content (the break-glass banner); none by default. */
@@ -397,6 +401,9 @@ public final class Console implements jp.mamori.web.Endpoint {
             return null;
         }
         if (s.locked()) {
+            if (r.method().equals("GET")) {
+                returnPaths.remember(s.ref(), path + query(r));
+            }
             return redirect("/console/lock");
         }
         if (s.mustChangePassword() && !path.equals("/console/me/password") && !path.equals("/console/logout")) {
@@ -407,11 +414,80 @@ public final class Console implements jp.mamori.web.Endpoint {
                     "layout.error.forbidden.hint");
         }
         if (route.stepUp() && !s.stepUpFresh(clock.instant())) {
-            // A page: confirm, then open it. A form: nothing is done; confirm, then back to the page it was on.
-            String next = r.method().equals("GET") ? path + query(r) : refererPath(r);
-            return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8));
+            // A page: confirm, then open it. A form: nothing is done yet; it is held for this session, and after the
+            // step-up it runs through this gate again (resume). Should it be gone by then, the person is back on
+            // the page the form was on.
+            boolean page = r.method().equals("GET") || r.method().equals("HEAD");
+            String next = page ? path + query(r) : refererPath(r);
+            String ticket = page || !PendingForms.holdable(r.form()) ? null : pending.keep(s.ref(), r.csrf(), r.method(), path, r.query(), r.form(),
+                    r.header().apply("Referer"), clock.instant());
+            return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)
+                    + (ticket == null ? "" : "&resume=" + ticket));
         }
         return null;
+    }
+
+    /**
+     * After a successful step-up on {@code r} (the step-up form's own request): the form the gate held for this
+     * session under {@code ticket}, run again through the whole gate (session, CSRF token, access rule, fresh second
+     * factor) and then its page, as if it had been sent now. Empty when there is none: no ticket, another
+     * session's or another CSRF token's, expired, or already used (single use). Any step-up of the session
+     * drops what it held, so a form left behind never runs after a later, unrelated step-up.
+     */
+    public Optional<Reply> resume(ConsoleRequest r, String ticket) throws Exception {
+        Sessions.Session s = r.session();
+        if (s == null || r.cookie() == null) {
+            return Optional.empty();
+        }
+        Optional<PendingForms.Pending> held = pending.take(s.ref(), ticket, csrfToken(r.cookie()), clock.instant());
+        if (held.isEmpty()) {
+            return Optional.empty();
+        }
+        PendingForms.Pending p = held.get();
+        Route route = find(p.method() + " " + p.path());
+        Sessions.Session now = identity.sessions().check(r.cookie()).orElse(null);
+        if (route == null || now == null || !csrfToken(r.cookie()).equals(first(p.form(), "csrf"))) {
+            return Optional.empty();
+        }
+        ConsoleRequest again = new ConsoleRequest(p.method(), p.path(), p.query(), p.form(),
+                name -> "Referer".equalsIgnoreCase(name) ? p.referer() : r.header().apply(name), r.address(), r.lang(),
+                r.cookie(), now, r.csrf());
+        log.info("console: {} {} continues after a step-up from {}", p.method(), p.path(), r.address());
+        Reply gate = gate(route, again, p.path());
+        return Optional.of(gate != null ? gate : route.page().serve(again));
+    }
+
+    /** Whether the step-up page of {@code r} holds a form under {@code ticket}, which continues after it. */
+    public boolean holdsForm(ConsoleRequest r, String ticket) {
+        return r.session() != null && pending.holds(r.session().ref(), ticket, clock.instant());
+    }
+
+    /**
+     * Remembers where the person of {@code r} was when the session locked: the page the lock form was sent from
+     * (its Referer, sent by the console's same-origin referrer policy), so that unlocking returns there.
+     */
+    public void rememberWhereLocked(ConsoleRequest r) {
+        if (r.session() != null) {
+            String from = refererPath(r);
+            if (!from.startsWith("/console/lock")) {
+                returnPaths.remember(r.session().ref(), from);
+            }
+        }
+    }
+
+    /**
+     * Where unlocking takes the person of {@code r}: the page they were on when the session locked (single use,
+     * kept in this process's memory, never in the lock screen's address), or the home page.
+     */
+    public String whereLocked(ConsoleRequest r) {
+        return r.session() == null ? "/console/home" : safeNext(returnPaths.take(r.session().ref()));
+    }
+
+    /** Forgets the form held for the session of {@code r} (logout). */
+    public void dropHeldForm(ConsoleRequest r) {
+        if (r.session() != null) {
+            pending.drop(r.session().ref());
+        }
     }
 
     private static String query(ConsoleRequest r) {

@@ -51,7 +51,7 @@ class IdentityTemplatesTest {
     @Test
     void theLoginFormKeepsItsFieldsAndEscapesTheLoginIdAndThePasskeyOptions() {
         AuthViews.Passkey p = new AuthViews.Passkey("/console/login/passkey", "login", "{\"challenge\":\"a&b\"}", "r-1",
-                null, "tok\"en");
+                null, null, "tok\"en");
         String html = Templates.page("identity/login.jte", EN, new AuthViews.Login(HOSTILE, HOSTILE, p, "tok\"en"));
         assertFalse(html.contains("<script>"), html);
         assertTrue(html.contains("<div class=\"msg error\" role=\"alert\"><p>" + ESCAPED + "</p></div>"), html);
@@ -69,17 +69,24 @@ class IdentityTemplatesTest {
     }
 
     @Test
-    void theStepUpFormsCarryWhereToGoNext() {
-        AuthViews.Passkey p = new AuthViews.Passkey("/console/step-up/passkey", "login", "{}", "r", HOSTILE, "c");
+    void theStepUpFormsCarryWhereToGoNextAndTheHeldFormsTicket() {
+        AuthViews.Passkey p = new AuthViews.Passkey("/console/step-up/passkey", "login", "{}", "r", HOSTILE, HOSTILE,
+                "c");
         String html = Templates.page("identity/stepUp.jte", EN, new AuthViews.StepUp("",
-                new AuthViews.Reauth("/console/step-up", false, p, false, HOSTILE, "c")));
+                new AuthViews.Reauth("/console/step-up", false, p, false, true, HOSTILE, HOSTILE, "c"), true, "/console/x"));
         assertFalse(html.contains("<script>") || html.contains("name=\"password\""), html);
-        assertEquals(2, html.split(Pattern.quote("<input type=\"hidden\" name=\"next\" value=\"" + ESCAPED + "\"></form>"), -1)
-                .length - 1, html);
+        assertEquals(2, html.split(Pattern.quote("<input type=\"hidden\" name=\"next\" value=\"" + ESCAPED + "\">"
+                + "<input type=\"hidden\" name=\"resume\" value=\"" + ESCAPED + "\"></form>"), -1).length - 1, html);
+        assertTrue(html.contains("What you sent is kept") && html.contains("<a href=\"/console/x\" id=\"step-up-cancel\">"
+                + "Cancel and go back (what you sent is not carried out)</a>"), html);
+        String plain = Templates.page("identity/stepUp.jte", EN, new AuthViews.StepUp("",
+                new AuthViews.Reauth("/console/step-up", false, null, false, true, "/console/x", null, "c"), false,
+                "/console/x"));
+        assertFalse(plain.contains("name=\"resume\"") || plain.contains("What you sent is kept"), plain);
         String lock = Templates.page("identity/lock.jte", EN, new AuthViews.Lock("", HOSTILE,
-                new AuthViews.Reauth("/console/unlock", true, null, true, null, "c"), "c"));
-        assertTrue(lock.contains("<p>The screen is locked. " + ESCAPED + " can continue after authenticating again.</p>"),
-                lock);
+                new AuthViews.Reauth("/console/unlock", true, null, true, false, null, null, "c"), "c"));
+        assertTrue(lock.contains("<p>The screen is locked. " + ESCAPED + " returns to the page they were on after"
+                + " authenticating again.</p>"), lock);
         assertTrue(lock.contains("<form method=\"post\" action=\"/console/unlock\" class=\"stack\"><input type=\"hidden\""
                 + " name=\"csrf\" value=\"c\"><label>Password<input name=\"password\" type=\"password\""
                 + " autocomplete=\"current-password\" required value=\"\"></label><button type=\"submit\">Confirm</button>"
@@ -106,7 +113,7 @@ class IdentityTemplatesTest {
                 true, false, true, List.of(new AccountViews.Option("doctor", HOSTILE)),
                 List.of(new AccountViews.ProofingRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE, "t")),
                 new AccountViews.ProofingForm(HOSTILE, HOSTILE, "2025-01-02"), sessions,
-                List.of(new AccountViews.Change("t", HOSTILE, HOSTILE, HOSTILE)), "c");
+                List.of(new AccountViews.Change("t", HOSTILE, HOSTILE)), "c");
         String html = Templates.page("identity/account.jte", EN, v);
         assertFalse(html.contains("<script>"), html);
         assertTrue(html.contains("<p><code id=\"enrolment-code\">" + ESCAPED + "</code></p>"), html);
@@ -114,7 +121,7 @@ class IdentityTemplatesTest {
         assertTrue(html.contains("<td>" + ESCAPED + " (this one)</td><td>t1</td><td>t2</td><td>locked " + ESCAPED
                 + "</td><td>" + ESCAPED + "</td>"), html);
         assertTrue(html.contains("<input type=\"hidden\" name=\"session\" value=\"" + ESCAPED + "\">"), html);
-        assertTrue(html.contains("<td><code>" + ESCAPED + "</code></td>"), html);
+        assertTrue(html.contains("<tr><td>t</td><td>" + ESCAPED + "</td><td>" + ESCAPED + "</td></tr>"), html);
         assertTrue(html.contains("<form method=\"post\" action=\"/console/admin/account/suspend\" class=\"inline\">"
                 + "<input type=\"hidden\" name=\"csrf\" value=\"c\"><input type=\"hidden\" name=\"id\" value=\"id-1\">"
                 + "<label>Reason<input name=\"reason\" required maxlength=\"500\"></label><button type=\"submit\">Suspend"
@@ -161,14 +168,15 @@ class IdentityTemplatesTest {
                         "10.0.0.2", "ua"),
                 new Sessions.Info("ref-3", mine.accountId(), "sato", Sessions.Stage.SECOND_FACTOR, "pwd", t, t, false,
                         "10.0.0.3", "ua")), "/console/me/sessions/end");
-        assertEquals(new AccountViews.SessionRow("ref-1", "sato", true, "2025-04-01 09:30", "2025-04-01 09:30", "active",
-                "pwd+otp", "10.0.0.1"), table.rows().get(0));
-        assertEquals(new AccountViews.SessionRow("ref-2", "sato", false, "2025-04-01 09:30", "—", "locked", "pwd",
+        // Times in JST as the console shows them, how the session signed in in words (not pwd+otp).
+        assertEquals(new AccountViews.SessionRow("ref-1", "sato", true, "2025年4月1日 09:30", "2025年4月1日 09:30", "active",
+                "パスワード＋認証アプリ", "10.0.0.1"), table.rows().get(0));
+        assertEquals(new AccountViews.SessionRow("ref-2", "sato", false, "2025年4月1日 09:30", "—", "locked", "パスワード",
                 "10.0.0.2"), table.rows().get(1));
         assertEquals("signingIn", table.rows().get(2).state());
         assertEquals("csrf-1", table.csrf());
         String html = Templates.page("identity/sessions.jte", JA, table);
-        assertTrue(html.contains("<td>sato（この画面）</td>") && html.contains("<td>ロック中 pwd</td>")
-                && html.contains("<td>認証途中 pwd</td>"), html);
+        assertTrue(html.contains("<td>sato（この画面）</td>") && html.contains("<td>ロック中 パスワード</td>")
+                && html.contains("<td>認証途中 パスワード</td>"), html);
     }
 }

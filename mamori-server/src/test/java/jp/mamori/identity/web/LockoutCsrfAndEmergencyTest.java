@@ -40,41 +40,62 @@ class LockoutCsrfAndEmergencyTest {
         return rows.isEmpty() ? Map.of() : rows.get(0);
     }
 
+    /** The lock message with its time (HH:MM) taken out, to compare two answers given at different minutes. */
+    private static String withoutTime(String message) {
+        return message.replaceAll("\\d{2}:\\d{2}", "HH:MM");
+    }
+
     @Test
     void fiveWrongPasswordsLockAnIdUntilTheLockExpiresWhetherOrNotTheIdExists() throws Exception {
         Person p = h.enrolStaff("kagi.m", "外来");
         p.logOut(p.browser);
         Browser attacker = new Browser(h.server, "attacker");
+        Browser.Page fifth = null;
         for (int i = 0; i < 5; i++) {
             Browser.Page r = new Person(p.loginId, "Machigai-" + i + "-desu", attacker).password(attacker);
             assertEquals(401, r.status());
-            assertEquals(Logins.REFUSED, r.error());
+            if (i < 4) {
+                assertEquals(Logins.REFUSED, r.error());
+            }
+            fifth = r;
         }
         Map<String, Object> known = throttle(p.loginId);
         assertEquals(5, known.get("failures"));
         assertNotNull(known.get("locked_until"), "locked after five failures");
-        assertTrue(((Timestamp) known.get("locked_until")).toInstant().isAfter(Instant.now()));
+        Instant until = ((Timestamp) known.get("locked_until")).toInstant();
+        assertTrue(until.isAfter(Instant.now()));
+        // The fifth failure says that the id is now locked, and until when (JST), in Japanese first.
+        String hhmm = java.time.format.DateTimeFormatter.ofPattern("HH:mm").format(until.atZone(Hospital.JST));
+        assertTrue(fifth.error().startsWith("このログインIDは、続けて失敗したため一時的にロックされています。" + hhmm + "（JST）まで"),
+                fifth.error());
 
         Browser.Page right = p.password(p.browser);
         assertEquals(401, right.status(), "the right password is refused while locked");
-        assertEquals(Logins.REFUSED, right.error(), "with the same message as a wrong one");
+        assertEquals(fifth.error(), right.error(), "with the same message as a wrong one: the lock tells nothing"
+                + " about the password");
         assertEquals("/console/login", p.browser.get("/console/home").path());
         assertEquals("locked after repeated failures", h.one("SELECT detail FROM auth_event WHERE login_id = ?"
                 + " AND event = 'login.password' ORDER BY event_id DESC LIMIT 1", p.loginId));
 
         String ghost = Person.uniqueId("maboroshi.");
         Person nobody = new Person(ghost, "Machigai-desu-yo", attacker);
+        Browser.Page ghostFifth = null;
         for (int i = 0; i < 5; i++) {
             Browser.Page r = nobody.password(attacker);
             assertEquals(401, r.status());
-            assertEquals(Logins.REFUSED, r.error());
+            if (i < 4) {
+                assertEquals(Logins.REFUSED, r.error(), "an unknown id is refused like a wrong password");
+            }
+            ghostFifth = r;
         }
         Map<String, Object> unknown = throttle(ghost);
         assertEquals(5, unknown.get("failures"), "unknown ids are counted like known ones");
         assertNotNull(unknown.get("locked_until"));
+        // Account enumeration: an id nobody has is locked and told so exactly like a real one.
+        assertEquals(withoutTime(fifth.error()), withoutTime(ghostFifth.error()));
         Browser.Page ghostLocked = nobody.password(attacker);
         assertEquals(right.status(), ghostLocked.status(), "no difference visible between a locked known id and an unknown one");
-        assertEquals(right.error(), ghostLocked.error());
+        assertEquals(withoutTime(right.error()), withoutTime(ghostLocked.error()));
         assertEquals(right.path(), ghostLocked.path());
 
         // The lock expires (moved into the past rather than waited for); the right password works again.

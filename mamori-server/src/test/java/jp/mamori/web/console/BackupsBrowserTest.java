@@ -31,9 +31,8 @@ class BackupsBrowserTest {
     private static void press(Browser b, ConsoleSteps.App app, String label) {
         b.submit(label);
         if (b.path().equals("/console/step-up")) {
+            // the form that was sent is held and continues after the confirmation
             b.fill("/console/step-up", "code", app.nextCode()).submit("確認");
-            assertEquals("/console/admin/backups", b.path(), b.text());
-            b.submit(label);
         }
         assertEquals("/console/admin/backups", b.path(), b.text());
     }

@@ -136,6 +136,22 @@ final class ConsoleSteps {
             return Totp.code(secret, step);
         }
 
+        /**
+         * As {@link #nextCode()}, waiting (at most one time step) when the next unused step is not yet inside the
+         * server's window of one step either side: for a third code within the same half minute.
+         */
+        String nextCodeInWindow() {
+            while (lastStep + 1 > Totp.step(Instant.now()) + 1) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            return nextCode();
+        }
+
         /** A code that is wrong now: none of the codes the server would accept in its window. */
         String wrongCode() {
             long now = Totp.step(Instant.now());

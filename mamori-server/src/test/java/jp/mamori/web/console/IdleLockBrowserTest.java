@@ -50,9 +50,8 @@ class IdleLockBrowserTest {
 
         browser.fill("/console/unlock", "password", ConsoleSteps.PASSWORD)
                 .fill("/console/unlock", "code", app.nextCode()).submit("確認");
-        assertEquals("/console/home", browser.path(), browser.text());
-        browser.open("/console/me");
-        assertEquals("/console/me", browser.path());
+        // Back where the person was when the screen locked (issue 22), not on the home page.
+        assertEquals("/console/me", browser.path(), browser.text());
         assertTrue(browser.text().contains("kobayashi.mei"), browser.text());
     }
 }
