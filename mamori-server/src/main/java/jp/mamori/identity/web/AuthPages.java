@@ -42,6 +42,8 @@ public final class AuthPages {
         console.waiting(r -> r.session().hasRole(Accounts.ADMIN_ROLE)
                 ? List.of(new Console.Waiting(r.messages().get("identity.waiting.emergency"),
                         id.emergencies().uses(true).size(), "/console/admin/emergency"),
+                new Console.Waiting(r.messages().get("identity.waiting.locks"),
+                        id.logins().lockedAccounts(console.clock().instant()).size(), "/console/admin/locks"),
                 new Console.Waiting(r.messages().get("identity.waiting.deviations"),
                         console.configDeviations().size() + id.deviations().size(), "/console/home#deviations"))
                 : List.of());

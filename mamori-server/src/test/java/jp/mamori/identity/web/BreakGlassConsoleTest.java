@@ -17,6 +17,7 @@ class BreakGlassConsoleTest {
     void aPersonStartsBreakGlassAfterStepUpSeesTheBannerAndAnAdministratorReviewsIt() throws Exception {
         try (Hospital h = Hospital.open()) {
             String patient = new Clinic(h).patient("pt-1001", "救急", "太郎", "キュウキュウ", "タロウ", "1980-01-01", "male");
+            new Clinic(h).patient("pt-1002", "救急", "次郎", "キュウキュウ", "ジロウ", "1981-01-01", "male");
             Person nurse = h.enrolStaff("sato.m", "救急科");
             // Logged in a while ago: the second factor is no longer fresh.
             h.execute("UPDATE web_session SET second_factor_at = second_factor_at - interval '10 minutes'"

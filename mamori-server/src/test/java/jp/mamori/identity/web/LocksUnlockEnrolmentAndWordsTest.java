@@ -51,6 +51,9 @@ class LocksUnlockEnrolmentAndWordsTest {
         Browser admin = h.admin.browser;
         Browser.Page ledger = admin.get("/console/admin/accounts");
         assertTrue(ledger.body().contains("id=\"locks-link\">一時ロック中のアカウント（1）</a>"), ledger::toString);
+        // and the administrator's home counts it among what waits (issue 22)
+        assertTrue(admin.get("/console/home").body().contains("<a href=\"/console/admin/locks\"><span class=\"badge\">1</span>"
+                + " 一時ロック中のアカウント</a>"), "the home page's badge");
         Browser.Page locks = admin.get("/console/admin/locks");
         assertEquals(200, locks.status(), locks::toString);
         assertTrue(locks.contains(p.loginId) && locks.contains("山田 花子") && locks.contains("5 回"), locks::toString);
@@ -83,6 +86,7 @@ class LocksUnlockEnrolmentAndWordsTest {
         assertEquals("/console/admin/locks", released.path(), released::toString);
         assertTrue(released.contains("ロックを解除しました"), released::toString);
         assertFalse(released.contains(p.loginId), "no longer listed: " + released);
+        assertFalse(admin.get("/console/home").body().contains("href=\"/console/admin/locks\""), "no badge once released");
         Map<String, Object> change = h.rows("SELECT by_principal, detail->>'reason' AS reason, detail->>'failures' AS n"
                 + " FROM account_change WHERE account_id = ? AND action = 'login.lock_released'", p.accountId).get(0);
         assertEquals(h.admin.principal(), change.get("by_principal"));

@@ -22,10 +22,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StepUpKeepsTheFormTest {
     private static final String KEPT = "送信した内容は保持されています";
     private static Hospital h;
+    /** Record ids of the patients with 患者ID pt-3002 and pt-3003 (the care page takes the chosen record). */
+    private static String care2;
+    private static String care3;
 
     @BeforeAll
     static void open() {
         h = Hospital.open();
+        Clinic clinic = new Clinic(h);
+        clinic.patient("pt-3001", "救急", "一郎", "キュウキュウ", "イチロウ", "1970-01-01", "male");
+        care2 = clinic.patient("pt-3002", "担当", "二郎", "タントウ", "ジロウ", "1971-02-02", "male");
+        care3 = clinic.patient("pt-3003", "担当", "三郎", "タントウ", "サブロウ", "1972-03-03", "male");
+        clinic.patient("pt-3004", "救急", "四郎", "キュウキュウ", "シロウ", "1973-04-04", "male");
     }
 
     @AfterAll
@@ -79,10 +87,10 @@ class StepUpKeepsTheFormTest {
         Person admin = h.admin;
         Browser b = admin.browser;
         staleFactor(admin);
-        Browser.Page care = b.get("/console/admin/care?patient=pt-3002");
+        Browser.Page care = b.get("/console/admin/care?patient=" + care2);
         Map<String, String> form = new LinkedHashMap<>();
         form.put("csrf", care.csrf());
-        form.put("patient", "pt-3002");
+        form.put("patient", care2);
         form.put("login_id", doctor.loginId);
         form.put("kind", "assignment");
         form.put("department", "内科");
@@ -97,7 +105,7 @@ class StepUpKeepsTheFormTest {
         Browser.Page elsewhere = other.post("/console/step-up", Map.of("csrf", other.get("/console/me").csrf(),
                 "recovery_code", admin.nextRecoveryCode(), "resume", ticket, "next", "/console/home"), Map.of());
         assertEquals("/console/home", elsewhere.path(), elsewhere::toString);
-        String careRows = "SELECT count(*) FROM care_assignment WHERE patient_id = 'pt-3002' AND account_id = ?";
+        String careRows = "SELECT count(*) FROM care_assignment WHERE patient_id = '" + care2 + "' AND account_id = ?";
         assertEquals(0L, count(careRows, doctor.accountId), "another session's step-up runs nothing");
 
         Browser.Page done = admin.stepUpQuickly(b);
@@ -117,8 +125,8 @@ class StepUpKeepsTheFormTest {
         Person admin = h.admin;
         Browser b = admin.browser;
         staleFactor(admin);
-        Browser.Page care = b.get("/console/admin/care?patient=pt-3003");
-        Browser.Page asked = b.post("/console/admin/care/add", Map.of("csrf", care.csrf(), "patient", "pt-3003",
+        Browser.Page care = b.get("/console/admin/care?patient=" + care3);
+        Browser.Page asked = b.post("/console/admin/care/add", Map.of("csrf", care.csrf(), "patient", care3,
                 "login_id", doctor.loginId, "kind", "care_team", "department", "外科"), Map.of());
         assertEquals(Hospital.STEP_UP_PATH, asked.path(), asked::toString);
         assertTrue(asked.contains("取りやめて戻る"), "the step-up page offers to cancel it: " + asked);
@@ -129,7 +137,7 @@ class StepUpKeepsTheFormTest {
         assertFalse(csvAsk.contains(KEPT), "a page's step-up holds no form: " + csvAsk);
         Browser.Page csv = admin.stepUpQuickly(b);
         assertEquals("/console/admin/accounts.csv", csv.path(), csv::toString);
-        assertEquals(0L, count("SELECT count(*) FROM care_assignment WHERE patient_id = 'pt-3003'"),
+        assertEquals(0L, count("SELECT count(*) FROM care_assignment WHERE patient_id = '" + care3 + "'"),
                 "the form left behind did not run");
     }
 
