@@ -9,8 +9,26 @@
     return;
   }
   var last = Date.now();
+  var told = Date.now();
+  // While the person types or moves, tell the server at most once a minute (twice per idle time when that is
+  // shorter), so that the server's idle lock (which sees only requests) does not lock a session whose person is
+  // writing a long note without a request between.
+  var every = Math.min(60, idle / 2) * 1000;
+  function alive() {
+    var form = document.getElementById('lock-form');
+    if (!form || !window.fetch || Date.now() - told < every) {
+      return;
+    }
+    told = Date.now();
+    var csrf = form.querySelector('input[name="csrf"]').value;
+    window.fetch('/console/alive', {
+      method: 'POST', credentials: 'same-origin', redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=' + encodeURIComponent(csrf)
+    }).catch(function () { /* the save itself will say what is wrong */ });
+  }
   ['mousemove', 'mousedown', 'keydown', 'touchstart', 'scroll', 'wheel'].forEach(function (ev) {
-    window.addEventListener(ev, function () { last = Date.now(); }, { passive: true });
+    window.addEventListener(ev, function () { last = Date.now(); alive(); }, { passive: true });
   });
   function lockNow() {
     var form = document.getElementById('lock-form');

@@ -69,6 +69,10 @@ public final class AuthPages {
         console.route("POST", "/console/step-up", USER, false, this::stepUp);
         console.route("POST", "/console/step-up/passkey", USER, false, this::stepUpPasskey);
         console.route("POST", "/console/logout", PUBLIC, false, this::logout);
+        // The page's own sign that its person is at the keyboard (console.js, at most once a minute while they type
+        // or move): the gate records the session as seen, so a long note typed without a request between is not
+        // refused for idleness when it is saved (issue 22). Without input the page sends nothing and locks (AUTH-9).
+        console.route("POST", "/console/alive", USER, false, r -> jp.mamori.web.Reply.empty(204));
     }
 
     private Reply home(ConsoleRequest r) {

@@ -54,4 +54,25 @@ class IdleLockBrowserTest {
         assertEquals("/console/me", browser.path(), browser.text());
         assertTrue(browser.text().contains("kobayashi.mei"), browser.text());
     }
+
+    /**
+     * A person writing for longer than the idle time without a request between (a long note) is not locked out
+     * when they finally send it (issue 22: forms never lose text): while they type, the page tells the server at most
+     * once a minute that its person is there. Without input the page still locks (the test above).
+     */
+    @Test
+    void typingWithoutARequestForLongerThanTheIdleTimeKeepsTheSessionOpen() throws Exception {
+        ConsoleSteps.enrolWithCode(browser, server, "kobayashi.ren", false);
+        ConsoleSteps.enrolTotp(browser);
+        ConsoleSteps.continueToHome(browser);
+        browser.open("/console/me");
+        org.openqa.selenium.WebElement body = browser.find("body");
+        for (int i = 0; i < 6; i++) { // 75 s of typing, no request of the page's own
+            Thread.sleep(12_500);
+            new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(body, "a").perform();
+        }
+        assertEquals("/console/me", browser.path(), "the page did not lock itself while the person typed");
+        browser.open("/console/home");
+        assertEquals("/console/home", browser.path(), "the server did not lock the session: " + browser.text());
+    }
 }
