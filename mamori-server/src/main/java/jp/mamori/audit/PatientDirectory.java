@@ -249,8 +249,11 @@ public final class PatientDirectory {
                 Set.of("male", "female", "other").contains(sex) ? sex : "unknown", birthDate, st.version());
     }
 
-    /** The name in kanji (the IDE representation, or the first that is not kana) or in kana (SYL). */
-    private static String name(JsonNode patient, boolean kana) {
+    /**
+     * The name in kanji (the IDE representation, or the first that is not kana) or in kana (SYL): the one reading of
+     * a Patient's names every page uses.
+     */
+    public static String name(JsonNode patient, boolean kana) {
         String fallback = null;
         for (JsonNode n : patient.path("name")) {
             String rep = null;

@@ -2,10 +2,8 @@ package jp.mamori.chart;
 
 import jp.mamori.chart.JpDates.Lang;
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDDocumentInformation;
 import org.apache.pdfbox.pdmodel.PDPage;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Calendar;
 import java.util.Collection;
-import java.util.GregorianCalendar;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -250,16 +246,8 @@ public final class ChartPdf {
             body.write(layout);
             layout.finish();
             decorate(layout, patient, trace, title.replaceAll(" \\(.*\\)$", ""), printing);
-            PDDocumentInformation info = doc.getDocumentInformation();
-            info.setTitle(title);
-            info.setCreator("Mamori");
-            info.setSubject(trace.reference() + " version " + trace.version() + " sha256 " + trace.sha256());
-            Calendar created = new GregorianCalendar(java.util.TimeZone.getTimeZone(printing.dates().zone()));
-            created.setTimeInMillis(printing.printedAt().toEpochMilli());
-            info.setCreationDate(created);
-            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-            doc.save(out);
-            return out.toByteArray();
+            return PdfLayout.save(doc, title, trace.reference() + " version " + trace.version() + " sha256 "
+                    + trace.sha256(), printing.printedAt(), printing.dates().zone());
         } catch (IOException e) {
             throw new UncheckedIOException("the PDF could not be written", e);
         }

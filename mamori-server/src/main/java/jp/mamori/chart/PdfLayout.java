@@ -270,4 +270,24 @@ final class PdfLayout {
     void line(float x1, float yy, float x2, float width) {
         rule(x1, yy, x2, width);
     }
+
+    /**
+     * The finished document as bytes, with its title, subject (or none), creator and creation time in
+     * {@code zone}: how every printout of the console is saved.
+     */
+    static byte[] save(PDDocument doc, String title, String subject, java.time.Instant created, java.time.ZoneId zone)
+            throws IOException {
+        org.apache.pdfbox.pdmodel.PDDocumentInformation info = doc.getDocumentInformation();
+        info.setTitle(title);
+        info.setCreator("Mamori");
+        if (subject != null) {
+            info.setSubject(subject);
+        }
+        java.util.Calendar c = new java.util.GregorianCalendar(java.util.TimeZone.getTimeZone(zone));
+        c.setTimeInMillis(created.toEpochMilli());
+        info.setCreationDate(c);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64 * 1024);
+        doc.save(out);
+        return out.toByteArray();
+    }
 }

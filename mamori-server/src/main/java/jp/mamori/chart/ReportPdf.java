@@ -1,15 +1,11 @@
 package jp.mamori.chart;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDDocumentInformation;
 import org.apache.pdfbox.pdmodel.PDPage;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.Calendar;
-import java.util.GregorianCalendar;
 import java.util.List;
 
 /**
@@ -65,15 +61,7 @@ public final class ReportPdf {
             }
             l.finish();
             decorate(l, r, printedBy, printedAt, dates);
-            PDDocumentInformation info = doc.getDocumentInformation();
-            info.setTitle(r.title());
-            info.setCreator("Mamori");
-            Calendar created = new GregorianCalendar(java.util.TimeZone.getTimeZone(dates.zone()));
-            created.setTimeInMillis(printedAt.toEpochMilli());
-            info.setCreationDate(created);
-            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-            doc.save(out);
-            return out.toByteArray();
+            return PdfLayout.save(doc, r.title(), null, printedAt, dates.zone());
         } catch (IOException e) {
             throw new UncheckedIOException("the PDF could not be written", e);
         }

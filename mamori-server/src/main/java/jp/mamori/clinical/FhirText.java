@@ -33,47 +33,12 @@ final class FhirText {
 
     /** The name written in kanji (the IDE representation, or the first name that is not kana). */
     static String name(JsonNode patient) {
-        String fallback = null;
-        for (JsonNode n : patient.path("name")) {
-            String rep = representation(n);
-            if ("IDE".equals(rep)) {
-                return nameText(n);
-            }
-            if (fallback == null && !"SYL".equals(rep)) {
-                fallback = nameText(n);
-            }
-        }
-        return fallback == null ? "" : fallback;
+        return jp.mamori.audit.PatientDirectory.name(patient, false);
     }
 
     /** The name in kana (the SYL representation). */
     static String kana(JsonNode patient) {
-        for (JsonNode n : patient.path("name")) {
-            if ("SYL".equals(representation(n))) {
-                return nameText(n);
-            }
-        }
-        return "";
-    }
-
-    private static String representation(JsonNode name) {
-        for (JsonNode e : name.path("extension")) {
-            if (REPRESENTATION.equals(e.path("url").asText())) {
-                return e.path("valueCode").asText();
-            }
-        }
-        return null;
-    }
-
-    private static String nameText(JsonNode n) {
-        if (n.hasNonNull("text")) {
-            return n.get("text").asText();
-        }
-        StringBuilder sb = new StringBuilder(n.path("family").asText(""));
-        for (JsonNode g : n.path("given")) {
-            sb.append(sb.isEmpty() ? "" : "\u3000").append(g.asText());
-        }
-        return sb.toString();
+        return jp.mamori.audit.PatientDirectory.name(patient, true);
     }
 
     static String sex(JsonNode patient, ConsoleRequest.Lang lang) {
