@@ -623,6 +623,12 @@ public final class FhirEndpoint {
                     }
                 }
             }
+            if (type.equals("Encounter")) {
+                r.addSearchParam().setName("place").setType(Enumerations.SearchParamType.STRING)
+                        .setDocumentation("Mamori: encounters in one of these departments or wards (comma-separated),"
+                                + " by the names of the service type, the service provider and the locations,"
+                                + " NFKC-normalised and matched exactly");
+            }
             r.addSearchInclude("*");
             r.addSearchRevInclude("*");
         }

@@ -47,6 +47,9 @@ class CapabilityTruthTest {
     void theStatementNamesTheSoftwareAndTheSecurityItNeeds() {
         CapabilityStatement cs = jp.mamori.testing.Fhir.parse(CapabilityStatement.class, s().get("/metadata").body());
         assertEquals("Mamori", cs.getSoftware().getName());
+        // our own search parameter is advertised where it applies (issue 22: the console's narrowing search)
+        assertTrue(cs.getRestFirstRep().getResource().stream().filter(r -> r.getType().equals("Encounter"))
+                .flatMap(r -> r.getSearchParam().stream()).anyMatch(p -> p.getName().equals("place")));
         assertEquals("4.0.1", cs.getFhirVersion().toCode());
         assertEquals("SMART-on-FHIR", cs.getRestFirstRep().getSecurity().getServiceFirstRep().getCodingFirstRep().getCode());
     }
