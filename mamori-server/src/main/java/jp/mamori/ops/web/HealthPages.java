@@ -86,7 +86,7 @@ public final class HealthPages {
 
     private String time(ConsoleRequest r, Instant at) {
         if (at == null) {
-            return "—";
+            return null;
         }
         return dates.dateTime(at, r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA);
     }
