@@ -61,6 +61,9 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
     private Console console;
     private jp.mamori.signatures.PdfSeal seal;
+    private jp.mamori.ops.Health health;
+    private jp.mamori.ops.Alerts alerts;
+    private jp.mamori.ops.Metrics metrics;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -286,6 +289,18 @@ public final class MamoriServer implements AutoCloseable {
                             .orElse(null))
                     .institution(cfg.signatures().institutionName().orElseGet(Tls::hostName))
                     .register();
+            // Health, metrics and alerts (issue 18 §5): one report for /health, /health/detail and the admin page.
+            jp.mamori.ops.Health health = health(cfg, db, audit, backups, pgBackRest, tls);
+            jp.mamori.ops.Metrics metrics = new jp.mamori.ops.Metrics().audit(audit.trail()).pool(db.dataSource())
+                    .health(health);
+            Logins identityLogins = identity.logins();
+            jp.mamori.ops.Alerts alerts = new jp.mamori.ops.Alerts(health, notifier, Clock.systemUTC(),
+                    since -> identityLogins.failuresSince(since, jp.mamori.ops.Alerts.FAILURE_SCAN),
+                    cfg.ops().failedLogins(), Duration.ofMinutes(cfg.ops().failedLoginMinutes()));
+            metrics.gauge("mamori.login.failures.window", "failed logins in the alert's window", alerts::lastFailures);
+            api.observe(metrics::request);
+            api.ops(new jp.mamori.ops.web.OpsEndpoint(health, metrics, cfg.ops().anonymousMetrics(), cfg.timeZone()));
+            new jp.mamori.ops.web.HealthPages(health, alerts, console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -317,6 +332,9 @@ public final class MamoriServer implements AutoCloseable {
             server.pgBackRest = pgBackRest;
             server.seal = seal;
             server.console = console;
+            server.health = health;
+            server.metrics = metrics;
+            server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
@@ -516,6 +534,9 @@ public final class MamoriServer implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        if (alerts != null) {
+            alerts.close();
+        }
         if (signatureUpkeep != null) {
             signatureUpkeep.close();
         }
@@ -536,6 +557,46 @@ public final class MamoriServer implements AutoCloseable {
             seal.close();
         }
         lock.close();
+    }
+
+    /**
+     * The server's own health checks (issue 18 §5): the database (primary or standby), the disks of the data and backup
+     * folders, the audit appender, the checkpointer and its anchor, the TSA and SIEM links, the TLS certificate and the
+     * backups' freshness. Capabilities started later register theirs on the returned {@link jp.mamori.ops.Health}.
+     */
+    static jp.mamori.ops.Health health(ServerConfig cfg, Database db, jp.mamori.audit.Audit audit,
+                                       jp.mamori.preservation.Backups backups,
+                                       jp.mamori.preservation.PgBackRestBackups pgBackRest, Tls.Material tls) {
+        Clock clock = Clock.systemUTC();
+        jp.mamori.ops.Health h = new jp.mamori.ops.Health(clock);
+        h.register(jp.mamori.ops.Checks.database(db.dataSource(), db.description()));
+        h.register(jp.mamori.ops.Checks.auditAppender(audit.trail()));
+        h.register(jp.mamori.ops.Checks.checkpointer(audit.checkpointer(), audit.trail(),
+                Duration.ofSeconds(cfg.audit().checkpointSeconds()), clock));
+        h.register(jp.mamori.ops.Checks.tsa(cfg.audit().tsaUrl(), audit.checkpointer()));
+        h.register(jp.mamori.ops.Checks.siem(audit.siem(), cfg.access().syslog()));
+        h.register(jp.mamori.ops.Checks.certificate(() -> tls == null ? null : tls.certificate(), clock));
+        h.register(jp.mamori.ops.Checks.disk("disk-data", cfg.dataDir(), cfg.ops().diskMinFreeBytes()));
+        if (backups != null && cfg.backup().enabled()) {
+            h.register(jp.mamori.ops.Checks.disk("disk-backup", cfg.backup().dir(), cfg.ops().diskMinFreeBytes()));
+        }
+        h.register(new jp.mamori.ops.BackupHealth(backups, pgBackRest, cfg.backup().enabled(), clock));
+        return h;
+    }
+
+    /** The health report (issue 18 §5); others register their checks on it. */
+    public jp.mamori.ops.Health health() {
+        return health;
+    }
+
+    /** The alerts (issue 18 §5): raised by health checks turning red and failed logins; others raise their own. */
+    public jp.mamori.ops.Alerts alerts() {
+        return alerts;
+    }
+
+    /** The metrics served at {@code /metrics}. */
+    public jp.mamori.ops.Metrics metrics() {
+        return metrics;
     }
 
     /** The console, whose one gate every console page passes. */

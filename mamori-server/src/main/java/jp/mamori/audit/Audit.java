@@ -198,6 +198,11 @@ public final class Audit implements AutoCloseable {
         return reports;
     }
 
+    /** The SIEM forwarder, or null when none is configured ({@code --audit-syslog-tls}). */
+    public SiemForwarder siem() {
+        return siem;
+    }
+
     /** Records the stop, then stores what is queued and stops forwarding. */
     @Override
     public void close() {

@@ -106,6 +106,10 @@ public final class AuditTrail implements AutoCloseable {
     private final AtomicLong transactions = new AtomicLong();
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
+    /** When the writer last committed a group (null: not yet in this process), for the health report. */
+    private volatile java.time.Instant lastCommitAt;
+    /** Told how long each group commit took, in nanoseconds (metrics); none by default. */
+    private volatile java.util.function.LongConsumer commitTimes = n -> { };
     /** Requests being answered whose entry is not queued yet ({@link #expect}). */
     private final AtomicInteger coming = new AtomicInteger();
     private volatile boolean closed;
@@ -226,6 +230,26 @@ public final class AuditTrail implements AutoCloseable {
         return new Stats(transactions.get(), entries.get(), failedBatches.get(), coming.get());
     }
 
+    /** Entries waiting for the writer now (issue 18: health and metrics). */
+    public int queued() {
+        return queue.size();
+    }
+
+    /** How many entries may wait for the writer before {@link #append} refuses. */
+    public int capacity() {
+        return settings.queueCapacity();
+    }
+
+    /** When this process's writer last committed a group; null before its first. */
+    public java.time.Instant lastCommitAt() {
+        return lastCommitAt;
+    }
+
+    /** Tells {@code nanos} how long each group commit took (the metrics' timer); it MUST return at once. */
+    public void onCommitTime(java.util.function.LongConsumer nanos) {
+        this.commitTimes = nanos;
+    }
+
     // ---------------------------------------------------------------- the writer
 
     /** The head as this writer last committed it. */
@@ -263,9 +287,14 @@ public final class AuditTrail implements AutoCloseable {
                 // moved by the same call); otherwise (and when another server process moved the head or took an
                 // outbox row meanwhile) the transaction that reads the head and the outbox
                 boolean quick = head != null && (!batch.isEmpty() || outboxWaiting);
+                long began = System.nanoTime();
                 written = quick ? appendGroup(batch) : null;
                 if (written == null) {
                     written = write(batch);
+                }
+                if (!written.isEmpty()) {
+                    lastCommitAt = java.time.Instant.now();
+                    commitTimes.accept(System.nanoTime() - began);
                 }
             } catch (Throwable t) {
                 head = null;

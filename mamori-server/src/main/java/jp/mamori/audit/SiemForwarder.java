@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * queue while the receiver is away and are retried in order; when even that overflows, the oldest waiting are
  * dropped and counted, and the gap shows at the receiver as missing sequence numbers.
  */
-final class SiemForwarder implements AutoCloseable {
+public final class SiemForwarder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SiemForwarder.class);
     /** facility log audit (13) * 8 + notice (5). */
     static final int PRI = 13 * 8 + 5;
@@ -47,6 +47,10 @@ final class SiemForwarder implements AutoCloseable {
     private final Thread sender;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    /** When an entry last reached the collector; null before the first (health report). */
+    private volatile java.time.Instant lastSentAt;
+    /** The last failure to reach the collector since the last success; null when the link works. */
+    private volatile String lastError;
     /** At most this many bytes of entries wait for the receiver (64 MiB). */
     static final long MAX_WAITING_BYTES = 64L * 1024 * 1024;
     private final AtomicLong waitingBytes = new AtomicLong();
@@ -125,6 +129,26 @@ final class SiemForwarder implements AutoCloseable {
         return dropped.get();
     }
 
+    /** When an entry last reached the collector; null before the first. */
+    public java.time.Instant lastSentAt() {
+        return lastSentAt;
+    }
+
+    /** What kept the last entry from the collector (an exception's name), or null when the last send worked. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Entries waiting to be sent. */
+    public int waiting() {
+        return queue.size();
+    }
+
+    /** The collector, as {@code host:port}. */
+    public String target() {
+        return host + ":" + port;
+    }
+
     private void run() {
         Socket s = null;
         AuditTrail.Appended next = null;
@@ -146,12 +170,15 @@ final class SiemForwarder implements AutoCloseable {
                 SyslogTransport.frame(out, message(next));
                 out.flush();
                 sent.incrementAndGet();
+                lastSentAt = java.time.Instant.now();
+                lastError = null;
                 next = null;
             } catch (InterruptedException e) {
                 if (closed) {
                     break;
                 }
             } catch (IOException | RuntimeException e) {
+                lastError = e.getClass().getSimpleName();
                 log.warn("audit SIEM {}:{} unreachable ({}); entry {} will be retried", host, port, e.toString(),
                         next == null ? "-" : next.seq());
                 closeQuietly(s);

@@ -37,7 +37,38 @@ public record ServerConfig(
         ListenerOptions listener,
         BackupOptions backup,
         PgBackRestOptions pgbackrest,
-        SignatureOptions signatures) {
+        SignatureOptions signatures,
+        OpsOptions ops) {
+
+    /**
+     * Health, metrics and alerts (issue 18 §5; DEGRADED-*, NET-13, NET-14).
+     *
+     * @param diskMinFreeBytes    a data or backup folder's disk with less free space is red ({@code --health-disk-min-free},
+     *                            default 1G)
+     * @param failedLogins        failed logins within {@code failedLoginMinutes} that raise an alert
+     *                            ({@code --alert-failed-logins N/MINUTES}, default 20/5)
+     * @param failedLoginMinutes  the alert's window
+     * @param checkSeconds        how often the health checks run for alerts and gauges ({@code --health-check-seconds},
+     *                            default 30)
+     * @param anonymousMetrics    {@code /metrics} without authentication ({@code --metrics-anonymous}): a deviation
+     */
+    public record OpsOptions(long diskMinFreeBytes, int failedLogins, int failedLoginMinutes, int checkSeconds,
+                             boolean anonymousMetrics) {
+        public static final OpsOptions DEFAULT = new OpsOptions(1024L * 1024 * 1024, 20, 5, 30, false);
+
+        public OpsOptions {
+            if (diskMinFreeBytes < 0) {
+                throw new ConfigException("--health-disk-min-free must be a size such as 1G");
+            }
+            if (failedLogins < 1 || failedLogins > 100_000 || failedLoginMinutes < 1 || failedLoginMinutes > 1440) {
+                throw new ConfigException("--alert-failed-logins takes N/MINUTES, e.g. 20/5 (N 1 to 100000, MINUTES 1 to"
+                        + " 1440) / 例: 20/5");
+            }
+            if (checkSeconds < 1 || checkSeconds > 3600) {
+                throw new ConfigException("--health-check-seconds must be 1 to 3600");
+            }
+        }
+    }
 
     /**
      * Signatures on finalized documents and the institution seal (issue 17; ADR 0012).
@@ -614,6 +645,10 @@ public record ServerConfig(
                     + listener.maxConnectionsPerAddress() + " connections (default " + l.maxConnectionsPerAddress() + ")");
         }
         out.addAll(backup.deviations(dataDir));
+        if (ops.anonymousMetrics()) {
+            out.add("/metrics is served without authentication (--metrics-anonymous): anyone who reaches the port learns"
+                    + " request rates and the health of this server (NET-13) / メトリクスを認証なしで公開しています");
+        }
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -636,8 +671,9 @@ public record ServerConfig(
                 "--backup-s3-prefix", "--backup-s3-region", "--backup-s3-credentials", "--backup-s3-max-hours",
                 "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
-                "--seal-pkcs11", "--signature-renew-days", "--institution-name"),
-                List.of("--http", "--no-backup", "--signature-offline-revocation"));
+                "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
+                "--alert-failed-logins", "--health-check-seconds"),
+                List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -669,7 +705,30 @@ public record ServerConfig(
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
                 auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),
-                signatureOptions(a, data));
+                signatureOptions(a, data), opsOptions(a));
+    }
+
+    private static OpsOptions opsOptions(Args a) {
+        OpsOptions d = OpsOptions.DEFAULT;
+        int n = d.failedLogins();
+        int minutes = d.failedLoginMinutes();
+        if (a.value("--alert-failed-logins").isPresent()) {
+            String[] p = a.value("--alert-failed-logins").get().split("/");
+            try {
+                n = Integer.parseInt(p[0].strip());
+                minutes = p.length > 1 ? Integer.parseInt(p[1].strip()) : minutes;
+            } catch (RuntimeException e) {
+                throw new ConfigException("--alert-failed-logins takes N/MINUTES, e.g. 20/5 / 例: 20/5");
+            }
+        }
+        long disk;
+        try {
+            disk = a.value("--health-disk-min-free").map(ServerConfig::parseSize).orElse(d.diskMinFreeBytes());
+        } catch (ConfigException e) {
+            throw new ConfigException("--health-disk-min-free must be a size such as 1G / 例: 1G");
+        }
+        return new OpsOptions(disk, n, minutes, a.intValue("--health-check-seconds").orElse(d.checkSeconds()),
+                a.flag("--metrics-anonymous"));
     }
 
     private static SignatureOptions signatureOptions(Args a, Path data) {

@@ -489,6 +489,26 @@ public final class Logins {
         }
     }
 
+    /**
+     * Failed logins (any {@code login*} event with outcome failure) since {@code since}, for the alert on many failures
+     * (issue 18 §5). Reads only the newest {@code cap} events (by their key: auth_event has no index on time), so a
+     * flood costs the same as a quiet hour and the count stops at {@code cap}.
+     */
+    public int failuresSince(Instant since, int cap) {
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT at, event, outcome FROM"
+                    + " auth_event ORDER BY event_id DESC LIMIT ?) e WHERE at >= ? AND outcome = 'failure'"
+                    + " AND event LIKE 'login%'")) {
+                ps.setInt(1, cap);
+                ps.setTimestamp(2, Timestamp.from(since));
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
     /** Appends one authentication event; every success and failure goes through here. */
     public void event(UUID account, String loginId, String address, String event, boolean success, String detail) {
         Instant now = now();

@@ -11,7 +11,14 @@ import java.util.regex.Pattern;
  * {@code system/*.*} (SMART v1) or {@code system/Observation.rs} (SMART v2 letters c, r, u, d, s).
  */
 public record Scope(String resourceType, Set<Permission> permissions) {
-    private static final Pattern FORM = Pattern.compile("system/(\\*|[A-Z][A-Za-z]+)\\.(\\*|read|write|[cruds]+)");
+    private static final Pattern FORM = Pattern.compile(
+            "system/(\\*|[A-Z][A-Za-z]+|health|metrics)\\.(\\*|read|write|[cruds]+)");
+    /**
+     * The operational scopes (issue 18 §5): {@code system/health.read} for the detailed health report,
+     * {@code system/metrics.read} for {@code /metrics}. Lower case, so that they never name a FHIR resource type, and
+     * held only when given by name: {@code system/*.*} does not hold them ({@link #grants}).
+     */
+    public static final java.util.Set<String> OPERATIONAL = java.util.Set.of("health", "metrics");
 
     public Scope {
         permissions = Set.copyOf(permissions);
@@ -74,6 +81,11 @@ public record Scope(String resourceType, Set<Permission> permissions) {
             throw new IllegalArgumentException("at least one scope is required, e.g. system/Patient.read");
         }
         return out;
+    }
+
+    /** Whether this scope names {@code type} itself (not through {@code *}) with {@code p}: the operational scopes. */
+    public boolean grants(String type, Permission p) {
+        return resourceType.equals(type) && permissions.contains(p);
     }
 
     public boolean allows(String type, Permission p) {

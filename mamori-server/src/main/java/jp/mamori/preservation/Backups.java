@@ -77,6 +77,8 @@ public final class Backups implements BackupEngine {
     private volatile Instant lastBackup;
     private volatile String lastProblem;
     private volatile String lastShipProblem;
+    /** When WAL shipping last ran without a failure in this process; null before (health report, issue 18). */
+    private volatile Instant lastShipAt;
     private WalShipper shipper;
     private volatile DrillResult lastDrill;
     private OfflineCopy offline;
@@ -230,6 +232,7 @@ public final class Backups implements BackupEngine {
         try {
             WalShipper.Result r = shipper.shipOnce();
             lastShipProblem = null;
+            lastShipAt = clock.instant();
             if (r.shipped().values().stream().anyMatch(l -> !l.isEmpty())) {
                 s3.soon(false);
             }
@@ -242,6 +245,31 @@ public final class Backups implements BackupEngine {
             lastShipProblem = String.valueOf(e.getMessage());
             throw e;
         }
+    }
+
+    /** When WAL shipping last ran without failing in this process (empty before its first run). */
+    public Optional<Instant> lastWalShipAt() {
+        return Optional.ofNullable(lastShipAt);
+    }
+
+    /** Why WAL shipping failed the last time it ran, or empty when it worked. */
+    public Optional<String> walProblem() {
+        return Optional.ofNullable(lastShipProblem);
+    }
+
+    /** When the newest finished backup was taken (this process's last, else the newest on the destination). */
+    public Optional<Instant> newestBackupAt() {
+        Instant newest = lastBackup;
+        if (newest != null) {
+            return Optional.of(newest);
+        }
+        return list().stream().filter(Listed::ok).map(Listed::createdAt).filter(java.util.Objects::nonNull)
+                .max(Instant::compareTo);
+    }
+
+    /** The backup settings this installation runs with. */
+    public ServerConfig.BackupOptions options() {
+        return options;
     }
 
     /** Whether a drill is due: a finished backup exists and the last drill is older than the policy's days. */

@@ -24,7 +24,8 @@ import jp.mamori.records.api.FhirRequest;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
- * headers. Only {@code /health} and {@code /fhir/metadata} are answered without authentication; the token
+ * headers. Only {@code /health} (its status alone: {@code /health/detail} and {@code /metrics} authenticate) and
+ * {@code /fhir/metadata} are answered without authentication; the token
  * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint}). A request
  * authenticates with {@code Authorization: Bearer} (a static or access token) or, without that header, with
  * the TLS client certificate pinned for a system client.
@@ -39,6 +40,16 @@ public final class ApiHandler extends Handler.Abstract {
     private final MemoryBudget budget = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory());
     /** Set once the listener's port is known (WebAuthn needs the exact origin); until then /console is 503. */
     private volatile Endpoint console;
+    /** {@code /health}, {@code /health/detail}, {@code /metrics} (issue 18 §5); until set, /health answers "UP". */
+    private volatile Endpoint ops;
+    /** Told the kind, status and time of every answer (the metrics); none by default. */
+    private volatile Observer observer = (kind, status, nanos) -> { };
+
+    /** Sees every answer: its route kind (a fixed set, see {@link #kind}), status and time taken. Must not block. */
+    @FunctionalInterface
+    public interface Observer {
+        void served(String kind, int status, long nanos);
+    }
 
     /** @param fhir the FHIR API, mounted at {@code /fhir} */
     public ApiHandler(Endpoint fhir, SystemClients clients, long maxBody, boolean tls) {
@@ -49,6 +60,48 @@ public final class ApiHandler extends Handler.Abstract {
         this.tls = tls;
     }
 
+    /** Mounts the health report and metrics at {@code /health}, {@code /health/detail} and {@code /metrics}. */
+    public void ops(Endpoint ops) {
+        this.ops = ops;
+    }
+
+    public void observe(Observer observer) {
+        this.observer = observer;
+    }
+
+    /**
+     * The route kind a request is counted under: {@code fhir-read} (GET of one resource, a version or a history),
+     * {@code fhir-search} (GET of a type or the system, {@code _search}), {@code fhir-write} (POST, PUT, PATCH,
+     * DELETE), {@code fhir-other} (metadata, operations), {@code console}, {@code token}, {@code health},
+     * {@code metrics}, {@code other}.
+     */
+    static String kind(String method, String path) {
+        if (path.equals("/fhir") || path.startsWith("/fhir/")) {
+            String rest = path.length() > 6 ? path.substring(6) : "";
+            String[] p = rest.isEmpty() ? new String[0] : rest.split("/");
+            boolean get = method.equals("GET") || method.equals("HEAD");
+            if (p.length > 0 && (p[0].equals("metadata") || p[p.length - 1].startsWith("$"))) {
+                return "fhir-other";
+            }
+            if (!get) {
+                return p.length > 0 && p[p.length - 1].equals("_search") ? "fhir-search"
+                        : method.equals("POST") || method.equals("PUT") || method.equals("PATCH")
+                        || method.equals("DELETE") ? "fhir-write" : "fhir-other";
+            }
+            return p.length >= 2 && !p[1].equals("_search") && !p[1].equals("_history") ? "fhir-read" : "fhir-search";
+        }
+        if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
+            return "console";
+        }
+        if (path.equals(TokenEndpoint.PATH)) {
+            return "token";
+        }
+        if (path.equals("/health") || path.startsWith("/health/")) {
+            return "health";
+        }
+        return path.equals("/metrics") ? "metrics" : "other";
+    }
+
     /** Mounts the console at {@code /} and {@code /console}. */
     public void console(Endpoint console) {
         this.console = console;
@@ -57,13 +110,22 @@ public final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         jp.mamori.kernel.Activity.served(); // a running backup yields the disk while people are served
+        long began = System.nanoTime();
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         Reply reply;
         MemoryBudget.Lease lease = budget.lease();
         try {
-            if (path.equals("/health")) {
-                reply = Reply.of(200, "application/json", "{\"status\":\"ok\"}");
+            if (path.equals("/health") || path.equals("/health/detail") || path.equals("/metrics")) {
+                Endpoint o = ops;
+                if (o != null) {
+                    reply = o.handle(exchange(request, path, lease)); // /health alone is anonymous: a status, no more
+                } else if (path.equals("/health")) {
+                    reply = Reply.of(200, "application/json", "{\"status\":\"UP\"}");
+                } else {
+                    authenticate(request);
+                    throw FhirError.notFound("nothing at " + path);
+                }
             } else if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
                 Endpoint c = console;
                 reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中")
@@ -86,6 +148,11 @@ public final class ApiHandler extends Handler.Abstract {
             write(request, response, callback, reply);
         } finally {
             lease.close(); // the answer's bytes are with Jetty now
+            try {
+                observer.served(kind(method, path), reply.status(), System.nanoTime() - began);
+            } catch (RuntimeException e) {
+                // metrics never cost an answer
+            }
         }
         return true;
     }
