@@ -82,7 +82,11 @@ public final class Health {
             }
             lines.add(new Line(c.name(), c.critical(), res));
             HealthCheck.Status s = res.status();
-            overall = overall.worst(c.critical() ? s : s == HealthCheck.Status.UP ? s : HealthCheck.Status.DEGRADED);
+            // a critical check sets the status as it is; another only when red (then DEGRADED): an amber line (a link
+            // not configured, a standby) is shown in the detail and on the page but does not make a fresh install
+            // report DEGRADED to load balancers and monitors
+            overall = overall.worst(c.critical() ? s : s == HealthCheck.Status.DOWN ? HealthCheck.Status.DEGRADED
+                    : HealthCheck.Status.UP);
         }
         Report r = new Report(overall, lines, clock.instant());
         last = r;

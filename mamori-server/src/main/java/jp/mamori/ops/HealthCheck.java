@@ -54,7 +54,8 @@ public interface HealthCheck {
 
     /**
      * Whether this check going red means the server cannot serve (the database, the audit trail: no audit, no answer):
-     * then the whole report is DOWN; any other red check makes it DEGRADED.
+     * then the whole report is DOWN (DEGRADED when it is amber); any other red check makes it DEGRADED, and another
+     * amber one leaves it UP.
      */
     default boolean critical() {
         return false;
