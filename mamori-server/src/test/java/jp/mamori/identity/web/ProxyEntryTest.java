@@ -229,6 +229,11 @@ class ProxyEntryTest {
         assertTrue(overdue.contains(name(clerk)) && overdue.contains(name(colleague)) && overdue.contains("督促"), overdue);
         assertFalse(queue.contains("遅れている代行入力の本文") || queue.contains("森田") || queue.contains(late),
                 "an administrator sees names and times, not the patient or the content: " + queue);
+        // an approval without the form's CSRF token is refused by the console's gate, and nothing changes
+        Browser.Page forged = colleague.browser.post("/console/proxy/approve", Map.of("id", late, "base", "1"),
+                Map.of());
+        assertEquals(403, forged.status(), forged::toString);
+        assertEquals("pending", h.one("SELECT state FROM proxy_entry WHERE composition_id = ?", late));
         // the physician sees it marked overdue in their own queue
         assertTrue(section(colleague.browser.get("/console/proxy").body(), "proxy-for-me").contains("督促"));
     }
