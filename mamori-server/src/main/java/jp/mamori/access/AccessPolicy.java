@@ -304,6 +304,22 @@ public final class AccessPolicy {
     }
 
     /**
+     * Whether the person holds {@link Action#PROXY_ENTRY} on the category of this type at all: what a page offers
+     * (代行入力 on the chart); each entry is decided by {@link #mayEnterFor}.
+     */
+    public boolean mayEnterForSomeone(Caller caller, String type, Set<String> docCodings) {
+        if (!caller.isPerson() || categories == null) {
+            return false;
+        }
+        for (Category c : categoriesOf(new Subject(type, "*", Set.of(), docCodings, Set.of()))) {
+            if (caller.person().need(c, Action.PROXY_ENTRY) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether the person may enter a record of this type (and document type) on behalf of {@code responsible}, for
      * their approval (代行入力, issue 18 §4; DEGRADED-*: what was done on paper or by dictation is entered by someone
      * else and confirmed by the person responsible, STORE-9: the entering and the responsible person are both kept).

@@ -308,6 +308,12 @@ public final class Clinical {
                     Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE));
         }
 
+        /** Whether the person may enter progress notes for anyone at all (the chart's 代行入力 link). */
+        boolean entersForOthers() {
+            return proxies != null && policy.mayEnterForSomeone(caller, "Composition",
+                    Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE));
+        }
+
         /** The people the person may enter progress notes for, by name (each decided by {@link #mayEnterFor}). */
         List<jp.mamori.access.ProxyEntries.Candidate> enterFor() {
             return proxies == null ? List.of() : proxies.candidates(policy, caller, "Composition",

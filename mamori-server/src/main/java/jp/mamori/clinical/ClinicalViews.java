@@ -199,7 +199,12 @@ public final class ClinicalViews {
      */
     public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
                         List<Problem> problems, List<Allergy> allergies, Medications medications,
-                        List<Latest> results) {
+                        List<Latest> results, boolean entersForOthers) {
+        /** Without the 代行入力 link. */
+        public Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline, List<Problem> problems,
+                     List<Allergy> allergies, Medications medications, List<Latest> results) {
+            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false);
+        }
     }
 
     /** The four texts of a progress note. */

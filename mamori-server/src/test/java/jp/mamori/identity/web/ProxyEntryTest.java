@@ -110,6 +110,11 @@ class ProxyEntryTest {
 
     @Test
     void aClerkEntersForAPhysicianOfTheirDepartmentWhoApprovesIt() {
+        assertTrue(clerk.browser.get("/console/patients/" + medicine).contains("id=\"proxy-entry\""),
+                "the chart offers 代行入力 to whom the access model gives it");
+        Browser.Page doctorsChart = doctor.browser.get("/console/patients/" + medicine);
+        assertTrue(doctorsChart.contains("id=\"back-entry\"") && !doctorsChart.contains("id=\"proxy-entry\""),
+                doctorsChart::toString);
         Browser.Page form = clerk.browser.get("/console/patients/" + medicine + "/proxy-entry");
         assertEquals(200, form.status(), form::toString);
         String select = form.body().substring(form.body().indexOf("id=\"entry-author\""));
