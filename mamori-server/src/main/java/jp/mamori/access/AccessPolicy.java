@@ -285,13 +285,16 @@ public final class AccessPolicy {
      * explicit (issue 18 §4): a draft entered on behalf of someone (代行入力) is also theirs, the responsible person's,
      * while it waits for their approval: they read it, may change it and approve it (確定). Who is responsible comes
      * from the queue of proxy entries ({@link ProxyEntries}, written only after {@link #mayEnterFor} allowed it),
-     * never from the body the entering person wrote.
+     * never from the body the entering person wrote; the body ({@code body}, the stored version's bytes) only spares
+     * the queue a question for drafts that do not name the person at all.
      */
-    public boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id) {
+    public boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id,
+                                       byte[] body) {
         if (draftContentVisible(caller, lifecycle, versionAuthor)) {
             return true;
         }
-        return proxies != null && "Composition".equals(type) && id != null
+        return proxies != null && "Composition".equals(type) && id != null && body != null
+                && new String(body, java.nio.charset.StandardCharsets.UTF_8).contains(caller.accountId().toString())
                 && proxies.pendingResponsible(id).map(r -> r.equals(caller.accountId())).orElse(false);
     }
 

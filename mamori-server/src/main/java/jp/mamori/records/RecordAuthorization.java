@@ -81,8 +81,9 @@ final class RecordAuthorization {
 
     /** Whether the caller may see the content of a version of {@code type/id} in this stage stored by
      * {@code versionAuthor} (a proxy entry's draft is its responsible person's too). */
-    boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id) {
-        return policy.draftContentVisible(caller, lifecycle, versionAuthor, type, id);
+    boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id,
+                                byte[] body) {
+        return policy.draftContentVisible(caller, lifecycle, versionAuthor, type, id, body);
     }
 
     /** The decisions of one search by {@code caller}, which reads on {@code c}. */

@@ -74,8 +74,10 @@ class ProxyEntryRuleTest {
         PersonContext assistant = person("physician_clerk", "内科", ASSISTANT);
         PersonContext internist = person("physician", "内科", PHYSICIAN);
         String author = "account:" + assistant.accountId();
-        assertTrue(policy.draftContentVisible(caller(assistant), "draft", author, "Composition", "c1"));
-        assertFalse(policy.draftContentVisible(caller(internist), "draft", author, "Composition", "c1"),
+        byte[] body = ("{\"author\":[{\"identifier\":{\"value\":\"" + internist.accountId() + "\"}}]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(policy.draftContentVisible(caller(assistant), "draft", author, "Composition", "c1", body));
+        assertFalse(policy.draftContentVisible(caller(internist), "draft", author, "Composition", "c1", body),
                 "without a pending proxy entry naming them, someone else's draft stays its author's");
     }
 }
