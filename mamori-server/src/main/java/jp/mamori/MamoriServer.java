@@ -209,6 +209,10 @@ public final class MamoriServer implements AutoCloseable {
             AccessPolicy policy = new AccessPolicy(jp.mamori.access.Categories.load(db.dataSource()),
                     jp.mamori.access.PersonAccess.load(db.dataSource()), breakGlass,
                     new jp.mamori.access.EncounterRelations(db.dataSource(), ENCOUNTERS), Clock.systemUTC());
+            // Proxy entries (代行入力, issue 18 §4): their responsible people see the drafts entered for them.
+            jp.mamori.access.ProxyEntries proxyEntries = new jp.mamori.access.ProxyEntries(db.dataSource(),
+                    Clock.systemUTC(), Duration.ofHours(ao.proxyEscalateHours()));
+            policy.proxies(proxyEntries);
             RecordService records = new RecordService(db.dataSource(), policy, fhir,
                     cfg.defaultPageSize(), cfg.maxPageSize());
             jp.mamori.records.api.ApiAudit apiAudit = new jp.mamori.records.api.ApiAudit(audit.recorder(), db.dataSource());
@@ -283,7 +287,7 @@ public final class MamoriServer implements AutoCloseable {
                     .register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), seal)
+                    breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries), console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
                             .orElse(null))

@@ -281,6 +281,80 @@ public final class AccessPolicy {
     }
 
     /**
+     * As {@link #draftContentVisible(Caller, String, String)} for the record {@code type/id}, and one exception,
+     * explicit (issue 18 §4): a draft entered on behalf of someone (代行入力) is also theirs, the responsible person's,
+     * while it waits for their approval: they read it, may change it and approve it (確定). Who is responsible comes
+     * from the queue of proxy entries ({@link ProxyEntries}, written only after {@link #mayEnterFor} allowed it),
+     * never from the body the entering person wrote; the body ({@code body}, the stored version's bytes) only spares
+     * the queue a question for drafts that do not name the person at all.
+     */
+    public boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id,
+                                       byte[] body) {
+        if (draftContentVisible(caller, lifecycle, versionAuthor)) {
+            return true;
+        }
+        return proxies != null && "Composition".equals(type) && id != null && body != null
+                && new String(body, java.nio.charset.StandardCharsets.UTF_8).contains(caller.accountId().toString())
+                && proxies.pendingResponsible(id).map(r -> r.equals(caller.accountId())).orElse(false);
+    }
+
+    private ProxyEntries proxies;
+
+    /** The queue of proxy entries whose responsible people see the drafts entered for them; call at start-up. */
+    public AccessPolicy proxies(ProxyEntries proxies) {
+        this.proxies = proxies;
+        return this;
+    }
+
+    /**
+     * Whether the person holds {@link Action#PROXY_ENTRY} on the category of this type at all: what a page offers
+     * (代行入力 on the chart); each entry is decided by {@link #mayEnterFor}.
+     */
+    public boolean mayEnterForSomeone(Caller caller, String type, Set<String> docCodings) {
+        if (!caller.isPerson() || categories == null) {
+            return false;
+        }
+        for (Category c : categoriesOf(new Subject(type, "*", Set.of(), docCodings, Set.of()))) {
+            if (caller.person().need(c, Action.PROXY_ENTRY) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether the person may enter a record of this type (and document type) on behalf of {@code responsible}, for
+     * their approval (代行入力, issue 18 §4; DEGRADED-*: what was done on paper or by dictation is entered by someone
+     * else and confirmed by the person responsible, STORE-9: the entering and the responsible person are both kept).
+     * The one rule of who may enter for whom: the person holds {@link Action#PROXY_ENTRY} on the record's category,
+     * the responsible person holds {@link Action#FINALIZE} on it, and they share a department (or ward) where both
+     * are granted; a hospital-wide grant on either side meets any department of the other. Nobody enters for
+     * themselves this way, and a responsible person without any role (retired, suspended) is nobody's. Whether the
+     * person may write for the patient at all is decided, as for any write, when the record is created.
+     */
+    public boolean mayEnterFor(Caller caller, PersonContext responsible, String type, Set<String> docCodings) {
+        if (!caller.isPerson() || responsible == null || categories == null
+                || responsible.accountId().equals(caller.person().accountId())) {
+            return false;
+        }
+        for (Category c : categoriesOf(new Subject(type, "*", Set.of(), docCodings, Set.of()))) {
+            PersonContext.Need proxy = caller.person().need(c, Action.PROXY_ENTRY);
+            PersonContext.Need fin = responsible.need(c, Action.FINALIZE);
+            if (proxy == null || fin == null) {
+                return false;
+            }
+            boolean shared = proxy.hospital() || fin.hospital();
+            for (String d : proxy.departments()) {
+                shared |= fin.departments().contains(d);
+            }
+            if (!shared) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * The decisions of one search by {@code caller}, which reads on {@code c}: what is read about the encounter
      * relationships of the patients it meets serves every decision the search makes, with or without marking.
      */

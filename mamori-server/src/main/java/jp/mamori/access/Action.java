@@ -10,7 +10,12 @@ public enum Action {
     AMEND("amend", "修正", "amend"),
     ENTER_IN_ERROR("entered_in_error", "誤入力の取消", "mark entered-in-error"),
     EXPORT("export", "出力", "export"),
-    PRINT("print", "印刷", "print");
+    PRINT("print", "印刷", "print"),
+    /**
+     * Entering a record on behalf of someone who may finalize it, for their approval (代行入力, issue 18): which
+     * people is decided by {@link AccessPolicy#mayEnterFor}.
+     */
+    PROXY_ENTRY("proxy_entry", "代行入力", "enter on behalf");
 
     /** The code stored in {@code role_permission.action}. */
     public final String code;

@@ -43,6 +43,7 @@ public final class Main {
                                --public-url https://HOST:PORT, --session-idle-minutes 15, --session-max-hours 12,
                                --unused-days 90, --unused-action suspend|report, --min-password-length 12,
                                --enrolment-code-hours 72, --break-glass-hours 2, --break-glass-review-hours 72,
+                               --proxy-escalate-hours 24 (unapproved proxy entries escalate),
                                --notify-syslog-tls HOST:PORT | --notify-syslog 127.0.0.1:PORT,
                                --audit-checkpoint-seconds 10, --audit-anchor-dir DIR (WORM; data/audit-anchor),
                                --audit-tsa-url URL (RFC 3161), --header-timeout SECONDS (20),

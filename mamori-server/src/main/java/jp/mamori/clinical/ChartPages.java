@@ -35,26 +35,32 @@ final class ChartPages {
     }
 
     private Reply chart(ConsoleRequest r, String patientId) {
-        record Loaded(ChartData data, boolean writes) {
+        record Loaded(ChartData data, boolean writes, boolean proxy) {
         }
         Loaded c;
         try {
             c = pages.clinical.run(r, "read", patientId, u -> {
                 u.detail("view", "chart");
                 ChartData d = ChartData.load(u, patientId);
-                return new Loaded(d, d.notes() != null && u.mayWriteNote(patientId));
+                boolean writes = d.notes() != null && u.mayWriteNote(patientId);
+                return new Loaded(d, writes, writes && u.entersForOthers());
             });
         } catch (FhirError e) {
             return pages.refused(r, e, patientId);
         }
-        return pages.page(r, 200, FhirText.name(c.data().patient().json()), "chart", view(r, c.data(), c.writes()));
+        return pages.page(r, 200, FhirText.name(c.data().patient().json()), "chart", view(r, c.data(), c.writes(), c.proxy()));
     }
 
     /** The chart's view model; {@code writes}: whether the person may write a note for the patient. */
     ClinicalViews.Chart view(ConsoleRequest r, ChartData c, boolean writes) {
+        return view(r, c, writes, false);
+    }
+
+    /** As {@link #view(ConsoleRequest, ChartData, boolean)}; {@code proxy}: whether 代行入力 is offered. */
+    ClinicalViews.Chart view(ConsoleRequest r, ChartData c, boolean writes, boolean proxy) {
         return new ClinicalViews.Chart(pages.banner(r, c.patient(), c.allergies(), c.conditions(), c.labels()),
                 c.patient().stored().id(), writes, timeline(r, c), problems(r, c.conditions()),
-                allergies(r, c.allergies()), medications(r, c.medications()), latest(r, c.observations()));
+                allergies(r, c.allergies()), medications(r, c.medications()), latest(r, c.observations()), proxy);
     }
 
     private List<ClinicalViews.Event> timeline(ConsoleRequest r, ChartData c) {

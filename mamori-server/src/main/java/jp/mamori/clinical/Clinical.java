@@ -75,6 +75,20 @@ public final class Clinical {
         this.clock = clock;
     }
 
+    /** The queue of proxy entries (代行入力, issue 18 §4), or null when the server has none. */
+    private jp.mamori.access.ProxyEntries proxies;
+
+    /** Lets the pages enter notes on behalf of others and approve them (issue 18 §4); call before the pages register. */
+    public Clinical proxies(jp.mamori.access.ProxyEntries proxies) {
+        this.proxies = proxies;
+        return this;
+    }
+
+    /** The queue of proxy entries, or null. */
+    jp.mamori.access.ProxyEntries proxies() {
+        return proxies;
+    }
+
     /** A stored version with its JSON, as pages read it. */
     record Res(Stored stored, JsonNode json) {
         String ref() {
@@ -283,6 +297,27 @@ public final class Clinical {
             return policy.allows(caller, "Composition", jp.mamori.identity.Scope.Permission.CREATE)
                     && policy.permits(caller, new AccessPolicy.Subject("Composition", "*", Set.of(patientId),
                     Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE), Set.of()), Action.CREATE);
+        }
+
+        /**
+         * Whether the person may enter a progress note on behalf of {@code responsible} (代行入力): asked of the
+         * access model ({@link AccessPolicy#mayEnterFor}), the one rule of who may enter for whom.
+         */
+        boolean mayEnterFor(java.util.UUID responsible) {
+            return proxies != null && policy.mayEnterFor(caller, proxies.context(responsible), "Composition",
+                    Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE));
+        }
+
+        /** Whether the person may enter progress notes for anyone at all (the chart's 代行入力 link). */
+        boolean entersForOthers() {
+            return proxies != null && policy.mayEnterForSomeone(caller, "Composition",
+                    Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE));
+        }
+
+        /** The people the person may enter progress notes for, by name (each decided by {@link #mayEnterFor}). */
+        List<jp.mamori.access.ProxyEntries.Candidate> enterFor() {
+            return proxies == null ? List.of() : proxies.candidates(policy, caller, "Composition",
+                    Set.of(FhirText.LOINC + "|" + FhirText.PROGRESS_NOTE), 200);
         }
 
         boolean permits(Res r, Action a) {

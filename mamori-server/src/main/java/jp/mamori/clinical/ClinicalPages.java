@@ -56,6 +56,7 @@ public final class ClinicalPages {
         new ResultsPages(pages).register(patients);
         new DocumentPages(pages).register(documents);
         new NotePages(pages).register(patients, documents);
+        new ProxyPages(pages).register(patients);
         new PrintPages(pages).register(patients, documents);
         new Worklist(pages).register();
         pages.console.routePrefix("GET", "/console/patients/", USER, false, patients::serve);

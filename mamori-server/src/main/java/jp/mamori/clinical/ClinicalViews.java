@@ -199,7 +199,12 @@ public final class ClinicalViews {
      */
     public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
                         List<Problem> problems, List<Allergy> allergies, Medications medications,
-                        List<Latest> results) {
+                        List<Latest> results, boolean entersForOthers) {
+        /** Without the 代行入力 link. */
+        public Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline, List<Problem> problems,
+                     List<Allergy> allergies, Medications medications, List<Latest> results) {
+            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false);
+        }
     }
 
     /** The four texts of a progress note. */
@@ -234,7 +239,17 @@ public final class ClinicalViews {
     public record Document(Banner banner, String patientId, String id, String title, String status, String author,
                            String date, int version, String stored, String hash, Soap soap, boolean notAuthor,
                            List<Version> history, int from, int to, Drawn diff, String csrf,
-                           List<SignatureLine> signatures, String signingKey, Offers offers) {
+                           List<SignatureLine> signatures, String signingKey, Offers offers, List<String> marks,
+                           boolean approve) {
+        /** Without marks (back-entry, proxy entry) and without approval. */
+        public Document(Banner banner, String patientId, String id, String title, String status, String author,
+                        String date, int version, String stored, String hash, Soap soap, boolean notAuthor,
+                        List<Version> history, int from, int to, Drawn diff, String csrf,
+                        List<SignatureLine> signatures, String signingKey, Offers offers) {
+            this(banner, patientId, id, title, status, author, date, version, stored, hash, soap, notAuthor, history,
+                    from, to, diff, csrf, signatures, signingKey, offers, List.of(), false);
+        }
+
         public boolean draft() {
             return status.equals("preliminary");
         }

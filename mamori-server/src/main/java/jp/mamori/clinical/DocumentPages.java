@@ -58,7 +58,7 @@ final class DocumentPages {
     }
 
     private record Loaded(Res patient, Res current, List<Res> history, Res left, Res right,
-                          ClinicalViews.Offers offers) {
+                          ClinicalViews.Offers offers, boolean approve) {
     }
 
     private Reply document(ConsoleRequest r, String id) {
@@ -78,7 +78,13 @@ final class DocumentPages {
                     left = find(history, a);
                     right = find(history, bv);
                 }
-                return new Loaded(patient, current, history, left, right, offers(r, u, current));
+                ClinicalViews.Offers offers = offers(r, u, current);
+                // approval is offered to the responsible person of a pending proxy entry who may finalize it
+                boolean approve = pages.clinical.proxies() != null && !offers.withheld()
+                        && current.json().path("status").asText("").equals("preliminary")
+                        && pages.clinical.proxies().pendingResponsible(id).map(r.session().accountId()::equals)
+                        .orElse(false) && u.may(current, jp.mamori.access.Action.FINALIZE);
+                return new Loaded(patient, current, history, left, right, offers, approve);
             });
         } catch (FhirError e) {
             return pages.refused(r, e, null);
@@ -165,7 +171,11 @@ final class DocumentPages {
             Res h = v.history().get(i);
             Res older = i + 1 < v.history().size() ? v.history().get(i + 1) : null;
             var s = h.stored();
-            history.add(new ClinicalViews.Version(s.version(), pages.dates.dateTime(s.lastUpdated(), lang),
+            String when = pages.dates.dateTime(s.lastUpdated(), lang);
+            if (h.json() != null && backEntered(h.json())) { // a back-entry: its clinical time beside the entry time
+                when = t.get("clinical.history.backEntered", when, when(h.json().path("date"), lang));
+            }
+            history.add(new ClinicalViews.Version(s.version(), when,
                     h.json() == null ? storedBy(r, h) : FhirText.author(h.json()), storedBy(r, h), operation(t, h, older),
                     h.json() == null ? null : h.json().path("status").asText(""), s.reason(), s.contentSha256(),
                     h.json() != null && FhirText.withheld(h.json())));
@@ -193,7 +203,63 @@ final class DocumentPages {
                 date == null ? "" : pages.dates.dateTime(date, lang), stored.version(),
                 pages.dates.dateTime(stored.lastUpdated(), lang), stored.contentSha256(),
                 ClinicalViews.Soap.of(FhirText.soap(j)), notAuthor, history, from, to, diff, r.csrf(),
-                signatures(r, id), pages.signingKey(r), v.offers());
+                signatures(r, id), pages.signingKey(r), v.offers(), marks(r, j), v.approve());
+    }
+
+    /**
+     * What the note says about how it was entered (issue 18 §4), in words: a back-entry's clinical time, entry time,
+     * who entered it, the downtime period and reason and the paper's downtime number; a proxy entry's entering and
+     * responsible person and whether it was approved. Times are shown in the console's zone.
+     */
+    private List<String> marks(ConsoleRequest r, JsonNode j) {
+        Messages t = r.messages();
+        JpDates.Lang lang = PageSupport.jl(r);
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : j.path("extension")) {
+            String url = e.path("url").asText("");
+            if (url.equals(ProxyPages.BACK_ENTRY)) {
+                JsonNode period = sub(e, "downtime").path("valuePeriod");
+                out.add(t.get("clinical.mark.back", when(j.path("date"), lang),
+                        when(sub(e, "entered").path("valueDateTime"), lang),
+                        sub(e, "enterer").path("valueReference").path("display").asText(""),
+                        when(period.path("start"), lang), when(period.path("end"), lang),
+                        sub(e, "reason").path("valueString").asText("")));
+                if (ProxyPages.DOWNTIME_NUMBER.equals(j.path("identifier").path("system").asText(""))) {
+                    out.add(t.get("clinical.mark.number", j.path("identifier").path("value").asText("")));
+                }
+            } else if (url.equals(ProxyPages.PROXY_ENTRY)) {
+                String state = sub(e, "status").path("valueCode").asText("");
+                out.add(t.get("clinical.mark.proxy", sub(e, "enterer").path("valueReference").path("display").asText(""),
+                        sub(e, "responsible").path("valueReference").path("display").asText(""))
+                        + (state.equals("approved") ? t.get("clinical.mark.approved",
+                        when(sub(e, "approved").path("valueDateTime"), lang))
+                        : j.path("status").asText("").equals("preliminary") ? t.get("clinical.mark.pending") : ""));
+            }
+        }
+        return out;
+    }
+
+    private static boolean backEntered(JsonNode j) {
+        for (JsonNode e : j.path("extension")) {
+            if (ProxyPages.BACK_ENTRY.equals(e.path("url").asText(""))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static JsonNode sub(JsonNode ext, String url) {
+        for (JsonNode x : ext.path("extension")) {
+            if (url.equals(x.path("url").asText(""))) {
+                return x;
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    private String when(JsonNode v, JpDates.Lang lang) {
+        Instant i = FhirText.instant(v);
+        return i == null ? "" : pages.dates.dateTime(i, lang);
     }
 
     /** The signatures of the document's versions, in words (issue 17): who, when by the time-stamp, level, validity. */

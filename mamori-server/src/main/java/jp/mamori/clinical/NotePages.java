@@ -125,7 +125,7 @@ final class NotePages {
     }
 
     /** The four texts as typed (line breaks as {@code \n}). */
-    private static String[] soapFrom(ConsoleRequest r) {
+    static String[] soapFrom(ConsoleRequest r) {
         String[] out = {r.param("s"), r.param("o"), r.param("a"), r.param("p")};
         for (int i = 0; i < 4; i++) {
             out[i] = out[i].replace("\r\n", "\n");
@@ -134,7 +134,7 @@ final class NotePages {
     }
 
     /** Whether a part is longer than a note form takes: refused with the text kept, never cut. */
-    private static boolean tooLong(String[] soap) {
+    static boolean tooLong(String[] soap) {
         for (String x : soap) {
             if (x.length() > MAX_TEXT) {
                 return true;
@@ -162,7 +162,7 @@ final class NotePages {
     }
 
     /** A new progress note for the patient, written by this person. */
-    private static Composition newComposition(ConsoleRequest r, String patientId) {
+    static Composition newComposition(ConsoleRequest r, String patientId) {
         Composition c = new Composition();
         c.setType(new CodeableConcept().addCoding(new Coding(FhirText.LOINC, FhirText.PROGRESS_NOTE, "Progress note"))
                 .setText("経過記録"));
@@ -194,7 +194,7 @@ final class NotePages {
                 .setIdentifier(new Identifier().setSystem(FhirText.ACCOUNT_SYSTEM).setValue(me));
     }
 
-    private static void setSoap(Composition c, String[] soap) {
+    static void setSoap(Composition c, String[] soap) {
         for (int i = 0; i < 4; i++) {
             Composition.SectionComponent target = null;
             for (Composition.SectionComponent s : c.getSection()) {
@@ -317,6 +317,9 @@ final class NotePages {
         if (w.theirs() != null) {
             return conflict(r, w.theirs(), soap, SAVE, patientId, false, "");
         }
+        if (finalize && !id.isEmpty()) {
+            ProxyPages.closed(pages, r, id); // a proxy entry finalized in the editor is approved (or withdrawn)
+        }
         return Console.redirect("/console/documents/" + w.saved().stored().id());
     }
 
@@ -414,6 +417,7 @@ final class NotePages {
             String pid = w.theirs().json().path("subject").path("reference").asText("").replaceFirst("^Patient/", "");
             return conflict(r, w.theirs(), mine, AMEND, pid, true, reason);
         }
+        ProxyPages.closed(pages, r, id); // a proxy entry marked entered-in-error no longer waits
         return Console.redirect("/console/documents/" + w.saved().stored().id());
     }
 

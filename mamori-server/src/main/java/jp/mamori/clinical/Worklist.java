@@ -59,7 +59,16 @@ public final class Worklist {
      * @param places the person's departments and wards, as a reader reads them ("内科、4階東病棟"), or ""
      */
     public record View(String places, String today, List<Row> todays, List<Draft> drafts, List<Row> mine,
-                List<Row> recent) {
+                List<Row> recent, List<Approval> approvals) {
+    }
+
+    /**
+     * A proxy entry waiting for the person's approval (承認待ちの代行入力, issue 18 §4).
+     *
+     * @param overdue whether it waits longer than the escalation time
+     */
+    public record Approval(String documentId, String patient, String patientId, String enteredBy, String enteredAt,
+                           boolean overdue) {
     }
 
     private final PageSupport pages;
@@ -83,8 +92,13 @@ public final class Worklist {
         Instant dayEnd = today.plusDays(1).atStartOfDay(pages.dates.zone()).toInstant();
         String me = r.session().accountId().toString();
         record Found(List<Res> encounters, List<Res> drafts, Map<String, Res> patients, List<String> mine,
-                     List<String> recent, Set<String> places) {
+                     List<String> recent, Set<String> places, List<jp.mamori.access.ProxyEntries.Entry> approvals) {
         }
+        jp.mamori.access.ProxyEntries proxies = pages.clinical.proxies();
+        List<jp.mamori.access.ProxyEntries.Entry> waiting = proxies == null ? List.of()
+                : proxies.waitingFor(r.session().accountId(), ROWS);
+        Set<String> waitingIds = new HashSet<>();
+        waiting.forEach(w -> waitingIds.add(w.compositionId()));
         Found f = pages.clinical.run(r, "search", null, u -> {
             u.detail("view", "worklist");
             Set<String> places = u.caller.person() == null ? Set.of() : u.caller.person().encounterPlaces().keySet();
@@ -108,7 +122,8 @@ public final class Worklist {
             }
             List<Res> drafts = new ArrayList<>();
             for (Res c : !u.maySearch("Composition") ? List.<Res>of() : u.search("Composition",
-                    Map.of("status", List.of("preliminary")), READ, c -> me.equals(FhirText.authorAccount(c.json())))) {
+                    Map.of("status", List.of("preliminary")), READ, c -> me.equals(FhirText.authorAccount(c.json()))
+                    && !waitingIds.contains(c.stored().id()))) {
                 if (drafts.size() < ROWS) {
                     drafts.add(c);
                 }
@@ -121,6 +136,7 @@ public final class Worklist {
             drafts.forEach(d -> ids.add(patientOf(d.json())));
             ids.addAll(mine);
             ids.addAll(recent);
+            waiting.forEach(w -> ids.add(w.patientId()));
             ids.remove("");
             Map<String, Res> patients = new LinkedHashMap<>();
             List<String> all = new ArrayList<>(ids);
@@ -130,7 +146,7 @@ public final class Worklist {
                     patients.put(p.stored().id(), p);
                 }
             }
-            return new Found(encounters, drafts, patients, mine, recent, places);
+            return new Found(encounters, drafts, patients, mine, recent, places, waiting);
         });
         Messages t = r.messages();
         JpDates.Lang lang = PageSupport.jl(r);
@@ -157,9 +173,16 @@ public final class Worklist {
             drafts.add(new Draft(d.stored().id(), title, p == null ? "" : FhirText.name(p.json()),
                     p == null ? "" : FhirText.identifier(p.json()), saved));
         }
+        List<Approval> approvals = new ArrayList<>();
+        for (jp.mamori.access.ProxyEntries.Entry w : f.approvals()) {
+            Res p = f.patients().get(w.patientId());
+            approvals.add(new Approval(w.compositionId(), p == null ? "" : FhirText.name(p.json()),
+                    p == null ? "" : FhirText.identifier(p.json()), w.enteredByName(),
+                    pages.dates.dateTime(w.enteredAt(), lang), proxies.overdue(w)));
+        }
         return Templates.content("clinical/worklist.jte", t, new View(String.join("、", f.places()),
                 pages.dates.dateWithWeekday(today, lang), todays, drafts, rows(r, f.mine(), f.patients(), today),
-                rows(r, f.recent(), f.patients(), today)));
+                rows(r, f.recent(), f.patients(), today), approvals));
     }
 
     private List<Row> rows(ConsoleRequest r, List<String> ids, Map<String, Res> patients, LocalDate today) {

@@ -440,10 +440,19 @@ public record ServerConfig(
      * @param syslogTls whether to send them over TLS (RFC 5425); plain TCP only to a loopback relay
      */
     public record AccessOptions(int breakGlassHours, int reviewEscalationHours, Optional<String> syslog,
-                                boolean syslogTls) {
-        public static final AccessOptions DEFAULT = new AccessOptions(2, 72, Optional.empty(), false);
+                                boolean syslogTls, int proxyEscalateHours) {
+        public static final AccessOptions DEFAULT = new AccessOptions(2, 72, Optional.empty(), false, 24);
+
+        /** With the default escalation of proxy entries (24 hours). */
+        public AccessOptions(int breakGlassHours, int reviewEscalationHours, Optional<String> syslog,
+                             boolean syslogTls) {
+            this(breakGlassHours, reviewEscalationHours, syslog, syslogTls, 24);
+        }
 
         public AccessOptions {
+            if (proxyEscalateHours < 1 || proxyEscalateHours > 24 * 30) {
+                throw new ConfigException("--proxy-escalate-hours must be between 1 and 720 / 代行入力の督促時間は 1〜720 時間です");
+            }
             if (breakGlassHours < 1 || breakGlassHours > 12) {
                 throw new ConfigException("--break-glass-hours must be between 1 and 12");
             }
@@ -662,6 +671,7 @@ public record ServerConfig(
                 "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
+                "--proxy-escalate-hours",
                 "--notify-syslog", "--notify-syslog-tls", "--audit-retention-years", "--audit-syslog-tls",
                 "--audit-syslog-ca", "--audit-clock-check-minutes", "--audit-working-hours", "--audit-volume-factor",
                 "--audit-checkpoint-seconds", "--audit-anchor-dir", "--audit-tsa-url", "--time-zone",
@@ -848,7 +858,8 @@ public record ServerConfig(
         return new AccessOptions(a.intValue("--break-glass-hours").orElse(d.breakGlassHours()),
                 a.intValue("--break-glass-review-hours").orElse(d.reviewEscalationHours()),
                 a.value("--notify-syslog-tls").or(() -> a.value("--notify-syslog")),
-                a.value("--notify-syslog-tls").isPresent());
+                a.value("--notify-syslog-tls").isPresent(),
+                a.intValue("--proxy-escalate-hours").orElse(d.proxyEscalateHours()));
     }
 
     /** Accepts a JDBC URL or a libpq-style {@code postgresql://} URL. */

@@ -39,7 +39,7 @@ final class DraftContent {
 
     /** {@code s} as {@code caller} may see it: whole, or with a draft's content withheld. */
     Stored shown(Caller caller, Stored s) {
-        if (s == null || s.deleted() || auth.draftContentVisible(caller, s.lifecycle(), s.author())) {
+        if (s == null || s.deleted() || auth.draftContentVisible(caller, s.lifecycle(), s.author(), s.type(), s.id(), s.body())) {
             return s;
         }
         return new Stored(s.type(), s.id(), s.version(), s.lastUpdated(), withheld(s.body()), s.author(), s.reason(),
@@ -56,7 +56,8 @@ final class DraftContent {
     /** A 403 unless {@code caller} may change a record whose current version is {@code current} (null: none). */
     void requireChange(Caller caller, RecordStore.Version current) {
         if (current != null && !current.deleted()
-                && !auth.draftContentVisible(caller, current.lifecycle(), current.author())) {
+                && !auth.draftContentVisible(caller, current.lifecycle(), current.author(), current.type(),
+                current.id(), current.body())) {
             throw FhirError.forbidden(current.type() + "/" + current.id() + ": 下書きは確定されるまで記載者本人のものです"
                     + " / A draft is its author's until it is finalized");
         }

@@ -79,9 +79,11 @@ final class RecordAuthorization {
         policy.requireWrite(caller, w);
     }
 
-    /** Whether the caller may see the content of a version of this stage stored by {@code versionAuthor}. */
-    boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor) {
-        return policy.draftContentVisible(caller, lifecycle, versionAuthor);
+    /** Whether the caller may see the content of a version of {@code type/id} in this stage stored by
+     * {@code versionAuthor} (a proxy entry's draft is its responsible person's too). */
+    boolean draftContentVisible(Caller caller, String lifecycle, String versionAuthor, String type, String id,
+                                byte[] body) {
+        return policy.draftContentVisible(caller, lifecycle, versionAuthor, type, id, body);
     }
 
     /** The decisions of one search by {@code caller}, which reads on {@code c}. */
