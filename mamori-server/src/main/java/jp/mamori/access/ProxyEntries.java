@@ -124,19 +124,27 @@ public final class ProxyEntries {
 
     /** Records a new pending entry; the caller has decided that {@code enteredBy} may enter for {@code responsible}. */
     public void record(String compositionId, String patientId, UUID enteredBy, UUID responsible) {
-        Instant now = clock.instant();
         Tx.inTransaction(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO proxy_entry (composition_id, patient_id,"
-                    + " entered_by, responsible, entered_at) VALUES (?, ?, ?, ?, ?)")) {
-                ps.setString(1, compositionId);
-                ps.setString(2, patientId);
-                ps.setObject(3, enteredBy);
-                ps.setObject(4, responsible);
-                ps.setTimestamp(5, Timestamp.from(now));
-                ps.executeUpdate();
-            }
+            record(c, compositionId, patientId, enteredBy, responsible);
             return null;
         });
+    }
+
+    /**
+     * As {@link #record(String, String, UUID, UUID)}, on {@code c}: in the transaction that writes the note, so the note
+     * and its queue row commit together or not at all.
+     */
+    public void record(java.sql.Connection c, String compositionId, String patientId, UUID enteredBy, UUID responsible)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO proxy_entry (composition_id, patient_id,"
+                + " entered_by, responsible, entered_at) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setString(1, compositionId);
+            ps.setString(2, patientId);
+            ps.setObject(3, enteredBy);
+            ps.setObject(4, responsible);
+            ps.setTimestamp(5, Timestamp.from(clock.instant()));
+            ps.executeUpdate();
+        }
     }
 
     /** The entry of this note, if it is one. */

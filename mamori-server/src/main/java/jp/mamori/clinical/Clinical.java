@@ -123,6 +123,22 @@ public final class Clinical {
             this.action = AuditAction.of(action);
         }
 
+        /** Rows written in the same transaction as this unit's record writes (commit together or not at all). */
+        @FunctionalInterface
+        interface Alongside {
+            void write(java.sql.Connection c, List<RecordService.Written> written) throws java.sql.SQLException;
+        }
+
+        private Alongside alongside;
+
+        /**
+         * Writes {@code rows} in the transaction of this unit's next record write, so that a record and the rows
+         * that go with it (a proxy entry's queue row) commit together or not at all.
+         */
+        void alongside(Alongside rows) {
+            this.alongside = rows;
+        }
+
         /** The action recorded (e.g. an update that turned out to be a finalization), by its stored code. */
         void action(String a) {
             this.action = AuditAction.of(a);
@@ -143,8 +159,12 @@ public final class Clinical {
                 private final Set<ResourceRef> pending = new LinkedHashSet<>();
 
                 @Override
-                public AuditEvent.Builder entry(java.sql.Connection c, List<RecordService.Written> written) {
+                public AuditEvent.Builder entry(java.sql.Connection c, List<RecordService.Written> written)
+                        throws java.sql.SQLException {
                     pending.clear();
+                    if (alongside != null) {
+                        alongside.write(c, written);
+                    }
                     Unit w = new Unit(caller, action.code);
                     w.detail.putAll(detail);
                     w.patients.addAll(WriteEntries.patientsOf(written));

@@ -264,11 +264,12 @@ final class ProxyPages {
                 }
                 NotePages.setSoap(c, t.soap());
                 u.action(finalize && self ? "finalize" : "create");
-                Res created = u.create(c);
                 if (!self) {
-                    proxies().record(created.stored().id(), t.patientId(), me, responsible);
+                    // the queue row commits with the note (one transaction), or neither is there
+                    u.alongside((conn, written) -> proxies().record(conn, written.get(0).stored().id(), t.patientId(),
+                            me, responsible));
                 }
-                return created;
+                return u.create(c);
             }));
         } catch (FhirError e) {
             int status = e.status() == 404 || e.status() == 410 ? 403 : e.status();
