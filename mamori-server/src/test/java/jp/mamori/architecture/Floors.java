@@ -26,14 +26,15 @@ final class Floors {
             // Backups, restores and drills of everything below, recorded in the trail; retention periods and the
             // disposal of records past them (issue 16); signing, time-stamping and validating signatures (issue 17).
             // None uses another.
+            // The downtime kit (issue 18): encrypted PDFs of the minimum information for care, written ahead of downtime.
             new Floor("preservation", List.of("jp.mamori.preservation", "jp.mamori.retention",
-                    "jp.mamori.signatures")),
+                    "jp.mamori.signatures", "jp.mamori.continuity")),
             // The HTTP server, TLS, the router, the console's gate and layout.
             new Floor("web", List.of("jp.mamori.web..")),
             // Each capability's routes and pages.
             new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
-                    "jp.mamori.retention.web..")),
+                    "jp.mamori.retention.web..", "jp.mamori.continuity.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
