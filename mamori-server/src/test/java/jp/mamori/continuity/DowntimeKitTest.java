@@ -79,41 +79,10 @@ class DowntimeKitTest {
         }
     }
 
-    /** A patient in {@code ward} since yesterday, with one allergy and one active medication order. */
     private static String inpatient(String family, String given, String familyKana, String givenKana, String pid,
                                     String ward, String allergen, String drug) {
-        RecordService records = server.server().records();
-        Patient p = new Patient();
-        p.addIdentifier().setSystem("urn:oid:1.2.392.100495.20.3.51.11234567890").setValue(pid);
-        p.addName().setFamily(family).addGiven(given).setUse(HumanName.NameUse.OFFICIAL);
-        p.addName().setFamily(familyKana).addGiven(givenKana).addExtension(
-                "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
-                new org.hl7.fhir.r4.model.CodeType("SYL"));
-        p.setGender(Enumerations.AdministrativeGender.FEMALE);
-        p.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1950-04-01"));
-        String id = records.create(WRITER, p, null, "test").stored().id();
-        Reference subject = new Reference("Patient/" + id);
-        Encounter e = new Encounter();
-        e.setStatus(Encounter.EncounterStatus.INPROGRESS);
-        e.setClass_(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP", "inpatient encounter"));
-        e.setSubject(subject);
-        e.setPeriod(new Period().setStartElement(new DateTimeType(Date.from(Instant.now().minus(Duration.ofDays(1))))));
-        e.setServiceType(new CodeableConcept().setText("内科"));
-        e.addLocation().setLocation(new Reference().setDisplay(ward));
-        records.create(WRITER, e, null, "test");
-        AllergyIntolerance a = new AllergyIntolerance();
-        a.setPatient(subject);
-        a.setCode(new CodeableConcept().setText(allergen));
-        a.setClinicalStatus(new CodeableConcept(new Coding(
-                "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", null)));
-        records.create(WRITER, a, null, "test");
-        MedicationRequest m = new MedicationRequest();
-        m.setStatus(MedicationRequest.MedicationRequestStatus.ACTIVE);
-        m.setIntent(MedicationRequest.MedicationRequestIntent.ORDER);
-        m.setSubject(subject);
-        m.setMedication(new CodeableConcept().setText(drug));
-        records.create(WRITER, m, null, "test");
-        return id;
+        return KitPatients.inpatient(server.server().records(), family, given, familyKana, givenKana, pid, ward,
+                allergen, drug);
     }
 
     private static DowntimeKit kit(Clock clock, int generations) {
