@@ -68,6 +68,9 @@ public final class DowntimePages {
         long deviations = 0;
         for (DowntimeKit.Place p : kit.places()) {
             options.add(p.name());
+            if (selected == null && !p.hasPassword() && p.patients() > 0) {
+                selected = p.name(); // the form starts on the first ward that needs a password
+            }
             String state;
             boolean bad = kit.options().minutes() > 0 && p.deviation();
             if (!p.hasPassword()) {

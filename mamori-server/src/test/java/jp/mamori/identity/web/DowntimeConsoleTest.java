@@ -72,7 +72,7 @@ class DowntimeConsoleTest {
             assertEquals(200, made.status(), made::toString);
             assertTrue(made.contains("件のファイルを作成しました"), made::toString);
             assertTrue(JST_TIME.matcher(made.body()).find(), () -> "the time in JST: " + made);
-            assertTrue(made.contains(ward + "-") && made.contains(".pdf（1 名）"), made::toString);
+            assertTrue(made.contains(ward + "-") && made.contains(".pdf</span> （1 名）"), made::toString);
             try (var s = Files.list(dir)) {
                 assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith(ward + "-")), "the file is there");
             }
