@@ -60,6 +60,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.preservation.PgBackRestBackups pgBackRest;
     private jp.mamori.signatures.SignatureUpkeep signatureUpkeep;
     private Console console;
+    private jp.mamori.continuity.DowntimeKit downtimeKit;
     private jp.mamori.signatures.PdfSeal seal;
     private jp.mamori.ops.Health health;
     private jp.mamori.ops.Alerts alerts;
@@ -148,6 +149,7 @@ public final class MamoriServer implements AutoCloseable {
         jp.mamori.preservation.Backups backups = null;
         jp.mamori.preservation.PgBackRestBackups pgBackRest = null;
         List<String> backupDeviations = List.of();
+        jp.mamori.continuity.DowntimeKit downtimeKit = null;
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
@@ -285,6 +287,11 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.retention.web.RetentionPages(new jp.mamori.retention.Retention(db, audit.recorder(),
                     audit.reports(), Clock.systemUTC()), console, cfg.timeZone(), cfg.audit().retentionYears())
                     .register();
+            // The downtime kit (issue 18 §3, BACKUP-12): encrypted PDFs per ward, made in the background.
+            downtimeKit = new jp.mamori.continuity.DowntimeKit(db.dataSource(), records, ENCOUNTERS, audit.recorder(),
+                    jp.mamori.continuity.DowntimeKit.sealer(cfg.dataDir()), cfg.downtime(), cfg.timeZone(),
+                    Clock.systemUTC(), cfg.signatures().institutionName().orElseGet(Tls::hostName));
+            new jp.mamori.continuity.web.DowntimePages(downtimeKit, console, cfg.timeZone()).register();
             new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
                     breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries), console, cfg.timeZone(), seal)
@@ -339,6 +346,8 @@ public final class MamoriServer implements AutoCloseable {
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));
+            server.downtimeKit = downtimeKit;
+            downtimeKit.start();
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
@@ -348,6 +357,9 @@ public final class MamoriServer implements AutoCloseable {
             }
             return server;
         } catch (Exception | Error e) {
+            if (downtimeKit != null) {
+                downtimeKit.close();
+            }
             if (seal != null) {
                 seal.close();
             }
@@ -538,6 +550,9 @@ public final class MamoriServer implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        if (downtimeKit != null) {
+            downtimeKit.close();
+        }
         if (alerts != null) {
             alerts.close();
         }
@@ -601,6 +616,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The metrics served at {@code /metrics}. */
     public jp.mamori.ops.Metrics metrics() {
         return metrics;
+    }
+
+    /** The downtime kit (issue 18 §3): per ward, encrypted PDFs of the minimum information for care. */
+    public jp.mamori.continuity.DowntimeKit downtimeKit() {
+        return downtimeKit;
     }
 
     /** The console, whose one gate every console page passes. */

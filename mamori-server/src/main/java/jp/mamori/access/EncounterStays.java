@@ -30,6 +30,12 @@ public interface EncounterStays {
     List<Stay> stays(Connection c, Collection<String> places, Instant since) throws SQLException;
 
     /**
+     * Every place where some patient has an encounter open or ended after {@code since}, with how many patients: the
+     * wards and departments the downtime kit is made for (issue 18 §3, BACKUP-12).
+     */
+    Map<String, Integer> occupied(Connection c, Instant since) throws SQLException;
+
+    /**
      * An SQL condition: patient id {@code patientExpr} has an encounter in one of {@code groups} groups of places,
      * open or ended after the group's instant. Each group binds two arguments in order: the places
      * ({@code text[]}) and the instant ({@code timestamptz}). Evaluated as a lookup per row.

@@ -21,7 +21,12 @@ public enum Purpose {
      * An administrator's look at patients' demographics to administer access (picking the patient of a care
      * relationship, reviewing break-glass uses): never clinical content (ACCESS-7).
      */
-    ADMINISTRATION("administration");
+    ADMINISTRATION("administration"),
+    /**
+     * The server's preparation for downtime: the downtime kit's encrypted PDFs of the minimum information for care
+     * (issue 18 §3, BACKUP-12), one entry per generation naming which patients went into which file.
+     */
+    CONTINUITY("continuity");
 
     /** As stored in the entry's {@code purpose}. */
     public final String code;

@@ -38,7 +38,7 @@ public record ServerConfig(
         BackupOptions backup,
         PgBackRestOptions pgbackrest,
         SignatureOptions signatures,
-        OpsOptions ops) {
+        OpsOptions ops, DowntimeOptions downtime) {
 
     /**
      * Health, metrics and alerts (issue 18 §5; DEGRADED-*, NET-13, NET-14).
@@ -67,6 +67,45 @@ public record ServerConfig(
             if (checkSeconds < 1 || checkSeconds > 3600) {
                 throw new ConfigException("--health-check-seconds must be 1 to 3600");
             }
+        }
+    }
+
+    /**
+     * The downtime kit (issue 18 §3; BACKUP-12, DEGRADED-4): encrypted PDFs of the minimum information for care, per
+     * ward and department, written every {@code minutes} to {@code dir}, the last {@code generations} kept per place.
+     *
+     * @param minutes     how often ({@code --downtime-minutes}, default 60); 0: no kit, a deviation
+     * @param dir         where ({@code --downtime-dir}, default {@code <data>/downtime-kit}): a folder on a downtime
+     *                    PC or a share
+     * @param generations how many files each ward keeps ({@code --downtime-generations}, default 3)
+     */
+    public record DowntimeOptions(int minutes, Path dir, int generations) {
+        public static DowntimeOptions defaults(Path data) {
+            return new DowntimeOptions(60, data.resolve("downtime-kit"), 3);
+        }
+
+        public DowntimeOptions {
+            if (minutes < 0 || minutes > 24 * 60) {
+                throw new ConfigException("--downtime-minutes は 0(作成しない)〜1440 です / --downtime-minutes must be"
+                        + " 0 (no kit) to 1440");
+            }
+            if (generations < 1 || generations > 100) {
+                throw new ConfigException("--downtime-generations は 1〜100 です / --downtime-generations must be 1 to"
+                        + " 100");
+            }
+        }
+
+        /** Settings weaker than the defaults, one line each. */
+        public List<String> deviations() {
+            List<String> out = new ArrayList<>();
+            if (minutes == 0) {
+                out.add("no downtime kit (--downtime-minutes 0): during downtime nobody has the minimum information for"
+                        + " care (BACKUP-12) / 縮退用資料を作成しません");
+            } else if (minutes > 60) {
+                out.add("the downtime kit is refreshed only every " + minutes + " minutes (default 60; BACKUP-12)"
+                        + " / 縮退用資料の更新間隔が長すぎます");
+            }
+            return out;
         }
     }
 
@@ -658,6 +697,7 @@ public record ServerConfig(
             out.add("/metrics is served without authentication (--metrics-anonymous): anyone who reaches the port learns"
                     + " request rates and the health of this server (NET-13) / メトリクスを認証なしで公開しています");
         }
+        out.addAll(downtime.deviations());
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -682,7 +722,8 @@ public record ServerConfig(
                 "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
-                "--alert-failed-logins", "--health-check-seconds"),
+                "--alert-failed-logins", "--health-check-seconds", "--downtime-minutes",
+                "--downtime-dir", "--downtime-generations"),
                 List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -715,7 +756,7 @@ public record ServerConfig(
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
                 auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),
-                signatureOptions(a, data), opsOptions(a));
+                signatureOptions(a, data), opsOptions(a), downtimeOptions(a, data));
     }
 
     private static OpsOptions opsOptions(Args a) {
@@ -739,6 +780,13 @@ public record ServerConfig(
         }
         return new OpsOptions(disk, n, minutes, a.intValue("--health-check-seconds").orElse(d.checkSeconds()),
                 a.flag("--metrics-anonymous"));
+    }
+
+    private static DowntimeOptions downtimeOptions(Args a, Path data) {
+        DowntimeOptions d = DowntimeOptions.defaults(data);
+        return new DowntimeOptions(a.intValue("--downtime-minutes").orElse(d.minutes()),
+                a.value("--downtime-dir").map(p -> Path.of(p).toAbsolutePath().normalize()).orElse(d.dir()),
+                a.intValue("--downtime-generations").orElse(d.generations()));
     }
 
     private static SignatureOptions signatureOptions(Args a, Path data) {

@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  * the secret belongs to (for example "totp:" and the account id); open the key file from one process at a time when
  * it may still need creating. Thread-safe once opened.
  */
-final class SecretSealer {
+public final class SecretSealer {
     static final byte VERSION = 1;
     static final int KEY_BYTES = 32;
     static final int NONCE_BYTES = 12;

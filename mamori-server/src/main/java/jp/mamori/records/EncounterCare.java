@@ -73,6 +73,21 @@ public final class EncounterCare implements EncounterStays {
     }
 
     @Override
+    public Map<String, Integer> occupied(Connection c, Instant since) throws SQLException {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT place, count(DISTINCT patient_id) FROM encounter_care"
+                + " WHERE ends IS NULL OR ends > ? GROUP BY place")) {
+            ps.setTimestamp(1, Timestamp.from(since));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
     public String exists(String patientExpr, int groups) {
         if (groups <= 0) {
             return "false";

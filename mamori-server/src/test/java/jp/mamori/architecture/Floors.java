@@ -26,8 +26,9 @@ final class Floors {
             // Backups, restores and drills of everything below, recorded in the trail; retention periods and the
             // disposal of records past them (issue 16); signing, time-stamping and validating signatures (issue 17).
             // None uses another.
+            // The downtime kit (issue 18): encrypted PDFs of the minimum information for care, written ahead of downtime.
             new Floor("preservation", List.of("jp.mamori.preservation", "jp.mamori.retention",
-                    "jp.mamori.signatures")),
+                    "jp.mamori.signatures", "jp.mamori.continuity")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
@@ -36,7 +37,7 @@ final class Floors {
             // Each capability's routes and pages.
             new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
-                    "jp.mamori.retention.web..", "jp.mamori.ops.web..")),
+                    "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

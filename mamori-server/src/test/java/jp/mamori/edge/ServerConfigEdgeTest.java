@@ -270,4 +270,19 @@ class ServerConfigEdgeTest {
         }
         assertEquals(List.of(), missing);
     }
+
+    /** The downtime kit's options (issue 18 §3, BACKUP-12): every hour into the data folder, 3 kept; 0 is a deviation. */
+    @Test
+    void downtimeKitOptions() {
+        ServerConfig c = parse("--data", "/srv/mamori/data");
+        assertEquals(new ServerConfig.DowntimeOptions(60, java.nio.file.Path.of("/srv/mamori/data/downtime-kit"), 3),
+                c.downtime());
+        assertEquals(new ServerConfig.DowntimeOptions(30, java.nio.file.Path.of("/mnt/downtime-pc"), 5),
+                parse("--downtime-minutes", "30", "--downtime-dir", "/mnt/downtime-pc", "--downtime-generations", "5")
+                        .downtime());
+        assertTrue(parse("--downtime-minutes", "0").deviations().stream().anyMatch(d -> d.contains("no downtime kit")));
+        assertTrue(parse("--downtime-minutes", "240").deviations().stream().anyMatch(d -> d.contains("240 minutes")));
+        assertTrue(refusal("--downtime-minutes", "-1").contains("--downtime-minutes"));
+        assertTrue(refusal("--downtime-generations", "0").contains("--downtime-generations"));
+    }
 }
