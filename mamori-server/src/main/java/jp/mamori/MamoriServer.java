@@ -343,6 +343,17 @@ public final class MamoriServer implements AutoCloseable {
             server.pgBackRest = pgBackRest;
             server.seal = seal;
             server.console = console;
+            // a stale kit, or a ward with patients and no kit password, turns its line red and raises an alert
+            jp.mamori.continuity.DowntimeKit kit = downtimeKit;
+            health.register(jp.mamori.ops.HealthCheck.of("downtime-kit", false, () -> {
+                if (kit.options().minutes() == 0) {
+                    return jp.mamori.ops.HealthCheck.Result.degraded("縮退用資料は作成しない設定です / the downtime kit is off");
+                }
+                long n = kit.deviationCount();
+                return n == 0 ? jp.mamori.ops.HealthCheck.Result.up("縮退用資料は最新です / every ward's downtime kit is fresh")
+                        : jp.mamori.ops.HealthCheck.Result.down(n + " か所の縮退用資料が古いか、パスワード未設定で作成できません / "
+                        + n + " ward(s) with a stale kit or without a kit password");
+            }));
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));

@@ -35,6 +35,9 @@ class DowntimeConsoleTest {
             assertTrue(home.contains("href=\"/console/admin/downtime\""), "the home links to the page");
             assertTrue(Pattern.compile("<span class=\"badge\">[1-9][0-9]*</span> 更新されていない縮退用資料")
                     .matcher(home.body()).find(), () -> "the badge counts the ward without a kit: " + home);
+            // and the health report's line for the kit is red (so the alerts raise it too)
+            assertEquals(jp.mamori.ops.HealthCheck.Status.DOWN, h.server.server().health().fresh().line("downtime-kit")
+                    .result().status());
             Browser.Page page = h.admin.browser.get("/console/admin/downtime");
             assertEquals(200, page.status(), page::toString);
             assertTrue(page.contains(ward) && page.contains("パスワード未設定のため作成されません"), page::toString);
