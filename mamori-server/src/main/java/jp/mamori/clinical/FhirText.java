@@ -75,21 +75,7 @@ final class FhirText {
 
     /** A CodeableConcept as text: its text, else the first coding's display, else its code. */
     static String concept(JsonNode cc) {
-        if (cc == null || cc.isMissingNode()) {
-            return "";
-        }
-        if (cc.hasNonNull("text")) {
-            return cc.get("text").asText();
-        }
-        for (JsonNode c : cc.path("coding")) {
-            if (c.hasNonNull("display")) {
-                return c.get("display").asText();
-            }
-            if (c.hasNonNull("code")) {
-                return c.get("code").asText();
-            }
-        }
-        return "";
+        return jp.mamori.records.FhirJson.concept(cc);
     }
 
     /** The first code of a CodeableConcept ({@code system|code}), for grouping. */
@@ -101,12 +87,7 @@ final class FhirText {
     }
 
     static String firstCode(JsonNode cc, String system) {
-        for (JsonNode c : cc.path("coding")) {
-            if (system == null || system.equals(c.path("system").asText())) {
-                return c.path("code").asText("");
-            }
-        }
-        return "";
+        return jp.mamori.records.FhirJson.firstCode(cc, system);
     }
 
     /** A FHIR dateTime or instant as an instant; a date alone as the start of that day in Japan; null if absent. */

@@ -334,30 +334,11 @@ final class KitContent {
     }
 
     private static String firstCode(JsonNode cc, String system) {
-        for (JsonNode c : cc.path("coding")) {
-            if (system == null || system.equals(c.path("system").asText())) {
-                return c.path("code").asText("");
-            }
-        }
-        return "";
+        return jp.mamori.records.FhirJson.firstCode(cc, system);
     }
 
     private static String concept(JsonNode cc) {
-        if (cc == null || cc.isMissingNode()) {
-            return "";
-        }
-        if (cc.hasNonNull("text")) {
-            return cc.get("text").asText();
-        }
-        for (JsonNode c : cc.path("coding")) {
-            if (c.hasNonNull("display")) {
-                return c.get("display").asText();
-            }
-            if (c.hasNonNull("code")) {
-                return c.get("code").asText();
-            }
-        }
-        return "";
+        return jp.mamori.records.FhirJson.concept(cc);
     }
 
     private LocalDate date(String s) {
