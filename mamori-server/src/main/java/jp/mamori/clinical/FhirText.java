@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -92,24 +91,7 @@ final class FhirText {
 
     /** A FHIR dateTime or instant as an instant; a date alone as the start of that day in Japan; null if absent. */
     static Instant instant(JsonNode v) {
-        String s = v == null ? "" : v.asText("");
-        if (s.isEmpty()) {
-            return null;
-        }
-        try {
-            if (s.length() == 10) {
-                return LocalDate.parse(s).atStartOfDay(Html.JST).toInstant();
-            }
-            if (s.length() == 7) {
-                return LocalDate.parse(s + "-01").atStartOfDay(Html.JST).toInstant();
-            }
-            if (s.length() == 4) {
-                return LocalDate.parse(s + "-01-01").atStartOfDay(Html.JST).toInstant();
-            }
-            return OffsetDateTime.parse(s).toInstant();
-        } catch (DateTimeParseException e) {
-            return null;
-        }
+        return jp.mamori.records.FhirJson.instant(v);
     }
 
     /** The section text of a note (its narrative as plain text), by LOINC section code. */

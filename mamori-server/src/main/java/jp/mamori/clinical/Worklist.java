@@ -8,11 +8,8 @@ import jp.mamori.web.console.ConsoleRequest;
 import jp.mamori.web.console.Messages;
 import jp.mamori.web.console.Templates;
 
-import java.text.Normalizer;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -163,7 +160,7 @@ public final class Worklist {
             boolean inpatient = isInpatient(e.json());
             String when = inpatient && start.isBefore(dayStart)
                     ? t.get("clinical.worklist.since", pages.dates.date(start, lang)) : pages.dates.time(start);
-            todays.add(row(r, p, today, when, state(t, e.json()), String.join("、", names(e.json()))));
+            todays.add(row(r, p, today, when, state(t, e.json()), String.join("、", jp.mamori.records.FhirJson.encounterPlaces(e.json()))));
         }
         List<Draft> drafts = new ArrayList<>();
         for (Res d : f.drafts()) {
@@ -232,29 +229,8 @@ public final class Worklist {
      * (service type text and displays, service provider, locations), normalised as role assignments are.
      */
     static Set<String> placesOf(JsonNode e, Set<String> mine) {
-        Set<String> out = new LinkedHashSet<>(names(e));
+        Set<String> out = new LinkedHashSet<>(jp.mamori.records.FhirJson.encounterPlaces(e));
         out.retainAll(mine);
-        return out;
-    }
-
-    /** The department and ward names of an encounter, normalised, in order (service type, provider, locations). */
-    static Set<String> names(JsonNode e) {
-        Set<String> names = new LinkedHashSet<>();
-        names.add(e.path("serviceType").path("text").asText(""));
-        for (JsonNode c : e.path("serviceType").path("coding")) {
-            names.add(c.path("display").asText(""));
-        }
-        names.add(e.path("serviceProvider").path("display").asText(""));
-        for (JsonNode l : e.path("location")) {
-            names.add(l.path("location").path("display").asText(""));
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (String n : names) {
-            String norm = Normalizer.normalize(n, Normalizer.Form.NFKC).strip();
-            if (!norm.isEmpty()) {
-                out.add(norm);
-            }
-        }
         return out;
     }
 
@@ -264,20 +240,11 @@ public final class Worklist {
     }
 
     static Instant start(JsonNode e) {
-        return instant(e.path("period").path("start").asText(""));
+        return jp.mamori.records.FhirJson.instant(e.path("period").path("start"));
     }
 
     private static Instant end(JsonNode e, Instant otherwise) {
-        Instant end = instant(e.path("period").path("end").asText(""));
+        Instant end = jp.mamori.records.FhirJson.instant(e.path("period").path("end"));
         return end == null ? otherwise : end;
-    }
-
-    /** A FHIR dateTime with a time and an offset as an instant; null for anything else. */
-    static Instant instant(String s) {
-        try {
-            return s.length() > 10 ? OffsetDateTime.parse(s).toInstant() : null;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 }

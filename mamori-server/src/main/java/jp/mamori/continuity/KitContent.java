@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.text.Normalizer;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -156,25 +155,7 @@ final class KitContent {
 
     /** The places an encounter relates its patient to, named as the record store's index of stays names them. */
     static Set<String> placesOf(JsonNode e) {
-        Set<String> names = new LinkedHashSet<>();
-        for (JsonNode st : e.path("serviceType").isArray() ? e.path("serviceType") : List.of(e.path("serviceType"))) {
-            names.add(st.path("text").asText(null));
-            for (JsonNode c : st.path("coding")) {
-                names.add(c.path("display").asText(null));
-            }
-        }
-        names.add(e.path("serviceProvider").path("display").asText(null));
-        for (JsonNode l : e.path("location")) {
-            names.add(l.path("location").path("display").asText(null));
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (String n : names) {
-            String p = jp.mamori.kernel.TextNormalizer.placeName(n);
-            if (p != null) {
-                out.add(p);
-            }
-        }
-        return out;
+        return jp.mamori.records.FhirJson.encounterPlaces(e);
     }
 
     /** The kit's page of one patient. */
@@ -351,19 +332,7 @@ final class KitContent {
 
     /** A FHIR dateTime or instant; a date alone as the start of that day in the server's zone; null if absent. */
     private static Instant instant(JsonNode v) {
-        String s = v == null ? "" : v.asText("");
-        if (s.isEmpty()) {
-            return null;
-        }
-        try {
-            if (s.length() <= 10) {
-                return LocalDate.parse(s.length() == 4 ? s + "-01-01" : s.length() == 7 ? s + "-01" : s)
-                        .atStartOfDay(JpDates.TOKYO).toInstant();
-            }
-            return OffsetDateTime.parse(s).toInstant();
-        } catch (DateTimeParseException e) {
-            return null;
-        }
+        return jp.mamori.records.FhirJson.instant(v);
     }
 
     static String nfkc(String s) {
