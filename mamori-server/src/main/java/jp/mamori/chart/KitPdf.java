@@ -1,7 +1,6 @@
 package jp.mamori.chart;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
 import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
 
@@ -105,7 +104,7 @@ public final class KitPdf {
                 }
             }
             l.finish();
-            decorate(l, kit, title, made);
+            l.frame(kit.institution() + "　" + title, List.of(made + " 時点（最新ではありません / not live）　取扱注意：患者情報"));
             AccessPermission may = new AccessPermission();
             may.setCanModify(false);
             may.setCanModifyAnnotations(false);
@@ -133,24 +132,5 @@ public final class KitPdf {
             l.paragraph("・" + i, PdfLayout.BODY, 6);
         }
         l.space(3);
-    }
-
-    private static void decorate(PdfLayout l, Kit kit, String title, String made) {
-        int total = l.pages.size();
-        String header = l.font.printable(kit.institution() + "　" + title);
-        String footer = l.font.printable(made + " 時点（最新ではありません / not live）　取扱注意：患者情報");
-        float right = PdfLayout.A4.getWidth() - PdfLayout.MARGIN_X;
-        for (int i = 0; i < total; i++) {
-            PDPage page = l.pages.get(i);
-            String pageNo = (i + 1) + " / " + total;
-            l.decorate(page, () -> {
-                float top = PdfLayout.A4.getHeight() - 40;
-                l.drawFitted(PdfLayout.MARGIN_X, top, 9, right - PdfLayout.MARGIN_X, header, false);
-                l.line(PdfLayout.MARGIN_X, top - 6, right, 0.6f);
-                l.line(PdfLayout.MARGIN_X, 46, right, 0.4f);
-                l.drawFitted(PdfLayout.MARGIN_X, 30, 8, right - PdfLayout.MARGIN_X - 60, footer, false);
-                l.draw(right - l.font.width(pageNo, 9), 30, 9, pageNo, false);
-            });
-        }
     }
 }

@@ -267,6 +267,34 @@ final class PdfLayout {
         return new Fitted(p, s, w);
     }
 
+    /**
+     * The frame of every page, drawn once the page count is known: {@code header} above a rule, {@code footer}'s
+     * lines below one (bottom line last), and "N / M" on the bottom line's right; every line fitted to the paper
+     * (smaller type, never cut off). For printouts whose header and footer are the same on each page.
+     */
+    void frame(String header, List<String> footer) {
+        int total = pages.size();
+        String head = font.printable(header);
+        List<String> foot = footer.stream().filter(f -> f != null && !f.isEmpty()).map(font::printable).toList();
+        float right = A4.getWidth() - MARGIN_X;
+        float size = foot.size() > 1 ? 7 : 8;
+        for (int i = 0; i < total; i++) {
+            String pageNo = (i + 1) + " / " + total;
+            decorate(pages.get(i), () -> {
+                float top = A4.getHeight() - 40;
+                drawFitted(MARGIN_X, top, 9, right - MARGIN_X, head, false);
+                line(MARGIN_X, top - 6, right, 0.6f);
+                line(MARGIN_X, 46, right, 0.4f);
+                float y = 25 + 11 * (foot.size() - 1);
+                for (int k = 0; k < foot.size(); k++, y -= 11) {
+                    drawFitted(MARGIN_X, y, size, right - MARGIN_X - (k == foot.size() - 1 ? 60 : 0), foot.get(k),
+                            false);
+                }
+                draw(right - font.width(pageNo, 9), 25, 9, pageNo, false);
+            });
+        }
+    }
+
     void line(float x1, float yy, float x2, float width) {
         rule(x1, yy, x2, width);
     }

@@ -1,7 +1,6 @@
 package jp.mamori.chart;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDPage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,32 +59,11 @@ public final class ReportPdf {
                 l.paragraph(r.note(), PdfLayout.BODY, 0);
             }
             l.finish();
-            decorate(l, r, printedBy, printedAt, dates);
+            l.frame(r.institution() + "　" + r.title(), java.util.Arrays.asList(r.footer(), "印刷者 " + printedBy
+                    + "   印刷日時 " + dates.dateTimeWithZone(printedAt, JpDates.Lang.JA)));
             return PdfLayout.save(doc, r.title(), null, printedAt, dates.zone());
         } catch (IOException e) {
             throw new UncheckedIOException("the PDF could not be written", e);
-        }
-    }
-
-    private static void decorate(PdfLayout l, Report r, String printedBy, Instant printedAt, JpDates dates) {
-        int total = l.pages.size();
-        String header = l.font.printable(r.institution() + "　" + r.title());
-        String footer = r.footer() == null ? "" : l.font.printable(r.footer());
-        String printed = l.font.printable("印刷者 " + printedBy + "   印刷日時 "
-                + dates.dateTimeWithZone(printedAt, JpDates.Lang.JA));
-        float right = PdfLayout.A4.getWidth() - PdfLayout.MARGIN_X;
-        for (int i = 0; i < total; i++) {
-            PDPage page = l.pages.get(i);
-            String pageNo = (i + 1) + " / " + total;
-            l.decorate(page, () -> {
-                float top = PdfLayout.A4.getHeight() - 40;
-                l.draw(PdfLayout.MARGIN_X, top, 9, header, false);
-                l.line(PdfLayout.MARGIN_X, top - 6, right, 0.6f);
-                l.line(PdfLayout.MARGIN_X, 46, right, 0.4f);
-                l.draw(PdfLayout.MARGIN_X, 36, 7, footer, false);
-                l.draw(PdfLayout.MARGIN_X, 25, 7, printed, false);
-                l.draw(right - l.font.width(pageNo, 9), 25, 9, pageNo, false);
-            });
         }
     }
 }
