@@ -5,7 +5,6 @@ import jp.mamori.testing.Browser;
 import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.support.ui.Select;
 
 import java.util.UUID;
@@ -30,19 +29,6 @@ class DowntimeBrowserTest {
         }
     }
 
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-        long full = ((Number) b.js("return document.documentElement.scrollHeight;")).longValue();
-        b.driver().manage().window().setSize(new Dimension(width, (int) Math.min(full + 120, 4000)));
-        System.out.println("screenshot " + b.screenshot(name + "-full").toAbsolutePath());
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     @Test
     void anAdministratorFollowsTheBadgeSetsAWardPasswordAndMakesTheKit() {
         TestServer server = console.server();
@@ -62,9 +48,7 @@ class DowntimeBrowserTest {
         String shown = java.text.Normalizer.normalize(ward, java.text.Normalizer.Form.NFKC);
         assertTrue(places.contains(shown) && places.contains("パスワード未設定のため作成されません"),
                 () -> places + " | " + b.find("#places").getAttribute("outerHTML"));
-        shoot(b, 1280, 800, "downtime-before-1280");
-        shoot(b, 768, 1024, "downtime-before-768");
-        shoot(b, 390, 844, "downtime-before-390");
+        jp.mamori.testing.Screens.check(b, "downtime-before");
 
         new Select(b.find("#kit-place")).selectByVisibleText(shown);
         b.find("#kit-password").sendKeys("higashi5-leader-2026");
@@ -77,8 +61,6 @@ class DowntimeBrowserTest {
         String after = b.find("#places").getText();
         assertTrue(after.contains(shown) && after.contains("JST") && after.contains(".pdf") && after.contains("最新"), after);
         assertFalse(b.text().contains("KIT-0201") || b.text().contains("中村"), "no patient on the page");
-        shoot(b, 1280, 800, "downtime-after-1280");
-        shoot(b, 768, 1024, "downtime-after-768");
-        shoot(b, 390, 844, "downtime-after-390");
+        jp.mamori.testing.Screens.check(b, "downtime-after");
     }
 }

@@ -3,7 +3,6 @@ package jp.mamori.web.console;
 import jp.mamori.testing.Browser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.openqa.selenium.Dimension;
 
 import java.time.Duration;
 import java.util.regex.Pattern;
@@ -20,15 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HealthBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
-
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-    }
 
     @Test
     void theAdministratorReadsTheHealthOfTheServerAtEveryWidth() {
@@ -49,14 +39,12 @@ class HealthBrowserTest {
         assertTrue(Pattern.compile("\\d{4}年\\d{1,2}月\\d{1,2}日 \\d{2}:\\d{2}").matcher(checks).find(), checks);
         assertFalse(Pattern.compile("\\d{4}-\\d{2}-\\d{2}T").matcher(b.text()).find(), "no ISO times: " + b.text());
 
-        shoot(b, 1280, 800, "health-1280");
-        shoot(b, 768, 1024, "health-768");
-        shoot(b, 390, 844, "health-390");
+        jp.mamori.testing.Screens.check(b, "health");
 
         ConsoleSteps.otherLanguage(b);
         b.waitForPath("/console/admin/health", Duration.ofSeconds(20));
         assertEquals("Health", b.find("h1").getText());
         assertTrue(b.find("#checks").getText().contains("Audit appender"), b.text());
-        shoot(b, 1280, 800, "health-1280-en");
+        jp.mamori.testing.Screens.check(b, "health-en");
     }
 }

@@ -5,7 +5,6 @@ import jp.mamori.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,22 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IdentityPagesBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
-
-    private static final int[][] SIZES = {{1280, 800}, {768, 1024}, {390, 844}};
-
-    /** Screenshots of the page at the three sizes; fails when it is wider than the window at any of them. */
-    private static void shoot(Browser b, String name) {
-        for (int[] size : SIZES) {
-            b.driver().manage().window().setSize(new Dimension(size[0], size[1]));
-            long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-            long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-            assertTrue(scrollWidth <= viewport, name + " at " + size[0] + " px: the page is " + scrollWidth
-                    + " px wide in a " + viewport + " px window");
-            System.out.println("screenshot " + b.screenshot("identity-" + name + "-" + size[0]).toAbsolutePath());
-        }
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     private static void lockLogin(TestServer server, String loginId) throws Exception {
         try (Connection c = server.superuserConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO"
                 + " login_throttle (login_id, failures, last_failure_at, locked_until) VALUES (?, 5, now(),"
@@ -70,7 +53,7 @@ class IdentityPagesBrowserTest {
         b.fill("/console/enrol/totp", "code", app.wrongCode()).submit("認証アプリを登録");
         assertTrue(b.text().contains("確認コードが正しくありません"), b.text());
         assertEquals(secret, b.find("#totp-secret").getText().strip(), "the same secret after a mistyped code");
-        shoot(b, "enrol-mistyped");
+        jp.mamori.testing.Screens.check(b, "identity-enrol-mistyped");
         b.fill("/console/enrol/totp", "code", app.nextCodeInWindow()).submit("認証アプリを登録");
         ConsoleSteps.assertRecoveryCodesShown(b);
         ConsoleSteps.continueToHome(b);
@@ -79,7 +62,7 @@ class IdentityPagesBrowserTest {
         b.open("/console/me");
         assertFalse(b.text().contains("TOTP") || b.text().contains("pwd+otp"), b.text());
         assertTrue(b.text().contains("パスワード＋認証アプリ"), b.text());
-        shoot(b, "me");
+        jp.mamori.testing.Screens.check(b, "identity-me");
 
         // Lock by hand, the lock screen, and back to this very page.
         b.submit("ロック");
@@ -87,7 +70,7 @@ class IdentityPagesBrowserTest {
         assertTrue(b.text().contains("佐藤 一郎 さん本人") && b.text().contains("ロックした時の画面に戻ります"), b.text());
         assertTrue(b.driver().findElements(By.cssSelector("form[action='/console/unlock'] input[name='code']")).size() == 1,
                 "the person has an authenticator app: its code is asked for");
-        shoot(b, "lock");
+        jp.mamori.testing.Screens.check(b, "identity-lock");
         b.fill("/console/unlock", "password", ConsoleSteps.PASSWORD).fill("/console/unlock", "code", app.nextCodeInWindow())
                 .submit("確認");
         assertEquals("/console/me", b.path(), b.text());
@@ -105,13 +88,13 @@ class IdentityPagesBrowserTest {
         assertEquals("/console/admin/locks", b.path());
         assertTrue(b.find("#locks").getText().contains("鈴木 次郎") && b.find("#locks").getText().contains("（JST）まで"),
                 b.text());
-        shoot(b, "locks");
+        jp.mamori.testing.Screens.check(b, "identity-locks");
         b.open("/console/admin/account?id=" + lockedId);
         assertTrue(b.text().contains("ログインは一時ロック中"), b.text());
         String history = b.find("#history").getText();
         assertTrue(history.contains("本人確認を記録しました：対面、運転免許証（確認者 人事課 田中）"), history);
         assertTrue(history.contains("佐藤 一郎（kanri.walk）"), history);
-        shoot(b, "account");
+        jp.mamori.testing.Screens.check(b, "identity-account");
 
         // Releasing needs a fresh second factor: the typed reason is kept over the step-up and the release goes on.
         staleFactor(server, admin);
@@ -119,7 +102,7 @@ class IdentityPagesBrowserTest {
         b.fill("/console/admin/locks/release", "reason", "電話で本人確認（内線 2345）").submit("ロックを解除");
         assertEquals("/console/step-up", b.path(), b.text());
         assertTrue(b.text().contains("送信した内容は保持されています"), b.text());
-        shoot(b, "step-up");
+        jp.mamori.testing.Screens.check(b, "identity-step-up");
         b.fill("/console/step-up", "code", app.nextCodeInWindow()).submit("確認");
         assertEquals("/console/admin/locks", b.path(), b.text());
         assertTrue(b.text().contains("ロックを解除しました") && b.text().contains("一時ロック中のアカウントはありません"),
@@ -131,6 +114,6 @@ class IdentityPagesBrowserTest {
         b.fill("/console/login", "login_id", locked).fill("/console/login", "password", "Nanika-chigau-1234")
                 .submit("次へ（二要素認証）");
         assertTrue(b.text().contains("一時的にロックされています") && b.text().contains("（JST）まで"), b.text());
-        shoot(b, "login-locked");
+        jp.mamori.testing.Screens.check(b, "identity-login-locked");
     }
 }
