@@ -44,6 +44,8 @@ public final class Database implements AutoCloseable {
     private final String description;
     /** How to log in as the owner (migration) user: url, user, password; null when not known. */
     private final String[] owner;
+    /** Whether this process may write now (issue 18 §2): normal until the primary monitor or --read-only says not. */
+    private final Availability availability = Availability.normal(java.time.Clock.systemUTC());
 
     private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description, String... owner) {
         this.embedded = embedded;
@@ -378,6 +380,11 @@ public final class Database implements AutoCloseable {
 
     public DataSource dataSource() {
         return pool;
+    }
+
+    /** This process's write availability (normal or degraded read-only), shared by every capability. */
+    public Availability availability() {
+        return availability;
     }
 
     public String description() {
