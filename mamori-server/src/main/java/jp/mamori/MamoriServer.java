@@ -308,6 +308,9 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.ops.Alerts alerts = new jp.mamori.ops.Alerts(health, notifier, Clock.systemUTC(),
                     since -> identityLogins.failuresSince(since, jp.mamori.ops.Alerts.FAILURE_SCAN),
                     cfg.ops().failedLogins(), Duration.ofMinutes(cfg.ops().failedLoginMinutes()));
+            // after-hours and unusual-volume access, as the audit reports define them (AUDIT-8)
+            alerts.watch(new jp.mamori.ops.AccessWatch(audit.reports(), Clock.systemUTC(),
+                    jp.mamori.audit.AuditReports.JST, cfg.ops().afterHoursAlert(), Duration.ofMinutes(5)));
             metrics.gauge("mamori.login.failures.window", "failed logins in the alert's window", alerts::lastFailures);
             api.observe(metrics::request);
             api.ops(new jp.mamori.ops.web.OpsEndpoint(health, metrics, cfg.ops().anonymousMetrics(), cfg.timeZone()));

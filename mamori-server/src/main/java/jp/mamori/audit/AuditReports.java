@@ -156,13 +156,52 @@ public final class AuditReports {
         return rows("WHERE break_glass AND recorded_at >= ? AND recorded_at < ? ORDER BY seq LIMIT ?", from, to, limit);
     }
 
-    /** Accesses to patient data by people outside working hours (Japan time) or on a weekend. */
-    public List<Row> afterHours(Instant from, Instant to, int limit) {
-        return rows("WHERE recorded_at >= ? AND recorded_at < ? AND actor_kind = 'person' AND cardinality(patients) > 0"
+    /**
+     * What "after hours" means, the one definition for the report and its alert (ops' AccessWatch): a person's
+     * access to patient data outside working hours (Japan time) or on a weekend.
+     */
+    private String afterHoursWhere() {
+        return "WHERE recorded_at >= ? AND recorded_at < ? AND actor_kind = 'person' AND cardinality(patients) > 0"
                 + " AND (extract(hour FROM recorded_at AT TIME ZONE 'Asia/Tokyo') < " + options.workStartHour()
                 + " OR extract(hour FROM recorded_at AT TIME ZONE 'Asia/Tokyo') >= " + options.workEndHour()
-                + " OR extract(isodow FROM recorded_at AT TIME ZONE 'Asia/Tokyo') >= 6) ORDER BY seq LIMIT ?",
-                from, to, limit);
+                + " OR extract(isodow FROM recorded_at AT TIME ZONE 'Asia/Tokyo') >= 6)";
+    }
+
+    /** Accesses to patient data by people outside working hours (Japan time) or on a weekend. */
+    public List<Row> afterHours(Instant from, Instant to, int limit) {
+        return rows(afterHoursWhere() + " ORDER BY seq LIMIT ?", from, to, limit);
+    }
+
+    /** A person and how many of their accesses a report counted. */
+    public record PersonCount(String actor, String display, long count) {
+    }
+
+    /** How many after-hours accesses ({@link #afterHours}) each person made in the window, most first. */
+    public List<PersonCount> afterHoursCounts(Instant from, Instant to) {
+        return Tx.read(ds, c -> {
+            List<PersonCount> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT actor, max(actor_display), count(*) FROM audit_entry "
+                    + afterHoursWhere() + " GROUP BY actor ORDER BY count(*) DESC, actor LIMIT 1000")) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new PersonCount(rs.getString(1), rs.getString(2), rs.getLong(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The working hours [start, end) in Japan time that {@link #afterHours} uses. */
+    public int[] workingHours() {
+        return new int[]{options.workStartHour(), options.workEndHour()};
+    }
+
+    /** The factor above a person's own median daily count that makes a day unusual ({@link #unusualVolume}). */
+    public double volumeFactor() {
+        return options.volumeFactor();
     }
 
     /** People's days with more than {@code volumeFactor} times their own median daily count of record accesses. */

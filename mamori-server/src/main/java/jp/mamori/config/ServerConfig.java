@@ -51,10 +51,13 @@ public record ServerConfig(
      * @param checkSeconds        how often the health checks run for alerts and gauges ({@code --health-check-seconds},
      *                            default 30)
      * @param anonymousMetrics    {@code /metrics} without authentication ({@code --metrics-anonymous}): a deviation
+     * @param afterHoursAlert     a person's after-hours accesses to patient data in one day that raise an alert
+     *                            ({@code --alert-after-hours N}, default 30; 0 turns the alert off: a deviation). The
+     *                            audit report lists every one; the alert is for the night that stands out (AUDIT-8).
      */
     public record OpsOptions(long diskMinFreeBytes, int failedLogins, int failedLoginMinutes, int checkSeconds,
-                             boolean anonymousMetrics) {
-        public static final OpsOptions DEFAULT = new OpsOptions(1024L * 1024 * 1024, 20, 5, 30, false);
+                             boolean anonymousMetrics, int afterHoursAlert) {
+        public static final OpsOptions DEFAULT = new OpsOptions(1024L * 1024 * 1024, 20, 5, 30, false, 30);
 
         public OpsOptions {
             if (diskMinFreeBytes < 0) {
@@ -66,6 +69,9 @@ public record ServerConfig(
             }
             if (checkSeconds < 1 || checkSeconds > 3600) {
                 throw new ConfigException("--health-check-seconds must be 1 to 3600");
+            }
+            if (afterHoursAlert < 0 || afterHoursAlert > 100_000) {
+                throw new ConfigException("--alert-after-hours must be 0 (off) to 100000 / 0(無効)〜100000 で指定してください");
             }
         }
     }
@@ -697,6 +703,10 @@ public record ServerConfig(
             out.add("/metrics is served without authentication (--metrics-anonymous): anyone who reaches the port learns"
                     + " request rates and the health of this server (NET-13) / メトリクスを認証なしで公開しています");
         }
+        if (ops.afterHoursAlert() == 0) {
+            out.add("no alert on after-hours access (--alert-after-hours 0): the audit report still lists it, but nobody is"
+                    + " told at the time (AUDIT-8) / 時間外アクセスの警告を無効にしています");
+        }
         out.addAll(downtime.deviations());
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
@@ -722,7 +732,7 @@ public record ServerConfig(
                 "--backup-pgbackrest-stanza", "--backup-pgbackrest-command", "--backup-pgbackrest-config",
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
-                "--alert-failed-logins", "--health-check-seconds", "--downtime-minutes",
+                "--alert-failed-logins", "--health-check-seconds", "--alert-after-hours", "--downtime-minutes",
                 "--downtime-dir", "--downtime-generations"),
                 List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
@@ -779,7 +789,7 @@ public record ServerConfig(
             throw new ConfigException("--health-disk-min-free must be a size such as 1G / 例: 1G");
         }
         return new OpsOptions(disk, n, minutes, a.intValue("--health-check-seconds").orElse(d.checkSeconds()),
-                a.flag("--metrics-anonymous"));
+                a.flag("--metrics-anonymous"), a.intValue("--alert-after-hours").orElse(d.afterHoursAlert()));
     }
 
     private static DowntimeOptions downtimeOptions(Args a, Path data) {

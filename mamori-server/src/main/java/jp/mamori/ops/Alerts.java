@@ -36,6 +36,23 @@ public final class Alerts implements AutoCloseable {
     public record Alert(String key, String text, Instant since) {
     }
 
+    /** Something a {@link Source} finds now: an alert under {@code key}, open while the source keeps finding it. */
+    public record Finding(String key, String event, Map<String, String> fields, String text) {
+    }
+
+    /**
+     * A watcher asked on every tick (e.g. {@link AccessWatch}): what it finds is raised once; an open alert under its
+     * {@link #prefix} that it no longer finds is cleared.
+     */
+    public interface Source {
+        /** The prefix of every key this source raises. */
+        String prefix();
+
+        List<Finding> findings();
+    }
+
+    private final List<Source> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private final Health health;
     private final SecurityNotifier notifier;
     private final Clock clock;
@@ -61,6 +78,12 @@ public final class Alerts implements AutoCloseable {
         this.window = window;
     }
 
+    /** Adds a watcher asked on every tick. */
+    public Alerts watch(Source source) {
+        sources.add(source);
+        return this;
+    }
+
     /** Runs {@link #tick} every {@code every}, the first at once. */
     public synchronized Alerts start(Duration every) {
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,7 +101,7 @@ public final class Alerts implements AutoCloseable {
         return this;
     }
 
-    /** One round: the health checks and the failed logins. */
+    /** One round: the health checks, the watchers and the failed logins. */
     public synchronized void tick() {
         Health.Report r = health.fresh();
         for (Health.Line l : r.lines()) {
@@ -92,6 +115,26 @@ public final class Alerts implements AutoCloseable {
             } else if (now != HealthCheck.Status.DOWN && before == HealthCheck.Status.DOWN) {
                 clear(key, "health.recovered", Map.of("check", l.name()), "稼働状況が回復しました / health check"
                         + " recovered: " + l.name() + ": " + l.result().summary());
+            }
+        }
+        for (Source source : sources) {
+            List<Finding> found;
+            try {
+                found = source.findings();
+            } catch (RuntimeException e) {
+                log.warn("health: watcher {} failed: {}", source.prefix(), e.toString());
+                continue;
+            }
+            java.util.Set<String> keys = new java.util.HashSet<>();
+            for (Finding f : found) {
+                keys.add(f.key());
+                raise(f.key(), f.event(), f.fields(), f.text());
+            }
+            for (Alert a : List.copyOf(open.values())) {
+                if (a.key().startsWith(source.prefix()) && !keys.contains(a.key())) {
+                    clear(a.key(), "alert.closed", Map.of("alert", a.key()), "警告を閉じました / alert closed: "
+                            + a.text());
+                }
             }
         }
         if (failuresSince != null) {

@@ -166,6 +166,67 @@ class AuditReportsTest {
     }
 
     @Test
+    void afterHoursAndUnusualVolumeRaiseOneAlertPerPersonAndDay() {
+        // Monday 23:45: B's 22:30 read is after hours; C's day is usual.
+        MovingClock clock = new MovingClock(at(1, 23, 45));
+        jp.mamori.ops.AccessWatch watch = new jp.mamori.ops.AccessWatch(reports, clock, AuditReports.JST, 1,
+                java.time.Duration.ZERO);
+        List<jp.mamori.ops.Alerts.Finding> monday = watch.findings();
+        assertEquals(List.of("access.after-hours:" + STAFF_B + ":2021-03-01"),
+                monday.stream().map(jp.mamori.ops.Alerts.Finding::key).toList());
+        assertEquals("1", monday.get(0).fields().get("count"));
+        assertTrue(monday.get(0).text().startsWith("時間外アクセス: "), monday.get(0).text());
+        assertEquals(List.of(), new jp.mamori.ops.AccessWatch(reports, clock, AuditReports.JST, 2,
+                java.time.Duration.ZERO).findings(), "below the threshold of two a day");
+        assertEquals(List.of(), new jp.mamori.ops.AccessWatch(reports, clock, AuditReports.JST, 0,
+                java.time.Duration.ZERO).findings(), "0 turns the after-hours alert off");
+
+        // Thursday evening: C's ten reads against a usual one a day, as the unusual-volume report says.
+        List<jp.mamori.access.SecurityNotifier.Notice> sent = new ArrayList<>();
+        jp.mamori.ops.Alerts alerts = new jp.mamori.ops.Alerts(new jp.mamori.ops.Health(clock), sent::add, clock, null, 20,
+                java.time.Duration.ofMinutes(5)).watch(watch);
+        clock.now = at(4, 18, 0);
+        alerts.tick();
+        alerts.tick();
+        assertEquals(List.of("access.unusual-volume"), sent.stream().map(jp.mamori.access.SecurityNotifier.Notice::event).toList(),
+                "sent once, not on every tick");
+        assertTrue(sent.get(0).text().contains("10 件") && sent.get(0).text().contains("普段は1日 1 件"), sent::toString);
+        assertEquals(List.of("access.volume:" + STAFF_C + ":2021-03-04"),
+                alerts.open().stream().map(jp.mamori.ops.Alerts.Alert::key).toList());
+        // The day is over: the alert closes; the report keeps the accesses.
+        clock.now = at(5, 9, 0);
+        alerts.tick();
+        assertEquals(List.of(), alerts.open());
+        assertEquals(List.of("access.unusual-volume", "alert.closed"),
+                sent.stream().map(jp.mamori.access.SecurityNotifier.Notice::event).toList());
+        assertEquals(1, reports.unusualVolume(FROM, TO).size());
+    }
+
+    /** A clock the test moves. */
+    static final class MovingClock extends java.time.Clock {
+        volatile Instant now;
+
+        MovingClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
     void accessToAPatientWithTheStaffMembersFamilyNameIsListed() {
         List<AuditReports.SameName> hits = reports.sameFamilyName(FROM, TO, 100);
         assertEquals(1, hits.size(), hits::toString);
