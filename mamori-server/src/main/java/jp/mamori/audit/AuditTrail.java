@@ -285,6 +285,11 @@ public final class AuditTrail implements AutoCloseable {
         this.databaseRefused = listener;
     }
 
+    /** The local journals, or null. */
+    JournalKeeper journalKeeper() {
+        return journal;
+    }
+
     /** Whether entries go to the local journal now. */
     public boolean journaling() {
         return journaling;
