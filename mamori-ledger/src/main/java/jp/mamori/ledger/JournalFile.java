@@ -150,7 +150,7 @@ public final class JournalFile {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             Reader r = new Reader(in);
             byte[] first = r.next();
-            Genesis g = first == null || !r.complete ? null : genesis(first);
+            Genesis g = first == null || !r.complete || first.length > 4096 ? null : genesis(first);
             if (g == null) {
                 problems.add("1 行目がジャーナルの開始行ではありません / line 1 is not a journal genesis");
                 return new Result(null, 0, 0, 0, null, 0, 0, problems, key != null);
@@ -230,6 +230,10 @@ public final class JournalFile {
                 committedHead = prev;
                 validBytes = r.offset;
             }
+            if (r.tooLong) {
+                problems.add("行 " + (lineNo + 1) + ": 行が長すぎます / line " + (lineNo + 1) + " is longer than "
+                        + MAX_LINE + " bytes");
+            }
             if (problems.size() >= 20) {
                 problems.add("… 以降は省略 / … further problems not listed");
             }
@@ -252,6 +256,8 @@ public final class JournalFile {
         private final ByteArrayOutputStream buf = new ByteArrayOutputStream(1024);
         long offset;
         boolean complete;
+        /** A line longer than {@link #MAX_LINE}: reading stopped there. */
+        boolean tooLong;
 
         Reader(InputStream in) {
             this.in = in;
@@ -267,7 +273,8 @@ public final class JournalFile {
                     return buf.toByteArray();
                 }
                 if (buf.size() >= MAX_LINE) {
-                    throw new IOException("a journal line is longer than " + MAX_LINE + " bytes");
+                    tooLong = true;
+                    return null;
                 }
                 buf.write(c);
             }

@@ -81,6 +81,9 @@ class JournalFileTest {
         NoteSigner other = NoteSigner.generate("test.example/mamori-audit");
         assertFalse(JournalFile.verify(write(journal()), other.verifierKey()).ok(), "signed by another key");
         assertFalse(JournalFile.verify(write("not a journal\n"), null).ok());
+        JournalFile.Result huge = JournalFile.verify(write(journal("x".repeat(JournalFile.MAX_LINE + 10) + "\n")),
+                null);
+        assertFalse(huge.ok(), "a hostile line is a problem, not an error that would keep the journal unmerged");
     }
 
     @Test

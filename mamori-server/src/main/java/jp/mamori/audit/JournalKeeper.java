@@ -160,9 +160,19 @@ final class JournalKeeper {
     }
 
     private List<AuditTrail.Appended> merge(DataSource ds, Store store, Path file) throws SQLException, IOException {
-        JournalFile.Result r = JournalFile.verify(file, signer.verifierKey(), JournalKeeper::checkEntry);
+        JournalFile.Result r;
+        try {
+            r = JournalFile.verify(file, signer.verifierKey(), JournalKeeper::checkEntry);
+        } catch (IOException e) {
+            r = new JournalFile.Result(null, 0, 0, 0, null, 0, 0, List.of("the file cannot be read: " + e), true);
+        }
         String name = file.getFileName().toString();
-        long length = Files.size(file);
+        long length;
+        try {
+            length = Files.size(file);
+        } catch (IOException e) {
+            length = -1;
+        }
         List<AuditTrail.Appended> out = new ArrayList<>();
         String problem = r.ok() ? null : r.problems().get(0);
         try (Connection c = ds.getConnection()) {
@@ -178,7 +188,7 @@ final class JournalKeeper {
                     trailNext = rs.getLong(1);
                     trailLeaf = rs.getBytes(2);
                 }
-                if (r.genesis() != null && alreadyMerged(c, r.genesis().id())) {
+                if (problem == null && alreadyMerged(c, r.genesis().id(), r.head())) {
                     c.rollback();
                     log.info("audit: journal {} was merged before (its journal.merged entry exists)", name);
                     rename(file, AuditJournal.MERGED);
@@ -241,7 +251,12 @@ final class JournalKeeper {
         }
         if (problem != null) {
             log.error("audit: INTEGRITY PROBLEM: the journal {} does not verify and was not merged: {}", name, problem);
-            rename(file, AuditJournal.REJECTED);
+            try {
+                rename(file, AuditJournal.REJECTED);
+            } catch (IOException e) {
+                // the finding is stored; a file that cannot be moved must not keep the process read-only
+                log.error("audit: the rejected journal {} could not be renamed: {}", name, e.toString());
+            }
             try {
                 notifier.notify(new SecurityNotifier.Notice("audit.integrity", Instant.now(), null,
                         Map.of("journal", name, "problem", problem), "監査ジャーナルを検証できないため統合しませんでした"
@@ -257,13 +272,17 @@ final class JournalKeeper {
         return out;
     }
 
-    private static boolean alreadyMerged(Connection c, String journalId) throws SQLException {
+    /** Whether a {@code journal.merged} entry names this journal (its id and head): it was merged before a crash. */
+    private static boolean alreadyMerged(Connection c, String journalId, byte[] head) throws SQLException {
         byte[] needle = ("\"journal\":\"" + journalId + "\"").getBytes(StandardCharsets.UTF_8);
+        byte[] headNeedle = ("\"head\":\"" + (head == null ? "" : Base64.getEncoder().encodeToString(head)) + "\"")
+                .getBytes(StandardCharsets.UTF_8);
         try (PreparedStatement ps = c.prepareStatement("SELECT entry FROM audit_entry WHERE action = ?")) {
             ps.setString(1, AuditAction.JOURNAL_MERGED.code);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (indexOf(rs.getBytes(1), needle) >= 0) {
+                    byte[] e = rs.getBytes(1);
+                    if (indexOf(e, needle) >= 0 && indexOf(e, headNeedle) >= 0) {
                         return true;
                     }
                 }

@@ -275,6 +275,16 @@ class AuditJournalTest {
             assertTrue(Arrays.equals(journaled.get(i), stored(before + i)), "entry " + i);
         }
         assertTrue(Files.exists(file.resolveSibling(file.getFileName() + ".merged")));
+
+        // a copy of the merged journal, edited, put back under its name: the id of a merged journal does not make it
+        // "merged before": it does not verify, so it is rejected with a finding
+        String copy = Files.readString(file.resolveSibling(file.getFileName() + ".merged"));
+        Files.writeString(file, copy.replaceFirst("\"outcome\":\"success\"", "\"outcome\":\"refused\""));
+        long h = head();
+        assertEquals(1, server.server().audit().trail().mergeJournals());
+        assertEquals(h + 1, head());
+        assertTrue(new String(stored(h), StandardCharsets.UTF_8).contains("\"action\":\"audit.integrity\""));
+        assertTrue(Files.exists(file.resolveSibling(file.getFileName() + ".rejected")));
     }
 
     @Test
