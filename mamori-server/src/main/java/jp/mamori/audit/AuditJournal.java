@@ -42,9 +42,10 @@ final class AuditJournal implements AutoCloseable {
     private final byte[] genesisHash;
     private final NoteSigner signer;
     private long nextSeq;
-    private byte[] prev;
+    /** Written by the writer thread; read for the health report. */
+    private volatile byte[] prev;
     private long groups;
-    private long entries;
+    private volatile long entries;
     private long good;
     private boolean broken;
 

@@ -280,7 +280,7 @@ public final class AuditTrail implements AutoCloseable {
         }
     }
 
-    /** Called (on the writer thread) when the database refused a group with a retryable failure. */
+    /** Called (on a thread of its own) when the database refused a group with a retryable failure. */
     void onDatabaseRefused(Consumer<Throwable> listener) {
         this.databaseRefused = listener;
     }
@@ -496,11 +496,15 @@ public final class AuditTrail implements AutoCloseable {
                     // seconds) and this group is journaled, rather than refusing answers the journal can cover.
                     log.warn("audit: the database refused a group ({}); journaling locally", t.toString());
                     journaling = true;
-                    try {
-                        databaseRefused.accept(t);
-                    } catch (RuntimeException e) {
-                        log.warn("audit: entering degraded mode failed: {}", e.toString());
-                    }
+                    // on another thread: the mode's listeners may record entries, which need this writer
+                    Consumer<Throwable> refused = databaseRefused;
+                    Thread.ofPlatform().daemon().name("mamori-audit-degraded").start(() -> {
+                        try {
+                            refused.accept(t);
+                        } catch (RuntimeException e) {
+                            log.warn("audit: entering degraded mode failed: {}", e.toString());
+                        }
+                    });
                     journalBatch(batch);
                     continue;
                 }

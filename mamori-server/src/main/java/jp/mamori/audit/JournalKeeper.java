@@ -71,7 +71,8 @@ final class JournalKeeper {
     private final NoteSigner signer;
     private volatile SecurityNotifier notifier;
     private final int chunk;
-    private AuditJournal current;
+    /** Written by the writer thread only; read by {@link #state}. */
+    private volatile AuditJournal current;
 
     JournalKeeper(Path folder, String host, NoteSigner signer, SecurityNotifier notifier, int chunk) {
         this.folder = folder;

@@ -211,8 +211,11 @@ class AuditJournalTest {
         readOnly(true);
         assertFalse(availability().degraded());
         // the appender's group is refused (a read-only transaction): journaled, and the read still answered
-        for (int i = 0; i < 20 && !availability().degraded(); i++) {
+        for (int i = 0; i < 20 && !server.server().audit().journal().journaling(); i++) {
             read(1);
+        }
+        for (int i = 0; i < 250 && !availability().degraded(); i++) {
+            Thread.sleep(20); // the mode is entered on a thread of its own
         }
         assertTrue(availability().degraded(), "the appender entered degraded mode");
         assertTrue(server.server().audit().journal().journaling());
