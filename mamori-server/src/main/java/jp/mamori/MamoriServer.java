@@ -167,7 +167,7 @@ public final class MamoriServer implements AutoCloseable {
             // the notifier goes to the audit too: a checkpoint refused over an entry no appender stored is a notice
             audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
                     java.net.InetAddress.getLocalHost().getHostName(), VERSION, startDeviations, cfg.dataDir(),
-                    notifier);
+                    notifier, db.availability());
             for (String d : audit.deviations()) {
                 deviation(scratch, d);
             }

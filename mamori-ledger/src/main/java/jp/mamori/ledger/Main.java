@@ -32,6 +32,9 @@ public final class Main {
               consistency <proof-file> --key <vkey | key-file> [--origin NAME]
               consistency --size1 M --size2 N --root1 B64 --root2 B64 [--proof B64,B64,...]
                   2 つのチェックポイントの一貫性を検証 / check that a later checkpoint extends an earlier one
+              verify-journal <journal-file> [--key <vkey | key-file>]
+                  縮退運用中の監査ジャーナル (<data>/audit-journal/*.journal) を単独で検証
+                  / verify a degraded-mode audit journal on its own: genesis, chain, groups, signatures
               bench [--entries N] [--checkpoint-every K] [--runs R] [--threads N] [--dir DIR]
                   検証速度の計測 / measure verification speed
             exit: 0 検証成功 verified, 1 改ざん検出 tampering found, 2 入力エラー usage or input error
@@ -57,6 +60,7 @@ public final class Main {
                 case "verify" -> verify(a, out);
                 case "inclusion" -> inclusion(a, out);
                 case "consistency" -> consistency(a, out);
+                case "verify-journal" -> verifyJournal(a, out);
                 case "bench" -> {
                     a.allow("entries", "checkpoint-every", "runs", "threads", "dir");
                     yield Bench.run(a.longOpt("entries", 1_000_000), (int) a.longOpt("checkpoint-every", 1000),
@@ -115,6 +119,29 @@ public final class Main {
         }
         out.println(r.summary());
         return r.failed() ? TAMPERED : OK;
+    }
+
+    private static int verifyJournal(Args a, PrintStream out) throws IOException {
+        a.allow("key");
+        if (a.positional.size() != 1) {
+            throw new UsageException("verify-journal にはジャーナルファイルを 1 つ指定します / verify-journal takes one journal file");
+        }
+        Path file = Path.of(a.positional.get(0));
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("ファイルがありません / no such file: " + file);
+        }
+        VerifierKey key = a.opt("key") == null ? null : readKey(a.opt("key"));
+        JournalFile.Result r = JournalFile.verify(file, key);
+        for (String p : r.problems()) {
+            out.println("FAIL " + p);
+        }
+        if (r.genesis() != null) {
+            out.println("開始点 / genesis: journal " + r.genesis().id() + ", host " + r.genesis().host() + ", created "
+                    + r.genesis().created() + (r.genesis().headKnown() ? ", continues the trail at seq "
+                    + r.genesis().trailSize() : ", trail head unknown (numbered from 0)"));
+        }
+        out.println(r.summary());
+        return r.ok() ? OK : TAMPERED;
     }
 
     private static int inclusion(Args a, PrintStream out) throws IOException {

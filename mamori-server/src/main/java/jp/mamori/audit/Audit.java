@@ -62,6 +62,20 @@ public final class Audit implements AutoCloseable {
     public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
                               List<String> deviations, java.nio.file.Path dataDir,
                               jp.mamori.access.SecurityNotifier notifier) {
+        return start(ds, o, hostname, version, deviations, dataDir, notifier, null);
+    }
+
+    /**
+     * As above, following {@code availability} (issue 18 §2, ADR 0013 "Journal"): while it is degraded every entry
+     * goes to a local journal in {@code <data>/audit-journal} (from the start entry on when the process starts
+     * degraded); leaving degraded mode first merges the journals into the main trail (a preparer: leaving waits for
+     * it, and a database that still refuses keeps the process degraded); a process that starts normal merges the
+     * journals an earlier run left before anything else. A group the database refuses with a retryable failure
+     * before the monitor noticed enters degraded mode and is journaled. Null: no journal (as before).
+     */
+    public static Audit start(DataSource ds, ServerConfig.AuditOptions o, String hostname, String version,
+                              List<String> deviations, java.nio.file.Path dataDir,
+                              jp.mamori.access.SecurityNotifier notifier, jp.mamori.db.Availability availability) {
         // the checkpointer's key seals every group the trail stores, so that the checkpointer signs only those
         Checkpointer cp = dataDir == null ? null : checkpointer(ds, o, hostname, dataDir).notifying(notifier);
         AuditTrail trail = new AuditTrail(ds, AuditTrail.Settings.DEFAULT, cp == null ? null : GroupSeal.of(cp.signer()));
@@ -76,6 +90,35 @@ public final class Audit implements AutoCloseable {
             return t;
         });
         Audit a = new Audit(ds, trail, new AuditReports(ds, o), siem, clock);
+        boolean degraded = false;
+        if (availability != null && cp != null) {
+            trail.journalTo(new JournalKeeper(AuditJournal.folder(dataDir), hostname, cp.signer(), notifier,
+                    AuditTrail.Settings.DEFAULT.maxBatch()));
+            degraded = availability.degraded();
+            if (degraded) {
+                trail.startJournaling();
+            } else {
+                try {
+                    int merged = trail.mergeJournals();
+                    if (merged > 0) {
+                        log.warn("audit: {} entries of journals left by an earlier run were merged", merged);
+                    }
+                } catch (RuntimeException e) {
+                    log.error("audit: journals left by an earlier run could not be merged yet: {}", e.toString());
+                }
+            }
+            availability.onChange(s -> {
+                if (s.degraded()) {
+                    trail.startJournaling();
+                }
+            });
+            availability.beforeLeaving(trail::mergeJournals);
+            trail.onDatabaseRefused(t -> {
+                if (!availability.degraded()) {
+                    availability.enterDegraded("the database refused the audit trail's write: " + t);
+                }
+            });
+        }
         try {
             Map<String, String> cfg = new LinkedHashMap<>();
             cfg.put("version", version);
@@ -95,7 +138,9 @@ public final class Audit implements AutoCloseable {
             a.recorder.system("server", AuditAction.SERVER_START, Outcome.SUCCESS, cfg);
             a.checkClock();
             if (a.checkpointer != null) {
-                a.checkpointer.checkpoint();
+                if (!degraded) {
+                    a.checkpointer.checkpoint(); // a read-only database takes none; the journal holds the entries
+                }
                 a.checkpointer.start(java.time.Duration.ofSeconds(o.checkpointSeconds()));
             }
         } catch (RuntimeException e) {
@@ -148,6 +193,20 @@ public final class Audit implements AutoCloseable {
                 GroupSeal.of(SigningKey.loadOrCreate(dataDir, host + "/mamori-audit")));
     }
 
+    /**
+     * The local journal's state for the health report and metrics (issue 18 §2): whether entries go to it now, the file
+     * being written and its entries and head hash (base64; what a reviewer compares with the {@code journal.merged}
+     * entry), and the journal files not merged yet (file names).
+     */
+    public record JournalState(boolean journaling, String file, long entries, String head, List<String> unmerged) {
+    }
+
+    /** The journal's state, or null when this process has no journal (no data folder or no availability given). */
+    public JournalState journal() {
+        JournalKeeper.State s = trail.journalState();
+        return s == null ? null : new JournalState(s.journaling(), s.file(), s.entries(), s.head(), s.unmerged());
+    }
+
     /** The checkpointer, or null when started without a data folder. */
     public Checkpointer checkpointer() {
         return checkpointer;
@@ -162,6 +221,11 @@ public final class Audit implements AutoCloseable {
         ClockCheck.Status s = lastClock;
         if (s != null && ClockCheck.deviation(s) != null) {
             out.add(ClockCheck.deviation(s));
+        }
+        JournalState j = journal();
+        if (j != null && !j.journaling() && !j.unmerged().isEmpty()) {
+            out.add("未統合の監査ジャーナルがあります / audit journals not merged into the trail yet: "
+                    + String.join(", ", j.unmerged()));
         }
         return out;
     }

@@ -52,6 +52,8 @@ public enum AuditAction {
     AUDIT_TIMESTAMP("audit.timestamp"),
     AUDIT_ANCHOR("audit.anchor"),
     AUDIT_INTEGRITY("audit.integrity"),
+    /** A degraded-mode journal merged into the main trail (issue 18 §2): its file, length and head hash. */
+    JOURNAL_MERGED("journal.merged"),
     AUDIT_EXPORT("audit.export"),
     AUDIT_PROOF("audit.proof"),
     VERIFY_AUDIT("verify.audit"),

@@ -115,6 +115,17 @@ public final class AuditTrail implements AutoCloseable {
     private volatile boolean closed;
     /** Writer: waiting for announced entries ({@link #gather}). */
     private volatile boolean gathering;
+    /** The local journals for degraded mode (issue 18 §2); null: none, appends fail while the database cannot be written. */
+    private volatile JournalKeeper journal;
+    /** Whether the writer puts groups into the local journal instead of the database. */
+    private volatile boolean journaling;
+    /** Told when the database refused a group in a way that may pass (read-only, connection lost): enters degraded mode. */
+    private volatile Consumer<Throwable> databaseRefused = t -> { };
+    /** Work that must run on the writer thread, between groups (a journal's merge). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.FutureTask<?>> chores =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Entries written to local journals by this writer. */
+    private final AtomicLong journaled = new AtomicLong();
 
     /**
      * The trail's size as {@code c} sees it: the next entry's seq (a backup's manifest records it; a drill compares a
@@ -250,6 +261,178 @@ public final class AuditTrail implements AutoCloseable {
         this.commitTimes = nanos;
     }
 
+    // ---------------------------------------------------------------- degraded mode: the local journal (issue 18 §2)
+
+    /** Gives the trail its local journals (ADR 0013 "Journal"); without them appends fail while degraded. */
+    void journalTo(JournalKeeper keeper) {
+        this.journal = keeper;
+    }
+
+    /**
+     * From the next group on, entries go to the local journal (degraded mode was entered). Without a journal this does
+     * nothing: the database is tried, and an append it refuses fails ({@link AuditUnavailable}).
+     */
+    void startJournaling() {
+        if (journal != null && !journaling) {
+            journaling = true;
+            log.warn("audit: degraded mode: entries are journaled locally in {} until the database can be written",
+                    journal.folder());
+        }
+    }
+
+    /** Called (on a thread of its own) when the database refused a group with a retryable failure. */
+    void onDatabaseRefused(Consumer<Throwable> listener) {
+        this.databaseRefused = listener;
+    }
+
+    /** The local journals, or null. */
+    JournalKeeper journalKeeper() {
+        return journal;
+    }
+
+    /** Whether entries go to the local journal now. */
+    public boolean journaling() {
+        return journaling;
+    }
+
+    /** Entries this process wrote to local journals. */
+    public long journaled() {
+        return journaled.get();
+    }
+
+    /** The journals' state, for {@link Audit#journal()}; null without journals. */
+    JournalKeeper.State journalState() {
+        JournalKeeper k = journal;
+        return k == null ? null : k.state(journaling);
+    }
+
+    /**
+     * Merges every local journal into the main trail, on the writer thread between groups (so that what was journaled
+     * comes before what is appended afterwards), and turns journaling off; returns the entries stored (the journals'
+     * and one {@code journal.merged} or {@code audit.integrity} entry per file).
+     *
+     * @throws IllegalStateException when a merge failed (the database cannot be written yet): journaling goes on
+     */
+    public int mergeJournals() {
+        JournalKeeper k = journal;
+        if (k == null) {
+            return 0;
+        }
+        return onWriter(() -> {
+            List<Appended> merged;
+            try {
+                merged = k.mergeAll(ds, this::storeLocked);
+            } catch (Exception e) {
+                head = null;
+                throw e;
+            }
+            journaling = false;
+            for (Appended a : merged) {
+                for (Consumer<Appended> l : listeners) {
+                    try {
+                        l.accept(a);
+                    } catch (RuntimeException e) {
+                        log.warn("audit listener failed on entry {}: {}", a.seq(), e.toString());
+                    }
+                }
+            }
+            return merged.size();
+        }, Duration.ofMinutes(5));
+    }
+
+    private <T> T onWriter(java.util.concurrent.Callable<T> work, Duration timeout) {
+        if (closed) {
+            throw new IllegalStateException("the audit trail is closed");
+        }
+        java.util.concurrent.FutureTask<T> f = new java.util.concurrent.FutureTask<>(work);
+        if (Thread.currentThread() == writer) {
+            f.run();
+        } else {
+            chores.add(f);
+            if (nudged.compareAndSet(false, true) && !queue.offer(Pending.NUDGE)) {
+                nudged.set(false);
+            }
+        }
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw new IllegalStateException("audit: " + c, c);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(false);
+            throw new IllegalStateException("audit: the writer did not run the merge in time");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private void runChores() {
+        java.util.concurrent.FutureTask<?> f;
+        while ((f = chores.poll()) != null) {
+            f.run();
+        }
+    }
+
+    /** Stores records under the head lock that the connection's transaction holds (a journal's merge). */
+    private List<Appended> storeLocked(Connection c, List<AuditRecord> records) throws SQLException {
+        Head from;
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head FOR UPDATE")) {
+            if (!rs.next()) {
+                throw new SQLException("audit_head has no row");
+            }
+            from = new Head(rs.getLong(1), rs.getBytes(2));
+        }
+        List<Appended> out = store(c, from, records, new long[0]);
+        if (out == null) {
+            throw new SQLException("audit: the head moved while it was locked");
+        }
+        committed(out.size());
+        return out;
+    }
+
+    /** Writer thread: stores a group in the local journal, durable (forced) before its waiters are released. */
+    private void journalBatch(List<Pending> batch) {
+        List<AuditRecord> records = new ArrayList<>(batch.size());
+        batch.forEach(p -> records.add(p.record));
+        try {
+            List<Appended> out = journal.append(records, this::trailHeadForJournal);
+            for (int i = 0; i < out.size(); i++) {
+                batch.get(i).seq = out.get(i).seq();
+            }
+            journaled.addAndGet(out.size());
+            lastCommitAt = java.time.Instant.now();
+        } catch (java.io.IOException | RuntimeException e) {
+            failedBatches.incrementAndGet();
+            log.error("audit: a group of {} entries could not be journaled (answers are refused): {}", batch.size(),
+                    e.toString());
+            for (Pending p : batch) {
+                p.failure = e;
+            }
+        }
+        for (Pending p : batch) {
+            p.done.countDown();
+        }
+    }
+
+    /** Where a new journal continues the main trail: the head this writer last knew, else the database's, else unknown. */
+    private byte[] trailHeadForJournal(long[] size) {
+        Head h = known;
+        if (h == null) {
+            try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT next_seq, last_leaf FROM audit_head")) {
+                if (rs.next()) {
+                    h = new Head(rs.getLong(1), rs.getBytes(2));
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.warn("audit: the trail's head is unknown; the journal numbers its entries from 0: {}", e.toString());
+            }
+        }
+        size[0] = h == null ? -1 : h.nextSeq();
+        return h == null ? null : h.lastLeaf();
+    }
+
     // ---------------------------------------------------------------- the writer
 
     /** The head as this writer last committed it. */
@@ -258,6 +441,8 @@ public final class AuditTrail implements AutoCloseable {
 
     /** Writer thread only: the head it last wrote or read, null when it must read it again (start, failure). */
     private Head head;
+    /** Writer thread only: the last head it wrote or read, kept across failures (where a journal continues). */
+    private Head known;
     /** Writer thread only: whether events wait in the outbox (as the last transaction saw it). */
     private boolean outboxWaiting = true;
 
@@ -281,6 +466,13 @@ public final class AuditTrail implements AutoCloseable {
                     continue;
                 }
             }
+            runChores();
+            if (journaling && journal != null) {
+                if (!batch.isEmpty()) {
+                    journalBatch(batch);
+                }
+                continue;
+            }
             List<Appended> written;
             try {
                 // one round trip when this writer knows the head (two when outbox rows wait: they are read first and
@@ -298,6 +490,24 @@ public final class AuditTrail implements AutoCloseable {
                 }
             } catch (Throwable t) {
                 head = null;
+                if (journal != null && !batch.isEmpty() && jp.mamori.db.Availability.retryable(t)) {
+                    // The database turned read-only (or went away) before the monitor noticed: these requests are
+                    // waiting, and a durable place exists. Degraded mode is entered here (the monitor would within
+                    // seconds) and this group is journaled, rather than refusing answers the journal can cover.
+                    log.warn("audit: the database refused a group ({}); journaling locally", t.toString());
+                    journaling = true;
+                    // on another thread: the mode's listeners may record entries, which need this writer
+                    Consumer<Throwable> refused = databaseRefused;
+                    Thread.ofPlatform().daemon().name("mamori-audit-degraded").start(() -> {
+                        try {
+                            refused.accept(t);
+                        } catch (RuntimeException e) {
+                            log.warn("audit: entering degraded mode failed: {}", e.toString());
+                        }
+                    });
+                    journalBatch(batch);
+                    continue;
+                }
                 failedBatches.incrementAndGet();
                 log.error("audit: a batch of {} entries could not be stored: {}", batch.size(), t.toString());
                 for (Pending p : batch) {
@@ -429,6 +639,7 @@ public final class AuditTrail implements AutoCloseable {
             }
         }
         head = new Head(seq, prev);
+        known = head;
         return out;
     }
 
@@ -468,6 +679,7 @@ public final class AuditTrail implements AutoCloseable {
                 if (records.isEmpty()) {
                     c.rollback();
                     head = from;
+                    known = from;
                     outboxWaiting = false;
                     return List.of();
                 }
@@ -551,7 +763,7 @@ public final class AuditTrail implements AutoCloseable {
         return out;
     }
 
-    /** Stores what is queued, then stops the writer. */
+    /** Stores what is queued, then stops the writer (a journal being written stays for the next start to merge). */
     @Override
     public void close() {
         closed = true;
@@ -559,6 +771,10 @@ public final class AuditTrail implements AutoCloseable {
             writer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        JournalKeeper k = journal;
+        if (k != null && !writer.isAlive()) {
+            k.closeCurrent();
         }
     }
 }
