@@ -158,7 +158,8 @@ public final class MamoriServer implements AutoCloseable {
             // The jobs that must run once per installation, however many processes share the database (issue 18 §1,
             // ADR 0013): each under its own advisory lock, taken by whichever process gets it first.
             Database leaderDb = db;
-            leadership = new jp.mamori.db.Leadership(() -> leaderDb.sessionConnection("mamori-leader"),
+            leadership = new jp.mamori.db.Leadership(() -> leaderDb.sessionConnection(
+                    "mamori-leader-" + ProcessHandle.current().pid()),
                     Clock.systemUTC());
             java.util.Map<String, java.util.function.BooleanSupplier> leads = jobs(leadership);
             leadership.start();
