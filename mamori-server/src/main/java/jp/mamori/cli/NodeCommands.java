@@ -81,7 +81,7 @@ final class NodeCommands {
                 && !Files.exists(from.resolve("database.external"))) {
             throw new ConfigException(from + " のデータベースは組み込み型で、他のプロセスからは使えません。先に外部の PostgreSQL"
                     + " へ移してください / the database of " + from + " is embedded in that folder and cannot be shared:"
-                    + " move it to an external PostgreSQL first (backup move-to-external), see docs/continuity.md");
+                    + " move it to an external PostgreSQL first (backup restore ... --to-db-url), see docs/continuity.md");
         }
         if (to.equals(from) || to.startsWith(from) || from.startsWith(to)) {
             throw new ConfigException("--data は --from と別のフォルダにしてください / --data must be a folder apart from"
