@@ -31,8 +31,10 @@ public final class ServeProcess implements AutoCloseable {
     private final Path data;
     private final int port;
     private final Path out;
+    private final boolean plainHttp;
 
-    private ServeProcess(Process process, String name, Path data, int port, Path out) {
+    private ServeProcess(Process process, String name, Path data, int port, Path out, boolean plainHttp) {
+        this.plainHttp = plainHttp;
         this.process = process;
         this.name = name;
         this.data = data;
@@ -55,7 +57,7 @@ public final class ServeProcess implements AutoCloseable {
         ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true);
         b.environment().putAll(env);
         Process p = b.start();
-        ServeProcess s = new ServeProcess(p, name, data, port, out);
+        ServeProcess s = new ServeProcess(p, name, data, port, out, args.contains("--http"));
         CountDownLatch ready = new CountDownLatch(1);
         Thread.ofPlatform().daemon().name(name + "-output").start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -110,9 +112,9 @@ public final class ServeProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** {@code https://localhost:PORT} (the generated certificate names localhost). */
+    /** {@code https://localhost:PORT} (the generated certificate names localhost); with --http http://127.0.0.1:PORT. */
     public String origin() {
-        return "https://localhost:" + port;
+        return plainHttp ? "http://127.0.0.1:" + port : "https://localhost:" + port;
     }
 
     public String fhir() {
