@@ -11,9 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,8 +54,9 @@ public final class Leadership implements AutoCloseable {
 
     private final Connector connector;
     private final Clock clock;
-    private final Map<String, Job> jobs = new LinkedHashMap<>();
-    private final Map<String, Instant> leading = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Registered at start; read by the health report while a tick may be waiting for the database. */
+    private final List<Job> jobs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.Map<String, Instant> leading = new java.util.concurrent.ConcurrentHashMap<>();
     private Connection held;
     private ScheduledExecutorService timer;
     private volatile boolean closed;
@@ -74,12 +73,16 @@ public final class Leadership implements AutoCloseable {
      */
     public synchronized BooleanSupplier job(String name, String label) {
         int key = name.hashCode();
-        for (Job j : jobs.values()) {
+        boolean known = false;
+        for (Job j : jobs) {
             if (j.key() == key && !j.name().equals(name)) {
                 throw new IllegalArgumentException("job " + name + " has the lock number of " + j.name());
             }
+            known |= j.name().equals(name);
         }
-        jobs.putIfAbsent(name, new Job(name, label, key));
+        if (!known) {
+            jobs.add(new Job(name, label, key));
+        }
         return () -> leads(name);
     }
 
@@ -88,10 +91,10 @@ public final class Leadership implements AutoCloseable {
         return !closed && leading.containsKey(name);
     }
 
-    /** Every registered job, whether this process leads it and since when. */
-    public synchronized List<Lead> leads() {
+    /** Every registered job, whether this process leads it and since when (never waits for a tick). */
+    public List<Lead> leads() {
         List<Lead> out = new ArrayList<>();
-        for (Job j : jobs.values()) {
+        for (Job j : jobs) {
             Instant since = leading.get(j.name());
             out.add(new Lead(j, since != null && !closed, since));
         }
@@ -135,7 +138,7 @@ public final class Leadership implements AutoCloseable {
             }
             try (PreparedStatement ps = held.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
                 ps.setQueryTimeout(5);
-                for (Job j : jobs.values()) {
+                for (Job j : jobs) {
                     if (leading.containsKey(j.name())) {
                         continue;
                     }
