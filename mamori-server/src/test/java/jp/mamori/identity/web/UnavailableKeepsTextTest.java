@@ -37,8 +37,21 @@ class UnavailableKeepsTextTest {
             assertEquals(0L, (long) h.<Long>one("SELECT count(*) FROM resource_version WHERE body::text"
                     + " LIKE '%胸部不快感%'"), "nothing stored");
 
+            // a back-entry from paper meets the same: the form comes back with the paper's text and its times
+            java.time.LocalDate yesterday = java.time.LocalDate.now(Hospital.JST).minusDays(1);
+            String from = yesterday.atTime(9, 0).toString();
+            String to = yesterday.atTime(12, 0).toString();
+            b.get("/console/patients/" + pt + "/back-entry");
+            Browser.Page back = b.submit("/console/entries/save", "downFrom", from, "downTo", to, "clinical",
+                    yesterday.atTime(10, 30).toString(), "reason", "停電", "number", "D-0031", "s", "停電中の紙の記録",
+                    "o", "", "a", "", "p", "", "op", "finalize");
+            assertEquals(503, back.status(), back::toString);
+            assertTrue(back.contains("入力した内容はそのままです") && back.contains("停電中の紙の記録")
+                    && back.contains("D-0031"), back::toString);
+
             h.execute("DROP TRIGGER test_read_only ON resource_version");
-            // the browser sends the form as it came back: the kept text and the same hidden fields
+            // the note sent again from its editor, once the database takes writes: stored once
+            b.get("/console/patients/" + pt + "/notes/new");
             Browser.Page saved = b.submit("/console/notes/save", "s", "胸部不快感が朝から続く。", "o", "BP 142/88",
                     "a", "狭心症疑い", "p", "心電図", "op", "draft");
             assertTrue(saved.path().startsWith("/console/documents/"), saved::toString);
