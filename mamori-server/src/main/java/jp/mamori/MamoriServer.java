@@ -65,6 +65,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.ops.Health health;
     private jp.mamori.ops.Alerts alerts;
     private jp.mamori.ops.Metrics metrics;
+    private jp.mamori.db.Leadership leadership;
 
     private MamoriServer(ServerConfig config, DataFolderLock lock, Database db, RecordService records,
                          SystemClients clients, HttpServer http, Tls.Material tls, Optional<Path> bootstrapFile,
@@ -150,9 +151,18 @@ public final class MamoriServer implements AutoCloseable {
         jp.mamori.preservation.PgBackRestBackups pgBackRest = null;
         List<String> backupDeviations = List.of();
         jp.mamori.continuity.DowntimeKit downtimeKit = null;
+        jp.mamori.db.Leadership leadership = null;
         try {
             db = Database.open(cfg.database(), cfg.dataDir(), 24);
             checkDurability(db, cfg);
+            // The jobs that must run once per installation, however many processes share the database (issue 18 §1,
+            // ADR 0013): each under its own advisory lock, taken by whichever process gets it first.
+            Database leaderDb = db;
+            leadership = new jp.mamori.db.Leadership(() -> leaderDb.sessionConnection(
+                    "mamori-leader-" + ProcessHandle.current().pid()),
+                    Clock.systemUTC());
+            java.util.Map<String, java.util.function.BooleanSupplier> leads = jobs(leadership);
+            leadership.start();
             ServerConfig.AccessOptions ao = cfg.access();
             jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
             if (ao.syslog().isPresent()) {
@@ -168,6 +178,7 @@ public final class MamoriServer implements AutoCloseable {
             audit = jp.mamori.audit.Audit.start(db.dataSource(), cfg.audit(),
                     java.net.InetAddress.getLocalHost().getHostName(), VERSION, startDeviations, cfg.dataDir(),
                     notifier, db.availability());
+            audit.ledBy(leads.get(JOB_CHECKPOINTER), leads.get(JOB_AUDIT_REPORTS));
             for (String d : audit.deviations()) {
                 deviation(scratch, d);
             }
@@ -193,6 +204,7 @@ public final class MamoriServer implements AutoCloseable {
                 pgBackRest = jp.mamori.preservation.PgBackRestBackups.open(cfg.dataDir(), cfg, audit.recorder(),
                         Clock.systemUTC()).notifying(notifier);
                 pgBackRest.check();
+                pgBackRest.ledBy(leads.get(JOB_BACKUPS));
                 ServerConfig drillCfg = cfg;
                 jp.mamori.access.SecurityNotifier drillNotices = notifier;
                 pgBackRest.start(() -> DrillChecks.runAsProcess(drillCfg, drillNotices));
@@ -325,7 +337,11 @@ public final class MamoriServer implements AutoCloseable {
                 return t;
             });
             ServerConfig.IdentityOptions o = cfg.identity();
+            java.util.function.BooleanSupplier sweepLeads = leads.get(JOB_ACCOUNT_SWEEP);
             sweeper.scheduleWithFixedDelay(() -> {
+                if (!sweepLeads.getAsBoolean()) {
+                    return; // another process sweeps for the installation
+                }
                 try {
                     for (String done : identity.accounts().sweep(o.unusedDays(), o.suspendUnused())) {
                         log.info("accounts: {}", done);
@@ -338,7 +354,7 @@ public final class MamoriServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     log.warn("break-glass escalation failed: {}", e.getMessage());
                 }
-            }, 0, 60, TimeUnit.SECONDS);
+            }, 5, 60, TimeUnit.SECONDS);
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
             server.audit = audit;
@@ -357,20 +373,26 @@ public final class MamoriServer implements AutoCloseable {
                         : jp.mamori.ops.HealthCheck.Result.down(n + " か所の縮退用資料が古いか、パスワード未設定で作成できません / "
                         + n + " ward(s) with a stale kit or without a kit password");
             }));
+            jp.mamori.db.Leadership led = leadership;
+            health.register(jp.mamori.ops.HealthCheck.of("leadership", false, () -> leadershipLine(led)));
             server.health = health;
             server.metrics = metrics;
-            server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));
+            server.alerts = alerts.ledBy(leads.get(JOB_ALERTS)).start(Duration.ofSeconds(cfg.ops().checkSeconds()));
             server.downtimeKit = downtimeKit;
-            downtimeKit.start();
+            server.leadership = leadership;
+            downtimeKit.ledBy(leads.get(JOB_DOWNTIME_KIT)).start();
             if (signatures != null) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
                         new jp.mamori.signatures.SignatureCheck(db.dataSource(), records, signatures,
                                 Clock.systemUTC()), Clock.systemUTC(), Duration.ofDays(cfg.signatures().renewDays()));
-                server.signatureUpkeep.start(Duration.ofMinutes(10));
+                server.signatureUpkeep.ledBy(leads.get(JOB_SIGNATURE_UPKEEP)).start(Duration.ofMinutes(10));
             }
             return server;
         } catch (Exception | Error e) {
+            if (leadership != null) {
+                leadership.close();
+            }
             if (downtimeKit != null) {
                 downtimeKit.close();
             }
@@ -585,6 +607,9 @@ public final class MamoriServer implements AutoCloseable {
             pgBackRest.close();
         }
         audit.close();
+        if (leadership != null) {
+            leadership.close(); // before the database: another process takes the jobs over at once
+        }
         db.close();
         if (seal != null) {
             seal.close();
@@ -615,6 +640,57 @@ public final class MamoriServer implements AutoCloseable {
         }
         h.register(new jp.mamori.ops.BackupHealth(backups, pgBackRest, cfg.backup().enabled(), clock));
         return h;
+    }
+
+    /** The jobs that run once per installation (issue 18 §1): their lock names, for logs and the health report. */
+    static final String JOB_CHECKPOINTER = "audit-checkpointer";
+    static final String JOB_AUDIT_REPORTS = "audit-reports";
+    static final String JOB_DOWNTIME_KIT = "downtime-kit";
+    static final String JOB_ACCOUNT_SWEEP = "account-sweep";
+    static final String JOB_SIGNATURE_UPKEEP = "signature-upkeep";
+    static final String JOB_BACKUPS = "backup-schedule";
+    static final String JOB_ALERTS = "alerts";
+
+    /**
+     * Registers every job that must run once per installation (ADR 0013, BACKUP-7) and returns their gates. The audit
+     * appenders are not among them: every process appends its own entries to the one chain (ADR 0006). Retention has
+     * no scheduled sweep (disposal is started by a person); when one comes, it belongs here.
+     */
+    static java.util.Map<String, java.util.function.BooleanSupplier> jobs(jp.mamori.db.Leadership l) {
+        java.util.Map<String, java.util.function.BooleanSupplier> m = new java.util.LinkedHashMap<>();
+        m.put(JOB_CHECKPOINTER, l.job(JOB_CHECKPOINTER, "監査証跡のチェックポイント署名 / audit checkpoints"));
+        m.put(JOB_AUDIT_REPORTS, l.job(JOB_AUDIT_REPORTS, "監査レポートの集計 / audit report derivation"));
+        m.put(JOB_DOWNTIME_KIT, l.job(JOB_DOWNTIME_KIT, "縮退用資料の作成 / downtime kit"));
+        m.put(JOB_ACCOUNT_SWEEP, l.job(JOB_ACCOUNT_SWEEP,
+                "アカウントの定期処理・緊急時アクセスの督促 / account sweep and break-glass escalation"));
+        m.put(JOB_SIGNATURE_UPKEEP, l.job(JOB_SIGNATURE_UPKEEP, "電子署名の維持 / signature upkeep"));
+        m.put(JOB_BACKUPS, l.job(JOB_BACKUPS, "バックアップの定時実行 / scheduled backups"));
+        m.put(JOB_ALERTS, l.job(JOB_ALERTS, "稼働状況の定期確認と警報 / periodic health checks and alerts"));
+        return m;
+    }
+
+    /** The health report's line on leadership: which jobs this process runs for the installation. */
+    static jp.mamori.ops.HealthCheck.Result leadershipLine(jp.mamori.db.Leadership l) {
+        List<String> ja = new java.util.ArrayList<>();
+        List<String> en = new java.util.ArrayList<>();
+        for (jp.mamori.db.Leadership.Lead lead : l.leads()) {
+            if (lead.leading()) {
+                String[] label = lead.job().label().split(" / ", 2);
+                ja.add(label[0]);
+                en.add(label.length > 1 ? label[1] : label[0]);
+            }
+        }
+        if (ja.isEmpty()) {
+            return jp.mamori.ops.HealthCheck.Result.up("定期処理は他のプロセスが担当しています / another process runs"
+                    + " the installation's jobs");
+        }
+        return jp.mamori.ops.HealthCheck.Result.up("このプロセスが担当: " + String.join("、", ja) + " / this process runs: "
+                + String.join(", ", en));
+    }
+
+    /** Which jobs this process leads (issue 18 §1). */
+    public jp.mamori.db.Leadership leadership() {
+        return leadership;
     }
 
     /** The health report (issue 18 §5); others register their checks on it. */

@@ -29,6 +29,7 @@ public final class Audit implements AutoCloseable {
     private final ScheduledExecutorService clock;
     private volatile ClockCheck.Status lastClock;
     private Checkpointer checkpointer;
+    private volatile java.util.function.BooleanSupplier deriverLeads = () -> true;
 
     private Audit(DataSource ds, AuditTrail trail, AuditReports reports, SiemForwarder siem,
                   ScheduledExecutorService clock) {
@@ -147,8 +148,12 @@ public final class Audit implements AutoCloseable {
             a.close();
             throw e;
         }
-        clock.scheduleWithFixedDelay(new ReportDeriver(ds), ReportDeriver.PERIOD_MILLIS, ReportDeriver.PERIOD_MILLIS,
-                TimeUnit.MILLISECONDS);
+        ReportDeriver deriver = new ReportDeriver(ds);
+        clock.scheduleWithFixedDelay(() -> {
+            if (a.deriverLeads.getAsBoolean()) { // one process derives for the installation (issue 18 §1)
+                deriver.run();
+            }
+        }, ReportDeriver.PERIOD_MILLIS, ReportDeriver.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
         clock.scheduleWithFixedDelay(() -> {
             try {
                 a.checkClock();
@@ -157,6 +162,20 @@ public final class Audit implements AutoCloseable {
             }
         }, o.clockCheckMinutes(), o.clockCheckMinutes(), TimeUnit.MINUTES);
         return a;
+    }
+
+    /**
+     * Puts the jobs that must run once per installation under leadership (issue 18 §1, ADR 0013): the checkpointer
+     * signs, and the report deriver derives, only while their gate says this process leads them. The appenders stay
+     * per process (several appenders on one chain, ADR 0006).
+     */
+    public Audit ledBy(java.util.function.BooleanSupplier checkpointerLeads,
+                       java.util.function.BooleanSupplier deriverLeads) {
+        if (checkpointer != null) {
+            checkpointer.ledBy(checkpointerLeads);
+        }
+        this.deriverLeads = deriverLeads;
+        return this;
     }
 
     /** Records whether the host clock is synchronised now. */

@@ -74,6 +74,8 @@ public final class Checkpointer implements AutoCloseable {
     private boolean anchorFailing;
     private boolean anchorChecked;
     private boolean halted;
+    /** Whether this process signs at the timer's ticks (the leader's lock, issue 18 §1); always, alone. */
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
 
     /** @param tsa the time-stamp authority, or null */
     public Checkpointer(DataSource ds, NoteSigner signer, Anchor anchor, TimeStamper tsa) {
@@ -113,7 +115,8 @@ public final class Checkpointer implements AutoCloseable {
         });
         timer.scheduleWithFixedDelay(() -> {
             try {
-                checkpoint();
+                // the leader signs; another process only follows the stored checkpoints (issue 18 §1)
+                checkpoint(leads.getAsBoolean());
             } catch (RuntimeException e) {
                 log.warn("audit: checkpoint failed: {}", e.toString());
             }
@@ -149,6 +152,20 @@ public final class Checkpointer implements AutoCloseable {
      * @return the new checkpoint, or null when there was nothing new (or a problem prevented signing)
      */
     public synchronized TrailLedger.Stored checkpoint() {
+        return checkpoint(true);
+    }
+
+    /**
+     * Runs the timer's ticks only while {@code leads} says this process leads the checkpointer (ADR 0013: several
+     * processes on one database, one of them signs); at the other ticks it reads and checks the newest stored
+     * checkpoint, so that its status and health line follow the leader's.
+     */
+    public Checkpointer ledBy(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
+    private synchronized TrailLedger.Stored checkpoint(boolean sign) {
         String found = null;
         TrailLedger.Stored made = null;
         try (Connection c = ds.getConnection()) {
@@ -159,7 +176,7 @@ public final class Checkpointer implements AutoCloseable {
                     st.execute("SELECT pg_advisory_xact_lock(" + LOCK + ")");
                 }
                 found = load(c);
-                if (tree != null && !halted) {
+                if (sign && tree != null && !halted) {
                     long head = TrailLedger.head(c);
                     if (head < tree.size()) {
                         found = "the trail holds " + head + " entries but checkpoint " + tree.size()

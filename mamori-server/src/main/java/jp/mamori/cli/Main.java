@@ -48,7 +48,8 @@ public final class Main {
                                --audit-checkpoint-seconds 10, --audit-anchor-dir DIR (WORM; data/audit-anchor),
                                --audit-tsa-url URL (RFC 3161), --header-timeout SECONDS (20),
                                --min-body-rate BYTES_PER_SECOND (1024), --max-connections-per-address N (100),
-                               --http for plain HTTP on loopback only)
+                               --http for plain HTTP on loopback only); a primary and its standbys:
+                               --db-url 'jdbc:postgresql://H1:5432,H2:5432/DB?targetServerType=primary'
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)
@@ -63,7 +64,8 @@ public final class Main {
               audit-proof      --data DIR --seq N [--size M] | --from-size M --to-size N   [--out FILE]
                                inclusion proof of one entry, or consistency proof between two checkpoints
               audit-verify     --data DIR   export and verify the audit trail with the checkpoint key
-            """ + BackupCommands.USAGE + RetentionCommands.USAGE + SignatureCommands.USAGE + """
+            """ + NodeCommands.USAGE + BackupCommands.USAGE + RetentionCommands.USAGE + SignatureCommands.USAGE
+            + """
               demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
                                [--notes-per-patient N]   create synthetic patients, tagged as synthetic
               bench            --base URL --token T --scenario create|read|search|transaction|mixed
@@ -104,6 +106,7 @@ public final class Main {
                 case "audit-export" -> AuditCommands.export(rest, out, env);
                 case "audit-proof" -> AuditCommands.proof(rest, out, env);
                 case "audit-verify" -> AuditCommands.verify(rest, out, env);
+                case "node" -> NodeCommands.run(rest, out, err, env);
                 case "backup" -> BackupCommands.run(rest, out, err, env);
                 case "retention" -> RetentionCommands.run(rest, out, err, env);
                 case "signing-key" -> SignatureCommands.signingKey(rest, out, err, env);

@@ -403,6 +403,13 @@ public final class Clinical {
                 u.patients.add(askedPatient);
             }
             append(r, u, Outcome.ERROR);
+            if (jp.mamori.db.Availability.retryable(e)) {
+                // a lost connection or a read-only database (failover, issue 18 §1): nothing was written (one
+                // transaction), and the page may show its form again with what was typed
+                throw new FhirError(503, org.hl7.fhir.r4.model.OperationOutcome.IssueType.TRANSIENT,
+                        "データベースに一時的に接続できないか書き込めないため保存できませんでした / the database cannot take"
+                                + " writes right now");
+            }
             throw e;
         }
         append(r, u, Outcome.SUCCESS);

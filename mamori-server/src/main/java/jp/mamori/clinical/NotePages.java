@@ -312,6 +312,11 @@ final class NotePages {
                 return editor(r, 422, r.messages().get("clinical.note.title"), null, e.getMessage(),
                         form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, ""));
             }
+            if (e.status() == 503) { // the database lost or read-only for a moment (issue 18 §1): the text stays
+                return jp.mamori.web.ErrorMapper.retryLater(editor(r, 503, r.messages().get("clinical.note.title"),
+                        null, r.messages().get("clinical.unavailable"),
+                        form(r, SAVE, patientId, id, base == null ? 0 : base, soap, false, "")));
+            }
             throw e;
         }
         if (w.theirs() != null) {
@@ -406,6 +411,11 @@ final class NotePages {
             if (e.status() == 422 && soap != null) { // an amendment not signed: the form again, nothing lost
                 return editor(r, 422, r.messages().get("clinical.note.amend"), null, e.getMessage(),
                         form(r, AMEND, r.param("patient"), id, base, soap, true, reason));
+            }
+            if (e.status() == 503 && soap != null) { // the database lost for a moment: the amendment stays
+                return jp.mamori.web.ErrorMapper.retryLater(editor(r, 503, r.messages().get("clinical.note.amend"),
+                        null, r.messages().get("clinical.unavailable"),
+                        form(r, AMEND, r.param("patient"), id, base, soap, true, reason)));
             }
             if (e.status() == 422 || e.status() == 409) {
                 return pages.error(r, 409, r.messages().get("clinical.document"), e.getMessage(), id);

@@ -276,6 +276,10 @@ final class ProxyPages {
             String msg = status == 403 ? m.get(e.getMessage() != null && e.getMessage().contains("代行入力はできません")
                     ? "clinical.entry.notFor" : "clinical.note.refused") : status == 422 ? e.getMessage()
                     : m.get("clinical.note.invalid");
+            if (status == 503) { // the database lost or read-only for a moment (issue 18 §1): the form and its text
+                return jp.mamori.web.ErrorMapper.retryLater(entryPage(r, 503, t, null, m.get("clinical.unavailable"),
+                        candidates(r, t.patientId())));
+            }
             if (status != 403 && status != 422 && status != 400) {
                 throw e;
             }

@@ -117,6 +117,15 @@ public final class DowntimeKit implements AutoCloseable {
         return options;
     }
 
+    /** Whether this process runs the job now (the leader's lock, issue 18 §1, ADR 0013); always, alone. */
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
+
+    /** Runs the scheduled work only while {@code leads} says this process leads it (several processes, one database). */
+    public DowntimeKit ledBy(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
     /** Generates every {@code --downtime-minutes} (none with 0), the first a minute after start. */
     public synchronized void start() {
         if (options.minutes() == 0 || scheduler != null) {
@@ -128,6 +137,9 @@ public final class DowntimeKit implements AutoCloseable {
             return t;
         });
         scheduler.scheduleWithFixedDelay(() -> {
+            if (!leads.getAsBoolean()) {
+                return;
+            }
             try {
                 Generation g = generate(Actor.server("downtime-kit"));
                 log.info("downtime kit: {} files, {} patients, {} ms", g.files().size(), g.patients(), g.millis());

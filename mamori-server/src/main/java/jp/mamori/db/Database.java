@@ -18,7 +18,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -371,11 +370,47 @@ public final class Database implements AutoCloseable {
             // Fallback for an external database without an app password (reported as a deviation).
             hc.setConnectionInitSql("SET ROLE " + APP_ROLE);
         }
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("reWriteBatchedInserts", "true");
-        props.put("ApplicationName", "mamori");
-        props.forEach(hc::addDataSourceProperty);
+        CONNECTION_PROPERTIES.forEach(hc::addDataSourceProperty);
+        hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+        hc.addDataSourceProperty("ApplicationName", "mamori");
         return new HikariDataSource(hc);
+    }
+
+    /**
+     * How every connection meets a lost host (issue 18 §1, BACKUP-8): a connection attempt gives up after 5 s (so a
+     * multi-host URL moves on to the next host, and a request meets a retryable error, not a hang), and TCP
+     * keep-alive notices a silently dropped connection. A value in {@code --db-url} wins over these (pgjdbc reads
+     * the URL's parameters last). Hikari tests a connection that was idle before lending it, so connections to a
+     * host that died are dropped, and new ones go where pgjdbc finds the primary after a promotion.
+     */
+    static final Map<String, String> CONNECTION_PROPERTIES = Map.of(
+            "connectTimeout", "5",
+            "tcpKeepAlive", "true");
+
+    /**
+     * A new connection outside the pool, as the runtime role: a session of its own whose end releases what it holds
+     * (the job locks of {@link Leadership}); a pooled connection, "closed", would keep them. The caller closes it.
+     */
+    public Connection sessionConnection(String applicationName) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        CONNECTION_PROPERTIES.forEach(p::setProperty);
+        p.setProperty("ApplicationName", applicationName);
+        if (pool.getUsername() != null) {
+            p.setProperty("user", pool.getUsername());
+        }
+        if (pool.getPassword() != null) {
+            p.setProperty("password", pool.getPassword());
+        }
+        Connection c = java.sql.DriverManager.getConnection(pool.getJdbcUrl(), p);
+        if (pool.getConnectionInitSql() != null) {
+            try (Statement st = c.createStatement()) {
+                st.execute(pool.getConnectionInitSql());
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+        }
+        return c;
     }
 
     public DataSource dataSource() {

@@ -21,11 +21,13 @@ public final class Tx {
     public static <T> T inTransaction(DataSource ds, Work<T> work) {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
+            Throwable failed = null;
             try {
                 T result = work.run(c);
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException | Error e) {
+                failed = e;
                 try {
                     c.rollback();
                 } catch (SQLException suppressed) {
@@ -33,7 +35,16 @@ public final class Tx {
                 }
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException restoring) {
+                    // the connection broke with what the work or the commit threw (a lost database, issue 18 §1):
+                    // that failure is the one thrown, so that it is known as retryable, not "connection is closed"
+                    if (failed == null) {
+                        throw restoring;
+                    }
+                    failed.addSuppressed(restoring);
+                }
             }
         } catch (SQLException e) {
             throw new DataAccessException(e);

@@ -84,6 +84,15 @@ public final class Alerts implements AutoCloseable {
         return this;
     }
 
+    /** Whether this process runs the job now (the leader's lock, issue 18 §1, ADR 0013); always, alone. */
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
+
+    /** Runs the scheduled work only while {@code leads} says this process leads it (several processes, one database). */
+    public Alerts ledBy(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
     /** Runs {@link #tick} every {@code every}, the first at once. */
     public synchronized Alerts start(Duration every) {
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -92,6 +101,9 @@ public final class Alerts implements AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(() -> {
+            if (!leads.getAsBoolean()) {
+                return; // another process checks and alerts for the installation
+            }
             try {
                 tick();
             } catch (RuntimeException e) {

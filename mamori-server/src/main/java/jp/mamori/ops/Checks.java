@@ -42,20 +42,32 @@ public final class Checks {
     public static HealthCheck database(DataSource ds, String description) {
         return HealthCheck.of("database", true, () -> {
             try (Connection c = ds.getConnection();
-                 PreparedStatement ps = c.prepareStatement("SELECT pg_is_in_recovery()")) {
+                 PreparedStatement ps = c.prepareStatement("SELECT pg_is_in_recovery(), host(inet_server_addr()),"
+                         + " inet_server_port()")) {
                 ps.setQueryTimeout(3);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
+                    // the host in use, as the server itself answers (issue 18 §1: with several hosts in --db-url,
+                    // which one pgjdbc found; after a promotion, the new primary)
+                    String host = serverAddress(rs.getString(2), rs.getInt(3));
                     return rs.getBoolean(1)
                             ? Result.degraded("スタンバイ(参照のみ)に接続しています / connected to a standby (read-only): "
-                            + description)
-                            : Result.up("プライマリに接続しています / connected to the primary: " + description);
+                            + host + description)
+                            : Result.up("プライマリに接続しています / connected to the primary: " + host + description);
                 }
             } catch (java.sql.SQLException | RuntimeException e) {
                 return Result.down("データベースに接続できません / the database cannot be reached ("
                         + e.getClass().getSimpleName() + ")");
             }
         });
+    }
+
+    /** {@code host:port — } of the server answering ({@code [v6]:port} for IPv6); empty over a Unix socket. */
+    static String serverAddress(String host, int port) {
+        if (host == null) {
+            return "";
+        }
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port + " — ";
     }
 
     /**

@@ -101,6 +101,15 @@ public final class PgBackRestBackups implements BackupEngine {
         return "pgBackRest stanza " + tool.stanza();
     }
 
+    /** Whether this process runs the job now (the leader's lock, issue 18 §1, ADR 0013); always, alone. */
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
+
+    /** Runs the scheduled work only while {@code leads} says this process leads it (several processes, one database). */
+    public PgBackRestBackups ledBy(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
     @Override
     public synchronized void start(Runnable scheduledDrill) {
         if (timer != null || !options.enabled()) {
@@ -112,6 +121,9 @@ public final class PgBackRestBackups implements BackupEngine {
             return t;
         });
         timer.scheduleWithFixedDelay(() -> {
+            if (!leads.getAsBoolean()) {
+                return;
+            }
             try {
                 if (backupDue()) {
                     backupNow(Actor.server("schedule"));

@@ -51,6 +51,15 @@ public final class SignatureUpkeep implements AutoCloseable {
         this.renew = renew;
     }
 
+    /** Whether this process runs the job now (the leader's lock, issue 18 §1, ADR 0013); always, alone. */
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
+
+    /** Runs the scheduled work only while {@code leads} says this process leads it (several processes, one database). */
+    public SignatureUpkeep ledBy(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
     /** Runs every {@code interval}, the first time a minute after start. */
     public synchronized void start(Duration interval) {
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -59,6 +68,9 @@ public final class SignatureUpkeep implements AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(() -> {
+            if (!leads.getAsBoolean()) {
+                return;
+            }
             try {
                 Run r = runOnce();
                 if (r.timestamped() + r.extended() + r.renewed() + r.failed() > 0) {

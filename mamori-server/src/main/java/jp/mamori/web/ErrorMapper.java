@@ -25,11 +25,12 @@ public final class ErrorMapper {
         if (t instanceof FhirError e) {
             return e;
         }
-        if (t instanceof DataAccessException d && "57P01".equals(d.sqlState()) || t instanceof DataAccessException d2
-                && d2.sqlState() != null && d2.sqlState().startsWith("08")) {
+        if (databaseUnavailable(t)) {
             log.error("database unavailable: {}", t.getMessage());
             return new FhirError(503, OperationOutcome.IssueType.TRANSIENT,
-                    "the database is not available; retry shortly / データベースに接続できません");
+                    "データベースに一時的に接続できないか、書き込みできません（切り替え中など）。しばらくしてから再送してください"
+                    + " / the database is not available for this request right now (for example during a failover);"
+                    + " retry shortly");
         }
         if (t instanceof DataAccessException d && d.sqlState() != null && d.sqlState().startsWith("22")) {
             // Class 22 "data exception": a value that came with the request cannot be stored or compared
@@ -41,8 +42,7 @@ public final class ErrorMapper {
                     + " stored or searched (for example the character U+0000); incident " + incident
                     + " / リクエストに使用できない値が含まれています");
         }
-        if (t instanceof java.sql.SQLTransientConnectionException || t.getCause() instanceof
-                java.sql.SQLTransientConnectionException) {
+        if (poolExhausted(t)) {
             return new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "the server is busy; retry shortly");
         }
         String incident = UUID.randomUUID().toString();
@@ -50,6 +50,24 @@ public final class ErrorMapper {
         return new FhirError(500, List.of(new FhirError.Issue(OperationOutcome.IssueSeverity.FATAL,
                 OperationOutcome.IssueType.EXCEPTION, "internal error; incident " + incident
                 + " has been logged / 内部エラーが発生しました (" + incident + ")", null)));
+    }
+
+    /**
+     * Whether {@code t} says the database cannot serve this request now but may soon (issue 18 §1, BACKUP-8): a lost
+     * connection, a read-only database (a standby before its promotion), an administrator's shutdown
+     * ({@link jp.mamori.db.Availability#retryable}). Such a
+     * request gets 503 with {@code Retry-After}, never a 500: the record store's writes are single transactions,
+     * so nothing is half-written; a write whose commit was cut off may or may not have been stored, which a
+     * conditional create (If-None-Exist) settles when it is sent again.
+     */
+    public static boolean databaseUnavailable(Throwable t) {
+        return jp.mamori.db.Availability.retryable(t);
+    }
+
+    /** Whether {@code t} is the pool's "no connection in time" (busy, or the database slow to answer): 503 too. */
+    public static boolean poolExhausted(Throwable t) {
+        return t instanceof java.sql.SQLTransientConnectionException
+                || t.getCause() instanceof java.sql.SQLTransientConnectionException;
     }
 
     public static OperationOutcome outcome(FhirError err) {

@@ -107,6 +107,56 @@ public final class DebianPostgres implements AutoCloseable {
         return pg;
     }
 
+    /**
+     * A hot standby of {@code primary} (issue 18 §1; {@link ReplicatedPostgres}): {@code pg_basebackup -R} as the
+     * server user over the primary's socket into a folder of its own, then started on a port of its own, streaming.
+     * The primary's settings come with the copy; {@code settings} are added after them (they win), and a standby never
+     * waits for a synchronous standby of its own once promoted ({@code synchronous_standby_names} empty).
+     */
+    public static DebianPostgres standbyOf(DebianPostgres primary, Map<String, String> settings) throws Exception {
+        Path home = Files.createTempDirectory("mamori-debian-pg-standby-");
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        DebianPostgres s = new DebianPostgres(home, freePort(), primary.superuserPassword);
+        giveToServerUser(home);
+        s.runAsServerUser(300, BIN.resolve("pg_basebackup").toString(), "-h", primary.home.toString(), "-p",
+                Integer.toString(primary.port), "-U", "postgres", "-D", s.data.toString(), "-R", "-X", "stream",
+                "-c", "fast");
+        StringBuilder conf = new StringBuilder("\n# standby\nport = " + s.port + "\nunix_socket_directories = '" + home
+                + "'\nsynchronous_standby_names = ''\nhot_standby = on\n");
+        settings.forEach((k, v) -> conf.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        Files.writeString(s.data.resolve("postgresql.conf"), conf.toString(), StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        s.start();
+        return s;
+    }
+
+    /** {@code pg_ctl promote}: a standby becomes a primary (waits until it accepts writes). */
+    public void promote() throws IOException, InterruptedException {
+        runAsServerUser(120, BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "90", "promote");
+    }
+
+    /** SIGKILL to the postmaster and every process under it, as a crash of the database machine. */
+    public void kill9() throws Exception {
+        List<String> pid = Files.readAllLines(data.resolve("postmaster.pid"));
+        ProcessHandle pm = ProcessHandle.of(Long.parseLong(pid.get(0).trim())).orElseThrow();
+        List<ProcessHandle> all = new ArrayList<>(pm.descendants().toList());
+        all.add(0, pm);
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            h.onExit().get(30, TimeUnit.SECONDS);
+        }
+        running = false;
+    }
+
+    /** Whether the server is a standby in recovery now. */
+    public boolean inRecovery() throws SQLException {
+        try (Connection c = superuser("postgres"); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
     /** pg_ctl start (after {@link #stop}, or the first time). */
     public void start() throws IOException, InterruptedException {
         runAsServerUser(120, BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",

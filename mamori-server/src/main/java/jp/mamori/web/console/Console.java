@@ -328,6 +328,13 @@ public final class Console implements jp.mamori.web.Endpoint {
             // audit or database unavailable: the same advice as the FHIR API gives
             return e.status() == 503 ? jp.mamori.web.ErrorMapper.retryLater(reply) : reply;
         } catch (Exception e) {
+            if (jp.mamori.web.ErrorMapper.databaseUnavailable(e) || jp.mamori.web.ErrorMapper.poolExhausted(e)) {
+                // a lost connection or a read-only database (failover, network cut; issue 18 §1): retryable, not a
+                // 500; shown without the navigation, whose parts need the database too
+                log.warn("console page {}: the database is not available now: {}", path, e.toString());
+                return jp.mamori.web.ErrorMapper.retryLater(errorKeys(orBare(null, path, lang), 503,
+                        "layout.error.unavailable.title", "layout.error.unavailable", "layout.error.unavailable.hint"));
+            }
             log.error("console page {} failed", path, e);
             try {
                 return errorKeys(orBare(shown, path, lang), 500, "layout.error.internal.title", "layout.error.internal",

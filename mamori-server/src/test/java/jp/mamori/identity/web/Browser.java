@@ -35,16 +35,31 @@ final class Browser {
 
     private final String origin;
     private final String name;
-    private final CookieManager cookies = new CookieManager();
+    private final CookieManager cookies;
     private final HttpClient http;
     private Page last;
 
     Browser(TestServer server, String name) {
-        this.origin = server.base().replaceFirst("/fhir$", "");
+        this(server.base().replaceFirst("/fhir$", ""), server.dataDir(), new CookieManager(), name);
+    }
+
+    /**
+     * A browser on {@code origin} trusting the certificate of data folder {@code trustData}, with the cookie jar
+     * {@code jar}: given another browser's jar, the same person at the same browser reaching another server process
+     * (behind a load balancer, issue 18 §1).
+     */
+    Browser(String origin, Path trustData, CookieManager jar, String name) {
+        this.origin = origin;
         this.name = name;
-        this.http = HttpClient.newBuilder().sslContext(trusting(server.dataDir())).version(HttpClient.Version.HTTP_1_1)
+        this.cookies = jar;
+        this.http = HttpClient.newBuilder().sslContext(trusting(trustData)).version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NORMAL)
                 .cookieHandler(cookies).build();
+    }
+
+    /** This browser's cookie jar. */
+    CookieManager jar() {
+        return cookies;
     }
 
     /** Trusts exactly the test server's own certificate, as TestServer's client does. */

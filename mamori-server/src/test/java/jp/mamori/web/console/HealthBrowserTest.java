@@ -32,10 +32,12 @@ class HealthBrowserTest {
         assertEquals("稼働状況", b.find("h1").getText());
         String checks = b.find("#checks").getText();
         for (String label : new String[]{"データベース", "監査記録の書き込み", "チェックポイントとアンカー", "TLS 証明書",
-                "ディスク（データフォルダ）", "バックアップ"}) {
+                "ディスク（データフォルダ）", "バックアップ", "定期処理の担当（複数プロセス）"}) {
             assertTrue(checks.contains(label), label + ": " + checks);
         }
         assertTrue(checks.contains("プライマリに接続しています"), checks);
+        // alone, this process runs every job of the installation (issue 18 §1), named in words
+        assertTrue(checks.contains("このプロセスが担当: 監査証跡のチェックポイント署名"), checks);
         assertTrue(Pattern.compile("\\d{4}年\\d{1,2}月\\d{1,2}日 \\d{2}:\\d{2}").matcher(checks).find(), checks);
         assertFalse(Pattern.compile("\\d{4}-\\d{2}-\\d{2}T").matcher(b.text()).find(), "no ISO times: " + b.text());
 
