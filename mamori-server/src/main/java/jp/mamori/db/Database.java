@@ -45,13 +45,46 @@ public final class Database implements AutoCloseable {
     /** How to log in as the owner (migration) user: url, user, password; null when not known. */
     private final String[] owner;
     /** Whether this process may write now (issue 18 §2): normal until the primary monitor or --read-only says not. */
-    private final Availability availability = Availability.normal(java.time.Clock.systemUTC());
+    private Availability availability = Availability.normal(java.time.Clock.systemUTC());
+    /** With several hosts: a second pool that accepts a standby, used while degraded (see {@link RoutingDataSource}). */
+    private final HikariDataSource readPool;
+    /** What {@link #dataSource()} hands out: the pool, or the routing between the two pools. */
+    private final DataSource routed;
+    private PrimaryMonitor monitor;
 
     private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description, String... owner) {
         this.embedded = embedded;
         this.pool = pool;
         this.description = description;
         this.owner = owner.length == 3 ? owner.clone() : null;
+        if (PrimaryMonitor.multiHost(pool.getJdbcUrl())) {
+            // DEGRADED-1: with the primary gone, targetServerType=primary finds no host; reads go to any that answers
+            this.readPool = pool(PrimaryMonitor.withParams(pool.getJdbcUrl(), Map.of("targetServerType",
+                    "preferPrimary", "hostRecheckSeconds", "1")), pool.getUsername(), pool.getPassword(),
+                    pool.getMaximumPoolSize(), pool.getConnectionInitSql() != null);
+            this.routed = new RoutingDataSource(pool, readPool, () -> this.availability.degraded());
+        } else {
+            this.readPool = null;
+            this.routed = pool;
+        }
+    }
+
+    /**
+     * Starts the primary monitor (issue 18 §2): every {@code every} it asks the database whether a writable primary
+     * answers, and switches {@link #availability()} to degraded read-only mode and back. Not for a forced read-only
+     * process, which never leaves that mode.
+     */
+    public synchronized PrimaryMonitor monitor(java.time.Duration every) {
+        if (monitor == null) {
+            monitor = new PrimaryMonitor(availability, PrimaryMonitor.jdbc(pool.getJdbcUrl(), pool.getUsername(),
+                    pool.getPassword()), every).start();
+        }
+        return monitor;
+    }
+
+    /** The running primary monitor, if any. */
+    public synchronized Optional<PrimaryMonitor> primaryMonitor() {
+        return Optional.ofNullable(monitor);
     }
 
     /**
@@ -379,7 +412,7 @@ public final class Database implements AutoCloseable {
     }
 
     public DataSource dataSource() {
-        return pool;
+        return routed;
     }
 
     /** This process's write availability (normal or degraded read-only), shared by every capability. */
@@ -404,6 +437,14 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (monitor != null) {
+                monitor.close();
+            }
+        }
+        if (readPool != null) {
+            readPool.close();
+        }
         pool.close();
         if (embedded != null) {
             try {
