@@ -234,7 +234,7 @@ public final class MamoriServer implements AutoCloseable {
             }
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
-            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
+            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
@@ -249,6 +249,7 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
+            identity.degradedWhile(db.availability(), db.dataSource()); // sign-in works while read-only (DEGRADED-2)
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
             deviations.addAll(signatureDeviations);
@@ -259,6 +260,7 @@ public final class MamoriServer implements AutoCloseable {
                         + " own tools, e.g. pgBackRest) / 外部データベースのバックアップは Mamori の管理外です");
             }
             Console console = new Console(identity, tls != null, Clock.systemUTC(), List.copyOf(deviations));
+            console.availability(db.availability()); // the degraded banner and the refusal of writes (issue 18 §2)
             console.alsoServedAt(origin);
             if (cfg.publicUrl().isEmpty()) {
                 // Opened by this machine's address (https://10.0.0.5:8443) rather than its name: an address literal
@@ -354,6 +356,10 @@ public final class MamoriServer implements AutoCloseable {
                         : jp.mamori.ops.HealthCheck.Result.down(n + " か所の縮退用資料が古いか、パスワード未設定で作成できません / "
                         + n + " ward(s) with a stale kit or without a kit password");
             }));
+            degradedMode(db.availability(), health, metrics, alerts, cfg.timeZone());
+            if (!cfg.ops().readOnly()) {
+                db.monitor(Duration.ofSeconds(cfg.ops().degradedCheckSeconds()));
+            }
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));
@@ -388,6 +394,42 @@ public final class MamoriServer implements AutoCloseable {
             }
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Degraded read-only mode as operations see it (issue 18 §5, DEGRADED-1, NET-13): a critical health line (DEGRADED
+     * with since when and why), the gauge {@code mamori.degraded} (0 or 1), and an alert to the notifier (log, syslog,
+     * SIEM) and the administrator's console when the mode is entered, cleared when it is left.
+     */
+    static void degradedMode(jp.mamori.db.Availability availability, jp.mamori.ops.Health health,
+                             jp.mamori.ops.Metrics metrics, jp.mamori.ops.Alerts alerts, java.time.ZoneId zone) {
+        jp.mamori.chart.JpDates dates = new jp.mamori.chart.JpDates(zone);
+        health.register(jp.mamori.ops.HealthCheck.of("degraded-mode", true, () -> {
+            jp.mamori.db.Availability.State st = availability.state();
+            if (!st.degraded()) {
+                return jp.mamori.ops.HealthCheck.Result.up("通常運用（書き込み可） / normal (writes allowed)");
+            }
+            return jp.mamori.ops.HealthCheck.Result.degraded("縮退運用中（参照のみ）: "
+                    + dates.dateTimeWithZone(st.since(), jp.mamori.chart.JpDates.Lang.JA) + " から / degraded read-only"
+                    + " since " + dates.dateTimeWithZone(st.since(), jp.mamori.chart.JpDates.Lang.EN) + ": "
+                    + st.reason());
+        }));
+        metrics.gauge("mamori.degraded", "1 while in degraded read-only mode, else 0",
+                () -> availability.degraded() ? 1 : 0);
+        java.util.function.Consumer<jp.mamori.db.Availability.State> alert = st -> {
+            java.util.Map<String, String> f = java.util.Map.of("since", st.since().toString(), "reason", st.reason());
+            if (st.degraded()) {
+                alerts.raise("degraded-mode", "degraded.entered", f, "縮退運用（参照のみ）に切り替わりました / degraded"
+                        + " read-only mode entered: " + st.reason());
+            } else {
+                alerts.clear("degraded-mode", "degraded.left", f, "通常運用に戻りました / degraded mode left: "
+                        + st.reason());
+            }
+        };
+        availability.onChange(alert);
+        if (availability.degraded()) {
+            alert.accept(availability.state()); // serve --read-only: degraded from the start
         }
     }
 

@@ -99,19 +99,35 @@ public final class Availability {
         if (s.forced()) {
             return false;
         }
-        for (Runnable p : preparers) {
-            try {
-                p.run();
-            } catch (RuntimeException e) {
-                log.warn("degraded mode not left yet: a preparer failed: {}", e.toString());
-                return false;
+        PREPARING.set(Boolean.TRUE);
+        try {
+            for (Runnable p : preparers) {
+                try {
+                    p.run();
+                } catch (RuntimeException e) {
+                    log.warn("degraded mode not left yet: a preparer failed: {}", e.toString());
+                    return false;
+                }
             }
+        } finally {
+            PREPARING.remove();
         }
         State n = new State(Mode.NORMAL, clock.instant(), reason, false);
         state = n;
         log.warn("DEGRADED read-only mode left: {} (degraded since {})", reason, s.since());
         notifyListeners(n);
         return true;
+    }
+
+    /** Set in the thread that runs the preparers while leaving (they write to the primary that answers again). */
+    private static final ThreadLocal<Boolean> PREPARING = new ThreadLocal<>();
+
+    /**
+     * Whether the calling thread is running a preparer of {@link #leaveDegraded}: the primary answered, so its writes
+     * go to the primary although the state is still degraded (the routing data source asks this).
+     */
+    public static boolean preparingToLeave() {
+        return PREPARING.get() != null;
     }
 
     private void notifyListeners(State s) {

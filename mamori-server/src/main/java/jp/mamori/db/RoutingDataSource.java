@@ -33,8 +33,8 @@ public final class RoutingDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
-        if (!degraded.getAsBoolean()) {
-            return write.getConnection();
+        if (!degraded.getAsBoolean() || Availability.preparingToLeave()) {
+            return write.getConnection(); // normal, or writing what degraded mode held before leaving it
         }
         Connection c = read.getConnection();
         c.setReadOnly(true);

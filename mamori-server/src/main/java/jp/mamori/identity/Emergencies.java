@@ -177,8 +177,25 @@ public final class Emergencies {
         });
     }
 
+    /** What waits for the database while it is read-only (degraded mode, issue 18 §2); nothing by default. */
+    Deferred deferred = new Deferred();
+
     void recordUse(UUID account, UUID declaration, String address) {
         Instant now = now();
+        if (deferred.active()) {
+            // DEGRADED-2: emergency accounts work in degraded mode; the use is recorded when the database returns
+            deferred.later("emergency account " + account + " used from " + address, c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
+                        + " started_at, address) VALUES (?, ?, ?, ?)")) {
+                    ps.setObject(1, account);
+                    ps.setObject(2, declaration);
+                    ps.setTimestamp(3, Timestamp.from(now));
+                    ps.setString(4, address);
+                    ps.executeUpdate();
+                }
+            });
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
                     + " started_at, address) VALUES (?, ?, ?, ?)")) {
