@@ -151,7 +151,16 @@ public final class MamoriServer implements AutoCloseable {
         List<String> backupDeviations = List.of();
         jp.mamori.continuity.DowntimeKit downtimeKit = null;
         try {
-            db = Database.open(cfg.database(), cfg.dataDir(), 24);
+            boolean readOnly = cfg.ops().readOnly();
+            if (readOnly) {
+                // DEGRADED-4: the standalone viewer on a copied or restored data folder, when production must stay off
+                log.warn("READ-ONLY standalone viewer (serve --read-only) on {}: the database refuses writes, nothing"
+                        + " is migrated, and no backups, sweeps, kits or signatures run; clinicians sign in and read"
+                        + " charts, every page says so / 読み取り専用の参照用起動です。書き込みはできません", cfg.dataDir());
+                db = Database.openReadOnly(cfg.database(), cfg.dataDir(), 24);
+            } else {
+                db = Database.open(cfg.database(), cfg.dataDir(), 24);
+            }
             checkDurability(db, cfg);
             ServerConfig.AccessOptions ao = cfg.access();
             jp.mamori.access.SecurityNotifier notifier = new jp.mamori.access.LogNotifier();
@@ -172,13 +181,16 @@ public final class MamoriServer implements AutoCloseable {
                 deviation(scratch, d);
             }
             // The versions stored before every write's entry named its hashes are named once (issue 17, STORE-1).
-            long anchored = jp.mamori.audit.RecordTrail.anchor(db.dataSource(), audit.recorder());
+            long anchored = readOnly ? -1 : jp.mamori.audit.RecordTrail.anchor(db.dataSource(), audit.recorder());
             if (anchored >= 0) {
                 log.info("record store anchored in the audit trail: {} versions stored before now are named with"
                         + " their hashes; every later write names its own", anchored);
             }
             // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
-            if (cfg.database().embedded()) {
+            if (readOnly) {
+                backupDeviations = List.of("serve --read-only: no backups are taken of this copy / 読み取り専用のため"
+                        + "バックアップは取りません");
+            } else if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
                         Clock.systemUTC(), cfg.timeZone()).notifying(notifier);
                 ServerConfig drillCfg = cfg;
@@ -238,7 +250,7 @@ public final class MamoriServer implements AutoCloseable {
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
-            Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
+            Optional<Path> bootstrap = readOnly ? Optional.empty() : Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.open();
             String origin = publicOrigin(cfg, http.scheme(), http.port());
             log.info("public URL {} ({}): links, Location headers and the token endpoint's audience use it, never a"
@@ -253,7 +265,7 @@ public final class MamoriServer implements AutoCloseable {
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
             deviations.addAll(signatureDeviations);
-            if (backups != null || pgBackRest != null) {
+            if (backups != null || pgBackRest != null || readOnly) {
                 deviations.addAll(backupDeviations);
             } else {
                 deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
@@ -324,7 +336,7 @@ public final class MamoriServer implements AutoCloseable {
                 return t;
             });
             ServerConfig.IdentityOptions o = cfg.identity();
-            sweeper.scheduleWithFixedDelay(() -> {
+            if (!readOnly) sweeper.scheduleWithFixedDelay(() -> {
                 try {
                     for (String done : identity.accounts().sweep(o.unusedDays(), o.suspendUnused())) {
                         log.info("accounts: {}", done);
@@ -364,8 +376,10 @@ public final class MamoriServer implements AutoCloseable {
             server.metrics = metrics;
             server.alerts = alerts.start(Duration.ofSeconds(cfg.ops().checkSeconds()));
             server.downtimeKit = downtimeKit;
-            downtimeKit.start();
-            if (signatures != null) {
+            if (!readOnly) {
+                downtimeKit.start();
+            }
+            if (signatures != null && !readOnly) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
                         new jp.mamori.signatures.SignatureCheck(db.dataSource(), records, signatures,
