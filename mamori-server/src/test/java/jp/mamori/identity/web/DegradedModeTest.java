@@ -41,6 +41,8 @@ class DegradedModeTest {
     void theBannerShowsOnEveryPageAndWritesAreRefusedWithTheTypedTextKeptUntilNormalAgain() {
         Browser b = h.admin.browser;
         b.get("/console/admin/emergency");
+        // the monitor would find the writable primary and switch back within seconds: paused while the test holds it
+        h.server.server().database().primaryMonitor().ifPresent(jp.mamori.db.PrimaryMonitor::close);
         availability.enterDegraded("test: the primary is down");
         try {
             for (String page : new String[]{"/console/home", "/console/me", "/console/admin/accounts"}) {
@@ -84,6 +86,7 @@ class DegradedModeTest {
             assertEquals(200, batch.statusCode(), batch::body);
         } finally {
             assertTrue(availability.leaveDegraded("test: the primary is back"));
+            h.server.server().database().primaryMonitor().ifPresent(jp.mamori.db.PrimaryMonitor::start);
         }
         Browser.Page home = b.get("/console/home");
         assertFalse(home.contains(BANNER), home::toString);
