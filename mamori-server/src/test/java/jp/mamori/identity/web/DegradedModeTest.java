@@ -51,6 +51,13 @@ class DegradedModeTest {
                 assertTrue(p.contains(BANNER) && p.contains("id=\"degraded-banner\"") && p.contains(" JST"),
                         () -> "the banner with since-when in JST on " + page + ": " + p);
             }
+            // operations see it: the health line, the gauge, an open alert (sent to the notifier when raised)
+            jp.mamori.ops.Health.Report report = h.server.server().health().fresh();
+            assertEquals(jp.mamori.ops.HealthCheck.Status.DEGRADED, report.line("degraded-mode").result().status());
+            assertTrue(report.line("degraded-mode").result().summary().contains("JST"), report.line("degraded-mode")::toString);
+            assertEquals(jp.mamori.ops.HealthCheck.Status.DEGRADED, report.status());
+            assertTrue(h.server.server().metrics().scrape().contains("mamori_degraded 1.0"));
+            assertTrue(h.server.server().alerts().open().stream().anyMatch(a -> a.key().equals("degraded-mode")));
             Browser anonymous = new Browser(h.server, "degraded-anonymous");
             assertTrue(anonymous.get("/console/login").contains(BANNER), "the login page shows it too");
 
@@ -90,6 +97,10 @@ class DegradedModeTest {
         }
         Browser.Page home = b.get("/console/home");
         assertFalse(home.contains(BANNER), home::toString);
+        assertEquals(jp.mamori.ops.HealthCheck.Status.UP,
+                h.server.server().health().fresh().line("degraded-mode").result().status());
+        assertTrue(h.server.server().metrics().scrape().contains("mamori_degraded 0.0"));
+        assertTrue(h.server.server().alerts().open().stream().noneMatch(a -> a.key().equals("degraded-mode")));
         HttpResponse<String> w = h.server.post("/Patient", "{\"resourceType\":\"Patient\",\"active\":true}");
         assertEquals(201, w.statusCode(), w::body);
     }
