@@ -75,6 +75,40 @@ class PrimaryMonitorTest {
         assertTrue(a.state().reason().contains("writable primary"), a.state().reason());
     }
 
+    private static javax.sql.DataSource source(String url) {
+        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+        ds.setURL(url);
+        ds.setUser("postgres");
+        ds.setPassword("postgres");
+        return ds;
+    }
+
+    @Test
+    void withSeveralHostsAndOnlyAReadOnlyOneLeftReadsGoToItWhileDegraded() throws Exception {
+        // a host list whose primary is gone (port 1) and whose other host accepts reads only
+        String hosts = "jdbc:postgresql://127.0.0.1:1,127.0.0.1:" + pg.getPort() + "/postgres?connectTimeout=2";
+        String primaryUrl = PrimaryMonitor.withParams(hosts, Map.of("targetServerType", "primary"));
+        Availability a = Availability.normal(Clock.systemUTC());
+        PrimaryMonitor m = new PrimaryMonitor(a, PrimaryMonitor.jdbc(primaryUrl, "postgres", "postgres"),
+                Duration.ofSeconds(1));
+        RoutingDataSource routed = new RoutingDataSource(source(primaryUrl), source(PrimaryMonitor.withParams(hosts,
+                Map.of("targetServerType", "preferPrimary"))), a::degraded);
+        try {
+            readOnly(true);
+            assertThrows(SQLException.class, () -> routed.getConnection().close(), "no primary in the list");
+            m.checkOnce();
+            m.checkOnce();
+            assertTrue(a.degraded(), m.lastObservation().toString());
+            try (Connection c = routed.getConnection(); Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(c.isReadOnly());
+                assertTrue(rs.next());
+            }
+        } finally {
+            readOnly(false);
+        }
+    }
+
     @Test
     void nothingReachableIsDownNotDegradedAndAForcedModeIsNeverLeft() {
         Availability a = Availability.normal(Clock.systemUTC());
