@@ -40,6 +40,10 @@ class DegradedModeTest {
     @Test
     void theBannerShowsOnEveryPageAndWritesAreRefusedWithTheTypedTextKeptUntilNormalAgain() {
         Browser b = h.admin.browser;
+        Browser leaving = new Browser(h.server, "degraded-sign-out");
+        h.admin.password(leaving);
+        assertEquals("/console/home", leaving.submit("/console/login/factor", "recovery_code",
+                h.admin.nextRecoveryCode()).path());
         b.get("/console/admin/emergency");
         // the monitor would find the writable primary and switch back within seconds: paused while the test holds it
         h.server.server().database().primaryMonitor().ifPresent(jp.mamori.db.PrimaryMonitor::close);
@@ -74,6 +78,12 @@ class DegradedModeTest {
             assertEquals(0L, (long) Hospital.one(h.server, "SELECT count(*) FROM emergency_declaration WHERE reason LIKE"
                     + " '停電のため電子カルテ停止中%'"), "nothing was written");
 
+            // a POST that writes nothing of its own (sign-out, held in memory while degraded) is not refused
+            leaving.get("/console/home");
+            Browser.Page out = leaving.submit("/console/logout");
+            assertEquals("/console/login", out.path(), out::toString);
+            assertEquals("/console/login", leaving.get("/console/home").path(), "signed out");
+
             // FHIR: writes refused before anything is attempted, reads answered
             HttpResponse<String> w = h.server.post("/Patient", "{\"resourceType\":\"Patient\",\"active\":true}");
             assertEquals(503, w.statusCode(), w::body);
@@ -97,6 +107,7 @@ class DegradedModeTest {
         }
         Browser.Page home = b.get("/console/home");
         assertFalse(home.contains(BANNER), home::toString);
+        assertEquals("/console/login", leaving.get("/console/home").path(), "the sign-out made while degraded holds");
         assertEquals(jp.mamori.ops.HealthCheck.Status.UP,
                 h.server.server().health().fresh().line("degraded-mode").result().status());
         assertTrue(h.server.server().metrics().scrape().contains("mamori_degraded 0.0"));
