@@ -40,6 +40,7 @@ public record Identity(Settings settings, Accounts accounts, Sessions sessions, 
         factors.deferred = deferred;
         emergencies.deferred = deferred;
         passkeys.store().deferred = deferred;
+        sessions.heldDeclarationEnd = emergencies::heldEnd;
         Enrolment enrolment = new Enrolment(ds, clock, accounts, hasher, new PasswordPolicy(s.minPasswordLength()),
                 sessions, factors, logins);
         return new Identity(s, accounts, sessions, logins, enrolment, factors, passkeys, exceptions, emergencies);
@@ -61,6 +62,7 @@ public record Identity(Settings settings, Accounts accounts, Sessions sessions, 
             logins.heldWritten();
             factors.heldWritten();
             passkeys.store().heldWritten();
+            emergencies.heldWritten();
         });
     }
 

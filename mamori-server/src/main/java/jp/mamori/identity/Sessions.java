@@ -159,6 +159,8 @@ public final class Sessions {
     private final String heldCheckSql;
     /** What waits for the database while it is read-only (degraded mode); nothing waits by default. */
     Deferred deferred = new Deferred();
+    /** When an emergency declared or ended while degraded ends (held in memory by Emergencies); none by default. */
+    java.util.function.Function<UUID, Instant> heldDeclarationEnd = id -> null;
     /**
      * Sessions started or changed while the database is read-only (issue 18 §2), by the hex of their cookie's hash:
      * served from here until they are written to the database before the process leaves degraded mode.
@@ -488,6 +490,11 @@ public final class Sessions {
                     Instant created = rs.getTimestamp(7).toInstant();
                     String roles = rs.getString(15);
                     declarationEnds = Accounts.instant(rs.getTimestamp(16));
+                    UUID declaration = rs.getObject(12, UUID.class);
+                    Instant heldEnd = declaration == null ? null : heldDeclarationEnd.apply(declaration);
+                    if (heldEnd != null && (declarationEnds == null || heldEnd.isBefore(declarationEnds))) {
+                        declarationEnds = heldEnd; // declared or ended while degraded
+                    }
                     Instant ends = created.plus(settings.maxLifetime());
                     if (declarationEnds != null && declarationEnds.isBefore(ends)) {
                         ends = declarationEnds;

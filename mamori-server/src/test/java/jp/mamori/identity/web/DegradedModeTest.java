@@ -66,17 +66,19 @@ class DegradedModeTest {
             assertTrue(anonymous.get("/console/login").contains(BANNER), "the login page shows it too");
 
             // a write (a step-up form even): refused before the step-up, saying what to do, the typed text shown back
-            b.get("/console/admin/emergency");
-            Browser.Page refused = b.submit("/console/admin/emergency/declare", "declared_by", "院長 山田",
-                    "reason", "停電のため電子カルテ停止中<script>x</script>", "hours", "4");
+            b.get("/console/admin/accounts/new");
+            String loginId = Person.uniqueId("degraded.new");
+            java.util.Map<String, String> f = Hospital.staffFields(loginId, "内科");
+            f.put("proof_note", "停電のため電子カルテ停止中<script>x</script>");
+            Browser.Page refused = b.submit("/console/admin/accounts/new", Hospital.pairs(f));
             assertEquals(503, refused.status(), refused::toString);
             assertEquals("5", refused.response().headers().firstValue("Retry-After").orElse(null));
             assertTrue(refused.contains("縮退運用中（参照のみ）のため、この操作は保存されていません"), refused::toString);
             assertTrue(refused.contains("紙") && refused.contains("後入力"), "what to do instead: " + refused);
             assertTrue(refused.contains("停電のため電子カルテ停止中&lt;script&gt;x&lt;/script&gt;</textarea>"),
                     () -> "the typed text is kept, escaped: " + refused);
-            assertEquals(0L, (long) Hospital.one(h.server, "SELECT count(*) FROM emergency_declaration WHERE reason LIKE"
-                    + " '停電のため電子カルテ停止中%'"), "nothing was written");
+            assertEquals(0L, (long) Hospital.one(h.server, "SELECT count(*) FROM account WHERE login_id = ?", loginId),
+                    "nothing was written");
 
             // a POST that writes nothing of its own (sign-out, held in memory while degraded) is not refused
             leaving.get("/console/home");
@@ -178,5 +180,41 @@ class DegradedModeTest {
             rs.next();
             assertEquals(1, rs.getInt(1), "the session started while degraded was written to web_session");
         }
+    }
+
+    @Test
+    void anEmergencyDeclaredWhileDegradedLetsAnEmergencyAccountSignInAndIsRecordedAfterwards() throws Exception {
+        String label = "er-" + java.util.UUID.randomUUID().toString().substring(0, 4);
+        h.admin.browser.get("/console/admin/emergency");
+        Browser.Page created = h.adminSubmit("/console/admin/emergency/accounts", "label", label);
+        String password = created.code("sealed-password");
+        Person er = new Person("emergency-" + label, password, new Browser(h.server, "er-degraded"));
+        er.accountId = Hospital.accountId(h.server, er.loginId);
+        readOnly(true);
+        try {
+            await(availability::degraded, "the primary monitor switches to degraded mode");
+            h.admin.browser.get("/console/admin/emergency");
+            Browser.Page declared = h.adminSubmit("/console/admin/emergency/declare", "declared_by", "救急部長 鈴木一郎",
+                    "reason", "主データベース停止のため紙運用 " + label, "hours", "4");
+            assertEquals("/console/admin/emergency", declared.path(), declared::toString);
+            assertTrue(declared.contains("主データベース停止のため紙運用 " + label), declared::toString);
+            Browser.Page home = er.password(er.browser);
+            assertEquals("/console/home", home.path(), () -> "an emergency account signs in while degraded: " + home);
+            assertTrue(home.contains(BANNER), home::toString);
+        } finally {
+            readOnly(false);
+        }
+        await(() -> !availability.degraded(), "the primary monitor leaves degraded mode");
+        assertEquals(1L, (long) Hospital.one(h.server, "SELECT count(*) FROM emergency_declaration WHERE reason = ?",
+                "主データベース停止のため紙運用 " + label), "the declaration is in the database");
+        assertEquals(1L, (long) Hospital.one(h.server, "SELECT count(*) FROM emergency_use WHERE account_id = ?",
+                er.accountId), "the use is there to review");
+        assertEquals("pwd+emergency", Hospital.one(h.server, "SELECT amr FROM web_session WHERE account_id = ? AND"
+                + " ended_at IS NULL", er.accountId));
+        assertEquals("/console/home", er.browser.get("/console/home").path(), "the session goes on");
+        // ending it in normal mode ends the session as always
+        h.admin.browser.get("/console/admin/emergency");
+        h.adminSubmit("/console/admin/emergency/end");
+        assertEquals("/console/login", er.browser.get("/console/home").path());
     }
 }

@@ -37,14 +37,20 @@ class DegradedBrowserTest {
             assertTrue(banner.contains("縮退運用中 — 参照のみ") && banner.contains("JST") && banner.contains("後入力"), banner);
             Screens.check(b, "degraded-home");
 
-            b.open("/console/admin/emergency");
-            b.fill("/console/admin/emergency/declare", "declared_by", "院長 山田 太郎");
-            b.fill("/console/admin/emergency/declare", "reason", "電子カルテのデータベース停止。紙運用に切り替え");
-            b.submit("非常時を宣言");
+            b.open("/console/admin/mfa-exceptions");
+            b.fill("/console/admin/mfa-exceptions", "name", "救急外来 処置室端末");
+            b.fill("/console/admin/mfa-exceptions", "range", "10.1.2.3");
+            b.fill("/console/admin/mfa-exceptions", "control", "ICカードと静脈認証で入室を管理している処置室");
+            b.js("document.querySelector(\"form[action='/console/admin/mfa-exceptions'] [name='expires']\").value ="
+                    + " '2027-03-31';");
+            b.submit("例外を登録");
             assertEquals("縮退運用中のため保存できません", b.find("h1").getText(), b.path() + " " + b.text());
             assertTrue(b.find("#read-only-steps").getText().contains("紙"), b.text());
-            assertEquals("電子カルテのデータベース停止。紙運用に切り替え", b.find("#typed-1").getAttribute("value"));
-            assertEquals("入力 2", b.find("label[for='typed-1']").getText());
+            String typed = b.find("#read-only-typed").getText() + " " + b.find("#typed-0").getAttribute("value") + " "
+                    + b.find("#typed-2").getAttribute("value");
+            assertTrue(typed.contains("救急外来 処置室端末") && typed.contains("ICカードと静脈認証で入室を管理している処置室"),
+                    typed);
+            assertEquals("入力 1", b.find("label[for='typed-0']").getText());
             Screens.check(b, "degraded-refused");
         } finally {
             availability.leaveDegraded("test: the primary is back");
