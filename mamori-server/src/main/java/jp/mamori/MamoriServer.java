@@ -245,6 +245,7 @@ public final class MamoriServer implements AutoCloseable {
                 deviation(scratch, d);
             }
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
+            clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
