@@ -153,7 +153,16 @@ public final class MamoriServer implements AutoCloseable {
         jp.mamori.continuity.DowntimeKit downtimeKit = null;
         jp.mamori.db.Leadership leadership = null;
         try {
-            db = Database.open(cfg.database(), cfg.dataDir(), 24);
+            boolean readOnly = cfg.ops().readOnly();
+            if (readOnly) {
+                // DEGRADED-4: the standalone viewer on a copied or restored data folder, when production must stay off
+                log.warn("READ-ONLY standalone viewer (serve --read-only) on {}: the database refuses writes, nothing"
+                        + " is migrated, and no backups, sweeps, kits or signatures run; clinicians sign in and read"
+                        + " charts, every page says so / 読み取り専用の参照用起動です。書き込みはできません", cfg.dataDir());
+                db = Database.openReadOnly(cfg.database(), cfg.dataDir(), 24);
+            } else {
+                db = Database.open(cfg.database(), cfg.dataDir(), 24);
+            }
             checkDurability(db, cfg);
             // The jobs that must run once per installation, however many processes share the database (issue 18 §1,
             // ADR 0013): each under its own advisory lock, taken by whichever process gets it first.
@@ -183,13 +192,16 @@ public final class MamoriServer implements AutoCloseable {
                 deviation(scratch, d);
             }
             // The versions stored before every write's entry named its hashes are named once (issue 17, STORE-1).
-            long anchored = jp.mamori.audit.RecordTrail.anchor(db.dataSource(), audit.recorder());
+            long anchored = readOnly ? -1 : jp.mamori.audit.RecordTrail.anchor(db.dataSource(), audit.recorder());
             if (anchored >= 0) {
                 log.info("record store anchored in the audit trail: {} versions stored before now are named with"
                         + " their hashes; every later write names its own", anchored);
             }
             // Backups of the embedded database (ADR 0010); an external one is backed up by its own tools for now.
-            if (cfg.database().embedded()) {
+            if (readOnly) {
+                backupDeviations = List.of("serve --read-only: no backups are taken of this copy / 読み取り専用のため"
+                        + "バックアップは取りません");
+            } else if (cfg.database().embedded()) {
                 backups = jp.mamori.preservation.Backups.open(cfg.dataDir(), cfg.backup(), audit.recorder(),
                         Clock.systemUTC(), cfg.timeZone()).notifying(notifier);
                 ServerConfig drillCfg = cfg;
@@ -245,12 +257,13 @@ public final class MamoriServer implements AutoCloseable {
                 deviation(scratch, d);
             }
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
+            clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
-            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION);
+            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
-            Optional<Path> bootstrap = Bootstrap.ensure(db.dataSource(), cfg.dataDir());
+            Optional<Path> bootstrap = readOnly ? Optional.empty() : Bootstrap.ensure(db.dataSource(), cfg.dataDir());
             http.open();
             String origin = publicOrigin(cfg, http.scheme(), http.port());
             log.info("public URL {} ({}): links, Location headers and the token endpoint's audience use it, never a"
@@ -261,16 +274,18 @@ public final class MamoriServer implements AutoCloseable {
             http.start();
             Identity identity = Identity.create(db.dataSource(), cfg.dataDir(), identitySettings(cfg, http, logins),
                     Clock.systemUTC());
+            identity.degradedWhile(db.availability(), db.dataSource()); // sign-in works while read-only (DEGRADED-2)
             List<String> deviations = new java.util.ArrayList<>(cfg.deviations());
             deviations.addAll(audit.deviations());
             deviations.addAll(signatureDeviations);
-            if (backups != null || pgBackRest != null) {
+            if (backups != null || pgBackRest != null || readOnly) {
                 deviations.addAll(backupDeviations);
             } else {
                 deviations.add("the external database's backups are not taken or checked by Mamori (ADR 0010: its"
                         + " own tools, e.g. pgBackRest) / 外部データベースのバックアップは Mamori の管理外です");
             }
             Console console = new Console(identity, tls != null, Clock.systemUTC(), List.copyOf(deviations));
+            console.availability(db.availability()); // the degraded banner and the refusal of writes (issue 18 §2)
             console.alsoServedAt(origin);
             if (cfg.publicUrl().isEmpty()) {
                 // Opened by this machine's address (https://10.0.0.5:8443) rather than its name: an address literal
@@ -338,7 +353,7 @@ public final class MamoriServer implements AutoCloseable {
             });
             ServerConfig.IdentityOptions o = cfg.identity();
             java.util.function.BooleanSupplier sweepLeads = leads.get(JOB_ACCOUNT_SWEEP);
-            sweeper.scheduleWithFixedDelay(() -> {
+            if (!readOnly) sweeper.scheduleWithFixedDelay(() -> {
                 if (!sweepLeads.getAsBoolean()) {
                     return; // another process sweeps for the installation
                 }
@@ -375,13 +390,19 @@ public final class MamoriServer implements AutoCloseable {
             }));
             jp.mamori.db.Leadership led = leadership;
             health.register(jp.mamori.ops.HealthCheck.of("leadership", false, () -> leadershipLine(led)));
+            degradedMode(db.availability(), health, metrics, alerts, cfg.timeZone());
+            if (!cfg.ops().readOnly()) {
+                db.monitor(Duration.ofSeconds(cfg.ops().degradedCheckSeconds()));
+            }
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.ledBy(leads.get(JOB_ALERTS)).start(Duration.ofSeconds(cfg.ops().checkSeconds()));
             server.downtimeKit = downtimeKit;
             server.leadership = leadership;
-            downtimeKit.ledBy(leads.get(JOB_DOWNTIME_KIT)).start();
-            if (signatures != null) {
+            if (!readOnly) {
+                downtimeKit.ledBy(leads.get(JOB_DOWNTIME_KIT)).start();
+            }
+            if (signatures != null && !readOnly) {
                 // time-stamps added once the TSA answers, extension to LTA, archive time-stamps renewed (ADR 0012)
                 server.signatureUpkeep = new jp.mamori.signatures.SignatureUpkeep(db.dataSource(), signatures,
                         new jp.mamori.signatures.SignatureCheck(db.dataSource(), records, signatures,
@@ -413,6 +434,42 @@ public final class MamoriServer implements AutoCloseable {
             }
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Degraded read-only mode as operations see it (issue 18 §5, DEGRADED-1, NET-13): a critical health line (DEGRADED
+     * with since when and why), the gauge {@code mamori.degraded} (0 or 1), and an alert to the notifier (log, syslog,
+     * SIEM) and the administrator's console when the mode is entered, cleared when it is left.
+     */
+    static void degradedMode(jp.mamori.db.Availability availability, jp.mamori.ops.Health health,
+                             jp.mamori.ops.Metrics metrics, jp.mamori.ops.Alerts alerts, java.time.ZoneId zone) {
+        jp.mamori.chart.JpDates dates = new jp.mamori.chart.JpDates(zone);
+        health.register(jp.mamori.ops.HealthCheck.of("degraded-mode", true, () -> {
+            jp.mamori.db.Availability.State st = availability.state();
+            if (!st.degraded()) {
+                return jp.mamori.ops.HealthCheck.Result.up("通常運用（書き込み可） / normal (writes allowed)");
+            }
+            return jp.mamori.ops.HealthCheck.Result.degraded("縮退運用中（参照のみ）: "
+                    + dates.dateTimeWithZone(st.since(), jp.mamori.chart.JpDates.Lang.JA) + " から / degraded read-only"
+                    + " since " + dates.dateTimeWithZone(st.since(), jp.mamori.chart.JpDates.Lang.EN) + ": "
+                    + st.reason());
+        }));
+        metrics.gauge("mamori.degraded", "1 while in degraded read-only mode, else 0",
+                () -> availability.degraded() ? 1 : 0);
+        java.util.function.Consumer<jp.mamori.db.Availability.State> alert = st -> {
+            java.util.Map<String, String> f = java.util.Map.of("since", st.since().toString(), "reason", st.reason());
+            if (st.degraded()) {
+                alerts.raise("degraded-mode", "degraded.entered", f, "縮退運用（参照のみ）に切り替わりました / degraded"
+                        + " read-only mode entered: " + st.reason());
+            } else {
+                alerts.clear("degraded-mode", "degraded.left", f, "通常運用に戻りました / degraded mode left: "
+                        + st.reason());
+            }
+        };
+        availability.onChange(alert);
+        if (availability.degraded()) {
+            alert.accept(availability.state()); // serve --read-only: degraded from the start
         }
     }
 

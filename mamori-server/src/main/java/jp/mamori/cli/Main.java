@@ -49,7 +49,12 @@ public final class Main {
                                --audit-tsa-url URL (RFC 3161), --header-timeout SECONDS (20),
                                --min-body-rate BYTES_PER_SECOND (1024), --max-connections-per-address N (100),
                                --http for plain HTTP on loopback only); a primary and its standbys:
-                               --db-url 'jdbc:postgresql://H1:5432,H2:5432/DB?targetServerType=primary'
+                               --db-url 'jdbc:postgresql://H1:5432,H2:5432/DB?targetServerType=primary',
+                               --degraded-check-seconds 1 (how often a writable primary is looked for; degraded
+                               read-only mode when only a read-only copy answers),
+                               --read-only: the standalone viewer (縮退運用・参照専用) on a COPY of a data folder
+                               (copied or restored): the database refuses writes, nothing is migrated or written
+                               at start, every page shows the read-only banner; clinicians sign in and read charts
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)

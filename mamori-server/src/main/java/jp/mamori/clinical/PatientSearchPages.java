@@ -39,7 +39,7 @@ final class PatientSearchPages {
 
     void register() {
         pages.console.route("GET", "/console/patients", USER, false, r -> search(r, false));
-        pages.console.route("POST", "/console/patients", USER, false, r -> search(r, true));
+        pages.console.routeReading("POST", "/console/patients", USER, false, r -> search(r, true));
     }
 
     /** The criteria of a search as typed, each "" when not given. */

@@ -54,10 +54,14 @@ public record ServerConfig(
      * @param afterHoursAlert     a person's after-hours accesses to patient data in one day that raise an alert
      *                            ({@code --alert-after-hours N}, default 30; 0 turns the alert off: a deviation). The
      *                            audit report lists every one; the alert is for the night that stands out (AUDIT-8).
+     * @param degradedCheckSeconds how often the primary monitor asks whether a writable primary answers
+     *                            ({@code --degraded-check-seconds}, default 1; issue 18 §2, DEGRADED-1)
+     * @param readOnly            the standalone viewer ({@code --read-only}, DEGRADED-4): the database refuses writes,
+     *                            nothing is migrated or written at start, degraded read-only mode for the whole run
      */
     public record OpsOptions(long diskMinFreeBytes, int failedLogins, int failedLoginMinutes, int checkSeconds,
-                             boolean anonymousMetrics, int afterHoursAlert) {
-        public static final OpsOptions DEFAULT = new OpsOptions(1024L * 1024 * 1024, 20, 5, 30, false, 30);
+                             boolean anonymousMetrics, int afterHoursAlert, int degradedCheckSeconds, boolean readOnly) {
+        public static final OpsOptions DEFAULT = new OpsOptions(1024L * 1024 * 1024, 20, 5, 30, false, 30, 1, false);
 
         public OpsOptions {
             if (diskMinFreeBytes < 0) {
@@ -72,6 +76,10 @@ public record ServerConfig(
             }
             if (afterHoursAlert < 0 || afterHoursAlert > 100_000) {
                 throw new ConfigException("--alert-after-hours must be 0 (off) to 100000 / 0(無効)〜100000 で指定してください");
+            }
+            if (degradedCheckSeconds < 1 || degradedCheckSeconds > 60) {
+                throw new ConfigException("--degraded-check-seconds は 1 から 60 です / --degraded-check-seconds must be 1"
+                        + " to 60");
             }
         }
     }
@@ -733,8 +741,8 @@ public record ServerConfig(
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
                 "--alert-failed-logins", "--health-check-seconds", "--alert-after-hours", "--downtime-minutes",
-                "--downtime-dir", "--downtime-generations"),
-                List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous"));
+                "--downtime-dir", "--downtime-generations", "--degraded-check-seconds"),
+                List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous", "--read-only"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
         String bind = a.value("--bind").orElse(http ? "127.0.0.1" : "0.0.0.0");
@@ -789,7 +797,8 @@ public record ServerConfig(
             throw new ConfigException("--health-disk-min-free must be a size such as 1G / 例: 1G");
         }
         return new OpsOptions(disk, n, minutes, a.intValue("--health-check-seconds").orElse(d.checkSeconds()),
-                a.flag("--metrics-anonymous"), a.intValue("--alert-after-hours").orElse(d.afterHoursAlert()));
+                a.flag("--metrics-anonymous"), a.intValue("--alert-after-hours").orElse(d.afterHoursAlert()),
+                a.intValue("--degraded-check-seconds").orElse(d.degradedCheckSeconds()), a.flag("--read-only"));
     }
 
     private static DowntimeOptions downtimeOptions(Args a, Path data) {

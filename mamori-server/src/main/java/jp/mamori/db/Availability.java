@@ -99,19 +99,36 @@ public final class Availability {
         if (s.forced()) {
             return false;
         }
-        for (Runnable p : preparers) {
-            try {
-                p.run();
-            } catch (RuntimeException e) {
-                log.warn("degraded mode not left yet: a preparer failed: {}", e.toString());
-                return false;
+        leaving = true;
+        try {
+            for (Runnable p : preparers) {
+                try {
+                    p.run();
+                } catch (RuntimeException e) {
+                    log.warn("degraded mode not left yet: a preparer failed: {}", e.toString());
+                    return false;
+                }
             }
+        } finally {
+            leaving = false;
         }
         State n = new State(Mode.NORMAL, clock.instant(), reason, false);
         state = n;
         log.warn("DEGRADED read-only mode left: {} (degraded since {})", reason, s.since());
         notifyListeners(n);
         return true;
+    }
+
+    /** True while the preparers of {@link #leaveDegraded} run. */
+    private volatile boolean leaving;
+
+    /**
+     * Whether the preparers of {@link #leaveDegraded} are running: the primary answered, so their writes go to the
+     * primary although the state is still degraded (the routing data source asks this). Not per thread: the audit
+     * trail's merge runs on its writer thread, not in the thread that leaves.
+     */
+    public boolean leaving() {
+        return leaving;
     }
 
     private void notifyListeners(State s) {

@@ -44,13 +44,47 @@ public final class Database implements AutoCloseable {
     /** How to log in as the owner (migration) user: url, user, password; null when not known. */
     private final String[] owner;
     /** Whether this process may write now (issue 18 §2): normal until the primary monitor or --read-only says not. */
-    private final Availability availability = Availability.normal(java.time.Clock.systemUTC());
+    private Availability availability = Availability.normal(java.time.Clock.systemUTC());
+    /** With several hosts: a second pool that accepts a standby, used while degraded (see {@link RoutingDataSource}). */
+    private final HikariDataSource readPool;
+    /** What {@link #dataSource()} hands out: the pool, or the routing between the two pools. */
+    private final DataSource routed;
+    private PrimaryMonitor monitor;
 
     private Database(EmbeddedPostgres embedded, HikariDataSource pool, String description, String... owner) {
         this.embedded = embedded;
         this.pool = pool;
         this.description = description;
         this.owner = owner.length == 3 ? owner.clone() : null;
+        if (PrimaryMonitor.multiHost(pool.getJdbcUrl())) {
+            // DEGRADED-1: with the primary gone, targetServerType=primary finds no host; reads go to any that answers
+            this.readPool = pool(PrimaryMonitor.withParams(pool.getJdbcUrl(), Map.of("targetServerType",
+                    "preferPrimary", "hostRecheckSeconds", "1")), pool.getUsername(), pool.getPassword(),
+                    pool.getMaximumPoolSize(), pool.getConnectionInitSql() != null);
+            this.routed = new RoutingDataSource(pool, readPool,
+                    () -> this.availability.degraded() && !this.availability.leaving());
+        } else {
+            this.readPool = null;
+            this.routed = pool;
+        }
+    }
+
+    /**
+     * Starts the primary monitor (issue 18 §2): every {@code every} it asks the database whether a writable primary
+     * answers, and switches {@link #availability()} to degraded read-only mode and back. Not for a forced read-only
+     * process, which never leaves that mode.
+     */
+    public synchronized PrimaryMonitor monitor(java.time.Duration every) {
+        if (monitor == null) {
+            monitor = new PrimaryMonitor(availability, PrimaryMonitor.jdbc(pool.getJdbcUrl(), pool.getUsername(),
+                    pool.getPassword()), every).start();
+        }
+        return monitor;
+    }
+
+    /** The running primary monitor, if any. */
+    public synchronized Optional<PrimaryMonitor> primaryMonitor() {
+        return Optional.ofNullable(monitor);
     }
 
     /**
@@ -82,6 +116,107 @@ public final class Database implements AutoCloseable {
                     password);
         }
         return new Database(null, pool(url, user, password, poolSize, true), url, url, user, password);
+    }
+
+    /**
+     * Opens the database of a copied or restored data folder for the standalone viewer ({@code serve --read-only},
+     * issue 18 §2, DEGRADED-4): the embedded server starts with {@code default_transaction_read_only = on} and without
+     * WAL archiving, nothing is migrated (a copy whose schema is behind or ahead of this build is refused with one
+     * line), the runtime role logs in with the password the folder holds, every connection is read-only once more
+     * ({@code SET default_transaction_read_only}), and {@link #availability()} is degraded for the whole run.
+     * With an external database ({@code --db-url}) the same, without starting anything.
+     */
+    public static Database openReadOnly(ServerConfig.Database cfg, Path dataDir, int poolSize) {
+        String reason = "serve --read-only: standalone viewer on a copy of " + dataDir;
+        if (!cfg.embedded()) {
+            String url = cfg.jdbcUrl().orElseThrow();
+            String user = cfg.appPassword().isPresent() ? APP_ROLE : cfg.user().orElse(null);
+            String password = cfg.appPassword().orElseGet(() -> cfg.password().orElse(null));
+            requireCurrentSchema(url, cfg.user().orElse(user), cfg.password().orElse(password));
+            Database d = new Database(null, readOnlyPool(url, user, password, poolSize,
+                    cfg.appPassword().isEmpty()), url + " (read-only)");
+            d.availability = Availability.readOnly(java.time.Clock.systemUTC(), reason);
+            return d;
+        }
+        Path pgData = dataDir.resolve("pg");
+        if (!Files.isDirectory(pgData)) {
+            throw new ConfigException(pgData + " がありません。コピーまたは復元したデータフォルダを --data で指定してください"
+                    + " / no database in " + pgData + ": give a copied or restored data folder with --data");
+        }
+        try {
+            EmbeddedPostgres pg = startEmbedded(dataDir, java.time.Duration.ofSeconds(60), true);
+            String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+            try {
+                Path appFile = dataDir.resolve("secrets").resolve(APP_PASSWORD_FILE);
+                if (!Files.exists(appFile)) {
+                    throw new ConfigException(appFile + " がありません / the copy has no " + appFile);
+                }
+                String appPassword = Files.readString(appFile).trim();
+                // the owner reads the schema history (the runtime role may not); the server refuses writes anyway
+                requireCurrentSchema(url, "postgres", Secrets.readOrCreate(dataDir.resolve("secrets")
+                        .resolve(SUPERUSER_PASSWORD_FILE)));
+                Database d = new Database(pg, readOnlyPool(url, APP_ROLE, appPassword, poolSize, false),
+                        "embedded PostgreSQL in " + pgData + " (read-only)");
+                d.availability = Availability.readOnly(java.time.Clock.systemUTC(), reason);
+                return d;
+            } catch (RuntimeException | IOException e) {
+                pg.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start the embedded PostgreSQL in " + pgData
+                    + "; see " + dataDir.resolve("runtime").resolve(POSTGRES_LOG), e);
+        }
+    }
+
+    /**
+     * Refuses a database whose schema this build would migrate (behind) or does not know (ahead): the standalone
+     * viewer never migrates a copy, and a schema it does not know it cannot read safely.
+     */
+    static void requireCurrentSchema(String url, String user, String password) {
+        org.flywaydb.core.api.MigrationInfoService info;
+        try {
+            info = Flyway.configure().dataSource(url, user, password).locations("classpath:db/migration")
+                    .javaMigrations(javaMigrations()).load().info();
+        } catch (org.flywaydb.core.api.FlywayException e) {
+            throw new ConfigException("コピーのデータベースを確認できません / cannot read the copy's schema: "
+                    + e.getMessage().lines().filter(l -> l.startsWith("Message")).findFirst()
+                    .orElseGet(() -> e.getMessage().lines().findFirst().orElse("")).strip());
+        }
+        String have = info.current() == null ? "none" : String.valueOf(info.current().getVersion());
+        if (info.pending().length > 0) {
+            throw new ConfigException("コピーのデータベースはこの版より古い形式です（" + have + "）。読み取り専用では更新しません。"
+                    + "同じ版の Mamori で開くか、通常起動で更新したコピーを使ってください / the copy's schema (" + have
+                    + ") is behind this build; --read-only never migrates: use the Mamori version that wrote it");
+        }
+        for (org.flywaydb.core.api.MigrationInfo m : info.applied()) {
+            if (m.getState() == org.flywaydb.core.api.MigrationState.FUTURE_SUCCESS) {
+                throw new ConfigException("コピーのデータベースはこの版より新しい形式です（" + have + "）/ the copy's schema ("
+                        + have + ") is newer than this build: use the Mamori version that wrote it");
+            }
+        }
+    }
+
+    /** A pool whose every connection defaults to read-only transactions (the viewer's second lock). */
+    private static HikariDataSource readOnlyPool(String url, String user, String password, int size, boolean setRole) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        if (user != null) {
+            hc.setUsername(user);
+        }
+        if (password != null) {
+            hc.setPassword(password);
+        }
+        hc.setMaximumPoolSize(size);
+        hc.setMinimumIdle(Math.min(4, size));
+        hc.setPoolName("mamori-read-only");
+        hc.setConnectionTimeout(10_000);
+        hc.setAutoCommit(true);
+        hc.setReadOnly(true);
+        hc.setConnectionInitSql((setRole ? "SET ROLE " + APP_ROLE + "; " : "")
+                + "SET default_transaction_read_only = on");
+        hc.addDataSourceProperty("ApplicationName", "mamori-read-only");
+        return new HikariDataSource(hc);
     }
 
     private static Database openEmbedded(Path dataDir, int poolSize) {
@@ -151,6 +286,15 @@ public final class Database implements AutoCloseable {
      * shutdown; pg_ctl waits only seconds for it, so wait for {@code postmaster.pid} to go when that matters).
      */
     public static EmbeddedPostgres startEmbedded(Path dataDir, java.time.Duration startupWait) throws IOException {
+        return startEmbedded(dataDir, startupWait, false);
+    }
+
+    /**
+     * As above; with {@code readOnly}, the server itself refuses writes ({@code default_transaction_read_only = on})
+     * and archives no WAL into the folder's backup spool (the standalone viewer, {@code serve --read-only}).
+     */
+    static EmbeddedPostgres startEmbedded(Path dataDir, java.time.Duration startupWait, boolean readOnly)
+            throws IOException {
         Path pgData = dataDir.resolve("pg");
         Files.createDirectories(dataDir);
         Path pwfile = dataDir.resolve("secrets").resolve(SUPERUSER_PASSWORD_FILE);
@@ -182,7 +326,12 @@ public final class Database implements AutoCloseable {
                 .setServerConfig("max_connections", "100")
                 .setServerConfig("timezone", "UTC");
         DURABLE.forEach(b::setServerConfig);
-        archiving(dataDir).forEach(b::setServerConfig);
+        if (readOnly) {
+            b.setServerConfig("default_transaction_read_only", "on");
+            b.setServerConfig("archive_mode", "off");
+        } else {
+            archiving(dataDir).forEach(b::setServerConfig);
+        }
         EmbeddedPostgres pg = b.start();
         Files.createDirectories(dataDir.resolve("runtime"));
         Files.writeString(dataDir.resolve("runtime").resolve("db-port"), Integer.toString(pg.getPort()));
@@ -414,7 +563,7 @@ public final class Database implements AutoCloseable {
     }
 
     public DataSource dataSource() {
-        return pool;
+        return routed;
     }
 
     /** This process's write availability (normal or degraded read-only), shared by every capability. */
@@ -439,6 +588,14 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (monitor != null) {
+                monitor.close();
+            }
+        }
+        if (readPool != null) {
+            readPool.close();
+        }
         pool.close();
         if (embedded != null) {
             try {

@@ -110,6 +110,24 @@ public final class Emergencies {
         }
         Instant now = now();
         UUID id = UUID.randomUUID();
+        if (deferred.active()) {
+            Declaration d = new Declaration(id, declaredBy.strip(), reason.strip(), now, now.plus(duration), null, null);
+            heldDeclarations.put(id, d);
+            deferred.later("emergency declared by " + declaredBy.strip() + " until " + d.expiresAt(), c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_declaration (declaration_id,"
+                        + " declared_by, reason, declared_at, expires_at) VALUES (?, ?, ?, ?, ?)")) {
+                    ps.setObject(1, id);
+                    ps.setString(2, d.declaredBy());
+                    ps.setString(3, d.reason());
+                    ps.setTimestamp(4, Timestamp.from(now));
+                    ps.setTimestamp(5, Timestamp.from(d.expiresAt()));
+                    ps.executeUpdate();
+                }
+                Logins.insertEvent(c, now, null, null, "local", "emergency.declared", true, d.declaredBy() + ": "
+                        + d.reason() + " (until " + d.expiresAt() + ", declared in degraded mode)");
+            });
+            return d;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_declaration (declaration_id, declared_by,"
                     + " reason, declared_at, expires_at) VALUES (?, ?, ?, ?, ?)")) {
@@ -130,6 +148,31 @@ public final class Emergencies {
     /** Ends every declaration in force; sessions of emergency accounts end with them. */
     public int end(String by) {
         Instant now = now();
+        if (deferred.active()) {
+            List<Declaration> inForce = declarations().stream().filter(d -> d.inForce(now)).toList();
+            for (Declaration d : inForce) {
+                heldDeclarations.put(d.id(), new Declaration(d.id(), d.declaredBy(), d.reason(), d.declaredAt(),
+                        d.expiresAt(), now, by));
+                deferred.later("emergency ended by " + by, c -> {
+                    try (PreparedStatement ps = c.prepareStatement("UPDATE emergency_declaration SET ended_at = ?,"
+                            + " ended_by = ? WHERE declaration_id = ? AND ended_at IS NULL")) {
+                        ps.setTimestamp(1, Timestamp.from(now));
+                        ps.setString(2, by);
+                        ps.setObject(3, d.id());
+                        ps.executeUpdate();
+                    }
+                    Logins.insertEvent(c, now, null, null, "local", "emergency.ended", true, "by " + by
+                            + " (in degraded mode)");
+                    try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET ended_at = ?, end_reason ="
+                            + " 'emergency ended' WHERE ended_at IS NULL AND emergency_declaration_id = ?")) {
+                        ps.setTimestamp(1, Timestamp.from(now));
+                        ps.setObject(2, d.id());
+                        ps.executeUpdate();
+                    }
+                });
+            }
+            return inForce.size(); // the sessions of emergency accounts end at their next request (Sessions.check)
+        }
         return Tx.inTransaction(ds, c -> {
             int n;
             try (PreparedStatement ps = c.prepareStatement("UPDATE emergency_declaration SET ended_at = ?, ended_by = ?"
@@ -162,6 +205,17 @@ public final class Emergencies {
     }
 
     public List<Declaration> declarations() {
+        List<Declaration> stored = storedDeclarations();
+        if (heldDeclarations.isEmpty()) {
+            return stored;
+        }
+        java.util.Map<UUID, Declaration> all = new java.util.LinkedHashMap<>();
+        stored.forEach(d -> all.put(d.id(), d));
+        all.putAll(heldDeclarations);
+        return all.values().stream().sorted(java.util.Comparator.comparing(Declaration::declaredAt).reversed()).toList();
+    }
+
+    private List<Declaration> storedDeclarations() {
         return Tx.read(ds, c -> {
             List<Declaration> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT declaration_id, declared_by, reason, declared_at,"
@@ -177,8 +231,45 @@ public final class Emergencies {
         });
     }
 
+    /** What waits for the database while it is read-only (degraded mode, issue 18 §2); nothing by default. */
+    Deferred deferred = new Deferred();
+    /**
+     * Declarations made, or ended, while the database is read-only (DEGRADED-2: emergency accounts must work in
+     * degraded mode, also when the emergency is declared only then), by id; written when the database returns.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<UUID, Declaration> heldDeclarations =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** When a declaration held in memory ends (ended or expired), or null when none is held under {@code id}. */
+    Instant heldEnd(UUID id) {
+        Declaration d = heldDeclarations.get(id);
+        if (d == null) {
+            return null;
+        }
+        return d.endedAt() != null && d.endedAt().isBefore(d.expiresAt()) ? d.endedAt() : d.expiresAt();
+    }
+
+    /** Forgets the declarations held in memory (they are in the database now). */
+    void heldWritten() {
+        heldDeclarations.clear();
+    }
+
     void recordUse(UUID account, UUID declaration, String address) {
         Instant now = now();
+        if (deferred.active()) {
+            // DEGRADED-2: emergency accounts work in degraded mode; the use is recorded when the database returns
+            deferred.later("emergency account " + account + " used from " + address, c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
+                        + " started_at, address) VALUES (?, ?, ?, ?)")) {
+                    ps.setObject(1, account);
+                    ps.setObject(2, declaration);
+                    ps.setTimestamp(3, Timestamp.from(now));
+                    ps.setString(4, address);
+                    ps.executeUpdate();
+                }
+            });
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
                     + " started_at, address) VALUES (?, ?, ?, ?)")) {

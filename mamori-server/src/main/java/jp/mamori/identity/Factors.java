@@ -136,8 +136,55 @@ public final class Factors {
     }
 
     /** Checks a TOTP code; a code (or an earlier one) that was already used is refused (replay). */
+    /** What waits for the database while it is read-only (degraded mode, issue 18 §2); nothing by default. */
+    Deferred deferred = new Deferred();
+    /** The TOTP steps used while the database is read-only, so that a code is still good only once (replay). */
+    private final java.util.concurrent.ConcurrentHashMap<UUID, Long> heldSteps = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Recovery codes used while the database is read-only, by account and code hash (hex). */
+    private final java.util.Set<String> heldRecoveryCodes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Forgets what memory held (it is in the database now). */
+    void heldWritten() {
+        heldSteps.clear();
+        heldRecoveryCodes.clear();
+    }
+
     public boolean verifyTotp(UUID account, String code) {
         Instant now = now();
+        if (deferred.active()) {
+            // DEGRADED-2: the second factor still works on a read-only database; the replay counter is kept here
+            return Tx.read(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT secret_sealed, last_step FROM totp_credential"
+                        + " WHERE account_id = ? AND confirmed_at IS NOT NULL")) {
+                    ps.setObject(1, account);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return false;
+                        }
+                        byte[] sealed = rs.getBytes(1);
+                        long stored = rs.getLong(2);
+                        synchronized (heldSteps) {
+                            long last = Math.max(stored, heldSteps.getOrDefault(account, Long.MIN_VALUE));
+                            OptionalLong step = Totp.verify(sealer.open(sealed, aad(account)), code, now, last);
+                            if (step.isEmpty()) {
+                                return false;
+                            }
+                            long used = step.getAsLong();
+                            heldSteps.put(account, used);
+                            deferred.later("TOTP step used by account " + account, w -> {
+                                try (PreparedStatement up = w.prepareStatement("UPDATE totp_credential SET last_step ="
+                                        + " greatest(last_step, ?) WHERE account_id = ?")) {
+                                    up.setLong(1, used);
+                                    up.setObject(2, account);
+                                    up.executeUpdate();
+                                }
+                            });
+                            return true;
+                        }
+                    }
+                }
+            });
+        }
         return Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT secret_sealed, last_step FROM totp_credential"
                     + " WHERE account_id = ? AND confirmed_at IS NOT NULL FOR UPDATE")) {
@@ -208,6 +255,28 @@ public final class Factors {
     /** Uses up one recovery code; false if it is unknown or was used before. {@code by} is who used it. */
     public boolean useRecoveryCode(UUID account, String entered, String by) {
         Instant now = now();
+        if (deferred.active()) {
+            byte[] hash = RecoveryCodes.hash(RecoveryCodes.normalize(entered));
+            String key = account + ":" + java.util.HexFormat.of().formatHex(hash);
+            boolean unused = Tx.read(ds, c -> exists(c, "SELECT 1 FROM recovery_code WHERE account_id = ? AND"
+                    + " code_sha256 = '\\x" + java.util.HexFormat.of().formatHex(hash) + "'::bytea AND used_at IS NULL",
+                    account));
+            if (!unused || !heldRecoveryCodes.add(key)) {
+                return false;
+            }
+            deferred.later("recovery code used by account " + account, c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE recovery_code SET used_at = ? WHERE account_id = ?"
+                        + " AND code_sha256 = ? AND used_at IS NULL")) {
+                    ps.setTimestamp(1, Timestamp.from(now));
+                    ps.setObject(2, account);
+                    ps.setBytes(3, hash);
+                    ps.executeUpdate();
+                }
+                Accounts.record(c, account, now, by, "factor.recovery_code_used", Accounts.JSON.createObjectNode()
+                        .put("degradedMode", true));
+            });
+            return true;
+        }
         return Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE recovery_code SET used_at = ? WHERE account_id = ?"
                     + " AND code_sha256 = ? AND used_at IS NULL")) {

@@ -33,9 +33,42 @@ public record Identity(Settings settings, Accounts accounts, Sessions sessions, 
         MfaExceptions exceptions = new MfaExceptions(ds, clock);
         Emergencies emergencies = new Emergencies(ds, clock, accounts, hasher);
         Logins logins = new Logins(ds, clock, s.logins(), hasher, factors, passkeys, sessions, exceptions, emergencies);
+        // one queue for what sign-in cannot write while the database is read-only (issue 18 §2)
+        Deferred deferred = new Deferred();
+        sessions.deferred = deferred;
+        logins.deferred = deferred;
+        factors.deferred = deferred;
+        emergencies.deferred = deferred;
+        passkeys.store().deferred = deferred;
+        sessions.heldDeclarationEnd = emergencies::heldEnd;
         Enrolment enrolment = new Enrolment(ds, clock, accounts, hasher, new PasswordPolicy(s.minPasswordLength()),
                 sessions, factors, logins);
         return new Identity(s, accounts, sessions, logins, enrolment, factors, passkeys, exceptions, emergencies);
+    }
+
+    /**
+     * Keeps sign-in working in degraded read-only mode (issue 18 §2, DEGRADED-2, ADR 0013): while {@code availability}
+     * is degraded, sessions, the login throttle, the TOTP replay counter and the authentication events are held in
+     * memory, and before it leaves degraded mode they are written to {@code ds} in one transaction (a failure keeps
+     * the process degraded, so nothing is lost). Sessions started while degraded therefore continue after the return,
+     * on this process and on any other, like every session.
+     */
+    public void degradedWhile(jp.mamori.db.Availability availability, DataSource ds) {
+        Deferred d = sessions.deferred;
+        d.degradedWhile(availability::degraded);
+        availability.beforeLeaving(() -> {
+            d.flush(ds, sessions.heldWrites());
+            sessions.heldWritten();
+            logins.heldWritten();
+            factors.heldWritten();
+            passkeys.store().heldWritten();
+            emergencies.heldWritten();
+        });
+    }
+
+    /** Sessions held in memory and identity writes waiting for the database (degraded mode), for the health report. */
+    public String heldWhileDegraded() {
+        return sessions.heldInMemory() + " session(s), " + sessions.deferred.waiting() + " write(s)";
     }
 
     /**

@@ -86,6 +86,19 @@ public final class Logins {
     private final MfaExceptions exceptions;
     private final Emergencies emergencies;
     private final ConcurrentHashMap<String, long[]> perAddress = new ConcurrentHashMap<>();
+    /** What waits for the database while it is read-only (degraded mode, issue 18 §2); nothing by default. */
+    Deferred deferred = new Deferred();
+
+    /** The login throttle of one id while the database is read-only: counted here, written when it returns. */
+    private record HeldThrottle(int failures, Instant lockedUntil) {
+    }
+
+    private final ConcurrentHashMap<String, HeldThrottle> heldThrottle = new ConcurrentHashMap<>();
+
+    /** Forgets the throttle held in memory (it is in the database now). */
+    void heldWritten() {
+        heldThrottle.clear();
+    }
 
     public Logins(DataSource ds, Clock clock, Settings settings, PasswordHasher hasher, Factors factors,
                   Passkeys passkeys, Sessions sessions, MfaExceptions exceptions, Emergencies emergencies) {
@@ -303,6 +316,20 @@ public final class Logins {
     /** A finished login: last login time, failure counter cleared and the event, in one transaction. */
     private void loggedIn(UUID account, String loginId, String address, String how) {
         Instant now = now();
+        if (deferred.active()) {
+            heldThrottle.remove(loginId);
+            deferred.later("login of " + loginId + " (" + how + ") from " + address, c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE account SET last_login_at = greatest(last_login_at, ?)"
+                        + " WHERE account_id = ?")) {
+                    ps.setTimestamp(1, Timestamp.from(now));
+                    ps.setObject(2, account);
+                    ps.executeUpdate();
+                }
+                clearFailures(c, loginId);
+                insertEvent(c, now, account, loginId, address, "login", true, how + " (degraded mode)");
+            });
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE account SET last_login_at = ? WHERE account_id = ?")) {
                 ps.setTimestamp(1, Timestamp.from(now));
@@ -316,6 +343,9 @@ public final class Logins {
     }
 
     private void rehash(UUID account, String old, char[] password) {
+        if (deferred.active()) {
+            return; // the next sign-in after the database returns does it
+        }
         String fresh = hasher.hash(password);
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE password_credential SET phc = ? WHERE account_id = ?"
@@ -431,6 +461,15 @@ public final class Logins {
     }
 
     private Optional<Instant> lockedUntil(String loginId) {
+        Optional<Instant> stored = storedLockedUntil(loginId);
+        HeldThrottle h = heldThrottle.get(loginId);
+        if (h == null || h.lockedUntil() == null) {
+            return stored;
+        }
+        return stored.isPresent() && stored.get().isAfter(h.lockedUntil()) ? stored : Optional.of(h.lockedUntil());
+    }
+
+    private Optional<Instant> storedLockedUntil(String loginId) {
         return Tx.read(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT locked_until FROM login_throttle WHERE login_id = ?")) {
                 ps.setString(1, loginId);
@@ -446,8 +485,42 @@ public final class Logins {
         if (loginId == null || loginId.isEmpty()) {
             return 0;
         }
-        return Tx.inTransaction(ds, c -> {
-            int failures;
+        if (deferred.active()) {
+            // the throttle keeps working in memory (DEGRADED-2: sign-in works, guessing does not get easier)
+            HeldThrottle t = heldThrottle.compute(loginId, (k, v) -> {
+                int failures = (v != null ? v.failures() : storedFailures(k)) + 1;
+                Instant until = v != null ? v.lockedUntil() : storedLockedUntil(k).orElse(null);
+                if (failures >= settings.lockoutThreshold()) {
+                    until = now.plus(lockout(failures));
+                }
+                return new HeldThrottle(failures, until);
+            });
+            deferred.later("login failure of " + loginId, c -> failIn(c, loginId, now));
+            return t.failures();
+        }
+        return Tx.inTransaction(ds, c -> failIn(c, loginId, now));
+    }
+
+    private int storedFailures(String loginId) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT failures FROM login_throttle WHERE login_id = ?")) {
+                ps.setString(1, loginId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getInt(1) : 0;
+                }
+            }
+        });
+    }
+
+    private Duration lockout(int failures) {
+        int extra = Math.min(failures - settings.lockoutThreshold(), 20);
+        Duration d = settings.firstLockout().multipliedBy(1L << extra);
+        return d.compareTo(settings.maxLockout()) > 0 ? settings.maxLockout() : d;
+    }
+
+    private int failIn(Connection c, String loginId, Instant now) throws SQLException {
+        {
+            int failures; // one transaction: the count and the lock it reaches
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO login_throttle (login_id, failures,"
                     + " last_failure_at) VALUES (?, 1, ?) ON CONFLICT (login_id) DO UPDATE SET failures ="
                     + " login_throttle.failures + 1, last_failure_at = excluded.last_failure_at RETURNING failures")) {
@@ -459,11 +532,7 @@ public final class Logins {
                 }
             }
             if (failures >= settings.lockoutThreshold()) {
-                int extra = Math.min(failures - settings.lockoutThreshold(), 20);
-                Duration d = settings.firstLockout().multipliedBy(1L << extra);
-                if (d.compareTo(settings.maxLockout()) > 0) {
-                    d = settings.maxLockout();
-                }
+                Duration d = lockout(failures);
                 try (PreparedStatement ps = c.prepareStatement("UPDATE login_throttle SET locked_until = ?"
                         + " WHERE login_id = ?")) {
                     ps.setTimestamp(1, Timestamp.from(now.plus(d)));
@@ -472,10 +541,15 @@ public final class Logins {
                 }
             }
             return failures;
-        });
+        }
     }
 
     private void clearFailures(String loginId) {
+        if (deferred.active()) {
+            heldThrottle.remove(loginId);
+            deferred.later("login failures of " + loginId + " cleared", c -> clearFailures(c, loginId));
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             clearFailures(c, loginId);
             return null;
@@ -512,6 +586,11 @@ public final class Logins {
     /** Appends one authentication event; every success and failure goes through here. */
     public void event(UUID account, String loginId, String address, String event, boolean success, String detail) {
         Instant now = now();
+        if (deferred.active()) {
+            deferred.later("authentication event " + event + (success ? " success" : " failure") + " of " + loginId
+                    + " from " + address, c -> insertEvent(c, now, account, loginId, address, event, success, detail));
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             insertEvent(c, now, account, loginId, address, event, success, detail);
             return null;

@@ -53,6 +53,25 @@ final class PasskeyStore implements CredentialRepository {
     }
 
     private final DataSource ds;
+    /** What waits for the database while it is read-only (degraded mode, issue 18 §2); nothing by default. */
+    Deferred deferred = new Deferred();
+
+    /** A ceremony started while the database is read-only: kept here for its short life (single use). */
+    private record HeldCeremony(UUID accountId, String kind, String json, java.time.Instant expiresAt) {
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, HeldCeremony> heldCeremonies =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Ceremonies of the database consumed while it is read-only, and signature counters seen meanwhile. */
+    private final java.util.Set<String> heldTaken = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ConcurrentHashMap<ByteArray, Long> heldCounts =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Forgets the counters and consumed ids held in memory (written to the database now). */
+    void heldWritten() {
+        heldTaken.clear();
+        heldCounts.clear();
+    }
 
     PasskeyStore(DataSource ds) {
         this.ds = Objects.requireNonNull(ds, "ds");
@@ -177,6 +196,29 @@ final class PasskeyStore implements CredentialRepository {
      * counter did not move forward (unless both are 0) or the credential is not the owner's or is removed.
      */
     boolean recordUse(ByteArray credentialId, UUID owner, long count, boolean backedUp) {
+        if (deferred.active()) {
+            synchronized (heldCounts) {
+                Optional<Stored> st = find(credentialId);
+                if (st.isEmpty() || st.get().removed() || !st.get().accountId().equals(owner)) {
+                    return false;
+                }
+                long last = Math.max(st.get().signatureCount(), heldCounts.getOrDefault(credentialId, 0L));
+                if (!(last < count || (last == 0 && count == 0))) {
+                    return false;
+                }
+                heldCounts.put(credentialId, count);
+            }
+            deferred.later("passkey use by account " + owner, c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE webauthn_credential SET signature_count ="
+                        + " greatest(signature_count, ?), last_used_at = now(), backed_up = ? WHERE credential_id = ?")) {
+                    ps.setLong(1, count);
+                    ps.setBoolean(2, backedUp);
+                    ps.setBytes(3, credentialId.getBytes());
+                    ps.executeUpdate();
+                }
+            });
+            return true;
+        }
         return Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE webauthn_credential SET signature_count = ?,"
                     + " last_used_at = now(), backed_up = ? WHERE credential_id = ? AND account_id = ?"
@@ -197,6 +239,18 @@ final class PasskeyStore implements CredentialRepository {
     /** Stores a started ceremony and returns its id; purges ceremonies that expired over an hour ago. */
     String save(UUID accountId, String kind, String requestJson) {
         String requestId = Secrets.random256();
+        if (deferred.active()) {
+            java.time.Instant now = java.time.Instant.now();
+            heldCeremonies.values().removeIf(h -> h.expiresAt().isBefore(now));
+            if (heldCeremonies.size() >= 10_000) {
+                // a flood of opened login pages: memory stays bounded, the oldest ceremony goes first
+                heldCeremonies.entrySet().stream().min(java.util.Map.Entry.comparingByValue(
+                        java.util.Comparator.comparing(HeldCeremony::expiresAt)))
+                        .ifPresent(e -> heldCeremonies.remove(e.getKey()));
+            }
+            heldCeremonies.put(requestId, new HeldCeremony(accountId, kind, requestJson, now.plus(Passkeys.REQUEST_TTL)));
+            return requestId;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM webauthn_request"
                     + " WHERE expires_at < now() - interval '1 hour'")) {
@@ -220,6 +274,37 @@ final class PasskeyStore implements CredentialRepository {
     Pending take(String requestId, String kind) {
         if (requestId == null || requestId.isEmpty() || requestId.length() > 100) {
             throw new IdentityException(Passkeys.MSG_EXPIRED);
+        }
+        HeldCeremony held = heldCeremonies.remove(requestId);
+        if (held != null) {
+            if (!held.kind().equals(kind) || held.expiresAt().isBefore(java.time.Instant.now())) {
+                throw new IdentityException(Passkeys.MSG_EXPIRED);
+            }
+            return new Pending(held.accountId(), held.json());
+        }
+        if (deferred.active()) {
+            Optional<Pending> p = Tx.read(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT account_id, request_json FROM webauthn_request"
+                        + " WHERE request_id = ? AND kind = ? AND used_at IS NULL AND expires_at > now()")) {
+                    ps.setString(1, requestId);
+                    ps.setString(2, kind);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        return rs.next() ? Optional.of(new Pending(rs.getObject(1, UUID.class), rs.getString(2)))
+                                : Optional.<Pending>empty();
+                    }
+                }
+            });
+            if (p.isEmpty() || !heldTaken.add(requestId)) {
+                throw new IdentityException(Passkeys.MSG_EXPIRED);
+            }
+            deferred.later("passkey ceremony used", c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE webauthn_request SET used_at = now()"
+                        + " WHERE request_id = ? AND used_at IS NULL")) {
+                    ps.setString(1, requestId);
+                    ps.executeUpdate();
+                }
+            });
+            return p.get();
         }
         Optional<Pending> p = Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE webauthn_request SET used_at = now()"

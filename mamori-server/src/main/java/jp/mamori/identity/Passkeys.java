@@ -252,4 +252,9 @@ public final class Passkeys {
         }
         throw new IllegalStateException("WebAuthn options JSON has no publicKey member");
     }
+
+    /** The ceremonies' and counters' store, for degraded mode's memory (issue 18 §2). */
+    PasskeyStore store() {
+        return store;
+    }
 }

@@ -32,6 +32,7 @@ import java.util.UUID;
  * including at a retirement time set in advance.
  */
 public final class Sessions {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Sessions.class);
     /** Requests within this time of the last recorded one do not write {@code last_seen_at} again. */
     static final Duration TOUCH_EVERY = Duration.ofSeconds(15);
     /** Step-up: a second factor given within this time counts as fresh. */
@@ -154,6 +155,75 @@ public final class Sessions {
      * context version) built into it once: it runs on every console request.
      */
     private final String checkSql;
+    /** The same check for a session held in memory: its row comes as parameters instead of from web_session. */
+    private final String heldCheckSql;
+    /** What waits for the database while it is read-only (degraded mode); nothing waits by default. */
+    Deferred deferred = new Deferred();
+    /** When an emergency declared or ended while degraded ends (held in memory by Emergencies); none by default. */
+    java.util.function.Function<UUID, Instant> heldDeclarationEnd = id -> null;
+    /**
+     * Sessions started or changed while the database is read-only (issue 18 §2), by the hex of their cookie's hash:
+     * served from here until they are written to the database before the process leaves degraded mode.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Held> held = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A session row held in memory while degraded. {@code dbHash} is the hash under which the row is in the database
+     * (a session that existed before), or null for one started while degraded; {@code gone} marks a cookie that no
+     * longer stands for a session here (ended, or renamed by {@link #advance}).
+     */
+    private static final class Held {
+        UUID accountId;
+        Stage stage;
+        String amr;
+        Instant createdAt;
+        Instant authenticatedAt;
+        Instant lastSeenAt;
+        Instant secondFactorAt;
+        Instant lockedAt;
+        String address;
+        String userAgent;
+        UUID mfaExceptionId;
+        UUID emergencyDeclarationId;
+        Instant endedAt;
+        String endReason;
+        byte[] dbHash;
+        boolean gone;
+
+        static Held of(byte[] dbHash, Session s, Instant now) {
+            Held h = new Held();
+            h.accountId = s.accountId();
+            h.stage = s.stage();
+            h.amr = s.amr();
+            h.createdAt = s.createdAt();
+            h.lastSeenAt = s.lastSeenAt();
+            h.secondFactorAt = s.secondFactorAt();
+            h.lockedAt = s.locked() ? now : null;
+            h.emergencyDeclarationId = s.emergencyDeclarationId();
+            h.dbHash = dbHash;
+            return h;
+        }
+
+        Held copy() {
+            Held h = new Held();
+            h.accountId = accountId;
+            h.stage = stage;
+            h.amr = amr;
+            h.createdAt = createdAt;
+            h.authenticatedAt = authenticatedAt;
+            h.lastSeenAt = lastSeenAt;
+            h.secondFactorAt = secondFactorAt;
+            h.lockedAt = lockedAt;
+            h.address = address;
+            h.userAgent = userAgent;
+            h.mfaExceptionId = mfaExceptionId;
+            h.emergencyDeclarationId = emergencyDeclarationId;
+            h.endedAt = endedAt;
+            h.endReason = endReason;
+            h.dbHash = dbHash;
+            return h;
+        }
+    }
 
     public Sessions(DataSource ds, Clock clock, Settings settings) {
         this.ds = ds;
@@ -176,6 +246,133 @@ public final class Sessions {
                 + " " + settings.contextVersion().sql("s.account_id")
                 + " FROM web_session s JOIN account a ON a.account_id = s.account_id"
                 + " WHERE s.session_sha256 = ? AND s.ended_at IS NULL";
+        String from = " FROM web_session s JOIN account a ON a.account_id = s.account_id WHERE s.session_sha256 = ? AND"
+                + " s.ended_at IS NULL";
+        this.heldCheckSql = checkSql.substring(0, checkSql.length() - from.length())
+                + " FROM (SELECT ?::uuid AS account_id, ?::text AS stage, ?::text AS amr, ?::timestamptz AS created_at,"
+                + " ?::timestamptz AS last_seen_at, ?::timestamptz AS second_factor_at, ?::timestamptz AS locked_at,"
+                + " ?::uuid AS emergency_declaration_id) s JOIN account a ON a.account_id = s.account_id";
+        if (!checkSql.endsWith(from)) {
+            throw new IllegalStateException("the session check's FROM clause changed");
+        }
+    }
+
+    /** Sessions held in memory because the database is read-only (degraded mode), for the health report. */
+    public int heldInMemory() {
+        return (int) held.values().stream().filter(h -> !h.gone).count();
+    }
+
+    private static String key(byte[] hash) {
+        return HexFormat.of().formatHex(hash);
+    }
+
+    /**
+     * The rows that write what memory holds into web_session (before leaving degraded mode, with {@link Deferred}'s
+     * queue, in its transaction): a session started while degraded is inserted, a session that existed before is
+     * updated under its old hash (to its new one after an advance). Memory is cleared after the flush succeeded.
+     */
+    /** What {@link #heldWrites} wrote, to forget after the flush (rows added meanwhile stay held). */
+    private volatile java.util.Map<String, Held> lastWritten = java.util.Map.of();
+
+    List<Deferred.Write> heldWrites() {
+        List<Deferred.Write> out = new ArrayList<>();
+        java.util.Map<String, Held> snapshot = new java.util.HashMap<>(held);
+        lastWritten = snapshot;
+        snapshot.forEach((k, h) -> {
+            Deferred.Write w = heldWrite(k, h);
+            if (w != null) {
+                out.add(w);
+            }
+        });
+        return out;
+    }
+
+    /** The write of one held row; null when there is nothing to write (a cookie renamed or never signed in). */
+    private static Deferred.Write heldWrite(String k, Held h0) {
+        Held h;
+        synchronized (h0) {
+            if (h0.gone) {
+                return null;
+            }
+            h = h0.copy();
+        }
+        byte[] hash = HexFormat.of().parseHex(k);
+        if (h.dbHash == null) {
+            return c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO web_session (session_sha256, account_id,"
+                        + " stage, amr, created_at, authenticated_at, last_seen_at, second_factor_at, address,"
+                        + " user_agent, mfa_exception_id, emergency_declaration_id, locked_at, ended_at, end_reason)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    ps.setBytes(1, hash);
+                    ps.setObject(2, h.accountId);
+                    ps.setString(3, h.stage.code);
+                    ps.setString(4, h.amr);
+                    ps.setTimestamp(5, Timestamp.from(h.createdAt));
+                    ps.setTimestamp(6, ts(h.authenticatedAt));
+                    ps.setTimestamp(7, Timestamp.from(h.lastSeenAt));
+                    ps.setTimestamp(8, ts(h.secondFactorAt));
+                    ps.setString(9, h.address);
+                    ps.setString(10, h.userAgent);
+                    ps.setObject(11, h.mfaExceptionId);
+                    ps.setObject(12, h.emergencyDeclarationId);
+                    ps.setTimestamp(13, ts(h.lockedAt));
+                    ps.setTimestamp(14, ts(h.endedAt));
+                    ps.setString(15, h.endReason);
+                    ps.executeUpdate();
+                }
+            };
+        }
+        return c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET session_sha256 = ?, stage = ?,"
+                    + " amr = ?, authenticated_at = coalesce(authenticated_at, ?), last_seen_at = ?,"
+                    + " second_factor_at = ?, locked_at = ?, ended_at = ?, end_reason = ?"
+                    + " WHERE session_sha256 = ? AND ended_at IS NULL")) {
+                ps.setBytes(1, hash);
+                ps.setString(2, h.stage.code);
+                ps.setString(3, h.amr);
+                ps.setTimestamp(4, ts(h.authenticatedAt));
+                ps.setTimestamp(5, Timestamp.from(h.lastSeenAt));
+                ps.setTimestamp(6, ts(h.secondFactorAt));
+                ps.setTimestamp(7, ts(h.lockedAt));
+                ps.setTimestamp(8, ts(h.endedAt));
+                ps.setString(9, h.endReason);
+                ps.setBytes(10, h.dbHash);
+                ps.executeUpdate();
+            }
+        };
+    }
+
+    /** Forgets what memory held, once it is in the database. */
+    void heldWritten() {
+        lastWritten.forEach(held::remove);
+        lastWritten = java.util.Map.of();
+    }
+
+    private static Timestamp ts(Instant i) {
+        return i == null ? null : Timestamp.from(i);
+    }
+
+    /** The row of {@code hash} to change while degraded: held already, or read from the database (null: none open). */
+    private Held holdFor(byte[] hash) {
+        String k = key(hash);
+        Held h = held.get(k);
+        if (h != null) {
+            return h.gone || h.endedAt != null ? null : h;
+        }
+        Optional<Session> s = check(HashOnly.of(hash));
+        if (s.isEmpty()) {
+            return null;
+        }
+        Held fresh = Held.of(hash, s.get(), now());
+        Held before = held.putIfAbsent(k, fresh);
+        return before != null ? (before.gone || before.endedAt != null ? null : before) : fresh;
+    }
+
+    /** A cookie known only by its hash (the check below needs nothing else). */
+    private record HashOnly(byte[] hash) {
+        static HashOnly of(byte[] hash) {
+            return new HashOnly(hash);
+        }
     }
 
     public Settings settings() {
@@ -191,6 +388,23 @@ public final class Sessions {
                          String userAgent, UUID mfaExceptionId, UUID emergencyDeclarationId) {
         String cookie = Secrets.random256();
         Instant now = now();
+        if (deferred.active()) {
+            // DEGRADED-2: sign-in works while the database is read-only; the session lives here until it is written
+            Held h = new Held();
+            h.accountId = accountId;
+            h.stage = stage;
+            h.amr = amr;
+            h.createdAt = now;
+            h.authenticatedAt = stage == Stage.AUTHENTICATED ? now : null;
+            h.lastSeenAt = now;
+            h.secondFactorAt = secondFactor ? now : null;
+            h.address = address;
+            h.userAgent = userAgent == null ? null : userAgent.substring(0, Math.min(300, userAgent.length()));
+            h.mfaExceptionId = mfaExceptionId;
+            h.emergencyDeclarationId = emergencyDeclarationId;
+            held.put(key(Hashes.sha256(cookie)), h);
+            return cookie;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO web_session (session_sha256, account_id, stage,"
                     + " amr, created_at, authenticated_at, last_seen_at, second_factor_at, address, user_agent,"
@@ -222,15 +436,53 @@ public final class Sessions {
         if (cookie == null || cookie.length() != 43) {
             return Optional.empty();
         }
-        byte[] hash = Hashes.sha256(cookie);
+        return check(HashOnly.of(Hashes.sha256(cookie)));
+    }
+
+    private Optional<Session> check(HashOnly cookieHash) {
+        byte[] hash = cookieHash.hash();
         Instant now = now();
+        Held h0 = held.get(key(hash));
+        if (h0 != null && !deferred.active()) {
+            // back to normal, and this one changed after the others were written: write it now
+            try {
+                Deferred.Write w = heldWrite(key(hash), h0);
+                Tx.inTransaction(ds, c -> {
+                    if (w != null) {
+                        w.apply(c);
+                    }
+                    return null;
+                });
+                held.remove(key(hash), h0);
+                h0 = null;
+            } catch (RuntimeException e) {
+                log.warn("a session held in memory could not be written yet: {}", e.toString());
+            }
+        }
+        Held h = h0;
+        if (h != null && (h.gone || h.endedAt != null)) {
+            return Optional.empty();
+        }
         return Tx.read(ds, c -> {
             Session s;
             Instant retireAt;
             String status;
             Instant declarationEnds;
-            try (PreparedStatement ps = c.prepareStatement(checkSql)) {
-                ps.setBytes(1, hash);
+            try (PreparedStatement ps = c.prepareStatement(h != null ? heldCheckSql : checkSql)) {
+                if (h != null) {
+                    synchronized (h) {
+                        ps.setObject(1, h.accountId);
+                        ps.setString(2, h.stage.code);
+                        ps.setString(3, h.amr);
+                        ps.setTimestamp(4, Timestamp.from(h.createdAt));
+                        ps.setTimestamp(5, Timestamp.from(h.lastSeenAt));
+                        ps.setTimestamp(6, ts(h.secondFactorAt));
+                        ps.setTimestamp(7, ts(h.lockedAt));
+                        ps.setObject(8, h.emergencyDeclarationId);
+                    }
+                } else {
+                    ps.setBytes(1, hash);
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return Optional.<Session>empty();
@@ -238,6 +490,11 @@ public final class Sessions {
                     Instant created = rs.getTimestamp(7).toInstant();
                     String roles = rs.getString(15);
                     declarationEnds = Accounts.instant(rs.getTimestamp(16));
+                    UUID declaration = rs.getObject(12, UUID.class);
+                    Instant heldEnd = declaration == null ? null : heldDeclarationEnd.apply(declaration);
+                    if (heldEnd != null && (declarationEnds == null || heldEnd.isBefore(declarationEnds))) {
+                        declarationEnds = heldEnd; // declared or ended while degraded
+                    }
                     Instant ends = created.plus(settings.maxLifetime());
                     if (declarationEnds != null && declarationEnds.isBefore(ends)) {
                         ends = declarationEnds;
@@ -260,26 +517,54 @@ public final class Sessions {
             } else if (!status.equals("active") && !(s.stage() == Stage.ENROLMENT && status.equals("enrolment_pending"))) {
                 endReason = "account " + status;
             }
+            // while degraded, what would be written is held in memory instead (issue 18 §2)
+            Held into = h != null ? h : deferred.active() ? held.computeIfAbsent(key(hash), k -> Held.of(hash, s, now))
+                    : null;
             if (endReason != null) {
-                end(c, hash, now, endReason);
+                if (into != null) {
+                    ended(into, now, endReason);
+                } else {
+                    end(c, hash, now, endReason);
+                }
                 return Optional.<Session>empty();
             }
             // Pre-authentication stages get the idle limit too, so a half-finished login does not wait forever.
             if (!s.locked() && s.lastSeenAt().plus(settings.idleLock()).isBefore(now)) {
                 if (s.stage() != Stage.AUTHENTICATED) {
-                    end(c, hash, now, "idle before authentication finished");
+                    if (into != null) {
+                        ended(into, now, "idle before authentication finished");
+                    } else {
+                        end(c, hash, now, "idle before authentication finished");
+                    }
                     return Optional.<Session>empty();
                 }
-                try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ?"
-                        + " WHERE session_sha256 = ? AND locked_at IS NULL")) {
-                    ps.setTimestamp(1, Timestamp.from(now));
-                    ps.setBytes(2, hash);
-                    ps.executeUpdate();
+                if (into != null) {
+                    synchronized (into) {
+                        into.lockedAt = into.lockedAt == null ? now : into.lockedAt;
+                    }
+                } else {
+                    try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ?"
+                            + " WHERE session_sha256 = ? AND locked_at IS NULL")) {
+                        ps.setTimestamp(1, Timestamp.from(now));
+                        ps.setBytes(2, hash);
+                        ps.executeUpdate();
+                    }
                 }
                 return Optional.of(withLocked(s, true));
             }
             if (!s.locked() && s.lastSeenAt().plus(TOUCH_EVERY).isBefore(now)) {
-                touch(c, hash, now);
+                if (into != null) {
+                    synchronized (into) {
+                        into.lastSeenAt = now;
+                    }
+                } else {
+                    touch(c, hash, now);
+                }
+            }
+            if (into != null && h == null && into.lockedAt == null && s.locked()) {
+                synchronized (into) {
+                    into.lockedAt = now;
+                }
             }
             return Optional.of(s);
         });
@@ -317,6 +602,29 @@ public final class Sessions {
     public String advance(String cookie, Stage stage, String amr, boolean secondFactor) {
         String fresh = Secrets.random256();
         Instant now = now();
+        if (deferred.active() || held.containsKey(key(Hashes.sha256(cookie)))) {
+            Held h = holdFor(Hashes.sha256(cookie));
+            if (h == null) {
+                throw new IdentityException("セッションが終了しています。もう一度ログインしてください / The session has ended; log in again");
+            }
+            Held moved;
+            synchronized (h) {
+                moved = h.copy();
+                h.gone = true;
+            }
+            moved.stage = stage;
+            moved.amr = amr;
+            if (stage == Stage.AUTHENTICATED && moved.authenticatedAt == null) {
+                moved.authenticatedAt = now;
+            }
+            if (secondFactor) {
+                moved.secondFactorAt = now;
+            }
+            moved.lastSeenAt = now;
+            moved.lockedAt = null;
+            held.put(key(Hashes.sha256(fresh)), moved);
+            return fresh;
+        }
         int n = Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET session_sha256 = ?, stage = ?,"
                     + " amr = ?, authenticated_at = CASE WHEN ? THEN coalesce(authenticated_at, ?) END,"
@@ -344,6 +652,17 @@ public final class Sessions {
     /** Locks the session now (the person stepped away, or pressed "lock"). */
     public void lock(String cookie) {
         Instant now = now();
+        if (deferred.active() || held.containsKey(key(Hashes.sha256(cookie)))) {
+            Held h = holdFor(Hashes.sha256(cookie));
+            if (h != null) {
+                synchronized (h) {
+                    if (h.stage == Stage.AUTHENTICATED && h.lockedAt == null) {
+                        h.lockedAt = now;
+                    }
+                }
+            }
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = ? WHERE session_sha256 = ?"
                     + " AND ended_at IS NULL AND locked_at IS NULL AND stage = 'authenticated'")) {
@@ -360,6 +679,17 @@ public final class Sessions {
      */
     public void reauthenticated(String cookie) {
         Instant now = now();
+        if (deferred.active() || held.containsKey(key(Hashes.sha256(cookie)))) {
+            Held h = holdFor(Hashes.sha256(cookie));
+            if (h != null) {
+                synchronized (h) {
+                    h.lockedAt = null;
+                    h.lastSeenAt = now;
+                    h.secondFactorAt = now;
+                }
+            }
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE web_session SET locked_at = NULL, last_seen_at = ?,"
                     + " second_factor_at = ? WHERE session_sha256 = ? AND ended_at IS NULL")) {
@@ -374,10 +704,28 @@ public final class Sessions {
     /** Ends the session a cookie stands for (logout). */
     public void end(String cookie, String reason) {
         Instant now = now();
+        if (deferred.active() || held.containsKey(key(Hashes.sha256(cookie)))) {
+            Held h = holdFor(Hashes.sha256(cookie));
+            if (h != null) {
+                ended(h, now, reason);
+            }
+            return;
+        }
         Tx.inTransaction(ds, c -> {
             end(c, Hashes.sha256(cookie), now, reason);
             return null;
         });
+    }
+
+    /** Ends a held session: a cookie that stood for nothing in the database is simply forgotten when written. */
+    private static void ended(Held h, Instant now, String reason) {
+        synchronized (h) {
+            if (h.endedAt == null) {
+                h.endedAt = now;
+                h.endReason = reason;
+            }
+            h.gone = h.dbHash == null && h.authenticatedAt == null && h.stage != Stage.AUTHENTICATED;
+        }
     }
 
     private static void end(Connection c, byte[] hash, Instant now, String reason) throws SQLException {

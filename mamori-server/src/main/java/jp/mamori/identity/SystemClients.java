@@ -134,6 +134,75 @@ public final class SystemClients {
     private final DataSource ds;
     private final Duration accessTokenLifetime;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    /** Whether the database is read-only now (degraded mode, issue 18 §2); never by default. */
+    private volatile java.util.function.BooleanSupplier degraded = () -> false;
+
+    /** An access token issued while the database is read-only: kept here, written when it returns. */
+    private record HeldToken(byte[] hash, String clientId, String scopes, Instant issuedAt, Instant expiresAt) {
+    }
+
+    private final ConcurrentHashMap<String, HeldToken> heldTokens = new ConcurrentHashMap<>();
+    /** Assertion ids used while the database is read-only (replay protection), until when they are kept. */
+    private final ConcurrentHashMap<String, Instant> heldJtis = new ConcurrentHashMap<>();
+
+    /**
+     * Keeps the token endpoint working in degraded read-only mode (DEGRADED-1: reads go on, for system clients too):
+     * access tokens and used assertion ids are held in memory while {@code availability} is degraded and written
+     * before it leaves degraded mode, so tokens issued meanwhile stay valid on every process afterwards.
+     */
+    public void degradedWhile(jp.mamori.db.Availability availability) {
+        this.degraded = availability::degraded;
+        availability.beforeLeaving(() -> {
+            List<HeldToken> tokens = List.copyOf(heldTokens.values());
+            java.util.Map<String, Instant> jtis = java.util.Map.copyOf(heldJtis);
+            Tx.inTransaction(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO access_token (token_sha256, client_id,"
+                        + " scopes, issued_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    for (HeldToken t : tokens) {
+                        ps.setBytes(1, t.hash());
+                        ps.setString(2, t.clientId());
+                        ps.setString(3, t.scopes());
+                        ps.setTimestamp(4, Timestamp.from(t.issuedAt()));
+                        ps.setTimestamp(5, Timestamp.from(t.expiresAt()));
+                        ps.executeUpdate();
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO client_assertion_jti (client_id, jti,"
+                        + " expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    for (java.util.Map.Entry<String, Instant> j : jtis.entrySet()) {
+                        int sep = j.getKey().indexOf('\n');
+                        ps.setString(1, j.getKey().substring(0, sep));
+                        ps.setString(2, j.getKey().substring(sep + 1));
+                        ps.setTimestamp(3, Timestamp.from(j.getValue()));
+                        ps.executeUpdate();
+                    }
+                }
+                return null;
+            });
+            tokens.forEach(t -> heldTokens.remove(HexFormat.of().formatHex(t.hash())));
+            jtis.keySet().forEach(heldJtis::remove);
+        });
+    }
+
+    /** The client of an access token issued while degraded, if it is current and its client still active. */
+    private Optional<Authenticated> heldToken(String token, String address) {
+        HeldToken t = heldTokens.get(HexFormat.of().formatHex(hash(token)));
+        Instant now = Instant.now();
+        if (t == null || !t.expiresAt().isAfter(now)) {
+            return Optional.empty();
+        }
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT client_id, name FROM system_client WHERE client_id = ?"
+                    + " AND revoked_at IS NULL AND expires_at > ?")) {
+                ps.setString(1, t.clientId());
+                ps.setTimestamp(2, Timestamp.from(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new Authenticated("client:" + rs.getString(1), rs.getString(2),
+                            Scope.parseList(t.scopes()), address)) : Optional.<Authenticated>empty();
+                }
+            }
+        });
+    }
 
     public SystemClients(DataSource ds) {
         this(ds, DEFAULT_ACCESS_TOKEN_LIFETIME);
@@ -319,6 +388,12 @@ public final class SystemClients {
             return Optional.empty();
         }
         boolean access = token.startsWith(ACCESS_TOKEN_PREFIX);
+        if (access && !heldTokens.isEmpty()) {
+            Optional<Authenticated> held = heldToken(token, address);
+            if (held.isPresent()) {
+                return held;
+            }
+        }
         String sql = access
                 ? "SELECT c.client_id, c.name, t.scopes, least(t.expires_at, c.expires_at) FROM access_token t"
                 + " JOIN system_client c ON c.client_id = t.client_id WHERE t.token_sha256 = ? AND t.expires_at > ?"
@@ -427,6 +502,20 @@ public final class SystemClients {
      */
     boolean useAssertionId(String clientId, String jti, Instant keepUntil) {
         Instant now = Instant.now();
+        if (degraded.getAsBoolean()) {
+            heldJtis.values().removeIf(until -> until.isBefore(now));
+            boolean seen = Tx.read(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM client_assertion_jti WHERE client_id = ?"
+                        + " AND jti = ?")) {
+                    ps.setString(1, clientId);
+                    ps.setString(2, jti);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        return rs.next();
+                    }
+                }
+            });
+            return !seen && heldJtis.putIfAbsent(clientId + "\n" + jti, keepUntil) == null;
+        }
         return Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "DELETE FROM client_assertion_jti WHERE expires_at < ?")) {
@@ -453,6 +542,14 @@ public final class SystemClients {
         }
         String text = scopeText(scopes);
         Instant until = expires;
+        if (degraded.getAsBoolean()) {
+            heldTokens.values().removeIf(t -> !t.expiresAt().isAfter(now));
+            heldTokens.put(HexFormat.of().formatHex(hash(token)), new HeldToken(hash(token), client.clientId(), text,
+                    now, until));
+            log.info("access token issued to system client {} with scopes {} until {} (held in memory: degraded mode)",
+                    client.clientId(), text, until);
+            return new Issued(token, until, text);
+        }
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM access_token WHERE expires_at < ?")) {
                 ps.setTimestamp(1, Timestamp.from(now));

@@ -70,7 +70,17 @@ public final class Metrics {
 
     /** The connection pool (HikariCP): connections in use, idle, in all, and requests waiting for one. */
     public Metrics pool(DataSource ds) {
-        if (ds instanceof com.zaxxer.hikari.HikariDataSource h) {
+        com.zaxxer.hikari.HikariDataSource found = null;
+        try {
+            // with several database hosts the data source routes between two pools: the primary's is counted
+            found = ds instanceof com.zaxxer.hikari.HikariDataSource d ? d
+                    : ds.isWrapperFor(com.zaxxer.hikari.HikariDataSource.class)
+                    ? ds.unwrap(com.zaxxer.hikari.HikariDataSource.class) : null;
+        } catch (java.sql.SQLException e) {
+            found = null;
+        }
+        if (found != null) {
+            com.zaxxer.hikari.HikariDataSource h = found;
             gauge("mamori.db.pool.active", "connections in use", h, x -> pool(x) == null ? 0 : pool(x).getActiveConnections());
             gauge("mamori.db.pool.idle", "idle connections", h, x -> pool(x) == null ? 0 : pool(x).getIdleConnections());
             gauge("mamori.db.pool.total", "connections open", h, x -> pool(x) == null ? 0 : pool(x).getTotalConnections());

@@ -399,4 +399,42 @@ class ClientAuthenticationTest {
             assertEquals(401, get(s.httpClient(), s, "/Patient?_count=1", access).statusCode());
         }
     }
+
+    private static long tokensOf(TestServer s, String clientId) throws Exception {
+        try (java.sql.Connection c = s.superuserConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM access_token WHERE client_id = ?")) {
+            ps.setString(1, clientId);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** Issue 18 §2: system clients keep reading in degraded mode; tokens issued meanwhile hold after the return. */
+    @Test
+    void inDegradedModeAJwtClientStillGetsATokenAndReadsAndTheTokenHoldsAfterTheReturn() throws Exception {
+        TestServer s = TestServer.shared();
+        String pid = patientId(s);
+        JwtClient j = jwtClient(s, "system/Patient.read");
+        jp.mamori.db.Availability availability = s.server().database().availability();
+        s.server().database().primaryMonitor().ifPresent(jp.mamori.db.PrimaryMonitor::close);
+        availability.enterDegraded("test: only the standby answers");
+        String access;
+        try {
+            String jti = UUID.randomUUID().toString();
+            String assertion = j.assertion(tokenEndpoint(s), jti, Instant.now().plusSeconds(60));
+            HttpResponse<String> r = token(s.httpClient(), s, assertionForm(assertion));
+            assertEquals(200, r.statusCode(), r.body());
+            access = json(r).path("access_token").asText();
+            assertEquals(200, get(s.httpClient(), s, "/Patient/" + pid, access).statusCode());
+            oauthError(401, "invalid_client", token(s.httpClient(), s, assertionForm(assertion))); // a replay
+            assertEquals(0L, tokensOf(s, j.clientId()), "held in memory while degraded");
+        } finally {
+            availability.leaveDegraded("test: the primary is back");
+            s.server().database().primaryMonitor().ifPresent(jp.mamori.db.PrimaryMonitor::start);
+        }
+        assertEquals(1L, tokensOf(s, j.clientId()), "written when the primary returned");
+        assertEquals(200, get(s.httpClient(), s, "/Patient/" + pid, access).statusCode());
+    }
 }

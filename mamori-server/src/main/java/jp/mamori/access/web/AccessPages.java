@@ -77,7 +77,7 @@ public final class AccessPages {
         console.route("POST", "/console/admin/approvals/reject", ADMIN, true, this::reject);
         console.route("POST", "/console/admin/approvals/confirm", ADMIN, true, this::confirm);
         console.route("GET", "/console/admin/care", ADMIN, false, r -> care(r, ""));
-        console.route("POST", "/console/admin/care/find", ADMIN, false, this::findCare);
+        console.routeReading("POST", "/console/admin/care/find", ADMIN, false, this::findCare);
         console.route("POST", "/console/admin/care/add", ADMIN, true, this::addCare);
         console.route("POST", "/console/admin/care/end", ADMIN, true, this::endCare);
         console.route("GET", "/console/admin/access-history", ADMIN, false, this::history);

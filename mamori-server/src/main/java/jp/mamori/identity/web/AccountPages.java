@@ -73,8 +73,9 @@ public final class AccountPages {
         console.route("POST", "/console/admin/mfa-exceptions", ADMIN, true, this::grantException);
         console.route("POST", "/console/admin/mfa-exceptions/revoke", ADMIN, true, this::revokeException);
         console.route("GET", "/console/admin/emergency", ADMIN, false, r -> emergency(r, "", null));
-        console.route("POST", "/console/admin/emergency/declare", ADMIN, true, this::declare);
-        console.route("POST", "/console/admin/emergency/end", ADMIN, true, this::endEmergency);
+        // DEGRADED-2: an emergency can be declared and ended in degraded mode too (held until the database returns)
+        console.routeReading("POST", "/console/admin/emergency/declare", ADMIN, true, this::declare);
+        console.routeReading("POST", "/console/admin/emergency/end", ADMIN, true, this::endEmergency);
         console.route("POST", "/console/admin/emergency/accounts", ADMIN, true, this::createEmergencyAccount);
         console.route("POST", "/console/admin/emergency/review", ADMIN, true, this::review);
     }

@@ -51,28 +51,28 @@ public final class AuthPages {
         console.route("GET", "/console/setup", PUBLIC, false, r -> setupPage(r, ""));
         console.route("POST", "/console/setup", PUBLIC, false, this::setup);
         console.route("GET", "/console/login", PUBLIC, false, r -> loginPage(r, ""));
-        console.route("POST", "/console/login", PUBLIC, false, this::login);
-        console.route("POST", "/console/login/passkey", PUBLIC, false, this::passkeyLogin);
+        console.routeReading("POST", "/console/login", PUBLIC, false, this::login);
+        console.routeReading("POST", "/console/login/passkey", PUBLIC, false, this::passkeyLogin);
         console.route("GET", "/console/login/factor", SECOND_FACTOR, false, r -> factorPage(r, ""));
-        console.route("POST", "/console/login/factor", SECOND_FACTOR, false, this::factor);
-        console.route("POST", "/console/login/factor/passkey", SECOND_FACTOR, false, this::factorPasskey);
+        console.routeReading("POST", "/console/login/factor", SECOND_FACTOR, false, this::factor);
+        console.routeReading("POST", "/console/login/factor/passkey", SECOND_FACTOR, false, this::factorPasskey);
         console.route("GET", "/console/enrol", PUBLIC, false, r -> enrolPage(r, ""));
         console.route("POST", "/console/enrol", PUBLIC, false, this::enrol);
         console.route("GET", "/console/enrol/factor", ENROLMENT, false, r -> enrolFactorPage(r, ""));
         console.route("POST", "/console/enrol/totp", ENROLMENT, false, this::enrolTotp);
         console.route("POST", "/console/enrol/passkey", ENROLMENT, false, this::enrolPasskey);
         console.route("GET", "/console/lock", LOCKED_OK, false, r -> lockPage(r, ""));
-        console.route("POST", "/console/lock", LOCKED_OK, false, this::lock);
-        console.route("POST", "/console/unlock", LOCKED_OK, false, this::unlock);
-        console.route("POST", "/console/unlock/passkey", LOCKED_OK, false, this::unlockPasskey);
+        console.routeReading("POST", "/console/lock", LOCKED_OK, false, this::lock);
+        console.routeReading("POST", "/console/unlock", LOCKED_OK, false, this::unlock);
+        console.routeReading("POST", "/console/unlock/passkey", LOCKED_OK, false, this::unlockPasskey);
         console.route("GET", "/console/step-up", USER, false, r -> stepUpPage(r, ""));
-        console.route("POST", "/console/step-up", USER, false, this::stepUp);
-        console.route("POST", "/console/step-up/passkey", USER, false, this::stepUpPasskey);
-        console.route("POST", "/console/logout", PUBLIC, false, this::logout);
+        console.routeReading("POST", "/console/step-up", USER, false, this::stepUp);
+        console.routeReading("POST", "/console/step-up/passkey", USER, false, this::stepUpPasskey);
+        console.routeReading("POST", "/console/logout", PUBLIC, false, this::logout);
         // The page's own sign that its person is at the keyboard (console.js, at most once a minute while they type
         // or move): the gate records the session as seen, so a long note typed without a request between is not
         // refused for idleness when it is saved (issue 22). Without input the page sends nothing and locks (AUTH-9).
-        console.route("POST", "/console/alive", USER, false, r -> jp.mamori.web.Reply.empty(204));
+        console.routeReading("POST", "/console/alive", USER, false, r -> jp.mamori.web.Reply.empty(204));
     }
 
     private Reply home(ConsoleRequest r) {

@@ -56,9 +56,40 @@ public final class FhirEndpoint {
         return resourceReply(200, capabilityJson, rq, null);
     }
 
+    /** Whether writes are refused now (degraded read-only mode, issue 18 §2); never by default. */
+    private volatile java.util.function.BooleanSupplier degraded = () -> false;
+
+    /** Refuses every write while {@code degraded} says so (the process's {@code Availability}). */
+    public FhirEndpoint refuseWritesWhile(java.util.function.BooleanSupplier degraded) {
+        this.degraded = degraded;
+        return this;
+    }
+
+    /**
+     * The answer to a write while degraded (DEGRADED-1, DEGRADED-3): 503 with Retry-After and a transient
+     * OperationOutcome that says why and what to do, before anything is read or attempted.
+     */
+    static FhirError readOnlyMode() {
+        return new FhirError(503, OperationOutcome.IssueType.TRANSIENT, "縮退運用中のため書き込みできません。"
+                + "主データベースの復旧後に再送してください / Read-only (degraded) mode: the primary database is not"
+                + " available, so writes are refused; send it again after it returns");
+    }
+
+    /** Whether an interaction writes: POST (but a search or a bundle, which is judged by its entries), PUT, PATCH, DELETE. */
+    static boolean writes(String method, List<String> s) {
+        return switch (method) {
+            case "GET", "HEAD", "OPTIONS" -> false;
+            case "POST" -> !s.isEmpty() && !s.get(s.size() - 1).equals("_search");
+            default -> true;
+        };
+    }
+
     public Reply handle(FhirRequest rq) {
         List<String> s = rq.segments();
         String m = rq.method();
+        if (degraded.getAsBoolean() && writes(m, s)) {
+            throw readOnlyMode();
+        }
         if (s.isEmpty()) {
             if (m.equals("POST")) {
                 return bundle(rq);
@@ -246,6 +277,10 @@ public final class FhirEndpoint {
     private Reply bundle(FhirRequest rq) {
         IBaseResource parsed = parseBody(rq, "Bundle", false);
         Bundle b = (Bundle) parsed;
+        if (degraded.getAsBoolean() && b.getEntry().stream().anyMatch(e -> !e.hasRequest() || !e.getRequest().hasMethod()
+                || (e.getRequest().getMethod() != Bundle.HTTPVerb.GET && e.getRequest().getMethod() != Bundle.HTTPVerb.HEAD))) {
+            throw readOnlyMode(); // a batch or transaction that would write: nothing of it is attempted
+        }
         List<BundleProcessor.EntryResult> results = bundles.process(rq.caller(), b, reason(rq));
         boolean tx = b.getType() == Bundle.BundleType.TRANSACTION;
         Utf8Builder sb = new Utf8Builder(8192);

@@ -59,8 +59,13 @@ public final class Console implements jp.mamori.web.Endpoint {
         Reply serve(ConsoleRequest r) throws Exception;
     }
 
-    private record Route(Access access, boolean stepUp, Page page) {
+    /** @param writes whether the route may write (refused in degraded read-only mode); GET and HEAD never do */
+    private record Route(Access access, boolean stepUp, Page page, boolean writes) {
     }
+
+    /** Whether writes are refused now, and since when (issue 18 §2); normal unless {@link #availability} is given. */
+    private volatile jp.mamori.db.Availability availability = jp.mamori.db.Availability.normal(Clock.systemUTC());
+    private final jp.mamori.chart.JpDates dates = jp.mamori.chart.JpDates.tokyo();
 
     private final Identity identity;
     private final boolean tls;
@@ -201,13 +206,41 @@ public final class Console implements jp.mamori.web.Endpoint {
         origins = java.util.Set.copyOf(s);
     }
 
+    /**
+     * Registers a route. A POST registered here is taken to write: in degraded read-only mode the gate refuses it
+     * before its page runs (DEGRADED-1, DEGRADED-3). A POST that only reads (a search, sign-in, lock and unlock) is
+     * registered with {@link #routeReading} instead.
+     */
     public void route(String method, String path, Access access, boolean stepUp, Page page) {
-        routes.put(method + " " + path, new Route(access, stepUp, page));
+        routes.put(method + " " + path, new Route(access, stepUp, page, writes(method)));
+    }
+
+    /**
+     * Registers a POST that works in degraded read-only mode too: it writes nothing in the database, or only what
+     * its capability keeps in memory while degraded (sign-in, second factor, lock, unlock, step-up, sign-out), or it
+     * is a search sent as a form.
+     */
+    public void routeReading(String method, String path, Access access, boolean stepUp, Page page) {
+        routes.put(method + " " + path, new Route(access, stepUp, page, false));
     }
 
     /** A route for every path that starts with {@code prefix} (which ends with '/'); exact routes win. */
     public void routePrefix(String method, String prefix, Access access, boolean stepUp, Page page) {
-        prefixRoutes.put(method + " " + prefix, new Route(access, stepUp, page));
+        prefixRoutes.put(method + " " + prefix, new Route(access, stepUp, page, writes(method)));
+    }
+
+    private static boolean writes(String method) {
+        return !method.equals("GET") && !method.equals("HEAD");
+    }
+
+    /** The process's write availability: its degraded mode shows a banner on every page and refuses writing routes. */
+    public void availability(jp.mamori.db.Availability availability) {
+        this.availability = availability;
+    }
+
+    /** Whether the console is in degraded read-only mode now. */
+    public boolean degraded() {
+        return availability.degraded();
     }
 
     private Route find(String key) {
@@ -390,13 +423,15 @@ public final class Console implements jp.mamori.web.Endpoint {
         Sessions.Session s = r.session();
         switch (route.access()) {
             case PUBLIC -> {
-                return null;
+                return readOnlyRefusal(route, r);
             }
             case SECOND_FACTOR -> {
-                return s != null && s.stage() == Sessions.Stage.SECOND_FACTOR ? null : redirect("/console/login");
+                return s != null && s.stage() == Sessions.Stage.SECOND_FACTOR ? readOnlyRefusal(route, r)
+                        : redirect("/console/login");
             }
             case ENROLMENT -> {
-                return s != null && s.stage() == Sessions.Stage.ENROLMENT ? null : redirect("/console/login");
+                return s != null && s.stage() == Sessions.Stage.ENROLMENT ? readOnlyRefusal(route, r)
+                        : redirect("/console/login");
             }
             default -> {
             }
@@ -405,7 +440,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             return redirect("/console/login");
         }
         if (route.access() == Access.LOCKED_OK) {
-            return null;
+            return readOnlyRefusal(route, r);
         }
         if (s.locked()) {
             if (r.method().equals("GET")) {
@@ -420,6 +455,10 @@ public final class Console implements jp.mamori.web.Endpoint {
             return errorKeys(r, 403, "layout.error.forbidden.title", "layout.error.adminOnly",
                     "layout.error.forbidden.hint");
         }
+        Reply readOnly = readOnlyRefusal(route, r);
+        if (readOnly != null) {
+            return readOnly; // before a step-up: nothing would be done after it either
+        }
         if (route.stepUp() && !s.stepUpFresh(clock.instant())) {
             // A page: confirm, then open it. A form: nothing is done yet; it is held for this session, and after the
             // step-up it runs through this gate again (resume). Should it be gone by then, the person is back on
@@ -432,6 +471,56 @@ public final class Console implements jp.mamori.web.Endpoint {
                     + (ticket == null ? "" : "&resume=" + ticket));
         }
         return null;
+    }
+
+    /** Form fields never shown back on the refusal page: secrets and the form's own machinery. */
+    private static final java.util.regex.Pattern SECRET_FIELD = java.util.regex.Pattern.compile(
+            "(?i).*(csrf|password|passwd|secret|code|otp|token|credential|assertion|passkey|challenge|key|ticket|resume).*");
+    private static final java.util.regex.Pattern ID_VALUE = java.util.regex.Pattern.compile(
+            "(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9_-]{0,40}|[0-9]+");
+
+    /**
+     * The refusal of a writing route in degraded read-only mode (DEGRADED-1, DEGRADED-3): 503 with Retry-After and a
+     * page that says what to do instead (paper and the downtime kit now, back-entry afterwards) and shows back what
+     * the person typed, so that nothing typed is lost: the free text of the form, never secrets, identifiers or the
+     * form's hidden machinery. Null when the route may run.
+     */
+    private Reply readOnlyRefusal(Route route, ConsoleRequest r) {
+        if (!route.writes() || !availability.degraded()) {
+            return null;
+        }
+        log.info("console: refused {} {} in degraded read-only mode from {}", r.method(), r.path(), r.address());
+        List<String> typed = new java.util.ArrayList<>();
+        r.form().forEach((name, values) -> {
+            if (!SECRET_FIELD.matcher(name).matches()) {
+                for (String v : values) {
+                    String x = v == null ? "" : v.strip();
+                    if (!x.isEmpty() && !ID_VALUE.matcher(x).matches()) {
+                        typed.add(x);
+                    }
+                }
+            }
+        });
+        Sessions.Session s = r.session();
+        boolean signedIn = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
+        Messages t = r.messages();
+        return jp.mamori.web.ErrorMapper.retryLater(page(r, 503, t.get("layout.readOnly.title"), "layout/read-only.jte",
+                new Layout.ReadOnlyView(since(r), List.copyOf(typed), signedIn)));
+    }
+
+    /** Since when the console is read-only, in the request's language and the institution's zone (JST). */
+    private String since(ConsoleRequest r) {
+        return dates.dateTimeWithZone(availability.state().since(), r.lang() == ConsoleRequest.Lang.EN
+                ? jp.mamori.chart.JpDates.Lang.EN : jp.mamori.chart.JpDates.Lang.JA);
+    }
+
+    /** The degraded-mode banner's since-when, or null when writes are allowed. */
+    private String degradedSince(ConsoleRequest r, ConsoleRequest.Lang lang) {
+        if (!availability.degraded()) {
+            return null;
+        }
+        return dates.dateTimeWithZone(availability.state().since(), lang == ConsoleRequest.Lang.EN
+                ? jp.mamori.chart.JpDates.Lang.EN : jp.mamori.chart.JpDates.Lang.JA);
     }
 
     /**
@@ -621,7 +710,7 @@ public final class Console implements jp.mamori.web.Endpoint {
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
         return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds(),
-                auditor));
+                auditor, degradedSince(r, lang)));
     }
 
     /**
@@ -631,7 +720,8 @@ public final class Console implements jp.mamori.web.Endpoint {
     public Reply page(ConsoleRequest r, int status, String title, String template, Object view) {
         Messages t = r.messages();
         return html(status, Templates.page("layout/page.jte", t, Layout.view(r.lang(), title, r,
-                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds(), auditor)));
+                Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds(), auditor,
+                degradedSince(r, r.lang()))));
     }
 
     private long idleSeconds() {

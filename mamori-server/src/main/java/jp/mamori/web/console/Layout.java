@@ -23,9 +23,25 @@ public final class Layout {
      * @param otherLang   the language the switch goes to
      * @param next        the page the language switch returns to, URL-encoded
      * @param banner      shown above the page (break-glass), possibly empty
+     * @param degradedSince while in degraded read-only mode, since when (JST), for the banner on every page; else null
      */
     public record View(String lang, String title, SignedIn who, String otherLang, String next, Content banner,
-                       Content body) {
+                       Content body, String degradedSince) {
+        /** A page in normal mode (no degraded banner). */
+        public View(String lang, String title, SignedIn who, String otherLang, String next, Content banner,
+                    Content body) {
+            this(lang, title, who, otherLang, next, banner, body, null);
+        }
+    }
+
+    /**
+     * The refusal of a write in degraded read-only mode (template {@code layout/read-only.jte}).
+     *
+     * @param since    since when the console is read-only, in the page's language (JST)
+     * @param typed    the free text the person had typed into the refused form, to copy onto paper
+     * @param signedIn whether the person is signed in and unlocked
+     */
+    public record ReadOnlyView(String since, java.util.List<String> typed, boolean signedIn) {
     }
 
     /**
@@ -54,14 +70,15 @@ public final class Layout {
 
     /** @param banner HTML shown above the page on every page while it applies (break-glass), or "" */
     static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String banner, String body,
-                         long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor) {
+                         long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince) {
         return Templates.page("layout/page.jte", Messages.of(lang),
-                view(lang, title, r, Templates.trusted(banner), Templates.trusted(body), idleSeconds, auditor));
+                view(lang, title, r, Templates.trusted(banner), Templates.trusted(body), idleSeconds, auditor,
+                        degradedSince));
     }
 
     /** @param auditor whether a session may open the audit console (the audit pages' own rule) */
     static View view(ConsoleRequest.Lang lang, String title, ConsoleRequest r, Content banner, Content body,
-                     long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor) {
+                     long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince) {
         Sessions.Session s = r == null ? null : r.session();
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
@@ -69,6 +86,6 @@ public final class Layout {
         String here = r == null ? "/console/home" : Console.safeNext(r.path());
         return new View(lang == ConsoleRequest.Lang.JA ? "ja" : "en", title, who,
                 lang == ConsoleRequest.Lang.JA ? "en" : "ja", URLEncoder.encode(here, StandardCharsets.UTF_8), banner,
-                body);
+                body, degradedSince);
     }
 }
