@@ -82,6 +82,22 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A server on an existing data folder (e.g. {@code serve --read-only} on a copy of another test server's folder),
+     * using a token created there before: nothing is created at start.
+     */
+    public static TestServer onFolder(Path data, List<String> extraArgs, String adminToken) {
+        try {
+            List<String> args = new java.util.ArrayList<>(List.of("--data", data.toString(), "--port", "0",
+                    "--bind", "127.0.0.1", "--no-backup"));
+            args.addAll(extraArgs);
+            MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(args, Map.of()), Map.of());
+            return new TestServer(data, s, httpClient(data), adminToken);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start on " + data, e);
+        }
+    }
+
     static HttpClient httpClient(Path data) throws Exception {
         if (!Files.exists(data.resolve("tls").resolve("server.p12"))) { // --http: no certificate to trust
             return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
