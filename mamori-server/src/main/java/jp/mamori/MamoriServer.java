@@ -391,6 +391,7 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.db.Leadership led = leadership;
             health.register(jp.mamori.ops.HealthCheck.of("leadership", false, () -> leadershipLine(led)));
             degradedMode(db.availability(), health, metrics, alerts, cfg.timeZone());
+            auditJournal(audit, health);
             if (!cfg.ops().readOnly()) {
                 db.monitor(Duration.ofSeconds(cfg.ops().degradedCheckSeconds()));
             }
@@ -471,6 +472,31 @@ public final class MamoriServer implements AutoCloseable {
         if (availability.degraded()) {
             alert.accept(availability.state()); // serve --read-only: degraded from the start
         }
+    }
+
+    /**
+     * The audit journal's line in the health report (issue 18 §2): what is held locally while degraded, and journals
+     * an earlier run left unmerged. Amber, not red: the entries are durable, only not yet in the main trail.
+     */
+    private static void auditJournal(jp.mamori.audit.Audit audit, jp.mamori.ops.Health health) {
+        if (audit.journal() == null) {
+            return;
+        }
+        health.register(jp.mamori.ops.HealthCheck.of("audit-journal", false, () -> {
+            jp.mamori.audit.Audit.JournalState j = audit.journal();
+            if (j.journaling()) {
+                String head = j.head() == null ? "" : j.head().substring(0, Math.min(16, j.head().length()));
+                return jp.mamori.ops.HealthCheck.Result.degraded("縮退運用中の監査記録をローカルに保存中: " + j.entries()
+                        + " 件（末尾ハッシュ " + head + "…）/ journaling while degraded: " + j.entries() + " entries, head "
+                        + head + "…");
+            }
+            if (!j.unmerged().isEmpty()) {
+                return jp.mamori.ops.HealthCheck.Result.degraded("監査証跡に未統合のジャーナルがあります: " + j.unmerged().size()
+                        + " 件 / journals not merged into the trail yet: " + j.unmerged().size());
+            }
+            return jp.mamori.ops.HealthCheck.Result.up("ローカル保存なし（すべて監査証跡に統合済み）/ nothing held locally:"
+                    + " every entry is in the trail");
+        }));
     }
 
     /**

@@ -94,6 +94,27 @@ class HealthAndMetricsTest {
     }
 
     @Test
+    void everyLineOfTheHealthPageIsNamedInWordsInBothLanguages() throws IOException {
+        java.util.Properties ja = new java.util.Properties();
+        java.util.Properties en = new java.util.Properties();
+        try (InputStream a = getClass().getResourceAsStream("/jp/mamori/web/console/messages/health_ja.properties");
+             InputStream b = getClass().getResourceAsStream("/jp/mamori/web/console/messages/health_en.properties")) {
+            ja.load(new java.io.InputStreamReader(a, java.nio.charset.StandardCharsets.UTF_8));
+            en.load(new java.io.InputStreamReader(b, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        List<String> names = h.server.server().health().fresh().lines().stream().map(jp.mamori.ops.Health.Line::name)
+                .toList();
+        assertTrue(names.containsAll(List.of("downtime-kit", "degraded-mode", "audit-journal", "leadership")), names::toString);
+        for (String n : names) {
+            assertNotNull(ja.getProperty("health.check." + n), "no Japanese label for the health line " + n);
+            assertNotNull(en.getProperty("health.check." + n), "no English label for the health line " + n);
+        }
+        Browser.Page page = h.admin.browser.get("/console/admin/health");
+        assertTrue(page.contains("縮退用資料") && page.contains("監査記録のローカル保存"), page::toString);
+        assertTrue(h.server.server().health().fresh().line("audit-journal").result().summary().contains("統合済み"));
+    }
+
+    @Test
     void healthTellsStrangersTheStatusAndNothingElse() {
         HttpResponse<String> r = get("/health", null);
         assertEquals(200, r.statusCode(), r::body);
