@@ -61,7 +61,7 @@ class FailoverTest {
                     load.writer("w1", m::fhir).writer("w2", m::fhir);
                     load.awaitAcks(20);
                     WriteLoad.Ack known = load.acked.values().iterator().next();
-                    long killed = System.nanoTime();
+                    java.time.Instant killed = java.time.Instant.now();
                     rp.primary().kill9();
                     load.awaitStatus(503, 1, 60);
                     assertEquals("5", load.retryAfter.get(503));
@@ -69,7 +69,6 @@ class FailoverTest {
                     // Only the standby answers: degraded read-only mode by itself (issue 18 §2), reads served from the
                     // standby and audited into the local journal, writes refused.
                     awaitBanner(m, http, true, "degraded mode was not entered");
-                    double toDegraded = (System.nanoTime() - killed) / 1e9;
                     HttpResponse<String> read = m.get(http, "/fhir/Patient/" + known.id(), token);
                     assertEquals(200, read.statusCode(), read.body());
                     assertTrue(read.body().contains(known.identifier()), read.body());
@@ -81,11 +80,13 @@ class FailoverTest {
                         Thread.sleep(200);
                         status = m.get(http, "/health/detail", token);
                     } while (!(status.body().contains("縮退運用中") && status.body().contains("standby")));
-                    long promoted = System.nanoTime();
+                    java.time.Instant promoted = java.time.Instant.now();
                     rp.standby().promote();
                     assertFalse(rp.standby().inRecovery());
                     awaitBanner(m, http, false, "degraded mode was not left after the promotion");
-                    double toNormal = (System.nanoTime() - promoted) / 1e9;
+                    // the switches' own times, from the server's log (a page asked meanwhile may wait for the pool)
+                    double toDegraded = seconds(killed, logged(m, "DEGRADED read-only mode entered"));
+                    double toNormal = seconds(promoted, logged(m, "DEGRADED read-only mode left"));
                     System.out.printf("failover: primary killed -> degraded in %.1f s; promoted -> normal in %.1f s%n",
                             toDegraded, toNormal);
                     load.awaitAcks(20); // no restart: the pool finds the new primary
@@ -146,5 +147,16 @@ class FailoverTest {
                     + page.body().substring(0, Math.min(3000, page.body().length())));
             Thread.sleep(100);
         }
+    }
+
+    /** When the server logged a line containing {@code text} (its log lines start with an ISO-8601 time). */
+    private static java.time.Instant logged(ServeProcess m, String text) {
+        return m.output().lines().filter(l -> l.contains(text)).findFirst()
+                .map(l -> java.time.OffsetDateTime.parse(l.substring(0, l.indexOf(' '))).toInstant())
+                .orElseThrow(() -> new AssertionError("the server did not log: " + text));
+    }
+
+    private static double seconds(java.time.Instant from, java.time.Instant to) {
+        return java.time.Duration.between(from, to).toMillis() / 1000.0;
     }
 }
