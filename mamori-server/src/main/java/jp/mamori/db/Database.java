@@ -199,23 +199,10 @@ public final class Database implements AutoCloseable {
 
     /** A pool whose every connection defaults to read-only transactions (the viewer's second lock). */
     private static HikariDataSource readOnlyPool(String url, String user, String password, int size, boolean setRole) {
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        if (user != null) {
-            hc.setUsername(user);
-        }
-        if (password != null) {
-            hc.setPassword(password);
-        }
-        hc.setMaximumPoolSize(size);
-        hc.setMinimumIdle(Math.min(4, size));
-        hc.setPoolName("mamori-read-only");
-        hc.setConnectionTimeout(10_000);
-        hc.setAutoCommit(true);
+        HikariConfig hc = poolConfig(url, user, password, size, "mamori-read-only");
         hc.setReadOnly(true);
         hc.setConnectionInitSql((setRole ? "SET ROLE " + APP_ROLE + "; " : "")
                 + "SET default_transaction_read_only = on");
-        hc.addDataSourceProperty("ApplicationName", "mamori-read-only");
         return new HikariDataSource(hc);
     }
 
@@ -499,6 +486,17 @@ public final class Database implements AutoCloseable {
     }
 
     private static HikariDataSource pool(String url, String user, String password, int size, boolean setRole) {
+        HikariConfig hc = poolConfig(url, user, password, size, "mamori");
+        if (setRole) {
+            // Fallback for an external database without an app password (reported as a deviation).
+            hc.setConnectionInitSql("SET ROLE " + APP_ROLE);
+        }
+        hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+        return new HikariDataSource(hc);
+    }
+
+    /** What every pool of this process shares: login, size, timeouts, the connection properties and its name. */
+    private static HikariConfig poolConfig(String url, String user, String password, int size, String name) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         if (user != null) {
@@ -509,20 +507,15 @@ public final class Database implements AutoCloseable {
         }
         hc.setMaximumPoolSize(size);
         hc.setMinimumIdle(Math.min(4, size));
-        hc.setPoolName("mamori");
+        hc.setPoolName(name);
         // A request that waits 10 s for a connection has failed already; and when the JVM stops, the embedded
         // database's own shutdown hook may stop PostgreSQL while the server still records its stop: waiting the
         // default 30 s there only delays the exit.
         hc.setConnectionTimeout(10_000);
         hc.setAutoCommit(true);
-        if (setRole) {
-            // Fallback for an external database without an app password (reported as a deviation).
-            hc.setConnectionInitSql("SET ROLE " + APP_ROLE);
-        }
         CONNECTION_PROPERTIES.forEach(hc::addDataSourceProperty);
-        hc.addDataSourceProperty("reWriteBatchedInserts", "true");
-        hc.addDataSourceProperty("ApplicationName", "mamori");
-        return new HikariDataSource(hc);
+        hc.addDataSourceProperty("ApplicationName", name);
+        return hc;
     }
 
     /**
