@@ -256,21 +256,7 @@ public final class Emergencies {
 
     void recordUse(UUID account, UUID declaration, String address) {
         Instant now = now();
-        if (deferred.active()) {
-            // DEGRADED-2: emergency accounts work in degraded mode; the use is recorded when the database returns
-            deferred.later("emergency account " + account + " used from " + address, c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
-                        + " started_at, address) VALUES (?, ?, ?, ?)")) {
-                    ps.setObject(1, account);
-                    ps.setObject(2, declaration);
-                    ps.setTimestamp(3, Timestamp.from(now));
-                    ps.setString(4, address);
-                    ps.executeUpdate();
-                }
-            });
-            return;
-        }
-        Tx.inTransaction(ds, c -> {
+        Tx.Work<Void> insert = c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO emergency_use (account_id, declaration_id,"
                     + " started_at, address) VALUES (?, ?, ?, ?)")) {
                 ps.setObject(1, account);
@@ -280,7 +266,13 @@ public final class Emergencies {
                 ps.executeUpdate();
             }
             return null;
-        });
+        };
+        if (deferred.active()) {
+            // DEGRADED-2: emergency accounts work in degraded mode; the use is recorded when the database returns
+            deferred.later("emergency account " + account + " used from " + address, insert::run);
+            return;
+        }
+        Tx.inTransaction(ds, insert);
     }
 
     /** Uses of emergency accounts; with {@code pendingOnly}, those nobody has reviewed yet. */
