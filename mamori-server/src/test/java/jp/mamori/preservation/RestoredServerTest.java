@@ -28,13 +28,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A whole Mamori server backed up while it runs, restored into a new folder, and started there. */
 class RestoredServerTest {
-    @Test
-    void aRestoredFolderStartsAsAMamoriServerWithItsRecordsIntact() throws Exception {
+    /** A restored folder, the patient written in it (two versions: the second from shipped WAL), a token of it. */
+    private record Restored(Path folder, String patient, String token) {
+    }
+
+    private static Restored backUpAndRestore() throws Exception {
         FolderParts parts = new FolderParts(TestData.newFolder("srv-parts-"));
         Path source;
         String id;
+        String token;
         try (TestServer src = TestServer.start(List.of("--http"))) {
             source = src.dataDir();
+            token = src.adminToken();
             HttpResponse<String> created = src.post("/Patient",
                     "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Hozon\",\"given\":[\"Taro\"]}]}");
             assertEquals(201, created.statusCode(), created.body());
@@ -60,20 +65,51 @@ class RestoredServerTest {
         assertTrue(r.lastTransaction().isPresent(), r.toString());
         // What the caller adds: the data folder's other secrets and files (here: copied from the source).
         copyRest(source, restored);
+        return new Restored(restored, id, token);
+    }
 
-        try (MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", restored.toString(), "--port",
+    private static HttpResponse<String> read(MamoriServer s, String token, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.baseUrl() + path))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aRestoredFolderStartsAsAMamoriServerWithItsRecordsIntact() throws Exception {
+        Restored r = backUpAndRestore();
+        try (MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", r.folder().toString(), "--port",
                 "0", "--bind", "127.0.0.1", "--http"), Map.of()))) {
             List<RecordService.Mismatch> bad = new ArrayList<>();
             long versions = s.records().verifyAll(bad::add);
             assertTrue(versions >= 2, "versions checked: " + versions);
             assertEquals(List.of(), bad, "verify-records");
             String token = s.clients().create("restore-test", "system/*.*", "test").token();
-            HttpResponse<String> read = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create(s.baseUrl() + "/Patient/" + id)).header("Authorization", "Bearer " + token)
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> read = read(s, token, "/Patient/" + r.patient());
             assertEquals(200, read.statusCode(), read.body());
             assertTrue(read.body().contains("Jiro") && read.body().contains("\"versionId\":\"2\""), read.body());
+        }
+    }
+
+    /**
+     * The standalone viewer after an attack (issue 18 §2, DEGRADED-4) from the newest backup: restored into a folder
+     * on a clean machine and opened with {@code serve --read-only} straight away, never started writable.
+     */
+    @Test
+    void aRestoredFolderOpensAsTheReadOnlyViewer() throws Exception {
+        Restored r = backUpAndRestore();
+        try (MamoriServer s = MamoriServer.start(ServerConfig.fromArgs(List.of("--data", r.folder().toString(), "--port",
+                "0", "--bind", "127.0.0.1", "--http", "--read-only"), Map.of()))) {
+            assertTrue(s.database().availability().state().forced());
+            HttpResponse<String> read = read(s, r.token(), "/Patient/" + r.patient());
+            assertEquals(200, read.statusCode(), read.body());
+            assertTrue(read.body().contains("Jiro"), "the version from the shipped WAL: " + read.body());
+            HttpResponse<String> write = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(s.baseUrl() + "/Patient")).header("Authorization", "Bearer " + r.token())
+                    .header("Content-Type", "application/fhir+json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, write.statusCode(), write.body());
+            assertTrue(s.audit().journal().journaling() && s.audit().journal().entries() > 0,
+                    "the read is audited into the viewer's journal");
         }
     }
 
