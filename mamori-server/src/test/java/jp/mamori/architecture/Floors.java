@@ -32,12 +32,15 @@ final class Floors {
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
+            // The compliance console (issue 20): checklists as data, answered by probes over everything below.
+            new Floor("compliance", List.of("jp.mamori.compliance")),
             // The HTTP server, TLS, the router, the console's gate and layout.
             new Floor("web", List.of("jp.mamori.web..")),
             // Each capability's routes and pages.
             new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
-                    "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..")),
+                    "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
+                    "jp.mamori.compliance.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
