@@ -100,7 +100,7 @@ public final class StandardProbes {
     /**
      * No leaver and no unused account remains active (ACCT-2, ACCT-4, AUTH-5): FAIL when a retirement time passed more
      * than {@link #SWEEP_GRACE} ago and the account is not retired, or when unused accounts are still active although
-     * the sweep suspends them; PARTIAL when unused accounts are only reported ({@code --no-suspend-unused}) or the
+     * the sweep suspends them; PARTIAL when unused accounts are only reported ({@code --unused-action report}) or the
      * suspension is off; else PASS. Emergency accounts are unused by design and not counted.
      */
     public static Probe accountSweep(Accounts accounts, int unusedDays, boolean suspendUnused) {

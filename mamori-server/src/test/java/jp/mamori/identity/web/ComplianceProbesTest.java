@@ -123,7 +123,7 @@ class ComplianceProbesTest {
         assertTrue(late.summary().startsWith("退職日を過ぎた有効なアカウント 1 件（" + leaver.loginId + "）"), late.summary());
         assertEquals(Evidence.Status.PASS, p.evaluate(now).status(), "before the retirement time nothing is late");
         assertEquals(Evidence.Status.PARTIAL, StandardProbes.accountSweep(identity.accounts(), 90, false)
-                .evaluate(now).status(), "--no-suspend-unused: unused accounts are only reported");
+                .evaluate(now).status(), "--unused-action report: unused accounts are only reported");
     }
 
     @Test
