@@ -361,7 +361,7 @@ public final class StandardProbes {
             if (hs == HealthCheck.Status.UP) {
                 up++;
             } else {
-                notUp.add(n + ": " + l.result().summary());
+                notUp.add(label(n) + "：" + l.result().summary());
             }
         }
         if (found == 0) {
@@ -375,12 +375,27 @@ public final class StandardProbes {
             for (String n : names) {
                 Health.Line l = report.line(n);
                 if (l != null) {
-                    all.add(n + ": " + l.result().summary());
+                    all.add(label(n) + "：" + l.result().summary());
                 }
             }
             return new Evidence(id, s, head + "; " + String.join("; ", all), path, now);
         }
         return new Evidence(id, s, head + "; " + String.join("; ", notUp), path, now);
+    }
+
+    /** The health line's name as a person reads it, Japanese (the line's own summary follows in both languages). */
+    static String label(String line) {
+        return switch (line) {
+            case "audit-appender" -> "監査記録の書き込み";
+            case "checkpointer" -> "チェックポイント";
+            case "tsa" -> "タイムスタンプ";
+            case "siem" -> "SIEM への転送";
+            case "backup" -> "バックアップ";
+            case "disk-backup" -> "バックアップ先の空き容量";
+            case "downtime-kit" -> "縮退用資料";
+            case "audit-journal" -> "監査ジャーナル";
+            default -> line;
+        };
     }
 
     static String names(List<String> names) {

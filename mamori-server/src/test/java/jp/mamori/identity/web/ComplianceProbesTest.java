@@ -153,6 +153,37 @@ class ComplianceProbesTest {
     }
 
     @Test
+    void aBreakGlassUseNotReviewedInTimeTurnsRedAndItsReviewTurnsItGreen() {
+        new Clinic(h).patient("pt-2001", "救急", "花子", "キュウキュウ", "ハナコ", "1970-02-03", "female");
+        Person nurse = h.enrolStaff("probe.bg", "救急科");
+        nurse.browser.get("/console/break-glass");
+        Browser.Page p = nurse.browser.submit("/console/break-glass", "patient", "pt-2001", "reason",
+                "unconscious_patient", "reason_text", "救急搬送、意識なし。既往歴と服薬の確認");
+        if (p.path().equals(Hospital.STEP_UP_PATH)) {
+            p = nurse.stepUpQuickly(nurse.browser);
+        }
+        assertEquals("/console/break-glass", p.path(), p::toString);
+        jp.mamori.access.BreakGlass bg = new jp.mamori.access.BreakGlass(h.server.server().database().dataSource(),
+                Clock.systemUTC(), jp.mamori.access.BreakGlass.Settings.DEFAULT, new jp.mamori.access.LogNotifier());
+        Probe probe = StandardProbes.breakGlass(bg);
+        Instant now = Instant.now();
+        Evidence waiting = probe.evaluate(now);
+        assertEquals(Evidence.Status.PASS, waiting.status(), "within the review time: " + waiting.summary());
+        assertTrue(waiting.summary().startsWith("未レビューの緊急時アクセス 1 件"), waiting.summary());
+        Evidence late = probe.evaluate(now.plus(Duration.ofHours(73)));
+        assertEquals(Evidence.Status.FAIL, late.status(), late.summary());
+        assertTrue(late.summary().contains("72 時間を過ぎたもの 1 件"), late.summary());
+
+        UUID use = h.one("SELECT break_glass_id FROM break_glass WHERE account_id = ?", nurse.accountId);
+        h.admin.browser.get("/console/admin/break-glass");
+        Browser.Page reviewed = h.adminSubmit("/console/admin/break-glass/review", "id", use.toString(), "decision",
+                "appropriate", "comment", "救急外来の受診記録と一致");
+        assertEquals("/console/admin/break-glass", reviewed.path(), reviewed::toString);
+        assertEquals(Evidence.Status.PASS, probe.evaluate(now.plus(Duration.ofHours(73))).status());
+        assertEquals("/console/admin/break-glass", late.detailPath());
+    }
+
+    @Test
     void withNoBackupTheBackupsAreRedTheDeviationsAmberAndTheHistoryCannotBeRewritten() {
         Evidence backups = now("preservation.backups");
         assertEquals(Evidence.Status.FAIL, backups.status(), backups.summary());
