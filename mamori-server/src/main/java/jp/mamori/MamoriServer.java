@@ -64,6 +64,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.signatures.PdfSeal seal;
     private jp.mamori.ops.Health health;
     private jp.mamori.ops.Alerts alerts;
+    private jp.mamori.compliance.Probes probes;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -395,6 +396,10 @@ public final class MamoriServer implements AutoCloseable {
             if (!cfg.ops().readOnly()) {
                 db.monitor(Duration.ofSeconds(cfg.ops().degradedCheckSeconds()));
             }
+            // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
+            server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
+                    deviations, readOnly).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
+                    .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.ledBy(leads.get(JOB_ALERTS)).start(Duration.ofSeconds(cfg.ops().checkSeconds()));
@@ -672,6 +677,9 @@ public final class MamoriServer implements AutoCloseable {
         if (downtimeKit != null) {
             downtimeKit.close();
         }
+        if (probes != null) {
+            probes.close();
+        }
         if (alerts != null) {
             alerts.close();
         }
@@ -723,6 +731,47 @@ public final class MamoriServer implements AutoCloseable {
         }
         h.register(new jp.mamori.ops.BackupHealth(backups, pgBackRest, cfg.backup().enabled(), clock));
         return h;
+    }
+
+    /**
+     * The live compliance probes (issue 20) over the capabilities just started: second factors, leavers and unused
+     * accounts, access reviews, break-glass reviews, the audit trail, the clock, TLS, backups, deviations and the
+     * readiness for degraded mode. Their status changes are stored, audited and alerted by {@link
+     * jp.mamori.compliance.Probes}.
+     */
+    static jp.mamori.compliance.Probes probes(ServerConfig cfg, Database db, jp.mamori.audit.Audit audit,
+                                              Identity identity, jp.mamori.access.AccessAdmin accessAdmin,
+                                              jp.mamori.access.BreakGlass breakGlass, jp.mamori.ops.Health health,
+                                              jp.mamori.ops.Alerts alerts, Tls.Material tls, List<String> deviations,
+                                              boolean readOnly) {
+        jp.mamori.compliance.Probes p = new jp.mamori.compliance.Probes(db.dataSource(), audit.recorder(), alerts,
+                Clock.systemUTC());
+        String backupOff = readOnly ? "読み取り専用の閲覧用 / a read-only viewer (serve --read-only)"
+                : !cfg.backup().enabled() ? "バックアップ無効 / backups are off (--no-backup)" : null;
+        List<String> startDeviations = List.copyOf(deviations);
+        p.register(jp.mamori.compliance.StandardProbes.mfaCoverage(identity.accounts(), identity.factors(),
+                        identity.mfaExceptions()))
+                .register(jp.mamori.compliance.StandardProbes.accountSweep(identity.accounts(),
+                        cfg.identity().unusedDays(), cfg.identity().suspendUnused()))
+                .register(jp.mamori.compliance.StandardProbes.accessReviews(accessAdmin.reviews(),
+                        jp.mamori.compliance.StandardProbes.REVIEW_INTERVAL))
+                .register(jp.mamori.compliance.StandardProbes.breakGlass(breakGlass))
+                .register(jp.mamori.compliance.StandardProbes.auditTrail(health::report, audit.checkpointer()))
+                .register(jp.mamori.compliance.StandardProbes.clock(audit::lastClockState))
+                .register(jp.mamori.compliance.StandardProbes.tls(() -> tls == null ? null
+                        : new jp.mamori.compliance.StandardProbes.TlsProfile(Tls.PROTOCOLS,
+                        tls.certificate().getNotAfter().toInstant())))
+                .register(jp.mamori.compliance.StandardProbes.backups(health::report, backupOff))
+                .register(jp.mamori.compliance.StandardProbes.deviations(() -> {
+                    List<String> all = new java.util.ArrayList<>(startDeviations);
+                    all.addAll(identity.deviations()); // MFA exceptions in force, as the home page lists them
+                    return all;
+                }))
+                .register(jp.mamori.compliance.StandardProbes.downtimeReadiness(health::report, () -> {
+                    jp.mamori.audit.Audit.JournalState j = audit.journal();
+                    return j == null || j.journaling() ? 0 : j.unmerged().size();
+                }));
+        return p;
     }
 
     /** The jobs that run once per installation (issue 18 §1): their lock names, for logs and the health report. */
@@ -779,6 +828,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The health report (issue 18 §5); others register their checks on it. */
     public jp.mamori.ops.Health health() {
         return health;
+    }
+
+    /** The live compliance probes (issue 20): the latest evidence per probe and per requirement, and its history. */
+    public jp.mamori.compliance.Probes probes() {
+        return probes;
     }
 
     /** The alerts (issue 18 §5): raised by health checks turning red and failed logins; others raise their own. */

@@ -204,6 +204,34 @@ public final class AccessReviews {
         return review(reviewId);
     }
 
+    /**
+     * A department as the periodic review sees it (ACCESS-5): the role assignments in force there and the people
+     * holding them, when its last review was completed (null: never) and whether one is open now.
+     */
+    public record Standing(String department, int assignments, int people, Instant lastCompleted, boolean open) {
+    }
+
+    /** Every department with a role assignment in force, by name, with its last completed review. */
+    public List<Standing> standings() {
+        return Tx.read(ds, c -> {
+            List<Standing> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT ra.department, count(*), count(DISTINCT ra.account_id),"
+                    + " (SELECT max(r.completed_at) FROM access_review r WHERE r.department = ra.department),"
+                    + " EXISTS (SELECT 1 FROM access_review r WHERE r.department = ra.department"
+                    + " AND r.completed_at IS NULL)"
+                    + " FROM role_assignment ra WHERE ra.approved_at IS NOT NULL AND ra.revoked_at IS NULL"
+                    + " GROUP BY ra.department ORDER BY ra.department");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Timestamp t = rs.getTimestamp(4);
+                    out.add(new Standing(rs.getString(1), rs.getInt(2), rs.getInt(3), t == null ? null : t.toInstant(),
+                            rs.getBoolean(5)));
+                }
+            }
+            return out;
+        });
+    }
+
     /** All reviews, newest first, with who started and completed them and when. */
     public List<Review> list() {
         return Tx.read(ds, c -> reviews(c, "TRUE", null));

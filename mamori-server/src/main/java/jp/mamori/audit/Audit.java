@@ -254,6 +254,15 @@ public final class Audit implements AutoCloseable {
     }
 
     /**
+     * The last clock check in words for other capabilities (AUDIT-4; the compliance probe): {@code synchronized},
+     * {@code unsynchronized} or {@code unknown}, and who answered; null before the first check.
+     */
+    public String[] lastClockState() {
+        ClockCheck.Status s = lastClock;
+        return s == null ? null : new String[] {s.state(), s.source()};
+    }
+
+    /**
      * Whether this person may see the trail: a role holding the non-clinical category {@code audit} with
      * {@code action} (監査担当 holds read, search, export, print), as the access model decides for any category.
      */

@@ -77,6 +77,8 @@ public enum AuditAction {
     BACKUP_KEY_ROTATE("backup.key-rotate"),
     /** A copy past its generation deleted. */
     BACKUP_DELETE("backup.delete"),
+    /** A compliance probe's status changed (issue 20): the probe, the old and new status, its summary. */
+    COMPLIANCE_PROBE("compliance.probe"),
 
     // ---- retention and disposal (issue 16; ADR 0011)
     /** The retention pages looked at: the patients they showed (candidates, a batch, a certificate). */

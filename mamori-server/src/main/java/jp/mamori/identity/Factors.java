@@ -209,6 +209,29 @@ public final class Factors {
         });
     }
 
+    /**
+     * The login ids of active accounts that hold no second factor, neither a confirmed authenticator app nor a passkey
+     * (AUTH-2; the compliance probe's count). Emergency accounts are sealed for degraded mode and sign in by their own
+     * rule (DEGRADED-2), so they are not counted here.
+     */
+    public List<String> activeWithoutSecondFactor() {
+        return Tx.read(ds, c -> {
+            List<String> out = new java.util.ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.login_id FROM account a WHERE a.status = 'active'"
+                    + " AND a.account_type <> 'emergency'"
+                    + " AND NOT EXISTS (SELECT 1 FROM totp_credential t WHERE t.account_id = a.account_id"
+                    + " AND t.confirmed_at IS NOT NULL)"
+                    + " AND NOT EXISTS (SELECT 1 FROM webauthn_credential w WHERE w.account_id = a.account_id)"
+                    + " ORDER BY a.login_id");
+                 java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        });
+    }
+
     public boolean hasTotp(UUID account) {
         return Tx.read(ds, c -> exists(c, "SELECT 1 FROM totp_credential WHERE account_id = ? AND confirmed_at IS NOT NULL", account));
     }
