@@ -305,9 +305,17 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console, patientDirectory).register();
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console, patientDirectory).register();
             new jp.mamori.access.web.AccessWaiting(accessAdmin, breakGlass).register(console);
-            new jp.mamori.audit.web.AuditPages(identity, audit, console, patientDirectory,
-                    new jp.mamori.audit.RecordTitles(records, cfg.timeZone()), accessAdmin,
-                    cfg.signatures().institutionName().orElseGet(console::hostName), cfg.timeZone()).register();
+            jp.mamori.audit.web.AuditPages auditPages = new jp.mamori.audit.web.AuditPages(identity, audit, console,
+                    patientDirectory, new jp.mamori.audit.RecordTitles(records, cfg.timeZone()), accessAdmin,
+                    cfg.signatures().institutionName().orElseGet(console::hostName), cfg.timeZone());
+            auditPages.register();
+            // The compliance console (issue 20): the checklists as data (seeds and --compliance-dir; a refused file is
+            // logged and listed, never stops the start), people's answers, and live evidence by requirement ID.
+            jp.mamori.compliance.Frameworks complianceFrameworks = new jp.mamori.compliance.Frameworks(
+                    cfg.complianceDir().orElse(null)).load();
+            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
+                    db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
+                    jp.mamori.compliance.EvidenceSource.NONE, console, auditPages::mayOpen, cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();
