@@ -174,7 +174,7 @@ def main():
     write(out / "mamori-requirements-2026.json", {
         "format": 1, "id": "mamori-requirements", "version": "2026", "fiscalYear": 2026,
         "title": {"ja": "Mamori 要件カタログ", "en": "Mamori requirement catalogue"},
-        "source": {"document": "shared/docs/requirements.md (Seed requirements catalogue)",
+        "source": {"document": "Mamori 要件カタログ（ガイドライン・チェックリストの要求事項の一覧） / Mamori requirement catalogue",
                    "date": "2026", "url": None, "seed": "shared/docs/requirements.md"},
         "sections": req_sections,
         "items": [{"id": r["id"], "section": r["section"], "number": r["id"], "title": r["id"], "text": r["text"],
