@@ -396,6 +396,7 @@ public final class MamoriServer implements AutoCloseable {
                         : jp.mamori.ops.HealthCheck.Result.down(n + " か所の縮退用資料が古いか、パスワード未設定で作成できません / "
                         + n + " ward(s) with a stale kit or without a kit password");
             }));
+            health.register(complianceFrameworks.health());
             jp.mamori.db.Leadership led = leadership;
             health.register(jp.mamori.ops.HealthCheck.of("leadership", false, () -> leadershipLine(led)));
             degradedMode(db.availability(), health, metrics, alerts, cfg.timeZone());

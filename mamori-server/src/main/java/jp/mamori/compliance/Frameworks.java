@@ -219,6 +219,22 @@ public final class Frameworks {
         return state.refusals();
     }
 
+    /**
+     * The health line (amber, never red: the checklists in force still work): the files refused at start, the first
+     * one named with its line and reason.
+     */
+    public jp.mamori.ops.HealthCheck health() {
+        return jp.mamori.ops.HealthCheck.of("compliance-frameworks", false, () -> {
+            List<FrameworkLoader.Refusal> r = refusals();
+            if (r.isEmpty()) {
+                return jp.mamori.ops.HealthCheck.Result.up("チェックリスト " + state.byKey().size() + " 版を読み込み済み / "
+                        + state.byKey().size() + " checklist versions loaded");
+            }
+            return jp.mamori.ops.HealthCheck.Result.degraded("読み込めないチェックリストのファイルが " + r.size() + " 件あります（"
+                    + r.get(0) + "） / " + r.size() + " checklist file(s) refused; the earlier versions stay in force");
+        });
+    }
+
     /** The requirement catalogue's one-line text per ID. */
     public Map<String, String> requirementTexts() {
         Map<String, String> out = new LinkedHashMap<>();

@@ -38,6 +38,7 @@ class FrameworksTest {
     void theSeedsHoldEveryRowOfTheChecklistAndTheCatalogue() {
         Frameworks f = new Frameworks(null).load();
         assertEquals(List.of(), f.refusals());
+        assertEquals(jp.mamori.ops.HealthCheck.Status.UP, f.health().check().status());
         Framework roles = f.find("role-sharing", "2026").orElseThrow();
         Framework inspection = f.find("onsite-inspection", "2026").orElseThrow();
         Framework catalogue = f.find(Frameworks.CATALOGUE, "2026").orElseThrow();
@@ -160,6 +161,9 @@ class FrameworksTest {
         assertEquals(1, refused.size());
         assertEquals("inspection-2027.json", refused.get(0).file());
         assertEquals(before, f.find("onsite-inspection", "2027").orElseThrow(), "the previous version stays in force");
+        jp.mamori.ops.HealthCheck.Result health = f.health().check();
+        assertEquals(jp.mamori.ops.HealthCheck.Status.DEGRADED, health.status(), "a refusal is amber: " + health);
+        assertTrue(health.summary().contains("inspection-2027.json:6"), health::summary);
         // the same version twice: the second file is refused, the first stays
         Files.writeString(file, next(GOOD_ITEM));
         Files.writeString(dir.resolve("z-copy.json"), next(GOOD_ITEM));
