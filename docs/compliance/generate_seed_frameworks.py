@@ -131,8 +131,8 @@ def main():
             text = last[sec_id]["text"]
         t = clean(text)
         sub = ""
-        if t[:1] in CIRCLED:
-            sub = t[0]
+        if t[:1] in CIRCLED and not any(x in t[1:] for x in CIRCLED):
+            sub = t[0]  # one of several rows under one number (4① and 4②), not a row holding ① and ② both
         elif cells[0] == "" and cells[1] == "" and len(cells) >= 8 and cells[2] == "":
             sub = "②"
         number = base + sub

@@ -189,13 +189,22 @@ public final class CompliancePages {
     }
 
     private List<ComplianceViews.EvidenceRow> evidence(ConsoleRequest r, Framework.Item it) {
-        Messages t = r.messages();
+        return evidenceRows(evidence, it, r.messages(), dates, lang(r));
+    }
+
+    /**
+     * The live evidence of an item: each probe's newest result once (an item may map to several requirements one
+     * probe answers), its status in words, its summary, when, and its detail link only when it is a console path (a
+     * probe never makes the page link elsewhere). A source that fails shows nothing rather than breaking the page.
+     */
+    static List<ComplianceViews.EvidenceRow> evidenceRows(EvidenceSource source, Framework.Item it, Messages t,
+                                                          JpDates dates, JpDates.Lang lang) {
         Set<String> seen = new LinkedHashSet<>();
         List<ComplianceViews.EvidenceRow> out = new ArrayList<>();
         for (String req : it.requirements()) {
             List<Evidence> found;
             try {
-                found = evidence.forRequirement(req);
+                found = source.forRequirement(req);
             } catch (RuntimeException e) {
                 found = List.of();
             }
@@ -210,7 +219,7 @@ public final class CompliancePages {
                             case PASS -> "state-ok";
                             case PARTIAL, UNKNOWN -> "state-warn";
                             case FAIL -> "state-bad";
-                        }, e.summary(), dates.dateTime(e.at(), lang(r)), detail));
+                        }, e.summary(), dates.dateTime(e.at(), lang), detail));
             }
         }
         return out;
