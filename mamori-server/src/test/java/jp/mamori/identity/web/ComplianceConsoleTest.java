@@ -120,6 +120,11 @@ class ComplianceConsoleTest {
         refused = b.submit("/console/compliance/answer", "answer", "no", "checked", "昨日", "target", "2027-09-30");
         assertEquals(400, refused.status(), refused::toString);
         assertTrue(refused.contains("確認日は 2026-04-01 の形で入力してください"), refused::toString);
+        // a note longer than the table takes: refused, not cut
+        refused = b.submit("/console/compliance/answer", "answer", "no", "checked", today, "target", "2027-09-30",
+                "note", "長".repeat(2500));
+        assertEquals(400, refused.status(), refused::toString);
+        assertTrue(refused.contains("備考は 2000 文字までです"), refused::toString);
         assertEquals(0, answers("2027", "p1-k-4-2"), "nothing refused is recorded");
 
         Browser.Page no = b.submit("/console/compliance/answer", "answer", "no", "checked", today, "target",
