@@ -60,6 +60,12 @@ class ComplianceBrowserTest {
         b.find("a[href*='item=p1-k-4-2']").click();
         b.waitFor(d -> b.path().equals("/console/compliance/item"), java.time.Duration.ofSeconds(10));
         assertTrue(b.text().contains("推奨される対応例"), b.text());
+        b.js("document.getElementById('answer').scrollIntoView();");
+        shoot(b, 1280, 800, "compliance-item-form-1280");
+        b.driver().manage().window().setSize(new Dimension(1280, 800));
+        // keyboard: the answer's radio buttons take the focus and show it
+        b.find("input[name='answer'][value='yes']").sendKeys("");
+        assertEquals("answer", b.driver().switchTo().activeElement().getAttribute("name"));
         b.find("input[name='answer'][value='no']").click();
         b.fill("/console/compliance/answer", "note", "棚卸しを予定");
         b.submit("回答を記録");
