@@ -306,9 +306,24 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.access.web.BreakGlassPages(identity, breakGlass, console, patientDirectory).register();
             new jp.mamori.access.web.AccessPages(identity, accessAdmin, console, patientDirectory).register();
             new jp.mamori.access.web.AccessWaiting(accessAdmin, breakGlass).register(console);
-            new jp.mamori.audit.web.AuditPages(identity, audit, console, patientDirectory,
-                    new jp.mamori.audit.RecordTitles(records, cfg.timeZone()), accessAdmin,
-                    cfg.signatures().institutionName().orElseGet(console::hostName), cfg.timeZone()).register();
+            jp.mamori.audit.web.AuditPages auditPages = new jp.mamori.audit.web.AuditPages(identity, audit, console,
+                    patientDirectory, new jp.mamori.audit.RecordTitles(records, cfg.timeZone()), accessAdmin,
+                    cfg.signatures().institutionName().orElseGet(console::hostName), cfg.timeZone());
+            auditPages.register();
+            // The compliance console (issue 20): the checklists as data (seeds and --compliance-dir; a refused file is
+            // logged and listed, never stops the start), people's answers, and live evidence by requirement ID.
+            // the probes' registry is made once the health report and alerts exist (below); until then, no evidence
+            java.util.concurrent.atomic.AtomicReference<jp.mamori.compliance.Probes> liveProbes =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            jp.mamori.compliance.EvidenceSource evidence = id -> {
+                jp.mamori.compliance.Probes p = liveProbes.get();
+                return p == null ? List.of() : p.forRequirement(id);
+            };
+            jp.mamori.compliance.Frameworks complianceFrameworks = new jp.mamori.compliance.Frameworks(
+                    cfg.complianceDir().orElse(null)).load();
+            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
+                    db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
+                    evidence, console, auditPages::mayOpen, cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();
@@ -389,6 +404,7 @@ public final class MamoriServer implements AutoCloseable {
                         : jp.mamori.ops.HealthCheck.Result.down(n + " か所の縮退用資料が古いか、パスワード未設定で作成できません / "
                         + n + " ward(s) with a stale kit or without a kit password");
             }));
+            health.register(complianceFrameworks.health());
             jp.mamori.db.Leadership led = leadership;
             health.register(jp.mamori.ops.HealthCheck.of("leadership", false, () -> leadershipLine(led)));
             degradedMode(db.availability(), health, metrics, alerts, cfg.timeZone());
@@ -400,6 +416,7 @@ public final class MamoriServer implements AutoCloseable {
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
                     deviations, readOnly).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
+            liveProbes.set(server.probes);
             server.health = health;
             server.metrics = metrics;
             server.alerts = alerts.ledBy(leads.get(JOB_ALERTS)).start(Duration.ofSeconds(cfg.ops().checkSeconds()));

@@ -102,7 +102,11 @@ public enum AuditAction {
     /** A person's signing key registered, refused or retired (which account, kind, certificate subject and role). */
     SIGNATURE_KEY("signature.key"),
     /** Signed versions validated ({@code mamori verify-signatures}): how many valid and not. */
-    VERIFY_SIGNATURES("verify.signatures");
+    VERIFY_SIGNATURES("verify.signatures"),
+
+    // ---- compliance (issue 20)
+    /** A checklist item answered (framework, version, item, answer, dates; the answer before). */
+    COMPLIANCE_ANSWER("compliance.answer");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

@@ -55,6 +55,8 @@ public final class Main {
                                --read-only: the standalone viewer (縮退運用・参照専用) on a COPY of a data folder
                                (copied or restored): the database refuses writes, nothing is migrated or written
                                at start, every page shows the read-only banner; clinicians sign in and read charts
+                               --compliance-dir DIR: checklist files (docs/compliance-frameworks.md) read at
+                               start beside the seeds, e.g. the official checklist of a new fiscal year
               client create    --data DIR --name NAME --scopes 'system/Patient.read system/Observation.rs'
                                --owner TEXT --purpose TEXT [--expires-days N (365, at most 1095)]
                                [--cert CLIENT.pem | --jwks PUBLIC-JWKS.json] (without either: a static token)

@@ -38,7 +38,9 @@ public record ServerConfig(
         BackupOptions backup,
         PgBackRestOptions pgbackrest,
         SignatureOptions signatures,
-        OpsOptions ops, DowntimeOptions downtime) {
+        OpsOptions ops, DowntimeOptions downtime,
+        /* {@code --compliance-dir}: a folder of checklist files (issue 20) read at start beside the seeds */
+        Optional<Path> complianceDir) {
 
     /**
      * Health, metrics and alerts (issue 18 §5; DEGRADED-*, NET-13, NET-14).
@@ -741,7 +743,7 @@ public record ServerConfig(
                 "--backup-pgbackrest-drill-dir", "--signature-trust-dir", "--signature-tsa-url", "--seal-pkcs12",
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
                 "--alert-failed-logins", "--health-check-seconds", "--alert-after-hours", "--downtime-minutes",
-                "--downtime-dir", "--downtime-generations", "--degraded-check-seconds"),
+                "--downtime-dir", "--downtime-generations", "--degraded-check-seconds", "--compliance-dir"),
                 List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous", "--read-only"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -774,7 +776,8 @@ public record ServerConfig(
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
                 auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),
-                signatureOptions(a, data), opsOptions(a), downtimeOptions(a, data));
+                signatureOptions(a, data), opsOptions(a), downtimeOptions(a, data),
+                a.value("--compliance-dir").map(v -> Path.of(v).toAbsolutePath().normalize()));
     }
 
     private static OpsOptions opsOptions(Args a) {

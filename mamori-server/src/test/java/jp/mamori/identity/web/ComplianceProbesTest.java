@@ -66,6 +66,10 @@ class ComplianceProbesTest {
         Evidence red = now(probe);
         assertEquals(Evidence.Status.FAIL, red.status(), red.summary());
         assertTrue(red.summary().contains("なし 1 件（" + staff.loginId + "）"), red.summary());
+        // the compliance console's item for AUTH-2 shows this probe's evidence, live
+        Browser.Page item = h.admin.browser.get("/console/compliance/item?id=mamori-requirements&v=2026&item=AUTH-2");
+        assertEquals(200, item.status(), item::toString);
+        assertTrue(item.contains(staff.loginId) && item.contains("いいえ"), () -> "the live evidence on the item: " + item);
         assertEquals("/console/admin/accounts", red.detailPath());
         List<Probes.Change> history = probes.history(probe, 10);
         assertEquals(Evidence.Status.FAIL, history.get(0).status());

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Generates the seeded compliance frameworks (issue 20) from the seed texts, so that no item is hand-typed.
+
+    python3 docs/compliance/generate_seed_frameworks.py SEEDS_DIR REQUIREMENTS_MD OUT_DIR
+
+Reads seed 004 (the role-sharing checklist's 「推奨される対応例（案）」 tables, which hold every row of the bare
+tables plus the 立入検査用チェックリスト該当項目 rows) and the requirement catalogue (requirements.md), and writes
+three framework files in the format of docs/compliance-frameworks.md. Only HTML markup (<b>, <del>) is removed from
+the seed's cells; the words are kept as the seed has them. An item maps to the requirement IDs whose source column
+cites the seed line the item is on ("004 ... L133").
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+CIRCLED = "①②③④⑤"
+
+
+def clean(cell):
+    cell = re.sub(r"<del>.*?</del>", "", cell)
+    cell = re.sub(r"<[^>]+>", "", cell)
+    return re.sub(r"\s+", " ", cell).strip()
+
+
+def catalogue(md):
+    rows, sections, cites = [], [], {}
+    family = None
+    for line in md.split("\n"):
+        h = re.match(r"^### 2\.\d+ ([A-Z/ ]+) — (.*)$", line)
+        if h:
+            family = h.group(1).strip()
+            title = h.group(2).strip()
+            ja = re.search(r"（(.*)）|\((.*)\)\s*$", title)
+            sections.append({"id": "sec-" + re.sub(r"[^a-z]+", "-", family.lower()).strip("-"),
+                             "title": {"ja": (ja.group(1) or ja.group(2)) if ja else title,
+                                       "en": re.sub(r"\s*[（(].*$", "", title)}})
+            continue
+        m = re.match(r"^\| ([A-Z]+-[0-9]+) \| (.*?) \| (.*?) \|", line)
+        if not m or family is None:
+            continue
+        rid, text, source = m.group(1), m.group(2).strip(), m.group(3)
+        first = re.split(r"(?<=[.。])\s", text.replace("**", ""), maxsplit=1)[0]
+        rows.append({"id": rid, "section": sections[-1]["id"], "text": first})
+        for seg in re.findall(r"004 [^;]*", source):
+            for a, b in re.findall(r"L(\d+)(?:[–-]L?(\d+))?", seg):
+                for n in range(int(a), int(b or a) + 1):
+                    cites.setdefault(n, []).append(rid)
+    return rows, sections, cites
+
+
+def role_sharing(lines, cites):
+    """Rows of the 推奨される対応例 tables: (part, section title, cells, line number)."""
+    out = []
+    part = None
+    section = None
+    for no, raw in enumerate(lines, start=1):
+        if no < 74 or no > 170:
+            continue
+        line = raw.rstrip("\n")
+        if line.startswith("Part1 "):
+            part = 1
+        elif line.startswith("Part2 "):
+            part = 2
+        s = re.match(r"^<b>(.*?)</b>", line)
+        if s:
+            section = clean(s.group(1))
+            continue
+        if "\t" not in line or line.startswith("項番"):
+            continue
+        out.append((part, section, [c for c in line.split("\t")], no))
+    return out
+
+
+def main():
+    seeds, req_md, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    reqs, req_sections, cites = catalogue(req_md.read_text(encoding="utf-8"))
+    seed = next(seeds.glob("004_*.txt"))
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    # The bare Part2 table (L40-66) names 分類 and 項目 in two cells where the detailed table merges them.
+    bare2 = {}
+    sec = None
+    for no, line in enumerate(lines, start=1):
+        if 40 <= no <= 66:
+            s = re.match(r"^<b>([A-Z]) ", line)
+            if s:
+                sec = s.group(1)
+            elif "\t" in line and sec:
+                c = line.split("\t")
+                bare2[(sec, c[0].strip())] = (c[1].strip(), c[2].strip())
+    source = {"document": "医療情報システムの契約における関係者間の役割分担等に関するチェックリスト（案）"
+                          " 推奨される対応例（案） 資料3",
+              "date": "日付の記載なし（案） / undated draft", "url": None,
+              "seed": "shared/seeds/" + seed.name}
+    sections_rs, items_rs, sections_in, items_in = [], [], [], []
+    last = {}
+    for part, section, c, no in role_sharing(lines, cites):
+        inspection = section.startswith("立入検査")
+        letter = "K" if inspection else section[0]
+        sec_id = "p%d-%s" % (part, letter.lower())
+        target_sections = sections_in if inspection else sections_rs
+        if not any(s["id"] == sec_id for s in target_sections):
+            ja = ("Part%d %s" % (part, section)) if not inspection else (
+                "Part%d 立入検査用チェックリスト該当項目（%s）" % (part, "医療機関" if part == 1 else "共同"))
+            en = {"p1-k": "Part 1, items of the on-site inspection checklist (institution)",
+                  "p1-a": "Part 1 A, choosing and managing vendors", "p1-b": "Part 1 B, the institution's organisation",
+                  "p1-c": "Part 1 C, rules and regulations",
+                  "p2-k": "Part 2, items of the on-site inspection checklist (joint)",
+                  "p2-a": "Part 2 A, common items", "p2-b": "Part 2 B, system introduction contract",
+                  "p2-c": "Part 2 C, maintenance and operation contract"}[sec_id]
+            target_sections.append({"id": sec_id, "title": {"ja": ja, "en": en}})
+        cells = [x.strip() for x in c]
+        if part == 1:
+            num, title, text, examples, refs = cells[0], cells[1], cells[2], cells[3], cells[4]
+            category, risks = None, None
+        elif len(cells) >= 8 and cells[0] == "" and cells[1] == "" and cells[2] == "" and cells[3] == "":
+            # L152: the second risk of A9, its own row with no number, title or text
+            prev = last[sec_id]
+            num, category, title, text = prev["_num"], prev["category"], prev["title"], prev["text"]
+            risks, examples, refs = cells[4], cells[5], cells[6]
+        elif len(cells) >= 8 and not (cells[0] and letter in "BC" and len(cells) == 7):
+            num, category, title, text, risks, examples, refs = cells[:7]
+            if letter in "BC" and (letter, num) in bare2:
+                category, title = bare2[(letter, num)]
+        else:
+            num, merged, text, risks, examples, refs = cells[:6]
+            category, title = bare2[(letter, num)]
+        inherited = num == "" and sec_id in last
+        base = last[sec_id]["_num"] if inherited else num
+        if inherited and not text:
+            text = last[sec_id]["text"]
+        t = clean(text)
+        sub = ""
+        if t[:1] in CIRCLED and not any(x in t[1:] for x in CIRCLED):
+            sub = t[0]  # one of several rows under one number (4① and 4②), not a row holding ① and ② both
+        elif cells[0] == "" and cells[1] == "" and len(cells) >= 8 and cells[2] == "":
+            sub = "②"
+        number = base + sub
+        ids = [x["id"] for x in (items_in if inspection else items_rs)]
+        item_id = "%s-%s" % (sec_id, base) + ("-%d" % (CIRCLED.index(sub) + 1) if sub else "")
+        if item_id in ids:
+            item_id += "-2"
+        item = {"id": item_id, "section": sec_id, "number": number}
+        if category:
+            item["category"] = clean(category)
+        item["title"] = clean(title)
+        item["text"] = t
+        item["party"] = "医療機関" if part == 1 else "共同"
+        item["examples"] = clean(examples) or None
+        item["risks"] = clean(risks) if risks else None
+        item["references"] = [clean(refs)] if clean(refs) else []
+        item["requirements"] = sorted(set(cites.get(no, [])), key=lambda r: [x["id"] for x in reqs].index(r))
+        item["seedLine"] = no
+        (items_in if inspection else items_rs).append(item)
+        last[sec_id] = dict(item, _num=base)
+    for items in (items_rs, items_in):
+        for it in items:
+            if it["examples"] is None:
+                del it["examples"]
+            if it["risks"] is None:
+                del it["risks"]
+    write(out / "role-sharing-2026.json", {
+        "format": 1, "id": "role-sharing", "version": "2026", "fiscalYear": 2026,
+        "title": {"ja": "医療情報システムの契約における関係者間の役割分担等に関するチェックリスト（案）",
+                  "en": "Role-sharing checklist for medical information system contracts (draft)"},
+        "source": source, "sections": sections_rs, "items": items_rs})
+    write(out / "onsite-inspection-2026.json", {
+        "format": 1, "id": "onsite-inspection", "version": "2026", "fiscalYear": 2026,
+        "title": {"ja": "立入検査用チェックリスト該当項目（役割分担チェックリスト（案）が引用するもの）",
+                  "en": "On-site inspection checklist items as quoted by the role-sharing checklist (draft)"},
+        "source": dict(source, document="医療機関におけるサイバーセキュリティ対策チェックリスト（令和5年6月）の該当項目、"
+                                        "役割分担チェックリスト（案）推奨される対応例（案）資料3 による引用"),
+        "sections": sections_in, "items": items_in})
+    write(out / "mamori-requirements-2026.json", {
+        "format": 1, "id": "mamori-requirements", "version": "2026", "fiscalYear": 2026,
+        "title": {"ja": "Mamori 要件カタログ", "en": "Mamori requirement catalogue"},
+        "source": {"document": "Mamori 要件カタログ（ガイドライン・チェックリストの要求事項の一覧） / Mamori requirement catalogue",
+                   "date": "2026", "url": None, "seed": "shared/docs/requirements.md"},
+        "sections": req_sections,
+        "items": [{"id": r["id"], "section": r["section"], "number": r["id"], "title": r["id"], "text": r["text"],
+                   "party": "共同", "references": [], "requirements": [r["id"]]} for r in reqs]})
+
+
+def write(path, data):
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(path, len(data["items"]), "items")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+package jp.mamori.web.console;
+
+import jp.mamori.testing.Browser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.Dimension;
+
+import java.time.LocalDate;
+import java.time.ZoneId;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The compliance console in a real Chromium (issue 20): the administrator opens 安全管理 from the navigation, a
+ * checklist, an item; a いいえ without a target date is refused with the note kept, then recorded with one; the
+ * history shows it. Screenshots at 1280x800, 768x1024 and 390x844 (target/screenshots/compliance-*.png); no page
+ * scrolls sideways and no internal id shows where a person reads.
+ */
+class ComplianceBrowserTest {
+    @RegisterExtension
+    static final ConsoleInBrowser console = new ConsoleInBrowser();
+
+    private static void shoot(Browser b, int width, int height, String name) {
+        b.driver().manage().window().setSize(new Dimension(width, height));
+        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
+        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
+        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
+                + " px window");
+        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
+    }
+
+    private static void shootAll(Browser b, String name) {
+        shoot(b, 1280, 800, name + "-1280");
+        shoot(b, 768, 1024, name + "-768");
+        shoot(b, 390, 844, name + "-390");
+        b.driver().manage().window().setSize(new Dimension(1280, 800));
+    }
+
+    @Test
+    void anAdministratorAnswersAnItemOfTheInspectionChecklist() {
+        Browser b = console.browser();
+        ConsoleSteps.setUpFirstAdministrator(b, console.server(), "kanri.anzen");
+        ConsoleSteps.enrolTotp(b);
+        ConsoleSteps.continueToHome(b);
+        b.driver().manage().window().setSize(new Dimension(1280, 800));
+        b.find("#nav-compliance").click();
+        b.waitForPath("/console/compliance", java.time.Duration.ofSeconds(10));
+        assertEquals("安全管理（チェックリスト）", b.find("h1").getText());
+        assertTrue(b.text().contains("立入検査用チェックリスト該当項目"), b.text());
+        shootAll(b, "compliance-home");
+
+        b.open("/console/compliance/framework?id=onsite-inspection&v=2026");
+        String list = b.text();
+        assertTrue(list.contains("4② 医療情報システムの管理・運用") && list.contains("未回答"), list);
+        assertFalse(list.contains("p1-k-") || list.contains("onsite-inspection"), "no internal id: " + list);
+        shootAll(b, "compliance-framework");
+
+        b.find("a[href*='item=p1-k-4-2']").click();
+        b.waitFor(d -> b.path().equals("/console/compliance/item"), java.time.Duration.ofSeconds(10));
+        assertTrue(b.text().contains("推奨される対応例"), b.text());
+        b.js("document.getElementById('answer').scrollIntoView();");
+        shoot(b, 1280, 800, "compliance-item-form-1280");
+        b.driver().manage().window().setSize(new Dimension(1280, 800));
+        // keyboard: the answer's radio buttons take the focus and show it
+        b.find("input[name='answer'][value='yes']").sendKeys("");
+        assertEquals("answer", b.driver().switchTo().activeElement().getAttribute("name"));
+        b.find("input[name='answer'][value='no']").click();
+        b.fill("/console/compliance/answer", "note", "棚卸しを予定");
+        b.submit("回答を記録");
+        assertTrue(b.text().contains("いいえの場合は対応予定日（令和8年度内）を入力してください"), b.text());
+        assertEquals("棚卸しを予定", b.find("textarea[name='note']").getAttribute("value"), "the note is kept");
+        assertTrue(b.find("input[name='answer'][value='no']").isSelected(), "the answer is kept");
+        shootAll(b, "compliance-item-refused");
+
+        LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
+        LocalDate target = today.isBefore(LocalDate.of(2027, 3, 31)) ? LocalDate.of(2027, 3, 31) : today;
+        b.js("document.querySelector(\"input[name='target']\").value = arguments[0];", target.toString());
+        b.submit("回答を記録");
+        assertTrue(b.text().contains("回答を記録しました"), b.text());
+        String history = b.find("#history").getText();
+        assertTrue(history.contains("いいえ") && history.contains("棚卸しを予定"), history);
+        assertFalse(b.text().contains("p1-k-4-2"), "no internal id where a person reads");
+        shootAll(b, "compliance-item");
+    }
+}
