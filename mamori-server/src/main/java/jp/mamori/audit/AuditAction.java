@@ -100,7 +100,11 @@ public enum AuditAction {
     /** A person's signing key registered, refused or retired (which account, kind, certificate subject and role). */
     SIGNATURE_KEY("signature.key"),
     /** Signed versions validated ({@code mamori verify-signatures}): how many valid and not. */
-    VERIFY_SIGNATURES("verify.signatures");
+    VERIFY_SIGNATURES("verify.signatures"),
+
+    // ---- the vendor's deliverables (issue 20)
+    /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */
+    ADVISORY_IMPORT("advisory.import");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

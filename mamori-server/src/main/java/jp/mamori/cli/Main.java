@@ -116,6 +116,8 @@ public final class Main {
                 case "retention" -> RetentionCommands.run(rest, out, err, env);
                 case "signing-key" -> SignatureCommands.signingKey(rest, out, err, env);
                 case "verify-signatures" -> SignatureCommands.verify(rest, out, err, env);
+                case "advisories" -> AdvisoryCommands.run(rest, out, err, env);
+                case "sbom" -> AdvisoryCommands.sbom(rest, out, err);
                 case "demo-data" -> demoData(rest, out, env);
                 case "emergency" -> emergency(rest, out, err, env);
                 case "bench" -> jp.mamori.bench.Bench.run(rest, out, err);
