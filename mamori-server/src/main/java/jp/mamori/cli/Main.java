@@ -70,6 +70,7 @@ public final class Main {
                                inclusion proof of one entry, or consistency proof between two checkpoints
               audit-verify     --data DIR   export and verify the audit trail with the checkpoint key
             """ + NodeCommands.USAGE + BackupCommands.USAGE + RetentionCommands.USAGE + SignatureCommands.USAGE
+            + AdvisoryCommands.USAGE
             + """
               demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
                                [--notes-per-patient N]   create synthetic patients, tagged as synthetic
