@@ -113,6 +113,20 @@ public final class MamoriServer implements AutoCloseable {
         return start(cfg, Logins.Settings.DEFAULT, true, java.util.Map.of());
     }
 
+    /** An external database's {@code server_version} for the end-of-support list (VULN-4); empty when embedded. */
+    private static java.util.Optional<String> externalPostgresVersion(ServerConfig cfg, Database db) {
+        if (cfg.database().embedded()) {
+            return java.util.Optional.empty();
+        }
+        try (java.sql.Connection c = db.dataSource().getConnection();
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SHOW server_version")) {
+            return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the database's version", e);
+        }
+    }
+
     private static void deviation(boolean scratch, String d) {
         if (scratch) {
             log.debug("scratch copy's setting (not a deviation of this installation): {}", d);
@@ -342,6 +356,12 @@ public final class MamoriServer implements AutoCloseable {
             api.observe(metrics::request);
             api.ops(new jp.mamori.ops.web.OpsEndpoint(health, metrics, cfg.ops().anonymousMetrics(), cfg.timeZone()));
             new jp.mamori.ops.web.HealthPages(health, alerts, console, cfg.timeZone()).register();
+            // Mamori's own deliverables as a vendor (issue 20): SBOM, end-of-support list, imported advisories
+            java.util.Optional<jp.mamori.compliance.Sbom> sbom = jp.mamori.compliance.Sbom.bundled();
+            Database vendorDb = db;
+            new jp.mamori.compliance.web.VendorPages(sbom, jp.mamori.compliance.EndOfSupport.running(
+                    () -> externalPostgresVersion(cfg, vendorDb)), new jp.mamori.compliance.Advisories(cfg.dataDir(), sbom,
+                    Clock.systemUTC()), console, cfg.timeZone(), Clock.systemUTC()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
