@@ -448,7 +448,7 @@ public final class Advisories implements Probe {
 
     @Override
     public Evidence evaluate(Instant now) {
-        String detail = "/console/compliance/vendor";
+        String detail = "/console/admin/vendor";
         try {
             if (sbom.isEmpty()) {
                 return new Evidence(ID, Evidence.Status.UNKNOWN, "このビルドに SBOM がありません / this build has no SBOM",
@@ -462,8 +462,11 @@ public final class Advisories implements Probe {
             List<Match> m = matches();
             long open = m.stream().filter(Match::open).count();
             Instant last = imports.get(imports.size() - 1).at();
-            String summary = "未対応 " + open + " 件、VEX で対応済み " + (m.size() - open) + " 件（最終取込 " + last + "） / "
-                    + open + " open, " + (m.size() - open) + " closed by VEX (last import " + last + ")";
+            jp.mamori.chart.JpDates jst = jp.mamori.chart.JpDates.tokyo();
+            String summary = "未対応 " + open + " 件、VEX で対応済み " + (m.size() - open) + " 件（最終取込 "
+                    + jst.dateTimeWithZone(last, jp.mamori.chart.JpDates.Lang.JA) + "） / " + open + " open, "
+                    + (m.size() - open) + " closed by VEX (last import "
+                    + jst.dateTimeWithZone(last, jp.mamori.chart.JpDates.Lang.EN) + ")";
             Evidence.Status s = open > 0 ? Evidence.Status.FAIL
                     : Duration.between(last, now).compareTo(STALE_AFTER) > 0 ? Evidence.Status.PARTIAL
                     : Evidence.Status.PASS;

@@ -284,10 +284,10 @@ public final class EndOfSupport implements Probe {
             String summary = "構成要素 " + r.size() + " 件: サポート終了 " + ended + " 件、" + WARN_DAYS + " 日以内に終了 " + soon
                     + " 件、終了日不明 " + unknown + " 件 / " + r.size() + " components: " + ended + " past end of support, "
                     + soon + " ending within " + WARN_DAYS + " days, " + unknown + " unknown";
-            return new Evidence(ID, worst, summary, "/console/compliance/vendor", now);
+            return new Evidence(ID, worst, summary, "/console/admin/vendor", now);
         } catch (RuntimeException e) {
             return new Evidence(ID, Evidence.Status.UNKNOWN, "サポート終了一覧を評価できません / cannot evaluate the"
-                    + " end-of-support list: " + e.getClass().getSimpleName(), "/console/compliance/vendor", now);
+                    + " end-of-support list: " + e.getClass().getSimpleName(), "/console/admin/vendor", now);
         }
     }
 }

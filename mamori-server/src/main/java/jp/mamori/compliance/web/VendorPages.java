@@ -53,6 +53,20 @@ public final class VendorPages {
     public void register() {
         console.route("GET", PATH, ADMIN, false, this::home);
         console.route("GET", PATH + "/sbom.json", ADMIN, false, this::download);
+        console.waiting(this::waiting);
+    }
+
+    /** The administrator's home: imported advisories that affect this build and no VEX closes (VULN-6). */
+    List<Console.Waiting> waiting(ConsoleRequest r) {
+        if (!r.session().hasRole(jp.mamori.identity.Accounts.ADMIN_ROLE)) {
+            return List.of();
+        }
+        try {
+            long open = advisories.matches().stream().filter(Advisories.Match::open).count();
+            return open == 0 ? List.of() : List.of(new Console.Waiting(r.messages().get("vendor.waiting"), open, PATH));
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     private Reply download(ConsoleRequest r) throws IOException {
@@ -130,9 +144,9 @@ public final class VendorPages {
             log.warn("vendor page: cannot read the imported advisories", e);
             error = t.get("vendor.error.advisories");
         }
-        VendorViews.Home v = new VendorViews.Home(sbomAt, count, notable, eolEvidence.summary(),
-                eolEvidence.status() == Evidence.Status.FAIL || eolEvidence.status() == Evidence.Status.PARTIAL,
-                rows, advEvidence.summary(), advEvidence.status() == Evidence.Status.FAIL, imports, matches, error);
+        VendorViews.Home v = new VendorViews.Home(sbomAt, count, notable, inLanguage(eolEvidence.summary(), lang),
+                css(eolEvidence.status()), rows, inLanguage(advEvidence.summary(), lang), css(advEvidence.status()),
+                imports, matches, error);
         return console.page(r, 200, t.get("vendor.title"), "vendor/home.jte", v);
     }
 
@@ -143,6 +157,15 @@ public final class VendorPages {
             case "critical", "high", "moderate", "medium", "low" -> t.get("vendor.sev." + k);
             default -> s;
         };
+    }
+
+    /** The part of a "日本語 / English" summary in the page's language. */
+    private static String inLanguage(String summary, JpDates.Lang lang) {
+        int cut = summary.indexOf(" / ");
+        if (cut < 0) {
+            return summary;
+        }
+        return lang == JpDates.Lang.EN ? summary.substring(cut + 3) : summary.substring(0, cut);
     }
 
     private static String css(Evidence.Status s) {

@@ -17,15 +17,15 @@ public final class VendorViews {
      * @param sbomAt      when the build made its SBOM (JST), or null when this build has none
      * @param components  how many components the SBOM names
      * @param notable     the components an inspector asks about first (PostgreSQL, the font, the main libraries)
-     * @param eolStatus   the end-of-support probe's status in words, and whether it is bad
+     * @param eolStatus   the end-of-support probe's summary in the page's language, and its CSS class
      * @param eol         every component of the end-of-support list
      * @param advStatus   the advisories probe's summary
      * @param imports     the advisory imports, newest first
      * @param matches     the advisories affecting this build, open ones first
      * @param error       why a part could not be read ("日本語 / English"), or null
      */
-    public record Home(String sbomAt, int components, List<Notable> notable, String eolStatus, boolean eolBad,
-                       List<Eol> eol, String advStatus, boolean advBad, List<Import> imports, List<Match> matches,
+    public record Home(String sbomAt, int components, List<Notable> notable, String eolStatus, String eolCss,
+                       List<Eol> eol, String advStatus, String advCss, List<Import> imports, List<Match> matches,
                        String error) {
     }
 
