@@ -64,6 +64,7 @@ class VendorBrowserTest {
         assertFalse(Pattern.compile("\\d{4}-\\d{2}-\\d{2}T").matcher(b.text()).find(), "no ISO times: " + b.text());
 
         jp.mamori.testing.Screens.check(b, "vendor");
+        jp.mamori.testing.Accessibility.assertNoSeriousViolations(b, "vendor");
 
         ConsoleSteps.otherLanguage(b);
         b.waitForPath("/console/admin/vendor", Duration.ofSeconds(20));
