@@ -99,6 +99,8 @@ public final class Advisories implements Probe {
     private final Path dir;
     private final Optional<Sbom> sbom;
     private final Clock clock;
+    private Object cachedStamp;
+    private List<Advisory> cached = List.of();
 
     public Advisories(Path dataDir, Optional<Sbom> sbom, Clock clock) {
         this.dir = dataDir.resolve(FOLDER);
@@ -390,19 +392,32 @@ public final class Advisories implements Probe {
         return out;
     }
 
+    /** The stored advisories, parsed again only when the manifest changed (the home page asks on every view). */
+    private synchronized List<Advisory> stored() throws IOException {
+        Path m = dir.resolve(MANIFEST);
+        Object stamp = Files.isRegularFile(m) ? Files.getLastModifiedTime(m).toMillis() + ":" + Files.size(m) : "none";
+        if (stamp.equals(cachedStamp)) {
+            return cached;
+        }
+        List<Advisory> out = new ArrayList<>();
+        for (Imported i : imports()) {
+            try {
+                out.addAll(read(dir.resolve(i.sha256() + ".json")).getValue().advisories());
+            } catch (Refused e) {
+                throw new IOException("stored advisory file " + i.sha256() + " no longer reads: " + e.getMessage());
+            }
+        }
+        cached = List.copyOf(out);
+        cachedStamp = stamp;
+        return cached;
+    }
+
     /** Every stored advisory against this build's SBOM: open ones first. */
     public List<Match> matches() throws IOException {
         if (sbom.isEmpty()) {
             return List.of();
         }
-        List<Advisory> advisories = new ArrayList<>();
-        for (Imported i : imports()) {
-            try {
-                advisories.addAll(parse(Files.readAllBytes(dir.resolve(i.sha256() + ".json"))).advisories());
-            } catch (Refused e) {
-                throw new IOException("stored advisory file " + i.sha256() + " no longer reads: " + e.getMessage());
-            }
-        }
+        List<Advisory> advisories = stored();
         Map<String, Match> found = new LinkedHashMap<>();
         for (Advisory a : advisories) {
             if (a.vexState() != null && CLOSED.contains(a.vexState())) {
