@@ -114,6 +114,20 @@ public final class MamoriServer implements AutoCloseable {
         return start(cfg, Logins.Settings.DEFAULT, true, java.util.Map.of());
     }
 
+    /** An external database's {@code server_version} for the end-of-support list (VULN-4); empty when embedded. */
+    private static java.util.Optional<String> externalPostgresVersion(ServerConfig cfg, Database db) {
+        if (cfg.database().embedded()) {
+            return java.util.Optional.empty();
+        }
+        try (java.sql.Connection c = db.dataSource().getConnection();
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SHOW server_version")) {
+            return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the database's version", e);
+        }
+    }
+
     private static void deviation(boolean scratch, String d) {
         if (scratch) {
             log.debug("scratch copy's setting (not a deviation of this installation): {}", d);
@@ -358,6 +372,15 @@ public final class MamoriServer implements AutoCloseable {
             api.observe(metrics::request);
             api.ops(new jp.mamori.ops.web.OpsEndpoint(health, metrics, cfg.ops().anonymousMetrics(), cfg.timeZone()));
             new jp.mamori.ops.web.HealthPages(health, alerts, console, cfg.timeZone()).register();
+            // Mamori's own deliverables as a vendor (issue 20): SBOM, end-of-support list, imported advisories
+            java.util.Optional<jp.mamori.compliance.Sbom> sbom = jp.mamori.compliance.Sbom.bundled();
+            Database vendorDb = db;
+            jp.mamori.compliance.EndOfSupport endOfSupport = jp.mamori.compliance.EndOfSupport.running(
+                    () -> externalPostgresVersion(cfg, vendorDb));
+            jp.mamori.compliance.Advisories advisories = new jp.mamori.compliance.Advisories(cfg.dataDir(), sbom,
+                    Clock.systemUTC());
+            new jp.mamori.compliance.web.VendorPages(sbom, endOfSupport, advisories, console, cfg.timeZone(),
+                    Clock.systemUTC()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -414,7 +437,7 @@ public final class MamoriServer implements AutoCloseable {
             }
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
-                    deviations, readOnly).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
+                    deviations, readOnly).register(endOfSupport).register(advisories).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             liveProbes.set(server.probes);
             server.health = health;

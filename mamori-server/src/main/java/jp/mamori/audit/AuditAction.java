@@ -106,7 +106,11 @@ public enum AuditAction {
 
     // ---- compliance (issue 20)
     /** A checklist item answered (framework, version, item, answer, dates; the answer before). */
-    COMPLIANCE_ANSWER("compliance.answer");
+    COMPLIANCE_ANSWER("compliance.answer"),
+
+    // ---- the vendor's deliverables (issue 20)
+    /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */
+    ADVISORY_IMPORT("advisory.import");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

@@ -78,7 +78,8 @@ class CliTest {
                 new String[]{"verify-records"}, new String[]{"audit-export"}, new String[]{"audit-proof"},
                 new String[]{"audit-verify"}, new String[]{"backup", "restore"}, new String[]{"backup", "drill"},
                 new String[]{"retention", "rules"}, new String[]{"signing-key", "add"},
-                new String[]{"verify-signatures"}, new String[]{"demo-data"});
+                new String[]{"verify-signatures"}, new String[]{"demo-data"}, new String[]{"advisories", "import"},
+                new String[]{"advisories", "list"}, new String[]{"sbom"});
         for (String[] c : commands) {
             List<String> argv = new java.util.ArrayList<>(List.of(c));
             argv.add("--data");
