@@ -199,7 +199,9 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(10, probes.latest().size(), "every probe has evidence");
+        assertEquals(12, probes.latest().size(), "every probe has evidence (ten standard, two of the vendor's)");
+        assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()
+                && probes.latest("vendor.advisories").isPresent(), "the vendor's probes are registered");
         assertFalse(probes.history("preservation.backups", 5).isEmpty(), "the first status is stored");
         assertThrows(SQLException.class, () -> sql("UPDATE compliance_probe_change SET status = 'PASS'"));
         assertThrows(SQLException.class, () -> sql("DELETE FROM compliance_probe_change"));
