@@ -66,7 +66,12 @@ class LeadershipTest {
                          + " WHERE application_name = 'mamori-test-a'")) {
                 ps.execute();
             }
-            b.tick();
+            // pg_terminate_backend only signals: the backend (and its locks) may take a moment to go
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            do {
+                b.tick();
+            } while (!(bCheckpoints.getAsBoolean() && bKit.getAsBoolean()) && System.nanoTime() < deadline
+                    && sleep(50));
             assertTrue(bCheckpoints.getAsBoolean() && bKit.getAsBoolean(), "the second takes every job over");
             a.tick();
             assertFalse(aCheckpoints.getAsBoolean() || aKit.getAsBoolean(),
@@ -91,5 +96,10 @@ class LeadershipTest {
         } finally {
             a.close();
         }
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
     }
 }
