@@ -2,12 +2,10 @@ package jp.mamori.store;
 
 import jp.mamori.testing.ExternalPostgres;
 import jp.mamori.testing.PackagedJar;
+import jp.mamori.testing.ServeProcess;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -309,41 +307,10 @@ class CrashDurabilityTest {
             cmd.addAll(List.of("serve", "--data", it.data.toString(), "--port", Integer.toString(port), "--bind",
                     "127.0.0.1", "--backup-drill-days", "0")); // backups on, as shipped; no drill's second server
             Path out = it.logs.resolve("serve-" + generation + ".out");
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            Server s = new Server(p, it.data, port);
-            CountDownLatch ready = new CountDownLatch(1);
-            Thread.ofPlatform().daemon().name("serve-" + generation + "-output").start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                        StandardCharsets.UTF_8)); PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        w.println(line);
-                        w.flush();
-                        if (line.contains("Mamori ready at")) {
-                            ready.countDown();
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // The process was killed.
-                }
-            });
-            boolean ok = false;
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-                while (!ready.await(200, TimeUnit.MILLISECONDS)) {
-                    if (!p.isAlive() || System.nanoTime() > deadline) {
-                        fail("server (start " + generation + ") did not become ready"
-                                + (p.isAlive() ? " in time" : ", exit code " + p.exitValue()) + ":\n"
-                                + readQuietly(out));
-                    }
-                }
-                ok = true;
-                return s;
-            } finally {
-                if (!ok) {
-                    s.killEverything();
-                }
-            }
+            // on a failed start: SIGKILL to the JVM and to the embedded PostgreSQL it started
+            Process p = ServeProcess.launch(cmd, Map.of(), out, "serve-" + generation,
+                    failed -> new Server(failed, it.data, port).killEverything());
+            return new Server(p, it.data, port);
         }
 
         String base() {
@@ -412,14 +379,6 @@ class CrashDurabilityTest {
             pm.descendants().forEach(ProcessHandle::destroyForcibly);
             pm.destroyForcibly();
         });
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "(no output)";
-        }
     }
 
     private void log(String line) {

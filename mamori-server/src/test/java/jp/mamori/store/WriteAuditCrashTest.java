@@ -2,12 +2,10 @@ package jp.mamori.store;
 
 import jp.mamori.testing.ExternalPostgres;
 import jp.mamori.testing.PackagedJar;
+import jp.mamori.testing.ServeProcess;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +20,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -214,30 +213,7 @@ class WriteAuditCrashTest {
         cmd.addAll(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port), "--bind",
                 "127.0.0.1", "--backup-drill-days", "0")); // backups on, as shipped; no drill's second server
         Path out = logs.resolve("serve-" + generation + ".out");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        CountDownLatch ready = new CountDownLatch(1);
-        Thread.ofPlatform().daemon().name("serve-" + generation + "-output").start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                 PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    w.println(line);
-                    w.flush();
-                    if (line.contains("Mamori ready at")) {
-                        ready.countDown();
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process died
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (!ready.await(200, TimeUnit.MILLISECONDS)) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("server " + generation + " did not become ready; see " + out);
-            }
-        }
+        Process p = ServeProcess.launch(cmd, Map.of(), out, "serve-" + generation, Process::destroyForcibly);
         return p;
     }
 

@@ -54,10 +54,21 @@ public final class ServeProcess implements AutoCloseable {
                 "127.0.0.1"));
         cmd.addAll(args);
         Path out = pj.logs.resolve(name + "-" + System.nanoTime() + ".out");
+        Process p = launch(cmd, env, out, name, Process::destroyForcibly);
+        return new ServeProcess(p, name, data, port, out, args.contains("--http"));
+    }
+
+    /**
+     * Starts {@code cmd} (a {@code serve} command line) with {@code env} added, its output copied line by line to
+     * {@code out}, and waits (at most 3 minutes) until it prints {@code Mamori ready at}. If it exits or does not become
+     * ready in time, {@code onFailure} is given the process (to kill what it started) and the test fails with the
+     * output so far. The crash tests use this with their own kinds of kill.
+     */
+    public static Process launch(List<String> cmd, Map<String, String> env, Path out, String name,
+                                 java.util.function.Consumer<Process> onFailure) throws Exception {
         ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true);
         b.environment().putAll(env);
         Process p = b.start();
-        ServeProcess s = new ServeProcess(p, name, data, port, out, args.contains("--http"));
         CountDownLatch ready = new CountDownLatch(1);
         Thread.ofPlatform().daemon().name(name + "-output").start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -80,15 +91,24 @@ public final class ServeProcess implements AutoCloseable {
             while (!ready.await(200, TimeUnit.MILLISECONDS)) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     fail(name + " did not become ready" + (p.isAlive() ? " in time" : ", exit code " + p.exitValue())
-                            + ":\n" + s.output());
+                            + ":\n" + read(out));
                 }
             }
             ok = true;
-            return s;
+            return p;
         } finally {
             if (!ok) {
-                s.kill9();
+                onFailure.accept(p);
+                p.waitFor(30, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    private static String read(Path out) {
+        try {
+            return Files.readString(out);
+        } catch (IOException e) {
+            return "(no output: " + e.getMessage() + ")";
         }
     }
 
@@ -123,11 +143,7 @@ public final class ServeProcess implements AutoCloseable {
 
     /** What the process printed so far. */
     public String output() {
-        try {
-            return Files.readString(out);
-        } catch (IOException e) {
-            return "(no output: " + e.getMessage() + ")";
-        }
+        return read(out);
     }
 
     /** SIGKILL, as a crash or an OOM kill: nothing is stopped in order. */
