@@ -156,9 +156,6 @@ public final class Availability {
                     return true;
                 }
             }
-            if (t.getCause() == t) {
-                break;
-            }
         }
         return false;
     }

@@ -48,23 +48,7 @@ class ReadOnlyCopyTest {
     }
 
     private static Path copy(String name) throws IOException {
-        Path to = tmp.resolve(name);
-        try (Stream<Path> all = Files.walk(original)) {
-            for (Path p : (Iterable<Path>) all::iterator) {
-                Path rel = original.relativize(p);
-                if (rel.startsWith("runtime") || p.getFileName().toString().equals("postmaster.pid")) {
-                    continue; // what a running server leaves (binaries, port, lock) is made again by the next
-                }
-                Path t = to.resolve(rel.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                    Files.setPosixFilePermissions(t, Files.getPosixFilePermissions(p)); // PostgreSQL wants 0700
-                } else {
-                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return to;
+        return jp.mamori.testing.TestData.copyDataFolder(original, tmp.resolve(name));
     }
 
     private static long accounts(Database db) throws SQLException {

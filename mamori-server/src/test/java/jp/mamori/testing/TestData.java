@@ -104,4 +104,28 @@ public final class TestData {
             // not a POSIX file system
         }
     }
+
+    /**
+     * A stopped server's data folder copied as an operator copies it (for {@code serve --read-only} on a copy): what a
+     * running server leaves (runtime binaries and port, the postmaster's pid) is not needed, and folders keep their
+     * permissions (PostgreSQL wants 0700 on its data directory).
+     */
+    public static Path copyDataFolder(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path rel = from.relativize(p);
+                if (rel.startsWith("runtime") || p.getFileName().toString().equals("postmaster.pid")) {
+                    continue;
+                }
+                Path t = to.resolve(rel.toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                    Files.setPosixFilePermissions(t, Files.getPosixFilePermissions(p));
+                } else {
+                    Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        return to;
+    }
 }

@@ -41,7 +41,7 @@ class ReadOnlyViewerTest {
         } finally {
             h.close();
         }
-        Path copy = copy(original, tmp.resolve("viewer"));
+        Path copy = jp.mamori.testing.TestData.copyDataFolder(original, tmp.resolve("viewer"));
         long patientsBefore;
         try (TestServer viewer = TestServer.onFolder(copy, List.of("--read-only"), token)) {
             assertTrue(viewer.server().database().availability().state().forced());
@@ -89,25 +89,5 @@ class ReadOnlyViewerTest {
         HttpResponse<String> r = s.get("/" + type + "?_summary=count");
         assertEquals(200, r.statusCode(), r.body());
         return Long.parseLong(r.body().replaceAll("(?s).*\"total\"\\s*:\\s*(\\d+).*", "$1"));
-    }
-
-    /** The data folder as an operator copies it from a stopped server (what a running server leaves is not needed). */
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) all::iterator) {
-                Path rel = from.relativize(p);
-                if (rel.startsWith("runtime") || p.getFileName().toString().equals("postmaster.pid")) {
-                    continue;
-                }
-                Path t = to.resolve(rel.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                    Files.setPosixFilePermissions(t, Files.getPosixFilePermissions(p));
-                } else {
-                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return to;
     }
 }
