@@ -16,7 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Parts kept as plain files under one folder, without encryption (tests, and the layer an encrypting sink writes
@@ -72,15 +71,31 @@ public final class FolderParts implements PartSink, PartSource {
             return List.of();
         }
         List<String> names = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(root)) {
-            s.filter(Files::isRegularFile).forEach(p -> {
-                String name = root.relativize(p).toString().replace('\\', '/');
-                boolean hidden = false;
-                for (String seg : name.split("/")) {
-                    hidden |= seg.startsWith(".");
+        try {
+            // A writer (the server's own backup beside a `backup list`) renames its hidden temporary files while this
+            // walks: an entry that is gone by the time it is visited was never a committed part, so it is skipped.
+            Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes a) {
+                    if (a.isRegularFile()) {
+                        String name = root.relativize(p).toString().replace('\\', '/');
+                        boolean hidden = false;
+                        for (String seg : name.split("/")) {
+                            hidden |= seg.startsWith(".");
+                        }
+                        if (!hidden && name.startsWith(prefix)) {
+                            names.add(name);
+                        }
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
                 }
-                if (!hidden && name.startsWith(prefix)) {
-                    names.add(name);
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
                 }
             });
         } catch (IOException | java.io.UncheckedIOException e) {
