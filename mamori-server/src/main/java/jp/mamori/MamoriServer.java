@@ -810,7 +810,11 @@ public final class MamoriServer implements AutoCloseable {
                 .register(jp.mamori.compliance.StandardProbes.downtimeReadiness(health::report, () -> {
                     jp.mamori.audit.Audit.JournalState j = audit.journal();
                     return j == null || j.journaling() ? 0 : j.unmerged().size();
-                }));
+                }))
+                .register(jp.mamori.compliance.StandardProbes.monitoring(health::report, cfg.audit().syslogTls()
+                        .or(() -> cfg.access().syslog()).orElse(null), () -> alerts == null ? null : alerts.open().size()))
+                .register(jp.mamori.compliance.StandardProbes.redundancy(jp.mamori.compliance.StandardProbes
+                        .databaseHosts(cfg.database().jdbcUrl().orElse(null)), cfg.database().embedded()));
         return p;
     }
 

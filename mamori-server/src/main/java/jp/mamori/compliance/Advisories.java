@@ -458,7 +458,7 @@ public final class Advisories implements Probe {
 
     @Override
     public Set<String> requirements() {
-        return Set.of("VULN-2", "VULN-6", "SUPPLY-9");
+        return Set.of("VULN-2", "VULN-6", "SUPPLY-9", "MAINT-16");
     }
 
     @Override

@@ -261,7 +261,7 @@ public final class EndOfSupport implements Probe {
 
     @Override
     public Set<String> requirements() {
-        return Set.of("VULN-4", "SUPPLY-11");
+        return Set.of("VULN-4", "SUPPLY-11", "MAINT-16");
     }
 
     @Override

@@ -188,7 +188,7 @@ public final class StandardProbes {
      */
     public static Probe auditTrail(Supplier<Health.Report> health, Checkpointer cp) {
         String id = "audit.trail";
-        return of(id, Set.of("AUDIT-1", "AUDIT-3", "AUDIT-6", "AUDIT-8"), now -> {
+        return of(id, Set.of("AUDIT-1", "AUDIT-3", "AUDIT-6", "AUDIT-8", "AUDIT-9"), now -> {
             Health.Report r = health.get();
             Evidence e = fromLines(id, "監査証跡", "audit trail", r,
                     List.of("audit-appender", "checkpointer", "tsa", "siem"), "/console/admin/health", now);
@@ -247,7 +247,7 @@ public final class StandardProbes {
      */
     public static Probe tls(Supplier<TlsProfile> profile) {
         String id = "web.tls";
-        return of(id, Set.of("NET-1", "NET-3", "NET-7", "CRYPTO-1"), now -> {
+        return of(id, Set.of("NET-1", "NET-3", "NET-6", "NET-7", "CRYPTO-1"), now -> {
             TlsProfile p = profile.get();
             if (p == null || p.protocols().isEmpty() || p.notAfter() == null) {
                 return new Evidence(id, Evidence.Status.FAIL, "TLS なし（平文 HTTP、ループバックのみ） / no TLS (plain"
@@ -279,7 +279,7 @@ public final class StandardProbes {
      */
     public static Probe backups(Supplier<Health.Report> health, String offReason) {
         String id = "preservation.backups";
-        return of(id, Set.of("BACKUP-1", "BACKUP-2", "BACKUP-4", "BACKUP-5"), now -> {
+        return of(id, Set.of("BACKUP-1", "BACKUP-2", "BACKUP-4", "BACKUP-5", "BACKUP-6", "BACKUP-7"), now -> {
             if (offReason != null) {
                 return new Evidence(id, Evidence.Status.FAIL, "バックアップを取得していません / no backups are taken: "
                         + offReason, "/console/admin/backups", now);
@@ -331,6 +331,86 @@ public final class StandardProbes {
             }
             return e;
         });
+    }
+
+    /**
+     * Monitoring and notification (NET-13, AUDIT-9): the health checks, the alerts and the access watch run in every
+     * process; what decides this control is whether a notice reaches someone outside the server. PASS when a SIEM
+     * receives the trail and the notices over TLS syslog and its health line is up; PARTIAL when nothing outside
+     * receives them (notices stay in the log and on the administrator's console), or when alerts are open; FAIL when
+     * the SIEM is configured but does not receive.
+     *
+     * @param outsideReceiver where notices go outside the server (e.g. {@code siem.example:6514}), or null
+     * @param openAlerts      how many alerts are open now
+     */
+    public static Probe monitoring(Supplier<Health.Report> health, String outsideReceiver,
+                                   Supplier<Integer> openAlerts) {
+        String id = "ops.monitoring";
+        return of(id, Set.of("NET-13", "AUDIT-9"), now -> {
+            Health.Report r = health.get();
+            Integer open = openAlerts.get();
+            String alerts = open == null ? "" : open == 0 ? "; 未解決の警告なし / no open alerts"
+                    : "; 未解決の警告 " + open + " 件 / " + open + " open alert(s)";
+            if (r == null) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "稼働監視：稼働状況を確認できません / monitoring: no"
+                        + " health report", "/console/admin/health", now);
+            }
+            long down = r.lines().stream().filter(l -> l.result().status() == HealthCheck.Status.DOWN).count();
+            String checks = "稼働状況 " + r.lines().size() + " 項目を監視中（異常 " + down + " 項目） / " + r.lines().size()
+                    + " health checks watched, " + down + " down";
+            if (outsideReceiver == null) {
+                return new Evidence(id, Evidence.Status.PARTIAL, checks + "; 通知の外部送信先（SIEM）が未設定：警告はログと管理画面のみ"
+                        + " / no outside receiver (SIEM): notices stay in the log and the console" + alerts,
+                        "/console/admin/health", now);
+            }
+            Health.Line siem = r.line("siem");
+            if (siem != null && siem.result().status() == HealthCheck.Status.DOWN) {
+                return new Evidence(id, Evidence.Status.FAIL, checks + "; SIEM（" + outsideReceiver + "）へ送信できません / the"
+                        + " SIEM does not receive: " + siem.result().summary() + alerts, "/console/admin/health", now);
+            }
+            return new Evidence(id, open != null && open > 0 ? Evidence.Status.PARTIAL : Evidence.Status.PASS,
+                    checks + "; 通知は SIEM（" + outsideReceiver + "）へ送信 / notices go to the SIEM" + alerts,
+                    "/console/admin/health", now);
+        });
+    }
+
+    /**
+     * Redundancy for continuity of care (BACKUP-7, BACKUP-8): whether the database has a standby the server follows
+     * (several hosts in the JDBC URL, ADR 0013), so that care goes on in degraded mode and patches can be applied to
+     * one machine at a time. PASS with two or more database hosts; PARTIAL with one (the embedded database or a single
+     * external server: recovery is by restore from backups and takes longer; a deliberate choice for a small clinic).
+     *
+     * @param databaseHosts how many database hosts the server is configured with (1 for the embedded database)
+     * @param embedded      whether the database is the embedded one
+     */
+    public static Probe redundancy(int databaseHosts, boolean embedded) {
+        String id = "continuity.redundancy";
+        return of(id, Set.of("BACKUP-7", "BACKUP-8"), now -> {
+            if (databaseHosts >= 2) {
+                return new Evidence(id, Evidence.Status.PASS, "データベース " + databaseHosts + " 台（主系と待機系）：障害時は縮退運用で"
+                        + "参照を続け、昇格後に自動で復帰 / " + databaseHosts + " database hosts (primary and standby)",
+                        "/console/admin/health", now);
+            }
+            return new Evidence(id, Evidence.Status.PARTIAL, (embedded ? "内蔵データベース 1 台" : "データベース 1 台")
+                    + "：待機系なし。障害時はバックアップからの復元で再開 / " + (embedded ? "the embedded database" : "one"
+                    + " database host") + ", no standby: recovery is by restore from backups (docs/continuity.md)",
+                    "/console/admin/health", now);
+        });
+    }
+
+    /** How many hosts a PostgreSQL JDBC URL names ({@code jdbc:postgresql://H1:5432,H2:5432/db}); 1 when unclear. */
+    public static int databaseHosts(String jdbcUrl) {
+        if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql://")) {
+            return 1;
+        }
+        String rest = jdbcUrl.substring("jdbc:postgresql://".length());
+        int end = rest.indexOf('/');
+        String hosts = end < 0 ? rest : rest.substring(0, end);
+        int q = hosts.indexOf('?');
+        if (q >= 0) {
+            hosts = hosts.substring(0, q);
+        }
+        return Math.max(1, (int) java.util.Arrays.stream(hosts.split(",")).filter(h -> !h.isBlank()).count());
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------

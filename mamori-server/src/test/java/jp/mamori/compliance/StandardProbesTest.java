@@ -115,6 +115,37 @@ class StandardProbesTest {
     }
 
     @Test
+    void monitoringIsAmberWithoutAnOutsideReceiverRedWhenTheSiemDoesNotReceiveAndGreenWhenItDoes() {
+        var siem = new AtomicReference<>(HealthCheck.Result.up("siem.example:6514: 10 sent"));
+        Health h = health(Map.of("siem", siem, "database", new AtomicReference<>(HealthCheck.Result.up("ok"))));
+        AtomicReference<Integer> open = new AtomicReference<>(0);
+        Evidence none = StandardProbes.monitoring(h::fresh, null, open::get).evaluate(NOW);
+        assertEquals(Evidence.Status.PARTIAL, none.status());
+        assertTrue(none.summary().contains("未設定"), none.summary());
+        Probe p = StandardProbes.monitoring(h::fresh, "siem.example:6514", open::get);
+        assertEquals(Evidence.Status.PASS, p.evaluate(NOW).status());
+        open.set(2);
+        Evidence withAlerts = p.evaluate(NOW);
+        assertEquals(Evidence.Status.PARTIAL, withAlerts.status());
+        assertTrue(withAlerts.summary().contains("未解決の警告 2 件"), withAlerts.summary());
+        open.set(0);
+        siem.set(HealthCheck.Result.down("siem.example:6514 unreachable"));
+        assertEquals(Evidence.Status.FAIL, p.evaluate(NOW).status());
+        assertTrue(p.requirements().containsAll(Set.of("NET-13", "AUDIT-9")));
+    }
+
+    @Test
+    void redundancyIsGreenOnlyWithAStandbyTheServerFollows() {
+        assertEquals(2, StandardProbes.databaseHosts("jdbc:postgresql://db1:5432,db2:5432/mamori?targetServerType=primary"));
+        assertEquals(1, StandardProbes.databaseHosts("jdbc:postgresql://db1/mamori"));
+        assertEquals(1, StandardProbes.databaseHosts(null));
+        assertEquals(Evidence.Status.PASS, StandardProbes.redundancy(2, false).evaluate(NOW).status());
+        Evidence embedded = StandardProbes.redundancy(1, true).evaluate(NOW);
+        assertEquals(Evidence.Status.PARTIAL, embedded.status());
+        assertTrue(embedded.summary().startsWith("内蔵データベース 1 台"), embedded.summary());
+    }
+
+    @Test
     void theClockIsRedWhenUnsynchronisedAndUnknownWhenNobodyAnswers() {
         AtomicReference<String[]> st = new AtomicReference<>(new String[] {"synchronized", "chronyc"});
         Probe p = StandardProbes.clock(st::get);
