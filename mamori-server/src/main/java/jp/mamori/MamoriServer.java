@@ -338,6 +338,15 @@ public final class MamoriServer implements AutoCloseable {
             new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
                     db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
                     evidence, console, auditPages::mayOpen, cfg.timeZone()).register();
+            // Mamori's own SDS, generated from this configuration, the mapping and the live evidence (issue 20)
+            List<String> sdsDeviations = List.copyOf(deviations);
+            new jp.mamori.compliance.web.SdsPages(new jp.mamori.compliance.ServiceSpecification(complianceFrameworks,
+                    jp.mamori.compliance.GuidelineMapping.bundled(), evidence, () -> sdsSettings(cfg,
+                    identity.deviations().size()), () -> {
+                        List<String> all = new java.util.ArrayList<>(sdsDeviations);
+                        all.addAll(identity.deviations());
+                        return all;
+                    }, VERSION, Clock.systemUTC()), console, auditPages::mayOpen, cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();
@@ -816,6 +825,57 @@ public final class MamoriServer implements AutoCloseable {
                 .register(jp.mamori.compliance.StandardProbes.redundancy(jp.mamori.compliance.StandardProbes
                         .databaseHosts(cfg.database().jdbcUrl().orElse(null)), cfg.database().embedded()));
         return p;
+    }
+
+    /**
+     * The settings of the running server that the SDS's answers depend on (issue 20), in words; a setting that departs
+     * from the secure default is marked (its deviation is also listed on its own).
+     */
+    static List<jp.mamori.compliance.ServiceSpecification.Setting> sdsSettings(ServerConfig cfg, int mfaExceptions) {
+        List<jp.mamori.compliance.ServiceSpecification.Setting> out = new java.util.ArrayList<>();
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("通信の暗号化", "Encryption in transit",
+                cfg.plainHttp() ? "平文 HTTP（ループバックのみ） / plain HTTP on loopback"
+                        : "HTTPS（TLS 1.3 / 1.2、AEAD 暗号のみ） / HTTPS (TLS 1.3 / 1.2, AEAD only)", !cfg.plainHttp()));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("二要素認証", "Second factor",
+                mfaExceptions == 0 ? "全員に必須 / required for everyone"
+                        : "必須（例外 " + mfaExceptions + " 件） / required, " + mfaExceptions + " exception(s)",
+                mfaExceptions == 0));
+        ServerConfig.IdentityOptions id = cfg.identity();
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("無操作時のロック", "Idle lock",
+                id.idleLockMinutes() + " 分 / " + id.idleLockMinutes() + " min",
+                id.idleLockMinutes() <= ServerConfig.IdentityOptions.DEFAULT.idleLockMinutes()));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("未使用アカウント", "Unused accounts",
+                id.unusedDays() + " 日で" + (id.suspendUnused() ? "自動停止" : "報告のみ") + " / after " + id.unusedDays()
+                        + " days " + (id.suspendUnused() ? "suspended" : "reported only"), id.suspendUnused()));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("監査証跡の保存", "Audit trail retention",
+                cfg.audit().retentionYears() + " 年 / " + cfg.audit().retentionYears() + " years", true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("監査証跡の外部転送（SIEM）", "Audit trail to a SIEM",
+                cfg.audit().syslogTls().map(h -> "TLS syslog: " + h).orElse("なし / none"), true));
+        ServerConfig.BackupOptions b = cfg.backup();
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("バックアップ", "Backups", b.enabled()
+                ? "毎日 " + b.hour() + " 時、世代 日次 " + b.keep().daily() + "・週次 " + b.keep().weekly() + "・月次 "
+                + b.keep().monthly() + "・年次 " + b.keep().yearly() + "、暗号化 AES-256-GCM / daily at " + b.hour()
+                + ":00, generations " + b.keep().daily() + "/" + b.keep().weekly() + "/" + b.keep().monthly() + "/"
+                + b.keep().yearly() + ", encrypted"
+                : "無効（--no-backup） / off", b.enabled()));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("ネットワークから切り離した複製",
+                "Copy out of the network's reach", b.offlineDir().isPresent() || b.s3().isPresent()
+                ? (b.offlineDir().isPresent() ? "オフライン媒体 / offline media" : "")
+                + (b.offlineDir().isPresent() && b.s3().isPresent() ? "、" : "")
+                + (b.s3().isPresent() ? "S3 Object Lock" : "") : "なし / none", true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("復元訓練の間隔", "Restore drill interval",
+                b.drillDays() + " 日 / " + b.drillDays() + " days", true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("データベース", "Database",
+                cfg.database().embedded() ? "内蔵 PostgreSQL / embedded PostgreSQL"
+                        : jp.mamori.compliance.StandardProbes.databaseHosts(cfg.database().jdbcUrl().orElse(null))
+                        + " 台の PostgreSQL / PostgreSQL host(s)", true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("施設の電子印（印刷物・出力）", "Institution seal",
+                cfg.signatures().sealPkcs12().isPresent() || cfg.signatures().sealPkcs11().isPresent()
+                        ? "設定済み / configured" : "未設定 / not configured", true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("タイムスタンプ局（TSA）", "Time-stamping authority",
+                cfg.signatures().tsaUrls().isEmpty() ? "未設定 / not configured"
+                        : cfg.signatures().tsaUrls().size() + " 件 / " + cfg.signatures().tsaUrls().size(), true));
+        return out;
     }
 
     /** The jobs that run once per installation (issue 18 §1): their lock names, for logs and the health report. */

@@ -212,17 +212,22 @@ public final class CompliancePages {
                 if (e == null || !seen.add(e.probeId())) {
                     continue;
                 }
-                String detail = e.detailPath() != null && e.detailPath().matches("/console/[A-Za-z0-9/_.?=&%-]{0,300}")
-                        ? e.detailPath() : null;
-                out.add(new ComplianceViews.EvidenceRow(t.get("compliance.evidence." + e.status().name()),
-                        switch (e.status()) {
-                            case PASS -> "state-ok";
-                            case PARTIAL, UNKNOWN -> "state-warn";
-                            case FAIL -> "state-bad";
-                        }, e.summary(), dates.dateTime(e.at(), lang), detail));
+                out.add(evidenceRow(e, t, dates, lang));
             }
         }
         return out;
+    }
+
+    /** One probe's evidence as a row: status in words and colour, summary, time, and a console-only detail link. */
+    static ComplianceViews.EvidenceRow evidenceRow(Evidence e, Messages t, JpDates dates, JpDates.Lang lang) {
+        String detail = e.detailPath() != null && e.detailPath().matches("/console/[A-Za-z0-9/_.?=&%-]{0,300}")
+                ? e.detailPath() : null;
+        return new ComplianceViews.EvidenceRow(t.get("compliance.evidence." + e.status().name()),
+                switch (e.status()) {
+                    case PASS -> "state-ok";
+                    case PARTIAL, UNKNOWN -> "state-warn";
+                    case FAIL -> "state-bad";
+                }, e.summary(), dates.dateTime(e.at(), lang), detail);
     }
 
     static String answerClass(Answers.Answer a) {
