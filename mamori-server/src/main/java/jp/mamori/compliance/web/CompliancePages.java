@@ -167,6 +167,15 @@ public final class CompliancePages {
                 carried == 0 ? null : t.get("compliance.carried.count", carried)));
     }
 
+    /**
+     * The item's title in the reader's language; empty where it only repeats the number (the catalogue's English
+     * title is its ID, so that "AUTH-1" is not printed twice).
+     */
+    private String itemTitle(ConsoleRequest r, Framework.Item it) {
+        String title = it.title(en(r));
+        return title.equals(it.number()) ? "" : title;
+    }
+
     private ComplianceViews.ItemRow row(ConsoleRequest r, Framework fw, Framework.Item it, Answers.Current c) {
         Messages t = r.messages();
         String answer = null;
@@ -184,7 +193,7 @@ public final class CompliancePages {
                         .map(o -> year(r, o)).orElse(c.fromVersion()));
             }
         }
-        return new ComplianceViews.ItemRow(it.number(), it.title(en(r)), it.text(en(r)), party(r, it.party()), answer,
+        return new ComplianceViews.ItemRow(it.number(), itemTitle(r, it), it.text(en(r)), party(r, it.party()), answer,
                 cls, when, carried, evidence(r, it), href(fw, it));
     }
 
@@ -269,10 +278,10 @@ public final class CompliancePages {
         String section = fw.section(it.section()).map(s -> en(r) && s.titleEn() != null ? s.titleEn() : s.titleJa())
                 .orElse("");
         String notice = "saved".equals(r.param("done")) && error == null ? t.get("compliance.saved") : null;
-        String heading = it.number() + " " + it.title(en(r));
+        String heading = (it.number() + " " + itemTitle(r, it)).strip();
         return console.page(r, status, heading, "compliance/item.jte", new ComplianceViews.Item(
                 title(r, fw), year(r, fw), href(fw), fw.id(), fw.version(), it.id(), it.number(), section,
-                it.category(), it.title(en(r)), it.text(en(r)), party(r, it.party()), it.examples(), it.risks(),
+                it.category(), itemTitle(r, it), it.text(en(r)), party(r, it.party()), it.examples(), it.risks(),
                 it.references(), reqs, row(r, fw, it, c), mayAnswer(r.session()), form, history,
                 Answers.fiscalStart(fw.fiscalYear()).toString(), Answers.fiscalEnd(fw.fiscalYear()).toString(), error,
                 notice, r.csrf()));
