@@ -8,6 +8,10 @@ tables plus the 立入検査用チェックリスト該当項目 rows) and the r
 three framework files in the format of docs/compliance-frameworks.md. Only HTML markup (<b>, <del>) is removed from
 the seed's cells; the words are kept as the seed has them. An item maps to the requirement IDs whose source column
 cites the seed line the item is on ("004 ... L133").
+
+The catalogue's items are Japanese first: their title and text come from requirements-ja.tsv next to this script (ID,
+short title, text, separated by tabs), the English first sentence of requirements.md is kept as textEn. The generator
+stops when an ID has no Japanese row, a row names an ID the catalogue lacks, or a Japanese text has no Japanese in it.
 """
 import json
 import re
@@ -15,6 +19,39 @@ import sys
 from pathlib import Path
 
 CIRCLED = "①②③④⑤"
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+# a full stop after these does not end the sentence ("e.g. at a vendor switch")
+ABBREVIATION = re.compile(r"(\be\.g|\bi\.e|\bcf|\bvs|\betc|\bNo|\bv\d+(\.\d+)*|§\d+(\.\d+)*)\.$")
+
+
+def first_sentence(text):
+    for m in re.finditer(r"(?<=[.。])\s", text):
+        if not ABBREVIATION.search(text[:m.start()]):
+            return text[:m.start()]
+    return text
+
+
+def japanese(path, ids):
+    """The Japanese title and text per requirement ID; stops on a gap, an unknown ID or a text without Japanese."""
+    out = {}
+    for no, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) != 3 or not all(c.strip() for c in cells):
+            sys.exit("%s:%d: expected ID, title and text separated by two tabs" % (path, no))
+        rid, title, text = (c.strip() for c in cells)
+        if rid in out:
+            sys.exit("%s:%d: %s twice" % (path, no, rid))
+        if rid not in ids:
+            sys.exit("%s:%d: %s is not in the catalogue" % (path, no, rid))
+        if not JAPANESE.search(title) or not JAPANESE.search(text):
+            sys.exit("%s:%d: %s has no Japanese text" % (path, no, rid))
+        out[rid] = (title, text)
+    missing = [r for r in ids if r not in out]
+    if missing:
+        sys.exit("%s: no Japanese text for %d requirement(s): %s" % (path, len(missing), ", ".join(missing)))
+    return out
 
 
 def clean(cell):
@@ -40,7 +77,7 @@ def catalogue(md):
         if not m or family is None:
             continue
         rid, text, source = m.group(1), m.group(2).strip(), m.group(3)
-        first = re.split(r"(?<=[.。])\s", text.replace("**", ""), maxsplit=1)[0]
+        first = first_sentence(text.replace("**", ""))
         rows.append({"id": rid, "section": sections[-1]["id"], "text": first})
         for seg in re.findall(r"004 [^;]*", source):
             for a, b in re.findall(r"L(\d+)(?:[–-]L?(\d+))?", seg):
@@ -75,6 +112,7 @@ def role_sharing(lines, cites):
 def main():
     seeds, req_md, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     reqs, req_sections, cites = catalogue(req_md.read_text(encoding="utf-8"))
+    ja_texts = japanese(Path(__file__).with_name("requirements-ja.tsv"), [r["id"] for r in reqs])
     seed = next(seeds.glob("004_*.txt"))
     lines = seed.read_text(encoding="utf-8").split("\n")
     # The bare Part2 table (L40-66) names 分類 and 項目 in two cells where the detailed table merges them.
@@ -177,7 +215,8 @@ def main():
         "source": {"document": "Mamori 要件カタログ（ガイドライン・チェックリストの要求事項の一覧） / Mamori requirement catalogue",
                    "date": "2026", "url": None, "seed": "shared/docs/requirements.md"},
         "sections": req_sections,
-        "items": [{"id": r["id"], "section": r["section"], "number": r["id"], "title": r["id"], "text": r["text"],
+        "items": [{"id": r["id"], "section": r["section"], "number": r["id"], "title": ja_texts[r["id"]][0],
+                   "titleEn": r["id"], "text": ja_texts[r["id"]][1], "textEn": r["text"],
                    "party": "共同", "references": [], "requirements": [r["id"]]} for r in reqs]})
 
 

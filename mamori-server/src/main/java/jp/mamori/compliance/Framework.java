@@ -27,11 +27,34 @@ public record Framework(String id, String version, int fiscalYear, String titleJ
      * @param number       the number as printed (e.g. {@code 4②}); several rows may share one
      * @param category     the 分類 column, when the checklist has one
      * @param party        who is responsible: {@code 医療機関}, {@code 事業者} or {@code 共同}
+     * @param title        the title as the checklist prints it (Japanese first)
+     * @param text           the item's text (Japanese first)
      * @param replaces     the id of an earlier version's item whose answer this one keeps, or null
+     * @param titleEn      the English title, or null where the checklist has none (then {@code title} is shown)
+     * @param textEn       the English text, or null where the checklist has none (then {@code text} is shown); the
+     *                     requirement catalogue has both, as its source is English and the console is Japanese first
      */
     public record Item(String id, String section, String number, String category, String title, String text,
                        String party, String examples, String risks, List<String> references,
-                       List<String> requirements, String replaces) {
+                       List<String> requirements, String replaces, String titleEn, String textEn) {
+
+        /** An item with no English title or text (the checklists of seed 004 are Japanese only). */
+        public Item(String id, String section, String number, String category, String title, String text,
+                    String party, String examples, String risks, List<String> references,
+                    List<String> requirements, String replaces) {
+            this(id, section, number, category, title, text, party, examples, risks, references, requirements,
+                    replaces, null, null);
+        }
+
+        /** The title in the reader's language: the English one where there is one and English is asked for. */
+        public String title(boolean english) {
+            return english && titleEn != null ? titleEn : title;
+        }
+
+        /** The text in the reader's language: the English one where there is one and English is asked for. */
+        public String text(boolean english) {
+            return english && textEn != null ? textEn : text;
+        }
     }
 
     /** The responsible parties a file may name (責任分界). */

@@ -41,7 +41,7 @@ public final class FrameworkLoader {
     private static final Set<String> SOURCE = Set.of("document", "date", "url", "seed");
     private static final Set<String> SECTION = Set.of("id", "title");
     private static final Set<String> ITEM = Set.of("id", "section", "number", "category", "title", "text", "party",
-            "examples", "risks", "references", "requirements", "replaces", "seedLine");
+            "examples", "risks", "references", "requirements", "replaces", "seedLine", "titleEn", "textEn");
 
     private FrameworkLoader() {
     }
@@ -314,7 +314,8 @@ public final class FrameworkLoader {
                     string(file, o, n, "text", true, null, MAX_TEXT), party,
                     string(file, o, n, "examples", false, null, MAX_TEXT),
                     string(file, o, n, "risks", false, null, MAX_TEXT), List.copyOf(refs), List.copyOf(reqs),
-                    replaces));
+                    replaces, string(file, o, n, "titleEn", false, null, 500),
+                    string(file, o, n, "textEn", false, null, MAX_TEXT)));
         }
         return new Loaded(new Framework(id, version, (int) fy, titleJa, titleEn, source, List.copyOf(sections),
                 List.copyOf(items), file), Map.copyOf(lines));

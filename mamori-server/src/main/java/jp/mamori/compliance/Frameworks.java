@@ -235,10 +235,18 @@ public final class Frameworks {
         });
     }
 
-    /** The requirement catalogue's one-line text per ID. */
+    /** The requirement catalogue's one-line text per ID, in Japanese (the inspection pack's language). */
     public Map<String, String> requirementTexts() {
+        return requirementTexts(false);
+    }
+
+    /**
+     * The requirement catalogue's one-line text per ID in the reader's language: Japanese, or English where the
+     * catalogue has an English text ({@code textEn}) and English is asked for.
+     */
+    public Map<String, String> requirementTexts(boolean english) {
         Map<String, String> out = new LinkedHashMap<>();
-        newest(CATALOGUE).ifPresent(c -> c.items().forEach(i -> out.put(i.id(), i.text())));
+        newest(CATALOGUE).ifPresent(c -> c.items().forEach(i -> out.put(i.id(), i.text(english))));
         return out;
     }
 }

@@ -68,6 +68,36 @@ class FrameworksTest {
         assertTrue(f.requirementTexts().get("ACCT-2").length() > 10);
     }
 
+    /** Japanese characters: hiragana, katakana, CJK ideographs. */
+    private static final java.util.regex.Pattern JAPANESE = java.util.regex.Pattern.compile(
+            "[\\p{IsHiragana}\\p{IsKatakana}\\p{IsHan}]");
+
+    @Test
+    void everyRequirementOfTheCatalogueReadsInJapaneseAndKeepsItsEnglish() {
+        Frameworks f = new Frameworks(null).load();
+        Framework catalogue = f.find(Frameworks.CATALOGUE, "2026").orElseThrow();
+        for (Framework.Item it : catalogue.items()) {
+            assertTrue(JAPANESE.matcher(it.text()).find(), () -> it.id() + " has no Japanese text: " + it.text());
+            assertTrue(JAPANESE.matcher(it.title()).find(), () -> it.id() + " has no Japanese title: " + it.title());
+            assertTrue(it.textEn() != null && it.textEn().matches("(?s).*\\b[a-z]{4,}\\b.*"),
+                    () -> it.id() + " has no English text");
+            assertFalse(it.text().equals(it.textEn()), it::id);
+            assertEquals(it.text(), it.text(false));
+            assertEquals(it.textEn(), it.text(true));
+        }
+        // the guideline's own words where the catalogue cites a seed line (004 Part1 立入検査 row 4① L83)
+        assertEquals("利用者に付与したID等について台帳等により一覧して管理する。", f.requirementTexts().get("ACCT-1"));
+        assertEquals("Keep a ledger (台帳) listing all IDs issued to users.", f.requirementTexts(true).get("ACCT-1"));
+        assertEquals(f.requirementTexts(false), f.requirementTexts());
+        assertEquals(257, f.requirementTexts(true).size());
+        // an English sentence is not cut at "e.g." any more
+        assertTrue(catalogue.item("AUTH-10").orElseThrow().textEn().contains("(MFA)"));
+        // the checklists of seed 004 have no English: the Japanese is shown in both languages
+        Framework.Item leavers = f.find("onsite-inspection", "2026").orElseThrow().item("p1-k-4-2").orElseThrow();
+        assertEquals(leavers.text(), leavers.text(true));
+        assertEquals(leavers.title(), leavers.title(true));
+    }
+
     @Test
     void anInstitutionsNewFiscalYearLoadsFromTheFolder(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("inspection-2027.json"), next(GOOD_ITEM));
@@ -148,6 +178,29 @@ class FrameworksTest {
 
         r = refusedAlone(dir, "j.json", "{\"format\": 1, ".getBytes(StandardCharsets.UTF_8));
         assertTrue(r.reason().startsWith("JSON として読めません"), r::toString);
+
+        r = refusedAlone(dir, "k.json", next(GOOD_ITEM.replace("\"party\": \"共同\"",
+                "\"party\": \"共同\", \"textEn\": 7")).getBytes(StandardCharsets.UTF_8));
+        assertEquals(7, r.line(), r::toString);
+        assertTrue(r.reason().startsWith("textEn は文字列です"), r::toString);
+
+        r = refusedAlone(dir, "l.json", next(GOOD_ITEM.replace("\"party\": \"共同\"",
+                "\"party\": \"共同\", \"textJa\": \"x\"")).getBytes(StandardCharsets.UTF_8));
+        assertEquals(7, r.line(), r::toString);
+        assertTrue(r.reason().startsWith("知らない項目名です（textJa）"), r::toString);
+    }
+
+    @Test
+    void anItemMayCarryItsEnglishTitleAndText(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("inspection-2027.json"), next(GOOD_ITEM.replace("\"party\": \"共同\"",
+                "\"party\": \"共同\", \"titleEn\": \"Contact chart\", \"textEn\": \"Is there a contact chart?\"")));
+        Frameworks f = new Frameworks(dir).load();
+        assertEquals(List.of(), f.refusals());
+        Framework.Item it = f.find("onsite-inspection", "2027").orElseThrow().item("new-1").orElseThrow();
+        assertEquals("連絡体制図", it.title(false));
+        assertEquals("Contact chart", it.title(true));
+        assertEquals("連絡体制図があるか。", it.text(false));
+        assertEquals("Is there a contact chart?", it.text(true));
     }
 
     @Test

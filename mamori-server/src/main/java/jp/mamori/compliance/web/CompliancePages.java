@@ -167,6 +167,15 @@ public final class CompliancePages {
                 carried == 0 ? null : t.get("compliance.carried.count", carried)));
     }
 
+    /**
+     * The item's title in the reader's language; empty where it only repeats the number (the catalogue's English
+     * title is its ID, so that "AUTH-1" is not printed twice).
+     */
+    private String itemTitle(ConsoleRequest r, Framework.Item it) {
+        String title = it.title(en(r));
+        return title.equals(it.number()) ? "" : title;
+    }
+
     private ComplianceViews.ItemRow row(ConsoleRequest r, Framework fw, Framework.Item it, Answers.Current c) {
         Messages t = r.messages();
         String answer = null;
@@ -184,8 +193,8 @@ public final class CompliancePages {
                         .map(o -> year(r, o)).orElse(c.fromVersion()));
             }
         }
-        return new ComplianceViews.ItemRow(it.number(), it.title(), it.text(), party(r, it.party()), answer, cls,
-                when, carried, evidence(r, it), href(fw, it));
+        return new ComplianceViews.ItemRow(it.number(), itemTitle(r, it), it.text(en(r)), party(r, it.party()), answer,
+                cls, when, carried, evidence(r, it), href(fw, it));
     }
 
     private List<ComplianceViews.EvidenceRow> evidence(ConsoleRequest r, Framework.Item it) {
@@ -268,15 +277,16 @@ public final class CompliancePages {
                 new ComplianceViews.History(answerText(r, e.answer()), answerClass(e.answer()),
                         dates.date(e.checked(), lang(r)), e.target() == null ? "" : dates.date(e.target(), lang(r)),
                         e.note() == null ? "" : e.note(), e.reviewerName(), dates.dateTime(e.at(), lang(r)))).toList();
-        Map<String, String> texts = frameworks.requirementTexts();
+        Map<String, String> texts = frameworks.requirementTexts(en(r));
         List<ComplianceViews.Requirement> reqs = it.requirements().stream().map(q -> new ComplianceViews.Requirement(q,
                 texts.getOrDefault(q, ""))).toList();
         String section = fw.section(it.section()).map(s -> en(r) && s.titleEn() != null ? s.titleEn() : s.titleJa())
                 .orElse("");
         String notice = "saved".equals(r.param("done")) && error == null ? t.get("compliance.saved") : null;
-        return console.page(r, status, it.number() + " " + it.title(), "compliance/item.jte", new ComplianceViews.Item(
+        String heading = (it.number() + " " + itemTitle(r, it)).strip();
+        return console.page(r, status, heading, "compliance/item.jte", new ComplianceViews.Item(
                 title(r, fw), year(r, fw), href(fw), fw.id(), fw.version(), it.id(), it.number(), section,
-                it.category(), it.title(), it.text(), party(r, it.party()), it.examples(), it.risks(),
+                it.category(), itemTitle(r, it), it.text(en(r)), party(r, it.party()), it.examples(), it.risks(),
                 it.references(), reqs, row(r, fw, it, c), mayAnswer(r.session()), form, history,
                 Answers.fiscalStart(fw.fiscalYear()).toString(), Answers.fiscalEnd(fw.fiscalYear()).toString(), error,
                 notice, r.csrf()));

@@ -194,4 +194,40 @@ class ComplianceConsoleTest {
         assertEquals(404, odd.status(), odd::toString);
         assertFalse(odd.body().contains("<script>"));
     }
+
+    @Test
+    void theRequirementCatalogueReadsInJapaneseInTheJapaneseConsoleAndInEnglishInTheEnglishOne() {
+        Person reader = withRole("kansa.en", "監査室", "auditor");
+        String sla = "/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6";
+        String ja = "GOV-37: SLA：事業者は、2省GL 別紙1 の SLA 参考例を参考に、医療機関が必要とするサービス・レベルを満たす SLA 案を作成し";
+        String en = "GOV-37: SLA: the vendor drafts an SLA, based on the 2省GL 別紙1 SLA 参考例, that meets the service"
+                + " level";
+        Browser.Page item = reader.browser.get(sla);
+        assertEquals(200, item.status(), item::toString);
+        assertTrue(item.contains(ja) && !item.contains(en), "the mapped requirement in Japanese: " + item);
+        Browser.Page ledger = reader.browser.get("/console/compliance/item?id=mamori-requirements&v=2026&item=ACCT-1");
+        assertTrue(ledger.contains("ACCT-1 IDの台帳管理") && ledger.contains("利用者に付与したID等について台帳等により一覧して管理する。")
+                && !ledger.contains("Keep a ledger"), ledger::toString);
+        Browser.Page catalogue = reader.browser.get("/console/compliance/framework?id=mamori-requirements&v=2026");
+        assertTrue(catalogue.contains("不要なアカウントの削除") && !catalogue.contains("Delete unnecessary accounts"),
+                catalogue::toString);
+
+        // the console's language switch sets mamori-lang; a browser sends it with the session in one Cookie header
+        Browser.Page switched = reader.browser.get("/console/lang?to=en&next=%2Fconsole%2Fcompliance");
+        assertEquals(200, switched.status(), switched::toString);
+        assertEquals("en", reader.browser.cookie("mamori-lang").orElseThrow());
+        String cookies = "__Host-mamori-session=" + reader.browser.cookie("__Host-mamori-session").orElseThrow()
+                + "; mamori-lang=en";
+        Browser.Page english = reader.browser.getWithCookie(sla, cookies);
+        assertEquals(200, english.status(), english::toString);
+        assertTrue(english.contains(en) && !english.contains(ja), "the mapped requirement in English: " + english);
+        ledger = reader.browser.getWithCookie("/console/compliance/item?id=mamori-requirements&v=2026&item=ACCT-1",
+                cookies);
+        assertTrue(ledger.contains("Keep a ledger (台帳) listing all IDs issued to users.")
+                && !ledger.contains("利用者に付与したID等について台帳等により一覧して管理する。"), ledger::toString);
+        catalogue = reader.browser.getWithCookie("/console/compliance/framework?id=mamori-requirements&v=2026",
+                cookies);
+        assertTrue(catalogue.contains("Delete unnecessary accounts") && !catalogue.contains("不要なアカウントの削除"),
+                catalogue::toString);
+    }
 }

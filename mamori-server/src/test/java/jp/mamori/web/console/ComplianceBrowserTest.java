@@ -83,5 +83,26 @@ class ComplianceBrowserTest {
         assertTrue(history.contains("いいえ") && history.contains("棚卸しを予定"), history);
         assertFalse(b.text().contains("p1-k-4-2"), "no internal id where a person reads");
         shootAll(b, "compliance-item");
+
+        // the requirement catalogue reads in Japanese, and in English after the language switch
+        b.open("/console/compliance/framework?id=mamori-requirements&v=2026");
+        String catalogue = b.text();
+        assertTrue(catalogue.contains("ACCT-2 不要なアカウントの削除")
+                && catalogue.contains("退職者や使用していないID等、不要なアカウントが残存していないかを確認し"), catalogue);
+        shootAll(b, "compliance-catalogue");
+        b.open("/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6");
+        String sla = b.text();
+        assertTrue(sla.contains("GOV-37: SLA：事業者は"), sla);
+        shootAll(b, "compliance-item-requirement");
+        b.find("a.lang").click();
+        b.waitFor(d -> "en".equals(b.js("return document.documentElement.lang;")), java.time.Duration.ofSeconds(10));
+        b.open("/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6");
+        assertTrue(b.text().contains("GOV-37: SLA: the vendor drafts an SLA"), b.text());
+        shootAll(b, "compliance-item-requirement-en");
+        b.open("/console/compliance/framework?id=mamori-requirements&v=2026");
+        assertTrue(b.text().contains("Delete unnecessary accounts") && !b.text().contains("AUTH-1 AUTH-1"), b.text());
+        shootAll(b, "compliance-catalogue-en");
+        b.find("a.lang").click();
+        b.waitFor(d -> "ja".equals(b.js("return document.documentElement.lang;")), java.time.Duration.ofSeconds(10));
     }
 }
