@@ -7,7 +7,7 @@ Reads seed 004 (the role-sharing checklist's 「推奨される対応例（案�
 tables plus the 立入検査用チェックリスト該当項目 rows) and the requirement catalogue (requirements.md), and writes
 three framework files in the format of docs/compliance-frameworks.md. Only HTML markup (<b>, <del>) is removed from
 the seed's cells; the words are kept as the seed has them. An item maps to the requirement IDs whose source column
-cites the seed line the item is on ("004 ... L133").
+cites the seed line the item is on ("004 ... L133"); the few items no row cites are mapped in MAPPED_BY_HAND.
 
 The catalogue's items are Japanese first: their title and text come from requirements-ja.tsv next to this script (ID,
 short title, text, separated by tabs), the English first sentence of requirements.md is kept as textEn. The generator
@@ -23,6 +23,29 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 # a full stop after these does not end the sentence ("e.g. at a vendor switch")
 ABBREVIATION = re.compile(r"(\be\.g|\bi\.e|\bcf|\bvs|\betc|\bNo|\bv\d+(\.\d+)*|§\d+(\.\d+)*)\.$")
 
+
+
+# Items of 004 that no row of the requirement catalogue cites by line: mapped by hand to the requirements that say
+# the same thing, so that their evidence (probes, registers, documents) reaches them. Each choice is the catalogue
+# row whose text is this item's obligation, read against the item's own words.
+MAPPED_BY_HAND = {
+    # 事業者からサービス仕様適合開示書等（MDS/SDS、MDS2等）を確認しているか。
+    "p1-a-1": ["GOV-12", "GOV-31"],
+    # 厚労省ガイドラインに関連する部分等を確認したか。
+    "p1-b-1": ["GOV-11", "GOV-38"],
+    # 立入検査用チェックリストを用いて、契約時に医療情報システムの現状把握および対応を実施しているか。
+    "p1-b-2": ["GOV-28", "GOV-29", "GOV-30"],
+    # 医療情報システムの管理や運用を適切に行っているか。
+    "p1-b-5": ["GOV-29", "GOV-35"],
+    # システム構築等を実施する際に、医療機関として状況を適切に把握し、必要に応じて事業者に説明ができるようになっているか。
+    "p1-b-6-2": ["GOV-34"],
+    # BCPについて、定期的な見直しや従業員への訓練・周知等を行っているか。
+    "p1-c-3": ["GOV-30", "DEGRADED-8", "HR-6"],
+    # 事業者は2省ガイドラインで関連する部分等を確認したか。
+    "p2-a-1": ["GOV-20", "GOV-38"],
+    # 個人情報の適切な取り扱いについて取り決める。
+    "p2-a-8": ["GOV-22", "HR-3", "HR-8"],
+}
 
 def first_sentence(text):
     for m in re.finditer(r"(?<=[.。])\s", text):
@@ -187,7 +210,8 @@ def main():
         item["examples"] = clean(examples) or None
         item["risks"] = clean(risks) if risks else None
         item["references"] = [clean(refs)] if clean(refs) else []
-        item["requirements"] = sorted(set(cites.get(no, [])), key=lambda r: [x["id"] for x in reqs].index(r))
+        item["requirements"] = sorted(set(cites.get(no, [])) | set(MAPPED_BY_HAND.get(item_id, [])),
+                                      key=lambda r: [x["id"] for x in reqs].index(r))
         item["seedLine"] = no
         (items_in if inspection else items_rs).append(item)
         last[sec_id] = dict(item, _num=base)

@@ -54,7 +54,7 @@ public final class ServiceSpecification {
      * @param parties the responsible parties the checklists give for items mapped to this requirement (医療機関, 事業者,
      *                共同), in the order met; empty when no checklist item maps to it
      */
-    public record Entry(String id, String sectionJa, String sectionEn, String text, Coverage coverage,
+    public record Entry(String id, String sectionJa, String sectionEn, String text, String textEn, Coverage coverage,
                         List<GuidelineMapping.Row> rows, List<Evidence> evidence, List<String> parties) {
     }
 
@@ -107,7 +107,7 @@ public final class ServiceSpecification {
                 }
                 Framework.Section s = cat.section(it.section()).orElse(null);
                 entries.add(new Entry(it.id(), s == null ? "" : s.titleJa(), s == null ? "" : s.titleEn(),
-                        it.text(), cov, rows, ev == null ? List.of() : List.copyOf(ev),
+                        it.text(), it.text(true), cov, rows, ev == null ? List.of() : List.copyOf(ev),
                         List.copyOf(parties.getOrDefault(it.id(), Set.of()))));
             }
         }
@@ -122,7 +122,8 @@ public final class ServiceSpecification {
      */
     public static String csv(Disclosure d) {
         StringBuilder sb = new StringBuilder(jp.mamori.kernel.Csv.BOM);
-        jp.mamori.kernel.Csv.row(sb, "要件ID / requirement", "区分 / area", "要件 / text", "製品の対応 / coverage",
+        jp.mamori.kernel.Csv.row(sb, "要件ID / requirement", "区分 / area", "要件 / text", "要件（英語） / text (English)",
+                "製品の対応 / coverage",
                 "製品での実装（英語） / implementation", "コード / code", "試験 / tests", "システムの確認 / live evidence",
                 "チェックリスト上の分担 / responsibility", "製品 / product", "作成日時 / generated");
         for (Entry e : d.entries()) {
@@ -139,7 +140,7 @@ public final class ServiceSpecification {
                 ev.append(ev.isEmpty() ? "" : "\n").append(x.status().name()).append(" ").append(x.summary())
                         .append(" (").append(x.at()).append(")");
             }
-            jp.mamori.kernel.Csv.row(sb, e.id(), e.sectionJa(), e.text(), e.coverage().ja + " / " + e.coverage().en,
+            jp.mamori.kernel.Csv.row(sb, e.id(), e.sectionJa(), e.text(), e.textEn(), e.coverage().ja + " / " + e.coverage().en,
                     how.toString(), code.toString(), tests.toString(), ev.toString(), String.join("・", e.parties()),
                     d.product() + " " + d.version(), d.at().toString());
         }

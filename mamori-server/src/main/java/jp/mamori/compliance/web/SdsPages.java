@@ -87,7 +87,7 @@ public final class SdsPages {
                         default -> "joint";
                     })).toList());
             areas.computeIfAbsent(en && !e.sectionEn().isEmpty() ? e.sectionEn() : e.sectionJa(),
-                    k -> new ArrayList<>()).add(new SdsViews.Row(e.id(), e.text(), en ? e.coverage().en
+                    k -> new ArrayList<>()).add(new SdsViews.Row(e.id(), en ? e.textEn() : e.text(), en ? e.coverage().en
                     : e.coverage().ja, coverageClass(e.coverage()), impl, ev, parties));
         }
         List<SdsViews.Area> list = new ArrayList<>();
