@@ -287,7 +287,8 @@ public final class Console implements jp.mamori.web.Endpoint {
 
     private Reply answer(Request request, String path) {
         String method = request.getMethod();
-        Map<String, String> cookies = cookies(request.getHeaders().get(HttpHeader.COOKIE));
+        // every Cookie header: HTTP/2 and some clients send each cookie in a header of its own (RFC 9113 8.2.3)
+        Map<String, String> cookies = cookies(String.join("; ", request.getHeaders().getValuesList(HttpHeader.COOKIE)));
         ConsoleRequest.Lang lang = "en".equals(cookies.get("mamori-lang")) ? ConsoleRequest.Lang.EN : ConsoleRequest.Lang.JA;
         String newPre = null;
         ConsoleRequest shown = null; // the request as an error page shows it: with the session, for the navigation
@@ -586,7 +587,7 @@ public final class Console implements jp.mamori.web.Endpoint {
         }
     }
 
-    private static String query(ConsoleRequest r) {
+    static String query(ConsoleRequest r) {
         StringBuilder sb = new StringBuilder();
         r.query().forEach((k, vs) -> vs.forEach(v -> sb.append(sb.isEmpty() ? "?" : "&").append(
                 java.net.URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=').append(
@@ -669,7 +670,15 @@ public final class Console implements jp.mamori.web.Endpoint {
         for (String part : header.split(";")) {
             int eq = part.indexOf('=');
             if (eq > 0) {
-                out.putIfAbsent(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
+                String name = part.substring(0, eq).strip();
+                String value = part.substring(eq + 1).strip();
+                if (name.startsWith("$")) {
+                    continue; // RFC 2965 attributes ($Path, $Domain) some clients still send: not cookies
+                }
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1); // RFC 6265 4.1.1: a value may be quoted
+                }
+                out.putIfAbsent(name, value);
             }
         }
         return out;

@@ -83,7 +83,10 @@ public final class Layout {
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
                 s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s)) : null;
-        String here = r == null ? "/console/home" : Console.safeNext(r.path());
+        // the language switch returns to this very page, its query included (an item page needs its ids); a page
+        // answering a POST returns to its path only
+        String here = r == null ? "/console/home" : Console.safeNext(r.path()
+                + ("GET".equals(r.method()) ? Console.query(r) : ""));
         return new View(lang == ConsoleRequest.Lang.JA ? "ja" : "en", title, who,
                 lang == ConsoleRequest.Lang.JA ? "en" : "ja", URLEncoder.encode(here, StandardCharsets.UTF_8), banner,
                 body, degradedSince);

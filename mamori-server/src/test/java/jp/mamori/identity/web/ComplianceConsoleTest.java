@@ -212,21 +212,26 @@ class ComplianceConsoleTest {
         assertTrue(catalogue.contains("不要なアカウントの削除") && !catalogue.contains("Delete unnecessary accounts"),
                 catalogue::toString);
 
-        // the console's language switch sets mamori-lang; a browser sends it with the session in one Cookie header
-        Browser.Page switched = reader.browser.get("/console/lang?to=en&next=%2Fconsole%2Fcompliance");
+        // the language switch returns to this very item (its query kept) and sets mamori-lang; this client (the JDK's
+        // cookie manager) sends it back quoted with RFC 2965 attributes, mamori-lang="en";$Path="/", and the console
+        // reads it
+        java.util.regex.Matcher next = java.util.regex.Pattern.compile("class=\"lang\" href=\"[^\"]*next=([^\"]+)\"")
+                .matcher(item.body());
+        assertTrue(next.find() && next.group(1).startsWith("%2Fconsole%2Fcompliance%2Fitem%3F")
+                && next.group(1).contains("item%3Dp2-a-6"), "the switch keeps the item's query: " + item);
+        Browser.Page switched = reader.browser.get("/console/lang?to=en&next="
+                + java.net.URLEncoder.encode(sla, java.nio.charset.StandardCharsets.UTF_8));
         assertEquals(200, switched.status(), switched::toString);
+        assertEquals("/console/compliance/item", switched.path(), switched::toString);
+        assertTrue(switched.uri().getRawQuery().contains("item=p2-a-6"), "back on the same item: " + switched.uri());
         assertEquals("en", reader.browser.cookie("mamori-lang").orElseThrow());
-        String cookies = "__Host-mamori-session=" + reader.browser.cookie("__Host-mamori-session").orElseThrow()
-                + "; mamori-lang=en";
-        Browser.Page english = reader.browser.getWithCookie(sla, cookies);
+        Browser.Page english = reader.browser.get(sla);
         assertEquals(200, english.status(), english::toString);
         assertTrue(english.contains(en) && !english.contains(ja), "the mapped requirement in English: " + english);
-        ledger = reader.browser.getWithCookie("/console/compliance/item?id=mamori-requirements&v=2026&item=ACCT-1",
-                cookies);
+        ledger = reader.browser.get("/console/compliance/item?id=mamori-requirements&v=2026&item=ACCT-1");
         assertTrue(ledger.contains("Keep a ledger (台帳) listing all IDs issued to users.")
                 && !ledger.contains("利用者に付与したID等について台帳等により一覧して管理する。"), ledger::toString);
-        catalogue = reader.browser.getWithCookie("/console/compliance/framework?id=mamori-requirements&v=2026",
-                cookies);
+        catalogue = reader.browser.get("/console/compliance/framework?id=mamori-requirements&v=2026");
         assertTrue(catalogue.contains("Delete unnecessary accounts") && !catalogue.contains("不要なアカウントの削除"),
                 catalogue::toString);
     }
