@@ -259,7 +259,13 @@ public final class RegisterPages {
         } catch (ComplianceException e) {
             Map<String, String> kept = new HashMap<>();
             typed.forEach((key, val) -> kept.put(key, clip(val, RegisterKind.MAX_LONGTEXT + 100)));
-            RegisterViews.Form f = form(r, k, isNew ? 0 : n, v == null ? 0 : v, kept, clip(review, 40),
+            // after a change made meanwhile, the page shows the newest version above the form and the form then
+            // edits that version: what was typed is kept, and saving it again is a deliberate choice
+            Integer edit = v;
+            if (!isNew && e.getMessage().startsWith("この行は他の人が先に変更しました")) {
+                edit = registers.row(k, n).map(Registers.Row::version).orElse(v);
+            }
+            RegisterViews.Form f = form(r, k, isNew ? 0 : n, edit == null ? 0 : edit, kept, clip(review, 40),
                     clip(reason, Registers.MAX_REASON + 100), e.getMessage());
             if (isNew) {
                 return newForm(r, 400, f, null);

@@ -160,5 +160,10 @@ class RegisterConsoleTest {
                 "f.owner", "情報システム室", "f.likelihood", "low", "f.impact", "high", "f.treatment", "reduce");
         assertEquals(400, stale.status(), stale::toString);
         assertTrue(stale.contains("この行は他の人が先に変更しました") && stale.contains("情報システム室"), stale::toString);
+        // the form now edits the newest version: saving again is a deliberate choice and succeeds
+        Browser.Page again = h.admin.browser.submit("/console/compliance/register/save", "f.risk", "停電",
+                "f.owner", "情報システム室", "f.likelihood", "low", "f.impact", "high", "f.treatment", "reduce");
+        assertEquals(200, again.status(), again::toString);
+        assertTrue(again.contains("第2版") && again.contains("変更した項目: 責任者"), again::toString);
     }
 }
