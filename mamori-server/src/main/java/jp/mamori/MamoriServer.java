@@ -65,6 +65,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.ops.Health health;
     private jp.mamori.ops.Alerts alerts;
     private jp.mamori.compliance.Probes probes;
+    private jp.mamori.compliance.Registers registers;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -347,6 +348,10 @@ public final class MamoriServer implements AutoCloseable {
                         all.addAll(identity.deviations());
                         return all;
                     }, VERSION, Clock.systemUTC()), console, auditPages::mayOpen, cfg.timeZone()).register();
+            jp.mamori.compliance.Registers registers = new jp.mamori.compliance.Registers(db.dataSource(),
+                    audit.recorder(), Clock.systemUTC(), cfg.timeZone());
+            new jp.mamori.compliance.web.RegisterPages(registers, console, auditPages::mayOpen,
+                    cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();
@@ -445,8 +450,9 @@ public final class MamoriServer implements AutoCloseable {
                 db.monitor(Duration.ofSeconds(cfg.ops().degradedCheckSeconds()));
             }
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
+            server.registers = registers;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
-                    deviations, readOnly).register(endOfSupport).register(advisories).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
+                    deviations, readOnly).register(endOfSupport).register(advisories).registerAll(registers.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             liveProbes.set(server.probes);
             server.health = health;
@@ -932,6 +938,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The health report (issue 18 §5); others register their checks on it. */
     public jp.mamori.ops.Health health() {
         return health;
+    }
+
+    /** The registers (台帳) of the compliance console (issue 20): devices, vendors, appointments, contacts, …. */
+    public jp.mamori.compliance.Registers registers() {
+        return registers;
     }
 
     /** The live compliance probes (issue 20): the latest evidence per probe and per requirement, and its history. */

@@ -107,6 +107,8 @@ public enum AuditAction {
     // ---- compliance (issue 20)
     /** A checklist item answered (framework, version, item, answer, dates; the answer before). */
     COMPLIANCE_ANSWER("compliance.answer"),
+    /** A register row (台帳) added, changed or retired: register, entry, version, which fields changed, source. */
+    COMPLIANCE_REGISTER("compliance.register"),
 
     // ---- the vendor's deliverables (issue 20)
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */

@@ -81,6 +81,12 @@ public final class Probes implements AutoCloseable {
         return this;
     }
 
+    /** Adds several probes (e.g. the registers', {@link Registers#probes()}). */
+    public Probes registerAll(List<Probe> more) {
+        more.forEach(this::register);
+        return this;
+    }
+
     /** The registered probes, in the order registered. */
     public List<Probe> probes() {
         return List.copyOf(probes);
