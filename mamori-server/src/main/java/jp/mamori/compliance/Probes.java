@@ -81,6 +81,12 @@ public final class Probes implements AutoCloseable {
         return this;
     }
 
+    /** Adds each of {@code more} ({@link #register}). */
+    public Probes registerAll(List<? extends Probe> more) {
+        more.forEach(this::register);
+        return this;
+    }
+
     /** The registered probes, in the order registered. */
     public List<Probe> probes() {
         return List.copyOf(probes);
