@@ -199,7 +199,9 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(12, probes.latest().size(), "every probe has evidence (ten standard, two of the vendor's)");
+        assertEquals(19, probes.latest().size(),
+                "every probe has evidence (ten standard, two of the vendor's, seven of the documents' kinds)");
+        assertEquals(Evidence.Status.UNKNOWN, now("documents.bcp").status(), "no BCP uploaded: not known, not failed");
         assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()
                 && probes.latest("vendor.advisories").isPresent(), "the vendor's probes are registered");
         assertFalse(probes.history("preservation.backups", 5).isEmpty(), "the first status is stored");
