@@ -735,8 +735,8 @@ public final class Documents {
                     PAGE, now);
         }
         if (docs.isEmpty()) {
-            return new Evidence(id, Evidence.Status.UNKNOWN, k.ja + "が登録されていません / no " + k.en.toLowerCase(
-                    Locale.ROOT) + " uploaded", PAGE, now);
+            return new Evidence(id, Evidence.Status.UNKNOWN, k.ja + "が登録されていません / none uploaded: " + k.en,
+                    PAGE, now);
         }
         LocalDate today = LocalDate.ofInstant(now, zone);
         List<String> ja = new ArrayList<>();
