@@ -58,7 +58,7 @@ import java.util.regex.Pattern;
  *       or the browser's claim; anything else (HTML, SVG, archives, programs) is refused. Files are never rendered or
  *       executed by the server; the pages serve them only as downloads.</li>
  *   <li><b>Encrypted at rest</b> with AES-256-GCM ({@link SecretSealer}) under {@code <data>/secrets/compliance-document-keys},
- *       an owner-only key file created at first use and copied by {@code mamori node add}; the file's SHA-256 is the
+ *       an owner-only key file created when the server starts the first time and copied by {@code mamori node add}; the file's SHA-256 is the
  *       associated data, so a file renamed to another's name does not open.</li>
  *   <li><b>Content-addressed</b>: the stored file's name is the SHA-256 of the plaintext under
  *       {@code <data>/compliance-documents/}, so the same bytes uploaded twice are stored once; on every read the
@@ -175,7 +175,7 @@ public final class Documents {
     private final ZoneId zone;
     private final JpDates dates;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private volatile SecretSealer sealer;
+    private final SecretSealer sealer;
 
     public Documents(DataSource db, AuditRecorder audit, Path dataDir, Clock clock, ZoneId zone) {
         this.db = db;
@@ -184,6 +184,9 @@ public final class Documents {
         this.clock = clock;
         this.zone = zone;
         this.dates = new JpDates(zone);
+        // The key is made at start, as the other installation keys, so that `mamori node add` copies it even
+        // before the first upload.
+        this.sealer = SecretSealer.open(this.dataDir.resolve("secrets").resolve(KEY_FILE));
     }
 
     /** Runs {@code r} after each upload, change or withdrawal (e.g. re-evaluating the probes); its failures are logged. */
@@ -198,16 +201,7 @@ public final class Documents {
     }
 
     private SecretSealer sealer() {
-        SecretSealer s = sealer;
-        if (s == null) {
-            synchronized (this) {
-                if (sealer == null) {
-                    sealer = SecretSealer.open(dataDir.resolve("secrets").resolve(KEY_FILE));
-                }
-                s = sealer;
-            }
-        }
-        return s;
+        return sealer;
     }
 
     /**
