@@ -336,9 +336,21 @@ public final class MamoriServer implements AutoCloseable {
             };
             jp.mamori.compliance.Frameworks complianceFrameworks = new jp.mamori.compliance.Frameworks(
                     cfg.complianceDir().orElse(null)).load();
+            // Documents only people can give (appointments, rules, contracts, the BCP, training), encrypted in the
+            // data folder; a change re-evaluates the probes at once so that the item's colour follows.
+            jp.mamori.compliance.Documents complianceDocuments = new jp.mamori.compliance.Documents(db.dataSource(),
+                    audit.recorder(), cfg.dataDir(), Clock.systemUTC(), cfg.timeZone()).onChange(() -> {
+                        jp.mamori.compliance.Probes p = liveProbes.get();
+                        if (p != null) {
+                            Thread.ofVirtual().name("compliance-documents-probes").start(p::evaluate);
+                        }
+                    });
+            jp.mamori.compliance.web.DocumentPages documentPages = new jp.mamori.compliance.web.DocumentPages(
+                    complianceDocuments, complianceFrameworks, console, auditPages::mayOpen, cfg.timeZone());
+            documentPages.register();
             new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
                     db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
-                    evidence, console, auditPages::mayOpen, cfg.timeZone()).register();
+                    evidence, console, auditPages::mayOpen, cfg.timeZone()).itemPart(documentPages::itemPart).register();
             // Mamori's own SDS, generated from this configuration, the mapping and the live evidence (issue 20)
             List<String> sdsDeviations = List.copyOf(deviations);
             new jp.mamori.compliance.web.SdsPages(new jp.mamori.compliance.ServiceSpecification(complianceFrameworks,
@@ -452,7 +464,8 @@ public final class MamoriServer implements AutoCloseable {
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
             server.registers = registers;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
-                    deviations, readOnly).register(endOfSupport).register(advisories).registerAll(registers.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
+                    deviations, readOnly).register(endOfSupport).register(advisories).registerAll(registers.probes())
+                    .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             liveProbes.set(server.probes);
             server.health = health;

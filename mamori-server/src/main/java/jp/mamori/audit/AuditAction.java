@@ -109,6 +109,14 @@ public enum AuditAction {
     COMPLIANCE_ANSWER("compliance.answer"),
     /** A register row (台帳) added, changed or retired: register, entry, version, which fields changed, source. */
     COMPLIANCE_REGISTER("compliance.register"),
+    /** A document uploaded (kind, title, SHA-256, size, detected type, reviewer, dates, requirements, item). */
+    COMPLIANCE_DOCUMENT_UPLOAD("compliance.document.upload"),
+    /** A new version of a document: a replacing file, or its review or expiry changed (and the version before). */
+    COMPLIANCE_DOCUMENT_CHANGE("compliance.document.change"),
+    /** A document withdrawn, with the reason. */
+    COMPLIANCE_DOCUMENT_WITHDRAW("compliance.document.withdraw"),
+    /** A document's file downloaded (document, version, SHA-256). */
+    COMPLIANCE_DOCUMENT_DOWNLOAD("compliance.document.download"),
 
     // ---- the vendor's deliverables (issue 20)
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */

@@ -26,7 +26,8 @@ import java.util.Map;
  *       the outside verifier's input one verifier key, whichever process signed. The key's name keeps the first
  *       node's host name: it names the installation, not the process;</li>
  *   <li>{@code downtime-keys}: the sealer of the wards' kit passwords, read by whichever process leads the kit;</li>
- *   <li>{@code backup-keys}, {@code seal-pin}, {@code backup-s3-credentials}, when the first node has them.</li>
+ *   <li>{@code backup-keys}, {@code seal-pin}, {@code backup-s3-credentials}, when the first node has them;</li>
+ *   <li>{@code compliance-document-keys}: the key of the compliance documents' files (issue 20), when it exists.</li>
  * </ul>
  * Not copied: the TLS key store and its password (each node may have its own certificate), the bootstrap secret (the
  * first administrator enrols once, on any node, against the one row in the database), the embedded database's
@@ -41,7 +42,7 @@ final class NodeCommands {
 
     /** The secrets the whole installation shares, under {@code <data>/secrets}; the first three are required. */
     static final List<String> SHARED_SECRETS = List.of("identity-keys", "audit-signing-key", "downtime-keys",
-            "backup-keys", "seal-pin", "backup-s3-credentials");
+            "backup-keys", "seal-pin", "backup-s3-credentials", "compliance-document-keys");
     static final int REQUIRED = 2;
     /** Public or plain files at the data folder's top that name the installation. */
     static final List<String> SHARED_FILES = List.of("audit-verifier-key", "database.external");

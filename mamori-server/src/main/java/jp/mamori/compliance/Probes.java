@@ -81,8 +81,8 @@ public final class Probes implements AutoCloseable {
         return this;
     }
 
-    /** Adds several probes (e.g. the registers', {@link Registers#probes()}). */
-    public Probes registerAll(List<Probe> more) {
+    /** Adds each of {@code more} ({@link #register}; e.g. the registers' and the documents' probes). */
+    public Probes registerAll(List<? extends Probe> more) {
         more.forEach(this::register);
         return this;
     }

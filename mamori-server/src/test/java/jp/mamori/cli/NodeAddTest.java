@@ -35,8 +35,8 @@ class NodeAddTest {
     private static Path firstNode(Path root) throws Exception {
         Path d1 = Files.createDirectories(root.resolve("d1"));
         Path s = Files.createDirectories(d1.resolve("secrets"));
-        for (String f : List.of("identity-keys", "audit-signing-key", "downtime-keys", "tls-keystore-password",
-                "bootstrap-secret")) {
+        for (String f : List.of("identity-keys", "audit-signing-key", "downtime-keys", "compliance-document-keys",
+                "tls-keystore-password", "bootstrap-secret")) {
             Files.writeString(s.resolve(f), f + " secret\n");
             Files.setPosixFilePermissions(s.resolve(f), PosixFilePermissions.fromString("rw-------"));
         }
@@ -52,7 +52,7 @@ class NodeAddTest {
         Path d2 = root.resolve("d2");
         Run r = run("node", "add", "--from", d1.toString(), "--data", d2.toString());
         assertEquals(0, r.code(), r.err());
-        for (String f : List.of("identity-keys", "audit-signing-key", "downtime-keys")) {
+        for (String f : List.of("identity-keys", "audit-signing-key", "downtime-keys", "compliance-document-keys")) {
             Path copy = d2.resolve("secrets").resolve(f);
             assertEquals(f + " secret\n", Files.readString(copy));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(copy)), f);

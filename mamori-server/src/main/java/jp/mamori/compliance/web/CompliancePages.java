@@ -62,6 +62,31 @@ public final class CompliancePages {
         this.dates = new JpDates(zone);
     }
 
+    /**
+     * A part of an item page that another pages class renders (the documents that answer the item, {@link
+     * DocumentPages#itemPart}); null for nothing.
+     */
+    @FunctionalInterface
+    public interface ItemPart {
+        gg.jte.Content render(ConsoleRequest r, Framework fw, Framework.Item it) throws Exception;
+    }
+
+    private volatile ItemPart itemPart = (r, fw, it) -> null;
+
+    /** Shows {@code part} on every item page, below the answer. */
+    public CompliancePages itemPart(ItemPart part) {
+        this.itemPart = part;
+        return this;
+    }
+
+    private gg.jte.Content itemPart(ConsoleRequest r, Framework fw, Framework.Item it) {
+        try {
+            return itemPart.render(r, fw, it);
+        } catch (Exception e) {
+            return null; // the item page stands without it
+        }
+    }
+
     public void register() {
         console.route("GET", PATH, USER, false, read(r -> home(r)));
         console.route("GET", PATH + "/framework", USER, false, read(this::framework));
@@ -289,7 +314,7 @@ public final class CompliancePages {
                 it.category(), itemTitle(r, it), it.text(en(r)), party(r, it.party()), it.examples(), it.risks(),
                 it.references(), reqs, row(r, fw, it, c), mayAnswer(r.session()), form, history,
                 Answers.fiscalStart(fw.fiscalYear()).toString(), Answers.fiscalEnd(fw.fiscalYear()).toString(), error,
-                notice, r.csrf()));
+                notice, r.csrf(), itemPart(r, fw, it)));
     }
 
     private Reply answer(ConsoleRequest r) {

@@ -49,13 +49,14 @@ public final class ComplianceViews {
      *
      * @param mayAnswer whether the person may answer (the form is shown)
      * @param form      what the form shows: the answer in force, or what was typed when it was refused
+     * @param documents the documents that answer the item (rendered by their own pages class), or null
      */
     public record Item(String frameworkTitle, String year, String frameworkHref, String framework, String version,
                        String itemId, String number, String section, String category, String title, String text,
                        String party, String examples, String risks, List<String> references,
                        List<Requirement> requirements, ItemRow row, boolean mayAnswer, Form form,
                        List<History> history, String fiscalStart, String fiscalEnd, String error, String notice,
-                       String csrf) {
+                       String csrf, gg.jte.Content documents) {
     }
 
     public record Requirement(String id, String text) {

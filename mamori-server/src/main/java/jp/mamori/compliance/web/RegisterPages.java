@@ -25,7 +25,7 @@ import static jp.mamori.web.console.Console.Access.USER;
 /**
  * The registers (台帳) of the compliance console (issue 20; GOV-28 … GOV-32, GOV-15, HR-6, INC-6): the list of
  * registers with row counts and overdue reviews, one register as a table, a row with its history, new / edit / retire
- * forms that keep what was typed on a refusal, and CSV export and import (the CSV pasted into a text area for now).
+ * forms that keep what was typed on a refusal, and CSV export and import (a chosen file, or CSV pasted into a text area).
  *
  * <p>Who: the rule of {@link CompliancePages}: account administrators read and write; whoever may read the audit
  * console (the auditor role: an executive, an inspector) reads and exports. Applied here once per route.
@@ -56,7 +56,7 @@ public final class RegisterPages {
         console.route("POST", ONE + "/retire", USER, false, write(this::retire));
         console.route("GET", ONE + "/export", USER, false, read(this::export));
         console.route("GET", ONE + "/import", USER, false, write(r -> importForm(r, 200, "", null)));
-        console.route("POST", ONE + "/import", USER, false, write(this::importCsv));
+        console.routeUpload(ONE + "/import", USER, false, write(this::importCsv));
     }
 
     private boolean mayRead(Sessions.Session s) {
@@ -317,10 +317,12 @@ public final class RegisterPages {
         if (k == null) {
             return notFound(r);
         }
-        String csv = r.param("csv");
+        // a chosen file wins over pasted text: its bytes as saved (a BOM, or Shift_JIS refused with a hint)
+        java.util.Optional<ConsoleRequest.Upload> file = r.file("file").filter(f -> f.bytes().length > 0);
+        String csv = file.isPresent() ? "" : r.param("csv") == null ? "" : r.param("csv");
         try {
             Registers.Imported done = registers.importCsv(Actor.of(r.session(), r.address()), k,
-                    csv.getBytes(StandardCharsets.UTF_8));
+                    file.map(ConsoleRequest.Upload::bytes).orElse(csv.getBytes(StandardCharsets.UTF_8)));
             return Console.redirect(href(k) + "&done=imported&a=" + done.added() + "&c=" + done.changed() + "&u="
                     + done.unchanged());
         } catch (ComplianceException e) {

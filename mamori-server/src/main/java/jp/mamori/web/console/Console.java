@@ -59,8 +59,14 @@ public final class Console implements jp.mamori.web.Endpoint {
         Reply serve(ConsoleRequest r) throws Exception;
     }
 
-    /** @param writes whether the route may write (refused in degraded read-only mode); GET and HEAD never do */
-    private record Route(Access access, boolean stepUp, Page page, boolean writes) {
+    /**
+     * @param writes whether the route may write (refused in degraded read-only mode); GET and HEAD never do
+     * @param files  whether the route takes {@code multipart/form-data} with files ({@link #routeUpload})
+     */
+    private record Route(Access access, boolean stepUp, Page page, boolean writes, boolean files) {
+        Route(Access access, boolean stepUp, Page page, boolean writes) {
+            this(access, stepUp, page, writes, false);
+        }
     }
 
     /** Whether writes are refused now, and since when (issue 18 §2); normal unless {@link #availability} is given. */
@@ -224,6 +230,16 @@ public final class Console implements jp.mamori.web.Endpoint {
         routes.put(method + " " + path, new Route(access, stepUp, page, false));
     }
 
+    /**
+     * Registers a POST that takes files: a {@code multipart/form-data} form (or a urlencoded one, without files) of
+     * at most {@link Multipart#MAX_REQUEST} bytes, read only for a signed-in session and checked by the gate exactly
+     * as other forms are (origin, CSRF token, access rule). The page reads the files with {@link
+     * ConsoleRequest#file}. Every other route refuses multipart bodies unread.
+     */
+    public void routeUpload(String path, Access access, boolean stepUp, Page page) {
+        routes.put("POST " + path, new Route(access, stepUp, page, true, true));
+    }
+
     /** A route for every path that starts with {@code prefix} (which ends with '/'); exact routes win. */
     public void routePrefix(String method, String prefix, Access access, boolean stepUp, Page page) {
         prefixRoutes.put(method + " " + prefix, new Route(access, stepUp, page, writes(method)));
@@ -319,6 +335,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             }
             boolean state = !method.equals("GET") && !method.equals("HEAD");
             Map<String, List<String>> form = Map.of();
+            Map<String, ConsoleRequest.Upload> files = Map.of();
             if (state) {
                 try {
                     crossSite(request);
@@ -328,7 +345,20 @@ public final class Console implements jp.mamori.web.Endpoint {
                             request.getHeaders().get("Sec-Fetch-Site"));
                     throw e;
                 }
-                form = form(request);
+                if (route.files() && Multipart.is(request.getHeaders().get(HttpHeader.CONTENT_TYPE))) {
+                    // Up to 20 MB is read only for a signed-in person: nobody else makes the server hold that much.
+                    if (sessionValue == null || identity.sessions().check(sessionValue).isEmpty()) {
+                        log.info("console: refused an upload to {} without a session from {}", path,
+                                Request.getRemoteAddr(request));
+                        return page(lang, 403, lang.t("操作を受け付けられません", "Request refused"), null, Html.message(
+                                "error", "ログインしてから送信してください / Sign in, then send the form again"));
+                    }
+                    Multipart.Parsed parsed = multipart(request);
+                    form = parsed.form();
+                    files = parsed.files();
+                } else {
+                    form = form(request);
+                }
                 String sent = first(form, "csrf");
                 boolean ok = sessionValue != null && csrfToken(sessionValue).equals(sent)
                         || csrfToken(pre).equals(sent);
@@ -346,7 +376,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             String csrf = csrfToken(s != null ? sessionValue : pre);
             ConsoleRequest r = new ConsoleRequest(method, path, QueryString.parse(request.getHttpURI().getQuery()), form,
                     name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
-                    s != null ? sessionValue : null, s, csrf);
+                    s != null ? sessionValue : null, s, csrf, files);
             shown = r;
             Reply gate = gate(route, r, path);
             Reply reply = gate != null ? gate : route.page().serve(r);
@@ -466,7 +496,7 @@ public final class Console implements jp.mamori.web.Endpoint {
             // the page the form was on.
             boolean page = r.method().equals("GET") || r.method().equals("HEAD");
             String next = page ? path + query(r) : refererPath(r);
-            String ticket = page || !PendingForms.holdable(r.form()) ? null : pending.keep(s.ref(), r.csrf(), r.method(), path, r.query(), r.form(),
+            String ticket = page || !PendingForms.holdable(r.form()) || !r.files().isEmpty() ? null : pending.keep(s.ref(), r.csrf(), r.method(), path, r.query(), r.form(),
                     r.header().apply("Referer"), clock.instant());
             return redirect("/console/step-up?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)
                     + (ticket == null ? "" : "&resume=" + ticket));
@@ -640,6 +670,21 @@ public final class Console implements jp.mamori.web.Endpoint {
                 throw new FhirError(413, OperationOutcome.IssueType.TOOCOSTLY, "入力が大きすぎます / The form is too large");
             }
             return ConsoleRequest.parseForm(jp.mamori.kernel.RequestText.utf8(b, "the form"));
+        }
+    }
+
+    /** A multipart form, read up to {@link Multipart#MAX_REQUEST} bytes in memory and no further. */
+    private static Multipart.Parsed multipart(Request request) throws IOException {
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (request.getLength() > Multipart.MAX_REQUEST) {
+            throw Multipart.tooLarge();
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes(Multipart.MAX_REQUEST + 1);
+            if (b.length > Multipart.MAX_REQUEST) {
+                throw Multipart.tooLarge();
+            }
+            return Multipart.parse(b, type);
         }
     }
 

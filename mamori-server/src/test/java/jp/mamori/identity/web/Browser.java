@@ -136,6 +136,55 @@ final class Browser {
         return p;
     }
 
+    /** A file for {@link #postMultipart}: the field, the name the computer gives it, the claimed type, the bytes. */
+    record FilePart(String field, String fileName, String type, byte[] bytes) {
+    }
+
+    /**
+     * Submits a multipart form from the last page as a browser does for {@code enctype="multipart/form-data"}: the
+     * hidden fields of the form posting to {@code action}, then {@code fields}, then the files.
+     */
+    Page submitMultipart(String action, Map<String, String> fields, FilePart... files) {
+        Map<String, String> form = new LinkedHashMap<>(last.hiddenFields(action));
+        form.putAll(fields);
+        return postMultipart(action, form, List.of(files), Map.of());
+    }
+
+    /** Posts exactly {@code form} and {@code files} as multipart/form-data, with extra request headers. */
+    Page postMultipart(String path, Map<String, String> form, List<FilePart> files, Map<String, String> headers) {
+        String boundary = "----MamoriTestBoundary" + Long.toHexString(System.nanoTime());
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        try {
+            for (Map.Entry<String, String> f : form.entrySet()) {
+                body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.getKey() + "\"\r\n\r\n"
+                        + f.getValue() + "\r\n").getBytes(StandardCharsets.UTF_8));
+            }
+            for (FilePart f : files) {
+                body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.field() + "\"; filename=\""
+                        + f.fileName() + "\"\r\nContent-Type: " + f.type() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                body.write(f.bytes());
+                body.write("\r\n".getBytes(StandardCharsets.UTF_8));
+            }
+            body.write(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return postRaw(path, "multipart/form-data; boundary=" + boundary, body.toByteArray(), headers);
+    }
+
+    /** Posts {@code body} as it is with {@code contentType}, with the headers of a same-origin form. */
+    Page postRaw(String path, String contentType, byte[] body, Map<String, String> headers) {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("Origin", origin);
+        h.put("Sec-Fetch-Site", "same-origin");
+        if (last() != null) {
+            h.put("Referer", last().uri().toString());
+        }
+        h.putAll(headers);
+        return send(HttpRequest.newBuilder(URI.create(origin + path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)), h);
+    }
+
     private Page send(HttpRequest.Builder b, Map<String, String> headers) {
         b.timeout(Duration.ofSeconds(60)).header("User-Agent", "MamoriTestBrowser/" + name);
         headers.forEach((k, v) -> {

@@ -100,6 +100,17 @@ class RegisterConsoleTest {
         Browser.Page yes = b.submit("/console/compliance/register/import", "csv", bad.replace(",x,", ",1,"));
         assertEquals(200, yes.status(), yes::toString);
         assertTrue(yes.contains("取り込みました: 追加 2 件、変更 0 件、変更なし 0 件"), yes::toString);
+        // a file chosen in the form (multipart): the exported CSV as Excel saves it, BOM and all, changes nothing
+        byte[] exported = b.get("/console/compliance/register/export?r=contacts").bytes();
+        Browser.Page form = b.get("/console/compliance/register/import?r=contacts");
+        assertTrue(form.body().contains("enctype=\"multipart/form-data\"") && form.body().contains("type=\"file\""),
+                form::toString);
+        long beforeFile = versions();
+        Browser.Page file = b.submitMultipart("/console/compliance/register/import", Map.of("csv", ""),
+                new Browser.FilePart("file", "contacts.csv", "text/csv", exported));
+        assertEquals(200, file.status(), file::toString);
+        assertTrue(file.contains("取り込みました: 追加 0 件、変更 0 件、変更なし"), file::toString);
+        assertEquals(beforeFile, versions(), "an unchanged file writes nothing");
 
         // retire: a reason is required, kept on a refusal; the row leaves the list and keeps its history
         b.get("/console/compliance/register/row?r=contacts&n=1");
