@@ -335,9 +335,23 @@ public final class MamoriServer implements AutoCloseable {
             };
             jp.mamori.compliance.Frameworks complianceFrameworks = new jp.mamori.compliance.Frameworks(
                     cfg.complianceDir().orElse(null)).load();
-            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
-                    db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
-                    evidence, console, auditPages::mayOpen, cfg.timeZone()).register();
+            jp.mamori.compliance.Answers complianceAnswers = new jp.mamori.compliance.Answers(db.dataSource(),
+                    audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone());
+            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, complianceAnswers, evidence, console,
+                    auditPages::mayOpen, cfg.timeZone()).register();
+            // The inspection pack (PDF sealed when a seal exists, CSV, OSCAL) and the executive dashboard. The pack's
+            // registers section is empty until the registers are connected (PackSection); its deviations are those
+            // of the administrator's home page.
+            new jp.mamori.compliance.web.PackPages(complianceFrameworks, complianceAnswers, evidence, console,
+                    auditPages::mayOpen, cfg.timeZone(), seal, audit.recorder(),
+                    cfg.signatures().institutionName().orElseGet(console::hostName), List::of, () -> {
+                        List<String> all = new java.util.ArrayList<>(console.configDeviations());
+                        all.addAll(identity.deviations());
+                        return all;
+                    }).register();
+            new jp.mamori.compliance.web.DashboardPages(complianceFrameworks, complianceAnswers, evidence,
+                    new jp.mamori.compliance.Reviews(db.dataSource(), audit.recorder(), Clock.systemUTC()), console,
+                    auditPages::mayOpen, cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();
