@@ -1,6 +1,6 @@
 -- Review marks of the compliance console's executive dashboard (issue 20). Owned by the compliance capability.
 --  * compliance_review: one row each time an administrator records that the dashboard was reviewed (見直しを記録),
---    so that "what changed since the last review" has a fixed point (GOV-16: the periodic self-check; GOV-5: results
+--    so that "what changed since the last review" has a fixed point (GOV-2: evaluation and review; GOV-7; GOV-5: results
 --    documented so third parties can verify them). Rows are only ever added; each is also an audit entry written in
 --    the same transaction.
 CREATE TABLE compliance_review (

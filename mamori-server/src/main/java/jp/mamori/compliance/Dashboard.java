@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The executive dashboard's judgement (経営層向け, issue 20 "Outputs"; GOV-1 the executive's responsibility, GOV-16
- * the periodic self-check): red, amber or green per area of the guideline, from the answers and the probes of the
+ * The executive dashboard's judgement (経営層向け, issue 20 "Outputs"; GOV-7 the 企画管理者 reports the state to
+ * management, GOV-2 evaluation, review and improvement): red, amber or green per area of the guideline, from the answers and the probes of the
  * newest version of every checklist, and what is overdue. Pure: the caller gives the frameworks, their answers in
  * force, the evidence and today's date (in Japan).
  *

@@ -24,8 +24,8 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The inspection pack (立入検査用の資料, issue 20 "Outputs"; GOV-16 the periodic self-check, GOV-5 results a third party
- * can verify): one framework version as the inspector reads it — each item quoted as the framework has it, with the
+ * The inspection pack (立入検査用の資料, issue 20 "Outputs"; GOV-6 a conformity checklist usable with third parties, GOV-5
+ * results a third party can verify): one framework version as the inspector reads it — each item quoted as the framework has it, with the
  * responsible party (責任分界), the answer in force, the date checked, the target date of a いいえ, the reviewer, and
  * the live evidence of the probes (status in words, summary, time) — then the registers the checklist asks about
  * ({@link PackSection}, given by whoever keeps them) and the deviations from the secure defaults.

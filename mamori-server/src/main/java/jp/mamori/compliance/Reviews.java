@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The review marks of the executive dashboard (issue 20, "what changed since the last review"; GOV-16 the periodic
- * self-check, GOV-5): an administrator records that the state was reviewed (見直しを記録), with an optional note; the
+ * The review marks of the executive dashboard (issue 20, "what changed since the last review"; GOV-2 evaluation and
+ * review, GOV-7, GOV-5): an administrator records that the state was reviewed (見直しを記録), with an optional note; the
  * next review sees what changed since. Marks are only ever added (V27) and each is an audit entry written in the same
  * transaction. It also reads what changed since a time: answers given and probe status changes.
  */

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The executive dashboard's colours (issue 20; GOV-1, GOV-16): an area turns red when a probe of its items fails or a
+ * The executive dashboard's colours (issue 20; GOV-7, GOV-2): an area turns red when a probe of its items fails or a
  * いいえ passes its target date, amber for 一部, a probe PARTIAL (an expired document) or items not answered, and green
  * when every item is はい or 該当なし and every probe passes. Every requirement family of the catalogue is in an area.
  */

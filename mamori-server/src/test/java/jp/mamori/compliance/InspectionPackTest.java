@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The inspection pack's content (issue 20 "Outputs"; GOV-16, GOV-5), without a server: the seeded on-site inspection
+ * The inspection pack's content (issue 20 "Outputs"; GOV-5, GOV-6), without a server: the seeded on-site inspection
  * checklist with a few answers, a failing and a passing probe, one register and one deviation. The PDF's extracted
  * text holds the items as written, the answers, dates, target dates, reviewers, evidence lines, the register and the
  * deviation in Japanese; the CSV is Excel's UTF-8 with quoted cells and no formula; the OSCAL export has the shape

@@ -31,8 +31,8 @@ import java.util.function.Predicate;
 import static jp.mamori.web.console.Console.Access.USER;
 
 /**
- * The executive dashboard (経営層向け, issue 20 "Outputs"; GOV-1 the executive's responsibility, GOV-16 the periodic
- * self-check): red, amber or green per area of the guideline ({@link Dashboard}), what changed since the last review
+ * The executive dashboard (経営層向け, issue 20 "Outputs"; GOV-7 the state reported to management, GOV-2 review and
+ * improvement): red, amber or green per area of the guideline ({@link Dashboard}), what changed since the last review
  * (answers given and probes' status changes), what is overdue, and the inspection packs of the newest checklists.
  * Who: the compliance console's readers (account administrators, and readers of the audit console such as an
  * executive with the auditor role); recording a review ({@code POST /console/compliance/review}, 見直しを記録) is for

@@ -29,7 +29,7 @@ import java.util.function.Supplier;
 import static jp.mamori.web.console.Console.Access.USER;
 
 /**
- * The inspection pack of one framework version (issue 20 "Outputs"; GOV-16, GOV-5): {@code GET
+ * The inspection pack of one framework version (issue 20 "Outputs"; GOV-5, GOV-6): {@code GET
  * /console/compliance/pack?id=…&v=…&format=pdf|csv|oscal}, a download. Who: the compliance console's readers
  * (account administrators and readers of the audit console, e.g. an executive or an inspector with the auditor role);
  * the rule is applied here, once, before anything is assembled. Each download is an audit entry (who, which framework

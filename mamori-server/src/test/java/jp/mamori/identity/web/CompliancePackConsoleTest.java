@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The inspection pack and the executive dashboard over HTTP (issue 20 "Outputs"; GOV-1, GOV-5, GOV-16), on a server
+ * The inspection pack and the executive dashboard over HTTP (issue 20 "Outputs"; GOV-2, GOV-5, GOV-6, GOV-7), on a server
  * with the institution's seal: the administrator's PDF is sealed (PAdES B-T) and reads in Japanese with the answer,
  * the target date and the deviations; CSV and OSCAL come as attachments; each download is an audit entry. The
  * dashboard turns an area red when a probe fails and lists a いいえ past its target; an auditor reads both but cannot
