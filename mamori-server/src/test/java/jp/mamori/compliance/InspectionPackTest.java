@@ -206,6 +206,24 @@ class InspectionPackTest {
         }
     }
 
+    @Test
+    void everySeededChecklistPrintsWithoutAnswersOrEvidence() throws Exception {
+        for (Framework f : new Frameworks(null).load().all()) {
+            InspectionPack p = InspectionPack.of(f, Map.of(), EvidenceSource.NONE, List.of(), List.of(), "まもり病院",
+                    "管理 花子（kanri.hanako）", AT, JST);
+            try (PDDocument d = Loader.loadPDF(p.pdf())) {
+                String text = new PDFTextStripper().getText(d).replaceAll("[\\s\\u3000]+", "");
+                Framework.Item last = f.items().get(f.items().size() - 1);
+                assertTrue(text.contains(last.text().replaceAll("[\\s\\u3000]+", "")), f.id() + ": the last item");
+                assertTrue(text.contains("台帳は登録されていません（登録なし）") && text.contains("安全な既定値からの逸脱はありません"),
+                        f.id());
+            }
+            JsonNode oscal = new ObjectMapper().readTree(p.oscal());
+            assertEquals(f.items().size(), oscal.at("/assessment-results/results/0/findings").size(), f.id());
+            assertFalse(oscal.at("/assessment-results/results/0").has("observations"), "no empty arrays");
+        }
+    }
+
     private static <T> List<T> iter(java.util.Iterator<T> it) {
         List<T> out = new java.util.ArrayList<>();
         it.forEachRemaining(out::add);
