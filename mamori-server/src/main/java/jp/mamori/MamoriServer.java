@@ -348,9 +348,10 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.compliance.web.DocumentPages documentPages = new jp.mamori.compliance.web.DocumentPages(
                     complianceDocuments, complianceFrameworks, console, auditPages::mayOpen, cfg.timeZone());
             documentPages.register();
-            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, new jp.mamori.compliance.Answers(
-                    db.dataSource(), audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone()),
-                    evidence, console, auditPages::mayOpen, cfg.timeZone()).itemPart(documentPages::itemPart).register();
+            jp.mamori.compliance.Answers complianceAnswers = new jp.mamori.compliance.Answers(db.dataSource(),
+                    audit.recorder(), complianceFrameworks, Clock.systemUTC(), cfg.timeZone());
+            new jp.mamori.compliance.web.CompliancePages(complianceFrameworks, complianceAnswers, evidence, console,
+                    auditPages::mayOpen, cfg.timeZone()).itemPart(documentPages::itemPart).register();
             // Mamori's own SDS, generated from this configuration, the mapping and the live evidence (issue 20)
             List<String> sdsDeviations = List.copyOf(deviations);
             new jp.mamori.compliance.web.SdsPages(new jp.mamori.compliance.ServiceSpecification(complianceFrameworks,
@@ -361,9 +362,26 @@ public final class MamoriServer implements AutoCloseable {
                         return all;
                     }, VERSION, Clock.systemUTC()), console, auditPages::mayOpen, cfg.timeZone()).register();
             jp.mamori.compliance.Registers registers = new jp.mamori.compliance.Registers(db.dataSource(),
-                    audit.recorder(), Clock.systemUTC(), cfg.timeZone());
+                    audit.recorder(), Clock.systemUTC(), cfg.timeZone()).onChange(() -> {
+                        jp.mamori.compliance.Probes p = liveProbes.get();
+                        if (p != null) {
+                            Thread.ofVirtual().name("compliance-registers-probes").start(p::evaluate);
+                        }
+                    });
             new jp.mamori.compliance.web.RegisterPages(registers, console, auditPages::mayOpen,
                     cfg.timeZone()).register();
+            // The inspection pack (PDF sealed when a seal exists, CSV, OSCAL) with the registers as they stand, and
+            // the executive dashboard; the pack's deviations are those of the administrator's home page.
+            new jp.mamori.compliance.web.PackPages(complianceFrameworks, complianceAnswers, evidence, console,
+                    auditPages::mayOpen, cfg.timeZone(), seal, audit.recorder(),
+                    cfg.signatures().institutionName().orElseGet(console::hostName), registers::packSections, () -> {
+                        List<String> all = new java.util.ArrayList<>(console.configDeviations());
+                        all.addAll(identity.deviations());
+                        return all;
+                    }).register();
+            new jp.mamori.compliance.web.DashboardPages(complianceFrameworks, complianceAnswers, evidence,
+                    new jp.mamori.compliance.Reviews(db.dataSource(), audit.recorder(), Clock.systemUTC()), console,
+                    auditPages::mayOpen, cfg.timeZone()).register();
             new jp.mamori.preservation.web.BackupPages(backups, cfg.backup(), new DrillChecks(), console,
                     cfg.timeZone()).drivenByPgBackRest(pgBackRest == null ? null : cfg.pgbackrest().stanza().orElse(null))
                     .register();

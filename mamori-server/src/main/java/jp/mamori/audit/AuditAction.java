@@ -117,6 +117,10 @@ public enum AuditAction {
     COMPLIANCE_DOCUMENT_WITHDRAW("compliance.document.withdraw"),
     /** A document's file downloaded (document, version, SHA-256). */
     COMPLIANCE_DOCUMENT_DOWNLOAD("compliance.document.download"),
+    /** The inspection pack downloaded (framework, version, format: pdf, csv or oscal; for a PDF whether sealed). */
+    COMPLIANCE_PACK("compliance.pack"),
+    /** The executive dashboard marked as reviewed (見直しを記録; the note's length, the review mark's id). */
+    COMPLIANCE_REVIEW("compliance.review"),
 
     // ---- the vendor's deliverables (issue 20)
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */

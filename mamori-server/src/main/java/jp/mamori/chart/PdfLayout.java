@@ -66,6 +66,13 @@ final class PdfLayout {
         y -= points;
     }
 
+    /** Starts a new page unless nothing is drawn on the current one yet (a cover ends on its own page). */
+    void pageBreak() {
+        if (y < TOP) {
+            newPage();
+        }
+    }
+
     /** A section heading, kept on the same page as at least two lines of what follows. */
     void heading(String text, float size) {
         float h = size * LEADING + 4 + 2 * BODY * LEADING;

@@ -83,6 +83,27 @@ public final class Registers {
     private final AuditRecorder audit;
     private final Clock clock;
     private final ZoneId zone;
+    private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Runs {@code r} after each change that was written (e.g. re-evaluating the probes, so that an item's colour
+     * follows the register at once); a failing listener is logged and never undoes the change.
+     */
+    public Registers onChange(Runnable r) {
+        listeners.add(r);
+        return this;
+    }
+
+    private void changed() {
+        for (Runnable r : listeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Registers.class).warn("registers: change listener failed: {}",
+                        e.toString());
+            }
+        }
+    }
 
     public Registers(DataSource db, AuditRecorder audit, Clock clock, ZoneId zone) {
         this.db = db;
@@ -186,6 +207,24 @@ public final class Registers {
      * The current rows as a person reads them, for the inspection pack: 台帳番号, each column's Japanese label → its
      * display value (choices and はい/いいえ in words), and 次回見直し日; in column order.
      */
+    /**
+     * Every register as the inspection pack prints it ({@link PackSection}; issue 20, "the registers the checklist asks
+     * about"): Japanese title and headings, the current rows in words, and a note when reviews are overdue.
+     */
+    public List<PackSection> packSections() {
+        List<PackSection> out = new ArrayList<>();
+        for (RegisterKind kind : kinds()) {
+            List<String> columns = header(kind);
+            List<List<String>> rows = new ArrayList<>();
+            for (Map<String, String> m : labelled(kind)) {
+                rows.add(columns.stream().map(c -> m.getOrDefault(c, "")).toList());
+            }
+            int late = overdue(kind);
+            out.add(new PackSection(kind.titleJa(), columns, rows, late > 0 ? "見直し期限を過ぎた行 " + late + " 件 / " + late + " row(s) past their review date" : null));
+        }
+        return out;
+    }
+
     public List<Map<String, String>> labelled(RegisterKind kind) {
         List<Map<String, String>> out = new ArrayList<>();
         for (Row r : current(kind)) {
@@ -380,6 +419,7 @@ public final class Registers {
                     changed, "form");
         });
         audit.drainSoon();
+        changed();
         return saved;
     }
 
@@ -401,6 +441,7 @@ public final class Registers {
                     List.of("retired"), "form");
         });
         audit.drainSoon();
+        changed();
         return done;
     }
 
@@ -615,6 +656,7 @@ public final class Registers {
             return new Imported(added, changedRows, unchanged);
         });
         audit.drainSoon();
+        changed();
         return result;
     }
 

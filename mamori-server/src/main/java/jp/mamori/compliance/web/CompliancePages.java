@@ -189,7 +189,7 @@ public final class CompliancePages {
         long carried = cur.values().stream().filter(Answers.Current::carried).count();
         return console.page(r, 200, title(r, fw), "compliance/framework.jte", new ComplianceViews.Framework(
                 title(r, fw), year(r, fw), fw.source().document(), sections, fw.items().size(), cur.size(),
-                carried == 0 ? null : t.get("compliance.carried.count", carried)));
+                carried == 0 ? null : t.get("compliance.carried.count", carried), DashboardPages.packQuery(fw)));
     }
 
     /**

@@ -22,9 +22,13 @@ public final class ComplianceViews {
                                boolean newest) {
     }
 
-    /** One checklist version: its items by section. */
+    /**
+     * One checklist version: its items by section.
+     *
+     * @param packHref the inspection pack's path and query without its format
+     */
     public record Framework(String title, String year, String source, List<Section> sections, int items, int answered,
-                            String carriedNote) {
+                            String carriedNote, String packHref) {
     }
 
     public record Section(String title, List<ItemRow> items) {

@@ -69,6 +69,19 @@ class RegisterConsoleTest {
                 && saved.contains("警察（都道府県警察）"), saved::toString);
         assertFalse(saved.body().contains("<script>alert(1)</script>"), "hostile text is shown as text");
         assertTrue(saved.contains("&lt;script&gt;"), saved::toString);
+        // the change re-evaluates the probes at once (not at the next 5-minute round): the contact chart's evidence
+        // no longer says it is empty but names what is still missing
+        jp.mamori.compliance.Probes probes = h.server.server().probes();
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        java.util.Optional<jp.mamori.compliance.Evidence> contacts = probes.latest("registers.contacts");
+        while (contacts.map(e -> e.status() == jp.mamori.compliance.Evidence.Status.UNKNOWN).orElse(true)
+                && System.nanoTime() < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+            contacts = probes.latest("registers.contacts");
+        }
+        assertEquals(jp.mamori.compliance.Evidence.Status.FAIL, contacts.orElseThrow().status(),
+                contacts.orElseThrow().summary());
+        assertTrue(contacts.orElseThrow().summary().contains("事業者"), contacts.orElseThrow().summary());
 
         Browser.Page changed = b.submit("/console/compliance/register/save", "f.organisation", "岡山県警察本部",
                 "f.category", "police", "f.order", "2", "f.phone", "086-111-1111", "f.when",
