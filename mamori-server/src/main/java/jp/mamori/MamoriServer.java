@@ -354,13 +354,14 @@ public final class MamoriServer implements AutoCloseable {
                     auditPages::mayOpen, cfg.timeZone()).itemPart(documentPages::itemPart).register();
             // Mamori's own SDS, generated from this configuration, the mapping and the live evidence (issue 20)
             List<String> sdsDeviations = List.copyOf(deviations);
-            new jp.mamori.compliance.web.SdsPages(new jp.mamori.compliance.ServiceSpecification(complianceFrameworks,
-                    jp.mamori.compliance.GuidelineMapping.bundled(), evidence, () -> sdsSettings(cfg,
-                    identity.deviations().size()), () -> {
+            jp.mamori.compliance.ServiceSpecification sds = new jp.mamori.compliance.ServiceSpecification(
+                    complianceFrameworks, jp.mamori.compliance.GuidelineMapping.bundled(), evidence,
+                    () -> sdsSettings(cfg, identity.deviations().size()), () -> {
                         List<String> all = new java.util.ArrayList<>(sdsDeviations);
                         all.addAll(identity.deviations());
                         return all;
-                    }, VERSION, Clock.systemUTC()), console, auditPages::mayOpen, cfg.timeZone()).register();
+                    }, VERSION, Clock.systemUTC());
+            new jp.mamori.compliance.web.SdsPages(sds, console, auditPages::mayOpen, cfg.timeZone()).register();
             jp.mamori.compliance.Registers registers = new jp.mamori.compliance.Registers(db.dataSource(),
                     audit.recorder(), Clock.systemUTC(), cfg.timeZone()).onChange(() -> {
                         jp.mamori.compliance.Probes p = liveProbes.get();
@@ -482,7 +483,8 @@ public final class MamoriServer implements AutoCloseable {
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
             server.registers = registers;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
-                    deviations, readOnly).register(endOfSupport).register(advisories).registerAll(registers.probes())
+                    deviations, readOnly).register(endOfSupport).register(advisories).register(sds.probe())
+                    .registerAll(registers.probes())
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             liveProbes.set(server.probes);

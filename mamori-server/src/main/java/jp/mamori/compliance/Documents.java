@@ -92,8 +92,12 @@ public final class Documents {
         /** GOV-28: the 医療情報システム安全管理責任者 and the 企画管理者; GOV-4: a system operation manager appointed. */
         APPOINTMENT("appointment", "安全管理責任者・企画管理者の任命書",
                 "Appointment of the security manager and planning manager", "GOV-28", "GOV-4"),
-        /** GOV-35 and GOV-3: the institution's rules; INC-9 and DISPOSAL-4: what the 運用管理規程 must define. */
-        RULES("rules", "運用管理規程", "Operation management rules", "GOV-35", "GOV-3", "INC-9", "DISPOSAL-4"),
+        /**
+         * GOV-35 and GOV-3: the institution's rules; INC-9, DISPOSAL-4 and PHYS-7 (taking equipment and media off-site,
+         * entry control): what the 運用管理規程 must define.
+         */
+        RULES("rules", "運用管理規程", "Operation management rules", "GOV-35", "GOV-3", "INC-9", "DISPOSAL-4",
+                "PHYS-7"),
         /** GOV-37 the SLA; GOV-8, GOV-38, GOV-39: what the contract states. */
         CONTRACT("contract", "契約書・SLA", "Contract and SLA", "GOV-37", "GOV-8", "GOV-38", "GOV-39"),
         /** GOV-36 the disclosure kept current; GOV-9 the MDS/SDS collected from vendors. */
@@ -104,9 +108,12 @@ public final class Documents {
                 "DEGRADED-8"),
         /** HR-6 training at hiring and periodically, HR-2 periodic education. */
         TRAINING("training", "研修記録", "Training records", "HR-6", "HR-2"),
-        /** HR-7 employment contracts with confidentiality and a duty to train; HR-1 non-disclosure at hiring. */
+        /**
+         * HR-7 employment contracts with confidentiality and a duty to train; HR-1 non-disclosure at hiring; HR-3
+         * protection after leaving; HR-8 the same duties imposed on the vendor's staff.
+         */
         CONFIDENTIALITY("confidentiality", "守秘義務・雇用契約", "Confidentiality and employment agreements", "HR-7",
-                "HR-1"),
+                "HR-1", "HR-3", "HR-8"),
         /** Anything else; the requirements it supports are given at upload. */
         OTHER("other", "その他", "Other");
 

@@ -147,6 +147,32 @@ public final class ServiceSpecification {
         return sb.toString();
     }
 
+    /**
+     * The disclosure as live evidence (probe {@code vendor.disclosure}): the vendor's duty to explain (GOV-12), the
+     * functional specification the institution keeps (GOV-34), a disclosure that follows every change (GOV-36,
+     * GOV-39) and the report of the products used with their tests (SUPPLY-12, with the SBOM): PASS when the mapping is
+     * in this build, with the coverage counts; UNKNOWN without it.
+     */
+    public Probe probe() {
+        return StandardProbes.of("vendor.disclosure", java.util.Set.of("GOV-12", "GOV-34", "GOV-36", "GOV-39",
+                "SUPPLY-12"), now -> {
+            Disclosure d = build();
+            if (!d.mappingPresent() || d.entries().isEmpty()) {
+                return new Evidence("vendor.disclosure", Evidence.Status.UNKNOWN, "サービス仕様適合開示書を作成できません"
+                        + "（対応表がこのビルドにありません） / the SDS cannot be generated: no mapping in this build",
+                        "/console/compliance/sds", now);
+            }
+            int provided = d.counts().getOrDefault(Coverage.PROVIDED, 0);
+            int partly = d.counts().getOrDefault(Coverage.PARTLY, 0);
+            int not = d.counts().getOrDefault(Coverage.NOT_PROVIDED, 0);
+            return new Evidence("vendor.disclosure", Evidence.Status.PASS, "サービス仕様適合開示書（" + d.product() + " "
+                    + d.version() + "）を稼働中の設定から生成：要件 " + d.entries().size() + " 件のうち 対応 " + provided
+                    + "・一部対応 " + partly + "・製品の機能なし " + not + " / the SDS is generated from the running"
+                    + " configuration: " + provided + " provided, " + partly + " partly, " + not + " not a product"
+                    + " function", "/console/compliance/sds", now);
+        });
+    }
+
     /** For each requirement, the parties the newest version of every other checklist gives its mapped items. */
     private Map<String, Set<String>> parties() {
         Map<String, Set<String>> out = new java.util.HashMap<>();

@@ -247,7 +247,7 @@ public final class StandardProbes {
      */
     public static Probe tls(Supplier<TlsProfile> profile) {
         String id = "web.tls";
-        return of(id, Set.of("NET-1", "NET-3", "NET-6", "NET-7", "CRYPTO-1"), now -> {
+        return of(id, Set.of("NET-1", "NET-3", "NET-6", "NET-7", "NET-9", "CRYPTO-1"), now -> {
             TlsProfile p = profile.get();
             if (p == null || p.protocols().isEmpty() || p.notAfter() == null) {
                 return new Evidence(id, Evidence.Status.FAIL, "TLS なし（平文 HTTP、ループバックのみ） / no TLS (plain"

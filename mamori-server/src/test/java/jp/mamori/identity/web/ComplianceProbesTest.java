@@ -199,7 +199,7 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(29, probes.latest().size(), "every probe has evidence (twelve standard, two of the vendor's,"
+        assertEquals(30, probes.latest().size(), "every probe has evidence (twelve standard, three of the vendor's,"
                 + " eight of the registers, seven of the documents' kinds)");
         assertEquals(Evidence.Status.UNKNOWN, now("documents.bcp").status(), "no BCP uploaded: not known, not failed");
         assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()

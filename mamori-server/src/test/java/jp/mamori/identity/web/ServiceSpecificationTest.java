@@ -58,6 +58,9 @@ class ServiceSpecificationTest {
         // the live evidence of a probe shows beside the requirement it answers (the probes run 15 s after start:
         // wait for them rather than asserting on an empty registry)
         h.server.server().probes().evaluate();
+        jp.mamori.compliance.Evidence disclosure = h.server.server().probes().latest("vendor.disclosure").orElseThrow();
+        assertEquals(jp.mamori.compliance.Evidence.Status.PASS, disclosure.status(), disclosure.summary());
+        assertTrue(disclosure.summary().contains("要件 257 件のうち 対応 "), disclosure.summary());
         Browser.Page again = b.get("/console/compliance/sds?coverage=PROVIDED");
         int auth2 = again.body().indexOf("id=\"AUTH-2\"");
         assertTrue(auth2 > 0, again::toString);
