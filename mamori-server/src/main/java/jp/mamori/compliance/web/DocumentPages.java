@@ -56,12 +56,30 @@ public final class DocumentPages {
     }
 
     public void register() {
+        console.waiting(this::waiting);
         console.route("GET", PATH, USER, false, read(r -> list(r, 200, null, null)));
         console.route("GET", PATH + "/document", USER, false, read(r -> document(r, 200, null, null, null)));
         console.route("GET", PATH + "/download", USER, false, read(this::download));
         console.routeUpload(PATH + "/upload", USER, false, write(this::upload));
         console.routeUpload(PATH + "/change", USER, false, write(this::change));
         console.route("POST", PATH + "/withdraw", USER, false, write(this::withdraw));
+    }
+
+    /** The administrator's home: documents expired, expiring within 30 days, or not reviewed (their reminders). */
+    java.util.List<Console.Waiting> waiting(ConsoleRequest r) {
+        if (!CompliancePages.mayAnswer(r.session())) {
+            return java.util.List.of();
+        }
+        try {
+            java.time.LocalDate today = documents.today();
+            long due = documents.current().stream().map(v -> Documents.standing(v, today)).filter(st ->
+                    st == Documents.Standing.EXPIRED || st == Documents.Standing.EXPIRING
+                            || st == Documents.Standing.UNREVIEWED).count();
+            return due == 0 ? java.util.List.of() : java.util.List.of(new Console.Waiting(
+                    r.messages().get("documents.waiting"), due, PATH));
+        } catch (RuntimeException e) {
+            return java.util.List.of(); // the home page never fails for a reminder
+        }
     }
 
     private boolean mayRead(Sessions.Session s) {

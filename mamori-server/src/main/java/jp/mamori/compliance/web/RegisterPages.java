@@ -57,6 +57,21 @@ public final class RegisterPages {
         console.route("GET", ONE + "/export", USER, false, read(this::export));
         console.route("GET", ONE + "/import", USER, false, write(r -> importForm(r, 200, "", null)));
         console.routeUpload(ONE + "/import", USER, false, write(this::importCsv));
+        console.waiting(this::waiting);
+    }
+
+    /** The administrator's home: register rows past their review date (the registers' reminders). */
+    List<Console.Waiting> waiting(ConsoleRequest r) {
+        if (!CompliancePages.mayAnswer(r.session())) {
+            return List.of();
+        }
+        try {
+            long late = registers.kinds().stream().mapToLong(registers::overdue).sum();
+            return late == 0 ? List.of() : List.of(new Console.Waiting(r.messages().get("registers.waiting"), late,
+                    HOME));
+        } catch (RuntimeException e) {
+            return List.of(); // the home page never fails for a reminder
+        }
     }
 
     private boolean mayRead(Sessions.Session s) {

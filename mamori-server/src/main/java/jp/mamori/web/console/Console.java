@@ -764,7 +764,7 @@ public final class Console implements jp.mamori.web.Endpoint {
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
         return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds(),
-                auditor, degradedSince(r, lang)));
+                auditor, degradedSince(r, lang), status < 400));
     }
 
     /**
@@ -775,7 +775,7 @@ public final class Console implements jp.mamori.web.Endpoint {
         Messages t = r.messages();
         return html(status, Templates.page("layout/page.jte", t, Layout.view(r.lang(), title, r,
                 Templates.trusted(breakGlassBanner(r)), Templates.content(template, t, view), idleSeconds(), auditor,
-                degradedSince(r, r.lang()))));
+                degradedSince(r, r.lang()), status < 400)));
     }
 
     private long idleSeconds() {

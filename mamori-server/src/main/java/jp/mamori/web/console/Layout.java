@@ -70,23 +70,29 @@ public final class Layout {
 
     /** @param banner HTML shown above the page on every page while it applies (break-glass), or "" */
     static String render(ConsoleRequest.Lang lang, String title, ConsoleRequest r, String banner, String body,
-                         long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince) {
+                         long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince,
+                         boolean keepQuery) {
         return Templates.page("layout/page.jte", Messages.of(lang),
                 view(lang, title, r, Templates.trusted(banner), Templates.trusted(body), idleSeconds, auditor,
-                        degradedSince));
+                        degradedSince, keepQuery));
     }
 
-    /** @param auditor whether a session may open the audit console (the audit pages' own rule) */
+    /**
+     * @param auditor   whether a session may open the audit console (the audit pages' own rule)
+     * @param keepQuery whether the language switch returns with the request's query (a page shown; never on a refusal
+     *                  or an error, which then repeats nothing the request carried)
+     */
     static View view(ConsoleRequest.Lang lang, String title, ConsoleRequest r, Content banner, Content body,
-                     long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince) {
+                     long idleSeconds, java.util.function.Predicate<Sessions.Session> auditor, String degradedSince,
+                     boolean keepQuery) {
         Sessions.Session s = r == null ? null : r.session();
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
                 s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s)) : null;
         // the language switch returns to this very page, its query included (an item page needs its ids); a page
-        // answering a POST returns to its path only
+        // answering a POST, a refusal or an error returns to its path only
         String here = r == null ? "/console/home" : Console.safeNext(r.path()
-                + ("GET".equals(r.method()) ? Console.query(r) : ""));
+                + (keepQuery && "GET".equals(r.method()) ? Console.query(r) : ""));
         return new View(lang == ConsoleRequest.Lang.JA ? "ja" : "en", title, who,
                 lang == ConsoleRequest.Lang.JA ? "en" : "ja", URLEncoder.encode(here, StandardCharsets.UTF_8), banner,
                 body, degradedSince);

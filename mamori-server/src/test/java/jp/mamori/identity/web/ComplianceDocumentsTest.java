@@ -363,6 +363,9 @@ class ComplianceDocumentsTest {
         assertTrue(body.indexOf("class=\"state-warn\">" + new jp.mamori.chart.JpDates(Hospital.JST).date(
                 today.minusDays(1)) + "に期限切れ", docs) > 0, "the expired document is amber: " + body);
         assertTrue(page.contains(e.summary().split(" / ")[0]), "the probe's evidence on the item");
+        Browser.Page home = h.admin.browser.get("/console/home");
+        assertTrue(home.contains("期限切れ・期限間近・未確認の安全管理文書") && home.body().contains(
+                "href=\"/console/compliance/documents\""), "a reminder on the administrator's home: " + home);
 
         // reviewed again with a new expiry: a new version, the probe passes
         h.admin.browser.get(LIST + "/document?id=" + id);

@@ -91,6 +91,16 @@ class RegisterConsoleTest {
                 && changed.contains("代表番号に変更"), changed::toString);
         Browser.Page table = b.get("/console/compliance/register?r=contacts");
         assertTrue(table.contains("086-111-1111") && table.contains("No. 1"), table::toString);
+        assertFalse(b.get("/console/home").contains("見直し期限を過ぎた台帳の行"), "nothing overdue yet");
+        // a row whose review date has passed is a reminder on the administrator's home
+        b.get("/console/compliance/register/new?r=risks");
+        Browser.Page risk = b.submit("/console/compliance/register/save", "f.risk", "ランサムウェアによる電子カルテ停止",
+                "f.owner", "情報システム室", "f.likelihood", "medium", "f.impact", "high", "f.treatment", "reduce",
+                "review", java.time.LocalDate.now(Hospital.JST).minusDays(1).toString());
+        assertEquals(200, risk.status(), risk::toString);
+        Browser.Page adminHome = b.get("/console/home");
+        assertTrue(adminHome.contains("見直し期限を過ぎた台帳の行") && adminHome.body().contains(
+                "href=\"/console/compliance/registers\""), "a reminder on the administrator's home: " + adminHome);
 
         // export: UTF-8 with BOM, Japanese headers, a download
         Browser.Page csv = b.get("/console/compliance/register/export?r=contacts");
