@@ -336,8 +336,9 @@ public final class MamoriServer implements AutoCloseable {
             };
             jp.mamori.compliance.Frameworks complianceFrameworks = new jp.mamori.compliance.Frameworks(
                     cfg.complianceDir().orElse(null)).load();
-            // Documents only people can give (appointments, rules, contracts, the BCP, training), encrypted in the
-            // data folder; a change re-evaluates the probes at once so that the item's colour follows.
+            // Documents only people can give (appointments, rules, contracts, the BCP, training), encrypted under
+            // the installation's key and kept in the database (every node serves them, the backup carries them); a
+            // change re-evaluates the probes at once so that the item's colour follows.
             jp.mamori.compliance.Documents complianceDocuments = new jp.mamori.compliance.Documents(db.dataSource(),
                     audit.recorder(), cfg.dataDir(), Clock.systemUTC(), cfg.timeZone()).onChange(() -> {
                         jp.mamori.compliance.Probes p = liveProbes.get();

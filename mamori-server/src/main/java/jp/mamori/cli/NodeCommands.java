@@ -27,7 +27,7 @@ import java.util.Map;
  *       node's host name: it names the installation, not the process;</li>
  *   <li>{@code downtime-keys}: the sealer of the wards' kit passwords, read by whichever process leads the kit;</li>
  *   <li>{@code backup-keys}, {@code seal-pin}, {@code backup-s3-credentials}, when the first node has them;</li>
- *   <li>{@code compliance-document-keys}: the key of the compliance documents' files (issue 20), when it exists.</li>
+ *   <li>{@code compliance-document-keys}: the key of the compliance documents (issue 20; their ciphertext is in the database), when it exists.</li>
  * </ul>
  * Not copied: the TLS key store and its password (each node may have its own certificate), the bootstrap secret (the
  * first administrator enrols once, on any node, against the one row in the database), the embedded database's

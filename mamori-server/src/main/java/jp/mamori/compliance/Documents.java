@@ -13,14 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.Date;
@@ -59,10 +53,14 @@ import java.util.regex.Pattern;
  *       executed by the server; the pages serve them only as downloads.</li>
  *   <li><b>Encrypted at rest</b> with AES-256-GCM ({@link SecretSealer}) under {@code <data>/secrets/compliance-document-keys},
  *       an owner-only key file created when the server starts the first time and copied by {@code mamori node add}; the file's SHA-256 is the
- *       associated data, so a file renamed to another's name does not open.</li>
- *   <li><b>Content-addressed</b>: the stored file's name is the SHA-256 of the plaintext under
- *       {@code <data>/compliance-documents/}, so the same bytes uploaded twice are stored once; on every read the
- *       plaintext is hashed again and a file that does not match (damaged, swapped) is refused, never served.</li>
+ *       associated data, so a ciphertext put under another document's SHA-256 does not open.</li>
+ *   <li><b>In the database, content-addressed</b> (V28, {@code compliance_document_blob}): the ciphertext is kept
+ *       under the SHA-256 of the plaintext, written in the same transaction as the version row that names it (a
+ *       foreign key refuses a version without its bytes), so that every process on the database serves it (ADR 0013),
+ *       a failover keeps it and the database's backup carries it (BACKUP-7); the same bytes uploaded twice
+ *       are stored once. On every read the plaintext is hashed again and a ciphertext that does not open or does not
+ *       match (damaged, swapped, changed by the database's superuser) is refused, never served. The key is not in the
+ *       database: a copy of the database alone does not reveal a document.</li>
  *   <li><b>Append-only metadata</b> (V26): a replacement or a change of review or expiry is a new version, a withdrawal
  *       a version with a reason; nothing is updated or deleted. Every upload, change, withdrawal and download is an
  *       audit entry (GOV-5: results documented so that third parties can verify them).</li>
@@ -83,7 +81,6 @@ public final class Documents {
     /** A document expiring within this many days turns its item amber ahead of time. */
     public static final int EXPIRING_DAYS = 30;
     static final String KEY_FILE = "compliance-document-keys";
-    static final String FOLDER = "compliance-documents";
     private static final Pattern REQUIREMENT = Pattern.compile("[A-Z]{2,12}-[0-9]{1,3}");
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
 
@@ -177,7 +174,6 @@ public final class Documents {
 
     private final DataSource db;
     private final AuditRecorder audit;
-    private final Path dataDir;
     private final Clock clock;
     private final ZoneId zone;
     private final JpDates dates;
@@ -187,24 +183,18 @@ public final class Documents {
     public Documents(DataSource db, AuditRecorder audit, Path dataDir, Clock clock, ZoneId zone) {
         this.db = db;
         this.audit = audit;
-        this.dataDir = dataDir.toAbsolutePath();
         this.clock = clock;
         this.zone = zone;
         this.dates = new JpDates(zone);
         // The key is made at start, as the other installation keys, so that `mamori node add` copies it even
         // before the first upload.
-        this.sealer = SecretSealer.open(this.dataDir.resolve("secrets").resolve(KEY_FILE));
+        this.sealer = SecretSealer.open(dataDir.toAbsolutePath().resolve("secrets").resolve(KEY_FILE));
     }
 
     /** Runs {@code r} after each upload, change or withdrawal (e.g. re-evaluating the probes); its failures are logged. */
     public Documents onChange(Runnable r) {
         listeners.add(r);
         return this;
-    }
-
-    /** The folder of the encrypted files. */
-    public Path folder() {
-        return dataDir.resolve(FOLDER);
     }
 
     private SecretSealer sealer() {
@@ -277,8 +267,8 @@ public final class Documents {
         if (bytes == null || bytes.length == 0) {
             throw new ComplianceException("ファイルを選んでください / choose a file");
         }
-        Stored file = store(bytes);
-        Version v = insert(by, UUID.randomUUID(), 1, Status.CURRENT, c, file.sha, bytes.length, file.mediaType,
+        Sealed file = seal(bytes);
+        Version v = insert(by, UUID.randomUUID(), 1, Status.CURRENT, c, file, file.sha, bytes.length, file.mediaType,
                 sanitiseFileName(fileName, file.mediaType), null, AuditAction.COMPLIANCE_DOCUMENT_UPLOAD, null);
         changed();
         return v;
@@ -295,20 +285,21 @@ public final class Documents {
         long size = before.size();
         String type = before.mediaType();
         String name = before.fileName();
+        Sealed file = null;
         if (bytes != null && bytes.length > 0) {
-            Stored file = store(bytes);
+            file = seal(bytes);
             sha = file.sha;
             size = bytes.length;
             type = file.mediaType;
             name = sanitiseFileName(fileName, type);
         }
-        Version v = insert(by, id, before.version() + 1, Status.CURRENT, c, sha, size, type, name, null,
+        Version v = insert(by, id, before.version() + 1, Status.CURRENT, c, file, sha, size, type, name, null,
                 AuditAction.COMPLIANCE_DOCUMENT_CHANGE, before);
         changed();
         return v;
     }
 
-    /** Withdraws document {@code id}: a new version with status withdrawn and the reason; the file stays. */
+    /** Withdraws document {@code id}: a new version with status withdrawn and the reason; the bytes stay. */
     public Version withdraw(Actor by, UUID id, String reason) {
         Version before = newest(id).orElseThrow(() -> new ComplianceException("文書がありません / no such document"));
         if (before.withdrawn()) {
@@ -324,7 +315,7 @@ public final class Documents {
         }
         Checked c = new Checked(before.kind(), before.title(), before.requirements(), before.reviewer(),
                 before.reviewedOn(), before.expiresOn(), before.framework(), before.frameworkVersion(), before.item());
-        Version v = insert(by, id, before.version() + 1, Status.WITHDRAWN, c, before.sha256(), before.size(),
+        Version v = insert(by, id, before.version() + 1, Status.WITHDRAWN, c, null, before.sha256(), before.size(),
                 before.mediaType(), before.fileName(), r, AuditAction.COMPLIANCE_DOCUMENT_WITHDRAW, before);
         changed();
         return v;
@@ -431,11 +422,15 @@ public final class Documents {
         }
     }
 
-    private record Stored(String sha, String mediaType) {
+    /** A checked upload, sealed for the database: not yet stored. */
+    private record Sealed(String sha, String mediaType, byte[] ciphertext, int size) {
     }
 
-    /** Checks the bytes' type and size, and stores them encrypted under their SHA-256 unless a good copy is there. */
-    private Stored store(byte[] bytes) {
+    /**
+     * Checks the bytes' type and size and seals them under the installation's key, bound to their SHA-256. Nothing
+     * is written: {@link #insert} stores the ciphertext with the version row, in one transaction.
+     */
+    private Sealed seal(byte[] bytes) {
         if (bytes.length > MAX_BYTES) {
             throw new ComplianceException("ファイルが大きすぎます（" + MAX_BYTES / 1024 / 1024 + " MB まで） / the file is"
                     + " too large (at most " + MAX_BYTES / 1024 / 1024 + " MB)");
@@ -444,46 +439,49 @@ public final class Documents {
                 + "できます（ファイルの中身で判断します） / only PDF, PNG and JPEG files are accepted (judged by their"
                 + " content)"));
         String sha = Hashes.hex(Hashes.sha256(bytes));
-        Path target = folder().resolve(sha);
         try {
-            if (Files.isRegularFile(target)) {
-                try {
-                    open(sha, Files.readAllBytes(target));
-                    return new Stored(sha, type); // the same bytes, already kept
-                } catch (ComplianceException damaged) {
-                    log.warn("compliance documents: the stored file {} was damaged; it is written again", sha);
-                }
+            return new Sealed(sha, type, sealer().seal(bytes, aad(sha)), bytes.length);
+        } catch (IdentityException e) {
+            throw new ComplianceException(e.getMessage());
+        }
+    }
+
+    /**
+     * Stores {@code file}'s ciphertext in {@code conn}'s transaction unless its bytes are kept already; kept bytes
+     * must still open and match, or the upload is refused (the table only grows: a damaged copy can only be mended by
+     * restoring the database, and a new version must not point at bytes that cannot be served).
+     */
+    private void storeBytes(Connection conn, Sealed file, Instant now) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO compliance_document_blob (sha256, ciphertext,"
+                + " size_bytes, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING")) {
+            ps.setString(1, file.sha());
+            ps.setBytes(2, file.ciphertext());
+            ps.setLong(3, file.size());
+            ps.setTimestamp(4, Timestamp.from(now));
+            if (ps.executeUpdate() == 1) {
+                return;
             }
-            Path dir = folder();
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir);
-                try {
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                } catch (UnsupportedOperationException ignored) {
-                    // not a POSIX file system: the data folder's own permissions apply
-                }
+        }
+        byte[] kept = ciphertext(conn, file.sha()).orElseThrow(() -> new IllegalStateException(
+                "compliance document bytes neither inserted nor found"));
+        try {
+            open(file.sha(), kept);
+        } catch (ComplianceException e) {
+            log.error("compliance documents: the kept bytes {} do not check; the upload of the same bytes is refused",
+                    file.sha());
+            throw new ComplianceException("同じ内容の文書がデータベースに保管されていますが、その暗号文が壊れているか差し替えられています。"
+                    + "データベースをバックアップから戻してください / The same file is kept in the database but its"
+                    + " ciphertext is damaged or was swapped: restore the database from a backup");
+        }
+    }
+
+    private static Optional<byte[]> ciphertext(Connection conn, String sha) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT ciphertext FROM compliance_document_blob WHERE sha256 = ?")) {
+            ps.setString(1, sha);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
             }
-            byte[] sealed;
-            try {
-                sealed = sealer().seal(bytes, aad(sha));
-            } catch (IdentityException e) {
-                throw new ComplianceException(e.getMessage());
-            }
-            Path tmp = Files.createTempFile(dir, ".upload-", ".tmp");
-            try {
-                try {
-                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException ignored) {
-                    // not a POSIX file system
-                }
-                Files.write(tmp, sealed);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-            return new Stored(sha, type);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot store a compliance document", e);
         }
     }
 
@@ -491,7 +489,7 @@ public final class Documents {
         return ("mamori-compliance-document:" + sha).getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** The plaintext of a stored file, checked: it opens under the key and hashes to its name. */
+    /** The plaintext of a kept ciphertext, checked: it opens under the key bound to its SHA-256 and hashes to it. */
     private byte[] open(String sha, byte[] sealed) {
         byte[] plain;
         try {
@@ -506,16 +504,16 @@ public final class Documents {
     }
 
     private static ComplianceException damaged() {
-        return new ComplianceException("文書のファイルが壊れているか差し替えられています。提供できません（バックアップから"
-                + "戻すか、登録し直してください） / The document's file is damaged or was swapped and is not served:"
-                + " restore it from a backup or upload it again");
+        return new ComplianceException("文書のファイルが壊れているか差し替えられています。提供できません（データベースを"
+                + "バックアップから戻してください） / The document's file is damaged or was swapped and is not served:"
+                + " restore the database from a backup");
     }
 
     /**
      * The file of version {@code version} of document {@code id}, decrypted and checked against its SHA-256; the
      * download is an audit entry.
      *
-     * @throws ComplianceException when there is no such version, its file is missing here, or it does not check
+     * @throws ComplianceException when there is no such version, its bytes are missing, or they do not check
      */
     public Content download(Actor by, UUID id, int version) {
         Version v = versions(id).stream().filter(x -> x.version() == version).findFirst().orElseThrow(
@@ -523,22 +521,23 @@ public final class Documents {
         if (!SHA.matcher(v.sha256()).matches()) {
             throw damaged();
         }
-        byte[] sealed;
-        try {
-            sealed = Files.readAllBytes(folder().resolve(v.sha256()));
-        } catch (NoSuchFileException e) {
-            log.error("compliance documents: the file {} of document {} v{} is missing", v.sha256(), id, version);
-            throw new ComplianceException("文書のファイルがこのサーバーのデータフォルダにありません（バックアップから戻すか、"
-                    + "登録し直してください） / The document's file is not in this server's data folder: restore it"
-                    + " from a backup or upload it again");
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read a compliance document", e);
+        Optional<byte[]> kept;
+        try (Connection c = db.getConnection()) {
+            kept = ciphertext(c, v.sha256());
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot read a compliance document", e);
         }
+        if (kept.isEmpty()) {
+            log.error("compliance documents: the bytes {} of document {} v{} are missing", v.sha256(), id, version);
+            throw new ComplianceException("文書のファイルがデータベースにありません（データベースをバックアップから戻して"
+                    + "ください） / The document's file is not in the database: restore the database from a backup");
+        }
+        byte[] sealed = kept.get();
         byte[] plain;
         try {
             plain = open(v.sha256(), sealed);
         } catch (ComplianceException e) {
-            log.error("compliance documents: the file {} of document {} v{} does not check; not served", v.sha256(),
+            log.error("compliance documents: the bytes {} of document {} v{} do not check; not served", v.sha256(),
                     id, version);
             throw e;
         }
@@ -552,7 +551,7 @@ public final class Documents {
             + " framework_version, item, sha256, size_bytes, media_type, file_name, reviewer, reviewed_on, expires_on,"
             + " reason, uploaded_by, uploaded_by_name, recorded_at";
 
-    private Version insert(Actor by, UUID id, int version, Status status, Checked c, String sha, long size,
+    private Version insert(Actor by, UUID id, int version, Status status, Checked c, Sealed file, String sha, long size,
                            String type, String fileName, String reason, AuditAction action, Version before) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         String name = by.display() == null ? by.principal() : by.display();
@@ -561,6 +560,9 @@ public final class Documents {
         try {
             long rowId = Tx.inTransaction(db, conn -> {
                 long row;
+                if (file != null) {
+                    storeBytes(conn, file, now); // first: the version row's foreign key needs its bytes
+                }
                 try (PreparedStatement ps = conn.prepareStatement("INSERT INTO compliance_document (document_id,"
                         + " version, status, kind, title, requirements, framework, framework_version, item, sha256,"
                         + " size_bytes, media_type, file_name, reviewer, reviewed_on, expires_on, reason, uploaded_by,"

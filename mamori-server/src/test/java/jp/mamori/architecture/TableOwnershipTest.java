@@ -44,7 +44,8 @@ class TableOwnershipTest {
             Map.entry("V21", "access"),
             Map.entry("V22", "continuity"), Map.entry("V23", "compliance"),
             Map.entry("V24", "compliance"), Map.entry("V25", "compliance"), Map.entry("V26", "compliance"),
-            Map.entry("V27", "compliance"));
+            Map.entry("V27", "compliance"),
+            Map.entry("V28", "compliance"));
     private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(
             "system_client", "identity", "bootstrap_secret", "identity",
             // derived from Encounter bodies by records' write function and checked by verify-records

@@ -1,7 +1,12 @@
 package jp.mamori.identity.web;
 
+import jp.mamori.MamoriServer;
+import jp.mamori.audit.Actor;
 import jp.mamori.audit.AuditReports;
+import jp.mamori.compliance.ComplianceException;
+import jp.mamori.compliance.Documents;
 import jp.mamori.compliance.Evidence;
+import jp.mamori.testing.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -9,7 +14,9 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Arrays;
@@ -17,17 +24,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The compliance documents over HTTP (issue 20, "Documents"; GOV-28, GOV-30, INC-6): uploads typed by their bytes,
- * kept encrypted under their SHA-256 and stored once, checked on every download, served only as attachments; an
+ * kept encrypted in the database under their SHA-256 and stored once (served by every node on that database), checked
+ * on every download (a ciphertext changed by the database's superuser is refused), served only as attachments; an
  * auditor reads and downloads, never uploads; every post needs the form's token; an expired document turns its probe
  * PARTIAL and its item amber; the table only grows. The gate's multipart limits are tested here too.
  */
@@ -111,13 +119,27 @@ class ComplianceDocumentsTest {
         return UUID.fromString(q.replaceAll(".*id=([0-9a-f-]{36}).*", "$1"));
     }
 
-    private static Path folder() {
-        return h.server.dataDir().resolve("compliance-documents");
+    /** The kept ciphertext of {@code sha}, as the database's superuser reads it. */
+    private static byte[] kept(String sha) {
+        return h.one("SELECT ciphertext FROM compliance_document_blob WHERE sha256 = ?", sha);
     }
 
-    private static List<Path> stored() throws Exception {
-        try (Stream<Path> s = Files.list(folder())) {
-            return s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
+    private static long blobs() {
+        return h.<Long>one("SELECT count(*) FROM compliance_document_blob");
+    }
+
+    /**
+     * The database's superuser changes a kept ciphertext behind the server's back: with the triggers off for the
+     * session ({@code session_replication_role = replica}), as only a superuser can.
+     */
+    private static void tamper(String sha, byte[] ciphertext) throws Exception {
+        try (var c = h.server.superuserConnection(); var st = c.createStatement()) {
+            st.execute("SET session_replication_role = replica");
+            try (var ps = c.prepareStatement("UPDATE compliance_document_blob SET ciphertext = ? WHERE sha256 = ?")) {
+                ps.setBytes(1, ciphertext);
+                ps.setString(2, sha);
+                assertEquals(1, ps.executeUpdate());
+            }
         }
     }
 
@@ -158,22 +180,27 @@ class ComplianceDocumentsTest {
         assertEquals(jp.mamori.kernel.Hashes.hex(jp.mamori.kernel.Hashes.sha256(bytes)), sha);
         assertEquals("image/png", h.<String>one("SELECT media_type FROM compliance_document WHERE document_id = ?", id));
 
-        // on disk: named by the plaintext's SHA-256, not the plaintext; the key owner-only
-        Path file = folder().resolve(sha);
-        assertTrue(Files.isRegularFile(file), "stored under its SHA-256");
-        byte[] onDisk = Files.readAllBytes(file);
-        assertEquals(-1, indexOf(onDisk, marker.getBytes(StandardCharsets.UTF_8)), "the file on disk is encrypted");
-        assertEquals(-1, indexOf(onDisk, Arrays.copyOf(bytes, 8)), "not even the PNG signature is visible");
+        // in the database: the row's key is the plaintext's SHA-256, its bytes are not the plaintext; the key is not
+        // in the database but in the data folder's secrets, owner-only; nothing is written to the data folder
+        byte[] stored = kept(sha);
+        assertTrue(stored != null && stored.length > bytes.length, "kept under its SHA-256, sealed");
+        assertEquals((long) bytes.length, h.<Long>one("SELECT size_bytes FROM compliance_document_blob WHERE sha256 = ?",
+                sha));
+        assertEquals(-1, indexOf(stored, marker.getBytes(StandardCharsets.UTF_8)), "the row's bytes are encrypted");
+        assertEquals(-1, indexOf(stored, Arrays.copyOf(bytes, 8)), "not even the PNG signature is visible");
+        byte[] key = Files.readAllBytes(h.server.dataDir().resolve("secrets").resolve("compliance-document-keys"));
+        assertEquals(-1, indexOf(stored, Arrays.copyOf(key, Math.min(16, key.length))));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(h.server.dataDir()
                 .resolve("secrets").resolve("compliance-document-keys"))));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertFalse(Files.exists(h.server.dataDir().resolve("compliance-documents")), "no document folder");
 
         // the same bytes again, as another document: stored once
-        int files = stored().size();
+        long kept = blobs();
         Browser.Page again = upload("other", "任命書（写し）", "", "", "copy.png", "image/png", bytes);
         assertEquals(200, again.status(), again::toString);
         assertNotEquals(id, idOf(again));
-        assertEquals(files, stored().size(), "the same bytes are stored once");
+        assertEquals(kept, blobs(), "the same bytes are stored once");
+        assertEquals(1L, h.<Long>one("SELECT count(*) FROM compliance_document_blob WHERE sha256 = ?", sha));
         assertEquals(2L, h.<Long>one("SELECT count(*) FROM compliance_document WHERE sha256 = ?", sha));
 
         // the download: the bytes, as an attachment of the detected type, never rendered
@@ -200,19 +227,27 @@ class ComplianceDocumentsTest {
                 jpeg("training"));
         assertEquals(200, jpg.status(), jpg::toString);
 
-        // a damaged file, or another document's file under this name: refused, never served
-        byte[] damaged = onDisk.clone();
+        // the database's superuser changes the ciphertext, or puts another document's under this SHA-256: refused,
+        // never served; the same bytes uploaded again are refused too (no new version pointing at bytes that cannot
+        // be served), and nothing is recorded
+        byte[] damaged = stored.clone();
         damaged[damaged.length - 1] ^= 1;
-        Files.write(file, damaged);
+        tamper(sha, damaged);
         Browser.Page refused = b.get(LIST + "/download?id=" + id + "&v=1");
         assertEquals(409, refused.status(), refused::toString);
         assertTrue(refused.contains("文書のファイルが壊れているか差し替えられています"), refused::toString);
         assertEquals(-1, indexOf(refused.bytes(), marker.getBytes(StandardCharsets.UTF_8)));
+        long versions = rows();
+        Browser.Page reupload = upload("other", "任命書（再登録）", "", "", "again.png", "image/png", bytes);
+        assertEquals(400, reupload.status(), reupload::toString);
+        assertTrue(reupload.contains("暗号文が壊れているか差し替えられています") && reupload.contains("任命書（再登録）"),
+                reupload::toString);
+        assertEquals(versions, rows(), "nothing recorded");
         String otherSha = h.one("SELECT sha256 FROM compliance_document WHERE document_id = ?", idOf(jpg));
-        Files.write(file, Files.readAllBytes(folder().resolve(otherSha)));
+        tamper(sha, kept(otherSha));
         refused = b.get(LIST + "/download?id=" + id + "&v=1");
-        assertEquals(409, refused.status(), "a swapped file is refused: " + refused);
-        Files.write(file, onDisk);
+        assertEquals(409, refused.status(), "a swapped ciphertext is refused: " + refused);
+        tamper(sha, stored);
         assertEquals(200, b.get(LIST + "/download?id=" + id + "&v=1").status(), "served again once restored");
 
         // every upload and download is an audit entry
@@ -231,6 +266,43 @@ class ComplianceDocumentsTest {
                 entries::toString);
         assertTrue(entries.stream().filter(r -> r.action().equals("compliance.document.download")).count() >= 3,
                 entries::toString);
+    }
+
+    /**
+     * ADR 0013: several processes on one database are one system. A second node's {@link Documents}, with its own
+     * data folder holding the installation's key as {@code mamori node add} copies it, over the same database, serves
+     * what was uploaded through the first, and the first serves what the second stored; a node without the key cannot
+     * (the key is not in the database).
+     */
+    @Test
+    void aDocumentUploadedThroughOneNodeIsServedThroughAnotherOnTheSameDatabase() throws Exception {
+        Path nodeB = TestData.newFolder("docs-node-b-");
+        Files.createDirectories(nodeB.resolve("secrets"));
+        Files.copy(h.server.dataDir().resolve("secrets").resolve("compliance-document-keys"),
+                nodeB.resolve("secrets").resolve("compliance-document-keys"), StandardCopyOption.COPY_ATTRIBUTES);
+        MamoriServer a = h.server.server();
+        Documents onB = new Documents(a.database().dataSource(), a.audit().recorder(), nodeB, Clock.systemUTC(),
+                Hospital.JST);
+        Actor reader = Actor.person("node-b-kansa", "監査 二郎", List.of("auditor"), null, null, null);
+
+        byte[] viaA = pdf("via-a-" + UUID.randomUUID());
+        Browser.Page doc = upload("other", "ノードAで登録した文書", "", "", "a.pdf", "application/pdf", viaA);
+        assertEquals(200, doc.status(), doc::toString);
+        UUID id = idOf(doc);
+        assertArrayEquals(viaA, onB.download(reader, id, 1).bytes(), "uploaded through A, served through B");
+
+        byte[] viaB = png("via-b-" + UUID.randomUUID());
+        Documents.Version v = onB.upload(Actor.person("node-b-admin", "管理 三郎", List.of("admin"), null, null, null),
+                "b.png", viaB, new Documents.Details("other", "ノードBで登録した文書", "", "", "", "", null, null, null));
+        Browser.Page dl = h.admin.browser.get(LIST + "/download?id=" + v.documentId() + "&v=1");
+        assertEquals(200, dl.status(), dl::toString);
+        assertArrayEquals(viaB, dl.bytes(), "stored through B, served through A");
+
+        Documents withoutKey = new Documents(a.database().dataSource(), a.audit().recorder(),
+                TestData.newFolder("docs-node-c-"), Clock.systemUTC(), Hospital.JST);
+        ComplianceException refused = assertThrows(ComplianceException.class,
+                () -> withoutKey.download(reader, id, 1));
+        assertTrue(refused.getMessage().contains("壊れているか差し替えられています"), refused::getMessage);
     }
 
     @Test
@@ -392,9 +464,18 @@ class ComplianceDocumentsTest {
         assertEquals(Evidence.Status.UNKNOWN, e.status(), e::toString);
         assertTrue(e.summary().startsWith("BCP・インシデント対応計画が登録されていません"), e.summary());
 
-        // the table only grows
+        // the runtime role may only read and add the bytes; the tables only grow, even for the superuser
+        for (String privilege : List.of("UPDATE", "DELETE", "TRUNCATE")) {
+            assertEquals(Boolean.FALSE, h.one("SELECT has_table_privilege('mamori_app', 'compliance_document_blob', ?)",
+                    privilege), privilege);
+        }
+        for (String privilege : List.of("SELECT", "INSERT")) {
+            assertEquals(Boolean.TRUE, h.one("SELECT has_table_privilege('mamori_app', 'compliance_document_blob', ?)",
+                    privilege), privilege);
+        }
         for (String sql : List.of("UPDATE compliance_document SET title = 'x'", "DELETE FROM compliance_document",
-                "TRUNCATE compliance_document")) {
+                "TRUNCATE compliance_document", "UPDATE compliance_document_blob SET size_bytes = 1",
+                "DELETE FROM compliance_document_blob", "TRUNCATE compliance_document_blob CASCADE")) {
             try (var c = h.server.superuserConnection(); var st = c.createStatement()) {
                 st.executeUpdate(sql);
                 throw new AssertionError("changed in place: " + sql);
