@@ -8,7 +8,6 @@ import jp.mamori.compliance.Evidence;
 import jp.mamori.compliance.EvidenceSource;
 import jp.mamori.compliance.Framework;
 import jp.mamori.compliance.Frameworks;
-import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
@@ -45,7 +44,7 @@ public final class CompliancePages {
     private final Answers answers;
     private final EvidenceSource evidence;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final JpDates dates;
 
     /**
@@ -58,7 +57,7 @@ public final class CompliancePages {
         this.answers = answers;
         this.evidence = evidence;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader);
         this.dates = new JpDates(zone);
     }
 
@@ -88,32 +87,14 @@ public final class CompliancePages {
     }
 
     public void register() {
-        console.route("GET", PATH, USER, false, read(r -> home(r)));
-        console.route("GET", PATH + "/framework", USER, false, read(this::framework));
-        console.route("GET", PATH + "/item", USER, false, read(r -> item(r, 200, null, null)));
-        console.route("POST", PATH + "/answer", USER, false, write(this::answer));
+        console.route("GET", PATH, USER, false, access.read(r -> home(r)));
+        console.route("GET", PATH + "/framework", USER, false, access.read(this::framework));
+        console.route("GET", PATH + "/item", USER, false, access.read(r -> item(r, 200, null, null)));
+        console.route("POST", PATH + "/answer", USER, false, access.write(this::answer));
     }
 
     static boolean mayAnswer(Sessions.Session s) {
-        return s.hasRole(Accounts.ADMIN_ROLE);
-    }
-
-    private boolean mayRead(Sessions.Session s) {
-        return mayAnswer(s) || reader.test(s);
-    }
-
-    private Console.Page read(Console.Page page) {
-        return r -> mayRead(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Console.Page write(Console.Page page) {
-        return r -> mayAnswer(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("compliance.notAllowed"), r, Html.message("error",
-                t.get("compliance.notAllowed.message")));
+        return ComplianceAccess.mayWrite(s);
     }
 
     private boolean en(ConsoleRequest r) {

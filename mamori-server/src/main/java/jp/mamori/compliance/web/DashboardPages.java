@@ -15,7 +15,6 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 
 import java.net.URLEncoder;
@@ -47,7 +46,7 @@ public final class DashboardPages {
     private final EvidenceSource evidence;
     private final Reviews reviews;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final JpDates dates;
 
     public DashboardPages(Frameworks frameworks, Answers answers, EvidenceSource evidence, Reviews reviews,
@@ -57,24 +56,13 @@ public final class DashboardPages {
         this.evidence = evidence;
         this.reviews = reviews;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader);
         this.dates = new JpDates(zone);
     }
 
     public void register() {
-        console.route("GET", PATH, USER, false, r -> mayRead(r.session()) ? dashboard(r, 200, null, null) : refused(r));
-        console.route("POST", REVIEW, USER, false, r -> CompliancePages.mayAnswer(r.session()) ? review(r)
-                : refused(r));
-    }
-
-    private boolean mayRead(Sessions.Session s) {
-        return CompliancePages.mayAnswer(s) || reader.test(s);
-    }
-
-    private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("compliance.notAllowed"), r, Html.message("error",
-                t.get("compliance.notAllowed.message")));
+        console.route("GET", PATH, USER, false, access.read(r -> dashboard(r, 200, null, null)));
+        console.route("POST", REVIEW, USER, false, access.write(this::review));
     }
 
     private JpDates.Lang lang(ConsoleRequest r) {
@@ -183,7 +171,7 @@ public final class DashboardPages {
                 : null;
         return console.page(r, status, t.get("compliance.dashboard.title"), "compliance/dashboard.jte",
                 new DashboardViews.Dashboard(areas, lastReview, changes, cut, overdue, failing, unanswered, packs,
-                        CompliancePages.mayAnswer(r.session()), typedNote == null ? "" : typedNote, error, notice,
+                        ComplianceAccess.mayWrite(r.session()), typedNote == null ? "" : typedNote, error, notice,
                         r.csrf()));
     }
 

@@ -43,7 +43,7 @@ public final class DocumentPages {
     private final Documents documents;
     private final Frameworks frameworks;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final JpDates dates;
 
     public DocumentPages(Documents documents, Frameworks frameworks, Console console,
@@ -51,23 +51,23 @@ public final class DocumentPages {
         this.documents = documents;
         this.frameworks = frameworks;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader, "documents.notAllowed", "documents.notAllowed.message");
         this.dates = new JpDates(zone);
     }
 
     public void register() {
         console.waiting(this::waiting);
-        console.route("GET", PATH, USER, false, read(r -> list(r, 200, null, null)));
-        console.route("GET", PATH + "/document", USER, false, read(r -> document(r, 200, null, null, null)));
-        console.route("GET", PATH + "/download", USER, false, read(this::download));
-        console.routeUpload(PATH + "/upload", USER, false, write(this::upload));
-        console.routeUpload(PATH + "/change", USER, false, write(this::change));
-        console.route("POST", PATH + "/withdraw", USER, false, write(this::withdraw));
+        console.route("GET", PATH, USER, false, access.read(r -> list(r, 200, null, null)));
+        console.route("GET", PATH + "/document", USER, false, access.read(r -> document(r, 200, null, null, null)));
+        console.route("GET", PATH + "/download", USER, false, access.read(this::download));
+        console.routeUpload(PATH + "/upload", USER, false, access.write(this::upload));
+        console.routeUpload(PATH + "/change", USER, false, access.write(this::change));
+        console.route("POST", PATH + "/withdraw", USER, false, access.write(this::withdraw));
     }
 
     /** The administrator's home: documents expired, expiring within 30 days, or not reviewed (their reminders). */
     java.util.List<Console.Waiting> waiting(ConsoleRequest r) {
-        if (!CompliancePages.mayAnswer(r.session())) {
+        if (!ComplianceAccess.mayWrite(r.session())) {
             return java.util.List.of();
         }
         try {
@@ -80,24 +80,6 @@ public final class DocumentPages {
         } catch (RuntimeException e) {
             return java.util.List.of(); // the home page never fails for a reminder
         }
-    }
-
-    private boolean mayRead(Sessions.Session s) {
-        return CompliancePages.mayAnswer(s) || reader.test(s);
-    }
-
-    private Console.Page read(Console.Page page) {
-        return r -> mayRead(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Console.Page write(Console.Page page) {
-        return r -> CompliancePages.mayAnswer(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("documents.notAllowed"), r, Html.message("error",
-                t.get("documents.notAllowed.message")));
     }
 
     private Reply notFound(ConsoleRequest r) {
@@ -194,7 +176,7 @@ public final class DocumentPages {
         }
         String notice = "uploaded".equals(r.param("done")) && error == null ? t.get("documents.uploaded") : null;
         return console.page(r, status, t.get("documents.title"), "compliance/documents.jte", new DocumentViews.Listing(
-                rows, withdrawn, CompliancePages.mayAnswer(r.session()), kinds(r, form.kind()), form, maxSize(r), error,
+                rows, withdrawn, ComplianceAccess.mayWrite(r.session()), kinds(r, form.kind()), form, maxSize(r), error,
                 notice, r.csrf()));
     }
 
@@ -279,7 +261,7 @@ public final class DocumentPages {
         };
         return console.page(r, status, v.title(), "compliance/documents-document.jte", new DocumentViews.Document(
                 v.documentId().toString(), kind(r, v.kind()), v.title(), s[0], s[1], String.join(", ",
-                v.requirements()), label, itemHref, rows, CompliancePages.mayAnswer(r.session()), v.withdrawn(),
+                v.requirements()), label, itemHref, rows, ComplianceAccess.mayWrite(r.session()), v.withdrawn(),
                 kinds(r, form.kind()), form, reason == null ? "" : reason, maxSize(r), error, notice, r.csrf()));
     }
 
@@ -407,12 +389,12 @@ public final class DocumentPages {
      * to upload one for this item. Null when the person may not read documents.
      */
     public gg.jte.Content itemPart(ConsoleRequest r, Framework fw, Framework.Item it) {
-        if (!mayRead(r.session())) {
+        if (!access.mayRead(r.session())) {
             return null;
         }
         List<DocumentViews.Row> rows = documents.forItem(fw.id(), it.id(), it.requirements()).stream()
                 .map(v -> row(r, v)).toList();
-        String upload = CompliancePages.mayAnswer(r.session()) ? PATH + "?fw=" + enc(fw.id()) + "&fv="
+        String upload = ComplianceAccess.mayWrite(r.session()) ? PATH + "?fw=" + enc(fw.id()) + "&fv="
                 + enc(fw.version()) + "&item=" + enc(it.id()) + "#upload" : null;
         return Templates.content("compliance/documents-item.jte", r.messages(), new DocumentViews.ItemPart(rows,
                 upload));

@@ -45,7 +45,7 @@ public final class PackPages {
     private final Answers answers;
     private final EvidenceSource evidence;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final ZoneId zone;
     private final PdfSeal seal;
     private final AuditRecorder audit;
@@ -67,7 +67,7 @@ public final class PackPages {
         this.answers = answers;
         this.evidence = evidence;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader);
         this.zone = zone;
         this.seal = seal;
         this.audit = audit;
@@ -77,14 +77,7 @@ public final class PackPages {
     }
 
     public void register() {
-        console.route("GET", PATH, USER, false, r -> CompliancePages.mayAnswer(r.session()) || reader.test(r.session())
-                ? pack(r) : refused(r));
-    }
-
-    private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("compliance.notAllowed"), r, Html.message("error",
-                t.get("compliance.notAllowed.message")));
+        console.route("GET", PATH, USER, false, access.read(this::pack));
     }
 
     private Reply pack(ConsoleRequest r) {

@@ -36,33 +36,33 @@ public final class RegisterPages {
 
     private final Registers registers;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final JpDates dates;
 
     public RegisterPages(Registers registers, Console console, Predicate<Sessions.Session> reader,
                          java.time.ZoneId zone) {
         this.registers = registers;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader, "compliance.notAllowed", "registers.notAllowed.message");
         this.dates = new JpDates(zone);
     }
 
     public void register() {
-        console.route("GET", HOME, USER, false, read(this::home));
-        console.route("GET", ONE, USER, false, read(this::table));
-        console.route("GET", ONE + "/row", USER, false, read(r -> row(r, 200, null, null, null)));
-        console.route("GET", ONE + "/new", USER, false, write(r -> newForm(r, 200, null, null)));
-        console.route("POST", ONE + "/save", USER, false, write(this::save));
-        console.route("POST", ONE + "/retire", USER, false, write(this::retire));
-        console.route("GET", ONE + "/export", USER, false, read(this::export));
-        console.route("GET", ONE + "/import", USER, false, write(r -> importForm(r, 200, "", null)));
-        console.routeUpload(ONE + "/import", USER, false, write(this::importCsv));
+        console.route("GET", HOME, USER, false, access.read(this::home));
+        console.route("GET", ONE, USER, false, access.read(this::table));
+        console.route("GET", ONE + "/row", USER, false, access.read(r -> row(r, 200, null, null, null)));
+        console.route("GET", ONE + "/new", USER, false, access.write(r -> newForm(r, 200, null, null)));
+        console.route("POST", ONE + "/save", USER, false, access.write(this::save));
+        console.route("POST", ONE + "/retire", USER, false, access.write(this::retire));
+        console.route("GET", ONE + "/export", USER, false, access.read(this::export));
+        console.route("GET", ONE + "/import", USER, false, access.write(r -> importForm(r, 200, "", null)));
+        console.routeUpload(ONE + "/import", USER, false, access.write(this::importCsv));
         console.waiting(this::waiting);
     }
 
     /** The administrator's home: register rows past their review date (the registers' reminders). */
     List<Console.Waiting> waiting(ConsoleRequest r) {
-        if (!CompliancePages.mayAnswer(r.session())) {
+        if (!ComplianceAccess.mayWrite(r.session())) {
             return List.of();
         }
         try {
@@ -72,24 +72,6 @@ public final class RegisterPages {
         } catch (RuntimeException e) {
             return List.of(); // the home page never fails for a reminder
         }
-    }
-
-    private boolean mayRead(Sessions.Session s) {
-        return CompliancePages.mayAnswer(s) || reader.test(s);
-    }
-
-    private Console.Page read(Console.Page page) {
-        return r -> mayRead(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Console.Page write(Console.Page page) {
-        return r -> CompliancePages.mayAnswer(r.session()) ? page.serve(r) : refused(r);
-    }
-
-    private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("compliance.notAllowed"), r, Html.message("error",
-                t.get("registers.notAllowed.message")));
     }
 
     private Reply notFound(ConsoleRequest r) {
@@ -171,7 +153,7 @@ public final class RegisterPages {
                 ? t.get("registers.imported", a, c, u) : null;
         return console.page(r, 200, k.title(en(r)), "compliance/registersTable.jte", new RegisterViews.Table(k.key(),
                 k.title(en(r)), en(r) ? k.hintEn() : k.hintJa(), headers, rows, overdue,
-                CompliancePages.mayAnswer(r.session()), notice, ONE + "/export?r=" + k.key(),
+                ComplianceAccess.mayWrite(r.session()), notice, ONE + "/export?r=" + k.key(),
                 ONE + "/import?r=" + k.key(), ONE + "/new?r=" + k.key()));
     }
 
@@ -204,7 +186,7 @@ public final class RegisterPages {
                     ch.row().authorName(), String.join("・", labels), ch.row().reason() == null ? ""
                     : ch.row().reason(), ch.row().retired()));
         }
-        boolean mayWrite = CompliancePages.mayAnswer(r.session()) && !row.retired();
+        boolean mayWrite = ComplianceAccess.mayWrite(r.session()) && !row.retired();
         RegisterViews.Form form = !mayWrite ? null : typed != null ? typed : form(r, k, row.entry(), row.version(),
                 row.fields(), row.review().toString(), "", null);
         String notice = "saved".equals(r.param("done")) && typed == null && retireError == null

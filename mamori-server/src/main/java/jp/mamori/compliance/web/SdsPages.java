@@ -4,12 +4,10 @@ import jp.mamori.chart.JpDates;
 import jp.mamori.compliance.Evidence;
 import jp.mamori.compliance.GuidelineMapping;
 import jp.mamori.compliance.ServiceSpecification;
-import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 
 import java.time.LocalDate;
@@ -34,25 +32,19 @@ public final class SdsPages {
 
     private final ServiceSpecification sds;
     private final Console console;
-    private final Predicate<Sessions.Session> reader;
+    private final ComplianceAccess access;
     private final JpDates dates;
 
     public SdsPages(ServiceSpecification sds, Console console, Predicate<Sessions.Session> reader, ZoneId zone) {
         this.sds = sds;
         this.console = console;
-        this.reader = reader;
+        this.access = new ComplianceAccess(console, reader);
         this.dates = new JpDates(zone);
     }
 
     public void register() {
-        console.route("GET", PATH, USER, false, read(this::page));
-        console.route("GET", PATH + ".csv", USER, false, read(this::csv));
-    }
-
-    private Console.Page read(Console.Page page) {
-        return r -> r.session().hasRole(Accounts.ADMIN_ROLE) || reader.test(r.session()) ? page.serve(r)
-                : console.page(r.lang(), 403, r.messages().get("compliance.notAllowed"), r, Html.message("error",
-                r.messages().get("compliance.notAllowed.message")));
+        console.route("GET", PATH, USER, false, access.read(this::page));
+        console.route("GET", PATH + ".csv", USER, false, access.read(this::csv));
     }
 
     private Reply page(ConsoleRequest r) {

@@ -51,15 +51,6 @@ class ComplianceConsoleTest {
         h.close();
     }
 
-    private static Person withRole(String stem, String department, String role) {
-        Person p = h.enrolStaff(stem, department);
-        h.admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
-        Browser.Page done = h.adminSubmit("/console/admin/account/roles/assign", "role", role,
-                "department", department, "scope", "");
-        assertEquals("/console/admin/account/roles", done.path(), done::toString);
-        return p;
-    }
-
     private static final String ITEM_2026 = "/console/compliance/item?id=onsite-inspection&v=2026&item=p1-k-4-2";
     private static final String ITEM_2027 = "/console/compliance/item?id=onsite-inspection&v=2027&item=p1-k-4-2";
 
@@ -164,8 +155,8 @@ class ComplianceConsoleTest {
 
     @Test
     void anAuditorReadsAPhysicianIsRefusedAndEveryPostNeedsTheFormsToken() {
-        Person auditor = withRole("kansa.c", "監査室", "auditor");
-        Person physician = withRole("ishi.c", "内科", "physician");
+        Person auditor = h.staffWithRole("kansa.c", "監査室", "auditor");
+        Person physician = h.staffWithRole("ishi.c", "内科", "physician");
         for (String path : List.of("/console/compliance", "/console/compliance/framework?id=role-sharing&v=2026",
                 ITEM_2026)) {
             Browser.Page refused = physician.browser.get(path);
@@ -197,7 +188,7 @@ class ComplianceConsoleTest {
 
     @Test
     void theRequirementCatalogueReadsInJapaneseInTheJapaneseConsoleAndInEnglishInTheEnglishOne() {
-        Person reader = withRole("kansa.en", "監査室", "auditor");
+        Person reader = h.staffWithRole("kansa.en", "監査室", "auditor");
         String sla = "/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6";
         String ja = "GOV-37: SLA：事業者は、2省GL 別紙1 の SLA 参考例を参考に、医療機関が必要とするサービス・レベルを満たす SLA 案を作成し";
         String en = "GOV-37: SLA: the vendor drafts an SLA, based on the 2省GL 別紙1 SLA 参考例, that meets the service"

@@ -49,22 +49,13 @@ class ComplianceDocumentsTest {
     @BeforeAll
     static void start() {
         h = Hospital.open();
-        auditor = withRole("kansa.d", "監査室", "auditor");
-        physician = withRole("ishi.d", "内科", "physician");
+        auditor = h.staffWithRole("kansa.d", "監査室", "auditor");
+        physician = h.staffWithRole("ishi.d", "内科", "physician");
     }
 
     @AfterAll
     static void stop() {
         h.close();
-    }
-
-    private static Person withRole(String stem, String department, String role) {
-        Person p = h.enrolStaff(stem, department);
-        h.admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
-        Browser.Page done = h.adminSubmit("/console/admin/account/roles/assign", "role", role,
-                "department", department, "scope", "");
-        assertEquals("/console/admin/account/roles", done.path(), done::toString);
-        return p;
     }
 
     static byte[] png(String marker) {

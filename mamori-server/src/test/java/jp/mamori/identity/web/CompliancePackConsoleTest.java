@@ -76,15 +76,6 @@ class CompliancePackConsoleTest {
         }
     }
 
-    private static Person withRole(String stem, String department, String role) {
-        Person p = h.enrolStaff(stem, department);
-        h.admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
-        Browser.Page done = h.adminSubmit("/console/admin/account/roles/assign", "role", role,
-                "department", department, "scope", "");
-        assertEquals("/console/admin/account/roles", done.path(), done::toString);
-        return p;
-    }
-
     private static List<AuditReports.Row> entries(String loginId, String action, int atLeast) {
         List<AuditReports.Row> rows = List.of();
         for (int i = 0; i < 100; i++) {
@@ -165,8 +156,8 @@ class CompliancePackConsoleTest {
 
     @Test
     void theDashboardShowsColoursOverdueAndChangesAndOnlyAdministratorsRecordAReview() {
-        Person auditor = withRole("keiei.a", "経営企画室", "auditor");
-        Person physician = withRole("ishi.d", "内科", "physician");
+        Person auditor = h.staffWithRole("keiei.a", "経営企画室", "auditor");
+        Person physician = h.staffWithRole("ishi.d", "内科", "physician");
         for (String path : List.of("/console/compliance/dashboard", PACK + "&format=csv")) {
             Browser.Page refused = physician.browser.get(path);
             assertEquals(403, refused.status(), path + ": " + refused);

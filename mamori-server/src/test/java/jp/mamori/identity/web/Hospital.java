@@ -151,6 +151,19 @@ final class Hospital implements AutoCloseable {
         return p.code("enrolment-code");
     }
 
+    /**
+     * A new member of staff of {@code department} given {@code role} there by the first administrator (e.g. the
+     * auditor role for the audit and compliance consoles, a physician to be refused), in force at once.
+     */
+    Person staffWithRole(String stem, String department, String role) {
+        Person p = enrolStaff(stem, department);
+        admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
+        Browser.Page done = adminSubmit("/console/admin/account/roles/assign", "role", role,
+                "department", department, "scope", "");
+        assertEquals("/console/admin/account/roles", done.path(), done::toString);
+        return p;
+    }
+
     /** The whole way in for a new member of staff: account, code, enrolment with TOTP. Logged in afterwards. */
     Person enrolStaff(String stem, String department, String... extraFields) {
         String loginId = Person.uniqueId(stem);

@@ -31,15 +31,6 @@ class RegisterConsoleTest {
         h.close();
     }
 
-    private static Person withRole(String stem, String department, String role) {
-        Person p = h.enrolStaff(stem, department);
-        h.admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
-        Browser.Page done = h.adminSubmit("/console/admin/account/roles/assign", "role", role,
-                "department", department, "scope", "");
-        assertEquals("/console/admin/account/roles", done.path(), done::toString);
-        return p;
-    }
-
     private static long versions() {
         return h.<Long>one("SELECT count(*) FROM compliance_register_version");
     }
@@ -153,8 +144,8 @@ class RegisterConsoleTest {
         h.server.server().registers().save(jp.mamori.audit.Actor.server("test"),
                 jp.mamori.compliance.RegisterKind.RISKS, null, null, Map.of("risk", "停電", "owner", "施設課",
                         "likelihood", "low", "impact", "high", "treatment", "reduce"), "", null);
-        Person auditor = withRole("kansa.r", "監査室", "auditor");
-        Person physician = withRole("ishi.r", "内科", "physician");
+        Person auditor = h.staffWithRole("kansa.r", "監査室", "auditor");
+        Person physician = h.staffWithRole("ishi.r", "内科", "physician");
         for (String path : List.of("/console/compliance/registers", "/console/compliance/register?r=risks",
                 "/console/compliance/register/row?r=risks&n=1", "/console/compliance/register/export?r=risks")) {
             Browser.Page refused = physician.browser.get(path);

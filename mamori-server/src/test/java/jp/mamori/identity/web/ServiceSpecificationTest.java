@@ -29,15 +29,6 @@ class ServiceSpecificationTest {
         h.close();
     }
 
-    private static Person withRole(String stem, String department, String role) {
-        Person p = h.enrolStaff(stem, department);
-        h.admin.browser.get("/console/admin/account/roles?id=" + p.accountId);
-        Browser.Page done = h.adminSubmit("/console/admin/account/roles/assign", "role", role,
-                "department", department, "scope", "");
-        assertEquals("/console/admin/account/roles", done.path(), done::toString);
-        return p;
-    }
-
     @Test
     void theDisclosureIsGeneratedFromTheMappingTheSettingsAndTheLiveEvidence() {
         Browser b = h.admin.browser;
@@ -78,8 +69,8 @@ class ServiceSpecificationTest {
 
     @Test
     void auditorsReadAndAPhysicianIsRefused() {
-        Person auditor = withRole("kansa.s", "監査室", "auditor");
-        Person physician = withRole("ishi.s", "内科", "physician");
+        Person auditor = h.staffWithRole("kansa.s", "監査室", "auditor");
+        Person physician = h.staffWithRole("ishi.s", "内科", "physician");
         for (String path : List.of("/console/compliance/sds", "/console/compliance/sds.csv")) {
             assertEquals(200, auditor.browser.get(path).status(), path);
             Browser.Page refused = physician.browser.get(path);

@@ -22,22 +22,6 @@ class ComplianceBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
 
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-    }
-
-    private static void shootAll(Browser b, String name) {
-        shoot(b, 1280, 800, name + "-1280");
-        shoot(b, 768, 1024, name + "-768");
-        shoot(b, 390, 844, name + "-390");
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     @Test
     void anAdministratorAnswersAnItemOfTheInspectionChecklist() {
         Browser b = console.browser();
@@ -49,19 +33,19 @@ class ComplianceBrowserTest {
         b.waitForPath("/console/compliance", java.time.Duration.ofSeconds(10));
         assertEquals("安全管理（チェックリスト）", b.find("h1").getText());
         assertTrue(b.text().contains("立入検査用チェックリスト該当項目"), b.text());
-        shootAll(b, "compliance-home");
+        ConsoleSteps.shootAll(b, "compliance-home");
 
         b.open("/console/compliance/framework?id=onsite-inspection&v=2026");
         String list = b.text();
         assertTrue(list.contains("4② 医療情報システムの管理・運用") && list.contains("未回答"), list);
         assertFalse(list.contains("p1-k-") || list.contains("onsite-inspection"), "no internal id: " + list);
-        shootAll(b, "compliance-framework");
+        ConsoleSteps.shootAll(b, "compliance-framework");
 
         b.find("a[href*='item=p1-k-4-2']").click();
         b.waitFor(d -> b.path().equals("/console/compliance/item"), java.time.Duration.ofSeconds(10));
         assertTrue(b.text().contains("推奨される対応例"), b.text());
         b.js("document.getElementById('answer').scrollIntoView();");
-        shoot(b, 1280, 800, "compliance-item-form-1280");
+        ConsoleSteps.shoot(b, 1280, 800, "compliance-item-form-1280");
         b.driver().manage().window().setSize(new Dimension(1280, 800));
         // keyboard: the answer's radio buttons take the focus and show it
         b.find("input[name='answer'][value='yes']").sendKeys("");
@@ -72,7 +56,7 @@ class ComplianceBrowserTest {
         assertTrue(b.text().contains("いいえの場合は対応予定日（令和8年度内）を入力してください"), b.text());
         assertEquals("棚卸しを予定", b.find("textarea[name='note']").getAttribute("value"), "the note is kept");
         assertTrue(b.find("input[name='answer'][value='no']").isSelected(), "the answer is kept");
-        shootAll(b, "compliance-item-refused");
+        ConsoleSteps.shootAll(b, "compliance-item-refused");
 
         LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
         LocalDate target = today.isBefore(LocalDate.of(2027, 3, 31)) ? LocalDate.of(2027, 3, 31) : today;
@@ -82,26 +66,26 @@ class ComplianceBrowserTest {
         String history = b.find("#history").getText();
         assertTrue(history.contains("いいえ") && history.contains("棚卸しを予定"), history);
         assertFalse(b.text().contains("p1-k-4-2"), "no internal id where a person reads");
-        shootAll(b, "compliance-item");
+        ConsoleSteps.shootAll(b, "compliance-item");
 
         // the requirement catalogue reads in Japanese, and in English after the language switch
         b.open("/console/compliance/framework?id=mamori-requirements&v=2026");
         String catalogue = b.text();
         assertTrue(catalogue.contains("ACCT-2 不要なアカウントの削除")
                 && catalogue.contains("退職者や使用していないID等、不要なアカウントが残存していないかを確認し"), catalogue);
-        shootAll(b, "compliance-catalogue");
+        ConsoleSteps.shootAll(b, "compliance-catalogue");
         b.open("/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6");
         String sla = b.text();
         assertTrue(sla.contains("GOV-37: SLA：事業者は"), sla);
-        shootAll(b, "compliance-item-requirement");
+        ConsoleSteps.shootAll(b, "compliance-item-requirement");
         b.find("a.lang").click();
         b.waitFor(d -> "en".equals(b.js("return document.documentElement.lang;")), java.time.Duration.ofSeconds(10));
         b.open("/console/compliance/item?id=role-sharing&v=2026&item=p2-a-6");
         assertTrue(b.text().contains("GOV-37: SLA: the vendor drafts an SLA"), b.text());
-        shootAll(b, "compliance-item-requirement-en");
+        ConsoleSteps.shootAll(b, "compliance-item-requirement-en");
         b.open("/console/compliance/framework?id=mamori-requirements&v=2026");
         assertTrue(b.text().contains("Delete unnecessary accounts") && !b.text().contains("AUTH-1 AUTH-1"), b.text());
-        shootAll(b, "compliance-catalogue-en");
+        ConsoleSteps.shootAll(b, "compliance-catalogue-en");
         b.find("a.lang").click();
         b.waitFor(d -> "ja".equals(b.js("return document.documentElement.lang;")), java.time.Duration.ofSeconds(10));
     }

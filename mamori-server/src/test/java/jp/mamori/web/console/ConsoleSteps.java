@@ -213,4 +213,25 @@ final class ConsoleSteps {
             }
         }
     }
+
+    /**
+     * A screenshot at {@code width} x {@code height} (target/screenshots/NAME.png), asserting first that the page does
+     * not scroll sideways at that width.
+     */
+    static void shoot(Browser b, int width, int height, String name) {
+        b.driver().manage().window().setSize(new org.openqa.selenium.Dimension(width, height));
+        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
+        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
+        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
+                + " px window");
+        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
+    }
+
+    /** Screenshots at a desktop, a tablet and a phone width (NAME-1280, -768, -390); the window is 1280 x 800 after. */
+    static void shootAll(Browser b, String name) {
+        shoot(b, 1280, 800, name + "-1280");
+        shoot(b, 768, 1024, name + "-768");
+        shoot(b, 390, 844, name + "-390");
+        b.driver().manage().window().setSize(new org.openqa.selenium.Dimension(1280, 800));
+    }
 }

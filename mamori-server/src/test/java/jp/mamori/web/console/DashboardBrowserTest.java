@@ -19,15 +19,6 @@ class DashboardBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
 
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-    }
-
     @Test
     void anAdministratorReadsTheDashboardAndRecordsAReview() {
         Browser b = console.browser();
@@ -48,9 +39,9 @@ class DashboardBrowserTest {
         assertTrue(text.contains("一度も回答されていない項目"), text);
         assertFalse(text.contains("onsite-inspection") || text.contains("p1-k-") || text.contains("AMBER")
                 || text.contains("state-"), "no internal id or code: " + text);
-        shoot(b, 1280, 800, "compliance-dashboard-1280");
-        shoot(b, 768, 1024, "compliance-dashboard-768");
-        shoot(b, 390, 844, "compliance-dashboard-390");
+        ConsoleSteps.shoot(b, 1280, 800, "compliance-dashboard-1280");
+        ConsoleSteps.shoot(b, 768, 1024, "compliance-dashboard-768");
+        ConsoleSteps.shoot(b, 390, 844, "compliance-dashboard-390");
         b.driver().manage().window().setSize(new Dimension(1280, 800));
 
         b.js("document.getElementById('changes').scrollIntoView();");
@@ -59,6 +50,6 @@ class DashboardBrowserTest {
         assertTrue(b.text().contains("見直しを記録しました") && b.text().contains("経営会議で確認"), b.text());
         assertTrue(b.find("#changes").getText().contains("前回の見直しから変化はありません"), b.find("#changes").getText());
         b.js("document.getElementById('changes').scrollIntoView();");
-        shoot(b, 1280, 800, "compliance-dashboard-reviewed-1280");
+        ConsoleSteps.shoot(b, 1280, 800, "compliance-dashboard-reviewed-1280");
     }
 }

@@ -30,22 +30,6 @@ class DocumentsBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
 
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-    }
-
-    private static void shootAll(Browser b, String name) {
-        shoot(b, 1280, 800, name + "-1280");
-        shoot(b, 768, 1024, name + "-768");
-        shoot(b, 390, 844, name + "-390");
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     /** Chooses {@code file} in the upload form's file input as a person would, through DevTools' DOM.setFileInputFiles. */
     @SuppressWarnings("unchecked")
     private static void choose(Browser b, Path file) {
@@ -76,7 +60,7 @@ class DocumentsBrowserTest {
         b.waitForPath("/console/compliance/documents", java.time.Duration.ofSeconds(10));
         assertEquals("安全管理の文書", b.find("h1").getText());
         assertTrue(b.text().contains("まだ文書は登録されていません"), b.text());
-        shootAll(b, "documents-empty");
+        ConsoleSteps.shootAll(b, "documents-empty");
 
         Path dir = Files.createTempDirectory("documents-walk");
         Path fake = Files.writeString(dir.resolve("bcp.pdf"), "<html><script>alert(1)</script></html>");
@@ -98,7 +82,7 @@ class DocumentsBrowserTest {
         assertEquals("bcp", new Select(b.find("select[name='kind']")).getFirstSelectedOption().getAttribute("value"));
         assertFalse(b.dom().contains("<script>alert(1)"), "never shown back");
         b.js("document.getElementById('upload').scrollIntoView();");
-        shootAll(b, "documents-refused");
+        ConsoleSteps.shootAll(b, "documents-refused");
 
         // the real PDF: uploaded, expired
         choose(b, bcp);
@@ -110,7 +94,7 @@ class DocumentsBrowserTest {
         String expired = new JpDates(ZoneId.of("Asia/Tokyo")).date(today.minusDays(1)) + "に期限切れ";
         assertEquals(expired, b.find("#document .state-warn").getText());
         assertFalse(page.matches("(?s).*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-.*"), "no internal id: " + page);
-        shootAll(b, "documents-document");
+        ConsoleSteps.shootAll(b, "documents-document");
 
         // keyboard: the withdraw reason takes the focus
         b.find("textarea[name='reason']").sendKeys("");
@@ -118,13 +102,13 @@ class DocumentsBrowserTest {
 
         b.open("/console/compliance/documents");
         assertTrue(b.find("#list").getText().contains("サイバー攻撃を想定したBCP"), b.text());
-        shootAll(b, "documents-list");
+        ConsoleSteps.shootAll(b, "documents-list");
 
         // the item the BCP answers: the document in amber
         b.open("/console/compliance/item?id=onsite-inspection&v=2026&item=p1-k-5-1");
         String docs = b.find("#documents").getText();
         assertTrue(docs.contains("サイバー攻撃を想定したBCP") && docs.contains(expired), docs);
         b.js("document.getElementById('documents').scrollIntoView();");
-        shootAll(b, "documents-item");
+        ConsoleSteps.shootAll(b, "documents-item");
     }
 }

@@ -27,22 +27,6 @@ class RegisterBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
 
-    private static void shoot(Browser b, int width, int height, String name) {
-        b.driver().manage().window().setSize(new Dimension(width, height));
-        long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-        long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-        assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
-                + " px window");
-        System.out.println("screenshot " + b.screenshot(name).toAbsolutePath());
-    }
-
-    private static void shootAll(Browser b, String name) {
-        shoot(b, 1280, 800, name + "-1280");
-        shoot(b, 768, 1024, name + "-768");
-        shoot(b, 390, 844, name + "-390");
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     @Test
     void anAdministratorRecordsADeviceUnderRemoteMaintenance() {
         Browser b = console.browser();
@@ -65,7 +49,7 @@ class RegisterBrowserTest {
         b.waitForPath("/console/compliance/registers", Duration.ofSeconds(10));
         assertEquals("台帳", b.find("h1").getText());
         assertTrue(b.text().contains("機器・ソフトウェア台帳") && b.text().contains("見直し期限切れ 1 件"), b.text());
-        shootAll(b, "registers-home");
+        ConsoleSteps.shootAll(b, "registers-home");
 
         b.find("a[href='/console/compliance/register?r=devices']").click();
         b.waitForPath("/console/compliance/register", Duration.ofSeconds(10));
@@ -74,7 +58,7 @@ class RegisterBrowserTest {
                 && table.contains("2029年4月30日"), table);
         assertFalse(table.contains("in_use") || table.contains("terminal") || table.contains("devices"),
                 "no internal code: " + table);
-        shootAll(b, "registers-table");
+        ConsoleSteps.shootAll(b, "registers-table");
 
         b.find("#register-new").click();
         b.waitForPath("/console/compliance/register/new", Duration.ofSeconds(10));
@@ -88,7 +72,7 @@ class RegisterBrowserTest {
         assertTrue(b.text().contains("リモート保守の機器は保守事業者を入力してください"), b.text());
         assertEquals("院内ルータ", b.find("#f-name").getAttribute("value"), "the typed name is kept");
         assertTrue(b.find("input[name='f.remote'][value='yes']").isSelected(), "the choice is kept");
-        shootAll(b, "registers-refused");
+        ConsoleSteps.shootAll(b, "registers-refused");
 
         // keyboard: the vendor field takes the focus
         b.find("#f-vendor").sendKeys("");
@@ -98,6 +82,6 @@ class RegisterBrowserTest {
         assertTrue(b.text().contains("保存しました"), b.text());
         assertTrue(b.find("#history").getText().contains("第1版"), b.find("#history").getText());
         assertFalse(b.text().contains("network") || b.text().contains("in_use"), "no internal code: " + b.text());
-        shootAll(b, "registers-row");
+        ConsoleSteps.shootAll(b, "registers-row");
     }
 }

@@ -18,18 +18,6 @@ class SdsBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
 
-    private static void shootAll(Browser b, String name) {
-        for (int[] size : new int[][] {{1280, 800}, {768, 1024}, {390, 844}}) {
-            b.driver().manage().window().setSize(new Dimension(size[0], size[1]));
-            long scrollWidth = ((Number) b.js("return document.documentElement.scrollWidth;")).longValue();
-            long viewport = ((Number) b.js("return document.documentElement.clientWidth;")).longValue();
-            assertTrue(scrollWidth <= viewport, name + " at " + size[0] + ": the page is " + scrollWidth
-                    + " px wide in a " + viewport + " px window");
-            System.out.println("screenshot " + b.screenshot(name + "-" + size[0]).toAbsolutePath());
-        }
-        b.driver().manage().window().setSize(new Dimension(1280, 800));
-    }
-
     @Test
     void theSecurityManagerReadsTheDisclosureAndOpensOneRequirement() {
         Browser b = console.browser();
@@ -45,12 +33,12 @@ class SdsBrowserTest {
         String text = b.text();
         assertTrue(text.contains("稼働中の設定") && text.contains("通信の暗号化") && text.contains("要件ごとの対応状況"),
                 text.substring(0, Math.min(600, text.length())));
-        shootAll(b, "sds-top");
+        ConsoleSteps.shootAll(b, "sds-top");
         b.js("document.getElementById('AUTH-2').scrollIntoView();");
         b.find("#AUTH-2 details summary").click();
         assertTrue(b.find("#AUTH-2 details").getText().contains("TOTP") || b.find("#AUTH-2 details").getText()
                 .contains("second factor"), b.find("#AUTH-2").getText());
         b.js("document.getElementById('AUTH-2').scrollIntoView();");
-        shootAll(b, "sds-requirement");
+        ConsoleSteps.shootAll(b, "sds-requirement");
     }
 }
