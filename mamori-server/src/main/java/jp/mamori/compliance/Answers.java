@@ -177,7 +177,8 @@ public final class Answers {
                 now);
     }
 
-    private static LocalDate date(String s, String ja, String en) {
+    /** A date as the forms send it (2026-04-01), or null when blank; anything else refused in both languages. */
+    static LocalDate date(String s, String ja, String en) {
         if (s == null || s.isBlank()) {
             return null;
         }

@@ -85,7 +85,7 @@ public final class Dashboard {
             for (Framework.Item it : fw.items()) {
                 Answers.Current c = cur.get(it.id());
                 Answers.Entry e = c == null ? null : c.entry();
-                List<Evidence> ev = InspectionPack.evidence(source, it);
+                List<Evidence> ev = source.forItem(it);
                 boolean late = e != null && e.answer() == Answers.Answer.NO && e.target() != null
                         && e.target().isBefore(today);
                 if (late) {

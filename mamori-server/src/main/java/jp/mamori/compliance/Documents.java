@@ -27,7 +27,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -369,7 +368,7 @@ public final class Documents {
         if (reviewer != null && reviewer.length() > 200) {
             throw new ComplianceException("確認者は 200 文字までです / the reviewer is at most 200 characters");
         }
-        LocalDate reviewed = date(d.reviewedOn(), "確認日", "the review date");
+        LocalDate reviewed = Answers.date(d.reviewedOn(), "確認日", "the review date");
         LocalDate today = LocalDate.now(clock.withZone(zone));
         if ((reviewer == null) != (reviewed == null)) {
             throw new ComplianceException("確認者と確認日は両方とも入力してください / give both the reviewer and the review"
@@ -378,7 +377,7 @@ public final class Documents {
         if (reviewed != null && (reviewed.isAfter(today) || reviewed.isBefore(LocalDate.of(2000, 1, 1)))) {
             throw new ComplianceException("確認日は今日までの日付です / the review date cannot be in the future");
         }
-        LocalDate expires = date(d.expiresOn(), "有効期限", "the expiry date");
+        LocalDate expires = Answers.date(d.expiresOn(), "有効期限", "the expiry date");
         if (expires != null && (expires.isBefore(LocalDate.of(2000, 1, 1)) || expires.isAfter(LocalDate.of(2199, 12, 31)))) {
             throw new ComplianceException("有効期限の日付が正しくありません / the expiry date is out of range");
         }
@@ -409,17 +408,6 @@ public final class Documents {
         }
         String n = s.replaceAll("[\\p{Cntrl}&&[^\\n\\t]]", "").replace("\r", "").strip();
         return n.isEmpty() ? null : n;
-    }
-
-    private static LocalDate date(String s, String ja, String en) {
-        if (s == null || s.isBlank()) {
-            return null;
-        }
-        try {
-            return LocalDate.parse(s.strip());
-        } catch (DateTimeParseException e) {
-            throw new ComplianceException(ja + "は 2026-04-01 の形で入力してください / give " + en + " as 2026-04-01");
-        }
     }
 
     /** A checked upload, sealed for the database: not yet stored. */

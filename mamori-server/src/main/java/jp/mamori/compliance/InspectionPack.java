@@ -79,32 +79,13 @@ public final class InspectionPack {
         for (Framework.Section s : fw.sections()) {
             for (Framework.Item it : fw.items()) {
                 if (it.section().equals(s.id())) {
-                    lines.add(new Line(s.titleJa(), it, answers.get(it.id()), evidence(source, it)));
+                    lines.add(new Line(s.titleJa(), it, answers.get(it.id()), source.forItem(it)));
                 }
             }
         }
         return new InspectionPack(fw, List.copyOf(lines), registers == null ? List.of() : List.copyOf(registers),
                 deviations == null ? List.of() : List.copyOf(deviations), institution, producedBy,
                 at.truncatedTo(ChronoUnit.SECONDS), zone);
-    }
-
-    static List<Evidence> evidence(EvidenceSource source, Framework.Item it) {
-        Set<String> seen = new LinkedHashSet<>();
-        List<Evidence> out = new ArrayList<>();
-        for (String req : it.requirements()) {
-            List<Evidence> found;
-            try {
-                found = source.forRequirement(req);
-            } catch (RuntimeException e) {
-                found = List.of();
-            }
-            for (Evidence e : found == null ? List.<Evidence>of() : found) {
-                if (e != null && seen.add(e.probeId())) {
-                    out.add(e);
-                }
-            }
-        }
-        return out;
     }
 
     public List<Line> lines() {

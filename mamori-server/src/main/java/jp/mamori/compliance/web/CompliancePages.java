@@ -20,10 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Predicate;
 
 import static jp.mamori.web.console.Console.Access.USER;
@@ -214,23 +212,7 @@ public final class CompliancePages {
      */
     static List<ComplianceViews.EvidenceRow> evidenceRows(EvidenceSource source, Framework.Item it, Messages t,
                                                           JpDates dates, JpDates.Lang lang) {
-        Set<String> seen = new LinkedHashSet<>();
-        List<ComplianceViews.EvidenceRow> out = new ArrayList<>();
-        for (String req : it.requirements()) {
-            List<Evidence> found;
-            try {
-                found = source.forRequirement(req);
-            } catch (RuntimeException e) {
-                found = List.of();
-            }
-            for (Evidence e : found == null ? List.<Evidence>of() : found) {
-                if (e == null || !seen.add(e.probeId())) {
-                    continue;
-                }
-                out.add(evidenceRow(e, t, dates, lang));
-            }
-        }
-        return out;
+        return source.forItem(it).stream().map(e -> evidenceRow(e, t, dates, lang)).toList();
     }
 
     /** One probe's evidence as a row: status in words and colour, summary, time, and a console-only detail link. */
