@@ -48,8 +48,13 @@ class GuidelineMappingTest {
 
     @Test
     void theBundledMappingNamesOnlyCatalogueIdsAndFilesThatExist() throws Exception {
-        GuidelineMapping m = GuidelineMapping.bundled().orElseThrow(() -> new AssertionError(
-                "the build did not put docs/guideline-mapping.md in the jar"));
+        assertTrue(GuidelineMapping.class.getResource(GuidelineMapping.RESOURCE) != null,
+                "the build did not put docs/guideline-mapping.md in the jar");
+        String text;
+        try (var in = GuidelineMapping.class.getResourceAsStream(GuidelineMapping.RESOURCE)) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        GuidelineMapping m = GuidelineMapping.parse(text); // its refusal names the line
         assertTrue(m.rows().size() > 100, "rows: " + m.rows().size());
         Set<String> catalogue = new Frameworks(null).load().newest(Frameworks.CATALOGUE).orElseThrow().items()
                 .stream().map(Framework.Item::id).collect(Collectors.toSet());
@@ -65,7 +70,7 @@ class GuidelineMappingTest {
             for (String c : r.code()) {
                 if (c.endsWith(".java")) {
                     boolean found = c.contains("/") ? Files.exists(MAIN.resolve(c))
-                            || Files.exists(Path.of("src/main/java").resolve(c))
+                            || Files.exists(Path.of("src/main/java").resolve(c)) || Files.exists(Path.of("..").resolve(c))
                             : sourceNames.contains(c);
                     if (!found) {
                         missing.add(r.label() + ": " + c);
@@ -87,6 +92,13 @@ class GuidelineMappingTest {
             }
         }
         assertEquals(List.of(), missing, "files or test classes the mapping names that do not exist");
+    }
+
+    @Test
+    void aRowAfterABlankLineIsRefusedBecauseMarkdownNoLongerShowsItAsPartOfTheTable() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GuidelineMapping.parse(
+                "| ID | a | b | c | d |\n|---|---|---|---|---|\n| XX-1 | a | b | c | d |\n\n| XX-2 | a | b | c | d |\n"));
+        assertTrue(e.getMessage().contains("line 5") && e.getMessage().contains("blank line"), e.getMessage());
     }
 
     @Test
