@@ -194,9 +194,13 @@ public final class Backups implements BackupEngine {
         daily = lowPriorityTimer("mamori-backup-daily");
         daily.scheduleWithFixedDelay(() -> {
             try {
-                if (baseBackupDue()) {
-                    backupNow("schedule");
-                    prune("schedule");
+                // the check and the backup under the one lock backupNow takes: a backup someone started meanwhile
+                // (an administrator, a tool) finishes first and then counts, so the schedule never takes a second
+                synchronized (Backups.this) {
+                    if (baseBackupDue()) {
+                        backupNow("schedule");
+                        prune("schedule");
+                    }
                 }
                 refreshOffline("schedule");
                 s3.soon(false); // retries a failed upload; lists the bucket when nothing is new
