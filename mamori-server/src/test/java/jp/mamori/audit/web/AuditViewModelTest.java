@@ -43,6 +43,21 @@ class AuditViewModelTest {
                 patients, action, "success", purpose, resources, "10.0.0.1", "s1", false);
     }
 
+    /** Every action the trail can hold reads as words in both languages: none falls to "システムの処理" (other). */
+    @Test
+    void everyAuditActionReadsAsItsOwnWordsInBothLanguages() {
+        for (ConsoleRequest.Lang lang : ConsoleRequest.Lang.values()) {
+            Messages t = Messages.of(lang);
+            Readable readable = new Readable(t, JpDates.tokyo(), PATIENTS, Map.of(), RECORDS, Map.of(), null);
+            for (jp.mamori.audit.AuditAction a : jp.mamori.audit.AuditAction.values()) {
+                String word = readable.entry(row("system:x", "system", "Mamori", List.of(), List.of(), a.code,
+                        "operations", List.of())).action();
+                assertFalse(word.equals(t.get("audit.action.other")) || word.equals(a.code),
+                        lang + " " + a.code + " reads as: " + word);
+            }
+        }
+    }
+
     @Test
     void aPersonIsNamedWithRoleAndDepartmentAndEveryCodeIsAWord() {
         Readable readable = new Readable(JA, JpDates.tokyo(), PATIENTS, Map.of("physician", "医師"), RECORDS, Map.of(),
