@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
 
+import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 
 /**
@@ -60,8 +61,8 @@ public final class DocumentPages {
         console.route("GET", PATH, USER, false, access.read(r -> list(r, 200, null, null)));
         console.route("GET", PATH + "/document", USER, false, access.read(r -> document(r, 200, null, null, null)));
         console.route("GET", PATH + "/download", USER, false, access.read(this::download));
-        console.routeUpload(PATH + "/upload", USER, false, access.write(this::upload));
-        console.routeUpload(PATH + "/change", USER, false, access.write(this::change));
+        console.routeUpload(PATH + "/upload", ADMIN, false, access.write(this::upload));
+        console.routeUpload(PATH + "/change", ADMIN, false, access.write(this::change));
         console.route("POST", PATH + "/withdraw", USER, false, access.write(this::withdraw));
     }
 

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 
+import static jp.mamori.web.console.Console.Access.ADMIN;
 import static jp.mamori.web.console.Console.Access.USER;
 
 /**
@@ -56,7 +57,7 @@ public final class RegisterPages {
         console.route("POST", ONE + "/retire", USER, false, access.write(this::retire));
         console.route("GET", ONE + "/export", USER, false, access.read(this::export));
         console.route("GET", ONE + "/import", USER, false, access.write(r -> importForm(r, 200, "", null)));
-        console.routeUpload(ONE + "/import", USER, false, access.write(this::importCsv));
+        console.routeUpload(ONE + "/import", ADMIN, false, access.write(this::importCsv));
         console.waiting(this::waiting);
     }
 

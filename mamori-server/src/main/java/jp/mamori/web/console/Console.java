@@ -346,8 +346,12 @@ public final class Console implements jp.mamori.web.Endpoint {
                     throw e;
                 }
                 if (route.files() && Multipart.is(request.getHeaders().get(HttpHeader.CONTENT_TYPE))) {
-                    // Up to 20 MB is read only for a signed-in person: nobody else makes the server hold that much.
-                    if (sessionValue == null || identity.sessions().check(sessionValue).isEmpty()) {
+                    // Up to 20 MB is read only for a signed-in person whom the route's own access level admits
+                    // (an administrators' upload: an administrator): nobody else makes the server hold that much.
+                    java.util.Optional<Sessions.Session> uploader = sessionValue == null ? java.util.Optional.empty()
+                            : identity.sessions().check(sessionValue);
+                    if (uploader.isEmpty() || route.access() == Access.ADMIN
+                            && !uploader.get().hasRole(Accounts.ADMIN_ROLE)) {
                         log.info("console: refused an upload to {} without a session from {}", path,
                                 Request.getRemoteAddr(request));
                         return page(lang, 403, lang.t("操作を受け付けられません", "Request refused"), null, Html.message(

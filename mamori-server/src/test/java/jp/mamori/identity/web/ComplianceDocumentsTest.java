@@ -391,6 +391,11 @@ class ComplianceDocumentsTest {
                 "title", "監査担当の文書"), List.of(new Browser.FilePart("file", "a.pdf", "application/pdf",
                 pdf("auditor"))), Map.of());
         assertEquals(403, post.status(), "an auditor never uploads: " + post);
+        // and the gate refuses them before it reads the body: a body past the gate's limit is a 403, not a 413
+        Browser.Page hugeFromAuditor = auditor.browser.postMultipart(UPLOAD, Map.of("csrf", page.csrf(), "kind",
+                "other", "title", "x"), List.of(new Browser.FilePart("file", "a.pdf", "application/pdf",
+                new byte[21 * 1024 * 1024])), Map.of());
+        assertEquals(403, hugeFromAuditor.status(), "refused before the body is read: " + hugeFromAuditor);
         Browser.Page withdraw = auditor.browser.post(LIST + "/withdraw", Map.of("csrf", page.csrf(), "id",
                 id.toString(), "reason", "x"), Map.of());
         assertEquals(403, withdraw.status(), withdraw::toString);
