@@ -149,11 +149,24 @@ class FailoverTest {
         }
     }
 
-    /** When the server logged a line containing {@code text} (its log lines start with an ISO-8601 time). */
-    private static java.time.Instant logged(ServeProcess m, String text) {
-        return m.output().lines().filter(l -> l.contains(text)).findFirst()
-                .map(l -> java.time.OffsetDateTime.parse(l.substring(0, l.indexOf(' '))).toInstant())
-                .orElseThrow(() -> new AssertionError("the server did not log: " + text));
+    /**
+     * When the server logged a line containing {@code text} (its log lines start with an ISO-8601 time). The process's
+     * output reaches the test through a copying thread, which may lag the page the test just read on a busy machine:
+     * wait for the line up to 30 s.
+     */
+    private static java.time.Instant logged(ServeProcess m, String text) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            java.util.Optional<java.time.Instant> at = m.output().lines().filter(l -> l.contains(text)).findFirst()
+                    .map(l -> java.time.OffsetDateTime.parse(l.substring(0, l.indexOf(' '))).toInstant());
+            if (at.isPresent()) {
+                return at.get();
+            }
+            if (System.nanoTime() > until) {
+                throw new AssertionError("the server did not log: " + text);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static double seconds(java.time.Instant from, java.time.Instant to) {
