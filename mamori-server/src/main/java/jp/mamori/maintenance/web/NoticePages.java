@@ -275,7 +275,7 @@ public final class NoticePages {
             default -> null;
         };
         return console.page(r, status, t.get("notices.numbered", n.label()), "maintenance/noticesOne.jte",
-                new NoticeViews.One(n.label(), t.get("notices.numbered", n.label()), n.severity().label(e),
+                new NoticeViews.One(n.label(), n.component(), n.severity().label(e),
                         severityClass(n.severity()), n.status().label(e), n.overdue(clock.instant()), facts, history,
                         mayAct, n.status() != VendorNotices.Status.POSTED, !n.open(),
                         options(VendorNotices.labels(VendorNotices.Closure.values(), e), k.how()), k.plan(), k.how(),
