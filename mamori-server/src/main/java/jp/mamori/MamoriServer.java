@@ -66,6 +66,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.ops.Alerts alerts;
     private jp.mamori.compliance.Probes probes;
     private jp.mamori.compliance.Registers registers;
+    private jp.mamori.maintenance.VendorNotices vendorNotices;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -427,6 +428,12 @@ public final class MamoriServer implements AutoCloseable {
                     Clock.systemUTC());
             new jp.mamori.compliance.web.VendorPages(sbom, endOfSupport, advisories, console, cfg.timeZone(),
                     Clock.systemUTC()).register();
+            // Vendor notices (issue 19; VULN-2, VULN-3): posted by a vendor's account or for it, acknowledged and
+            // tracked to closure by the administrators; an unacknowledged critical or high notice is a deviation.
+            jp.mamori.maintenance.VendorNotices vendorNotices = new jp.mamori.maintenance.VendorNotices(db.dataSource(),
+                    audit.recorder(), Clock.systemUTC(), cfg.timeZone());
+            new jp.mamori.maintenance.web.NoticePages(vendorNotices, console, auditPages::mayOpen, cfg.timeZone(),
+                    Clock.systemUTC()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -483,9 +490,12 @@ public final class MamoriServer implements AutoCloseable {
             }
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
             server.registers = registers;
+            server.vendorNotices = vendorNotices;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
                     deviations, readOnly).register(endOfSupport).register(advisories).register(sds.probe())
                     .registerAll(registers.probes())
+                    .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
+                            () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
                     .start(Duration.ofSeconds(15), jp.mamori.compliance.Probes.DEFAULT_EVERY);
             liveProbes.set(server.probes);
@@ -972,6 +982,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The health report (issue 18 §5); others register their checks on it. */
     public jp.mamori.ops.Health health() {
         return health;
+    }
+
+    /** Vendor notices (issue 19; VULN-2, VULN-3). */
+    public jp.mamori.maintenance.VendorNotices vendorNotices() {
+        return vendorNotices;
     }
 
     /** The registers (台帳) of the compliance console (issue 20): devices, vendors, appointments, contacts, …. */

@@ -124,7 +124,17 @@ public enum AuditAction {
 
     // ---- the vendor's deliverables (issue 20)
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */
-    ADVISORY_IMPORT("advisory.import");
+    ADVISORY_IMPORT("advisory.import"),
+
+    // ---- vendor maintenance (issue 19)
+    /** A vendor notice posted (VULN-3): its number, kind, severity, vendor, whether a vendor account posted it. */
+    MAINTENANCE_NOTICE_POST("maintenance.notice.post"),
+    /** A vendor notice acknowledged by the institution (VULN-2). */
+    MAINTENANCE_NOTICE_ACKNOWLEDGE("maintenance.notice.acknowledge"),
+    /** A plan recorded for a vendor notice (in progress): its length, never its text. */
+    MAINTENANCE_NOTICE_PLAN("maintenance.notice.plan"),
+    /** A vendor notice closed: how (patched, workaround in place, not affected) and the date. */
+    MAINTENANCE_NOTICE_CLOSE("maintenance.notice.close");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 
