@@ -124,7 +124,17 @@ public enum AuditAction {
 
     // ---- the vendor's deliverables (issue 20)
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */
-    ADVISORY_IMPORT("advisory.import");
+    ADVISORY_IMPORT("advisory.import"),
+
+    // ---- vendor maintenance (issue 19; ADR 0015)
+    /** A vendor, one of its staff, a maintenance route or a component's responsibility added, changed or retired. */
+    MAINTENANCE_VENDOR("maintenance.vendor"),
+    /** A work request (作業申請) filed, or refused as filed (outside the contract or routes, overlapping, past). */
+    MAINTENANCE_REQUEST("maintenance.request"),
+    /** A work request approved by one of the institution's responsible persons (or that approval refused). */
+    MAINTENANCE_APPROVE("maintenance.approve"),
+    /** A work request refused, with the reason. */
+    MAINTENANCE_REFUSE("maintenance.refuse");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

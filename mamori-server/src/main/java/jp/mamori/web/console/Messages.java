@@ -24,7 +24,7 @@ import java.util.TreeSet;
 public final class Messages {
     /** The bundles, one per template folder under {@code src/main/jte}. */
     static final List<String> BUNDLES = List.of("layout", "audit", "access", "identity", "clinical", "backup",
-            "retention", "health", "continuity", "compliance", "vendor", "registers", "documents");
+            "retention", "health", "continuity", "compliance", "vendor", "registers", "documents", "maintenance");
 
     private static final Map<String, String> JA = load("ja");
     private static final Map<String, String> EN = load("en");
