@@ -80,10 +80,27 @@ public record Cidr(byte[] network, int prefix) {
     public String toString() {
         try {
             String a = InetAddress.getByAddress(network).getHostAddress();
+            if (network.length == 16) {
+                a = compress(a);
+            }
             return prefix == network.length * 8 ? a : a + "/" + prefix;
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The longest run of zero groups as {@code ::}, as people write IPv6 addresses. */
+    private static String compress(String a) {
+        java.util.regex.Matcher m = Pattern.compile("(?:^|:)0(?::0)+(?::|$)").matcher(a);
+        int start = -1;
+        int end = -1;
+        while (m.find()) {
+            if (m.end() - m.start() > end - start) {
+                start = m.start();
+                end = m.end();
+            }
+        }
+        return start < 0 ? a : a.substring(0, start) + "::" + a.substring(end);
     }
 
     @Override

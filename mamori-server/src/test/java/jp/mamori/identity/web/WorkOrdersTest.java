@@ -101,6 +101,8 @@ class WorkOrdersTest {
         assertFalse(net.containsAddress("192.0.3.1"));
         assertEquals("192.0.2.0/24", Cidr.parse("192.0.2.9/24").orElseThrow().toString(), "host bits are masked");
         assertTrue(Cidr.parse("2001:db8::/48").orElseThrow().contains(Cidr.parse("2001:db8::5").orElseThrow()));
+        assertEquals("2001:db8:1234::/48", Cidr.parse("2001:db8:1234:0:0:0:0:0/48").orElseThrow().toString());
+        assertEquals("::1", Cidr.parse("0:0:0:0:0:0:0:1").orElseThrow().toString());
         assertTrue(Cidr.parse("example.com").isEmpty(), "a host name is refused, never looked up");
         assertTrue(Cidr.parse("192.0.2.0/33").isEmpty());
         assertTrue(Cidr.parse("x".repeat(10_000)).isEmpty());
