@@ -237,9 +237,16 @@ public final class WorkOrders {
     public Optional<ActiveWindow> activeFor(UUID account, Instant now) {
         Timestamp t = Timestamp.from(now);
         return Tx.read(db, c -> load(c, "WHERE ? = ANY (staff) AND window_start <= ? AND window_end > ?", account, t, t))
-                .stream().filter(w -> w.state(now) == State.ACTIVE).findFirst()
+                .stream().filter(w -> w.state(now) == State.ACTIVE).filter(w -> stillStaff(account, w.vendor()))
+                .findFirst()
                 .map(w -> new ActiveWindow(w.number(), w.end(), List.of(w.source()), w.systems(), w.patientData(),
                         w.exportData()));
+    }
+
+    /** Whether the account is still one of the vendor's staff (a member removed after approval works no more). */
+    private boolean stillStaff(UUID account, int vendor) {
+        return vendors.staffOf(account).filter(e -> e.vendor() == vendor).isPresent()
+                && vendors.find(Vendors.VENDOR, vendor).filter(v -> !v.retired()).isPresent();
     }
 
     // ---- filing ------------------------------------------------------------------------------------------------

@@ -246,6 +246,10 @@ class WorkOrdersTest {
         assertTrue(pd.patientDataApproved() && !pd.exportApproved());
         assertTrue(pd.admits("2001:db8:0:0:0:0:0:9"));
         assertEquals(WorkOrders.State.ACTIVE, orders.find(d.number()).orElseThrow().state(Instant.now()));
+        // a staff member removed from the vendor after approval works no more
+        Vendors.Entry link = vendors.staffOf(p.id()).orElseThrow();
+        vendors.retire(ADMIN, Vendors.STAFF, link.entry(), "退職");
+        assertTrue(orders.activeFor(p.id(), Instant.now()).isEmpty(), "removed staff have no window");
 
         // append-only: the runtime role may not change or delete; the superuser is stopped by the trigger
         for (String table : List.of("maintenance_work_order", "maintenance_work_order_decision",
