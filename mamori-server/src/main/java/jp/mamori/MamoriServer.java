@@ -67,6 +67,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.compliance.Probes probes;
     private jp.mamori.compliance.Registers registers;
     private jp.mamori.maintenance.VendorNotices vendorNotices;
+    private jp.mamori.maintenance.WorkOrders workOrders;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -434,6 +435,11 @@ public final class MamoriServer implements AutoCloseable {
                     audit.recorder(), Clock.systemUTC(), cfg.timeZone());
             new jp.mamori.maintenance.web.NoticePages(vendorNotices, console, auditPages::mayOpen, cfg.timeZone(),
                     Clock.systemUTC()).register();
+            // Vendor maintenance (issue 19): vendors, their staff and routes, work requests approved in advance
+            jp.mamori.maintenance.WorkOrders workOrders = new jp.mamori.maintenance.WorkOrders(db.dataSource(),
+                    audit.recorder(), new jp.mamori.maintenance.Vendors(db.dataSource(), audit.recorder(),
+                    identity.accounts(), Clock.systemUTC()), Clock.systemUTC(), cfg.timeZone());
+            new jp.mamori.maintenance.web.MaintenancePages(workOrders, console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -491,6 +497,7 @@ public final class MamoriServer implements AutoCloseable {
             // Live compliance probes (issue 20): each control judged from the running system, every few minutes.
             server.registers = registers;
             server.vendorNotices = vendorNotices;
+            server.workOrders = workOrders;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
                     deviations, readOnly).register(endOfSupport).register(advisories).register(sds.probe())
                     .registerAll(registers.probes())
@@ -992,6 +999,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The registers (台帳) of the compliance console (issue 20): devices, vendors, appointments, contacts, …. */
     public jp.mamori.compliance.Registers registers() {
         return registers;
+    }
+
+    /** Vendor maintenance's work requests (issue 19); {@link jp.mamori.maintenance.WorkOrders#vendors()} the vendors. */
+    public jp.mamori.maintenance.WorkOrders workOrders() {
+        return workOrders;
     }
 
     /** The live compliance probes (issue 20): the latest evidence per probe and per requirement, and its history. */

@@ -126,7 +126,15 @@ public enum AuditAction {
     /** Vulnerability advisories imported from a file ({@code mamori advisories import}): file, SHA-256, kind, count, OS user. */
     ADVISORY_IMPORT("advisory.import"),
 
-    // ---- vendor maintenance (issue 19)
+    // ---- vendor maintenance (issue 19; ADR 0015)
+    /** A vendor, one of its staff, a maintenance route or a component's responsibility added, changed or retired. */
+    MAINTENANCE_VENDOR("maintenance.vendor"),
+    /** A work request (作業申請) filed, or refused as filed (outside the contract or routes, overlapping, past). */
+    MAINTENANCE_REQUEST("maintenance.request"),
+    /** A work request approved by one of the institution's responsible persons (or that approval refused). */
+    MAINTENANCE_APPROVE("maintenance.approve"),
+    /** A work request refused, with the reason. */
+    MAINTENANCE_REFUSE("maintenance.refuse"),
     /** A vendor notice posted (VULN-3): its number, kind, severity, vendor, whether a vendor account posted it. */
     MAINTENANCE_NOTICE_POST("maintenance.notice.post"),
     /** A vendor notice acknowledged by the institution (VULN-2). */

@@ -24,7 +24,8 @@ import java.util.TreeSet;
 public final class Messages {
     /** The bundles, one per template folder under {@code src/main/jte}. */
     static final List<String> BUNDLES = List.of("layout", "audit", "access", "identity", "clinical", "backup",
-            "retention", "health", "continuity", "compliance", "vendor", "registers", "documents", "notices");
+            "retention", "health", "continuity", "compliance", "vendor", "registers", "documents", "notices",
+            "maintenance");
 
     private static final Map<String, String> JA = load("ja");
     private static final Map<String, String> EN = load("en");
