@@ -501,6 +501,15 @@ public final class MamoriServer implements AutoCloseable {
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
                     deviations, readOnly).register(endOfSupport).register(advisories).register(sds.probe())
                     .registerAll(registers.probes())
+                    .register(jp.mamori.compliance.StandardProbes.maintenanceWork(() -> {
+                        jp.mamori.maintenance.Vendors v = workOrders.vendors();
+                        java.util.List<jp.mamori.maintenance.Vendors.Entry> vendors = v.current(
+                                jp.mamori.maintenance.Vendors.VENDOR);
+                        long routes = v.current(jp.mamori.maintenance.Vendors.ROUTE).size();
+                        long without = vendors.stream().filter(e -> v.current(jp.mamori.maintenance.Vendors.ROUTE,
+                                e.entry()).isEmpty()).count();
+                        return new long[] {vendors.size(), routes, without, workOrders.waiting()};
+                    }))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

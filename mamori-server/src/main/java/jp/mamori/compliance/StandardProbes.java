@@ -413,6 +413,41 @@ public final class StandardProbes {
         return Math.max(1, (int) java.util.Arrays.stream(hosts.split(",")).filter(h -> !h.isBlank()).count());
     }
 
+    /**
+     * Remote maintenance only with the institution's permission, on routes it knows (MAINT-1, MAINT-14; issue 19): the
+     * vendors and their remote-maintenance routes registered, and every work request decided before its window.
+     * UNKNOWN with no vendor registered (the system cannot tell whether there is none); PARTIAL while requests wait
+     * for a decision or a vendor has no route; PASS otherwise. The work report (MAINT-5's second half) is not judged
+     * here until it exists.
+     *
+     * @param counts vendors, routes, vendors without a route, requests waiting for a decision
+     */
+    public static Probe maintenanceWork(Supplier<long[]> counts) {
+        String id = "maintenance.work-orders";
+        String path = "/console/maintenance";
+        return of(id, Set.of("MAINT-1", "MAINT-14"), now -> {
+            long[] c;
+            try {
+                c = counts.get();
+            } catch (RuntimeException e) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "保守の記録を読めません / cannot read the maintenance"
+                        + " records", path, now);
+            }
+            long vendors = c[0], routes = c[1], withoutRoute = c[2], waiting = c[3];
+            if (vendors == 0) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "保守事業者が登録されていません。事業者とリモート保守の経路を登録して"
+                        + "ください / no maintenance vendor registered: register the vendors and their routes", path, now);
+            }
+            String figures = "保守事業者 " + vendors + " 社・リモート保守の経路 " + routes + " 件、承認待ちの作業申請 " + waiting
+                    + " 件 / " + vendors + " vendor(s), " + routes + " route(s), " + waiting + " request(s) waiting";
+            if (waiting > 0 || withoutRoute > 0) {
+                return new Evidence(id, Evidence.Status.PARTIAL, figures + (withoutRoute > 0 ? "; 経路が未登録の事業者 "
+                        + withoutRoute + " 社 / " + withoutRoute + " vendor(s) without a route" : ""), path, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, figures, path, now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */

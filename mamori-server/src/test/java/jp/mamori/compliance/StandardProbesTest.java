@@ -135,6 +135,22 @@ class StandardProbesTest {
     }
 
     @Test
+    void maintenanceIsUnknownWithoutVendorsAmberWhileARequestWaitsAndGreenWhenAllIsDecided() {
+        AtomicReference<long[]> c = new AtomicReference<>(new long[] {0, 0, 0, 0});
+        Probe p = StandardProbes.maintenanceWork(c::get);
+        assertEquals(Evidence.Status.UNKNOWN, p.evaluate(NOW).status());
+        c.set(new long[] {1, 2, 0, 1});
+        Evidence waiting = p.evaluate(NOW);
+        assertEquals(Evidence.Status.PARTIAL, waiting.status());
+        assertTrue(waiting.summary().contains("承認待ちの作業申請 1 件"), waiting.summary());
+        c.set(new long[] {2, 2, 1, 0});
+        assertEquals(Evidence.Status.PARTIAL, p.evaluate(NOW).status(), "a vendor without a route");
+        c.set(new long[] {1, 2, 0, 0});
+        assertEquals(Evidence.Status.PASS, p.evaluate(NOW).status());
+        assertTrue(p.requirements().containsAll(Set.of("MAINT-1", "MAINT-14")));
+    }
+
+    @Test
     void redundancyIsGreenOnlyWithAStandbyTheServerFollows() {
         assertEquals(2, StandardProbes.databaseHosts("jdbc:postgresql://db1:5432,db2:5432/mamori?targetServerType=primary"));
         assertEquals(1, StandardProbes.databaseHosts("jdbc:postgresql://db1/mamori"));

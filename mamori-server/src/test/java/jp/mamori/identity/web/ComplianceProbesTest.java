@@ -237,8 +237,9 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(31, probes.latest().size(), "every probe has evidence (twelve standard, three of the vendor's,"
-                + " eight of the registers, seven of the documents' kinds, one of the vendor notices)");
+        assertEquals(32, probes.latest().size(), "every probe has evidence (twelve standard, three of the vendor's,"
+                + " eight of the registers, seven of the documents' kinds, two of maintenance)");
+        assertEquals(Evidence.Status.UNKNOWN, now("maintenance.work-orders").status(), "no vendor registered yet");
         assertEquals(Evidence.Status.UNKNOWN, now("documents.bcp").status(), "no BCP uploaded: not known, not failed");
         assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()
                 && probes.latest("vendor.advisories").isPresent(), "the vendor's probes are registered");
