@@ -499,7 +499,7 @@ public final class MamoriServer implements AutoCloseable {
             server.vendorNotices = vendorNotices;
             server.workOrders = workOrders;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
-                    deviations, readOnly).register(endOfSupport).register(advisories).register(sds.probe())
+                    deviations, () -> vendorNotices.deviations(Clock.systemUTC().instant()), readOnly).register(endOfSupport).register(advisories).register(sds.probe())
                     .registerAll(registers.probes())
                     .register(jp.mamori.compliance.StandardProbes.maintenanceWork(() -> {
                         jp.mamori.maintenance.Vendors v = workOrders.vendors();
@@ -858,6 +858,7 @@ public final class MamoriServer implements AutoCloseable {
                                               Identity identity, jp.mamori.access.AccessAdmin accessAdmin,
                                               jp.mamori.access.BreakGlass breakGlass, jp.mamori.ops.Health health,
                                               jp.mamori.ops.Alerts alerts, Tls.Material tls, List<String> deviations,
+                                              java.util.function.Supplier<List<String>> liveDeviations,
                                               boolean readOnly) {
         jp.mamori.compliance.Probes p = new jp.mamori.compliance.Probes(db.dataSource(), audit.recorder(), alerts,
                 Clock.systemUTC());
@@ -880,6 +881,7 @@ public final class MamoriServer implements AutoCloseable {
                 .register(jp.mamori.compliance.StandardProbes.deviations(() -> {
                     List<String> all = new java.util.ArrayList<>(startDeviations);
                     all.addAll(identity.deviations()); // MFA exceptions in force, as the home page lists them
+                    all.addAll(liveDeviations.get()); // e.g. a critical vendor notice unacknowledged for 24 h
                     return all;
                 }))
                 .register(jp.mamori.compliance.StandardProbes.downtimeReadiness(health::report, () -> {

@@ -174,6 +174,31 @@ class VendorNoticesTest {
         });
     }
 
+    /**
+     * The running server's own list of deviations (the probe config.deviations, which the compliance console and the
+     * inspection pack show) names a critical notice left unacknowledged for more than a day. The notice is written
+     * as the database superuser with a posting time 25 hours back, as if it had waited that long.
+     */
+    @Test
+    void theServersDeviationsNameACriticalNoticeLeftUnacknowledgedForADay() throws Exception {
+        java.time.Instant posted = java.time.Instant.now().minus(Duration.ofHours(25));
+        try (Connection c = h.server.superuserConnection();
+             var ps = c.prepareStatement("WITH n AS (INSERT INTO maintenance_notice (year, number, vendor_name, kind,"
+                     + " component, severity, summary, posted_by, posted_by_name, by_vendor, posted_at) VALUES"
+                     + " (2001, 1, 'C社', 'vulnerability', 'PostgreSQL 17', 'critical', '遠隔からの任意コード実行',"
+                     + " 'system:test', 'test', false, ?) RETURNING notice_id) INSERT INTO maintenance_notice_step"
+                     + " (notice_id, step, by_who, by_name, at) SELECT notice_id, 'posted', 'system:test', 'test', ?"
+                     + " FROM n")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(posted));
+            ps.setTimestamp(2, java.sql.Timestamp.from(posted));
+            ps.executeUpdate();
+        }
+        h.server.server().probes().evaluate();
+        Evidence d = h.server.server().probes().latest("config.deviations").orElseThrow();
+        assertEquals(Evidence.Status.PARTIAL, d.status(), d.summary());
+        assertTrue(d.summary().contains("C社") || d.summary().contains("2001-1"), d.summary());
+    }
+
     @Test
     void anUnacknowledgedCriticalNoticeIsADeviationAfter24HoursUntilAcknowledged() {
         VendorNotices notices = h.server.server().vendorNotices();
