@@ -168,7 +168,14 @@ final class Hospital implements AutoCloseable {
     Person enrolStaff(String stem, String department, String... extraFields) {
         String loginId = Person.uniqueId(stem);
         UUID id = createStaff(loginId, department, extraFields);
-        String code = issueCode(id);
+        return enrolWithCode(loginId, id, issueCode(id));
+    }
+
+    /**
+     * The person's own way in with an enrolment code already issued to account {@code id}: password, then TOTP, the
+     * recovery codes kept. Logged in afterwards.
+     */
+    Person enrolWithCode(String loginId, UUID id, String code) {
         Person p = new Person(loginId, Person.newPassword(), new Browser(server, loginId));
         p.accountId = id;
         Browser.Page codePage = p.browser.get("/console/enrol?code=" + Browser.enc(code));

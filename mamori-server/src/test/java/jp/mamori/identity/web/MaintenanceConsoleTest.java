@@ -64,15 +64,8 @@ class MaintenanceConsoleTest {
         Browser.Page staff = h.admin.browser.submit("/console/maintenance/vendor/staff", "login_id", a.loginId());
         assertEquals("/console/maintenance/vendor", staff.path(), staff::toString);
         assertTrue(staff.contains(a.loginId()));
-        String code = accounts.issueEnrolmentCode(a.id(), Duration.ofHours(1), "test:admin");
-        vendor = new Person(a.loginId(), Person.newPassword(), new Browser(h.server, a.loginId()));
-        vendor.accountId = a.id();
-        vendor.browser.get("/console/enrol?code=" + Browser.enc(code));
-        Browser.Page factor = vendor.browser.submit("/console/enrol", "code", code, "password", vendor.password,
-                "password2", vendor.password);
-        assertEquals("/console/enrol/factor", factor.path(), factor::toString);
-        vendor.scanTotp(factor);
-        vendor.keepRecoveryCodes(vendor.browser.submit("/console/enrol/totp", "code", vendor.totp()));
+        vendor = h.enrolWithCode(a.loginId(), a.id(), accounts.issueEnrolmentCode(a.id(), Duration.ofHours(1),
+                "test:admin"));
 
         // another vendor with a request of its own, made behind the pages
         Actor admin = Actor.person("account:test", "試験", List.of("admin"), null, "127.0.0.1", null);

@@ -293,15 +293,6 @@ class VendorNoticesTest {
         java.util.UUID id = h.createStaff(loginId, "情報システム室", "type", "vendor");
         Browser.Page opened = h.accountAction(id, "/console/admin/account/reactivate", "reason", "保守作業のため");
         assertTrue(opened.status() < 400, opened::toString);
-        String code = h.issueCode(id);
-        Person p = new Person(loginId, Person.newPassword(), new Browser(h.server, loginId));
-        p.accountId = id;
-        p.browser.get("/console/enrol?code=" + Browser.enc(code));
-        Browser.Page factor = p.browser.submit("/console/enrol", "code", code, "password", p.password,
-                "password2", p.password);
-        assertEquals("/console/enrol/factor", factor.path(), factor::toString);
-        p.scanTotp(factor);
-        p.keepRecoveryCodes(p.browser.submit("/console/enrol/totp", "code", p.totp()));
-        return p;
+        return h.enrolWithCode(loginId, id, h.issueCode(id));
     }
 }
