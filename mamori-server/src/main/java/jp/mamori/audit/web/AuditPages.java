@@ -117,9 +117,7 @@ public final class AuditPages {
         return r -> {
             Sessions.Session s = r.session();
             if (!s.hasRole(Accounts.ADMIN_ROLE) && !audit.permits(s.accountId(), action)) {
-                Messages t = r.messages();
-                return console.page(r.lang(), 403, t.get("audit.notAllowed"), r, Html.message("error",
-                        t.get("audit.notAllowed.message")));
+                return console.error(r, 403, "audit.notAllowed", "audit.notAllowed.message");
             }
             return page.serve(r);
         };

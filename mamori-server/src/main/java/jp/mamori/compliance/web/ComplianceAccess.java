@@ -5,8 +5,6 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
-import jp.mamori.web.console.Messages;
 
 import java.util.function.Predicate;
 
@@ -60,7 +58,6 @@ final class ComplianceAccess {
     }
 
     Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get(titleKey), r, Html.message("error", t.get(messageKey)));
+        return console.error(r, 403, titleKey, messageKey);
     }
 }

@@ -12,7 +12,6 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 
 import java.net.URLEncoder;
@@ -144,9 +143,7 @@ public final class CompliancePages {
     }
 
     private Reply notFound(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 404, t.get("compliance.notFound"), r, Html.message("error",
-                t.get("compliance.notFound.message")));
+        return console.error(r, 404, "compliance.notFound", "compliance.notFound.message");
     }
 
     private Reply framework(ConsoleRequest r) {

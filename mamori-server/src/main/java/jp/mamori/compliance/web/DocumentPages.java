@@ -84,9 +84,7 @@ public final class DocumentPages {
     }
 
     private Reply notFound(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 404, t.get("documents.notFound"), r, Html.message("error",
-                t.get("documents.notFound.message")));
+        return console.error(r, 404, "documents.notFound", "documents.notFound.message");
     }
 
     private boolean en(ConsoleRequest r) {

@@ -84,13 +84,11 @@ public final class PackPages {
         Messages t = r.messages();
         Framework fw = frameworks.find(r.param("id"), r.param("v")).orElse(null);
         if (fw == null) {
-            return console.page(r.lang(), 404, t.get("compliance.notFound"), r, Html.message("error",
-                    t.get("compliance.notFound.message")));
+            return console.error(r, 404, "compliance.notFound", "compliance.notFound.message");
         }
         String format = r.param("format") == null || r.param("format").isEmpty() ? "pdf" : r.param("format");
         if (!List.of("pdf", "csv", "oscal").contains(format)) {
-            return console.page(r.lang(), 400, t.get("compliance.pack.badFormat"), r, Html.message("error",
-                    t.get("compliance.pack.badFormat.message")));
+            return console.error(r, 400, "compliance.pack.badFormat", "compliance.pack.badFormat.message");
         }
         Sessions.Session s = r.session();
         List<PackSection> regs;

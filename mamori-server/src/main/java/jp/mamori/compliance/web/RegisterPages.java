@@ -9,7 +9,6 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 
 import java.nio.charset.StandardCharsets;
@@ -76,9 +75,7 @@ public final class RegisterPages {
     }
 
     private Reply notFound(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 404, t.get("compliance.notFound"), r, Html.message("error",
-                t.get("registers.notFound.message")));
+        return console.error(r, 404, "compliance.notFound", "registers.notFound.message");
     }
 
     private static boolean en(ConsoleRequest r) {

@@ -11,7 +11,6 @@ import jp.mamori.maintenance.WorkOrders;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 import jp.mamori.web.console.Templates;
 
@@ -92,15 +91,11 @@ public final class MaintenancePages {
     }
 
     private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("maintenance.notAllowed"), r, Html.message("error",
-                t.get("maintenance.notAllowed.message")));
+        return console.error(r, 403, "maintenance.notAllowed", "maintenance.notAllowed.message");
     }
 
     private Reply notFound(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 404, t.get("maintenance.notFound"), r, Html.message("error",
-                t.get("maintenance.notFound.message")));
+        return console.error(r, 404, "maintenance.notFound", "maintenance.notFound.message");
     }
 
     List<Console.Waiting> waiting(ConsoleRequest r) {

@@ -10,7 +10,6 @@ import jp.mamori.maintenance.VendorNotices;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
-import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 
 import java.time.Clock;
@@ -109,15 +108,11 @@ public final class NoticePages {
     }
 
     private Reply refused(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 403, t.get("notices.notAllowed"), r, Html.message("error",
-                t.get("notices.notAllowed.message")));
+        return console.error(r, 403, "notices.notAllowed", "notices.notAllowed.message");
     }
 
     private Reply notFound(ConsoleRequest r) {
-        Messages t = r.messages();
-        return console.page(r.lang(), 404, t.get("notices.notFound"), r, Html.message("error",
-                t.get("notices.notFound.message")));
+        return console.error(r, 404, "notices.notFound", "notices.notFound.message");
     }
 
     /** The administrator's home: notices nobody has acknowledged (those past 24 h counted apart). */

@@ -765,6 +765,15 @@ public final class Console implements jp.mamori.web.Endpoint {
         return next;
     }
 
+    /**
+     * A page in the console layout that says one thing went wrong (a refusal, a page not found, a malformed request):
+     * its title and its message are message keys, read in the request's language.
+     */
+    public Reply error(ConsoleRequest r, int status, String titleKey, String messageKey) {
+        Messages t = r.messages();
+        return page(r.lang(), status, t.get(titleKey), r, Html.message("error", t.get(messageKey)));
+    }
+
     /** A whole page in the console layout. */
     public Reply page(ConsoleRequest.Lang lang, int status, String title, ConsoleRequest r, String body) {
         return html(status, Layout.render(lang, title, r, breakGlassBanner(r), body, idleSeconds(),
