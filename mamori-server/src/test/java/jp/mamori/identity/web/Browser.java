@@ -181,8 +181,11 @@ final class Browser {
             h.put("Referer", last().uri().toString());
         }
         h.putAll(headers);
+        // "Expect: 100-continue" (the JDK sets it itself): the body is sent only if the server asks for it, so a
+        // server that refuses a request unread answers it cleanly instead of closing a half-sent upload
+        boolean expectContinue = "100-continue".equals(h.remove("Expect"));
         return send(HttpRequest.newBuilder(URI.create(origin + path)).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)), h);
+                .expectContinue(expectContinue).POST(HttpRequest.BodyPublishers.ofByteArray(body)), h);
     }
 
     private Page send(HttpRequest.Builder b, Map<String, String> headers) {
