@@ -440,6 +440,12 @@ public final class MamoriServer implements AutoCloseable {
                     audit.recorder(), new jp.mamori.maintenance.Vendors(db.dataSource(), audit.recorder(),
                     identity.accounts(), Clock.systemUTC()), Clock.systemUTC(), cfg.timeZone());
             new jp.mamori.maintenance.web.MaintenancePages(workOrders, console, cfg.timeZone()).register();
+            // Just-in-time access (issue 19): a vendor's session works only inside an approved window, from its
+            // approved source; outside, it reaches the vendor desk (requests, reports, notices) and nothing else
+            jp.mamori.maintenance.MaintenanceGate maintenanceGate = new jp.mamori.maintenance.MaintenanceGate(
+                    workOrders, audit.recorder(), Clock.systemUTC());
+            console.maintenance(maintenanceGate);
+            new jp.mamori.maintenance.web.VendorDesk(maintenanceGate, workOrders, console, cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);

@@ -142,7 +142,15 @@ public enum AuditAction {
     /** A plan recorded for a vendor notice (in progress): its length, never its text. */
     MAINTENANCE_NOTICE_PLAN("maintenance.notice.plan"),
     /** A vendor notice closed: how (patched, workaround in place, not affected) and the date. */
-    MAINTENANCE_NOTICE_CLOSE("maintenance.notice.close");
+    MAINTENANCE_NOTICE_CLOSE("maintenance.notice.close"),
+    /**
+     * A vendor's console session and its work order: admitted into the approved window (from the approved address),
+     * a maintenance page refused outside it, or the session ended (the window over, ended early, the clock changed,
+     * another address).
+     */
+    MAINTENANCE_SESSION("maintenance.session"),
+    /** A server-side command run under a work order ({@code ./mamori … --work-order N}), or refused. */
+    MAINTENANCE_COMMAND("maintenance.command");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

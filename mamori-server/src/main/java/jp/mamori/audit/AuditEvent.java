@@ -123,6 +123,10 @@ public final class AuditEvent {
         }
 
         public AuditEvent build() {
+            String workOrder = AuditContext.workOrder();
+            if (workOrder != null) {
+                detail.putIfAbsent("workOrder", workOrder);
+            }
             return new AuditEvent(new AuditRecord(at == null ? Instant.now() : at, actor.principal(), actor.kind().code,
                     actor.display(), actor.roles(), actor.department(), patients, resources, action.code, outcome.code,
                     purpose.code, actor.address(), actor.session(), purpose == Purpose.BREAK_GLASS, detail));

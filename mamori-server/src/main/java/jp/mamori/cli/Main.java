@@ -81,6 +81,9 @@ public final class Main {
               bench identity   --data NEW-DIR [--concurrency N] [--seconds S] [--warmup S] [--accounts N]
                                login rate and session-check cost, on a server it starts itself
               version
+              COMMAND ... --work-order 2026-0003   run a command for vendor maintenance (保守作業): only inside
+                               that work order's approved window; exports (audit-export, registers export) only
+                               when it approved taking data out; recorded with the work order
             """;
 
     private Main() {
@@ -107,6 +110,29 @@ public final class Main {
             return help(cmd, rest.isEmpty() || rest.get(0).startsWith("-") ? null : rest.get(0), out, err);
         }
         try {
+            // a command run for vendor maintenance names its work order, which must allow it now (issue 19)
+            Optional<MaintenanceCommand.Split> maintenance = MaintenanceCommand.split(rest);
+            if (maintenance.isPresent()) {
+                rest = maintenance.get().rest();
+                String what = cmd + (rest.isEmpty() || rest.get(0).startsWith("-") ? "" : " " + rest.get(0));
+                String number = MaintenanceCommand.admit(what, rest, maintenance.get().workOrder(), operator(), env);
+                try (jp.mamori.audit.AuditContext.Scope ignored = jp.mamori.audit.AuditContext.open(number)) {
+                    return dispatch(cmd, rest, out, err, env);
+                }
+            }
+            return dispatch(cmd, rest, out, err, env);
+        } catch (ConfigException | IllegalArgumentException e) {
+            err.println("mamori " + cmd + ": " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("mamori " + cmd + ": failed: " + oneLine(e));
+            return 1;
+        }
+    }
+
+    private static int dispatch(String cmd, List<String> rest, PrintStream out, PrintStream err,
+                                Map<String, String> env) throws Exception {
+        {
             return switch (cmd) {
                 case "serve" -> serve(rest, out, env);
                 case "client" -> client(rest, out, err, env);
@@ -139,12 +165,6 @@ public final class Main {
                     yield 2;
                 }
             };
-        } catch (ConfigException | IllegalArgumentException e) {
-            err.println("mamori " + cmd + ": " + e.getMessage());
-            return 2;
-        } catch (Exception e) {
-            err.println("mamori " + cmd + ": failed: " + oneLine(e));
-            return 1;
         }
     }
 

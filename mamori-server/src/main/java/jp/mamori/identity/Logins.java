@@ -177,7 +177,10 @@ public final class Logins {
             loggedIn(a.id(), loginId, address, "emergency account");
             return new PasswordOutcome.LoggedIn(cookie, "emergency");
         }
-        Optional<MfaExceptions.Exception> exception = exceptions.covering(address);
+        // a terminal's MFA exception never covers a vendor's maintenance account: it always needs its second factor
+        // (issue 19; ACCT-3, AUTH-2)
+        Optional<MfaExceptions.Exception> exception = a.type().equals("vendor") ? Optional.empty()
+                : exceptions.covering(address);
         if (exception.isPresent()) {
             String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+exception", false, address,
                     userAgent, exception.get().id(), null);

@@ -88,4 +88,16 @@ public final class MaintenanceViews {
     public record Request(RequestRow row, List<Line> lines, List<Decision> decisions, boolean mayDecide,
                           String reason, String error, String notice, String csrf) {
     }
+
+    /** A page a vendor's session reaches inside its window. */
+    public record DeskLink(String href, String label) {
+    }
+
+    /**
+     * A vendor's home: inside a window (the work order and its end, the operations pages) or at the desk.
+     *
+     * @param request the request page of the work order, when inside its window
+     */
+    public record Desk(boolean inWindow, String headline, String hint, List<DeskLink> links, String request) {
+    }
 }

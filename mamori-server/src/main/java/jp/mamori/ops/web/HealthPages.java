@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.MissingResourceException;
 
-import static jp.mamori.web.console.Console.Access.ADMIN;
+import static jp.mamori.web.console.Console.Access.OPERATIONS;
 
 /**
  * The health page for administrators ({@code GET /console/admin/health}; issue 18 §5): the same report as
@@ -40,7 +40,7 @@ public final class HealthPages {
     }
 
     public void register() {
-        console.route("GET", PATH, ADMIN, false, this::home);
+        console.route("GET", PATH, OPERATIONS, false, this::home);
         console.waiting(this::waiting);
     }
 

@@ -30,13 +30,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
-import static jp.mamori.web.console.Console.Access.ADMIN;
+import static jp.mamori.web.console.Console.Access.OPERATIONS;
 
 /**
  * The backups page (保存性; BACKUP-5, 004 checklist row 7 "backup exists, scope, frequency, generations, method,
  * location; restore confirmed"): the policy, the finished backups, the last restore drill, the offline copy and
  * what falls short, with buttons that take a backup or run a drill now.
- * <p>For the account administrators (the {@code ADMIN} gate, as the access and account pages): they run the
+ * <p>For the account administrators (the {@code OPERATIONS} gate: as the access and account pages, and a vendor's
+ * maintenance session inside its approved window, issue 19): they run the
  * installation, answer the inspectors for it and are the ones who act on a deviation; the buttons start real work on
  * the server, so they also need a fresh second factor. Auditors see the same runs in the audit trail
  * ({@code backup.run}, {@code backup.drill}), which {@link Backups} writes itself.
@@ -96,13 +97,13 @@ public final class BackupPages {
     }
 
     public void register() {
-        console.route("GET", PATH, ADMIN, false, this::home);
-        console.route("POST", PATH + "/now", ADMIN, true, r -> start(r, "backup", () -> {
+        console.route("GET", PATH, OPERATIONS, false, this::home);
+        console.route("POST", PATH + "/now", OPERATIONS, true, r -> start(r, "backup", () -> {
             Backups.Taken t = backups.backupNow(by(r));
             return new Run("backup", null, null, null, true, "backup.run.backupDone",
                     List.of(size(t.sealedBytes()), t.took()));
         }));
-        console.route("POST", PATH + "/drill", ADMIN, true, r -> start(r, "drill", () -> {
+        console.route("POST", PATH + "/drill", OPERATIONS, true, r -> start(r, "drill", () -> {
             Backups.DrillResult d = backups.drill(drillCheck, by(r));
             return new Run("drill", null, null, null, d.passed(), d.passed() ? "backup.run.drillPassed"
                     : "backup.run.drillFailed", List.of(d.findings().size()));

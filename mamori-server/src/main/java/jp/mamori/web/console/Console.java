@@ -4,6 +4,8 @@ import jp.mamori.identity.Accounts;
 import jp.mamori.identity.Identity;
 import jp.mamori.identity.IdentityException;
 import jp.mamori.identity.Sessions;
+import jp.mamori.audit.AuditContext;
+import jp.mamori.maintenance.MaintenanceGate;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.kernel.QueryString;
 import jp.mamori.web.Reply;
@@ -51,7 +53,12 @@ public final class Console implements jp.mamori.web.Endpoint {
         /** A logged-in, unlocked session. */
         USER,
         /** As USER, with the account administrator role. */
-        ADMIN
+        ADMIN,
+        /**
+         * The operations pages (health, backups): as ADMIN, or a vendor's maintenance session inside its approved
+         * window and from its approved source (issue 19, {@link MaintenanceGate}).
+         */
+        OPERATIONS
     }
 
     @FunctionalInterface
@@ -121,6 +128,14 @@ public final class Console implements jp.mamori.web.Endpoint {
     }
 
     /** Who may open the audit console, as its pages decide; the navigation links it for them only. None by default. */
+    /** The gate of vendors' maintenance sessions; none: a vendor's session reaches the vendor desk only. */
+    private volatile MaintenanceGate maintenance;
+
+    /** Installs the just-in-time check of vendors' maintenance sessions (issue 19). */
+    public void maintenance(MaintenanceGate gate) {
+        this.maintenance = gate;
+    }
+
     private volatile java.util.function.Predicate<Sessions.Session> auditor = s -> false;
 
     /** Says who may open the audit console (the audit pages register their rule), for the navigation link. */
@@ -382,8 +397,9 @@ public final class Console implements jp.mamori.web.Endpoint {
                     name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
                     s != null ? sessionValue : null, s, csrf, files);
             shown = r;
-            Reply gate = gate(route, r, path);
-            Reply reply = gate != null ? gate : route.page().serve(r);
+            String[] workOrder = new String[1];
+            Reply gate = gate(route, r, path, workOrder);
+            Reply reply = gate != null ? gate : serve(route, r, workOrder[0]);
             if (newPre != null) {
                 reply.header("Set-Cookie", cookie(preCookie, newPre));
             }
@@ -453,8 +469,15 @@ public final class Console implements jp.mamori.web.Endpoint {
         return page(r, status, title, "layout/error.jte", new Layout.ErrorView(message, hint, signedIn));
     }
 
+    /** Runs the page; inside a maintenance window every audit entry it makes carries the work order (MAINT-9). */
+    private static Reply serve(Route route, ConsoleRequest r, String workOrder) throws Exception {
+        try (AuditContext.Scope ignored = AuditContext.open(workOrder)) {
+            return route.page().serve(r);
+        }
+    }
+
     /** The access rule of the route; null when the page may run. */
-    private Reply gate(Route route, ConsoleRequest r, String path) {
+    private Reply gate(Route route, ConsoleRequest r, String path, String[] workOrder) {
         Sessions.Session s = r.session();
         switch (route.access()) {
             case PUBLIC -> {
@@ -474,6 +497,31 @@ public final class Console implements jp.mamori.web.Endpoint {
         if (s == null || s.stage() != Sessions.Stage.AUTHENTICATED) {
             return redirect("/console/login");
         }
+        boolean operations = false;
+        if (MaintenanceGate.applies(s)) {
+            MaintenanceGate gate = maintenance;
+            MaintenanceGate.Verdict v = gate == null ? new MaintenanceGate.Desk(null) : gate.admit(s, r.address());
+            if (v instanceof MaintenanceGate.Ended ended) {
+                identity.sessions().end(r.cookie(), "maintenance: " + ended.message());
+                return clearSession(errorPage(new ConsoleRequest(r.method(), path, r.query(), Map.of(), r.header(),
+                        r.address(), r.lang(), null, null, "", Map.of()), 403, r.lang().t("保守作業の終了",
+                        "Maintenance ended"), ended.message(), null));
+            }
+            String wo = v instanceof MaintenanceGate.InWindow in ? in.window().workOrderNo() : null;
+            boolean reaches = MaintenanceGate.deskPath(path) || wo != null && route.access() == Access.OPERATIONS;
+            if (!reaches) {
+                if (gate != null) {
+                    gate.refused(s, r.address(), path, wo);
+                }
+                String why = v instanceof MaintenanceGate.Desk d && d.why() != null ? d.why()
+                        : wo == null ? MaintenanceGate.OUTSIDE_WINDOW
+                        : "保守作業では、この画面は使えません（運用の画面のみ） / Maintenance does not reach this page"
+                                + " (operations pages only)";
+                return errorPage(r, 403, r.lang().t("この画面は使えません", "Not available"), why, null);
+            }
+            workOrder[0] = wo;
+            operations = wo != null;
+        }
         if (route.access() == Access.LOCKED_OK) {
             return readOnlyRefusal(route, r);
         }
@@ -486,7 +534,8 @@ public final class Console implements jp.mamori.web.Endpoint {
         if (s.mustChangePassword() && !path.equals("/console/me/password") && !path.equals("/console/logout")) {
             return redirect("/console/me/password");
         }
-        if (route.access() == Access.ADMIN && !s.hasRole(Accounts.ADMIN_ROLE)) {
+        if ((route.access() == Access.ADMIN || route.access() == Access.OPERATIONS && !operations)
+                && !s.hasRole(Accounts.ADMIN_ROLE)) {
             return errorKeys(r, 403, "layout.error.forbidden.title", "layout.error.adminOnly",
                     "layout.error.forbidden.hint");
         }
@@ -584,8 +633,9 @@ public final class Console implements jp.mamori.web.Endpoint {
                 name -> "Referer".equalsIgnoreCase(name) ? p.referer() : r.header().apply(name), r.address(), r.lang(),
                 r.cookie(), now, r.csrf());
         log.info("console: {} {} continues after a step-up from {}", p.method(), p.path(), r.address());
-        Reply gate = gate(route, again, p.path());
-        return Optional.of(gate != null ? gate : route.page().serve(again));
+        String[] workOrder = new String[1];
+        Reply gate = gate(route, again, p.path(), workOrder);
+        return Optional.of(gate != null ? gate : serve(route, again, workOrder[0]));
     }
 
     /** Whether the step-up page of {@code r} holds a form under {@code ticket}, which continues after it. */

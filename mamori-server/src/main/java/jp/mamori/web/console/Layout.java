@@ -52,9 +52,10 @@ public final class Layout {
      * @param admin       whether the administrator's pages are linked
      * @param emergency   whether the person signed in with an emergency account
      * @param audit       whether the audit console is linked (those its routes let in, and only them)
+     * @param breakGlass  whether break-glass is linked: never for a vendor's maintenance account, which has no reach
      */
     public record SignedIn(long idleSeconds, boolean patients, boolean admin, String displayName, String loginId,
-                           boolean emergency, String csrf, boolean audit) {
+                           boolean emergency, String csrf, boolean audit, boolean breakGlass) {
     }
 
     /**
@@ -88,7 +89,8 @@ public final class Layout {
         Sessions.Session s = r == null ? null : r.session();
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
-                s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s)) : null;
+                s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s),
+                s.accountType() != jp.mamori.identity.Account.Type.VENDOR) : null;
         // the language switch returns to this very page, its query included (an item page needs its ids); a page
         // answering a POST, a refusal or an error returns to its path only
         String here = r == null ? "/console/home" : Console.safeNext(r.path()

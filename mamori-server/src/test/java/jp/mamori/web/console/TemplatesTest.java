@@ -18,7 +18,7 @@ class TemplatesTest {
     @Test
     void theLayoutEscapesTheDisplayNameTheLoginIdAndTheTitle() {
         Layout.View v = new Layout.View("ja", HOSTILE, new Layout.SignedIn(900, true, true, HOSTILE, HOSTILE, true,
-                "\"><img src=x>", true), "en", "%2Fconsole%2Fhome", Templates.trusted(""), Templates.trusted("<p>body</p>"));
+                "\"><img src=x>", true, true), "en", "%2Fconsole%2Fhome", Templates.trusted(""), Templates.trusted("<p>body</p>"));
         String html = Templates.page("layout/page.jte", Messages.of(ConsoleRequest.Lang.JA), v);
         assertFalse(html.contains("<script>alert"), html);
         assertFalse(html.contains("<img"), html);

@@ -1,0 +1,89 @@
+package jp.mamori.web.console;
+
+import jp.mamori.audit.Actor;
+import jp.mamori.identity.Account;
+import jp.mamori.identity.Accounts;
+import jp.mamori.maintenance.Vendors;
+import jp.mamori.maintenance.WorkOrders;
+import jp.mamori.testing.Browser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A vendor's engineer in a real Chromium (issue 19): enrolled, they land on the vendor desk, which says in Japanese that
+ * they are outside an approved window and what is open to them; once a work order for this line is approved, the home
+ * page names the work order and its end and links to the operations pages, which open; the audit console stays closed
+ * and says why. Screenshots at 1280, 768 and 390 px (target/screenshots/vendor-*.png).
+ */
+class VendorWindowBrowserTest {
+    @RegisterExtension
+    static final ConsoleInBrowser console = new ConsoleInBrowser();
+
+    @Test
+    void theEngineerSeesTheDeskThenTheWindowAndOnlyItsPages() {
+        Browser b = console.browser();
+        ConsoleSteps.setUpFirstAdministrator(b, console.server(), "kanri.window");
+        ConsoleSteps.enrolTotp(b);
+        ConsoleSteps.continueToHome(b);
+        ConsoleSteps.logOut(b);
+
+        Actor admin = Actor.person("account:test", "情報システム 佐藤", List.of("admin"), null, "127.0.0.1", null);
+        WorkOrders orders = console.server().server().workOrders();
+        Vendors vendors = orders.vendors();
+        LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
+        Vendors.Entry v = vendors.saveVendor(admin, null, Map.of("name", "株式会社みらい医療システム保守サービス",
+                "contract_no", "保守-2026-0042", "contract_from", today.minusMonths(1).toString(), "contract_to",
+                today.plusYears(1).toString(), "responsible", "保守部 部長 鈴木一郎", "contacts", "03-1234-5678",
+                "subcontractors", ""));
+        vendors.addRoute(admin, v.entry(), Map.of("name", "保守用回線", "sources", "127.0.0.1/32", "reaches",
+                "電子カルテサーバ（管理画面のみ）", "device", "保守端末"));
+        Accounts accounts = console.server().server().identity().accounts();
+        Account a = accounts.create(new Accounts.NewAccount("hoshu.tanaka", "田中", "三郎", "タナカ", "サブロウ",
+                Account.Type.VENDOR, List.of(new Accounts.QualificationGrant("vendor_engineer", null)),
+                List.of("情報システム"), Set.of(), new Accounts.Proofing("in_person", "drivers_licence", null,
+                "情報システム 佐藤", Instant.now())), "test:admin");
+        accounts.reactivate(a.id(), "保守作業のため", "test:admin");
+        vendors.addStaff(admin, v.entry(), a.loginId());
+        String code = accounts.issueEnrolmentCode(a.id(), Duration.ofHours(1), "test:admin");
+        b.open("/console/enrol?code=" + java.net.URLEncoder.encode(code, java.nio.charset.StandardCharsets.UTF_8));
+        b.fill("/console/enrol", "password", ConsoleSteps.PASSWORD).fill("/console/enrol", "password2",
+                ConsoleSteps.PASSWORD).submit("次へ（二要素認証の設定）");
+        ConsoleSteps.enrolTotp(b);
+        ConsoleSteps.continueToHome(b);
+
+        String desk = b.find("#vendor-desk").getText();
+        assertTrue(desk.contains("承認された保守作業の時間外です") && desk.contains("作業申請・作業報告・通知"), desk);
+        assertTrue(b.driver().findElements(org.openqa.selenium.By.cssSelector("a[href='/console/break-glass']"))
+                .isEmpty(), "no break-glass link for a vendor's account");
+        ConsoleSteps.shootAll(b, "vendor-desk-outside");
+
+        Instant now = Instant.now();
+        WorkOrders.WorkOrder w = orders.file(admin, UUID.randomUUID(), new WorkOrders.NewRequest(v.entry(),
+                List.of(a.id()), "電子カルテ サーバ（OS・DB）", "バックアップの設定確認", false, false, null, now,
+                now.plus(Duration.ofHours(2)), "127.0.0.1"));
+        orders.approve(admin, UUID.randomUUID(), w.number());
+        b.open("/console/home");
+        String inWindow = b.find("#vendor-desk").getText();
+        assertTrue(inWindow.contains("保守作業中：作業番号 " + w.number()) && inWindow.contains("稼働状況"), inWindow);
+        ConsoleSteps.shootAll(b, "vendor-desk-window");
+        b.find("#vendor-desk a[href='/console/admin/backups']").click();
+        b.waitForPath("/console/admin/backups", Duration.ofSeconds(20));
+        assertEquals("/console/admin/backups", b.path());
+
+        b.open("/console/audit");
+        assertTrue(b.text().contains("保守作業では、この画面は使えません"), b.text());
+        ConsoleSteps.shootAll(b, "vendor-refused");
+    }
+}
