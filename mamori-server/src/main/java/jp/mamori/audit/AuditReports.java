@@ -130,8 +130,8 @@ public final class AuditReports {
      * The entries made under one vendor maintenance work order (issue 19; MAINT-4, MAINT-9): every entry whose
      * {@code detail.workOrder} is {@code number}, recorded in [{@code from}, {@code to}), oldest first, at most
      * {@code limit}. The time range uses the trail's index; the work order is read from the entry itself (the hashed
-     * bytes, so the report says nothing the trail does not). The report's own steps ({@code maintenance.report*}) are
-     * left out: they are about the report, not the work.
+     * bytes, so the report says nothing the trail does not). The request's own steps (filed, approved, refused) and the
+     * report's ({@code maintenance.report*}) are left out: they are about the paperwork, not the work.
      */
     public List<Row> underWorkOrder(String number, Instant from, Instant to, int limit) {
         return rows(WORK_ORDER_WHERE + " ORDER BY seq LIMIT ?", from, to, number, limit);
@@ -159,7 +159,8 @@ public final class AuditReports {
 
     private static final String WORK_ORDER_WHERE = "WHERE recorded_at >= ? AND recorded_at < ?"
             + " AND convert_from(entry, 'UTF8')::jsonb -> 'detail' ->> 'workOrder' = ?"
-            + " AND action NOT LIKE 'maintenance.report%'";
+            + " AND action NOT LIKE 'maintenance.report%'"
+            + " AND action NOT IN ('maintenance.request', 'maintenance.approve', 'maintenance.refuse')";
 
     /** Every access to patient data in the window, in time order (AUDIT-10: identifiers in time order). */
     public List<Row> window(Instant from, Instant to, int limit) {

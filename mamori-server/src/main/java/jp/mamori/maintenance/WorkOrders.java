@@ -500,7 +500,7 @@ public final class WorkOrders {
      */
     public WorkOrder endNow(Actor by, String number, String reason) {
         try {
-            String why = Vendors.text(reason, "終了の理由 / the reason for ending", MAX_REASON, true);
+            String why = Vendors.text(reason, "終了の理由 / reason for ending", MAX_REASON, true);
             Tx.inTransaction(db, c -> {
                 try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
                     ps.setString(1, "mamori.maintenance.work_order");

@@ -278,7 +278,7 @@ public final class WorkReports {
     private Report decide(Actor by, UUID account, String number, boolean approve, String reason) {
         AuditAction action = approve ? AuditAction.MAINTENANCE_REPORT_APPROVE : AuditAction.MAINTENANCE_REPORT_RETURN;
         try {
-            String why = approve ? null : Vendors.text(reason, "差戻しの理由 / the reason for returning",
+            String why = approve ? null : Vendors.text(reason, "差戻しの理由 / reason for returning",
                     WorkOrders.MAX_REASON, true);
             Tx.inTransaction(db, c -> {
                 lock(c);

@@ -40,6 +40,8 @@ final class ReportPages {
     private static final String PATH = MaintenancePages.PATH;
     /** The newest entries the live view shows. */
     static final int LIVE_ROWS = 200;
+    /** The longest text a refused report form keeps (what was typed comes back, clipped past the limit). */
+    private static final int KEEP = 4100;
 
     private final MaintenancePages pages;
     private final WorkReports reports;
@@ -281,7 +283,11 @@ final class ReportPages {
         if (found.isEmpty()) {
             return pages.notFound(r);
         }
-        Map<String, String> typed = MaintenancePages.kept(r, REPORT_FIELDS);
+        Map<String, String> typed = new java.util.HashMap<>();
+        for (String k : REPORT_FIELDS) {
+            String v = r.param(k);
+            typed.put(k, v == null ? "" : v.length() > KEEP ? v.substring(0, KEEP) : v);
+        }
         String no = found.get().order().number();
         try {
             reports.submit(Actor.of(r.session(), r.address()), r.session().accountId(), no, typed);
