@@ -104,6 +104,9 @@
         }
         var doc = new DOMParser().parseFromString(html, 'text/html');
         box.replaceChildren.apply(box, Array.prototype.slice.call(doc.body.childNodes));
+        if (box.querySelector('[data-live-ended]')) {
+          clearInterval(timer); // the job is over: nothing more will come
+        }
       })
       .catch(function () { clearInterval(timer); });
   }, 5000);

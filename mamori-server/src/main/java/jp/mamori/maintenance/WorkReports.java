@@ -67,14 +67,7 @@ public final class WorkReports {
     /** A work order with its report's steps, oldest first. */
     public record Report(WorkOrders.WorkOrder order, List<Step> steps) {
         public Status status() {
-            if (steps.isEmpty()) {
-                return Status.NONE;
-            }
-            return switch (steps.get(steps.size() - 1).step()) {
-                case "approved" -> Status.APPROVED;
-                case "returned" -> Status.RETURNED;
-                default -> Status.SUBMITTED;
-            };
+            return WorkReports.status(steps.isEmpty() ? null : steps.get(steps.size() - 1).step());
         }
 
         /** The newest submitted version, if any. */
@@ -178,15 +171,13 @@ public final class WorkReports {
      */
     public List<Overdue> overdue(Instant now) {
         List<Overdue> out = new ArrayList<>();
+        Map<Long, String> last = lastSteps();
         for (WorkOrders.WorkOrder w : orders.all()) {
-            if (!w.approved() || w.state(now) != WorkOrders.State.ENDED) {
-                continue;
+            if (!w.approved() || w.state(now) != WorkOrders.State.ENDED
+                    || now.isBefore(w.over().plus(REPORT_DUE))) {
+                continue; // nothing can be late yet
             }
-            if (now.isBefore(w.over().plus(REPORT_DUE))) {
-                continue; // nothing can be late yet: saves reading the steps of recent jobs
-            }
-            Report r = new Report(w, steps(w.seq()));
-            Status s = r.status();
+            Status s = status(last.get(w.seq()));
             if (s == Status.APPROVED) {
                 continue;
             }
@@ -194,7 +185,7 @@ public final class WorkReports {
                 out.add(new Overdue(w.number(), "report", "作業報告 " + w.number() + " が提出期限（作業終了から"
                         + REPORT_DUE.toDays() + "日）を過ぎても提出されていません / the work report of " + w.number()
                         + " was not submitted within " + REPORT_DUE.toDays() + " days of the window's end"));
-            } else if (!now.isBefore(r.approvalDue())) {
+            } else if (!now.isBefore(w.over().plus(APPROVAL_DUE))) {
                 out.add(new Overdue(w.number(), "approval", "作業報告 " + w.number() + " が承認期限（作業終了から"
                         + APPROVAL_DUE.toDays() + "日）を過ぎても承認されていません / the work report of " + w.number()
                         + " was not approved within " + APPROVAL_DUE.toDays() + " days of the window's end"));
@@ -206,14 +197,35 @@ public final class WorkReports {
 
     /** How many reports wait for the institution's approval now (the administrator's home). */
     public long waitingApproval(Instant now) {
-        long n = 0;
-        for (WorkOrders.WorkOrder w : orders.all()) {
-            if (w.approved() && w.state(now) == WorkOrders.State.ENDED
-                    && new Report(w, steps(w.seq())).status() == Status.SUBMITTED) {
-                n++;
+        Map<Long, String> last = lastSteps();
+        return orders.all().stream().filter(w -> w.approved() && w.state(now) == WorkOrders.State.ENDED
+                && status(last.get(w.seq())) == Status.SUBMITTED).count();
+    }
+
+    /** The newest step of every report, by work order: one query for the lists above. */
+    private Map<Long, String> lastSteps() {
+        return Tx.read(db, c -> {
+            Map<Long, String> out = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT ON (work_order) work_order, step"
+                    + " FROM maintenance_work_report_step ORDER BY work_order, seq DESC");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getString(2));
+                }
             }
+            return out;
+        });
+    }
+
+    private static Status status(String lastStep) {
+        if (lastStep == null) {
+            return Status.NONE;
         }
-        return n;
+        return switch (lastStep) {
+            case "approved" -> Status.APPROVED;
+            case "returned" -> Status.RETURNED;
+            default -> Status.SUBMITTED;
+        };
     }
 
     // ---- the vendor's part -------------------------------------------------------------------------------------
