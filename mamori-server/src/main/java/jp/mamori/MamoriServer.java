@@ -68,6 +68,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.compliance.Registers registers;
     private jp.mamori.maintenance.VendorNotices vendorNotices;
     private jp.mamori.maintenance.WorkOrders workOrders;
+    private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -439,7 +440,12 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.maintenance.WorkOrders workOrders = new jp.mamori.maintenance.WorkOrders(db.dataSource(),
                     audit.recorder(), new jp.mamori.maintenance.Vendors(db.dataSource(), audit.recorder(),
                     identity.accounts(), Clock.systemUTC()), Clock.systemUTC(), cfg.timeZone());
-            new jp.mamori.maintenance.web.MaintenancePages(workOrders, console, cfg.timeZone()).register();
+            // ... their work reports (generated from the trail, completed by the vendor, approved), the live view and
+            // ending a job at once
+            jp.mamori.maintenance.WorkReports workReports = new jp.mamori.maintenance.WorkReports(db.dataSource(),
+                    audit.recorder(), audit.reports(), workOrders);
+            new jp.mamori.maintenance.web.MaintenancePages(workOrders, workReports, identity.sessions(), console,
+                    cfg.timeZone()).register();
             // Just-in-time access (issue 19): a vendor's session works only inside an approved window, from its
             // approved source; outside, it reaches the vendor desk (requests, reports, notices) and nothing else
             jp.mamori.maintenance.MaintenanceGate maintenanceGate = new jp.mamori.maintenance.MaintenanceGate(
@@ -504,6 +510,7 @@ public final class MamoriServer implements AutoCloseable {
             server.registers = registers;
             server.vendorNotices = vendorNotices;
             server.workOrders = workOrders;
+            server.workReports = workReports;
             server.probes = probes(cfg, db, audit, identity, accessAdmin, breakGlass, health, alerts, tls,
                     deviations, () -> vendorNotices.deviations(Clock.systemUTC().instant()), readOnly).register(endOfSupport).register(advisories).register(sds.probe())
                     .registerAll(registers.probes())
@@ -1021,6 +1028,11 @@ public final class MamoriServer implements AutoCloseable {
     /** Vendor maintenance's work requests (issue 19); {@link jp.mamori.maintenance.WorkOrders#vendors()} the vendors. */
     public jp.mamori.maintenance.WorkOrders workOrders() {
         return workOrders;
+    }
+
+    /** The work reports of vendor maintenance (issue 19): {@link jp.mamori.maintenance.WorkReports#overdue} for probes. */
+    public jp.mamori.maintenance.WorkReports workReports() {
+        return workReports;
     }
 
     /** The live compliance probes (issue 20): the latest evidence per probe and per requirement, and its history. */

@@ -73,3 +73,48 @@
     }
   });
 })();
+// A live list (the running maintenance job's actions, issue 19): an element with data-live-src is refreshed in place
+// every few seconds from that same-origin address (a fragment of the page), while the job runs and the tab is
+// visible. A redirect (the session locked or ended) or an error stops it; the page itself still works without it.
+(function () {
+  'use strict';
+  var box = document.querySelector('[data-live-src]');
+  if (!box || !window.fetch || box.getAttribute('data-live-running') !== '1') {
+    return;
+  }
+  var src = box.getAttribute('data-live-src');
+  if (src.charAt(0) !== '/' || src.charAt(1) === '/') {
+    return; // same origin only
+  }
+  var timer = setInterval(function () {
+    if (document.hidden) {
+      return;
+    }
+    window.fetch(src, { credentials: 'same-origin', redirect: 'manual', headers: { 'Accept': 'text/html' } })
+      .then(function (res) {
+        if (res.type === 'opaqueredirect' || !res.ok) {
+          clearInterval(timer);
+          return null;
+        }
+        return res.text();
+      })
+      .then(function (html) {
+        if (html === null || html === undefined) {
+          return;
+        }
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        box.replaceChildren.apply(box, Array.prototype.slice.call(doc.body.childNodes));
+        if (box.querySelector('[data-live-ended]')) {
+          clearInterval(timer); // the job is over: nothing more will come
+        }
+      })
+      .catch(function () { clearInterval(timer); });
+  }, 5000);
+})();
+// A print button (data-print): prints the page (the print style leaves out the header, forms and buttons).
+(function () {
+  'use strict';
+  document.querySelectorAll('[data-print]').forEach(function (b) {
+    b.addEventListener('click', function () { window.print(); });
+  });
+})();

@@ -135,6 +135,14 @@ public enum AuditAction {
     MAINTENANCE_APPROVE("maintenance.approve"),
     /** A work request refused, with the reason. */
     MAINTENANCE_REFUSE("maintenance.refuse"),
+    /** A job ended at once by a responsible person (MAINT-3): the work order, the reason's length, sessions ended. */
+    MAINTENANCE_END("maintenance.end"),
+    /** A work report's results submitted by the vendor's staff member (a new version), or that submission refused. */
+    MAINTENANCE_REPORT("maintenance.report"),
+    /** A work report approved by the institution's responsible person (MAINT-5), or that approval refused. */
+    MAINTENANCE_REPORT_APPROVE("maintenance.report.approve"),
+    /** A work report sent back to the vendor with a reason (差戻し). */
+    MAINTENANCE_REPORT_RETURN("maintenance.report.return"),
     /** A vendor notice posted (VULN-3): its number, kind, severity, vendor, whether a vendor account posted it. */
     MAINTENANCE_NOTICE_POST("maintenance.notice.post"),
     /** A vendor notice acknowledged by the institution (VULN-2). */

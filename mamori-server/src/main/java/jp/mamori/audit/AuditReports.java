@@ -126,6 +126,42 @@ public final class AuditReports {
         });
     }
 
+    /**
+     * The entries made under one vendor maintenance work order (issue 19; MAINT-4, MAINT-9): every entry whose
+     * {@code detail.workOrder} is {@code number}, recorded in [{@code from}, {@code to}), oldest first, at most
+     * {@code limit}. The time range uses the trail's index; the work order is read from the entry itself (the hashed
+     * bytes, so the report says nothing the trail does not). The request's own steps (filed, approved, refused) and the
+     * report's ({@code maintenance.report*}) are left out: they are about the paperwork, not the work.
+     */
+    public List<Row> underWorkOrder(String number, Instant from, Instant to, int limit) {
+        return rows(WORK_ORDER_WHERE + " ORDER BY seq LIMIT ?", from, to, number, limit);
+    }
+
+    /** As {@link #underWorkOrder}, newest first: the live view of a running job (MAINT-3). */
+    public List<Row> latestUnderWorkOrder(String number, Instant from, Instant to, int limit) {
+        return rows(WORK_ORDER_WHERE + " ORDER BY seq DESC LIMIT ?", from, to, number, limit);
+    }
+
+    /** How many entries {@link #underWorkOrder} would give without a limit. */
+    public long countUnderWorkOrder(String number, Instant from, Instant to) {
+        return Tx.read(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM audit_entry " + WORK_ORDER_WHERE)) {
+                ps.setTimestamp(1, Timestamp.from(from));
+                ps.setTimestamp(2, Timestamp.from(to));
+                ps.setString(3, number);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    private static final String WORK_ORDER_WHERE = "WHERE recorded_at >= ? AND recorded_at < ?"
+            + " AND convert_from(entry, 'UTF8')::jsonb -> 'detail' ->> 'workOrder' = ?"
+            + " AND action NOT LIKE 'maintenance.report%'"
+            + " AND action NOT IN ('maintenance.request', 'maintenance.approve', 'maintenance.refuse')";
+
     /** Every access to patient data in the window, in time order (AUDIT-10: identifiers in time order). */
     public List<Row> window(Instant from, Instant to, int limit) {
         return rows("WHERE recorded_at >= ? AND recorded_at < ? AND cardinality(patients) > 0 AND action IN "

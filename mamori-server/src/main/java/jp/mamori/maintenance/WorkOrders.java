@@ -62,6 +62,10 @@ public final class WorkOrders {
         LAPSED
     }
 
+    /** A job ended at once by a responsible person (MAINT-3): from {@code at} its window is over. */
+    public record EarlyEnd(String by, String byName, Instant at, String reason) {
+    }
+
     /** One approval or refusal. */
     public record Decision(boolean approve, UUID by, String byName, Instant at, String reason) {
     }
@@ -70,7 +74,7 @@ public final class WorkOrders {
     public record WorkOrder(long seq, String number, int vendor, List<UUID> staff, String systems, String purpose,
                             boolean patientData, boolean exportData, String dataReason, Instant start, Instant end,
                             Cidr source, int route, UUID requester, String requesterName, Instant filedAt,
-                            List<Decision> decisions) {
+                            List<Decision> decisions, EarlyEnd early) {
         /** Two approvers when patient data is seen or taken out (MAINT-2), one otherwise. */
         public int approvalsNeeded() {
             return patientData || exportData ? 2 : 1;
@@ -95,7 +99,19 @@ public final class WorkOrders {
             if (!approved()) {
                 return now.isBefore(end) ? State.WAITING : State.LAPSED;
             }
-            return now.isBefore(start) ? State.APPROVED : now.isBefore(end) ? State.ACTIVE : State.ENDED;
+            Instant over = over();
+            return now.isBefore(start) && now.isBefore(over) ? State.APPROVED
+                    : now.isBefore(over) ? State.ACTIVE : State.ENDED;
+        }
+
+        /** When the window is over: its end, or the instant it was ended at once when that came first. */
+        public Instant over() {
+            return early != null && early.at().isBefore(end) ? early.at() : end;
+        }
+
+        /** The early end, if a responsible person ended the job at once. */
+        public Optional<EarlyEnd> endedEarly() {
+            return Optional.ofNullable(early);
         }
     }
 
@@ -182,6 +198,17 @@ public final class WorkOrders {
                 }
             }
         }
+        Map<Long, EarlyEnd> ends = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT work_order, by_who, by_name, at, reason"
+                + " FROM maintenance_work_order_end WHERE work_order = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("bigint", rows.stream().map(r -> r[0]).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ends.put(rs.getLong(1), new EarlyEnd(rs.getString(2), rs.getString(3),
+                            rs.getTimestamp(4).toInstant(), rs.getString(5)));
+                }
+            }
+        }
         List<WorkOrder> out = new ArrayList<>();
         for (Object[] r : rows) {
             long seq = (Long) r[0];
@@ -190,7 +217,7 @@ public final class WorkOrders {
             out.add(new WorkOrder(seq, number((Integer) r[1], (Integer) r[2]), (Integer) r[3], staff, (String) r[5],
                     (String) r[6], (Boolean) r[7], (Boolean) r[8], (String) r[9], instant(r[10]), instant(r[11]),
                     Cidr.parse((String) r[12]).orElseThrow(), (Integer) r[13], (UUID) r[14], (String) r[15],
-                    instant(r[16]), List.copyOf(decisions.getOrDefault(seq, List.of()))));
+                    instant(r[16]), List.copyOf(decisions.getOrDefault(seq, List.of())), ends.get(seq)));
         }
         return out;
     }
@@ -321,10 +348,12 @@ public final class WorkOrders {
             try (PreparedStatement ps = c.prepareStatement("SELECT year, number FROM maintenance_work_order w WHERE"
                     + " staff && ? AND window_start < ? AND window_end > ? AND NOT EXISTS (SELECT 1 FROM"
                     + " maintenance_work_order_decision d WHERE d.work_order = w.seq AND d.decision = 'refuse')"
-                    + " ORDER BY seq LIMIT 1")) {
+                    + " AND NOT EXISTS (SELECT 1 FROM maintenance_work_order_end e WHERE e.work_order = w.seq"
+                    + " AND e.at <= ?) ORDER BY seq LIMIT 1")) {
                 ps.setArray(1, accounts);
                 ps.setTimestamp(2, Timestamp.from(n.end()));
                 ps.setTimestamp(3, Timestamp.from(n.start()));
+                ps.setTimestamp(4, Timestamp.from(n.start()));
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         throw new MaintenanceException("同じ作業者の作業時間帯が作業番号 " + number(rs.getInt(1),
@@ -451,6 +480,61 @@ public final class WorkOrders {
         } catch (MaintenanceException e) {
             audit.append(AuditEvent.by(by, action).outcome(Outcome.REFUSED).detail("workOrder", String.valueOf(
                     number).substring(0, Math.min(String.valueOf(number).length(), 20)))
+                    .detail("refused", e.getMessage()).build());
+            throw e;
+        }
+        audit.drainSoon();
+        return find(number).orElseThrow();
+    }
+
+    // ---- ending at once -----------------------------------------------------------------------------------------
+
+    /**
+     * Ends an approved job at once (MAINT-3 "permit and watch"; issue 19 "end it at once"): from now its window is
+     * over, so {@link #activeFor} is empty for its staff and the console's gate ends their sessions on their next
+     * request (the pages also end their open sessions right away). The pages admit account administrators only, with
+     * a fresh second factor. Only a job that is approved and not yet over can be ended; a refused attempt is an audit
+     * entry too.
+     *
+     * @throws MaintenanceException one line for the person
+     */
+    public WorkOrder endNow(Actor by, String number, String reason) {
+        try {
+            String why = Vendors.text(reason, "終了の理由 / reason for ending", MAX_REASON, true);
+            Tx.inTransaction(db, c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+                    ps.setString(1, "mamori.maintenance.work_order");
+                    ps.execute();
+                }
+                WorkOrder w = find(c, number).orElseThrow(() -> new MaintenanceException(
+                        "その作業申請はありません / no such work request"));
+                Instant now = now();
+                State s = w.state(now);
+                if (s != State.APPROVED && s != State.ACTIVE) {
+                    throw new MaintenanceException("終了できるのは承認済みで終わっていない作業だけです / only an approved"
+                            + " job that is not over can be ended");
+                }
+                String name = by.display() == null ? by.principal() : by.display();
+                name = name.length() > 200 ? name.substring(0, 200) : name;
+                String who = by.principal().length() > 200 ? by.principal().substring(0, 200) : by.principal();
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_order_end (work_order,"
+                        + " by_who, by_name, at, reason) VALUES (?, ?, ?, ?, ?)")) {
+                    ps.setLong(1, w.seq());
+                    ps.setString(2, who);
+                    ps.setString(3, name);
+                    ps.setTimestamp(4, Timestamp.from(now));
+                    ps.setString(5, why);
+                    ps.executeUpdate();
+                }
+                audit.stage(c, AuditEvent.by(by, AuditAction.MAINTENANCE_END).detail("workOrder", w.number())
+                        .detail("state", s.name().toLowerCase(java.util.Locale.ROOT))
+                        .detail("plannedEnd", w.end().toString()).detail("reasonLength",
+                                Integer.toString(why.length())).build());
+                return null;
+            });
+        } catch (MaintenanceException e) {
+            audit.append(AuditEvent.by(by, AuditAction.MAINTENANCE_END).outcome(Outcome.REFUSED).detail("workOrder",
+                    String.valueOf(number).substring(0, Math.min(String.valueOf(number).length(), 20)))
                     .detail("refused", e.getMessage()).build());
             throw e;
         }

@@ -8,6 +8,7 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.maintenance.MaintenanceException;
 import jp.mamori.maintenance.Vendors;
 import jp.mamori.maintenance.WorkOrders;
+import jp.mamori.maintenance.WorkReports;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
@@ -48,13 +49,27 @@ public final class MaintenancePages {
     private final WorkOrders orders;
     private final Vendors vendors;
     private final Console console;
-    private final JpDates dates;
+    final JpDates dates;
+    /** The work reports, the live view and ending a job at once ({@link ReportPages}); null without them. */
+    private final WorkReports reports;
+    private final Sessions sessions;
 
     public MaintenancePages(WorkOrders orders, Console console, ZoneId zone) {
+        this(orders, null, null, console, zone);
+    }
+
+    /**
+     * With the work reports, the live view and ending a job at once ({@link ReportPages}, registered with these).
+     *
+     * @param sessions the console's sessions, to end the open sessions of a job's staff when it is ended at once
+     */
+    public MaintenancePages(WorkOrders orders, WorkReports reports, Sessions sessions, Console console, ZoneId zone) {
         this.orders = orders;
         this.vendors = orders.vendors();
         this.console = console;
         this.dates = new JpDates(zone);
+        this.reports = reports;
+        this.sessions = sessions;
     }
 
     public void register() {
@@ -73,16 +88,19 @@ public final class MaintenancePages {
         console.route("POST", PATH + "/request/refuse", ADMIN, true, r -> decide(r, false));
         console.waiting(this::waiting);
         console.homePart(this::tile);
+        if (reports != null) {
+            new ReportPages(this, reports, sessions, console).register();
+        }
     }
 
     // ---- who ---------------------------------------------------------------------------------------------------
 
-    private static boolean admin(Sessions.Session s) {
+    static boolean admin(Sessions.Session s) {
         return s.hasRole(Accounts.ADMIN_ROLE);
     }
 
     /** The vendor whose staff the signed-in vendor account is; empty for anyone else. */
-    private Optional<Vendors.Entry> ownVendor(Sessions.Session s) {
+    Optional<Vendors.Entry> ownVendor(Sessions.Session s) {
         if (s.accountType() != Account.Type.VENDOR) {
             return Optional.empty();
         }
@@ -90,11 +108,11 @@ public final class MaintenancePages {
                 .filter(v -> !v.retired());
     }
 
-    private Reply refused(ConsoleRequest r) {
+    Reply refused(ConsoleRequest r) {
         return console.error(r, 403, "maintenance.notAllowed", "maintenance.notAllowed.message");
     }
 
-    private Reply notFound(ConsoleRequest r) {
+    Reply notFound(ConsoleRequest r) {
         return console.error(r, 404, "maintenance.notFound", "maintenance.notFound.message");
     }
 
@@ -120,11 +138,11 @@ public final class MaintenancePages {
 
     // ---- words -------------------------------------------------------------------------------------------------
 
-    private JpDates.Lang lang(ConsoleRequest r) {
+    JpDates.Lang lang(ConsoleRequest r) {
         return r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA;
     }
 
-    private String window(ConsoleRequest r, Instant start, Instant end) {
+    String window(ConsoleRequest r, Instant start, Instant end) {
         JpDates.Lang l = lang(r);
         boolean sameDay = dates.localDate(start).equals(dates.localDate(end));
         return dates.dateTime(start, l) + " 〜 " + (sameDay ? dates.time(end) : dates.dateTime(end, l))
@@ -156,7 +174,7 @@ public final class MaintenancePages {
         return vendors.find(Vendors.VENDOR, n).map(v -> v.get("name")).orElse("—");
     }
 
-    private MaintenanceViews.RequestRow row(ConsoleRequest r, WorkOrders.WorkOrder w, Instant now) {
+    MaintenanceViews.RequestRow row(ConsoleRequest r, WorkOrders.WorkOrder w, Instant now) {
         Messages t = r.messages();
         WorkOrders.State s = w.state(now);
         String data = w.patientData() || w.exportData()
@@ -203,8 +221,17 @@ public final class MaintenancePages {
         }
         String done = r.param("done");
         String notice = "filed".equals(done) ? t.get("maintenance.notice.filed") : null;
+        List<MaintenanceViews.Overdue> late = new ArrayList<>();
+        if (reports != null) {
+            for (WorkReports.Overdue o : reports.overdue(now)) {
+                if (admin || list.stream().anyMatch(w -> w.number().equals(o.number()))) {
+                    late.add(new MaintenanceViews.Overdue(o.number(), PATH + "/report?no=" + o.number(),
+                            t.get("maintenance.report.late." + o.step())));
+                }
+            }
+        }
         return console.page(r, 200, t.get("maintenance.title"), "maintenance/home.jte", new MaintenanceViews.Home(admin,
-                own.map(v -> v.get("name")).orElse(null), groups, vs, PATH + "/request/new", notice));
+                own.map(v -> v.get("name")).orElse(null), groups, vs, PATH + "/request/new", notice, late));
     }
 
     private String period(ConsoleRequest r, Vendors.Entry v) {
@@ -217,11 +244,11 @@ public final class MaintenancePages {
         return s != null && s.matches("[0-9]{1,9}") ? Integer.valueOf(s) : null;
     }
 
-    private static String clip(String s) {
+    static String clip(String s) {
         return s == null ? "" : s.length() > KEEP ? s.substring(0, KEEP) : s;
     }
 
-    private static Map<String, String> kept(ConsoleRequest r, String... keys) {
+    static Map<String, String> kept(ConsoleRequest r, String... keys) {
         Map<String, String> m = new HashMap<>();
         for (String k : keys) {
             m.put(k, clip(r.param(k)));
@@ -440,6 +467,8 @@ public final class MaintenancePages {
         }
         lines.add(new MaintenanceViews.Line(t.get("maintenance.f.requester"), w.requesterName() + " · "
                 + dates.dateTime(w.filedAt(), l)));
+        w.endedEarly().ifPresent(e -> lines.add(new MaintenanceViews.Line(t.get("maintenance.f.endedEarly"),
+                endedEarly(r, e))));
         List<MaintenanceViews.Decision> ds = new ArrayList<>();
         for (WorkOrders.Decision d : w.decisions()) {
             ds.add(new MaintenanceViews.Decision(t.get(d.approve() ? "maintenance.decision.approve"
@@ -451,9 +480,25 @@ public final class MaintenancePages {
         String done = r.param("done");
         String notice = done != null && done.matches("filed|approved|refused") ? t.get("maintenance.notice." + done)
                 : null;
+        List<MaintenanceViews.Link> links = new ArrayList<>();
+        if (reports != null && w.approved()) {
+            if (s == WorkOrders.State.ACTIVE || s == WorkOrders.State.ENDED) {
+                links.add(new MaintenanceViews.Link("report-link", PATH + "/report?no=" + w.number(),
+                        t.get("maintenance.link.report")));
+            }
+            if (admin && (s == WorkOrders.State.ACTIVE || s == WorkOrders.State.APPROVED)) {
+                links.add(new MaintenanceViews.Link("live-link", PATH + "/live?no=" + w.number(),
+                        t.get("maintenance.link.live")));
+            }
+        }
         return console.page(r, status, t.get("maintenance.request.title", w.number()), "maintenance/request.jte",
                 new MaintenanceViews.Request(row(r, w, now), lines, ds, mayDecide, reason == null ? "" : reason, error,
-                        notice, r.csrf()));
+                        notice, r.csrf(), links));
+    }
+
+    /** "Ended at once by whom, when — why" in the reader's language. */
+    String endedEarly(ConsoleRequest r, WorkOrders.EarlyEnd e) {
+        return r.messages().get("maintenance.endedEarly", e.byName(), dates.dateTime(e.at(), lang(r)), e.reason());
     }
 
     private Reply decide(ConsoleRequest r, boolean approve) {

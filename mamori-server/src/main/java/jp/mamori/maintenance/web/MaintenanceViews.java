@@ -35,7 +35,7 @@ public final class MaintenanceViews {
      * @param vendorName the signed-in vendor's company (vendor staff), null for an administrator
      */
     public record Home(boolean admin, String vendorName, List<Group> groups, List<VendorRow> vendors, String newHref,
-                       String notice) {
+                       String notice, List<Overdue> overdue) {
     }
 
     public record Line(String label, String value) {
@@ -84,9 +84,54 @@ public final class MaintenanceViews {
     public record Decision(String word, String by, String at, String reason, boolean approve) {
     }
 
+    /** A link under a request: its report, its live view. */
+    public record Link(String id, String href, String label) {
+    }
+
     /** One request with its decisions, and the approve / refuse forms for an administrator who may decide. */
     public record Request(RequestRow row, List<Line> lines, List<Decision> decisions, boolean mayDecide,
-                          String reason, String error, String notice, String csrf) {
+                          String reason, String error, String notice, String csrf, List<Link> links) {
+    }
+
+    /**
+     * One audit entry of a job, in words (the report's log and the live view): when in Japan time, who by name, the
+     * action as the audit console names it, the outcome, the kinds of records touched, how many patients.
+     */
+    public record LogRow(String at, String who, String action, String outcome, boolean failed, String records,
+                         String patients, boolean export) {
+    }
+
+    /** The live view's entries (a fragment, refreshed in place) and what is shown above them. */
+    public record LiveEntries(List<LogRow> rows, String state, String css, String asOf, boolean running) {
+    }
+
+    /** The live view of a running job, with the form that ends it at once. */
+    public record Live(RequestRow row, LiveEntries entries, String entriesHref, boolean mayEnd, String earlyEnd,
+                       String reason, String error, String notice, String csrf, String requestHref,
+                       String reportHref) {
+    }
+
+    /** One step of a report's history: submitted (version), returned (reason), approved. */
+    public record ReportStep(String word, String by, String at, String reason, String css) {
+    }
+
+    /**
+     * The work report (作業報告): the request and its approvals, the early end, the generated log (summary,
+     * 持ち出し, refused attempts, every entry), the vendor's newest version and the history, and the forms allowed to
+     * the person looking.
+     */
+    public record Report(RequestRow row, List<Line> lines, List<Decision> decisions, String earlyEnd, String status,
+                         String statusCss, List<Line> dues, List<Line> summary, List<LogRow> exports,
+                         List<LogRow> refused, List<LogRow> log, long more, List<Line> latest, List<ReportStep> steps,
+                         boolean maySubmit, boolean mayDecide, boolean windowOpen, Map<String, String> kept,
+                         String reason, String error, String notice, String csrf, String requestHref) {
+        public String kept(String key) {
+            return kept.getOrDefault(key, "");
+        }
+    }
+
+    /** Late work reports on the maintenance home (MAINT-4). */
+    public record Overdue(String number, String href, String text) {
     }
 
     /** A page a vendor's session reaches inside its window. */
