@@ -522,7 +522,8 @@ public final class MamoriServer implements AutoCloseable {
                         long without = vendors.stream().filter(e -> v.current(jp.mamori.maintenance.Vendors.ROUTE,
                                 e.entry()).isEmpty()).count();
                         return new long[] {vendors.size(), routes, without, workOrders.waiting()};
-                    }))
+                    }, () -> workReports.overdue(Clock.systemUTC().instant()).stream()
+                            .map(jp.mamori.maintenance.WorkReports.Overdue::text).toList()))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

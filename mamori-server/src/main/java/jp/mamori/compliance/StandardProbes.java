@@ -414,21 +414,26 @@ public final class StandardProbes {
     }
 
     /**
-     * Remote maintenance only with the institution's permission, on routes it knows (MAINT-1, MAINT-14; issue 19): the
-     * vendors and their remote-maintenance routes registered, and every work request decided before its window.
-     * UNKNOWN with no vendor registered (the system cannot tell whether there is none); PARTIAL while requests wait
-     * for a decision or a vendor has no route; PASS otherwise. The work report (MAINT-5's second half) is not judged
-     * here until it exists.
+     * Remote maintenance only with the institution's permission, on routes it knows, reported afterwards (MAINT-1,
+     * MAINT-4, MAINT-5, MAINT-14, ACCESS-6; issue 19): the vendors and their remote-maintenance routes registered, every
+     * work request decided before its window, every work report submitted and approved in time. External access itself
+     * is enforced by construction (a vendor's session works only inside an approved window, from its approved source:
+     * {@code maintenance.MaintenanceGate}); the summary says so. UNKNOWN with no vendor registered (the system cannot
+     * tell whether there is none); FAIL while a work report is late (the escalation: a FAIL raises an alert); PARTIAL
+     * while requests wait for a decision or a vendor has no route; PASS otherwise.
      *
-     * @param counts vendors, routes, vendors without a route, requests waiting for a decision
+     * @param counts  vendors, routes, vendors without a route, requests waiting for a decision
+     * @param overdue the late work reports, each "日本語 / English"
      */
-    public static Probe maintenanceWork(Supplier<long[]> counts) {
+    public static Probe maintenanceWork(Supplier<long[]> counts, Supplier<List<String>> overdue) {
         String id = "maintenance.work-orders";
         String path = "/console/maintenance";
-        return of(id, Set.of("MAINT-1", "MAINT-14"), now -> {
+        return of(id, Set.of("MAINT-1", "MAINT-4", "MAINT-5", "MAINT-14", "ACCESS-6"), now -> {
             long[] c;
+            List<String> late;
             try {
                 c = counts.get();
+                late = overdue.get();
             } catch (RuntimeException e) {
                 return new Evidence(id, Evidence.Status.UNKNOWN, "保守の記録を読めません / cannot read the maintenance"
                         + " records", path, now);
@@ -436,10 +441,17 @@ public final class StandardProbes {
             long vendors = c[0], routes = c[1], withoutRoute = c[2], waiting = c[3];
             if (vendors == 0) {
                 return new Evidence(id, Evidence.Status.UNKNOWN, "保守事業者が登録されていません。事業者とリモート保守の経路を登録して"
-                        + "ください / no maintenance vendor registered: register the vendors and their routes", path, now);
+                        + "ください（保守用アカウントは承認された作業時間帯に承認された接続元からのみ作業できます） / no maintenance"
+                        + " vendor registered: register the vendors and their routes (vendor accounts work only inside an"
+                        + " approved window, from its approved source)", path, now);
             }
             String figures = "保守事業者 " + vendors + " 社・リモート保守の経路 " + routes + " 件、承認待ちの作業申請 " + waiting
-                    + " 件 / " + vendors + " vendor(s), " + routes + " route(s), " + waiting + " request(s) waiting";
+                    + " 件、期限を過ぎた作業報告 " + late.size() + " 件 / " + vendors + " vendor(s), " + routes
+                    + " route(s), " + waiting + " request(s) waiting, " + late.size() + " work report(s) late";
+            if (!late.isEmpty()) {
+                return new Evidence(id, Evidence.Status.FAIL, figures + ": " + String.join("; ", late.subList(0,
+                        Math.min(3, late.size()))) + (late.size() > 3 ? " …" : ""), path, now);
+            }
             if (waiting > 0 || withoutRoute > 0) {
                 return new Evidence(id, Evidence.Status.PARTIAL, figures + (withoutRoute > 0 ? "; 経路が未登録の事業者 "
                         + withoutRoute + " 社 / " + withoutRoute + " vendor(s) without a route" : ""), path, now);

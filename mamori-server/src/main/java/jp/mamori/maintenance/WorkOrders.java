@@ -423,7 +423,7 @@ public final class WorkOrders {
 
     /** Refuses a request, with the reason (required). */
     public WorkOrder refuse(Actor by, UUID approver, String number, String reason) {
-        String why = Vendors.text(reason, "却下の理由 / the reason for refusing", MAX_REASON, true);
+        String why = Vendors.text(reason, "却下の理由 / reason for refusing", MAX_REASON, true);
         return decide(by, approver, number, false, why);
     }
 

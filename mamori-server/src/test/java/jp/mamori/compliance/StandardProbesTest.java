@@ -137,7 +137,8 @@ class StandardProbesTest {
     @Test
     void maintenanceIsUnknownWithoutVendorsAmberWhileARequestWaitsAndGreenWhenAllIsDecided() {
         AtomicReference<long[]> c = new AtomicReference<>(new long[] {0, 0, 0, 0});
-        Probe p = StandardProbes.maintenanceWork(c::get);
+        AtomicReference<List<String>> late = new AtomicReference<>(List.of());
+        Probe p = StandardProbes.maintenanceWork(c::get, late::get);
         assertEquals(Evidence.Status.UNKNOWN, p.evaluate(NOW).status());
         c.set(new long[] {1, 2, 0, 1});
         Evidence waiting = p.evaluate(NOW);
@@ -147,7 +148,12 @@ class StandardProbesTest {
         assertEquals(Evidence.Status.PARTIAL, p.evaluate(NOW).status(), "a vendor without a route");
         c.set(new long[] {1, 2, 0, 0});
         assertEquals(Evidence.Status.PASS, p.evaluate(NOW).status());
-        assertTrue(p.requirements().containsAll(Set.of("MAINT-1", "MAINT-14")));
+        assertTrue(p.requirements().containsAll(Set.of("MAINT-1", "MAINT-5", "MAINT-14", "ACCESS-6")));
+        late.set(List.of("作業報告 2026-0003 の提出が期限を過ぎています / the work report of 2026-0003 is late"));
+        Evidence overdue = p.evaluate(NOW);
+        assertEquals(Evidence.Status.FAIL, overdue.status(), "a late work report escalates");
+        assertTrue(overdue.summary().contains("2026-0003") && overdue.summary().contains("期限を過ぎた作業報告 1 件"),
+                overdue.summary());
     }
 
     @Test

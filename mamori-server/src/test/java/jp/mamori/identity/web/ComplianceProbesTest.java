@@ -68,7 +68,6 @@ class ComplianceProbesTest {
                 "role-sharing/p2-a-12", "VULN-9: the vendor's own proposals",
                 "role-sharing/p2-b-5", "NET-10: the network's configuration (the institution's network)",
                 "role-sharing/p2-c-3", "GOV-40: the operator's periodic reports",
-                "onsite-inspection/p2-k-3", "ACCESS-6: external (maintenance) access: the maintenance capability",
                 "onsite-inspection/p2-k-4", "MAL-3: virus checking on the institution's machines");
         jp.mamori.compliance.Frameworks fws = new jp.mamori.compliance.Frameworks(null).load();
         List<String> missing = new java.util.ArrayList<>();
