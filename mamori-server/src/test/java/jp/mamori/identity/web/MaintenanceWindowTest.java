@@ -170,6 +170,23 @@ class MaintenanceWindowTest {
         vendor.logIn();
         assertEquals(200, b.get("/console/admin/health").status());
         assertEquals(1, entries("maintenance.session", "success", second));
+
+        // ---- the first job's work report, generated from the trail, completed by the vendor, approved
+        Browser.Page report = b.get("/console/maintenance/report?no=" + first);
+        for (int i = 0; i < 50 && !report.contains("事業者からの通知の登録"); i++) {
+            Browser.sleep(100); // the entries' report columns are derived a moment after their durable point
+            report = b.get("/console/maintenance/report?no=" + first);
+        }
+        assertEquals(200, report.status(), report::toString);
+        assertTrue(report.contains("事業者からの通知の登録") && report.contains("保守作業のセッション"), report::body);
+        assertTrue(report.contains("拒否・失敗した操作</dt><dd>2件"), "the two refused pages are in the report");
+        assertFalse(report.contains("時間外の投稿"), "nothing of the refused post");
+        Browser.Page submitted = b.submit("/console/maintenance/report/submit", "results", "正常に完了", "done",
+                "稼働状況とバックアップの設定を確認し、通知を1件登録", "open_issues", "なし");
+        assertTrue(submitted.contains("作業報告を提出しました"), submitted::body);
+        h.admin.browser.get("/console/maintenance/report?no=" + first);
+        Browser.Page approved = h.adminSubmit("/console/maintenance/report/approve");
+        assertTrue(approved.contains("作業報告の承認を記録しました"), approved::body);
     }
 
     @Test
