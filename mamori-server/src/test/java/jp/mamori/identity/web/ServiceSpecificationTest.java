@@ -56,7 +56,8 @@ class ServiceSpecificationTest {
         int auth2 = again.body().indexOf("id=\"AUTH-2\"");
         assertTrue(auth2 > 0, again::toString);
         assertTrue(again.body().indexOf("システムの確認", auth2) > 0, again::toString);
-        assertFalse(again.contains("id=\"MAINT-1\""), "filtered to what the product provides: " + again);
+        assertFalse(again.contains("id=\"GOV-33\""), "filtered to what the product provides (third-party provision"
+                + " is the institution's): " + again);
 
         Browser.Page csv = b.get("/console/compliance/sds.csv");
         assertEquals(200, csv.status(), csv::toString);
