@@ -398,9 +398,10 @@ public final class MamoriServer implements AutoCloseable {
                     jp.mamori.continuity.DowntimeKit.sealer(cfg.dataDir()), cfg.downtime(), cfg.timeZone(),
                     Clock.systemUTC(), cfg.signatures().institutionName().orElseGet(Tls::hostName));
             new jp.mamori.continuity.web.DowntimePages(downtimeKit, console, cfg.timeZone()).register();
-            new jp.mamori.clinical.ClinicalPages(new jp.mamori.clinical.Clinical(records, policy,
+            jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy,
                     new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries), console, cfg.timeZone(), seal)
+                    breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
                             .orElse(null))
@@ -451,7 +452,12 @@ public final class MamoriServer implements AutoCloseable {
             jp.mamori.maintenance.MaintenanceGate maintenanceGate = new jp.mamori.maintenance.MaintenanceGate(
                     workOrders, audit.recorder(), Clock.systemUTC());
             console.maintenance(maintenanceGate);
-            new jp.mamori.maintenance.web.VendorDesk(maintenanceGate, workOrders, console, cfg.timeZone()).register();
+            // ... and inside a window that approved patient data, the work order's patients only, read-only
+            jp.mamori.maintenance.MaintenanceContexts maintenanceContexts = new jp.mamori.maintenance.MaintenanceContexts(
+                    maintenanceGate, db.dataSource(), policy::categoryCodes);
+            clinical.maintenance(maintenanceContexts);
+            new jp.mamori.maintenance.web.VendorDesk(maintenanceGate, workOrders, maintenanceContexts, console,
+                    cfg.timeZone()).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);

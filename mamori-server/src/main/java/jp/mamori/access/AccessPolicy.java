@@ -554,7 +554,7 @@ public final class AccessPolicy {
         for (Category c : categoriesOf(s)) {
             for (Action a : actions) {
                 List<String> patients = new ArrayList<>(s.patients());
-                if (!c.clinical() || patients.isEmpty()) {
+                if (!c.clinical() && !who.maintenance() || patients.isEmpty()) {
                     patients = new ArrayList<>();
                     patients.add(null);
                 }
@@ -578,6 +578,11 @@ public final class AccessPolicy {
             }
         }
         return new Outcome(true, "permitted", false, grants);
+    }
+
+    /** The codes of every information category (for a context that reads all of them, e.g. maintenance). */
+    public java.util.List<String> categoryCodes() {
+        return categories == null ? java.util.List.of() : categories.all().stream().map(Category::code).toList();
     }
 
     /**
@@ -670,6 +675,16 @@ public final class AccessPolicy {
      */
     private String allowed(String alias, String type, Category c, PersonContext who, Set<String> emergency,
                                   List<Object> args) {
+        if (who.maintenance()) {
+            // a vendor's maintenance session (issue 19): rows of the work order's patients only, in every category
+            for (Action a : EnumSet.of(Action.READ, Action.SEARCH)) {
+                if (who.need(c, a) == null) {
+                    return "false";
+                }
+            }
+            args.add(who.maintenancePatients(now()).toArray(String[]::new));
+            return "(" + hasPatient(alias) + " AND " + alias + ".patients <@ ?::text[])";
+        }
         List<String> and = new ArrayList<>();
         List<Object> mine = new ArrayList<>();
         // READ and SEARCH usually need the same departments: one condition (and one id array) for both.

@@ -78,6 +78,12 @@ public final class PersonAccess {
                 }
             }
         }
+        if (who.maintenance()) {
+            // a vendor's maintenance session: the work order's patients only, whatever the category (issue 19)
+            return patientId != null && who.maintenancePatients(now).contains(patientId)
+                    ? Decision.permit("保守作業で承認された患者 / A patient the work order approved")
+                    : Decision.deny("保守作業で承認された患者ではありません / Not a patient the work order approved");
+        }
         if (!category.clinical()) {
             return Decision.permit("役割による許可 / Permitted by role");
         }

@@ -104,6 +104,10 @@ public final class PersonContext {
     private final Map<String, Need[]> clinical;
 
     private final List<Glass> glass;
+    /** The work order of a maintenance context ({@link #forMaintenance}); null for everyone else. */
+    private final String workOrder;
+    private final Set<String> maintenancePatients;
+    private final Instant maintenanceUntil;
     /** Per patient, the encounters of the person's places as read with the context; null when not read. */
     private final Map<String, List<Stay>> stays;
 
@@ -123,6 +127,35 @@ public final class PersonContext {
      */
     public PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
                          List<Glass> glass, Map<String, List<Stay>> stays) {
+        this(accountId, roles, privileges, care, glass, stays, null, Set.of(), null);
+    }
+
+    /**
+     * A vendor's maintenance session inside the window of a work order that approved patient data (issue 19; MAINT-2,
+     * MAINT-8, ACCESS-6): it reads and searches the approved patients' records, of every category its role lists,
+     * until the window's end, and nothing of anyone else: not even demographics, which other roles search hospital-wide.
+     * No care relationship, no break-glass, no privileges (sensitivity labels stay hidden), no writes.
+     *
+     * @param patients   the approved patients' ids (as the record store names them)
+     * @param categories the categories the maintenance role reads (e.g. every category)
+     */
+    public static PersonContext forMaintenance(UUID accountId, String workOrder, Set<String> patients, Instant until,
+                                               java.util.Collection<String> categories) {
+        Map<String, Set<Action>> permissions = new HashMap<>();
+        for (String c : categories) {
+            permissions.put(c, EnumSet.of(Action.READ, Action.SEARCH));
+        }
+        HeldRole role = new HeldRole("maintenance", "maintenance:" + workOrder, Scope.DEPARTMENT, true, permissions, 0);
+        return new PersonContext(accountId, List.of(role), Set.of(), Map.of(), List.of(), Map.of(), workOrder,
+                patients, until);
+    }
+
+    private PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
+                          List<Glass> glass, Map<String, List<Stay>> stays, String workOrder,
+                          Set<String> maintenancePatients, Instant maintenanceUntil) {
+        this.workOrder = workOrder;
+        this.maintenancePatients = Set.copyOf(maintenancePatients);
+        this.maintenanceUntil = maintenanceUntil;
         this.accountId = accountId;
         if (stays == null) {
             this.stays = null;
@@ -328,6 +361,16 @@ public final class PersonContext {
             }
         }
         return java.util.Optional.empty();
+    }
+
+    /** Whether this is a vendor's maintenance context ({@link #forMaintenance}). */
+    public boolean maintenance() {
+        return workOrder != null;
+    }
+
+    /** The approved patients of a maintenance context while its window lasts; empty otherwise. */
+    public Set<String> maintenancePatients(Instant now) {
+        return workOrder != null && maintenanceUntil.isAfter(now) ? maintenancePatients : Set.of();
     }
 
     /** The patients with an active break-glass use at {@code now}. */

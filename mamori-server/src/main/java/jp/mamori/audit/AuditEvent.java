@@ -126,6 +126,9 @@ public final class AuditEvent {
             String workOrder = AuditContext.workOrder();
             if (workOrder != null) {
                 detail.putIfAbsent("workOrder", workOrder);
+                if (purpose == Purpose.TREATMENT) {
+                    purpose = Purpose.MAINTENANCE; // a vendor reading an approved patient's chart is not treatment
+                }
             }
             return new AuditEvent(new AuditRecord(at == null ? Instant.now() : at, actor.principal(), actor.kind().code,
                     actor.display(), actor.roles(), actor.department(), patients, resources, action.code, outcome.code,

@@ -11,7 +11,10 @@ public enum Purpose {
     BREAK_GLASS("break-glass"),
     /** A system client's use through the FHIR API. */
     OPERATIONS("operations"),
-    /** The server's own work on behalf of a {@code system:} caller (verification). */
+    /**
+     * The server's own work on behalf of a {@code system:} caller (verification), and everything done under a vendor's
+     * work order (issue 19): a vendor's session in its window, a command run with {@code --work-order}.
+     */
     MAINTENANCE("maintenance"),
     /** Authentication and the server's security events (start, stop, clock, checkpoints, tools). */
     SECURITY("security"),

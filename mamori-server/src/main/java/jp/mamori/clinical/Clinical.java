@@ -421,8 +421,26 @@ public final class Clinical {
         return policy.allows(caller(r), type, jp.mamori.identity.Scope.Permission.SEARCH);
     }
 
+    /**
+     * The access context of a vendor's maintenance session inside a window that approved patient data (issue 19): set
+     * once at start; empty for every other session, whose context is the person's own.
+     */
+    private volatile java.util.function.Function<Sessions.Session, java.util.Optional<PersonContext>> maintenance =
+            s -> java.util.Optional.empty();
+
+    public Clinical maintenance(java.util.function.Function<Sessions.Session, java.util.Optional<PersonContext>> f) {
+        this.maintenance = f;
+        return this;
+    }
+
     private Caller caller(ConsoleRequest r) {
         Sessions.Session s = r.session();
+        if (s.accountType() == jp.mamori.identity.Account.Type.VENDOR) {
+            // a vendor's account never has a context of its own here: only a work order's, or one that reaches nothing
+            PersonContext m = maintenance.apply(s).orElseGet(() -> PersonContext.forMaintenance(s.accountId(),
+                    "none", java.util.Set.of(), clock.instant(), java.util.List.of()));
+            return Caller.person(m, s.displayName(), r.address());
+        }
         PersonContext p = contexts.get(s.accountId(), s.accessVersion());
         return Caller.person(p, s.displayName(), r.address());
     }

@@ -99,7 +99,10 @@ final class PageSupport {
         if (e.status() != 403 && e.status() != 404 && e.status() != 410) {
             throw e;
         }
-        return page(r, 403, r.messages().get("clinical.refused.title"), "refused", new ClinicalViews.Refused(patientId));
+        // a vendor's maintenance session is never offered break-glass: its reach is the work order's, nothing more
+        boolean vendor = r.session() != null && r.session().accountType() == jp.mamori.identity.Account.Type.VENDOR;
+        return page(r, 403, r.messages().get("clinical.refused.title"), "refused", new ClinicalViews.Refused(
+                vendor ? null : patientId));
     }
 
     /**

@@ -77,7 +77,7 @@ public final class MaintenanceGate {
     public static final String OUTSIDE_WINDOW = "承認された保守作業の時間外です。作業申請・作業報告・通知の画面のみ使えます"
             + " / Outside an approved maintenance window: only work requests, reports and notices are open";
 
-    private record Binding(String workOrder, Instant wallAt, long monoAt) {
+    private record Binding(String workOrder, Instant wallAt, long monoAt, WorkOrders.ActiveWindow window) {
     }
 
     private final WorkOrders orders;
@@ -116,6 +116,22 @@ public final class MaintenanceGate {
                 || path.startsWith("/console/maintenance/");
     }
 
+    /**
+     * The clinician pages a session inside a window that approved patient data may open: reading only (GET, and the
+     * patient search, a POST that reads), never a form that writes. The access model then shows it the work order's
+     * patients and nobody else ({@code PersonContext.forMaintenance}).
+     */
+    public static boolean clinicalRead(String method, String path) {
+        boolean get = method.equals("GET") || method.equals("HEAD");
+        return get && (path.equals("/console/patients") || path.startsWith("/console/patients/")
+                || path.startsWith("/console/documents/")) || method.equals("POST") && path.equals("/console/patients");
+    }
+
+    /** A printout or download of a record (PDF): data leaving the institution, only when the work order approved it. */
+    public static boolean printout(String path) {
+        return path.endsWith(".pdf") || path.endsWith("/pdf");
+    }
+
     /** Decides one request of a vendor's session, coming from {@code address} (as the server saw it). */
     public Verdict admit(Sessions.Session s, String address) {
         Instant now = clock.instant();
@@ -133,6 +149,7 @@ public final class MaintenanceGate {
             if (!active.get().admits(address)) {
                 return end(s, address, b, "other-address", Outcome.REFUSED, OTHER_ADDRESS);
             }
+            bound.replace(s.ref(), b, new Binding(b.workOrder(), b.wallAt(), b.monoAt(), active.get()));
             return new InWindow(active.get());
         }
         if (active.isEmpty()) {
@@ -152,8 +169,17 @@ public final class MaintenanceGate {
         audit.append(AuditEvent.by(Actor.of(s, address), AuditAction.MAINTENANCE_SESSION).outcome(Outcome.SUCCESS)
                 .purpose(Purpose.MAINTENANCE).detail("step", "admitted").detail("workOrder", w.workOrderNo())
                 .detail("until", w.until().toString()).build());
-        bound.put(s.ref(), new Binding(w.workOrderNo(), now, nanos.getAsLong()));
+        bound.put(s.ref(), new Binding(w.workOrderNo(), now, nanos.getAsLong(), w));
         return new InWindow(w);
+    }
+
+    /**
+     * The window the session is bound to, as the gate read it on this request (the pages of the request see the same
+     * work order the gate admitted): its patients, whether it may print or export.
+     */
+    public Optional<WorkOrders.ActiveWindow> window(Sessions.Session s) {
+        Binding b = s == null ? null : bound.get(s.ref());
+        return b == null ? Optional.empty() : Optional.of(b.window());
     }
 
     /** The work order the session is bound to now, if any (for what its pages show). */

@@ -74,7 +74,7 @@ public final class WorkOrders {
     public record WorkOrder(long seq, String number, int vendor, List<UUID> staff, String systems, String purpose,
                             boolean patientData, boolean exportData, String dataReason, Instant start, Instant end,
                             Cidr source, int route, UUID requester, String requesterName, Instant filedAt,
-                            List<Decision> decisions, EarlyEnd early) {
+                            List<Decision> decisions, EarlyEnd early, List<String> patients) {
         /** Two approvers when patient data is seen or taken out (MAINT-2), one otherwise. */
         public int approvalsNeeded() {
             return patientData || exportData ? 2 : 1;
@@ -117,7 +117,46 @@ public final class WorkOrders {
 
     /** A request as typed: the window in instants, the source as written. */
     public record NewRequest(int vendor, List<UUID> staff, String systems, String purpose, boolean patientData,
-                             boolean exportData, String dataReason, Instant start, Instant end, String source) {
+                             boolean exportData, String dataReason, Instant start, Instant end, String source,
+                             List<String> patients) {
+        /** Without patients: the job's staff reach no patient's chart. */
+        public NewRequest(int vendor, List<UUID> staff, String systems, String purpose, boolean patientData,
+                          boolean exportData, String dataReason, Instant start, Instant end, String source) {
+            this(vendor, staff, systems, purpose, patientData, exportData, dataReason, start, end, source, List.of());
+        }
+    }
+
+    /** The most patients one work order may name. */
+    public static final int MAX_PATIENTS = 20;
+    private static final java.util.regex.Pattern PATIENT_ID = java.util.regex.Pattern.compile("[0-9A-Za-z-]{1,40}");
+
+    /**
+     * The 患者ID (the Patient's identifier as the institution writes it) a request names, one per line or separated by
+     * spaces or commas; refused when malformed, more than {@link #MAX_PATIENTS}, or named without patient data.
+     */
+    public static List<String> patients(String typed) {
+        if (typed == null || typed.isBlank()) {
+            return List.of();
+        }
+        if (typed.length() > 2000) {
+            throw new MaintenanceException("対象患者の指定が長すぎます / the patients field is too long");
+        }
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        for (String id : java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFKC).split("[\\s,、]+")) {
+            if (id.isEmpty()) {
+                continue;
+            }
+            if (!PATIENT_ID.matcher(id).matches()) {
+                throw new MaintenanceException("対象患者は患者ID（英数字）で指定してください / name the patients by their"
+                        + " patient ID (letters and digits)");
+            }
+            out.add(id);
+        }
+        if (out.size() > MAX_PATIENTS) {
+            throw new MaintenanceException("対象患者は" + MAX_PATIENTS + "人までです / at most " + MAX_PATIENTS
+                    + " patients");
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -128,7 +167,7 @@ public final class WorkOrders {
      * @param scope            the systems or functions the request named
      */
     public record ActiveWindow(String workOrderNo, Instant until, List<Cidr> allowedAddresses, String scope,
-                               boolean patientDataApproved, boolean exportApproved) {
+                               boolean patientDataApproved, boolean exportApproved, List<String> patients) {
         /** Whether a connection from {@code address} (as the server saw it) is from an approved source. */
         public boolean admits(String address) {
             return allowedAddresses.stream().anyMatch(c -> c.containsAddress(address));
@@ -165,7 +204,7 @@ public final class WorkOrders {
 
     private static final String SELECT = "SELECT seq, year, number, vendor, staff, systems, purpose, patient_data,"
             + " export_data, data_reason, window_start, window_end, host(source) || '/' || masklen(source), route,"
-            + " requester, requester_name, filed_at FROM maintenance_work_order";
+            + " requester, requester_name, filed_at, patients FROM maintenance_work_order";
 
     private static List<WorkOrder> load(Connection c, String where, Object... params) throws SQLException {
         Map<Long, List<Decision>> decisions = new HashMap<>();
@@ -176,10 +215,11 @@ public final class WorkOrders {
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Object[] r = new Object[17];
+                    Object[] r = new Object[18];
                     for (int i = 0; i < 17; i++) {
                         r[i] = i == 4 ? List.of((UUID[]) rs.getArray(5).getArray()) : rs.getObject(i + 1);
                     }
+                    r[17] = List.of((String[]) rs.getArray(18).getArray());
                     rows.add(r);
                 }
             }
@@ -217,9 +257,15 @@ public final class WorkOrders {
             out.add(new WorkOrder(seq, number((Integer) r[1], (Integer) r[2]), (Integer) r[3], staff, (String) r[5],
                     (String) r[6], (Boolean) r[7], (Boolean) r[8], (String) r[9], instant(r[10]), instant(r[11]),
                     Cidr.parse((String) r[12]).orElseThrow(), (Integer) r[13], (UUID) r[14], (String) r[15],
-                    instant(r[16]), List.copyOf(decisions.getOrDefault(seq, List.of())), ends.get(seq)));
+                    instant(r[16]), List.copyOf(decisions.getOrDefault(seq, List.of())), ends.get(seq),
+                    castStrings(r[17])));
         }
         return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> castStrings(Object o) {
+        return (List<String>) o;
     }
 
     private static Instant instant(Object o) {
@@ -266,8 +312,8 @@ public final class WorkOrders {
         return Tx.read(db, c -> load(c, "WHERE ? = ANY (staff) AND window_start <= ? AND window_end > ?", account, t, t))
                 .stream().filter(w -> w.state(now) == State.ACTIVE).filter(w -> stillStaff(account, w.vendor()))
                 .findFirst()
-                .map(w -> new ActiveWindow(w.number(), w.end(), List.of(w.source()), w.systems(), w.patientData(),
-                        w.exportData()));
+                .map(w -> new ActiveWindow(w.number(), w.over(), List.of(w.source()), w.systems(), w.patientData(),
+                        w.exportData(), w.patientData() ? w.patients() : List.of()));
     }
 
     /** Whether the account is still one of the vendor's staff (a member removed after approval works no more). */
@@ -312,6 +358,11 @@ public final class WorkOrders {
         String purpose = Vendors.text(n.purpose(), "作業目的 / purpose", 2000, true);
         String dataReason = Vendors.text(n.dataReason(), "患者データが必要な理由 / why patient data is needed", 2000,
                 n.patientData() || n.exportData());
+        List<String> patients = patients(String.join(" ", n.patients() == null ? List.of() : n.patients()));
+        if (!patients.isEmpty() && !n.patientData()) {
+            throw new MaintenanceException("対象患者を指定するときは「患者データを閲覧する」を選んでください / name patients only for"
+                    + " a job that sees patient data");
+        }
         if (n.start() == null || n.end() == null) {
             throw new MaintenanceException("作業時間帯の開始と終了を入力してください / enter the window's start and end");
         }
@@ -379,8 +430,8 @@ public final class WorkOrders {
             name = name.length() > 200 ? name.substring(0, 200) : name;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_order (year, number, vendor,"
                     + " staff, systems, purpose, patient_data, export_data, data_reason, window_start, window_end,"
-                    + " source, route, requester, requester_name, filed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    + " ?::cidr, ?, ?, ?, ?)")) {
+                    + " source, route, requester, requester_name, filed_at, patients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    + " ?, ?, ?::cidr, ?, ?, ?, ?, ?)")) {
                 ps.setInt(1, year);
                 ps.setInt(2, next);
                 ps.setInt(3, n.vendor());
@@ -397,11 +448,12 @@ public final class WorkOrders {
                 ps.setObject(14, requester);
                 ps.setString(15, name);
                 ps.setTimestamp(16, Timestamp.from(now));
+                ps.setArray(17, c.createArrayOf("text", patients.toArray()));
                 ps.executeUpdate();
             }
             String no = number(year, next);
             audit.stage(c, AuditEvent.by(by, AuditAction.MAINTENANCE_REQUEST).detail("workOrder", no)
-                    .detail("vendor", Integer.toString(n.vendor())).detail("staff", Integer.toString(staff.size()))
+                    .detail("vendor", Integer.toString(n.vendor())).detail("staff", Integer.toString(staff.size())).detail("patients", Integer.toString(patients.size()))
                     .detail("start", n.start().toString()).detail("end", n.end().toString())
                     .detail("source", source.toString()).detail("patientData", Boolean.toString(n.patientData()))
                     .detail("export", Boolean.toString(n.exportData())).build());

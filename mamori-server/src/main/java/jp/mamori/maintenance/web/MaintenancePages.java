@@ -355,7 +355,7 @@ public final class MaintenancePages {
     // ---- requests ----------------------------------------------------------------------------------------------
 
     private static final String[] REQUEST_FIELDS = {"systems", "purpose", "patient_data", "export_data", "data_reason",
-            "start", "end", "source"};
+            "patients", "start", "end", "source"};
 
     /** The vendor a request form is for: the vendor's own; for an administrator the one chosen. */
     private Optional<Vendors.Entry> formVendor(ConsoleRequest r) {
@@ -437,7 +437,7 @@ public final class MaintenancePages {
                     new WorkOrders.NewRequest(v.entry(), staff, typed.get("systems"), typed.get("purpose"),
                             "1".equals(typed.get("patient_data")), "1".equals(typed.get("export_data")),
                             typed.get("data_reason"), local(typed.get("start")), local(typed.get("end")),
-                            typed.get("source")));
+                            typed.get("source"), WorkOrders.patients(typed.get("patients"))));
             return Console.redirect(PATH + "/request?no=" + w.number() + "&done=filed");
         } catch (MaintenanceException e) {
             return requestForm(r, 400, typed, chosen, e.getMessage());
@@ -464,6 +464,10 @@ public final class MaintenancePages {
                 t.get("maintenance.f.route"), x.get("name"))));
         if (w.dataReason() != null) {
             lines.add(new MaintenanceViews.Line(t.get("maintenance.f.data_reason"), w.dataReason()));
+        }
+        if (w.patientData()) {
+            lines.add(new MaintenanceViews.Line(t.get("maintenance.f.patients"), w.patients().isEmpty()
+                    ? t.get("maintenance.f.patients.none") : String.join("、", w.patients())));
         }
         lines.add(new MaintenanceViews.Line(t.get("maintenance.f.requester"), w.requesterName() + " · "
                 + dates.dateTime(w.filedAt(), l)));

@@ -26,12 +26,15 @@ public final class VendorDesk {
 
     private final MaintenanceGate gate;
     private final WorkOrders orders;
+    private final jp.mamori.maintenance.MaintenanceContexts contexts;
     private final Console console;
     private final JpDates dates;
 
-    public VendorDesk(MaintenanceGate gate, WorkOrders orders, Console console, ZoneId zone) {
+    public VendorDesk(MaintenanceGate gate, WorkOrders orders, jp.mamori.maintenance.MaintenanceContexts contexts,
+                      Console console, ZoneId zone) {
         this.gate = gate;
         this.orders = orders;
+        this.contexts = contexts;
         this.console = console;
         this.dates = new JpDates(zone);
     }
@@ -51,8 +54,17 @@ public final class VendorDesk {
                 Clock.systemUTC().instant());
         if (bound.isPresent() && active.isPresent() && active.get().workOrderNo().equals(bound.get())) {
             WorkOrders.ActiveWindow w = active.get();
-            List<MaintenanceViews.DeskLink> links = OPERATIONS_PAGES.stream()
-                    .map(p -> new MaintenanceViews.DeskLink(p[0], t.get(p[1]))).toList();
+            List<MaintenanceViews.DeskLink> links = new java.util.ArrayList<>(OPERATIONS_PAGES.stream()
+                    .map(p -> new MaintenanceViews.DeskLink(p[0], t.get(p[1]))).toList());
+            // the work order's patients, when it approved patient data: each 患者ID links to the chart it names
+            contexts.patients(r.session()).ifPresent(ps -> {
+                for (String identifier : w.patients()) {
+                    for (String id : ps.byIdentifier().getOrDefault(identifier, java.util.Set.of())) {
+                        links.add(new MaintenanceViews.DeskLink("/console/patients/" + id, t.get(
+                                "maintenance.desk.patient", identifier)));
+                    }
+                }
+            });
             return Templates.content("maintenance/desk.jte", t, new MaintenanceViews.Desk(true,
                     t.get("maintenance.desk.inWindow", w.workOrderNo(), dates.dateTime(w.until(), lang)),
                     t.get("maintenance.desk.inWindow.hint"), links, "/console/maintenance/request?no="
