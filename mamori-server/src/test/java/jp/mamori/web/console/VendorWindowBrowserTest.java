@@ -24,12 +24,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A vendor's engineer in a real Chromium (issue 19): enrolled, they land on the vendor desk, which says in Japanese that
  * they are outside an approved window and what is open to them; once a work order for this line is approved, the home
- * page names the work order and its end and links to the operations pages, which open; the audit console stays closed
- * and says why. Screenshots at 1280, 768 and 390 px (target/screenshots/vendor-*.png).
+ * page names the work order and its end and links to the operations pages, which open, and to the chart of the one
+ * patient the work order approved, which opens; the audit console stays closed and says why. Screenshots at 1280, 768 and 390 px (target/screenshots/vendor-*.png).
  */
 class VendorWindowBrowserTest {
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser();
+
+    private static String patient() {
+        org.hl7.fhir.r4.model.Patient p = new org.hl7.fhir.r4.model.Patient();
+        p.addIdentifier().setSystem("urn:oid:1.2.392.100495.20.3.51.1").setValue("9000000301");
+        for (String[] n : new String[][] {{"IDE", "保守", "確認"}, {"SYL", "ホシュ", "カクニン"}}) {
+            org.hl7.fhir.r4.model.HumanName name = new org.hl7.fhir.r4.model.HumanName().setText(n[1] + "\u3000" + n[2])
+                    .setFamily(n[1]).addGiven(n[2]);
+            name.addExtension("http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
+                    new org.hl7.fhir.r4.model.CodeType(n[0]));
+            p.addName(name);
+        }
+        p.setGender(org.hl7.fhir.r4.model.Enumerations.AdministrativeGender.MALE);
+        p.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1950-01-01"));
+        return console.server().server().records().create(jp.mamori.access.Caller.system("browser-test"), p, null,
+                null).stored().id();
+    }
 
     @Test
     void theEngineerSeesTheDeskThenTheWindowAndOnlyItsPages() {
@@ -70,10 +86,12 @@ class VendorWindowBrowserTest {
         ConsoleSteps.shootAll(b, "vendor-desk-outside");
 
         Instant now = Instant.now();
+        String patient = patient();
         WorkOrders.WorkOrder w = orders.file(admin, UUID.randomUUID(), new WorkOrders.NewRequest(v.entry(),
-                List.of(a.id()), "電子カルテ サーバ（OS・DB）", "バックアップの設定確認", false, false, null, now,
-                now.plus(Duration.ofHours(2)), "127.0.0.1"));
+                List.of(a.id()), "電子カルテ サーバ（OS・DB）", "更新後に患者画面の表示を確認", true, false,
+                "更新後の表示確認のため", now, now.plus(Duration.ofHours(2)), "127.0.0.1", List.of("9000000301")));
         orders.approve(admin, UUID.randomUUID(), w.number());
+        orders.approve(admin, UUID.randomUUID(), w.number()); // patient data: two approvers
         b.open("/console/home");
         String inWindow = b.find("#vendor-desk").getText();
         assertTrue(inWindow.contains("保守作業中：作業番号 " + w.number()) && inWindow.contains("稼働状況"), inWindow);
@@ -81,6 +99,13 @@ class VendorWindowBrowserTest {
         b.find("#vendor-desk a[href='/console/admin/backups']").click();
         b.waitForPath("/console/admin/backups", Duration.ofSeconds(20));
         assertEquals("/console/admin/backups", b.path());
+
+        // the approved patient's chart, a click away on the home page, read-only
+        b.open("/console/home");
+        b.find("#vendor-desk a[href='/console/patients/" + patient + "']").click();
+        b.waitForPath("/console/patients/" + patient, Duration.ofSeconds(20));
+        assertTrue(b.find("#patient-banner").getText().contains("9000000301"), b.text());
+        ConsoleSteps.shootAll(b, "vendor-chart");
 
         b.open("/console/audit");
         assertTrue(b.text().contains("保守作業では、この画面は使えません"), b.text());
