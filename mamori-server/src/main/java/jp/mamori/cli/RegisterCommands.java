@@ -83,8 +83,11 @@ final class RegisterCommands {
                     java.time.ZoneId.of("Asia/Tokyo"));
             if (sub.equals("export")) {
                 Files.write(file, registers.exportCsv(kind));
-                out.println("書き出しました / exported: " + kind.titleJa() + " → " + file + " ("
-                        + registers.current(kind).size() + " 件 / rows)");
+                int rows = registers.current(kind).size();
+                // data leaving the system: an entry (a work order's report lists it under 持ち出し)
+                new AuditRecorder(trail).append(jp.mamori.audit.AuditEvent.by(by, jp.mamori.audit.AuditAction.EXPORT)
+                        .detail("register", kind.key()).detail("rows", Integer.toString(rows)).build());
+                out.println("書き出しました / exported: " + kind.titleJa() + " → " + file + " (" + rows + " 件 / rows)");
                 return 0;
             }
             try {

@@ -479,16 +479,21 @@ public final class WorkOrders {
         return decide(by, approver, number, false, why);
     }
 
+    /** The request, read under the work orders' lock (decisions and early ends one at a time); refused if none. */
+    private static WorkOrder lockedFind(Connection c, String number) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+            ps.setString(1, "mamori.maintenance.work_order");
+            ps.execute();
+        }
+        return find(c, number).orElseThrow(() -> new MaintenanceException(
+                "その作業申請はありません / no such work request"));
+    }
+
     private WorkOrder decide(Actor by, UUID approver, String number, boolean approve, String reason) {
         AuditAction action = approve ? AuditAction.MAINTENANCE_APPROVE : AuditAction.MAINTENANCE_REFUSE;
         try {
             Tx.inTransaction(db, c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-                    ps.setString(1, "mamori.maintenance.work_order");
-                    ps.execute();
-                }
-                WorkOrder w = find(c, number).orElseThrow(() -> new MaintenanceException(
-                        "その作業申請はありません / no such work request"));
+                WorkOrder w = lockedFind(c, number);
                 Instant now = now();
                 State s = w.state(now);
                 if (s == State.REFUSED) {
@@ -554,12 +559,7 @@ public final class WorkOrders {
         try {
             String why = Vendors.text(reason, "終了の理由 / reason for ending", MAX_REASON, true);
             Tx.inTransaction(db, c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-                    ps.setString(1, "mamori.maintenance.work_order");
-                    ps.execute();
-                }
-                WorkOrder w = find(c, number).orElseThrow(() -> new MaintenanceException(
-                        "その作業申請はありません / no such work request"));
+                WorkOrder w = lockedFind(c, number);
                 Instant now = now();
                 State s = w.state(now);
                 if (s != State.APPROVED && s != State.ACTIVE) {

@@ -78,6 +78,13 @@ class RegisterCliTest {
             rs.next();
             assertTrue(rs.getLong(1) >= 2, "each version an audit entry by the tool");
         }
+        try (Connection c = s.superuserConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM audit_entry WHERE action = 'export' AND actor = 'system:registers' AND"
+                        + " convert_from(entry, 'UTF8')::jsonb #>> '{detail,register}' = 'bcp'");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            assertEquals(1L, rs.getLong(1), "the export is data leaving: an entry of its own");
+        }
         assertFalse(csv.contains("drill") || csv.contains("plan"), "choices in words: " + csv);
     }
 }
