@@ -5,22 +5,19 @@ package jp.mamori.audit;
  * its detail {@code workOrder} (issue 19; MAINT-1, MAINT-4, MAINT-9: every action in a maintenance window names its
  * work order, so that the work report is read from the trail itself).
  *
- * <p>Two scopes: the request a vendor's maintenance session is being served on ({@link #open}: the console's gate
- * binds it around the page, on that thread only, and unbinds it whatever happens), and a whole server-side command
- * ({@link #forProcess}: {@code ./mamori … --work-order N}). The thread's binding wins over the process's. The value
- * is set only by those two choke points; a page cannot set or forget it.
+ * <p>Bound on one thread only, by two choke points ({@link #open}): the console's gate around the page a vendor's
+ * maintenance session is served (and unbound whatever happens), and the command line around a server-side command run
+ * with {@code --work-order N}. A page cannot set or forget it; work handed to another thread does not inherit it.
  */
 public final class AuditContext {
     private static final ThreadLocal<String> CURRENT = new ThreadLocal<>();
-    private static volatile String process;
 
     private AuditContext() {
     }
 
     /** The work order of the work being done now on this thread, or null outside maintenance. */
     public static String workOrder() {
-        String w = CURRENT.get();
-        return w != null ? w : process;
+        return CURRENT.get();
     }
 
     /** The binding of {@link #open}: closing it restores what was bound before. */
@@ -44,10 +41,5 @@ public final class AuditContext {
                 CURRENT.set(before);
             }
         };
-    }
-
-    /** For a server-side command run under a work order: every entry of this process carries it; null clears it. */
-    public static void forProcess(String workOrder) {
-        process = workOrder;
     }
 }

@@ -203,10 +203,12 @@ public final class BackupPages {
         if (!running.compareAndSet(null, started)) {
             return Console.redirect(PATH + "?started=busy");
         }
+        // a backup or drill started inside a vendor's maintenance window carries its work order, on the worker too
+        String workOrder = jp.mamori.audit.AuditContext.workOrder();
         try {
             worker().submit(() -> {
                 Run end;
-                try {
+                try (jp.mamori.audit.AuditContext.Scope ignored = jp.mamori.audit.AuditContext.open(workOrder)) {
                     Run done = job.get();
                     end = new Run(kind, started.by(), started.started(), clock.instant(), done.ok(), done.key(),
                             done.args());
