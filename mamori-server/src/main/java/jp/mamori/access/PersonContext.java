@@ -138,12 +138,14 @@ public final class PersonContext {
      *
      * @param patients   the approved patients' ids (as the record store names them)
      * @param categories the categories the maintenance role reads (e.g. every category)
+     * @param print      whether the work order approved taking data out: printouts of those patients' records too
      */
     public static PersonContext forMaintenance(UUID accountId, String workOrder, Set<String> patients, Instant until,
-                                               java.util.Collection<String> categories) {
+                                               java.util.Collection<String> categories, boolean print) {
         Map<String, Set<Action>> permissions = new HashMap<>();
         for (String c : categories) {
-            permissions.put(c, EnumSet.of(Action.READ, Action.SEARCH));
+            permissions.put(c, print ? EnumSet.of(Action.READ, Action.SEARCH, Action.PRINT)
+                    : EnumSet.of(Action.READ, Action.SEARCH));
         }
         HeldRole role = new HeldRole("maintenance", "maintenance:" + workOrder, Scope.DEPARTMENT, true, permissions, 0);
         return new PersonContext(accountId, List.of(role), Set.of(), Map.of(), List.of(), Map.of(), workOrder,
@@ -361,6 +363,12 @@ public final class PersonContext {
             }
         }
         return java.util.Optional.empty();
+    }
+
+    /** Whether a maintenance context may print (its work order approved taking data out); true for everyone else. */
+    public boolean maintenancePrints() {
+        return workOrder == null || roles.stream().anyMatch(r -> r.permissions().values().stream()
+                .anyMatch(a -> a.contains(Action.PRINT)));
     }
 
     /** Whether this is a vendor's maintenance context ({@link #forMaintenance}). */

@@ -60,7 +60,8 @@ final class ChartPages {
     ClinicalViews.Chart view(ConsoleRequest r, ChartData c, boolean writes, boolean proxy) {
         return new ClinicalViews.Chart(pages.banner(r, c.patient(), c.allergies(), c.conditions(), c.labels()),
                 c.patient().stored().id(), writes, timeline(r, c), problems(r, c.conditions()),
-                allergies(r, c.allergies()), medications(r, c.medications()), latest(r, c.observations()), proxy);
+                allergies(r, c.allergies()), medications(r, c.medications()), latest(r, c.observations()), proxy,
+                pages.clinical.offersPrintout(r));
     }
 
     private List<ClinicalViews.Event> timeline(ConsoleRequest r, ChartData c) {

@@ -433,12 +433,22 @@ public final class Clinical {
         return this;
     }
 
+    /**
+     * Whether the chart offers its printout: to everyone but a vendor's maintenance session whose work order did not
+     * approve taking data out (the console's gate refuses that printout anyway; the button is not shown to be refused).
+     */
+    boolean offersPrintout(ConsoleRequest r) {
+        Sessions.Session s = r.session();
+        return s.accountType() != jp.mamori.identity.Account.Type.VENDOR
+                || maintenance.apply(s).map(PersonContext::maintenancePrints).orElse(false);
+    }
+
     private Caller caller(ConsoleRequest r) {
         Sessions.Session s = r.session();
         if (s.accountType() == jp.mamori.identity.Account.Type.VENDOR) {
             // a vendor's account never has a context of its own here: only a work order's, or one that reaches nothing
             PersonContext m = maintenance.apply(s).orElseGet(() -> PersonContext.forMaintenance(s.accountId(),
-                    "none", java.util.Set.of(), clock.instant(), java.util.List.of()));
+                    "none", java.util.Set.of(), clock.instant(), java.util.List.of(), false));
             return Caller.person(m, s.displayName(), r.address());
         }
         PersonContext p = contexts.get(s.accountId(), s.accessVersion());

@@ -196,14 +196,15 @@ public final class ClinicalViews {
      *
      * @param writesNotes whether the person may write notes (sees the notes)
      * @param timeline    encounters and documents, newest first; null when the person sees neither
+     * @param printout    whether the chart offers its printout (not to a vendor whose work order did not approve it)
      */
     public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
                         List<Problem> problems, List<Allergy> allergies, Medications medications,
-                        List<Latest> results, boolean entersForOthers) {
+                        List<Latest> results, boolean entersForOthers, boolean printout) {
         /** Without the 代行入力 link. */
         public Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline, List<Problem> problems,
                      List<Allergy> allergies, Medications medications, List<Latest> results) {
-            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false);
+            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false, true);
         }
     }
 

@@ -76,7 +76,7 @@ public final class MaintenanceContexts implements Function<Sessions.Session, Opt
         Map<String, Set<String>> found = Tx.read(db, c -> PatientNames.idsByIdentifier(c, w.get().patients()));
         Patients patients = new Patients(Map.copyOf(found));
         Kept k = new Kept(w.get(), PersonContext.forMaintenance(s.accountId(), w.get().workOrderNo(), patients.ids(),
-                w.get().until(), categories.get()), patients);
+                w.get().until(), categories.get(), w.get().exportApproved()), patients);
         synchronized (kept) {
             if (kept.size() >= MAX_KEPT) {
                 kept.clear();

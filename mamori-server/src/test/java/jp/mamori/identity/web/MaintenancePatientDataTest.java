@@ -87,6 +87,7 @@ class MaintenancePatientDataTest {
         Browser.Page chart = b.get("/console/patients/" + approvedPatient);
         assertEquals(200, chart.status(), chart::toString);
         assertTrue(chart.contains("ペニシリン系薬剤") && chart.contains("7000000101"), chart::body);
+        assertFalse(chart.contains("id=\"print-summary\""), "no printout offered without approval to take data out");
         String no = h.one("SELECT convert_from(entry, 'UTF8')::jsonb #>> '{detail,workOrder}' FROM audit_entry WHERE"
                 + " actor = ? AND action = 'read' AND outcome = 'success' AND ? = ANY(patients) ORDER BY seq DESC LIMIT 1",
                 "account:" + v.accountId, approvedPatient);
@@ -123,6 +124,7 @@ class MaintenancePatientDataTest {
     @Test
     void aPrintoutOnlyWhenTakingDataOutWasApproved() {
         Person v = staffWithJob("pd.export", true, true, List.of("7000000101"));
+        assertTrue(v.browser.get("/console/patients/" + approvedPatient).contains("id=\"print-summary\""));
         Browser.Page pdf = v.browser.get("/console/patients/" + approvedPatient + "/summary.pdf");
         assertEquals(200, pdf.status(), pdf::toString);
         assertTrue(pdf.response().headers().firstValue("Content-Type").orElse("").startsWith("application/pdf"));
