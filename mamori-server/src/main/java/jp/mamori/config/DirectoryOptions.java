@@ -98,7 +98,7 @@ public record DirectoryOptions(Optional<URI> url, Optional<Path> ca, Optional<St
     }
 
     /** Parses the options from {@code serve}'s arguments; the password file is read here. */
-    static DirectoryOptions from(Args a) {
+    public static DirectoryOptions from(Args a) {
         Optional<URI> url = a.value("--directory-url").map(v -> {
             try {
                 return new URI(v.strip());
