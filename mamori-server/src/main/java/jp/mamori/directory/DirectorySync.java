@@ -136,7 +136,7 @@ public final class DirectorySync {
             } catch (RuntimeException e) {
                 log.warn("directory sync failed: {}", e.toString());
             }
-        }, 20, every, TimeUnit.SECONDS);
+        }, Math.min(every, 300), every, TimeUnit.SECONDS); // the first soon after start, then every interval
     }
 
     /**
