@@ -46,18 +46,19 @@ public final class DirectoryPages {
         console.homePart(this::tile);
     }
 
-    /** A line on the administrator's home while the newest run failed. */
+    /** The page's tile on the administrator's home; a red line instead while the newest run failed. */
     gg.jte.Content tile(ConsoleRequest r) {
         if (!r.session().hasRole(Accounts.ADMIN_ROLE)) {
             return null;
         }
         DirectorySync.State s = sync.state();
         if (!s.failing()) {
-            return null;
+            return Templates.content("directory/tile.jte", r.messages(), new DirectoryViews.Tile(PATH,
+                    r.messages().get("directory.title"), false));
         }
         return Templates.content("directory/tile.jte", r.messages(), new DirectoryViews.Tile(PATH,
                 r.messages().get("directory.tile.failing", s.lastFailure().map(x -> time(r, x.finishedAt()))
-                        .orElse(""))));
+                        .orElse("")), true));
     }
 
     private Reply runNow(ConsoleRequest r) {

@@ -27,6 +27,6 @@ public final class DirectoryViews {
                        List<ProposalRow> proposals, boolean departments, String csrf) {
     }
 
-    public record Tile(String href, String text) {
+    public record Tile(String href, String text, boolean failing) {
     }
 }
