@@ -156,6 +156,7 @@ public final class MamoriServer implements AutoCloseable {
         try {
             refuseUnfinishedRestore(cfg.dataDir());
             refuseEmbeddedOnMovedFolder(cfg);
+            checkDirectory(cfg);
             signatures = signatures(cfg);
             seal = openSeal(cfg, env, signatures).orElse(null);
         } catch (ConfigException e) {
@@ -1062,25 +1063,29 @@ public final class MamoriServer implements AutoCloseable {
     }
 
     /**
-     * The directory sync of this server; with a directory configured, the connection is tried once at start: a server
-     * on {@code ldap://} that does not offer StartTLS refuses the start (plain LDAP is never used); any other failure
-     * is logged and recorded by the first run.
+     * With a directory configured (issue 21), its connection is tried once before anything starts: a server on
+     * {@code ldap://} that does not offer StartTLS, or a filter that is not one, refuses the start in one line (plain
+     * LDAP is never used); any other failure (unreachable, untrusted, the bind) is logged, and the first run records it.
      */
+    static void checkDirectory(ServerConfig cfg) {
+        if (!cfg.directory().enabled()) {
+            return;
+        }
+        try {
+            new jp.mamori.directory.LdapDirectory(cfg.directory()).check();
+        } catch (jp.mamori.directory.DirectoryException e) {
+            if (e.kind() == jp.mamori.directory.DirectoryException.Kind.NO_STARTTLS) {
+                throw new ConfigException(e.getMessage());
+            }
+            log.warn("directory at start: {}", e.getMessage());
+        }
+    }
+
+    /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */
     static jp.mamori.directory.DirectorySync directorySync(ServerConfig cfg, Database db, Identity identity,
                                                           jp.mamori.audit.Audit audit) {
-        jp.mamori.directory.Directory directory = () -> java.util.List.of();
-        if (cfg.directory().enabled()) {
-            jp.mamori.directory.LdapDirectory ldap = new jp.mamori.directory.LdapDirectory(cfg.directory());
-            try {
-                ldap.check();
-            } catch (jp.mamori.directory.DirectoryException e) {
-                if (e.kind() == jp.mamori.directory.DirectoryException.Kind.NO_STARTTLS) {
-                    throw new ConfigException(e.getMessage());
-                }
-                log.warn("directory at start: {}", e.getMessage());
-            }
-            directory = ldap;
-        }
+        jp.mamori.directory.Directory directory = cfg.directory().enabled()
+                ? new jp.mamori.directory.LdapDirectory(cfg.directory()) : () -> java.util.List.of();
         return new jp.mamori.directory.DirectorySync(db.dataSource(), identity.accounts(), audit.recorder(),
                 Clock.systemUTC(), cfg.directory(), directory);
     }

@@ -76,6 +76,18 @@ class LdapDirectoryTest {
     }
 
     @Test
+    void serveRefusesToStartOnPlainLdapInOneLine() throws Exception {
+        List<String> o = new ArrayList<>(List.of("--data", jp.mamori.testing.TestData.newDatabaseFolder("dir-")
+                .toString(), "--port", "0", "--bind", "127.0.0.1", "--no-backup"));
+        List<String> d = new ArrayList<>(ldap.options());
+        d.set(1, ldap.plainUrl());
+        o.addAll(d);
+        ServerConfig cfg = ServerConfig.fromArgs(o, Map.of());
+        ConfigException e = assertThrows(ConfigException.class, () -> jp.mamori.MamoriServer.start(cfg, Map.of()));
+        assertTrue(e.getMessage().contains("StartTLS") && !e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
     void aCertificateNotTrustedIsRefused() {
         List<String> o = new ArrayList<>(ldap.options());
         o.set(3, ldap.strangerPem().toString());
