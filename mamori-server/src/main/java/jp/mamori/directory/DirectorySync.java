@@ -175,6 +175,17 @@ public final class DirectorySync {
         } catch (DirectoryException e) {
             return record(trigger, by, started, e.getMessage(), 0, 0, 0, 0);
         }
+        try {
+            return apply(trigger, by, started, entries);
+        } catch (RuntimeException e) {
+            // whatever was done is recorded (suspensions one by one); the run itself is a failure to look at
+            log.error("directory sync failed while applying the directory's answer", e);
+            return record(trigger, by, started, "同期の途中でエラーが起きました（サーバーのログを確認してください） / the"
+                    + " sync failed while applying the answer (see the server log)", entries.size(), 0, 0, 0);
+        }
+    }
+
+    private Run apply(Trigger trigger, Actor by, Instant started, List<DirectoryEntry> entries) {
         Map<String, DirectoryEntry> byId = new HashMap<>();
         Map<String, DirectoryEntry> byLogin = new HashMap<>();
         Set<String> ambiguous = new HashSet<>();
@@ -387,7 +398,8 @@ public final class DirectorySync {
                 ps.setObject(1, l.account());
                 ps.setString(2, l.entryId());
                 ps.setString(3, LdapDirectory.shortDn(l.dn()));
-                ps.setString(4, l.login() == null ? "-" : l.login());
+                String login = l.login() == null || l.login().isBlank() ? "-" : l.login();
+                ps.setString(4, login.length() > 200 ? login.substring(0, 200) : login); // the directory's text
                 ps.setTimestamp(5, Timestamp.from(at));
                 ps.executeUpdate();
             }

@@ -88,6 +88,18 @@ class LdapDirectoryTest {
     }
 
     @Test
+    void anAnswerCutShortByASizeLimitIsIncomplete() {
+        try (TestDirectory limited = TestDirectory.start(2)) {
+            for (String uid : List.of("a.one", "b.two", "c.three")) {
+                limited.addPerson(uid);
+            }
+            DirectoryException e = failure(options(limited.options().toArray(String[]::new)));
+            assertEquals(DirectoryException.Kind.INCOMPLETE, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains("打ち切られました"), e.getMessage());
+        }
+    }
+
+    @Test
     void aCertificateNotTrustedIsRefused() {
         List<String> o = new ArrayList<>(ldap.options());
         o.set(3, ldap.strangerPem().toString());

@@ -54,6 +54,11 @@ public final class TestDirectory implements AutoCloseable {
     }
 
     public static TestDirectory start() {
+        return start(0);
+    }
+
+    /** The same with a server-side size limit ({@code 0}: none), as AD's MaxPageSize or an OpenLDAP limit. */
+    public static TestDirectory start(int maxSizeLimit) {
         try {
             Path dir = Files.createTempDirectory("mamori-ldap");
             KeyPair kp = ecKey();
@@ -73,6 +78,7 @@ public final class TestDirectory implements AutoCloseable {
             InMemoryDirectoryServerConfig cfg = new InMemoryDirectoryServerConfig("dc=hospital,dc=jp");
             cfg.setSchema(null); // AD's attributes (sAMAccountName, userAccountControl, objectGUID) as well
             cfg.addAdditionalBindCredentials(BIND_DN, PASSWORD);
+            cfg.setMaxSizeLimit(maxSizeLimit);
             InetAddress lo = InetAddress.getLoopbackAddress();
             cfg.setListenerConfigs(
                     InMemoryListenerConfig.createLDAPSConfig("ldaps", lo, 0, ctx.getServerSocketFactory(), null),
