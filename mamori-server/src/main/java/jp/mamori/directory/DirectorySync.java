@@ -335,7 +335,11 @@ public final class DirectorySync {
     private Run record(Trigger trigger, Actor by, Instant started, String reason, int checked, int linked,
                        int suspended, int refused) {
         Instant finished = now();
-        String who = by.principal().length() > 200 ? by.principal().substring(0, 200) : by.principal();
+        // who started it as a person reads it: the person's name, or the server (schedule, command); the audit entry
+        // keeps the principal
+        String name = by.kind() == jp.mamori.audit.ActorKind.PERSON && by.display() != null && !by.display().isBlank()
+                ? by.display() : BY;
+        String who = name.length() > 200 ? name.substring(0, 200) : name;
         String why = reason == null ? null : reason.length() > 2000 ? reason.substring(0, 2000) : reason;
         long seq = Tx.inTransaction(ds, c -> {
             long s;

@@ -97,7 +97,16 @@ class DirectoryBrowserTest {
         String proposals = b.find("#proposals").getText();
         assertTrue(proposals.contains("加藤 美咲") && proposals.contains("救急科"), proposals);
         assertFalse(b.text().contains(TestDirectory.PASSWORD));
+        String runs = b.find("#runs").getText();
+        assertTrue(runs.contains("画面から") && runs.contains("サーバー") && !runs.contains("system:")
+                && !runs.contains("account:"), "who started each run, in words: " + runs);
         ConsoleSteps.shootAll(b, "directory-after-sync");
+        jp.mamori.testing.Accessibility.assertNoSeriousViolations(b, "directory");
+        b.js("document.getElementById('runs').scrollIntoView();");
+        ConsoleSteps.shoot(b, 1280, 800, "directory-runs-1280");
+        b.js("document.getElementById('runs').scrollIntoView();");
+        ConsoleSteps.shoot(b, 390, 844, "directory-runs-390");
+        b.driver().manage().window().setSize(new org.openqa.selenium.Dimension(1280, 800));
 
         b.submit("採用する");
         assertTrue(b.text().contains("提案を採用しました"), b.text());
