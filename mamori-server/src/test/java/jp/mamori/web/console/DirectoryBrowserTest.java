@@ -56,10 +56,10 @@ class DirectoryBrowserTest {
         ConsoleSteps.App app = ConsoleSteps.enrolTotp(b);
         ConsoleSteps.continueToHome(b);
 
-        staff("yamada.h", "山田", "花子");
+        staff("takahashi.k", "高橋", "健");
         staff("suzuki.t", "鈴木", "太郎");
         staff("kato.m", "加藤", "美咲");
-        String leaver = ldap.addPerson("yamada.h", "departmentNumber: 内科");
+        String leaver = ldap.addPerson("takahashi.k", "departmentNumber: 内科");
         String flagged = ldap.addPerson("suzuki.t", "userAccountControl: 512");
         ldap.addPerson("kato.m", "departmentNumber: 内科", "departmentNumber: 救急科");
         DirectorySync sync = console.server().server().directorySync();
@@ -92,7 +92,7 @@ class DirectoryBrowserTest {
         assertEquals("/console/admin/directory/sync", b.path(), b.text());
         assertTrue(b.text().contains("同期しました") && b.text().contains("停止 2 人"), b.text());
         String suspended = b.find("#suspended").getText();
-        assertTrue(suspended.contains("山田 花子") && suspended.contains("ディレクトリから削除")
+        assertTrue(suspended.contains("高橋 健") && suspended.contains("ディレクトリから削除")
                 && suspended.contains("鈴木 太郎") && suspended.contains("ディレクトリで無効化"), suspended);
         String proposals = b.find("#proposals").getText();
         assertTrue(proposals.contains("加藤 美咲") && proposals.contains("救急科"), proposals);
