@@ -124,6 +124,22 @@ class DirectorySyncConsoleTest {
     }
 
     @Test
+    void vendorAndEmergencyAccountsAreNeverLinkedNorSuspended() {
+        jp.mamori.identity.Accounts accounts = h.server.server().identity().accounts();
+        String vendorLogin = Person.uniqueId("vendor");
+        jp.mamori.identity.Account vendor = accounts.create(new jp.mamori.identity.Accounts.NewAccount(vendorLogin,
+                "保守", "一郎", "ホシュ", "イチロウ", jp.mamori.identity.Account.Type.VENDOR, List.of(
+                new jp.mamori.identity.Accounts.QualificationGrant("vendor_engineer", null)), List.of("情報システム"),
+                java.util.Set.of(), new jp.mamori.identity.Accounts.Proofing("in_person", "drivers_licence", null,
+                "情報システム 佐藤", java.time.Instant.now())), "test:admin");
+        accounts.reactivate(vendor.id(), "保守作業のため", "test:admin");
+        ldap.addPerson(vendorLogin, "nsAccountLock: true");
+        assertTrue(runNow().success());
+        assertEquals(0L, h.<Long>one("SELECT count(*) FROM directory_link WHERE account_id = ?", vendor.id()));
+        assertNotEquals("suspended", status(vendor.id()));
+    }
+
+    @Test
     void adDisabledFlagSuspendsAndARenameKeepsTheLink() {
         UUID disabled = h.createStaff(Person.uniqueId("adflag"), "外科");
         String login = h.one("SELECT login_id FROM account WHERE account_id = ?", disabled);
