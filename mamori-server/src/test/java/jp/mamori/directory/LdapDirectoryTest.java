@@ -88,6 +88,25 @@ class LdapDirectoryTest {
     }
 
     @Test
+    void activeDirectoryEntriesAreKnownByObjectGuidAndSamAccountName() throws Exception {
+        try (TestDirectory ad = TestDirectory.start(0, false)) {
+            ad.addPerson("x1", "objectClass: user", "sAMAccountName: Tanaka.K", "userAccountControl: 512",
+                    "objectGUID:: " + java.util.Base64.getEncoder().encodeToString(new byte[]{1, 2, 3, 4, 5, 6, 7, 8,
+                            9, 10, 11, 12, 13, 14, 15, 16}));
+            ad.addPerson("x2", "objectClass: user", "sAMAccountName: sato.m", "userAccountControl: 66050",
+                    "objectGUID:: " + java.util.Base64.getEncoder().encodeToString(new byte[16]));
+            List<DirectoryEntry> entries = new LdapDirectory(options(ad.options("--directory-login-attribute",
+                    "sAMAccountName").toArray(String[]::new))).read();
+            DirectoryEntry tanaka = entries.stream().filter(e -> "tanaka.k".equals(e.login())).findFirst()
+                    .orElseThrow(() -> new AssertionError(entries.toString()));
+            assertEquals("guid:0102030405060708090a0b0c0d0e0f10", tanaka.entryId());
+            assertFalse(tanaka.disabled());
+            assertTrue(entries.stream().filter(e -> "sato.m".equals(e.login())).findFirst().orElseThrow().disabled(),
+                    "66050 = 0x10202: ACCOUNTDISABLE set");
+        }
+    }
+
+    @Test
     void anAnswerCutShortByASizeLimitIsIncomplete() {
         try (TestDirectory limited = TestDirectory.start(2)) {
             for (String uid : List.of("a.one", "b.two", "c.three")) {

@@ -59,6 +59,14 @@ public final class TestDirectory implements AutoCloseable {
 
     /** The same with a server-side size limit ({@code 0}: none), as AD's MaxPageSize or an OpenLDAP limit. */
     public static TestDirectory start(int maxSizeLimit) {
+        return start(maxSizeLimit, true);
+    }
+
+    /**
+     * @param entryUuid whether the server gives each entry an {@code entryUUID} (OpenLDAP does; AD does not, its
+     *                  entries carry {@code objectGUID} as the test adds it)
+     */
+    public static TestDirectory start(int maxSizeLimit, boolean entryUuid) {
         try {
             Path dir = Files.createTempDirectory("mamori-ldap");
             KeyPair kp = ecKey();
@@ -79,6 +87,7 @@ public final class TestDirectory implements AutoCloseable {
             cfg.setSchema(null); // AD's attributes (sAMAccountName, userAccountControl, objectGUID) as well
             cfg.addAdditionalBindCredentials(BIND_DN, PASSWORD);
             cfg.setMaxSizeLimit(maxSizeLimit);
+            cfg.setGenerateOperationalAttributes(entryUuid);
             InetAddress lo = InetAddress.getLoopbackAddress();
             cfg.setListenerConfigs(
                     InMemoryListenerConfig.createLDAPSConfig("ldaps", lo, 0, ctx.getServerSocketFactory(), null),
