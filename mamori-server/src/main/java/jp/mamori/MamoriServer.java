@@ -69,6 +69,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.VendorNotices vendorNotices;
     private jp.mamori.maintenance.WorkOrders workOrders;
     private jp.mamori.maintenance.WorkReports workReports;
+    private jp.mamori.directory.DirectorySync directorySync;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -155,6 +156,7 @@ public final class MamoriServer implements AutoCloseable {
         try {
             refuseUnfinishedRestore(cfg.dataDir());
             refuseEmbeddedOnMovedFolder(cfg);
+            checkDirectory(cfg);
             signatures = signatures(cfg);
             seal = openSeal(cfg, env, signatures).orElse(null);
         } catch (ConfigException e) {
@@ -458,6 +460,12 @@ public final class MamoriServer implements AutoCloseable {
             clinical.maintenance(maintenanceContexts);
             new jp.mamori.maintenance.web.VendorDesk(maintenanceGate, workOrders, maintenanceContexts, console,
                     cfg.timeZone()).register();
+            // Directory sync (issue 21; ACCT-2): leavers and people disabled in the institution's directory are
+            // suspended within the interval; off unless --directory-url is given
+            jp.mamori.directory.DirectorySync directorySync = directorySync(cfg, db, identity, audit);
+            if (cfg.directory().enabled()) {
+                new jp.mamori.directory.web.DirectoryPages(directorySync, console, cfg.timeZone()).register();
+            }
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -486,8 +494,12 @@ public final class MamoriServer implements AutoCloseable {
                     log.warn("break-glass escalation failed: {}", e.getMessage());
                 }
             }, 5, 60, TimeUnit.SECONDS);
+            if (!readOnly && cfg.directory().enabled()) {
+                directorySync.schedule(sweeper, () -> true); // one node at a time: the sync's advisory lock
+            }
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
+            server.directorySync = directorySync;
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
@@ -1040,6 +1052,42 @@ public final class MamoriServer implements AutoCloseable {
     /** The work reports of vendor maintenance (issue 19): {@link jp.mamori.maintenance.WorkReports#overdue} for probes. */
     public jp.mamori.maintenance.WorkReports workReports() {
         return workReports;
+    }
+
+    /**
+     * Directory sync (issue 21): {@link jp.mamori.directory.DirectorySync#state()} is the plain read for a probe or a
+     * health line (configured or not, last success, last failure and why, whether the newest run failed).
+     */
+    public jp.mamori.directory.DirectorySync directorySync() {
+        return directorySync;
+    }
+
+    /**
+     * With a directory configured (issue 21), its connection is tried once before anything starts: a server on
+     * {@code ldap://} that does not offer StartTLS, or a filter that is not one, refuses the start in one line (plain
+     * LDAP is never used); any other failure (unreachable, untrusted, the bind) is logged, and the first run records it.
+     */
+    static void checkDirectory(ServerConfig cfg) {
+        if (!cfg.directory().enabled()) {
+            return;
+        }
+        try {
+            new jp.mamori.directory.LdapDirectory(cfg.directory()).check();
+        } catch (jp.mamori.directory.DirectoryException e) {
+            if (e.kind() == jp.mamori.directory.DirectoryException.Kind.NO_STARTTLS) {
+                throw new ConfigException(e.getMessage());
+            }
+            log.warn("directory at start: {}", e.getMessage());
+        }
+    }
+
+    /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */
+    static jp.mamori.directory.DirectorySync directorySync(ServerConfig cfg, Database db, Identity identity,
+                                                          jp.mamori.audit.Audit audit) {
+        jp.mamori.directory.Directory directory = cfg.directory().enabled()
+                ? new jp.mamori.directory.LdapDirectory(cfg.directory()) : () -> java.util.List.of();
+        return new jp.mamori.directory.DirectorySync(db.dataSource(), identity.accounts(), audit.recorder(),
+                Clock.systemUTC(), cfg.directory(), directory);
     }
 
     /** The live compliance probes (issue 20): the latest evidence per probe and per requirement, and its history. */

@@ -158,7 +158,16 @@ public enum AuditAction {
      */
     MAINTENANCE_SESSION("maintenance.session"),
     /** A server-side command run under a work order ({@code ./mamori … --work-order N}), or refused. */
-    MAINTENANCE_COMMAND("maintenance.command");
+    MAINTENANCE_COMMAND("maintenance.command"),
+    /**
+     * A directory sync run (issue 21; ACCT-2): its trigger, counts, and for a failed run the reason (unreachable,
+     * TLS, bind, a partial answer, the mass-suspension guard); outcome error when it failed.
+     */
+    DIRECTORY_SYNC("directory.sync"),
+    /** A person suspended by the directory sync: the account's login id, why (gone, disabled) and the entry's DN. */
+    DIRECTORY_SUSPEND("directory.suspend"),
+    /** A directory proposal (a department) accepted or dismissed by an administrator. */
+    DIRECTORY_PROPOSAL("directory.proposal");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

@@ -40,7 +40,9 @@ public record ServerConfig(
         SignatureOptions signatures,
         OpsOptions ops, DowntimeOptions downtime,
         /* {@code --compliance-dir}: a folder of checklist files (issue 20) read at start beside the seeds */
-        Optional<Path> complianceDir) {
+        Optional<Path> complianceDir,
+        /* {@code --directory-*}: the institution's directory, read for leavers (issue 21); off unless given */
+        DirectoryOptions directory) {
 
     /**
      * Health, metrics and alerts (issue 18 §5; DEGRADED-*, NET-13, NET-14).
@@ -718,6 +720,7 @@ public record ServerConfig(
                     + " told at the time (AUDIT-8) / 時間外アクセスの警告を無効にしています");
         }
         out.addAll(downtime.deviations());
+        out.addAll(directory.deviations());
         if (!database.embedded() && database.appPassword().isEmpty()) {
             out.add("external database without MAMORI_DB_APP_PASSWORD: request handling reaches the runtime role by"
                     + " SET ROLE from the owner's login, which injected SQL could RESET");
@@ -727,7 +730,7 @@ public record ServerConfig(
 
     /** Parses {@code serve} options. Environment supplies secrets so they stay out of process listings. */
     public static ServerConfig fromArgs(List<String> args, Map<String, String> env) {
-        Args a = Args.parse(args, List.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
+        Args a = Args.parse(args, java.util.stream.Stream.concat(java.util.stream.Stream.of("--data", "--port", "--bind", "--db-url", "--db-user", "--db-password",
                 "--keystore", "--max-body", "--validation", "--public-url", "--session-idle-minutes",
                 "--session-max-hours", "--unused-days", "--unused-action", "--min-password-length",
                 "--enrolment-code-hours", "--access-token-lifetime", "--break-glass-hours", "--break-glass-review-hours",
@@ -744,6 +747,7 @@ public record ServerConfig(
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
                 "--alert-failed-logins", "--health-check-seconds", "--alert-after-hours", "--downtime-minutes",
                 "--downtime-dir", "--downtime-generations", "--degraded-check-seconds", "--compliance-dir"),
+                DirectoryOptions.OPTIONS.stream()).toList(),
                 List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous", "--read-only"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -777,7 +781,8 @@ public record ServerConfig(
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
                 auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),
                 signatureOptions(a, data), opsOptions(a), downtimeOptions(a, data),
-                a.value("--compliance-dir").map(v -> Path.of(v).toAbsolutePath().normalize()));
+                a.value("--compliance-dir").map(v -> Path.of(v).toAbsolutePath().normalize()),
+                DirectoryOptions.from(a));
     }
 
     private static OpsOptions opsOptions(Args a) {

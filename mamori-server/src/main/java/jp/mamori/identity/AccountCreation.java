@@ -192,6 +192,19 @@ final class AccountCreation {
         });
     }
 
+    /** See {@link Accounts#addDepartment}. */
+    void addDepartment(UUID id, String department, String by) {
+        Instant now = now();
+        Tx.inTransaction(ds, c -> {
+            Account a = AccountLedger.lock(c, id);
+            if (a.status() == Account.Status.RETIRED) {
+                throw new IdentityException("退職済のアカウントです / The account is retired");
+            }
+            setDepartments(c, id, List.of(department), now, by);
+            return null;
+        });
+    }
+
     private static void addProofing(Connection c, UUID id, Accounts.Proofing p, Instant now, String by)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO identity_proofing (account_id, method,"

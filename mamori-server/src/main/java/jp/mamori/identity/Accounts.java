@@ -113,6 +113,14 @@ public final class Accounts {
         creation.addProofingRecord(id, p, by);
     }
 
+    /**
+     * Adds a department to an account (e.g. a directory's proposal an administrator accepted, issue 21); recorded in
+     * the ledger's history ({@code department.added}). A department the account already has is not added twice.
+     */
+    public void addDepartment(UUID id, String department, String by) {
+        creation.addDepartment(id, department, by);
+    }
+
     // ---- qualifications -----------------------------------------------------------------------------------
 
     /** Adds a qualification (e.g. a licence obtained after the account was made); recorded in the history. */

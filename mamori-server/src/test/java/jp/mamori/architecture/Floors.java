@@ -32,6 +32,9 @@ final class Floors {
             // Vendor maintenance (issue 19): vendors, their staff and routes, work orders approved in advance and
             // reported afterwards, vendor notices; it reads identity, access and the trail below it.
             new Floor("maintenance", List.of("jp.mamori.maintenance")),
+            // Directory sync (issue 21): the institution's directory read for leavers, suspended through identity and
+            // recorded in the trail; operations and compliance above it read its state.
+            new Floor("directory", List.of("jp.mamori.directory")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
@@ -43,7 +46,8 @@ final class Floors {
             new Floor("routes", List.of("jp.mamori.identity.web..", "jp.mamori.access.web..", "jp.mamori.audit.web..",
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
-                    "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..")),
+                    "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
+                    "jp.mamori.directory.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
