@@ -542,6 +542,9 @@ public final class MamoriServer implements AutoCloseable {
                         return new long[] {vendors.size(), routes, without, workOrders.waiting()};
                     }, () -> workReports.overdue(Clock.systemUTC().instant()).stream()
                             .map(jp.mamori.maintenance.WorkReports.Overdue::text).toList()))
+                    .register(jp.mamori.compliance.StandardProbes.directory(
+                            directorySync::state,
+                            Duration.ofMinutes(cfg.directory().intervalMinutes())))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

@@ -460,6 +460,49 @@ public final class StandardProbes {
         });
     }
 
+    /**
+     * Leavers removed promptly through the institution's directory (ACCT-2; issue 21): UNKNOWN with no directory
+     * configured (leavers are then suspended by hand, which the system cannot see) or before the first run; FAIL while
+     * the newest run failed (unreachable, refused, or the guard against suspending many at once: nobody was suspended,
+     * so a leaver may still be working); PARTIAL when the last success is older than twice the interval (the schedule
+     * is not running); PASS otherwise, with the figures.
+     */
+    public static Probe directory(Supplier<jp.mamori.directory.DirectorySync.State> state, Duration interval) {
+        String id = "identity.directory";
+        String path = "/console/admin/directory";
+        return of(id, Set.of("ACCT-2"), now -> {
+            jp.mamori.directory.DirectorySync.State st;
+            try {
+                st = state.get();
+            } catch (RuntimeException e) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "ディレクトリ連携の記録を読めません / cannot read the"
+                        + " directory sync's records", path, now);
+            }
+            if (st == null || !st.configured()) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "ディレクトリ連携は設定されていません。退職者のIDは手作業で停止して"
+                        + "ください / no directory configured: suspend leavers' IDs by hand", null, now);
+            }
+            if (st.failing()) {
+                String why = st.lastFailure().map(jp.mamori.directory.DirectorySync.Run::reason).orElse("");
+                return new Evidence(id, Evidence.Status.FAIL, "ディレクトリ同期が失敗しています（誰も停止していません） / the"
+                        + " directory sync is failing (nobody was suspended): " + why, path, now);
+            }
+            if (st.lastSuccess().isEmpty()) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "ディレクトリ同期はまだ実行されていません / the directory sync"
+                        + " has not run yet", path, now);
+            }
+            Instant last = st.lastSuccess().get().finishedAt();
+            String figures = "連携 " + st.linkedPeople() + " 人、同期で停止 " + st.suspendedBySync() + " 人、最終同期 "
+                    + JpDates.tokyo().dateTime(last, JpDates.Lang.JA) + " / " + st.linkedPeople() + " linked, "
+                    + st.suspendedBySync() + " suspended by the sync, last run " + last;
+            if (last.isBefore(now.minus(interval.multipliedBy(2)))) {
+                return new Evidence(id, Evidence.Status.PARTIAL, "同期が予定どおり行われていません / the sync has not run on"
+                        + " schedule: " + figures, path, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, figures, path, now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */

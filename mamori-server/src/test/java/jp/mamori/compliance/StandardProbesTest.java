@@ -157,6 +157,35 @@ class StandardProbesTest {
     }
 
     @Test
+    void theDirectoryIsRedWhileItsSyncFailsAndAmberWhenItStopsRunning() {
+        jp.mamori.directory.DirectorySync.Run ok = new jp.mamori.directory.DirectorySync.Run(1, NOW.minusSeconds(120),
+                NOW.minusSeconds(119), "schedule", "system:directory", true, null, 40, 38, 1, 0);
+        jp.mamori.directory.DirectorySync.Run bad = new jp.mamori.directory.DirectorySync.Run(2, NOW.minusSeconds(60),
+                NOW.minusSeconds(59), "schedule", "system:directory", false, "ディレクトリに接続できません / unreachable",
+                0, 38, 0, 0);
+        AtomicReference<jp.mamori.directory.DirectorySync.State> st = new AtomicReference<>(
+                new jp.mamori.directory.DirectorySync.State(false, java.util.Optional.empty(),
+                        java.util.Optional.empty(), false, 0, 0, 0));
+        Probe p = StandardProbes.directory(st::get, Duration.ofMinutes(15));
+        assertEquals(Evidence.Status.UNKNOWN, p.evaluate(NOW).status(), "no directory: leavers by hand");
+        st.set(new jp.mamori.directory.DirectorySync.State(true, java.util.Optional.of(ok), java.util.Optional.empty(),
+                false, 38, 1, 0));
+        Evidence pass = p.evaluate(NOW);
+        assertEquals(Evidence.Status.PASS, pass.status(), pass.summary());
+        assertTrue(pass.summary().contains("連携 38 人、同期で停止 1 人"), pass.summary());
+        st.set(new jp.mamori.directory.DirectorySync.State(true, java.util.Optional.of(ok), java.util.Optional.of(bad),
+                true, 38, 1, 0));
+        Evidence fail = p.evaluate(NOW);
+        assertEquals(Evidence.Status.FAIL, fail.status());
+        assertTrue(fail.summary().contains("unreachable"), fail.summary());
+        st.set(new jp.mamori.directory.DirectorySync.State(true, java.util.Optional.of(ok), java.util.Optional.of(bad),
+                false, 38, 1, 0));
+        assertEquals(Evidence.Status.PARTIAL, p.evaluate(NOW.plus(Duration.ofHours(1))).status(),
+                "the last success an hour ago with a 15-minute interval: not on schedule");
+        assertTrue(p.requirements().contains("ACCT-2"));
+    }
+
+    @Test
     void redundancyIsGreenOnlyWithAStandbyTheServerFollows() {
         assertEquals(2, StandardProbes.databaseHosts("jdbc:postgresql://db1:5432,db2:5432/mamori?targetServerType=primary"));
         assertEquals(1, StandardProbes.databaseHosts("jdbc:postgresql://db1/mamori"));
