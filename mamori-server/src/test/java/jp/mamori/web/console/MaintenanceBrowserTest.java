@@ -2,7 +2,6 @@ package jp.mamori.web.console;
 
 import jp.mamori.audit.Actor;
 import jp.mamori.identity.Account;
-import jp.mamori.identity.Accounts;
 import jp.mamori.maintenance.Vendors;
 import jp.mamori.maintenance.WorkOrders;
 import jp.mamori.testing.Browser;
@@ -11,12 +10,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -41,24 +37,17 @@ class MaintenanceBrowserTest {
         ConsoleSteps.enrolTotp(b);
         ConsoleSteps.continueToHome(b);
 
-        Actor admin = Actor.person("account:test", "情報システム 佐藤", List.of("admin"), null, "127.0.0.1", null);
+        Actor admin = MaintenanceFixture.ADMIN;
         WorkOrders orders = console.server().server().workOrders();
         Vendors vendors = orders.vendors();
-        LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
-        Vendors.Entry v = vendors.saveVendor(admin, null, Map.of("name", "株式会社みらい医療システム保守サービス",
-                "contract_no", "保守-2026-0042", "contract_from", today.minusMonths(1).toString(), "contract_to",
-                today.plusYears(1).toString(), "responsible", "保守部 部長 鈴木一郎", "contacts",
-                "代表 03-1234-5678（平日9時〜17時）\n夜間 090-0000-0000", "subcontractors",
-                "株式会社ネットワーク構築パートナーズ 2026-04-01"));
+        Vendors.Entry v = MaintenanceFixture.vendor(console.server(), "代表 03-1234-5678（平日9時〜17時）\n夜間"
+                + " 090-0000-0000", "株式会社ネットワーク構築パートナーズ 2026-04-01");
         vendors.addRoute(admin, v.entry(), Map.of("name", "保守用IPsec VPN", "sources",
                 "192.0.2.0/24 2001:db8:1234::/48", "reaches", "電子カルテサーバ（SSH・管理画面のみ）", "device",
                 "VPN装置 型番 XR-2000"));
         vendors.addComponent(admin, v.entry(), Map.of("component", "電子カルテ サーバ（OS・DB）", "duty",
                 "OSとPostgreSQLの更新、障害対応"));
-        Account a = console.server().server().identity().accounts().create(new Accounts.NewAccount("hoshu.suzuki",
-                "鈴木", "次郎", "スズキ", "ジロウ", Account.Type.VENDOR, List.of(new Accounts.QualificationGrant(
-                "vendor_engineer", null)), List.of("情報システム"), Set.of(), new Accounts.Proofing("in_person",
-                "drivers_licence", null, "情報システム 佐藤", Instant.now())), "test:admin");
+        Account a = MaintenanceFixture.engineer(console.server(), "hoshu.suzuki", "鈴木", "次郎", "スズキ", "ジロウ");
         vendors.addStaff(admin, v.entry(), a.loginId());
         Instant start = Instant.now().plus(Duration.ofDays(1)).truncatedTo(ChronoUnit.HOURS);
         WorkOrders.WorkOrder w = orders.file(admin, UUID.randomUUID(), new WorkOrders.NewRequest(v.entry(),

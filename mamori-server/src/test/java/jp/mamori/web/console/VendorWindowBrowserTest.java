@@ -11,11 +11,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,21 +52,14 @@ class VendorWindowBrowserTest {
         ConsoleSteps.continueToHome(b);
         ConsoleSteps.logOut(b);
 
-        Actor admin = Actor.person("account:test", "情報システム 佐藤", List.of("admin"), null, "127.0.0.1", null);
+        Actor admin = MaintenanceFixture.ADMIN;
         WorkOrders orders = console.server().server().workOrders();
         Vendors vendors = orders.vendors();
-        LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
-        Vendors.Entry v = vendors.saveVendor(admin, null, Map.of("name", "株式会社みらい医療システム保守サービス",
-                "contract_no", "保守-2026-0042", "contract_from", today.minusMonths(1).toString(), "contract_to",
-                today.plusYears(1).toString(), "responsible", "保守部 部長 鈴木一郎", "contacts", "03-1234-5678",
-                "subcontractors", ""));
+        Vendors.Entry v = MaintenanceFixture.vendor(console.server(), "03-1234-5678", "");
         vendors.addRoute(admin, v.entry(), Map.of("name", "保守用回線", "sources", "127.0.0.1/32", "reaches",
                 "電子カルテサーバ（管理画面のみ）", "device", "保守端末"));
         Accounts accounts = console.server().server().identity().accounts();
-        Account a = accounts.create(new Accounts.NewAccount("hoshu.tanaka", "田中", "三郎", "タナカ", "サブロウ",
-                Account.Type.VENDOR, List.of(new Accounts.QualificationGrant("vendor_engineer", null)),
-                List.of("情報システム"), Set.of(), new Accounts.Proofing("in_person", "drivers_licence", null,
-                "情報システム 佐藤", Instant.now())), "test:admin");
+        Account a = MaintenanceFixture.engineer(console.server(), "hoshu.tanaka", "田中", "三郎", "タナカ", "サブロウ");
         accounts.reactivate(a.id(), "保守作業のため", "test:admin");
         vendors.addStaff(admin, v.entry(), a.loginId());
         String code = accounts.issueEnrolmentCode(a.id(), Duration.ofHours(1), "test:admin");

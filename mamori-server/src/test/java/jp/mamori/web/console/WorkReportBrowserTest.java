@@ -8,7 +8,6 @@ import jp.mamori.audit.Outcome;
 import jp.mamori.audit.PatientRef;
 import jp.mamori.audit.ResourceRef;
 import jp.mamori.identity.Account;
-import jp.mamori.identity.Accounts;
 import jp.mamori.maintenance.Vendors;
 import jp.mamori.maintenance.WorkOrders;
 import jp.mamori.maintenance.WorkReports;
@@ -18,12 +17,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -49,21 +45,14 @@ class WorkReportBrowserTest {
         ConsoleSteps.enrolTotp(b);
         ConsoleSteps.continueToHome(b);
 
-        Actor admin = Actor.person("account:test", "情報システム 佐藤", List.of("admin"), null, "127.0.0.1", null);
+        Actor admin = MaintenanceFixture.ADMIN;
         WorkOrders orders = console.server().server().workOrders();
         WorkReports reports = console.server().server().workReports();
         Vendors vendors = orders.vendors();
-        LocalDate today = LocalDate.now(ZoneId.of("Asia/Tokyo"));
-        Vendors.Entry v = vendors.saveVendor(admin, null, Map.of("name", "株式会社みらい医療システム保守サービス",
-                "contract_no", "保守-2026-0042", "contract_from", today.minusMonths(1).toString(), "contract_to",
-                today.plusYears(1).toString(), "responsible", "保守部 部長 鈴木一郎", "contacts", "03-1234-5678",
-                "subcontractors", ""));
+        Vendors.Entry v = MaintenanceFixture.vendor(console.server(), "03-1234-5678", "");
         vendors.addRoute(admin, v.entry(), Map.of("name", "保守用IPsec VPN", "sources", "192.0.2.0/24", "reaches",
                 "電子カルテサーバ（SSH・管理画面のみ）", "device", "VPN装置 XR-2000"));
-        Account a = console.server().server().identity().accounts().create(new Accounts.NewAccount("hoshu.tanaka",
-                "田中", "三郎", "タナカ", "サブロウ", Account.Type.VENDOR, List.of(new Accounts.QualificationGrant(
-                "vendor_engineer", null)), List.of("情報システム"), Set.of(), new Accounts.Proofing("in_person",
-                "drivers_licence", null, "情報システム 佐藤", Instant.now())), "test:admin");
+        Account a = MaintenanceFixture.engineer(console.server(), "hoshu.tanaka", "田中", "三郎", "タナカ", "サブロウ");
         vendors.addStaff(admin, v.entry(), a.loginId());
         Instant start = Instant.now().truncatedTo(ChronoUnit.MINUTES);
         WorkOrders.WorkOrder w = orders.file(admin, UUID.randomUUID(), new WorkOrders.NewRequest(v.entry(),
