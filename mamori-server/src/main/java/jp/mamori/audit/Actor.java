@@ -70,6 +70,15 @@ public record Actor(String principal, ActorKind kind, String display, List<Strin
         return new Actor("system:" + what, ActorKind.SYSTEM, "Mamori " + what, List.of(), null, "local", null);
     }
 
+    /**
+     * The name a record keeps for this actor (who approved, who wrote a version of a register): its display name, or
+     * its principal when it has none, at most {@code max} characters.
+     */
+    public String name(int max) {
+        String n = display == null ? principal : display;
+        return n.length() > max ? n.substring(0, max) : n;
+    }
+
     /** Someone whose credential was refused. */
     public static Actor anonymous(String address, String session) {
         return new Actor("anonymous", ActorKind.ANONYMOUS, null, List.of(), null, address, session);

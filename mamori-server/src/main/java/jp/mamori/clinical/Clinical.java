@@ -21,6 +21,7 @@ import jp.mamori.audit.ResourceRef;
 import jp.mamori.audit.WriteEntries;
 import jp.mamori.identity.Sessions;
 import jp.mamori.kernel.FhirError;
+import jp.mamori.maintenance.MaintenanceGate;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.IndexRows;
 import jp.mamori.records.RecordService;
@@ -439,13 +440,12 @@ public final class Clinical {
      */
     boolean offersPrintout(ConsoleRequest r) {
         Sessions.Session s = r.session();
-        return s.accountType() != jp.mamori.identity.Account.Type.VENDOR
-                || maintenance.apply(s).map(PersonContext::maintenancePrints).orElse(false);
+        return !MaintenanceGate.applies(s) || maintenance.apply(s).map(PersonContext::maintenancePrints).orElse(false);
     }
 
     private Caller caller(ConsoleRequest r) {
         Sessions.Session s = r.session();
-        if (s.accountType() == jp.mamori.identity.Account.Type.VENDOR) {
+        if (MaintenanceGate.applies(s)) {
             // a vendor's account never has a context of its own here: only a work order's, or one that reaches nothing
             PersonContext m = maintenance.apply(s).orElseGet(() -> PersonContext.forMaintenance(s.accountId(),
                     "none", java.util.Set.of(), clock.instant(), java.util.List.of(), false));

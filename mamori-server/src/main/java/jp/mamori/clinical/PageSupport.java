@@ -100,7 +100,7 @@ final class PageSupport {
             throw e;
         }
         // a vendor's maintenance session is never offered break-glass: its reach is the work order's, nothing more
-        boolean vendor = r.session() != null && r.session().accountType() == jp.mamori.identity.Account.Type.VENDOR;
+        boolean vendor = jp.mamori.maintenance.MaintenanceGate.applies(r.session());
         return page(r, 403, r.messages().get("clinical.refused.title"), "refused", new ClinicalViews.Refused(
                 vendor ? null : patientId));
     }

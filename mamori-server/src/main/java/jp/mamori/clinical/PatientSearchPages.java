@@ -119,7 +119,7 @@ final class PatientSearchPages {
                                       List<ClinicalViews.Patient> results, String next, int page,
                                       List<ClinicalViews.Patient> recent) {
         return new ClinicalViews.Search(error, c.identifier(), c.name(), c.birthdate(), ran, results,
-                !c.identifier().isEmpty() && r.session().accountType() != jp.mamori.identity.Account.Type.VENDOR,
+                !c.identifier().isEmpty() && !jp.mamori.maintenance.MaintenanceGate.applies(r.session()),
                 recent, r.csrf(), c.department(), c.setting(), c.ageFrom(), c.ageTo(),
                 next, page, (page - 1) * PAGE);
     }

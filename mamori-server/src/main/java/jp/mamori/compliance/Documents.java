@@ -542,8 +542,7 @@ public final class Documents {
     private Version insert(Actor by, UUID id, int version, Status status, Checked c, Sealed file, String sha, long size,
                            String type, String fileName, String reason, AuditAction action, Version before) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        String name = by.display() == null ? by.principal() : by.display();
-        String byName = name.length() > 200 ? name.substring(0, 200) : name;
+        String byName = by.name(200);
         String byId = by.principal().length() > 200 ? by.principal().substring(0, 200) : by.principal();
         try {
             long rowId = Tx.inTransaction(db, conn -> {

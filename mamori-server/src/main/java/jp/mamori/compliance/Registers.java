@@ -468,8 +468,7 @@ public final class Registers {
                        LocalDate review, boolean retired, String reason, List<String> changed, String source)
             throws SQLException {
         Instant now = clock.instant();
-        String name = by.display() == null ? by.principal() : by.display();
-        name = name.length() > 200 ? name.substring(0, 200) : name;
+        String name = by.name(200);
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO compliance_register_version (register, entry,"
                 + " version, fields, review_on, retired, author, author_name, at, reason)"
                 + " VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {

@@ -53,8 +53,7 @@ public final class Reviews {
                     + " characters");
         }
         String finalNote = n == null || n.isEmpty() ? null : n;
-        String name = by.display() == null ? by.principal() : by.display();
-        String reviewerName = name.length() > 200 ? name.substring(0, 200) : name;
+        String reviewerName = by.name(200);
         Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         long id = Tx.inTransaction(db, c -> {
             long newId;

@@ -74,10 +74,18 @@ public final class MaintenanceGate {
     public static final String NOT_FROM_SOURCE = "この作業申請で承認された接続元からではないため、保守作業の画面は使えません"
             + "（作業申請と通知のみ）/ Not from the source this work order approved: maintenance pages are closed to this"
             + " session (requests and notices only)";
+    public static final String NO_PRINTOUT = "この保守作業では印刷・出力（データの持ち出し）が承認されていません / This work"
+            + " order did not approve printing or taking data out";
+    public static final String NOT_MAINTENANCE_PAGE = "保守作業では、この画面は使えません（運用の画面のみ） / Maintenance"
+            + " does not reach this page (operations pages only)";
     public static final String OUTSIDE_WINDOW = "承認された保守作業の時間外です。作業申請・作業報告・通知の画面のみ使えます"
             + " / Outside an approved maintenance window: only work requests, reports and notices are open";
 
-    private record Binding(String workOrder, Instant wallAt, long monoAt, WorkOrders.ActiveWindow window) {
+    /** A session bound to a window: when (wall and monotonic clock) and the window as the gate last read it. */
+    private record Binding(Instant wallAt, long monoAt, WorkOrders.ActiveWindow window) {
+        String workOrder() {
+            return window.workOrderNo();
+        }
     }
 
     private final WorkOrders orders;
@@ -132,6 +140,25 @@ public final class MaintenanceGate {
         return path.endsWith(".pdf") || path.endsWith("/pdf");
     }
 
+    /**
+     * Whether the session, as {@code v} decided it, may open this page; null when it may, else why not ("日本語 /
+     * English"). {@code operationsPage}: the route is one of the operations pages (the console's OPERATIONS access).
+     */
+    public static String refusal(Verdict v, String method, String path, boolean operationsPage) {
+        if (deskPath(path)) {
+            return null;
+        }
+        if (!(v instanceof InWindow in)) {
+            return v instanceof Desk d && d.why() != null ? d.why() : OUTSIDE_WINDOW;
+        }
+        WorkOrders.ActiveWindow w = in.window();
+        if (operationsPage || w.patientDataApproved() && clinicalRead(method, path)
+                && (!printout(path) || w.exportApproved())) {
+            return null;
+        }
+        return printout(path) && w.patientDataApproved() ? NO_PRINTOUT : NOT_MAINTENANCE_PAGE;
+    }
+
     /** Decides one request of a vendor's session, coming from {@code address} (as the server saw it). */
     public Verdict admit(Sessions.Session s, String address) {
         Instant now = clock.instant();
@@ -149,7 +176,7 @@ public final class MaintenanceGate {
             if (!active.get().admits(address)) {
                 return end(s, address, b, "other-address", Outcome.REFUSED, OTHER_ADDRESS);
             }
-            bound.replace(s.ref(), b, new Binding(b.workOrder(), b.wallAt(), b.monoAt(), active.get()));
+            bound.replace(s.ref(), b, new Binding(b.wallAt(), b.monoAt(), active.get()));
             return new InWindow(active.get());
         }
         if (active.isEmpty()) {
@@ -169,7 +196,7 @@ public final class MaintenanceGate {
         audit.append(AuditEvent.by(Actor.of(s, address), AuditAction.MAINTENANCE_SESSION).outcome(Outcome.SUCCESS)
                 .purpose(Purpose.MAINTENANCE).detail("step", "admitted").detail("workOrder", w.workOrderNo())
                 .detail("until", w.until().toString()).build());
-        bound.put(s.ref(), new Binding(w.workOrderNo(), now, nanos.getAsLong(), w));
+        bound.put(s.ref(), new Binding(now, nanos.getAsLong(), w));
         return new InWindow(w);
     }
 
@@ -180,12 +207,6 @@ public final class MaintenanceGate {
     public Optional<WorkOrders.ActiveWindow> window(Sessions.Session s) {
         Binding b = s == null ? null : bound.get(s.ref());
         return b == null ? Optional.empty() : Optional.of(b.window());
-    }
-
-    /** The work order the session is bound to now, if any (for what its pages show). */
-    public Optional<String> boundTo(Sessions.Session s) {
-        Binding b = s == null ? null : bound.get(s.ref());
-        return b == null ? Optional.empty() : Optional.of(b.workOrder());
     }
 
     /**

@@ -298,8 +298,7 @@ public final class Vendors {
                 return before;
             }
             Instant now = clock.instant();
-            String name = by.display() == null ? by.principal() : by.display();
-            name = name.length() > 200 ? name.substring(0, 200) : name;
+            String name = by.name(200);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_vendor_version (kind, entry, version,"
                     + " vendor, fields, retired, author, author_name, at, reason) VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?,"
                     + " ?, ?)")) {

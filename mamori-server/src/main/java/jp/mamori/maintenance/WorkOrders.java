@@ -141,8 +141,15 @@ public final class WorkOrders {
         if (typed.length() > 2000) {
             throw new MaintenanceException("対象患者の指定が長すぎます / the patients field is too long");
         }
+        return patients(List.of(java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFKC)
+                .split("[\\s,、]+")));
+    }
+
+    /** The patients of a request as a list: the same rules as typed, each 患者ID checked, duplicates dropped. */
+    static List<String> patients(List<String> ids) {
         LinkedHashSet<String> out = new LinkedHashSet<>();
-        for (String id : java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFKC).split("[\\s,、]+")) {
+        for (String typed : ids) {
+            String id = typed == null ? "" : java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFKC);
             if (id.isEmpty()) {
                 continue;
             }
@@ -160,8 +167,8 @@ public final class WorkOrders {
     }
 
     /**
-     * What an approved request allows one vendor account now: read at login and on every request by the
-     * enforcement (next part of issue 19).
+     * What an approved request allows one vendor account now: read by {@link MaintenanceGate} on every request of a
+     * vendor's session.
      *
      * @param allowedAddresses the source block the request approved (inside one of the vendor's routes)
      * @param scope            the systems or functions the request named
@@ -358,7 +365,7 @@ public final class WorkOrders {
         String purpose = Vendors.text(n.purpose(), "作業目的 / purpose", 2000, true);
         String dataReason = Vendors.text(n.dataReason(), "患者データが必要な理由 / why patient data is needed", 2000,
                 n.patientData() || n.exportData());
-        List<String> patients = patients(String.join(" ", n.patients() == null ? List.of() : n.patients()));
+        List<String> patients = patients(n.patients() == null ? List.of() : n.patients());
         if (!patients.isEmpty() && !n.patientData()) {
             throw new MaintenanceException("対象患者を指定するときは「患者データを閲覧する」を選んでください / name patients only for"
                     + " a job that sees patient data");
@@ -426,8 +433,7 @@ public final class WorkOrders {
             if (next > 9999) {
                 throw new MaintenanceException("今年の作業番号が上限に達しました / this year's work order numbers are used up");
             }
-            String name = by.display() == null ? by.principal() : by.display();
-            name = name.length() > 200 ? name.substring(0, 200) : name;
+            String name = by.name(200);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_order (year, number, vendor,"
                     + " staff, systems, purpose, patient_data, export_data, data_reason, window_start, window_end,"
                     + " source, route, requester, requester_name, filed_at, patients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -515,8 +521,7 @@ public final class WorkOrders {
                             + "必要です / you have already approved this request: patient data needs a second,"
                             + " different approver");
                 }
-                String name = by.display() == null ? by.principal() : by.display();
-                name = name.length() > 200 ? name.substring(0, 200) : name;
+                String name = by.name(200);
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_order_decision"
                         + " (work_order, decision, by_account, by_name, at, reason) VALUES (?, ?, ?, ?, ?, ?)")) {
                     ps.setLong(1, w.seq());
@@ -566,8 +571,7 @@ public final class WorkOrders {
                     throw new MaintenanceException("終了できるのは承認済みで終わっていない作業だけです / only an approved"
                             + " job that is not over can be ended");
                 }
-                String name = by.display() == null ? by.principal() : by.display();
-                name = name.length() > 200 ? name.substring(0, 200) : name;
+                String name = by.name(200);
                 String who = by.principal().length() > 200 ? by.principal().substring(0, 200) : by.principal();
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_order_end (work_order,"
                         + " by_who, by_name, at, reason) VALUES (?, ?, ?, ?, ?)")) {

@@ -335,8 +335,7 @@ public final class WorkReports {
     private static void insert(java.sql.Connection c, long workOrder, String step, int version, String results,
                                String done, String issues, String reason, UUID account, Actor by, Instant now)
             throws java.sql.SQLException {
-        String name = by.display() == null ? by.principal() : by.display();
-        name = name.length() > 200 ? name.substring(0, 200) : name;
+        String name = by.name(200);
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO maintenance_work_report_step (work_order, step,"
                 + " version, results, done, open_issues, reason, by_account, by_name, at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {

@@ -49,11 +49,10 @@ public final class VendorDesk {
         }
         Messages t = r.messages();
         JpDates.Lang lang = r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA;
-        Optional<String> bound = gate.boundTo(r.session());
-        Optional<WorkOrders.ActiveWindow> active = orders.activeFor(r.session().accountId(),
-                Clock.systemUTC().instant());
-        if (bound.isPresent() && active.isPresent() && active.get().workOrderNo().equals(bound.get())) {
-            WorkOrders.ActiveWindow w = active.get();
+        // the window the gate admitted this very request into, if any (read again only to say why it did not)
+        Optional<WorkOrders.ActiveWindow> bound = gate.window(r.session());
+        if (bound.isPresent()) {
+            WorkOrders.ActiveWindow w = bound.get();
             List<MaintenanceViews.DeskLink> links = new java.util.ArrayList<>(OPERATIONS_PAGES.stream()
                     .map(p -> new MaintenanceViews.DeskLink(p[0], t.get(p[1]))).toList());
             // the work order's patients, when it approved patient data: each 患者ID links to the chart it names
@@ -70,8 +69,9 @@ public final class VendorDesk {
                     t.get("maintenance.desk.inWindow.hint"), links, "/console/maintenance/request?no="
                     + w.workOrderNo()));
         }
+        boolean active = orders.activeFor(r.session().accountId(), Clock.systemUTC().instant()).isPresent();
         return Templates.content("maintenance/desk.jte", t, new MaintenanceViews.Desk(false, t.get(
-                "maintenance.desk.outside"), t.get(active.isPresent() ? "maintenance.desk.notFromSource"
+                "maintenance.desk.outside"), t.get(active ? "maintenance.desk.notFromSource"
                 : "maintenance.desk.outside.hint"), List.of(), null));
     }
 }

@@ -127,7 +127,6 @@ public final class Console implements jp.mamori.web.Endpoint {
         this.banner = banner;
     }
 
-    /** Who may open the audit console, as its pages decide; the navigation links it for them only. None by default. */
     /** The gate of vendors' maintenance sessions; none: a vendor's session reaches the vendor desk only. */
     private volatile MaintenanceGate maintenance;
 
@@ -136,6 +135,7 @@ public final class Console implements jp.mamori.web.Endpoint {
         this.maintenance = gate;
     }
 
+    /** Who may open the audit console, as its pages decide; the navigation links it for them only. None by default. */
     private volatile java.util.function.Predicate<Sessions.Session> auditor = s -> false;
 
     /** Says who may open the audit console (the audit pages register their rule), for the navigation link. */
@@ -507,22 +507,12 @@ public final class Console implements jp.mamori.web.Endpoint {
                         r.address(), r.lang(), null, null, "", Map.of()), 403, r.lang().t("保守作業の終了",
                         "Maintenance ended"), ended.message(), null));
             }
-            MaintenanceGate.InWindow in = v instanceof MaintenanceGate.InWindow x ? x : null;
-            String wo = in != null ? in.window().workOrderNo() : null;
-            boolean reaches = MaintenanceGate.deskPath(path) || in != null && (route.access() == Access.OPERATIONS
-                    || in.window().patientDataApproved() && MaintenanceGate.clinicalRead(r.method(), path)
-                    && (!MaintenanceGate.printout(path) || in.window().exportApproved()));
-            if (!reaches) {
+            String wo = v instanceof MaintenanceGate.InWindow in ? in.window().workOrderNo() : null;
+            String why = MaintenanceGate.refusal(v, r.method(), path, route.access() == Access.OPERATIONS);
+            if (why != null) {
                 if (gate != null) {
                     gate.refused(s, r.address(), path, wo);
                 }
-                String why = v instanceof MaintenanceGate.Desk d && d.why() != null ? d.why()
-                        : wo == null ? MaintenanceGate.OUTSIDE_WINDOW
-                        : MaintenanceGate.printout(path) && in.window().patientDataApproved()
-                        ? "この保守作業では印刷・出力（データの持ち出し）が承認されていません / This work order did not approve"
-                                + " printing or taking data out"
-                        : "保守作業では、この画面は使えません（運用の画面のみ） / Maintenance does not reach this page"
-                                + " (operations pages only)";
                 return errorPage(r, 403, r.lang().t("この画面は使えません", "Not available"), why, null);
             }
             workOrder[0] = wo;

@@ -117,14 +117,14 @@ class MaintenanceGateTest {
         assertEquals(MaintenanceGate.NOT_FROM_SOURCE, ((MaintenanceGate.Desk) elsewhere).why());
         MaintenanceGate.Verdict in = x.gate().admit(x.session(), "192.0.2.10");
         assertEquals(x.number(), ((MaintenanceGate.InWindow) in).window().workOrderNo());
-        assertEquals(x.number(), x.gate().boundTo(x.session()).orElseThrow());
+        assertEquals(x.number(), x.gate().window(x.session()).orElseThrow().workOrderNo());
         advance(Duration.ofMinutes(59), Duration.ofMinutes(59));
         assertInstanceOf(MaintenanceGate.InWindow.class, x.gate().admit(x.session(), "192.0.2.10"));
         advance(Duration.ofMinutes(2), Duration.ofMinutes(2));
         MaintenanceGate.Verdict over = x.gate().admit(x.session(), "192.0.2.10");
         assertEquals(MaintenanceGate.WINDOW_OVER, ((MaintenanceGate.Ended) over).message());
         assertEquals(1, ended(x.number(), "window-over"));
-        assertTrue(x.gate().boundTo(x.session()).isEmpty(), "the binding is gone");
+        assertTrue(x.gate().window(x.session()).isEmpty(), "the binding is gone");
         assertInstanceOf(MaintenanceGate.Desk.class, x.gate().admit(x.session(), "192.0.2.10"), "then the desk");
     }
 
