@@ -1,7 +1,6 @@
 package jp.mamori.cli;
 
 import jp.mamori.audit.Actor;
-import jp.mamori.audit.ActorKind;
 import jp.mamori.audit.Audit;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditTrail;
@@ -50,18 +49,10 @@ final class DirectoryCommand {
             throw new ConfigException("--directory-url などディレクトリの設定が必要です / the directory options are"
                     + " required (--directory-url …)");
         }
-        List<String> dbArgs = new ArrayList<>();
-        for (String n : COMMON) {
-            all.value(n).ifPresent(v -> {
-                dbArgs.add(n);
-                dbArgs.add(v);
-            });
-        }
         LdapDirectory ldap = new LdapDirectory(o);
-        String user = System.getProperty("user.name", "unknown");
-        Actor by = new Actor("system:directory", ActorKind.SYSTEM, "mamori directory sync（OS ユーザー " + user + "）",
-                List.of(), null, "local", null);
-        try (Main.Opened opened = Main.Opened.open(Args.parse(dbArgs, COMMON, List.of()), env);
+        Actor by = Main.tool("directory", "directory sync");
+        // the database options are read from the same arguments: Opened takes only those it knows
+        try (Main.Opened opened = Main.Opened.open(all, env);
              AuditTrail trail = Audit.toolTrail(opened.db.dataSource(), opened.dataDir)) {
             DirectorySync sync = new DirectorySync(opened.db.dataSource(), new Accounts(opened.db.dataSource(),
                     Clock.systemUTC()), new AuditRecorder(trail), Clock.systemUTC(), o, ldap);

@@ -602,6 +602,15 @@ public final class Main {
         return "cli:" + System.getProperty("user.name", "unknown");
     }
 
+    /**
+     * The actor a command-line tool's changes are recorded under: {@code system:WHAT}, named with the command and the
+     * operating-system user who ran it.
+     */
+    static jp.mamori.audit.Actor tool(String what, String command) {
+        return new jp.mamori.audit.Actor("system:" + what, jp.mamori.audit.ActorKind.SYSTEM, "mamori " + command
+                + "（OS ユーザー " + System.getProperty("user.name", "unknown") + "）", List.of(), null, "local", null);
+    }
+
     private static List<String> concat(List<String> a, String... more) {
         List<String> out = new ArrayList<>(a);
         out.addAll(List.of(more));

@@ -1,7 +1,6 @@
 package jp.mamori.cli;
 
 import jp.mamori.audit.Actor;
-import jp.mamori.audit.ActorKind;
 import jp.mamori.audit.Audit;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.AuditTrail;
@@ -74,9 +73,7 @@ final class RegisterCommands {
                 csv = in.readNBytes(Registers.MAX_CSV_BYTES + 1);
             }
         }
-        String user = System.getProperty("user.name", "unknown");
-        Actor by = new Actor("system:registers", ActorKind.SYSTEM, "mamori registers（OS ユーザー " + user + "）",
-                List.of(), null, "local", null);
+        Actor by = Main.tool("registers", "registers");
         try (Main.Opened o = Main.Opened.open(a, env);
              AuditTrail trail = Audit.toolTrail(o.db.dataSource(), o.dataDir)) {
             Registers registers = new Registers(o.db.dataSource(), new AuditRecorder(trail), Clock.systemUTC(),
