@@ -26,20 +26,24 @@ import java.util.Optional;
  *                            {@code uid}; AD {@code sAMAccountName})
  * @param intervalMinutes     {@code --directory-interval-minutes}, default 15
  * @param departmentAttribute {@code --directory-department-attribute}: proposals of departments; none: no proposals
+ * @param qualificationAttribute {@code --directory-qualification-attribute}: proposals of qualifications (資格), each
+ *                            value matched against the qualification catalogue by code or name; none: no proposals
  * @param maxSuspendPercent   {@code --directory-max-suspend-percent}, default 20: one run that would suspend more than
  *                            this share of the linked people (and more than {@link #MIN_GUARD_PEOPLE}) suspends nobody
  */
 public record DirectoryOptions(Optional<URI> url, Optional<Path> ca, Optional<String> bindDn, Optional<String> password,
                                Optional<String> base, String filter, String loginAttribute, int intervalMinutes,
-                               Optional<String> departmentAttribute, int maxSuspendPercent) {
+                               Optional<String> departmentAttribute, Optional<String> qualificationAttribute,
+                               int maxSuspendPercent) {
     public static final DirectoryOptions OFF = new DirectoryOptions(Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), "(objectClass=person)", "uid", 15, Optional.empty(),
-            20);
+            Optional.empty(), 20);
     /** A run may always suspend this many people at once, whatever the share: a small site's leavers. */
     public static final int MIN_GUARD_PEOPLE = 5;
     public static final List<String> OPTIONS = List.of("--directory-url", "--directory-ca", "--directory-bind-dn",
             "--directory-password-file", "--directory-base", "--directory-filter", "--directory-login-attribute",
-            "--directory-interval-minutes", "--directory-department-attribute", "--directory-max-suspend-percent");
+            "--directory-interval-minutes", "--directory-department-attribute", "--directory-qualification-attribute",
+            "--directory-max-suspend-percent");
 
     public DirectoryOptions {
         if (url.isPresent()) {
@@ -58,7 +62,10 @@ public record DirectoryOptions(Optional<URI> url, Optional<Path> ca, Optional<St
             throw new ConfigException("--directory-filter は (objectClass=person) のような LDAP フィルタです /"
                     + " --directory-filter must be an LDAP filter such as (objectClass=person)");
         }
-        for (String attr : departmentAttribute.map(d -> List.of(loginAttribute, d)).orElse(List.of(loginAttribute))) {
+        List<String> attributes = new ArrayList<>(List.of(loginAttribute));
+        departmentAttribute.ifPresent(attributes::add);
+        qualificationAttribute.ifPresent(attributes::add);
+        for (String attr : attributes) {
             if (!attr.matches("[A-Za-z][A-Za-z0-9-]{0,63}")) {
                 throw new ConfigException("属性名が正しくありません / not an attribute name: " + attr);
             }
@@ -127,7 +134,7 @@ public record DirectoryOptions(Optional<URI> url, Optional<Path> ca, Optional<St
                 a.value("--directory-base").map(String::strip), a.value("--directory-filter").orElse(OFF.filter()),
                 a.value("--directory-login-attribute").orElse(OFF.loginAttribute()),
                 a.intValue("--directory-interval-minutes").orElse(OFF.intervalMinutes()),
-                a.value("--directory-department-attribute"),
+                a.value("--directory-department-attribute"), a.value("--directory-qualification-attribute"),
                 a.intValue("--directory-max-suspend-percent").orElse(OFF.maxSuspendPercent()));
     }
 

@@ -12,9 +12,13 @@ import java.util.List;
  * @param disabled    AD {@code userAccountControl} bit 0x2, OpenLDAP {@code pwdAccountLockedTime} present, or
  *                    {@code nsAccountLock=true}
  * @param departments the department attribute's values (empty when none is configured)
+ * @param qualifications the qualification attribute's values as the directory holds them (empty when none is
+ *                    configured); matched against the catalogue by the sync, never trusted as granted
  */
-public record DirectoryEntry(String entryId, String dn, String login, boolean disabled, List<String> departments) {
+public record DirectoryEntry(String entryId, String dn, String login, boolean disabled, List<String> departments,
+                             List<String> qualifications) {
     public DirectoryEntry {
         departments = List.copyOf(departments);
+        qualifications = List.copyOf(qualifications);
     }
 }

@@ -90,9 +90,16 @@ public final class DirectorySync {
                             boolean stillSuspended, boolean enabledAgain) {
     }
 
-    /** A department read from the directory, waiting for an administrator. */
+    /**
+     * A department or a qualification read from the directory, waiting for an administrator.
+     *
+     * @param kind          {@code department} or {@code qualification}
+     * @param value         the department's name, or the qualification's catalogue code
+     * @param qualification the catalogue's entry for a qualification (its names, whether a licence number is needed);
+     *                      null for a department
+     */
     public record Proposal(long seq, UUID accountId, String loginId, String name, String kind, String value,
-                           Instant at) {
+                           Instant at, Accounts.CatalogueEntry qualification) {
     }
 
     private record Link(UUID account, String entryId, String dn, String login) {
@@ -106,6 +113,9 @@ public final class DirectorySync {
     private final Directory directory;
     /** Entry ids the last answer on this node showed enabled, for "enabled again" on the page. */
     private volatile Set<String> lastEnabled = Set.of();
+    /** Qualification values the last run on this node found in no catalogue entry (at most {@value #UNMAPPED_SHOWN}). */
+    private volatile Set<String> lastUnmapped = Set.of();
+    private static final int UNMAPPED_SHOWN = 20;
 
     public DirectorySync(DataSource ds, Accounts accounts, AuditRecorder audit, Clock clock, DirectoryOptions options,
                          Directory directory) {
@@ -290,20 +300,27 @@ public final class DirectorySync {
             audit.drainSoon();
             suspended++;
         }
-        // 5. departments as proposals, never applied by themselves
-        if (options.departmentAttribute().isPresent()) {
+        // 5. departments and qualifications as proposals, never applied by themselves
+        if (options.departmentAttribute().isPresent() || options.qualificationAttribute().isPresent()) {
             propose(all, links, byId, started);
         }
         return record(trigger, by, started, null, entries.size(), linkedNow, suspended, 0);
     }
 
     private void propose(List<Account> all, Map<UUID, Link> links, Map<String, DirectoryEntry> byId, Instant at) {
-        Set<String> known = new HashSet<>();
+        Map<String, String> catalogue = new HashMap<>();
+        for (Accounts.CatalogueEntry e : accounts.catalogue()) {
+            catalogue.put(key(e.code()), e.code());
+            catalogue.put(key(e.nameJa()), e.code());
+            catalogue.put(key(e.nameEn()), e.code());
+        }
+        Set<String> unmapped = new java.util.TreeSet<>();
         Tx.inTransaction(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, value FROM directory_proposal"
-                    + " WHERE kind = 'department'"); ResultSet rs = ps.executeQuery()) {
+            Set<String> known = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT account_id, kind, value FROM directory_proposal");
+                 ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    known.add(rs.getObject(1) + "\n" + rs.getString(2));
+                    known.add(rs.getObject(1) + "\n" + rs.getString(2) + "\n" + rs.getString(3));
                 }
             }
             for (Account a : all) {
@@ -316,20 +333,56 @@ public final class DirectorySync {
                 a.departments().forEach(d -> has.add(Normalizer.normalize(d, Normalizer.Form.NFKC).strip()));
                 for (String raw : e.departments()) {
                     String d = Normalizer.normalize(raw, Normalizer.Form.NFKC).strip();
-                    if (d.isEmpty() || d.length() > 100 || has.contains(d) || !known.add(a.id() + "\n" + d)) {
-                        continue;
+                    if (!d.isEmpty() && d.length() <= 100 && !has.contains(d)
+                            && known.add(a.id() + "\ndepartment\n" + d)) {
+                        insertProposal(c, a.id(), "department", d, at);
                     }
-                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO directory_proposal (account_id, kind,"
-                            + " value, at) VALUES (?, 'department', ?, ?)")) {
-                        ps.setObject(1, a.id());
-                        ps.setString(2, d);
-                        ps.setTimestamp(3, Timestamp.from(at));
-                        ps.executeUpdate();
+                }
+                Set<String> held = new HashSet<>();
+                a.qualifications().forEach(q -> held.add(q.code()));
+                for (String raw : e.qualifications()) {
+                    String code = catalogue.get(key(raw));
+                    if (code == null) {
+                        if (unmapped.size() < UNMAPPED_SHOWN) {
+                            unmapped.add(Normalizer.normalize(raw, Normalizer.Form.NFKC).strip());
+                        }
+                    } else if (!held.contains(code) && known.add(a.id() + "\nqualification\n" + code)) {
+                        insertProposal(c, a.id(), "qualification", code, at);
                     }
                 }
             }
             return null;
         });
+        if (!unmapped.isEmpty()) {
+            log.warn("directory qualification values matching no catalogue entry, not proposed: {}", unmapped);
+        }
+        lastUnmapped = Set.copyOf(unmapped);
+    }
+
+    /** A catalogue code or name as the directory may spell it: NFKC, no surrounding blanks, lower case. */
+    private static String key(String s) {
+        return Normalizer.normalize(s, Normalizer.Form.NFKC).strip().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static void insertProposal(Connection c, UUID account, String kind, String value, Instant at)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO directory_proposal (account_id, kind, value, at)"
+                + " VALUES (?, ?, ?, ?)")) {
+            ps.setObject(1, account);
+            ps.setString(2, kind);
+            ps.setString(3, value);
+            ps.setTimestamp(4, Timestamp.from(at));
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * The qualification values the last run on this node read that match no catalogue entry (by code, Japanese or
+     * English name), sorted, at most {@value #UNMAPPED_SHOWN}: they are not proposed, and the page lists them so the
+     * administrator can fix the directory or the catalogue.
+     */
+    public Set<String> unmappedQualifications() {
+        return lastUnmapped;
     }
 
     private Run record(Trigger trigger, Actor by, Instant started, String reason, int checked, int linked,
@@ -504,25 +557,48 @@ public final class DirectorySync {
             }
             return out;
         });
+        Map<String, Accounts.CatalogueEntry> catalogue = new HashMap<>();
+        if (rows.stream().anyMatch(r -> "qualification".equals(r[2]))) {
+            accounts.catalogue().forEach(e -> catalogue.put(e.code(), e));
+        }
         List<Proposal> out = new ArrayList<>();
         for (Object[] r : rows) {
             accounts.find((UUID) r[1]).ifPresent(a -> out.add(new Proposal((Long) r[0], a.id(), a.loginId(),
-                    a.familyName() + " " + a.givenName(), (String) r[2], (String) r[3], (Instant) r[4])));
+                    a.familyName() + " " + a.givenName(), (String) r[2], (String) r[3], (Instant) r[4],
+                    catalogue.get((String) r[3]))));
         }
         return out;
     }
 
-    /**
-     * Accepts (identity's own department change, in its ledger) or dismisses a proposal, once; audited
-     * ({@code directory.proposal}).
-     *
-     * @throws DirectoryRefusal when there is no such open proposal
-     */
+    /** {@link #decide(long, boolean, String, Actor)} without a licence number (a department, or a dismissal). */
     public void decide(long seq, boolean accept, Actor by) {
+        decide(seq, accept, null, by);
+    }
+
+    /**
+     * Accepts (identity's own change, in its ledger: a department added, or a qualification granted) or dismisses a
+     * proposal, once; audited ({@code directory.proposal}). A qualification that needs a licence number (医籍登録番号
+     * and the like) is granted only with the number the administrator read from the licence itself: the directory's
+     * word is never the licence.
+     *
+     * @param licence the licence number for a qualification that needs one; ignored otherwise
+     * @throws DirectoryRefusal when there is no such open proposal, or identity refuses the change (a licence number
+     *                          missing, too long or registered to another account), with its message
+     */
+    public void decide(long seq, boolean accept, String licence, Actor by) {
         Proposal p = proposals().stream().filter(x -> x.seq() == seq).findFirst().orElseThrow(() ->
                 new DirectoryRefusal("この提案はないか、すでに処理されています / no such open proposal"));
         if (accept) {
-            accounts.addDepartment(p.accountId(), p.value(), by.principal());
+            try {
+                if (p.kind().equals("qualification")) {
+                    accounts.addQualification(p.accountId(), new Accounts.QualificationGrant(p.value(),
+                            licence == null || licence.isBlank() ? null : licence), by.principal());
+                } else {
+                    accounts.addDepartment(p.accountId(), p.value(), by.principal());
+                }
+            } catch (IdentityException e) {
+                throw new DirectoryRefusal(e.getMessage());
+            }
         }
         Instant at = now();
         boolean done = Tx.inTransaction(ds, c -> {

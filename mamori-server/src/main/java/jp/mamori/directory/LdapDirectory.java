@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The directory over LDAP with TLS only (issue 21): LDAPS, or LDAP with StartTLS, which is then required. The server's
@@ -58,6 +59,7 @@ public final class LdapDirectory implements Directory {
         List<String> attrs = new ArrayList<>(List.of(o.loginAttribute(), "entryUUID", "objectGUID",
                 "userAccountControl", "pwdAccountLockedTime", "nsAccountLock"));
         o.departmentAttribute().ifPresent(attrs::add);
+        o.qualificationAttribute().ifPresent(attrs::add);
         this.attributes = attrs.toArray(String[]::new);
     }
 
@@ -133,19 +135,22 @@ public final class LdapDirectory implements Directory {
         }
         disabled |= e.hasAttribute("pwdAccountLockedTime");
         disabled |= "true".equalsIgnoreCase(e.getAttributeValue("nsAccountLock"));
-        List<String> departments = new ArrayList<>();
-        if (o.departmentAttribute().isPresent()) {
-            Attribute a = e.getAttribute(o.departmentAttribute().get());
-            if (a != null) {
-                for (String v : a.getValues()) {
-                    if (!v.isBlank() && v.strip().length() <= 100) {
-                        departments.add(v.strip());
-                    }
+        return new DirectoryEntry(id, e.getDN(), login == null ? null : login.strip().toLowerCase(Locale.ROOT),
+                disabled, values(e, o.departmentAttribute()), values(e, o.qualificationAttribute()));
+    }
+
+    /** An attribute's values, stripped; blank ones and ones over 100 characters left out, at most 50. */
+    private static List<String> values(SearchResultEntry e, Optional<String> attribute) {
+        List<String> out = new ArrayList<>();
+        Attribute a = attribute.isEmpty() ? null : e.getAttribute(attribute.get());
+        if (a != null) {
+            for (String v : a.getValues()) {
+                if (!v.isBlank() && v.strip().length() <= 100 && out.size() < 50) {
+                    out.add(v.strip());
                 }
             }
         }
-        return new DirectoryEntry(id, e.getDN(), login == null ? null : login.strip().toLowerCase(Locale.ROOT),
-                disabled, departments);
+        return out;
     }
 
     static String shortDn(String dn) {

@@ -85,7 +85,7 @@ public final class DirectoryPages {
             return home(r, 400, null, t.get("directory.proposal.unknown"));
         }
         try {
-            sync.decide(seq, decision.equals("accept"), Actor.of(r.session(), r.address()));
+            sync.decide(seq, decision.equals("accept"), r.param("licence"), Actor.of(r.session(), r.address()));
         } catch (DirectoryRefusal e) {
             return home(r, 409, null, e.getMessage());
         }
@@ -116,6 +116,8 @@ public final class DirectoryPages {
                 o.maxSuspendPercent(), DirectoryOptions.MIN_GUARD_PEOPLE)));
         settings.add(new DirectoryViews.Setting(t.get("directory.cfg.department"), o.departmentAttribute()
                 .orElse(t.get("directory.cfg.none"))));
+        settings.add(new DirectoryViews.Setting(t.get("directory.cfg.qualification"), o.qualificationAttribute()
+                .orElse(t.get("directory.cfg.none"))));
         List<DirectoryViews.RunRow> runs = sync.runs(20).stream().map(x -> new DirectoryViews.RunRow(
                 time(r, x.finishedAt()), t.get("directory.trigger." + x.trigger()), x.by().equals(DirectorySync.BY)
                 ? t.get("directory.by.schedule") : x.by(), x.success(), x.success() ? t.get("directory.result.ok")
@@ -125,13 +127,17 @@ public final class DirectoryPages {
                         time(r, x.at()), t.get(x.stillSuspended() ? "directory.state.suspended"
                         : "directory.state.reactivated"), x.stillSuspended() && x.enabledAgain(),
                         "/console/admin/account?id=" + x.accountId())).toList();
+        boolean en = r.lang() == ConsoleRequest.Lang.EN;
         List<DirectoryViews.ProposalRow> proposals = sync.proposals().stream().map(x -> new DirectoryViews.ProposalRow(
-                x.seq(), x.name(), x.loginId(), t.get("directory.kind." + x.kind()), x.value(), time(r, x.at())))
-                .toList();
+                x.seq(), x.name(), x.loginId(), t.get("directory.kind." + x.kind()), x.qualification() == null
+                ? x.value() : en ? x.qualification().nameEn() : x.qualification().nameJa(), time(r, x.at()),
+                x.qualification() != null && x.qualification().licenceRequired()
+                        ? x.qualification().licenceLabelJa() : null)).toList();
         DirectorySync.State s = sync.state();
         return new DirectoryViews.Home(notice, error, s.failing(), s.lastFailure().map(DirectorySync.Run::reason)
                 .orElse(null), s.lastSuccess().map(x -> time(r, x.finishedAt())).orElse(t.get("directory.never")),
-                settings, runs, suspended, proposals, o.departmentAttribute().isPresent(), r.csrf());
+                settings, runs, suspended, proposals, o.departmentAttribute().isPresent()
+                || o.qualificationAttribute().isPresent(), List.copyOf(sync.unmappedQualifications()), r.csrf());
     }
 
     private String time(ConsoleRequest r, Instant at) {

@@ -19,12 +19,17 @@ public final class DirectoryViews {
                                boolean enabledAgain, String accountHref) {
     }
 
-    public record ProposalRow(long seq, String name, String loginId, String kind, String value, String at) {
+    /**
+     * @param value        the department, or the qualification's name in the reader's language
+     * @param licenceLabel the licence number's name (医籍登録番号...) when accepting needs one; null otherwise
+     */
+    public record ProposalRow(long seq, String name, String loginId, String kind, String value, String at,
+                              String licenceLabel) {
     }
 
     public record Home(String notice, String error, boolean failing, String failure, String lastSuccess,
                        List<Setting> settings, List<RunRow> runs, List<SuspendedRow> suspended,
-                       List<ProposalRow> proposals, boolean departments, String csrf) {
+                       List<ProposalRow> proposals, boolean proposing, List<String> unmapped, String csrf) {
     }
 
     public record Tile(String href, String text, boolean failing) {

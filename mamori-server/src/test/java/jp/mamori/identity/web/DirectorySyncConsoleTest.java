@@ -38,7 +38,7 @@ class DirectorySyncConsoleTest {
     static void open() {
         ldap = TestDirectory.start();
         h = Hospital.open(ldap.options("--directory-department-attribute", "departmentNumber",
-                "--directory-interval-minutes", "1440"));
+                "--directory-qualification-attribute", "employeeType", "--directory-interval-minutes", "1440"));
     }
 
     @AfterAll
@@ -252,6 +252,45 @@ class DirectorySyncConsoleTest {
         assertTrue(auditEntries("directory.proposal", "救急科") > 0);
         assertTrue(runNow().success());
         assertTrue(sync().proposals().stream().noneMatch(p -> p.accountId().equals(id)), "not proposed again");
+    }
+
+    @Test
+    void qualificationsAreProposedFromTheCatalogueAndALicenceIsGrantedOnlyWithItsNumber() {
+        UUID id = h.createStaff(Person.uniqueId("shikaku"), "内科");
+        String login = h.one("SELECT login_id FROM account WHERE account_id = ?", id);
+        // by Japanese name (full-width blanks around it), by English name in other case, one the account holds
+        // already (clerk, given at creation), and one no catalogue entry matches
+        ldap.addPerson(login, "employeeType: \u3000看護師\u3000", "employeeType: PHARMACIST", "employeeType: clerk",
+                "employeeType: 宇宙飛行士");
+        assertTrue(runNow().success());
+        List<DirectorySync.Proposal> open = sync().proposals().stream().filter(p -> p.accountId().equals(id)
+                && p.kind().equals("qualification")).toList();
+        assertEquals(List.of("nurse", "pharmacist"), open.stream().map(DirectorySync.Proposal::value).sorted()
+                .toList(), open::toString);
+        assertTrue(sync().unmappedQualifications().contains("宇宙飛行士"), () -> sync().unmappedQualifications()
+                .toString());
+        assertEquals(1L, (long) h.<Long>one("SELECT count(*) FROM account_qualification WHERE account_id = ?", id),
+                "never granted by itself");
+        DirectorySync.Proposal nurse = open.stream().filter(p -> p.value().equals("nurse")).findFirst().orElseThrow();
+        Browser.Page page = h.admin.browser.get("/console/admin/directory");
+        assertTrue(page.contains("看護師") && page.contains("看護師籍登録番号") && page.contains("宇宙飛行士"),
+                page::toString);
+        // without the licence number: refused with identity's reason, nothing granted, the proposal stays open
+        Browser.Page refused = h.admin.browser.submit("/console/admin/directory/proposal", "proposal",
+                Long.toString(nurse.seq()), "decision", "accept");
+        assertEquals(409, refused.status(), refused::toString);
+        assertTrue(refused.contains("看護師籍登録番号が必要です"), refused::toString);
+        assertEquals(1L, (long) h.<Long>one("SELECT count(*) FROM account_qualification WHERE account_id = ?", id));
+        assertTrue(sync().proposals().stream().anyMatch(p -> p.seq() == nurse.seq()), "still open");
+        Browser.Page accepted = h.admin.browser.submit("/console/admin/directory/proposal", "proposal",
+                Long.toString(nurse.seq()), "decision", "accept", "licence", "ＮＳ１２３４５６");
+        assertEquals(200, accepted.status(), accepted::toString);
+        assertEquals("NS123456", h.one("SELECT licence_number FROM account_qualification WHERE account_id = ? AND"
+                + " qualification = 'nurse'", id), "the number as identity keeps it (NFKC)");
+        assertTrue(auditEntries("directory.proposal", "nurse") > 0);
+        assertTrue(runNow().success());
+        assertTrue(sync().proposals().stream().noneMatch(p -> p.accountId().equals(id) && p.value().equals("nurse")),
+                "a held qualification is not proposed again");
     }
 
     @Test

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The directory sync page in a real Chromium (issue 21): the administrator's home says when the sync is failing and
  * links to the page, which says why in Japanese; "今すぐ同期" asks for the second factor, then a leaver and a person
- * disabled in the directory are listed as suspended, with a department proposal to accept. Screenshots at 1280, 768
+ * disabled in the directory are listed as suspended, with a department proposal to accept and a qualification proposal
+ * that is accepted with the licence number read from the licence. Screenshots at 1280, 768
  * and 390 px (target/screenshots/directory-*.png).
  */
 class DirectoryBrowserTest {
@@ -35,7 +36,8 @@ class DirectoryBrowserTest {
 
     @RegisterExtension
     static final ConsoleInBrowser console = new ConsoleInBrowser(ldap.options("--directory-department-attribute",
-            "departmentNumber", "--directory-interval-minutes", "1440").toArray(String[]::new));
+            "departmentNumber", "--directory-qualification-attribute", "employeeType", "--directory-interval-minutes",
+            "1440").toArray(String[]::new));
 
     @AfterAll
     static void stop() {
@@ -61,7 +63,7 @@ class DirectoryBrowserTest {
         staff("kato.m", "加藤", "美咲");
         String leaver = ldap.addPerson("takahashi.k", "departmentNumber: 内科");
         String flagged = ldap.addPerson("suzuki.t", "userAccountControl: 512");
-        ldap.addPerson("kato.m", "departmentNumber: 内科", "departmentNumber: 救急科");
+        ldap.addPerson("kato.m", "departmentNumber: 内科", "departmentNumber: 救急科", "employeeType: 看護師");
         DirectorySync sync = console.server().server().directorySync();
         assertTrue(sync.run(DirectorySync.Trigger.SCHEDULE, Actor.server(DirectorySync.BY)).orElseThrow().success());
 
@@ -95,7 +97,9 @@ class DirectoryBrowserTest {
         assertTrue(suspended.contains("高橋 健") && suspended.contains("ディレクトリから削除")
                 && suspended.contains("鈴木 太郎") && suspended.contains("ディレクトリで無効化"), suspended);
         String proposals = b.find("#proposals").getText();
-        assertTrue(proposals.contains("加藤 美咲") && proposals.contains("救急科"), proposals);
+        assertTrue(proposals.contains("加藤 美咲") && proposals.contains("救急科")
+                && proposals.contains("資格に「看護師」を追加") && proposals.contains("看護師籍登録番号"), proposals);
+        assertFalse(proposals.contains("nurse"), "the qualification in words, not its code: " + proposals);
         assertFalse(b.text().contains(TestDirectory.PASSWORD));
         String runs = b.find("#runs").getText();
         assertTrue(runs.contains("画面から") && runs.contains("サーバー") && !runs.contains("system:")
@@ -108,6 +112,10 @@ class DirectoryBrowserTest {
         ConsoleSteps.shoot(b, 390, 844, "directory-runs-390");
         b.driver().manage().window().setSize(new org.openqa.selenium.Dimension(1280, 800));
 
+        b.submit("採用する"); // the department: first in the list
+        assertTrue(b.text().contains("提案を採用しました"), b.text());
+        b.find("input[name=licence]").sendKeys("123456");
+        ConsoleSteps.shootAll(b, "directory-qualification-proposal");
         b.submit("採用する");
         assertTrue(b.text().contains("提案を採用しました"), b.text());
         assertTrue(b.find("#proposals").getText().contains("処理を待つ提案はありません"), b.text());
