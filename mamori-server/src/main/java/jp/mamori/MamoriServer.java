@@ -408,7 +408,7 @@ public final class MamoriServer implements AutoCloseable {
             // they granted; the consent, registration and EHR launch pages in the console.
             jp.mamori.smart.Smart smart = new jp.mamori.smart.Smart(db.dataSource(), audit.recorder(),
                     Clock.systemUTC());
-            api.smart(smart, personContexts);
+            api.smart(smart, personContexts, console::returnAfterLogin);
             new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
                     () -> origin + "/fhir", cfg.timeZone()).register();
             new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)

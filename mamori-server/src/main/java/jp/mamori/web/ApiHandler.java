@@ -75,10 +75,15 @@ public final class ApiHandler extends Handler.Abstract {
      * {@code /oauth/token}, {@code /oauth/revoke} and {@code /oauth/introspect}; and a SMART access token on the FHIR
      * API becomes the person acting through the app ({@link Caller#personThroughApp}).
      */
-    public void smart(jp.mamori.smart.Smart smart, jp.mamori.access.PersonContexts contexts) {
+    public void smart(jp.mamori.smart.Smart smart, jp.mamori.access.PersonContexts contexts,
+                      java.util.function.Function<String, String> returnAfterLogin) {
         this.contexts = contexts;
+        this.returnAfterLogin = returnAfterLogin;
         this.smart = smart;
     }
+
+    /** The console's Set-Cookie value that brings a person back to a console path after signing in. */
+    private volatile java.util.function.Function<String, String> returnAfterLogin = path -> null;
 
     public void observe(Observer observer) {
         this.observer = observer;
@@ -251,9 +256,9 @@ public final class ApiHandler extends Handler.Abstract {
             return Reply.of(400, "text/plain;charset=UTF-8", "認可要求が長すぎます / The authorization request is too long");
         }
         String target = "/console/smart/authorize" + (query == null ? "" : "?" + query);
-        Endpoint c = console;
-        String cookie = c instanceof jp.mamori.web.console.Console con ? con.returnAfterLogin(target) : null;
-        String href = jp.mamori.web.console.Html.esc(target);
+        String cookie = returnAfterLogin.apply(target);
+        String href = target.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replace("'", "&#39;");
         String html = "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\""
                 + " content=\"0;url=" + href + "\"><title>アプリの認可 / App authorization</title></head><body><p><a href=\""
                 + href + "\">Mamori でアプリの利用を確認する / Continue to Mamori to review the app's request</a></p>"
