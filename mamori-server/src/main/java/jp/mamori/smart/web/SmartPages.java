@@ -232,10 +232,15 @@ public final class SmartPages {
             return console.error(r, 403, "smart.refused.title", "smart.launch.notPermitted");
         }
         PatientDirectory.Demographics d = patients.byIds(List.of(id)).get(id);
-        List<SmartViews.LaunchApp> apps = smart.apps().stream().filter(a -> a.enabled() && a.launchUrl() != null)
-                .map(a -> new SmartViews.LaunchApp(a.clientId(), a.name())).toList();
-        return console.page(r, status, t.get("smart.launch.title"), "smart/launch.jte", new SmartViews.Launch(
+        List<Smart.App> launchable = smart.apps().stream().filter(a -> a.enabled() && a.launchUrl() != null).toList();
+        List<SmartViews.LaunchApp> apps = launchable.stream().map(a -> new SmartViews.LaunchApp(a.clientId(),
+                a.name())).toList();
+        Reply page = console.page(r, status, t.get("smart.launch.title"), "smart/launch.jte", new SmartViews.Launch(
                 d == null ? "" : d.name(), d == null ? "" : d.patientId(), id, apps, error, r.csrf()));
+        // each form answers with a redirect to its app's launch URL: browsers check it against form-action
+        String origins = String.join(" ", new LinkedHashSet<>(launchable.stream().map(a -> origin(a.launchUrl()))
+                .toList()));
+        return origins.isEmpty() ? page : page.header("Content-Security-Policy", Console.cspAllowingFormsTo(origins));
     }
 
     private Reply launch(ConsoleRequest r) {
