@@ -355,17 +355,23 @@ public final class Smart {
      */
     public Authorization authorize(Map<String, List<String>> query, String fhirBase, UUID account) {
         if (query.size() > 20) {
+            record(Actor.anonymous(null, null), AuditAction.SMART_CONSENT, Outcome.REFUSED, Map.of("reason",
+                    "too many parameters"));
             throw new SmartRefusal.Shown("認可要求のパラメータが多すぎます / The authorization request has too many"
                     + " parameters");
         }
         Map<String, String> p = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : query.entrySet()) {
             if (e.getValue().size() != 1 || e.getKey().length() > 64) {
+                record(Actor.anonymous(null, null), AuditAction.SMART_CONSENT, Outcome.REFUSED, Map.of("reason",
+                        "repeated parameter", "parameter", clip(e.getKey())));
                 throw new SmartRefusal.Shown("認可要求のパラメータ「" + clip(e.getKey()) + "」が重複しています /"
                         + " A parameter of the authorization request is repeated");
             }
             String v = e.getValue().get(0);
             if (v.length() > MAX_PARAM) {
+                record(Actor.anonymous(null, null), AuditAction.SMART_CONSENT, Outcome.REFUSED, Map.of("reason",
+                        "parameter too long", "parameter", clip(e.getKey())));
                 throw new SmartRefusal.Shown("認可要求のパラメータ「" + clip(e.getKey()) + "」が長すぎます / A parameter of"
                         + " the authorization request is too long");
             }
