@@ -24,9 +24,11 @@ import jp.mamori.records.api.FhirRequest;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
- * headers. Only {@code /health} (its status alone: {@code /health/detail} and {@code /metrics} authenticate) and
- * {@code /fhir/metadata} are answered without authentication; the token
- * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint}). A request
+ * headers. Only {@code /health} (its status alone: {@code /health/detail} and {@code /metrics} authenticate),
+ * {@code /fhir/metadata} and the SMART configuration document are answered without authentication; the token
+ * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint} for client_credentials, SMART
+ * for authorization_code and refresh_token), as do {@code /oauth/revoke} and {@code /oauth/introspect};
+ * {@code /oauth/authorize} only leads the browser to the console's consent page, which needs a signed-in person. A request
  * authenticates with {@code Authorization: Bearer} (a static or access token) or, without that header, with
  * the TLS client certificate pinned for a system client.
  */

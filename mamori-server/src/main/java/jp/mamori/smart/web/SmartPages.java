@@ -155,8 +155,12 @@ public final class SmartPages {
             }
             patient = chosen.get();
         }
-        return Console.redirect(smart.approve(a, new LinkedHashSet<>(r.params("scope")), patient, s.accountId(),
-                s.displayName(), by));
+        try {
+            return Console.redirect(smart.approve(a, new LinkedHashSet<>(r.params("scope")), patient, s.accountId(),
+                    s.displayName(), by));
+        } catch (SmartRefusal.Redirected e) { // the launch was used meanwhile (another tab)
+            return Console.redirect(e.location());
+        }
     }
 
     /** The patient with this 患者ID, if there is exactly one and the person may read it (their own access rules). */
