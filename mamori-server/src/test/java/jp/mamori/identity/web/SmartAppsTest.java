@@ -496,6 +496,16 @@ class SmartAppsTest {
 
     @Test
     void consentDeniedTellsTheAppAccessDenied() throws Exception {
+        Flow forged = request(publicApp, "user/Observation.rs");
+        Browser.Page page = consentPage(doctor, forged);
+        Map<String, String> fields = new LinkedHashMap<>(page.hiddenFields("/console/smart/authorize"));
+        fields.put("csrf", "forged");
+        fields.put("decision", "allow");
+        fields.put("scope", "user/Observation.rs");
+        Browser.Page refused = doctor.browser.post("/console/smart/authorize", fields, Map.of());
+        assertEquals(403, refused.status(), "no consent without the session's CSRF token");
+        assertTrue(refused.response().headers().firstValue("Location").isEmpty());
+
         Flow f = request(publicApp, "user/Observation.rs");
         AuthorizationResponse r = AuthorizationResponse.parse(backToApp(decide(doctor, consentPage(doctor, f), "deny",
                 List.of("user/Observation.rs"), null)));
