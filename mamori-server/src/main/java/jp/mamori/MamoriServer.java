@@ -400,9 +400,17 @@ public final class MamoriServer implements AutoCloseable {
                     jp.mamori.continuity.DowntimeKit.sealer(cfg.dataDir()), cfg.downtime(), cfg.timeZone(),
                     Clock.systemUTC(), cfg.signatures().institutionName().orElseGet(Tls::hostName));
             new jp.mamori.continuity.web.DowntimePages(downtimeKit, console, cfg.timeZone()).register();
-            jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy,
-                    new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            jp.mamori.access.PersonContexts personContexts = new jp.mamori.access.PersonContexts(db.dataSource(),
+                    ENCOUNTERS, Clock.systemUTC(), 10_000);
+            jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy, personContexts,
+                    audit.recorder(), breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            // SMART on FHIR (issue 21): apps acting for a person, decided on the FHIR API as the person AND the scopes
+            // they granted; the consent, registration and EHR launch pages in the console.
+            jp.mamori.smart.Smart smart = new jp.mamori.smart.Smart(db.dataSource(), audit.recorder(),
+                    Clock.systemUTC());
+            api.smart(smart, personContexts, console::returnAfterLogin);
+            new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
+                    () -> origin + "/fhir", cfg.timeZone()).register();
             new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)

@@ -28,6 +28,11 @@ import jp.mamori.identity.Scope;
  * with the same rules, so counts and pages see only what the person may read. Writes by people are decided by
  * {@link #requireWrite} (creation, edit, finalization, amendment and correction are different actions), and
  * history by people is per resource, each version decided on its own.
+ *
+ * <p>A person acting through an app ({@link Caller#throughApp}, SMART on FHIR, issue 21) is decided as the person
+ * AND by the scopes they granted the app, at every one of these points: the type gate, each record, each write and
+ * the SQL row filter of searches (before paging and counting). A type reached only by {@code patient/} scopes is
+ * confined to the patient of the app's launch context.
  */
 public final class AccessPolicy {
     /** The reference parameters that name the patient a resource belongs to. */
@@ -85,6 +90,9 @@ public final class AccessPolicy {
     public void require(Caller caller, String type, Scope.Permission p) {
         if (caller.isPerson()) {
             String missing = personTypeGate(caller, type, p);
+            if (missing == null && caller.throughApp() && scopeReach(caller, type, p) == null) {
+                missing = scopeRefusal(type, p);
+            }
             if (missing != null) {
                 throw FhirError.forbidden(missing);
             }
@@ -102,7 +110,8 @@ public final class AccessPolicy {
     /** Whether {@code caller} may do {@code p} on resources of {@code type} (for a person: the first gate only). */
     public boolean allows(Caller caller, String type, Scope.Permission p) {
         if (caller.isPerson()) {
-            return personTypeGate(caller, type, p) == null;
+            return personTypeGate(caller, type, p) == null
+                    && (!caller.throughApp() || scopeReach(caller, type, p) != null);
         }
         for (Scope s : caller.scopes()) {
             if (s.allows(type, p)) {
@@ -548,6 +557,10 @@ public final class AccessPolicy {
         if (categories == null) {
             return new Outcome(false, personTypeGate(caller, s.type(), Scope.Permission.READ), false, Set.of());
         }
+        String app = appRefusal(caller, s, actions);
+        if (app != null) {
+            return new Outcome(false, app, false, Set.of());
+        }
         PersonContext who = caller.person();
         Instant now = now();
         Set<UUID> grants = new LinkedHashSet<>();
@@ -604,6 +617,31 @@ public final class AccessPolicy {
         Set<String> hidden = new HashSet<>(access.guardedLabels());
         hidden.removeAll(who.privileges());
         String[] hiddenLabels = hidden.toArray(String[]::new);
+        RowFilter person = personFilter(who, emergency, hiddenLabels, now);
+        if (!caller.throughApp()) {
+            return person;
+        }
+        return (alias, type, args) -> {
+            // The app's scopes, with the person's own filter: both, before paging and counting.
+            Scope.Context reach = scopeReach(caller, type, Scope.Permission.SEARCH);
+            if (reach == null || scopeReach(caller, type, Scope.Permission.READ) == null) {
+                return "false";
+            }
+            String own = person.condition(alias, type, args);
+            if (reach == Scope.Context.USER) {
+                return own;
+            }
+            String patient = caller.app().patient();
+            if (patient == null) {
+                return "false";
+            }
+            args.add(new String[] {patient});
+            return "(" + own + " AND " + hasPatient(alias) + " AND " + alias + ".patients <@ ?::text[])";
+        };
+    }
+
+    /** The person's own row filter (without an app's scopes). */
+    private RowFilter personFilter(PersonContext who, Set<String> emergency, String[] hiddenLabels, Instant now) {
         return (alias, type, args) -> {
             // The filter's SQL and arguments depend only on the context (a new one after any change of roles,
             // relationships or break-glass uses), the active uses, the alias and the type; only its times move.
@@ -753,6 +791,67 @@ public final class AccessPolicy {
 
     private Instant now() {
         return clock.instant();
+    }
+
+    // ---- a person acting through an app (SMART on FHIR, issue 21): the granted scopes restrict the person
+
+    /** The permission of an app's scopes an action needs; null for actions no scope grants (export, print...). */
+    private static Scope.Permission permissionOf(Action a) {
+        return switch (a) {
+            case READ -> Scope.Permission.READ;
+            case SEARCH -> Scope.Permission.SEARCH;
+            case CREATE -> Scope.Permission.CREATE;
+            case UPDATE, FINALIZE, AMEND -> Scope.Permission.UPDATE;
+            case ENTER_IN_ERROR -> Scope.Permission.DELETE;
+            default -> null;
+        };
+    }
+
+    /**
+     * How the app's scopes allow {@code p} on {@code type}: by a {@code user/} scope ({@link Scope.Context#USER}),
+     * only by {@code patient/} scopes ({@link Scope.Context#PATIENT}: confined to the launch patient), or not (null).
+     */
+    private static Scope.Context scopeReach(Caller caller, String type, Scope.Permission p) {
+        Scope.Context reach = null;
+        for (Scope s : caller.scopes()) {
+            if (s.allows(type, p)) {
+                if (s.context() == Scope.Context.USER) {
+                    return Scope.Context.USER;
+                }
+                reach = Scope.Context.PATIENT;
+            }
+        }
+        return reach;
+    }
+
+    private static String scopeRefusal(String type, Scope.Permission p) {
+        return "アプリに許可された範囲外の操作です / The app was not granted " + p.name().toLowerCase(java.util.Locale.ROOT)
+                + " on " + ("*".equals(type) ? "every resource type" : type) + " (scope user/" + type + "." + letter(p)
+                + " or patient/" + type + "." + letter(p) + ")";
+    }
+
+    /** Null when the app's scopes allow {@code actions} on this resource (or there is no app); else why not. */
+    private static String appRefusal(Caller caller, Subject s, Set<Action> actions) {
+        if (!caller.throughApp()) {
+            return null;
+        }
+        for (Action a : actions) {
+            Scope.Permission p = permissionOf(a);
+            if (p == null) {
+                return s.ref() + ": アプリからは行えない操作です / " + a.code + " is not available through an app";
+            }
+            Scope.Context reach = scopeReach(caller, s.type(), p);
+            if (reach == null) {
+                return s.ref() + ": " + scopeRefusal(s.type(), p);
+            }
+            String patient = caller.app().patient();
+            if (reach == Scope.Context.PATIENT && (patient == null || s.patients().isEmpty()
+                    || !s.patients().stream().allMatch(patient::equals))) {
+                return s.ref() + ": アプリの対象患者以外の記録です / The app's patient/ scopes reach only the patient of"
+                        + " its launch context";
+            }
+        }
+        return null;
     }
 
     private static char letter(Scope.Permission p) {

@@ -49,8 +49,24 @@ public record Actor(String principal, ActorKind kind, String display, List<Strin
             departments.add(r.department());
         }
         String department = String.join(",", departments);
+        if (caller.throughApp()) {
+            // A person acting through an app (SMART on FHIR): the person is the actor, the app and the grant its token
+            // came from are the session, so that audit views and access reports name both (AUDIT-1, issue 21).
+            Caller.App app = caller.app();
+            return new Actor(caller.principal(), ActorKind.PERSON, caller.display() + "（アプリ: " + app.name() + "）",
+                    new ArrayList<>(roles), department.isEmpty() ? null : department, address,
+                    appSession(app.clientId(), app.grant(), session));
+        }
         return new Actor(caller.principal(), ActorKind.PERSON, caller.display(), new ArrayList<>(roles),
                 department.isEmpty() ? null : department, address, session);
+    }
+
+    /**
+     * The session an entry records for a person acting through an app: {@code app:CLIENT_ID grant:GRANT} and the
+     * credential's short hash, never the token.
+     */
+    public static String appSession(String clientId, String grant, String credentialHash) {
+        return "app:" + clientId + " grant:" + grant + (credentialHash == null ? "" : " " + credentialHash);
     }
 
     /** A person signed in to the console, with the roles their session holds and no department. */

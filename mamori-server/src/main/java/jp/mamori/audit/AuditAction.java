@@ -167,7 +167,19 @@ public enum AuditAction {
     /** A person suspended by the directory sync: the account's login id, why (gone, disabled) and the entry's DN. */
     DIRECTORY_SUSPEND("directory.suspend"),
     /** A directory proposal (a department) accepted or dismissed by an administrator. */
-    DIRECTORY_PROPOSAL("directory.proposal");
+    DIRECTORY_PROPOSAL("directory.proposal"),
+
+    // ---- SMART on FHIR (issue 21): apps acting for a person
+    /** An app registered or its registration changed (name, redirect URIs, scopes, enabled, a new secret). */
+    SMART_APP("smart.app"),
+    /** A person's decision on an app's request (allowed with the scopes granted, or denied), or a refused request. */
+    SMART_CONSENT("smart.consent"),
+    /** A token issued to an app (authorization code, refresh) or refused, with why. */
+    SMART_TOKEN("smart.token"),
+    /** An app's revocation of its tokens. */
+    SMART_REVOKE("smart.revoke"),
+    /** An EHR launch of an app from the clinician console, for the open patient. */
+    SMART_LAUNCH("smart.launch");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

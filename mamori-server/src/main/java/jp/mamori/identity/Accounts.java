@@ -103,6 +103,16 @@ public final class Accounts {
         return creation.create(n, by, also);
     }
 
+    /**
+     * SQL that is true while the account {@code accountExpr} is an active member of staff: what a credential given to
+     * an app for the person (SMART on FHIR, issue 21) checks with every use, so that it stops working the moment the
+     * person is suspended, retired or locked out for compromise. The one definition; other capabilities embed it.
+     */
+    public static String activeStaffSql(String accountExpr) {
+        return "EXISTS (SELECT 1 FROM account acct WHERE acct.account_id = " + accountExpr
+                + " AND acct.status = 'active' AND acct.account_type = 'staff')";
+    }
+
     /** Normalises and checks a login id; generic ids that would be shared are refused (ACCT-6). */
     public static String checkLoginId(String raw) {
         return AccountCreation.checkLoginId(raw);

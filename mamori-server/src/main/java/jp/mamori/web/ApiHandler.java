@@ -24,9 +24,11 @@ import jp.mamori.records.api.FhirRequest;
 
 /**
  * Every HTTP request enters here: one place that authenticates, routes, maps errors and sets the security
- * headers. Only {@code /health} (its status alone: {@code /health/detail} and {@code /metrics} authenticate) and
- * {@code /fhir/metadata} are answered without authentication; the token
- * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint}). A request
+ * headers. Only {@code /health} (its status alone: {@code /health/detail} and {@code /metrics} authenticate),
+ * {@code /fhir/metadata} and the SMART configuration document are answered without authentication; the token
+ * endpoint {@code /oauth/token} authenticates its callers itself ({@link TokenEndpoint} for client_credentials, SMART
+ * for authorization_code and refresh_token), as do {@code /oauth/revoke} and {@code /oauth/introspect};
+ * {@code /oauth/authorize} only leads the browser to the console's consent page, which needs a signed-in person. A request
  * authenticates with {@code Authorization: Bearer} (a static or access token) or, without that header, with
  * the TLS client certificate pinned for a system client.
  */
@@ -42,6 +44,10 @@ public final class ApiHandler extends Handler.Abstract {
     private volatile Endpoint console;
     /** {@code /health}, {@code /health/detail}, {@code /metrics} (issue 18 §5); until set, /health answers "UP". */
     private volatile Endpoint ops;
+    /** The authorization server for apps acting for a person (SMART on FHIR, issue 21); none until set. */
+    private volatile jp.mamori.smart.Smart smart;
+    /** The people's access contexts, for a SMART token's person; set with {@link #smart}. */
+    private volatile jp.mamori.access.PersonContexts contexts;
     /** Told the kind, status and time of every answer (the metrics); none by default. */
     private volatile Observer observer = (kind, status, nanos) -> { };
 
@@ -64,6 +70,22 @@ public final class ApiHandler extends Handler.Abstract {
     public void ops(Endpoint ops) {
         this.ops = ops;
     }
+
+    /**
+     * Mounts SMART on FHIR: {@code /.well-known/smart-configuration} (also under {@code /fhir}), {@code /oauth/authorize}
+     * (which sends the person to the console's consent page), the authorization_code and refresh_token grants of
+     * {@code /oauth/token}, {@code /oauth/revoke} and {@code /oauth/introspect}; and a SMART access token on the FHIR
+     * API becomes the person acting through the app ({@link Caller#personThroughApp}).
+     */
+    public void smart(jp.mamori.smart.Smart smart, jp.mamori.access.PersonContexts contexts,
+                      java.util.function.Function<String, String> returnAfterLogin) {
+        this.contexts = contexts;
+        this.returnAfterLogin = returnAfterLogin;
+        this.smart = smart;
+    }
+
+    /** The console's Set-Cookie value that brings a person back to a console path after signing in. */
+    private volatile java.util.function.Function<String, String> returnAfterLogin = path -> null;
 
     public void observe(Observer observer) {
         this.observer = observer;
@@ -93,7 +115,7 @@ public final class ApiHandler extends Handler.Abstract {
         if (path.equals("/") || path.equals("/console") || path.startsWith("/console/")) {
             return "console";
         }
-        if (path.equals(TokenEndpoint.PATH)) {
+        if (path.equals(TokenEndpoint.PATH) || path.startsWith("/oauth/")) {
             return "token";
         }
         if (path.equals("/health") || path.startsWith("/health/")) {
@@ -131,10 +153,17 @@ public final class ApiHandler extends Handler.Abstract {
                 reply = c == null ? Reply.of(503, "text/plain;charset=UTF-8", "starting / 起動中")
                         : c.handle(exchange(request, path, lease));
             } else if (path.equals(TokenEndpoint.PATH)) {
-                TokenEndpoint.Answer a = tokens.handle(method, request.getHeaders().get(HttpHeader.CONTENT_TYPE),
-                        () -> body(request, lease), Tls.clientCertificate(request),
-                        baseUrl().replaceFirst("/fhir$", TokenEndpoint.PATH), Request.getRemoteAddr(request));
-                reply = Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
+                reply = token(request, method, lease);
+            } else if (smart != null && (path.equals(jp.mamori.smart.Smart.CONFIGURATION_PATH)
+                    || path.equals("/fhir" + jp.mamori.smart.Smart.CONFIGURATION_PATH))) {
+                reply = method.equals("GET") || method.equals("HEAD")
+                        ? Reply.of(200, "application/json;charset=UTF-8", smart.configuration(origin()))
+                        : Reply.of(405, "application/json;charset=UTF-8", "{\"error\":\"use GET\"}");
+            } else if (smart != null && path.equals(jp.mamori.smart.Smart.AUTHORIZE_PATH)) {
+                reply = authorize(request, method);
+            } else if (smart != null && (path.equals(jp.mamori.smart.Smart.REVOKE_PATH)
+                    || path.equals(jp.mamori.smart.Smart.INTROSPECT_PATH))) {
+                reply = oauth(request, method, lease, path);
             } else if (path.equals("/fhir") || path.startsWith("/fhir/")) {
                 reply = fhir.handle(exchange(request, path, lease));
             } else {
@@ -162,13 +191,143 @@ public final class ApiHandler extends Handler.Abstract {
                 () -> authenticate(request));
     }
 
+    private String origin() {
+        return baseUrl().replaceFirst("/fhir$", "");
+    }
+
+    /**
+     * {@code /oauth/token}: the authorization_code and refresh_token grants go to SMART, everything else (the system
+     * clients' client_credentials) to {@link TokenEndpoint} as before. The form is read once, at most
+     * {@link #MAX_OAUTH_FORM} bytes.
+     */
+    private Reply token(Request request, String method, MemoryBudget.Lease lease) {
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        byte[] bytes = null;
+        if (smart != null && method.equals("POST") && type != null
+                && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            bytes = formBytes(request, lease);
+            if (bytes == null) {
+                return oauthError(400, "invalid_request", "the form is longer than " + MAX_OAUTH_FORM + " bytes");
+            }
+            Map<String, String> form = form(bytes);
+            if (form != null && jp.mamori.smart.Smart.handles(form.get("grant_type"))) {
+                TokenEndpoint.Answer a = smart.token(form, request.getHeaders().get(HttpHeader.AUTHORIZATION),
+                        Request.getRemoteAddr(request));
+                return oauthReply(a);
+            }
+        }
+        byte[] read = bytes;
+        TokenEndpoint.Answer a = tokens.handle(method, type, read != null
+                ? () -> new java.io.ByteArrayInputStream(read) : () -> body(request, lease),
+                Tls.clientCertificate(request), origin() + TokenEndpoint.PATH, Request.getRemoteAddr(request));
+        return oauthReply(a);
+    }
+
+    /** {@code /oauth/revoke} and {@code /oauth/introspect}: POST of a form, answered by SMART. */
+    private Reply oauth(Request request, String method, MemoryBudget.Lease lease, String path) {
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (!method.equals("POST") || type == null
+                || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            return oauthError(method.equals("POST") ? 400 : 405, "invalid_request",
+                    "use POST with an application/x-www-form-urlencoded body");
+        }
+        byte[] bytes = formBytes(request, lease);
+        Map<String, String> form = bytes == null ? null : form(bytes);
+        if (form == null) {
+            return oauthError(400, "invalid_request", "the form is malformed, repeats a parameter or is longer than "
+                    + MAX_OAUTH_FORM + " bytes");
+        }
+        String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        String address = Request.getRemoteAddr(request);
+        return oauthReply(path.equals(jp.mamori.smart.Smart.REVOKE_PATH) ? smart.revoke(form, auth, address)
+                : smart.introspect(form, auth, address));
+    }
+
+    /**
+     * {@code GET /oauth/authorize}: a page that takes the person to the console's consent page with the request as it
+     * came (checked there, once the person is signed in), and remembers it across the sign-in. A page rather than a
+     * redirect, so that the console is reached by a navigation of its own origin, which carries its SameSite=Strict
+     * session cookie.
+     */
+    private Reply authorize(Request request, String method) {
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return Reply.of(405, "text/plain;charset=UTF-8", "use GET / GET で要求してください");
+        }
+        String query = request.getHttpURI().getQuery();
+        if (query != null && query.length() > 8192) {
+            return Reply.of(400, "text/plain;charset=UTF-8", "認可要求が長すぎます / The authorization request is too long");
+        }
+        String target = "/console/smart/authorize" + (query == null ? "" : "?" + query);
+        String cookie = returnAfterLogin.apply(target);
+        String href = target.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replace("'", "&#39;");
+        String html = "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\""
+                + " content=\"0;url=" + href + "\"><title>アプリの認可 / App authorization</title></head><body><p><a href=\""
+                + href + "\">Mamori でアプリの利用を確認する / Continue to Mamori to review the app's request</a></p>"
+                + "</body></html>";
+        Reply r = Reply.of(200, "text/html;charset=UTF-8", html).header("Referrer-Policy", "no-referrer");
+        return cookie == null ? r : r.header("Set-Cookie", cookie);
+    }
+
+    static final int MAX_OAUTH_FORM = 16 * 1024;
+
+    /** The body of a form, or null when it is longer than {@link #MAX_OAUTH_FORM}. */
+    private byte[] formBytes(Request request, MemoryBudget.Lease lease) {
+        if (request.getLength() > MAX_OAUTH_FORM) {
+            return null;
+        }
+        try (InputStream in = body(request, lease)) {
+            byte[] b = in.readNBytes(MAX_OAUTH_FORM + 1);
+            return b.length > MAX_OAUTH_FORM ? null : b;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A form's parameters, or null when one is named twice (RFC 6749 §3.2) or there are more than 30. */
+    private static Map<String, String> form(byte[] bytes) {
+        Map<String, List<String>> parsed = jp.mamori.kernel.QueryString.parse(
+                new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        if (parsed.size() > 30) {
+            return null;
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> e : parsed.entrySet()) {
+            if (e.getValue().size() != 1) {
+                return null;
+            }
+            out.put(e.getKey(), e.getValue().get(0));
+        }
+        return out;
+    }
+
+    private static Reply oauthReply(TokenEndpoint.Answer a) {
+        return Reply.of(a.status(), "application/json;charset=UTF-8", a.json()).header("Pragma", "no-cache");
+    }
+
+    private static Reply oauthError(int status, String error, String description) {
+        return Reply.of(status, "application/json;charset=UTF-8", "{\"error\":\"" + error
+                + "\",\"error_description\":\"" + description + "\"}").header("Pragma", "no-cache");
+    }
+
     private static Caller caller(SystemClients.Authenticated c) {
         return new Caller(c.principal(), c.display(), c.scopes(), c.address());
     }
 
     private Caller authenticate(Request request) {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+                && auth.startsWith(jp.mamori.smart.Smart.ACCESS_PREFIX, 7) && smart != null) {
+            Optional<jp.mamori.smart.Smart.Bearer> b = smart.authenticate(auth.substring(7).trim());
+            if (b.isPresent()) {
+                jp.mamori.smart.Smart.Bearer x = b.get();
+                // the person as the console loads them (roles, care relationships, sensitivity, break-glass), the
+                // scopes they granted the app restricting them (AccessPolicy intersects both)
+                return Caller.personThroughApp(contexts.get(x.accountId(), x.accessVersion()), x.display(),
+                        Request.getRemoteAddr(request), x.scopes(), new Caller.App(x.clientId(), x.appName(),
+                                x.patient(), x.grant()));
+            }
+        } else if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             Optional<SystemClients.Authenticated> c = clients.authenticate(auth.substring(7).trim(), Request.getRemoteAddr(request));
             if (c.isPresent()) {
                 return caller(c.get());

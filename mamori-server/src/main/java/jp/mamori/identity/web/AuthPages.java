@@ -132,7 +132,7 @@ public final class AuthPages {
             return Console.redirect("/console/setup");
         }
         if (r.session() != null && r.session().stage() == Sessions.Stage.AUTHENTICATED) {
-            return Console.redirect(r.session().locked() ? "/console/lock" : "/console/home");
+            return Console.redirect(r.session().locked() ? "/console/lock" : console.afterLogin(r));
         }
         Passkeys.Challenge ch = id.passkeys().startLogin(Optional.empty());
         return console.page(r, 200, r.messages().get("identity.login.title"), "identity/login.jte",
@@ -148,7 +148,7 @@ public final class AuthPages {
                 case Logins.PasswordOutcome.SecondFactorDue d ->
                         console.withSession(Console.redirect("/console/login/factor"), d.cookie());
                 case Logins.PasswordOutcome.LoggedIn l ->
-                        console.withSession(Console.redirect("/console/home"), l.cookie());
+                        console.withSession(Console.redirect(console.afterLogin(r)), l.cookie());
             };
         } catch (IdentityException e) {
             return Console.status(loginPage(r, e.getMessage()), 401);
@@ -159,7 +159,7 @@ public final class AuthPages {
         try {
             String cookie = id.logins().passkeyLogin(r.param("request"), r.param("response"), r.address(),
                     r.header().apply("User-Agent"));
-            return console.withSession(Console.redirect("/console/home"), cookie);
+            return console.withSession(Console.redirect(console.afterLogin(r)), cookie);
         } catch (IdentityException e) {
             return Console.status(loginPage(r, e.getMessage()), 401);
         }
@@ -178,7 +178,7 @@ public final class AuthPages {
             boolean recovery = !r.param("recovery_code").isBlank();
             String cookie = id.logins().secondFactorCode(r.cookie(), r.session(),
                     recovery ? r.param("recovery_code") : r.param("code"), recovery, r.address());
-            return console.withSession(Console.redirect("/console/home"), cookie);
+            return console.withSession(Console.redirect(console.afterLogin(r)), cookie);
         } catch (IdentityException e) {
             Optional<Sessions.Session> still = id.sessions().check(r.cookie());
             if (still.isEmpty()) {
@@ -194,7 +194,7 @@ public final class AuthPages {
         try {
             String cookie = id.logins().secondFactorPasskey(r.cookie(), r.session(), r.param("request"),
                     r.param("response"), r.address());
-            return console.withSession(Console.redirect("/console/home"), cookie);
+            return console.withSession(Console.redirect(console.afterLogin(r)), cookie);
         } catch (IdentityException e) {
             return Console.status(factorPage(r, e.getMessage()), 401);
         }

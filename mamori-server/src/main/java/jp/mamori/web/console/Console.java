@@ -40,6 +40,14 @@ public final class Console implements jp.mamori.web.Endpoint {
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
 
+    /**
+     * The console's Content-Security-Policy with {@code origin} also allowed as a form's destination: a consent page
+     * whose form answers with a redirect to the app (issue 21), which browsers check against {@code form-action}.
+     */
+    public static String cspAllowingFormsTo(String origin) {
+        return CSP.replace("form-action 'self';", "form-action 'self' " + origin + ";");
+    }
+
     /** Who may open a route. */
     public enum Access {
         /** Anyone; a session is looked up if present but not required. */
@@ -777,6 +785,42 @@ public final class Console implements jp.mamori.web.Endpoint {
             }
         }
         return out;
+    }
+
+    /**
+     * Where a person goes after signing in: the console page a flow outside the console sent them from (an app's
+     * authorization request, issue 21: the {@link #RETURN_COOKIE} it set), else the home page. Only console paths.
+     */
+    public String afterLogin(ConsoleRequest r) {
+        String cookie = r.header().apply("Cookie");
+        String value = cookie == null ? null : cookies(cookie).get(returnCookie());
+        if (value == null || value.isEmpty()) {
+            return "/console/home";
+        }
+        try {
+            return safeNext(new String(Base64.getUrlDecoder().decode(value), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return "/console/home";
+        }
+    }
+
+    /** The cookie that holds {@link #afterLogin}'s path (short-lived, this origin only). */
+    public static final String RETURN_COOKIE = "mamori-return";
+
+    private String returnCookie() {
+        return tls ? "__Host-" + RETURN_COOKIE : RETURN_COOKIE;
+    }
+
+    /** A Set-Cookie header value that sends the person to {@code path} after signing in (ten minutes at most). */
+    public String returnAfterLogin(String path) {
+        return returnCookie() + "=" + Base64.getUrlEncoder().withoutPadding().encodeToString(safeNext(path)
+                .getBytes(StandardCharsets.UTF_8)) + "; Path=/; Max-Age=600; HttpOnly; SameSite=Lax"
+                + (tls ? "; Secure" : "");
+    }
+
+    /** A Set-Cookie header value that forgets {@link #afterLogin}'s path (once the page it named was shown). */
+    public String forgetReturn() {
+        return returnCookie() + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + (tls ? "; Secure" : "");
     }
 
     public String cookie(String name, String value) {

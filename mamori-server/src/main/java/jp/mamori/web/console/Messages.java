@@ -25,7 +25,7 @@ public final class Messages {
     /** The bundles, one per template folder under {@code src/main/jte}. */
     static final List<String> BUNDLES = List.of("layout", "audit", "access", "identity", "clinical", "backup",
             "retention", "health", "continuity", "compliance", "vendor", "registers", "documents", "notices",
-            "maintenance", "directory");
+            "maintenance", "directory", "smart");
 
     private static final Map<String, String> JA = load("ja");
     private static final Map<String, String> EN = load("en");
@@ -46,6 +46,11 @@ public final class Messages {
     /** The language these texts are in. */
     public ConsoleRequest.Lang lang() {
         return lang;
+    }
+
+    /** Whether {@code key} has a text (in both languages, as {@link #get} requires). */
+    public boolean has(String key) {
+        return JA.containsKey(key) && EN.containsKey(key);
     }
 
     /** The text of {@code key}; throws {@link MissingResourceException} when either language lacks it. */

@@ -1,0 +1,652 @@
+package jp.mamori.identity.web;
+
+import com.nimbusds.oauth2.sdk.AccessTokenResponse;
+import com.nimbusds.oauth2.sdk.AuthorizationCode;
+import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
+import com.nimbusds.oauth2.sdk.AuthorizationErrorResponse;
+import com.nimbusds.oauth2.sdk.AuthorizationRequest;
+import com.nimbusds.oauth2.sdk.AuthorizationResponse;
+import com.nimbusds.oauth2.sdk.AuthorizationSuccessResponse;
+import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
+import com.nimbusds.oauth2.sdk.ResponseType;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.TokenErrorResponse;
+import com.nimbusds.oauth2.sdk.TokenIntrospectionRequest;
+import com.nimbusds.oauth2.sdk.TokenIntrospectionResponse;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.TokenResponse;
+import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.auth.Secret;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.http.HTTPResponse;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.id.State;
+import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
+import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
+import com.nimbusds.oauth2.sdk.token.AccessToken;
+import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
+import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import jp.mamori.kernel.Hashes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import javax.net.ssl.SSLContext;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SMART on FHIR (issue 21), driven by a real OAuth 2.0 client library (the Nimbus OAuth 2.0 SDK: the authorization
+ * request with PKCE, the code exchange, refresh, revocation, introspection) against a real server and database, the
+ * person signing in and consenting through the console's pages. What a person's token reaches is the person's access
+ * (care relationships, roles) intersected with the scopes they granted; every refusal is a clear OAuth error or
+ * OperationOutcome and is recorded.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SmartAppsTest {
+    private static final String REDIRECT = "http://127.0.0.1:9/callback";
+    private static final String LAUNCH_URL = "http://127.0.0.1:9/launch";
+
+    private Hospital h;
+    private Clinic clinic;
+    private Person doctor;
+    private String hanako;
+    private String ichiro;
+    private String saburo;
+    private String publicApp;
+    private String confidentialApp;
+    private String confidentialSecret;
+    private SSLContext tls;
+
+    @BeforeAll
+    void open() throws Exception {
+        h = Hospital.open();
+        clinic = new Clinic(h);
+        hanako = clinic.patient("9100000001", "山田", "花子", "ヤマダ", "ハナコ", "1970-04-01", "female");
+        ichiro = clinic.patient("9100000002", "鈴木", "一郎", "スズキ", "イチロウ", "1955-12-24", "male");
+        saburo = clinic.patient("9100000003", "佐藤", "三郎", "サトウ", "サブロウ", "1948-02-11", "male");
+        clinic.hba1c(hanako, 7.1, 60);
+        clinic.hba1c(hanako, 6.8, 30);
+        clinic.hba1c(ichiro, 8.2, 10);
+        clinic.hba1c(ichiro, 8.0, 5);
+        clinic.hba1c(ichiro, 7.9, 1);
+        clinic.hba1c(saburo, 6.1, 3);
+        doctor = h.enrolStaff("smart.ishi", "内科", "qualification", "physician", "licence_physician", "223456");
+        clinic.role(doctor.accountId, "physician", "内科");
+        clinic.cares(doctor.accountId, hanako);
+        clinic.cares(doctor.accountId, saburo);
+        tls = Browser.trusting(h.server.dataDir());
+        publicApp = register("血糖ビューア", false, REDIRECT, "user/*.rs patient/*.rs launch launch/patient offline_access");
+        Browser.Page created = h.admin.browser.last();
+        assertFalse(created.body().contains("client-secret"), "a public app has no secret");
+        confidentialApp = register("退院サマリ作成支援", true, REDIRECT, "user/Observation.rs user/Patient.rs online_access");
+        confidentialSecret = h.admin.browser.last().code("client-secret");
+        assertTrue(confidentialSecret.startsWith("mamori_scs."));
+        assertEquals(confidentialApp, h.one("SELECT client_id FROM smart_app WHERE secret_sha256 = ?",
+                (Object) Hashes.sha256(confidentialSecret)), "only the secret's hash is stored");
+    }
+
+    @AfterAll
+    void close() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    /** Registers an app on the administrators' page (with the step-up it asks for); returns its client id. */
+    private String register(String name, boolean confidential, String redirects, String scopes) {
+        Browser.Page list = h.admin.browser.get("/console/admin/smart-apps");
+        assertEquals(200, list.status(), list::toString);
+        Browser.Page done = h.adminSubmit("/console/admin/smart-apps", "name", name, "kind",
+                confidential ? "confidential" : "public", "redirects", redirects, "launch_url", LAUNCH_URL,
+                "scopes", scopes, "enabled", "1");
+        assertEquals(200, done.status(), done::toString);
+        assertTrue(done.contains("を登録しました"), done::toString);
+        String id = h.one("SELECT client_id FROM smart_app WHERE name = ?", name);
+        assertNotNull(id);
+        assertTrue(eventually("action = 'smart.app' AND convert_from(entry, 'UTF8') LIKE ?", "%" + id + "%")
+                > 0, "the registration is recorded");
+        return id;
+    }
+
+    // ---- the OAuth client's side --------------------------------------------------------------------------------
+
+    /** One authorization by the app: its PKCE verifier, state, and the request URI the SDK built. */
+    private record Flow(CodeVerifier verifier, State state, URI request) {
+    }
+
+    private Flow request(String clientId, String scope, String launch, String redirect, String aud) {
+        CodeVerifier verifier = new CodeVerifier();
+        State state = new State();
+        AuthorizationRequest.Builder b = new AuthorizationRequest.Builder(new ResponseType(ResponseType.Value.CODE),
+                new ClientID(clientId)).endpointURI(URI.create(origin() + "/oauth/authorize"))
+                .redirectionURI(URI.create(redirect)).scope(Scope.parse(scope)).state(state)
+                .codeChallenge(verifier, CodeChallengeMethod.S256).customParameter("aud", aud);
+        if (launch != null) {
+            b.customParameter("launch", launch);
+        }
+        return new Flow(verifier, state, b.build().toURI());
+    }
+
+    private Flow request(String clientId, String scope) {
+        return request(clientId, scope, null, REDIRECT, h.server.base());
+    }
+
+    private String origin() {
+        return h.server.base().replaceFirst("/fhir$", "");
+    }
+
+    /**
+     * The person's browser follows the app's authorization request: Mamori's page at /oauth/authorize leads to the
+     * console's consent page (the person is signed in).
+     */
+    private Browser.Page consentPage(Person p, Flow f) {
+        Browser.Page hop = p.browser.get(f.request().getRawPath() + "?" + f.request().getRawQuery());
+        assertEquals(200, hop.status(), hop::toString);
+        assertTrue(hop.contains("/console/smart/authorize?"), hop::toString);
+        return p.browser.get("/console/smart/authorize?" + f.request().getRawQuery());
+    }
+
+    /** Sends the consent form with these scopes ticked (and a patient ID, when given). */
+    private Browser.Page decide(Person p, Browser.Page consent, String decision, List<String> ticked,
+                                String patientIdent) {
+        StringBuilder body = new StringBuilder();
+        Map<String, String> fields = new LinkedHashMap<>(consent.hiddenFields("/console/smart/authorize"));
+        fields.put("decision", decision);
+        if (patientIdent != null) {
+            fields.put("patient_ident", patientIdent);
+        }
+        fields.forEach((k, v) -> body.append(body.isEmpty() ? "" : "&").append(enc(k)).append('=').append(enc(v)));
+        for (String s : ticked) {
+            body.append("&scope=").append(enc(s));
+        }
+        return p.browser.postRaw("/console/smart/authorize", "application/x-www-form-urlencoded",
+                body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    /** Where Mamori sent the browser back to the app (not followed: the app's address is not running). */
+    private static URI backToApp(Browser.Page p) {
+        assertEquals(303, p.status(), p::toString);
+        return URI.create(p.response().headers().firstValue("Location").orElseThrow());
+    }
+
+    private AuthorizationCode code(Browser.Page redirected, Flow f) throws Exception {
+        AuthorizationResponse r = AuthorizationResponse.parse(backToApp(redirected));
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject()));
+        assertEquals(f.state(), r.getState(), "state comes back unchanged");
+        return ((AuthorizationSuccessResponse) r).getAuthorizationCode();
+    }
+
+    /** The whole way to a code: request, consent with these scopes ticked. */
+    private AuthorizationCode authorize(Person p, Flow f, List<String> ticked) throws Exception {
+        Browser.Page consent = consentPage(p, f);
+        assertEquals(200, consent.status(), consent::toString);
+        return code(decide(p, consent, "allow", ticked, null), f);
+    }
+
+    private TokenResponse send(TokenRequest r) throws Exception {
+        return TokenResponse.parse(http(r.toHTTPRequest()));
+    }
+
+    private HTTPResponse http(HTTPRequest r) throws Exception {
+        r.setSSLSocketFactory(tls.getSocketFactory());
+        return r.send();
+    }
+
+    private TokenResponse exchange(String clientId, AuthorizationCode code, CodeVerifier verifier) throws Exception {
+        return send(new TokenRequest(URI.create(origin() + "/oauth/token"), new ClientID(clientId),
+                new AuthorizationCodeGrant(code, URI.create(REDIRECT), verifier)));
+    }
+
+    private AccessTokenResponse tokens(String clientId, AuthorizationCode code, CodeVerifier verifier) throws Exception {
+        TokenResponse r = exchange(clientId, code, verifier);
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
+        return r.toSuccessResponse();
+    }
+
+    private HttpResponse<String> fhir(AccessToken token, String path) {
+        return h.server.send(HttpRequest.newBuilder(URI.create(h.server.base() + path))
+                .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + token.getValue()).GET().build());
+    }
+
+    private static String error(TokenResponse r) {
+        assertFalse(r.indicatesSuccess(), "refused");
+        return ((TokenErrorResponse) r).getErrorObject().getCode();
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private long entries(String where, Object... params) {
+        Long n = h.one("SELECT count(*) FROM audit_entry WHERE " + where, params);
+        return n == null ? 0 : n;
+    }
+
+    /** Staged entries (consent, registration) reach the trail shortly after their transaction commits. */
+    private long eventually(String where, Object... params) {
+        for (int i = 0; i < 100; i++) {
+            long n = entries(where, params);
+            if (n > 0) {
+                return n;
+            }
+            Browser.sleep(100);
+        }
+        return 0;
+    }
+
+    private void update(String sql, Object... params) throws Exception {
+        try (Connection c = h.server.superuserConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /** The id of the first resource a system client finds with this search. */
+    private String firstId(String search) {
+        HttpResponse<String> r = h.server.get("/" + search);
+        var m = java.util.regex.Pattern.compile("\"fullUrl\"\\s*:\\s*\"[^\"]*/([A-Za-z0-9.-]{1,64})\"")
+                .matcher(r.body());
+        assertTrue(m.find(), r::body);
+        return m.group(1);
+    }
+
+    private static int total(HttpResponse<String> bundle) {
+        var m = java.util.regex.Pattern.compile("\"total\"\\s*:\\s*(\\d+)").matcher(bundle.body());
+        assertTrue(m.find(), bundle::body);
+        return Integer.parseInt(m.group(1));
+    }
+
+    // ---- the tests ----------------------------------------------------------------------------------------------
+
+    @Test
+    void theConfigurationDocumentListsEveryEndpointAndBackendServices() {
+        for (String path : List.of("/.well-known/smart-configuration", "/fhir/.well-known/smart-configuration")) {
+            HttpResponse<String> r = h.server.send(HttpRequest.newBuilder(URI.create(origin() + path)).GET().build());
+            assertEquals(200, r.statusCode(), r::body);
+            for (String s : List.of("\"authorization_endpoint\":\"" + origin() + "/oauth/authorize\"",
+                    "\"token_endpoint\":\"" + origin() + "/oauth/token\"", "revocation_endpoint",
+                    "introspection_endpoint", "\"code_challenge_methods_supported\":[\"S256\"]", "launch-ehr",
+                    "launch-standalone", "client-public", "client-confidential-symmetric", "context-ehr-patient",
+                    "context-standalone-patient", "permission-v2", "client_credentials", "private_key_jwt")) {
+                assertTrue(r.body().contains(s), () -> s + " in " + r.body());
+            }
+        }
+    }
+
+    @Test
+    void standaloneLaunchReadsOnlyWhatThePersonMayAndIsAuditedWithTheApp() throws Exception {
+        Flow f = request(publicApp, "user/*.rs offline_access openid");
+        Browser.Page consent = consentPage(doctor, f);
+        assertEquals(200, consent.status(), consent::toString);
+        assertTrue(consent.contains("血糖ビューア"), "the app's name");
+        assertTrue(consent.contains("すべての種類の診療情報：参照・検索"), "the scope in words: " + consent.body());
+        assertTrue(consent.contains("ログアウト後も使える更新トークン"), "offline_access in words");
+        assertTrue(consent.response().headers().firstValue("Content-Security-Policy").orElse("")
+                .contains("form-action 'self' http://127.0.0.1:9;"), "the form may answer with a redirect to the app");
+        AuthorizationCode code = code(decide(doctor, consent, "allow", List.of("user/*.rs", "offline_access"), null), f);
+        AccessTokenResponse ok = tokens(publicApp, code, f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertTrue(ok.getTokens().getAccessToken().getLifetime() <= 600, "short-lived");
+        assertNotNull(ok.getTokens().getRefreshToken(), "offline_access: a refresh token");
+        assertEquals(Scope.parse("user/*.rs offline_access"), ok.getTokens().getAccessToken().getScope(),
+                "openid is not granted (no ID tokens here); the rest as ticked");
+
+        assertEquals(200, fhir(at, "/Patient/" + hanako).statusCode(), "a patient the doctor cares for");
+        HttpResponse<String> foreign = fhir(at, "/Observation/" + firstId("Observation?patient=" + ichiro));
+        assertEquals(403, foreign.statusCode(), "no care relationship: refused even with user/*.rs");
+        assertTrue(foreign.body().contains("OperationOutcome"), foreign::body);
+        HttpResponse<String> all = fhir(at, "/Observation?_count=1&_total=accurate");
+        assertEquals(200, all.statusCode(), all::body);
+        assertEquals(3, total(all), "hanako's 2 and saburo's 1, not ichiro's 3: filtered before counting");
+        HttpResponse<String> write = h.server.send(HttpRequest.newBuilder(URI.create(h.server.base() + "/Observation"))
+                .header("Authorization", "Bearer " + at.getValue()).header("Content-Type", "application/fhir+json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Observation\",\"status\":\"final\","
+                        + "\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/" + hanako + "\"}}")).build());
+        assertEquals(403, write.statusCode(), "no c scope: no write, whatever the person may do");
+
+        String actor = "account:" + doctor.accountId;
+        assertTrue(entries("actor = ? AND action = 'read' AND outcome = 'success' AND session_hash LIKE ?"
+                + " AND actor_display LIKE '%血糖ビューア%' AND ? = ANY(patients)", actor, "app:" + publicApp + " %",
+                hanako) > 0, "the read names the person as actor and the app");
+        assertTrue(entries("actor = ? AND action = 'read' AND outcome = 'refused' AND session_hash LIKE ?", actor,
+                "app:" + publicApp + " %") > 0, "the refusal is recorded with the app");
+        assertTrue(eventually("action = 'smart.consent' AND actor = ? AND convert_from(entry, 'UTF8') LIKE '%allowed%'"
+                + " AND convert_from(entry, 'UTF8') LIKE ?", doctor.principal(), "%" + publicApp + "%") > 0, "the consent is recorded");
+        assertTrue(eventually("action = 'smart.token' AND outcome = 'success' AND actor = ?", "smart-app:" + publicApp)
+                > 0, "the token's issue is recorded");
+    }
+
+    @Test
+    void aTypeLeftUntickedOrOutsideTheScopesIsRefused() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs user/Patient.rs");
+        AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(Scope.parse("user/Observation.rs"), ok.getTokens().getAccessToken().getScope());
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        HttpResponse<String> patient = fhir(at, "/Patient/" + hanako);
+        assertEquals(403, patient.statusCode(), "Patient was unticked on the consent page");
+        assertTrue(patient.body().contains("アプリに許可された範囲外"), patient::body);
+        assertEquals(403, fhir(at, "/Patient?_count=5").statusCode(), "nor searched");
+
+        // a scope beyond the app's registered maximum is not granted whatever is asked
+        Flow g = request(confidentialApp, "user/Condition.rs user/Observation.rs");
+        Browser.Page consent = consentPage(doctor, g);
+        assertTrue(consent.contains("name=\"scope\" value=\"user/Observation.rs\""), consent::toString);
+        assertFalse(consent.contains("name=\"scope\" value=\"user/Condition.rs\""), "beyond the maximum: not even"
+                + " offered");
+    }
+
+    @Test
+    void ehrLaunchCarriesThePatientAndPatientScopesStayWithIt() throws Exception {
+        Browser.Page launchPage = doctor.browser.get("/console/smart/launch?patient=" + hanako);
+        assertEquals(200, launchPage.status(), launchPage::toString);
+        assertTrue(launchPage.contains("血糖ビューア"), launchPage::toString);
+        Browser.Page launched = doctor.browser.submit("/console/smart/launch", "app", publicApp);
+        URI to = backToApp(launched);
+        assertTrue(to.toString().startsWith(LAUNCH_URL + "?iss="), to::toString);
+        Map<String, List<String>> q = jp.mamori.kernel.QueryString.parse(to.getRawQuery());
+        assertEquals(h.server.base(), q.get("iss").get(0));
+        String launch = q.get("launch").get(0);
+
+        Flow f = request(publicApp, "launch patient/*.rs", launch, REDIRECT, h.server.base());
+        Browser.Page consent = consentPage(doctor, f);
+        assertTrue(consent.contains("山田"), "the consent page names the launch patient: " + consent.body());
+        AccessTokenResponse ok = tokens(publicApp, code(decide(doctor, consent, "allow", List.of("patient/*.rs"),
+                null), f), f.verifier());
+        assertEquals(hanako, ok.getCustomParameters().get("patient"), "the token response carries the patient");
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Patient/" + hanako).statusCode());
+        assertEquals(403, fhir(at, "/Patient/" + saburo).statusCode(), "another patient the doctor cares for: refused");
+        HttpResponse<String> obs = fhir(at, "/Observation?_total=accurate");
+        assertEquals(2, total(obs), "only the launch patient's: " + obs.body());
+        assertTrue(eventually("action = 'smart.launch' AND ? = ANY(patients)", hanako) > 0, "the launch is recorded");
+
+        // the launch id is single use
+        Flow again = request(publicApp, "launch patient/*.rs", launch, REDIRECT, h.server.base());
+        AuthorizationResponse r = AuthorizationResponse.parse(backToApp(consentPage(doctor, again)));
+        assertFalse(r.indicatesSuccess());
+        assertEquals("invalid_request", r.toErrorResponse().getErrorObject().getCode());
+
+        // no launch for a patient the person cannot open, nor for a malformed id
+        assertEquals(403, doctor.browser.get("/console/smart/launch?patient=nobody-here").status());
+        assertEquals(403, doctor.browser.get("/console/smart/launch?patient=%27%3Cx%3E").status());
+    }
+
+    @Test
+    void standaloneLaunchLetsThePersonPickAPatientTheyMaySee() throws Exception {
+        Flow f = request(publicApp, "launch/patient patient/Observation.rs");
+        Browser.Page consent = consentPage(doctor, f);
+        assertTrue(consent.contains("name=\"patient_ident\""), consent::toString);
+        Browser.Page refused = decide(doctor, consent, "allow", List.of("patient/Observation.rs", "launch/patient"),
+                "9199999999");
+        assertEquals(400, refused.status(), "no such patient");
+        assertTrue(refused.contains("参照できない患者"), refused::toString);
+        Browser.Page page = consentPage(doctor, f);
+        AccessTokenResponse ok = tokens(publicApp, code(decide(doctor, page, "allow",
+                List.of("patient/Observation.rs", "launch/patient"), "9100000003"), f), f.verifier());
+        assertEquals(saburo, ok.getCustomParameters().get("patient"));
+        assertEquals(1, total(fhir(ok.getTokens().getBearerAccessToken(), "/Observation?_total=accurate")));
+    }
+
+    @Test
+    void wrongVerifierAndReplayedCodesAreRefusedAndTheReplayRevokes() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs");
+        AuthorizationCode code = authorize(doctor, f, List.of("user/Observation.rs"));
+        assertEquals("invalid_grant", error(exchange(publicApp, code, new CodeVerifier())), "wrong PKCE verifier");
+        assertEquals("invalid_grant", error(exchange(publicApp, code, f.verifier())), "the code was spent");
+
+        Flow g = request(publicApp, "user/Observation.rs");
+        AuthorizationCode code2 = authorize(doctor, g, List.of("user/Observation.rs"));
+        BearerAccessToken at = tokens(publicApp, code2, g.verifier()).getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        TokenResponse replay = exchange(publicApp, code2, g.verifier());
+        assertEquals("invalid_grant", error(replay));
+        assertEquals(401, fhir(at, "/Observation?patient=" + hanako).statusCode(),
+                "a replayed code revokes the tokens issued from it");
+        assertTrue(eventually("action = 'smart.token' AND outcome = 'refused' AND convert_from(entry, 'UTF8') LIKE ?",
+                "%used before%") > 0);
+        assertNotNull(h.one("SELECT revoked_reason FROM smart_grant WHERE revoked_reason = 'authorization code replayed'"
+                + " LIMIT 1"));
+        assertEquals("invalid_client", error(exchange(confidentialApp, code2, g.verifier())),
+                "a confidential app without its secret");
+    }
+
+    @Test
+    void aRedirectUriOffByOneCharacterIsShownNeverRedirected() {
+        Flow f = request(publicApp, "user/Observation.rs", null, REDIRECT + "x", h.server.base());
+        Browser.Page p = consentPage(doctor, f);
+        assertEquals(400, p.status(), p::toString);
+        assertTrue(p.response().headers().firstValue("Location").isEmpty());
+        assertTrue(p.contains("リダイレクトURIが登録されたものと一致しません"), p::toString);
+        Flow g = request("app-unknown", "user/Observation.rs");
+        Browser.Page q = consentPage(doctor, g);
+        assertEquals(400, q.status(), "an unknown client is shown too");
+    }
+
+    @Test
+    void badRequestsGoBackToTheAppWithAnErrorAndTheirState() throws Exception {
+        Flow wrongAud = request(publicApp, "user/Observation.rs", null, REDIRECT, "https://evil.example/fhir");
+        AuthorizationErrorResponse e = AuthorizationResponse.parse(backToApp(consentPage(doctor, wrongAud)))
+                .toErrorResponse();
+        assertEquals("invalid_request", e.getErrorObject().getCode());
+        assertEquals(wrongAud.state(), e.getState());
+
+        StringBuilder huge = new StringBuilder("user/Observation.rs");
+        for (int i = 0; i < 100; i++) {
+            huge.append(" unknown").append(i);
+        }
+        AuthorizationResponse big = AuthorizationResponse.parse(backToApp(consentPage(doctor,
+                request(publicApp, huge.toString()))));
+        assertEquals("invalid_scope", big.toErrorResponse().getErrorObject().getCode());
+
+        // without PKCE
+        State st = new State();
+        String noPkce = "/console/smart/authorize?response_type=code&client_id=" + publicApp + "&redirect_uri="
+                + enc(REDIRECT) + "&scope=user%2FObservation.rs&state=" + st.getValue() + "&aud="
+                + enc(h.server.base());
+        AuthorizationResponse r = AuthorizationResponse.parse(backToApp(doctor.browser.get(noPkce)));
+        assertEquals("invalid_request", r.toErrorResponse().getErrorObject().getCode());
+        assertEquals(st, r.getState());
+
+        // plain PKCE is refused: S256 only
+        assertEquals("invalid_request", AuthorizationResponse.parse(backToApp(doctor.browser.get(noPkce
+                + "&code_challenge=" + "a".repeat(43) + "&code_challenge_method=plain"))).toErrorResponse()
+                .getErrorObject().getCode());
+
+        StringBuilder many = new StringBuilder(noPkce);
+        for (int i = 0; i < 30; i++) {
+            many.append("&x").append(i).append("=1");
+        }
+        assertEquals(400, doctor.browser.get(many.toString()).status(), "too many parameters: shown");
+        assertEquals(400, doctor.browser.get(noPkce + "&client_id=" + publicApp).status(), "a repeated parameter");
+
+        // the token endpoint: a huge form, an unknown grant, a missing verifier
+        HttpResponse<String> big2 = h.server.send(HttpRequest.newBuilder(URI.create(origin() + "/oauth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers
+                        .ofString("grant_type=authorization_code&code=" + "x".repeat(40_000))).build());
+        assertEquals(400, big2.statusCode());
+        assertTrue(big2.body().contains("invalid_request"), big2::body);
+        HttpResponse<String> noVerifier = h.server.send(HttpRequest.newBuilder(URI.create(origin() + "/oauth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers
+                        .ofString("grant_type=authorization_code&code=abc&redirect_uri=" + enc(REDIRECT)
+                                + "&client_id=" + publicApp)).build());
+        assertEquals(400, noVerifier.statusCode());
+        assertTrue(noVerifier.body().contains("invalid_request"), noVerifier::body);
+    }
+
+    @Test
+    void consentDeniedTellsTheAppAccessDenied() throws Exception {
+        Flow forged = request(publicApp, "user/Observation.rs");
+        Browser.Page page = consentPage(doctor, forged);
+        Map<String, String> fields = new LinkedHashMap<>(page.hiddenFields("/console/smart/authorize"));
+        fields.put("csrf", "forged");
+        fields.put("decision", "allow");
+        fields.put("scope", "user/Observation.rs");
+        Browser.Page refused = doctor.browser.post("/console/smart/authorize", fields, Map.of());
+        assertEquals(403, refused.status(), "no consent without the session's CSRF token");
+        assertTrue(refused.response().headers().firstValue("Location").isEmpty());
+
+        Flow f = request(publicApp, "user/Observation.rs");
+        AuthorizationResponse r = AuthorizationResponse.parse(backToApp(decide(doctor, consentPage(doctor, f), "deny",
+                List.of("user/Observation.rs"), null)));
+        assertEquals("access_denied", r.toErrorResponse().getErrorObject().getCode());
+        assertEquals(f.state(), r.getState());
+        assertTrue(eventually("action = 'smart.consent' AND outcome = 'refused' AND convert_from(entry, 'UTF8') LIKE '%denied%'")
+                > 0);
+    }
+
+    @Test
+    void wrongExpiredAndRevokedTokensAreRefused() throws Exception {
+        assertEquals(401, fhir(new BearerAccessToken("mamori_sat.nothing"), "/Observation").statusCode());
+        Flow f = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs",
+                "offline_access")), f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        update("UPDATE smart_token SET expires_at = now() - interval '1 second' WHERE token_sha256 = ?",
+                Hashes.sha256(at.getValue()));
+        HttpResponse<String> expired = fhir(at, "/Observation?patient=" + hanako);
+        assertEquals(401, expired.statusCode());
+        assertTrue(expired.body().contains("OperationOutcome"), expired::body);
+
+        Flow g = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse ok2 = tokens(publicApp, authorize(doctor, g, List.of("user/Observation.rs",
+                "offline_access")), g.verifier());
+        BearerAccessToken at2 = ok2.getTokens().getBearerAccessToken();
+        HTTPResponse revoked = http(new TokenRevocationRequest(URI.create(origin() + "/oauth/revoke"),
+                new ClientID(publicApp), ok2.getTokens().getRefreshToken()).toHTTPRequest());
+        assertEquals(200, revoked.getStatusCode());
+        assertEquals(401, fhir(at2, "/Observation?patient=" + hanako).statusCode(),
+                "revoking the refresh token ends the grant, its access token too");
+        assertEquals("invalid_grant", error(send(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(publicApp), new RefreshTokenGrant(ok2.getTokens().getRefreshToken())))));
+        assertTrue(entries("actor = 'anonymous' AND action = 'authenticate' AND outcome = 'refused'") > 0,
+                "a refused token is recorded");
+    }
+
+    @Test
+    void refreshTokensRotateAndReuseRevokesTheFamily() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse first = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs",
+                "offline_access")), f.verifier());
+        RefreshToken r1 = first.getTokens().getRefreshToken();
+        TokenResponse second = send(new TokenRequest(URI.create(origin() + "/oauth/token"), new ClientID(publicApp),
+                new RefreshTokenGrant(r1)));
+        assertTrue(second.indicatesSuccess());
+        RefreshToken r2 = second.toSuccessResponse().getTokens().getRefreshToken();
+        BearerAccessToken at2 = second.toSuccessResponse().getTokens().getBearerAccessToken();
+        assertNotNull(r2);
+        assertFalse(r1.equals(r2), "rotated");
+        assertEquals(200, fhir(at2, "/Observation?patient=" + hanako).statusCode());
+        assertEquals("invalid_grant", error(send(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(publicApp), new RefreshTokenGrant(r1)))), "the rotated one used again");
+        assertEquals(401, fhir(at2, "/Observation?patient=" + hanako).statusCode(), "the whole family is revoked");
+        assertEquals("invalid_grant", error(send(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(publicApp), new RefreshTokenGrant(r2)))));
+    }
+
+    @Test
+    void aSuspendedPersonsTokenStopsAtOnce() throws Exception {
+        Person nurse = h.enrolStaff("smart.kango", "内科", "qualification", "physician", "licence_physician", "323456");
+        clinic.role(nurse.accountId, "physician", "内科");
+        clinic.cares(nurse.accountId, hanako);
+        Flow f = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse ok = tokens(publicApp, authorize(nurse, f, List.of("user/Observation.rs",
+                "offline_access")), f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        h.server.server().identity().accounts().suspend(nurse.accountId, "退職", "account:" + h.admin.accountId);
+        assertEquals(401, fhir(at, "/Observation?patient=" + hanako).statusCode(), "suspended: refused at once");
+        assertEquals("invalid_grant", error(send(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(publicApp), new RefreshTokenGrant(ok.getTokens().getRefreshToken())))));
+    }
+
+    @Test
+    void aDisabledAppIsRefusedEverywhere() throws Exception {
+        String app = register("一時停止するアプリ", false, REDIRECT, "user/Observation.rs");
+        Flow f = request(app, "user/Observation.rs");
+        BearerAccessToken at = tokens(app, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier())
+                .getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        h.admin.browser.get("/console/admin/smart-app?id=" + app);
+        Browser.Page saved = h.adminSubmit("/console/admin/smart-app", "name", "一時停止するアプリ", "redirects",
+                REDIRECT, "launch_url", LAUNCH_URL, "scopes", "user/Observation.rs");
+        assertEquals(200, saved.status(), saved::toString);
+        assertTrue(saved.contains("第2版"), saved::toString);
+        assertEquals(Boolean.FALSE, h.one("SELECT enabled FROM smart_app WHERE client_id = ?", app));
+        assertEquals(2L, h.<Long>one("SELECT count(*) FROM smart_app_version WHERE client_id = ?", app));
+        assertEquals(401, fhir(at, "/Observation?patient=" + hanako).statusCode(), "the app's tokens stop");
+        Browser.Page p = consentPage(doctor, request(app, "user/Observation.rs"));
+        assertEquals(400, p.status());
+        assertTrue(p.contains("利用が停止されています"), p::toString);
+    }
+
+    @Test
+    void introspectionIsForConfidentialAppsAboutTheirOwnTokens() throws Exception {
+        Flow f = request(confidentialApp, "user/Observation.rs online_access");
+        AuthorizationCode code = authorize(doctor, f, List.of("user/Observation.rs", "online_access"));
+        ClientSecretBasic auth = new ClientSecretBasic(new ClientID(confidentialApp), new Secret(confidentialSecret));
+        TokenResponse r = send(new TokenRequest(URI.create(origin() + "/oauth/token"), auth,
+                new AuthorizationCodeGrant(code, URI.create(REDIRECT), f.verifier())));
+        assertTrue(r.indicatesSuccess());
+        BearerAccessToken at = r.toSuccessResponse().getTokens().getBearerAccessToken();
+
+        TokenIntrospectionResponse mine = TokenIntrospectionResponse.parse(http(new TokenIntrospectionRequest(
+                URI.create(origin() + "/oauth/introspect"), auth, at).toHTTPRequest()));
+        assertTrue(mine.toSuccessResponse().isActive());
+        assertEquals(Scope.parse("user/Observation.rs online_access"), mine.toSuccessResponse().getScope());
+
+        Flow g = request(publicApp, "user/Observation.rs");
+        BearerAccessToken other = tokens(publicApp, authorize(doctor, g, List.of("user/Observation.rs")),
+                g.verifier()).getTokens().getBearerAccessToken();
+        TokenIntrospectionResponse foreign = TokenIntrospectionResponse.parse(http(new TokenIntrospectionRequest(
+                URI.create(origin() + "/oauth/introspect"), auth, other).toHTTPRequest()));
+        assertFalse(foreign.toSuccessResponse().isActive(), "another app's token");
+
+        HTTPResponse publicClient = http(new TokenIntrospectionRequest(URI.create(origin() + "/oauth/introspect"),
+                new ClientSecretBasic(new ClientID(publicApp), new Secret("guess")), other).toHTTPRequest());
+        assertEquals(401, publicClient.getStatusCode(), "a public app may not introspect");
+        HTTPResponse wrongSecret = http(new TokenIntrospectionRequest(URI.create(origin() + "/oauth/introspect"),
+                new ClientSecretBasic(new ClientID(confidentialApp), new Secret("mamori_scs.wrong")), at)
+                .toHTTPRequest());
+        assertEquals(401, wrongSecret.getStatusCode());
+    }
+
+    @Test
+    void signingInFirstReturnsToTheConsentPage() throws Exception {
+        Person p = h.enrolStaff("smart.login", "内科", "qualification", "physician", "licence_physician", "423456");
+        clinic.role(p.accountId, "physician", "内科");
+        p.logOut(p.browser);
+        Flow f = request(publicApp, "user/Observation.rs");
+        Browser.Page hop = p.browser.get(f.request().getRawPath() + "?" + f.request().getRawQuery());
+        assertEquals(200, hop.status());
+        Browser.Page login = p.browser.get("/console/smart/authorize?" + f.request().getRawQuery());
+        assertEquals("/console/login", login.path(), "not signed in: the login page");
+        Browser.Page factor = p.browser.submit("/console/login", "login_id", p.loginId, "password", p.password);
+        Browser.Page consent = p.browser.submit("/console/login/factor", "code", p.totp());
+        assertEquals("/console/smart/authorize", consent.path(), "back to the app's request after signing in");
+        assertTrue(consent.contains("血糖ビューア"), consent::toString);
+        assertEquals("/console/login/factor", factor.path(), factor::toString);
+        assertEquals(303, decide(p, consent, "deny", new ArrayList<>(), null).status());
+    }
+}
