@@ -35,6 +35,9 @@ final class Floors {
             // Directory sync (issue 21): the institution's directory read for leavers, suspended through identity and
             // recorded in the trail; operations and compliance above it read its state.
             new Floor("directory", List.of("jp.mamori.directory")),
+            // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
+            // caller, for migration) and exported back, recorded in the trail.
+            new Floor("interchange", List.of("jp.mamori.ssmix2")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
