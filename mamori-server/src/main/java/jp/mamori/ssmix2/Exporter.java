@@ -38,7 +38,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,7 +164,7 @@ final class Exporter {
                     .filter(c -> ToFhir.DATA_TYPE_SYSTEM.equals(c.getSystem())).map(Coding::getCode)
                     .filter(c -> c.equals("OMP-02")).findFirst().orElse("OMP-01");
             String orderNo = orderNo(m.getGroupIdentifier(), m.getIdPart());
-            orders.computeIfAbsent(type + "|" + orderNo + "|" + day(m.getAuthoredOn()), k -> new ArrayList<>()).add(m);
+            orders.computeIfAbsent(type + "|" + orderNo + "|" + day(m.getAuthoredOnElement()), k -> new ArrayList<>()).add(m);
         }
         for (Map.Entry<String, List<MedicationRequest>> e : orders.entrySet()) {
             String[] k = e.getKey().split("\\|");
@@ -185,7 +184,7 @@ final class Exporter {
                     .filter(i -> ToFhir.ORDER_SYSTEM.equals(i.getSystem())).findFirst().orElse(null);
             String orderNo = orderNo(basis, o.getIdPart());
             results.computeIfAbsent(orderNo + "|" + day(o.hasEffectiveDateTimeType()
-                    ? o.getEffectiveDateTimeType().getValue() : null), k -> new ArrayList<>()).add(o);
+                    ? o.getEffectiveDateTimeType() : null), k -> new ArrayList<>()).add(o);
         }
         for (Map.Entry<String, List<Observation>> e : results.entrySet()) {
             String[] k = e.getKey().split("\\|");
@@ -217,8 +216,9 @@ final class Exporter {
         return Integer.MAX_VALUE;
     }
 
-    private static String day(Date d) {
-        return d == null ? "-" : Hl7.hl7Date(d);
+    private static String day(org.hl7.fhir.r4.model.BaseDateTimeType t) {
+        String s = Hl7.hl7Time(t);
+        return s == null || s.length() < 8 ? "-" : s.substring(0, 8);
     }
 
     @FunctionalInterface
@@ -370,10 +370,10 @@ final class Exporter {
                 Hl7.set(iam, 7, 1, key.substring(patientId.length() + 1));
             }
             if (a.hasOnsetDateTimeType()) {
-                Hl7.set(iam, 11, 1, Hl7.hl7Time(a.getOnsetDateTimeType().getValue()));
+                Hl7.set(iam, 11, 1, Hl7.hl7Time(a.getOnsetDateTimeType()));
             }
             if (a.hasRecordedDate()) {
-                Hl7.set(iam, 13, 1, Hl7.hl7Time(a.getRecordedDate()));
+                Hl7.set(iam, 13, 1, Hl7.hl7Time(a.getRecordedDateElement()));
             }
         }
         return m;
@@ -396,7 +396,7 @@ final class Exporter {
             });
             Hl7.set(orc, 2, 1, orderNo);
             if (r.hasAuthoredOn()) {
-                Hl7.set(orc, 9, 1, Hl7.hl7Time(r.getAuthoredOn()));
+                Hl7.set(orc, 9, 1, Hl7.hl7Time(r.getAuthoredOnElement()));
             }
             if (r.hasRequester() && r.getRequester().hasDisplay()) {
                 String[] parts = r.getRequester().getDisplay().split("\u3000", 2);
@@ -424,7 +424,7 @@ final class Exporter {
             }
             if (d.getTiming().getRepeat().hasBoundsPeriod()
                     && d.getTiming().getRepeat().getBoundsPeriod().hasStart()) {
-                Hl7.set(tq1, 7, 1, Hl7.hl7Time(d.getTiming().getRepeat().getBoundsPeriod().getStart()));
+                Hl7.set(tq1, 7, 1, Hl7.hl7Time(d.getTiming().getRepeat().getBoundsPeriod().getStartElement()));
             }
             if (d.hasRoute()) {
                 concept(order.getRXR(0), 1, d.getRoute());
@@ -448,7 +448,7 @@ final class Exporter {
         Hl7.set(obr, 4, 2, "検体検査");
         Observation first = obs.get(0);
         if (first.hasEffectiveDateTimeType()) {
-            Hl7.set(obr, 7, 1, Hl7.hl7Time(first.getEffectiveDateTimeType().getValue()));
+            Hl7.set(obr, 7, 1, Hl7.hl7Time(first.getEffectiveDateTimeType()));
         }
         for (int i = 0; i < obs.size(); i++) {
             Observation o = obs.get(i);
@@ -479,7 +479,7 @@ final class Exporter {
                 default -> "F";
             });
             if (o.hasEffectiveDateTimeType()) {
-                Hl7.set(obx, 14, 1, Hl7.hl7Time(o.getEffectiveDateTimeType().getValue()));
+                Hl7.set(obx, 14, 1, Hl7.hl7Time(o.getEffectiveDateTimeType()));
             }
         }
         return m;

@@ -17,7 +17,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Date;
 
 /**
  * HL7 v2.5 through HAPI HL7v2: messages parsed into the v2.5 structures whatever version they claim (SS-MIX2 is
@@ -113,6 +112,9 @@ final class Hl7 {
 
     static void set(Segment s, int field, int rep, int component, String value) throws HL7Exception {
         if (value != null && !value.isEmpty()) {
+            for (int r = 0; r < rep; r++) {
+                s.getField(field, r); // the repetitions before it, empty
+            }
             Terser.set(s, field, rep, component, 1, value);
         }
     }
@@ -152,25 +154,31 @@ final class Hl7 {
             if (offset != null) {
                 o = t.atOffset(offset);
             }
-            return o.toString();
+            return o.format(DateTimeFormatter.ofPattern(o.getNano() == 0 ? "yyyy-MM-dd'T'HH:mm:ssXXX"
+                    : "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"));
         } catch (RuntimeException e) {
             throw new Refused(where, "日時が不正です / not an HL7 date/time: " + dtm);
         }
     }
 
-    /** A date as HL7 {@code yyyyMMdd}. */
-    static String hl7Date(Date d) {
-        return d == null ? null : d.toInstant().atZone(JST).toLocalDate().format(DateTimeFormatter.BASIC_ISO_DATE);
-    }
-
-    /** A time as HL7 {@code yyyyMMddHHmmss} in Japan's time, or with milliseconds when it has them. */
-    static String hl7Time(Date d) {
-        if (d == null) {
+    /**
+     * A FHIR date or dateTime as an HL7 DTM with the same precision: a date stays a date ({@code yyyyMMdd}), a time is
+     * written in Japan's time ({@code yyyyMMddHHmmss}, with milliseconds when it has them).
+     */
+    static String hl7Time(org.hl7.fhir.r4.model.BaseDateTimeType t) {
+        if (t == null || t.getValue() == null) {
             return null;
         }
-        LocalDateTime t = d.toInstant().atZone(JST).toLocalDateTime();
-        String s = t.format(DateTimeFormatter.ofPattern("yyyyMMddHHmmss"));
-        int millis = t.getNano() / 1_000_000;
-        return millis == 0 ? s : s + "." + String.format("%03d", millis);
+        switch (t.getPrecision()) {
+            case YEAR, MONTH, DAY -> {
+                return t.getValueAsString().replace("-", "");
+            }
+            default -> {
+                LocalDateTime local = t.getValue().toInstant().atZone(JST).toLocalDateTime();
+                String s = local.format(DateTimeFormatter.ofPattern("yyyyMMddHHmmss"));
+                int millis = local.getNano() / 1_000_000;
+                return millis == 0 ? s : s + "." + String.format("%03d", millis);
+            }
+        }
     }
 }
