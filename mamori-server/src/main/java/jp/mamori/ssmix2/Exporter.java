@@ -9,7 +9,11 @@ import ca.uhn.hl7v2.model.v25.message.ADT_A01;
 import ca.uhn.hl7v2.model.v25.message.ADT_A60;
 import ca.uhn.hl7v2.model.v25.message.OUL_R22;
 import ca.uhn.hl7v2.model.v25.message.RDE_O11;
+import jp.mamori.audit.Actor;
 import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.PatientRef;
+import jp.mamori.audit.Purpose;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.RecordService;
@@ -107,7 +111,15 @@ final class Exporter {
                     continue;
                 }
                 patients++;
+                long filesBefore = counts[0];
+                long resourcesBefore = counts[2];
                 exportPatient(root, p, s.id(), pid, report, counts);
+                // whose records left (AUDIT-1): one entry per patient, naming the patient and what was written
+                recorder.append(AuditEvent.by(Actor.server("ssmix2-export"), AuditAction.SSMIX2_EXPORT)
+                        .purpose(Purpose.ADMINISTRATION).patient(PatientRef.of(s.id()))
+                        .detail("root", root.toAbsolutePath().toString()).detail("patientId", pid)
+                        .detail("files", Long.toString(counts[0] - filesBefore))
+                        .detail("resources", Long.toString(counts[2] - resourcesBefore)).build());
             }
             cursor = page.nextCursor();
         } while (cursor != null);

@@ -181,6 +181,11 @@ class Ssmix2ImportTest {
                 }
             }
 
+            List<String> runs = trail(s, "ssmix2.import");
+            assertEquals(1, runs.size(), runs.toString());
+            assertTrue(runs.get(0).contains("\"imported\":\"7\"") && runs.get(0).contains("\"refused\":\"17\"")
+                    && runs.get(0).contains("\"outcome\":\"error\""), runs.get(0));
+
             // again: nothing imported twice, nothing new written
             Run second = run("ssmix2", "import", tree.root().toString(), "--data", data);
             assertEquals(1, second.code());
@@ -195,6 +200,20 @@ class Ssmix2ImportTest {
                 assertEquals(1, rs.getLong(2));
             }
         }
+    }
+
+    /** The trail's entries of one action, as their JSON lines. */
+    static List<String> trail(TestServer s, String action) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = s.superuserConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT convert_from(entry, 'UTF8') FROM audit_log ORDER BY seq")) {
+            while (rs.next()) {
+                if (rs.getString(1).contains("\"action\":\"" + action + "\"")) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     private static void assertRefused(List<String> refused, String file, String where, String reason) {
@@ -232,6 +251,12 @@ class Ssmix2ImportTest {
             assertEquals(0, ex.code(), ex.out() + ex.err());
             assertTrue(summary(ex).contains("14 files: 14 exported") || summary(ex).contains("14 files: 14 imported"),
                     ex.out());
+            // whose records left: one entry per patient naming the patient, and one for the run
+            Patient exported = search(s, Patient.class, patientQuery("2400000001")).get(0);
+            assertEquals(List.of("patient", "patient", "run"), trail(s, "ssmix2.export").stream()
+                    .map(e -> e.contains("\"patient\":[\"") ? "patient" : "run").sorted().toList());
+            assertTrue(trail(s, "ssmix2.export").stream().anyMatch(e -> e.contains(exported.getIdPart())
+                    && e.contains("\"files\":\"7\"")), trail(s, "ssmix2.export").toString());
             Run again = run("ssmix2", "export", out.toString(), "--data", s.dataDir().toString());
             assertEquals(2, again.code(), "export never writes into a folder that is not empty: " + again.err());
         }
