@@ -67,17 +67,17 @@ final class Ssmix2Command {
              AuditTrail trail = Audit.toolTrail(opened.db.dataSource(), opened.dataDir)) {
             Ssmix2 ssmix2 = new Ssmix2(opened.db.dataSource(), new AuditRecorder(trail));
             Ssmix2.Summary s = importing
-                    ? ssmix2.importTree(dir, max, line -> {
+                    ? ssmix2.importTree(dir, max, Main.tool("ssmix2-import", "ssmix2 import"), line -> {
                         if (!quiet || line.outcome() == Ssmix2.Outcome.REFUSED) {
                             out.println(line.text());
                         }
                     })
-                    : ssmix2.exportTree(dir, line -> {
+                    : ssmix2.exportTree(dir, Main.tool("ssmix2-export", "ssmix2 export"), line -> {
                         if (!quiet || line.outcome() == Ssmix2.Outcome.REFUSED) {
                             out.println(line.text());
                         }
                     });
-            out.println((importing ? "ssmix2 import: " : "ssmix2 export: ") + s.text());
+            out.println(importing ? "ssmix2 import: " + s.text() : "ssmix2 export: " + s.exportText());
             return s.refused() == 0 ? 0 : 1;
         }
     }

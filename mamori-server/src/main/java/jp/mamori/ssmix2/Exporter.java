@@ -65,11 +65,13 @@ final class Exporter {
     private final Ssmix2 owner;
     private final AuditRecorder recorder;
     private final RecordService records;
+    private final Actor by;
     private int control;
     private String stamp;
 
-    Exporter(Ssmix2 owner, AuditRecorder recorder) {
+    Exporter(Ssmix2 owner, AuditRecorder recorder, Actor by) {
         this.owner = owner;
+        this.by = by;
         this.recorder = recorder;
         this.records = owner.records();
     }
@@ -115,7 +117,7 @@ final class Exporter {
                 long resourcesBefore = counts[2];
                 exportPatient(root, p, s.id(), pid, report, counts);
                 // whose records left (AUDIT-1): one entry per patient, naming the patient and what was written
-                recorder.append(AuditEvent.by(Actor.server("ssmix2-export"), AuditAction.SSMIX2_EXPORT)
+                recorder.append(AuditEvent.by(by, AuditAction.SSMIX2_EXPORT)
                         .purpose(Purpose.ADMINISTRATION).patient(PatientRef.of(s.id()))
                         .detail("root", root.toAbsolutePath().toString()).detail("patientId", pid)
                         .detail("files", Long.toString(counts[0] - filesBefore))
@@ -131,8 +133,9 @@ final class Exporter {
         detail.put("refused", Long.toString(counts[1]));
         detail.put("resources", Long.toString(counts[2]));
         detail.put("patients", Long.toString(patients));
-        recorder.system("ssmix2-export", AuditAction.SSMIX2_EXPORT, counts[1] == 0
-                ? jp.mamori.audit.Outcome.SUCCESS : jp.mamori.audit.Outcome.ERROR, detail);
+        recorder.append(AuditEvent.by(by, AuditAction.SSMIX2_EXPORT).purpose(Purpose.ADMINISTRATION)
+                .outcome(counts[1] == 0 ? jp.mamori.audit.Outcome.SUCCESS : jp.mamori.audit.Outcome.ERROR)
+                .details(detail).build());
         return summary;
     }
 

@@ -4,7 +4,10 @@ import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.model.Segment;
 import jp.mamori.access.AccessPolicy;
 import jp.mamori.access.Caller;
+import jp.mamori.audit.Actor;
 import jp.mamori.audit.AuditAction;
+import jp.mamori.audit.AuditEvent;
+import jp.mamori.audit.Purpose;
 import jp.mamori.audit.AuditRecorder;
 import jp.mamori.audit.WriteEntries;
 import jp.mamori.kernel.FhirError;
@@ -73,7 +76,10 @@ public final class Ssmix2 {
         }
     }
 
-    /** The counts of a run; {@code files} is the sum of the four outcomes. */
+    /**
+     * The counts of a run; {@code files} is the sum of the four outcomes. For an export, {@code imported} counts the
+     * files written ({@link #exportText}).
+     */
     public record Summary(UUID run, long files, long imported, long already, long skipped, long refused,
                           long resources, long patients, long millis) {
         public String text() {
@@ -81,6 +87,12 @@ public final class Ssmix2 {
                     + refused + "（リソース " + resources + "、患者 " + patients + " 人） / " + files + " files: "
                     + imported + " imported, " + already + " already imported, " + skipped + " skipped, " + refused
                     + " refused (" + resources + " resources, " + patients + " patients) in " + millis + " ms";
+        }
+
+        public String exportText() {
+            return "ファイル " + files + " 件: 出力 " + imported + "、拒否 " + refused + "（リソース " + resources + "、患者 "
+                    + patients + " 人） / " + files + " files: " + imported + " exported, " + refused + " refused ("
+                    + resources + " resources, " + patients + " patients) in " + millis + " ms";
         }
     }
 
@@ -142,10 +154,11 @@ public final class Ssmix2 {
     }
 
     /**
-     * Imports the storage tree at {@code root}; each file's line goes to {@code report} as it is decided. Only the
-     * root's own problems (missing, not a folder) throw; everything below it is a report line.
+     * Imports the storage tree at {@code root}, run by {@code by} (the trail's entry of the run names them); each
+     * file's line goes to {@code report} as it is decided. Only the root's own problems (missing, not a folder) throw;
+     * everything below it, an unreadable folder too, is a report line.
      */
-    public Summary importTree(Path root, long maxFileBytes, Consumer<Line> report) throws IOException {
+    public Summary importTree(Path root, long maxFileBytes, Actor by, Consumer<Line> report) throws IOException {
         long started = System.nanoTime();
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("取り込むフォルダがありません（シンボリックリンクは不可） / " + root
@@ -168,8 +181,9 @@ public final class Ssmix2 {
         detail.put("skipped", Long.toString(s.skipped()));
         detail.put("refused", Long.toString(s.refused()));
         detail.put("resources", Long.toString(s.resources()));
-        recorder.system("ssmix2-import", AuditAction.SSMIX2_IMPORT, s.refused() == 0
-                ? jp.mamori.audit.Outcome.SUCCESS : jp.mamori.audit.Outcome.ERROR, detail);
+        recorder.append(AuditEvent.by(by, AuditAction.SSMIX2_IMPORT).purpose(Purpose.ADMINISTRATION)
+                .outcome(s.refused() == 0 ? jp.mamori.audit.Outcome.SUCCESS : jp.mamori.audit.Outcome.ERROR)
+                .details(detail).build());
         return s;
     }
 
@@ -184,6 +198,10 @@ public final class Ssmix2 {
             for (Path p : ds) {
                 entries.add(p);
             }
+        } catch (IOException e) {
+            run.line(Outcome.REFUSED, relative(run.root, dir) + "/", "-", "フォルダを読めません / cannot read the folder: "
+                    + Hl7.oneLine(e.getMessage()), 0);
+            return;
         }
         entries.sort(java.util.Comparator.comparing(p -> p.getFileName().toString()));
         if (depth == 3) {
@@ -334,9 +352,9 @@ public final class Ssmix2 {
 
     /**
      * Writes every patient with a 患者ID, and their allergies, prescription and injection orders and laboratory
-     * results, as an SS-MIX2 standardized storage tree under {@code root} (a new or empty folder).
+     * results, as an SS-MIX2 standardized storage tree under {@code root} (a new or empty folder), run by {@code by}.
      */
-    public Summary exportTree(Path root, Consumer<Line> report) throws IOException {
-        return new Exporter(this, recorder).export(root, report);
+    public Summary exportTree(Path root, Actor by, Consumer<Line> report) throws IOException {
+        return new Exporter(this, recorder, by).export(root, report);
     }
 }

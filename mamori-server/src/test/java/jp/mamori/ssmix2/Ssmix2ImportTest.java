@@ -185,6 +185,8 @@ class Ssmix2ImportTest {
             assertEquals(1, runs.size(), runs.toString());
             assertTrue(runs.get(0).contains("\"imported\":\"7\"") && runs.get(0).contains("\"refused\":\"17\"")
                     && runs.get(0).contains("\"outcome\":\"error\""), runs.get(0));
+            assertTrue(runs.get(0).contains("system:ssmix2-import") && runs.get(0).contains("mamori ssmix2 import（OS"),
+                    "the run names the tool and who ran it: " + runs.get(0));
 
             // again: nothing imported twice, nothing new written
             Run second = run("ssmix2", "import", tree.root().toString(), "--data", data);
@@ -249,8 +251,8 @@ class Ssmix2ImportTest {
             before = meaningful(s, List.of("2400000001", "2400000002"));
             Run ex = run("ssmix2", "export", out.toString(), "--data", s.dataDir().toString());
             assertEquals(0, ex.code(), ex.out() + ex.err());
-            assertTrue(summary(ex).contains("14 files: 14 exported") || summary(ex).contains("14 files: 14 imported"),
-                    ex.out());
+            assertTrue(summary(ex).contains("14 files: 14 exported, 0 refused (28 resources, 2 patients)"), ex.out());
+            assertEquals(14, ex.lines("出力 / exported").size(), ex.out());
             // whose records left: one entry per patient naming the patient, and one for the run
             Patient exported = search(s, Patient.class, patientQuery("2400000001")).get(0);
             assertEquals(List.of("patient", "patient", "run"), trail(s, "ssmix2.export").stream()
