@@ -226,6 +226,41 @@ class Ssmix2ImportTest {
     }
 
     @Test
+    void aCorrectedFileGivesTheSameResourcesANewVersionAndCrlfIsAccepted(@TempDir Path tmp) throws Exception {
+        TestServer s = TestServer.shared();
+        String pid = "2600000001";
+        TestTree tree = new TestTree(tmp.resolve("first"));
+        tree.history(pid, "中村", "大輔", "ナカムラ", "ダイスケ", 5);
+        assertEquals(0, run("ssmix2", "import", tree.root().toString(), "--data", s.dataDir().toString()).code());
+        Patient before = search(s, Patient.class, patientQuery(pid)).get(0);
+        String subject = "patient=Patient/" + before.getIdPart();
+        // the old system sends a correction later: a new file (new timestamp) for the same order, segments ended by
+        // CRLF, and a moved patient's new address
+        TestTree later = new TestTree(tmp.resolve("later"));
+        later.writeBytes(pid, "20240105", "OML-11", "300000101", "1", String.join("\r\n", List.of(
+                TestTree.msh("OUL^R22^OUL_R22", "CORR1"), TestTree.pid(pid), "SPM|1|||023^血清^JHSD0002",
+                "OBR|1|300000101||B001^生化学検査^99XYZ|||20240105083000",
+                "OBX|1|NM|3D010000001926101^グルコース^JC10||101|mg/dL^mg/dL^ISO+|70-109|N|||C|||20240105083000"))
+                .getBytes(TestTree.JIS));
+        later.adt00(pid, "中村", "大輔", "ナカムラ", "ダイスケ", "19800106", "M", "大阪府大阪市北区梅田１丁目");
+        Run r = run("ssmix2", "import", later.root().toString(), "--data", s.dataDir().toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(summary(r).contains("2 files: 2 imported"), r.out());
+        List<Patient> after = search(s, Patient.class, patientQuery(pid));
+        assertEquals(1, after.size(), "the same patient, not a second one");
+        assertEquals(before.getIdPart(), after.get(0).getIdPart());
+        assertEquals("2", after.get(0).getMeta().getVersionId());
+        assertEquals("大阪府大阪市北区梅田１丁目", after.get(0).getAddressFirstRep().getText());
+        List<Observation> obs = search(s, Observation.class, subject);
+        assertEquals(6, obs.size(), "the corrected result is the same resource");
+        Observation glucose = obs.stream().filter(o -> o.getIdentifierFirstRep().getValue()
+                .equals("300000101-3D010000001926101")).findFirst().orElseThrow();
+        assertEquals("2", glucose.getMeta().getVersionId());
+        assertEquals(101, glucose.getValueQuantity().getValue().intValue());
+        assertEquals(Observation.ObservationStatus.CORRECTED, glucose.getStatus());
+    }
+
+    @Test
     void usageErrorsAreOneLineAndExitTwo() {
         for (String[] argv : List.of(new String[]{"ssmix2"}, new String[]{"ssmix2", "import"},
                 new String[]{"ssmix2", "merge", "x"},
