@@ -11,13 +11,17 @@ import java.nio.charset.CodingErrorAction;
 /**
  * The character set of SS-MIX2 messages: ISO-2022-JP, ASCII (ISO IR-6) with JIS X 0208 (ISO IR-87) switched in by
  * escape sequences ({@code ESC $ B}, {@code ESC $ @}) and back ({@code ESC ( B}, {@code ESC ( J}). Decoding is strict:
- * any byte or sequence that is not ISO-2022-JP (an 8-bit byte of Shift_JIS or UTF-8, half-width kana, JIS X 0212)
- * refuses the message rather than guessing, so that no mojibake is ever written.
+ * any byte or sequence that is not ISO-2022-JP (an 8-bit byte of Shift_JIS or UTF-8, JIS X 0212, a cut double-byte
+ * character) refuses the message rather than guessing, so that no mojibake is ever written. The JDK also reads
+ * half-width katakana ({@code ESC ( I}), which some systems write: kept as read. Export writes ASCII and JIS X 0208
+ * only, half-width katakana as full-width (the guideline's rule for one-byte characters).
  */
 final class Jis {
     static final Charset ISO_2022_JP = Charset.forName("ISO-2022-JP");
     /** What a character JIS X 0208 cannot hold becomes on export (the guideline's 外字 replacement). */
     static final char REPLACEMENT = '■';
+
+    private static final java.util.regex.Pattern HALF_WIDTH_KANA = java.util.regex.Pattern.compile("[\uFF61-\uFF9F]+");
 
     private Jis() {
     }
@@ -54,10 +58,12 @@ final class Jis {
     /** The text in ISO-2022-JP; characters it cannot hold become {@link #REPLACEMENT}, counted in {@code replaced}. */
     static byte[] encode(String text, int[] replaced) {
         CharsetEncoder e = ISO_2022_JP.newEncoder();
+        text = HALF_WIDTH_KANA.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+                java.text.Normalizer.normalize(m.group(), java.text.Normalizer.Form.NFKC)));
         StringBuilder safe = new StringBuilder(text.length());
         text.codePoints().forEach(cp -> {
             String ch = new String(Character.toChars(cp));
-            if (e.canEncode(ch)) {
+            if (e.canEncode(ch) && !HALF_WIDTH_KANA.matcher(ch).matches()) {
                 safe.append(ch);
             } else {
                 safe.append(REPLACEMENT);
