@@ -144,12 +144,21 @@ public final class Ssmix2 {
             report.accept(new Line(o, file, where, reason, n));
         }
 
-        String find(String patientId) {
-            return known.computeIfAbsent(patientId, id -> {
-                RecordService.SearchPage page = records.search(IMPORTER, "Patient", Map.of("identifier",
-                        List.of(ToFhir.PATIENT_ID_SYSTEM + "|" + id), "_count", List.of("2")));
-                return page.matches().isEmpty() ? null : page.matches().get(0).id();
-            });
+        String find(String patientId) throws Hl7.Refused {
+            if (known.containsKey(patientId)) {
+                return known.get(patientId);
+            }
+            RecordService.SearchPage page = records.search(IMPORTER, "Patient", Map.of("identifier",
+                    List.of(ToFhir.PATIENT_ID_SYSTEM + "|" + patientId), "_count", List.of("2")));
+            if (page.matches().size() > 1) {
+                throw new Hl7.Refused("PID-3", "患者ID " + patientId + " の患者が Mamori に複数います / several patients in"
+                        + " Mamori have this patient ID: resolve the duplicate first");
+            }
+            String id = page.matches().isEmpty() ? null : page.matches().get(0).id();
+            if (id != null) {
+                known.put(patientId, id);
+            }
+            return id;
         }
     }
 

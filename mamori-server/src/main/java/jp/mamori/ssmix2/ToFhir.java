@@ -59,9 +59,9 @@ final class ToFhir {
     /** An HL7 v2 coding system name (HOT9, JC10, 99XYZ …) kept as it was, so that export writes it back. */
     static final String CODE_PREFIX = "urn:mamori:ssmix2:code:";
 
-    /** Finds a patient in Mamori by 患者ID; returns its resource id, or null. */
+    /** Finds a patient in Mamori by 患者ID; returns its resource id, or null; refuses when several have it. */
     interface Patients {
-        String find(String patientId);
+        String find(String patientId) throws Hl7.Refused;
     }
 
     /** What a message becomes: resources with their ids, and the patient they are about. */

@@ -258,6 +258,16 @@ class Ssmix2ImportTest {
         assertEquals("2", glucose.getMeta().getVersionId());
         assertEquals(101, glucose.getValueQuantity().getValue().intValue());
         assertEquals(Observation.ObservationStatus.CORRECTED, glucose.getStatus());
+
+        // a second patient with the same 患者ID (entered by hand meanwhile): the import does not guess which
+        HttpResponse<String> twin = s.post("/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\""
+                + ToFhir.PATIENT_ID_SYSTEM + "\",\"value\":\"" + pid + "\"}]}");
+        assertEquals(201, twin.statusCode(), twin.body());
+        TestTree third = new TestTree(tmp.resolve("third"));
+        third.omp02(pid, "20240301", "2000000199");
+        Run dup = run("ssmix2", "import", third.root().toString(), "--data", s.dataDir().toString());
+        assertEquals(1, dup.code(), dup.out());
+        assertRefused(dup.lines("拒否 / refused"), "OMP-02_2000000199", "PID-3", "several patients in Mamori");
     }
 
     @Test
