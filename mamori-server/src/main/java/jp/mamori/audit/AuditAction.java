@@ -179,7 +179,15 @@ public enum AuditAction {
     /** An app's revocation of its tokens. */
     SMART_REVOKE("smart.revoke"),
     /** An EHR launch of an app from the clinician console, for the open patient. */
-    SMART_LAUNCH("smart.launch");
+    SMART_LAUNCH("smart.launch"),
+    /**
+     * An SS-MIX2 storage tree imported (issue 23; STORE-2): the run, the root, the counts of files imported, already
+     * imported, skipped and refused; outcome error when any was refused. Each message's resources are in the trail as
+     * writes of {@code system:ssmix2-import} with the reason naming the file.
+     */
+    SSMIX2_IMPORT("ssmix2.import"),
+    /** Records written out as an SS-MIX2 storage tree (STORE-2, DISPOSAL-7): the folder, the counts, the patients. */
+    SSMIX2_EXPORT("ssmix2.export");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

@@ -38,6 +38,9 @@ final class Floors {
             // SMART on FHIR (issue 21): the authorization server for apps acting for a person; its grants are decided on
             // the FHIR API (web floor) by the access model intersected with the scopes.
             new Floor("smart", List.of("jp.mamori.smart")),
+            // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
+            // caller, for migration) and exported back, recorded in the trail.
+            new Floor("interchange", List.of("jp.mamori.ssmix2")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
