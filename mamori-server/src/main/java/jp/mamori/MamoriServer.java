@@ -70,6 +70,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkOrders workOrders;
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
+    private jp.mamori.access.PartnerShares partnerShares;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -400,9 +401,16 @@ public final class MamoriServer implements AutoCloseable {
                     jp.mamori.continuity.DowntimeKit.sealer(cfg.dataDir()), cfg.downtime(), cfg.timeZone(),
                     Clock.systemUTC(), cfg.signatures().institutionName().orElseGet(Tls::hostName));
             new jp.mamori.continuity.web.DowntimePages(downtimeKit, console, cfg.timeZone()).register();
-            jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy,
-                    new jp.mamori.access.PersonContexts(db.dataSource(), ENCOUNTERS, Clock.systemUTC(), 10_000), audit.recorder(),
-                    breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            jp.mamori.access.PersonContexts personContexts = new jp.mamori.access.PersonContexts(db.dataSource(),
+                    ENCOUNTERS, Clock.systemUTC(), 10_000);
+            jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy, personContexts,
+                    audit.recorder(), breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            // Partner clinicians of other institutions (issue 21, AUTH-11): 「連携先と共有」 from the chart, a partner's
+            // home, and the reviewers' report of every partner access
+            jp.mamori.access.PartnerShares partnerShares = new jp.mamori.access.PartnerShares(db.dataSource(), Clock.systemUTC(),
+                    accessAdmin.categories(), jp.mamori.access.PersonAccess.load(db.dataSource()));
+            new jp.mamori.access.web.PartnerPages(identity, partnerShares, s -> personContexts.get(s.accountId(),
+                    s.accessVersion()), patientDirectory, audit.reports(), console).register();
             new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
@@ -500,6 +508,7 @@ public final class MamoriServer implements AutoCloseable {
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
             server.directorySync = directorySync;
+            server.partnerShares = partnerShares;
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
@@ -1082,6 +1091,11 @@ public final class MamoriServer implements AutoCloseable {
             }
             log.warn("directory at start: {}", e.getMessage());
         }
+    }
+
+    /** The shares with partner clinicians of other institutions (issue 21, AUTH-11). */
+    public jp.mamori.access.PartnerShares partnerShares() {
+        return partnerShares;
     }
 
     /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */

@@ -236,9 +236,9 @@ public final class PartnerShares {
         }
         Instant now = now();
         // nobody gives more than they have: each category (with the labels) the sharer may read now, without break-glass
-        if (!reads(who, n.patientId(), "clinical_notes", Set.of(), now).permitted()) {
-            throw new AccessException("この患者を共有できるのは、担当関係にある医療者です（ブレークグラス中は共有できません）"
-                    + " / Only a clinician in a care relationship with the patient may share it (not under break-glass)");
+        String refusal = mayShare(who, n.patientId());
+        if (refusal != null) {
+            throw new AccessException(refusal);
         }
         for (String c : cats) {
             Decision d = reads(who, n.patientId(), c, labels, now);
@@ -326,6 +326,29 @@ public final class PartnerShares {
                             .put("reason", why).put("version", s.version() + 1));
             return load(c, shareId).orElseThrow();
         });
+    }
+
+    /**
+     * Null when {@code who} may share this patient now (the page then shows the patient and the form), else why not:
+     * the same first rule as {@link #create}, so that the page shows nothing of a patient to someone who may not share it.
+     */
+    public String mayShare(PersonContext who, String patientId) {
+        if (who == null || who.partner() || who.maintenance()) {
+            return "共有できるのは、この病院の職員だけです / Only this institution's staff may share";
+        }
+        if (patientId == null || !PATIENT_ID.matcher(patientId).matches()) {
+            return "患者IDが正しくありません / Not a patient id";
+        }
+        if (!reads(who, patientId, "clinical_notes", Set.of(), clock.instant()).permitted()) {
+            return "この患者を共有できるのは、担当関係にある医療者です（ブレークグラス中は共有できません）"
+                    + " / Only a clinician in a care relationship with the patient may share it (not under break-glass)";
+        }
+        return null;
+    }
+
+    /** The guarded sensitivity labels a share may name explicitly. */
+    public Set<String> labels() {
+        return access.guardedLabels();
     }
 
     /**
