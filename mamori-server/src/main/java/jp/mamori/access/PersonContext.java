@@ -379,7 +379,9 @@ public final class PersonContext {
                 java.util.Optional<jp.mamori.identity.PartnerInstitutions.Institution> institution =
                         jp.mamori.identity.PartnerInstitutions.of(c, accountId);
                 if (institution.isPresent()) {
-                    return forPartner(accountId, institution.get().label(), shares);
+                    // shares count only while the partner's account is active, as roles do for staff
+                    boolean active = People.of(c, accountId).map(People.Person::active).orElse(false);
+                    return forPartner(accountId, institution.get().label(), active ? shares : List.of());
                 }
             }
             // The encounters of the person's places that may still relate them to a patient (V13 moves the person's
