@@ -98,11 +98,11 @@ public final class PartnerPages {
         PersonContext who = contexts.apply(r.session());
         String refusal = shares.mayShare(who, patient);
         if (refusal != null) {
-            return refuse(r, 403, t.get("partner.share.title"), refusal);
+            return refuse(r, 403, t.get("access.partner.share.title"), refusal);
         }
         PatientDirectory.Demographics d = patients.byIds(List.of(patient)).get(patient);
         if (d == null) {
-            return refuse(r, 404, t.get("partner.share.title"), t.get("partner.share.noPatient"));
+            return refuse(r, 404, t.get("access.partner.share.title"), t.get("access.partner.share.noPatient"));
         }
         patients.recordShown(List.of(d), r.session(), r.address(), Purpose.TREATMENT, "partner-shares");
         Map<UUID, PartnerInstitutions.Institution> institutions = id.accounts().partnerInstitutions();
@@ -119,7 +119,7 @@ public final class PartnerPages {
         }
         List<PartnerViews.Choice> bases = new ArrayList<>();
         for (String b : PartnerShares.BASES) {
-            bases.add(new PartnerViews.Choice(b, t.get("partner.basis." + b), r.param("basis").equals(b)));
+            bases.add(new PartnerViews.Choice(b, t.get("access.partner.basis." + b), r.param("basis").equals(b)));
         }
         boolean posted = r.method().equals("POST") && error != null;
         Set<String> cats = posted ? new HashSet<>(r.params("category")) : new HashSet<>(PartnerShares.DEFAULT_CATEGORIES);
@@ -131,12 +131,12 @@ public final class PartnerPages {
         Set<String> labs = posted ? new HashSet<>(r.params("label")) : Set.of();
         List<PartnerViews.Choice> labels = new ArrayList<>();
         for (String l : new java.util.TreeSet<>(shares.labels())) {
-            labels.add(new PartnerViews.Choice(l, t.get("partner.label." + l), labs.contains(l)));
+            labels.add(new PartnerViews.Choice(l, t.get("access.partner.label." + l), labs.contains(l)));
         }
         LocalDate today = shares.today();
         String end = posted ? r.param("end_date") : today.plusDays(90).toString();
         List<PartnerViews.ShareRow> rows = rows(r, shares.ofPatient(patient), false);
-        return Console.status(console.page(r, status, t.get("partner.share.title"), "access/partnerShare.jte",
+        return Console.status(console.page(r, status, t.get("access.partner.share.title"), "access/partnerShare.jte",
                 new PartnerViews.SharePage(notice, error, AccessPages.label(r, d), partners, bases,
                         posted ? r.param("basis_ref") : "", end, today.toString(),
                         today.plusDays(PartnerShares.MAX_DAYS).toString(), categories, labels, rows, partners.isEmpty(),
@@ -150,22 +150,22 @@ public final class PartnerPages {
             try {
                 partner = UUID.fromString(r.param("partner").strip());
             } catch (IllegalArgumentException e) {
-                throw new AccessException(t.get("partner.share.choosePartner"));
+                throw new AccessException(t.get("access.partner.share.choosePartner"));
             }
             LocalDate end;
             try {
                 end = LocalDate.parse(r.param("end_date").strip());
             } catch (DateTimeParseException e) {
-                throw new AccessException(t.get("partner.share.badDate"));
+                throw new AccessException(t.get("access.partner.share.badDate"));
             }
             if (r.params("category").size() > 20 || r.params("label").size() > 20) {
-                throw new AccessException(t.get("partner.share.tooMany"));
+                throw new AccessException(t.get("access.partner.share.tooMany"));
             }
             PartnerShares.Share s = shares.create(contexts.apply(r.session()), r.session().principal(),
                     new PartnerShares.NewShare(partner, r.param("patient").strip(), r.param("basis"),
                             r.param("basis_ref"), end, new LinkedHashSet<>(r.params("category")),
                             new LinkedHashSet<>(r.params("label"))));
-            return sharePage(r, 200, t.get("partner.share.created", s.number(), dates.date(s.endsAt().minusSeconds(1),
+            return sharePage(r, 200, t.get("access.partner.share.created", s.number(), dates.date(s.endsAt().minusSeconds(1),
                     lang(r))), null);
         } catch (AccessException e) {
             return sharePage(r, 400, null, e.getMessage());
@@ -179,15 +179,15 @@ public final class PartnerPages {
             try {
                 share = UUID.fromString(r.param("share").strip());
             } catch (IllegalArgumentException e) {
-                throw new AccessException(t.get("partner.share.noShare"));
+                throw new AccessException(t.get("access.partner.share.noShare"));
             }
             PartnerShares.Share s = shares.revoke(contexts.apply(r.session()), r.session().principal(), share,
                     r.param("reason"));
             return r.param("from").equals("report") ? Console.redirect(REPORT)
-                    : sharePage(r, 200, t.get("partner.share.revoked", s.number()), null);
+                    : sharePage(r, 200, t.get("access.partner.share.revoked", s.number()), null);
         } catch (AccessException e) {
             if (r.param("from").equals("report")) {
-                return refuse(r, 400, t.get("partner.report.title"), e.getMessage());
+                return refuse(r, 400, t.get("access.partner.report.title"), e.getMessage());
             }
             return sharePage(r, 400, null, e.getMessage());
         }
@@ -211,8 +211,8 @@ public final class PartnerPages {
             PatientDirectory.Demographics d = names.get(s.patientId());
             rows.add(new PartnerViews.ShareRow(s.id().toString(), s.number(), "", "", "", "",
                     shares.categoryNames(List.copyOf(s.categories())), labelNames(r, s.labels()),
-                    t.get("partner.until", dates.date(s.until().minusSeconds(1), lang(r))), "", endingClass(s.until(), now),
-                    "", "", false, "/console/patients/" + s.patientId(), d == null ? t.get("partner.patient.unknown")
+                    t.get("access.partner.until", dates.date(s.until().minusSeconds(1), lang(r))), "", endingClass(s.until(), now),
+                    "", "", false, "/console/patients/" + s.patientId(), d == null ? t.get("access.partner.patient.unknown")
                     : d.name() + "（" + t.get("access.patientId") + " " + d.patientId() + "）"));
         }
         return Templates.content("access/partnerHome.jte", t, new PartnerViews.PartnerHome(who.partnerInstitution(),
@@ -226,7 +226,7 @@ public final class PartnerPages {
     private String labelNames(ConsoleRequest r, Set<String> labels) {
         List<String> out = new ArrayList<>();
         for (String l : new java.util.TreeSet<>(labels)) {
-            out.add(r.messages().get("partner.label." + l));
+            out.add(r.messages().get("access.partner.label." + l));
         }
         return String.join("・", out);
     }
@@ -242,10 +242,10 @@ public final class PartnerPages {
             from = r.param("from").isBlank() ? today.minusDays(30) : LocalDate.parse(r.param("from").strip());
             to = r.param("to").isBlank() ? today : LocalDate.parse(r.param("to").strip());
         } catch (DateTimeParseException e) {
-            return refuse(r, 400, t.get("partner.report.title"), t.get("partner.share.badDate"));
+            return refuse(r, 400, t.get("access.partner.report.title"), t.get("access.partner.share.badDate"));
         }
         if (to.isBefore(from) || from.isBefore(to.minusDays(366))) {
-            return refuse(r, 400, t.get("partner.report.title"), t.get("partner.report.badPeriod"));
+            return refuse(r, 400, t.get("access.partner.report.title"), t.get("access.partner.report.badPeriod"));
         }
         Instant now = console.clock().instant();
         List<PartnerShares.Share> all = shares.forReview(90);
@@ -291,25 +291,25 @@ public final class PartnerPages {
                 who.add(d == null ? p : d.name() + "（" + d.patientId() + "）");
                 for (PartnerShares.Share s : sharesOf.getOrDefault(partner, List.of())) {
                     if (s.patientId().equals(p) && s.inForceAt(x.at())) {
-                        used.add(t.get("partner.shareNo", s.number()));
+                        used.add(t.get("access.partner.shareNo", s.number()));
                     }
                 }
             }
             accesses.add(new PartnerViews.AccessRow(dates.dateTime(x.at(), lang(r)), x.display() == null ? x.actor()
                     : x.display(), inst == null ? "" : inst.label(), who.isEmpty() ? "—" : String.join("、", who),
-                    action(r, x.action()), t.get("partner.outcome." + (x.outcome().equals("success") ? "success"
+                    action(r, x.action()), t.get("access.partner.outcome." + (x.outcome().equals("success") ? "success"
                     : "refused")), !x.outcome().equals("success"), used.isEmpty() ? "—" : String.join("、", used)));
         }
-        return console.page(r, 200, t.get("partner.report.title"), "access/partnerReport.jte",
+        return console.page(r, 200, t.get("access.partner.report.title"), "access/partnerReport.jte",
                 new PartnerViews.Report(from.toString(), to.toString(), shareRows, endingSoon, accesses, truncated,
                         dates.dateTime(now, lang(r)), r.csrf()));
     }
 
     private static String action(ConsoleRequest r, String code) {
         return switch (code) {
-            case "read", "vread" -> r.messages().get("partner.action.read");
-            case "search" -> r.messages().get("partner.action.search");
-            default -> code.startsWith("auth.") ? r.messages().get("partner.action.auth") : code;
+            case "read", "vread" -> r.messages().get("access.partner.action.read");
+            case "search" -> r.messages().get("access.partner.action.search");
+            default -> code.startsWith("auth.") ? r.messages().get("access.partner.action.auth") : code;
         };
     }
 
@@ -330,14 +330,14 @@ public final class PartnerPages {
                 default -> "muted";
             };
             String state = r.lang().t(st.ja, st.en) + (st == PartnerShares.State.ACTIVE && cls.equals("state-warn")
-                    ? t.get("partner.endingSoon") : "");
+                    ? t.get("access.partner.endingSoon") : "");
             String created = dates.dateTime(s.createdAt(), lang(r)) + " " + id.accounts().find(s.createdBy())
                     .map(Account::displayName).orElse("");
             String revoked = s.revokedAt() == null ? "" : dates.dateTime(s.revokedAt(), lang(r)) + " "
                     + id.accounts().find(s.revokedBy()).map(Account::displayName).orElse("") + "：" + s.revokeReason();
             PatientDirectory.Demographics d = names.get(s.patientId());
             out.add(new PartnerViews.ShareRow(s.id().toString(), s.number(), partner, inst == null ? "" : inst.label(),
-                    t.get("partner.basis." + s.basis()), s.basisRef(), shares.categoryNames(s.categories()),
+                    t.get("access.partner.basis." + s.basis()), s.basisRef(), shares.categoryNames(s.categories()),
                     labelNames(r, Set.copyOf(s.labels())), dates.date(s.startsAt(), lang(r)) + " 〜 "
                     + dates.date(s.endsAt().minusSeconds(1), lang(r)), state, cls, created, revoked,
                     st == PartnerShares.State.ACTIVE || st == PartnerShares.State.PENDING,
