@@ -85,6 +85,7 @@ class PartnerBrowserTest {
         new Select(b.find("form[action='" + form + "'] select[name='proof_document']"))
                 .selectByValue("professional_licence");
         b.fill(form, "proof_by", "地域医療連携室 佐藤").fill(form, "proof_note", "医師免許証 末尾 4321");
+        b.js("document.activeElement.blur(); document.getElementById('partner-fields').scrollIntoView();");
         ConsoleSteps.shootAll(b, "partner-account-new");
         b.submit("作成");
         assertEquals("/console/admin/account", b.path(), b.text());
@@ -104,6 +105,7 @@ class PartnerBrowserTest {
         new Select(b.find("form[action='" + share + "'] select[name='partner']")).selectByValue(partner.id().toString());
         b.find("form[action='" + share + "'] input[name='basis'][value='referral']").click();
         b.fill(share, "basis_ref", "診療情報提供書 2026-12-07 第123号");
+        b.js("document.getElementById('share-form').scrollIntoView();");
         ConsoleSteps.shootAll(b, "partner-share-form");
         // an end date beyond a year, past the browser's own limit: refused by the server, nothing shared
         b.js("var e = document.querySelector(\"input[name='end_date']\"); e.removeAttribute('max');"
