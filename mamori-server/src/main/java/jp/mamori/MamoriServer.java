@@ -70,6 +70,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkOrders workOrders;
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
+    private jp.mamori.access.PartnerShares partnerShares;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -404,6 +405,12 @@ public final class MamoriServer implements AutoCloseable {
                     ENCOUNTERS, Clock.systemUTC(), 10_000);
             jp.mamori.clinical.Clinical clinical = new jp.mamori.clinical.Clinical(records, policy, personContexts,
                     audit.recorder(), breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
+            // Partner clinicians of other institutions (issue 21, AUTH-11): 「連携先と共有」 from the chart, a partner's
+            // home, and the reviewers' report of every partner access
+            jp.mamori.access.PartnerShares partnerShares = new jp.mamori.access.PartnerShares(db.dataSource(), Clock.systemUTC(),
+                    accessAdmin.categories(), jp.mamori.access.PersonAccess.load(db.dataSource()));
+            new jp.mamori.access.web.PartnerPages(identity, partnerShares, s -> personContexts.get(s.accountId(),
+                    s.accessVersion()), patientDirectory, audit.reports(), console).register();
             // SMART on FHIR (issue 21): apps acting for a person, decided on the FHIR API as the person AND the scopes
             // they granted; the consent, registration and EHR launch pages in the console.
             jp.mamori.smart.Smart smart = new jp.mamori.smart.Smart(db.dataSource(), audit.recorder(),
@@ -508,6 +515,7 @@ public final class MamoriServer implements AutoCloseable {
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
             server.directorySync = directorySync;
+            server.partnerShares = partnerShares;
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
@@ -1090,6 +1098,11 @@ public final class MamoriServer implements AutoCloseable {
             }
             log.warn("directory at start: {}", e.getMessage());
         }
+    }
+
+    /** The shares with partner clinicians of other institutions (issue 21, AUTH-11). */
+    public jp.mamori.access.PartnerShares partnerShares() {
+        return partnerShares;
     }
 
     /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */

@@ -567,7 +567,7 @@ public final class AccessPolicy {
         for (Category c : categoriesOf(s)) {
             for (Action a : actions) {
                 List<String> patients = new ArrayList<>(s.patients());
-                if (!c.clinical() && !who.maintenance() || patients.isEmpty()) {
+                if (!c.clinical() && !who.maintenance() && !who.partner() || patients.isEmpty()) {
                     patients = new ArrayList<>();
                     patients.add(null);
                 }
@@ -616,6 +616,9 @@ public final class AccessPolicy {
         Set<String> emergency = breakGlass == null ? Set.of() : who.breakGlassPatients(now);
         Set<String> hidden = new HashSet<>(access.guardedLabels());
         hidden.removeAll(who.privileges());
+        if (who.partner()) {
+            hidden.clear(); // per share, in the partner's condition (allowed)
+        }
         String[] hiddenLabels = hidden.toArray(String[]::new);
         RowFilter person = personFilter(who, emergency, hiddenLabels, now);
         if (!caller.throughApp()) {
@@ -723,6 +726,9 @@ public final class AccessPolicy {
             args.add(who.maintenancePatients(now()).toArray(String[]::new));
             return "(" + hasPatient(alias) + " AND " + alias + ".patients <@ ?::text[])";
         }
+        if (who.partner()) {
+            return partnerRows(alias, c, who, args);
+        }
         List<String> and = new ArrayList<>();
         List<Object> mine = new ArrayList<>();
         // READ and SEARCH usually need the same departments: one condition (and one id array) for both.
@@ -783,6 +789,29 @@ public final class AccessPolicy {
         }
         String stays = encounters == null ? "false" : encounters.sql(expr, who, departments, args);
         return "(" + care + " OR " + glass + " OR " + stays + ")";
+    }
+
+    /**
+     * A partner clinician's rows of category {@code c} (issue 21, AUTH-11): rows whose every patient is shared with the
+     * partner by a share in force at the request's time (read from the shares themselves, so that an end date passed
+     * or a revocation counts at once) that includes the category and every guarded label the row carries.
+     */
+    private String partnerRows(String alias, Category c, PersonContext who, List<Object> args) {
+        for (Action a : EnumSet.of(Action.READ, Action.SEARCH)) {
+            if (who.need(c, a) == null) {
+                return "false";
+            }
+        }
+        args.add(who.accountId().toString());
+        args.add(new Ago(java.time.Duration.ZERO));
+        args.add(new Ago(java.time.Duration.ZERO));
+        args.add(c.code());
+        args.add(access.guardedLabels().toArray(String[]::new));
+        return "(" + hasPatient(alias) + " AND NOT EXISTS (SELECT 1 FROM unnest(" + alias + ".patients) pp(id) WHERE"
+                + " NOT EXISTS (SELECT 1 FROM partner_share ps WHERE ps.account_id = ?::uuid"
+                + " AND ps.patient_id = pp.id AND ps.revoked_at IS NULL AND ps.starts_at <= ?::timestamptz"
+                + " AND ps.ends_at > ?::timestamptz AND ?::text = ANY(ps.categories) AND NOT EXISTS (SELECT 1 FROM"
+                + " unnest(" + alias + ".labels) l(x) WHERE l.x = ANY(?::text[]) AND NOT l.x = ANY(ps.labels)))))";
     }
 
     private static String hasPatient(String alias) {

@@ -70,6 +70,9 @@ public final class PersonAccess {
             return Decision.deny("「" + category.nameJa() + "」の" + action.ja + "権限がありません / No role grants "
                     + action.en + " on " + category.nameEn());
         }
+        if (who.partner()) {
+            return partner(who, patientId, category, securityLabels, now);
+        }
         if (securityLabels != null && !securityLabels.isEmpty()) {
             for (String label : securityLabels) {
                 if (guardedLabels.contains(label) && !who.privileges().contains(label)) {
@@ -103,5 +106,29 @@ public final class PersonAccess {
             }
         }
         return Decision.denyButBreakGlass("この患者との担当関係がありません / No care relationship with this patient");
+    }
+
+    /**
+     * A partner clinician of another institution (issue 21, AUTH-11): permitted only by a share of this patient in force
+     * now that includes the category, and each guarded label on the resource only when that share names it. Never
+     * break-glass: what was not shared is refused outright.
+     */
+    private Decision partner(PersonContext who, String patientId, Category category, Set<String> securityLabels,
+                             Instant now) {
+        java.util.Optional<PersonContext.Share> share = who.partnerShare(patientId, category.code(), now);
+        if (share.isEmpty()) {
+            return Decision.deny("この患者の「" + category.nameJa() + "」は共有されていないか、共有期間が終了しています"
+                    + " / " + category.nameEn() + " of this patient is not shared with you, or the share has ended");
+        }
+        if (securityLabels != null) {
+            for (String label : securityLabels) {
+                if (guardedLabels.contains(label) && !share.get().labels().contains(label)) {
+                    return Decision.deny("機微情報（" + label + "）は共有されていません / Sensitivity label " + label
+                            + " is not shared with you");
+                }
+            }
+        }
+        return Decision.permit("連携先との共有（共有番号 " + share.get().number() + "）による許可 / Permitted by share no. "
+                + share.get().number());
     }
 }

@@ -85,6 +85,23 @@ public final class PersonContext {
     public record Stay(String place, Instant ends) {
     }
 
+    /**
+     * One active share of a patient with a partner clinician (issue 21, AUTH-11; {@link PartnerShares}): from
+     * {@code from} until {@code until}, the information categories and the sensitivity labels it shares.
+     */
+    public record Share(UUID id, long number, String patientId, Set<String> categories, Set<String> labels,
+                        Instant from, Instant until) {
+        public Share {
+            categories = Set.copyOf(categories);
+            labels = Set.copyOf(labels);
+        }
+
+        /** Whether the share is in force at {@code now}: started, and its end date not reached. */
+        public boolean activeAt(Instant now) {
+            return !now.isBefore(from) && now.isBefore(until);
+        }
+    }
+
     /** Where (category, action) is granted: everywhere, or in these departments. */
     record Need(boolean hospital, Set<String> departments) {
     }
@@ -108,6 +125,10 @@ public final class PersonContext {
     private final String workOrder;
     private final Set<String> maintenancePatients;
     private final Instant maintenanceUntil;
+    /** Per patient, the shares of a partner clinician's context ({@link #forPartner}); null for everyone else. */
+    private final Map<String, List<Share>> partnerShares;
+    /** The partner's institution as the audit names it; null for everyone else. */
+    private final String partnerInstitution;
     /** Per patient, the encounters of the person's places as read with the context; null when not read. */
     private final Map<String, List<Stay>> stays;
 
@@ -152,9 +173,49 @@ public final class PersonContext {
                 patients, until);
     }
 
+    /**
+     * A partner clinician of another institution (連携先医療者; issue 21, AUTH-11, ACCESS-1): it reads and searches the
+     * patients shared with it, each only in the categories (and sensitivity labels) of its share and only while the
+     * share is in force, and nothing of anyone else, not even demographics. No role of its own (the one held role
+     * stands for the shares, in the institution's name, so that the audit shows where the partner works), no care
+     * relationship, no break-glass, no privileges, no writes, no printouts.
+     *
+     * @param institution the partner's institution, as the audit entries name it
+     * @param shares      the partner's shares not revoked and not ended when the context is read
+     */
+    public static PersonContext forPartner(UUID accountId, String institution, List<Share> shares) {
+        Map<String, Set<Action>> permissions = new HashMap<>();
+        Map<String, List<Share>> byPatient = new HashMap<>();
+        for (Share sh : shares) {
+            for (String c : sh.categories()) {
+                permissions.put(c, EnumSet.of(Action.READ, Action.SEARCH));
+            }
+            byPatient.computeIfAbsent(sh.patientId(), k -> new ArrayList<>()).add(sh);
+        }
+        HeldRole role = new HeldRole(PartnerShares.ROLE, institution, Scope.DEPARTMENT, true, permissions, 0);
+        return new PersonContext(accountId, List.of(role), Set.of(), Map.of(), List.of(), Map.of(), null, Set.of(),
+                null, byPatient, institution);
+    }
+
     private PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
                           List<Glass> glass, Map<String, List<Stay>> stays, String workOrder,
                           Set<String> maintenancePatients, Instant maintenanceUntil) {
+        this(accountId, roles, privileges, care, glass, stays, workOrder, maintenancePatients, maintenanceUntil, null,
+                null);
+    }
+
+    private PersonContext(UUID accountId, List<HeldRole> roles, Set<String> privileges, Map<String, List<Care>> care,
+                          List<Glass> glass, Map<String, List<Stay>> stays, String workOrder,
+                          Set<String> maintenancePatients, Instant maintenanceUntil,
+                          Map<String, List<Share>> partnerShares, String partnerInstitution) {
+        if (partnerShares == null) {
+            this.partnerShares = null;
+        } else {
+            Map<String, List<Share>> ps = new HashMap<>();
+            partnerShares.forEach((k, v) -> ps.put(k, List.copyOf(v)));
+            this.partnerShares = ps;
+        }
+        this.partnerInstitution = partnerInstitution;
         this.workOrder = workOrder;
         this.maintenancePatients = Set.copyOf(maintenancePatients);
         this.maintenanceUntil = maintenanceUntil;
@@ -174,7 +235,8 @@ public final class PersonContext {
         this.care = c;
         this.any = fold(this.roles, false);
         this.clinical = fold(this.roles, true);
-        this.encounterPlaces = placesOf(this.roles);
+        // a partner's one held role stands for its shares: no department's encounters relate it to anyone
+        this.encounterPlaces = partnerShares == null ? placesOf(this.roles) : Map.of();
     }
 
     /** The places where clinical roles of department or ward scope are held, each with its longest time after. */
@@ -271,21 +333,34 @@ public final class PersonContext {
             Set<String> privileges = new HashSet<>();
             Map<String, List<Care>> care = new HashMap<>();
             List<Glass> glass = new ArrayList<>();
+            List<Share> shares = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT 'c', patient_id, department, valid_from, valid_to FROM care_assignment"
                     + " WHERE account_id = ? AND ended_at IS NULL AND (valid_to IS NULL OR valid_to > ?)"
                     + " UNION ALL SELECT 'p', label, NULL, NULL, NULL FROM sensitivity_privilege"
                     + " WHERE account_id = ? AND approved_at IS NOT NULL AND revoked_at IS NULL"
                     + " UNION ALL SELECT 'g', patient_id, break_glass_id::text, started_at, expires_at FROM break_glass"
-                    + " WHERE account_id = ? AND ended_at IS NULL AND expires_at > ?")) {
+                    + " WHERE account_id = ? AND ended_at IS NULL AND expires_at > ?"
+                    // a partner clinician's shares in force or still to start (V37; issue 21): only partners have any
+                    + " UNION ALL SELECT 's', patient_id, share_id::text || '|' || share_no || '|'"
+                    + " || array_to_string(categories, ',') || '|' || array_to_string(labels, ','), starts_at, ends_at"
+                    + " FROM partner_share WHERE account_id = ? AND revoked_at IS NULL AND ends_at > ?")) {
                 ps.setObject(1, accountId);
                 ps.setTimestamp(2, Timestamp.from(now));
                 ps.setObject(3, accountId);
                 ps.setObject(4, accountId);
                 ps.setTimestamp(5, Timestamp.from(now));
+                ps.setObject(6, accountId);
+                ps.setTimestamp(7, Timestamp.from(now));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        if ("p".equals(rs.getString(1))) {
+                        if ("s".equals(rs.getString(1))) {
+                            String[] f = rs.getString(3).split("\\|", -1);
+                            shares.add(new Share(UUID.fromString(f[0]), Long.parseLong(f[1]), rs.getString(2),
+                                    f[2].isEmpty() ? Set.of() : Set.copyOf(List.of(f[2].split(","))),
+                                    f[3].isEmpty() ? Set.of() : Set.copyOf(List.of(f[3].split(","))),
+                                    rs.getTimestamp(4).toInstant(), rs.getTimestamp(5).toInstant()));
+                        } else if ("p".equals(rs.getString(1))) {
                             privileges.add(rs.getString(2));
                         } else if ("g".equals(rs.getString(1))) {
                             glass.add(new Glass(UUID.fromString(rs.getString(3)), rs.getString(2),
@@ -296,6 +371,17 @@ public final class PersonContext {
                                     rs.getTimestamp(4).toInstant(), to == null ? null : to.toInstant()));
                         }
                     }
+                }
+            }
+            // A partner clinician of another institution (issue 21): its shares and nothing else. Asked of people
+            // without roles only (partners never hold one), so staff pay nothing for it.
+            if (held.isEmpty()) {
+                java.util.Optional<jp.mamori.identity.PartnerInstitutions.Institution> institution =
+                        jp.mamori.identity.PartnerInstitutions.of(c, accountId);
+                if (institution.isPresent()) {
+                    // shares count only while the partner's account is active, as roles do for staff
+                    boolean active = People.of(c, accountId).map(People.Person::active).orElse(false);
+                    return forPartner(accountId, institution.get().label(), active ? shares : List.of());
                 }
             }
             // The encounters of the person's places that may still relate them to a patient (V13 moves the person's
@@ -369,6 +455,45 @@ public final class PersonContext {
     public boolean maintenancePrints() {
         return workOrder == null || roles.stream().anyMatch(r -> r.permissions().values().stream()
                 .anyMatch(a -> a.contains(Action.PRINT)));
+    }
+
+    /** Whether this is a partner clinician's context ({@link #forPartner}). */
+    public boolean partner() {
+        return partnerShares != null;
+    }
+
+    /** The institution of a partner clinician's context, as the audit names it; null for everyone else. */
+    public String partnerInstitution() {
+        return partnerInstitution;
+    }
+
+    /**
+     * The share in force at {@code now} that lets this partner see {@code category} of the patient, if any (the one
+     * ending last when several do); always empty for anyone but a partner.
+     */
+    public java.util.Optional<Share> partnerShare(String patientId, String category, Instant now) {
+        if (partnerShares == null || patientId == null) {
+            return java.util.Optional.empty();
+        }
+        Share best = null;
+        for (Share sh : partnerShares.getOrDefault(patientId, List.of())) {
+            if (sh.activeAt(now) && sh.categories().contains(category)
+                    && (best == null || sh.until().isAfter(best.until()))) {
+                best = sh;
+            }
+        }
+        return java.util.Optional.ofNullable(best);
+    }
+
+    /** A partner's shares in force at {@code now}, ending soonest first; empty for anyone but a partner. */
+    public List<Share> partnerShares(Instant now) {
+        if (partnerShares == null) {
+            return List.of();
+        }
+        List<Share> out = new ArrayList<>();
+        partnerShares.values().forEach(l -> l.stream().filter(sh -> sh.activeAt(now)).forEach(out::add));
+        out.sort(java.util.Comparator.comparing(Share::until).thenComparing(Share::number));
+        return out;
     }
 
     /** Whether this is a vendor's maintenance context ({@link #forMaintenance}). */

@@ -310,6 +310,11 @@ public final class Roles {
         if (People.of(c, account).filter(p -> !p.retired()).isEmpty()) {
             throw new AccessException("有効なアカウントではありません / Not an account that can hold roles");
         }
+        if (jp.mamori.identity.PartnerInstitutions.of(c, account).isPresent()) {
+            // a partner clinician of another institution reaches patients only through shares (issue 21, AUTH-11)
+            throw new AccessException("連携先医療者のアカウントには役割を付けられません。患者ごとの共有で閲覧を許可します"
+                    + " / A partner clinician's account holds no role; share a patient with it instead");
+        }
         boolean fourEyes = (account.equals(actor) && clinicalContent) || isAdministratorRole(role);
         UUID id = UUID.randomUUID();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO role_assignment (assignment_id, account_id,"

@@ -373,6 +373,22 @@ public final class Clinical {
             for (String p : patients) {
                 e.patient(PatientRef.named(p));
             }
+            PersonContext who = caller.person();
+            if (who != null && who.partner()) {
+                // a partner clinician (issue 21, AUTH-11): its institution, and the shares it read under, by number
+                e.detail("partner", who.partnerInstitution());
+                Set<String> shares = new java.util.TreeSet<>();
+                for (String p : patients) {
+                    for (PersonContext.Share sh : who.partnerShares(clock.instant())) {
+                        if (sh.patientId().equals(p)) {
+                            shares.add(Long.toString(sh.number()));
+                        }
+                    }
+                }
+                if (!shares.isEmpty()) {
+                    e.detail("shares", String.join(",", shares));
+                }
+            }
             return e.resources(resources).details(detail).detail("request", request).detail("via", "console");
         }
     }
@@ -440,6 +456,9 @@ public final class Clinical {
      */
     boolean offersPrintout(ConsoleRequest r) {
         Sessions.Session s = r.session();
+        if (jp.mamori.access.PartnerShares.applies(s)) {
+            return false; // a partner clinician reads on screen only (issue 21)
+        }
         return !MaintenanceGate.applies(s) || maintenance.apply(s).map(PersonContext::maintenancePrints).orElse(false);
     }
 

@@ -100,7 +100,9 @@ final class PageSupport {
             throw e;
         }
         // a vendor's maintenance session is never offered break-glass: its reach is the work order's, nothing more
-        boolean vendor = jp.mamori.maintenance.MaintenanceGate.applies(r.session());
+        // ... nor a partner clinician of another institution: its reach is what was shared with it (issue 21)
+        boolean vendor = jp.mamori.maintenance.MaintenanceGate.applies(r.session())
+                || jp.mamori.access.PartnerShares.applies(r.session());
         return page(r, 403, r.messages().get("clinical.refused.title"), "refused", new ClinicalViews.Refused(
                 vendor ? null : patientId));
     }

@@ -18,7 +18,9 @@ public record Account(UUID id, String loginId, String familyName, String givenNa
     public enum Type {
         STAFF("staff", "職員", "Staff"),
         VENDOR("vendor", "保守業者", "Vendor maintenance"),
-        EMERGENCY("emergency", "非常時用", "Emergency");
+        EMERGENCY("emergency", "非常時用", "Emergency"),
+        /** A clinician of another institution (地域医療連携, AUTH-11): no role; reaches only patients shared with it. */
+        PARTNER("partner", "連携先医療者", "Partner clinician");
 
         public final String code;
         public final String ja;

@@ -62,6 +62,10 @@ final class AccountCreation {
                     + " / Emergency accounts are created on the emergency accounts page");
         }
         checkProofing(n.proofing());
+        if (n.type() == Account.Type.PARTNER && n.roles() != null && !n.roles().isEmpty()) {
+            throw new IdentityException("連携先医療者のアカウントには役割を付けられません / A partner clinician's account"
+                    + " holds no role");
+        }
         Instant now = now();
         return Tx.inTransaction(ds, c -> {
             Account a = createIn(c, n, loginId, family, given, familyKana, givenKana, now, by);

@@ -67,8 +67,12 @@ public final class Accounts {
     private final AccountCreation creation;
     private final AccountQualifications qualifications;
     private final AccountLifecycle lifecycle;
+    private final DataSource ds;
+    private final Clock clock;
 
     public Accounts(DataSource ds, Clock clock) {
+        this.ds = ds;
+        this.clock = clock;
         this.ledger = new AccountLedger(ds, clock);
         this.creation = new AccountCreation(ds, clock);
         this.qualifications = new AccountQualifications(ds, clock);
@@ -87,6 +91,38 @@ public final class Accounts {
     public Account create(NewAccount n, String by) {
         return create(n, by, (c, a) -> {
         });
+    }
+
+    /**
+     * Creates a partner clinician's account (連携先医療者; issue 21, AUTH-11) with its institution, in one transaction:
+     * identity-proofed like staff (AUTH-10), {@code created} until enrolment sets its password and second factor, and
+     * with no role at all (qualifications are recorded for who they are, never turned into roles): what it reaches is
+     * only what the access capability's shares give it.
+     */
+    public Account createPartner(NewAccount n, PartnerInstitutions.Institution institution, String by) {
+        if (n.type() != Account.Type.PARTNER) {
+            throw new IllegalArgumentException("not a partner account");
+        }
+        if (n.roles() != null && !n.roles().isEmpty()) {
+            throw new IdentityException("連携先医療者のアカウントには役割を付けられません / A partner clinician's account"
+                    + " holds no role");
+        }
+        PartnerInstitutions.Institution i = PartnerInstitutions.check(institution == null ? null : institution.name(),
+                institution == null ? null : institution.code());
+        return create(new NewAccount(n.loginId(), n.familyName(), n.givenName(), n.familyKana(), n.givenKana(),
+                n.type(), n.qualifications(), List.of(), Set.of(), n.proofing()), by, (c, a) ->
+                PartnerInstitutions.insert(c, a.id(), i, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                        by));
+    }
+
+    /** The institution of a partner clinician's account; empty for every other account. */
+    public Optional<PartnerInstitutions.Institution> partnerInstitution(UUID account) {
+        return PartnerInstitutions.of(ds, account);
+    }
+
+    /** The institutions of all partner clinicians' accounts, by account. */
+    public Map<UUID, PartnerInstitutions.Institution> partnerInstitutions() {
+        return PartnerInstitutions.all(ds);
     }
 
     /** Work that belongs to creating an account (e.g. its default roles) and commits or rolls back with it. */

@@ -177,9 +177,10 @@ public final class Logins {
             loggedIn(a.id(), loginId, address, "emergency account");
             return new PasswordOutcome.LoggedIn(cookie, "emergency");
         }
-        // a terminal's MFA exception never covers a vendor's maintenance account: it always needs its second factor
-        // (issue 19; ACCT-3, AUTH-2)
-        Optional<MfaExceptions.Exception> exception = a.type().equals("vendor") ? Optional.empty()
+        // a terminal's MFA exception never covers a vendor's maintenance account, nor a partner clinician of another
+        // institution: they always need their second factor (issue 19; ACCT-3, AUTH-2; issue 21, AUTH-11)
+        Optional<MfaExceptions.Exception> exception = a.type().equals("vendor") || a.type().equals("partner")
+                ? Optional.empty()
                 : exceptions.covering(address);
         if (exception.isPresent()) {
             String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "pwd+exception", false, address,

@@ -196,7 +196,8 @@ public final class AccountPages {
         return console.page(r, 200, r.messages().get("identity.newAccount.title"), "identity/newAccount.jte",
                 new AccountViews.NewAccount(error, r.param("login_id"), r.param("family_name"), r.param("given_name"),
                         r.param("family_kana"), r.param("given_kana"), catalogue, r.param("departments"),
-                        proofingForm(r), r.csrf()));
+                        proofingForm(r), r.csrf(), r.param("type").isEmpty() ? "staff" : r.param("type"),
+                        r.param("institution_name"), r.param("institution_code")));
     }
 
     /** The proofing fields as the form shows them again; the day verified is today until one is given. */
@@ -225,7 +226,22 @@ public final class AccountPages {
                 quals.add(new Accounts.QualificationGrant(q, r.param("licence_" + q)));
             }
             List<String> depts = List.of(r.param("departments").split("[,、，]"));
-            Account.Type type = r.param("type").equals("vendor") ? Account.Type.VENDOR : Account.Type.STAFF;
+            Account.Type type = r.param("type").equals("vendor") ? Account.Type.VENDOR
+                    : r.param("type").equals("partner") ? Account.Type.PARTNER : Account.Type.STAFF;
+            if (type == Account.Type.PARTNER) {
+                // a partner clinician of another institution (issue 21, AUTH-11): its institution, no role, no
+                // department of this hospital; what it reaches comes only from shares
+                if (r.param("admin").equals("1")) {
+                    throw new IdentityException("連携先医療者を管理者にはできません / A partner clinician cannot be an"
+                            + " administrator");
+                }
+                Account a = id.accounts().createPartner(new Accounts.NewAccount(r.param("login_id"),
+                        r.param("family_name"), r.param("given_name"), r.param("family_kana"), r.param("given_kana"),
+                        type, quals, List.of(), Set.of(), proofing(r)), new jp.mamori.identity.PartnerInstitutions
+                        .Institution(r.param("institution_name"), r.param("institution_code")),
+                        r.session().principal());
+                return Console.redirect("/console/admin/account?id=" + a.id());
+            }
             // account_role is for the bootstrap administrator only: every other administrator is an account_admin
             // role assignment that waits for a second administrator's approval (four eyes, ADR 0005).
             boolean admin = r.param("admin").equals("1");
@@ -274,7 +290,9 @@ public final class AccountPages {
                 .map(l -> r.messages().get("identity.account.lockedUntil", AccountWords.DATES.time(l.lockedUntil())))
                 .orElse("");
         return new AccountViews.Detail(notice, issued, a.id().toString(), fullName(a), a.loginId(),
-                r.lang().t(a.type().ja, a.type().en), r.lang().t(status.ja, status.en)
+                r.lang().t(a.type().ja, a.type().en) + (a.type() == Account.Type.PARTNER ? id.accounts()
+                        .partnerInstitution(a.id()).map(i -> "（" + i.label() + "）").orElse("") : ""),
+                r.lang().t(status.ja, status.en)
                 + (a.statusReason() == null ? "" : "（" + a.statusReason() + "）") + lock, qualifications(a),
                 String.join("、", a.departments()), String.join("、", a.roles().stream().map(words::role).toList()),
                 when(r, a.createdAt()) + " " + words.actor(a.createdBy()), when(r, a.lastLoginAt()), when(r, a.retireAt()),

@@ -71,7 +71,7 @@ public final class AccountViews {
     /** The new-account form. */
     public record NewAccount(String error, String loginId, String familyName, String givenName, String familyKana,
                              String givenKana, List<QualificationChoice> catalogue, String departments, ProofingForm proofing,
-                             String csrf) {
+                             String csrf, String type, String institutionName, String institutionCode) {
     }
 
     /** An enrolment code just issued, shown once. */

@@ -526,6 +526,16 @@ public final class Console implements jp.mamori.web.Endpoint {
             workOrder[0] = wo;
             operations = wo != null;
         }
+        if (jp.mamori.access.PartnerShares.applies(s)) {
+            // a partner clinician of another institution (issue 21, AUTH-11): its home, its account, and reading the
+            // charts of the patients shared with it; nothing else, whatever the route's own rule
+            String why = jp.mamori.access.PartnerShares.refusal(r.method(), path);
+            if (why != null) {
+                log.info("partner session {}: {} {} refused", s.loginId(), r.method(), path.length() > 200
+                        ? path.substring(0, 200) : path);
+                return errorPage(r, 403, r.lang().t("この画面は使えません", "Not available"), why, null);
+            }
+        }
         if (route.access() == Access.LOCKED_OK) {
             return readOnlyRefusal(route, r);
         }

@@ -91,7 +91,7 @@ public final class Layout {
         boolean in = s != null && s.stage() == Sessions.Stage.AUTHENTICATED && !s.locked();
         SignedIn who = in ? new SignedIn(idleSeconds, s.readsPatientData(), s.hasRole(Accounts.ADMIN_ROLE),
                 s.displayName(), s.loginId(), s.amr().contains("emergency"), r.csrf(), auditor.test(s),
-                !MaintenanceGate.applies(s)) : null;
+                !MaintenanceGate.applies(s) && !jp.mamori.access.PartnerShares.applies(s)) : null;
         // the language switch returns to this very page, its query included (an item page needs its ids); a page
         // answering a POST, a refusal or an error returns to its path only
         String here = r == null ? "/console/home" : Console.safeNext(r.path()
