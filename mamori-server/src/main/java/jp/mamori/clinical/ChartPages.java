@@ -61,7 +61,7 @@ final class ChartPages {
         return new ClinicalViews.Chart(pages.banner(r, c.patient(), c.allergies(), c.conditions(), c.labels()),
                 c.patient().stored().id(), writes, timeline(r, c), problems(r, c.conditions()),
                 allergies(r, c.allergies()), medications(r, c.medications()), latest(r, c.observations()), proxy,
-                pages.clinical.offersPrintout(r));
+                pages.clinical.offersPrintout(r), pages.clinical.offersApps(r));
     }
 
     private List<ClinicalViews.Event> timeline(ConsoleRequest r, ChartData c) {

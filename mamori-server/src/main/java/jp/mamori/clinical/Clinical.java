@@ -462,6 +462,15 @@ public final class Clinical {
         return !MaintenanceGate.applies(s) || maintenance.apply(s).map(PersonContext::maintenancePrints).orElse(false);
     }
 
+    /**
+     * Whether the chart offers to launch a connected app (SMART on FHIR EHR launch): to the institution's own staff;
+     * never to a partner clinician or a vendor's engineer, whose accounts apps do not act for.
+     */
+    boolean offersApps(ConsoleRequest r) {
+        Sessions.Session s = r.session();
+        return !jp.mamori.access.PartnerShares.applies(s) && !MaintenanceGate.applies(s);
+    }
+
     private Caller caller(ConsoleRequest r) {
         Sessions.Session s = r.session();
         if (MaintenanceGate.applies(s)) {

@@ -200,11 +200,11 @@ public final class ClinicalViews {
      */
     public record Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline,
                         List<Problem> problems, List<Allergy> allergies, Medications medications,
-                        List<Latest> results, boolean entersForOthers, boolean printout) {
+                        List<Latest> results, boolean entersForOthers, boolean printout, boolean apps) {
         /** Without the 代行入力 link. */
         public Chart(Banner banner, String patientId, boolean writesNotes, List<Event> timeline, List<Problem> problems,
                      List<Allergy> allergies, Medications medications, List<Latest> results) {
-            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false, true);
+            this(banner, patientId, writesNotes, timeline, problems, allergies, medications, results, false, true, true);
         }
     }
 
