@@ -167,7 +167,21 @@ public enum AuditAction {
     /** A person suspended by the directory sync: the account's login id, why (gone, disabled) and the entry's DN. */
     DIRECTORY_SUSPEND("directory.suspend"),
     /** A directory proposal (a department) accepted or dismissed by an administrator. */
-    DIRECTORY_PROPOSAL("directory.proposal");
+    DIRECTORY_PROPOSAL("directory.proposal"),
+    /**
+     * The institution's OpenID Connect provider registered, changed or turned off (issue 21; AUTH-1, AUTH-2): the
+     * version, issuer, client id, client authentication and the second-factor rule; never the secret.
+     */
+    FEDERATION_PROVIDER("federation.provider"),
+    /** An account linked to the provider's subject by its own person (after a local sign-in with two factors). */
+    FEDERATION_LINK("federation.link"),
+    /** A link removed by an administrator or by the person. */
+    FEDERATION_UNLINK("federation.unlink"),
+    /**
+     * A linking round trip refused (the subject linked to another account, a wrong state, an invalid ID token): the
+     * account and why; outcome failure. Sign-in attempts are authentication events ({@code login.oidc}).
+     */
+    FEDERATION_REFUSED("federation.refused");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

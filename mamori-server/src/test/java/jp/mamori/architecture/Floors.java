@@ -35,6 +35,9 @@ final class Floors {
             // Directory sync (issue 21): the institution's directory read for leavers, suspended through identity and
             // recorded in the trail; operations and compliance above it read its state.
             new Floor("directory", List.of("jp.mamori.directory")),
+            // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
+            // its decisions in the trail.
+            new Floor("federation", List.of("jp.mamori.federation")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
@@ -47,7 +50,7 @@ final class Floors {
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
-                    "jp.mamori.directory.web..")),
+                    "jp.mamori.directory.web..", "jp.mamori.federation.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

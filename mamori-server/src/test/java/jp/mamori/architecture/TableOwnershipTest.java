@@ -47,7 +47,8 @@ class TableOwnershipTest {
             Map.entry("V27", "compliance"),
             Map.entry("V28", "compliance"), Map.entry("V29", "maintenance"), Map.entry("V30", "maintenance"),
             Map.entry("V31", "maintenance"), Map.entry("V32", "maintenance"),
-            Map.entry("V33", "directory"));
+            Map.entry("V33", "directory"),
+            Map.entry("V34", "federation"));
     private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(
             "system_client", "identity", "bootstrap_secret", "identity",
             // derived from Encounter bodies by records' write function and checked by verify-records
