@@ -70,6 +70,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkOrders workOrders;
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
+    private jp.mamori.federation.Federation federation;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -466,6 +467,13 @@ public final class MamoriServer implements AutoCloseable {
             if (cfg.directory().enabled()) {
                 new jp.mamori.directory.web.DirectoryPages(directorySync, console, cfg.timeZone()).register();
             }
+            // Sign-in through the institution's OpenID Connect provider (issue 21; AUTH-1, AUTH-2): registered by an
+            // administrator in the console; the secret sealed with identity's key file
+            jp.mamori.federation.Federation federation = new jp.mamori.federation.Federation(db.dataSource(),
+                    identity.accounts(), identity.logins(), audit.recorder(), jp.mamori.identity.SecretSealer.open(
+                    cfg.dataDir().resolve("secrets").resolve("identity-keys")), Clock.systemUTC(),
+                    identity.settings().origins().iterator().next());
+            new jp.mamori.federation.web.FederationPages(federation, console, cfg.timeZone(), tls != null).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -500,6 +508,7 @@ public final class MamoriServer implements AutoCloseable {
             MamoriServer server = new MamoriServer(cfg, lock, db, records, clients, http, tls, bootstrap, identity,
                     sweeper);
             server.directorySync = directorySync;
+            server.federation = federation;
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
@@ -1082,6 +1091,11 @@ public final class MamoriServer implements AutoCloseable {
             }
             log.warn("directory at start: {}", e.getMessage());
         }
+    }
+
+    /** Sign-in through the institution's OpenID Connect provider (issue 21). */
+    public jp.mamori.federation.Federation federation() {
+        return federation;
     }
 
     /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */

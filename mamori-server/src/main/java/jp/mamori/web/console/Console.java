@@ -172,6 +172,37 @@ public final class Console implements jp.mamori.web.Endpoint {
     private final java.util.List<HomePart> homeParts = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.List<WaitingSource> waitingSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /**
+     * The identity pages where another capability may place a part (issue 21): the login page (sign-in through the
+     * institution's identity provider) and the person's own account page (linking it).
+     */
+    public enum Place {
+        LOGIN, ACCOUNT
+    }
+
+    private final Map<Place, java.util.List<HomePart>> placed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Adds a part to {@code place}, below those added before. */
+    public void part(Place place, HomePart part) {
+        placed.computeIfAbsent(place, x -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(part);
+    }
+
+    /** The parts of {@code place} for this request, in the order they were added; a part that fails is left out. */
+    public java.util.List<gg.jte.Content> parts(Place place, ConsoleRequest r) {
+        java.util.List<gg.jte.Content> out = new java.util.ArrayList<>();
+        for (HomePart p : placed.getOrDefault(place, java.util.List.of())) {
+            try {
+                gg.jte.Content c = p.render(r);
+                if (c != null) {
+                    out.add(c);
+                }
+            } catch (Exception e) {
+                log.warn("{} part failed: {}", place, e.toString());
+            }
+        }
+        return out;
+    }
+
     /** Adds a part to the home page, below those added before. */
     public void homePart(HomePart part) {
         homeParts.add(part);
