@@ -170,6 +170,11 @@ public final class TestKeycloak {
         }
     }
 
+    /** The HTTPS port (on every interface, loopback included). */
+    public int port() {
+        return port;
+    }
+
     /** {@code https://localhost:PORT} */
     public String origin() {
         return "https://localhost:" + port;
