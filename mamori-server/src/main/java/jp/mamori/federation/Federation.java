@@ -510,8 +510,17 @@ public final class Federation {
 
     /** The provider's discovery document for {@code p}, reused for ten minutes; refreshed when older. */
     private OIDCProviderMetadata metadata(Provider p, ProviderClient client) throws ProviderClient.Unreachable {
+        return metadata(p, client, false);
+    }
+
+    /**
+     * @param fresh fetch it now whatever the cache holds: a round trip starts only when the provider answers, so that
+     *              a provider that is down is said on Mamori's own page, not by the browser's error at its address
+     */
+    private OIDCProviderMetadata metadata(Provider p, ProviderClient client, boolean fresh)
+            throws ProviderClient.Unreachable {
         Loaded l = loaded;
-        if (l != null && l.version() == p.version() && l.at().plus(METADATA_TTL).isAfter(now())) {
+        if (!fresh && l != null && l.version() == p.version() && l.at().plus(METADATA_TTL).isAfter(now())) {
             return l.metadata();
         }
         ProviderClient.Answer a = client.get(URI.create(p.discoveryUrl()));
@@ -551,7 +560,7 @@ public final class Federation {
                 "外部IDプロバイダでのサインインは設定されていません / Sign-in through an identity provider is not set up"));
         OIDCProviderMetadata m;
         try {
-            m = metadata(p, new ProviderClient(p.caPem().orElse(null)));
+            m = metadata(p, new ProviderClient(p.caPem().orElse(null)), true);
         } catch (ProviderClient.Unreachable e) {
             down(e.getMessage());
             if (purpose.equals("login")) {

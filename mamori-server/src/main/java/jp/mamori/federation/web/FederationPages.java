@@ -10,6 +10,7 @@ import jp.mamori.identity.Sessions;
 import jp.mamori.web.Reply;
 import jp.mamori.web.console.Console;
 import jp.mamori.web.console.ConsoleRequest;
+import jp.mamori.web.console.Html;
 import jp.mamori.web.console.Messages;
 import jp.mamori.web.console.Templates;
 
@@ -88,16 +89,20 @@ public final class FederationPages {
 
     private Reply startLogin(ConsoleRequest r) {
         try {
-            return started(federation.startLogin(r.address()));
+            return started(r, federation.startLogin(r.address()));
         } catch (FederationRefusal e) {
             return refused(r, e, false);
         }
     }
 
-    private Reply started(Federation.Start s) {
-        return Console.redirect(s.redirect().toString()).header("Set-Cookie", bindingCookie + "=" + s.browserBinding()
-                + "; Path=/; Max-Age=" + Federation.FLOW_TTL.toSeconds() + "; HttpOnly; SameSite=Lax"
-                + (tls ? "; Secure" : ""));
+    /**
+     * On to the provider with the binding cookie: a page that continues there, not a redirect, because the console's
+     * {@code form-action 'self'} would stop a form's redirect to another site.
+     */
+    private Reply started(ConsoleRequest r, Federation.Start s) {
+        return onward(r, s.redirect().toString(), null).header("Set-Cookie", bindingCookie + "="
+                + s.browserBinding() + "; Path=/; Max-Age=" + Federation.FLOW_TTL.toSeconds()
+                + "; HttpOnly; SameSite=Lax" + (tls ? "; Secure" : ""));
     }
 
     private Reply callback(ConsoleRequest r) {
@@ -125,17 +130,19 @@ public final class FederationPages {
     }
 
     /**
-     * A page that continues to {@code to} on this site (with the new session cookie): a redirect would carry the
-     * provider's site as the navigation's origin, and the strict session cookie would not be sent after it.
+     * A page that continues to {@code to} at once (and a link for a browser that does not): to the provider after a
+     * start, or on this site after the callback. A redirect after the callback would carry the provider's site as the
+     * navigation's origin, and the strict session cookie would not be sent with it.
      */
     private Reply onward(ConsoleRequest r, String to, String sessionCookie) {
         Messages t = r.messages();
+        String href = Html.esc(to);
         String html = "<!DOCTYPE html><html lang=\"" + (r.lang() == ConsoleRequest.Lang.EN ? "en" : "ja") + "\"><head>"
-                + "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url=" + to + "\"><title>"
-                + t.get("federation.onward.title") + "</title></head><body><p><a href=\"" + to + "\" id=\"onward\">"
-                + t.get("federation.onward.link") + "</a></p></body></html>";
+                + "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url=" + href + "\"><title>"
+                + Html.esc(t.get("federation.onward.title")) + "</title></head><body><p><a href=\"" + href
+                + "\" id=\"onward\">" + Html.esc(t.get("federation.onward.link")) + "</a></p></body></html>";
         Reply reply = Reply.of(200, "text/html;charset=UTF-8", html).header("Content-Security-Policy",
-                "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+                "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
                 .header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store");
         return sessionCookie == null ? reply : console.withSession(reply, sessionCookie);
     }
@@ -199,7 +206,7 @@ public final class FederationPages {
                     "federation.account.localFirst")), true);
         }
         try {
-            return started(federation.startLink(s.accountId(), r.address()));
+            return started(r, federation.startLink(s.accountId(), r.address()));
         } catch (FederationRefusal e) {
             return refused(r, e, true);
         }

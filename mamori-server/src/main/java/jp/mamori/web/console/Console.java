@@ -425,7 +425,8 @@ public final class Console implements jp.mamori.web.Endpoint {
             Sessions.Session s = session.orElse(null);
             String csrf = csrfToken(s != null ? sessionValue : pre);
             ConsoleRequest r = new ConsoleRequest(method, path, QueryString.parse(request.getHttpURI().getQuery()), form,
-                    name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
+                    name -> HttpHeader.COOKIE.is(name) ? String.join("; ", request.getHeaders().getValuesList(name))
+                            : request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
                     s != null ? sessionValue : null, s, csrf, files);
             shown = r;
             String[] workOrder = new String[1];
