@@ -554,6 +554,7 @@ public final class MamoriServer implements AutoCloseable {
                     .register(jp.mamori.compliance.StandardProbes.directory(
                             directorySync::state,
                             Duration.ofMinutes(cfg.directory().intervalMinutes())))
+                    .register(jp.mamori.compliance.StandardProbes.oidc(federation::summary))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

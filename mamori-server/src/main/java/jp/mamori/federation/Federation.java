@@ -227,6 +227,21 @@ public final class Federation {
         }
     }
 
+    /**
+     * The plain read for a probe: whether a provider is registered and on, whether it answered the last time, the
+     * second-factor rule (acr and amr values that count) and how many links are in force.
+     */
+    public record Summary(boolean enabled, boolean down, String downReason, List<String> mfaAcr, List<String> mfaAmr,
+                        int links, String issuer) {
+    }
+
+    public Summary summary() {
+        Optional<Provider> p = active();
+        Health h = health;
+        return new Summary(p.isPresent(), p.isPresent() && h.down(), h.reason(), p.map(Provider::mfaAcr).orElse(List.of()),
+                p.map(Provider::mfaAmr).orElse(List.of()), links().size(), p.map(Provider::issuer).orElse(null));
+    }
+
     // ---- registration ----------------------------------------------------------------------------------------
 
     /** The newest version, if any was registered. */
