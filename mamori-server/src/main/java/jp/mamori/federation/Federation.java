@@ -570,7 +570,27 @@ public final class Federation {
         return start("link", account, address);
     }
 
+    /** Round trips one address may start in a minute (each stores a row and asks the provider). */
+    public static final int STARTS_PER_MINUTE = 20;
+    private final java.util.concurrent.ConcurrentHashMap<String, long[]> starts =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void limit(String address) {
+        long minute = clock.millis() / 60_000;
+        if (starts.size() > 100_000) {
+            starts.clear();
+        }
+        long[] w = starts.compute(address == null ? "" : address, (k, v) -> v == null || v[0] != minute
+                ? new long[]{minute, 1} : new long[]{minute, v[1] + 1});
+        if (w[1] > STARTS_PER_MINUTE) {
+            logins.event(null, null, address, "login.rate_limited", false, "over " + STARTS_PER_MINUTE
+                    + " identity provider sign-ins/min");
+            throw new FederationRefusal(FederationRefusal.Kind.PROVIDER_ERROR, Logins.TOO_MANY);
+        }
+    }
+
     private Start start(String purpose, UUID account, String address) {
+        limit(address);
         Provider p = active().orElseThrow(() -> new FederationRefusal(FederationRefusal.Kind.NOT_CONFIGURED,
                 "外部IDプロバイダでのサインインは設定されていません / Sign-in through an identity provider is not set up"));
         OIDCProviderMetadata m;

@@ -559,4 +559,49 @@ class FederationKeycloakTest {
         }
         assertFalse(federation().health().down());
     }
+    @Test
+    @Order(8)
+    void privateKeyJwtWorksWithTheKeyMamoriMakes() throws Exception {
+        Federation.Provider before = federation().active().orElseThrow();
+        Federation.Provider p = federation().register(new Federation.Registration("病院ID", discovery(), kc.caPem(),
+                "mamori-jwt", Federation.ClientAuth.PRIVATE_KEY_JWT, "", List.of(), List.of("otp")),
+                jp.mamori.audit.Actor.server("test"));
+        String jwks = p.publicJwk().orElseThrow();
+        assertFalse(jwks.contains("\"d\""), "the public key only: " + jwks);
+        kc.admin("POST", "/" + REALM + "/clients", JSON.writeValueAsString(java.util.Map.of("clientId", "mamori-jwt",
+                "enabled", true, "protocol", "openid-connect", "publicClient", false,
+                "clientAuthenticatorType", "client-jwt", "redirectUris",
+                List.of(server.consoleOrigin() + Federation.CALLBACK_PATH), "standardFlowEnabled", true,
+                "attributes", java.util.Map.of("use.jwks.string", "true", "jwks.string", jwks,
+                        "token.endpoint.auth.signing.alg", "ES256", "pkce.code.challenge.method", "S256"))));
+        Agent agent = new Agent();
+        HttpResponse<String> back = agent.get(agent.atKeycloak(agent.start(), "suzuki.pwd"));
+        assertEquals(200, back.statusCode(), back.body());
+        assertTrue(back.body().contains("url=/console/login/factor"), back.body());
+        // the same key again when the registration is saved once more with the same client id
+        assertEquals(jwks, federation().register(new Federation.Registration("病院ID", discovery(), kc.caPem(),
+                "mamori-jwt", Federation.ClientAuth.PRIVATE_KEY_JWT, "", List.of(), List.of("otp")),
+                jp.mamori.audit.Actor.server("test")).publicJwk().orElseThrow());
+        assertTrue(before.version() < p.version());
+    }
+
+    @Test
+    @Order(9)
+    void startsFromOneAddressAreLimited() throws Exception {
+        Agent agent = new Agent();
+        HttpResponse<String> login = agent.get(server.consoleOrigin() + "/console/login");
+        Matcher m = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(login.body());
+        assertTrue(m.find());
+        String form = "csrf=" + URLEncoder.encode(m.group(1), StandardCharsets.UTF_8);
+        int refused = 0;
+        // twice the limit and two: whichever minute they fall in, one minute gets more than the limit
+        for (int i = 0; i < 2 * Federation.STARTS_PER_MINUTE + 2; i++) {
+            HttpResponse<String> r = agent.post(server.consoleOrigin() + "/console/login/oidc", form,
+                    server.consoleOrigin());
+            if (r.statusCode() == 401 && r.body().contains("試行回数が多すぎます")) {
+                refused++;
+            }
+        }
+        assertTrue(refused >= 1, "the starts over the limit are refused");
+    }
 }
