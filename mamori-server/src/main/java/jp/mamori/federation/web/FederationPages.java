@@ -166,7 +166,9 @@ public final class FederationPages {
         for (String part : header.split(";")) {
             int eq = part.indexOf('=');
             if (eq > 0 && part.substring(0, eq).strip().equals(name)) {
-                return part.substring(eq + 1).strip();
+                String v = part.substring(eq + 1).strip();
+                // RFC 2965 clients (Java's CookieManager for a cookie with Max-Age) quote the value
+                return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
             }
         }
         return null;

@@ -432,7 +432,9 @@ public final class Console implements jp.mamori.web.Endpoint {
             String[] workOrder = new String[1];
             Reply gate = gate(route, r, path, workOrder);
             Reply reply = gate != null ? gate : serve(route, r, workOrder[0]);
-            if (newPre != null) {
+            // A reply has one Set-Cookie: a page's own cookie (the session after the identity provider's callback,
+            // which arrives without the strict pre-session cookie) wins; the next page sets the pre-session cookie.
+            if (newPre != null && !reply.headers().containsKey("Set-Cookie")) {
                 reply.header("Set-Cookie", cookie(preCookie, newPre));
             }
             return reply;
