@@ -267,6 +267,11 @@ class FederationKeycloakTest {
             assertTrue(scrollWidth <= viewport, name + ": the page is " + scrollWidth + " px wide in a " + viewport
                     + " px window");
             b.js("document.querySelector(arguments[0]).scrollIntoView();", css);
+            try {
+                Thread.sleep(300); // the layout after the resize settles before the picture (no assertion waits on it)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             System.out.println("screenshot " + b.screenshot(name + "-" + size[0]).toAbsolutePath());
         }
         b.driver().manage().window().setSize(new org.openqa.selenium.Dimension(1280, 800));
