@@ -959,7 +959,7 @@ public final class Federation {
 
     /** The links in force of one account. */
     public List<Link> linksOf(UUID account) {
-        return Tx.read(ds, c -> linksOf(c, account));
+        return named(Tx.read(ds, c -> linksOf(c, account)));
     }
 
     private static List<Link> linksOf(Connection c, UUID account) throws SQLException {
@@ -968,26 +968,35 @@ public final class Federation {
 
     /** Every link in force, newest first (at most 2000). */
     public List<Link> links() {
-        return Tx.read(ds, c -> links(c, ""));
+        return named(Tx.read(ds, c -> links(c, "")));
     }
 
     private static List<Link> links(Connection c, String where, Object... args) throws SQLException {
         List<Link> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT l.seq, l.account_id, a.login_id, a.family_name || ' ' ||"
-                + " a.given_name, l.issuer, l.subject, l.by_who, l.at FROM oidc_link l JOIN account a"
-                + " ON a.account_id = l.account_id WHERE NOT EXISTS (SELECT 1 FROM oidc_link_removal r"
-                + " WHERE r.link_seq = l.seq)" + where + " ORDER BY l.seq DESC LIMIT 2000")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT l.seq, l.account_id, l.issuer, l.subject, l.by_who, l.at"
+                + " FROM oidc_link l WHERE NOT EXISTS (SELECT 1 FROM oidc_link_removal r WHERE r.link_seq = l.seq)"
+                + where + " ORDER BY l.seq DESC LIMIT 2000")) {
             for (int i = 0; i < args.length; i++) {
                 ps.setObject(i + 1, args[i]);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Link(rs.getLong(1), rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getTimestamp(8).toInstant()));
+                    out.add(new Link(rs.getLong(1), rs.getObject(2, UUID.class), null, null, rs.getString(3),
+                            rs.getString(4), rs.getString(5), rs.getTimestamp(6).toInstant()));
                 }
             }
         }
         return out;
+    }
+
+    /** The links with their people's login ids and names, asked of identity (its tables are its own). */
+    private List<Link> named(List<Link> links) {
+        Map<UUID, Optional<Account>> seen = new java.util.HashMap<>();
+        return links.stream().map(l -> {
+            Optional<Account> a = seen.computeIfAbsent(l.accountId(), accounts::find);
+            return new Link(l.seq(), l.accountId(), a.map(Account::loginId).orElse(""), a.map(Account::displayName)
+                    .orElse(""), l.issuer(), l.subject(), l.by(), l.at());
+        }).toList();
     }
 
     /**
@@ -1002,7 +1011,7 @@ public final class Federation {
         }
         Instant at = now();
         Link l = Tx.inTransaction(ds, c -> {
-            Optional<Link> found = links(c, " AND l.seq = ?", seq).stream().findFirst()
+            Optional<Link> found = named(links(c, " AND l.seq = ?", seq)).stream().findFirst()
                     .filter(x -> owner.isEmpty() || owner.get().equals(x.accountId()));
             if (found.isEmpty()) {
                 return null;

@@ -609,4 +609,25 @@ class FederationKeycloakTest {
         }
         assertTrue(refused >= 1, "the starts over the limit are refused");
     }
+    @Test
+    @Order(10)
+    void anAdministratorRemovesALinkWithAReasonAndTheSubjectIsRefusedAfter() throws Exception {
+        Federation.Link link = federation().links().stream().filter(l -> l.accountId().equals(suzuki)).findFirst()
+                .orElseThrow();
+        assertEquals("suzuki.t", link.loginId(), "the admin page names the person, asked of identity");
+        jp.mamori.audit.Actor admin = jp.mamori.audit.Actor.person("account:kanri.oidc", "山田 花子", List.of(), null,
+                "127.0.0.1", null);
+        jp.mamori.federation.FederationRefusal noReason = org.junit.jupiter.api.Assertions.assertThrows(
+                jp.mamori.federation.FederationRefusal.class, () -> federation().removeLink(link.seq(),
+                        Optional.empty(), admin, " "));
+        assertTrue(noReason.getMessage().contains("理由"), noReason.getMessage());
+        // a person may remove only their own
+        org.junit.jupiter.api.Assertions.assertThrows(jp.mamori.federation.FederationRefusal.class,
+                () -> federation().removeLink(link.seq(), Optional.of(sato), admin, "他人の連携"));
+        federation().removeLink(link.seq(), Optional.empty(), admin, "退職のため");
+        assertTrue(federation().linksOf(suzuki).isEmpty());
+        assertTrue(auditEntries("federation.unlink", "suzuki.t") > 0);
+        Agent agent = new Agent();
+        refused(agent.get(agent.atKeycloak(agent.start(), "suzuki.pwd")), "連携されていません");
+    }
 }
