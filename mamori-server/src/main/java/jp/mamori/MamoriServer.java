@@ -71,6 +71,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
     private jp.mamori.access.PartnerShares partnerShares;
+    private jp.mamori.federation.Federation federation;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
 
@@ -481,6 +482,13 @@ public final class MamoriServer implements AutoCloseable {
             if (cfg.directory().enabled()) {
                 new jp.mamori.directory.web.DirectoryPages(directorySync, console, cfg.timeZone()).register();
             }
+            // Sign-in through the institution's OpenID Connect provider (issue 21; AUTH-1, AUTH-2): registered by an
+            // administrator in the console; the secret sealed with identity's key file
+            jp.mamori.federation.Federation federation = new jp.mamori.federation.Federation(db.dataSource(),
+                    identity.accounts(), identity.logins(), audit.recorder(), jp.mamori.identity.SecretSealer.open(
+                    cfg.dataDir().resolve("secrets").resolve("identity-keys")), Clock.systemUTC(),
+                    identity.settings().origins().iterator().next());
+            new jp.mamori.federation.web.FederationPages(federation, console, cfg.timeZone(), tls != null).register();
             api.console(console);
             for (String d : identity.deviations()) {
                 deviation(scratch, d);
@@ -516,6 +524,7 @@ public final class MamoriServer implements AutoCloseable {
                     sweeper);
             server.directorySync = directorySync;
             server.partnerShares = partnerShares;
+            server.federation = federation;
             server.audit = audit;
             server.backups = backups;
             server.pgBackRest = pgBackRest;
@@ -561,6 +570,7 @@ public final class MamoriServer implements AutoCloseable {
                     .register(jp.mamori.compliance.StandardProbes.directory(
                             directorySync::state,
                             Duration.ofMinutes(cfg.directory().intervalMinutes())))
+                    .register(jp.mamori.compliance.StandardProbes.oidc(federation::summary))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))
@@ -1103,6 +1113,11 @@ public final class MamoriServer implements AutoCloseable {
     /** The shares with partner clinicians of other institutions (issue 21, AUTH-11). */
     public jp.mamori.access.PartnerShares partnerShares() {
         return partnerShares;
+    }
+
+    /** Sign-in through the institution's OpenID Connect provider (issue 21). */
+    public jp.mamori.federation.Federation federation() {
+        return federation;
     }
 
     /** The directory sync of this server (off, with nothing to read, unless a directory is configured). */

@@ -187,7 +187,21 @@ public enum AuditAction {
      */
     SSMIX2_IMPORT("ssmix2.import"),
     /** Records written out as an SS-MIX2 storage tree (STORE-2, DISPOSAL-7): the folder, the counts, the patients. */
-    SSMIX2_EXPORT("ssmix2.export");
+    SSMIX2_EXPORT("ssmix2.export"),
+    /**
+     * The institution's OpenID Connect provider registered, changed or turned off (issue 21; AUTH-1, AUTH-2): the
+     * version, issuer, client id, client authentication and the second-factor rule; never the secret.
+     */
+    FEDERATION_PROVIDER("federation.provider"),
+    /** An account linked to the provider's subject by its own person (after a local sign-in with two factors). */
+    FEDERATION_LINK("federation.link"),
+    /** A link removed by an administrator or by the person. */
+    FEDERATION_UNLINK("federation.unlink"),
+    /**
+     * A linking round trip refused (the subject linked to another account, a wrong state, an invalid ID token): the
+     * account and why; outcome failure. Sign-in attempts are authentication events ({@code login.oidc}).
+     */
+    FEDERATION_REFUSED("federation.refused");
 
     private static final Map<String, AuditAction> BY_CODE = new HashMap<>();
 

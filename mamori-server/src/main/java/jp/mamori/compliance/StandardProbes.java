@@ -503,6 +503,43 @@ public final class StandardProbes {
         });
     }
 
+    /**
+     * {@code identity.oidc} (issue 21; AUTH-2, AUTH-1): sign-in through the institution's identity provider and its
+     * second-factor rule. UNKNOWN without a provider (local sign-in only); PARTIAL while the provider does not answer
+     * (local sign-in with two factors still works); PASS with the rule in words: the provider's MFA counts only by the
+     * registered acr/amr values, otherwise Mamori's own second factor is asked.
+     */
+    public static Probe oidc(Supplier<jp.mamori.federation.Federation.Summary> state) {
+        String id = "identity.oidc";
+        String path = "/console/admin/federation";
+        return of(id, Set.of("AUTH-2", "AUTH-1"), now -> {
+            jp.mamori.federation.Federation.Summary st;
+            try {
+                st = state.get();
+            } catch (RuntimeException e) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "外部IDプロバイダの登録を読めません / cannot read the"
+                        + " identity provider's registration", path, now);
+            }
+            if (st == null || !st.enabled()) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "外部IDプロバイダでのサインインは使っていません（ローカルの"
+                        + "パスワードと二要素目のみ） / no identity provider: local sign-in with two factors only", null, now);
+            }
+            String rule = st.mfaAcr().isEmpty() && st.mfaAmr().isEmpty()
+                    ? "IDプロバイダの多要素認証は数えず、常にMamoriの二要素目を求める / the provider's MFA never counts:"
+                    + " Mamori's second factor is always asked"
+                    : "IDトークンの acr " + st.mfaAcr() + " または amr " + st.mfaAmr() + " のときのみ多要素認証済み、それ以外は"
+                    + "Mamoriの二要素目 / MFA only with acr " + st.mfaAcr() + " or amr " + st.mfaAmr()
+                    + ", otherwise Mamori's second factor";
+            String figures = st.issuer() + "、連携 " + st.links() + " 人 / " + st.links() + " linked";
+            if (st.down()) {
+                return new Evidence(id, Evidence.Status.PARTIAL, "外部IDプロバイダに接続できません（ローカルのサインインは"
+                        + "使えます） / the identity provider cannot be reached (local sign-in works): " + st.downReason()
+                        + "; " + rule, path, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, rule + "; " + figures, path, now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */

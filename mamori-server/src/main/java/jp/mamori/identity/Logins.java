@@ -194,6 +194,50 @@ public final class Logins {
                 false, address, userAgent, null, null));
     }
 
+    /**
+     * Sign-in through the institution's OpenID Connect provider (issue 21; AUTH-1, AUTH-2), after the federation
+     * capability has validated the provider's ID token and found the account linked to its subject. The account
+     * ledger decides here as for a password: an account that is not active, is retired or is locked cannot sign in
+     * ({@link #REFUSED}); an emergency account never signs in this way (its sealed password, during a declared
+     * emergency, is its rule). The session's method is {@code oidc}: with {@code providerMfa} (the provider's token
+     * satisfied the configured rule) it is complete ({@code oidc+mfa}); otherwise, and always for a vendor's account,
+     * Mamori asks for its own second factor, as after a password.
+     *
+     * @param how what the event records (the provider's name and the claims that counted), never a token
+     */
+    public PasswordOutcome federated(UUID account, boolean providerMfa, String how, String address, String userAgent) {
+        limitAddress(address);
+        Optional<Candidate> cand = Tx.read(ds, c -> candidateById(c, account));
+        Instant now = now();
+        String why = null;
+        if (cand.isEmpty()) {
+            why = "no such account";
+        } else if (!cand.get().status().equals("active")) {
+            why = "account " + cand.get().status();
+        } else if (cand.get().retireAt() != null && !cand.get().retireAt().isAfter(now)) {
+            why = "account retired";
+        } else if (cand.get().type().equals("emergency")) {
+            why = "emergency account";
+        } else if (lockedUntil(cand.get().loginId()).filter(u -> u.isAfter(now)).isPresent()) {
+            why = "locked after repeated failures";
+        }
+        if (why != null) {
+            addressFailed(address);
+            event(account, cand.map(Candidate::loginId).orElse(null), address, "login.oidc", false, how + ": " + why);
+            throw new IdentityException(REFUSED);
+        }
+        Candidate a = cand.get();
+        if (providerMfa && !a.type().equals("vendor")) {
+            String cookie = sessions.create(a.id(), Sessions.Stage.AUTHENTICATED, "oidc+mfa", true, address, userAgent,
+                    null, null);
+            loggedIn(a.id(), a.loginId(), address, "oidc " + how);
+            return new PasswordOutcome.LoggedIn(cookie, "oidc");
+        }
+        event(a.id(), a.loginId(), address, "login.oidc", true, how + ": second factor due");
+        return new PasswordOutcome.SecondFactorDue(sessions.create(a.id(), Sessions.Stage.SECOND_FACTOR, "oidc", false,
+                address, userAgent, null, null));
+    }
+
     /** The second factor after a password: a TOTP code or a recovery code. Returns the new session cookie. */
     public String secondFactorCode(String cookie, Sessions.Session s, String code, boolean recovery, String address) {
         limitAddress(address);
@@ -204,7 +248,8 @@ public final class Logins {
             secondFactorFailed(cookie, s, address, what);
             throw new IdentityException(WRONG_CODE);
         }
-        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, recovery ? "pwd+rec" : "pwd+otp", true);
+        String first = s.amr().equals("oidc") ? "oidc" : "pwd";
+        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, first + (recovery ? "+rec" : "+otp"), true);
         loggedIn(s.accountId(), s.loginId(), address, what);
         return fresh;
     }
@@ -224,7 +269,8 @@ public final class Logins {
             secondFactorFailed(cookie, s, address, "passkey of another account");
             throw new IdentityException("このパスキーは別のアカウントのものです / This passkey belongs to another account");
         }
-        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, "pwd+hwk", true);
+        String fresh = sessions.advance(cookie, Sessions.Stage.AUTHENTICATED, s.amr().equals("oidc") ? "oidc+hwk"
+                : "pwd+hwk", true);
         loggedIn(s.accountId(), s.loginId(), address, "passkey");
         return fresh;
     }

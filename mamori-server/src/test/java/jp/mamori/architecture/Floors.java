@@ -41,6 +41,9 @@ final class Floors {
             // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
             // caller, for migration) and exported back, recorded in the trail.
             new Floor("interchange", List.of("jp.mamori.ssmix2")),
+            // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
+            // its decisions in the trail.
+            new Floor("federation", List.of("jp.mamori.federation")),
             // Health, metrics and alerts over everything below (issue 18 §5): reads the database, the audit trail and
             // the backups; the web floor serves what it reports.
             new Floor("operations", List.of("jp.mamori.ops")),
@@ -53,7 +56,7 @@ final class Floors {
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
-                    "jp.mamori.directory.web..", "jp.mamori.smart.web..")),
+                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

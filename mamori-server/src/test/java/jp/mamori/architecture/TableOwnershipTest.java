@@ -47,7 +47,7 @@ class TableOwnershipTest {
             Map.entry("V27", "compliance"),
             Map.entry("V28", "compliance"), Map.entry("V29", "maintenance"), Map.entry("V30", "maintenance"),
             Map.entry("V31", "maintenance"), Map.entry("V32", "maintenance"),
-            Map.entry("V33", "directory"), Map.entry("V35", "smart"),
+            Map.entry("V33", "directory"), Map.entry("V34", "federation"), Map.entry("V35", "smart"),
             Map.entry("V36", "identity"), Map.entry("V37", "access"), Map.entry("V38", "directory"),
             Map.entry("V39", "ssmix2"));
     private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(

@@ -186,6 +186,28 @@ class StandardProbesTest {
     }
 
     @Test
+    void theIdentityProvidersRuleIsTheEvidenceAndItsOutageIsAmber() {
+        AtomicReference<jp.mamori.federation.Federation.Summary> st = new AtomicReference<>(
+                new jp.mamori.federation.Federation.Summary(false, false, null, List.of(), List.of(), 0, null));
+        Probe p = StandardProbes.oidc(st::get);
+        assertEquals(Evidence.Status.UNKNOWN, p.evaluate(NOW).status(), "no provider: local sign-in only");
+        st.set(new jp.mamori.federation.Federation.Summary(true, false, null, List.of(), List.of("otp"), 12,
+                "https://idp.hospital.example.jp/realms/hospital"));
+        Evidence pass = p.evaluate(NOW);
+        assertEquals(Evidence.Status.PASS, pass.status(), pass.summary());
+        assertTrue(pass.summary().contains("amr [otp]") && pass.summary().contains("連携 12 人"), pass.summary());
+        st.set(new jp.mamori.federation.Federation.Summary(true, false, null, List.of(), List.of(), 12, "https://idp"));
+        assertTrue(p.evaluate(NOW).summary().contains("常にMamoriの二要素目"), "with no rule the provider's MFA never"
+                + " counts");
+        st.set(new jp.mamori.federation.Federation.Summary(true, true, "ConnectException", List.of(), List.of("otp"), 12,
+                "https://idp"));
+        Evidence down = p.evaluate(NOW);
+        assertEquals(Evidence.Status.PARTIAL, down.status());
+        assertTrue(down.summary().contains("ローカルのサインインは使えます"), down.summary());
+        assertTrue(p.requirements().contains("AUTH-2"));
+    }
+
+    @Test
     void redundancyIsGreenOnlyWithAStandbyTheServerFollows() {
         assertEquals(2, StandardProbes.databaseHosts("jdbc:postgresql://db1:5432,db2:5432/mamori?targetServerType=primary"));
         assertEquals(1, StandardProbes.databaseHosts("jdbc:postgresql://db1/mamori"));

@@ -76,6 +76,14 @@ public final class Browser implements AutoCloseable {
 
     /** Starts a browser whose relative addresses ({@link #open}) go to {@code origin}, e.g. http://localhost:8080. */
     public static Browser start(String origin) {
+        return start(origin, java.util.List.of());
+    }
+
+    /**
+     * The same with further Chromium arguments, e.g. one that trusts exactly the key of a test server on another
+     * origin ({@code --ignore-certificate-errors-spki-list=...}, the identity provider of the federation tests).
+     */
+    public static Browser start(String origin, java.util.List<String> extraArguments) {
         assumeAvailable();
         try {
             Path logs = Files.createDirectories(Path.of("target", "browser"));
@@ -90,6 +98,7 @@ public final class Browser implements AutoCloseable {
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,1000", "--lang=ja");
+            options.addArguments(extraArguments);
             ChromeDriver driver = new ChromeDriver(service, options);
             driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
             return new Browser(driver, profile, origin);

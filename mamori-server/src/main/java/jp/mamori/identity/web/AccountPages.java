@@ -93,7 +93,8 @@ public final class AccountPages {
                 p.credentialId(), p.nickname(), when(r, p.createdAt()), when(r, p.lastUsedAt()))).toList();
         return new AccountViews.Me(notice, fullName(a), a.loginId(), qualifications(a), String.join("、", a.departments()),
                 passkeys, id.factors().hasTotp(a.id()), id.factors().recoveryCodesLeft(a.id()),
-                sessionTable(r, id.sessions().open(Optional.of(a.id())), "/console/me/sessions/end"), r.csrf());
+                sessionTable(r, id.sessions().open(Optional.of(a.id())), "/console/me/sessions/end"), r.csrf(),
+                console.parts(Console.Place.ACCOUNT, r));
     }
 
     private Reply endMySession(ConsoleRequest r) {

@@ -36,7 +36,8 @@ public final class AccountViews {
      * @param name the display name with the kana
      */
     public record Me(String notice, String name, String loginId, String qualifications, String departments,
-                     List<PasskeyRow> passkeys, boolean totp, int recoveryCodesLeft, SessionTable sessions, String csrf) {
+                     List<PasskeyRow> passkeys, boolean totp, int recoveryCodesLeft, SessionTable sessions, String csrf,
+                     List<gg.jte.Content> parts) {
     }
 
     /** @param mustChange whether the password must be changed before anything else (it may have been exposed) */

@@ -137,7 +137,7 @@ public final class AuthPages {
         Passkeys.Challenge ch = id.passkeys().startLogin(Optional.empty());
         return console.page(r, 200, r.messages().get("identity.login.title"), "identity/login.jte",
                 new AuthViews.Login(error, r.param("login_id"), passkey(r, "/console/login/passkey", "login", ch, null),
-                        r.csrf()));
+                        r.csrf(), console.parts(Console.Place.LOGIN, r)));
     }
 
     private Reply login(ConsoleRequest r) {

@@ -78,7 +78,8 @@ public final class AuthViews {
     }
 
     /** The login page: password form, or a passkey. */
-    public record Login(String error, String loginId, Passkey passkey, String csrf) {
+    /** @param parts what other capabilities place on the login page (sign-in through the identity provider) */
+    public record Login(String error, String loginId, Passkey passkey, String csrf, List<gg.jte.Content> parts) {
     }
 
     /**

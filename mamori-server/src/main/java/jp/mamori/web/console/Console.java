@@ -180,6 +180,37 @@ public final class Console implements jp.mamori.web.Endpoint {
     private final java.util.List<HomePart> homeParts = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.List<WaitingSource> waitingSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /**
+     * The identity pages where another capability may place a part (issue 21): the login page (sign-in through the
+     * institution's identity provider) and the person's own account page (linking it).
+     */
+    public enum Place {
+        LOGIN, ACCOUNT
+    }
+
+    private final Map<Place, java.util.List<HomePart>> placed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Adds a part to {@code place}, below those added before. */
+    public void part(Place place, HomePart part) {
+        placed.computeIfAbsent(place, x -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(part);
+    }
+
+    /** The parts of {@code place} for this request, in the order they were added; a part that fails is left out. */
+    public java.util.List<gg.jte.Content> parts(Place place, ConsoleRequest r) {
+        java.util.List<gg.jte.Content> out = new java.util.ArrayList<>();
+        for (HomePart p : placed.getOrDefault(place, java.util.List.of())) {
+            try {
+                gg.jte.Content c = p.render(r);
+                if (c != null) {
+                    out.add(c);
+                }
+            } catch (Exception e) {
+                log.warn("{} part failed: {}", place, e.toString());
+            }
+        }
+        return out;
+    }
+
     /** Adds a part to the home page, below those added before. */
     public void homePart(HomePart part) {
         homeParts.add(part);
@@ -402,13 +433,16 @@ public final class Console implements jp.mamori.web.Endpoint {
             Sessions.Session s = session.orElse(null);
             String csrf = csrfToken(s != null ? sessionValue : pre);
             ConsoleRequest r = new ConsoleRequest(method, path, QueryString.parse(request.getHttpURI().getQuery()), form,
-                    name -> request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
+                    name -> HttpHeader.COOKIE.is(name) ? String.join("; ", request.getHeaders().getValuesList(name))
+                            : request.getHeaders().get(name), Request.getRemoteAddr(request), lang,
                     s != null ? sessionValue : null, s, csrf, files);
             shown = r;
             String[] workOrder = new String[1];
             Reply gate = gate(route, r, path, workOrder);
             Reply reply = gate != null ? gate : serve(route, r, workOrder[0]);
-            if (newPre != null) {
+            // A reply has one Set-Cookie: a page's own cookie (the session after the identity provider's callback,
+            // which arrives without the strict pre-session cookie) wins; the next page sets the pre-session cookie.
+            if (newPre != null && !reply.headers().containsKey("Set-Cookie")) {
                 reply.header("Set-Cookie", cookie(preCookie, newPre));
             }
             return reply;

@@ -52,7 +52,7 @@ class IdentityTemplatesTest {
     void theLoginFormKeepsItsFieldsAndEscapesTheLoginIdAndThePasskeyOptions() {
         AuthViews.Passkey p = new AuthViews.Passkey("/console/login/passkey", "login", "{\"challenge\":\"a&b\"}", "r-1",
                 null, null, "tok\"en");
-        String html = Templates.page("identity/login.jte", EN, new AuthViews.Login(HOSTILE, HOSTILE, p, "tok\"en"));
+        String html = Templates.page("identity/login.jte", EN, new AuthViews.Login(HOSTILE, HOSTILE, p, "tok\"en", java.util.List.of()));
         assertFalse(html.contains("<script>"), html);
         assertTrue(html.contains("<div class=\"msg error\" role=\"alert\"><p>" + ESCAPED + "</p></div>"), html);
         assertTrue(html.contains("<form method=\"post\" action=\"/console/login\" class=\"stack\" id=\"login-form\">"

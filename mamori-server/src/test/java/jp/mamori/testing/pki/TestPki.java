@@ -265,6 +265,34 @@ public final class TestPki {
         }
     }
 
+    /**
+     * A TLS server certificate for {@code localhost} and 127.0.0.1 issued by the test root (issue 21: the identity
+     * provider the federation tests start serves HTTPS with it; Mamori trusts {@link #root()} for it), valid a day.
+     */
+    public Issued tlsServer() {
+        try {
+            KeyPair keys = rsa();
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                    X500Name.getInstance(root.getSubjectX500Principal().getEncoded()), serial(),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(1))),
+                    name("localhost"), keys.getPublic());
+            JcaX509ExtensionUtils u = new JcaX509ExtensionUtils();
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
+                    new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress,
+                    "127.0.0.1")}));
+            b.addExtension(Extension.subjectKeyIdentifier, false, u.createSubjectKeyIdentifier(keys.getPublic()));
+            b.addExtension(Extension.authorityKeyIdentifier, false, u.createAuthorityKeyIdentifier(root));
+            X509Certificate c = certificate(b, rootKeys.getPrivate());
+            return new Issued(keys.getPrivate(), c, List.of(c));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A signer certificate of the other root, which the settings do not trust. */
     public Issued foreignSigner(String commonName) {
         try {
