@@ -1,15 +1,14 @@
 package jp.mamori.federation;
 
+import jp.mamori.kernel.CappedBody;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -20,9 +19,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -121,7 +118,7 @@ final class ProviderClient {
     }
 
     private Answer send(HttpRequest request) throws Unreachable {
-        CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(request, info -> new Limited(MAX_ANSWER));
+        CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(request, info -> new CappedBody(MAX_ANSWER));
         try {
             HttpResponse<byte[]> r = f.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
@@ -136,56 +133,6 @@ final class ProviderClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unreachable("interrupted");
-        }
-    }
-
-    /** Collects a body of at most {@code limit} bytes; a larger one fails (and stops reading) instead. */
-    private static final class Limited implements HttpResponse.BodySubscriber<byte[]> {
-        private final int limit;
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private Flow.Subscription subscription;
-
-        Limited(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer b : items) {
-                if (out.size() + b.remaining() > limit) {
-                    result.completeExceptionally(new IOException("the answer is larger than " + limit + " bytes"));
-                    subscription.cancel();
-                    return;
-                }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                out.writeBytes(chunk);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(out.toByteArray());
         }
     }
 }

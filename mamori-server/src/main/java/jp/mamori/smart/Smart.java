@@ -673,14 +673,7 @@ public final class Smart {
                 }
             }
         });
-        if (failed != null) {
-            throw new Failure(400, "invalid_grant", failed);
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> out = (Map<String, Object>) result[0];
-        record(appActor(app, address), AuditAction.SMART_TOKEN, Outcome.SUCCESS, Map.of("grant_type",
-                "authorization_code", "grant", String.valueOf(out.remove("_grant"))));
-        return out;
+        return answered(failed, result[0], app, address, "authorization_code");
     }
 
     private Map<String, Object> refresh(App app, Map<String, String> form, String address) throws Failure {
@@ -732,13 +725,22 @@ public final class Smart {
                 }
             }
         });
+        return answered(failed, result[0], app, address, "refresh_token");
+    }
+
+    /**
+     * The token response of a grant's transaction, recorded ({@code smart.token}); or, when the transaction returned
+     * why not (its refusals, such as revoking a replayed code's tokens, are committed), an {@code invalid_grant}.
+     */
+    private Map<String, Object> answered(String failed, Object issued, App app, String address, String grantType)
+            throws Failure {
         if (failed != null) {
             throw new Failure(400, "invalid_grant", failed);
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> out = (Map<String, Object>) result[0];
-        record(appActor(app, address), AuditAction.SMART_TOKEN, Outcome.SUCCESS, Map.of("grant_type",
-                "refresh_token", "grant", String.valueOf(out.remove("_grant"))));
+        Map<String, Object> out = (Map<String, Object>) issued;
+        record(appActor(app, address), AuditAction.SMART_TOKEN, Outcome.SUCCESS, Map.of("grant_type", grantType,
+                "grant", String.valueOf(out.remove("_grant"))));
         return out;
     }
 
