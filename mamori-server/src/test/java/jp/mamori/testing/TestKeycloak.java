@@ -64,10 +64,13 @@ public final class TestKeycloak {
         return Files.isExecutable(HOME.resolve("bin").resolve("kc.sh"));
     }
 
-    /** Skips the test when the distribution is not there. */
+    /** Skips the test when the distribution is not there, or fails it under {@code -Dmamori.requireKeycloak=true}. */
     public static void assumeAvailable() {
-        Assumptions.assumeTrue(available(), "Keycloak's distribution is not unpacked in " + HOME
-                + " (built with -Dmamori.skipKeycloak=true?)");
+        String why = "Keycloak's distribution is not unpacked in " + HOME + " (built with -Dmamori.skipKeycloak=true?)";
+        if (!available() && Boolean.getBoolean("mamori.requireKeycloak")) {
+            org.junit.jupiter.api.Assertions.fail(why + " (-Dmamori.requireKeycloak=true, so it may not be skipped)");
+        }
+        Assumptions.assumeTrue(available(), why);
     }
 
     /** The provider of this JVM, started on first use (about half a minute). */
