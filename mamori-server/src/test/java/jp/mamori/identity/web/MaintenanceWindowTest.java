@@ -74,6 +74,20 @@ class MaintenanceWindowTest {
     }
 
     /** Files and approves a work order (two approvers when it takes data out). */
+    /**
+     * Now, as the start of a window in force at once. A window may not start before the current minute, so near a
+     * minute's end this waits for the next minute: the request would otherwise race the boundary.
+     */
+    private static Instant windowStart() throws InterruptedException {
+        Instant now = Instant.now();
+        long second = now.getEpochSecond() % 60;
+        if (second >= 50) {
+            Thread.sleep((61 - second) * 1000);
+            now = Instant.now();
+        }
+        return now;
+    }
+
     private static String approved(UUID staff, Instant start, Instant end, String source, boolean export) {
         String no = orders().file(ADMIN, UUID.randomUUID(), new WorkOrders.NewRequest(vendorNo, List.of(staff),
                 "電子カルテ サーバ", "ログの確認", export, export, export ? "障害調査のためログを持ち帰る" : null, start, end,
@@ -196,7 +210,7 @@ class MaintenanceWindowTest {
         Path out2 = Files.createTempDirectory("mamori-wo-export");
         Files.delete(out1);
         Files.delete(out2);
-        Instant now = Instant.now();
+        Instant now = windowStart();
         String plain = approved(other.id(), now, now.plus(Duration.ofHours(1)), "192.0.2.20", false);
         String waiting = orders().file(ADMIN, UUID.randomUUID(), new WorkOrders.NewRequest(vendorNo,
                 List.of(other.id()), "DB", "索引", false, false, null, now.plus(Duration.ofHours(2)),
@@ -217,7 +231,9 @@ class MaintenanceWindowTest {
         // another staff member's job that approved taking data out (two approvers)
         Account third = WorkOrdersTest.vendorAccount(h, "hoshu.window3");
         orders().vendors().addStaff(ADMIN, vendorNo, third.loginId());
-        String export = approved(third.id(), now, now.plus(Duration.ofHours(1)), "192.0.2.30", true);
+        // a window from now, read again: the commands above may have taken the clock past a minute's boundary
+        Instant later = windowStart();
+        String export = approved(third.id(), later, later.plus(Duration.ofHours(1)), "192.0.2.30", true);
         Run ok = cli("audit-export", "--data", data.toString(), "--out", out2.toString(), "--work-order", export);
         assertEquals(0, ok.code(), ok::err);
         assertTrue(Files.list(out2).findAny().isPresent(), "the export was written");
