@@ -154,10 +154,7 @@ public final class PartnerShares {
      */
     public static String refusal(String method, String path) {
         boolean get = method.equals("GET") || method.equals("HEAD");
-        if (path.equals("/console/home") || path.equals("/console/me") || path.startsWith("/console/me/")
-                || path.equals("/console/step-up") || path.startsWith("/console/step-up/")
-                || path.equals("/console/logout") || path.equals("/console/alive") || path.equals("/console/lock")
-                || path.startsWith("/console/unlock")) {
+        if (Sessions.ownPagesPath(path)) {
             return null;
         }
         if (path.endsWith(".pdf") || path.endsWith("/pdf") || path.endsWith(".csv")) {

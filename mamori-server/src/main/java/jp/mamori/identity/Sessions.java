@@ -32,6 +32,18 @@ import java.util.UUID;
  * including at a retirement time set in advance.
  */
 public final class Sessions {
+    /**
+     * The console pages every signed-in person reaches whatever their account's type: their home, their own account,
+     * the step-up, locking and unlocking, staying alive and signing out. The gates that confine a vendor's or a partner's
+     * session start from these.
+     */
+    public static boolean ownPagesPath(String path) {
+        return path.equals("/console/home") || path.equals("/console/me") || path.startsWith("/console/me/")
+                || path.equals("/console/step-up") || path.startsWith("/console/step-up/")
+                || path.equals("/console/logout") || path.equals("/console/alive") || path.equals("/console/lock")
+                || path.startsWith("/console/unlock");
+    }
+
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Sessions.class);
     /** Requests within this time of the last recorded one do not write {@code last_seen_at} again. */
     static final Duration TOUCH_EVERY = Duration.ofSeconds(15);

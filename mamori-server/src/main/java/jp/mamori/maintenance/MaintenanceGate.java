@@ -117,10 +117,7 @@ public final class MaintenanceGate {
      * maintenance pages (whose own access rule shows a vendor only its vendor's requests, reports and notices).
      */
     public static boolean deskPath(String path) {
-        return path.equals("/console/home") || path.equals("/console/me") || path.startsWith("/console/me/")
-                || path.equals("/console/step-up") || path.startsWith("/console/step-up/")
-                || path.equals("/console/logout") || path.equals("/console/alive") || path.equals("/console/lock")
-                || path.startsWith("/console/unlock") || path.equals("/console/maintenance")
+        return Sessions.ownPagesPath(path) || path.equals("/console/maintenance")
                 || path.startsWith("/console/maintenance/");
     }
 
