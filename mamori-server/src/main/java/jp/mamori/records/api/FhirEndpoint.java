@@ -43,12 +43,62 @@ public final class FhirEndpoint {
 
     private final RecordService records;
     private final BundleProcessor bundles;
-    private final byte[] capabilityJson;
+    private final String softwareVersion;
+    /** Extended operations by name ("$export"); registered at start, read by request threads. */
+    private final Map<String, FhirOperation> operations = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile byte[] capabilityJson;
 
     public FhirEndpoint(RecordService records, String softwareVersion) {
         this.records = records;
         this.bundles = new BundleProcessor(records);
-        this.capabilityJson = FhirSupport.canonicalJson(capabilities(softwareVersion)).getBytes(StandardCharsets.UTF_8);
+        this.softwareVersion = softwareVersion;
+        this.capabilityJson = capabilityJson();
+    }
+
+    /**
+     * Serves {@code name} (with its "$") through {@code op}, at whatever level the operation accepts: the endpoint
+     * routes {@code /$name[/...]}, {@code /Type/$name} and {@code /Type/id/$name} to it. Names are unique.
+     */
+    public FhirEndpoint withOperation(String name, FhirOperation op) {
+        if (!name.startsWith("$") || name.length() < 2) {
+            throw new IllegalArgumentException("an operation's name starts with $: " + name);
+        }
+        if (operations.putIfAbsent(name, op) != null) {
+            throw new IllegalStateException("operation " + name + " registered twice");
+        }
+        capabilityJson = capabilityJson();
+        return this;
+    }
+
+    private byte[] capabilityJson() {
+        CapabilityStatement cs = capabilities(softwareVersion);
+        var rest = cs.getRestFirstRep();
+        operations.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> rest.addOperation()
+                .setName(e.getKey().substring(1)).setDefinition(e.getValue().definition() == null
+                        ? "urn:mamori:operation:" + e.getKey().substring(1) : e.getValue().definition()));
+        return FhirSupport.canonicalJson(cs).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code /$op[/rest...]}, {@code /Type/$op} or {@code /Type/id/$op}, to the registered operation. */
+    private Reply operation(FhirRequest rq, List<String> s) {
+        boolean systemLevel = s.get(0).startsWith("$");
+        String op = systemLevel ? s.get(0) : s.get(s.size() - 1);
+        if (op.equals("$expunge") || op.equals("$purge")) {
+            throw new FhirError(405, OperationOutcome.IssueType.NOTSUPPORTED, op + " is refused: Mamori never"
+                    + " removes stored versions; delete creates a new version instead / 記録の物理削除はできません");
+        }
+        FhirOperation handler = operations.get(op);
+        if (handler == null || (!systemLevel && s.size() > 3)) {
+            throw new FhirError(404, OperationOutcome.IssueType.NOTSUPPORTED, "operation " + op + " is not supported"
+                    + " / この操作には対応していません");
+        }
+        if (systemLevel) {
+            return handler.handle(rq, new FhirOperation.Target(null, null, s.subList(1, s.size())));
+        }
+        if (!FhirSupport.isResourceType(s.get(0))) {
+            throw FhirError.notFound("'" + s.get(0) + "' is not an R4 resource type / 不明なリソース種別です");
+        }
+        return handler.handle(rq, new FhirOperation.Target(s.get(0), s.size() == 3 ? s.get(1) : null, List.of()));
     }
 
     /** The capability statement is the one FHIR document that needs no authentication. */
@@ -98,12 +148,7 @@ public final class FhirEndpoint {
         }
         String first = s.get(0);
         if (first.startsWith("$") || (s.size() > 1 && s.get(s.size() - 1).startsWith("$"))) {
-            String op = s.get(s.size() - 1);
-            if (op.equals("$expunge") || op.equals("$purge")) {
-                throw new FhirError(405, OperationOutcome.IssueType.NOTSUPPORTED, op + " is refused: Mamori never"
-                        + " removes stored versions; delete creates a new version instead / 記録の物理削除はできません");
-            }
-            throw new FhirError(404, OperationOutcome.IssueType.NOTSUPPORTED, "operation " + op + " is not supported");
+            return operation(rq, s);
         }
         if (first.equals("_history")) {
             requireMethod(m, "GET", s);
