@@ -71,6 +71,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
     private jp.mamori.access.PartnerShares partnerShares;
+    private jp.mamori.bulk.BulkExport bulk;
     private jp.mamori.federation.Federation federation;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
@@ -283,6 +284,10 @@ public final class MamoriServer implements AutoCloseable {
             clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
+            // FHIR Bulk Data $export (issue 23): read as the caller through the record service, files in the data folder
+            jp.mamori.bulk.BulkExport bulk = new jp.mamori.bulk.BulkExport(records, policy, audit.recorder(),
+                    cfg.dataDir(), jp.mamori.bulk.BulkExport.Settings.defaults(), Clock.systemUTC());
+            new jp.mamori.bulk.web.BulkOperations(bulk).register(endpoint);
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
@@ -524,6 +529,7 @@ public final class MamoriServer implements AutoCloseable {
                     sweeper);
             server.directorySync = directorySync;
             server.partnerShares = partnerShares;
+            server.bulk = bulk;
             server.federation = federation;
             server.audit = audit;
             server.backups = backups;
@@ -850,6 +856,9 @@ public final class MamoriServer implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        if (bulk != null) {
+            bulk.close();
+        }
         if (downtimeKit != null) {
             downtimeKit.close();
         }
@@ -1111,6 +1120,11 @@ public final class MamoriServer implements AutoCloseable {
     }
 
     /** The shares with partner clinicians of other institutions (issue 21, AUTH-11). */
+    /** FHIR Bulk Data export (issue 23). */
+    public jp.mamori.bulk.BulkExport bulk() {
+        return bulk;
+    }
+
     public jp.mamori.access.PartnerShares partnerShares() {
         return partnerShares;
     }

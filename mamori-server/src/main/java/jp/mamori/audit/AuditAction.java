@@ -189,6 +189,24 @@ public enum AuditAction {
     /** Records written out as an SS-MIX2 storage tree (STORE-2, DISPOSAL-7): the folder, the counts, the patients. */
     SSMIX2_EXPORT("ssmix2.export"),
     /**
+     * A FHIR Bulk Data export kicked off (issue 23; AUDIT-1, STORE-2): the job, its level (system, Patient, Group), the
+     * types, _since and _typeFilter asked for; a Group export names the Group's patients.
+     */
+    BULK_EXPORT("bulk.export"),
+    /** A bulk export finished (or failed): the counts per type, the files, the patients it covers. */
+    BULK_COMPLETE("bulk.complete"),
+    /** One file of a bulk export downloaded: which file, its type and count, and the patients in it. */
+    BULK_DOWNLOAD("bulk.download"),
+    /** A bulk export cancelled by its client (DELETE on its status URL); its files are deleted. */
+    BULK_CANCEL("bulk.cancel"),
+    /**
+     * The whole store written out as the contract-end hand-over (DISPOSAL-7): the folder, the counts per type, the
+     * SHA-256 of the signed manifest and the signing key's fingerprint.
+     */
+    HANDOVER_EXPORT("handover.export"),
+    /** A hand-over folder imported into this Mamori (after its signature and hashes were verified): the counts. */
+    HANDOVER_IMPORT("handover.import"),
+    /**
      * The institution's OpenID Connect provider registered, changed or turned off (issue 21; AUTH-1, AUTH-2): the
      * version, issuer, client id, client authentication and the second-factor rule; never the secret.
      */

@@ -507,11 +507,35 @@ public final class ApiHandler extends Handler.Abstract {
             h.put(HttpHeader.CONTENT_TYPE, reply.contentType());
         }
         boolean head = request.getMethod().equals("HEAD");
+        if (reply.stream() != null) {
+            writeStreamed(response, callback, reply.stream(), head);
+            return;
+        }
         h.put(HttpHeader.CONTENT_LENGTH, reply.body().length);
         if (head || reply.body().length == 0) {
             response.write(true, null, callback);
         } else {
             response.write(true, ByteBuffer.wrap(reply.body()), callback);
         }
+    }
+
+    /**
+     * A streamed body (a bulk export's file): copied to the client through Jetty's blocking output stream, a chunk at a
+     * time, on this request's thread; the heap it takes is the stream's small buffer whatever the file's size. A client
+     * that goes away ends the copy with an error, which fails the callback (the connection is then closed).
+     */
+    private static void writeStreamed(Response response, Callback callback, Reply.Streamed stream, boolean head) {
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, stream.length());
+        if (head) {
+            response.write(true, null, callback);
+            return;
+        }
+        try (java.io.OutputStream out = org.eclipse.jetty.io.Content.Sink.asOutputStream(response)) {
+            stream.writeTo(out);
+        } catch (Throwable t) {
+            callback.failed(t);
+            return;
+        }
+        callback.succeeded();
     }
 }

@@ -39,8 +39,9 @@ final class Floors {
             // the FHIR API (web floor) by the access model intersected with the scopes.
             new Floor("smart", List.of("jp.mamori.smart")),
             // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
-            // caller, for migration) and exported back, recorded in the trail.
-            new Floor("interchange", List.of("jp.mamori.ssmix2")),
+            // caller, for migration) and exported back, recorded in the trail; FHIR Bulk Data export and the contract-end
+            // hand-over, read and written through the record service.
+            new Floor("interchange", List.of("jp.mamori.ssmix2", "jp.mamori.bulk")),
             // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
             // its decisions in the trail.
             new Floor("federation", List.of("jp.mamori.federation")),
@@ -56,7 +57,8 @@ final class Floors {
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
-                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..")),
+                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..",
+                    "jp.mamori.bulk.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
