@@ -199,6 +199,13 @@ public final class BulkExport implements AutoCloseable {
         this.clock = c;
     }
 
+    /** For tests: exports wait for {@code latch} before they start (null: they start at once). */
+    void hold(java.util.concurrent.CountDownLatch latch) {
+        this.hold = latch;
+    }
+
+    private volatile java.util.concurrent.CountDownLatch hold;
+
     Path root() {
         return root;
     }
@@ -437,6 +444,15 @@ public final class BulkExport implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ the run
 
     private void run(ExportJob job) {
+        java.util.concurrent.CountDownLatch h = hold;
+        if (h != null) {
+            try {
+                h.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
         if (job.cancelled) {
             return;
         }
