@@ -287,7 +287,10 @@ public final class MamoriServer implements AutoCloseable {
             // FHIR Bulk Data $export (issue 23): read as the caller through the record service, files in the data folder
             jp.mamori.bulk.BulkExport bulk = new jp.mamori.bulk.BulkExport(records, policy, audit.recorder(),
                     cfg.dataDir(), jp.mamori.bulk.BulkExport.Settings.defaults(), Clock.systemUTC());
-            new jp.mamori.bulk.web.BulkOperations(bulk).register(endpoint);
+            jp.mamori.bulk.web.BulkOperations bulkOps = new jp.mamori.bulk.web.BulkOperations(bulk);
+            endpoint.withOperation(jp.mamori.bulk.BulkExport.KICK_OFF, bulkOps.kickOff())
+                    .withOperation(jp.mamori.bulk.BulkExport.POLL, bulkOps.poll())
+                    .withOperation(jp.mamori.bulk.BulkExport.FILE, bulkOps.file());
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);

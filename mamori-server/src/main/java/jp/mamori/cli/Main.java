@@ -73,6 +73,7 @@ public final class Main {
               audit-verify     --data DIR   export and verify the audit trail with the checkpoint key
             """ + NodeCommands.USAGE + BackupCommands.USAGE + RetentionCommands.USAGE + SignatureCommands.USAGE
             + AdvisoryCommands.USAGE + RegisterCommands.USAGE + DirectoryCommand.USAGE + Ssmix2Command.USAGE
+            + HandoverCommand.USAGE
             + """
               demo-data        --data DIR [--patients N (20)] [--seed S] [--observations-per-patient N]
                                [--notes-per-patient N]   create synthetic patients, tagged as synthetic
@@ -149,6 +150,7 @@ public final class Main {
                 case "registers" -> RegisterCommands.run(rest, out, err, env);
                 case "directory" -> DirectoryCommand.run(rest, out, err, env);
                 case "ssmix2" -> Ssmix2Command.run(rest, out, err, env);
+                case "handover" -> HandoverCommand.run(rest, out, err, env);
                 case "sbom" -> AdvisoryCommands.sbom(rest, out, err);
                 case "demo-data" -> demoData(rest, out, env);
                 case "emergency" -> emergency(rest, out, err, env);

@@ -110,8 +110,17 @@ class ArchitectureTest {
         for (String from : routes) {
             for (String to : routes) {
                 if (!from.equals(to)) {
+                    com.tngtech.archunit.base.DescribedPredicate<com.tngtech.archunit.core.domain.JavaClass> target =
+                            com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage(to);
+                    if (to.equals("jp.mamori.records.api..")) {
+                        // the extension point for operations ($export, ...): a capability's routes implement it
+                        target = target.and(com.tngtech.archunit.base.DescribedPredicate.not(
+                                com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf(
+                                        jp.mamori.records.api.FhirOperation.class,
+                                        jp.mamori.records.api.FhirRequest.class)));
+                    }
                     EvaluationResult r = com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
-                            .that().resideInAPackage(from).should().dependOnClassesThat().resideInAPackage(to)
+                            .that().resideInAPackage(from).should().dependOnClassesThat(target)
                             .allowEmptyShould(true).evaluate(server);
                     if (r.hasViolation()) {
                         found.addAll(r.getFailureReport().getDetails());

@@ -107,10 +107,12 @@ class HandoverTest {
         assertEquals(1, entries(a, "action = 'handover.export' AND convert_from(entry, 'UTF8') LIKE ?",
                 "%" + exported.manifestSha256() + "%"), "recorded as evidence with the manifest's hash");
 
-        List<String> report = new ArrayList<>();
-        Handover.Summary imported = handover(b).importFrom(out, null, OPERATOR, report::add);
-        assertEquals(List.of(), report);
-        assertEquals(exported.perType(), imported.perType());
+        String[] verified = cli("handover", "verify", out.toString(), "--key", out.resolve(Handover.PUBLIC_KEY).toString());
+        assertEquals("0", verified[0], verified[1] + verified[2]);
+        assertTrue(verified[1].contains("OK") && verified[1].contains(exported.manifestSha256()), verified[1]);
+        String[] imported = cli("handover", "import", out.toString(), "--data", b.dataDir().toString());
+        assertEquals("0", imported[0], imported[1] + imported[2]);
+        assertTrue(imported[1].contains("handover import: リソース 7 件"), imported[1]);
         int compared = 0;
         try (Stream<Path> files = Files.list(out)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".ndjson")).toList()) {
@@ -133,7 +135,7 @@ class HandoverTest {
         Path again = out.resolveSibling("again");
         assertThrows(IllegalArgumentException.class, () -> handover(a).export(out, 1 << 20, OPERATOR),
                 "never into a folder that is not empty");
-        Handover.Summary small = handover(a).export(again, 1024, OPERATOR);
+        Handover.Summary small = handover(a).export(again, 300, OPERATOR);
         assertTrue(small.files() > exported.files(), "bounded by bytes: more files");
         assertTrue(Handover.verify(again, null).ok());
     }
@@ -148,6 +150,9 @@ class HandoverTest {
         bytes[10] ^= 1;
         Files.write(changed.resolve(someFile), bytes);
         assertProblems(changed, "changed: " + someFile);
+        String[] cli = cli("handover", "verify", changed.toString());
+        assertEquals("1", cli[0], cli[1] + cli[2]);
+        assertTrue(cli[1].contains("NG\t") && cli[1].contains(someFile), cli[1]);
 
         Path missing = copy(base.resolve("missing"));
         Files.delete(missing.resolve(someFile));
@@ -170,6 +175,15 @@ class HandoverTest {
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
                 () -> handover(b).importFrom(changed, null, OPERATOR, x -> { }));
         assertTrue(refused.getMessage().contains("nothing imported"), refused.getMessage());
+    }
+
+    /** Runs the command line as {@code ./mamori} would: exit code, stdout, stderr. */
+    private static String[] cli(String... argv) {
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream e = new java.io.ByteArrayOutputStream();
+        int code = jp.mamori.cli.Main.run(List.of(argv), new java.io.PrintStream(o, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(e, true, StandardCharsets.UTF_8), Map.of());
+        return new String[]{Integer.toString(code), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
     }
 
     private void assertProblems(Path dir, String expected) throws Exception {

@@ -3,7 +3,6 @@ package jp.mamori.bulk.web;
 import jp.mamori.bulk.BulkExport;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
-import jp.mamori.records.api.FhirEndpoint;
 import jp.mamori.records.api.FhirOperation;
 import jp.mamori.records.api.FhirRequest;
 import jp.mamori.web.Reply;
@@ -23,7 +22,7 @@ import java.util.Locale;
  * {@code GET [base]/$export}, {@code [base]/Patient/$export}, {@code [base]/Group/[id]/$export} (kick-off, 202 and
  * Content-Location), {@code GET|DELETE [base]/$export-poll/JOB} (202 with X-Progress and Retry-After, 429 when polled
  * too fast, 200 with the manifest; DELETE cancels) and {@code GET [base]/$export-file/JOB/N} (the NDJSON file, streamed).
- * The status and file URLs are system-level operations of their own, so that they pass the FHIR API's authentication
+ * Wired with {@code FhirEndpoint.withOperation} by the server. The status and file URLs are system-level operations of their own, so that they pass the FHIR API's authentication
  * and audit like every other request; the file is sent through {@link Reply#streamed}, never read into the heap.
  */
 public final class BulkOperations {
@@ -35,9 +34,9 @@ public final class BulkOperations {
         this.bulk = bulk;
     }
 
-    /** Serves {@code $export}, {@code $export-poll} and {@code $export-file} through {@code endpoint}. */
-    public FhirEndpoint register(FhirEndpoint endpoint) {
-        return endpoint.withOperation(BulkExport.KICK_OFF, new FhirOperation() {
+    /** {@code $export}: the kick-off, at the system, Patient and Group level. */
+    public FhirOperation kickOff() {
+        return new FhirOperation() {
             @Override
             public Reply handle(FhirRequest rq, Target target) {
                 return kickOff(rq, target);
@@ -47,13 +46,23 @@ public final class BulkOperations {
             public String definition() {
                 return BulkExport.DEFINITION;
             }
-        }).withOperation(BulkExport.POLL, (rq, target) -> {
+        };
+    }
+
+    /** {@code $export-poll/JOB}: the status URL (GET polls, DELETE cancels). */
+    public FhirOperation poll() {
+        return (rq, target) -> {
             requireSystemLevel(target, BulkExport.POLL);
             return status(rq, target.rest());
-        }).withOperation(BulkExport.FILE, (rq, target) -> {
+        };
+    }
+
+    /** {@code $export-file/JOB/N}: one file, streamed. */
+    public FhirOperation file() {
+        return (rq, target) -> {
             requireSystemLevel(target, BulkExport.FILE);
             return file(rq, target.rest());
-        });
+        };
     }
 
     Reply kickOff(FhirRequest rq, FhirOperation.Target target) {

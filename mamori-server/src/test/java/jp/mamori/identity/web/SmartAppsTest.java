@@ -337,6 +337,55 @@ class SmartAppsTest {
     }
 
     @Test
+    void aPersonsBulkExportThroughAnAppHoldsOnlyWhatTheyMayRead() throws Exception {
+        Flow f = request(publicApp, "user/*.rs");
+        BearerAccessToken at = tokens(publicApp, authorize(doctor, f, List.of("user/*.rs")), f.verifier())
+                .getTokens().getBearerAccessToken();
+        HttpResponse<String> k = h.server.send(HttpRequest.newBuilder(URI.create(h.server.base()
+                        + "/Patient/$export?_type=Patient,Observation")).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + at.getValue()).header("Prefer", "respond-async").GET().build());
+        assertEquals(202, k.statusCode(), k::body);
+        String status = k.headers().firstValue("Content-Location").orElseThrow();
+        String manifest = null;
+        for (int i = 0; i < 300 && manifest == null; i++) {
+            HttpResponse<String> r = fhirUrl(at, status);
+            if (r.statusCode() == 200) {
+                manifest = r.body();
+            } else {
+                assertTrue(r.statusCode() == 202 || r.statusCode() == 429, r::body);
+                Browser.sleep(1100); // Retry-After: 1
+            }
+        }
+        assertNotNull(manifest, "the export finished");
+        StringBuilder all = new StringBuilder();
+        var urls = java.util.regex.Pattern.compile("\"url\":\"([^\"]+)\"").matcher(manifest);
+        while (urls.find()) {
+            HttpResponse<String> file = fhirUrl(at, urls.group(1));
+            assertEquals(200, file.statusCode(), file::body);
+            all.append(file.body());
+        }
+        String ndjson = all.toString();
+        assertTrue(ndjson.contains("\"id\":\"" + hanako + "\"") && ndjson.contains("\"id\":\"" + saburo + "\""),
+                "the patients the doctor cares for");
+        assertEquals(List.of(), ndjson.lines().filter(l -> l.contains(ichiro)).toList(),
+                "never a patient the person may not read, nor their observations");
+        assertEquals(3, ndjson.lines().filter(l -> l.contains("\"resourceType\":\"Observation\"")).count(),
+                "hanako's 2 and saburo's 1");
+        String actor = "account:" + doctor.accountId;
+        assertTrue(eventually("action = 'bulk.complete' AND actor = ? AND ? = ANY(patients) AND NOT (? = ANY(patients))",
+                actor, hanako, ichiro) > 0, "the completion names the patients it covers");
+        assertTrue(entries("action = 'bulk.download' AND actor = ? AND ? = ANY(patients)", actor, saburo) > 0);
+        HttpResponse<String> foreign = h.server.send(HttpRequest.newBuilder(URI.create(status))
+                .header("Authorization", "Bearer " + h.server.adminToken()).GET().build());
+        assertEquals(404, foreign.statusCode(), "a system client cannot poll the person's export");
+    }
+
+    private HttpResponse<String> fhirUrl(AccessToken token, String url) {
+        return h.server.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + token.getValue()).GET().build());
+    }
+
+    @Test
     void aTypeLeftUntickedOrOutsideTheScopesIsRefused() throws Exception {
         Flow f = request(publicApp, "user/Observation.rs user/Patient.rs");
         AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier());
