@@ -367,8 +367,19 @@ class SmartAppsTest {
         String ndjson = all.toString();
         assertTrue(ndjson.contains("\"id\":\"" + hanako + "\"") && ndjson.contains("\"id\":\"" + saburo + "\""),
                 "the patients the doctor cares for");
-        assertEquals(List.of(), ndjson.lines().filter(l -> l.contains(ichiro)).toList(),
-                "never a patient the person may not read, nor their observations");
+        assertEquals(List.of(), ndjson.lines().filter(l -> l.contains("Patient/" + ichiro)).toList(),
+                "never a record the person may not read: none of ichiro's observations");
+        java.util.Set<String> exported = new java.util.TreeSet<>();
+        ndjson.lines().filter(l -> l.startsWith("{\"resourceType\":\"Patient\"")).forEach(l -> exported.add(
+                l.replaceFirst("^\\{\"resourceType\":\"Patient\",\"id\":\"([^\"]+)\".*$", "$1")));
+        java.util.Set<String> searched = new java.util.TreeSet<>();
+        var ids = java.util.regex.Pattern.compile("\"fullUrl\":\"[^\"]*/Patient/([^\"]+)\"")
+                .matcher(fhir(at, "/Patient?_count=1000").body());
+        while (ids.find()) {
+            searched.add(ids.group(1));
+        }
+        assertEquals(searched, exported, "the Patients exactly as the person's own search shows them (demographics"
+                + " for identification)");
         assertEquals(3, ndjson.lines().filter(l -> l.contains("\"resourceType\":\"Observation\"")).count(),
                 "hanako's 2 and saburo's 1");
         String actor = "account:" + doctor.accountId;
