@@ -508,6 +508,11 @@ public final class BulkExport implements AutoCloseable {
             job.finished = clock.instant();
             job.state = ExportJob.State.COMPLETE;
             job.progress = "完了 / complete";
+            if (job.cancelled) { // cancelled between the last check and now: its files go all the same
+                deleteTree(job.dir);
+                job.state = ExportJob.State.CANCELLED;
+                return;
+            }
             Map<String, String> d = new LinkedHashMap<>();
             d.put("job", job.id);
             counts.forEach((t, n) -> d.put("count." + t, Long.toString(n)));
