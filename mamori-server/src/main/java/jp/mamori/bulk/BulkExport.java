@@ -592,12 +592,17 @@ public final class BulkExport implements AutoCloseable {
                 q = new LinkedHashMap<>(params);
                 q.put("_cursor", List.of(cursor));
             }
+            long t0 = System.nanoTime();
             RecordService.SearchPage page = records.search(job.caller, type, q);
+            long t1 = System.nanoTime();
             for (RecordService.Stored st : page.matches()) {
                 if (st.body() != null) {
                     parts.write(type, st.id(), st.body());
                 }
             }
+            job.searchNanos += t1 - t0;
+            job.writeNanos += System.nanoTime() - t1;
+            job.pages++;
             cursor = page.nextCursor();
         } while (cursor != null);
     }

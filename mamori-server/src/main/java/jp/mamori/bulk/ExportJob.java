@@ -55,6 +55,10 @@ final class ExportJob {
     volatile boolean cancelled;
     volatile Future<?> future;
     final List<Part> parts = new CopyOnWriteArrayList<>();
+    /** Where the time went (written by the export's one thread; read by the benchmark once it is done). */
+    volatile long searchNanos;
+    volatile long writeNanos;
+    volatile long pages;
 
     ExportJob(String id, Caller caller, String owner, String address, String request, Level level, List<String> types,
               Instant since, Map<String, Map<String, List<String>>> filters, List<String> patients, String group,

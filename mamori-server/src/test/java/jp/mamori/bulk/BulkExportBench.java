@@ -122,6 +122,8 @@ class BulkExportBench {
                                 + " store written at %.0f resources/s%n", exported, bytes >> 20, job.parts.size(),
                         seconds, exported / seconds, before >> 20, after >> 20, peak.get() >> 20,
                         mem.getHeapMemoryUsage().getMax() >> 20, (stored) / writeSeconds);
+                System.out.printf("  of which: %d pages, reading the store (search) %.2f s, writing NDJSON (with the"
+                                + " patients' scan) %.2f s%n", job.pages, job.searchNanos / 1e9, job.writeNanos / 1e9);
                 bulk.cancel(EXPORTER, id);
             }
         }
