@@ -282,7 +282,10 @@ public final class MamoriServer implements AutoCloseable {
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
-            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
+            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded)
+                    // the patient's whole record, a page at a time, through the same searches (issue 23)
+                    .withOperation(jp.mamori.records.api.PatientEverything.NAME,
+                            new jp.mamori.records.api.PatientEverything(records));
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
