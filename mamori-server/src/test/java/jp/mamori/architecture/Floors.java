@@ -41,6 +41,11 @@ final class Floors {
             // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
             // caller, for migration) and exported back, recorded in the trail.
             new Floor("interchange", List.of("jp.mamori.ssmix2")),
+            // The patient's own copy (開示請求, issue 23): a records manager's package of the chart contents chosen (PDF,
+            // FHIR Bundle, the access report from the trail), read through the record service as the institution,
+            // sealed through signatures, recorded in its own ledger and the trail. Above interchange only so that
+            // the two stay apart; it uses nothing of it.
+            new Floor("disclosure", List.of("jp.mamori.disclosure")),
             // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
             // its decisions in the trail.
             new Floor("federation", List.of("jp.mamori.federation")),
@@ -56,7 +61,8 @@ final class Floors {
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
-                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..")),
+                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..",
+                    "jp.mamori.disclosure.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
