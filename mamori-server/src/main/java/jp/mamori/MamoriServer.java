@@ -71,6 +71,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.maintenance.WorkReports workReports;
     private jp.mamori.directory.DirectorySync directorySync;
     private jp.mamori.access.PartnerShares partnerShares;
+    private jp.mamori.disclosure.Disclosures disclosures;
     private jp.mamori.federation.Federation federation;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
@@ -422,6 +423,13 @@ public final class MamoriServer implements AutoCloseable {
             api.smart(smart, personContexts, console::returnAfterLogin);
             new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
                     () -> origin + "/fhir", cfg.timeZone()).register();
+            // The patient's own copy (開示請求, issue 23): requests, packages (PDF, FHIR Bundle, access report; sealed
+            // when a seal exists) and hand-overs, by the account administrators with a fresh second factor
+            jp.mamori.disclosure.Disclosures disclosures = new jp.mamori.disclosure.Disclosures(db.dataSource(),
+                    records, audit.recorder(), audit.reports(), seal, Clock.systemUTC(), cfg.timeZone(),
+                    cfg.signatures().institutionName().orElseGet(console::hostName), () -> origin + "/fhir");
+            new jp.mamori.disclosure.web.DisclosurePages(disclosures, console, patientDirectory, accessAdmin,
+                    cfg.timeZone()).register();
             new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
@@ -527,6 +535,7 @@ public final class MamoriServer implements AutoCloseable {
                     sweeper);
             server.directorySync = directorySync;
             server.partnerShares = partnerShares;
+            server.disclosures = disclosures;
             server.federation = federation;
             server.audit = audit;
             server.backups = backups;
@@ -1114,6 +1123,11 @@ public final class MamoriServer implements AutoCloseable {
     }
 
     /** The shares with partner clinicians of other institutions (issue 21, AUTH-11). */
+    /** The disclosure ledger and packages (issue 23). */
+    public jp.mamori.disclosure.Disclosures disclosures() {
+        return disclosures;
+    }
+
     public jp.mamori.access.PartnerShares partnerShares() {
         return partnerShares;
     }
