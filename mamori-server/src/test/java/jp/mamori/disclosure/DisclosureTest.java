@@ -188,6 +188,10 @@ class DisclosureTest {
         Map<String, byte[]> files = unzip(disclosures.download(produced.pkg().id(), adminAccount, admin).zip());
         assertEquals(Set.of("disclosure.pdf", "records.json", "access-report.pdf", "manifest.json"), files.keySet());
 
+        // kept for a person to look at (target/screenshots), as the browser tests keep their screenshots
+        Path shots = Files.createDirectories(Path.of("target", "screenshots"));
+        Files.write(shots.resolve("disclosure-package.pdf"), files.get("disclosure.pdf"));
+        Files.write(shots.resolve("disclosure-access-report.pdf"), files.get("access-report.pdf"));
         String text = pdfText(files.get("disclosure.pdf"));
         for (String want : List.of("開示", "花子", "ペニシリン系抗菌薬", "2型糖尿病", "HbA1c", "7.3", "親権者",
                 "第三者の情報を含むため", "診療情報の開示")) {
