@@ -484,7 +484,9 @@ final class PackageBuilder {
         boolean cut = entries.size() > Disclosures.MAX_ACCESS_ROWS;
         List<List<String>> rows = new ArrayList<>();
         for (AuditReports.Row e : entries.subList(0, Math.min(entries.size(), Disclosures.MAX_ACCESS_ROWS))) {
-            rows.add(List.of(dates.dateTime(e.at(), JpDates.Lang.JA), e.display() == null ? "" : e.display(),
+            String who = e.display() != null && !e.display().isBlank() ? e.display()
+                    : e.actor().startsWith("system:") ? "システム（" + e.actor().substring(7) + "）" : e.actor();
+            rows.add(List.of(dates.dateTime(e.at(), JpDates.Lang.JA), who,
                     words.roles(e.roles() == null ? List.of() : e.roles()), e.department() == null ? ""
                             : e.department(), words.action(e.action()), words.purpose(e.purpose())));
         }

@@ -78,12 +78,13 @@ class DisclosureTest {
     static final Disclosures.Words WORDS = new Disclosures.Words() {
         @Override
         public String action(String code) {
-            return code.equals("read") ? "閲覧" : code;
+            return Map.of("read", "閲覧", "create", "記載", "disclosure.request", "開示請求の受付").getOrDefault(code, code);
         }
 
         @Override
         public String purpose(String code) {
-            return "treatment".equals(code) ? "診療" : String.valueOf(code);
+            return Map.of("treatment", "診療", "maintenance", "保守", "administration", "管理業務")
+                    .getOrDefault(String.valueOf(code), String.valueOf(code));
         }
 
         @Override
@@ -225,7 +226,9 @@ class DisclosureTest {
         String access = pdfText(files.get("access-report.pdf"));
         assertTrue(access.contains("閲覧 一郎") && access.contains("医師") && access.contains("内科")
                 && access.contains("閲覧") && access.contains("診療"), access);
-        assertTrue(access.contains("開示 担当"), "the request recorded in the trail is an access too: " + access);
+        assertTrue(access.contains("開示 担当") && access.contains("開示請求の受付"),
+                "the request recorded in the trail is an access too: " + access);
+        assertTrue(access.contains("システム（test）"), "a system caller is named as one: " + access);
         assertFalse(access.contains("他人"), access);
 
         JsonNode manifest = new ObjectMapper().readTree(files.get("manifest.json"));
