@@ -72,6 +72,7 @@ public final class MamoriServer implements AutoCloseable {
     private jp.mamori.directory.DirectorySync directorySync;
     private jp.mamori.access.PartnerShares partnerShares;
     private jp.mamori.bulk.BulkExport bulk;
+    private jp.mamori.disclosure.Disclosures disclosures;
     private jp.mamori.federation.Federation federation;
     private jp.mamori.ops.Metrics metrics;
     private jp.mamori.db.Leadership leadership;
@@ -283,7 +284,10 @@ public final class MamoriServer implements AutoCloseable {
             SystemClients clients = new SystemClients(db.dataSource(), cfg.accessTokenLifetime());
             clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
-            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
+            FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded)
+                    // the patient's whole record, a page at a time, through the same searches (issue 23)
+                    .withOperation(jp.mamori.records.api.PatientEverything.NAME,
+                            new jp.mamori.records.api.PatientEverything(records));
             // FHIR Bulk Data $export (issue 23): read as the caller through the record service, files in the data folder
             jp.mamori.bulk.BulkExport bulk = new jp.mamori.bulk.BulkExport(records, policy, audit.recorder(),
                     cfg.dataDir(), jp.mamori.bulk.BulkExport.Settings.defaults(), Clock.systemUTC());
@@ -427,6 +431,13 @@ public final class MamoriServer implements AutoCloseable {
             api.smart(smart, personContexts, console::returnAfterLogin);
             new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
                     () -> origin + "/fhir", cfg.timeZone()).register();
+            // The patient's own copy (開示請求, issue 23): requests, packages (PDF, FHIR Bundle, access report; sealed
+            // when a seal exists) and hand-overs, by the account administrators with a fresh second factor
+            jp.mamori.disclosure.Disclosures disclosures = new jp.mamori.disclosure.Disclosures(db.dataSource(),
+                    records, audit.recorder(), audit.reports(), seal, Clock.systemUTC(), cfg.timeZone(),
+                    cfg.signatures().institutionName().orElseGet(console::hostName), () -> origin + "/fhir");
+            new jp.mamori.disclosure.web.DisclosurePages(disclosures, console, patientDirectory, accessAdmin,
+                    cfg.timeZone()).register();
             new jp.mamori.clinical.ClinicalPages(clinical, console, cfg.timeZone(), seal)
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
@@ -533,6 +544,7 @@ public final class MamoriServer implements AutoCloseable {
             server.directorySync = directorySync;
             server.partnerShares = partnerShares;
             server.bulk = bulk;
+            server.disclosures = disclosures;
             server.federation = federation;
             server.audit = audit;
             server.backups = backups;
@@ -1126,6 +1138,11 @@ public final class MamoriServer implements AutoCloseable {
     /** FHIR Bulk Data export (issue 23). */
     public jp.mamori.bulk.BulkExport bulk() {
         return bulk;
+    }
+
+    /** The disclosure ledger and packages (issue 23). */
+    public jp.mamori.disclosure.Disclosures disclosures() {
+        return disclosures;
     }
 
     public jp.mamori.access.PartnerShares partnerShares() {

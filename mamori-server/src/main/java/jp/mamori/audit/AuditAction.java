@@ -188,6 +188,17 @@ public enum AuditAction {
     SSMIX2_IMPORT("ssmix2.import"),
     /** Records written out as an SS-MIX2 storage tree (STORE-2, DISPOSAL-7): the folder, the counts, the patients. */
     SSMIX2_EXPORT("ssmix2.export"),
+    // ---- the patient's own copy (開示請求, issue 23): the request, the package produced for it, its hand-over
+    /** A disclosure request recorded: who asked, when it was received, what was asked; names the patient. */
+    DISCLOSURE_REQUEST("disclosure.request"),
+    /**
+     * A disclosure package produced: what was given (types, range, withheld parts), the hashes of its files; names the
+     * patient. Its download by its producer is {@code disclosure.download}.
+     */
+    DISCLOSURE_PACKAGE("disclosure.package"),
+    DISCLOSURE_DOWNLOAD("disclosure.download"),
+    /** A package handed over to the requester: by whom, when, how. */
+    DISCLOSURE_HANDOVER("disclosure.handover"),
     /**
      * A FHIR Bulk Data export kicked off (issue 23; AUDIT-1, STORE-2): the job, its level (system, Patient, Group), the
      * types, _since and _typeFilter asked for; a Group export names the Group's patients.

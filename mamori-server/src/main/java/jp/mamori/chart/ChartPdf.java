@@ -134,40 +134,73 @@ public final class ChartPdf {
     /** The chart summary as a PDF. */
     public static byte[] summary(Patient patient, ChartSummary s, Printing printing) {
         return render(patient, s.trace(), "診療録要約 (Chart summary)", printing, l -> {
-            JpDates d = printing.dates();
             l.heading("診療録要約 (Chart summary)", 15);
-            if (!s.alerts().isEmpty()) {
-                l.paragraph("注意 Alerts: " + String.join(" / ", s.alerts()), 10, 0);
-                l.space(4);
-            }
-            l.heading("問題リスト (Problems)", 12);
-            l.table(new float[]{0.6f, 0.2f, 0.2f}, List.of("病名", "発症", "状態"),
-                    s.problems().stream().map(p -> List.of(nz(p.name(), ""), nz(p.onset(), ""), nz(p.status(), "")))
-                            .toList(), 9);
-            l.heading("アレルギー (Allergies)", 12);
-            l.table(new float[]{0.4f, 0.4f, 0.2f}, List.of("物質", "反応", "重篤度"),
-                    s.allergies().stream().map(a -> List.of(nz(a.substance(), ""), nz(a.reaction(), ""),
-                            nz(a.criticality(), ""))).toList(), 9);
-            l.heading("処方 (Medications)", 12);
-            l.table(new float[]{0.35f, 0.35f, 0.18f, 0.12f}, List.of("薬剤", "用法・用量", "期間", "状態"),
-                    s.medications().stream().map(m -> List.of(nz(m.name(), ""), nz(m.dosage(), ""),
-                            nz(m.period(), ""), nz(m.status(), ""))).toList(), 9);
-            l.heading("検査結果 (Results)", 12);
-            if (s.results().isEmpty()) {
-                l.table(new float[]{1f}, List.of(), List.of(), 9);
-            }
-            for (ResultTable t : s.results()) {
-                l.paragraph(t.name() + (t.unit() == null || t.unit().isBlank() ? "" : " (" + t.unit() + ")"), 10, 0);
-                l.table(new float[]{0.35f, 0.2f, 0.1f, 0.35f}, List.of("日時", "値", "判定", "基準範囲"),
-                        t.results().stream().map(r -> List.of(d.dateTime(r.time(), Lang.JA), nz(r.value(), ""),
-                                nz(r.flag(), ""), nz(r.range(), ""))).toList(), 9);
-            }
-            l.heading("記録 (Notes)", 12);
-            l.table(new float[]{0.22f, 0.42f, 0.2f, 0.1f, 0.06f}, List.of("日時", "表題", "記載者", "状態", "版"),
-                    s.notes().stream().map(n -> List.of(n.date() == null ? "" : d.dateTime(n.date(), Lang.JA),
-                            nz(n.title(), ""), nz(n.author(), ""), statusLabel(n.status()), nz(n.version(), "")))
-                            .toList(), 9);
+            summaryBody(l, s, printing);
         });
+    }
+
+    /** A passage of a disclosed record printed in full: its heading (date, title, author) and its text. */
+    public record Passage(String heading, String text) {
+    }
+
+    /**
+     * The patient's own copy (開示, issue 23): the chart contents the institution decided to disclose, as the summary
+     * prints them, after {@code preface} (what was asked, the period, what was withheld and why), followed by the
+     * full text of the disclosed notes and documents.
+     */
+    public static byte[] disclosure(Patient patient, ChartSummary s, List<String> preface, List<Passage> passages,
+                                    Printing printing) {
+        return render(patient, s.trace(), "診療情報の開示 (Disclosure of medical records)", printing, l -> {
+            l.heading("診療情報の開示 (Disclosure of medical records)", 15);
+            for (String line : preface) {
+                l.paragraph(line, PdfLayout.BODY, 0);
+            }
+            l.space(6);
+            summaryBody(l, s, printing);
+            if (!passages.isEmpty()) {
+                l.heading("記録の本文 (Notes and documents in full)", 12);
+                for (Passage p : passages) {
+                    l.heading(nz(p.heading(), ""), 10);
+                    l.paragraph(p.text() == null || p.text().isBlank() ? PdfLayout.NONE : p.text(), PdfLayout.BODY, 6);
+                    l.space(4);
+                }
+            }
+        });
+    }
+
+    private static void summaryBody(PdfLayout l, ChartSummary s, Printing printing) {
+        JpDates d = printing.dates();
+        if (!s.alerts().isEmpty()) {
+            l.paragraph("注意 Alerts: " + String.join(" / ", s.alerts()), 10, 0);
+            l.space(4);
+        }
+        l.heading("問題リスト (Problems)", 12);
+        l.table(new float[]{0.6f, 0.2f, 0.2f}, List.of("病名", "発症", "状態"),
+                s.problems().stream().map(p -> List.of(nz(p.name(), ""), nz(p.onset(), ""), nz(p.status(), "")))
+                        .toList(), 9);
+        l.heading("アレルギー (Allergies)", 12);
+        l.table(new float[]{0.4f, 0.4f, 0.2f}, List.of("物質", "反応", "重篤度"),
+                s.allergies().stream().map(a -> List.of(nz(a.substance(), ""), nz(a.reaction(), ""),
+                        nz(a.criticality(), ""))).toList(), 9);
+        l.heading("処方 (Medications)", 12);
+        l.table(new float[]{0.35f, 0.35f, 0.18f, 0.12f}, List.of("薬剤", "用法・用量", "期間", "状態"),
+                s.medications().stream().map(m -> List.of(nz(m.name(), ""), nz(m.dosage(), ""),
+                        nz(m.period(), ""), nz(m.status(), ""))).toList(), 9);
+        l.heading("検査結果 (Results)", 12);
+        if (s.results().isEmpty()) {
+            l.table(new float[]{1f}, List.of(), List.of(), 9);
+        }
+        for (ResultTable t : s.results()) {
+            l.paragraph(t.name() + (t.unit() == null || t.unit().isBlank() ? "" : " (" + t.unit() + ")"), 10, 0);
+            l.table(new float[]{0.35f, 0.2f, 0.1f, 0.35f}, List.of("日時", "値", "判定", "基準範囲"),
+                    t.results().stream().map(r -> List.of(d.dateTime(r.time(), Lang.JA), nz(r.value(), ""),
+                            nz(r.flag(), ""), nz(r.range(), ""))).toList(), 9);
+        }
+        l.heading("記録 (Notes)", 12);
+        l.table(new float[]{0.22f, 0.42f, 0.2f, 0.1f, 0.06f}, List.of("日時", "表題", "記載者", "状態", "版"),
+                s.notes().stream().map(n -> List.of(n.date() == null ? "" : d.dateTime(n.date(), Lang.JA),
+                        nz(n.title(), ""), nz(n.author(), ""), statusLabel(n.status()), nz(n.version(), "")))
+                        .toList(), 9);
     }
 
     /**

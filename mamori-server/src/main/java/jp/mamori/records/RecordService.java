@@ -179,6 +179,21 @@ public final class RecordService {
         return new HistoryPage(drafts.shown(caller, page.versions()), page.nextCursor(), page.total());
     }
 
+    /**
+     * Whether {@code caller} may do {@code p} on resources of {@code type} (a system client's scopes, a person's type
+     * gate), without refusing: for an operation that gathers several types and leaves out, and says so, those the
+     * caller may not read ({@code Patient/$everything}). Rows are still decided by each read and search.
+     */
+    public boolean permits(Caller caller, String type, Permission p) {
+        requireType(type);
+        return auth.allows(caller, type, p);
+    }
+
+    /** The entries on a page for {@code count} (null: the server's default), at most the server's maximum. */
+    public int pageLimit(Integer count) {
+        return pageSize.limit(count);
+    }
+
     // ---------------------------------------------------------------- search
 
     public SearchPage search(Caller caller, String type, Map<String, List<String>> params) {

@@ -42,6 +42,11 @@ final class Floors {
             // caller, for migration) and exported back, recorded in the trail; FHIR Bulk Data export and the contract-end
             // hand-over, read and written through the record service.
             new Floor("interchange", List.of("jp.mamori.ssmix2", "jp.mamori.bulk")),
+            // The patient's own copy (開示請求, issue 23): a records manager's package of the chart contents chosen (PDF,
+            // FHIR Bundle, the access report from the trail), read through the record service as the institution,
+            // sealed through signatures, recorded in its own ledger and the trail. Above interchange only so that
+            // the two stay apart; it uses nothing of it.
+            new Floor("disclosure", List.of("jp.mamori.disclosure")),
             // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
             // its decisions in the trail.
             new Floor("federation", List.of("jp.mamori.federation")),
@@ -58,7 +63,7 @@ final class Floors {
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
                     "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..",
-                    "jp.mamori.bulk.web..")),
+                    "jp.mamori.bulk.web..", "jp.mamori.disclosure.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

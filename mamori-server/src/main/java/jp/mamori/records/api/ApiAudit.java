@@ -420,8 +420,11 @@ public final class ApiAudit implements WriteEntries.Context {
             return m.equals("POST") ? AuditAction.TRANSACTION : AuditAction.UNKNOWN;
         }
         if (s.get(s.size() - 1).startsWith("$") || s.get(0).startsWith("$")) {
-            // a bulk export takes data out of the hospital's hands: recorded as export, asked for or refused
-            return s.get(s.size() - 1).equals("$export") ? AuditAction.EXPORT : AuditAction.OPERATION;
+            // a bulk export takes data out of the hospital's hands: recorded as export, asked for or refused;
+            // Patient/[id]/$everything reads that patient's record: recorded as a read naming the patient
+            String op = s.get(s.size() - 1);
+            return op.equals("$export") ? AuditAction.EXPORT : op.equals("$everything") && s.size() == 3
+                    && s.get(0).equals("Patient") ? AuditAction.READ : AuditAction.OPERATION;
         }
         if (s.get(0).equals("_history")) {
             return AuditAction.HISTORY;

@@ -397,6 +397,32 @@ class SmartAppsTest {
     }
 
     @Test
+    void everythingGivesAPersonOnlyWhatTheyMayReadAndIsAuditedAsTheirRead() throws Exception {
+        Flow f = request(publicApp, "user/Patient.rs user/Observation.rs");
+        AuthorizationCode code = authorize(doctor, f, List.of("user/Patient.rs", "user/Observation.rs"));
+        BearerAccessToken at = tokens(publicApp, code, f.verifier()).getTokens().getBearerAccessToken();
+        HttpResponse<String> mine = fhir(at, "/Patient/" + hanako + "/$everything");
+        assertEquals(200, mine.statusCode(), mine::body);
+        String body = mine.body();
+        assertEquals(3, body.split("\"mode\":\"match\"", -1).length - 1, "hanako and her two results: " + body);
+        assertFalse(body.contains("Patient/" + ichiro) || body.contains("Patient/" + saburo), body);
+        assertTrue(body.contains("\"mode\":\"outcome\"") && body.contains("Condition"),
+                "the types outside the granted scopes are said to be left out: " + body);
+        // no care relationship: what a read and a search give this person, no more (the demographics the access
+        // model lets every physician read, none of ichiro's three results)
+        assertEquals(fhir(at, "/Patient/" + ichiro).statusCode(), 200);
+        HttpResponse<String> foreign = fhir(at, "/Patient/" + ichiro + "/$everything");
+        assertEquals(200, foreign.statusCode(), foreign::body);
+        assertEquals(1, foreign.body().split("\"mode\":\"match\"", -1).length - 1, foreign::body);
+        assertFalse(foreign.body().contains("\"resourceType\":\"Observation\""), foreign::body);
+        String actor = "account:" + doctor.accountId;
+        assertTrue(entries("actor = ? AND action = 'read' AND outcome = 'success' AND ? = ANY(patients)"
+                + " AND convert_from(entry, 'UTF8') LIKE '%$everything%'", actor, hanako) > 0, "the read, by the person");
+        assertTrue(entries("actor = ? AND action = 'read' AND ? = ANY(patients)"
+                + " AND convert_from(entry, 'UTF8') LIKE '%$everything%'", actor, ichiro) > 0, "this one too");
+    }
+
+    @Test
     void aTypeLeftUntickedOrOutsideTheScopesIsRefused() throws Exception {
         Flow f = request(publicApp, "user/Observation.rs user/Patient.rs");
         AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier());

@@ -31,6 +31,8 @@ class ApiAuditActionTest {
         assertEquals("export", action("GET", "Patient", "$export"));
         assertEquals("export", action("GET", "Group", "g1", "$export"));
         assertEquals("operation", action("POST", "Patient", "p1", "$expunge"));
+        assertEquals("read", action("GET", "Patient", "p1", "$everything"), "a read of that patient's record");
+        assertEquals("operation", action("GET", "Patient", "$everything"));
     }
 
     @Test
