@@ -121,6 +121,15 @@ class DisclosureBrowserTest {
         assertEquals("/console/admin/disclosures", b.path());
         assertTrue(b.text().contains("開示請求の受付"), b.text());
         shots(b, "disclosure-list-empty");
+        // a patient ID that does not exist: said on the page, nothing recorded
+        b.fill("/console/admin/disclosures", "patient_ident", "9399999999")
+                .fill("/console/admin/disclosures", "requester_name", "誰か")
+                .fill("/console/admin/disclosures", "asked", "写し");
+        b.submit("受け付ける");
+        stepUpIfAsked(b, totp);
+        assertEquals(404, b.status());
+        assertTrue(b.text().contains("この患者IDの患者が見つかりません"), b.text());
+        assertEquals(0L, one("SELECT count(*) FROM disclosure_request"));
         b.fill("/console/admin/disclosures", "patient_ident", "9300000001");
         b.find("form#new-request-form input[name='requester_kind'][value='representative']").click();
         b.fill("/console/admin/disclosures", "requester_name", "開示 太郎")
@@ -170,7 +179,10 @@ class DisclosureBrowserTest {
             Files.deleteIfExists(pdf);
         }
 
-        // CSRF: the same form without its token changes nothing
+        // CSRF: the download and the hand-over without the form's token give and change nothing
+        String[] noToken = post(b, "/console/admin/disclosure/download", "package=" + packageId);
+        assertEquals("403", noToken[0]);
+        assertFalse(noToken[1].contains("zip"));
         String[] forged = post(b, "/console/admin/disclosure/handover", "id=" + requestId + "&package=" + packageId
                 + "&how=" + enc("偽造"));
         assertEquals("403", forged[0]);
