@@ -506,13 +506,6 @@ public final class BulkExport implements AutoCloseable {
                 }
             }
             job.finished = clock.instant();
-            job.state = ExportJob.State.COMPLETE;
-            job.progress = "完了 / complete";
-            if (job.cancelled) { // cancelled between the last check and now: its files go all the same
-                deleteTree(job.dir);
-                job.state = ExportJob.State.CANCELLED;
-                return;
-            }
             Map<String, String> d = new LinkedHashMap<>();
             d.put("job", job.id);
             counts.forEach((t, n) -> d.put("count." + t, Long.toString(n)));
@@ -521,7 +514,15 @@ public final class BulkExport implements AutoCloseable {
             d.put("patients", covered.size() + (patientsCounted[0] > 0 ? " (+ more, not counted exactly)" : ""));
             List<String> named = new ArrayList<>(covered);
             java.util.Collections.sort(named);
+            // the completion is in the trail before any poll can see the manifest (and a download can start)
             audit(job, AuditAction.BULK_COMPLETE, errors.isEmpty() ? Outcome.SUCCESS : Outcome.ERROR, named, d);
+            if (job.cancelled) { // cancelled between the last check and now: its files go all the same
+                deleteTree(job.dir);
+                job.state = ExportJob.State.CANCELLED;
+                return;
+            }
+            job.progress = "完了 / complete";
+            job.state = ExportJob.State.COMPLETE;
         } catch (Throwable t) {
             log.warn("bulk export {} failed: {}", job.id, t.toString());
             job.failure = t instanceof FhirError f && !f.issues().isEmpty() ? f.issues().get(0).diagnostics()
