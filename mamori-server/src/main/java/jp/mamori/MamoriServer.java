@@ -248,7 +248,7 @@ public final class MamoriServer implements AutoCloseable {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }
             }
-            FhirSupport fhir = new FhirSupport(cfg.validation());
+            FhirSupport fhir = fhirSupport(cfg);
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
                     new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
@@ -1004,7 +1004,42 @@ public final class MamoriServer implements AutoCloseable {
         out.add(new jp.mamori.compliance.ServiceSpecification.Setting("タイムスタンプ局（TSA）", "Time-stamping authority",
                 cfg.signatures().tsaUrls().isEmpty() ? "未設定 / not configured"
                         : cfg.signatures().tsaUrls().size() + " 件 / " + cfg.signatures().tsaUrls().size(), true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("書き込み時の検証（FHIR）", "Validation on write (FHIR)",
+                validationSetting(cfg), true));
         return out;
+    }
+
+    /**
+     * The record store's validation ({@code --validation}); with {@code jp-core} the FHIR packages are loaded here, once,
+     * and a broken or missing package stops the start with its name and the reason (issue 23).
+     */
+    static FhirSupport fhirSupport(ServerConfig cfg) {
+        if (cfg.validation() != jp.mamori.config.Validation.JP_CORE) {
+            return new FhirSupport(cfg.validation());
+        }
+        jp.mamori.profiles.FhirPackages packages = jp.mamori.profiles.FhirPackages.load(FhirSupport.CTX,
+                cfg.profiles().packages());
+        for (jp.mamori.profiles.FhirPackages.Loaded l : packages.loaded()) {
+            log.info("FHIR package {} loaded from {}: {} profiles, {} value sets, {} code systems", l.label(),
+                    l.source(), l.profiles(), l.valueSets(), l.codeSystems());
+        }
+        FhirSupport fhir = new FhirSupport(cfg.validation(), packages, cfg.profiles().required());
+        log.info("JP Core validation on write: claimed profiles, and required {}", fhir.requiredProfiles());
+        return fhir;
+    }
+
+    /** Words for the compliance evidence: what a write is checked against. */
+    static String validationSetting(ServerConfig cfg) {
+        return switch (cfg.validation()) {
+            case STRUCTURE -> "構造（R4 の型・必須要素・参照先・必須コード） / structure (R4 types, cardinality, reference"
+                    + " targets, required codes)";
+            case FULL -> "構造と HAPI インスタンス検証（FHIRPath 制約・用語） / structure and HAPI instance validation"
+                    + " (FHIRPath invariants, terminology)";
+            case JP_CORE -> "JP Core プロファイル（名乗ったプロファイル" + (cfg.profiles().required().isEmpty() ? ""
+                    : "、必須: " + String.join(", ", cfg.profiles().required())) + "） / JP Core profiles (claimed"
+                    + (cfg.profiles().required().isEmpty() ? "" : ", required: "
+                    + String.join(", ", cfg.profiles().required())) + ")";
+        };
     }
 
     /** The jobs that run once per installation (issue 18 §1): their lock names, for logs and the health report. */

@@ -17,6 +17,8 @@ final class Floors {
             // Shared kernel and libraries: depend on nothing of ours (the ledger is its own module).
             new Floor("kernel", List.of("jp.mamori.kernel..", "jp.mamori.chart..", "jp.mamori.ledger..")),
             new Floor("config", List.of("jp.mamori.config..")),
+            // FHIR profile packages (JP Core, issue 23) loaded for the record store's validator: HAPI and the settings.
+            new Floor("profiles", List.of("jp.mamori.profiles")),
             new Floor("db", List.of("jp.mamori.db..")),
             // Capabilities, each below the next: who you are, what you may do, the records, the trail.
             new Floor("identity", List.of("jp.mamori.identity")),
