@@ -43,6 +43,10 @@ final class Floors {
             // Interchange (issue 23): SS-MIX2 standardized storage imported through the record service (as a system
             // caller, for migration) and exported back, recorded in the trail.
             new Floor("interchange", List.of("jp.mamori.ssmix2")),
+            // The national documents (issue 23): JP-CLINS referral letters and discharge summaries built from the chart
+            // through the record service as the person writing them, stored there as documents (signed by the document
+            // signing below, as every finalized document); above interchange as the other national-format capability.
+            new Floor("documents", List.of("jp.mamori.documents")),
             // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
             // its decisions in the trail.
             new Floor("federation", List.of("jp.mamori.federation")),
@@ -58,7 +62,8 @@ final class Floors {
                     "jp.mamori.records.api..", "jp.mamori.clinical..", "jp.mamori.preservation.web..",
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
-                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..")),
+                    "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..",
+                    "jp.mamori.documents.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }
