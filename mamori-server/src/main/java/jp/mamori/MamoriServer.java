@@ -425,6 +425,13 @@ public final class MamoriServer implements AutoCloseable {
                             .orElse(null))
                     .institution(cfg.signatures().institutionName().orElseGet(Tls::hostName))
                     .register();
+            // JP-CLINS documents (issue 23): referral letters and discharge summaries from the chart, written as the
+            // person through the record service, signed with their key at finalization like every locked document.
+            new jp.mamori.documents.web.ClinsPages(new jp.mamori.documents.ClinicalDocuments(records, fhir,
+                    Clock.systemUTC()), console, records, personContexts, audit.recorder(),
+                    cfg.signatures().institutionName().orElseGet(Tls::hostName))
+                    .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
+                    .register();
             // Health, metrics and alerts (issue 18 §5): one report for /health, /health/detail and the admin page.
             jp.mamori.ops.Health health = health(cfg, db, audit, backups, pgBackRest, tls);
             jp.mamori.ops.Metrics metrics = new jp.mamori.ops.Metrics().audit(audit.trail()).pool(db.dataSource())

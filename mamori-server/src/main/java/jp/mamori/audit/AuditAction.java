@@ -189,6 +189,13 @@ public enum AuditAction {
     /** Records written out as an SS-MIX2 storage tree (STORE-2, DISPOSAL-7): the folder, the counts, the patients. */
     SSMIX2_EXPORT("ssmix2.export"),
     /**
+     * A JP-CLINS document (診療情報提供書, 退院時サマリー) composed from a patient's chart and shown for review (issue 23):
+     * the patient, the document type, the number of entries. Storing it is a write in the trail like any other.
+     */
+    CLINS_COMPOSE("clins.compose"),
+    /** A stored JP-CLINS document downloaded as a FHIR Document Bundle: the patient and the DocumentReference. */
+    CLINS_EXPORT("clins.export"),
+    /**
      * The institution's OpenID Connect provider registered, changed or turned off (issue 21; AUTH-1, AUTH-2): the
      * version, issuer, client id, client authentication and the second-factor rule; never the secret.
      */
