@@ -247,7 +247,7 @@ class ClinicalDocumentsTest {
                 back.getEntry().stream().map(Bundle.BundleEntryComponent::getFullUrl).toList());
         assertTrue(ClinicalDocuments.check(back).isEmpty(), ClinicalDocuments.check(back).toString());
         // in the patient's compartment: found by the patient's search over the API
-        JsonNode found = JSON.readTree(s.get("/DocumentReference?patient=" + patient + "&type=http://loinc.org|18842-5")
+        JsonNode found = JSON.readTree(s.get("/DocumentReference?patient=" + patient + "&type=http://loinc.org%7C18842-5")
                 .body());
         assertEquals(1, found.get("total").asInt(), found.toString());
         // a structurally broken document is not stored
