@@ -283,6 +283,9 @@ public final class MamoriServer implements AutoCloseable {
             clients.degradedWhile(db.availability()); // tokens are issued while read-only too (issue 18 §2)
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
+            // the JP-CLINS patient summary (issue 23) as an operation on one patient, read as the caller
+            endpoint.withOperation(jp.mamori.documents.SummaryOperation.NAME, new jp.mamori.documents.SummaryOperation(
+                    new jp.mamori.documents.ClinicalDocuments(records, fhir, Clock.systemUTC())));
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
@@ -429,7 +432,7 @@ public final class MamoriServer implements AutoCloseable {
             // person through the record service, signed with their key at finalization like every locked document.
             new jp.mamori.documents.web.ClinsPages(new jp.mamori.documents.ClinicalDocuments(records, fhir,
                     Clock.systemUTC()), console, records, personContexts, audit.recorder(),
-                    cfg.signatures().institutionName().orElseGet(Tls::hostName))
+                    cfg.signatures().institutionName().orElseGet(Tls::hostName), cfg.timeZone())
                     .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .register();
             // Health, metrics and alerts (issue 18 §5): one report for /health, /health/detail and the admin page.

@@ -212,21 +212,27 @@ public final class ClinicalDocuments {
 
     /**
      * The patient summary (患者サマリー: conditions, allergies, infections and lab results, prescriptions) as the
-     * collection Bundle the national profiles describe ({@code JP_Bundle_CLINS}), read as {@code caller}.
+     * collection Bundle the national profiles describe ({@code JP_Bundle_CLINS}), read as {@code caller}. Unlike a
+     * document, a collection keeps the records as the server holds them: each under its own URL ({@code base/Type/id}),
+     * their references as they are, so that whoever receives it (and the trail) sees whose records they are.
      */
-    public Bundle patientSummary(Caller caller, String patientId) {
-        Entries e = new Entries();
-        e.add(read(caller, "Patient", patientId), "Patient/" + patientId);
-        for (Include inc : Include.values()) {
-            chart(caller, inc, patientId, e);
-        }
+    public Bundle patientSummary(Caller caller, String patientId, String base) {
         Bundle b = new Bundle();
         b.getMeta().addProfile(SUMMARY_PROFILE);
         b.getMeta().setLastUpdated(Date.from(clock.instant()));
         b.setIdentifier(new Identifier().setSystem("urn:ietf:rfc:3986").setValue("urn:uuid:" + UUID.randomUUID()));
         b.setType(Bundle.BundleType.COLLECTION);
         b.setTimestamp(Date.from(clock.instant()));
-        e.into(b);
+        Resource patient = read(caller, "Patient", patientId);
+        patient.setId("Patient/" + patientId);
+        b.addEntry().setFullUrl(base + "/Patient/" + patientId).setResource(patient);
+        for (Include inc : Include.values()) {
+            for (RecordService.Stored s : chartRecords(caller, inc, patientId)) {
+                Resource r = FhirSupport.parseStored(s.bodyText());
+                r.setId(s.type() + "/" + s.id());
+                b.addEntry().setFullUrl(base + "/" + s.type() + "/" + s.id()).setResource(r);
+            }
+        }
         return b;
     }
 
@@ -275,6 +281,15 @@ public final class ClinicalDocuments {
 
     /** The chart's records of one kind, added to the entries; their fullUrls. */
     private List<String> chart(Caller caller, Include inc, String patientId, Entries e) {
+        List<String> urls = new ArrayList<>();
+        for (RecordService.Stored s : chartRecords(caller, inc, patientId)) {
+            urls.add(e.add(FhirSupport.parseStored(s.bodyText()), s.type() + "/" + s.id()));
+        }
+        return urls;
+    }
+
+    /** The patient's records of one kind as the caller may see them, at most {@link #MAX_ITEMS}, none in error. */
+    private List<RecordService.Stored> chartRecords(Caller caller, Include inc, String patientId) {
         String type = switch (inc) {
             case CONDITIONS -> "Condition";
             case ALLERGIES -> "AllergyIntolerance";
@@ -287,10 +302,13 @@ public final class ClinicalDocuments {
         if (inc == Include.MEDICATIONS) {
             params.put("status", List.of("active"));
         }
-        List<String> urls = new ArrayList<>();
+        List<RecordService.Stored> out = new ArrayList<>();
         for (RecordService.Stored s : records.search(caller, type, params).matches()) {
-            if (urls.size() >= MAX_ITEMS) {
+            if (out.size() >= MAX_ITEMS) {
                 break;
+            }
+            if (s.deleted()) {
+                continue;
             }
             Resource r = FhirSupport.parseStored(s.bodyText());
             if (r instanceof Condition cnd && cnd.hasVerificationStatus() && "entered-in-error".equals(
@@ -302,9 +320,9 @@ public final class ClinicalDocuments {
                     && m.getStatus() == MedicationRequest.MedicationRequestStatus.ENTEREDINERROR) {
                 continue;
             }
-            urls.add(e.add(r, type + "/" + s.id()));
+            out.add(s);
         }
-        return urls;
+        return out;
     }
 
     private static Reference ref(String url, String type) {

@@ -258,8 +258,8 @@ class ClinicalDocumentsTest {
     }
 
     @Test
-    void thePatientSummaryIsACollectionOfTheFiveKindsOfInformation() {
-        Bundle b = docs.patientSummary(WRITER, patient);
+    void thePatientSummaryIsACollectionOfTheFiveKindsOfInformation() throws Exception {
+        Bundle b = docs.patientSummary(WRITER, patient, "https://mamori.example/fhir");
         assertEquals(Bundle.BundleType.COLLECTION, b.getType());
         assertEquals(ClinicalDocuments.SUMMARY_PROFILE, b.getMeta().getProfile().get(0).getValue());
         List<String> types = new ArrayList<>();
@@ -267,12 +267,25 @@ class ClinicalDocumentsTest {
             types.add(e.getResource().fhirType());
         }
         assertEquals(List.of("Patient", "Condition", "AllergyIntolerance", "MedicationRequest", "Observation"), types);
-        String json = FhirSupport.canonicalJson(b);
-        assertFalse(json.contains("\"reference\":\"Patient/"), json);
-        Resource first = b.getEntryFirstRep().getResource();
-        assertTrue(FhirSupport.canonicalJson(first).contains("山田"));
-        assertInstanceOf(Encounter.class, docs.build(WRITER, AUTHOR, discharge()).getEntry().stream()
-                .map(Bundle.BundleEntryComponent::getResource).filter(x -> x instanceof Encounter).findFirst()
-                .orElseThrow());
+        assertEquals("https://mamori.example/fhir/Patient/" + patient, b.getEntryFirstRep().getFullUrl());
+        assertTrue(FhirSupport.canonicalJson(b.getEntryFirstRep().getResource()).contains("山田"));
+        // the operation over the API: the same collection, read as the caller, the patient named in the trail
+        HttpResponse<String> r = s.get("/Patient/" + patient + "/$clins-summary");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode j = JSON.readTree(r.body());
+        assertEquals("collection", j.get("type").asText());
+        assertEquals(5, j.get("entry").size());
+        assertTrue(r.body().contains("ペニシリン"), r.body());
+        assertEquals(400, s.get("/Condition/" + patient + "/$clins-summary").statusCode());
+        assertEquals(404, s.get("/Patient/" + UUID.randomUUID() + "/$clins-summary").statusCode());
+        try (java.sql.Connection c = s.superuserConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM audit_entry WHERE action = ?"
+                     + " AND ? = ANY (patients)")) {
+            ps.setString(1, "operation");
+            ps.setString(2, patient);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next() && rs.getLong(1) >= 1, "the operation names the patient in the trail");
+            }
+        }
     }
 }

@@ -58,10 +58,12 @@ public final class ClinsPages {
     private final PersonContexts contexts;
     private final AuditRecorder recorder;
     private final String institution;
+    private final java.time.ZoneId zone;
     private jp.mamori.signatures.PersonSigning signing;
 
     public ClinsPages(ClinicalDocuments docs, Console console, RecordService records, PersonContexts contexts,
-                      AuditRecorder recorder, String institution) {
+                      AuditRecorder recorder, String institution, java.time.ZoneId zone) {
+        this.zone = zone;
         this.docs = docs;
         this.console = console;
         this.records = records;
@@ -293,8 +295,8 @@ public final class ClinsPages {
         boolean signed = signing != null && !signing.signatures("DocumentReference", id).isEmpty();
         String author = c.getAuthorFirstRep().getDisplay();
         return console.page(r, 200, kindLabel(t, kind), "clins/document.jte", new ClinsViews.Stored(kindLabel(t, kind),
-                patient, patientName(b), id, c.getDateElement().getValueAsString().replace('T', ' ')
-                .replaceFirst("[+Z].*$", ""), author, sections(b), t.get(signed ? "clins.signed" : "clins.unsigned"),
+                patient, patientName(b), id, java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+                .format(c.getDate().toInstant().atZone(zone)), author, sections(b), t.get(signed ? "clins.signed" : "clins.unsigned"),
                 signed));
     }
 
