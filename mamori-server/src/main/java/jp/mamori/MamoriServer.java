@@ -284,7 +284,7 @@ public final class MamoriServer implements AutoCloseable {
             Tls.Material tls = cfg.plainHttp() ? null : Tls.material(cfg);
             FhirEndpoint endpoint = new FhirEndpoint(records, VERSION).refuseWritesWhile(db.availability()::degraded);
             // the JP-CLINS patient summary (issue 23) as an operation on one patient, read as the caller
-            endpoint.withOperation(jp.mamori.documents.SummaryOperation.NAME, new jp.mamori.documents.SummaryOperation(
+            endpoint.withOperation(ClinsSummaryOperation.NAME, new ClinsSummaryOperation(
                     new jp.mamori.documents.ClinicalDocuments(records, fhir, Clock.systemUTC())));
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);

@@ -1,5 +1,6 @@
-package jp.mamori.documents;
+package jp.mamori;
 
+import jp.mamori.documents.ClinicalDocuments;
 import jp.mamori.kernel.FhirError;
 import jp.mamori.records.FhirSupport;
 import jp.mamori.records.api.FhirOperation;
@@ -14,12 +15,15 @@ import java.nio.charset.StandardCharsets;
  * Bundle, read through the record service as the caller (scopes and the access model decide what is in it). The API's
  * audit records the operation with the patients of the answer: every entry keeps its server URL, so they are named.
  * Not IPS {@code $summary}: that answers a document; this answers JP-CLINS's collection.
+ *
+ * <p>Here, with the server's assembly, because {@link FhirOperation} is in the FHIR API's routes and no capability's
+ * routes may use another's (ArchitectureTest): the documents capability answers, this only adapts it to the API.
  */
-public final class SummaryOperation implements FhirOperation {
+final class ClinsSummaryOperation implements FhirOperation {
     public static final String NAME = "$clins-summary";
     private final ClinicalDocuments docs;
 
-    public SummaryOperation(ClinicalDocuments docs) {
+    ClinsSummaryOperation(ClinicalDocuments docs) {
         this.docs = docs;
     }
 
