@@ -250,7 +250,7 @@ public final class MamoriServer implements AutoCloseable {
                     log.warn("DEVIATION from the secure defaults: {}", d);
                 }
             }
-            FhirSupport fhir = new FhirSupport(cfg.validation());
+            FhirSupport fhir = fhirSupport(cfg);
             fhir.validate(new Patient().setActive(true)); // load the R4 definitions before accepting requests
             jp.mamori.access.BreakGlass breakGlass = new jp.mamori.access.BreakGlass(db.dataSource(), Clock.systemUTC(),
                     new jp.mamori.access.BreakGlass.Settings(Duration.ofHours(ao.breakGlassHours()),
@@ -295,6 +295,9 @@ public final class MamoriServer implements AutoCloseable {
             endpoint.withOperation(jp.mamori.bulk.BulkExport.KICK_OFF, bulkOps.kickOff())
                     .withOperation(jp.mamori.bulk.BulkExport.POLL, bulkOps.poll())
                     .withOperation(jp.mamori.bulk.BulkExport.FILE, bulkOps.file());
+            // the JP-CLINS patient summary (issue 23) as an operation on one patient, read as the caller
+            endpoint.withOperation(ClinsSummaryOperation.NAME, new ClinsSummaryOperation(
+                    new jp.mamori.documents.ClinicalDocuments(records, fhir, Clock.systemUTC())));
             ApiHandler api = new ApiHandler(new jp.mamori.records.api.FhirApi(endpoint, apiAudit), clients,
                     cfg.maxBodyBytes(), tls != null);
             HttpServer http = new HttpServer(cfg, api, tls);
@@ -443,6 +446,13 @@ public final class MamoriServer implements AutoCloseable {
                     .accountNames(id -> identity.accounts().find(id).map(jp.mamori.identity.Account::displayName)
                             .orElse(null))
                     .institution(cfg.signatures().institutionName().orElseGet(Tls::hostName))
+                    .register();
+            // JP-CLINS documents (issue 23): referral letters and discharge summaries from the chart, written as the
+            // person through the record service, signed with their key at finalization like every locked document.
+            new jp.mamori.documents.web.ClinsPages(new jp.mamori.documents.ClinicalDocuments(records, fhir,
+                    Clock.systemUTC()), console, records, personContexts, audit.recorder(),
+                    cfg.signatures().institutionName().orElseGet(Tls::hostName), cfg.timeZone())
+                    .signing(new jp.mamori.signatures.PersonSigning(db.dataSource(), documentSigning, Clock.systemUTC()))
                     .register();
             // Health, metrics and alerts (issue 18 §5): one report for /health, /health/detail and the admin page.
             jp.mamori.ops.Health health = health(cfg, db, audit, backups, pgBackRest, tls);
@@ -1028,7 +1038,42 @@ public final class MamoriServer implements AutoCloseable {
         out.add(new jp.mamori.compliance.ServiceSpecification.Setting("タイムスタンプ局（TSA）", "Time-stamping authority",
                 cfg.signatures().tsaUrls().isEmpty() ? "未設定 / not configured"
                         : cfg.signatures().tsaUrls().size() + " 件 / " + cfg.signatures().tsaUrls().size(), true));
+        out.add(new jp.mamori.compliance.ServiceSpecification.Setting("書き込み時の検証（FHIR）", "Validation on write (FHIR)",
+                validationSetting(cfg), true));
         return out;
+    }
+
+    /**
+     * The record store's validation ({@code --validation}); with {@code jp-core} the FHIR packages are loaded here, once,
+     * and a broken or missing package stops the start with its name and the reason (issue 23).
+     */
+    static FhirSupport fhirSupport(ServerConfig cfg) {
+        if (cfg.validation() != jp.mamori.config.Validation.JP_CORE) {
+            return new FhirSupport(cfg.validation());
+        }
+        jp.mamori.profiles.FhirPackages packages = jp.mamori.profiles.FhirPackages.load(FhirSupport.CTX,
+                cfg.profiles().packages());
+        for (jp.mamori.profiles.FhirPackages.Loaded l : packages.loaded()) {
+            log.info("FHIR package {} loaded from {}: {} profiles, {} value sets, {} code systems", l.label(),
+                    l.source(), l.profiles(), l.valueSets(), l.codeSystems());
+        }
+        FhirSupport fhir = new FhirSupport(cfg.validation(), packages, cfg.profiles().required());
+        log.info("JP Core validation on write: claimed profiles, and required {}", fhir.requiredProfiles());
+        return fhir;
+    }
+
+    /** Words for the compliance evidence: what a write is checked against. */
+    static String validationSetting(ServerConfig cfg) {
+        return switch (cfg.validation()) {
+            case STRUCTURE -> "構造（R4 の型・必須要素・参照先・必須コード） / structure (R4 types, cardinality, reference"
+                    + " targets, required codes)";
+            case FULL -> "構造と HAPI インスタンス検証（FHIRPath 制約・用語） / structure and HAPI instance validation"
+                    + " (FHIRPath invariants, terminology)";
+            case JP_CORE -> "JP Core プロファイル（名乗ったプロファイル" + (cfg.profiles().required().isEmpty() ? ""
+                    : "、必須: " + String.join(", ", cfg.profiles().required())) + "） / JP Core profiles (claimed"
+                    + (cfg.profiles().required().isEmpty() ? "" : ", required: "
+                    + String.join(", ", cfg.profiles().required())) + ")";
+        };
     }
 
     /** The jobs that run once per installation (issue 18 §1): their lock names, for logs and the health report. */

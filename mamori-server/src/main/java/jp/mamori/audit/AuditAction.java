@@ -218,6 +218,13 @@ public enum AuditAction {
     /** A hand-over folder imported into this Mamori (after its signature and hashes were verified): the counts. */
     HANDOVER_IMPORT("handover.import"),
     /**
+     * A JP-CLINS document (診療情報提供書, 退院時サマリー) composed from a patient's chart and shown for review (issue 23):
+     * the patient, the document type, the number of entries. Storing it is a write in the trail like any other.
+     */
+    CLINS_COMPOSE("clins.compose"),
+    /** A stored JP-CLINS document downloaded as a FHIR Document Bundle: the patient and the DocumentReference. */
+    CLINS_EXPORT("clins.export"),
+    /**
      * The institution's OpenID Connect provider registered, changed or turned off (issue 21; AUTH-1, AUTH-2): the
      * version, issuer, client id, client authentication and the second-factor rule; never the secret.
      */

@@ -28,6 +28,8 @@ public record ServerConfig(
         int defaultPageSize,
         int maxPageSize,
         Validation validation,
+        /* {@code --fhir-package}, {@code --jp-core-require}: the profile packages of {@code --validation jp-core} */
+        ProfileOptions profiles,
         Optional<String> publicUrl,
         IdentityOptions identity,
         java.time.Duration accessTokenLifetime,
@@ -747,7 +749,7 @@ public record ServerConfig(
                 "--seal-pkcs11", "--signature-renew-days", "--institution-name", "--health-disk-min-free",
                 "--alert-failed-logins", "--health-check-seconds", "--alert-after-hours", "--downtime-minutes",
                 "--downtime-dir", "--downtime-generations", "--degraded-check-seconds", "--compliance-dir"),
-                DirectoryOptions.OPTIONS.stream()).toList(),
+                java.util.stream.Stream.concat(DirectoryOptions.OPTIONS.stream(), ProfileOptions.OPTIONS.stream())).toList(),
                 List.of("--http", "--no-backup", "--signature-offline-revocation", "--metrics-anonymous", "--read-only"));
         Path data = Path.of(a.value("--data").orElse("mamori-data")).toAbsolutePath().normalize();
         boolean http = a.flag("--http");
@@ -762,7 +764,9 @@ public record ServerConfig(
         Validation validation = switch (a.value("--validation").orElse("structure")) {
             case "structure" -> Validation.STRUCTURE;
             case "full" -> Validation.FULL;
-            default -> throw new ConfigException("--validation must be structure or full");
+            case "jp-core" -> Validation.JP_CORE;
+            default -> throw new ConfigException("--validation は structure, full, jp-core のどれかです /"
+                    + " --validation must be structure, full or jp-core");
         };
         IdentityOptions d = IdentityOptions.DEFAULT;
         boolean suspend = switch (a.value("--unused-action").orElse("suspend")) {
@@ -777,6 +781,7 @@ public record ServerConfig(
                 a.intValue("--enrolment-code-hours").orElse(d.enrolmentCodeHours()));
         return new ServerConfig(data, bind, port, http, a.value("--keystore").map(Path::of),
                 Optional.ofNullable(env.get("MAMORI_KEYSTORE_PASSWORD")), db, maxBody, 20, 1000, validation,
+                ProfileOptions.from(a, data, validation),
                 a.value("--public-url").map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u), identity,
                 java.time.Duration.ofSeconds(a.intValue("--access-token-lifetime").orElse(300)), accessOptions(a),
                 auditOptions(a), timeZone(a), listenerOptions(a), backupOptions(a, data), pgBackRestOptions(a, db),

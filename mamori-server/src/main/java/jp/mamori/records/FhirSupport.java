@@ -68,26 +68,68 @@ public final class FhirSupport {
 
     private final Validation mode;
     private final FhirValidator validator;
+    private final jp.mamori.profiles.FhirPackages packages;
+    /** {@code --jp-core-require}: resource type → the profile every resource of that type must conform to. */
+    private final java.util.Map<String, String> required;
 
     public FhirSupport() {
         this(Validation.STRUCTURE);
     }
 
     public FhirSupport(Validation mode) {
+        this(mode, null, List.of());
+    }
+
+    /**
+     * @param packages the loaded profile packages ({@link Validation#JP_CORE} only)
+     * @param required profiles (name or URL) that every resource of their type must conform to
+     */
+    public FhirSupport(Validation mode, jp.mamori.profiles.FhirPackages packages, List<String> required) {
+        if (mode == Validation.JP_CORE && packages == null) {
+            throw new jp.mamori.config.ConfigException("--validation jp-core には FHIR パッケージが必要です /"
+                    + " --validation jp-core needs the JP Core package (--fhir-package)");
+        }
         this.mode = mode;
-        this.validator = mode == Validation.FULL ? instanceValidator() : null;
+        this.packages = mode == Validation.JP_CORE ? packages : null;
+        java.util.Map<String, String> req = new java.util.LinkedHashMap<>();
+        for (String r : mode == Validation.JP_CORE ? required : List.<String>of()) {
+            org.hl7.fhir.r4.model.StructureDefinition sd = packages.profile(r).orElseThrow(() ->
+                    new jp.mamori.config.ConfigException("--jp-core-require: プロファイル " + r + " は読み込んだパッケージに"
+                            + "ありません / the profile " + r + " is in no loaded package"));
+            if (req.putIfAbsent(sd.getType(), sd.getUrl()) != null) {
+                throw new jp.mamori.config.ConfigException("--jp-core-require: " + sd.getType() + " に二つのプロファイル"
+                        + "があります / two required profiles for " + sd.getType());
+            }
+        }
+        this.required = java.util.Map.copyOf(req);
+        this.validator = mode == Validation.STRUCTURE ? null : instanceValidator(this.packages);
     }
 
     public Validation mode() {
         return mode;
     }
 
-    private static FhirValidator instanceValidator() {
+    /** The loaded profile packages ({@link Validation#JP_CORE}), for the log and the compliance evidence. */
+    public java.util.Optional<jp.mamori.profiles.FhirPackages> packages() {
+        return java.util.Optional.ofNullable(packages);
+    }
+
+    /** Resource type → the profile every resource of that type must conform to ({@code --jp-core-require}). */
+    public java.util.Map<String, String> requiredProfiles() {
+        return required;
+    }
+
+    private static FhirValidator instanceValidator(jp.mamori.profiles.FhirPackages packages) {
+        List<ca.uhn.fhir.context.support.IValidationSupport> supports = new ArrayList<>();
+        supports.add(new DefaultProfileValidationSupport(CTX));
+        if (packages != null) {
+            supports.add(packages.support());
+        }
+        supports.add(new SnapshotGeneratingValidationSupport(CTX));
+        supports.add(new InMemoryTerminologyServerValidationSupport(CTX));
+        supports.add(new CommonCodeSystemsTerminologyService(CTX));
         ValidationSupportChain chain = new ValidationSupportChain(
-                new DefaultProfileValidationSupport(CTX),
-                new SnapshotGeneratingValidationSupport(CTX),
-                new InMemoryTerminologyServerValidationSupport(CTX),
-                new CommonCodeSystemsTerminologyService(CTX));
+                supports.toArray(new ca.uhn.fhir.context.support.IValidationSupport[0]));
         FhirInstanceValidator instanceValidator = new FhirInstanceValidator(chain);
         instanceValidator.setAnyExtensionsAllowed(true);
         instanceValidator.setNoExtensibleWarnings(true);
@@ -137,18 +179,46 @@ public final class FhirSupport {
     /** Validates against the base R4 definitions: any error refuses the write with 422. */
     public void validate(IBaseResource res) {
         List<FhirError.Issue> issues = new ArrayList<>(StructureValidator.check(res));
+        if (issues.isEmpty() && packages != null) {
+            issues.addAll(unknownClaims(res));
+        }
         if (issues.isEmpty() && validator != null) {
-            ValidationResult result = validator.validateWithResult(res);
+            ca.uhn.fhir.validation.ValidationOptions options = new ca.uhn.fhir.validation.ValidationOptions();
+            String type = CTX.getResourceType(res);
+            if (required.containsKey(type)) {
+                options.addProfile(required.get(type));
+            }
+            ValidationResult result = validator.validateWithResult(res, options);
             for (SingleValidationMessage m : result.getMessages()) {
                 if (m.getSeverity() == ResultSeverityEnum.ERROR || m.getSeverity() == ResultSeverityEnum.FATAL) {
                     issues.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR,
-                            OperationOutcome.IssueType.STRUCTURE, m.getMessage(), m.getLocationString()));
+                            OperationOutcome.IssueType.STRUCTURE, packages == null ? m.getMessage()
+                            : m.getLocationString() + " がプロファイルに適合しません / does not conform to the profile: "
+                            + clean(m.getMessage()), m.getLocationString()));
                 }
             }
         }
         if (!issues.isEmpty()) {
             throw new FhirError(422, issues);
         }
+    }
+
+    /**
+     * A {@code meta.profile} under a loaded package's canonical base that the package does not define: the claim cannot
+     * be checked, so it is refused (a misspelt JP Core profile would otherwise pass unchecked).
+     */
+    private List<FhirError.Issue> unknownClaims(IBaseResource res) {
+        List<FhirError.Issue> out = new ArrayList<>();
+        List<? extends org.hl7.fhir.instance.model.api.IPrimitiveType<String>> claims = res.getMeta().getProfile();
+        for (int i = 0; i < claims.size(); i++) {
+            String url = claims.get(i).getValue();
+            if (packages.underCanonical(url) && packages.profile(url).isEmpty()) {
+                out.add(new FhirError.Issue(OperationOutcome.IssueSeverity.ERROR, OperationOutcome.IssueType.NOTSUPPORTED,
+                        "プロファイル " + url + " は読み込んだパッケージにありません / the profile " + url
+                                + " is in no loaded package", CTX.getResourceType(res) + ".meta.profile[" + i + "]"));
+            }
+        }
+        return out;
     }
 
     /** The stored form: compact JSON as HAPI writes it (elements in definition order). */

@@ -17,6 +17,8 @@ final class Floors {
             // Shared kernel and libraries: depend on nothing of ours (the ledger is its own module).
             new Floor("kernel", List.of("jp.mamori.kernel..", "jp.mamori.chart..", "jp.mamori.ledger..")),
             new Floor("config", List.of("jp.mamori.config..")),
+            // FHIR profile packages (JP Core, issue 23) loaded for the record store's validator: HAPI and the settings.
+            new Floor("profiles", List.of("jp.mamori.profiles")),
             new Floor("db", List.of("jp.mamori.db..")),
             // Capabilities, each below the next: who you are, what you may do, the records, the trail.
             new Floor("identity", List.of("jp.mamori.identity")),
@@ -47,6 +49,10 @@ final class Floors {
             // sealed through signatures, recorded in its own ledger and the trail. Above interchange only so that
             // the two stay apart; it uses nothing of it.
             new Floor("disclosure", List.of("jp.mamori.disclosure")),
+            // The national documents (issue 23): JP-CLINS referral letters and discharge summaries built from the chart
+            // through the record service as the person writing them, stored there as documents (signed by the document
+            // signing below, as every finalized document); above interchange as the other national-format capability.
+            new Floor("documents", List.of("jp.mamori.documents")),
             // Sign-in through the institution's OpenID Connect provider (issue 21): links and sessions through identity,
             // its decisions in the trail.
             new Floor("federation", List.of("jp.mamori.federation")),
@@ -63,7 +69,8 @@ final class Floors {
                     "jp.mamori.retention.web..", "jp.mamori.ops.web..", "jp.mamori.continuity.web..",
                     "jp.mamori.compliance.web..", "jp.mamori.maintenance.web..",
                     "jp.mamori.directory.web..", "jp.mamori.smart.web..", "jp.mamori.federation.web..",
-                    "jp.mamori.bulk.web..", "jp.mamori.disclosure.web..")),
+                    "jp.mamori.bulk.web..", "jp.mamori.disclosure.web..",
+                    "jp.mamori.documents.web..")),
             // What assembles and drives the server: start-up, the command line, benchmarks, demo data.
             new Floor("app", List.of("jp.mamori", "jp.mamori.cli..", "jp.mamori.bench..", "jp.mamori.demo..")));
 }

@@ -25,7 +25,7 @@ public final class Messages {
     /** The bundles, one per template folder under {@code src/main/jte}. */
     static final List<String> BUNDLES = List.of("layout", "audit", "access", "identity", "clinical", "backup",
             "retention", "health", "continuity", "compliance", "vendor", "registers", "documents", "notices",
-            "maintenance", "directory", "smart", "federation", "disclosure");
+            "maintenance", "directory", "smart", "federation", "disclosure", "clins");
 
     private static final Map<String, String> JA = load("ja");
     private static final Map<String, String> EN = load("en");
