@@ -415,7 +415,8 @@ public final class MamoriServer implements AutoCloseable {
             // SMART on FHIR (issue 21): apps acting for a person, decided on the FHIR API as the person AND the scopes
             // they granted; the consent, registration and EHR launch pages in the console.
             jp.mamori.smart.Smart smart = new jp.mamori.smart.Smart(db.dataSource(), audit.recorder(),
-                    Clock.systemUTC());
+                    Clock.systemUTC()).openId(jp.mamori.identity.SecretSealer.open(cfg.dataDir().resolve("secrets")
+                    .resolve("identity-keys")), records, identity.accounts(), origin + "/fhir");
             api.smart(smart, personContexts, console::returnAfterLogin);
             new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
                     () -> origin + "/fhir", cfg.timeZone()).register();

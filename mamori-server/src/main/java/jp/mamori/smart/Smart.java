@@ -64,6 +64,10 @@ public final class Smart {
     public static final String REVOKE_PATH = "/oauth/revoke";
     public static final String INTROSPECT_PATH = "/oauth/introspect";
     public static final String CONFIGURATION_PATH = "/.well-known/smart-configuration";
+    /** The OpenID Provider configuration, under the FHIR base (the ID tokens' issuer). */
+    public static final String OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration";
+    /** The public keys of the ID tokens. */
+    public static final String JWKS_PATH = "/oauth/jwks";
     public static final String ACCESS_PREFIX = "mamori_sat.";
     public static final String REFRESH_PREFIX = "mamori_srt.";
     public static final Duration CODE_LIFETIME = Duration.ofSeconds(60);
@@ -123,17 +127,59 @@ public final class Smart {
 
     /** Whom an access token stands for: the person (with their access version), the scopes, the app and the grant. */
     public record Bearer(UUID accountId, long accessVersion, String display, Set<Scope> scopes, String patient,
-                         String clientId, String appName, String grant) {
+                         String clientId, String appName, String grant, boolean fhirUser) {
     }
 
     private final DataSource ds;
     private final AuditRecorder audit;
     private final Clock clock;
 
+    private volatile SmartIdTokens idTokens;
+    private volatile SmartPractitioners practitioners;
+    private volatile String issuer;
+
     public Smart(DataSource ds, AuditRecorder audit, Clock clock) {
         this.ds = ds;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    /**
+     * Grants {@code openid fhirUser} (SMART App Launch 2.x, OpenID Connect): ID tokens signed with a key sealed by
+     * {@code sealer}, naming the person's Practitioner (derived from the account and written through {@code records}).
+     *
+     * @param fhirBase this server's FHIR base URL: the ID tokens' issuer
+     */
+    public Smart openId(jp.mamori.identity.SecretSealer sealer, jp.mamori.records.RecordService records,
+                        Accounts accounts, String fhirBase) {
+        this.practitioners = new SmartPractitioners(records, accounts, audit);
+        this.issuer = fhirBase;
+        this.idTokens = new SmartIdTokens(ds, sealer, clock);
+        return this;
+    }
+
+    /** Whether ID tokens are issued ({@link #openId}). */
+    public boolean issuesIdTokens() {
+        return idTokens != null;
+    }
+
+    /** The JWKS of the ID tokens' keys (the current one and those retired within a day). */
+    public String jwks() {
+        return idTokens == null ? "{\"keys\":[]}" : idTokens.jwks();
+    }
+
+    /** {@code /fhir/.well-known/openid-configuration} (OpenID Connect Discovery 1.0 §3) for the server at origin. */
+    public Optional<String> openIdConfiguration(String origin) {
+        return idTokens == null ? Optional.empty()
+                : Optional.of(JSONObjectUtils.toJSONString(SmartIdTokens.discovery(origin, issuer)));
+    }
+
+    /** Retires the ID tokens' signing key and makes a new one (the retired key stays published for a day). */
+    public String rotateSigningKey() {
+        if (idTokens == null) {
+            throw new IllegalStateException("ID tokens are not issued");
+        }
+        return idTokens.rotate();
     }
 
     // ---- the configuration document --------------------------------------------------------------------------
@@ -153,12 +199,20 @@ public final class Smart {
                 "private_key_jwt"));
         c.put("token_endpoint_auth_signing_alg_values_supported", List.of("ES256", "ES384", "RS256", "PS256",
                 "EdDSA"));
-        c.put("scopes_supported", List.of("launch", "launch/patient", "offline_access", "online_access",
+        List<String> scopes = new ArrayList<>(List.of("launch", "launch/patient", "offline_access", "online_access",
                 "user/*.cruds", "user/*.rs", "patient/*.cruds", "patient/*.rs", "system/*.cruds", "system/*.rs"));
-        c.put("capabilities", List.of("launch-ehr", "launch-standalone", "client-public",
+        List<String> capabilities = new ArrayList<>(List.of("launch-ehr", "launch-standalone", "client-public",
                 "client-confidential-symmetric", "context-ehr-patient", "context-standalone-patient",
                 "permission-v2", "permission-v1", "permission-patient", "permission-user", "permission-offline",
                 "permission-online"));
+        if (idTokens != null) {
+            c.put("issuer", issuer);
+            c.put("jwks_uri", origin + JWKS_PATH);
+            scopes.addAll(List.of("openid", "fhirUser"));
+            capabilities.add("sso-openid-connect");
+        }
+        c.put("scopes_supported", scopes);
+        c.put("capabilities", capabilities);
         return JSONObjectUtils.toJSONString(c);
     }
 
@@ -506,7 +560,7 @@ public final class Smart {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_grant (grant_id, client_id, account_id,"
                     + " display, scopes, patient_id, redirect_uri, code_sha256, code_challenge, code_expires_at,"
-                    + " refresh, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + " refresh, created_at, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setObject(1, grant);
                 ps.setString(2, a.app().clientId());
                 ps.setObject(3, account);
@@ -519,6 +573,8 @@ public final class Smart {
                 ps.setObject(10, utc(now.plus(CODE_LIFETIME)));
                 ps.setString(11, refresh);
                 ps.setObject(12, utc(now));
+                String nonce = a.params().get("nonce");
+                ps.setString(13, nonce == null || nonce.isEmpty() ? null : nonce);
                 ps.executeUpdate();
             }
             Map<String, String> d = new LinkedHashMap<>();
@@ -631,10 +687,12 @@ public final class Smart {
         }
         Instant now = clock.instant();
         Object[] result = new Object[1];
+        Object[] oidc = new Object[3];
         String failed = Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT grant_id, client_id, redirect_uri, code_challenge,"
                     + " code_expires_at, code_used_at, revoked_at, account_id, scopes, patient_id, refresh, "
-                    + Accounts.activeStaffSql("account_id") + " FROM smart_grant WHERE code_sha256 = ? FOR UPDATE")) {
+                    + Accounts.activeStaffSql("account_id") + ", nonce FROM smart_grant WHERE code_sha256 = ?"
+                    + " FOR UPDATE")) {
                 ps.setBytes(1, Hashes.sha256(code));
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -669,11 +727,41 @@ public final class Smart {
                         return "the person's account is not active";
                     }
                     result[0] = issue(c, grant, rs.getString(9), rs.getString(10), rs.getString(11), now);
+                    oidc[0] = rs.getObject(8, UUID.class);
+                    oidc[1] = rs.getString(13);
+                    oidc[2] = grant;
                     return null;
                 }
             }
         });
-        return answered(failed, result[0], app, address, "authorization_code");
+        Map<String, Object> out = answered(failed, result[0], app, address, "authorization_code");
+        String scopes = String.valueOf(out.get("scope"));
+        if (idTokens != null && List.of(scopes.split(" ")).contains("openid")) {
+            out.put("id_token", idToken(app, (UUID) oidc[0], (String) oidc[1], (UUID) oidc[2],
+                    List.of(scopes.split(" ")).contains("fhirUser"), address));
+        }
+        return out;
+    }
+
+    /**
+     * The ID token of a code exchange (OpenID Connect Core §3.1.3.3; SMART App Launch 2.x "sso-openid-connect"):
+     * issuer the FHIR base, subject the person's account, audience the app, the request's nonce, and with
+     * {@code fhirUser} the URL of the person's Practitioner, written first when missing. Should that fail, the grant
+     * is revoked (the app holds no tokens without the ID token it asked for) and the app is told server_error.
+     */
+    private String idToken(App app, UUID account, String nonce, UUID grant, boolean fhirUser, String address)
+            throws Failure {
+        try {
+            String user = fhirUser ? issuer + "/Practitioner/" + practitioners.ensure(account) : null;
+            return idTokens.sign(issuer, account.toString(), app.clientId(), nonce, user, clock.instant());
+        } catch (RuntimeException e) {
+            log.error("SMART ID token for grant {} could not be made: {}", grant, e.toString());
+            Tx.inTransaction(ds, c -> {
+                revokeGrant(c, grant, "the ID token could not be made", clock.instant());
+                return null;
+            });
+            throw new Failure(500, "server_error", "the ID token could not be made; the grant is revoked");
+        }
     }
 
     private Map<String, Object> refresh(App app, Map<String, String> form, String address) throws Failure {
@@ -989,13 +1077,15 @@ public final class Smart {
                         return Optional.empty();
                     }
                     Set<Scope> scopes = new LinkedHashSet<>();
+                    boolean fhirUser = false;
                     for (String s : rs.getString(4).split(" ")) {
                         Scope.parsePerson(s).ifPresent(scopes::add);
+                        fhirUser |= s.equals("fhirUser");
                     }
                     UUID grant = rs.getObject(1, UUID.class);
                     return Optional.of(new Bearer(rs.getObject(2, UUID.class), rs.getLong(8), rs.getString(3),
                             Set.copyOf(scopes), rs.getString(5), rs.getString(6), rs.getString(7),
-                            grant.toString().substring(0, 8)));
+                            grant.toString().substring(0, 8), fhirUser));
                 }
             }
         });

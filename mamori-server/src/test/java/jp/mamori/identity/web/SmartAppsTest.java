@@ -27,6 +27,20 @@ import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
 import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
 import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import com.nimbusds.openid.connect.sdk.AuthenticationRequest;
+import com.nimbusds.openid.connect.sdk.Nonce;
+import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
+import com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser;
+import com.nimbusds.openid.connect.sdk.claims.IDTokenClaimsSet;
+import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
+import com.nimbusds.openid.connect.sdk.token.OIDCTokens;
+import com.nimbusds.openid.connect.sdk.validators.IDTokenValidator;
 import jp.mamori.kernel.Hashes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +64,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -309,7 +325,7 @@ class SmartAppsTest {
         assertTrue(ok.getTokens().getAccessToken().getLifetime() <= 600, "short-lived");
         assertNotNull(ok.getTokens().getRefreshToken(), "offline_access: a refresh token");
         assertEquals(Scope.parse("user/*.rs offline_access"), ok.getTokens().getAccessToken().getScope(),
-                "openid is not granted (no ID tokens here); the rest as ticked");
+                "openid is not within this app's maximum; the rest as ticked");
 
         assertEquals(200, fhir(at, "/Patient/" + hanako).statusCode(), "a patient the doctor cares for");
         HttpResponse<String> foreign = fhir(at, "/Observation/" + firstId("Observation?patient=" + ichiro));
@@ -648,5 +664,133 @@ class SmartAppsTest {
         assertTrue(consent.contains("血糖ビューア"), consent::toString);
         assertEquals("/console/login/factor", factor.path(), factor::toString);
         assertEquals(303, decide(p, consent, "deny", new ArrayList<>(), null).status());
+    }
+
+    // ---- openid fhirUser: ID tokens and the person's Practitioner -------------------------------------------------
+
+    private HttpResponse<String> anonymousGet(String uri) {
+        return h.server.send(HttpRequest.newBuilder(URI.create(uri)).GET().build());
+    }
+
+    /** An OpenID Connect authentication request (Nimbus OIDC SDK) with PKCE, a nonce and SMART's aud. */
+    private Flow openIdRequest(String clientId, String scope, Nonce nonce) {
+        CodeVerifier verifier = new CodeVerifier();
+        State state = new State();
+        AuthenticationRequest.Builder b = new AuthenticationRequest.Builder(new ResponseType(ResponseType.Value.CODE),
+                Scope.parse(scope), new ClientID(clientId), URI.create(REDIRECT))
+                .endpointURI(URI.create(origin() + "/oauth/authorize")).state(state)
+                .codeChallenge(verifier, CodeChallengeMethod.S256).customParameter("aud", h.server.base());
+        if (nonce != null) {
+            b.nonce(nonce);
+        }
+        return new Flow(verifier, state, b.build().toURI());
+    }
+
+    private OIDCTokens openIdTokens(String clientId, Flow f, List<String> ticked) throws Exception {
+        AuthorizationCode code = authorize(doctor, f, ticked);
+        TokenResponse r = OIDCTokenResponseParser.parse(http(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(clientId), new AuthorizationCodeGrant(code, URI.create(REDIRECT), f.verifier()))
+                .toHTTPRequest()));
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
+        return ((OIDCTokenResponse) r.toSuccessResponse()).getOIDCTokens();
+    }
+
+    @Test
+    void openidFhirUserGivesAnIdTokenSignedByMamoriAndThePersonsOwnPractitioner() throws Exception {
+        String app = register("職員ポータル", false, REDIRECT, "user/Observation.rs openid fhirUser");
+        String base = h.server.base();
+        HttpResponse<String> conf = anonymousGet(origin() + "/fhir/.well-known/smart-configuration");
+        for (String s : List.of("\"jwks_uri\":\"" + origin() + "/oauth/jwks\"", "sso-openid-connect", "\"openid\"",
+                "\"fhirUser\"", "\"issuer\":\"" + base + "\"")) {
+            assertTrue(conf.body().contains(s), () -> s + " in " + conf.body());
+        }
+        // the OpenID Provider configuration at the issuer (the FHIR base), read by the OIDC library
+        HttpResponse<String> discovery = anonymousGet(base + "/.well-known/openid-configuration");
+        assertEquals(200, discovery.statusCode(), discovery::body);
+        OIDCProviderMetadata md = OIDCProviderMetadata.parse(discovery.body());
+        assertEquals(new Issuer(base), md.getIssuer());
+        assertTrue(md.getIDTokenJWSAlgs().contains(JWSAlgorithm.RS256), "RS256, as OpenID Connect requires");
+        HttpResponse<String> keys = anonymousGet(md.getJWKSetURI().toString());
+        assertEquals(200, keys.statusCode(), keys::body);
+        JWKSet jwks = JWKSet.parse(keys.body());
+        assertFalse(jwks.getKeys().isEmpty());
+        assertTrue(jwks.getKeys().stream().noneMatch(JWK::isPrivate), "only public keys are published");
+        assertFalse(keys.body().contains("\"d\""), "no private exponent");
+        byte[] sealed = h.one("SELECT sealed_private FROM smart_signing_key WHERE retired_at IS NULL");
+        assertFalse(new String(sealed, StandardCharsets.ISO_8859_1).contains("\"d\""), "the private key is sealed");
+
+        Nonce nonce = new Nonce();
+        Flow f = openIdRequest(app, "openid fhirUser user/Observation.rs", nonce);
+        Browser.Page consent = consentPage(doctor, f);
+        assertTrue(consent.contains("あなたが誰かをアプリに伝える"), "openid in words: " + consent.body());
+        assertTrue(consent.contains("あなたの職員情報（氏名）をアプリが参照する"), "fhirUser in words");
+        AuthorizationCode granted = code(decide(doctor, consent, "allow", List.of("openid", "fhirUser",
+                "user/Observation.rs"), null), f);
+        OIDCTokens tokens = exchangeOpenId(app, granted, f);
+        JWT idToken = tokens.getIDToken();
+        assertNotNull(idToken, "openid granted: an ID token");
+        assertEquals(JWSAlgorithm.RS256, idToken.getHeader().getAlgorithm());
+        String kid = ((SignedJWT) idToken).getHeader().getKeyID();
+        assertNotNull(jwks.getKeyByKeyId(kid), "the token names its key by kid, and the JWKS holds it");
+
+        // verified by the library from the published JWKS: signature, iss, aud, exp, iat, nonce
+        IDTokenClaimsSet claims = new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256, jwks)
+                .validate(idToken, nonce);
+        assertEquals(doctor.accountId.toString(), claims.getSubject().getValue());
+        assertEquals(List.of(new com.nimbusds.oauth2.sdk.id.Audience(app)), claims.getAudience());
+        assertEquals(300, (claims.getExpirationTime().getTime() - claims.getIssueTime().getTime()) / 1000);
+        String fhirUser = claims.getStringClaim("fhirUser");
+        assertEquals(base + "/Practitioner/staff-" + doctor.accountId, fhirUser);
+        assertThrows(com.nimbusds.jose.proc.BadJOSEException.class, () -> new IDTokenValidator(new Issuer(base),
+                new ClientID(app), JWSAlgorithm.RS256, jwks).validate(idToken, new Nonce()), "another nonce");
+        assertThrows(com.nimbusds.jose.proc.BadJOSEException.class, () -> new IDTokenValidator(new Issuer(base),
+                new ClientID(publicApp), JWSAlgorithm.RS256, jwks).validate(idToken, nonce), "another audience");
+
+        // the person's own Practitioner, read with the access token (no Practitioner scope, no role for it)
+        HttpResponse<String> me = h.server.send(HttpRequest.newBuilder(URI.create(fhirUser))
+                .header("Authorization", "Bearer " + tokens.getAccessToken().getValue()).GET().build());
+        assertEquals(200, me.statusCode(), me::body);
+        assertTrue(me.body().contains("\"resourceType\":\"Practitioner\""), me::body);
+        assertTrue(me.body().contains(doctor.accountId.toString()), "identified by the account's id");
+        assertTrue(me.body().contains("https://mamori.jp/fhir/sid/account"), me::body);
+        assertTrue(me.body().contains("山田") && me.body().contains("ヤマダ"), "the account's names: " + me.body());
+        assertFalse(me.body().contains("223456"), "no licence number");
+        assertTrue(eventually("action = 'create' AND convert_from(entry, 'UTF8') LIKE ?",
+                "%Practitioner/staff-" + doctor.accountId + "%") > 0, "the derived Practitioner is audited");
+        assertEquals(1L, (Long) h.one("SELECT count(*) FROM resource_version WHERE res_type = 'Practitioner' AND res_id = ?"
+                + " AND author = 'system:smart-fhir-user' AND reason LIKE 'SMART fhirUser%'", "staff-" + doctor.accountId));
+        assertEquals(403, fhir(tokens.getAccessToken(), "/Practitioner?_id=staff-" + doctor.accountId).statusCode(),
+                "one record at a time: not by search");
+        assertEquals(403, fhir(tokens.getAccessToken(), "/Practitioner/staff-" + h.accountId(h.admin.loginId)).statusCode(),
+                "not someone else's");
+
+        // the key has signed for longer than its period: the next signing rotates it; both stay published
+        update("UPDATE smart_signing_key SET created_at = created_at - interval '100 days' WHERE kid = ?", kid);
+        // a second grant without fhirUser: an ID token without the claim, and the Practitioner is not readable
+        Flow g = openIdRequest(app, "openid fhirUser user/Observation.rs", null);
+        OIDCTokens second = openIdTokens(app, g, List.of("openid", "user/Observation.rs"));
+        String newKid = ((SignedJWT) second.getIDToken()).getHeader().getKeyID();
+        assertFalse(kid.equals(newKid), "a new key after rotation");
+        JWKSet rotated = JWKSet.parse(anonymousGet(md.getJWKSetURI().toString()).body());
+        assertNotNull(rotated.getKeyByKeyId(kid), "the retired key stays published");
+        assertNotNull(rotated.getKeyByKeyId(newKid));
+        new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256, rotated).validate(idToken, nonce);
+        IDTokenClaimsSet plain = new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256,
+                rotated).validate(second.getIDToken(), null);
+        assertNull(plain.getStringClaim("fhirUser"));
+        assertNull(plain.getNonce(), "no nonce asked, none given");
+        assertEquals(403, fhir(second.getAccessToken(), "/Practitioner/staff-" + doctor.accountId).statusCode(),
+                "fhirUser left unticked: the app may not read it");
+        assertEquals(1L, (Long) h.one("SELECT count(*) FROM resource_version WHERE res_type = 'Practitioner' AND res_id = ?"
+                + " AND author = 'system:smart-fhir-user' AND reason LIKE 'SMART fhirUser%'", "staff-" + doctor.accountId),
+                "an unchanged account writes no second version");
+    }
+
+    private OIDCTokens exchangeOpenId(String clientId, AuthorizationCode code, Flow f) throws Exception {
+        TokenResponse r = OIDCTokenResponseParser.parse(http(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(clientId), new AuthorizationCodeGrant(code, URI.create(REDIRECT), f.verifier()))
+                .toHTTPRequest()));
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
+        return ((OIDCTokenResponse) r.toSuccessResponse()).getOIDCTokens();
     }
 }
