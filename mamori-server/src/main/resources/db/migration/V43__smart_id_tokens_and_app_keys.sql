@@ -4,6 +4,8 @@
 --    /oauth/jwks. One key is current (retired_at IS NULL); a retired key stays published for a day so that ID tokens
 --    signed just before a rotation still verify.
 --  * smart_grant.nonce: the OpenID Connect nonce of the authorization request, echoed in the ID token.
+--  * smart_grant.last_used_at: when a token of the grant was last used (written at most once a minute), for the
+--    person's own list of the apps they allowed.
 CREATE TABLE smart_signing_key (
   kid            text        PRIMARY KEY CHECK (kid ~ '^[A-Za-z0-9_-]{8,64}$'),
   alg            text        NOT NULL CHECK (alg IN ('RS256')),
@@ -17,5 +19,6 @@ CREATE TRIGGER smart_signing_key_no_delete BEFORE DELETE ON smart_signing_key
   FOR EACH ROW EXECUTE FUNCTION mamori_refuse_change();
 
 ALTER TABLE smart_grant ADD COLUMN nonce text CHECK (nonce IS NULL OR length(nonce) BETWEEN 1 AND 2000);
+ALTER TABLE smart_grant ADD COLUMN last_used_at timestamptz;
 
 GRANT SELECT, INSERT, UPDATE ON smart_signing_key TO mamori_app;

@@ -75,6 +75,8 @@ public final class Smart {
     public static final Duration OFFLINE_LIFETIME = Duration.ofDays(30);
     public static final Duration ONLINE_LIFETIME = Duration.ofHours(12);
     public static final Duration LAUNCH_LIFETIME = Duration.ofMinutes(5);
+    /** A grant's last use is written when the one recorded is older than this (not on every request). */
+    static final Duration USE_TOUCH_EVERY = Duration.ofMinutes(1);
     static final int MAX_PARAM = 2000;
 
     /** A registered app as administrators and the consent page see it; never its secret. */
@@ -1063,10 +1065,11 @@ public final class Smart {
         if (token == null || !token.startsWith(ACCESS_PREFIX) || token.length() > 200) {
             return Optional.empty();
         }
-        return Tx.read(ds, c -> {
+        List<UUID> touched = new ArrayList<>(1);
+        Optional<Bearer> found = Tx.read(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT g.grant_id, g.account_id, g.display, g.scopes,"
                     + " g.patient_id, a.client_id, a.name, " + PersonContexts.accessVersionSql("g.account_id")
-                    + " FROM smart_token t JOIN smart_grant g ON g.grant_id = t.grant_id"
+                    + ", g.last_used_at FROM smart_token t JOIN smart_grant g ON g.grant_id = t.grant_id"
                     + " JOIN smart_app a ON a.client_id = g.client_id WHERE t.token_sha256 = ? AND t.kind = 'access'"
                     + " AND t.expires_at > ? AND g.revoked_at IS NULL AND a.enabled AND "
                     + Accounts.activeStaffSql("g.account_id"))) {
@@ -1083,12 +1086,120 @@ public final class Smart {
                         fhirUser |= s.equals("fhirUser");
                     }
                     UUID grant = rs.getObject(1, UUID.class);
+                    OffsetDateTime used = rs.getObject(9, OffsetDateTime.class);
+                    if (used == null || used.toInstant().plus(USE_TOUCH_EVERY).isBefore(clock.instant())) {
+                        touched.add(grant);
+                    }
                     return Optional.of(new Bearer(rs.getObject(2, UUID.class), rs.getLong(8), rs.getString(3),
                             Set.copyOf(scopes), rs.getString(5), rs.getString(6), rs.getString(7),
                             grant.toString().substring(0, 8), fhirUser));
                 }
             }
         });
+        if (!touched.isEmpty()) {
+            // when the grant was last used, for the person's own list of apps: written at most once a minute
+            Tx.inTransaction(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE smart_grant SET last_used_at = ? WHERE"
+                        + " grant_id = ?")) {
+                    ps.setObject(1, utc(clock.instant()));
+                    ps.setObject(2, touched.get(0));
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+        }
+        return found;
+    }
+
+    // ---- a person's own apps ---------------------------------------------------------------------------------
+
+    /**
+     * An app a person allowed and has not revoked: its name, the scopes of the newest consent (resource scopes and
+     * the others), when first allowed, when a token of it was last used (null: never), and how many consents.
+     */
+    public record AllowedApp(String clientId, String name, List<Scope> resources, List<String> others,
+                             Instant allowedAt, Instant lastUsedAt, int grants) {
+        public AllowedApp {
+            resources = List.copyOf(resources);
+            others = List.copyOf(others);
+        }
+    }
+
+    /** A grant in force: not revoked, and its code not yet spent or a token of it still current. */
+    private static final String IN_FORCE = "g.revoked_at IS NULL AND ((g.code_used_at IS NULL AND g.code_expires_at > ?)"
+            + " OR EXISTS (SELECT 1 FROM smart_token t WHERE t.grant_id = g.grant_id AND t.expires_at > ?"
+            + " AND t.replaced_at IS NULL))";
+
+    /** The apps {@code account} allowed that still hold a grant in force, the most recently allowed first. */
+    public List<AllowedApp> allowedBy(UUID account) {
+        Instant now = clock.instant();
+        return Tx.read(ds, c -> {
+            List<AllowedApp> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.client_id, a.name, (array_agg(g.scopes ORDER BY"
+                    + " g.created_at DESC))[1], min(g.created_at), max(g.last_used_at), count(*) FROM smart_grant g"
+                    + " JOIN smart_app a ON a.client_id = g.client_id WHERE g.account_id = ? AND " + IN_FORCE
+                    + " GROUP BY a.client_id, a.name ORDER BY max(g.created_at) DESC LIMIT 100")) {
+                ps.setObject(1, account);
+                ps.setObject(2, utc(now));
+                ps.setObject(3, utc(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        List<Scope> resources = new ArrayList<>();
+                        List<String> others = new ArrayList<>();
+                        for (String t : rs.getString(3).split(" ")) {
+                            Optional<Scope> sc = Scope.parsePerson(t);
+                            if (sc.isPresent()) {
+                                resources.add(sc.get());
+                            } else if (!t.isEmpty()) {
+                                others.add(t);
+                            }
+                        }
+                        OffsetDateTime used = rs.getObject(5, OffsetDateTime.class);
+                        out.add(new AllowedApp(rs.getString(1), rs.getString(2), resources, others,
+                                rs.getObject(4, OffsetDateTime.class).toInstant(), used == null ? null
+                                : used.toInstant(), rs.getInt(6)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * The person withdraws their consent to an app: every grant of theirs to it is revoked, which ends each of its
+     * access and refresh tokens at once (the next request with one is 401). Audited ({@code smart.revoke}) with the
+     * grants revoked. Returns how many grants were revoked (0: none in force, e.g. revoked in another tab).
+     */
+    public int revokeFor(UUID account, String clientId, Actor by) {
+        if (clientId == null || clientId.length() > 64) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        List<String> revoked = Tx.inTransaction(ds, c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE smart_grant g SET revoked_at = ?, revoked_reason ="
+                    + " 'revoked by the person', code_used_at = coalesce(code_used_at, ?) WHERE g.account_id = ? AND"
+                    + " g.client_id = ? AND g.revoked_at IS NULL RETURNING g.grant_id")) {
+                ps.setObject(1, utc(now));
+                ps.setObject(2, utc(now));
+                ps.setObject(3, account);
+                ps.setString(4, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getObject(1, UUID.class).toString());
+                    }
+                }
+            }
+            if (!ids.isEmpty()) {
+                audit.stage(c, AuditEvent.by(by, AuditAction.SMART_REVOKE).purpose(Purpose.SECURITY)
+                        .detail("by", "person").detail("app", clientId).detail("app_name", app(c, clientId)
+                                .map(App::name).orElse(clientId)).detail("grants", String.join(" ", ids)).build());
+            }
+            return ids;
+        });
+        audit.drainSoon();
+        log.info("SMART grants of app {} revoked by their person {}: {}", clientId, account, revoked.size());
+        return revoked.size();
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

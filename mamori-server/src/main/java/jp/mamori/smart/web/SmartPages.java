@@ -42,6 +42,8 @@ public final class SmartPages {
     static final String APP = "/console/admin/smart-app";
     static final String AUTHORIZE = "/console/smart/authorize";
     static final String LAUNCH = "/console/smart/launch";
+    /** The person withdraws an app they allowed (from their own account page, one of identity's own pages). */
+    static final String MY_REVOKE = "/console/me/apps/revoke";
     /** The prefix of the consent form's fields that carry the app's request back. */
     static final String Q = "q_";
 
@@ -74,6 +76,43 @@ public final class SmartPages {
         console.route("GET", APP, ADMIN, false, r -> edit(r, 200, null, null, null, null));
         console.route("POST", APP, ADMIN, true, this::change);
         console.homePart(this::tile);
+        console.part(Console.Place.ACCOUNT, this::accountPart);
+        // like ending one's own session, withdrawing one's own consent takes access away: no step-up
+        console.route("POST", MY_REVOKE, USER, false, this::revokeMine);
+    }
+
+    // ---- the person's own apps (on their account page) ----------------------------------------------------------
+
+    gg.jte.Content accountPart(ConsoleRequest r) {
+        Messages t = r.messages();
+        JpDates.Lang lang = r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA;
+        List<SmartViews.MyApp> rows = new ArrayList<>();
+        for (Smart.AllowedApp a : smart.allowedBy(r.session().accountId())) {
+            List<String> words = new ArrayList<>();
+            for (Scope sc : a.resources()) {
+                words.add(words(t, sc));
+            }
+            for (String o : a.others()) {
+                if (!o.equals("launch") && t.has("smart.scope." + o.replace('/', '_'))) {
+                    words.add(t.get("smart.scope." + o.replace('/', '_')));
+                }
+            }
+            rows.add(new SmartViews.MyApp(a.clientId(), a.name(), words, dates.dateTime(a.allowedAt(), lang),
+                    a.lastUsedAt() == null ? t.get("smart.mine.neverUsed") : dates.dateTime(a.lastUsedAt(), lang)));
+        }
+        String notice = switch (r.param("apps")) {
+            case "revoked" -> t.get("smart.mine.revoked");
+            case "none" -> t.get("smart.mine.nothingToRevoke");
+            default -> null;
+        };
+        return jp.mamori.web.console.Templates.content("smart/mine.jte", t, new SmartViews.MyApps(notice, rows,
+                r.csrf()));
+    }
+
+    private Reply revokeMine(ConsoleRequest r) {
+        Sessions.Session s = r.session();
+        int n = smart.revokeFor(s.accountId(), r.param("app"), Actor.of(s, r.address()));
+        return Console.redirect("/console/me?apps=" + (n > 0 ? "revoked" : "none") + "#my-apps");
     }
 
     /** The administrators' tile on the home page. */

@@ -50,4 +50,12 @@ public final class SmartViews {
     public record Launch(String patientName, String patientIdent, String patientId, List<LaunchApp> apps,
                          String error, String csrf) {
     }
+
+    /** An app the person allowed, on their own account page: the scopes in words, Japanese dates. */
+    public record MyApp(String clientId, String name, List<String> scopes, String allowed, String lastUsed) {
+    }
+
+    /** The person's own apps (a part of their account page). */
+    public record MyApps(String notice, List<MyApp> apps, String csrf) {
+    }
 }

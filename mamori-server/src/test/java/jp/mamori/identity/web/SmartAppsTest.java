@@ -793,4 +793,37 @@ class SmartAppsTest {
         assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
         return ((OIDCTokenResponse) r.toSuccessResponse()).getOIDCTokens();
     }
+
+    @Test
+    void aPersonRevokesOnlyTheirOwnAppsAndOnlyWithTheFormsToken() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs", "offline_access")),
+                f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        Browser.Page mine = doctor.browser.get("/console/me");
+        assertTrue(mine.contains("id=\"my-apps\"") && mine.contains("血糖ビューア"), mine::toString);
+
+        Person other = h.enrolStaff("smart.other", "内科", "qualification", "physician", "licence_physician", "523456");
+        other.browser.get("/console/me");
+        Map<String, String> form = new LinkedHashMap<>(other.browser.last().hiddenFields("/console/me/recovery-codes"));
+        form.put("app", publicApp); // a valid form token, but the other person's own account
+        Browser.Page tried = other.browser.post("/console/me/apps/revoke", form, Map.of());
+        assertTrue(tried.contains("取り消す許可はありませんでした"), tried::toString);
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode(), "another person cannot revoke it");
+
+        Browser.Page forged = doctor.browser.postRaw("/console/me/apps/revoke", "application/x-www-form-urlencoded",
+                ("app=" + publicApp).getBytes(StandardCharsets.UTF_8), Map.of());
+        assertFalse(forged.status() == 303 && forged.response().headers().firstValue("Location").orElse("")
+                .contains("apps=revoked"), "no CSRF token: refused");
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode(), "still allowed");
+
+        doctor.browser.get("/console/me");
+        Browser.Page revoked = doctor.browser.submit("/console/me/apps/revoke", "app", publicApp);
+        assertTrue(revoked.contains("アプリの許可を取り消しました"), revoked::toString);
+        assertEquals(401, fhir(at, "/Observation?patient=" + hanako).statusCode(), "the access token ends at once");
+        TokenResponse refreshed = send(new TokenRequest(URI.create(origin() + "/oauth/token"), new ClientID(publicApp),
+                new RefreshTokenGrant(ok.getTokens().getRefreshToken())));
+        assertEquals("invalid_grant", error(refreshed), "and the refresh token");
+    }
 }
