@@ -1,4 +1,5 @@
--- SMART on FHIR, second part (issue 21; ADR 0016). Owned by the smart capability (jp.mamori.smart).
+-- SMART on FHIR, second part (issue 21; ADR 0016). Owned by the smart capability (jp.mamori.smart): ID tokens, and
+-- apps that authenticate with their own keys.
 --  * smart_signing_key: the keys Mamori signs ID tokens with (openid fhirUser). The private key is sealed with
 --    identity's key file (AES-GCM, bound to the key id), never stored in the clear; the public JWK is published at
 --    /oauth/jwks. One key is current (retired_at IS NULL); a retired key stays published for a day so that ID tokens
@@ -22,3 +23,20 @@ ALTER TABLE smart_grant ADD COLUMN nonce text CHECK (nonce IS NULL OR length(non
 ALTER TABLE smart_grant ADD COLUMN last_used_at timestamptz;
 
 GRANT SELECT, INSERT, UPDATE ON smart_signing_key TO mamori_app;
+
+-- private_key_jwt for confidential apps (SMART "asymmetric client authentication"): an app registers its public JWK set
+-- (inline, at most 8 KiB, public keys only) instead of a secret, and authenticates at /oauth/token with a signed
+-- assertion (RS384 or ES384); each assertion's jti is kept until it expires and refused a second time.
+ALTER TABLE smart_app ADD COLUMN jwks text CHECK (jwks IS NULL OR length(jwks) BETWEEN 1 AND 8192);
+ALTER TABLE smart_app DROP CONSTRAINT smart_app_check;
+ALTER TABLE smart_app ADD CONSTRAINT smart_app_one_credential CHECK (
+  confidential = (secret_sha256 IS NOT NULL OR jwks IS NOT NULL) AND NOT (secret_sha256 IS NOT NULL AND jwks IS NOT NULL));
+ALTER TABLE smart_app_version ADD COLUMN jwks text;
+CREATE TABLE smart_assertion_jti (
+  client_id      text        NOT NULL REFERENCES smart_app (client_id),
+  jti            text        NOT NULL CHECK (length(jti) BETWEEN 1 AND 200),
+  expires_at     timestamptz NOT NULL,
+  PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX smart_assertion_jti_expires ON smart_assertion_jti (expires_at);
+GRANT SELECT, INSERT, DELETE ON smart_assertion_jti TO mamori_app;

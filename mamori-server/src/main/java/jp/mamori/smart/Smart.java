@@ -81,16 +81,35 @@ public final class Smart {
 
     /** A registered app as administrators and the consent page see it; never its secret. */
     public record App(String clientId, String name, boolean confidential, List<String> redirectUris, String launchUrl,
-                      String maxScopes, boolean enabled, int version, Instant changedAt, String changedBy) {
+                      String maxScopes, boolean enabled, int version, Instant changedAt, String changedBy,
+                      String jwks) {
         public App {
             redirectUris = List.copyOf(redirectUris);
+        }
+
+        /** Whether the app authenticates with its own keys ({@code private_key_jwt}) rather than a secret. */
+        public boolean usesKeys() {
+            return jwks != null;
         }
     }
 
     /** What an administrator enters for an app. Redirect URIs one per line. */
     public record AppSpec(String name, boolean confidential, String redirectUris, String launchUrl, String maxScopes,
-                          boolean enabled) {
+                          boolean enabled, String jwks) {
+        /** An app with a client secret (confidential) or none (public). */
+        public AppSpec(String name, boolean confidential, String redirectUris, String launchUrl, String maxScopes,
+                       boolean enabled) {
+            this(name, confidential, redirectUris, launchUrl, maxScopes, enabled, null);
+        }
     }
+
+    /** The client assertion type of {@code private_key_jwt} (RFC 7523 §2.2). */
+    static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    /** The algorithms SMART App Launch 2.x names for asymmetric client authentication. */
+    static final Set<com.nimbusds.jose.JWSAlgorithm> ASSERTION_ALGS = Set.of(com.nimbusds.jose.JWSAlgorithm.RS384,
+            com.nimbusds.jose.JWSAlgorithm.ES384);
+    /** The most an app's JWK set may hold, as text. */
+    static final int MAX_JWKS = 8192;
 
     /** A newly registered app and, for a confidential one, its client secret, shown once. */
     public record Registered(App app, String secret) {
@@ -196,15 +215,16 @@ public final class Smart {
         c.put("grant_types_supported", List.of("authorization_code", "refresh_token", "client_credentials"));
         c.put("response_types_supported", List.of("code"));
         c.put("code_challenge_methods_supported", List.of("S256"));
-        // client_secret_* for apps acting for a person; private_key_jwt for backend services (client_credentials)
+        // client_secret_* and private_key_jwt (RS384, ES384) for apps acting for a person; private_key_jwt for
+        // backend services (client_credentials)
         c.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post",
                 "private_key_jwt"));
-        c.put("token_endpoint_auth_signing_alg_values_supported", List.of("ES256", "ES384", "RS256", "PS256",
-                "EdDSA"));
+        c.put("token_endpoint_auth_signing_alg_values_supported", List.of("ES256", "ES384", "RS256", "RS384",
+                "PS256", "EdDSA"));
         List<String> scopes = new ArrayList<>(List.of("launch", "launch/patient", "offline_access", "online_access",
                 "user/*.cruds", "user/*.rs", "patient/*.cruds", "patient/*.rs", "system/*.cruds", "system/*.rs"));
         List<String> capabilities = new ArrayList<>(List.of("launch-ehr", "launch-standalone", "client-public",
-                "client-confidential-symmetric", "context-ehr-patient", "context-standalone-patient",
+                "client-confidential-symmetric", "client-confidential-asymmetric", "context-ehr-patient", "context-standalone-patient",
                 "permission-v2", "permission-v1", "permission-patient", "permission-user", "permission-offline",
                 "permission-online"));
         if (idTokens != null) {
@@ -241,7 +261,7 @@ public final class Smart {
     }
 
     private static final String APP_COLUMNS = "SELECT client_id, name, confidential, redirect_uris, launch_url,"
-            + " max_scopes, enabled, version, changed_at, changed_by FROM smart_app";
+            + " max_scopes, enabled, version, changed_at, changed_by, jwks FROM smart_app";
 
     private static Optional<App> app(Connection c, String clientId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(APP_COLUMNS + " WHERE client_id = ?")) {
@@ -255,7 +275,7 @@ public final class Smart {
     private static App app(ResultSet rs) throws SQLException {
         return new App(rs.getString(1), rs.getString(2), rs.getBoolean(3),
                 List.of((String[]) rs.getArray(4).getArray()), rs.getString(5), rs.getString(6), rs.getBoolean(7),
-                rs.getInt(8), rs.getObject(9, OffsetDateTime.class).toInstant(), rs.getString(10));
+                rs.getInt(8), rs.getObject(9, OffsetDateTime.class).toInstant(), rs.getString(10), rs.getString(11));
     }
 
     /** Registers an app; a confidential one gets a client secret, returned here once and kept only as a hash. */
@@ -263,12 +283,12 @@ public final class Smart {
         Checked ok = check(spec);
         String clientId = "app-" + Secrets.random256().substring(0, 16).replace('_', 'x').replace('-', 'y')
                 .toLowerCase(java.util.Locale.ROOT);
-        String secret = spec.confidential() ? "mamori_scs." + Secrets.random256() : null;
+        String secret = spec.confidential() && ok.jwks() == null ? "mamori_scs." + Secrets.random256() : null;
         Instant now = clock.instant();
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_app (client_id, name, confidential,"
-                    + " secret_sha256, redirect_uris, launch_url, max_scopes, enabled, version, changed_at, changed_by)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")) {
+                    + " secret_sha256, redirect_uris, launch_url, max_scopes, enabled, version, changed_at, changed_by,"
+                    + " jwks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)")) {
                 ps.setString(1, clientId);
                 ps.setString(2, ok.name());
                 ps.setBoolean(3, spec.confidential());
@@ -279,12 +299,15 @@ public final class Smart {
                 ps.setBoolean(8, spec.enabled());
                 ps.setObject(9, utc(now));
                 ps.setString(10, by.principal());
+                ps.setString(11, ok.jwks());
                 ps.executeUpdate();
             }
             version(c, clientId, true);
             audit.stage(c, AuditEvent.by(by, AuditAction.SMART_APP).purpose(Purpose.SECURITY)
                     .detail("change", "registered").detail("app", clientId).detail("name", ok.name())
-                    .detail("confidential", String.valueOf(spec.confidential())).detail("scopes", ok.scopes())
+                    .detail("confidential", String.valueOf(spec.confidential()))
+                    .detail("client_auth", !spec.confidential() ? "none" : ok.jwks() != null ? "private_key_jwt"
+                            : "client_secret").detail("scopes", ok.scopes())
                     .detail("redirect_uris", String.join(" ", ok.uris())).detail("enabled",
                             String.valueOf(spec.enabled())).build());
             return null;
@@ -302,15 +325,16 @@ public final class Smart {
         Checked ok = check(spec);
         App before = app(clientId).orElseThrow(() -> new SmartRefusal.Invalid(
                 "そのアプリは登録されていません / No such app"));
-        if (before.confidential() != spec.confidential()) {
+        if (before.confidential() != spec.confidential() || before.usesKeys() != (ok.jwks() != null)) {
             throw new SmartRefusal.Invalid("公開クライアントと機密クライアントの種別は変更できません。新しく登録してください /"
                     + " The client type cannot change: register a new app");
         }
-        String secret = newSecret && before.confidential() ? "mamori_scs." + Secrets.random256() : null;
+        String secret = newSecret && before.confidential() && !before.usesKeys() ? "mamori_scs." + Secrets.random256()
+                : null;
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE smart_app SET name = ?, redirect_uris = ?,"
                     + " launch_url = ?, max_scopes = ?, enabled = ?, version = version + 1, changed_at = ?,"
-                    + " changed_by = ?, secret_sha256 = coalesce(?, secret_sha256) WHERE client_id = ?")) {
+                    + " changed_by = ?, secret_sha256 = coalesce(?, secret_sha256), jwks = ? WHERE client_id = ?")) {
                 ps.setString(1, ok.name());
                 ps.setArray(2, c.createArrayOf("text", ok.uris().toArray()));
                 ps.setString(3, ok.launchUrl());
@@ -319,7 +343,8 @@ public final class Smart {
                 ps.setObject(6, utc(clock.instant()));
                 ps.setString(7, by.principal());
                 ps.setBytes(8, secret == null ? null : Hashes.sha256(secret));
-                ps.setString(9, clientId);
+                ps.setString(9, ok.jwks());
+                ps.setString(10, clientId);
                 ps.executeUpdate();
             }
             version(c, clientId, secret != null);
@@ -327,7 +352,8 @@ public final class Smart {
                     .detail("change", "updated").detail("app", clientId).detail("name", ok.name())
                     .detail("scopes", ok.scopes()).detail("redirect_uris", String.join(" ", ok.uris()))
                     .detail("enabled", String.valueOf(spec.enabled())).detail("new_secret",
-                            String.valueOf(secret != null)).build());
+                            String.valueOf(secret != null)).detail("keys_changed", String.valueOf(ok.jwks() != null
+                            && !ok.jwks().equals(before.jwks()))).build());
             return null;
         });
         audit.drainSoon();
@@ -339,15 +365,15 @@ public final class Smart {
     private static void version(Connection c, String clientId, boolean secretChanged) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_app_version (client_id, version, name,"
                 + " confidential, redirect_uris, launch_url, max_scopes, enabled, secret_changed, changed_at,"
-                + " changed_by) SELECT client_id, version, name, confidential, redirect_uris, launch_url, max_scopes,"
-                + " enabled, ?, changed_at, changed_by FROM smart_app WHERE client_id = ?")) {
+                + " changed_by, jwks) SELECT client_id, version, name, confidential, redirect_uris, launch_url,"
+                + " max_scopes, enabled, ?, changed_at, changed_by, jwks FROM smart_app WHERE client_id = ?")) {
             ps.setBoolean(1, secretChanged);
             ps.setString(2, clientId);
             ps.executeUpdate();
         }
     }
 
-    private record Checked(String name, List<String> uris, String launchUrl, String scopes) {
+    private record Checked(String name, List<String> uris, String launchUrl, String scopes, String jwks) {
     }
 
     private static Checked check(AppSpec spec) {
@@ -374,7 +400,42 @@ public final class Smart {
             throw new SmartRefusal.Invalid("少なくとも1つの user/ または patient/ スコープが必要です / At least one user/"
                     + " or patient/ scope is required");
         }
-        return new Checked(name, List.copyOf(new LinkedHashSet<>(uris)), launch, max.text());
+        return new Checked(name, List.copyOf(new LinkedHashSet<>(uris)), launch, max.text(), jwks(spec));
+    }
+
+    /**
+     * An app's public JWK set for {@code private_key_jwt}: inline, at most {@link #MAX_JWKS} characters, 1 to 10 public
+     * signing keys that can make RS384 (RSA of 2048 bits or more) or ES384 (EC P-384) signatures; private, symmetric
+     * and other keys refused by name. Null for an app without keys.
+     */
+    private static String jwks(AppSpec spec) {
+        if (spec.jwks() == null || spec.jwks().isBlank()) {
+            return null;
+        }
+        if (!spec.confidential()) {
+            throw new SmartRefusal.Invalid("公開鍵で認証するアプリは機密クライアントです / An app that authenticates with its"
+                    + " keys is a confidential client");
+        }
+        if (spec.jwks().length() > MAX_JWKS) {
+            throw new SmartRefusal.Invalid("公開鍵（JWK Set）は" + MAX_JWKS + "文字までです / The JWK set may be at most "
+                    + MAX_JWKS + " characters");
+        }
+        com.nimbusds.jose.jwk.JWKSet set;
+        try {
+            set = jp.mamori.identity.SystemClients.parseJwks(spec.jwks());
+        } catch (IllegalArgumentException e) {
+            throw new SmartRefusal.Invalid("公開鍵（JWK Set）を使えません: " + ascii(e.getMessage()) + " / The JWK set"
+                    + " cannot be used: " + ascii(e.getMessage()));
+        }
+        for (com.nimbusds.jose.jwk.JWK k : set.getKeys()) {
+            boolean fit = k instanceof com.nimbusds.jose.jwk.RSAKey
+                    || k instanceof com.nimbusds.jose.jwk.ECKey ec && com.nimbusds.jose.jwk.Curve.P_384.equals(ec.getCurve());
+            if (!fit) {
+                throw new SmartRefusal.Invalid("公開鍵は RS384（RSA 2048ビット以上）か ES384（EC P-384）に使えるものにしてください"
+                        + " / Each key must sign RS384 (RSA, 2048 bits or more) or ES384 (EC P-384)");
+            }
+        }
+        return set.toString(true);
     }
 
     /**
@@ -908,6 +969,12 @@ public final class Smart {
     private App client(Map<String, String> form, String authorization) throws Failure {
         String id = form.get("client_id");
         String secret = form.get("client_secret");
+        if (form.get("client_assertion") != null || form.get("client_assertion_type") != null) {
+            if (authorization != null || secret != null) {
+                throw new Failure(401, "invalid_client", "authenticate with one method: the client assertion alone");
+            }
+            return assertedClient(id, form.get("client_assertion_type"), form.get("client_assertion"));
+        }
         if (authorization != null) {
             if (secret != null || !authorization.regionMatches(true, 0, "Basic ", 0, 6) || authorization.length() > 600) {
                 throw new Failure(401, "invalid_client", "authenticate with one method: HTTP Basic or the form");
@@ -936,8 +1003,9 @@ public final class Smart {
         String clientId = id;
         String given = secret;
         Optional<byte[]> stored = Tx.read(ds, c -> {
+            // an app with keys has no secret, and is not a public app either: it must send its assertion
             try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(secret_sha256, ''::bytea) FROM smart_app"
-                    + " WHERE client_id = ? AND enabled")) {
+                    + " WHERE client_id = ? AND enabled AND jwks IS NULL")) {
                 ps.setString(1, clientId.length() > 64 ? "" : clientId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
@@ -953,6 +1021,71 @@ public final class Smart {
             throw new Failure(401, "invalid_client", "client authentication failed");
         }
         return app(clientId).orElseThrow();
+    }
+
+    /**
+     * A confidential app by its {@code private_key_jwt} assertion (RFC 7523; SMART App Launch 2.x "asymmetric client
+     * authentication"): RS384 or ES384 (none, HMAC and others refused), signed by a key of the app's registered JWK
+     * set (the header's kid must name one), iss = sub = the app, aud = this token endpoint, exp at most 5 minutes
+     * ahead, and a jti used once. Verified as the system clients' assertions are ({@code SystemClients}).
+     */
+    private App assertedClient(String id, String type, String assertion) throws Failure {
+        if (!JWT_BEARER.equals(type) || assertion == null) {
+            throw new Failure(401, "invalid_client", "client_assertion_type must be " + JWT_BEARER
+                    + " with a client_assertion");
+        }
+        if (issuer == null) {
+            throw new Failure(401, "invalid_client", "private_key_jwt is not available on this server");
+        }
+        String claimed;
+        try {
+            claimed = jp.mamori.identity.SystemClients.assertionClient(assertion, ASSERTION_ALGS);
+        } catch (IllegalArgumentException e) {
+            throw new Failure(401, "invalid_client", e.getMessage());
+        }
+        if (id != null && !id.equals(claimed)) {
+            throw new Failure(401, "invalid_client", "client_id differs from the client assertion's iss");
+        }
+        Optional<App> app = claimed.length() > 64 ? Optional.empty() : app(claimed);
+        if (app.isEmpty() || !app.get().enabled() || !app.get().usesKeys()) {
+            throw new Failure(401, "invalid_client", "client authentication failed");
+        }
+        jp.mamori.identity.SystemClients.VerifiedAssertion ok;
+        try {
+            ok = jp.mamori.identity.SystemClients.verifyAssertion(assertion,
+                    com.nimbusds.jose.jwk.JWKSet.parse(app.get().jwks()), ASSERTION_ALGS, tokenEndpoint(),
+                    clock.instant());
+        } catch (IllegalArgumentException | java.text.ParseException e) {
+            throw new Failure(401, "invalid_client", e.getMessage());
+        }
+        if (!useJti(claimed, ok.jti(), ok.expiresAt())) {
+            log.warn("SMART client assertion of {} replayed (jti {})", claimed, clip(ok.jti()));
+            throw new Failure(401, "invalid_client", "the client assertion's jti was used before");
+        }
+        return app.get();
+    }
+
+    /** This server's token endpoint, the only audience of a client assertion. */
+    private String tokenEndpoint() {
+        return issuer.replaceFirst("/fhir$", "") + TokenEndpoint.PATH;
+    }
+
+    /** Records a client assertion's jti until it expires; false when the app used it before (a replay). */
+    private boolean useJti(String clientId, String jti, Instant expires) {
+        Instant now = clock.instant();
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM smart_assertion_jti WHERE expires_at < ?")) {
+                ps.setObject(1, utc(now.minus(Duration.ofMinutes(2)))); // kept past exp by more than the skew allowed
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_assertion_jti (client_id, jti, expires_at)"
+                    + " VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                ps.setString(1, clientId);
+                ps.setString(2, jti);
+                ps.setObject(3, utc(expires));
+                return ps.executeUpdate() == 1;
+            }
+        });
     }
 
     private static TokenEndpoint.Answer error(Failure f) {

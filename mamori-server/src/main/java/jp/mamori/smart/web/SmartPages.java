@@ -306,22 +306,33 @@ public final class SmartPages {
                        SmartViews.AppForm form) {
         Messages t = r.messages();
         List<SmartViews.AppRow> rows = smart.apps().stream().map(a -> new SmartViews.AppRow(a.name(), a.clientId(),
-                t.get(a.confidential() ? "smart.kind.confidential" : "smart.kind.public"),
+                t.get(kindKey(a)),
                 List.of(a.maxScopes().split(" ")), a.redirectUris(), a.launchUrl(), a.enabled(),
                 dates.dateTime(a.changedAt(), r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA),
                 APP + "?id=" + a.clientId())).toList();
         return console.page(r, status, t.get("smart.apps.title"), "smart/apps.jte", new SmartViews.Apps(notice, error,
                 rows, secret, secretFor, form == null ? new SmartViews.AppForm("", false, "", "",
-                "user/*.rs launch launch/patient offline_access", true) : form, r.csrf()));
+                "user/*.rs launch launch/patient offline_access", true, false, "") : form, r.csrf()));
+    }
+
+    private static String kindKey(Smart.App a) {
+        return a.usesKeys() ? "smart.kind.keys" : a.confidential() ? "smart.kind.confidential" : "smart.kind.public";
     }
 
     private SmartViews.AppForm form(ConsoleRequest r) {
-        return new SmartViews.AppForm(r.param("name"), "confidential".equals(r.param("kind")), r.param("redirects"),
-                r.param("launch_url"), r.param("scopes"), "1".equals(r.param("enabled")));
+        boolean keys = "confidential_keys".equals(r.param("kind"));
+        return new SmartViews.AppForm(r.param("name"), keys || "confidential".equals(r.param("kind")),
+                r.param("redirects"), r.param("launch_url"), r.param("scopes"), "1".equals(r.param("enabled")), keys,
+                r.param("jwks"));
     }
 
     private Smart.AppSpec spec(SmartViews.AppForm f) {
-        return new Smart.AppSpec(f.name(), f.confidential(), f.redirects(), f.launchUrl(), f.scopes(), f.enabled());
+        if (f.keys() && f.jwks().isBlank()) {
+            throw new SmartRefusal.Invalid("公開鍵で認証するアプリには公開鍵（JWK Set）を入力してください / Enter the JWK set"
+                    + " of an app that authenticates with its keys");
+        }
+        return new Smart.AppSpec(f.name(), f.confidential(), f.redirects(), f.launchUrl(), f.scopes(), f.enabled(),
+                f.keys() ? f.jwks() : null);
     }
 
     private Reply create(ConsoleRequest r) {
@@ -344,11 +355,11 @@ public final class SmartPages {
         Smart.App a = app.get();
         SmartViews.AppForm f = entered != null ? entered : new SmartViews.AppForm(a.name(), a.confidential(),
                 String.join("\n", a.redirectUris()), a.launchUrl() == null ? "" : a.launchUrl(), a.maxScopes(),
-                a.enabled());
+                a.enabled(), a.usesKeys(), a.usesKeys() ? a.jwks() : "");
         Messages t = r.messages();
         return console.page(r, status, t.get("smart.app.title", a.name()), "smart/app.jte", new SmartViews.Edit(
-                notice, error, a.clientId(), t.get(a.confidential() ? "smart.kind.confidential" : "smart.kind.public"),
-                a.confidential(), f, secret, r.csrf()));
+                notice, error, a.clientId(), t.get(kindKey(a)), a.confidential() && !a.usesKeys(), f, secret,
+                r.csrf()));
     }
 
     private Reply change(ConsoleRequest r) {
@@ -358,7 +369,7 @@ public final class SmartPages {
         }
         SmartViews.AppForm f = form(r);
         f = new SmartViews.AppForm(f.name(), app.get().confidential(), f.redirects(), f.launchUrl(), f.scopes(),
-                f.enabled());
+                f.enabled(), app.get().usesKeys(), f.jwks());
         try {
             Smart.Registered done = smart.update(app.get().clientId(), spec(f), "1".equals(r.param("new_secret")),
                     Actor.of(r.session(), r.address()));

@@ -30,7 +30,7 @@ public final class SmartViews {
 
     /** The fields of the app form, as entered. */
     public record AppForm(String name, boolean confidential, String redirects, String launchUrl, String scopes,
-                          boolean enabled) {
+                          boolean enabled, boolean keys, String jwks) {
     }
 
     /** The list of apps and the form for a new one; {@code secret} is shown once, right after it was made. */

@@ -30,6 +30,13 @@ import com.nimbusds.oauth2.sdk.token.RefreshToken;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.oauth2.sdk.id.Issuer;
@@ -60,6 +67,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Date;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -825,5 +834,123 @@ class SmartAppsTest {
         TokenResponse refreshed = send(new TokenRequest(URI.create(origin() + "/oauth/token"), new ClientID(publicApp),
                 new RefreshTokenGrant(ok.getTokens().getRefreshToken())));
         assertEquals("invalid_grant", error(refreshed), "and the refresh token");
+    }
+
+    // ---- private_key_jwt for confidential apps ------------------------------------------------------------------------
+
+    /** Registers an app that authenticates with its keys (kind confidential_keys), with the step-up. */
+    private String registerWithKeys(String name, String jwks) {
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page done = h.adminSubmit("/console/admin/smart-apps", "name", name, "kind", "confidential_keys",
+                "jwks", jwks, "redirects", REDIRECT, "launch_url", LAUNCH_URL, "scopes", "user/Observation.rs",
+                "enabled", "1");
+        assertEquals(200, done.status(), done::toString);
+        assertTrue(done.contains("を登録しました"), done::toString);
+        assertFalse(done.body().contains("client-secret"), "an app with keys gets no secret");
+        return h.one("SELECT client_id FROM smart_app WHERE name = ?", name);
+    }
+
+    /** The token endpoint's answer to a code exchange authenticated by this client assertion (sent as it is). */
+    private HttpResponse<String> exchangeAsserted(String clientId, AuthorizationCode code, Flow f, String assertion) {
+        String form = "grant_type=authorization_code&code=" + enc(code.getValue()) + "&redirect_uri=" + enc(REDIRECT)
+                + "&code_verifier=" + enc(f.verifier().getValue()) + "&client_id=" + enc(clientId)
+                + "&client_assertion_type=" + enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                + "&client_assertion=" + enc(assertion);
+        return h.server.send(HttpRequest.newBuilder(URI.create(origin() + "/oauth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build());
+    }
+
+    private static String assertion(String clientId, String aud, Date exp, String jti, JWSAlgorithm alg,
+                                    com.nimbusds.jose.JWSSigner signer, String kid) throws Exception {
+        SignedJWT jwt = new SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(alg).keyID(kid).build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(clientId).subject(clientId).audience(aud)
+                        .expirationTime(exp).issueTime(new Date()).jwtID(jti).build());
+        jwt.sign(signer);
+        return jwt.serialize();
+    }
+
+    @Test
+    void appsAuthenticateWithTheirKeysAndBadAssertionsAreRefused() throws Exception {
+        RSAKey rsa = new RSAKeyGenerator(2048).keyID("app-rsa-1").generate();
+        ECKey ec = new ECKeyGenerator(Curve.P_384).keyID("app-ec-1").generate();
+        // what registration refuses: a private key, a key that cannot sign ES384 or RS384
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page priv = h.adminSubmit("/console/admin/smart-apps", "name", "鍵アプリ（秘密鍵）", "kind",
+                "confidential_keys", "jwks", new JWKSet(rsa).toString(false), "redirects", REDIRECT, "scopes",
+                "user/Observation.rs", "enabled", "1");
+        assertEquals(400, priv.status(), priv::toString);
+        assertTrue(priv.contains("private key"), priv::toString);
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page p256 = h.adminSubmit("/console/admin/smart-apps", "name", "鍵アプリ（P-256）", "kind",
+                "confidential_keys", "jwks", new JWKSet(new ECKeyGenerator(Curve.P_256).generate().toPublicJWK())
+                        .toString(), "redirects", REDIRECT, "scopes", "user/Observation.rs", "enabled", "1");
+        assertEquals(400, p256.status(), "ES384 needs P-384");
+
+        String app = registerWithKeys("退院サマリ作成支援（鍵）", new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK()))
+                .toString());
+        assertTrue(h.<String>one("SELECT jwks FROM smart_app WHERE client_id = ?", app).contains("app-ec-1"));
+        assertNull(h.one("SELECT secret_sha256 FROM smart_app WHERE client_id = ?", app));
+        String endpoint = origin() + "/oauth/token";
+        Date in4 = new Date(System.currentTimeMillis() + 240_000);
+
+        Flow f = request(app, "user/Observation.rs");
+        AuthorizationCode code = authorize(doctor, f, List.of("user/Observation.rs"));
+        // refusals (none spends the code: the client is refused before the code is looked at)
+        assertEquals(401, exchange(app, code, f.verifier()) instanceof TokenErrorResponse e
+                ? e.getErrorObject().getHTTPStatusCode() : 0, "client_id alone: an app with keys must assert");
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("wrong aud", assertion(app, endpoint + "x", in4, UUID.randomUUID().toString(), JWSAlgorithm.RS384,
+                new RSASSASigner(rsa), rsa.getKeyID()));
+        bad.put("expired", assertion(app, endpoint, new Date(System.currentTimeMillis() - 120_000),
+                UUID.randomUUID().toString(), JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        bad.put("exp too far ahead", assertion(app, endpoint, new Date(System.currentTimeMillis() + 3_600_000),
+                UUID.randomUUID().toString(), JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        RSAKey stranger = new RSAKeyGenerator(2048).keyID("unknown-kid").generate();
+        bad.put("unknown kid", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.RS384,
+                new RSASSASigner(stranger), stranger.getKeyID()));
+        bad.put("right kid, another key", assertion(app, endpoint, in4, UUID.randomUUID().toString(),
+                JWSAlgorithm.RS384, new RSASSASigner(stranger), rsa.getKeyID()));
+        bad.put("RS256 (not SMART's)", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.RS256,
+                new RSASSASigner(rsa), rsa.getKeyID()));
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        bad.put("HS256", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.HS256,
+                new com.nimbusds.jose.crypto.MACSigner(secret), rsa.getKeyID()));
+        bad.put("alg none", new com.nimbusds.jwt.PlainJWT(new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(app)
+                .subject(app).audience(endpoint).expirationTime(in4).jwtID(UUID.randomUUID().toString()).build())
+                .serialize());
+        bad.put("another app's", assertion(confidentialApp, endpoint, in4, UUID.randomUUID().toString(),
+                JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        for (Map.Entry<String, String> b : bad.entrySet()) {
+            HttpResponse<String> r = exchangeAsserted(app, code, f, b.getValue());
+            assertEquals(401, r.statusCode(), () -> b.getKey() + ": " + r.body());
+            assertTrue(r.body().contains("invalid_client"), () -> b.getKey() + ": " + r.body());
+        }
+
+        // a good RS384 assertion made by the OAuth library (PrivateKeyJWT), then the same assertion again
+        PrivateKeyJWT good = new PrivateKeyJWT(new ClientID(app), URI.create(endpoint), JWSAlgorithm.RS384,
+                rsa.toPrivateKey(), rsa.getKeyID(), null);
+        TokenResponse ok = send(new TokenRequest(URI.create(endpoint), good, new AuthorizationCodeGrant(code,
+                URI.create(REDIRECT), f.verifier())));
+        assertTrue(ok.indicatesSuccess(), () -> ok.toErrorResponse().getErrorObject().toJSONObject().toString());
+        BearerAccessToken at = ok.toSuccessResponse().getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        Flow g = request(app, "user/Observation.rs");
+        AuthorizationCode code2 = authorize(doctor, g, List.of("user/Observation.rs"));
+        TokenResponse replayed = send(new TokenRequest(URI.create(endpoint), good, new AuthorizationCodeGrant(code2,
+                URI.create(REDIRECT), g.verifier())));
+        assertEquals("invalid_client", error(replayed), "a jti is single use");
+        // ES384 with the other key; introspection with a fresh assertion
+        TokenResponse es = send(new TokenRequest(URI.create(endpoint), new PrivateKeyJWT(new ClientID(app),
+                URI.create(endpoint), JWSAlgorithm.ES384, ec.toPrivateKey(), ec.getKeyID(), null),
+                new AuthorizationCodeGrant(code2, URI.create(REDIRECT), g.verifier())));
+        assertTrue(es.indicatesSuccess(), () -> es.toErrorResponse().getErrorObject().toJSONObject().toString());
+        TokenIntrospectionResponse mine = TokenIntrospectionResponse.parse(http(new TokenIntrospectionRequest(
+                URI.create(origin() + "/oauth/introspect"), new PrivateKeyJWT(new ClientID(app), URI.create(endpoint),
+                JWSAlgorithm.ES384, ec.toPrivateKey(), ec.getKeyID(), null), at).toHTTPRequest()));
+        assertTrue(mine.toSuccessResponse().isActive(), "an app with keys is confidential: it may introspect");
+        assertTrue(eventually("action = 'smart.token' AND outcome = 'refused' AND convert_from(entry, 'UTF8') LIKE ?",
+                "%jti was used before%") > 0, "the replay is recorded");
     }
 }
