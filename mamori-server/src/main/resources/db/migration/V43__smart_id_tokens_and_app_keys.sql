@@ -40,3 +40,12 @@ CREATE TABLE smart_assertion_jti (
 );
 CREATE INDEX smart_assertion_jti_expires ON smart_assertion_jti (expires_at);
 GRANT SELECT, INSERT, DELETE ON smart_assertion_jti TO mamori_app;
+
+-- Tamper checks the database superuser cannot pass unnoticed: the decisive columns of a grant (its scopes), of an app
+-- (redirect URIs, maximum scopes, credentials) and of a partner share (partner, patient, categories, labels, end) carry
+-- a tag made with identity's key file (AES-GCM over the columns), which lives in the server's data folder, not in the
+-- database. `./mamori verify-records` and the compliance probe access.sealed-grants recompute and compare them.
+-- partner_share belongs to access (V37); its column is added here because this change has one migration number.
+ALTER TABLE smart_grant ADD COLUMN seal bytea CHECK (seal IS NULL OR length(seal) <= 200);
+ALTER TABLE smart_app ADD COLUMN seal bytea CHECK (seal IS NULL OR length(seal) <= 200);
+ALTER TABLE partner_share ADD COLUMN seal bytea CHECK (seal IS NULL OR length(seal) <= 200);

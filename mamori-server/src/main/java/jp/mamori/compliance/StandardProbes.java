@@ -540,6 +540,39 @@ public final class StandardProbes {
         });
     }
 
+    /**
+     * {@code access.sealed-grants} (issue 21; ACCESS-6, AUTH-11, AUDIT-1): what an app or a partner clinician may reach
+     * has not been widened behind the server's back. Each SMART app (redirect URIs, maximum scopes, credentials), each
+     * grant (its scopes) and each partner share (its end date, categories) carries a seal made with identity's key
+     * file, which the database superuser does not hold; FAIL names every row that no longer matches, PASS gives the
+     * count. The same check runs in {@code ./mamori verify-records}.
+     */
+    public static Probe sealedGrants(javax.sql.DataSource ds, jp.mamori.identity.SecretSealer keys) {
+        String id = "access.sealed-grants";
+        return of(id, Set.of("ACCESS-6", "AUTH-11", "AUDIT-1"), now -> {
+            jp.mamori.smart.Smart.SealCheck apps;
+            jp.mamori.access.PartnerShares.SealCheck shares;
+            try {
+                apps = jp.mamori.smart.Smart.verifySeals(ds, keys);
+                shares = jp.mamori.access.PartnerShares.verifySeals(ds, keys);
+            } catch (RuntimeException e) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "連携アプリと連携先共有の封印を確認できません / cannot check"
+                        + " the seals of apps, grants and partner shares", null, now);
+            }
+            List<String> bad = new ArrayList<>(apps.findings());
+            bad.addAll(shares.findings());
+            long n = apps.checked() + shares.checked();
+            if (!bad.isEmpty()) {
+                return new Evidence(id, Evidence.Status.FAIL, bad.size() + " 件がMamoriの封印と一致しません（データベースで"
+                        + "直接変更された可能性） / " + bad.size() + " of " + n + " rows differ from Mamori's seal (changed"
+                        + " in the database directly?): " + String.join("; ", bad.subList(0, Math.min(5, bad.size()))),
+                        null, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, "連携アプリ・同意・連携先共有 " + n + " 件がすべて封印と一致 / all "
+                    + n + " apps, grants and partner shares match their seals", null, now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */

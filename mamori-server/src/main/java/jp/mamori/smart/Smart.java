@@ -158,6 +158,7 @@ public final class Smart {
     private volatile SmartIdTokens idTokens;
     private volatile SmartPractitioners practitioners;
     private volatile String issuer;
+    private volatile jp.mamori.identity.SecretSealer sealer;
 
     public Smart(DataSource ds, AuditRecorder audit, Clock clock) {
         this.ds = ds;
@@ -176,6 +177,7 @@ public final class Smart {
         this.practitioners = new SmartPractitioners(records, accounts, audit);
         this.issuer = fhirBase;
         this.idTokens = new SmartIdTokens(ds, sealer, clock);
+        this.sealer = sealer;
         return this;
     }
 
@@ -362,7 +364,8 @@ public final class Smart {
         return new Registered(app(clientId).orElseThrow(), secret);
     }
 
-    private static void version(Connection c, String clientId, boolean secretChanged) throws SQLException {
+    private void version(Connection c, String clientId, boolean secretChanged) throws SQLException {
+        sealApp(c, clientId);
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_app_version (client_id, version, name,"
                 + " confidential, redirect_uris, launch_url, max_scopes, enabled, secret_changed, changed_at,"
                 + " changed_by, jwks) SELECT client_id, version, name, confidential, redirect_uris, launch_url,"
@@ -374,6 +377,97 @@ public final class Smart {
     }
 
     private record Checked(String name, List<String> uris, String launchUrl, String scopes, String jwks) {
+    }
+
+    // ---- tamper checks -----------------------------------------------------------------------------------------
+
+    /**
+     * What the seals of the apps and grants say: rows checked and each one whose decisive columns no longer match
+     * their seal (changed behind the server's back, e.g. by the database superuser, who does not hold the key file).
+     */
+    public record SealCheck(long checked, List<String> findings) {
+        public SealCheck {
+            findings = List.copyOf(findings);
+        }
+    }
+
+    private static final String UNIT = "\u001f";
+
+    private static byte[] grantContent(UUID grant, String clientId, UUID account, String scopes, String patient,
+                                       String redirect) {
+        return String.join(UNIT, "smart_grant", grant.toString(), clientId, account.toString(), scopes,
+                patient == null ? "" : patient, redirect).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] appContent(ResultSet rs) throws SQLException {
+        byte[] secret = rs.getBytes(9);
+        return String.join(UNIT, "smart_app", rs.getString(1), String.valueOf(rs.getBoolean(2)),
+                String.join("\n", (String[]) rs.getArray(3).getArray()), String.valueOf(rs.getString(4)),
+                rs.getString(5), String.valueOf(rs.getBoolean(6)), String.valueOf(rs.getString(7)),
+                secret == null ? "" : Hashes.hex(secret), String.valueOf(rs.getInt(8)))
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static final String APP_SEALED = "SELECT client_id, confidential, redirect_uris, launch_url, max_scopes,"
+            + " enabled, jwks, version, secret_sha256, seal FROM smart_app";
+
+    private byte[] attest(byte[] content) {
+        return sealer == null ? null : sealer.attest(content);
+    }
+
+    /** Seals the app's decisive columns as they now stand (in the transaction that changed them). */
+    private void sealApp(Connection c, String clientId) throws SQLException {
+        byte[] seal;
+        try (PreparedStatement ps = c.prepareStatement(APP_SEALED + " WHERE client_id = ?")) {
+            ps.setString(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                seal = attest(appContent(rs));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE smart_app SET seal = ? WHERE client_id = ?")) {
+            ps.setBytes(1, seal);
+            ps.setString(2, clientId);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Recomputes every app's and grant's seal with {@code keys} (identity's key file) and reports each row that does
+     * not match: redirect URIs, maximum scopes, credentials, enabled or version of an app, or the scopes, patient,
+     * person, app or redirect URI of a grant changed by SQL; a row without a seal is reported too.
+     */
+    public static SealCheck verifySeals(DataSource ds, jp.mamori.identity.SecretSealer keys) {
+        return Tx.read(ds, c -> {
+            List<String> out = new ArrayList<>();
+            long n = 0;
+            try (PreparedStatement ps = c.prepareStatement(APP_SEALED + " ORDER BY client_id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                    if (!keys.attests(rs.getBytes(10), appContent(rs))) {
+                        out.add("smart_app " + rs.getString(1) + ": " + (rs.getBytes(10) == null ? "no seal"
+                                : "redirect URIs, maximum scopes, credentials or state differ from what Mamori sealed")
+                                + " / 連携アプリの登録内容が封印と一致しません");
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT grant_id, client_id, account_id, scopes, patient_id,"
+                    + " redirect_uri, seal FROM smart_grant ORDER BY created_at");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                    UUID g = rs.getObject(1, UUID.class);
+                    if (!keys.attests(rs.getBytes(7), grantContent(g, rs.getString(2), rs.getObject(3, UUID.class),
+                            rs.getString(4), rs.getString(5), rs.getString(6)))) {
+                        out.add("smart_grant " + g + ": " + (rs.getBytes(7) == null ? "no seal"
+                                : "the scopes, patient, person, app or redirect URI differ from the consent Mamori"
+                                + " sealed") + " / 同意の内容が封印と一致しません");
+                    }
+                }
+            }
+            return new SealCheck(n, out);
+        });
     }
 
     private static Checked check(AppSpec spec) {
@@ -623,7 +717,7 @@ public final class Smart {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_grant (grant_id, client_id, account_id,"
                     + " display, scopes, patient_id, redirect_uri, code_sha256, code_challenge, code_expires_at,"
-                    + " refresh, created_at, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + " refresh, created_at, nonce, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setObject(1, grant);
                 ps.setString(2, a.app().clientId());
                 ps.setObject(3, account);
@@ -638,6 +732,8 @@ public final class Smart {
                 ps.setObject(12, utc(now));
                 String nonce = a.params().get("nonce");
                 ps.setString(13, nonce == null || nonce.isEmpty() ? null : nonce);
+                ps.setBytes(14, attest(grantContent(grant, a.app().clientId(), account, chosen.text(), context,
+                        a.redirectUri())));
                 ps.executeUpdate();
             }
             Map<String, String> d = new LinkedHashMap<>();

@@ -953,4 +953,58 @@ class SmartAppsTest {
         assertTrue(eventually("action = 'smart.token' AND outcome = 'refused' AND convert_from(entry, 'UTF8') LIKE ?",
                 "%jti was used before%") > 0, "the replay is recorded");
     }
+
+    // ---- tamper checks ------------------------------------------------------------------------------------------
+
+    /** {@code ./mamori verify-records} on the running server's folder; its output, with the exit code checked when >= 0. */
+    private String verifyRecords(int expectedCode) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = jp.mamori.cli.Main.run(List.of("verify-records", "--data", h.server.dataDir().toString()),
+                new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+        String text = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+        if (expectedCode >= 0) {
+            assertEquals(expectedCode, code, text);
+        }
+        return text;
+    }
+
+    @Test
+    void scopesWidenedOrRedirectsAddedBySqlAreFoundByVerifyRecordsAndTheProbe() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs");
+        tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier());
+        String grant = h.one("SELECT grant_id::text FROM smart_grant WHERE client_id = ? ORDER BY created_at DESC"
+                + " LIMIT 1", publicApp);
+        javax.sql.DataSource ds = h.server.server().database().dataSource();
+        jp.mamori.identity.SecretSealer keys = jp.mamori.identity.SecretSealer.open(h.server.dataDir()
+                .resolve("secrets").resolve("identity-keys"));
+        jp.mamori.compliance.Probe probe = jp.mamori.compliance.StandardProbes.sealedGrants(ds, keys);
+        // (this class's clinic writes Observations whose date index other checks of verify-records look at: its exit
+        // code is not this test's business until a seal is broken)
+        String clean = verifyRecords(-1);
+        assertTrue(clean.contains("apps, grants and partner shares held against their seals"), clean);
+        assertFalse(clean.contains("MISMATCH smart_"), clean);
+        assertEquals(jp.mamori.compliance.Evidence.Status.PASS, probe.evaluate(java.time.Instant.now()).status());
+
+        String maxScopes = h.one("SELECT max_scopes FROM smart_app WHERE client_id = ?", publicApp);
+        // the database superuser widens the grant and adds a redirect URI, behind the server's back
+        update("UPDATE smart_grant SET scopes = 'user/*.cruds offline_access' WHERE grant_id = ?::uuid", grant);
+        update("UPDATE smart_app SET redirect_uris = redirect_uris || '{https://evil.example/cb}'::text[],"
+                + " max_scopes = 'user/*.cruds' WHERE client_id = ?", publicApp);
+        try {
+            String found = verifyRecords(1);
+            assertTrue(found.contains("MISMATCH smart_grant " + grant), found);
+            assertTrue(found.contains("MISMATCH smart_app " + publicApp), found);
+            jp.mamori.compliance.Evidence e = probe.evaluate(java.time.Instant.now());
+            assertEquals(jp.mamori.compliance.Evidence.Status.FAIL, e.status(), e::toString);
+        } finally {
+            update("UPDATE smart_grant SET scopes = 'user/Observation.rs' WHERE grant_id = ?::uuid", grant);
+            update("UPDATE smart_app SET redirect_uris = array_remove(redirect_uris, 'https://evil.example/cb'),"
+                    + " max_scopes = ? WHERE client_id = ?", maxScopes, publicApp);
+        }
+        String restored = verifyRecords(-1);
+        assertFalse(restored.contains("MISMATCH smart_"), restored);
+        assertEquals(jp.mamori.compliance.Evidence.Status.PASS, probe.evaluate(java.time.Instant.now()).status());
+    }
 }
