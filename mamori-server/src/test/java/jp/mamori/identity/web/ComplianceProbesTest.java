@@ -236,8 +236,9 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(34, probes.latest().size(), "every probe has evidence (fourteen standard, three of the vendor's,"
+        assertEquals(35, probes.latest().size(), "every probe has evidence (fifteen standard, three of the vendor's,"
                 + " eight of the registers, seven of the documents' kinds, two of maintenance)");
+        assertEquals(Evidence.Status.PASS, now("access.sealed-grants").status(), "nothing widened behind the server");
         assertEquals(Evidence.Status.UNKNOWN, now("maintenance.work-orders").status(), "no vendor registered yet");
         assertEquals(Evidence.Status.UNKNOWN, now("documents.bcp").status(), "no BCP uploaded: not known, not failed");
         assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()
