@@ -575,6 +575,8 @@ public final class MamoriServer implements AutoCloseable {
                             Duration.ofMinutes(cfg.directory().intervalMinutes())))
                     .register(jp.mamori.compliance.StandardProbes.oidc(federation::summary))
                     .register(jp.mamori.compliance.StandardProbes.sealedGrants(db.dataSource(), identityKeys))
+                    .register(jp.mamori.compliance.StandardProbes.partners(identity.accounts(), identity.factors(),
+                            now -> partnerShares.forReview(90)))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

@@ -573,6 +573,49 @@ public final class StandardProbes {
         });
     }
 
+    /**
+     * {@code access.partners} (issue 21; AUTH-11): partner clinicians of other institutions. FAIL while an active
+     * partner account holds no second factor (it could not sign in, but its enrolment is unfinished: a partner always
+     * needs two factors); PASS with the figures otherwise: partners, shares in force (each with an end date at most a
+     * year away, a database CHECK), shares ended within 90 days (no longer granting: the decision reads the end at the
+     * request's time) and those ending within 14 days, the reviewers' report being the detail page. UNKNOWN without
+     * partner accounts.
+     */
+    public static Probe partners(Accounts accounts, Factors factors,
+                                 Function<Instant, List<jp.mamori.access.PartnerShares.Share>> recentShares) {
+        String id = "access.partners";
+        String path = "/console/admin/partners";
+        return of(id, Set.of("AUTH-11"), now -> {
+            List<Account> partners = accounts.list().stream().filter(a -> a.type() == Account.Type.PARTNER
+                    && a.status() == Account.Status.ACTIVE).toList();
+            if (partners.isEmpty()) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "連携先医療者のアカウントはありません / no partner"
+                        + " clinician accounts", path, now);
+            }
+            Set<String> logins = new java.util.HashSet<>();
+            partners.forEach(a -> logins.add(a.loginId()));
+            List<String> without = factors.activeWithoutSecondFactor().stream().filter(logins::contains).toList();
+            List<jp.mamori.access.PartnerShares.Share> shares = recentShares.apply(now);
+            long inForce = shares.stream().filter(x -> x.inForceAt(now)).count();
+            long ended = shares.stream().filter(x -> x.revokedAt() == null && !x.endsAt().isAfter(now)).count();
+            long revoked = shares.stream().filter(x -> x.revokedAt() != null).count();
+            long soon = shares.stream().filter(x -> x.inForceAt(now) && x.endsAt().isBefore(now.plus(Duration.ofDays(14))))
+                    .count();
+            String figures = "連携先医療者 " + partners.size() + " 人、有効な共有 " + inForce + " 件（すべて終了日あり、うち14日以内に終了 "
+                    + soon + " 件）、90日以内に終了 " + ended + " 件・取消 " + revoked + " 件（いずれも閲覧不可） / "
+                    + partners.size() + " partners, " + inForce + " shares in force (all with an end date; " + soon
+                    + " ending within 14 days), " + ended + " ended and " + revoked + " revoked within 90 days (no"
+                    + " longer granting)";
+            if (!without.isEmpty()) {
+                return new Evidence(id, Evidence.Status.FAIL, "二要素目のない連携先医療者 " + without.size() + " 人 / "
+                        + without.size() + " partner(s) without a second factor: " + String.join(", ", without)
+                        + "; " + figures, path, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, "全員が二要素認証 / all with two factors; " + figures, path,
+                    now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */
