@@ -423,14 +423,17 @@ public final class MamoriServer implements AutoCloseable {
                     audit.recorder(), breakGlass, audit.reports(), Clock.systemUTC()).proxies(proxyEntries);
             // Partner clinicians of other institutions (issue 21, AUTH-11): 「連携先と共有」 from the chart, a partner's
             // home, and the reviewers' report of every partner access
+            jp.mamori.identity.SecretSealer identityKeys = jp.mamori.identity.SecretSealer.open(cfg.dataDir()
+                    .resolve("secrets").resolve("identity-keys"));
             jp.mamori.access.PartnerShares partnerShares = new jp.mamori.access.PartnerShares(db.dataSource(), Clock.systemUTC(),
-                    accessAdmin.categories(), jp.mamori.access.PersonAccess.load(db.dataSource()));
+                    accessAdmin.categories(), jp.mamori.access.PersonAccess.load(db.dataSource()))
+                    .sealedWith(identityKeys);
             new jp.mamori.access.web.PartnerPages(identity, partnerShares, s -> personContexts.get(s.accountId(),
                     s.accessVersion()), patientDirectory, audit.reports(), console).register();
             // SMART on FHIR (issue 21): apps acting for a person, decided on the FHIR API as the person AND the scopes
             // they granted; the consent, registration and EHR launch pages in the console.
             jp.mamori.smart.Smart smart = new jp.mamori.smart.Smart(db.dataSource(), audit.recorder(),
-                    Clock.systemUTC());
+                    Clock.systemUTC()).openId(identityKeys, records, identity.accounts(), origin + "/fhir");
             api.smart(smart, personContexts, console::returnAfterLogin);
             new jp.mamori.smart.web.SmartPages(smart, console, records, personContexts, patientDirectory,
                     () -> origin + "/fhir", cfg.timeZone()).register();
@@ -602,6 +605,9 @@ public final class MamoriServer implements AutoCloseable {
                             directorySync::state,
                             Duration.ofMinutes(cfg.directory().intervalMinutes())))
                     .register(jp.mamori.compliance.StandardProbes.oidc(federation::summary))
+                    .register(jp.mamori.compliance.StandardProbes.sealedGrants(db.dataSource(), identityKeys))
+                    .register(jp.mamori.compliance.StandardProbes.partners(identity.accounts(), identity.factors(),
+                            now -> partnerShares.forReview(90)))
                     .register(jp.mamori.compliance.VendorNoticeProbe.of(vendorNotices::deviations,
                             () -> vendorNotices.waiting(Clock.systemUTC().instant()).open()))
                     .registerAll(complianceDocuments.probes()).ledBy(readOnly ? () -> false : leads.get(JOB_ALERTS))

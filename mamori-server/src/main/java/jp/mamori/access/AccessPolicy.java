@@ -107,6 +107,24 @@ public final class AccessPolicy {
         }
     }
 
+    /**
+     * The id of the Practitioner resource that stands for a staff account (SMART's {@code fhirUser}): derived from the
+     * account's id, so that it is known without a lookup.
+     */
+    public static String practitionerId(UUID accountId) {
+        return "staff-" + accountId;
+    }
+
+    /**
+     * Whether this is a person reading their own Practitioner ({@link #practitionerId}): allowed whatever their roles
+     * (it is their own name, as the console shows it), one record at a time (never by search); through an app only
+     * when they granted it {@code fhirUser}.
+     */
+    public boolean ownPractitioner(Caller caller, String type, String id) {
+        return caller.isPerson() && "Practitioner".equals(type) && id != null
+                && id.equals(practitionerId(caller.accountId())) && (!caller.throughApp() || caller.app().fhirUser());
+    }
+
     /** Whether {@code caller} may do {@code p} on resources of {@code type} (for a person: the first gate only). */
     public boolean allows(Caller caller, String type, Scope.Permission p) {
         if (caller.isPerson()) {
@@ -234,7 +252,7 @@ public final class AccessPolicy {
 
     /** Throws a 403 unless the person may read this resource version; marks a read under break-glass. */
     public void requireRecord(Caller caller, Subject s) {
-        if (!caller.isPerson()) {
+        if (!caller.isPerson() || ownPractitioner(caller, s.type(), s.id())) {
             return;
         }
         Outcome o = decide(caller, s, EnumSet.of(Action.READ), new Relations(caller));

@@ -24,13 +24,19 @@ public record Caller(String principal, String display, Set<Scope> scopes, String
                      App app) {
     /**
      * The app a person acts through (SMART on FHIR): its client id and name, the patient of its launch context (for
-     * {@code patient/} scopes; null without one) and a short reference of the grant the token came from.
+     * {@code patient/} scopes; null without one), a short reference of the grant the token came from, and whether
+     * the person granted it {@code fhirUser} (it may then read the person's own Practitioner, whatever the scopes).
      */
-    public record App(String clientId, String name, String patient, String grant) {
+    public record App(String clientId, String name, String patient, String grant, boolean fhirUser) {
         public App {
             if (clientId == null || clientId.isBlank()) {
                 throw new IllegalArgumentException("an app needs a client id");
             }
+        }
+
+        /** An app not granted {@code fhirUser}. */
+        public App(String clientId, String name, String patient, String grant) {
+            this(clientId, name, patient, grant, false);
         }
     }
 

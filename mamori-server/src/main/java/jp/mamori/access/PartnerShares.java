@@ -137,6 +137,60 @@ public final class PartnerShares {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
+    private volatile jp.mamori.identity.SecretSealer sealer;
+
+    /**
+     * Seals each new share's decisive columns (partner, patient, categories, labels, start and end) with identity's key
+     * file, so that a share widened or extended by SQL behind the server's back is found by {@link #verifySeals}.
+     */
+    public PartnerShares sealedWith(jp.mamori.identity.SecretSealer keys) {
+        this.sealer = keys;
+        return this;
+    }
+
+    private static byte[] sealed(UUID share, UUID partner, String patient, java.util.Collection<String> categories,
+                                 java.util.Collection<String> labels, Instant starts, Instant ends) {
+        return String.join("\u001f", "partner_share", share.toString(), partner.toString(), patient,
+                String.join(",", new TreeSet<>(categories)), String.join(",", new TreeSet<>(labels)),
+                Long.toString(starts.getEpochSecond()), Long.toString(ends.getEpochSecond()))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** What {@link #verifySeals} found: shares checked and each one that no longer matches its seal. */
+    public record SealCheck(long checked, List<String> findings) {
+        public SealCheck {
+            findings = List.copyOf(findings);
+        }
+    }
+
+    /**
+     * Recomputes every share's seal with {@code keys} and reports each share whose partner, patient, categories,
+     * labels, start or end differ from what was sealed when it was made (an end date extended by SQL, a category
+     * added), or that has no seal.
+     */
+    public static SealCheck verifySeals(DataSource ds, jp.mamori.identity.SecretSealer keys) {
+        return Tx.read(ds, c -> {
+            List<String> out = new ArrayList<>();
+            long n = 0;
+            try (PreparedStatement ps = c.prepareStatement("SELECT share_id, account_id, patient_id, categories, labels,"
+                    + " starts_at, ends_at, seal, share_no FROM partner_share ORDER BY share_no");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                    byte[] content = sealed(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class), rs.getString(3),
+                            List.of((String[]) rs.getArray(4).getArray()), List.of((String[]) rs.getArray(5).getArray()),
+                            rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant());
+                    if (!keys.attests(rs.getBytes(8), content)) {
+                        out.add("partner_share " + rs.getLong(9) + " (" + rs.getObject(1, UUID.class) + "): "
+                                + (rs.getBytes(8) == null ? "no seal" : "the partner, patient, categories, labels, start"
+                                + " or end differ from what Mamori sealed") + " / 連携先との共有の内容が封印と一致しません");
+                    }
+                }
+            }
+            return new SealCheck(n, out);
+        });
+    }
+
     /** Today in Japan (the end date's calendar). */
     public LocalDate today() {
         return LocalDate.ofInstant(clock.instant(), JST);
@@ -258,8 +312,8 @@ public final class PartnerShares {
             UUID id = UUID.randomUUID();
             long number;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO partner_share (share_id, account_id, patient_id,"
-                    + " basis, basis_ref, categories, labels, starts_at, ends_at, created_at, created_by)"
-                    + " VALUES (?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, ?, ?) RETURNING share_no")) {
+                    + " basis, basis_ref, categories, labels, starts_at, ends_at, created_at, created_by, seal)"
+                    + " VALUES (?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, ?, ?, ?) RETURNING share_no")) {
                 ps.setObject(1, id);
                 ps.setObject(2, n.partner());
                 ps.setString(3, n.patientId());
@@ -271,6 +325,9 @@ public final class PartnerShares {
                 ps.setTimestamp(9, Timestamp.from(ends));
                 ps.setTimestamp(10, Timestamp.from(now));
                 ps.setObject(11, who.accountId());
+                jp.mamori.identity.SecretSealer keys = sealer;
+                ps.setBytes(12, keys == null ? null : keys.attest(sealed(id, n.partner(), n.patientId(), cats, labels,
+                        now, ends)));
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     number = rs.getLong(1);

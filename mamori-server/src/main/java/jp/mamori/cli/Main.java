@@ -491,6 +491,22 @@ public final class Main {
                         + (hash ? " (stored " + m.expected() + ", computed " + m.actual() + ")"
                                 : " (expected " + m.expected() + ", found " + m.actual() + ")"));
             });
+            // apps, grants and partner shares: their decisive columns against the seals made with identity's key file
+            jp.mamori.identity.SecretSealer keys = jp.mamori.identity.SecretSealer.open(o.dataDir.resolve("secrets")
+                    .resolve("identity-keys"));
+            jp.mamori.smart.Smart.SealCheck apps = jp.mamori.smart.Smart.verifySeals(o.db.dataSource(), keys);
+            jp.mamori.access.PartnerShares.SealCheck shares = jp.mamori.access.PartnerShares.verifySeals(
+                    o.db.dataSource(), keys);
+            for (String f : apps.findings()) {
+                bad[0]++;
+                out.println("MISMATCH " + f);
+            }
+            for (String f : shares.findings()) {
+                bad[0]++;
+                out.println("MISMATCH " + f);
+            }
+            out.println("verify-records: " + (apps.checked() + shares.checked()) + " apps, grants and partner shares held"
+                    + " against their seals / 連携アプリ・同意・連携先共有を封印と照合しました");
             jp.mamori.audit.RecordTrail.Result t = AuditCommands.checkRecordsAgainstTrail(o,
                     serveConfig(a, AuditCommands.COMMON, env), out);
             try (jp.mamori.audit.AuditTrail trail = jp.mamori.audit.Audit.toolTrail(o.db.dataSource(), o.dataDir)) {

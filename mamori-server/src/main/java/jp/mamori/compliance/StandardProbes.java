@@ -540,6 +540,82 @@ public final class StandardProbes {
         });
     }
 
+    /**
+     * {@code access.sealed-grants} (issue 21; ACCESS-6, AUTH-11, AUDIT-1): what an app or a partner clinician may reach
+     * has not been widened behind the server's back. Each SMART app (redirect URIs, maximum scopes, credentials), each
+     * grant (its scopes) and each partner share (its end date, categories) carries a seal made with identity's key
+     * file, which the database superuser does not hold; FAIL names every row that no longer matches, PASS gives the
+     * count. The same check runs in {@code ./mamori verify-records}.
+     */
+    public static Probe sealedGrants(javax.sql.DataSource ds, jp.mamori.identity.SecretSealer keys) {
+        String id = "access.sealed-grants";
+        return of(id, Set.of("ACCESS-6", "AUTH-11", "AUDIT-1"), now -> {
+            jp.mamori.smart.Smart.SealCheck apps;
+            jp.mamori.access.PartnerShares.SealCheck shares;
+            try {
+                apps = jp.mamori.smart.Smart.verifySeals(ds, keys);
+                shares = jp.mamori.access.PartnerShares.verifySeals(ds, keys);
+            } catch (RuntimeException e) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "連携アプリと連携先共有の封印を確認できません / cannot check"
+                        + " the seals of apps, grants and partner shares", null, now);
+            }
+            List<String> bad = new ArrayList<>(apps.findings());
+            bad.addAll(shares.findings());
+            long n = apps.checked() + shares.checked();
+            if (!bad.isEmpty()) {
+                return new Evidence(id, Evidence.Status.FAIL, bad.size() + " 件がMamoriの封印と一致しません（データベースで"
+                        + "直接変更された可能性） / " + bad.size() + " of " + n + " rows differ from Mamori's seal (changed"
+                        + " in the database directly?): " + String.join("; ", bad.subList(0, Math.min(5, bad.size()))),
+                        null, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, "連携アプリ・同意・連携先共有 " + n + " 件がすべて封印と一致 / all "
+                    + n + " apps, grants and partner shares match their seals", null, now);
+        });
+    }
+
+    /**
+     * {@code access.partners} (issue 21; AUTH-11): partner clinicians of other institutions. FAIL while an active
+     * partner account holds no second factor (it could not sign in, but its enrolment is unfinished: a partner always
+     * needs two factors); PASS with the figures otherwise: partners, shares in force (each with an end date at most a
+     * year away, a database CHECK), shares ended within 90 days (no longer granting: the decision reads the end at the
+     * request's time) and those ending within 14 days, the reviewers' report being the detail page. UNKNOWN without
+     * partner accounts.
+     */
+    public static Probe partners(Accounts accounts, Factors factors,
+                                 Function<Instant, List<jp.mamori.access.PartnerShares.Share>> recentShares) {
+        String id = "access.partners";
+        String path = "/console/admin/partners";
+        return of(id, Set.of("AUTH-11"), now -> {
+            List<Account> partners = accounts.list().stream().filter(a -> a.type() == Account.Type.PARTNER
+                    && a.status() == Account.Status.ACTIVE).toList();
+            if (partners.isEmpty()) {
+                return new Evidence(id, Evidence.Status.UNKNOWN, "連携先医療者のアカウントはありません / no partner"
+                        + " clinician accounts", path, now);
+            }
+            Set<String> logins = new java.util.HashSet<>();
+            partners.forEach(a -> logins.add(a.loginId()));
+            List<String> without = factors.activeWithoutSecondFactor().stream().filter(logins::contains).toList();
+            List<jp.mamori.access.PartnerShares.Share> shares = recentShares.apply(now);
+            long inForce = shares.stream().filter(x -> x.inForceAt(now)).count();
+            long ended = shares.stream().filter(x -> x.revokedAt() == null && !x.endsAt().isAfter(now)).count();
+            long revoked = shares.stream().filter(x -> x.revokedAt() != null).count();
+            long soon = shares.stream().filter(x -> x.inForceAt(now) && x.endsAt().isBefore(now.plus(Duration.ofDays(14))))
+                    .count();
+            String figures = "連携先医療者 " + partners.size() + " 人、有効な共有 " + inForce + " 件（すべて終了日あり、うち14日以内に終了 "
+                    + soon + " 件）、90日以内に終了 " + ended + " 件・取消 " + revoked + " 件（いずれも閲覧不可） / "
+                    + partners.size() + " partners, " + inForce + " shares in force (all with an end date; " + soon
+                    + " ending within 14 days), " + ended + " ended and " + revoked + " revoked within 90 days (no"
+                    + " longer granting)";
+            if (!without.isEmpty()) {
+                return new Evidence(id, Evidence.Status.FAIL, "二要素目のない連携先医療者 " + without.size() + " 人 / "
+                        + without.size() + " partner(s) without a second factor: " + String.join(", ", without)
+                        + "; " + figures, path, now);
+            }
+            return new Evidence(id, Evidence.Status.PASS, "全員が二要素認証 / all with two factors; " + figures, path,
+                    now);
+        });
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     /** Evidence from health lines: the worst of them (UP PASS, DEGRADED PARTIAL, DOWN FAIL; none there UNKNOWN). */

@@ -120,6 +120,11 @@ final class ClientAssertion {
      * issuer and subject must both be present and the same.
      */
     static SignedJWT parse(String assertion) throws Refused {
+        return parse(assertion, ALLOWED);
+    }
+
+    /** As {@link #parse(String)}, accepting only the algorithms in {@code allowed} (asymmetric ones). */
+    static SignedJWT parse(String assertion, Set<JWSAlgorithm> allowed) throws Refused {
         if (assertion == null || assertion.isEmpty() || assertion.length() > MAX_LENGTH) {
             throw new Refused("client_assertion is missing or longer than " + MAX_LENGTH + " characters");
         }
@@ -139,9 +144,9 @@ final class ClientAssertion {
         if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
             throw new Refused("HMAC-signed client assertions are refused; sign with the client's private key");
         }
-        if (!ALLOWED.contains(alg)) {
-            throw new Refused("client assertion algorithm " + alg + " is not allowed; use ES256, ES384, RS256,"
-                    + " PS256 or EdDSA");
+        if (!allowed.contains(alg)) {
+            throw new Refused("client assertion algorithm " + alg + " is not allowed; use " + String.join(", ",
+                    allowed.stream().map(JWSAlgorithm::getName).sorted().toList()));
         }
         if (signed.getHeader().getCriticalParams() != null && !signed.getHeader().getCriticalParams().isEmpty()) {
             throw new Refused("client assertions with critical header parameters are refused");

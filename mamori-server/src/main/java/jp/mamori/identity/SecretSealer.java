@@ -245,6 +245,27 @@ public final class SecretSealer {
         }
     }
 
+    /**
+     * A tag over {@code content} that only a holder of this key file can make (AES-GCM over an empty plaintext with
+     * {@code content} as associated data): for rows whose decisive columns must not change behind the server's back,
+     * e.g. by the database superuser, who does not hold the key file. {@link #attests} checks it.
+     */
+    public byte[] attest(byte[] content) {
+        return seal(new byte[0], content);
+    }
+
+    /** Whether {@code tag} was made by {@link #attest} over exactly {@code content} with a key of this file. */
+    public boolean attests(byte[] tag, byte[] content) {
+        if (tag == null) {
+            return false;
+        }
+        try {
+            return open(tag, content).length == 0;
+        } catch (IdentityException e) {
+            return false;
+        }
+    }
+
     /** Whether {@code sealed} was made with the current key; false for anything not in the sealed format. */
     public boolean isCurrent(byte[] sealed) {
         byte[] header = header(currentId);

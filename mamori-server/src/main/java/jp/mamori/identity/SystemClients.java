@@ -326,6 +326,47 @@ public final class SystemClients {
         return ClientAssertion.parseKeys(json);
     }
 
+    /** A client assertion that passed every check of {@link #verifyAssertion}: its client, jti and expiry. */
+    public record VerifiedAssertion(String clientId, String jti, Instant expiresAt) {
+    }
+
+    /**
+     * The client an assertion claims (iss = sub), before anything is verified, so that its keys can be looked up; the
+     * assertion's form and algorithm are checked first ({@code alg none}, HMAC and anything outside {@code allowed}
+     * refused).
+     *
+     * @throws IllegalArgumentException with a plain-ASCII reason
+     */
+    public static String assertionClient(String assertion, Set<com.nimbusds.jose.JWSAlgorithm> allowed) {
+        try {
+            return ClientAssertion.claimedClient(ClientAssertion.parse(assertion, allowed));
+        } catch (ClientAssertion.Refused e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    /**
+     * Verifies a client's {@code private_key_jwt} assertion (RFC 7523) as the system clients' are verified, for another
+     * registry of clients (SMART apps): the algorithm is in {@code allowed}, the signature verifies with one of
+     * {@code keys}, aud is {@code audience}, exp present and at most 5 minutes ahead, nbf and iat not in the future,
+     * a jti present. The caller keeps the jti until it expires and refuses it a second time.
+     *
+     * @throws IllegalArgumentException with a plain-ASCII reason
+     */
+    public static VerifiedAssertion verifyAssertion(String assertion, JWKSet keys,
+                                                    Set<com.nimbusds.jose.JWSAlgorithm> allowed, String audience,
+                                                    Instant now) {
+        try {
+            com.nimbusds.jwt.SignedJWT jwt = ClientAssertion.parse(assertion, allowed);
+            String client = ClientAssertion.claimedClient(jwt);
+            ClientAssertion.verifySignature(jwt, keys);
+            ClientAssertion.Accepted ok = ClientAssertion.checkClaims(jwt, audience, now);
+            return new VerifiedAssertion(client, ok.jti(), ok.expiresAt());
+        } catch (ClientAssertion.Refused e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
     /** The scopes in their stored form, e.g. {@code system/Patient.rs system/*.cruds}. */
     static String scopeText(Set<Scope> scopes) {
         return String.join(" ", scopes.stream().map(SystemClients::scopeText).toList());

@@ -47,6 +47,11 @@ final class RecordAuthorization {
         policy.require(caller, type, p);
     }
 
+    /** Whether a person reads their own Practitioner, which passes the type gate whatever their roles. */
+    boolean ownPractitioner(Caller caller, String type, String id) {
+        return policy.ownPractitioner(caller, type, id);
+    }
+
     /** Whether {@code caller} may do {@code p} on resources of {@code type} (for a person: the type gate). */
     boolean allows(Caller caller, String type, Permission p) {
         return policy.allows(caller, type, p);

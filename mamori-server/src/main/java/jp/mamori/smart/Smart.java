@@ -64,6 +64,10 @@ public final class Smart {
     public static final String REVOKE_PATH = "/oauth/revoke";
     public static final String INTROSPECT_PATH = "/oauth/introspect";
     public static final String CONFIGURATION_PATH = "/.well-known/smart-configuration";
+    /** The OpenID Provider configuration, under the FHIR base (the ID tokens' issuer). */
+    public static final String OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration";
+    /** The public keys of the ID tokens. */
+    public static final String JWKS_PATH = "/oauth/jwks";
     public static final String ACCESS_PREFIX = "mamori_sat.";
     public static final String REFRESH_PREFIX = "mamori_srt.";
     public static final Duration CODE_LIFETIME = Duration.ofSeconds(60);
@@ -71,20 +75,41 @@ public final class Smart {
     public static final Duration OFFLINE_LIFETIME = Duration.ofDays(30);
     public static final Duration ONLINE_LIFETIME = Duration.ofHours(12);
     public static final Duration LAUNCH_LIFETIME = Duration.ofMinutes(5);
+    /** A grant's last use is written when the one recorded is older than this (not on every request). */
+    static final Duration USE_TOUCH_EVERY = Duration.ofMinutes(1);
     static final int MAX_PARAM = 2000;
 
     /** A registered app as administrators and the consent page see it; never its secret. */
     public record App(String clientId, String name, boolean confidential, List<String> redirectUris, String launchUrl,
-                      String maxScopes, boolean enabled, int version, Instant changedAt, String changedBy) {
+                      String maxScopes, boolean enabled, int version, Instant changedAt, String changedBy,
+                      String jwks) {
         public App {
             redirectUris = List.copyOf(redirectUris);
+        }
+
+        /** Whether the app authenticates with its own keys ({@code private_key_jwt}) rather than a secret. */
+        public boolean usesKeys() {
+            return jwks != null;
         }
     }
 
     /** What an administrator enters for an app. Redirect URIs one per line. */
     public record AppSpec(String name, boolean confidential, String redirectUris, String launchUrl, String maxScopes,
-                          boolean enabled) {
+                          boolean enabled, String jwks) {
+        /** An app with a client secret (confidential) or none (public). */
+        public AppSpec(String name, boolean confidential, String redirectUris, String launchUrl, String maxScopes,
+                       boolean enabled) {
+            this(name, confidential, redirectUris, launchUrl, maxScopes, enabled, null);
+        }
     }
+
+    /** The client assertion type of {@code private_key_jwt} (RFC 7523 §2.2). */
+    static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    /** The algorithms SMART App Launch 2.x names for asymmetric client authentication. */
+    static final Set<com.nimbusds.jose.JWSAlgorithm> ASSERTION_ALGS = Set.of(com.nimbusds.jose.JWSAlgorithm.RS384,
+            com.nimbusds.jose.JWSAlgorithm.ES384);
+    /** The most an app's JWK set may hold, as text. */
+    static final int MAX_JWKS = 8192;
 
     /** A newly registered app and, for a confidential one, its client secret, shown once. */
     public record Registered(App app, String secret) {
@@ -123,17 +148,61 @@ public final class Smart {
 
     /** Whom an access token stands for: the person (with their access version), the scopes, the app and the grant. */
     public record Bearer(UUID accountId, long accessVersion, String display, Set<Scope> scopes, String patient,
-                         String clientId, String appName, String grant) {
+                         String clientId, String appName, String grant, boolean fhirUser) {
     }
 
     private final DataSource ds;
     private final AuditRecorder audit;
     private final Clock clock;
 
+    private volatile SmartIdTokens idTokens;
+    private volatile SmartPractitioners practitioners;
+    private volatile String issuer;
+    private volatile jp.mamori.identity.SecretSealer sealer;
+
     public Smart(DataSource ds, AuditRecorder audit, Clock clock) {
         this.ds = ds;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    /**
+     * Grants {@code openid fhirUser} (SMART App Launch 2.x, OpenID Connect): ID tokens signed with a key sealed by
+     * {@code sealer}, naming the person's Practitioner (derived from the account and written through {@code records}).
+     *
+     * @param fhirBase this server's FHIR base URL: the ID tokens' issuer
+     */
+    public Smart openId(jp.mamori.identity.SecretSealer sealer, jp.mamori.records.RecordService records,
+                        Accounts accounts, String fhirBase) {
+        this.practitioners = new SmartPractitioners(records, accounts, audit);
+        this.issuer = fhirBase;
+        this.idTokens = new SmartIdTokens(ds, sealer, clock);
+        this.sealer = sealer;
+        return this;
+    }
+
+    /** Whether ID tokens are issued ({@link #openId}). */
+    public boolean issuesIdTokens() {
+        return idTokens != null;
+    }
+
+    /** The JWKS of the ID tokens' keys (the current one and those retired within a day). */
+    public String jwks() {
+        return idTokens == null ? "{\"keys\":[]}" : idTokens.jwks();
+    }
+
+    /** {@code /fhir/.well-known/openid-configuration} (OpenID Connect Discovery 1.0 §3) for the server at origin. */
+    public Optional<String> openIdConfiguration(String origin) {
+        return idTokens == null ? Optional.empty()
+                : Optional.of(JSONObjectUtils.toJSONString(SmartIdTokens.discovery(origin, issuer)));
+    }
+
+    /** Retires the ID tokens' signing key and makes a new one (the retired key stays published for a day). */
+    public String rotateSigningKey() {
+        if (idTokens == null) {
+            throw new IllegalStateException("ID tokens are not issued");
+        }
+        return idTokens.rotate();
     }
 
     // ---- the configuration document --------------------------------------------------------------------------
@@ -148,17 +217,26 @@ public final class Smart {
         c.put("grant_types_supported", List.of("authorization_code", "refresh_token", "client_credentials"));
         c.put("response_types_supported", List.of("code"));
         c.put("code_challenge_methods_supported", List.of("S256"));
-        // client_secret_* for apps acting for a person; private_key_jwt for backend services (client_credentials)
+        // client_secret_* and private_key_jwt (RS384, ES384) for apps acting for a person; private_key_jwt for
+        // backend services (client_credentials)
         c.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post",
                 "private_key_jwt"));
-        c.put("token_endpoint_auth_signing_alg_values_supported", List.of("ES256", "ES384", "RS256", "PS256",
-                "EdDSA"));
-        c.put("scopes_supported", List.of("launch", "launch/patient", "offline_access", "online_access",
+        c.put("token_endpoint_auth_signing_alg_values_supported", List.of("ES256", "ES384", "RS256", "RS384",
+                "PS256", "EdDSA"));
+        List<String> scopes = new ArrayList<>(List.of("launch", "launch/patient", "offline_access", "online_access",
                 "user/*.cruds", "user/*.rs", "patient/*.cruds", "patient/*.rs", "system/*.cruds", "system/*.rs"));
-        c.put("capabilities", List.of("launch-ehr", "launch-standalone", "client-public",
-                "client-confidential-symmetric", "context-ehr-patient", "context-standalone-patient",
+        List<String> capabilities = new ArrayList<>(List.of("launch-ehr", "launch-standalone", "client-public",
+                "client-confidential-symmetric", "client-confidential-asymmetric", "context-ehr-patient", "context-standalone-patient",
                 "permission-v2", "permission-v1", "permission-patient", "permission-user", "permission-offline",
                 "permission-online"));
+        if (idTokens != null) {
+            c.put("issuer", issuer);
+            c.put("jwks_uri", origin + JWKS_PATH);
+            scopes.addAll(List.of("openid", "fhirUser"));
+            capabilities.add("sso-openid-connect");
+        }
+        c.put("scopes_supported", scopes);
+        c.put("capabilities", capabilities);
         return JSONObjectUtils.toJSONString(c);
     }
 
@@ -185,7 +263,7 @@ public final class Smart {
     }
 
     private static final String APP_COLUMNS = "SELECT client_id, name, confidential, redirect_uris, launch_url,"
-            + " max_scopes, enabled, version, changed_at, changed_by FROM smart_app";
+            + " max_scopes, enabled, version, changed_at, changed_by, jwks FROM smart_app";
 
     private static Optional<App> app(Connection c, String clientId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(APP_COLUMNS + " WHERE client_id = ?")) {
@@ -199,7 +277,7 @@ public final class Smart {
     private static App app(ResultSet rs) throws SQLException {
         return new App(rs.getString(1), rs.getString(2), rs.getBoolean(3),
                 List.of((String[]) rs.getArray(4).getArray()), rs.getString(5), rs.getString(6), rs.getBoolean(7),
-                rs.getInt(8), rs.getObject(9, OffsetDateTime.class).toInstant(), rs.getString(10));
+                rs.getInt(8), rs.getObject(9, OffsetDateTime.class).toInstant(), rs.getString(10), rs.getString(11));
     }
 
     /** Registers an app; a confidential one gets a client secret, returned here once and kept only as a hash. */
@@ -207,12 +285,12 @@ public final class Smart {
         Checked ok = check(spec);
         String clientId = "app-" + Secrets.random256().substring(0, 16).replace('_', 'x').replace('-', 'y')
                 .toLowerCase(java.util.Locale.ROOT);
-        String secret = spec.confidential() ? "mamori_scs." + Secrets.random256() : null;
+        String secret = spec.confidential() && ok.jwks() == null ? "mamori_scs." + Secrets.random256() : null;
         Instant now = clock.instant();
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_app (client_id, name, confidential,"
-                    + " secret_sha256, redirect_uris, launch_url, max_scopes, enabled, version, changed_at, changed_by)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")) {
+                    + " secret_sha256, redirect_uris, launch_url, max_scopes, enabled, version, changed_at, changed_by,"
+                    + " jwks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)")) {
                 ps.setString(1, clientId);
                 ps.setString(2, ok.name());
                 ps.setBoolean(3, spec.confidential());
@@ -223,12 +301,15 @@ public final class Smart {
                 ps.setBoolean(8, spec.enabled());
                 ps.setObject(9, utc(now));
                 ps.setString(10, by.principal());
+                ps.setString(11, ok.jwks());
                 ps.executeUpdate();
             }
             version(c, clientId, true);
             audit.stage(c, AuditEvent.by(by, AuditAction.SMART_APP).purpose(Purpose.SECURITY)
                     .detail("change", "registered").detail("app", clientId).detail("name", ok.name())
-                    .detail("confidential", String.valueOf(spec.confidential())).detail("scopes", ok.scopes())
+                    .detail("confidential", String.valueOf(spec.confidential()))
+                    .detail("client_auth", !spec.confidential() ? "none" : ok.jwks() != null ? "private_key_jwt"
+                            : "client_secret").detail("scopes", ok.scopes())
                     .detail("redirect_uris", String.join(" ", ok.uris())).detail("enabled",
                             String.valueOf(spec.enabled())).build());
             return null;
@@ -246,15 +327,16 @@ public final class Smart {
         Checked ok = check(spec);
         App before = app(clientId).orElseThrow(() -> new SmartRefusal.Invalid(
                 "そのアプリは登録されていません / No such app"));
-        if (before.confidential() != spec.confidential()) {
+        if (before.confidential() != spec.confidential() || before.usesKeys() != (ok.jwks() != null)) {
             throw new SmartRefusal.Invalid("公開クライアントと機密クライアントの種別は変更できません。新しく登録してください /"
                     + " The client type cannot change: register a new app");
         }
-        String secret = newSecret && before.confidential() ? "mamori_scs." + Secrets.random256() : null;
+        String secret = newSecret && before.confidential() && !before.usesKeys() ? "mamori_scs." + Secrets.random256()
+                : null;
         Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE smart_app SET name = ?, redirect_uris = ?,"
                     + " launch_url = ?, max_scopes = ?, enabled = ?, version = version + 1, changed_at = ?,"
-                    + " changed_by = ?, secret_sha256 = coalesce(?, secret_sha256) WHERE client_id = ?")) {
+                    + " changed_by = ?, secret_sha256 = coalesce(?, secret_sha256), jwks = ? WHERE client_id = ?")) {
                 ps.setString(1, ok.name());
                 ps.setArray(2, c.createArrayOf("text", ok.uris().toArray()));
                 ps.setString(3, ok.launchUrl());
@@ -263,7 +345,8 @@ public final class Smart {
                 ps.setObject(6, utc(clock.instant()));
                 ps.setString(7, by.principal());
                 ps.setBytes(8, secret == null ? null : Hashes.sha256(secret));
-                ps.setString(9, clientId);
+                ps.setString(9, ok.jwks());
+                ps.setString(10, clientId);
                 ps.executeUpdate();
             }
             version(c, clientId, secret != null);
@@ -271,7 +354,8 @@ public final class Smart {
                     .detail("change", "updated").detail("app", clientId).detail("name", ok.name())
                     .detail("scopes", ok.scopes()).detail("redirect_uris", String.join(" ", ok.uris()))
                     .detail("enabled", String.valueOf(spec.enabled())).detail("new_secret",
-                            String.valueOf(secret != null)).build());
+                            String.valueOf(secret != null)).detail("keys_changed", String.valueOf(ok.jwks() != null
+                            && !ok.jwks().equals(before.jwks()))).build());
             return null;
         });
         audit.drainSoon();
@@ -280,18 +364,110 @@ public final class Smart {
         return new Registered(app(clientId).orElseThrow(), secret);
     }
 
-    private static void version(Connection c, String clientId, boolean secretChanged) throws SQLException {
+    private void version(Connection c, String clientId, boolean secretChanged) throws SQLException {
+        sealApp(c, clientId);
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_app_version (client_id, version, name,"
                 + " confidential, redirect_uris, launch_url, max_scopes, enabled, secret_changed, changed_at,"
-                + " changed_by) SELECT client_id, version, name, confidential, redirect_uris, launch_url, max_scopes,"
-                + " enabled, ?, changed_at, changed_by FROM smart_app WHERE client_id = ?")) {
+                + " changed_by, jwks) SELECT client_id, version, name, confidential, redirect_uris, launch_url,"
+                + " max_scopes, enabled, ?, changed_at, changed_by, jwks FROM smart_app WHERE client_id = ?")) {
             ps.setBoolean(1, secretChanged);
             ps.setString(2, clientId);
             ps.executeUpdate();
         }
     }
 
-    private record Checked(String name, List<String> uris, String launchUrl, String scopes) {
+    private record Checked(String name, List<String> uris, String launchUrl, String scopes, String jwks) {
+    }
+
+    // ---- tamper checks -----------------------------------------------------------------------------------------
+
+    /**
+     * What the seals of the apps and grants say: rows checked and each one whose decisive columns no longer match
+     * their seal (changed behind the server's back, e.g. by the database superuser, who does not hold the key file).
+     */
+    public record SealCheck(long checked, List<String> findings) {
+        public SealCheck {
+            findings = List.copyOf(findings);
+        }
+    }
+
+    private static final String UNIT = "\u001f";
+
+    private static byte[] grantContent(UUID grant, String clientId, UUID account, String scopes, String patient,
+                                       String redirect) {
+        return String.join(UNIT, "smart_grant", grant.toString(), clientId, account.toString(), scopes,
+                patient == null ? "" : patient, redirect).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] appContent(ResultSet rs) throws SQLException {
+        byte[] secret = rs.getBytes(9);
+        return String.join(UNIT, "smart_app", rs.getString(1), String.valueOf(rs.getBoolean(2)),
+                String.join("\n", (String[]) rs.getArray(3).getArray()), String.valueOf(rs.getString(4)),
+                rs.getString(5), String.valueOf(rs.getBoolean(6)), String.valueOf(rs.getString(7)),
+                secret == null ? "" : Hashes.hex(secret), String.valueOf(rs.getInt(8)))
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static final String APP_SEALED = "SELECT client_id, confidential, redirect_uris, launch_url, max_scopes,"
+            + " enabled, jwks, version, secret_sha256, seal FROM smart_app";
+
+    private byte[] attest(byte[] content) {
+        return sealer == null ? null : sealer.attest(content);
+    }
+
+    /** Seals the app's decisive columns as they now stand (in the transaction that changed them). */
+    private void sealApp(Connection c, String clientId) throws SQLException {
+        byte[] seal;
+        try (PreparedStatement ps = c.prepareStatement(APP_SEALED + " WHERE client_id = ?")) {
+            ps.setString(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                seal = attest(appContent(rs));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE smart_app SET seal = ? WHERE client_id = ?")) {
+            ps.setBytes(1, seal);
+            ps.setString(2, clientId);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Recomputes every app's and grant's seal with {@code keys} (identity's key file) and reports each row that does
+     * not match: redirect URIs, maximum scopes, credentials, enabled or version of an app, or the scopes, patient,
+     * person, app or redirect URI of a grant changed by SQL; a row without a seal is reported too.
+     */
+    public static SealCheck verifySeals(DataSource ds, jp.mamori.identity.SecretSealer keys) {
+        return Tx.read(ds, c -> {
+            List<String> out = new ArrayList<>();
+            long n = 0;
+            try (PreparedStatement ps = c.prepareStatement(APP_SEALED + " ORDER BY client_id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                    if (!keys.attests(rs.getBytes(10), appContent(rs))) {
+                        out.add("smart_app " + rs.getString(1) + ": " + (rs.getBytes(10) == null ? "no seal"
+                                : "redirect URIs, maximum scopes, credentials or state differ from what Mamori sealed")
+                                + " / 連携アプリの登録内容が封印と一致しません");
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT grant_id, client_id, account_id, scopes, patient_id,"
+                    + " redirect_uri, seal FROM smart_grant ORDER BY created_at");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                    UUID g = rs.getObject(1, UUID.class);
+                    if (!keys.attests(rs.getBytes(7), grantContent(g, rs.getString(2), rs.getObject(3, UUID.class),
+                            rs.getString(4), rs.getString(5), rs.getString(6)))) {
+                        out.add("smart_grant " + g + ": " + (rs.getBytes(7) == null ? "no seal"
+                                : "the scopes, patient, person, app or redirect URI differ from the consent Mamori"
+                                + " sealed") + " / 同意の内容が封印と一致しません");
+                    }
+                }
+            }
+            return new SealCheck(n, out);
+        });
     }
 
     private static Checked check(AppSpec spec) {
@@ -318,7 +494,42 @@ public final class Smart {
             throw new SmartRefusal.Invalid("少なくとも1つの user/ または patient/ スコープが必要です / At least one user/"
                     + " or patient/ scope is required");
         }
-        return new Checked(name, List.copyOf(new LinkedHashSet<>(uris)), launch, max.text());
+        return new Checked(name, List.copyOf(new LinkedHashSet<>(uris)), launch, max.text(), jwks(spec));
+    }
+
+    /**
+     * An app's public JWK set for {@code private_key_jwt}: inline, at most {@link #MAX_JWKS} characters, 1 to 10 public
+     * signing keys that can make RS384 (RSA of 2048 bits or more) or ES384 (EC P-384) signatures; private, symmetric
+     * and other keys refused by name. Null for an app without keys.
+     */
+    private static String jwks(AppSpec spec) {
+        if (spec.jwks() == null || spec.jwks().isBlank()) {
+            return null;
+        }
+        if (!spec.confidential()) {
+            throw new SmartRefusal.Invalid("公開鍵で認証するアプリは機密クライアントです / An app that authenticates with its"
+                    + " keys is a confidential client");
+        }
+        if (spec.jwks().length() > MAX_JWKS) {
+            throw new SmartRefusal.Invalid("公開鍵（JWK Set）は" + MAX_JWKS + "文字までです / The JWK set may be at most "
+                    + MAX_JWKS + " characters");
+        }
+        com.nimbusds.jose.jwk.JWKSet set;
+        try {
+            set = jp.mamori.identity.SystemClients.parseJwks(spec.jwks());
+        } catch (IllegalArgumentException e) {
+            throw new SmartRefusal.Invalid("公開鍵（JWK Set）を使えません: " + ascii(e.getMessage()) + " / The JWK set"
+                    + " cannot be used: " + ascii(e.getMessage()));
+        }
+        for (com.nimbusds.jose.jwk.JWK k : set.getKeys()) {
+            boolean fit = k instanceof com.nimbusds.jose.jwk.RSAKey
+                    || k instanceof com.nimbusds.jose.jwk.ECKey ec && com.nimbusds.jose.jwk.Curve.P_384.equals(ec.getCurve());
+            if (!fit) {
+                throw new SmartRefusal.Invalid("公開鍵は RS384（RSA 2048ビット以上）か ES384（EC P-384）に使えるものにしてください"
+                        + " / Each key must sign RS384 (RSA, 2048 bits or more) or ES384 (EC P-384)");
+            }
+        }
+        return set.toString(true);
     }
 
     /**
@@ -506,7 +717,7 @@ public final class Smart {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_grant (grant_id, client_id, account_id,"
                     + " display, scopes, patient_id, redirect_uri, code_sha256, code_challenge, code_expires_at,"
-                    + " refresh, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + " refresh, created_at, nonce, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setObject(1, grant);
                 ps.setString(2, a.app().clientId());
                 ps.setObject(3, account);
@@ -519,6 +730,10 @@ public final class Smart {
                 ps.setObject(10, utc(now.plus(CODE_LIFETIME)));
                 ps.setString(11, refresh);
                 ps.setObject(12, utc(now));
+                String nonce = a.params().get("nonce");
+                ps.setString(13, nonce == null || nonce.isEmpty() ? null : nonce);
+                ps.setBytes(14, attest(grantContent(grant, a.app().clientId(), account, chosen.text(), context,
+                        a.redirectUri())));
                 ps.executeUpdate();
             }
             Map<String, String> d = new LinkedHashMap<>();
@@ -631,10 +846,12 @@ public final class Smart {
         }
         Instant now = clock.instant();
         Object[] result = new Object[1];
+        Object[] oidc = new Object[3];
         String failed = Tx.inTransaction(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT grant_id, client_id, redirect_uri, code_challenge,"
                     + " code_expires_at, code_used_at, revoked_at, account_id, scopes, patient_id, refresh, "
-                    + Accounts.activeStaffSql("account_id") + " FROM smart_grant WHERE code_sha256 = ? FOR UPDATE")) {
+                    + Accounts.activeStaffSql("account_id") + ", nonce FROM smart_grant WHERE code_sha256 = ?"
+                    + " FOR UPDATE")) {
                 ps.setBytes(1, Hashes.sha256(code));
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -669,11 +886,41 @@ public final class Smart {
                         return "the person's account is not active";
                     }
                     result[0] = issue(c, grant, rs.getString(9), rs.getString(10), rs.getString(11), now);
+                    oidc[0] = rs.getObject(8, UUID.class);
+                    oidc[1] = rs.getString(13);
+                    oidc[2] = grant;
                     return null;
                 }
             }
         });
-        return answered(failed, result[0], app, address, "authorization_code");
+        Map<String, Object> out = answered(failed, result[0], app, address, "authorization_code");
+        String scopes = String.valueOf(out.get("scope"));
+        if (idTokens != null && List.of(scopes.split(" ")).contains("openid")) {
+            out.put("id_token", idToken(app, (UUID) oidc[0], (String) oidc[1], (UUID) oidc[2],
+                    List.of(scopes.split(" ")).contains("fhirUser"), address));
+        }
+        return out;
+    }
+
+    /**
+     * The ID token of a code exchange (OpenID Connect Core §3.1.3.3; SMART App Launch 2.x "sso-openid-connect"):
+     * issuer the FHIR base, subject the person's account, audience the app, the request's nonce, and with
+     * {@code fhirUser} the URL of the person's Practitioner, written first when missing. Should that fail, the grant
+     * is revoked (the app holds no tokens without the ID token it asked for) and the app is told server_error.
+     */
+    private String idToken(App app, UUID account, String nonce, UUID grant, boolean fhirUser, String address)
+            throws Failure {
+        try {
+            String user = fhirUser ? issuer + "/Practitioner/" + practitioners.ensure(account) : null;
+            return idTokens.sign(issuer, account.toString(), app.clientId(), nonce, user, clock.instant());
+        } catch (RuntimeException e) {
+            log.error("SMART ID token for grant {} could not be made: {}", grant, e.toString());
+            Tx.inTransaction(ds, c -> {
+                revokeGrant(c, grant, "the ID token could not be made", clock.instant());
+                return null;
+            });
+            throw new Failure(500, "server_error", "the ID token could not be made; the grant is revoked");
+        }
     }
 
     private Map<String, Object> refresh(App app, Map<String, String> form, String address) throws Failure {
@@ -818,6 +1065,12 @@ public final class Smart {
     private App client(Map<String, String> form, String authorization) throws Failure {
         String id = form.get("client_id");
         String secret = form.get("client_secret");
+        if (form.get("client_assertion") != null || form.get("client_assertion_type") != null) {
+            if (authorization != null || secret != null) {
+                throw new Failure(401, "invalid_client", "authenticate with one method: the client assertion alone");
+            }
+            return assertedClient(id, form.get("client_assertion_type"), form.get("client_assertion"));
+        }
         if (authorization != null) {
             if (secret != null || !authorization.regionMatches(true, 0, "Basic ", 0, 6) || authorization.length() > 600) {
                 throw new Failure(401, "invalid_client", "authenticate with one method: HTTP Basic or the form");
@@ -846,8 +1099,9 @@ public final class Smart {
         String clientId = id;
         String given = secret;
         Optional<byte[]> stored = Tx.read(ds, c -> {
+            // an app with keys has no secret, and is not a public app either: it must send its assertion
             try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(secret_sha256, ''::bytea) FROM smart_app"
-                    + " WHERE client_id = ? AND enabled")) {
+                    + " WHERE client_id = ? AND enabled AND jwks IS NULL")) {
                 ps.setString(1, clientId.length() > 64 ? "" : clientId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
@@ -863,6 +1117,71 @@ public final class Smart {
             throw new Failure(401, "invalid_client", "client authentication failed");
         }
         return app(clientId).orElseThrow();
+    }
+
+    /**
+     * A confidential app by its {@code private_key_jwt} assertion (RFC 7523; SMART App Launch 2.x "asymmetric client
+     * authentication"): RS384 or ES384 (none, HMAC and others refused), signed by a key of the app's registered JWK
+     * set (the header's kid must name one), iss = sub = the app, aud = this token endpoint, exp at most 5 minutes
+     * ahead, and a jti used once. Verified as the system clients' assertions are ({@code SystemClients}).
+     */
+    private App assertedClient(String id, String type, String assertion) throws Failure {
+        if (!JWT_BEARER.equals(type) || assertion == null) {
+            throw new Failure(401, "invalid_client", "client_assertion_type must be " + JWT_BEARER
+                    + " with a client_assertion");
+        }
+        if (issuer == null) {
+            throw new Failure(401, "invalid_client", "private_key_jwt is not available on this server");
+        }
+        String claimed;
+        try {
+            claimed = jp.mamori.identity.SystemClients.assertionClient(assertion, ASSERTION_ALGS);
+        } catch (IllegalArgumentException e) {
+            throw new Failure(401, "invalid_client", e.getMessage());
+        }
+        if (id != null && !id.equals(claimed)) {
+            throw new Failure(401, "invalid_client", "client_id differs from the client assertion's iss");
+        }
+        Optional<App> app = claimed.length() > 64 ? Optional.empty() : app(claimed);
+        if (app.isEmpty() || !app.get().enabled() || !app.get().usesKeys()) {
+            throw new Failure(401, "invalid_client", "client authentication failed");
+        }
+        jp.mamori.identity.SystemClients.VerifiedAssertion ok;
+        try {
+            ok = jp.mamori.identity.SystemClients.verifyAssertion(assertion,
+                    com.nimbusds.jose.jwk.JWKSet.parse(app.get().jwks()), ASSERTION_ALGS, tokenEndpoint(),
+                    clock.instant());
+        } catch (IllegalArgumentException | java.text.ParseException e) {
+            throw new Failure(401, "invalid_client", e.getMessage());
+        }
+        if (!useJti(claimed, ok.jti(), ok.expiresAt())) {
+            log.warn("SMART client assertion of {} replayed (jti {})", claimed, clip(ok.jti()));
+            throw new Failure(401, "invalid_client", "the client assertion's jti was used before");
+        }
+        return app.get();
+    }
+
+    /** This server's token endpoint, the only audience of a client assertion. */
+    private String tokenEndpoint() {
+        return issuer.replaceFirst("/fhir$", "") + TokenEndpoint.PATH;
+    }
+
+    /** Records a client assertion's jti until it expires; false when the app used it before (a replay). */
+    private boolean useJti(String clientId, String jti, Instant expires) {
+        Instant now = clock.instant();
+        return Tx.inTransaction(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM smart_assertion_jti WHERE expires_at < ?")) {
+                ps.setObject(1, utc(now.minus(Duration.ofMinutes(2)))); // kept past exp by more than the skew allowed
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO smart_assertion_jti (client_id, jti, expires_at)"
+                    + " VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                ps.setString(1, clientId);
+                ps.setString(2, jti);
+                ps.setObject(3, utc(expires));
+                return ps.executeUpdate() == 1;
+            }
+        });
     }
 
     private static TokenEndpoint.Answer error(Failure f) {
@@ -975,10 +1294,11 @@ public final class Smart {
         if (token == null || !token.startsWith(ACCESS_PREFIX) || token.length() > 200) {
             return Optional.empty();
         }
-        return Tx.read(ds, c -> {
+        List<UUID> touched = new ArrayList<>(1);
+        Optional<Bearer> found = Tx.read(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT g.grant_id, g.account_id, g.display, g.scopes,"
                     + " g.patient_id, a.client_id, a.name, " + PersonContexts.accessVersionSql("g.account_id")
-                    + " FROM smart_token t JOIN smart_grant g ON g.grant_id = t.grant_id"
+                    + ", g.last_used_at FROM smart_token t JOIN smart_grant g ON g.grant_id = t.grant_id"
                     + " JOIN smart_app a ON a.client_id = g.client_id WHERE t.token_sha256 = ? AND t.kind = 'access'"
                     + " AND t.expires_at > ? AND g.revoked_at IS NULL AND a.enabled AND "
                     + Accounts.activeStaffSql("g.account_id"))) {
@@ -989,16 +1309,126 @@ public final class Smart {
                         return Optional.empty();
                     }
                     Set<Scope> scopes = new LinkedHashSet<>();
+                    boolean fhirUser = false;
                     for (String s : rs.getString(4).split(" ")) {
                         Scope.parsePerson(s).ifPresent(scopes::add);
+                        fhirUser |= s.equals("fhirUser");
                     }
                     UUID grant = rs.getObject(1, UUID.class);
+                    OffsetDateTime used = rs.getObject(9, OffsetDateTime.class);
+                    if (used == null || used.toInstant().plus(USE_TOUCH_EVERY).isBefore(clock.instant())) {
+                        touched.add(grant);
+                    }
                     return Optional.of(new Bearer(rs.getObject(2, UUID.class), rs.getLong(8), rs.getString(3),
                             Set.copyOf(scopes), rs.getString(5), rs.getString(6), rs.getString(7),
-                            grant.toString().substring(0, 8)));
+                            grant.toString().substring(0, 8), fhirUser));
                 }
             }
         });
+        if (!touched.isEmpty()) {
+            // when the grant was last used, for the person's own list of apps: written at most once a minute
+            Tx.inTransaction(ds, c -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE smart_grant SET last_used_at = ? WHERE"
+                        + " grant_id = ?")) {
+                    ps.setObject(1, utc(clock.instant()));
+                    ps.setObject(2, touched.get(0));
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+        }
+        return found;
+    }
+
+    // ---- a person's own apps ---------------------------------------------------------------------------------
+
+    /**
+     * An app a person allowed and has not revoked: its name, the scopes of the newest consent (resource scopes and
+     * the others), when first allowed, when a token of it was last used (null: never), and how many consents.
+     */
+    public record AllowedApp(String clientId, String name, List<Scope> resources, List<String> others,
+                             Instant allowedAt, Instant lastUsedAt, int grants) {
+        public AllowedApp {
+            resources = List.copyOf(resources);
+            others = List.copyOf(others);
+        }
+    }
+
+    /** A grant in force: not revoked, and its code not yet spent or a token of it still current. */
+    private static final String IN_FORCE = "g.revoked_at IS NULL AND ((g.code_used_at IS NULL AND g.code_expires_at > ?)"
+            + " OR EXISTS (SELECT 1 FROM smart_token t WHERE t.grant_id = g.grant_id AND t.expires_at > ?"
+            + " AND t.replaced_at IS NULL))";
+
+    /** The apps {@code account} allowed that still hold a grant in force, the most recently allowed first. */
+    public List<AllowedApp> allowedBy(UUID account) {
+        Instant now = clock.instant();
+        return Tx.read(ds, c -> {
+            List<AllowedApp> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.client_id, a.name, (array_agg(g.scopes ORDER BY"
+                    + " g.created_at DESC))[1], min(g.created_at), max(g.last_used_at), count(*) FROM smart_grant g"
+                    + " JOIN smart_app a ON a.client_id = g.client_id WHERE g.account_id = ? AND " + IN_FORCE
+                    + " GROUP BY a.client_id, a.name ORDER BY max(g.created_at) DESC LIMIT 100")) {
+                ps.setObject(1, account);
+                ps.setObject(2, utc(now));
+                ps.setObject(3, utc(now));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        List<Scope> resources = new ArrayList<>();
+                        List<String> others = new ArrayList<>();
+                        for (String t : rs.getString(3).split(" ")) {
+                            Optional<Scope> sc = Scope.parsePerson(t);
+                            if (sc.isPresent()) {
+                                resources.add(sc.get());
+                            } else if (!t.isEmpty()) {
+                                others.add(t);
+                            }
+                        }
+                        OffsetDateTime used = rs.getObject(5, OffsetDateTime.class);
+                        out.add(new AllowedApp(rs.getString(1), rs.getString(2), resources, others,
+                                rs.getObject(4, OffsetDateTime.class).toInstant(), used == null ? null
+                                : used.toInstant(), rs.getInt(6)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * The person withdraws their consent to an app: every grant of theirs to it is revoked, which ends each of its
+     * access and refresh tokens at once (the next request with one is 401). Audited ({@code smart.revoke}) with the
+     * grants revoked. Returns how many grants were revoked (0: none in force, e.g. revoked in another tab).
+     */
+    public int revokeFor(UUID account, String clientId, Actor by) {
+        if (clientId == null || clientId.length() > 64) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        List<String> revoked = Tx.inTransaction(ds, c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE smart_grant g SET revoked_at = ?, revoked_reason ="
+                    + " 'revoked by the person', code_used_at = coalesce(code_used_at, ?) WHERE g.account_id = ? AND"
+                    + " g.client_id = ? AND g.revoked_at IS NULL RETURNING g.grant_id")) {
+                ps.setObject(1, utc(now));
+                ps.setObject(2, utc(now));
+                ps.setObject(3, account);
+                ps.setString(4, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getObject(1, UUID.class).toString());
+                    }
+                }
+            }
+            if (!ids.isEmpty()) {
+                audit.stage(c, AuditEvent.by(by, AuditAction.SMART_REVOKE).purpose(Purpose.SECURITY)
+                        .detail("by", "person").detail("app", clientId).detail("app_name", app(c, clientId)
+                                .map(App::name).orElse(clientId)).detail("grants", String.join(" ", ids)).build());
+            }
+            return ids;
+        });
+        audit.drainSoon();
+        log.info("SMART grants of app {} revoked by their person {}: {}", clientId, account, revoked.size());
+        return revoked.size();
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import java.util.Set;
  */
 final class SmartScopes {
     /** The scopes that name no resource type. */
-    static final List<String> OTHERS = List.of("launch", "launch/patient", "offline_access", "online_access");
+    static final List<String> OTHERS = List.of("launch", "launch/patient", "offline_access", "online_access", "openid",
+            "fhirUser");
     /** A scope string longer than this is refused whole (an app needs far fewer). */
     static final int MAX_TEXT = 2000;
     static final int MAX_SCOPES = 40;
@@ -43,7 +44,7 @@ final class SmartScopes {
     }
 
     /**
-     * Parses what an app asks for: scopes this server does not know (e.g. {@code openid}, a {@code system/} scope) are
+     * Parses what an app asks for: scopes this server does not know (e.g. {@code profile}, a {@code system/} scope) are
      * left out, as OAuth lets a server grant less than was asked; null when the text is too long or has too many.
      */
     static Parsed requested(String text) {
@@ -85,7 +86,7 @@ final class SmartScopes {
             }
             Scope s = Scope.parsePerson(p).orElseThrow(() -> new SmartRefusal.Invalid("スコープ「" + p
                     + "」は使えません / Scope '" + p + "' is not allowed: use user/TYPE.cruds, patient/TYPE.cruds, launch,"
-                    + " launch/patient, offline_access or online_access"));
+                    + " launch/patient, offline_access, online_access, openid or fhirUser"));
             resources.add(s);
         }
         return new Parsed(resources, others);

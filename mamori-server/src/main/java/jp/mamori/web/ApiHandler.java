@@ -159,6 +159,13 @@ public final class ApiHandler extends Handler.Abstract {
                 reply = method.equals("GET") || method.equals("HEAD")
                         ? Reply.of(200, "application/json;charset=UTF-8", smart.configuration(origin()))
                         : Reply.of(405, "application/json;charset=UTF-8", "{\"error\":\"use GET\"}");
+            } else if (smart != null && (path.equals(jp.mamori.smart.Smart.JWKS_PATH) || smart.issuesIdTokens()
+                    && path.equals("/fhir" + jp.mamori.smart.Smart.OPENID_CONFIGURATION_PATH))) {
+                // the ID tokens' public keys and the OpenID Provider configuration: public, read-only documents
+                reply = !(method.equals("GET") || method.equals("HEAD"))
+                        ? Reply.of(405, "application/json;charset=UTF-8", "{\"error\":\"use GET\"}")
+                        : Reply.of(200, "application/json;charset=UTF-8", path.equals(jp.mamori.smart.Smart.JWKS_PATH)
+                        ? smart.jwks() : smart.openIdConfiguration(origin()).orElseThrow());
             } else if (smart != null && path.equals(jp.mamori.smart.Smart.AUTHORIZE_PATH)) {
                 reply = authorize(request, method);
             } else if (smart != null && (path.equals(jp.mamori.smart.Smart.REVOKE_PATH)
@@ -325,7 +332,7 @@ public final class ApiHandler extends Handler.Abstract {
                 // scopes they granted the app restricting them (AccessPolicy intersects both)
                 return Caller.personThroughApp(contexts.get(x.accountId(), x.accessVersion()), x.display(),
                         Request.getRemoteAddr(request), x.scopes(), new Caller.App(x.clientId(), x.appName(),
-                                x.patient(), x.grant()));
+                                x.patient(), x.grant(), x.fhirUser()));
             }
         } else if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             Optional<SystemClients.Authenticated> c = clients.authenticate(auth.substring(7).trim(), Request.getRemoteAddr(request));

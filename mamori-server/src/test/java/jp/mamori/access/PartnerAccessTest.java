@@ -98,7 +98,9 @@ class PartnerAccessTest {
         records = new RecordService(ds, new AccessPolicy(Categories.load(ds), PersonAccess.load(ds),
                 new BreakGlass(ds, clock, BreakGlass.Settings.DEFAULT, n -> { }),
                 new EncounterRelations(ds, new jp.mamori.records.EncounterCare()), clock), new FhirSupport(), 10, 100);
-        shares = new PartnerShares(ds, clock, Categories.load(ds), PersonAccess.load(ds));
+        // sealed as the server seals them, so that verify-records on the shared server's folder stays clean
+        shares = new PartnerShares(ds, clock, Categories.load(ds), PersonAccess.load(ds)).sealedWith(
+                jp.mamori.identity.SecretSealer.open(server.dataDir().resolve("secrets").resolve("identity-keys")));
         accounts = new Accounts(ds, clock);
         tag = UUID.randomUUID().toString().substring(0, 8);
         shared = patient("Kyoyu" + tag);
@@ -390,4 +392,55 @@ class PartnerAccessTest {
         assertThrows(IdentityException.class, () -> PartnerInstitutions.check(" ", null));
         assertThrows(IdentityException.class, () -> PartnerInstitutions.check("x".repeat(201), null));
     }
+
+    /** The seal findings that name this share (the shared database holds other tests' shares too). */
+    private static List<String> sealFindings(jp.mamori.identity.SecretSealer keys, PartnerShares.Share s) {
+        return PartnerShares.verifySeals(ds, keys).findings().stream().filter(f -> f.contains(s.id().toString()))
+                .toList();
+    }
+
+    @Test
+    void anEndDateExtendedOrACategoryAddedBySqlIsCaughtByTheShareSeal() throws Exception {
+        jp.mamori.identity.SecretSealer keys = jp.mamori.identity.SecretSealer.open(server.dataDir().resolve("secrets")
+                .resolve("identity-keys"));
+        shares.sealedWith(keys);
+        UUID p = partner("みどり病院", "1413456780");
+        PartnerShares.Share s = share(p, shared, today().plusDays(5), Set.of(), Set.of());
+        assertEquals(List.of(), sealFindings(keys, s), "as made");
+        String original;
+        try (Connection c = server.superuserConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT encode(seal, 'hex') FROM partner_share WHERE share_id = '"
+                     + s.id() + "'")) {
+            rs.next();
+            original = rs.getString(1);
+        }
+
+        // the database superuser extends the end date, behind the server's back
+        superuser("UPDATE partner_share SET ends_at = ends_at + interval '200 days' WHERE share_id = '" + s.id() + "'");
+        List<String> found = sealFindings(keys, s);
+        assertEquals(1, found.size(), found::toString);
+        assertTrue(found.get(0).contains("differ from what Mamori sealed"), found::toString);
+        superuser("UPDATE partner_share SET ends_at = ends_at - interval '200 days' WHERE share_id = '" + s.id() + "'");
+        assertEquals(List.of(), sealFindings(keys, s), "put back as it was: matches again");
+
+        // ... adds a category, or copies another share's seal onto it
+        superuser("UPDATE partner_share SET categories = categories || '{billing}'::text[] WHERE share_id = '"
+                + s.id() + "'");
+        assertEquals(1, sealFindings(keys, s).size());
+        superuser("UPDATE partner_share SET categories = array_remove(categories, 'billing') WHERE share_id = '"
+                + s.id() + "'");
+        PartnerShares.Share other = share(p, this.other, today().plusDays(5), Set.of(), Set.of());
+        superuser("UPDATE partner_share SET seal = (SELECT seal FROM partner_share WHERE share_id = '" + other.id()
+                + "') WHERE share_id = '" + s.id() + "'");
+        assertEquals(1, sealFindings(keys, s).size(), "a seal is bound to its own share");
+        superuser("UPDATE partner_share SET seal = NULL WHERE share_id = '" + s.id() + "'");
+        assertTrue(sealFindings(keys, s).get(0).contains("no seal"));
+        assertEquals(List.of(), sealFindings(keys, other));
+        // and a key file the server does not hold cannot make a seal that passes
+        java.nio.file.Path foreign = java.nio.file.Files.createTempDirectory("foreign-keys").resolve("identity-keys");
+        assertEquals(1, sealFindings(jp.mamori.identity.SecretSealer.open(foreign), other).size());
+        superuser("UPDATE partner_share SET seal = decode('" + original + "', 'hex') WHERE share_id = '" + s.id() + "'");
+        assertEquals(List.of(), sealFindings(keys, s), "its own seal back: the shared database is left clean");
+    }
+
 }

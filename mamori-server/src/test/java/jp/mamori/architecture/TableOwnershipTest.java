@@ -49,7 +49,8 @@ class TableOwnershipTest {
             Map.entry("V31", "maintenance"), Map.entry("V32", "maintenance"),
             Map.entry("V33", "directory"), Map.entry("V34", "federation"), Map.entry("V35", "smart"),
             Map.entry("V36", "identity"), Map.entry("V37", "access"), Map.entry("V38", "directory"),
-            Map.entry("V39", "ssmix2"), Map.entry("V41", "disclosure"));
+            Map.entry("V39", "ssmix2"), Map.entry("V41", "disclosure"),
+            Map.entry("V43", "smart"));
     private static final Map<String, String> TABLE_OWNER_EXCEPTIONS = Map.of(
             "system_client", "identity", "bootstrap_secret", "identity",
             // derived from Encounter bodies by records' write function and checked by verify-records

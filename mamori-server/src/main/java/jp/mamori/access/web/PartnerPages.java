@@ -301,7 +301,8 @@ public final class PartnerPages {
                     : "refused")), !x.outcome().equals("success"), used.isEmpty() ? "—" : String.join("、", used)));
         }
         return console.page(r, 200, t.get("access.partner.report.title"), "access/partnerReport.jte",
-                new PartnerViews.Report(from.toString(), to.toString(), shareRows, endingSoon, accesses, truncated,
+                new PartnerViews.Report(from.toString(), to.toString(), dates.date(from, lang(r)),
+                        dates.date(to, lang(r)), shareRows, endingSoon, accesses, truncated,
                         dates.dateTime(now, lang(r)), r.csrf()));
     }
 

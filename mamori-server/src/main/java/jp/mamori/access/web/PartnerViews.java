@@ -37,7 +37,8 @@ public final class PartnerViews {
     }
 
     /** The reviewers' report: shares in force, ending soon or ended, and the partners' accesses in the period. */
-    public record Report(String from, String to, List<ShareRow> shares, int endingSoon, List<AccessRow> accesses,
-                         boolean truncated, String printed, String csrf) {
+    /** The reviewers' report; {@code from}/{@code to} are ISO for the date inputs, the texts Japanese dates to read. */
+    public record Report(String from, String to, String fromText, String toText, List<ShareRow> shares, int endingSoon,
+                         List<AccessRow> accesses, boolean truncated, String printed, String csrf) {
     }
 }

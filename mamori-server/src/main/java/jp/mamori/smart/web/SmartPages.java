@@ -42,6 +42,8 @@ public final class SmartPages {
     static final String APP = "/console/admin/smart-app";
     static final String AUTHORIZE = "/console/smart/authorize";
     static final String LAUNCH = "/console/smart/launch";
+    /** The person withdraws an app they allowed (from their own account page, one of identity's own pages). */
+    static final String MY_REVOKE = "/console/me/apps/revoke";
     /** The prefix of the consent form's fields that carry the app's request back. */
     static final String Q = "q_";
 
@@ -74,6 +76,43 @@ public final class SmartPages {
         console.route("GET", APP, ADMIN, false, r -> edit(r, 200, null, null, null, null));
         console.route("POST", APP, ADMIN, true, this::change);
         console.homePart(this::tile);
+        console.part(Console.Place.ACCOUNT, this::accountPart);
+        // like ending one's own session, withdrawing one's own consent takes access away: no step-up
+        console.route("POST", MY_REVOKE, USER, false, this::revokeMine);
+    }
+
+    // ---- the person's own apps (on their account page) ----------------------------------------------------------
+
+    gg.jte.Content accountPart(ConsoleRequest r) {
+        Messages t = r.messages();
+        JpDates.Lang lang = r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA;
+        List<SmartViews.MyApp> rows = new ArrayList<>();
+        for (Smart.AllowedApp a : smart.allowedBy(r.session().accountId())) {
+            List<String> words = new ArrayList<>();
+            for (Scope sc : a.resources()) {
+                words.add(words(t, sc));
+            }
+            for (String o : a.others()) {
+                if (!o.equals("launch") && t.has("smart.scope." + o.replace('/', '_'))) {
+                    words.add(t.get("smart.scope." + o.replace('/', '_')));
+                }
+            }
+            rows.add(new SmartViews.MyApp(a.clientId(), a.name(), words, dates.dateTime(a.allowedAt(), lang),
+                    a.lastUsedAt() == null ? t.get("smart.mine.neverUsed") : dates.dateTime(a.lastUsedAt(), lang)));
+        }
+        String notice = switch (r.param("apps")) {
+            case "revoked" -> t.get("smart.mine.revoked");
+            case "none" -> t.get("smart.mine.nothingToRevoke");
+            default -> null;
+        };
+        return jp.mamori.web.console.Templates.content("smart/mine.jte", t, new SmartViews.MyApps(notice, rows,
+                r.csrf()));
+    }
+
+    private Reply revokeMine(ConsoleRequest r) {
+        Sessions.Session s = r.session();
+        int n = smart.revokeFor(s.accountId(), r.param("app"), Actor.of(s, r.address()));
+        return Console.redirect("/console/me?apps=" + (n > 0 ? "revoked" : "none") + "#my-apps");
     }
 
     /** The administrators' tile on the home page. */
@@ -267,22 +306,33 @@ public final class SmartPages {
                        SmartViews.AppForm form) {
         Messages t = r.messages();
         List<SmartViews.AppRow> rows = smart.apps().stream().map(a -> new SmartViews.AppRow(a.name(), a.clientId(),
-                t.get(a.confidential() ? "smart.kind.confidential" : "smart.kind.public"),
+                t.get(kindKey(a)),
                 List.of(a.maxScopes().split(" ")), a.redirectUris(), a.launchUrl(), a.enabled(),
                 dates.dateTime(a.changedAt(), r.lang() == ConsoleRequest.Lang.EN ? JpDates.Lang.EN : JpDates.Lang.JA),
                 APP + "?id=" + a.clientId())).toList();
         return console.page(r, status, t.get("smart.apps.title"), "smart/apps.jte", new SmartViews.Apps(notice, error,
                 rows, secret, secretFor, form == null ? new SmartViews.AppForm("", false, "", "",
-                "user/*.rs launch launch/patient offline_access", true) : form, r.csrf()));
+                "user/*.rs launch launch/patient offline_access", true, false, "") : form, r.csrf()));
+    }
+
+    private static String kindKey(Smart.App a) {
+        return a.usesKeys() ? "smart.kind.keys" : a.confidential() ? "smart.kind.confidential" : "smart.kind.public";
     }
 
     private SmartViews.AppForm form(ConsoleRequest r) {
-        return new SmartViews.AppForm(r.param("name"), "confidential".equals(r.param("kind")), r.param("redirects"),
-                r.param("launch_url"), r.param("scopes"), "1".equals(r.param("enabled")));
+        boolean keys = "confidential_keys".equals(r.param("kind"));
+        return new SmartViews.AppForm(r.param("name"), keys || "confidential".equals(r.param("kind")),
+                r.param("redirects"), r.param("launch_url"), r.param("scopes"), "1".equals(r.param("enabled")), keys,
+                r.param("jwks"));
     }
 
     private Smart.AppSpec spec(SmartViews.AppForm f) {
-        return new Smart.AppSpec(f.name(), f.confidential(), f.redirects(), f.launchUrl(), f.scopes(), f.enabled());
+        if (f.keys() && f.jwks().isBlank()) {
+            throw new SmartRefusal.Invalid("公開鍵で認証するアプリには公開鍵（JWK Set）を入力してください / Enter the JWK set"
+                    + " of an app that authenticates with its keys");
+        }
+        return new Smart.AppSpec(f.name(), f.confidential(), f.redirects(), f.launchUrl(), f.scopes(), f.enabled(),
+                f.keys() ? f.jwks() : null);
     }
 
     private Reply create(ConsoleRequest r) {
@@ -305,11 +355,11 @@ public final class SmartPages {
         Smart.App a = app.get();
         SmartViews.AppForm f = entered != null ? entered : new SmartViews.AppForm(a.name(), a.confidential(),
                 String.join("\n", a.redirectUris()), a.launchUrl() == null ? "" : a.launchUrl(), a.maxScopes(),
-                a.enabled());
+                a.enabled(), a.usesKeys(), a.usesKeys() ? a.jwks() : "");
         Messages t = r.messages();
         return console.page(r, status, t.get("smart.app.title", a.name()), "smart/app.jte", new SmartViews.Edit(
-                notice, error, a.clientId(), t.get(a.confidential() ? "smart.kind.confidential" : "smart.kind.public"),
-                a.confidential(), f, secret, r.csrf()));
+                notice, error, a.clientId(), t.get(kindKey(a)), a.confidential() && !a.usesKeys(), f, secret,
+                r.csrf()));
     }
 
     private Reply change(ConsoleRequest r) {
@@ -319,7 +369,7 @@ public final class SmartPages {
         }
         SmartViews.AppForm f = form(r);
         f = new SmartViews.AppForm(f.name(), app.get().confidential(), f.redirects(), f.launchUrl(), f.scopes(),
-                f.enabled());
+                f.enabled(), app.get().usesKeys(), f.jwks());
         try {
             Smart.Registered done = smart.update(app.get().clientId(), spec(f), "1".equals(r.param("new_secret")),
                     Actor.of(r.session(), r.address()));

@@ -30,7 +30,7 @@ public final class SmartViews {
 
     /** The fields of the app form, as entered. */
     public record AppForm(String name, boolean confidential, String redirects, String launchUrl, String scopes,
-                          boolean enabled) {
+                          boolean enabled, boolean keys, String jwks) {
     }
 
     /** The list of apps and the form for a new one; {@code secret} is shown once, right after it was made. */
@@ -49,5 +49,13 @@ public final class SmartViews {
     /** The EHR launch page of one patient. */
     public record Launch(String patientName, String patientIdent, String patientId, List<LaunchApp> apps,
                          String error, String csrf) {
+    }
+
+    /** An app the person allowed, on their own account page: the scopes in words, Japanese dates. */
+    public record MyApp(String clientId, String name, List<String> scopes, String allowed, String lastUsed) {
+    }
+
+    /** The person's own apps (a part of their account page). */
+    public record MyApps(String notice, List<MyApp> apps, String csrf) {
     }
 }

@@ -91,6 +91,27 @@ class ComplianceProbesTest {
     }
 
     @Test
+    void anActivePartnerWithoutASecondFactorTurnsThePartnersProbeRed() throws Exception {
+        String probe = "access.partners";
+        UUID partner = h.createStaff("probe.partner", "", "type", "partner", "institution_name", "みどり在宅クリニック",
+                "institution_code", "1312345678");
+        assertEquals(Evidence.Status.UNKNOWN, now(probe).status(), "no active partner yet");
+        String status = h.one("SELECT status FROM account WHERE account_id = ?", partner);
+        h.execute("UPDATE account SET status = 'active' WHERE account_id = ?", partner);
+        try {
+            Evidence red = now(probe);
+            assertEquals(Evidence.Status.FAIL, red.status(), red.summary());
+            assertTrue(red.summary().contains("probe.partner") && red.summary().contains("二要素目のない連携先医療者 1 人"),
+                    red.summary());
+            assertTrue(red.summary().contains("有効な共有 0 件"), red.summary());
+            assertTrue(probes.forRequirement("AUTH-11").stream().anyMatch(e -> e.probeId().equals(probe)));
+        } finally {
+            h.execute("UPDATE account SET status = ? WHERE account_id = ?", status, partner);
+        }
+        assertEquals(Evidence.Status.UNKNOWN, now(probe).status());
+    }
+
+    @Test
     void anAccountWithoutASecondFactorTurnsMfaRedWithHistoryAuditAndAlertAndRetiringItTurnsItGreen() throws Exception {
         String probe = "identity.mfa-coverage";
         Person staff = h.enrolStaff("probe.mfa", "内科");
@@ -236,8 +257,9 @@ class ComplianceProbesTest {
         Evidence trail = now("audit.trail");
         assertNotEquals(Evidence.Status.UNKNOWN, trail.status(), trail.summary());
         assertTrue(trail.summary().contains("チェックポイント"), trail.summary());
-        assertEquals(34, probes.latest().size(), "every probe has evidence (fourteen standard, three of the vendor's,"
+        assertEquals(36, probes.latest().size(), "every probe has evidence (sixteen standard, three of the vendor's,"
                 + " eight of the registers, seven of the documents' kinds, two of maintenance)");
+        assertEquals(Evidence.Status.PASS, now("access.sealed-grants").status(), "nothing widened behind the server");
         assertEquals(Evidence.Status.UNKNOWN, now("maintenance.work-orders").status(), "no vendor registered yet");
         assertEquals(Evidence.Status.UNKNOWN, now("documents.bcp").status(), "no BCP uploaded: not known, not failed");
         assertTrue(probes.latest(jp.mamori.compliance.EndOfSupport.ID).isPresent()

@@ -27,6 +27,27 @@ import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
 import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
 import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import com.nimbusds.openid.connect.sdk.AuthenticationRequest;
+import com.nimbusds.openid.connect.sdk.Nonce;
+import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
+import com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser;
+import com.nimbusds.openid.connect.sdk.claims.IDTokenClaimsSet;
+import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
+import com.nimbusds.openid.connect.sdk.token.OIDCTokens;
+import com.nimbusds.openid.connect.sdk.validators.IDTokenValidator;
 import jp.mamori.kernel.Hashes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,10 +67,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Date;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -309,7 +334,7 @@ class SmartAppsTest {
         assertTrue(ok.getTokens().getAccessToken().getLifetime() <= 600, "short-lived");
         assertNotNull(ok.getTokens().getRefreshToken(), "offline_access: a refresh token");
         assertEquals(Scope.parse("user/*.rs offline_access"), ok.getTokens().getAccessToken().getScope(),
-                "openid is not granted (no ID tokens here); the rest as ticked");
+                "openid is not within this app's maximum; the rest as ticked");
 
         assertEquals(200, fhir(at, "/Patient/" + hanako).statusCode(), "a patient the doctor cares for");
         HttpResponse<String> foreign = fhir(at, "/Observation/" + firstId("Observation?patient=" + ichiro));
@@ -734,5 +759,338 @@ class SmartAppsTest {
         assertTrue(consent.contains("血糖ビューア"), consent::toString);
         assertEquals("/console/login/factor", factor.path(), factor::toString);
         assertEquals(303, decide(p, consent, "deny", new ArrayList<>(), null).status());
+    }
+
+    // ---- openid fhirUser: ID tokens and the person's Practitioner -------------------------------------------------
+
+    private HttpResponse<String> anonymousGet(String uri) {
+        return h.server.send(HttpRequest.newBuilder(URI.create(uri)).GET().build());
+    }
+
+    /** An OpenID Connect authentication request (Nimbus OIDC SDK) with PKCE, a nonce and SMART's aud. */
+    private Flow openIdRequest(String clientId, String scope, Nonce nonce) {
+        CodeVerifier verifier = new CodeVerifier();
+        State state = new State();
+        AuthenticationRequest.Builder b = new AuthenticationRequest.Builder(new ResponseType(ResponseType.Value.CODE),
+                Scope.parse(scope), new ClientID(clientId), URI.create(REDIRECT))
+                .endpointURI(URI.create(origin() + "/oauth/authorize")).state(state)
+                .codeChallenge(verifier, CodeChallengeMethod.S256).customParameter("aud", h.server.base());
+        if (nonce != null) {
+            b.nonce(nonce);
+        }
+        return new Flow(verifier, state, b.build().toURI());
+    }
+
+    private OIDCTokens openIdTokens(String clientId, Flow f, List<String> ticked) throws Exception {
+        AuthorizationCode code = authorize(doctor, f, ticked);
+        TokenResponse r = OIDCTokenResponseParser.parse(http(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(clientId), new AuthorizationCodeGrant(code, URI.create(REDIRECT), f.verifier()))
+                .toHTTPRequest()));
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
+        return ((OIDCTokenResponse) r.toSuccessResponse()).getOIDCTokens();
+    }
+
+    @Test
+    void openidFhirUserGivesAnIdTokenSignedByMamoriAndThePersonsOwnPractitioner() throws Exception {
+        String app = register("職員ポータル", false, REDIRECT, "user/Observation.rs openid fhirUser");
+        String base = h.server.base();
+        HttpResponse<String> conf = anonymousGet(origin() + "/fhir/.well-known/smart-configuration");
+        for (String s : List.of("\"jwks_uri\":\"" + origin() + "/oauth/jwks\"", "sso-openid-connect", "\"openid\"",
+                "\"fhirUser\"", "\"issuer\":\"" + base + "\"")) {
+            assertTrue(conf.body().contains(s), () -> s + " in " + conf.body());
+        }
+        // the OpenID Provider configuration at the issuer (the FHIR base), read by the OIDC library
+        HttpResponse<String> discovery = anonymousGet(base + "/.well-known/openid-configuration");
+        assertEquals(200, discovery.statusCode(), discovery::body);
+        OIDCProviderMetadata md = OIDCProviderMetadata.parse(discovery.body());
+        assertEquals(new Issuer(base), md.getIssuer());
+        assertTrue(md.getIDTokenJWSAlgs().contains(JWSAlgorithm.RS256), "RS256, as OpenID Connect requires");
+        HttpResponse<String> keys = anonymousGet(md.getJWKSetURI().toString());
+        assertEquals(200, keys.statusCode(), keys::body);
+        JWKSet jwks = JWKSet.parse(keys.body());
+        assertFalse(jwks.getKeys().isEmpty());
+        assertTrue(jwks.getKeys().stream().noneMatch(JWK::isPrivate), "only public keys are published");
+        assertFalse(keys.body().contains("\"d\""), "no private exponent");
+        byte[] sealed = h.one("SELECT sealed_private FROM smart_signing_key WHERE retired_at IS NULL");
+        assertFalse(new String(sealed, StandardCharsets.ISO_8859_1).contains("\"d\""), "the private key is sealed");
+
+        Nonce nonce = new Nonce();
+        Flow f = openIdRequest(app, "openid fhirUser user/Observation.rs", nonce);
+        Browser.Page consent = consentPage(doctor, f);
+        assertTrue(consent.contains("あなたが誰かをアプリに伝える"), "openid in words: " + consent.body());
+        assertTrue(consent.contains("あなたの職員情報（氏名）をアプリが参照する"), "fhirUser in words");
+        AuthorizationCode granted = code(decide(doctor, consent, "allow", List.of("openid", "fhirUser",
+                "user/Observation.rs"), null), f);
+        OIDCTokens tokens = exchangeOpenId(app, granted, f);
+        JWT idToken = tokens.getIDToken();
+        assertNotNull(idToken, "openid granted: an ID token");
+        assertEquals(JWSAlgorithm.RS256, idToken.getHeader().getAlgorithm());
+        String kid = ((SignedJWT) idToken).getHeader().getKeyID();
+        assertNotNull(jwks.getKeyByKeyId(kid), "the token names its key by kid, and the JWKS holds it");
+
+        // verified by the library from the published JWKS: signature, iss, aud, exp, iat, nonce
+        IDTokenClaimsSet claims = new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256, jwks)
+                .validate(idToken, nonce);
+        assertEquals(doctor.accountId.toString(), claims.getSubject().getValue());
+        assertEquals(List.of(new com.nimbusds.oauth2.sdk.id.Audience(app)), claims.getAudience());
+        assertEquals(300, (claims.getExpirationTime().getTime() - claims.getIssueTime().getTime()) / 1000);
+        String fhirUser = claims.getStringClaim("fhirUser");
+        assertEquals(base + "/Practitioner/staff-" + doctor.accountId, fhirUser);
+        assertThrows(com.nimbusds.jose.proc.BadJOSEException.class, () -> new IDTokenValidator(new Issuer(base),
+                new ClientID(app), JWSAlgorithm.RS256, jwks).validate(idToken, new Nonce()), "another nonce");
+        assertThrows(com.nimbusds.jose.proc.BadJOSEException.class, () -> new IDTokenValidator(new Issuer(base),
+                new ClientID(publicApp), JWSAlgorithm.RS256, jwks).validate(idToken, nonce), "another audience");
+
+        // the person's own Practitioner, read with the access token (no Practitioner scope, no role for it)
+        HttpResponse<String> me = h.server.send(HttpRequest.newBuilder(URI.create(fhirUser))
+                .header("Authorization", "Bearer " + tokens.getAccessToken().getValue()).GET().build());
+        assertEquals(200, me.statusCode(), me::body);
+        assertTrue(me.body().contains("\"resourceType\":\"Practitioner\""), me::body);
+        assertTrue(me.body().contains(doctor.accountId.toString()), "identified by the account's id");
+        assertTrue(me.body().contains("https://mamori.jp/fhir/sid/account"), me::body);
+        assertTrue(me.body().contains("山田") && me.body().contains("ヤマダ"), "the account's names: " + me.body());
+        assertFalse(me.body().contains("223456"), "no licence number");
+        assertTrue(eventually("action = 'create' AND convert_from(entry, 'UTF8') LIKE ?",
+                "%Practitioner/staff-" + doctor.accountId + "%") > 0, "the derived Practitioner is audited");
+        assertEquals(1L, (Long) h.one("SELECT count(*) FROM resource_version WHERE res_type = 'Practitioner' AND res_id = ?"
+                + " AND author = 'system:smart-fhir-user' AND reason LIKE 'SMART fhirUser%'", "staff-" + doctor.accountId));
+        assertEquals(403, fhir(tokens.getAccessToken(), "/Practitioner?_id=staff-" + doctor.accountId).statusCode(),
+                "one record at a time: not by search");
+        assertEquals(403, fhir(tokens.getAccessToken(), "/Practitioner/staff-" + h.accountId(h.admin.loginId)).statusCode(),
+                "not someone else's");
+
+        // the key has signed for longer than its period: the next signing rotates it; both stay published
+        update("UPDATE smart_signing_key SET created_at = created_at - interval '100 days' WHERE kid = ?", kid);
+        // a second grant without fhirUser: an ID token without the claim, and the Practitioner is not readable
+        Flow g = openIdRequest(app, "openid fhirUser user/Observation.rs", null);
+        OIDCTokens second = openIdTokens(app, g, List.of("openid", "user/Observation.rs"));
+        String newKid = ((SignedJWT) second.getIDToken()).getHeader().getKeyID();
+        assertFalse(kid.equals(newKid), "a new key after rotation");
+        JWKSet rotated = JWKSet.parse(anonymousGet(md.getJWKSetURI().toString()).body());
+        assertNotNull(rotated.getKeyByKeyId(kid), "the retired key stays published");
+        assertNotNull(rotated.getKeyByKeyId(newKid));
+        new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256, rotated).validate(idToken, nonce);
+        IDTokenClaimsSet plain = new IDTokenValidator(new Issuer(base), new ClientID(app), JWSAlgorithm.RS256,
+                rotated).validate(second.getIDToken(), null);
+        assertNull(plain.getStringClaim("fhirUser"));
+        assertNull(plain.getNonce(), "no nonce asked, none given");
+        assertEquals(403, fhir(second.getAccessToken(), "/Practitioner/staff-" + doctor.accountId).statusCode(),
+                "fhirUser left unticked: the app may not read it");
+        assertEquals(1L, (Long) h.one("SELECT count(*) FROM resource_version WHERE res_type = 'Practitioner' AND res_id = ?"
+                + " AND author = 'system:smart-fhir-user' AND reason LIKE 'SMART fhirUser%'", "staff-" + doctor.accountId),
+                "an unchanged account writes no second version");
+    }
+
+    private OIDCTokens exchangeOpenId(String clientId, AuthorizationCode code, Flow f) throws Exception {
+        TokenResponse r = OIDCTokenResponseParser.parse(http(new TokenRequest(URI.create(origin() + "/oauth/token"),
+                new ClientID(clientId), new AuthorizationCodeGrant(code, URI.create(REDIRECT), f.verifier()))
+                .toHTTPRequest()));
+        assertTrue(r.indicatesSuccess(), () -> String.valueOf(r.toErrorResponse().getErrorObject().toJSONObject()));
+        return ((OIDCTokenResponse) r.toSuccessResponse()).getOIDCTokens();
+    }
+
+    @Test
+    void aPersonRevokesOnlyTheirOwnAppsAndOnlyWithTheFormsToken() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs offline_access");
+        AccessTokenResponse ok = tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs", "offline_access")),
+                f.verifier());
+        BearerAccessToken at = ok.getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        Browser.Page mine = doctor.browser.get("/console/me");
+        assertTrue(mine.contains("id=\"my-apps\"") && mine.contains("血糖ビューア"), mine::toString);
+
+        Person other = h.enrolStaff("smart.other", "内科", "qualification", "physician", "licence_physician", "523456");
+        other.browser.get("/console/me");
+        Map<String, String> form = new LinkedHashMap<>(other.browser.last().hiddenFields("/console/me/recovery-codes"));
+        form.put("app", publicApp); // a valid form token, but the other person's own account
+        Browser.Page tried = other.browser.post("/console/me/apps/revoke", form, Map.of());
+        assertTrue(tried.contains("取り消す許可はありませんでした"), tried::toString);
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode(), "another person cannot revoke it");
+
+        Browser.Page forged = doctor.browser.postRaw("/console/me/apps/revoke", "application/x-www-form-urlencoded",
+                ("app=" + publicApp).getBytes(StandardCharsets.UTF_8), Map.of());
+        assertFalse(forged.status() == 303 && forged.response().headers().firstValue("Location").orElse("")
+                .contains("apps=revoked"), "no CSRF token: refused");
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode(), "still allowed");
+
+        doctor.browser.get("/console/me");
+        Browser.Page revoked = doctor.browser.submit("/console/me/apps/revoke", "app", publicApp);
+        assertTrue(revoked.contains("アプリの許可を取り消しました"), revoked::toString);
+        assertEquals(401, fhir(at, "/Observation?patient=" + hanako).statusCode(), "the access token ends at once");
+        TokenResponse refreshed = send(new TokenRequest(URI.create(origin() + "/oauth/token"), new ClientID(publicApp),
+                new RefreshTokenGrant(ok.getTokens().getRefreshToken())));
+        assertEquals("invalid_grant", error(refreshed), "and the refresh token");
+    }
+
+    // ---- private_key_jwt for confidential apps ------------------------------------------------------------------------
+
+    /** Registers an app that authenticates with its keys (kind confidential_keys), with the step-up. */
+    private String registerWithKeys(String name, String jwks) {
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page done = h.adminSubmit("/console/admin/smart-apps", "name", name, "kind", "confidential_keys",
+                "jwks", jwks, "redirects", REDIRECT, "launch_url", LAUNCH_URL, "scopes", "user/Observation.rs",
+                "enabled", "1");
+        assertEquals(200, done.status(), done::toString);
+        assertTrue(done.contains("を登録しました"), done::toString);
+        assertFalse(done.body().contains("client-secret"), "an app with keys gets no secret");
+        return h.one("SELECT client_id FROM smart_app WHERE name = ?", name);
+    }
+
+    /** The token endpoint's answer to a code exchange authenticated by this client assertion (sent as it is). */
+    private HttpResponse<String> exchangeAsserted(String clientId, AuthorizationCode code, Flow f, String assertion) {
+        String form = "grant_type=authorization_code&code=" + enc(code.getValue()) + "&redirect_uri=" + enc(REDIRECT)
+                + "&code_verifier=" + enc(f.verifier().getValue()) + "&client_id=" + enc(clientId)
+                + "&client_assertion_type=" + enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                + "&client_assertion=" + enc(assertion);
+        return h.server.send(HttpRequest.newBuilder(URI.create(origin() + "/oauth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build());
+    }
+
+    private static String assertion(String clientId, String aud, Date exp, String jti, JWSAlgorithm alg,
+                                    com.nimbusds.jose.JWSSigner signer, String kid) throws Exception {
+        SignedJWT jwt = new SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(alg).keyID(kid).build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(clientId).subject(clientId).audience(aud)
+                        .expirationTime(exp).issueTime(new Date()).jwtID(jti).build());
+        jwt.sign(signer);
+        return jwt.serialize();
+    }
+
+    @Test
+    void appsAuthenticateWithTheirKeysAndBadAssertionsAreRefused() throws Exception {
+        RSAKey rsa = new RSAKeyGenerator(2048).keyID("app-rsa-1").generate();
+        ECKey ec = new ECKeyGenerator(Curve.P_384).keyID("app-ec-1").generate();
+        // what registration refuses: a private key, a key that cannot sign ES384 or RS384
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page priv = h.adminSubmit("/console/admin/smart-apps", "name", "鍵アプリ（秘密鍵）", "kind",
+                "confidential_keys", "jwks", new JWKSet(rsa).toString(false), "redirects", REDIRECT, "scopes",
+                "user/Observation.rs", "enabled", "1");
+        assertEquals(400, priv.status(), priv::toString);
+        assertTrue(priv.contains("private key"), priv::toString);
+        h.admin.browser.get("/console/admin/smart-apps");
+        Browser.Page p256 = h.adminSubmit("/console/admin/smart-apps", "name", "鍵アプリ（P-256）", "kind",
+                "confidential_keys", "jwks", new JWKSet(new ECKeyGenerator(Curve.P_256).generate().toPublicJWK())
+                        .toString(), "redirects", REDIRECT, "scopes", "user/Observation.rs", "enabled", "1");
+        assertEquals(400, p256.status(), "ES384 needs P-384");
+
+        String app = registerWithKeys("退院サマリ作成支援（鍵）", new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK()))
+                .toString());
+        assertTrue(h.<String>one("SELECT jwks FROM smart_app WHERE client_id = ?", app).contains("app-ec-1"));
+        assertNull(h.one("SELECT secret_sha256 FROM smart_app WHERE client_id = ?", app));
+        String endpoint = origin() + "/oauth/token";
+        Date in4 = new Date(System.currentTimeMillis() + 240_000);
+
+        Flow f = request(app, "user/Observation.rs");
+        AuthorizationCode code = authorize(doctor, f, List.of("user/Observation.rs"));
+        // refusals (none spends the code: the client is refused before the code is looked at)
+        assertEquals(401, exchange(app, code, f.verifier()) instanceof TokenErrorResponse e
+                ? e.getErrorObject().getHTTPStatusCode() : 0, "client_id alone: an app with keys must assert");
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("wrong aud", assertion(app, endpoint + "x", in4, UUID.randomUUID().toString(), JWSAlgorithm.RS384,
+                new RSASSASigner(rsa), rsa.getKeyID()));
+        bad.put("expired", assertion(app, endpoint, new Date(System.currentTimeMillis() - 120_000),
+                UUID.randomUUID().toString(), JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        bad.put("exp too far ahead", assertion(app, endpoint, new Date(System.currentTimeMillis() + 3_600_000),
+                UUID.randomUUID().toString(), JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        RSAKey stranger = new RSAKeyGenerator(2048).keyID("unknown-kid").generate();
+        bad.put("unknown kid", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.RS384,
+                new RSASSASigner(stranger), stranger.getKeyID()));
+        bad.put("right kid, another key", assertion(app, endpoint, in4, UUID.randomUUID().toString(),
+                JWSAlgorithm.RS384, new RSASSASigner(stranger), rsa.getKeyID()));
+        bad.put("RS256 (not SMART's)", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.RS256,
+                new RSASSASigner(rsa), rsa.getKeyID()));
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        bad.put("HS256", assertion(app, endpoint, in4, UUID.randomUUID().toString(), JWSAlgorithm.HS256,
+                new com.nimbusds.jose.crypto.MACSigner(secret), rsa.getKeyID()));
+        bad.put("alg none", new com.nimbusds.jwt.PlainJWT(new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(app)
+                .subject(app).audience(endpoint).expirationTime(in4).jwtID(UUID.randomUUID().toString()).build())
+                .serialize());
+        bad.put("another app's", assertion(confidentialApp, endpoint, in4, UUID.randomUUID().toString(),
+                JWSAlgorithm.RS384, new RSASSASigner(rsa), rsa.getKeyID()));
+        for (Map.Entry<String, String> b : bad.entrySet()) {
+            HttpResponse<String> r = exchangeAsserted(app, code, f, b.getValue());
+            assertEquals(401, r.statusCode(), () -> b.getKey() + ": " + r.body());
+            assertTrue(r.body().contains("invalid_client"), () -> b.getKey() + ": " + r.body());
+        }
+
+        // a good RS384 assertion made by the OAuth library (PrivateKeyJWT), then the same assertion again
+        PrivateKeyJWT good = new PrivateKeyJWT(new ClientID(app), URI.create(endpoint), JWSAlgorithm.RS384,
+                rsa.toPrivateKey(), rsa.getKeyID(), null);
+        TokenResponse ok = send(new TokenRequest(URI.create(endpoint), good, new AuthorizationCodeGrant(code,
+                URI.create(REDIRECT), f.verifier())));
+        assertTrue(ok.indicatesSuccess(), () -> ok.toErrorResponse().getErrorObject().toJSONObject().toString());
+        BearerAccessToken at = ok.toSuccessResponse().getTokens().getBearerAccessToken();
+        assertEquals(200, fhir(at, "/Observation?patient=" + hanako).statusCode());
+        Flow g = request(app, "user/Observation.rs");
+        AuthorizationCode code2 = authorize(doctor, g, List.of("user/Observation.rs"));
+        TokenResponse replayed = send(new TokenRequest(URI.create(endpoint), good, new AuthorizationCodeGrant(code2,
+                URI.create(REDIRECT), g.verifier())));
+        assertEquals("invalid_client", error(replayed), "a jti is single use");
+        // ES384 with the other key; introspection with a fresh assertion
+        TokenResponse es = send(new TokenRequest(URI.create(endpoint), new PrivateKeyJWT(new ClientID(app),
+                URI.create(endpoint), JWSAlgorithm.ES384, ec.toPrivateKey(), ec.getKeyID(), null),
+                new AuthorizationCodeGrant(code2, URI.create(REDIRECT), g.verifier())));
+        assertTrue(es.indicatesSuccess(), () -> es.toErrorResponse().getErrorObject().toJSONObject().toString());
+        TokenIntrospectionResponse mine = TokenIntrospectionResponse.parse(http(new TokenIntrospectionRequest(
+                URI.create(origin() + "/oauth/introspect"), new PrivateKeyJWT(new ClientID(app), URI.create(endpoint),
+                JWSAlgorithm.ES384, ec.toPrivateKey(), ec.getKeyID(), null), at).toHTTPRequest()));
+        assertTrue(mine.toSuccessResponse().isActive(), "an app with keys is confidential: it may introspect");
+        assertTrue(eventually("action = 'smart.token' AND outcome = 'refused' AND convert_from(entry, 'UTF8') LIKE ?",
+                "%jti was used before%") > 0, "the replay is recorded");
+    }
+
+    // ---- tamper checks ------------------------------------------------------------------------------------------
+
+    /** {@code ./mamori verify-records} on the running server's folder; its output, with the exit code checked when >= 0. */
+    private String verifyRecords(int expectedCode) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = jp.mamori.cli.Main.run(List.of("verify-records", "--data", h.server.dataDir().toString()),
+                new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+        String text = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+        if (expectedCode >= 0) {
+            assertEquals(expectedCode, code, text);
+        }
+        return text;
+    }
+
+    @Test
+    void scopesWidenedOrRedirectsAddedBySqlAreFoundByVerifyRecordsAndTheProbe() throws Exception {
+        Flow f = request(publicApp, "user/Observation.rs");
+        tokens(publicApp, authorize(doctor, f, List.of("user/Observation.rs")), f.verifier());
+        String grant = h.one("SELECT grant_id::text FROM smart_grant WHERE client_id = ? ORDER BY created_at DESC"
+                + " LIMIT 1", publicApp);
+        javax.sql.DataSource ds = h.server.server().database().dataSource();
+        jp.mamori.identity.SecretSealer keys = jp.mamori.identity.SecretSealer.open(h.server.dataDir()
+                .resolve("secrets").resolve("identity-keys"));
+        jp.mamori.compliance.Probe probe = jp.mamori.compliance.StandardProbes.sealedGrants(ds, keys);
+        // (this class's clinic writes Observations whose date index other checks of verify-records look at: its exit
+        // code is not this test's business until a seal is broken)
+        String clean = verifyRecords(-1);
+        assertTrue(clean.contains("apps, grants and partner shares held against their seals"), clean);
+        assertFalse(clean.contains("MISMATCH smart_"), clean);
+        assertEquals(jp.mamori.compliance.Evidence.Status.PASS, probe.evaluate(java.time.Instant.now()).status());
+
+        String maxScopes = h.one("SELECT max_scopes FROM smart_app WHERE client_id = ?", publicApp);
+        // the database superuser widens the grant and adds a redirect URI, behind the server's back
+        update("UPDATE smart_grant SET scopes = 'user/*.cruds offline_access' WHERE grant_id = ?::uuid", grant);
+        update("UPDATE smart_app SET redirect_uris = redirect_uris || '{https://evil.example/cb}'::text[],"
+                + " max_scopes = 'user/*.cruds' WHERE client_id = ?", publicApp);
+        try {
+            String found = verifyRecords(1);
+            assertTrue(found.contains("MISMATCH smart_grant " + grant), found);
+            assertTrue(found.contains("MISMATCH smart_app " + publicApp), found);
+            jp.mamori.compliance.Evidence e = probe.evaluate(java.time.Instant.now());
+            assertEquals(jp.mamori.compliance.Evidence.Status.FAIL, e.status(), e::toString);
+        } finally {
+            update("UPDATE smart_grant SET scopes = 'user/Observation.rs' WHERE grant_id = ?::uuid", grant);
+            update("UPDATE smart_app SET redirect_uris = array_remove(redirect_uris, 'https://evil.example/cb'),"
+                    + " max_scopes = ? WHERE client_id = ?", maxScopes, publicApp);
+        }
+        String restored = verifyRecords(-1);
+        assertFalse(restored.contains("MISMATCH smart_"), restored);
+        assertEquals(jp.mamori.compliance.Evidence.Status.PASS, probe.evaluate(java.time.Instant.now()).status());
     }
 }

@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a patient's chart (EHR launch), then, signed out, follows an app's authorization request: the browser signs in with
  * the second factor, comes back to the consent page in Japanese, allows, and is sent to the app's redirect URI with
  * the code, which a real OAuth client (Nimbus) exchanges for a token that reads the launch patient. Screenshots of the
- * registration, the launch page and the consent page at 1280, 768 and 390 px (target/screenshots/smart-*.png).
+ * registration, the launch page and the consent page at 1280, 768 and 390 px (target/screenshots/smart-*.png). Then
+ * the person's own account page lists the app in words and revokes it, which ends its tokens at once (smart-mine-*).
  */
 class SmartBrowserTest {
     @RegisterExtension
@@ -124,6 +125,41 @@ class SmartBrowserTest {
                 + "/Patient/" + patient)).header("Authorization", "Bearer " + ok.getTokens().getAccessToken()
                 .getValue()).GET().build());
         assertEquals(200, read.statusCode(), read::body);
+
+        // the person's own account page lists the app they allowed, in words, and revokes it (CSRF-protected form)
+        b.open("/console/me");
+        String mine = b.find("#my-apps").getText();
+        assertTrue(mine.contains("血糖トレンドビューア") && mine.contains("すべての種類の診療情報：参照・検索（選ばれた患者のみ）")
+                && mine.contains("ログアウト後も使える更新トークン"), mine);
+        assertTrue(mine.matches("(?s).*\\d{4}年\\d{1,2}月\\d{1,2}日.*"), "Japanese dates: " + mine);
+        assertTrue(!mine.contains("patient/") && !mine.contains(clientId), "no raw scope codes or ids: " + mine);
+        assertTrue(!mine.contains("まだ使われていません"), "the read just made counts as a use: " + mine);
+        Screens.check(b, "smart-mine");
+        Screens.size(b, 820, 1180);
+        Screens.capture(b, "smart-mine-820");
+        Screens.reset(b);
+        b.button("許可を取り消す").click();
+        b.waitForPath("/console/me", Duration.ofSeconds(20));
+        assertTrue(b.text().contains("アプリの許可を取り消しました"), b.text());
+        assertTrue(b.find("#no-apps").getText().contains("利用を許可しているアプリはありません"), b.text());
+        Screens.check(b, "smart-mine-revoked");
+        HttpResponse<String> after = console.server().send(HttpRequest.newBuilder(URI.create(console.server().base()
+                + "/Patient/" + patient)).header("Authorization", "Bearer " + ok.getTokens().getAccessToken()
+                .getValue()).GET().build());
+        assertEquals(401, after.statusCode(), "every token of the grant ends at once");
+        TokenResponse refreshed = TokenResponse.parse(new TokenRequest(URI.create(console.server().base()
+                .replaceFirst("/fhir$", "") + "/oauth/token"), new ClientID(clientId),
+                new com.nimbusds.oauth2.sdk.RefreshTokenGrant(ok.getTokens().getRefreshToken())).toHTTPRequest().send());
+        assertTrue(!refreshed.indicatesSuccess(), "the refresh token too");
+        assertEquals("revoked by the person", one("SELECT revoked_reason FROM smart_grant WHERE client_id = '"
+                + clientId + "' AND revoked_at IS NOT NULL LIMIT 1"));
+        for (int i = 0; i < 100 && one("SELECT count(*) FROM audit_entry WHERE action = 'smart.revoke' AND outcome ="
+                + " 'success'").equals(0L); i++) {
+            Thread.sleep(100);
+        }
+        assertEquals(1L, one("SELECT count(*) FROM audit_entry WHERE action = 'smart.revoke' AND outcome = 'success'"
+                + " AND actor = 'account:kanri.smart' AND convert_from(entry, 'UTF8') LIKE '%" + clientId + "%'"),
+                "audited as the person's own revocation");
     }
 
     private static Object one(String sql) throws Exception {
