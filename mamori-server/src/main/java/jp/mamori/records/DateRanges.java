@@ -51,14 +51,32 @@ final class DateRanges {
                 return new Range(start.atStartOfDay(z).toOffsetDateTime(), end.atStartOfDay(z).toOffsetDateTime());
             }
             default -> {
-                OffsetDateTime lo = d.getValue().toInstant().atOffset(ZoneOffset.UTC);
-                ChronoUnit unit = switch (p) {
-                    case MINUTE -> ChronoUnit.MINUTES;
-                    case SECOND -> ChronoUnit.SECONDS;
-                    default -> ChronoUnit.MILLIS;
-                };
+                ChronoUnit unit = unit(p);
+                OffsetDateTime lo = instant(d);
                 return new Range(lo, lo.plus(1, unit));
             }
         }
+    }
+
+    /**
+     * The instant a date-time names, to its own precision. A value made in Java ({@code new DateTimeType(Date)}) keeps
+     * the milliseconds of its {@code Date} while its precision is seconds, and is stored as written, without them: the
+     * index must hold what the stored text says, or the verifier, which indexes the stored text, finds a difference.
+     */
+    public static OffsetDateTime instant(BaseDateTimeType d) {
+        if (d == null || d.getValue() == null) {
+            return null;
+        }
+        OffsetDateTime t = d.getValue().toInstant().atOffset(ZoneOffset.UTC);
+        TemporalPrecisionEnum p = d.getPrecision();
+        return p == TemporalPrecisionEnum.MINUTE || p == TemporalPrecisionEnum.SECOND ? t.truncatedTo(unit(p)) : t;
+    }
+
+    private static ChronoUnit unit(TemporalPrecisionEnum p) {
+        return switch (p) {
+            case MINUTE -> ChronoUnit.MINUTES;
+            case SECOND -> ChronoUnit.SECONDS;
+            default -> ChronoUnit.MILLIS;
+        };
     }
 }

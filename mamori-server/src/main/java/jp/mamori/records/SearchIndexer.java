@@ -188,7 +188,7 @@ public final class SearchIndexer {
     }
 
     private static java.time.OffsetDateTime odt(BaseDateTimeType t) {
-        return t.getValue() == null ? null : t.getValue().toInstant().atOffset(java.time.ZoneOffset.UTC);
+        return DateRanges.instant(t);
     }
 
     private static void add(IndexRows rows, Param p, IBase v) {

@@ -30,4 +30,18 @@ class DateRangesTest {
         assertEquals(OffsetDateTime.parse("2026-11-23T00:30:15Z").toInstant(), r.lo().toInstant());
         assertEquals(1, java.time.Duration.between(r.lo(), r.hi()).toSeconds());
     }
+
+    /** A value made in Java keeps its Date's milliseconds under a precision of seconds; the index follows the text. */
+    @Test
+    void aValueMadeInJavaIsIndexedAsItsStoredTextSays() {
+        DateTimeType made = new DateTimeType(java.util.Date.from(java.time.Instant.parse("2026-12-08T00:37:08.988Z")));
+        assertEquals(ca.uhn.fhir.model.api.TemporalPrecisionEnum.SECOND, made.getPrecision());
+        DateTimeType stored = new DateTimeType(made.getValueAsString());
+        DateRanges.Range r = DateRanges.of(made);
+        assertEquals(DateRanges.of(stored), r);
+        assertEquals(OffsetDateTime.parse("2026-12-08T00:37:08Z").toInstant(), r.lo().toInstant());
+        assertEquals(OffsetDateTime.parse("2026-12-08T00:37:08Z").toInstant(), DateRanges.instant(made).toInstant());
+        DateTimeType millis = new DateTimeType("2026-12-08T00:37:08.988Z");
+        assertEquals(OffsetDateTime.parse("2026-12-08T00:37:08.988Z").toInstant(), DateRanges.instant(millis).toInstant());
+    }
 }
