@@ -272,60 +272,66 @@ public final class ClinsPages {
 
     // ---- a stored document and its download ----------------------------------------------------------------------
 
-    private Reply stored(ConsoleRequest r) {
-        Messages t = r.messages();
+    /** A stored JP-CLINS document the person may read: its version, its Bundle, its Composition and its patient. */
+    private record Opened(RecordService.Stored stored, Bundle bundle, Composition composition, DocumentKind kind,
+                          String patient) {
+    }
+
+    /** The document named by {@code id}, read as the person; empty (answered as refused) for anything else. */
+    private java.util.Optional<Opened> open(ConsoleRequest r) {
         String id = r.param("id");
         if (!id.matches(ID)) {
-            return refused(r);
+            return java.util.Optional.empty();
         }
         RecordService.Stored s;
         try {
             s = records.read(me(r), "DocumentReference", id);
         } catch (FhirError e) {
-            return refused(r);
+            return java.util.Optional.empty();
         }
         Bundle b = ClinicalDocuments.bundleOf(s);
         if (b == null) {
-            return refused(r);
+            return java.util.Optional.empty();
         }
         Composition c = (Composition) b.getEntryFirstRep().getResource();
-        DocumentKind kind = DocumentKind.ofCode(c.getType().getCodingFirstRep().getCode());
         String patient = ((org.hl7.fhir.r4.model.DocumentReference) FhirSupport.parseStored(s.bodyText()))
                 .getSubject().getReferenceElement().getIdPart();
+        return java.util.Optional.of(new Opened(s, b, c, DocumentKind.ofCode(c.getType().getCodingFirstRep().getCode()),
+                patient));
+    }
+
+    private Reply stored(ConsoleRequest r) {
+        java.util.Optional<Opened> opened = open(r);
+        if (opened.isEmpty()) {
+            return refused(r);
+        }
+        Opened o = opened.get();
+        Messages t = r.messages();
+        String id = o.stored().id();
         boolean signed = signing != null && !signing.signatures("DocumentReference", id).isEmpty();
-        String author = c.getAuthorFirstRep().getDisplay();
-        return console.page(r, 200, kindLabel(t, kind), "clins/document.jte", new ClinsViews.Stored(kindLabel(t, kind),
-                patient, patientName(b), id, java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
-                .format(c.getDate().toInstant().atZone(zone)), author, sections(b), t.get(signed ? "clins.signed" : "clins.unsigned"),
-                signed));
+        String author = o.composition().getAuthorFirstRep().getDisplay();
+        jp.mamori.chart.JpDates dates = new jp.mamori.chart.JpDates(zone);
+        String written = dates.dateTime(o.composition().getDate().toInstant(),
+                r.lang() == ConsoleRequest.Lang.EN ? jp.mamori.chart.JpDates.Lang.EN : jp.mamori.chart.JpDates.Lang.JA);
+        return console.page(r, 200, kindLabel(t, o.kind()), "clins/document.jte", new ClinsViews.Stored(
+                kindLabel(t, o.kind()), o.patient(), patientName(o.bundle()), id, written, author, sections(o.bundle()),
+                t.get(signed ? "clins.signed" : "clins.unsigned"), signed));
     }
 
     private Reply download(ConsoleRequest r) {
-        String id = r.param("id");
-        if (!id.matches(ID)) {
+        java.util.Optional<Opened> opened = open(r);
+        if (opened.isEmpty()) {
             return refused(r);
         }
-        RecordService.Stored s;
-        try {
-            s = records.read(me(r), "DocumentReference", id);
-        } catch (FhirError e) {
-            return refused(r);
-        }
-        Bundle b = ClinicalDocuments.bundleOf(s);
-        if (b == null) {
-            return refused(r);
-        }
-        String patient = ((org.hl7.fhir.r4.model.DocumentReference) FhirSupport.parseStored(s.bodyText()))
-                .getSubject().getReferenceElement().getIdPart();
-        Composition c = (Composition) b.getEntryFirstRep().getResource();
-        DocumentKind kind = DocumentKind.ofCode(c.getType().getCodingFirstRep().getCode());
+        Opened o = opened.get();
+        String id = o.stored().id();
         // what leaves is in the trail with whose record it is
         recorder.append(AuditEvent.by(Actor.of(r.session(), r.address()), AuditAction.CLINS_EXPORT)
-                .purpose(Purpose.TREATMENT).patient(PatientRef.of(patient))
-                .resource(new ResourceRef("DocumentReference", id, Integer.toString(s.version())))
-                .detail("kind", kind == null ? "" : kind.code).build());
-        byte[] body = FhirSupport.encode(b, FhirSupport.Format.JSON, true).getBytes(StandardCharsets.UTF_8);
-        String file = (kind == DocumentKind.DISCHARGE ? "discharge-summary-" : "referral-") + id + ".json";
+                .purpose(Purpose.TREATMENT).patient(PatientRef.of(o.patient()))
+                .resource(new ResourceRef("DocumentReference", id, Integer.toString(o.stored().version())))
+                .detail("kind", o.kind() == null ? "" : o.kind().code).build());
+        byte[] body = FhirSupport.encode(o.bundle(), FhirSupport.Format.JSON, true).getBytes(StandardCharsets.UTF_8);
+        String file = (o.kind() == DocumentKind.DISCHARGE ? "discharge-summary-" : "referral-") + id + ".json";
         return Reply.of(200, "application/fhir+json;charset=UTF-8", body)
                 .header("Content-Disposition", "attachment; filename=\"" + file + "\"")
                 .header("X-Content-Type-Options", "nosniff").header("Cache-Control", "no-store");
